@@ -1,0 +1,94 @@
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+
+// int8 (bigserial sequences, counts) fits comfortably in a JS number for our volumes.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Splits a database URL into the server's maintenance URL and the database name. */
+function splitDatabaseUrl(url: string): { adminUrl: string; database: string } {
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!database) throw new Error(`Database URL names no database: ${parsed.host}`);
+  parsed.pathname = '/postgres';
+  return { adminUrl: parsed.toString(), database };
+}
+
+async function withAdminClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Creates the database named in `url` unless it exists (safe to race). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const { adminUrl, database } = splitDatabaseUrl(url);
+  await withAdminClient(adminUrl, async (client) => {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount) return;
+    try {
+      await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+    } catch (error) {
+      // 42P04 duplicate_database, 23505: another process created it first.
+      const code = (error as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') throw error;
+    }
+  });
+}
+
+/** Drops the database named in `url`, disconnecting its sessions (tests only). */
+export async function dropDatabase(url: string): Promise<void> {
+  const { adminUrl, database } = splitDatabaseUrl(url);
+  await withAdminClient(adminUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`),
+  );
+}
+
+export interface DbOptions {
+  /** Pool size; Postgres is happiest with few connections per process. */
+  max?: number;
+  applicationName?: string;
+}
+
+export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName,
+  });
+  // An idle client losing its server (Postgres restart) must not crash the process.
+  pool.on('error', () => {});
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Migrations are plain objects keyed by name; names sort into the order they run. */
+export type Migrations = Record<string, Migration>;
+
+export async function migrate(db: Kysely<unknown>, migrations: Migrations): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Migration ${failed ?? '(unknown)'} failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Readiness probe: a round trip to the database. */
+export async function pingDb(db: Kysely<unknown>): Promise<void> {
+  await sql`SELECT 1`.execute(db);
+}
+
+/** Postgres unique_violation: the constraint that guards a business rule fired. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

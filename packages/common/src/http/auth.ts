@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { createRemoteJWKSet, importSPKI, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { NotAuthorizedError } from '../errors.js';
+
+/** Who a request is signed in as. */
+export interface SessionUser {
+  id: string;
+  email: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    currentUser: SessionUser | null;
+  }
+}
+
+export const SESSION_COOKIE = 'session';
+export const SESSION_ALGORITHM = 'EdDSA';
+export const SESSION_ISSUER = 'gittix-auth';
+export const SESSION_AUDIENCE = 'gittix';
+
+/** Resolves a token to its user, or null for anything not validly signed by auth. */
+export type SessionVerifier = (token: string) => Promise<SessionUser | null>;
+
+export interface SessionVerifierOptions {
+  /** Auth's public key (SPKI PEM). Preferred: no network needed. */
+  publicKeyPem?: string | undefined;
+  /** Auth's JWKS URL, used when no key is configured; keys are cached and refreshed. */
+  jwksUrl?: string | undefined;
+}
+
+export function createSessionVerifier(options: SessionVerifierOptions): SessionVerifier {
+  let keyPromise: Promise<Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey>;
+  if (options.publicKeyPem) {
+    keyPromise = importSPKI(options.publicKeyPem, SESSION_ALGORITHM);
+  } else if (options.jwksUrl) {
+    keyPromise = Promise.resolve(createRemoteJWKSet(new URL(options.jwksUrl)));
+  } else {
+    throw new Error('A session verifier needs a public key or a JWKS URL');
+  }
+
+  return async (token) => {
+    try {
+      const key = await keyPromise;
+      const verifyOptions = {
+        issuer: SESSION_ISSUER,
+        audience: SESSION_AUDIENCE,
+        algorithms: [SESSION_ALGORITHM],
+      };
+      // jose types the two key kinds through separate overloads.
+      const { payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, key, verifyOptions);
+      if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return null;
+      return { id: payload.sub, email: payload.email };
+    } catch {
+      // Tampered, expired, wrong algorithm, unreachable JWKS: all mean "signed out".
+      return null;
+    }
+  };
+}
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  return request.cookies[SESSION_COOKIE];
+}
+
+/** Sets `request.currentUser` from the session cookie or a Bearer token. */
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: { verify: SessionVerifier }) => {
+    app.decorateRequest('currentUser', null);
+    app.addHook('onRequest', async (request) => {
+      const token = tokenOf(request);
+      request.currentUser = token ? await options.verify(token) : null;
+    });
+  },
+  { name: 'gittix-auth', dependencies: ['@fastify/cookie'] },
+);
+
+/** Route guard: 401 unless signed in. Returns the user for handlers that want it. */
+export function requireUser(request: FastifyRequest): SessionUser {
+  if (!request.currentUser) throw new NotAuthorizedError();
+  return request.currentUser;
+}
+
+/** preHandler form of requireUser, for route options. */
+export async function requireAuth(request: FastifyRequest): Promise<void> {
+  requireUser(request);
+}

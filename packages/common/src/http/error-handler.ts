@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { type ErrorItem, HttpError } from '../errors.js';
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+}
+
+function fieldOf(issue: ValidationIssue): string | undefined {
+  const path = (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+  return path === '' ? undefined : path;
+}
+
+function validationItems(issues: ValidationIssue[], context: string | undefined): ErrorItem[] {
+  return issues.map((issue) => {
+    const field = fieldOf(issue);
+    const message = issue.message ?? 'Invalid value';
+    if (field) return { message, field };
+    return { message: context === 'body' ? `Request body: ${message}` : message };
+  });
+}
+
+/** Fastify's own client errors (content-type, size, JSON) mapped to readable messages. */
+const frameworkMessages: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type, send application/json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty but content-type is application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+};
+
+/**
+ * The one place that renders errors as `{ errors: [{ message, field? }] }`.
+ * Client errors say what is wrong; anything else is logged and answered with a
+ * bare 500 so internals never leak.
+ */
+export const errorHandlerPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setNotFoundHandler((_request, reply) => {
+      void reply.code(404).send({ errors: [{ message: 'Not found' }] });
+    });
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof HttpError) {
+        return reply.code(error.statusCode).send({ errors: error.errors });
+      }
+      if (error.validation) {
+        // A malformed id in a path names nothing that exists: 404, never 400/500.
+        if (error.validationContext === 'params') {
+          return reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        }
+        return reply
+          .code(400)
+          .send({ errors: validationItems(error.validation, error.validationContext) });
+      }
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        const known = error.code ? frameworkMessages[error.code] : undefined;
+        const message =
+          known ?? (error instanceof SyntaxError ? 'Request body is not valid JSON' : error.message);
+        return reply.code(status).send({ errors: [{ message }] });
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return reply.code(500).send({ errors: [{ message: 'Something went wrong' }] });
+    });
+  },
+  { name: 'gittix-error-handler' },
+);

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics at `/metrics`: Node's runtime metrics and a request-duration
+ * histogram per route. Each app owns its registry, so several apps can share a
+ * process (tests, the in-process benchmarks) without clashing names.
+ */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, options: { service: string }) => {
+    const registry = new Registry();
+    registry.setDefaultLabels({ service: options.service });
+    collectDefaultMetrics({ register: registry });
+    const duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url;
+      if (!route || route === '/metrics') return;
+      duration
+        .labels(request.method, route, String(reply.statusCode))
+        .observe(reply.elapsedTime / 1000);
+    });
+
+    app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
+  },
+  { name: 'gittix-metrics' },
+);

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { authPlugin, type SessionVerifier } from './auth.js';
+import { errorHandlerPlugin } from './error-handler.js';
+import { healthPlugin, type ReadinessChecks } from './health.js';
+import { metricsPlugin } from './metrics.js';
+
+export type ServiceApp = FastifyInstance<
+  import('node:http').Server,
+  IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface ServiceAppOptions {
+  /** Service name, used in logs and the OpenAPI title. */
+  name: string;
+  logger?: FastifyBaseLogger;
+  /** Verifies session tokens; omit for services with no signed-in routes. */
+  verifySession?: SessionVerifier;
+  readiness?: ReadinessChecks;
+  /** Where the OpenAPI document is served, e.g. `/api/tickets/openapi.json`. */
+  openapiPath?: string;
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * A Fastify app with everything every GitTix service shares: zod schemas, the
+ * error shape, request ids, cookies and sessions, health, metrics and OpenAPI.
+ * Routes are registered by the caller.
+ */
+export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    disableRequestLogging: false,
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'reqId',
+    bodyLimit: options.bodyLimit ?? 100 * 1024,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: anything else is 415 rather than a string body failing validation.
+  app.removeContentTypeParser(['text/plain']);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorHandlerPlugin);
+  await app.register(cookie);
+  if (options.verifySession) await app.register(authPlugin, { verify: options.verifySession });
+  await app.register(healthPlugin, { checks: options.readiness ?? {} });
+
+  await app.register(metricsPlugin, { service: options.name });
+
+  // Registered after health and metrics so that only API routes reach the document.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: `GitTix ${options.name}`, version: '1.0.0' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'session' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  if (options.openapiPath) {
+    app.get(options.openapiPath, { schema: { hide: true } }, async () => app.swagger());
+  }
+  return app;
+}

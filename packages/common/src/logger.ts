@@ -1,0 +1,26 @@
+import { pino, type Logger } from 'pino';
+
+export interface LoggerOptions {
+  name: string;
+  level?: string;
+  /** Human-readable lines for a terminal; JSON otherwise. */
+  pretty?: boolean;
+}
+
+export function createLogger({ name, level = 'info', pretty = false }: LoggerOptions): Logger {
+  return pino({
+    name,
+    level,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    ...(pretty
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' },
+          },
+        }
+      : {}),
+  });
+}
+
+export type { Logger };

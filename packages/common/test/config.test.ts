@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { baseConfigSchema, ConfigError, env, loadConfig, natsConfigSchema } from '../src/index.js';
+
+const schema = baseConfigSchema.extend({
+  PORT: env.port(3002),
+  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/tickets'),
+  FEATURE: env.boolean(false),
+  ORDER_EXPIRATION_SECONDS: env.positiveInt(900),
+}).and(natsConfigSchema);
+
+describe('loadConfig', () => {
+  it('when nothing is set, then every key takes its documented local default', () => {
+    const config = loadConfig(schema, {});
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      HOST: '0.0.0.0',
+      PORT: 3002,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/tickets',
+      FEATURE: false,
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_STREAM: 'GITTIX',
+      ORDER_EXPIRATION_SECONDS: 900,
+    });
+  });
+
+  it('when values are given as strings, then they are coerced to their types', () => {
+    const config = loadConfig(schema, { PORT: '4000', FEATURE: 'true', ORDER_EXPIRATION_SECONDS: '5' });
+    expect(config.PORT).toBe(4000);
+    expect(config.FEATURE).toBe(true);
+    expect(config.ORDER_EXPIRATION_SECONDS).toBe(5);
+  });
+
+  it('when keys are invalid, then one ConfigError line names every bad key', () => {
+    const attempt = () =>
+      loadConfig(schema, { PORT: 'eighty', DATABASE_URL: 'not a url', NATS_STREAM: 'a.b' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).not.toContain('\n');
+      expect(message).toMatch(/^Invalid configuration: /);
+      expect(message).toContain('PORT');
+      expect(message).toContain('DATABASE_URL');
+      expect(message).toContain('NATS_STREAM');
+    }
+  });
+
+  it('when a required key is missing, then the error names it', () => {
+    const required = z.object({ STRIPE_SECRET_KEY: z.string().min(1) });
+    expect(() => loadConfig(required, {})).toThrow(/STRIPE_SECRET_KEY/);
+  });
+
+  it('when a port is out of range or a boolean is not a boolean, then it is rejected', () => {
+    expect(() => loadConfig(schema, { PORT: '70000' })).toThrow(/PORT/);
+    expect(() => loadConfig(schema, { FEATURE: 'yes' })).toThrow(/FEATURE/);
+  });
+});

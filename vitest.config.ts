@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { defineConfig } from 'vitest/config';
+
+// One id per run: every database, stream, subject prefix and queue a test creates
+// starts with it, so parallel runs never collide and teardown knows what to drop.
+const runId = process.env.GITTIX_TEST_RUN ?? `t${randomBytes(3).toString('hex')}`;
+process.env.GITTIX_TEST_RUN = runId;
+const sourceConditions = ['@gittix/source', 'module', 'node', 'development|production'];
+
+export default defineConfig({
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@gittix/source'] } },
+  test: {
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'services/*/test/**/*.test.ts',
+      'tools/*/test/**/*.test.ts',
+      'infra/test/**/*.test.ts',
+      'e2e/**/*.test.ts',
+    ],
+    env: { GITTIX_TEST_RUN: runId },
+    globalSetup: ['./scripts/test-global-setup.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
