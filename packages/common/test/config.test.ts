@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { baseConfigSchema, ConfigError, env, loadConfig, natsConfigSchema } from '../src/index.js';
 
-const schema = baseConfigSchema.extend({
-  PORT: env.port(3002),
-  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/tickets'),
-  FEATURE: env.boolean(false),
-  ORDER_EXPIRATION_SECONDS: env.positiveInt(900),
-}).and(natsConfigSchema);
+const schema = baseConfigSchema
+  .extend({
+    PORT: env.port(3002),
+    DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/tickets'),
+    FEATURE: env.boolean(false),
+    ORDER_EXPIRATION_SECONDS: env.positiveInt(900),
+  })
+  .and(natsConfigSchema);
 
 describe('loadConfig', () => {
   it('when nothing is set, then every key takes its documented local default', () => {
@@ -25,7 +27,11 @@ describe('loadConfig', () => {
   });
 
   it('when values are given as strings, then they are coerced to their types', () => {
-    const config = loadConfig(schema, { PORT: '4000', FEATURE: 'true', ORDER_EXPIRATION_SECONDS: '5' });
+    const config = loadConfig(schema, {
+      PORT: '4000',
+      FEATURE: 'true',
+      ORDER_EXPIRATION_SECONDS: '5',
+    });
     expect(config.PORT).toBe(4000);
     expect(config.FEATURE).toBe(true);
     expect(config.ORDER_EXPIRATION_SECONDS).toBe(5);

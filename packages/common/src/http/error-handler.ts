@@ -58,7 +58,8 @@ export const errorHandlerPlugin = fp(
       if (status >= 400 && status < 500) {
         const known = error.code ? frameworkMessages[error.code] : undefined;
         const message =
-          known ?? (error instanceof SyntaxError ? 'Request body is not valid JSON' : error.message);
+          known ??
+          (error instanceof SyntaxError ? 'Request body is not valid JSON' : error.message);
         return reply.code(status).send({ errors: [{ message }] });
       }
       request.log.error({ err: error }, 'unhandled error');

@@ -102,3 +102,4 @@ export async function createTestSessionKeys(): Promise<TestSessionKeys> {
 
 /** A logger that prints only when a test run asks for it (TEST_LOG_LEVEL=debug). */
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export * from './nats-server.js';

@@ -1,0 +1,151 @@
+import {
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { createEnvelope, type EventData, type EventEnvelope, type Subject } from './contracts.js';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export interface EventBusOptions {
+  url: string;
+  /** Stream holding every GitTix event; dead letters go to `<stream>_DEADLETTER`. */
+  stream: string;
+  /** First subject token, e.g. `gittix` gives `gittix.ticket.created`. */
+  subjectPrefix: string;
+  /** Connection name shown by the NATS server (the service's name). */
+  name: string;
+  logger: Logger;
+  /** JetStream replicas per stream (3 on a cluster). */
+  replicas?: number;
+}
+
+/** Entity families whose events the main stream holds. */
+const FAMILIES = ['ticket', 'order', 'expiration', 'payment'];
+
+/**
+ * A NATS connection with GitTix's naming: subjects under a prefix, one stream of
+ * events and one of dead letters. Everything talks to JetStream through this.
+ */
+export class EventBus {
+  readonly deadLetterStream: string;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly options: EventBusOptions,
+  ) {
+    this.deadLetterStream = `${options.stream}_DEADLETTER`;
+  }
+
+  static async connect(options: EventBusOptions): Promise<EventBus> {
+    const nc = await connect({
+      servers: options.url,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: 5_000,
+    });
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect' || status.type === 'reconnect') {
+          options.logger.warn({ nats: status.type }, `NATS ${status.type}`);
+        }
+      }
+    })();
+    const jsm = await jetstreamManager(nc);
+    return new EventBus(nc, jetstream(nc), jsm, options);
+  }
+
+  get stream(): string {
+    return this.options.stream;
+  }
+
+  subjectOf(subject: Subject): string {
+    return `${this.options.subjectPrefix}.${subject}`;
+  }
+
+  deadLetterSubjectOf(consumer: string): string {
+    return `${this.options.subjectPrefix}.deadletter.${consumer}`;
+  }
+
+  /** Creates or updates both streams; safe when several services start at once. */
+  async ensureStreams(): Promise<void> {
+    const prefix = this.options.subjectPrefix;
+    const replicas = this.options.replicas ?? 1;
+    await this.upsertStream({
+      name: this.options.stream,
+      subjects: FAMILIES.map((family) => `${prefix}.${family}.>`),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      // A day of traffic is kept for replays and new consumers.
+      max_age: nanos(24 * HOUR_MS),
+      max_bytes: 8 * 1024 ** 3,
+      // A relay that crashes after publishing and restarts within this window
+      // republishes into the broker's de-duplication, not into consumers.
+      duplicate_window: nanos(10 * 60 * 1000),
+      num_replicas: replicas,
+    });
+    await this.upsertStream({
+      name: this.deadLetterStream,
+      subjects: [`${prefix}.deadletter.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(30 * 24 * HOUR_MS),
+      duplicate_window: nanos(10 * 60 * 1000),
+      num_replicas: replicas,
+    });
+  }
+
+  private async upsertStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
+    try {
+      await this.jsm.streams.info(config.name);
+    } catch {
+      try {
+        await this.jsm.streams.add(config);
+        return;
+      } catch (error) {
+        // Lost a creation race with another service: fall through to update.
+        this.options.logger.debug({ err: error }, 'stream add raced, updating instead');
+      }
+    }
+    await this.jsm.streams.update(config.name, config);
+  }
+
+  /**
+   * Publishes one event and waits for JetStream's acknowledgement. Services with
+   * a database publish through the outbox instead; this is for the relay, the
+   * expiration service (whose state lives in Redis) and the events CLI.
+   */
+  async publish(envelope: EventEnvelope, timeoutMs = 5_000): Promise<void> {
+    await this.js.publish(this.subjectOf(envelope.type), JSON.stringify(envelope), {
+      msgID: envelope.id,
+      timeout: timeoutMs,
+    });
+  }
+
+  async publishEvent<S extends Subject>(subject: S, data: EventData<S>, eventId: string) {
+    await this.publish(createEnvelope(subject, data, eventId));
+  }
+
+  /** Readiness: a round trip to the server. */
+  async ping(): Promise<void> {
+    if (this.nc.isClosed()) throw new Error('NATS connection closed');
+    await this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}

@@ -1,0 +1,241 @@
+import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { EventBus } from './bus.js';
+import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
+
+export interface HandlerContext {
+  /** 1 on first delivery. */
+  deliveries: number;
+  logger: Logger;
+}
+
+export type EventHandler<S extends Subject> = (
+  event: EventEnvelope<S>,
+  context: HandlerContext,
+) => Promise<void>;
+
+/** One subject a service consumes, with its handler. */
+export interface Subscription<S extends Subject = Subject> {
+  subject: S;
+  handle: EventHandler<S>;
+}
+
+export function subscribe<S extends Subject>(subject: S, handle: EventHandler<S>): Subscription {
+  return { subject, handle } as unknown as Subscription;
+}
+
+/**
+ * Wraps a handler so that it runs at most once per event: inside a transaction
+ * that first records the event id in the inbox. A duplicate finds its id there
+ * and commits nothing; a failure rolls the inbox row back with everything else.
+ */
+export function handleOnce<DB, S extends Subject>(
+  db: Kysely<DB>,
+  consumer: string,
+  handler: (
+    trx: Transaction<DB>,
+    event: EventEnvelope<S>,
+    context: HandlerContext,
+  ) => Promise<void>,
+): EventHandler<S> {
+  return (event, context) =>
+    db.transaction().execute(async (trx) => {
+      const inserted = await sql`
+        INSERT INTO inbox (consumer, event_id) VALUES (${consumer}, ${event.id})
+        ON CONFLICT DO NOTHING RETURNING 1`.execute(trx);
+      if (inserted.rows.length === 0) {
+        context.logger.debug({ eventId: event.id }, 'duplicate event ignored');
+        return;
+      }
+      await handler(trx, event, context);
+    });
+}
+
+export interface ConsumerOptions {
+  bus: EventBus;
+  /** Service name: durable consumers are `<service>_<subject>`. */
+  service: string;
+  subscriptions: Subscription[];
+  logger: Logger;
+  /** Deliveries before an event is dead-lettered instead of retried. */
+  maxDeliveries?: number;
+  /** Messages handled at once per subject. */
+  concurrency?: number;
+  ackWaitMs?: number;
+}
+
+export function durableName(service: string, subject: Subject): string {
+  return `${service}_${subject.replace('.', '_')}`;
+}
+
+function retryDelayMs(deliveries: number): number {
+  return Math.min(100 * 2 ** (deliveries - 1), 10_000);
+}
+
+/**
+ * Pulls each subscription's durable JetStream consumer and hands valid events
+ * to its handler, acking only after the handler (and its transaction) finished.
+ * Failures are retried with backoff; a message that cannot be parsed, or keeps
+ * failing, is published to the dead-letter stream and terminated so it stops
+ * blocking the rest.
+ */
+export class EventConsumers {
+  private readonly maxDeliveries: number;
+  private readonly concurrency: number;
+  private readonly ackWaitMs: number;
+  private running = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly closers = new Set<() => Promise<unknown>>();
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.maxDeliveries = options.maxDeliveries ?? 5;
+    this.concurrency = options.concurrency ?? 1;
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+  }
+
+  /** Creates (or updates) the durable consumers, then starts pulling. */
+  async start(): Promise<void> {
+    this.running = true;
+    for (const subscription of this.options.subscriptions) {
+      await this.ensureConsumer(subscription.subject);
+      this.loops.push(this.consumeLoop(subscription));
+    }
+  }
+
+  /** Stops pulling and waits for the messages being handled to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all([...this.closers].map((close) => close().catch(() => {})));
+    await Promise.all(this.loops);
+  }
+
+  private consumerConfig(subject: Subject): Partial<ConsumerConfig> {
+    return {
+      durable_name: durableName(this.options.service, subject),
+      filter_subject: this.options.bus.subjectOf(subject),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.ackWaitMs),
+      max_ack_pending: 1_000,
+      // We count deliveries ourselves and dead-letter; the server never gives up.
+      max_deliver: -1,
+    };
+  }
+
+  private async ensureConsumer(subject: Subject): Promise<void> {
+    const { jsm, stream } = this.options.bus;
+    const config = this.consumerConfig(subject);
+    try {
+      await jsm.consumers.add(stream, config);
+    } catch {
+      await jsm.consumers.update(stream, config.durable_name!, config);
+    }
+  }
+
+  private async consumeLoop(subscription: Subscription): Promise<void> {
+    const { bus, logger } = this.options;
+    const name = durableName(this.options.service, subscription.subject);
+    let backoff = 200;
+    while (this.running) {
+      try {
+        const consumer = await bus.js.consumers.get(bus.stream, name);
+        const messages = await consumer.consume({
+          max_messages: Math.max(16, this.concurrency * 4),
+        });
+        const close = () => messages.close();
+        this.closers.add(close);
+        const inFlight = new Set<Promise<void>>();
+        for await (const message of messages) {
+          if (!this.running) {
+            message.nak();
+            continue;
+          }
+          const work = this.process(subscription, message).finally(() => inFlight.delete(work));
+          inFlight.add(work);
+          if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+          backoff = 200;
+        }
+        await Promise.all(inFlight);
+        this.closers.delete(close);
+      } catch (error) {
+        if (!this.running) break;
+        logger.warn({ err: error, consumer: name }, 'consumer interrupted, resubscribing');
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, 5_000);
+        await this.ensureConsumer(subscription.subject).catch(() => {});
+      }
+    }
+  }
+
+  private async process(subscription: Subscription, message: JsMsg): Promise<void> {
+    const deliveries = message.info.deliveryCount;
+    const logger = this.options.logger.child({
+      subject: subscription.subject,
+      streamSeq: message.info.streamSequence,
+      deliveries,
+    });
+    let event: EventEnvelope;
+    try {
+      event = parseEnvelope(subscription.subject, message.json());
+    } catch (error) {
+      await this.deadLetter(subscription.subject, message, error, logger);
+      return;
+    }
+    try {
+      await subscription.handle(event, { deliveries, logger });
+      message.ack();
+    } catch (error) {
+      if (deliveries >= this.maxDeliveries) {
+        await this.deadLetter(subscription.subject, message, error, logger);
+      } else {
+        logger.warn({ err: error, eventId: event.id }, 'event handler failed, will retry');
+        message.nak(retryDelayMs(deliveries));
+      }
+    }
+  }
+
+  private async deadLetter(
+    subject: Subject,
+    message: JsMsg,
+    error: unknown,
+    logger: Logger,
+  ): Promise<void> {
+    const consumer = durableName(this.options.service, subject);
+    const reason = error instanceof Error ? error.message : String(error);
+    const record = {
+      consumer,
+      subject: message.subject,
+      streamSeq: message.info.streamSequence,
+      deliveries: message.info.deliveryCount,
+      error: reason.slice(0, 2_000),
+      failedAt: new Date().toISOString(),
+      payload: message.string().slice(0, 64 * 1024),
+    };
+    try {
+      await this.options.bus.js.publish(
+        this.options.bus.deadLetterSubjectOf(consumer),
+        JSON.stringify(record),
+        { msgID: `${consumer}-${record.streamSeq}` },
+      );
+      logger.error({ error: reason }, 'event dead-lettered');
+      message.term(reason.slice(0, 200));
+    } catch (publishError) {
+      // Could not record it: leave it for redelivery rather than lose it.
+      logger.error({ err: publishError }, 'dead-lettering failed, will retry');
+      message.nak(retryDelayMs(message.info.deliveryCount));
+    }
+  }
+}
+
+/** What the dead-letter stream holds, one record per abandoned message. */
+export interface DeadLetterRecord {
+  consumer: string;
+  subject: string;
+  streamSeq: number;
+  deliveries: number;
+  error: string;
+  failedAt: string;
+  payload: string;
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { EventBus } from './bus.js';
+import { createEnvelope, type EventData, type EventEnvelope, type Subject } from './contracts.js';
+import { OUTBOX_CHANNEL } from './tables.js';
+
+/**
+ * Records an event in the same transaction as the state change it describes.
+ * Call it with the transaction (`trx`), never with the pool. The NOTIFY is
+ * delivered only if the transaction commits, which wakes the relay.
+ */
+export async function enqueueEvent<S extends Subject>(
+  trx: Kysely<unknown>,
+  subject: S,
+  data: EventData<S>,
+): Promise<EventEnvelope<S>> {
+  const envelope = createEnvelope(subject, data, randomUUID());
+  await sql`
+    INSERT INTO outbox (id, subject, envelope)
+    VALUES (${envelope.id}, ${subject}, ${JSON.stringify(envelope)}::jsonb)`.execute(trx);
+  await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+  return envelope;
+}
+
+export interface OutboxRelayOptions {
+  db: Kysely<unknown>;
+  /** Used for a dedicated LISTEN connection. */
+  databaseUrl: string;
+  bus: EventBus;
+  logger: Logger;
+  batchSize?: number;
+  /** Safety-net poll when no notification arrives (e.g. the LISTEN link is down). */
+  pollIntervalMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface OutboxRow {
+  seq: number;
+  id: string;
+  envelope: EventEnvelope;
+}
+
+/** Any constant shared by every relay of one database: only one publishes at a time. */
+const RELAY_LOCK_KEY = 7_301_977;
+
+/**
+ * Publishes outbox rows to JetStream in commit order, with `Nats-Msg-Id` = event
+ * id, then marks them sent. A crash after publishing and before marking means a
+ * republish that the broker's duplicate window absorbs. Several replicas may
+ * run one relay each: a transaction-scoped advisory lock lets one publish at a
+ * time, so order holds.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pendingWake = false;
+  private listener: pg.Client | undefined;
+  private listenerRetry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 200;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.listen();
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in flight; rows left are published on the next start. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.listenerRetry);
+    this.notify();
+    await this.loop;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => {});
+  }
+
+  /** Wakes the relay now (a commit happened). */
+  notify(): void {
+    this.pendingWake = true;
+    this.wake?.();
+  }
+
+  /** Publishes everything pending now; for tests and tools. Returns how many were sent. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sent = await this.publishBatch();
+      total += sent;
+      if (sent < this.batchSize) return total;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      try {
+        this.pendingWake = false;
+        const sent = await this.publishBatch();
+        backoff = 100;
+        if (sent === this.batchSize) continue;
+        await this.sleep(this.pollIntervalMs);
+      } catch (error) {
+        this.options.logger.warn(
+          { err: error, retryInMs: backoff },
+          'outbox relay failed, retrying',
+        );
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, this.maxBackoffMs);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.pendingWake || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private async publishBatch(): Promise<number> {
+    const { db, bus } = this.options;
+    return db.transaction().execute(async (trx) => {
+      const lock = await sql<{ locked: boolean }>`
+        SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) AS locked`.execute(trx);
+      if (!lock.rows[0]?.locked) return 0;
+      const { rows } = await sql<OutboxRow>`
+        SELECT seq, id, envelope FROM outbox
+        WHERE sent_at IS NULL ORDER BY seq LIMIT ${this.batchSize}`.execute(trx);
+      if (rows.length === 0) return 0;
+
+      // Published in order on one connection; stop at the first failure so that
+      // nothing after it is marked sent ahead of it.
+      const results = await Promise.allSettled(rows.map((row) => bus.publish(row.envelope)));
+      const firstFailure = results.findIndex((r) => r.status === 'rejected');
+      const published = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
+      if (published.length > 0) {
+        const seqs = published.map((row) => row.seq);
+        await sql`UPDATE outbox SET sent_at = now() WHERE seq = ANY(${seqs}::bigint[])`.execute(
+          trx,
+        );
+      }
+      if (firstFailure !== -1) {
+        const failure = results[firstFailure] as PromiseRejectedResult;
+        // Nothing went out: fail so that run() backs off. Otherwise commit the
+        // published prefix and come straight back for the rest.
+        if (published.length === 0) throw failure.reason;
+        this.options.logger.warn({ err: failure.reason }, 'outbox publish stopped part-way');
+      }
+      return published.length;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    if (!this.running) return;
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on('notification', () => this.notify());
+    client.on('error', (error) => {
+      this.options.logger.warn({ err: error }, 'outbox LISTEN connection lost, polling meanwhile');
+      this.listener = undefined;
+      client.end().catch(() => {});
+      this.scheduleListen();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (!this.running) {
+        await client.end();
+        return;
+      }
+      this.listener = client;
+      this.notify(); // rows committed while we were not listening
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'outbox LISTEN failed, will retry');
+      client.end().catch(() => {});
+      this.scheduleListen();
+    }
+  }
+
+  private scheduleListen(): void {
+    if (!this.running) return;
+    clearTimeout(this.listenerRetry);
+    this.listenerRetry = setTimeout(() => void this.listen(), this.maxBackoffMs);
+  }
+}

@@ -1,0 +1,35 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/**
+ * The outbox (events waiting to be published) and the inbox (events already
+ * handled, per consumer). Every service with a database runs this migration
+ * first, so its state changes and its events share one transaction.
+ */
+export const eventTablesMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      CREATE TABLE outbox (
+        seq bigserial PRIMARY KEY,
+        id uuid NOT NULL UNIQUE,
+        subject text NOT NULL,
+        envelope jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz
+      )`.execute(db);
+    await sql`CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL`.execute(db);
+    await sql`
+      CREATE TABLE inbox (
+        consumer text NOT NULL,
+        event_id uuid NOT NULL,
+        handled_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, event_id)
+      )`.execute(db);
+  },
+  async down(db: Kysely<unknown>) {
+    await sql`DROP TABLE inbox`.execute(db);
+    await sql`DROP TABLE outbox`.execute(db);
+  },
+};
+
+/** The channel a commit with new outbox rows notifies, so the relay wakes at once. */
+export const OUTBOX_CHANNEL = 'gittix_outbox';

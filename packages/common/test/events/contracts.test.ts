@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createEnvelope, parseEnvelope } from '../../src/index.js';
+import { ticketCreated } from './fixtures.js';
+
+describe('event contracts', () => {
+  it('when an envelope matches its subject schema, then it parses to typed data', () => {
+    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    const parsed = parseEnvelope('ticket.created', JSON.parse(JSON.stringify(envelope)));
+    expect(parsed).toEqual(envelope);
+  });
+
+  it('when data breaks the schema, then parsing throws and names the problem', () => {
+    const envelope = { ...createEnvelope('ticket.created', ticketCreated(), randomUUID()) };
+    const broken = { ...envelope, data: { ...envelope.data, price: -3 } };
+    expect(() => parseEnvelope('ticket.created', broken)).toThrow(/price/);
+  });
+
+  it('when an envelope of another type arrives on a subject, then it is rejected', () => {
+    const envelope = createEnvelope('expiration.complete', { orderId: randomUUID() }, randomUUID());
+    expect(() => parseEnvelope('order.cancelled', envelope)).toThrow(/expiration.complete/);
+  });
+
+  it('when a service builds an event with a bad payload, then createEnvelope refuses it', () => {
+    expect(() =>
+      createEnvelope(
+        'order.cancelled',
+        { id: 'nope', version: 0, ticket: { id: randomUUID() } },
+        randomUUID(),
+      ),
+    ).toThrow();
+  });
+
+  it('when prices have more than two decimals, then they are rejected', () => {
+    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    expect(() =>
+      parseEnvelope('ticket.created', { ...envelope, data: { ...envelope.data, price: 10.001 } }),
+    ).toThrow();
+  });
+});

@@ -1,0 +1,217 @@
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueEvent, OutboxRelay } from '../../src/index.js';
+import {
+  type PrivateNatsServer,
+  startPrivateNatsServer,
+  testLogger,
+  waitFor,
+} from '../../src/testing/index.js';
+import { createEventsFixture, streamMessages, ticketCreated } from './fixtures.js';
+
+type Fixture = Awaited<ReturnType<typeof createEventsFixture>>;
+
+async function pendingCount(fixture: Fixture): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`.execute(fixture.db);
+  return rows[0]!.n;
+}
+
+describe('outbox relay', () => {
+  let fixture: Fixture;
+  let relay: OutboxRelay | undefined;
+
+  beforeAll(async () => {
+    fixture = await createEventsFixture();
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+    await fixture.bus.jsm.streams.purge(fixture.bus.stream);
+    await sql`TRUNCATE outbox`.execute(fixture.db);
+  });
+  afterAll(() => fixture.close());
+
+  function startRelay(overrides: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
+    relay = new OutboxRelay({
+      db: fixture.db,
+      databaseUrl: fixture.database.url,
+      bus: fixture.bus,
+      logger: testLogger,
+      pollIntervalMs: 60_000, // only a NOTIFY can wake it within the test's deadline
+      ...overrides,
+    });
+    relay.start();
+    return relay;
+  }
+
+  it('when a transaction commits an event, then the relay publishes it promptly with Nats-Msg-Id = event id', async () => {
+    startRelay();
+    const data = ticketCreated();
+    const envelope = await fixture.db
+      .transaction()
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', data));
+    const messages = await waitFor(
+      async () => {
+        const found = await streamMessages(fixture.bus);
+        return found.length === 1 && found;
+      },
+      { timeoutMs: 3_000, message: 'the event in the stream' },
+    );
+    expect(messages[0]).toMatchObject({
+      subject: fixture.bus.subjectOf('ticket.created'),
+      msgId: envelope.id,
+      body: { id: envelope.id, type: 'ticket.created', data },
+    });
+    await waitFor(async () => (await pendingCount(fixture)) === 0, { message: 'row marked sent' });
+  });
+
+  it('when a transaction rolls back, then its event is never published', async () => {
+    startRelay();
+    await expect(
+      fixture.db.transaction().execute(async (trx) => {
+        await enqueueEvent(trx, 'ticket.created', ticketCreated());
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    const marker = await fixture.db
+      .transaction()
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+    const messages = await waitFor(
+      async () => {
+        const found = await streamMessages(fixture.bus);
+        return found.length >= 1 && found;
+      },
+      { message: 'the committed event' },
+    );
+    expect(messages.map((m) => m.msgId)).toEqual([marker.id]);
+  });
+
+  it('when many events commit, then they are published in commit order', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const e = await fixture.db
+        .transaction()
+        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated({ version: i })));
+      ids.push(e.id);
+    }
+    startRelay({ batchSize: 7 });
+    const messages = await waitFor(
+      async () => {
+        const found = await streamMessages(fixture.bus);
+        return found.length === 30 && found;
+      },
+      { message: '30 events' },
+    );
+    expect(messages.map((m) => m.msgId)).toEqual(ids);
+  });
+
+  it('when the process dies after publishing but before marking sent, then the republish is de-duplicated', async () => {
+    const envelope = await fixture.db
+      .transaction()
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+    // The crash: the event reached JetStream, the row still says pending.
+    await fixture.bus.publish(envelope);
+    expect(await pendingCount(fixture)).toBe(1);
+    startRelay();
+    await waitFor(async () => (await pendingCount(fixture)) === 0, { message: 'row marked sent' });
+    const messages = await streamMessages(fixture.bus);
+    expect(messages.map((m) => m.msgId)).toEqual([envelope.id]);
+  });
+
+  it('when the process dies after commit and before publishing, then a new relay publishes the row', async () => {
+    const envelope = await fixture.db
+      .transaction()
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+    // No relay was running at commit time: the NOTIFY went nowhere.
+    startRelay();
+    const messages = await waitFor(
+      async () => {
+        const found = await streamMessages(fixture.bus);
+        return found.length === 1 && found;
+      },
+      { message: 'the event after restart' },
+    );
+    expect(messages[0]!.msgId).toBe(envelope.id);
+  });
+
+  it('when two relays run on one database, then each event is published once and in order', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const e = await fixture.db
+        .transaction()
+        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated({ version: i })));
+      ids.push(e.id);
+    }
+    startRelay({ batchSize: 3 });
+    const second = new OutboxRelay({
+      db: fixture.db,
+      databaseUrl: fixture.database.url,
+      bus: fixture.bus,
+      logger: testLogger,
+      batchSize: 3,
+    });
+    second.start();
+    try {
+      await waitFor(async () => (await pendingCount(fixture)) === 0, { message: 'all sent' });
+    } finally {
+      await second.stop();
+    }
+    const messages = await streamMessages(fixture.bus);
+    expect(messages.map((m) => m.msgId)).toEqual(ids);
+  });
+});
+
+describe('outbox relay while NATS is down', () => {
+  let nats: PrivateNatsServer;
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    nats = await startPrivateNatsServer();
+    fixture = await createEventsFixture(nats.url);
+  });
+  afterAll(async () => {
+    await fixture.close();
+    await nats.destroy();
+  });
+
+  it('when NATS stops and comes back, then events committed meanwhile are all published', async () => {
+    const relay = new OutboxRelay({
+      db: fixture.db,
+      databaseUrl: fixture.database.url,
+      bus: fixture.bus,
+      logger: testLogger,
+      maxBackoffMs: 200,
+    });
+    relay.start();
+    try {
+      const before = await fixture.db
+        .transaction()
+        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+      await waitFor(async () => (await pendingCount(fixture)) === 0, {
+        message: 'first event sent',
+      });
+
+      await nats.stop();
+      const during = [];
+      for (let i = 0; i < 5; i++) {
+        during.push(
+          await fixture.db
+            .transaction()
+            .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated({ version: i }))),
+        );
+      }
+      expect(await pendingCount(fixture)).toBe(5);
+
+      await nats.start();
+      await waitFor(async () => (await pendingCount(fixture)) === 0, {
+        timeoutMs: 20_000,
+        message: 'backlog sent after NATS returned',
+      });
+      const messages = await streamMessages(fixture.bus);
+      expect(messages.map((m) => m.msgId)).toEqual([before.id, ...during.map((e) => e.id)]);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
