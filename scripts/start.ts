@@ -1,0 +1,95 @@
+/**
+ * `npm start`: runs the whole of GitTix on this machine at http://localhost:3000.
+ * Uses Postgres, NATS and Redis where they run (starting what is missing into
+ * .gittix/), builds what is stale, starts every service with prefixed logs and
+ * stops them all on Ctrl-C.
+ */
+import { join } from 'node:path';
+import { concurrently } from 'concurrently';
+import { buildServices, ensureWebBuild } from './system/build.js';
+import { ensureInfra } from './system/infra.js';
+import { localSessionKeys } from './system/keys.js';
+import { commandFor, waitUntilReady } from './system/launch.js';
+import {
+  defaultPorts,
+  envFor,
+  repoRoot,
+  type SystemSettings,
+  services,
+} from './system/services.js';
+
+const startedAt = Date.now();
+const dataDir = join(repoRoot, '.gittix');
+const log = (line: string) => process.stdout.write(`[gittix] ${line}\n`);
+const env = process.env;
+
+async function main(): Promise<void> {
+  const postgresUrl = env.POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432';
+  const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl }, dataDir, log);
+  for (const what of infra.started) log(`started ${what}`);
+
+  log('building services (tsc -b)…');
+  buildServices();
+  ensureWebBuild(log);
+
+  const settings: SystemSettings = {
+    ports: { ...defaultPorts, gateway: Number(env.PORT ?? defaultPorts.gateway) },
+    postgresUrl,
+    databaseName: (service) => service,
+    natsUrl,
+    stream: env.NATS_STREAM ?? 'GITTIX',
+    subjectPrefix: env.NATS_SUBJECT_PREFIX ?? 'gittix',
+    redisUrl,
+    queuePrefix: env.QUEUE_PREFIX ?? 'gittix',
+    jwt: await localSessionKeys(join(dataDir, 'keys')),
+    ...(env.ORDER_EXPIRATION_SECONDS
+      ? { orderExpirationSeconds: Number(env.ORDER_EXPIRATION_SECONDS) }
+      : {}),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    logPretty: env.LOG_PRETTY !== 'false',
+  };
+
+  const { result, commands } = concurrently(
+    services.map((service) => ({
+      name: service.name,
+      command: commandFor(service, settings.ports[service.name]!, 'dist')
+        .map((part) => JSON.stringify(part))
+        .join(' '),
+      cwd: repoRoot,
+      env: envFor(service, settings),
+    })),
+    { prefix: 'name', padPrefix: true, killOthersOn: ['failure'], killSignal: 'SIGTERM' },
+  );
+
+  let exited: string | undefined;
+  const finished = result.then(
+    () => undefined,
+    (events: Array<{ command: { name: string }; exitCode: number | string }>) => {
+      const failed = events.find((e) => e.exitCode !== 0 && e.exitCode !== 'SIGTERM');
+      exited = failed ? `${failed.command.name} exited (${failed.exitCode})` : 'a service exited';
+    },
+  );
+
+  try {
+    await waitUntilReady(services, settings, 120_000, () => exited);
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    log(
+      `GitTix is ready at http://localhost:${settings.ports.gateway} (in ${seconds}s). Ctrl-C stops it.`,
+    );
+  } catch (error) {
+    log(`${(error as Error).message}; see the service logs above. Stopping.`);
+    process.exitCode = 1;
+    for (const command of commands) command.kill('SIGTERM');
+  }
+
+  await finished;
+  await infra.stop();
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

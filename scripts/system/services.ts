@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface ServiceSpec {
+  name: string;
+  port: number;
+  route: string | null;
+  database: string | null;
+  nats: boolean;
+  redis: boolean;
+}
+
+/** services.json: the one list of GitTix's processes. */
+export const services: ServiceSpec[] = JSON.parse(
+  readFileSync(join(repoRoot, 'services.json'), 'utf8'),
+).services;
+
+export type Ports = Record<string, number>;
+
+export const defaultPorts: Ports = Object.fromEntries(services.map((s) => [s.name, s.port]));
+
+/** Everything that differs between one running GitTix and another on the same machine. */
+export interface SystemSettings {
+  ports: Ports;
+  /** Postgres server URL without a database, e.g. postgres://postgres@127.0.0.1:5432 */
+  postgresUrl: string;
+  /** Database name per service (default: the service's own name). */
+  databaseName: (service: string) => string;
+  natsUrl: string;
+  stream: string;
+  subjectPrefix: string;
+  redisUrl: string;
+  queuePrefix: string;
+  jwt: { privateKeyPem: string; publicKeyPem: string };
+  orderExpirationSeconds?: number;
+  logLevel: string;
+  logPretty: boolean;
+  extraEnv?: Record<string, string>;
+}
+
+const url = (port: number) => `http://127.0.0.1:${port}`;
+
+/** The environment one service gets, per docs/CONVENTIONS.md. */
+export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, string> {
+  const env: Record<string, string> = {
+    PORT: String(s.ports[service.name]),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: s.logLevel,
+    LOG_PRETTY: String(s.logPretty),
+    NEXT_TELEMETRY_DISABLED: '1',
+  };
+  if (service.database) {
+    env.DATABASE_URL = `${s.postgresUrl}/${s.databaseName(service.database)}`;
+  }
+  if (service.nats) {
+    Object.assign(env, {
+      NATS_URL: s.natsUrl,
+      NATS_STREAM: s.stream,
+      NATS_SUBJECT_PREFIX: s.subjectPrefix,
+    });
+  }
+  if (service.redis) Object.assign(env, { REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.queuePrefix });
+  if (service.name === 'auth') env.JWT_PRIVATE_KEY = s.jwt.privateKeyPem;
+  else env.JWT_PUBLIC_KEY = s.jwt.publicKeyPem;
+  if (service.name === 'orders' && s.orderExpirationSeconds !== undefined) {
+    env.ORDER_EXPIRATION_SECONDS = String(s.orderExpirationSeconds);
+  }
+  if (service.name === 'gateway') {
+    Object.assign(env, {
+      AUTH_URL: url(s.ports.auth!),
+      TICKETS_URL: url(s.ports.tickets!),
+      ORDERS_URL: url(s.ports.orders!),
+      PAYMENTS_URL: url(s.ports.payments!),
+      WEB_URL: url(s.ports.web!),
+    });
+  }
+  if (service.name === 'web') env.GATEWAY_URL = url(s.ports.gateway!);
+  return { ...env, ...s.extraEnv };
+}
+
+/** Where a service answers "ready": the gateway and web only have liveness. */
+export function readinessUrl(service: ServiceSpec, ports: Ports): string {
+  const base = url(ports[service.name]!);
+  if (service.name === 'web') return `${base}/`;
+  return service.name === 'gateway' ? `${base}/healthz` : `${base}/readyz`;
+}
