@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventBus } from './bus.js';
@@ -12,7 +12,7 @@ import { OUTBOX_CHANNEL } from './tables.js';
  * delivered only if the transaction commits, which wakes the relay.
  */
 export async function enqueueEvent<S extends Subject>(
-  trx: Kysely<unknown>,
+  trx: QueryExecutorProvider,
   subject: S,
   data: EventData<S>,
 ): Promise<EventEnvelope<S>> {
