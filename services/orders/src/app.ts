@@ -1,0 +1,39 @@
+import {
+  createServiceApp,
+  type EventBus,
+  pingDb,
+  type ServiceApp,
+  type SessionVerifier,
+} from '@gittix/common';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { OrdersDatabase } from './db/schema.js';
+import { ordersRoutes } from './routes/orders.js';
+
+export interface OrdersAppDeps {
+  db: Kysely<OrdersDatabase>;
+  bus: EventBus;
+  logger: FastifyBaseLogger;
+  verifySession: SessionVerifier;
+  orderExpirationSeconds: number;
+}
+
+/** The orders service's HTTP app, built from its dependencies (tests build it too). */
+export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
+  const app = await createServiceApp({
+    name: 'orders',
+    logger: deps.logger,
+    verifySession: deps.verifySession,
+    readiness: {
+      database: () => pingDb(deps.db as Kysely<unknown>),
+      nats: () => deps.bus.ping(),
+    },
+    openapiPath: '/api/orders/openapi.json',
+  });
+  await app.register(ordersRoutes, {
+    prefix: '/api/orders',
+    db: deps.db,
+    orderExpirationSeconds: deps.orderExpirationSeconds,
+  });
+  return app;
+}

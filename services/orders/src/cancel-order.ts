@@ -1,0 +1,48 @@
+import { BadRequestError, enqueueEvent, NotFoundError } from '@gittix/common';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { OrdersDatabase } from './db/schema.js';
+
+/**
+ * Cancels the order if it is still open (created or awaiting:payment) and
+ * records order.cancelled in the same transaction. The status condition sits in
+ * the UPDATE itself, so of two racing transitions (a payment completing it,
+ * expiry cancelling it) exactly one matches the row. Returns whether it changed.
+ */
+export async function cancelOpenOrder(
+  trx: Transaction<OrdersDatabase>,
+  orderId: string,
+): Promise<boolean> {
+  const cancelled = await trx
+    .updateTable('orders')
+    .set({ status: 'cancelled', version: sql`version + 1` })
+    .where('id', '=', orderId)
+    .where('status', 'in', ['created', 'awaiting:payment'])
+    .returning(['id', 'version', 'ticket_id'])
+    .executeTakeFirst();
+  if (!cancelled) return false;
+  await enqueueEvent(trx, 'order.cancelled', {
+    id: cancelled.id,
+    version: cancelled.version,
+    ticket: { id: cancelled.ticket_id },
+  });
+  return true;
+}
+
+/** A buyer cancels their order: idempotent, refused once it is paid. */
+export async function cancelOrder(
+  db: Kysely<OrdersDatabase>,
+  { userId, orderId }: { userId: string; orderId: string },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const order = await trx
+      .selectFrom('orders')
+      .select('status')
+      .where('id', '=', orderId)
+      .where('user_id', '=', userId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!order) throw new NotFoundError('Order not found');
+    if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
+    await cancelOpenOrder(trx, orderId);
+  });
+}

@@ -1,0 +1,67 @@
+import {
+  BadRequestError,
+  enqueueEvent,
+  fromCents,
+  isUniqueViolation,
+  NotFoundError,
+} from '@gittix/common';
+import type { Kysely } from 'kysely';
+import { TICKET_RESERVED_INDEX } from './db/migrations.js';
+import type { OrdersDatabase } from './db/schema.js';
+import { type Order, toOrder } from './orders.js';
+
+export interface CreateOrderDeps {
+  db: Kysely<OrdersDatabase>;
+  /** How long the order holds the ticket. */
+  expirationSeconds: number;
+}
+
+/**
+ * Reserves a ticket for a buyer: the order row and its order.created event
+ * commit together. Which of several racing buyers wins is decided by the
+ * partial unique index, never by reading first.
+ */
+export async function createOrder(
+  { db, expirationSeconds }: CreateOrderDeps,
+  { userId, ticketId }: { userId: string; ticketId: string },
+): Promise<Order> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const ticket = await trx
+        .selectFrom('tickets')
+        .selectAll()
+        .where('id', '=', ticketId)
+        .executeTakeFirst();
+      if (!ticket) throw new NotFoundError('Ticket not found');
+      if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
+
+      const row = await trx
+        .insertInto('orders')
+        .values({
+          user_id: userId,
+          ticket_id: ticket.id,
+          ticket_title: ticket.title,
+          ticket_price: ticket.price,
+          status: 'created',
+          expires_at: new Date(Date.now() + expirationSeconds * 1000),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const order = toOrder(row);
+      await enqueueEvent(trx, 'order.created', {
+        id: order.id,
+        version: order.version,
+        status: order.status,
+        userId: order.userId,
+        expiresAt: order.expiresAt,
+        ticket: { id: ticket.id, price: fromCents(ticket.price) },
+      });
+      return order;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, TICKET_RESERVED_INDEX)) {
+      throw new BadRequestError('Ticket is already reserved');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+import { eventTablesMigration, type Migrations } from '@gittix/common';
+import { sql } from 'kysely';
+
+/**
+ * The index that makes "one live order per ticket" a database guarantee: of all
+ * orders for a ticket, at most one is created, awaiting:payment or complete.
+ */
+export const TICKET_RESERVED_INDEX = 'orders_ticket_reserved';
+
+export const migrations: Migrations = {
+  '0000_event_tables': eventTablesMigration,
+  '0001_tickets': {
+    async up(db) {
+      await db.schema
+        .createTable('tickets')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('price', 'integer', (c) => c.notNull().check(sql`price > 0`))
+        .addColumn('user_id', 'uuid', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('order_id', 'uuid')
+        .execute();
+    },
+  },
+  '0002_orders': {
+    async up(db) {
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('user_id', 'uuid', (c) => c.notNull())
+        .addColumn('ticket_id', 'uuid', (c) => c.notNull().references('tickets.id'))
+        .addColumn('ticket_title', 'text', (c) => c.notNull())
+        .addColumn('ticket_price', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) =>
+          c
+            .notNull()
+            .check(sql`status IN ('created', 'cancelled', 'awaiting:payment', 'complete')`),
+        )
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('payment_id', 'uuid')
+        .addColumn('created_at', 'timestamptz', (c) =>
+          c.notNull().defaultTo(sql`clock_timestamp()`),
+        )
+        .execute();
+      await sql`
+        CREATE UNIQUE INDEX ${sql.id(TICKET_RESERVED_INDEX)} ON orders (ticket_id)
+        WHERE status IN ('created', 'awaiting:payment', 'complete')`.execute(db);
+      await db.schema
+        .createIndex('orders_user_id_created_at_idx')
+        .on('orders')
+        .columns(['user_id', 'created_at desc'])
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,102 @@
+import { NotFoundError, orderStatuses, requireUser } from '@gittix/common';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { cancelOrder } from '../cancel-order.js';
+import { createOrder } from '../create-order.js';
+import type { OrdersDatabase } from '../db/schema.js';
+import { findOrder, listOrders, toOrder } from '../orders.js';
+
+const order = z.object({
+  id: z.uuid(),
+  userId: z.uuid(),
+  status: z.enum(orderStatuses),
+  expiresAt: z.iso.datetime(),
+  version: z.number().int(),
+  ticket: z.object({ id: z.uuid(), title: z.string(), price: z.number() }),
+});
+const errorBody = z.object({
+  errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
+});
+const orderParams = z.object({ id: z.uuid() });
+const security: Array<Record<string, string[]>> = [{ session: [] }, { bearer: [] }];
+
+export interface OrdersRoutesOptions {
+  db: Kysely<OrdersDatabase>;
+  orderExpirationSeconds: number;
+}
+
+/** The Orders section of the API: reserve a ticket, list, show and cancel orders. */
+export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (app, options) => {
+  const { db } = options;
+
+  app.post(
+    '/',
+    {
+      schema: {
+        summary: 'Order a ticket: reserves it until expiresAt',
+        security,
+        body: z.object({ ticketId: z.uuid({ error: 'ticketId must be a valid ticket id' }) }),
+        response: { 201: order, 400: errorBody, 401: errorBody, 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const created = await createOrder(
+        { db, expirationSeconds: options.orderExpirationSeconds },
+        { userId: user.id, ticketId: request.body.ticketId },
+      );
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: "The caller's orders, newest first",
+        security,
+        response: { 200: z.array(order), 401: errorBody },
+      },
+    },
+    async (request) => listOrders(db, requireUser(request).id),
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        summary: 'One of the caller’s orders',
+        security,
+        params: orderParams,
+        response: { 200: order, 401: errorBody, 404: errorBody },
+      },
+    },
+    async (request) => {
+      const found = await findOrder(db, requireUser(request).id, request.params.id);
+      if (!found) throw new NotFoundError('Order not found');
+      return toOrder(found);
+    },
+  );
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        summary: 'Cancel an order and release its ticket',
+        security,
+        params: orderParams,
+        response: {
+          204: z.null().describe('Cancelled (or already was)'),
+          400: errorBody,
+          401: errorBody,
+          404: errorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      await cancelOrder(db, { userId: requireUser(request).id, orderId: request.params.id });
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { EventData } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
+
+function ticketData(overrides: Partial<EventData<'ticket.updated'>> = {}) {
+  return {
+    id: randomUUID(),
+    version: 0,
+    title: `Gig ${randomUUID().slice(0, 8)}`,
+    price: 30,
+    userId: randomUUID(),
+    orderId: null,
+    ...overrides,
+  } satisfies EventData<'ticket.updated'>;
+}
+
+function created(data: EventData<'ticket.updated'>): EventData<'ticket.created'> {
+  const { orderId: _ignored, ...rest } = data;
+  return rest;
+}
+
+describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
+  let f: OrdersFixture;
+
+  beforeAll(async () => {
+    f = await createOrdersFixture();
+    await f.startConsumers();
+  });
+  afterAll(() => f?.close());
+
+  const replicaOf = (id: string) =>
+    f.db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+
+  /** Publishes a marker ticket and waits for it: everything published before it on that subject is handled. */
+  async function settle(subject: 'ticket.created' | 'ticket.updated') {
+    const marker = ticketData();
+    await f.publish(subject, subject === 'ticket.created' ? created(marker) : marker);
+    await waitFor(() => replicaOf(marker.id), { message: `${subject} marker in the replica` });
+  }
+
+  it('when ticket.created arrives, then the ticket is in the replica with its price in cents', async () => {
+    const ticket = ticketData({ price: 12.34 });
+    await f.publish('ticket.created', created(ticket));
+    const row = await waitFor(() => replicaOf(ticket.id), { message: 'replicated ticket' });
+    expect(row).toEqual({
+      id: ticket.id,
+      title: ticket.title,
+      price: 1234,
+      user_id: ticket.userId,
+      version: 0,
+      order_id: null,
+    });
+  });
+
+  it('when ticket.updated arrives before ticket.created, then the replica keeps the update', async () => {
+    const ticket = ticketData();
+    const update = { ...ticket, version: 1, title: 'Renamed', price: 55 };
+    await f.publish('ticket.updated', update);
+    await waitFor(async () => (await replicaOf(ticket.id))?.version === 1, {
+      message: 'the update applied',
+    });
+    await f.publish('ticket.created', created(ticket));
+    await settle('ticket.created');
+    expect(await replicaOf(ticket.id)).toMatchObject({ version: 1, title: 'Renamed', price: 5500 });
+  });
+
+  it('when an old version arrives after a newer one, then the newer state stays', async () => {
+    const ticket = ticketData();
+    const orderId = randomUUID();
+    await f.publish('ticket.created', created(ticket));
+    await f.publish('ticket.updated', { ...ticket, version: 2, title: 'v2', orderId });
+    await waitFor(async () => (await replicaOf(ticket.id))?.version === 2, { message: 'v2' });
+    await f.publish('ticket.updated', { ...ticket, version: 1, title: 'v1' });
+    await settle('ticket.updated');
+    expect(await replicaOf(ticket.id)).toMatchObject({
+      version: 2,
+      title: 'v2',
+      order_id: orderId,
+    });
+  });
+
+  it('when the same event is delivered twice, then the replica applies it once', async () => {
+    const ticket = ticketData();
+    await f.publish('ticket.created', created(ticket));
+    const update = { ...ticket, version: 1, title: 'Once' };
+    const id = randomUUID();
+    await f.publish('ticket.updated', update, id);
+    // A second copy under another Nats-Msg-Id gets past the broker's de-duplication.
+    await f.bus.js.publish(
+      f.bus.subjectOf('ticket.updated'),
+      JSON.stringify({
+        id,
+        type: 'ticket.updated',
+        occurredAt: new Date().toISOString(),
+        data: update,
+      }),
+      { msgID: randomUUID() },
+    );
+    await settle('ticket.updated');
+    expect(await replicaOf(ticket.id)).toMatchObject({ version: 1, title: 'Once' });
+    const { rows: handled } = await sql<{ consumer: string }>`
+      SELECT consumer FROM inbox WHERE event_id = ${id}`.execute(f.db);
+    expect(handled).toEqual([{ consumer: 'orders_ticket.updated' }]);
+  });
+
+  it('when a shuffled burst of versions arrives, then the replica ends at the newest', async () => {
+    const ticket = ticketData();
+    const versions = [3, 1, 5, 2, 4];
+    await Promise.all(
+      versions.map((version) =>
+        f.publish('ticket.updated', { ...ticket, version, title: `v${version}` }),
+      ),
+    );
+    await f.publish('ticket.created', created(ticket));
+    await settle('ticket.updated');
+    await settle('ticket.created');
+    expect(await replicaOf(ticket.id)).toMatchObject({ version: 5, title: 'v5' });
+  });
+
+  it('when a replicated ticket is ordered, then the order carries its title and price', async () => {
+    const ticket = ticketData({ price: 75.5 });
+    await f.publish('ticket.created', created(ticket));
+    await waitFor(() => replicaOf(ticket.id), { message: 'replicated ticket' });
+    const buyer = await f.signIn();
+    const response = await f.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: buyer.headers,
+      payload: { ticketId: ticket.id },
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().ticket).toEqual({ id: ticket.id, title: ticket.title, price: 75.5 });
+  });
+});
