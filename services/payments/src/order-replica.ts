@@ -1,0 +1,60 @@
+import { type EventData, toCents } from '@gittix/common';
+import { type Kysely, sql } from 'kysely';
+import type { PaymentsDatabase } from './db/schema.js';
+
+/**
+ * Applies order.created. A newer version wins status and version; the order's
+ * immutable facts (buyer, price, expiry) also fill a row that an overtaking
+ * order.cancelled created without them, so that row stays cancelled but knows
+ * whose order it was.
+ */
+export async function applyOrderCreated(
+  db: Kysely<PaymentsDatabase>,
+  order: EventData<'order.created'>,
+): Promise<void> {
+  const newer = sql<boolean>`orders.version < excluded.version`;
+  await db
+    .insertInto('orders')
+    .values({
+      id: order.id,
+      user_id: order.userId,
+      price_cents: toCents(order.ticket.price),
+      status: order.status,
+      expires_at: new Date(order.expiresAt),
+      version: order.version,
+    })
+    .onConflict((conflict) =>
+      conflict
+        .column('id')
+        .doUpdateSet({
+          status: sql`CASE WHEN ${newer} THEN excluded.status ELSE orders.status END`,
+          version: sql`GREATEST(orders.version, excluded.version)`,
+          user_id: sql`COALESCE(orders.user_id, excluded.user_id)`,
+          price_cents: sql`COALESCE(orders.price_cents, excluded.price_cents)`,
+          expires_at: sql`COALESCE(orders.expires_at, excluded.expires_at)`,
+        })
+        .where((eb) => eb.or([newer, eb('orders.user_id', 'is', null)])),
+    )
+    .execute();
+}
+
+/**
+ * Applies order.cancelled when newer than what the replica holds. An unknown
+ * order gets a row anyway (id, status, version), so that its late order.created,
+ * being older, cannot bring it back to life.
+ */
+export async function applyOrderCancelled(
+  db: Kysely<PaymentsDatabase>,
+  order: EventData<'order.cancelled'>,
+): Promise<void> {
+  await db
+    .insertInto('orders')
+    .values({ id: order.id, status: 'cancelled', version: order.version })
+    .onConflict((conflict) =>
+      conflict
+        .column('id')
+        .doUpdateSet({ status: 'cancelled', version: sql`excluded.version` })
+        .where(sql<boolean>`orders.version < excluded.version`),
+    )
+    .execute();
+}

@@ -1,0 +1,69 @@
+import { BadRequestError, PaymentRequiredError, ServiceUnavailableError } from '@gittix/common';
+
+export interface ChargeRequest {
+  amountCents: number;
+  currency: 'usd';
+  /** A card token from the client (Stripe's `tok_…`, or a `pm_…` PaymentMethod id). */
+  token: string;
+  /** Same key, same outcome: the provider charges at most once per key. */
+  idempotencyKey: string;
+  description: string;
+  metadata: Record<string, string>;
+}
+
+export interface RefundRequest {
+  /** The charge to refund, as `charge` returned it. */
+  providerId: string;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+/** A card processor. Implementations throw the errors below and nothing else on purpose. */
+export interface PaymentProvider {
+  readonly name: string;
+  charge(request: ChargeRequest): Promise<{ providerId: string }>;
+  refund(request: RefundRequest): Promise<{ refundId: string }>;
+}
+
+/** The card was refused: 402, and the buyer may try again (a new attempt). */
+export class CardDeclinedError extends PaymentRequiredError {
+  constructor(message = 'Your card was declined') {
+    super(message);
+  }
+}
+
+/** The token names no card the provider accepts: the client's mistake, 400 on `token`. */
+export class InvalidTokenError extends BadRequestError {
+  constructor(message = 'Invalid card token') {
+    super(message, 'token');
+  }
+}
+
+/** The provider could not be reached or answered with its own failure: 503, nothing recorded. */
+export class ProviderUnavailableError extends ServiceUnavailableError {
+  constructor(message = 'Payment provider unavailable, try again later', options?: ErrorOptions) {
+    super(message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
+ * Bounds a provider call: past `timeoutMs` the caller gets ProviderUnavailableError.
+ * The call itself may still finish at the provider; the idempotency key makes the
+ * next attempt find that result instead of charging again.
+ */
+export async function withProviderTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new ProviderUnavailableError('Payment provider did not answer in time, try again')),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
