@@ -1,0 +1,40 @@
+import rateLimit from '@fastify/rate-limit';
+import { createServiceApp, pingDb, type ServiceApp, TooManyRequestsError } from '@gittix/common';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { AuthDatabase } from './db/schema.js';
+import type { PasswordHasher } from './passwords.js';
+import { usersRoutes } from './routes/users.js';
+import type { SessionSigner } from './sessions.js';
+import type { SignInLimits } from './sign-in-throttle.js';
+
+export interface AuthAppDeps {
+  db: Kysely<AuthDatabase>;
+  logger: FastifyBaseLogger;
+  sessions: SessionSigner;
+  passwords: PasswordHasher;
+  signInLimits: SignInLimits;
+  cookieSecure: boolean;
+  /** Sign-up and sign-in requests per client address per minute (this replica). */
+  requestsPerMinute: number;
+}
+
+/** The auth service's HTTP app, built from its dependencies (tests build it too). */
+export async function buildApp(deps: AuthAppDeps): Promise<ServiceApp> {
+  const app = await createServiceApp({
+    name: 'auth',
+    logger: deps.logger,
+    // Auth verifies its own sessions with its own public key: no JWKS round trip.
+    verifySession: deps.sessions.verify,
+    readiness: { database: () => pingDb(deps.db as Kysely<unknown>) },
+    openapiPath: '/api/users/openapi.json',
+  });
+  // A per-replica flood guard in front of argon2; the per-email and per-address
+  // failure limits that replicas must agree on live in Postgres (sign-in-throttle.ts).
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: () => new TooManyRequestsError(),
+  });
+  await app.register(usersRoutes, { prefix: '/api/users', ...deps });
+  return app;
+}

@@ -1,0 +1,47 @@
+import { baseConfigSchema, env } from '@gittix/common';
+import { z } from 'zod';
+
+const optionalBoolean = z
+  .enum(['true', 'false', '1', '0'], { message: 'Must be true, false, 1 or 0' })
+  .transform((value) => value === 'true' || value === '1')
+  .optional();
+
+/** The auth service's environment; every key has a local default except in production. */
+export const authConfigSchema = baseConfigSchema
+  .extend({
+    PORT: env.port(3001),
+    DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/auth'),
+    /** Ed25519 private key, PKCS8 PEM. Literal `\n` sequences are accepted for one-line env files. */
+    JWT_PRIVATE_KEY: z
+      .string()
+      .min(1)
+      .transform((pem) => pem.replaceAll('\\n', '\n'))
+      .optional(),
+    SESSION_TTL_SECONDS: env.positiveInt(604_800),
+    /** Defaults to true when NODE_ENV=production. */
+    COOKIE_SECURE: optionalBoolean,
+    // argon2id costs; the defaults are argon2's own (64 MiB, 3 passes, 4 lanes).
+    ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(65_536),
+    ARGON2_TIME_COST: z.coerce.number().int().min(2).default(3),
+    ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(4),
+    SIGNIN_MAX_FAILURES_PER_EMAIL: env.positiveInt(5),
+    SIGNIN_MAX_FAILURES_PER_ADDRESS: env.positiveInt(20),
+    SIGNIN_FAILURE_WINDOW_SECONDS: env.positiveInt(900),
+    /** Sign-up and sign-in requests per client address per minute, per replica: a CPU guard. */
+    AUTH_REQUESTS_PER_MINUTE: env.positiveInt(60),
+  })
+  .superRefine((config, context) => {
+    if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['JWT_PRIVATE_KEY'],
+        message: 'Required in production (an Ed25519 PKCS8 PEM)',
+      });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    COOKIE_SECURE: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
+  }));
+
+export type AuthConfig = z.output<typeof authConfigSchema>;
