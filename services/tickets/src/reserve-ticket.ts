@@ -1,0 +1,65 @@
+import type { Transaction } from 'kysely';
+import type { TicketsDatabase } from './db/schema.js';
+import { lockTicketHolder, setTicketHolder } from './ticket-holder.js';
+
+export interface OrderPlaced {
+  orderId: string;
+  ticketId: string;
+  expiresAt: string;
+}
+
+/**
+ * order.created: the ticket now belongs to this order.
+ *
+ * order.created and order.cancelled come through separate durable consumers,
+ * at least once, so events of different orders for one ticket interleave and a
+ * retry can arrive long after newer events. Every order seen is recorded in
+ * orders_seen, and the outcome depends only on that record, never on arrival
+ * order:
+ * - an order already recorded cancelled never takes the ticket (its cancel won
+ *   the race; the created is stale);
+ * - an order does not take the ticket from a live (not cancelled) holder whose
+ *   expiresAt is later: that holder is the newer order, this created is late;
+ * - otherwise it takes the ticket.
+ * Releasing (release-ticket.ts) hands the ticket to the newest live order seen,
+ * so even expiresAt ties or a changed expiration period converge.
+ * The ticket row lock, taken first, serialises both consumers per ticket.
+ */
+export async function reserveTicket(
+  trx: Transaction<TicketsDatabase>,
+  order: OrderPlaced,
+): Promise<void> {
+  const ticket = await lockTicketHolder(trx, order.ticketId);
+  // Thrown, so the event is retried and finally dead-lettered rather than lost.
+  if (!ticket) throw new Error(`Ticket ${order.ticketId} of order ${order.orderId} is unknown`);
+
+  const seen = await trx
+    .insertInto('orders_seen')
+    .values({
+      order_id: order.orderId,
+      ticket_id: order.ticketId,
+      expires_at: new Date(order.expiresAt),
+      cancelled: false,
+    })
+    .onConflict((oc) =>
+      oc.column('order_id').doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })),
+    )
+    .returning('cancelled')
+    .executeTakeFirstOrThrow();
+  if (seen.cancelled || ticket.orderId === order.orderId) return;
+
+  if (ticket.orderId !== null) {
+    const holder = await trx
+      .selectFrom('orders_seen')
+      .select(['expires_at', 'cancelled'])
+      .where('order_id', '=', ticket.orderId)
+      .executeTakeFirst();
+    const holderIsNewer =
+      holder !== undefined &&
+      !holder.cancelled &&
+      holder.expires_at !== null &&
+      holder.expires_at.getTime() > new Date(order.expiresAt).getTime();
+    if (holderIsNewer) return;
+  }
+  await setTicketHolder(trx, order.ticketId, order.orderId);
+}

@@ -1,0 +1,63 @@
+import { type EventData, fromCents } from '@gittix/common';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { TicketsDatabase, TicketsTable } from './db/schema.js';
+
+/** A ticket as the API shows it: price in dollars. */
+export interface Ticket {
+  id: string;
+  title: string;
+  price: number;
+  userId: string;
+  version: number;
+  orderId: string | null;
+}
+
+export type TicketRow = Selectable<TicketsTable>;
+
+export const ticketColumns = [
+  'id',
+  'title',
+  'price_cents',
+  'user_id',
+  'version',
+  'order_id',
+  'created_at',
+] as const;
+
+export function toTicket(row: TicketRow): Ticket {
+  return {
+    id: row.id,
+    title: row.title,
+    price: fromCents(row.price_cents),
+    userId: row.user_id,
+    version: row.version,
+    orderId: row.order_id,
+  };
+}
+
+export function ticketCreatedData(ticket: Ticket): EventData<'ticket.created'> {
+  const { id, version, title, price, userId } = ticket;
+  return { id, version, title, price, userId };
+}
+
+export function ticketUpdatedData(ticket: Ticket): EventData<'ticket.updated'> {
+  const { id, version, title, price, userId, orderId } = ticket;
+  return { id, version, title, price, userId, orderId };
+}
+
+export async function findTicket(
+  db: Kysely<TicketsDatabase>,
+  id: string,
+): Promise<Ticket | undefined> {
+  const row = await db
+    .selectFrom('tickets')
+    .select(ticketColumns)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && toTicket(row);
+}
+
+/** enqueueEvent takes an untyped Kysely; a typed transaction is the same connection. */
+export function outboxTransaction(trx: Transaction<TicketsDatabase>): Kysely<unknown> {
+  return trx as unknown as Kysely<unknown>;
+}
