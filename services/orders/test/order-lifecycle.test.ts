@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { createEnvelope, type EventData, type Subject } from '@gittix/common';
+import { testLogger, waitFor } from '@gittix/common/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expirationComplete } from '../src/events/expiration-complete.js';
+import { paymentCreated } from '../src/events/payment-created.js';
+import { createOrdersFixture, type OrdersFixture, publishedEvents } from './fixtures.js';
+
+describe('order lifecycle (expiration.complete, payment.created consumers)', () => {
+  let f: OrdersFixture;
+
+  beforeAll(async () => {
+    f = await createOrdersFixture();
+    await f.startConsumers();
+  });
+  afterAll(() => f?.close());
+
+  async function placeOrder() {
+    const ticket = await f.seedTicket();
+    const buyer = await f.signIn();
+    const response = await f.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: buyer.headers,
+      payload: { ticketId: ticket.id },
+    });
+    expect(response.statusCode).toBe(201);
+    return { ticket, order: response.json() as { id: string } };
+  }
+
+  const orderRow = (id: string) =>
+    f.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  /** Publishes a marker expiring an order of its own and waits until it is handled. */
+  async function settleExpirations() {
+    const { order } = await placeOrder();
+    await f.publish('expiration.complete', { orderId: order.id });
+    await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
+      message: 'expiration marker handled',
+    });
+  }
+
+  async function cancelledEventsOf(orderId: string) {
+    await f.relay.drain();
+    const events = await publishedEvents(f.bus, 'order.cancelled');
+    return events.filter((e) => e.data.id === orderId).map((e) => e.data);
+  }
+
+  describe('expiration.complete', () => {
+    it('when an unpaid order expires, then it is cancelled at version 1 and order.cancelled is published', async () => {
+      const { ticket, order } = await placeOrder();
+      await f.publish('expiration.complete', { orderId: order.id });
+      await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
+        message: 'order cancelled',
+      });
+      expect((await orderRow(order.id)).version).toBe(1);
+      expect(await cancelledEventsOf(order.id)).toEqual([
+        { id: order.id, version: 1, ticket: { id: ticket.id } },
+      ]);
+    });
+
+    it('when expiration.complete is delivered twice, then one order.cancelled is published', async () => {
+      const { order } = await placeOrder();
+      const first = await f.publish('expiration.complete', { orderId: order.id });
+      // Same event id, second Nats-Msg-Id: a redelivery the broker cannot de-duplicate.
+      await f.bus.js.publish(f.bus.subjectOf('expiration.complete'), JSON.stringify(first), {
+        msgID: randomUUID(),
+      });
+      // A new event for the same order (e.g. a job retried past the duplicate window).
+      await f.publish('expiration.complete', { orderId: order.id });
+      await settleExpirations();
+      expect((await orderRow(order.id)).version).toBe(1);
+      expect(await cancelledEventsOf(order.id)).toHaveLength(1);
+    });
+
+    it('when a paid order expires, then it stays complete and nothing is published', async () => {
+      const { order } = await placeOrder();
+      await f.publish('payment.created', {
+        id: randomUUID(),
+        orderId: order.id,
+        providerId: 'ch_1',
+      });
+      await waitFor(async () => (await orderRow(order.id)).status === 'complete', {
+        message: 'order complete',
+      });
+      await f.publish('expiration.complete', { orderId: order.id });
+      await settleExpirations();
+      expect(await orderRow(order.id)).toMatchObject({ status: 'complete', version: 1 });
+      expect(await cancelledEventsOf(order.id)).toEqual([]);
+    });
+
+    it('when an order the buyer cancelled expires, then nothing more happens', async () => {
+      const { order } = await placeOrder();
+      await f.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('orders')
+          .set({ status: 'cancelled', version: 1 })
+          .where('id', '=', order.id)
+          .execute();
+      });
+      await f.publish('expiration.complete', { orderId: order.id });
+      await settleExpirations();
+      expect(await orderRow(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(await cancelledEventsOf(order.id)).toEqual([]);
+    });
+
+    it('when an order expires, then its ticket can be ordered again', async () => {
+      const { ticket, order } = await placeOrder();
+      await f.publish('expiration.complete', { orderId: order.id });
+      await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
+        message: 'order cancelled',
+      });
+      const buyer = await f.signIn();
+      const again = await f.app.inject({
+        method: 'POST',
+        url: '/api/orders',
+        headers: buyer.headers,
+        payload: { ticketId: ticket.id },
+      });
+      expect(again.statusCode).toBe(201);
+    });
+  });
+
+  describe('payment.created', () => {
+    it('when an open order is paid, then it becomes complete at version 1 with the payment recorded and no event', async () => {
+      const { order } = await placeOrder();
+      const paymentId = randomUUID();
+      await f.publish('payment.created', { id: paymentId, orderId: order.id, providerId: 'ch_2' });
+      await waitFor(async () => (await orderRow(order.id)).status === 'complete', {
+        message: 'order complete',
+      });
+      expect(await orderRow(order.id)).toMatchObject({ version: 1, payment_id: paymentId });
+      await f.relay.drain();
+      const events = await publishedEvents(f.bus, 'order.cancelled');
+      expect(events.filter((e) => e.data.id === order.id)).toEqual([]);
+    });
+
+    it('when a payment arrives for an order that expired first, then it stays cancelled and keeps the payment id', async () => {
+      const { order } = await placeOrder();
+      await f.publish('expiration.complete', { orderId: order.id });
+      await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
+        message: 'order cancelled',
+      });
+      const paymentId = randomUUID();
+      await f.publish('payment.created', { id: paymentId, orderId: order.id, providerId: 'ch_3' });
+      await waitFor(async () => (await orderRow(order.id)).payment_id === paymentId, {
+        message: 'payment recorded',
+      });
+      expect(await orderRow(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+    });
+
+    it('when a payment names an unknown order, then it is handled without creating anything or dead-lettering', async () => {
+      const orderId = randomUUID();
+      const event = await f.publish('payment.created', {
+        id: randomUUID(),
+        orderId,
+        providerId: 'ch_4',
+      });
+      await waitFor(
+        async () => {
+          const { rows } = await sql`
+            SELECT 1 FROM inbox WHERE event_id = ${event.id}`.execute(f.db);
+          return rows.length === 1;
+        },
+        { message: 'payment event handled' },
+      );
+      expect(
+        await f.db.selectFrom('orders').where('id', '=', orderId).select('id').execute(),
+      ).toEqual([]);
+      const dead = await f.bus.jsm.streams.info(f.bus.deadLetterStream);
+      expect(dead.state.messages).toBe(0);
+    });
+  });
+
+  describe('expiry racing payment', () => {
+    function envelope<S extends Subject>(subject: S, data: EventData<S>) {
+      return createEnvelope(subject, data, randomUUID());
+    }
+
+    it('when expiration and payment are handled at the same time, then each order ends complete or cancelled, never both', async () => {
+      const expire = expirationComplete(f.db);
+      const pay = paymentCreated(f.db);
+      const context = { deliveries: 1, logger: testLogger };
+      const orders = await Promise.all(Array.from({ length: 30 }, () => placeOrder()));
+
+      await Promise.all(
+        orders.flatMap(({ order }, i) => {
+          const handlers = [
+            () => expire(envelope('expiration.complete', { orderId: order.id }), context),
+            () =>
+              pay(
+                envelope('payment.created', {
+                  id: randomUUID(),
+                  orderId: order.id,
+                  providerId: 'ch',
+                }),
+                context,
+              ),
+          ];
+          // Alternate who starts first so both orders of arrival are exercised.
+          return (i % 2 === 0 ? handlers : handlers.reverse()).map((run) => run());
+        }),
+      );
+
+      await f.relay.drain();
+      const cancelledEvents = await publishedEvents(f.bus, 'order.cancelled');
+      const outcomes = new Set<string>();
+      for (const { order } of orders) {
+        const row = await orderRow(order.id);
+        outcomes.add(row.status);
+        expect(['complete', 'cancelled']).toContain(row.status);
+        expect(row.version).toBe(1);
+        expect(row.payment_id).not.toBeNull();
+        const events = cancelledEvents.filter((e) => e.data.id === order.id);
+        expect(events).toHaveLength(row.status === 'cancelled' ? 1 : 0);
+      }
+      // Alternating who starts first makes both winners show up: both paths were raced.
+      expect([...outcomes].sort()).toEqual(['cancelled', 'complete']);
+    });
+  });
+});
