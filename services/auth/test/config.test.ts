@@ -1,0 +1,95 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError, loadConfig } from '@gittix/common';
+import { describe, expect, it } from 'vitest';
+import { authConfigSchema } from '../src/config.js';
+import { createSessionSigner, generateSessionKeyPem } from '../src/sessions.js';
+
+describe('auth configuration', () => {
+  it('when nothing is set, then every key takes its documented local default', () => {
+    const config = loadConfig(authConfigSchema, {});
+
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3001,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/auth',
+      SESSION_TTL_SECONDS: 604_800,
+      COOKIE_SECURE: false,
+      ARGON2_MEMORY_KIB: 65_536,
+      ARGON2_TIME_COST: 3,
+      ARGON2_PARALLELISM: 4,
+      SIGNIN_MAX_FAILURES_PER_EMAIL: 5,
+      SIGNIN_MAX_FAILURES_PER_ADDRESS: 20,
+      SIGNIN_FAILURE_WINDOW_SECONDS: 900,
+    });
+    expect(config.JWT_PRIVATE_KEY).toBeUndefined();
+  });
+
+  it('when NODE_ENV is production without a key, then the config names JWT_PRIVATE_KEY', () => {
+    expect(() => loadConfig(authConfigSchema, { NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig(authConfigSchema, { NODE_ENV: 'production' })).toThrow(
+      /JWT_PRIVATE_KEY: Required in production/,
+    );
+  });
+
+  it('when NODE_ENV is production with a key, then cookies default to Secure', () => {
+    const config = loadConfig(authConfigSchema, {
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: generateSessionKeyPem(),
+    });
+
+    expect(config.COOKIE_SECURE).toBe(true);
+  });
+
+  it('when COOKIE_SECURE is set, then it wins over NODE_ENV', () => {
+    const config = loadConfig(authConfigSchema, {
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: generateSessionKeyPem(),
+      COOKIE_SECURE: 'false',
+    });
+
+    expect(config.COOKIE_SECURE).toBe(false);
+    expect(loadConfig(authConfigSchema, { COOKIE_SECURE: '1' }).COOKIE_SECURE).toBe(true);
+  });
+
+  it('when the key comes on one line with \\n escapes, then it is a usable PEM', async () => {
+    const pem = generateSessionKeyPem();
+    const config = loadConfig(authConfigSchema, { JWT_PRIVATE_KEY: pem.replaceAll('\n', '\\n') });
+
+    expect(config.JWT_PRIVATE_KEY).toBe(pem);
+    await expect(
+      createSessionSigner({ privateKeyPem: config.JWT_PRIVATE_KEY!, ttlSeconds: 60 }),
+    ).resolves.toBeDefined();
+  });
+
+  it('when values are out of range, then one error names every bad key', () => {
+    const attempt = () =>
+      loadConfig(authConfigSchema, {
+        PORT: 'eighty',
+        SESSION_TTL_SECONDS: '0',
+        COOKIE_SECURE: 'yes',
+        ARGON2_MEMORY_KIB: '8',
+        ARGON2_TIME_COST: '1',
+      });
+
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      /PORT.*SESSION_TTL_SECONDS.*COOKIE_SECURE.*ARGON2_MEMORY_KIB.*ARGON2_TIME_COST/,
+    );
+  });
+
+  it('when the key is not a PEM, then starting fails with a config error', async () => {
+    await expect(
+      createSessionSigner({ privateKeyPem: 'not a key', ttlSeconds: 60 }),
+    ).rejects.toThrow(/JWT_PRIVATE_KEY: Not a PEM private key/);
+  });
+
+  it('when the key is not Ed25519, then starting fails with a config error', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+
+    await expect(createSessionSigner({ privateKeyPem: rsa, ttlSeconds: 60 })).rejects.toThrow(
+      ConfigError,
+    );
+  });
+});

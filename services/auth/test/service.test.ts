@@ -1,0 +1,169 @@
+import { Writable } from 'node:stream';
+import type { ServiceApp } from '@gittix/common';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher } from '../src/passwords.js';
+import {
+  buildTestAuthApp,
+  cheapPasswordCost,
+  openTestAuthDb,
+  password,
+  type TestAuthDb,
+  uniqueEmail,
+} from './auth-app.js';
+
+let testDb: TestAuthDb;
+let app: ServiceApp;
+
+beforeAll(async () => {
+  testDb = await openTestAuthDb();
+  ({ app } = await buildTestAuthApp(testDb.db));
+});
+
+afterAll(async () => {
+  await app?.close();
+  await testDb?.close();
+});
+
+/** A logger whose JSON lines the test can read. */
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+describe('the shared HTTP behaviour, through the auth service', () => {
+  it('when a route is unknown, then 404 in the error shape', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/users/nope' });
+
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ errors: [{ message: 'Not found' }] });
+  });
+
+  it('when the JSON is malformed, then 400 saying so', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users/signup',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": ',
+    });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ errors: [{ message: 'Request body is not valid JSON' }] });
+  });
+
+  it('when the body is text/plain, then 415', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users/signup',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'email=a@b.co',
+    });
+
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toEqual({
+      errors: [{ message: 'Unsupported content type, send application/json' }],
+    });
+  });
+
+  it('when the body is over the limit, then 413', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users/signup',
+      payload: { email: uniqueEmail(), password: 'x'.repeat(200 * 1024) },
+    });
+
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toEqual({ errors: [{ message: 'Request body is too large' }] });
+  });
+
+  it('when something unexpected throws, then 500 with no internals, and it is logged', async () => {
+    const { logger, lines } = capturingLogger();
+    const failing = createPasswordHasher(cheapPasswordCost);
+    failing.hash = async () => {
+      throw new Error('argon2 exploded at 0xdeadbeef');
+    };
+    const broken = await buildTestAuthApp(testDb.db, { logger, passwords: failing });
+    try {
+      const response = await broken.app.inject({
+        method: 'POST',
+        url: '/api/users/signup',
+        payload: { email: uniqueEmail(), password },
+      });
+
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toEqual({ errors: [{ message: 'Something went wrong' }] });
+      expect(response.body).not.toContain('0xdeadbeef');
+      const logged = lines.find((line) => line.msg === 'unhandled error');
+      expect(logged).toMatchObject({
+        level: 50,
+        err: { message: 'argon2 exploded at 0xdeadbeef' },
+      });
+    } finally {
+      await broken.app.close();
+    }
+  });
+
+  it('when a request carries x-request-id, then the response echoes it', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/api/users/currentuser',
+      headers: { 'x-request-id': 'req-abc.123' },
+    });
+
+    expect(response.headers['x-request-id']).toBe('req-abc.123');
+  });
+});
+
+describe('health and documentation', () => {
+  it('when alive, then /healthz is 200', async () => {
+    const response = await app.inject({ method: 'GET', url: '/healthz' });
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('when the database answers, then /readyz is 200 with the database up', async () => {
+    const response = await app.inject({ method: 'GET', url: '/readyz' });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ready', checks: { database: 'up' } });
+  });
+
+  it('when the database is gone, then /readyz is 503 naming it', async () => {
+    const gone = await openTestAuthDb();
+    const orphan = await buildTestAuthApp(gone.db);
+    await gone.close();
+    try {
+      const response = await orphan.app.inject({ method: 'GET', url: '/readyz' });
+
+      expect(response.statusCode).toBe(503);
+      expect(response.json().errors).toEqual([{ message: 'Not ready: database unavailable' }]);
+    } finally {
+      await orphan.app.close();
+    }
+  });
+
+  it('when the OpenAPI document is fetched, then it describes every Users route', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/users/openapi.json' });
+
+    expect(response.statusCode).toBe(200);
+    const document = response.json();
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/api/users/.well-known/jwks.json',
+      '/api/users/currentuser',
+      '/api/users/signin',
+      '/api/users/signout',
+      '/api/users/signup',
+    ]);
+    const signupBody =
+      document.paths['/api/users/signup'].post.requestBody.content['application/json'].schema;
+    expect(signupBody.properties.email).toMatchObject({ type: 'string', format: 'email' });
+    expect(signupBody.properties.password).toMatchObject({ minLength: 8, maxLength: 128 });
+  });
+});

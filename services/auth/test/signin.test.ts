@@ -1,0 +1,231 @@
+import type { ServiceApp } from '@gittix/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher, type PasswordHasher } from '../src/passwords.js';
+import {
+  buildTestAuthApp,
+  cheapPasswordCost,
+  openTestAuthDb,
+  password,
+  sessionCookieOf,
+  signUpUser,
+  type TestAuthDb,
+  uniqueAddress,
+  uniqueEmail,
+} from './auth-app.js';
+
+let testDb: TestAuthDb;
+let app: ServiceApp;
+const verifiedHashes: string[] = [];
+
+/** The real argon2 hasher, recording which hashes sign-in verifies against. */
+function recordingHasher(): PasswordHasher {
+  const real = createPasswordHasher(cheapPasswordCost);
+  return {
+    ...real,
+    verify: (hash, candidate) => {
+      verifiedHashes.push(hash);
+      return real.verify(hash, candidate);
+    },
+  };
+}
+
+beforeAll(async () => {
+  testDb = await openTestAuthDb();
+  ({ app } = await buildTestAuthApp(testDb.db, { passwords: recordingHasher() }));
+});
+
+afterAll(async () => {
+  await app?.close();
+  await testDb?.close();
+});
+
+const signIn = (
+  payload: { email: string; password: string },
+  from = uniqueAddress(),
+  target: ServiceApp = app,
+) => target.inject({ method: 'POST', url: '/api/users/signin', payload, remoteAddress: from });
+
+const invalidCredentials = { errors: [{ message: 'Invalid credentials' }] };
+
+describe('POST /api/users/signin', () => {
+  it('when the credentials match, then 200 with the user and a session cookie', async () => {
+    const user = await signUpUser(app);
+
+    const response = await signIn({ email: user.email, password });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ id: user.id, email: user.email });
+    expect(sessionCookieOf(response)?.value).toBeTruthy();
+  });
+
+  it('when the email has other capitals and spaces, then it still signs in', async () => {
+    const user = await signUpUser(app);
+
+    const response = await signIn({ email: `  ${user.email.toUpperCase()} `, password });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json().email).toBe(user.email);
+  });
+
+  it('when the password is wrong, then 400 Invalid credentials and no cookie', async () => {
+    const user = await signUpUser(app);
+
+    const response = await signIn({ email: user.email, password: 'wrong password' });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual(invalidCredentials);
+    expect(sessionCookieOf(response)).toBeUndefined();
+  });
+
+  it('when the email is unknown, then the same 400 Invalid credentials', async () => {
+    const response = await signIn({ email: uniqueEmail('nobody'), password });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual(invalidCredentials);
+    expect(sessionCookieOf(response)).toBeUndefined();
+  });
+
+  it('when the email is unknown or the password wrong, then argon2 verifies once either way', async () => {
+    const user = await signUpUser(app);
+    const stored = await testDb.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+
+    verifiedHashes.length = 0;
+    await signIn({ email: user.email, password: 'wrong password' });
+    expect(verifiedHashes).toEqual([stored.password_hash]);
+
+    verifiedHashes.length = 0;
+    await signIn({ email: uniqueEmail('nobody'), password: 'wrong password' });
+    expect(verifiedHashes).toHaveLength(1);
+    // The stand-in hash is an argon2id hash with exactly the costs of real ones.
+    const costsOf = (hash: string) => hash.split('$').slice(1, 4).join('$');
+    expect(costsOf(verifiedHashes[0]!)).toBe(costsOf(stored.password_hash));
+    expect(costsOf(stored.password_hash)).toBe('argon2id$v=19$m=1024,p=1,t=2');
+  });
+
+  it('when the body is invalid, then 400 listing every bad field', async () => {
+    const response = await signIn({ email: 'nope', password: '' });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors.map((e: { field: string }) => e.field)).toEqual([
+      'email',
+      'password',
+    ]);
+  });
+});
+
+describe('sign-in rate limiting', () => {
+  it('when one email fails 5 times, then the 6th attempt is 429 even with the right password', async () => {
+    const user = await signUpUser(app);
+    for (let i = 0; i < 5; i++) {
+      expect((await signIn({ email: user.email, password: 'wrong password' })).statusCode).toBe(
+        400,
+      );
+    }
+
+    const response = await signIn({ email: user.email, password });
+
+    expect(response.statusCode).toBe(429);
+    expect(response.json()).toEqual({
+      errors: [{ message: 'Too many failed sign-in attempts, try again later' }],
+    });
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(response.headers['retry-after'])).toBeLessThanOrEqual(900);
+    expect(sessionCookieOf(response)).toBeUndefined();
+  });
+
+  it('when one address fails 20 times across emails, then its next attempt is 429', async () => {
+    const address = uniqueAddress();
+    for (let i = 0; i < 20; i++) {
+      const response = await signIn({ email: uniqueEmail('spray'), password }, address);
+      expect(response.statusCode).toBe(400);
+    }
+
+    const blocked = await signIn({ email: uniqueEmail('spray'), password }, address);
+    const elsewhere = await signIn({ email: uniqueEmail('spray'), password });
+
+    expect(blocked.statusCode).toBe(429);
+    expect(elsewhere.statusCode).toBe(400);
+  });
+
+  it('when a sign-in succeeds, then that email starts again from zero failures', async () => {
+    const user = await signUpUser(app);
+    for (let i = 0; i < 4; i++) await signIn({ email: user.email, password: 'wrong password' });
+    expect((await signIn({ email: user.email, password })).statusCode).toBe(200);
+
+    for (let i = 0; i < 5; i++) {
+      expect((await signIn({ email: user.email, password: 'wrong password' })).statusCode).toBe(
+        400,
+      );
+    }
+    expect((await signIn({ email: user.email, password })).statusCode).toBe(429);
+  });
+
+  it('when failures hit two replicas, then they count together', async () => {
+    const replica = await buildTestAuthApp(testDb.db);
+    try {
+      const user = await signUpUser(app);
+      for (let i = 0; i < 5; i++) {
+        const target = i % 2 === 0 ? app : replica.app;
+        await signIn({ email: user.email, password: 'wrong password' }, uniqueAddress(), target);
+      }
+
+      const response = await signIn({ email: user.email, password }, uniqueAddress(), replica.app);
+
+      expect(response.statusCode).toBe(429);
+    } finally {
+      await replica.app.close();
+    }
+  });
+
+  it('when guesses arrive in parallel, then no more than the limit get checked', async () => {
+    const user = await signUpUser(app);
+    verifiedHashes.length = 0;
+
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => signIn({ email: user.email, password: 'wrong password' })),
+    );
+
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+    expect(verifiedHashes).toHaveLength(5);
+  });
+
+  it('when the failure window has passed, then the email may try again', async () => {
+    const user = await signUpUser(app);
+    for (let i = 0; i < 5; i++) await signIn({ email: user.email, password: 'wrong password' });
+    expect((await signIn({ email: user.email, password })).statusCode).toBe(429);
+
+    await testDb.db
+      .updateTable('sign_in_failures')
+      .set({ window_started_at: new Date(Date.now() - 901_000) })
+      .where('key', '=', `email:${user.email}`)
+      .execute();
+
+    expect((await signIn({ email: user.email, password })).statusCode).toBe(200);
+  });
+
+  it('when one address floods sign-in, then this replica answers 429 in the error shape', async () => {
+    const guarded = await buildTestAuthApp(testDb.db, { requestsPerMinute: 3 });
+    try {
+      const address = uniqueAddress();
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await signIn({ email: uniqueEmail(), password }, address, guarded.app);
+        statuses.push(response.statusCode);
+        if (response.statusCode === 429) {
+          expect(response.json()).toEqual({
+            errors: [{ message: 'Too many requests, try again later' }],
+          });
+        }
+      }
+      expect(statuses).toEqual([400, 400, 400, 429]);
+    } finally {
+      await guarded.app.close();
+    }
+  });
+});
