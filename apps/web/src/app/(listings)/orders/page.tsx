@@ -1,0 +1,46 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { OrderBadge } from '../../../components/OrderBadge';
+import { loadOrRedirect, requireUser } from '../../../lib/gateway';
+import { orderState } from '../../../lib/order-status';
+import { formatPrice } from '../../../lib/price';
+import type { Order } from '../../../lib/types';
+import styles from '../listing.module.css';
+
+export const metadata: Metadata = { title: 'My orders' };
+
+export default async function OrdersPage() {
+  await requireUser('/orders');
+  const orders = await loadOrRedirect<Order[]>('/api/orders', '/orders');
+  const now = Date.now();
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>My orders</h1>
+          <p className="muted">Newest first. Open orders must be paid before they expire.</p>
+        </div>
+      </div>
+      {orders.length === 0 ? (
+        <div className="card empty-state">
+          <h2>No orders yet</h2>
+          <p className="muted">When you reserve a ticket, it shows up here.</p>
+          <Link href="/">Browse tickets</Link>
+        </div>
+      ) : (
+        <ul className={styles.list}>
+          {orders.map((order) => (
+            <li key={order.id}>
+              <Link href={`/orders/${order.id}`} className={styles.row}>
+                <span className={styles.title}>{order.ticket.title}</span>
+                <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
+                <OrderBadge state={orderState(order, now)} />
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

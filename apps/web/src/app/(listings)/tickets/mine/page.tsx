@@ -1,0 +1,76 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
+import { formatPrice } from '../../../../lib/price';
+import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
+import type { Ticket } from '../../../../lib/types';
+import styles from '../../listing.module.css';
+
+export const metadata: Metadata = { title: 'My listings' };
+
+interface MineProps {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}
+
+export default async function MyTicketsPage({ searchParams }: MineProps) {
+  const user = await requireUser('/tickets/mine');
+  const cursor = cursorFrom(await searchParams);
+  const path = ticketsApiPath({ userId: user.id }, cursor);
+  const response = await gatewayGet<Ticket[]>(path);
+  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  const tickets = response.data;
+  const next = nextPageHref('/tickets/mine', {}, response.headers.get('link'));
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>My listings</h1>
+          <p className="muted">
+            A reserved ticket is held by a buyer's order: it becomes sold when they pay, or comes
+            back on sale if they don't.
+          </p>
+        </div>
+        <Link href="/tickets/new" className="button">
+          List a ticket
+        </Link>
+      </div>
+      {tickets.length === 0 ? (
+        <div className="card empty-state">
+          <h2>You haven't listed anything yet</h2>
+          <p className="muted">Can't make it to a show? List your ticket in a minute.</p>
+        </div>
+      ) : (
+        <ul className={styles.list}>
+          {tickets.map((ticket) => (
+            <li key={ticket.id}>
+              <Link href={`/tickets/${ticket.id}`} className={styles.row}>
+                <span className={styles.title}>{ticket.title}</span>
+                <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
+                {ticket.orderId ? (
+                  <span className="badge badge-warning">Reserved</span>
+                ) : (
+                  <span className="badge badge-success">Available</span>
+                )}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {(next || cursor.size > 0) && (
+        <nav aria-label="Pages" className="pager">
+          {cursor.size > 0 && (
+            <Link href="/tickets/mine" className="button button-secondary">
+              ← Newest
+            </Link>
+          )}
+          {next && (
+            <Link href={next} className="button button-secondary">
+              More listings →
+            </Link>
+          )}
+        </nav>
+      )}
+    </>
+  );
+}

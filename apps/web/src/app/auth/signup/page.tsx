@@ -1,0 +1,26 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { AuthForm } from '../../../components/AuthForm';
+import { safeNextPath } from '../../../lib/next-path';
+
+export const metadata: Metadata = { title: 'Sign up' };
+
+interface SignUpProps {
+  searchParams: Promise<{ next?: string | string[] }>;
+}
+
+export default async function SignUpPage({ searchParams }: SignUpProps) {
+  const next = safeNextPath((await searchParams).next);
+  const signInHref =
+    next === '/' ? '/auth/signin' : `/auth/signin?next=${encodeURIComponent(next)}`;
+  return (
+    <section className="narrow card" aria-labelledby="signup-title">
+      <h1 id="signup-title">Create your account</h1>
+      <p className="muted">Buy from fans, or sell the tickets you can't use.</p>
+      <AuthForm mode="signup" next={next} />
+      <p className="form-footer">
+        Already have an account? <Link href={signInHref}>Log in instead</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,35 @@
+import type { Metadata, Viewport } from 'next';
+import type { ReactNode } from 'react';
+import { SiteHeader } from '../components/SiteHeader';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'GitTix: resale tickets', template: '%s · GitTix' },
+  description: 'Buy and sell event tickets from other fans.',
+};
+
+export const viewport: Viewport = {
+  width: 'device-width',
+  initialScale: 1,
+  themeColor: [
+    { media: '(prefers-color-scheme: light)', color: '#ffffff' },
+    { media: '(prefers-color-scheme: dark)', color: '#181b24' },
+  ],
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
+        <SiteHeader />
+        <main id="main">{children}</main>
+        <footer className="site-footer">
+          <p>GitTix: fan-to-fan ticket resale. Prices in US dollars.</p>
+        </footer>
+      </body>
+    </html>
+  );
+}

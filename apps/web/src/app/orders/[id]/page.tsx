@@ -1,0 +1,23 @@
+import type { Metadata } from 'next';
+import { OrderPanel } from '../../../components/OrderPanel';
+import { loadOrRedirect } from '../../../lib/gateway';
+import type { Order } from '../../../lib/types';
+
+export const metadata: Metadata = { title: 'Your order' };
+
+interface OrderProps {
+  params: Promise<{ id: string }>;
+}
+
+export default async function OrderPage({ params }: OrderProps) {
+  const { id } = await params;
+  const order = await loadOrRedirect<Order>(
+    `/api/orders/${encodeURIComponent(id)}`,
+    `/orders/${id}`,
+  );
+  // Read at request time on the server: the key reaches the browser only as this prop.
+  const stripePublishableKey = process.env.STRIPE_PUBLISHABLE_KEY || null;
+  return (
+    <OrderPanel order={order} renderedAt={Date.now()} stripePublishableKey={stripePublishableKey} />
+  );
+}

@@ -1,0 +1,17 @@
+/** Errors that belong to no single field, above the form; announced as they appear. */
+export function FormAlert({ messages }: { messages: readonly string[] }) {
+  return (
+    <div role="alert" aria-atomic="true">
+      {messages.length === 1 && <p className="notice notice-error">{messages[0]}</p>}
+      {messages.length > 1 && (
+        <div className="notice notice-error">
+          <ul>
+            {messages.map((message) => (
+              <li key={message}>{message}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}

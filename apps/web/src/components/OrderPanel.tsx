@@ -1,0 +1,144 @@
+'use client';
+
+import dynamic from 'next/dynamic';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
+import { sendJson } from '../lib/api-client';
+import { remainingMs } from '../lib/countdown';
+import { signInPath } from '../lib/next-path';
+import { orderState } from '../lib/order-status';
+import type { PaymentOutcome } from '../lib/pay-order';
+import { formatPrice } from '../lib/price';
+import type { Order, OrderStatus } from '../lib/types';
+import { Countdown } from './Countdown';
+import { OrderBadge } from './OrderBadge';
+import styles from './OrderPanel.module.css';
+import { SandboxPaymentForm } from './SandboxPaymentForm';
+import { useClock } from './use-clock';
+
+// Stripe.js is only downloaded when a publishable key is configured.
+const StripePaymentForm = dynamic(() => import('./StripePaymentForm'), {
+  ssr: false,
+  loading: () => <div className={styles.stripeLoading}>Loading secure card form…</div>,
+});
+
+interface Props {
+  order: Order;
+  renderedAt: number;
+  stripePublishableKey: string | null;
+}
+
+export function OrderPanel({ order, renderedAt, stripePublishableKey }: Props) {
+  const router = useRouter();
+  const expiresAt = Date.parse(order.expiresAt);
+  const now = useClock(renderedAt, expiresAt);
+  // What this page learned since the server rendered it (a payment, a cancellation).
+  const [localStatus, setLocalStatus] = useState<OrderStatus | null>(null);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const status = localStatus ?? order.status;
+  const state = orderState({ status, expiresAt: order.expiresAt }, now);
+
+  // Once time is up, ask the server a few times until the expiration service has cancelled it.
+  useEffect(() => {
+    if (state !== 'expired' || order.status === 'cancelled') return;
+    let polls = 0;
+    const timer = setInterval(() => {
+      polls += 1;
+      router.refresh();
+      if (polls >= 10) clearInterval(timer);
+    }, 3000);
+    return () => clearInterval(timer);
+  }, [state, order.status, router]);
+
+  function onPayment(outcome: PaymentOutcome) {
+    if (outcome.ok) {
+      setLocalStatus('complete');
+      setMessage({ kind: 'success', text: 'Payment confirmed. The ticket is yours!' });
+      router.refresh();
+    } else if (outcome.signedOut) {
+      window.location.assign(signInPath(`/orders/${order.id}`));
+    } else {
+      setMessage({ kind: 'error', text: outcome.message });
+      if (!outcome.declined) router.refresh();
+    }
+  }
+
+  async function cancelOrder() {
+    const result = await sendJson('DELETE', `/api/orders/${order.id}`);
+    if (result.ok) {
+      setLocalStatus('cancelled');
+      setMessage(null);
+      router.refresh();
+    } else {
+      setMessage({ kind: 'error', text: result.errors.map((e) => e.message).join(' ') });
+    }
+  }
+
+  return (
+    <article className={`card ${styles.order}`} aria-labelledby="order-title">
+      <header className={styles.head}>
+        <div>
+          <p className="muted">Order for</p>
+          <h1 id="order-title" className={styles.title}>
+            {order.ticket.title}
+          </h1>
+        </div>
+        <div className={styles.meta}>
+          <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
+          <span aria-live="polite">
+            <span className="visually-hidden">Status: </span>
+            <OrderBadge state={state} />
+          </span>
+        </div>
+      </header>
+
+      <div role="status" aria-live="polite" className={styles.message}>
+        {message && (
+          <p className={`notice ${message.kind === 'error' ? 'notice-error' : 'notice-success'}`}>
+            {message.text}
+          </p>
+        )}
+      </div>
+
+      {state === 'open' && (
+        <section className={styles.pay} aria-label="Payment">
+          <Countdown remainingMs={remainingMs(order.expiresAt, now)} />
+          {stripePublishableKey ? (
+            <StripePaymentForm
+              publishableKey={stripePublishableKey}
+              orderId={order.id}
+              disabled={false}
+              onOutcome={onPayment}
+            />
+          ) : (
+            <SandboxPaymentForm orderId={order.id} disabled={false} onOutcome={onPayment} />
+          )}
+          <button type="button" className={styles.cancel} onClick={cancelOrder}>
+            Cancel order and release the ticket
+          </button>
+        </section>
+      )}
+
+      {state === 'complete' && !message && (
+        <p className="notice notice-success">Paid. This ticket is yours.</p>
+      )}
+      {state === 'expired' && (
+        <div className="notice notice-error">
+          <p className={styles.flush}>
+            <strong>This order has expired.</strong> It wasn't paid in time, so the ticket went back
+            on sale.
+          </p>
+        </div>
+      )}
+      {state === 'cancelled' && (
+        <p className="notice">This order was cancelled and the ticket went back on sale.</p>
+      )}
+
+      <nav aria-label="More" className={styles.links}>
+        <Link href={`/tickets/${order.ticket.id}`}>View the ticket</Link>
+        <Link href="/orders">All your orders</Link>
+      </nav>
+    </article>
+  );
+}

@@ -1,0 +1,59 @@
+'use client';
+
+import { type FormEvent, useState } from 'react';
+import { sandboxTokenFor, TEST_CARDS } from '../lib/card-token';
+import { type PaymentOutcome, payOrder } from '../lib/pay-order';
+import { Field } from './Field';
+
+interface Props {
+  orderId: string;
+  disabled: boolean;
+  onOutcome: (outcome: PaymentOutcome) => void;
+}
+
+/** Test mode: a plain card-number field that maps Stripe's test cards to their tokens. */
+export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
+  const [cardError, setCardError] = useState<string>();
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const card = sandboxTokenFor(String(new FormData(event.currentTarget).get('card') ?? ''));
+    if (!card.ok) {
+      setCardError(card.message);
+      return;
+    }
+    setCardError(undefined);
+    setPending(true);
+    const outcome = await payOrder(orderId, card.token);
+    setPending(false);
+    onOutcome(outcome);
+  }
+
+  return (
+    // POST, so a submit that beats hydration never puts what was typed into the URL.
+    <form method="post" className="form" onSubmit={submit} noValidate>
+      <Field
+        id="card"
+        name="card"
+        label="Card number"
+        inputMode="numeric"
+        autoComplete="cc-number"
+        placeholder="1234 1234 1234 1234"
+        maxLength={23}
+        spellCheck={false}
+        hint={`Test mode: ${TEST_CARDS.succeeds} pays, ${TEST_CARDS.declined} is declined.`}
+        error={cardError}
+        className="card-input"
+      />
+      <button
+        type="submit"
+        className="button button-block"
+        disabled={disabled || pending}
+        aria-busy={pending}
+      >
+        Pay
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,79 @@
+'use client';
+
+import { CardElement, Elements, useElements, useStripe } from '@stripe/react-stripe-js';
+import { loadStripe, type Stripe } from '@stripe/stripe-js';
+import { type FormEvent, useState } from 'react';
+import { type PaymentOutcome, payOrder } from '../lib/pay-order';
+import styles from './StripePaymentForm.module.css';
+
+interface Props {
+  publishableKey: string;
+  orderId: string;
+  disabled: boolean;
+  onOutcome: (outcome: PaymentOutcome) => void;
+}
+
+const stripeByKey = new Map<string, Promise<Stripe | null>>();
+
+function stripeFor(key: string): Promise<Stripe | null> {
+  let stripe = stripeByKey.get(key);
+  if (!stripe) {
+    stripe = loadStripe(key);
+    stripeByKey.set(key, stripe);
+  }
+  return stripe;
+}
+
+/** Live mode: Stripe's own card element; only a single-use token leaves the browser. */
+export default function StripePaymentForm({ publishableKey, ...props }: Props) {
+  return (
+    <Elements stripe={stripeFor(publishableKey)}>
+      <CardForm {...props} />
+    </Elements>
+  );
+}
+
+function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'>) {
+  const stripe = useStripe();
+  const elements = useElements();
+  const [cardError, setCardError] = useState<string>();
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const card = elements?.getElement(CardElement);
+    if (!stripe || !card) return;
+    setPending(true);
+    const { token, error } = await stripe.createToken(card);
+    if (error || !token) {
+      setCardError(error?.message ?? 'Check your card details.');
+      setPending(false);
+      return;
+    }
+    setCardError(undefined);
+    const outcome = await payOrder(orderId, token.id);
+    setPending(false);
+    onOutcome(outcome);
+  }
+
+  return (
+    // POST, so a submit that beats hydration never puts what was typed into the URL.
+    <form method="post" className="form" onSubmit={submit} noValidate>
+      <fieldset className={`field ${styles.fieldset}`}>
+        <legend className={styles.label}>Card details</legend>
+        <div className={styles.card}>
+          <CardElement options={{ hidePostalCode: true, style: { base: { fontSize: '16px' } } }} />
+        </div>
+        <div aria-live="polite">{cardError && <p className="field-error">{cardError}</p>}</div>
+      </fieldset>
+      <button
+        type="submit"
+        className="button button-block"
+        disabled={disabled || pending || !stripe}
+        aria-busy={pending}
+      >
+        Pay
+      </button>
+    </form>
+  );
+}

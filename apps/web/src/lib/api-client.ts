@@ -1,0 +1,36 @@
+import { readErrors } from './api-response';
+import type { ApiErrorItem } from './types';
+
+export type ApiResult<T> =
+  | { ok: true; status: number; data: T }
+  | { ok: false; status: number; errors: ApiErrorItem[] };
+
+/**
+ * The browser's way to the API: same origin through the gateway, so the HttpOnly
+ * session cookie set by sign-in travels with every call without JavaScript seeing it.
+ */
+export async function sendJson<T>(
+  method: 'POST' | 'PUT' | 'DELETE',
+  path: `/api/${string}`,
+  body?: unknown,
+): Promise<ApiResult<T>> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+  } catch {
+    return {
+      ok: false,
+      status: 0,
+      errors: [{ message: "Can't reach GitTix. Check your connection and try again." }],
+    };
+  }
+  if (!response.ok)
+    return { ok: false, status: response.status, errors: await readErrors(response) };
+  const data = (await response.json().catch(() => ({}))) as T;
+  return { ok: true, status: response.status, data };
+}

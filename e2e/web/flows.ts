@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export const PASSWORD = 'correct horse battery';
+
+export function uniqueEmail(role: string): string {
+  return `${role}-${randomBytes(4).toString('hex')}@example.test`;
+}
+
+export function uniqueTitle(what: string): string {
+  return `${what} ${randomBytes(3).toString('hex')}`;
+}
+
+/** Signs up through the form and waits until the header greets the new user. */
+export async function signUp(page: Page, baseUrl: string, email: string): Promise<void> {
+  await page.goto(`${baseUrl}/auth/signup`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('navigation', { name: 'Account' }).getByText(email).waitFor();
+}
+
+/** Lists a ticket through the form; returns the ticket page's URL. */
+export async function listTicket(page: Page, baseUrl: string, title: string, price: string) {
+  await page.goto(`${baseUrl}/tickets/new`);
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Price').fill(price);
+  await page.getByRole('button', { name: 'Create ticket' }).click();
+  await page.waitForURL(/\/tickets\/[^/]+$/);
+  await page.getByRole('heading', { name: title }).waitFor();
+  return page.url();
+}
+
+/** The countdown's text now, and a check that it changes within a few seconds. */
+export async function expectCountdownToMove(page: Page): Promise<void> {
+  const timer = page.getByRole('timer');
+  const first = await timer.textContent();
+  expect(first).toMatch(/^\d{2}:\d{2}$/);
+  await expect.poll(() => timer.textContent(), { timeout: 5_000 }).not.toBe(first);
+}

@@ -1,0 +1,222 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  desktop,
+  horizontalOverflow,
+  launchBrowser,
+  openPage,
+  phone,
+  screenshot,
+} from './browser.js';
+import { expectCountdownToMove, listTicket, signUp, uniqueEmail, uniqueTitle } from './flows.js';
+import { startWebSystem, type WebSystem } from './system.js';
+
+let system: WebSystem;
+let browser: Browser;
+
+beforeAll(async () => {
+  [system, browser] = await Promise.all([startWebSystem(), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+describe('when a seller lists a ticket and a buyer pays for it', () => {
+  it('then the buyer owns it, after one declined card, and the seller can no longer edit it', async () => {
+    const { baseUrl } = system;
+    const title = uniqueTitle('Arctic Monkeys, Block B');
+
+    const seller = await openPage(browser, desktop);
+    await signUp(seller, baseUrl, uniqueEmail('seller'));
+    await screenshot(seller, 'desktop-home-signed-in');
+    const ticketUrl = await listTicket(seller, baseUrl, title, '35.5');
+    await expect.poll(() => seller.getByText('$35.50').count()).toBeGreaterThan(0);
+    await seller.getByRole('link', { name: 'Edit' }).waitFor();
+    await screenshot(seller, 'desktop-ticket-seller');
+
+    const buyer = await openPage(browser, desktop);
+    await signUp(buyer, baseUrl, uniqueEmail('buyer'));
+    await buyer.getByRole('searchbox', { name: 'Search tickets' }).fill(title);
+    await buyer.getByRole('button', { name: 'Search' }).click();
+    await buyer.waitForURL(/[?&]q=/);
+    await screenshot(buyer, 'desktop-home-search');
+    await buyer.getByRole('link', { name: title }).click();
+    await buyer.waitForURL(ticketUrl);
+    expect(await buyer.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    await screenshot(buyer, 'desktop-ticket-buyer');
+
+    await buyer.getByRole('button', { name: 'Purchase' }).click();
+    await buyer.waitForURL(/\/orders\/[^/]+$/);
+    const orderUrl = buyer.url();
+    await buyer.getByRole('heading', { name: title }).waitFor();
+    await expectCountdownToMove(buyer);
+    await screenshot(buyer, 'desktop-order-open');
+
+    await buyer.getByRole('button', { name: 'Pay' }).click();
+    await buyer.getByText('Enter a card number').waitFor();
+    await buyer.getByLabel('Card number').fill('1234 5678');
+    await buyer.getByRole('button', { name: 'Pay' }).click();
+    await buyer.getByText('This is a test store').waitFor();
+
+    await buyer.getByLabel('Card number').fill('4000 0000 0000 0002');
+    await buyer.getByRole('button', { name: 'Pay' }).click();
+    await buyer
+      .getByText(/declined/i)
+      .first()
+      .waitFor();
+    await screenshot(buyer, 'desktop-order-declined');
+
+    await buyer.getByLabel('Card number').fill('4242424242424242');
+    await buyer.getByRole('button', { name: 'Pay' }).click();
+    await buyer.getByText('Payment confirmed').waitFor();
+    await expect.poll(() => buyer.getByText('Complete', { exact: true }).count()).toBe(1);
+    expect(await buyer.getByRole('button', { name: 'Pay' }).count()).toBe(0);
+    await screenshot(buyer, 'desktop-order-complete');
+
+    // The order stays complete once the payment event has reached the orders service.
+    await expect
+      .poll(
+        async () => {
+          await buyer.goto(orderUrl);
+          return buyer.getByText('Complete', { exact: true }).count();
+        },
+        { timeout: 15_000, interval: 1_000 },
+      )
+      .toBe(1);
+    await buyer.goto(`${baseUrl}/orders`);
+    await buyer.getByRole('link', { name: title }).getByText('Complete').waitFor();
+    await screenshot(buyer, 'desktop-orders');
+
+    await expectSellerCannotEdit(seller, ticketUrl);
+    await seller.goto(`${baseUrl}/tickets/mine`);
+    await seller.getByRole('link', { name: title }).getByText('Reserved').waitFor();
+    await screenshot(seller, 'desktop-tickets-mine');
+
+    await buyer.getByRole('link', { name: 'Sign out' }).click();
+    await buyer.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(new URL(buyer.url()).pathname).toBe('/');
+  }, 120_000);
+});
+
+/** Sold (reserved) tickets offer no Edit; the edit form itself answers with the API's refusal. */
+async function expectSellerCannotEdit(seller: Page, ticketUrl: string): Promise<void> {
+  await seller.goto(ticketUrl);
+  await seller.getByText('Reserved', { exact: true }).waitFor();
+  expect(await seller.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+  await seller.goto(`${ticketUrl}/edit`);
+  await seller.getByLabel('Price').fill('99');
+  await seller.getByRole('button', { name: 'Save' }).click();
+  await seller.getByRole('alert').getByText('Cannot edit a reserved ticket').waitFor();
+  await screenshot(seller, 'desktop-edit-reserved');
+}
+
+describe('when someone uses the forms wrongly', () => {
+  it('then API errors appear beside their field, others above the form', async () => {
+    const page = await openPage(browser, desktop);
+    const email = uniqueEmail('forms');
+    await signUp(page, system.baseUrl, email);
+    await page.context().clearCookies();
+
+    await page.goto(`${system.baseUrl}/auth/signup`);
+    await page.getByLabel('Email').fill('not-an-email');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await expect.poll(() => page.locator('#email-error').count()).toBe(1);
+    await expect.poll(() => page.locator('#password-error').count()).toBe(1);
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'desktop-signup-errors');
+
+    await page.goto(`${system.baseUrl}/auth/signin`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('wrong password!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Invalid credentials').waitFor();
+    await screenshot(page, 'desktop-signin-error');
+  }, 60_000);
+
+  it('then selling asks a signed-out visitor to sign in first, and comes back after', async () => {
+    const page = await openPage(browser, desktop);
+    await page.goto(`${system.baseUrl}/tickets/new`);
+    await page.waitForURL(/\/auth\/signin\?next=%2Ftickets%2Fnew$/);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await page.getByLabel('Email').fill(uniqueEmail('returning'));
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(/\/tickets\/new$/);
+    await page.getByLabel('Title').fill(uniqueTitle('Forgiving price'));
+    await page.getByLabel('Price').fill('35.555');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await page.locator('#price-error').getByText('at most 2 decimals').waitFor();
+    await screenshot(page, 'desktop-new-ticket-error');
+    await page.getByLabel('Price').fill('$1,200.50');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await page.waitForURL(/\/tickets\/[^/]+$/);
+    await page.getByText('$1,200.50').first().waitFor();
+  }, 60_000);
+
+  it('then an unknown page or ticket shows the not-found page', async () => {
+    const page = await openPage(browser, desktop);
+    const response = await page.goto(
+      `${system.baseUrl}/tickets/00000000-0000-4000-8000-000000000000`,
+    );
+    expect(response?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect((await page.goto(`${system.baseUrl}/no/such/page`))?.status()).toBe(404);
+    await screenshot(page, 'desktop-not-found');
+  }, 30_000);
+});
+
+describe('when the main pages are viewed on a phone', () => {
+  it('then they fit the screen without sideways scrolling', async () => {
+    const { baseUrl } = system;
+    const page = await openPage(browser, phone);
+    await page.goto(`${baseUrl}/`);
+    await page.getByRole('link', { name: 'Sign up' }).waitFor();
+    await screenshot(page, 'phone-home-signed-out');
+    expect(await horizontalOverflow(page)).toBe(0);
+
+    await page.goto(`${baseUrl}/auth/signin`);
+    await screenshot(page, 'phone-signin');
+    expect(await horizontalOverflow(page)).toBe(0);
+
+    await signUp(page, baseUrl, uniqueEmail('phone-with-a-rather-long-address'));
+    for (const link of ['My orders', 'Sell tickets', 'Sign out']) {
+      await page.getByRole('link', { name: link }).waitFor();
+    }
+    await screenshot(page, 'phone-home-signed-in');
+    expect(await horizontalOverflow(page)).toBe(0);
+
+    const ticketUrl = await listTicket(
+      page,
+      baseUrl,
+      uniqueTitle('A very long ticket title for a festival weekend pass, Saturday and Sunday'),
+      '120',
+    );
+    await screenshot(page, 'phone-ticket');
+    expect(await horizontalOverflow(page)).toBe(0);
+
+    await page.goto(`${ticketUrl}/edit`);
+    await screenshot(page, 'phone-edit');
+    expect(await horizontalOverflow(page)).toBe(0);
+
+    const buyer = await openPage(browser, phone);
+    await signUp(buyer, baseUrl, uniqueEmail('phone-buyer'));
+    await buyer.goto(ticketUrl);
+    await buyer.getByRole('button', { name: 'Purchase' }).click();
+    await buyer.waitForURL(/\/orders\/[^/]+$/);
+    await buyer.getByRole('timer').waitFor();
+    await screenshot(buyer, 'phone-order');
+    expect(await horizontalOverflow(buyer)).toBe(0);
+
+    await buyer.goto(`${baseUrl}/orders`);
+    await screenshot(buyer, 'phone-orders');
+    expect(await horizontalOverflow(buyer)).toBe(0);
+
+    await page.goto(`${baseUrl}/tickets/mine`);
+    await screenshot(page, 'phone-tickets-mine');
+    expect(await horizontalOverflow(page)).toBe(0);
+  }, 90_000);
+});
