@@ -3,8 +3,8 @@ import {
   createEnvelope,
   createSessionVerifier,
   EventBus,
-  type EventData,
   EventConsumers,
+  type EventData,
   type EventEnvelope,
   OutboxRelay,
   openDatabase,
@@ -24,11 +24,7 @@ import { buildApp } from '../src/app.js';
 import { migrations } from '../src/db/migrations.js';
 import type { PaymentsDatabase } from '../src/db/schema.js';
 import { paymentsSubscriptions } from '../src/events/index.js';
-import type {
-  ChargeRequest,
-  PaymentProvider,
-  RefundRequest,
-} from '../src/providers/index.js';
+import type { ChargeRequest, PaymentProvider, RefundRequest } from '../src/providers/index.js';
 import { SandboxProvider } from '../src/providers/index.js';
 
 /** Wraps a provider and remembers every request, so tests can read the idempotency keys. */
@@ -151,14 +147,21 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
     },
 
     pay(headers: Record<string, string>, payload: unknown) {
-      return app.inject({ method: 'POST', url: '/api/payments', headers, payload: payload as object });
+      return app.inject({
+        method: 'POST',
+        url: '/api/payments',
+        headers,
+        payload: payload as object,
+      });
     },
 
     /** payment.created events the service has published, after draining its outbox. */
     async publishedPayments() {
       await relay.drain();
       const messages = await streamMessages(bus);
-      return messages.filter((m) => m.subject === bus.subjectOf('payment.created'));
+      return messages
+        .filter((m) => m.subject === bus.subjectOf('payment.created'))
+        .map((m) => ({ ...m, body: m.body as EventEnvelope<'payment.created'> }));
     },
 
     async close() {

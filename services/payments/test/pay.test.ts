@@ -27,16 +27,20 @@ describe('POST /api/payments', () => {
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ errors: [{ message: 'Not signed in' }] });
     expect(chargesFor(order.id)).toHaveLength(0);
+    const invalid = await fx.pay({}, {});
+    expect(invalid.statusCode).toBe(401);
   });
 
   it('when the body is invalid, then 400 names every bad field', async () => {
     const buyer = await fx.buyer();
     const empty = await fx.pay(buyer.headers, {});
     expect(empty.statusCode).toBe(400);
-    expect(empty.json().errors.map((e: { field: string }) => e.field).sort()).toEqual([
-      'orderId',
-      'token',
-    ]);
+    expect(
+      empty
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['orderId', 'token']);
 
     const malformed = await fx.pay(buyer.headers, { orderId: 'not-an-id', token: '  ' });
     expect(malformed.statusCode).toBe(400);
@@ -87,7 +91,9 @@ describe('POST /api/payments', () => {
       }),
     ]);
 
-    const published = (await fx.publishedPayments()).filter((m) => m.body.data.orderId === order.id);
+    const published = (await fx.publishedPayments()).filter(
+      (m) => m.body.data.orderId === order.id,
+    );
     expect(published).toHaveLength(1);
     expect(published[0]!.msgId).toBe(published[0]!.body.id);
     expect(published[0]!.body).toMatchObject({
@@ -133,7 +139,10 @@ describe('POST /api/payments', () => {
   it('when the card is declined, then 402, no payment is stored or published, and the decline is recorded', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
-    const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_chargeDeclined' });
+    const response = await fx.pay(buyer.headers, {
+      orderId: order.id,
+      token: 'tok_chargeDeclined',
+    });
     expect(response.statusCode).toBe(402);
     expect(response.json()).toEqual({ errors: [{ message: 'Your card was declined' }] });
     const stored = await storedFor(fx.db, order.id);
@@ -146,7 +155,10 @@ describe('POST /api/payments', () => {
   it('when a declined buyer retries with a good card, then the retry is a new charge (next idempotency key) and succeeds', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
-    const declined = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_chargeDeclined' });
+    const declined = await fx.pay(buyer.headers, {
+      orderId: order.id,
+      token: 'tok_chargeDeclined',
+    });
     expect(declined.statusCode).toBe(402);
     const declinedAgain = await fx.pay(buyer.headers, {
       orderId: order.id,
@@ -170,7 +182,9 @@ describe('POST /api/payments', () => {
     const order = await fx.createOrder(buyer.id);
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_made_up' });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toEqual({ errors: [{ message: 'Unknown test token', field: 'token' }] });
+    expect(response.json()).toEqual({
+      errors: [{ message: 'Unknown test token', field: 'token' }],
+    });
     const stored = await storedFor(fx.db, order.id);
     expect(stored.payments).toEqual([]);
     expect(stored.declines).toEqual([]);

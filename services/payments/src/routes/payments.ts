@@ -1,4 +1,4 @@
-import { requireUser } from '@gittix/common';
+import { requireAuth, requireUser } from '@gittix/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -41,6 +41,8 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
   options,
 ) => {
   const { db } = options;
+  // Signed-in first: a stranger learns nothing from validation messages.
+  app.addHook('onRequest', requireAuth);
 
   app.post(
     '/',

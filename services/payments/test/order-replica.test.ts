@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPaymentsFixture,
+  orderCreated,
+  type PaymentsFixture,
+  storedFor,
+} from './fixtures.js';
+
+describe('the order replica (order.created, order.cancelled)', () => {
+  let fx: PaymentsFixture;
+
+  beforeAll(async () => {
+    fx = await createPaymentsFixture();
+  });
+  afterAll(() => fx?.close());
+
+  it('when order.created arrives, then the replica holds the order with its price in cents', async () => {
+    const userId = randomUUID();
+    const data = orderCreated({ userId, ticket: { id: randomUUID(), price: 19.99 } });
+    await fx.publishHandled('order.created', data);
+    const { order } = await storedFor(fx.db, data.id);
+    expect(order).toEqual({
+      id: data.id,
+      user_id: userId,
+      price_cents: 1999,
+      status: 'created',
+      expires_at: new Date(data.expiresAt),
+      version: 0,
+    });
+  });
+
+  it('when order.created arrives twice, then there is still one unchanged row', async () => {
+    const buyer = await fx.buyer();
+    const data = orderCreated({ userId: buyer.id });
+    await fx.publishHandled('order.created', data);
+    // A republish after the broker's duplicate window carries a new event id.
+    await fx.publishHandled('order.created', data);
+    const rows = await fx.db.selectFrom('orders').selectAll().where('id', '=', data.id).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'created', version: 0, price_cents: 2550 });
+    const paid = await fx.pay(buyer.headers, { orderId: data.id, token: 'tok_visa' });
+    expect(paid.statusCode).toBe(201);
+  });
+
+  it('when order.cancelled overtakes order.created, then the late created does not revive the order', async () => {
+    const buyer = await fx.buyer();
+    const data = orderCreated({ userId: buyer.id });
+    await fx.publishHandled('order.cancelled', { id: data.id, version: 1, ticket: data.ticket });
+    const before = await storedFor(fx.db, data.id);
+    expect(before.order).toMatchObject({ status: 'cancelled', version: 1, user_id: null });
+
+    await fx.publishHandled('order.created', data);
+    const after = await storedFor(fx.db, data.id);
+    expect(after.order).toEqual({
+      id: data.id,
+      user_id: buyer.id,
+      price_cents: 2550,
+      status: 'cancelled',
+      expires_at: new Date(data.expiresAt),
+      version: 1,
+    });
+    const response = await fx.pay(buyer.headers, { orderId: data.id, token: 'tok_visa' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ errors: [{ message: 'Cannot pay for a cancelled order' }] });
+  });
+
+  it('when a stale order.created is redelivered after the cancel, then the order stays cancelled', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    await fx.cancelOrder(order);
+    await fx.publishHandled('order.created', order);
+    expect((await storedFor(fx.db, order.id)).order).toMatchObject({
+      status: 'cancelled',
+      version: 1,
+    });
+  });
+
+  it('when order.cancelled arrives twice, then the order is cancelled once at its version', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    await fx.cancelOrder(order);
+    await fx.cancelOrder(order);
+    const rows = await fx.db.selectFrom('orders').selectAll().where('id', '=', order.id).execute();
+    expect(rows).toEqual([expect.objectContaining({ status: 'cancelled', version: 1 })]);
+  });
+
+  it('when an order.cancelled is older than the row, then it changes nothing', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id, { version: 3 });
+    await fx.publishHandled('order.cancelled', { id: order.id, version: 2, ticket: order.ticket });
+    expect((await storedFor(fx.db, order.id)).order).toMatchObject({
+      status: 'created',
+      version: 3,
+    });
+  });
+});
