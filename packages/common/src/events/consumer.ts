@@ -220,7 +220,9 @@ export class EventConsumers {
         { msgID: `${consumer}-${record.streamSeq}` },
       );
       logger.error({ error: reason }, 'event dead-lettered');
-      message.term(reason.slice(0, 200));
+      // No reason text: NATS 2.9 only knows a bare "+TERM" and ignores "+TERM <reason>",
+      // which would leave the message ack-pending and redelivered forever.
+      message.term();
     } catch (publishError) {
       // Could not record it: leave it for redelivery rather than lose it.
       logger.error({ err: publishError }, 'dead-lettering failed, will retry');

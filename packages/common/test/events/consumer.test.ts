@@ -191,6 +191,17 @@ describe('event consumers', () => {
     );
     expect(letters[0]).toMatchObject({ deliveries: 3, error: 'cannot handle this one' });
     expect(JSON.parse(letters[0]!.payload).id).toBe(bad.id);
+    // Terminated for good: not left ack-pending for another round of redeliveries.
+    await waitFor(
+      async () => {
+        const info = await fixture.bus.jsm.consumers.info(
+          fixture.bus.stream,
+          `${service}_ticket_created`,
+        );
+        return info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { timeoutMs: 5_000, message: 'the dead-lettered message terminated' },
+    );
   });
 
   it('when stopped, then the handler in flight finishes and is acked', async () => {
