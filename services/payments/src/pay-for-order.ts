@@ -1,7 +1,7 @@
 import { BadRequestError, enqueueEvent, isUniqueViolation, NotFoundError } from '@gittix/common';
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import { PAYMENTS_ORDER_ID_INDEX } from './db/migrations.js';
-import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentsDatabase, PaymentsTable } from './db/schema.js';
 import { type Payment, toPayment } from './payments.js';
 import { CardDeclinedError, type PaymentProvider, withProviderTimeout } from './providers/index.js';
 
@@ -53,8 +53,9 @@ export async function payForOrder(
     }
 
     const declines = await countDeclines(trx, order.id);
+    let providerId: string;
     try {
-      const { providerId } = await withProviderTimeout(
+      ({ providerId } = await withProviderTimeout(
         deps.provider.charge({
           amountCents: order.price_cents,
           currency: 'usd',
@@ -64,17 +65,7 @@ export async function payForOrder(
           metadata: { orderId: order.id, userId: input.userId },
         }),
         deps.providerTimeoutMs,
-      );
-      return {
-        paid: await recordPayment(
-          trx,
-          deps.provider.name,
-          order.id,
-          input.userId,
-          order.price_cents,
-          providerId,
-        ),
-      };
+      ));
     } catch (error) {
       if (!(error instanceof CardDeclinedError)) throw error;
       await trx
@@ -83,6 +74,14 @@ export async function payForOrder(
         .execute();
       return { declined: error };
     }
+    const paid = await recordPayment(trx, {
+      order_id: order.id,
+      user_id: input.userId,
+      amount_cents: order.price_cents,
+      provider: deps.provider.name,
+      provider_id: providerId,
+    });
+    return { paid };
   });
   // Thrown after commit, so that the decline stays recorded.
   if ('declined' in attempt) throw attempt.declined;
@@ -98,33 +97,29 @@ async function countDeclines(trx: Transaction<PaymentsDatabase>, orderId: string
   return Number(count);
 }
 
+/** Stores the payment and its payment.created event in the attempt's transaction. */
 async function recordPayment(
   trx: Transaction<PaymentsDatabase>,
-  provider: string,
-  orderId: string,
-  userId: string,
-  amountCents: number,
-  providerId: string,
+  values: Insertable<PaymentsTable>,
 ): Promise<Payment> {
   try {
     const row = await trx
       .insertInto('payments')
-      .values({
-        order_id: orderId,
-        user_id: userId,
-        amount_cents: amountCents,
-        provider,
-        provider_id: providerId,
-      })
+      .values(values)
       .returningAll()
       .executeTakeFirstOrThrow();
     const payment = toPayment(row);
-    await enqueueEvent(trx, 'payment.created', { id: payment.id, orderId, providerId });
+    await enqueueEvent(trx, 'payment.created', {
+      id: payment.id,
+      orderId: payment.orderId,
+      providerId: payment.providerId,
+    });
     return payment;
   } catch (error) {
     // Unreachable while attempts take turns on the order row; the index is the backstop.
-    if (isUniqueViolation(error, PAYMENTS_ORDER_ID_INDEX))
+    if (isUniqueViolation(error, PAYMENTS_ORDER_ID_INDEX)) {
       throw new BadRequestError('Order already paid');
+    }
     throw error;
   }
 }
