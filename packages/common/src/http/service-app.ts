@@ -49,9 +49,7 @@ function requestIdOf(request: IncomingMessage): string {
 export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: false,
     genReqId: requestIdOf,
-    requestIdLogLabel: 'reqId',
     bodyLimit: options.bodyLimit ?? 100 * 1024,
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
