@@ -1,13 +1,7 @@
 import { enqueueEvent, toCents } from '@gittix/common';
 import type { Kysely } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
-import {
-  outboxTransaction,
-  type Ticket,
-  ticketColumns,
-  ticketCreatedData,
-  toTicket,
-} from './tickets.js';
+import { type Ticket, ticketColumns, ticketCreatedData, toTicket } from './tickets.js';
 
 export interface TicketInput {
   title: string;
@@ -28,7 +22,7 @@ export async function createTicket(
       .returning(ticketColumns)
       .executeTakeFirstOrThrow();
     const ticket = toTicket(row);
-    await enqueueEvent(outboxTransaction(trx), 'ticket.created', ticketCreatedData(ticket));
+    await enqueueEvent(trx, 'ticket.created', ticketCreatedData(ticket));
     return ticket;
   });
 }

@@ -1,7 +1,7 @@
 import { enqueueEvent } from '@gittix/common';
 import type { Transaction } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
-import { outboxTransaction, ticketColumns, ticketUpdatedData, toTicket } from './tickets.js';
+import { ticketColumns, ticketUpdatedData, toTicket } from './tickets.js';
 
 /** Which order holds a ticket, read under a row lock so holder changes queue up. */
 export async function lockTicketHolder(
@@ -29,7 +29,7 @@ export async function setTicketHolder(
     .where('id', '=', ticketId)
     .returning(ticketColumns)
     .executeTakeFirstOrThrow();
-  await enqueueEvent(outboxTransaction(trx), 'ticket.updated', ticketUpdatedData(toTicket(row)));
+  await enqueueEvent(trx, 'ticket.updated', ticketUpdatedData(toTicket(row)));
 }
 
 /**

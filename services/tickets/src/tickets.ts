@@ -1,5 +1,5 @@
 import { type EventData, fromCents } from '@gittix/common';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { TicketsDatabase, TicketsTable } from './db/schema.js';
 
 /** A ticket as the API shows it: price in dollars. */
@@ -55,9 +55,4 @@ export async function findTicket(
     .where('id', '=', id)
     .executeTakeFirst();
   return row && toTicket(row);
-}
-
-/** enqueueEvent takes an untyped Kysely; a typed transaction is the same connection. */
-export function outboxTransaction(trx: Transaction<TicketsDatabase>): Kysely<unknown> {
-  return trx as unknown as Kysely<unknown>;
 }

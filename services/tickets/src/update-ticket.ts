@@ -8,13 +8,7 @@ import {
 import type { Kysely } from 'kysely';
 import type { TicketInput } from './create-ticket.js';
 import type { TicketsDatabase } from './db/schema.js';
-import {
-  outboxTransaction,
-  type Ticket,
-  ticketColumns,
-  ticketUpdatedData,
-  toTicket,
-} from './tickets.js';
+import { type Ticket, ticketColumns, ticketUpdatedData, toTicket } from './tickets.js';
 
 /**
  * The seller edits title and price. The row is locked first, so parallel edits
@@ -49,7 +43,7 @@ export async function updateTicket(
       .returning(ticketColumns)
       .executeTakeFirstOrThrow();
     const ticket = toTicket(row);
-    await enqueueEvent(outboxTransaction(trx), 'ticket.updated', ticketUpdatedData(ticket));
+    await enqueueEvent(trx, 'ticket.updated', ticketUpdatedData(ticket));
     return ticket;
   });
 }
