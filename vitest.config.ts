@@ -17,6 +17,7 @@ export default defineConfig({
       'tools/*/test/**/*.test.ts',
       'infra/test/**/*.test.ts',
       'e2e/**/*.test.ts',
+      'apps/web/test/**/*.test.{ts,tsx}',
     ],
     env: { GITTIX_TEST_RUN: runId },
     globalSetup: ['./scripts/test-global-setup.ts'],

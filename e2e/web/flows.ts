@@ -18,7 +18,7 @@ export async function signUp(page: Page, baseUrl: string, email: string): Promis
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.getByRole('navigation', { name: 'Account' }).getByText(email).waitFor();
+  await page.getByRole('banner').getByText(email).waitFor();
 }
 
 /** Lists a ticket through the form; returns the ticket page's URL. */

@@ -12,7 +12,7 @@ export function SearchForm({ query }: { query: string }) {
         name="q"
         type="search"
         className={`input ${styles.input}`}
-        placeholder="Search by title, e.g. “Taylor”"
+        placeholder="Band, team or show"
         defaultValue={query}
         autoComplete="off"
         maxLength={120}

@@ -8,24 +8,39 @@ async function currentUserOrNull(): Promise<CurrentUser | null> {
   return getCurrentUser().catch(() => null);
 }
 
+/** Inline, so the mark needs no emoji font and no extra request. */
+function TicketMark() {
+  return (
+    <svg className={styles.logo} viewBox="0 0 32 32" aria-hidden="true" focusable="false">
+      <rect width="32" height="32" rx="8" fill="currentColor" />
+      <path
+        d="M8 11a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2v2.2a2.8 2.8 0 0 0 0 5.6V21a2 2 0 0 1-2 2H10a2 2 0 0 1-2-2v-2.2a2.8 2.8 0 0 0 0-5.6z"
+        fill="#fff"
+      />
+      <path d="M18 10.5v11" stroke="currentColor" strokeWidth="1.5" strokeDasharray="1.6 1.6" />
+    </svg>
+  );
+}
+
 export async function SiteHeader() {
   const user = await currentUserOrNull();
   return (
     <header className={styles.header}>
       <div className={styles.inner}>
         <Link href="/" className={styles.brand}>
-          <span aria-hidden="true" className={styles.logo}>
-            🎟
-          </span>
+          <TicketMark />
           GitTix
         </Link>
+        {user && (
+          <span className={styles.email} title={user.email}>
+            <span className="visually-hidden">Signed in as </span>
+            {user.email}
+          </span>
+        )}
         <nav aria-label="Account" className={styles.nav}>
-          {user ? (
-            <>
-              <span className={styles.email} title={user.email}>
-                {user.email}
-              </span>
-              <ul className={styles.links}>
+          <ul className={styles.links}>
+            {user ? (
+              <>
                 <li>
                   <Link href="/tickets/new" className={`button ${styles.sell}`}>
                     Sell tickets
@@ -43,20 +58,20 @@ export async function SiteHeader() {
                     Sign out
                   </Link>
                 </li>
-              </ul>
-            </>
-          ) : (
-            <ul className={styles.links}>
-              <li>
-                <Link href="/auth/signup">Sign up</Link>
-              </li>
-              <li>
-                <Link href="/auth/signin" className={`button ${styles.sell}`}>
-                  Sign in
-                </Link>
-              </li>
-            </ul>
-          )}
+              </>
+            ) : (
+              <>
+                <li>
+                  <Link href="/auth/signup">Sign up</Link>
+                </li>
+                <li>
+                  <Link href="/auth/signin" className={`button ${styles.sell}`}>
+                    Sign in
+                  </Link>
+                </li>
+              </>
+            )}
+          </ul>
         </nav>
       </div>
     </header>

@@ -1,0 +1,130 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OrderPanel } from '../src/components/OrderPanel';
+import type { Order } from '../src/lib/types';
+
+const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
+vi.mock('next/navigation', () => ({ useRouter: () => router }));
+
+const START = Date.parse('2030-01-01T12:00:00.000Z');
+
+function orderExpiringIn(seconds: number): Order {
+  return {
+    id: 'order-1',
+    userId: 'buyer-1',
+    status: 'created',
+    expiresAt: new Date(START + seconds * 1000).toISOString(),
+    version: 0,
+    ticket: { id: 'ticket-1', title: 'Arctic Monkeys', price: 35.5 },
+  };
+}
+
+function answer(status: number, body: unknown) {
+  return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
+}
+
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.clearAllMocks();
+});
+
+describe('the countdown', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: START });
+  });
+
+  it('when time passes, then the clock ticks down and, at zero, the order shows as expired', () => {
+    render(
+      <OrderPanel order={orderExpiringIn(3)} renderedAt={START} stripePublishableKey={null} />,
+    );
+    expect(screen.getByRole('timer').textContent).toBe('00:03');
+    expect(screen.getByRole('button', { name: 'Pay' })).toBeTruthy();
+
+    act(() => vi.advanceTimersByTime(1_000));
+    expect(screen.getByRole('timer').textContent).toBe('00:02');
+
+    act(() => vi.advanceTimersByTime(2_000));
+    expect(screen.queryByRole('timer')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+    expect(screen.getByText('This order has expired.')).toBeTruthy();
+    expect(screen.getByText('Expired')).toBeTruthy();
+  });
+
+  it('when the server rendered a few seconds ago, then the first render still matches it', () => {
+    vi.setSystemTime(START + 2_000);
+    const { container } = render(
+      <OrderPanel order={orderExpiringIn(60)} renderedAt={START} stripePublishableKey={null} />,
+    );
+    // After the effect, the browser clock takes over.
+    expect(container.querySelector('[role="timer"]')?.textContent).toBe('00:58');
+  });
+});
+
+describe('paying in sandbox mode', () => {
+  it('when the card number is not a test card, then nothing is sent and the field explains', () => {
+    const fetch = answer(201, {});
+    vi.stubGlobal('fetch', fetch);
+    render(
+      <OrderPanel
+        order={orderExpiringIn(600)}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Card number'), { target: { value: '1234' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+    expect(screen.getByText(/This is a test store/)).toBeTruthy();
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('when the card is declined (402), then the buyer reads "declined" and can try again', async () => {
+    const fetch = answer(402, { errors: [{ message: 'Card declined' }] });
+    vi.stubGlobal('fetch', fetch);
+    render(
+      <OrderPanel
+        order={orderExpiringIn(600)}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Card number'), {
+      target: { value: '4000 0000 0000 0002' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+
+    expect(await screen.findByText(/declined/)).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Pay' })).toBeTruthy();
+    const [path, init] = fetch.mock.calls[0] as [string, RequestInit];
+    expect(path).toBe('/api/payments');
+    expect(JSON.parse(String(init.body))).toEqual({
+      orderId: 'order-1',
+      token: 'tok_chargeDeclined',
+    });
+  });
+
+  it('when the payment succeeds, then a confirmation shows and the order is complete', async () => {
+    vi.stubGlobal(
+      'fetch',
+      answer(201, { id: 'pay-1', orderId: 'order-1', amount: 35.5, providerId: 'ch_1' }),
+    );
+    render(
+      <OrderPanel
+        order={orderExpiringIn(600)}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Card number'), {
+      target: { value: '4242424242424242' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+
+    expect(await screen.findByText(/Payment confirmed/)).toBeTruthy();
+    expect(screen.getByText('Complete')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
+    expect(screen.queryByRole('timer')).toBeNull();
+  });
+});

@@ -1,0 +1,56 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TicketForm } from '../src/components/TicketForm';
+
+const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn() }));
+vi.mock('next/navigation', () => ({ useRouter: () => router }));
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  vi.clearAllMocks();
+});
+
+function answer(status: number, body: unknown) {
+  return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
+}
+
+const ticket = { id: 't1', title: 'Old title', price: 35, userId: 'u1', version: 0, orderId: 'o1' };
+
+describe('TicketForm', () => {
+  it('when a price like "35.5" is entered, then it is sent as the number 35.5 and the ticket opens', async () => {
+    const fetch = answer(201, { ...ticket, id: 't2', orderId: null });
+    vi.stubGlobal('fetch', fetch);
+    render(<TicketForm />);
+    fireEvent.change(screen.getByLabelText('Title'), { target: { value: '  Arctic Monkeys ' } });
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: '35.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create ticket' }));
+
+    await vi.waitFor(() => expect(router.push).toHaveBeenCalledWith('/tickets/t2'));
+    const [path, init] = fetch.mock.calls[0] as [string, RequestInit];
+    expect(path).toBe('/api/tickets');
+    expect(init.method).toBe('POST');
+    expect(String(init.body)).toBe('{"title":"Arctic Monkeys","price":35.5}');
+  });
+
+  it('when the price cannot be read, then the field says why and nothing is sent', () => {
+    const fetch = answer(201, {});
+    vi.stubGlobal('fetch', fetch);
+    render(<TicketForm />);
+    fireEvent.change(screen.getByLabelText('Title'), { target: { value: 'A show' } });
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: '12.345' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create ticket' }));
+    expect(document.getElementById('price-error')?.textContent).toContain('at most 2 decimals');
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('when a reserved ticket is saved, then the refusal is shown plainly', async () => {
+    vi.stubGlobal('fetch', answer(400, { errors: [{ message: 'Cannot edit a reserved ticket' }] }));
+    render(<TicketForm ticket={ticket} />);
+    expect((screen.getByLabelText('Price') as HTMLInputElement).value).toBe('35');
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Cannot edit a reserved ticket');
+    expect(router.push).not.toHaveBeenCalled();
+  });
+});
