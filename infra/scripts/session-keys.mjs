@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Makes a fresh Ed25519 key pair for session JWTs (auth signs with the private key,
+// the other services verify with the public one) and prints it for one target:
+//
+//   node infra/scripts/session-keys.mjs > infra/.env
+//       dotenv lines for Docker Compose (JWT_PRIVATE_KEY, JWT_PUBLIC_KEY)
+//   node infra/scripts/session-keys.mjs --k8s gittix-dev | kubectl apply -f -
+//       the Secret `gittix-jwt` in that namespace
+//
+// Nothing is written to disk by the script itself. A new pair signs everyone out.
+import { generateKeyPairSync } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const SECRET_NAME = 'gittix-jwt';
+
+export function generateSessionKeys() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/** One dotenv line; Compose turns `\n` inside double quotes back into newlines. */
+function dotenvLine(key, pem) {
+  return `${key}="${pem.trimEnd().split('\n').join('\\n')}"`;
+}
+
+export function toDotenv(keys) {
+  return [
+    '# Session signing keys for infra/compose.yaml (made by infra/scripts/session-keys.mjs).',
+    dotenvLine('JWT_PRIVATE_KEY', keys.privateKeyPem),
+    dotenvLine('JWT_PUBLIC_KEY', keys.publicKeyPem),
+    '',
+  ].join('\n');
+}
+
+function yamlBlock(pem) {
+  return pem
+    .trimEnd()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
+export function toKubernetesSecret(keys, namespace) {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
+    throw new Error(`not a namespace name: ${namespace}`);
+  }
+  return [
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    `  name: ${SECRET_NAME}`,
+    `  namespace: ${namespace}`,
+    '  labels:',
+    '    app.kubernetes.io/part-of: gittix',
+    'type: Opaque',
+    'stringData:',
+    '  JWT_PRIVATE_KEY: |',
+    yamlBlock(keys.privateKeyPem),
+    '  JWT_PUBLIC_KEY: |',
+    yamlBlock(keys.publicKeyPem),
+    '',
+  ].join('\n');
+}
+
+function main(argv) {
+  const keys = generateSessionKeys();
+  if (argv.length === 0) return toDotenv(keys);
+  if (argv[0] === '--k8s' && argv.length === 2) return toKubernetesSecret(keys, argv[1]);
+  throw new Error('usage: session-keys.mjs [--k8s <namespace>]');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  try {
+    process.stdout.write(main(process.argv.slice(2)));
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}
