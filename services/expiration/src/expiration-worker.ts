@@ -1,0 +1,56 @@
+import type { EventBus, Logger } from '@gittix/common';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  EXPIRATION_QUEUE,
+  type ExpirationJob,
+  type OrderExpirations,
+} from './order-expirations.js';
+
+export interface ExpirationWorkerOptions {
+  redis: Redis;
+  prefix: string;
+  bus: EventBus;
+  expirations: OrderExpirations;
+  logger: Logger;
+  /** Jobs handled at once: publishing waits for JetStream, so many can overlap. */
+  concurrency?: number;
+}
+
+/** Retry delay after the n-th failed attempt: 0.5 s doubling, at most 30 s. */
+export function retryDelayMs(attemptsMade: number): number {
+  return Math.min(500 * 2 ** Math.max(0, attemptsMade - 1), 30_000);
+}
+
+/**
+ * Fires due jobs: publishes expiration.complete with the order id as event id
+ * (so JetStream de-duplicates a retried publish) and completes the job only
+ * after JetStream acknowledged it; a failed publish is retried with backoff.
+ */
+export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<ExpirationJob> {
+  const { bus, expirations, logger } = options;
+  const worker = new Worker<ExpirationJob>(
+    EXPIRATION_QUEUE,
+    async (job) => {
+      const { orderId } = job.data;
+      if (await expirations.isCancelled(orderId)) return 'cancelled';
+      await bus.publishEvent('expiration.complete', { orderId }, orderId);
+      logger.debug({ orderId, expiresAt: job.data.expiresAt }, 'order expired');
+      return 'expired';
+    },
+    {
+      connection: options.redis,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 50,
+      settings: { backoffStrategy: retryDelayMs },
+    },
+  );
+  worker.on('failed', (job, error) => {
+    logger.warn(
+      { err: error, orderId: job?.data.orderId },
+      'expiration publish failed, will retry',
+    );
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'expiration worker error'));
+  return worker;
+}

@@ -1,0 +1,75 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export const EXPIRATION_QUEUE = 'order-expiration';
+
+/** What a job carries: the order to expire and when. */
+export interface ExpirationJob {
+  orderId: string;
+  expiresAt: string;
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * Finished jobs and cancellation marks are kept a day: long enough that a late
+ * duplicate order.created (the stream keeps a day of events) finds them and
+ * schedules nothing.
+ */
+export const KEEP_FINISHED_SECONDS = DAY_SECONDS;
+
+/** Redis as BullMQ needs it: commands wait for a reconnect instead of failing. */
+export function connectRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+/**
+ * The delayed jobs that fire expiration.complete, one per order (jobId = order
+ * id, so a redelivered order.created adds nothing). A cancelled order gets a
+ * mark as well as losing its job: order.created and order.cancelled come through
+ * separate consumers, so a cancellation may be handled before the job exists.
+ */
+export class OrderExpirations {
+  readonly queue: Queue<ExpirationJob>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.queue = new Queue<ExpirationJob>(EXPIRATION_QUEUE, { connection: redis, prefix });
+  }
+
+  /** Schedules the order's expiry at `expiresAt` (at once if that has passed). */
+  async schedule(job: ExpirationJob, now = Date.now()): Promise<void> {
+    if (await this.isCancelled(job.orderId)) return;
+    await this.queue.add('expire', job, {
+      jobId: job.orderId,
+      delay: Math.max(0, Date.parse(job.expiresAt) - now),
+      attempts: 10_000,
+      backoff: { type: 'capped-exponential' },
+      removeOnComplete: { age: KEEP_FINISHED_SECONDS },
+      removeOnFail: { age: 7 * DAY_SECONDS },
+    });
+    // The order may have been cancelled between the check and the add.
+    if (await this.isCancelled(job.orderId)) await this.queue.remove(job.orderId);
+  }
+
+  /** The order was cancelled: its expiry must never fire. */
+  async cancel(orderId: string): Promise<void> {
+    await this.redis.set(this.cancelledKey(orderId), '1', 'EX', KEEP_FINISHED_SECONDS);
+    // A job being processed right now stays (remove answers 0); the worker checks the mark.
+    await this.queue.remove(orderId);
+  }
+
+  async isCancelled(orderId: string): Promise<boolean> {
+    return (await this.redis.exists(this.cancelledKey(orderId))) === 1;
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+
+  private cancelledKey(orderId: string): string {
+    return `${this.prefix}:${EXPIRATION_QUEUE}-cancelled:${orderId}`;
+  }
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { durableName } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The orders service's own test fixture: this flow needs both services on one stream.
+import {
+  createOrdersFixture,
+  type OrdersFixture,
+  publishedEvents,
+} from '../../orders/test/fixtures.js';
+import { createExpirationFixture, type ExpirationFixture, expirationsOf } from './fixtures.js';
+
+describe('order expiry, end to end (orders + expiration on one stream)', () => {
+  let orders: OrdersFixture;
+  let expiration: ExpirationFixture;
+
+  beforeAll(async () => {
+    orders = await createOrdersFixture({ orderExpirationSeconds: 1 });
+    orders.relay.start();
+    await orders.startConsumers();
+    expiration = await createExpirationFixture({ bus: orders.bus });
+    await expiration.start();
+  });
+  afterAll(async () => {
+    await expiration?.close();
+    await orders?.close();
+  });
+
+  async function placeOrder() {
+    const ticket = await orders.seedTicket();
+    const buyer = await orders.signIn();
+    const response = await orders.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: buyer.headers,
+      payload: { ticketId: ticket.id },
+    });
+    expect(response.statusCode).toBe(201);
+    const order = response.json() as { id: string; expiresAt: string; status: string };
+    return { ticket, buyer, order };
+  }
+
+  const statusOf = async (orderId: string) =>
+    (
+      await orders.db
+        .selectFrom('orders')
+        .select('status')
+        .where('id', '=', orderId)
+        .executeTakeFirstOrThrow()
+    ).status;
+
+  it('when nobody pays, then the order is cancelled within a second of expiresAt and its ticket is free again', async () => {
+    const { ticket, buyer, order } = await placeOrder();
+    const expiresAt = Date.parse(order.expiresAt);
+
+    await waitFor(async () => (await statusOf(order.id)) === 'cancelled', {
+      timeoutMs: 5_000,
+      message: 'order cancelled by expiry',
+    });
+    const cancelledAt = Date.now();
+    expect(cancelledAt - expiresAt).toBeLessThan(1_000);
+    expect(cancelledAt).toBeGreaterThanOrEqual(expiresAt);
+
+    const shown = await orders.app.inject({
+      url: `/api/orders/${order.id}`,
+      headers: buyer.headers,
+    });
+    expect(shown.json()).toMatchObject({ status: 'cancelled', version: 1 });
+    const cancelled = await waitFor(
+      async () => {
+        const events = await publishedEvents(orders.bus, 'order.cancelled');
+        return events.find((e) => e.data.id === order.id);
+      },
+      { message: 'order.cancelled published' },
+    );
+    expect(cancelled.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
+
+    const other = await orders.signIn();
+    const again = await orders.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: other.headers,
+      payload: { ticketId: ticket.id },
+    });
+    expect(again.statusCode).toBe(201);
+  });
+
+  it('when the buyer cancels, then the expiry never fires for that order', async () => {
+    const { buyer, order } = await placeOrder();
+    const cancel = await orders.app.inject({
+      method: 'DELETE',
+      url: `/api/orders/${order.id}`,
+      headers: buyer.headers,
+    });
+    expect(cancel.statusCode).toBe(204);
+    const { order: later } = await placeOrder();
+
+    // The later order's expiry firing means the cancelled one's time has long passed.
+    await waitFor(async () => (await expirationsOf(orders.bus, later.id)).length === 1, {
+      timeoutMs: 5_000,
+      message: "the later order's expiration",
+    });
+    expect(Date.now()).toBeGreaterThan(Date.parse(order.expiresAt));
+    expect(await expirationsOf(orders.bus, order.id)).toEqual([]);
+    expect(await statusOf(order.id)).toBe('cancelled');
+  });
+
+  it('when the order is paid before expiresAt, then it stays complete after its expiry fires', async () => {
+    const { order } = await placeOrder();
+    await orders.publish('payment.created', {
+      id: randomUUID(),
+      orderId: order.id,
+      providerId: 'ch_paid',
+    });
+    await waitFor(async () => (await statusOf(order.id)) === 'complete', {
+      message: 'order complete',
+    });
+    await waitFor(async () => (await expirationsOf(orders.bus, order.id)).length === 1, {
+      timeoutMs: 5_000,
+      message: 'the expiry fired',
+    });
+    const consumer = durableName('orders', 'expiration.complete');
+    await waitFor(
+      async () => {
+        const info = await orders.bus.jsm.consumers.info(orders.bus.stream, consumer);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'orders handled the expiry' },
+    );
+    expect(await statusOf(order.id)).toBe('complete');
+  });
+});
