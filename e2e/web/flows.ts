@@ -39,3 +39,28 @@ export async function expectCountdownToMove(page: Page): Promise<void> {
   expect(first).toMatch(/^\d{2}:\d{2}$/);
   await expect.poll(() => timer.textContent(), { timeout: 5_000 }).not.toBe(first);
 }
+
+/** A session for API calls made straight from the test (seeding data the UI would be slow to make). */
+export async function apiSession(baseUrl: string, email: string) {
+  const signUp = await fetch(`${baseUrl}/api/users/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  expect(signUp.status).toBe(201);
+  const cookie = signUp.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  return {
+    async createTicket(title: string, price: number): Promise<{ id: string }> {
+      const response = await fetch(`${baseUrl}/api/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ title, price }),
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: string };
+    },
+  };
+}

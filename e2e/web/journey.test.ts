@@ -8,7 +8,14 @@ import {
   phone,
   screenshot,
 } from './browser.js';
-import { expectCountdownToMove, listTicket, signUp, uniqueEmail, uniqueTitle } from './flows.js';
+import {
+  apiSession,
+  expectCountdownToMove,
+  listTicket,
+  signUp,
+  uniqueEmail,
+  uniqueTitle,
+} from './flows.js';
 import { startWebSystem, type WebSystem } from './system.js';
 
 let system: WebSystem;
@@ -111,6 +118,31 @@ async function expectSellerCannotEdit(seller: Page, ticketUrl: string): Promise<
   await seller.getByRole('alert').getByText('Cannot edit a reserved ticket').waitFor();
   await screenshot(seller, 'desktop-edit-reserved');
 }
+
+describe('when more tickets match than fit on a page', () => {
+  it('then the front page pages through them newest first, keeping the search', async () => {
+    const word = uniqueTitle('Paging').replace(' ', '');
+    const seller = await apiSession(system.baseUrl, uniqueEmail('bulk-seller'));
+    for (let n = 1; n <= 26; n += 1) await seller.createTicket(`${word} show ${n}`, n);
+
+    const page = await openPage(browser, desktop);
+    await page.goto(`${system.baseUrl}/?q=${encodeURIComponent(word)}`);
+    const cards = page.getByRole('main').getByRole('listitem');
+    await expect.poll(() => cards.count()).toBe(24);
+    expect(await cards.first().textContent()).toContain(`${word} show 26`);
+
+    await page.getByRole('link', { name: 'More tickets' }).click();
+    await expect.poll(() => cards.count()).toBe(2);
+    expect(await cards.allTextContents()).toEqual([
+      expect.stringContaining(`${word} show 2$`),
+      expect.stringContaining(`${word} show 1$`),
+    ]);
+    expect(new URL(page.url()).searchParams.get('q')).toBe(word);
+    expect(await page.getByRole('link', { name: 'More tickets' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Newest' }).click();
+    await expect.poll(() => cards.count()).toBe(24);
+  }, 60_000);
+});
 
 describe('when someone uses the forms wrongly', () => {
   it('then API errors appear beside their field, others above the form', async () => {
