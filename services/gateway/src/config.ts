@@ -1,0 +1,45 @@
+import { baseConfigSchema, env } from '@gittix/common';
+import { z } from 'zod';
+
+/**
+ * Which proxies in front of the gateway may say who the client is (X-Forwarded-For):
+ * `false` (the gateway is the edge), `true` (trust any), a hop count, or a
+ * comma-separated list of addresses/CIDRs. Fastify's `trustProxy`, from the env.
+ */
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
+
+const trustProxy = z
+  .string()
+  .trim()
+  .min(1)
+  .default('false')
+  .transform((value): TrustProxy => {
+    if (value === 'true' || value === 'false') return value === 'true';
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      return (_address, hop) => hop < hops;
+    }
+    return value.split(',').map((entry) => entry.trim());
+  });
+
+/** An upstream's base URL: the proxy speaks HTTP(S) only ("tickets:3002" is a valid URL). */
+const upstreamUrl = (fallback: string) =>
+  env.url(fallback).refine((url) => /^https?:\/\//.test(url), {
+    message: 'Must be an http:// or https:// URL',
+  });
+
+export const gatewayConfigSchema = baseConfigSchema.extend({
+  PORT: env.port(3000),
+  AUTH_URL: upstreamUrl('http://127.0.0.1:3001'),
+  TICKETS_URL: upstreamUrl('http://127.0.0.1:3002'),
+  ORDERS_URL: upstreamUrl('http://127.0.0.1:3003'),
+  PAYMENTS_URL: upstreamUrl('http://127.0.0.1:3005'),
+  WEB_URL: upstreamUrl('http://127.0.0.1:3100'),
+  /** How long an upstream may take to connect; past it the client gets 503. */
+  UPSTREAM_CONNECT_TIMEOUT_MS: env.positiveInt(2_000),
+  /** How long an upstream may take to start answering (and between body chunks). */
+  UPSTREAM_TIMEOUT_MS: env.positiveInt(15_000),
+  TRUST_PROXY: trustProxy,
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -1,0 +1,120 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGateway, closedUrl, type FakeService, startFakeService } from './upstreams.js';
+
+let down: string;
+let gateway: FastifyInstance;
+let gatewayUrl: string;
+
+// Over a real socket: how a failed upstream leaves the client's connection matters here.
+beforeAll(async () => {
+  down = await closedUrl();
+  gateway = await buildGateway({
+    users: down,
+    tickets: down,
+    orders: down,
+    payments: down,
+    web: down,
+  });
+  gatewayUrl = await gateway.listen({ port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+});
+
+describe('when an upstream is down', () => {
+  it.each([
+    ['GET', '/api/users/currentuser', 'Users service unavailable'],
+    ['GET', '/api/tickets', 'Tickets service unavailable'],
+    ['POST', '/api/orders', 'Orders service unavailable'],
+    ['POST', '/api/payments', 'Payments service unavailable'],
+    ['GET', '/tickets/new', 'Web service unavailable'],
+  ])(
+    'when %s %s cannot connect, then 503 in the one error shape',
+    async (method, path, message) => {
+      const response = await fetch(`${gatewayUrl}${path}`, {
+        method,
+        ...(method === 'POST'
+          ? { headers: { 'content-type': 'application/json' }, body: '{"ticketId":"x"}' }
+          : {}),
+      });
+
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await response.json()).toEqual({ errors: [{ message }] });
+      expect(response.headers.get('x-request-id')).toBeTruthy();
+    },
+  );
+
+  it('when large bodies are posted to a down service, then each gets its 503 and the connection stays usable', async () => {
+    for (const size of [3_000_000, 100, 3_000_000]) {
+      const response = await fetch(`${gatewayUrl}/api/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: 'x'.repeat(size) }),
+        signal: AbortSignal.timeout(5_000),
+      });
+
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        errors: [{ message: 'Payments service unavailable' }],
+      });
+    }
+  });
+
+  it('when everything behind it is down, then the gateway is still healthy and ready', async () => {
+    const health = await gateway.inject({ method: 'GET', url: '/healthz' });
+    const ready = await gateway.inject({ method: 'GET', url: '/readyz' });
+
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual({ status: 'ok' });
+    expect(ready.statusCode).toBe(200);
+  });
+});
+
+describe('when an upstream is slow or failing', () => {
+  let hanging: FakeService;
+  let unready: FakeService;
+  let gatewayWithTimeout: FastifyInstance;
+
+  beforeAll(async () => {
+    hanging = await startFakeService('tickets', () => {
+      // Never answers: only the gateway's timeout can end the request.
+    });
+    unready = await startFakeService('orders', (_request, response) => {
+      response.writeHead(503, { 'content-type': 'application/json' });
+      response.end('{"errors":[{"message":"Service unavailable, try again later"}]}');
+    });
+    gatewayWithTimeout = await buildGateway(
+      { users: down, tickets: hanging.url, orders: unready.url, payments: down, web: down },
+      { responseTimeoutMs: 300 },
+    );
+  });
+
+  afterAll(async () => {
+    await gatewayWithTimeout?.close();
+    await hanging?.close();
+    await unready?.close();
+  });
+
+  it('when the upstream does not answer in time, then 503 soon after the timeout, not a hang', async () => {
+    const started = Date.now();
+
+    const response = await gatewayWithTimeout.inject({ method: 'GET', url: '/api/tickets' });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({ errors: [{ message: 'Tickets service unavailable' }] });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('when the upstream itself answers 503, then that answer passes through once, without retries', async () => {
+    const response = await gatewayWithTimeout.inject({ method: 'GET', url: '/api/orders' });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({
+      errors: [{ message: 'Service unavailable, try again later' }],
+    });
+    expect(unready.seen).toHaveLength(1);
+  });
+});

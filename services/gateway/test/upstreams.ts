@@ -1,0 +1,100 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '@gittix/common';
+import { testLogger } from '@gittix/common/testing';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.js';
+import { gatewayConfigSchema, type TrustProxy } from '../src/config.js';
+import { upstreamsFrom } from '../src/upstreams.js';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface FakeService {
+  name: string;
+  url: string;
+  seen: SeenRequest[];
+  server: Server;
+  close: () => Promise<void>;
+}
+
+type Handler = (request: SeenRequest, response: ServerResponse) => void;
+
+/**
+ * A real HTTP server standing in for a service: it records each request and,
+ * unless told otherwise, answers with what it saw so tests can check forwarding.
+ */
+export async function startFakeService(name: string, handler?: Handler): Promise<FakeService> {
+  const seen: SeenRequest[] = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const request = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString(),
+    };
+    seen.push(request);
+    if (handler) return handler(request, res);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ service: name, method: request.method, url: request.url }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A URL nothing listens on: connecting to it is refused at once. */
+export async function closedUrl(): Promise<string> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+export interface GatewayUrls {
+  users: string;
+  tickets: string;
+  orders: string;
+  payments: string;
+  web: string;
+}
+
+export function buildGateway(
+  urls: GatewayUrls,
+  options: { responseTimeoutMs?: number; trustProxy?: TrustProxy } = {},
+): Promise<FastifyInstance> {
+  return buildApp({
+    logger: testLogger,
+    // The real routing table, read from the environment the way main.ts reads it.
+    upstreams: upstreamsFrom(
+      loadConfig(gatewayConfigSchema, {
+        AUTH_URL: urls.users,
+        TICKETS_URL: urls.tickets,
+        ORDERS_URL: urls.orders,
+        PAYMENTS_URL: urls.payments,
+        WEB_URL: urls.web,
+      }),
+    ),
+    timeouts: { connectTimeoutMs: 1_000, responseTimeoutMs: options.responseTimeoutMs ?? 5_000 },
+    trustProxy: options.trustProxy ?? false,
+  });
+}
