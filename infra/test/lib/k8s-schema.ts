@@ -43,8 +43,12 @@ export async function schemaErrors(obj: Resource): Promise<string[]> {
   }
 }
 
-/** Misspelt or invented fields, per object, by type-checking against the declarations. */
-export function unknownFieldErrors(objects: Resource[]): string[] {
+/**
+ * Misspelt or invented fields, by type-checking each object against the declarations
+ * of its kind. One TypeScript program checks them all (it takes a second or two);
+ * `labels[i]` prefixes the messages about `objects[i]`.
+ */
+export function unknownFieldErrors(objects: Resource[], labels: string[] = []): string[] {
   const file = join(repoRoot, 'infra', 'test', '__k8s_strict_check__.ts');
   const types = new Map<string, string>();
   const lines: string[] = [];
@@ -87,7 +91,10 @@ export function unknownFieldErrors(objects: Resource[]): string[] {
     .map((d) => {
       const line = d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line;
       const obj = objects[line - firstObjectLine];
-      const what = obj ? `${obj.kind} ${obj.metadata.name}` : `line ${line}`;
+      const index = line - firstObjectLine;
+      const what = obj
+        ? `${labels[index] ?? ''} ${obj.kind} ${obj.metadata.name}`.trim()
+        : `line ${line}`;
       return `${what}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
     });
 }

@@ -1,0 +1,327 @@
+/**
+ * infra/compose.yaml held against the Compose specification's JSON schema (shipped
+ * in the `dclint` package), services.json, docs/CONVENTIONS.md and the health
+ * endpoints each process really has.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { environmentOf, InterpolationError, interpolateAll, parseDotenv } from './lib/compose.js';
+import type { Yaml } from './lib/kustomize.js';
+import {
+  defaultShutdownTimeoutMs,
+  documentedEnvKeys,
+  healthOf,
+  infraEnvKeys,
+  portOf,
+  readYaml,
+  repoRoot,
+  services,
+} from './lib/repo.js';
+import { closedPort, fakeServer, run } from './lib/run.js';
+
+const compose: Yaml = readYaml('infra/compose.yaml');
+const schemaPath = join(
+  dirname(createRequire(import.meta.url).resolve('dclint/package.json')),
+  'schemas',
+  'compose.schema.json',
+);
+
+function composeValidator() {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  // Ajv knows draft-07 by its http:// id; the spec file names it with https://.
+  delete schema.$schema;
+  return new Ajv({ strict: false, allErrors: true }).compile(schema);
+}
+
+async function sessionKeysEnv(): Promise<Record<string, string>> {
+  const result = await run('node', [join(repoRoot, 'infra/scripts/session-keys.mjs')]);
+  expect(result.code).toBe(0);
+  return parseDotenv(result.stdout);
+}
+
+/** Compose as it runs: interpolated with the .env the README tells people to make. */
+async function resolvedCompose(): Promise<Yaml> {
+  return interpolateAll(compose, await sessionKeysEnv());
+}
+
+const durationSeconds = (value: string): number => {
+  const m = /^(\d+)(ms|s|m)$/.exec(value);
+  if (!m) throw new Error(`not a duration: ${value}`);
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60 }[m[2] as 'ms' | 's' | 'm'];
+};
+
+describe('compose.yaml', () => {
+  it('when validated against the Compose specification schema, then it conforms', () => {
+    const validate = composeValidator();
+    const valid = validate(compose);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('when a service carries a misspelt key, then the schema rejects it', () => {
+    const validate = composeValidator();
+    expect(
+      validate({ services: { api: { image: 'x', healthcheck: { tset: ['CMD', 'true'] } } } }),
+    ).toBe(false);
+    expect(validate({ services: { api: { imagee: 'x' } } })).toBe(false);
+  });
+
+  it('when the session keys are missing, then Compose stops with the command that makes them', () => {
+    expect(() => interpolateAll(compose, {})).toThrow(InterpolationError);
+    expect(() => interpolateAll(compose, {})).toThrow(/infra\/scripts\/session-keys\.mjs/);
+  });
+
+  it('when infra/.env comes from the key script, then every variable resolves', async () => {
+    const resolved = await resolvedCompose();
+    expect(environmentOf(resolved.services.auth).JWT_PRIVATE_KEY).toMatch(
+      /^-----BEGIN PRIVATE KEY-----\n/,
+    );
+    expect(environmentOf(resolved.services.tickets).JWT_PUBLIC_KEY).toMatch(
+      /^-----BEGIN PUBLIC KEY-----\n/,
+    );
+  });
+
+  it('when listing services, then Compose runs exactly services.json plus its infrastructure', () => {
+    const names = Object.keys(compose.services).sort();
+    expect(names).toEqual([...services.map((s) => s.name), 'nats', 'postgres', 'redis'].sort());
+  });
+
+  it.each(services)(
+    'when $name is built, then it comes from infra/docker with its own target',
+    (spec) => {
+      const service = compose.services[spec.name];
+      expect(service.build.context).toBe('..');
+      if (spec.name === 'web') {
+        expect(service.build.dockerfile).toBe('infra/docker/web.Dockerfile');
+      } else {
+        expect(service.build.dockerfile).toBe('infra/docker/Dockerfile');
+        expect(service.build.args).toEqual({ SERVICE: spec.name });
+      }
+      expect(service.image).toBe(`gittix/${spec.name}:local`);
+    },
+  );
+
+  it.each(services)(
+    'when $name starts, then its environment connects it as services.json says',
+    async (spec) => {
+      const resolved = await resolvedCompose();
+      const env = environmentOf(resolved.services[spec.name]);
+      expect(env.PORT).toBe(String(spec.port));
+      expect(env.NODE_ENV).toBe('production');
+      expect(env.HOST).toBe('0.0.0.0');
+      const target = (value: string | null | undefined) => {
+        const url = new URL(value ?? '');
+        expect(
+          resolved.services[url.hostname],
+          `${url.hostname} is a Compose service`,
+        ).toBeDefined();
+        return url;
+      };
+      if (spec.database) {
+        const url = target(env.DATABASE_URL);
+        expect([url.hostname, url.port, url.pathname]).toEqual([
+          'postgres',
+          '5432',
+          `/${spec.database}`,
+        ]);
+      } else {
+        expect(env.DATABASE_URL).toBeUndefined();
+      }
+      if (spec.nats) expect(target(env.NATS_URL).port).toBe('4222');
+      else expect(env.NATS_URL).toBeUndefined();
+      if (spec.redis) expect(target(env.REDIS_URL).port).toBe('6379');
+      else expect(env.REDIS_URL).toBeUndefined();
+      if (spec.name === 'gateway') {
+        for (const name of ['auth', 'tickets', 'orders', 'payments', 'web']) {
+          const url = target(env[`${name.toUpperCase()}_URL`]);
+          expect([url.hostname, Number(url.port)]).toEqual([name, portOf(name)]);
+        }
+      }
+      if (spec.name === 'web') {
+        const url = target(env.GATEWAY_URL);
+        expect([url.hostname, Number(url.port)]).toEqual(['gateway', portOf('gateway')]);
+      }
+    },
+  );
+
+  it('when GitTix containers read their environment, then every key is documented', () => {
+    const documented = documentedEnvKeys();
+    for (const spec of services) {
+      const keys = Object.keys(environmentOf(compose.services[spec.name]));
+      const undocumented = keys.filter((k) => !documented.has(k) && !infraEnvKeys.has(k));
+      expect(undocumented, spec.name).toEqual([]);
+    }
+  });
+
+  it('when secrets reach containers, then they come from the environment, never the file', () => {
+    for (const spec of services) {
+      const env = environmentOf(compose.services[spec.name]);
+      for (const key of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY', 'STRIPE_SECRET_KEY']) {
+        if (!(key in env)) continue;
+        expect(
+          env[key] === null || /^\$\{\w+(:\?[^}]*)?\}$/.test(env[key]!),
+          `${spec.name} ${key}`,
+        ).toBe(true);
+      }
+    }
+    expect(compose.services.auth.environment.JWT_PRIVATE_KEY).toMatch(/^\$\{JWT_PRIVATE_KEY:\?/);
+  });
+
+  it.each(services)(
+    'when $name is checked for health, then Compose probes its real endpoint',
+    (spec) => {
+      const health = healthOf(spec);
+      const test: string[] = compose.services[spec.name].healthcheck.test;
+      expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      if (health.readiness.kind === 'http') {
+        expect(test[3]).toContain(`'${health.readiness.path}'`);
+      } else {
+        expect(test[3]).toContain("require('node:net').connect(");
+      }
+    },
+  );
+
+  it('when a healthcheck command runs, then it passes on 200 and fails on 503 or no answer', async () => {
+    const commands = new Set(
+      services.map((s) => compose.services[s.name].healthcheck.test[3] as string),
+    );
+    for (const script of commands) {
+      const ok = await fakeServer(() => 200);
+      const failing = await fakeServer(() => 503);
+      try {
+        expect(
+          (await run('node', ['-e', script], { env: { PORT: String(ok.port) } })).code,
+          script,
+        ).toBe(0);
+        const closed = await closedPort();
+        expect(
+          (await run('node', ['-e', script], { env: { PORT: String(closed) } })).code,
+          script,
+        ).toBe(1);
+        if (!script.includes('node:net')) {
+          const code = (await run('node', ['-e', script], { env: { PORT: String(failing.port) } }))
+            .code;
+          expect(code, script).toBe(1);
+        }
+      } finally {
+        await ok.close();
+        await failing.close();
+      }
+    }
+  });
+
+  it('when Compose starts things, then each waits for what it needs to be healthy', () => {
+    const needs = (name: string): string[] => {
+      const spec = services.find((s) => s.name === name)!;
+      const out: string[] = [];
+      if (spec.database) out.push('postgres');
+      if (spec.nats) out.push('nats');
+      if (spec.redis) out.push('redis');
+      if (name === 'gateway') out.push(...services.filter((s) => s.route).map((s) => s.name));
+      return out.sort();
+    };
+    for (const spec of services) {
+      const dependsOn = compose.services[spec.name].depends_on ?? {};
+      expect(Object.keys(dependsOn).sort(), spec.name).toEqual(needs(spec.name));
+      for (const [target, condition] of Object.entries(dependsOn) as Array<[string, Yaml]>) {
+        expect(condition.condition, `${spec.name} -> ${target}`).toBe('service_healthy');
+        expect(compose.services[target].healthcheck, `${target} has a healthcheck`).toBeDefined();
+      }
+    }
+    // No cycles: a depth-first walk never meets a service twice on one path.
+    const visit = (name: string, path: string[]): void => {
+      expect(path, `cycle through ${name}`).not.toContain(name);
+      for (const next of Object.keys(compose.services[name].depends_on ?? {}))
+        visit(next, [...path, name]);
+    };
+    for (const name of Object.keys(compose.services)) visit(name, []);
+  });
+
+  it('when the stack is up, then only the gateway is published, on its port', () => {
+    for (const [name, service] of Object.entries(compose.services) as Array<[string, Yaml]>) {
+      if (name === 'gateway') continue;
+      expect(service.ports, name).toBeUndefined();
+    }
+    const resolved = interpolateAll(compose.services.gateway.ports, {});
+    expect(resolved).toEqual([`${portOf('gateway')}:${portOf('gateway')}`]);
+  });
+
+  it('when GitTix containers run, then they are locked down and stop gracefully', () => {
+    for (const spec of services) {
+      const service = compose.services[spec.name];
+      expect(service.read_only, spec.name).toBe(true);
+      expect(service.tmpfs, spec.name).toContain('/tmp');
+      expect(service.cap_drop, spec.name).toEqual(['ALL']);
+      expect(service.security_opt, spec.name).toContain('no-new-privileges:true');
+      expect(service.init, spec.name).toBe(true);
+      expect(service.restart, spec.name).toBe('unless-stopped');
+      const shutdownMs = Number(
+        environmentOf(service).SHUTDOWN_TIMEOUT_MS ?? defaultShutdownTimeoutMs,
+      );
+      expect(durationSeconds(service.stop_grace_period) * 1000, spec.name).toBeGreaterThan(
+        shutdownMs,
+      );
+    }
+  });
+
+  it('when data services run, then each keeps its data on a named volume', () => {
+    const { postgres, nats, redis } = compose.services;
+    expect(postgres.image).toMatch(/^postgres:1[56](-alpine)?$/);
+    expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    const natsArgs: string[] = nats.command;
+    expect(natsArgs).toContain('-js');
+    const storeDir = natsArgs[natsArgs.indexOf('-sd') + 1];
+    expect(nats.volumes).toContain(`nats-data:${storeDir}`);
+    expect(redis.command.join(' ')).toContain('--appendonly yes');
+    expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
+    expect(redis.volumes).toContain('redis-data:/data');
+    expect(Object.keys(compose.volumes).sort()).toEqual([
+      'nats-data',
+      'postgres-data',
+      'redis-data',
+    ]);
+    for (const name of ['postgres', 'nats', 'redis']) {
+      expect(compose.services[name].healthcheck?.test, name).toBeDefined();
+    }
+  });
+});
+
+describe('infra/scripts/session-keys.mjs', () => {
+  it('when its .env output is loaded, then the two keys are a working Ed25519 pair', async () => {
+    const { createPrivateKey, createPublicKey, sign, verify } = await import('node:crypto');
+    const env = await sessionKeysEnv();
+    const privateKey = createPrivateKey(env.JWT_PRIVATE_KEY!);
+    const publicKey = createPublicKey(env.JWT_PUBLIC_KEY!);
+    expect(privateKey.asymmetricKeyType).toBe('ed25519');
+    const signature = sign(null, Buffer.from('session'), privateKey);
+    expect(verify(null, Buffer.from('session'), publicKey, signature)).toBe(true);
+  });
+
+  it('when asked for a Kubernetes Secret, then it prints gittix-jwt for that namespace', async () => {
+    const { parse } = await import('yaml');
+    const result = await run('node', [
+      join(repoRoot, 'infra/scripts/session-keys.mjs'),
+      '--k8s',
+      'gittix-dev',
+    ]);
+    expect(result.code).toBe(0);
+    const secret = parse(result.stdout);
+    expect(secret.metadata).toMatchObject({ name: 'gittix-jwt', namespace: 'gittix-dev' });
+    expect(Object.keys(secret.stringData).sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
+    expect(secret.stringData.JWT_PRIVATE_KEY).toMatch(
+      /^-----BEGIN PRIVATE KEY-----\n[\s\S]+-----END PRIVATE KEY-----\n$/,
+    );
+  });
+
+  it('when given a bad namespace, then it refuses with exit code 2', async () => {
+    const result = await run('node', [
+      join(repoRoot, 'infra/scripts/session-keys.mjs'),
+      '--k8s',
+      'Bad_NS',
+    ]);
+    expect(result.code).toBe(2);
+  });
+});
