@@ -36,10 +36,14 @@ function composeValidator() {
   return new Ajv({ strict: false, allErrors: true }).compile(schema);
 }
 
-async function sessionKeysEnv(): Promise<Record<string, string>> {
-  const result = await run('node', [join(repoRoot, 'infra/scripts/session-keys.mjs')]);
-  expect(result.code).toBe(0);
-  return parseDotenv(result.stdout);
+let sessionKeys: Promise<Record<string, string>> | undefined;
+/** infra/.env as `node infra/scripts/session-keys.mjs > infra/.env` writes it (made once). */
+function sessionKeysEnv(): Promise<Record<string, string>> {
+  sessionKeys ??= run('node', [join(repoRoot, 'infra/scripts/session-keys.mjs')]).then((result) => {
+    if (result.code !== 0) throw new Error(`session-keys.mjs failed: ${result.stderr}`);
+    return parseDotenv(result.stdout);
+  });
+  return sessionKeys;
 }
 
 /** Compose as it runs: interpolated with the .env the README tells people to make. */

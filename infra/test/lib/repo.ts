@@ -49,16 +49,22 @@ export interface Health {
 }
 
 /**
- * The health endpoints each process really has (API.md "Health", and
- * scripts/system/services.ts): the services answer /healthz and /readyz, the
- * gateway only /healthz, and the web app none (its readiness URL is a page that
- * needs the backends), so it is probed on its port.
+ * The health endpoints each process really has. Every Fastify process (the services
+ * and the gateway) registers @gittix/common's health plugin: `/healthz` (alive) and
+ * `/readyz` (dependencies usable, 503 while shutting down). The web app has neither:
+ * the launcher (scripts/system/services.ts) waits on one of its pages, which needs
+ * the backends, so here it is probed on its port.
  */
 export function healthOf(s: ServiceSpec): Health {
   const ports = Object.fromEntries(services.map((x) => [x.name, x.port]));
-  const ready = new URL(readinessUrl(s, ports)).pathname;
-  if (ready === '/') return { liveness: { kind: 'tcp' }, readiness: { kind: 'tcp' } };
-  return { liveness: { kind: 'http', path: '/healthz' }, readiness: { kind: 'http', path: ready } };
+  const launcherProbe = new URL(readinessUrl(s, ports)).pathname;
+  if (!['/healthz', '/readyz'].includes(launcherProbe)) {
+    return { liveness: { kind: 'tcp' }, readiness: { kind: 'tcp' } };
+  }
+  return {
+    liveness: { kind: 'http', path: '/healthz' },
+    readiness: { kind: 'http', path: '/readyz' },
+  };
 }
 
 /** Every environment key docs/CONVENTIONS.md documents. */
