@@ -7,8 +7,15 @@ export interface ProxyTimeouts {
   responseTimeoutMs: number;
 }
 
-/** reply-from's error for an upstream answer that is not valid HTTP. */
-const BAD_GATEWAY = 'FST_REPLY_FROM_BAD_GATEWAY';
+/**
+ * 502 when the upstream answered but not in valid HTTP (reply-from's bad status,
+ * undici's parser errors); 503 when it could not be reached or did not answer in time.
+ */
+function statusFor(error: Error): 502 | 503 {
+  const { code, cause } = error as { code?: string; cause?: { name?: string } };
+  const invalidAnswer = code === 'FST_REPLY_FROM_BAD_GATEWAY' || cause?.name === 'HTTPParserError';
+  return invalidAnswer ? 502 : 503;
+}
 
 /**
  * Forwards `upstream.prefix` to the upstream as a stream: bodies are not parsed
@@ -44,12 +51,11 @@ export async function proxyTo(
       // Never retry: a POST may already have had its effect, and a 503 is the answer.
       retryDelay: () => null,
       onError: (reply, { error }) => {
-        const code = (error as { code?: string }).code;
         reply.request.log.warn({ err: error, upstream: upstream.url }, 'upstream failed');
         // The unread rest of a request body would poison a kept-alive connection.
         if (!reply.request.raw.complete) reply.header('connection', 'close');
         void reply
-          .code(code === BAD_GATEWAY ? 502 : 503)
+          .code(statusFor(error))
           .send({ errors: [{ message: `${upstream.label} service unavailable` }] });
       },
     },

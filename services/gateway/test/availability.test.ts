@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, closedUrl, type FakeService, startFakeService } from './upstreams.js';
@@ -106,6 +108,29 @@ describe('when an upstream is slow or failing', () => {
     expect(response.statusCode).toBe(503);
     expect(response.json()).toEqual({ errors: [{ message: 'Tickets service unavailable' }] });
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('when the upstream answers something that is not HTTP, then 502 in the error shape', async () => {
+    const garbage = createNetServer((socket) => socket.end('this is not HTTP\r\n\r\n'));
+    garbage.listen(0, '127.0.0.1');
+    await once(garbage, 'listening');
+    const { port } = garbage.address() as AddressInfo;
+    const viaGarbage = await buildGateway({
+      users: down,
+      tickets: down,
+      orders: down,
+      payments: `http://127.0.0.1:${port}`,
+      web: down,
+    });
+    try {
+      const response = await viaGarbage.inject({ method: 'GET', url: '/api/payments' });
+
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toEqual({ errors: [{ message: 'Payments service unavailable' }] });
+    } finally {
+      await viaGarbage.close();
+      garbage.close();
+    }
   });
 
   it('when the upstream itself answers 503, then that answer passes through once, without retries', async () => {
