@@ -88,6 +88,7 @@ async function seedTickets(baseUrl: string, seller: Session, count: number): Pro
 
 interface Latency {
   target: string;
+  connections: number;
   requests: number;
   rps: number;
   p50: number;
@@ -98,18 +99,20 @@ interface Latency {
 
 async function measure(
   baseUrl: string,
+  connections: number,
   target: string,
   path: string,
   cookie?: string,
 ): Promise<Latency> {
   const result = await autocannon({
     url: `${baseUrl}${path}`,
-    connections: settings.connections,
+    connections,
     duration: settings.seconds,
     headers: cookie ? { cookie } : {},
   });
   return {
     target,
+    connections,
     requests: result.requests.total,
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,
@@ -124,14 +127,14 @@ function renderMeasured(latencies: Latency[], weights: PageWeight[]): string {
   const { rows, sharedGzipBytes } = weightRows(weights);
   return [
     `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} CPUs (load ${loadavg()[0]?.toFixed(2)}),`,
-    `${settings.tickets} tickets listed, autocannon ${settings.connections} connections × ${settings.seconds} s per row,`,
+    `${settings.tickets} tickets listed, autocannon for ${settings.seconds} s per row with 1 and ${settings.connections} connections,`,
     'everything through the gateway, `next start` production build.',
     '',
-    '| target | requests | req/s | p50 ms | p90 ms | p99 ms | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | connections | requests | req/s | p50 ms | p90 ms | p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...latencies.map(
       (l) =>
-        `| ${l.target} | ${l.requests} | ${l.rps} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.errors} |`,
+        `| ${l.target} | ${l.connections} | ${l.requests} | ${l.rps} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.errors} |`,
     ),
     '',
     'JavaScript a first visit downloads (every module `<script src>` in the HTML; ids shortened):',
@@ -184,9 +187,12 @@ async function main(): Promise<void> {
       ['`/tickets/:id` signed out', `/tickets/${ticketId}`],
       ['`/tickets/:id` signed in', `/tickets/${ticketId}`, buyer.cookie],
     ];
-    for (const [target, path, cookie] of targets) {
-      process.stderr.write(`measuring ${target}…\n`);
-      latencies.push(await measure(baseUrl, target, path, cookie));
+    // One connection shows what a single visitor waits; several show how it holds up under load.
+    for (const connections of [1, settings.connections]) {
+      for (const [target, path, cookie] of targets) {
+        process.stderr.write(`measuring ${target} with ${connections} connection(s)…\n`);
+        latencies.push(await measure(baseUrl, connections, target, path, cookie));
+      }
     }
 
     const weights = [

@@ -1,6 +1,6 @@
-import Link from 'next/link';
 import { formatPrice } from '../lib/price';
 import type { Ticket } from '../lib/types';
+import { IntentLink } from './IntentLink';
 import styles from './TicketGrid.module.css';
 
 export function TicketGrid({ tickets }: { tickets: Ticket[] }) {
@@ -8,10 +8,10 @@ export function TicketGrid({ tickets }: { tickets: Ticket[] }) {
     <ul className={styles.grid}>
       {tickets.map((ticket) => (
         <li key={ticket.id}>
-          <Link href={`/tickets/${ticket.id}`} className={styles.card}>
+          <IntentLink href={`/tickets/${ticket.id}`} className={styles.card}>
             <span className={styles.title}>{ticket.title}</span>
             <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
-          </Link>
+          </IntentLink>
         </li>
       ))}
     </ul>

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { IntentLink } from '../../../components/IntentLink';
 import { OrderBadge } from '../../../components/OrderBadge';
 import { loadOrRedirect, requireUser } from '../../../lib/gateway';
 import { orderState } from '../../../lib/order-status';
@@ -32,11 +33,11 @@ export default async function OrdersPage() {
         <ul className={styles.list}>
           {orders.map((order) => (
             <li key={order.id}>
-              <Link href={`/orders/${order.id}`} className={styles.row}>
+              <IntentLink href={`/orders/${order.id}`} className={styles.row}>
                 <span className={styles.title}>{order.ticket.title}</span>
                 <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
                 <OrderBadge state={orderState(order, now)} />
-              </Link>
+              </IntentLink>
             </li>
           ))}
         </ul>

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { IntentLink } from '../../../../components/IntentLink';
 import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
@@ -44,7 +45,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
         <ul className={styles.list}>
           {tickets.map((ticket) => (
             <li key={ticket.id}>
-              <Link href={`/tickets/${ticket.id}`} className={styles.row}>
+              <IntentLink href={`/tickets/${ticket.id}`} className={styles.row}>
                 <span className={styles.title}>{ticket.title}</span>
                 <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
                 {ticket.orderId ? (
@@ -52,7 +53,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
                 ) : (
                   <span className="badge badge-success">Available</span>
                 )}
-              </Link>
+              </IntentLink>
             </li>
           ))}
         </ul>
