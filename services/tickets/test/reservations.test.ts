@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { createEnvelope, type DeadLetterRecord } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTicketsFixture, streamMessages, type TicketsFixture } from './fixture.js';
+import {
+  type OrderConsumers,
+  orderCancelled,
+  orderCreated,
+  startOrderConsumers,
+} from './order-consumers.js';
+
+describe('order.created and order.cancelled reserve and release tickets', () => {
+  let fx: TicketsFixture;
+  let oc: OrderConsumers;
+
+  beforeAll(async () => {
+    fx = await createTicketsFixture();
+    oc = await startOrderConsumers(fx);
+  });
+  afterAll(async () => {
+    await oc.stop();
+    await fx.close();
+  });
+
+  it('when an order is created, then the ticket is reserved and ticket.updated says so at version 1', async () => {
+    const seller = await fx.user();
+    const ticket = await fx.listTicket(seller, { title: 'Jazz', price: 40 });
+    const order = orderCreated(ticket);
+    await oc.deliver('order.created', order);
+    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+    expect(await oc.updates(ticket.id)).toEqual([
+      { id: ticket.id, version: 1, title: 'Jazz', price: 40, userId: seller.id, orderId: order.id },
+    ]);
+  });
+
+  it('when the order is then cancelled, then the ticket is free again at version 2', async () => {
+    const ticket = await fx.listTicket(await fx.user());
+    const order = orderCreated(ticket);
+    await oc.deliver('order.created', order);
+    await oc.deliver('order.cancelled', orderCancelled(ticket.id, order.id));
+    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: null, version: 2 });
+    expect((await oc.updates(ticket.id)).map((u) => [u.version, u.orderId])).toEqual([
+      [1, order.id],
+      [2, null],
+    ]);
+  });
+
+  it('when the same event is delivered twice, then it is applied once', async () => {
+    const ticket = await fx.listTicket(await fx.user());
+    const envelope = createEnvelope('order.created', orderCreated(ticket), randomUUID());
+    // Different Nats-Msg-Ids get both copies past the broker's de-duplication.
+    for (const msgID of [randomUUID(), randomUUID()]) {
+      await fx.bus.js.publish(fx.bus.subjectOf('order.created'), JSON.stringify(envelope), {
+        msgID,
+      });
+    }
+    await oc.handled(envelope);
+    await oc.idle();
+    expect(await oc.ticketState(ticket.id)).toMatchObject({
+      orderId: envelope.data.id,
+      version: 1,
+    });
+    expect(await oc.updates(ticket.id)).toHaveLength(1);
+  });
+
+  it('when order.created arrives twice as two events, then the ticket changes once', async () => {
+    const ticket = await fx.listTicket(await fx.user());
+    const order = orderCreated(ticket);
+    await oc.deliver('order.created', order);
+    await oc.deliver('order.created', order);
+    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+    expect(await oc.updates(ticket.id)).toHaveLength(1);
+  });
+
+  it('when order.cancelled arrives before its order.created, then the ticket is never reserved', async () => {
+    const ticket = await fx.listTicket(await fx.user());
+    const order = orderCreated(ticket);
+    await oc.deliver('order.cancelled', orderCancelled(ticket.id, order.id));
+    await oc.deliver('order.created', order);
+    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: null, version: 0 });
+    expect(await oc.updates(ticket.id)).toEqual([]);
+  });
+
+  it('when a cancel names an order that does not hold the ticket, then nothing changes', async () => {
+    const ticket = await fx.listTicket(await fx.user());
+    const order = orderCreated(ticket);
+    await oc.deliver('order.created', order);
+    await oc.deliver('order.cancelled', orderCancelled(ticket.id, randomUUID()));
+    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+    expect(await oc.updates(ticket.id)).toHaveLength(1);
+  });
+
+  it('when a reservation and a seller edit race, then both apply in some order and no version is lost', async () => {
+    const seller = await fx.user();
+    const ticket = await fx.listTicket(seller);
+    const order = orderCreated(ticket);
+    const [edit] = await Promise.all([
+      fx.app.inject({
+        method: 'PUT',
+        url: `/api/tickets/${ticket.id}`,
+        headers: seller.headers,
+        payload: { title: 'Edited', price: 12 },
+      }),
+      oc.deliver('order.created', order),
+    ]);
+    const final = await oc.ticketState(ticket.id);
+    expect(final.orderId).toBe(order.id);
+    if (edit.statusCode === 200) {
+      expect(final).toMatchObject({ title: 'Edited', version: 2 });
+    } else {
+      expect(edit.json()).toEqual({ errors: [{ message: 'Cannot edit a reserved ticket' }] });
+      expect(final).toMatchObject({ title: ticket.title, version: 1 });
+    }
+    expect((await oc.updates(ticket.id)).map((u) => u.version)).toEqual(
+      Array.from({ length: final.version }, (_, i) => i + 1),
+    );
+  });
+
+  it('when order.created names an unknown ticket, then it is dead-lettered and later events still flow', async () => {
+    const ghost = { ...(await fx.listTicket(await fx.user())), id: randomUUID() };
+    const poison = await oc.publish('order.created', orderCreated(ghost));
+    const ticket = await fx.listTicket(await fx.user());
+    const later = orderCreated(ticket);
+    await oc.deliver('order.created', later);
+    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: later.id });
+
+    const letters = await waitFor(
+      async () => {
+        const all = (await streamMessages(fx.bus, fx.bus.deadLetterStream)) as DeadLetterRecord[];
+        const found = all.filter((l) => JSON.parse(l.payload).id === poison.id);
+        return found.length === 1 && found;
+      },
+      { message: 'the poison event dead-lettered' },
+    );
+    expect(letters[0]).toMatchObject({
+      consumer: 'tickets_order_created',
+      deliveries: 2,
+      error: expect.stringContaining(ghost.id),
+    });
+    const { rows } = await sql`SELECT 1 FROM inbox WHERE event_id = ${poison.id}`.execute(fx.db);
+    expect(rows).toEqual([]);
+  });
+});

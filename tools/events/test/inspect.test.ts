@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { EventConsumers, subscribe } from '@gittix/common';
+import { testLogger, waitFor } from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLettersCommand } from '../src/commands/dead-letters.js';
+import { streamsCommand } from '../src/commands/streams.js';
+import { type CliFixture, capture, createCliFixture } from './fixture.js';
+
+describe('events streams and dead-letters', () => {
+  let fx: CliFixture;
+  beforeAll(async () => {
+    fx = await createCliFixture();
+  });
+  afterAll(() => fx.close());
+
+  let consumers: EventConsumers;
+  let poisonId: string;
+  let goodId: string;
+  const handled: string[] = [];
+
+  beforeAll(async () => {
+    consumers = new EventConsumers({
+      bus: fx.bus,
+      service: 'clitest',
+      logger: testLogger,
+      maxDeliveries: 2,
+      subscriptions: [
+        subscribe('payment.created', async (event) => {
+          if (event.data.providerId === 'poison') throw new Error('provider id is poison');
+          handled.push(event.id);
+        }),
+      ],
+    });
+    await consumers.start();
+    poisonId = (
+      await fx.publish('payment.created', {
+        id: randomUUID(),
+        orderId: randomUUID(),
+        providerId: 'poison',
+      })
+    ).id;
+    goodId = (
+      await fx.publish('payment.created', {
+        id: randomUUID(),
+        orderId: randomUUID(),
+        providerId: 'ch_1',
+      })
+    ).id;
+    await waitFor(() => handled.includes(goodId), { message: 'the good event handled' });
+    await waitFor(
+      async () => (await fx.bus.jsm.streams.info(fx.bus.deadLetterStream)).state.messages === 1,
+      { message: 'the poison event dead-lettered' },
+    );
+    await waitFor(
+      async () => {
+        const info = await fx.bus.jsm.consumers.info(fx.bus.stream, 'clitest_payment_created');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'the consumer done with both events' },
+    );
+  });
+  afterAll(() => consumers.stop());
+
+  it('when a service consumes the stream, then streams shows its durable consumer and progress', async () => {
+    const { out, text } = capture();
+    const reports = await streamsCommand(fx.bus, out);
+    const consumer = reports[0]!.consumers.find((c) => c.name === 'clitest_payment_created');
+    expect(consumer).toBeDefined();
+    expect(consumer!.num_pending).toBe(0);
+    expect(text()).toMatch(new RegExp(`^${fx.bus.stream} `, 'm'));
+    expect(text()).toMatch(/consumer\s+filter\s+pending\s+ack pending\s+redelivered\s+lag/);
+    expect(text()).toMatch(
+      new RegExp(
+        `clitest_payment_created\\s+${fx.bus.subjectOf('payment.created')}\\s+0\\s+0\\s+\\d+\\s+0`,
+      ),
+    );
+    expect(text()).toMatch(new RegExp(`^${fx.bus.deadLetterStream} `, 'm'));
+    expect(text()).toMatch(/messages 1 /);
+  });
+
+  it('when an event was dead-lettered, then dead-letters shows consumer, deliveries, error and payload', async () => {
+    const { out, text } = capture();
+    const records = await deadLettersCommand(fx.bus, out);
+    expect(records).toHaveLength(1);
+    expect(text()).toContain('clitest_payment_created');
+    expect(text()).toContain(fx.bus.subjectOf('payment.created'));
+    expect(text()).toContain('deliveries 2');
+    expect(text()).toContain('error:   provider id is poison');
+    expect(text()).toContain(`payload: payment.created ${poisonId}`);
+    expect(text()).toContain(records[0]!.failedAt);
+  });
+
+  it('when filtered to another consumer, then there are none', async () => {
+    const { lines, out } = capture();
+    expect(await deadLettersCommand(fx.bus, out, { consumer: 'orders_ticket_created' })).toEqual(
+      [],
+    );
+    expect(lines).toEqual(['No dead letters.']);
+  });
+});

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { waitFor } from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tailCommand } from '../src/commands/tail.js';
+import { CliError } from '../src/output.js';
+import { type CliFixture, capture, createCliFixture, ticketCreated } from './fixture.js';
+
+describe('events tail', () => {
+  let fx: CliFixture;
+  beforeAll(async () => {
+    fx = await createCliFixture();
+  });
+  afterAll(() => fx.close());
+
+  async function consumerCount(): Promise<number> {
+    return (await fx.bus.jsm.streams.info(fx.bus.stream)).state.consumer_count;
+  }
+
+  it('when an event is published while tailing, then it is printed on one readable line', async () => {
+    const earlier = await fx.publish('ticket.created', ticketCreated());
+    const { lines, out, text } = capture();
+    const stop = new AbortController();
+    const consumersBefore = await consumerCount();
+    const tailing = tailCommand(fx.bus, out, { signal: stop.signal });
+    await waitFor(async () => (await consumerCount()) > consumersBefore, {
+      message: 'the tail consumer',
+    });
+    const data = ticketCreated({ title: 'Live one', price: 99 });
+    const live = await fx.publish('ticket.created', data);
+    await waitFor(() => text().includes(live.id), { message: 'the live event printed' });
+    stop.abort();
+    await tailing;
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      `${live.occurredAt} #${(await fx.bus.jsm.streams.info(fx.bus.stream)).state.last_seq} ticket.created ${live.id} ${JSON.stringify(data)}`,
+    );
+    expect(text()).not.toContain(earlier.id);
+    // Ordered consumers are ephemeral: tail leaves nothing behind.
+    await waitFor(async () => (await consumerCount()) === consumersBefore, {
+      message: 'the tail consumer removed',
+    });
+  });
+
+  it('when --last is given with a subject, then the last n events of that subject come first', async () => {
+    const subject = `order.cancelled`;
+    const sent = [];
+    for (let i = 0; i < 4; i++) {
+      sent.push(
+        await fx.publish(subject, { id: randomUUID(), version: i, ticket: { id: randomUUID() } }),
+      );
+    }
+    await fx.publish('ticket.created', ticketCreated());
+    const { lines, out } = capture();
+    const stop = new AbortController();
+    const tailing = tailCommand(fx.bus, out, { subject, last: 2, signal: stop.signal });
+    await waitFor(() => lines.length >= 2, { message: 'two lines' });
+    stop.abort();
+    await tailing;
+    expect(lines.map((line) => line.split(' ')[3])).toEqual([sent[2]!.id, sent[3]!.id]);
+    expect(lines.every((line) => line.split(' ')[2] === subject)).toBe(true);
+  });
+
+  it('when --last is given without a subject, then the last n events of the stream come first', async () => {
+    const last = await fx.publish('ticket.created', ticketCreated());
+    const { lines, out } = capture();
+    const stop = new AbortController();
+    const tailing = tailCommand(fx.bus, out, { last: 1, signal: stop.signal });
+    await waitFor(() => lines.length >= 1, { message: 'one line' });
+    stop.abort();
+    await tailing;
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(last.id);
+  });
+
+  it('when --from-start is given, then the whole stream is printed in order', async () => {
+    const { state } = await fx.bus.jsm.streams.info(fx.bus.stream);
+    const { lines, out } = capture();
+    const stop = new AbortController();
+    const tailing = tailCommand(fx.bus, out, { fromStart: true, signal: stop.signal });
+    await waitFor(() => lines.length >= state.messages, { message: 'every message' });
+    stop.abort();
+    await tailing;
+    const seqs = lines.map((line) => Number(line.split(' ')[1]!.slice(1)));
+    expect(seqs).toEqual(Array.from({ length: state.messages }, (_, i) => state.first_seq + i));
+  });
+
+  it('when the subject is not a subject, then it is refused', async () => {
+    await expect(tailCommand(fx.bus, capture().out, { subject: 'ticket..x' })).rejects.toThrow(
+      CliError,
+    );
+  });
+});
