@@ -81,18 +81,25 @@ describe('orders API', () => {
       expect(response.statusCode).toBe(401);
     });
 
-    it('when ticketId is missing, then 400 naming the ticketId field', async () => {
+    it('when ticketId is missing (or the whole body is), then 400 naming the ticketId field', async () => {
       const buyer = await f.signIn();
-      const response = await f.app.inject({
+      const withEmptyObject = await f.app.inject({
         method: 'POST',
         url: '/api/orders',
         headers: buyer.headers,
         payload: {},
       });
-      expect(response.statusCode).toBe(400);
-      expect(response.json()).toEqual({
-        errors: [{ message: expect.any(String), field: 'ticketId' }],
+      const withNoBody = await f.app.inject({
+        method: 'POST',
+        url: '/api/orders',
+        headers: buyer.headers,
       });
+      for (const response of [withEmptyObject, withNoBody]) {
+        expect(response.statusCode).toBe(400);
+        expect(response.json()).toEqual({
+          errors: [{ message: expect.any(String), field: 'ticketId' }],
+        });
+      }
     });
 
     it('when ticketId is not a uuid, then 400 naming the ticketId field', async () => {

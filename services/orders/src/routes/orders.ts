@@ -19,6 +19,11 @@ const errorBody = z.object({
   errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
 });
 const orderParams = z.object({ id: z.uuid() });
+// A request with no body at all is missing its ticketId too, and is told so.
+const orderRequest = z.preprocess(
+  (body) => body ?? {},
+  z.object({ ticketId: z.uuid({ error: 'ticketId must be a valid ticket id' }) }),
+);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bearer: [] }];
 
 export interface OrdersRoutesOptions {
@@ -36,7 +41,7 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
       schema: {
         summary: 'Order a ticket: reserves it until expiresAt',
         security,
-        body: z.object({ ticketId: z.uuid({ error: 'ticketId must be a valid ticket id' }) }),
+        body: orderRequest,
         response: { 201: order, 400: errorBody, 401: errorBody, 404: errorBody },
       },
     },
