@@ -69,10 +69,7 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
 
     await buyer.getByLabel('Card number').fill('4000 0000 0000 0002');
     await buyer.getByRole('button', { name: 'Pay' }).click();
-    await buyer
-      .getByText(/declined/i)
-      .first()
-      .waitFor();
+    await buyer.getByText(/declined/i).waitFor();
     await screenshot(buyer, 'desktop-order-declined');
 
     await buyer.getByLabel('Card number').fill('4242424242424242');

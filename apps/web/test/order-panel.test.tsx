@@ -49,7 +49,7 @@ describe('the countdown', () => {
     act(() => vi.advanceTimersByTime(2_000));
     expect(screen.queryByRole('timer')).toBeNull();
     expect(screen.queryByRole('button', { name: 'Pay' })).toBeNull();
-    expect(screen.getByText('This order has expired.')).toBeTruthy();
+    expect(screen.getByText('Time ran out.')).toBeTruthy();
     expect(screen.getByText('Expired')).toBeTruthy();
   });
 

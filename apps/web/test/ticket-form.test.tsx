@@ -50,7 +50,8 @@ describe('TicketForm', () => {
     render(<TicketForm ticket={ticket} />);
     expect((screen.getByLabelText('Price') as HTMLInputElement).value).toBe('35');
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
-    expect((await screen.findByRole('alert')).textContent).toBe('Cannot edit a reserved ticket');
+    await screen.findByText('Cannot edit a reserved ticket');
+    expect(screen.getByRole('alert').textContent).toBe('Cannot edit a reserved ticket');
     expect(router.push).not.toHaveBeenCalled();
   });
 });

@@ -126,8 +126,8 @@ export function OrderPanel({ order, renderedAt, stripePublishableKey }: Props) {
       {state === 'expired' && (
         <div className="notice notice-error">
           <p className={styles.flush}>
-            <strong>This order has expired.</strong> It wasn't paid in time, so the ticket went back
-            on sale.
+            <strong>Time ran out.</strong> The order wasn't paid in time, so the ticket went back on
+            sale.
           </p>
         </div>
       )}

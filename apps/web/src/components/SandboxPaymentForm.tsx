@@ -42,7 +42,7 @@ export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
         placeholder="1234 1234 1234 1234"
         maxLength={23}
         spellCheck={false}
-        hint={`Test mode: ${TEST_CARDS.succeeds} pays, ${TEST_CARDS.declined} is declined.`}
+        hint={`Test mode: ${TEST_CARDS.succeeds} succeeds, ${TEST_CARDS.declined} is refused.`}
         error={cardError}
         className="card-input"
       />

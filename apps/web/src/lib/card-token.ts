@@ -19,6 +19,6 @@ export function sandboxTokenFor(cardNumber: string): CardTokenResult {
   if (token) return { ok: true, token };
   return {
     ok: false,
-    message: `This is a test store: use ${TEST_CARDS.succeeds} (succeeds) or ${TEST_CARDS.declined} (declined)`,
+    message: `This is a test store: use ${TEST_CARDS.succeeds} (succeeds) or ${TEST_CARDS.declined} (is refused)`,
   };
 }

@@ -56,14 +56,12 @@ export default async function TicketPage({ params }: TicketProps) {
         )}
         {isSeller && reserved && (
           <p className="notice notice-warning">
-            A buyer has reserved this ticket. It can't be edited while their order is open, and once
-            they pay it's sold.
+            A buyer's order holds this ticket, so it can't be changed. Once they pay, it's sold.
           </p>
         )}
         {!isSeller && reserved && (
           <p className="notice notice-warning">
-            This ticket is reserved or already sold. Check back: reservations that aren't paid in
-            time are released.
+            Sold, or on hold for another buyer. If they don't pay in time, it comes back on sale.
           </p>
         )}
         {!isSeller && !reserved && (

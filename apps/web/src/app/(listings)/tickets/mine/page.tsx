@@ -28,8 +28,8 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
         <div>
           <h1>My listings</h1>
           <p className="muted">
-            A reserved ticket is held by a buyer's order: it becomes sold when they pay, or comes
-            back on sale if they don't.
+            A ticket held by a buyer's order is sold once they pay, or goes back on sale if they
+            don't.
           </p>
         </div>
         <Link href="/tickets/new" className="button">

@@ -31,7 +31,7 @@ export default async function EditTicketPage({ params }: EditTicketProps) {
       <h1 id="edit-ticket-title">Edit ticket</h1>
       {ticket.orderId ? (
         <p className="notice notice-warning">
-          A buyer has reserved this ticket, so it can't be changed right now.
+          A buyer's order holds this ticket, so it can't be changed right now.
         </p>
       ) : (
         <p className="muted">Changes show up for buyers straight away.</p>
