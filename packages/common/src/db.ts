@@ -78,7 +78,7 @@ export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
 /** Migrations are plain objects keyed by name; names sort into the order they run. */
 export type Migrations = Record<string, Migration>;
 
-export async function migrate(db: Kysely<unknown>, migrations: Migrations): Promise<void> {
+export async function migrate<DB>(db: Kysely<DB>, migrations: Migrations): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
@@ -90,7 +90,7 @@ export async function migrate(db: Kysely<unknown>, migrations: Migrations): Prom
 }
 
 /** Readiness probe: a round trip to the database. */
-export async function pingDb(db: Kysely<unknown>): Promise<void> {
+export async function pingDb<DB>(db: Kysely<DB>): Promise<void> {
   await sql`SELECT 1`.execute(db);
 }
 

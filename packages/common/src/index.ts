@@ -1,3 +1,5 @@
+/// <reference types="@fastify/cookie" preserve="true" />
+// Services use reply.setCookie / request.cookies: the augmentation must reach them through our types.
 export * from './config.js';
 export * from './db.js';
 export * from './errors.js';
@@ -5,6 +7,7 @@ export * from './events/index.js';
 export * from './http/auth.js';
 export * from './http/error-handler.js';
 export * from './http/health.js';
+export * from './http/metrics.js';
 export * from './http/service-app.js';
 export * from './lifecycle.js';
 export * from './logger.js';

@@ -11,7 +11,7 @@ export async function openDatabase<DB>(
 ): Promise<Kysely<DB>> {
   await ensureDatabase(url);
   const db = createDb<DB>(url, options);
-  await migrate(db as Kysely<unknown>, migrations);
+  await migrate(db, migrations);
   return db;
 }
 

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
-import { errorHandlerPlugin, healthPlugin } from '@gittix/common';
+import type { Server } from 'node:http';
+import { errorHandlerPlugin, healthPlugin, metricsPlugin, requestIdOf } from '@gittix/common';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyHttpOptions,
@@ -17,14 +16,6 @@ export interface GatewayAppDeps {
   timeouts: ProxyTimeouts;
   /** Fastify's trustProxy: which proxies in front may name the client. */
   trustProxy: TrustProxy;
-}
-
-// Same rule as the services' (common's createServiceApp): keep a sane incoming id.
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function requestIdOf(request: IncomingMessage): string {
-  const incoming = request.headers['x-request-id'];
-  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
 /**
@@ -46,6 +37,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
 
   await app.register(errorHandlerPlugin);
   await app.register(healthPlugin, { checks: {} });
+  await app.register(metricsPlugin, { service: 'gateway' });
   await app.register(docsRoutes, {
     sources: deps.upstreams.flatMap((upstream) =>
       upstream.openapiPath

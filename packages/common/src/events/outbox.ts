@@ -24,8 +24,8 @@ export async function enqueueEvent<S extends Subject>(
   return envelope;
 }
 
-export interface OutboxRelayOptions {
-  db: Kysely<unknown>;
+export interface OutboxRelayOptions<DB = unknown> {
+  db: Kysely<DB>;
   /** Used for a dedicated LISTEN connection. */
   databaseUrl: string;
   bus: EventBus;
@@ -52,7 +52,7 @@ const RELAY_LOCK_KEY = 7_301_977;
  * run one relay each: a transaction-scoped advisory lock lets one publish at a
  * time, so order holds.
  */
-export class OutboxRelay {
+export class OutboxRelay<DB = unknown> {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
@@ -63,7 +63,7 @@ export class OutboxRelay {
   private listener: pg.Client | undefined;
   private listenerRetry: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: OutboxRelayOptions) {
+  constructor(private readonly options: OutboxRelayOptions<DB>) {
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;

@@ -36,7 +36,8 @@ export interface ServiceAppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function requestIdOf(request: IncomingMessage): string {
+/** The caller's `x-request-id` when it is a sane token, otherwise a new UUID. */
+export function requestIdOf(request: IncomingMessage): string {
   const incoming = request.headers['x-request-id'];
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
@@ -51,7 +52,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     loggerInstance: options.logger,
     genReqId: requestIdOf,
     bodyLimit: options.bodyLimit ?? 100 * 1024,
-    trustProxy: true,
+    // Services sit behind the gateway or an ingress on private addresses: trust
+    // X-Forwarded-* only from those, so a direct caller cannot fake its address.
+    trustProxy: 'loopback,linklocal,uniquelocal',
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
