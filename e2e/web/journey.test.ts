@@ -217,6 +217,9 @@ describe('when the main pages are viewed on a phone', () => {
     }
     await screenshot(page, 'phone-home-signed-in');
     expect(await horizontalOverflow(page)).toBe(0);
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await horizontalOverflow(page)).toBe(0);
+    await page.setViewportSize(phone.viewport!);
 
     const ticketUrl = await listTicket(
       page,
