@@ -2,6 +2,7 @@
  * infra/k8s rendered like `kubectl kustomize infra/k8s/overlays/<env>` and held
  * against the Kubernetes schemas, services.json and docs/CONVENTIONS.md.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   type Yaml as Any,
   isObject,
   type KObject,
+  loadYamlDocuments,
   type Resource,
   renderKustomization,
 } from './lib/kustomize.js';
@@ -417,6 +419,32 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       /^postgres:1[56]-/,
     );
   });
+});
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+
+describe('the test renderer against the real kustomize', () => {
+  // Runs where kubectl is installed (the GitHub Actions runners have it).
+  it.skipIf(!kubectl).each(overlays)(
+    'when kubectl renders the %s overlay, then it produces exactly the objects the tests check',
+    (overlay) => {
+      const result = spawnSync(
+        'kubectl',
+        ['kustomize', join(infraDir, `k8s/overlays/${overlay}`)],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const key = (r: Resource) => `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
+      const theirs = new Map(
+        loadYamlDocuments(result.stdout, 'kubectl kustomize').map((r) => [key(r as Resource), r]),
+      );
+      const ours = new Map(rendered[overlay].map((r) => [key(r), r]));
+      expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
+      for (const [id, object] of ours) expect(object, id).toEqual(theirs.get(id));
+    },
+  );
 });
 
 describe('overlay differences', () => {

@@ -6,7 +6,8 @@
  * - `resources`: YAML files (multi-document) and directories with a kustomization.
  * - `namespace`: set on namespaced objects; a Namespace object is renamed to it (as
  *   kustomize does).
- * - `labels` with `pairs` and `includeTemplates` (never `includeSelectors`).
+ * - `labels` with `pairs` and `includeTemplates` (pod, claim and job templates; never
+ *   `includeSelectors`).
  * - `configMapGenerator` / `secretGenerator` with `literals`, `envs`, `files`,
  *   `behavior` create/merge/replace, `options` and `generatorOptions`
  *   (disableNameSuffixHash, labels, annotations). Names get kustomize's content hash
@@ -168,15 +169,21 @@ function goJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** The 10-character suffix kustomize appends to a generated ConfigMap or Secret. */
+/**
+ * The 10-character suffix kustomize appends to a generated ConfigMap or Secret.
+ * kustomize v5 (kubectl 1.2x) hashes kind, type and data but an empty name: its
+ * hasher looks `metadata/name` up as a single field name and finds nothing. (The
+ * kubernetes.io task page still shows names from older versions that hashed it.)
+ */
 export function kustomizeHash(res: Resource): string {
   const data = res.data ?? '';
+  const name = '';
   let encoded: KObject;
   if (res.kind === 'ConfigMap') {
-    encoded = { kind: 'ConfigMap', name: res.metadata.name, data };
+    encoded = { kind: 'ConfigMap', name, data };
     if (isObject(res.binaryData)) encoded.binaryData = res.binaryData;
   } else if (res.kind === 'Secret') {
-    encoded = { kind: 'Secret', type: res.type ?? '', name: res.metadata.name, data };
+    encoded = { kind: 'Secret', type: res.type ?? '', name, data };
     if (isObject(res.stringData)) encoded.stringData = res.stringData;
   } else {
     fail(res.kind, 'only ConfigMaps and Secrets are hashed');
@@ -303,9 +310,14 @@ export function strategicMerge(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/**
+ * Merges a keyed list the way kustomize (kyaml) does: the patch's items first, in the
+ * patch's order and merged into their namesakes, then the target's other items.
+ */
 function mergeList(target: unknown[], patch: unknown[], field: string): unknown[] {
   const keyOf = MERGE_KEYS[field]!;
-  const out = clone(target);
+  const merged: unknown[] = [];
+  const used = new Set<number>();
   for (const item of patch) {
     if (!isObject(item)) fail('strategic merge patch', `${field} items must be mappings`);
     if ('$patch' in item) fail('strategic merge patch', 'directive $patch is not supported');
@@ -313,11 +325,18 @@ function mergeList(target: unknown[], patch: unknown[], field: string): unknown[
     if (key === undefined || item[key] === undefined) {
       fail('strategic merge patch', `${field} item without its merge key`);
     }
-    const index = out.findIndex((existing) => isObject(existing) && existing[key] === item[key]);
-    if (index >= 0) out[index] = strategicMerge(out[index], item);
-    else out.push(clone(item));
+    const index = target.findIndex((existing) => isObject(existing) && existing[key] === item[key]);
+    if (index >= 0) {
+      used.add(index);
+      merged.push(strategicMerge(target[index], item));
+    } else {
+      merged.push(clone(item));
+    }
   }
-  return out;
+  target.forEach((item, index) => {
+    if (!used.has(index)) merged.push(clone(item));
+  });
+  return merged;
 }
 
 function pointer(path: string, where: string): string[] {
@@ -569,10 +588,22 @@ function applyLabels(tracked: Tracked[], labels: unknown, where: string): void {
     for (const t of tracked) {
       t.res.metadata.labels = { ...t.res.metadata.labels, ...pairs };
       if (entry.includeTemplates !== true) continue;
+      // kustomize's template label paths: pod templates, StatefulSet claim templates,
+      // CronJob job templates.
       const spec = t.res.spec;
-      if (POD_TEMPLATE_KINDS.has(t.res.kind) && isObject(spec) && isObject(spec.template)) {
-        if (!isObject(spec.template.metadata)) spec.template.metadata = {};
-        const meta = spec.template.metadata as KObject;
+      if (!isObject(spec)) continue;
+      const templates: unknown[] = [];
+      if (POD_TEMPLATE_KINDS.has(t.res.kind)) templates.push(spec.template);
+      if (t.res.kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates)) {
+        templates.push(...spec.volumeClaimTemplates);
+      }
+      if (t.res.kind === 'CronJob' && isObject(spec.jobTemplate)) {
+        templates.push(spec.jobTemplate);
+        if (isObject(spec.jobTemplate.spec)) templates.push(spec.jobTemplate.spec.template);
+      }
+      for (const template of templates.filter(isObject)) {
+        if (!isObject(template.metadata)) template.metadata = {};
+        const meta = template.metadata as KObject;
         meta.labels = { ...(meta.labels as Record<string, string>), ...pairs };
       }
     }
