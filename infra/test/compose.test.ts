@@ -189,31 +189,26 @@ describe('compose.yaml', () => {
   );
 
   it('when a healthcheck command runs, then it passes on 200 and fails on 503 or no answer', async () => {
-    const commands = new Set(
-      services.map((s) => compose.services[s.name].healthcheck.test[3] as string),
-    );
-    for (const script of commands) {
-      const ok = await fakeServer(() => 200);
-      const failing = await fakeServer(() => 503);
-      try {
-        expect(
-          (await run('node', ['-e', script], { env: { PORT: String(ok.port) } })).code,
-          script,
-        ).toBe(0);
-        const closed = await closedPort();
-        expect(
-          (await run('node', ['-e', script], { env: { PORT: String(closed) } })).code,
-          script,
-        ).toBe(1);
-        if (!script.includes('node:net')) {
-          const code = (await run('node', ['-e', script], { env: { PORT: String(failing.port) } }))
-            .code;
-          expect(code, script).toBe(1);
-        }
-      } finally {
-        await ok.close();
-        await failing.close();
-      }
+    const commands = [
+      ...new Set(services.map((s) => compose.services[s.name].healthcheck.test[3] as string)),
+    ];
+    const ok = await fakeServer(() => 200);
+    const failing = await fakeServer(() => 503);
+    const closed = await closedPort();
+    const exitCode = async (script: string, port: number) =>
+      (await run('node', ['-e', script], { env: { PORT: String(port) } })).code;
+    try {
+      await Promise.all(
+        commands.map(async (script) => {
+          expect(await exitCode(script, ok.port), script).toBe(0);
+          expect(await exitCode(script, closed), script).toBe(1);
+          if (!script.includes('node:net'))
+            expect(await exitCode(script, failing.port), script).toBe(1);
+        }),
+      );
+    } finally {
+      await ok.close();
+      await failing.close();
     }
   });
 

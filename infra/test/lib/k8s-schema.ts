@@ -75,6 +75,7 @@ export function unknownFieldErrors(objects: Resource[], labels: string[] = []): 
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     types: [],
+    lib: ['lib.es5.d.ts'],
   };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
