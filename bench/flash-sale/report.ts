@@ -71,6 +71,43 @@ them one instant). ${count(expiry.jobsScheduledBeforeExpiry)} of ${count(expiry.
   time), cancelled the order, and its outbox relay published \`order.cancelled\`.
   ${count(expiry.cancelledInDb)} of ${count(expiry.orders)} orders are \`cancelled\` in the database.
 
+## Reading it
+
+- The race is decided by Postgres, not by the service: every one of a ticket's
+  buyers inserts, the first insert holds the index entry, the others wait for
+  its commit and then fail with the unique violation (\`400\`). With buyers of
+  one ticket sent side by side, the pool's 10 connections are mostly all on the
+  same ticket, so a ticket costs about one winning transaction (insert, outbox
+  row, \`pg_notify\`, commit with fsync) however many buyers it has. A CPU
+  profile of the orders process during the race showed it idle most of the
+  time; latency is mostly waiting for a pool connection (${saleSettings.connections} requests in
+  flight, 10 connections) behind those commits.
+- Expiry: the worker fires the whole burst within the "first→last fired" spread
+  (BullMQ's per-job Lua scripts plus one JetStream round trip each, 50 at a
+  time). Cancelling takes longer: one transaction per event (inbox row, update,
+  outbox row, \`pg_notify\`), 4 at a time per consumer. Postgres serializes
+  the commits of transactions that \`NOTIFY\` behind one cluster-wide lock held
+  through the WAL flush, so the outbox's wake-up makes commit-heavy bursts like
+  this one slower (a scratch test on this machine: 1000 insert+commit
+  transactions 4 at a time took ~1.3 s, ~2–2.8 s with a \`pg_notify\`).
+- First knobs, if a flash sale must go faster: more orders replicas (the index
+  still decides), a larger pool, the orders consumers' concurrency for expiry
+  bursts.
+
+## Through a gateway
+
+\`--base-url\` sends the race somewhere else, e.g. through the gateway, while
+the benchmark still starts (and owns) the orders service. Pin its port and point
+the gateway at it:
+
+\`\`\`sh
+ORDERS_URL=http://127.0.0.1:3103 npm run dev -w @gittix/gateway   # in one terminal
+npx tsx --conditions=@gittix/source bench/flash-sale/run.ts --orders-port 3103 --base-url http://127.0.0.1:3000
+\`\`\`
+
+Sessions are signed with a key the benchmark generates and hands to its orders
+service (\`JWT_PUBLIC_KEY\`); the gateway only forwards them.
+
 ## Machine and command
 
 ${input.machine} Run on ${input.date}.
