@@ -279,6 +279,14 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     expect(sortRoutes(routes)).toEqual(sortRoutes(expected));
   });
 
+  it('when a routed service has no ready pod, then the Ingress falls back to the gateway', () => {
+    const [ingress] = find(overlay, 'Ingress');
+    const fallback = ingress.metadata.annotations['nginx.ingress.kubernetes.io/default-backend'];
+    expect(fallback).toBe('gateway');
+    // ingress-nginx uses the fallback Service's first port: the gateway's.
+    expect(one(overlay, 'Service', fallback).spec.ports[0].port).toBe(portOf('gateway'));
+  });
+
   it('when pods reference ConfigMaps and Secrets, then each exists or is a documented external Secret', () => {
     const kustomization = readFileSync(
       join(infraDir, `k8s/overlays/${overlay}/kustomization.yaml`),
