@@ -24,6 +24,8 @@ export interface StartSystemOptions {
   /** Leave out the web app (API-only tests start faster). */
   web?: boolean;
   extraEnv?: Record<string, string>;
+  /** Servers to run on instead of testInfra's (e.g. private ones a chaos run may stop). */
+  infra?: { postgresUrl: string; natsUrl: string; redisUrl: string };
 }
 
 /**
@@ -39,16 +41,17 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
     await Promise.all(wanted.map(async (s) => [s.name, await freePort()] as const)),
   );
   if (!ports.web) ports.web = await freePort();
+  const infra = options.infra ?? testInfra;
   const eventsName = uniqueName('sys');
   const dbPrefix = uniqueName('sys');
   const settings: SystemSettings = {
     ports,
-    postgresUrl: testInfra.postgresUrl,
+    postgresUrl: infra.postgresUrl,
     databaseName: (service) => `${dbPrefix}_${service}`,
-    natsUrl: testInfra.natsUrl,
+    natsUrl: infra.natsUrl,
     stream: eventsName.toUpperCase(),
     subjectPrefix: eventsName,
-    redisUrl: testInfra.redisUrl,
+    redisUrl: infra.redisUrl,
     queuePrefix: eventsName,
     jwt: await generateSessionKeys(),
     ...(options.orderExpirationSeconds !== undefined

@@ -1,0 +1,146 @@
+import type { RunningSystem } from '../../e2e/harness/system.js';
+import type { PrivateInfra, StoppableServer } from './infra.js';
+import type { ReadinessMonitor } from './readiness.js';
+
+/** A fault as it happened, in the run's clock (ms). */
+export interface FaultRecord {
+  name: string;
+  /** The process killed or the server stopped. */
+  target: string;
+  kind: 'service' | 'dependency';
+  startedAt: number;
+  /** When the target was started again (service: respawned; server: accepting again). */
+  returnedAt: number;
+  /** The killed service answering /readyz 200 again. */
+  ownReadyAt: number | undefined;
+  /** The first moment after returnedAt at which every service answered /readyz 200. */
+  allReadyAt: number | undefined;
+  /** Services whose /readyz failed during the fault. */
+  unready: string[];
+  /** When the next fault started (or the load stopped): errors up to here are this fault's. */
+  windowEndsAt: number;
+  error?: string;
+}
+
+export interface FaultPlan {
+  services: string[];
+  /** How long a killed service stays down before its restart. */
+  serviceDownMs: number;
+  natsDownMs: number;
+  postgresDownMs: number;
+  /** Load without faults between two faults, after recovery. */
+  gapMs: number;
+  /** Longest wait for recovery before moving on (the fault is then reported unrecovered). */
+  recoveryTimeoutMs: number;
+}
+
+export interface FaultDeps {
+  system: RunningSystem;
+  infra: PrivateInfra;
+  monitor: ReadinessMonitor;
+  clock: () => number;
+  say: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * Injects the faults one after another under load: SIGKILL and restart of each
+ * service, then NATS stopped, then Postgres stopped. After each it waits for every
+ * service to be ready (or the recovery deadline) and lets the load run for a gap.
+ */
+export async function runFaults(plan: FaultPlan, deps: FaultDeps): Promise<FaultRecord[]> {
+  const records: FaultRecord[] = [];
+  const close = () => {
+    const last = records.at(-1);
+    if (last) last.windowEndsAt = deps.clock();
+  };
+  for (const service of plan.services) {
+    close();
+    records.push(await killService(service, plan, deps));
+    await sleep(plan.gapMs);
+  }
+  close();
+  records.push(await stopDependency('NATS', deps.infra.nats, plan.natsDownMs, plan, deps));
+  await sleep(plan.gapMs);
+  close();
+  records.push(
+    await stopDependency('PostgreSQL', deps.infra.postgres, plan.postgresDownMs, plan, deps),
+  );
+  await sleep(plan.gapMs);
+  close();
+  return records;
+}
+
+async function killService(
+  service: string,
+  plan: FaultPlan,
+  { system, monitor, clock, say }: FaultDeps,
+): Promise<FaultRecord> {
+  const startedAt = clock();
+  say(`kill -9 ${service}`);
+  await system.kill(service, 'SIGKILL');
+  await sleep(plan.serviceDownMs - (clock() - startedAt));
+  const returnedAt = clock();
+  say(`restart ${service}`);
+  let error: string | undefined;
+  const [, allReadyAt] = await Promise.all([
+    system.restart(service).catch((e: unknown) => {
+      error = e instanceof Error ? e.message : String(e);
+    }),
+    monitor.waitAllReady(returnedAt, plan.recoveryTimeoutMs),
+  ]);
+  const record: FaultRecord = {
+    name: `kill -9 ${service}`,
+    target: service,
+    kind: 'service',
+    startedAt,
+    returnedAt,
+    ownReadyAt: monitor.readySince(service, returnedAt),
+    allReadyAt,
+    unready: monitor.unreadyBetween(startedAt, allReadyAt ?? clock()),
+    windowEndsAt: clock(),
+    ...(error ? { error } : {}),
+  };
+  say(
+    `${service} ready after ${seconds(record.ownReadyAt, returnedAt)}, all after ${seconds(allReadyAt, returnedAt)}`,
+  );
+  return record;
+}
+
+async function stopDependency(
+  name: string,
+  server: StoppableServer,
+  downMs: number,
+  plan: FaultPlan,
+  { monitor, clock, say }: FaultDeps,
+): Promise<FaultRecord> {
+  const startedAt = clock();
+  say(`stop ${name} for ${downMs / 1000} s`);
+  await server.stop();
+  await sleep(downMs - (clock() - startedAt));
+  say(`start ${name}`);
+  let error: string | undefined;
+  await server.start().catch((e: unknown) => {
+    error = e instanceof Error ? e.message : String(e);
+  });
+  const returnedAt = clock();
+  const allReadyAt = await monitor.waitAllReady(returnedAt, plan.recoveryTimeoutMs);
+  say(`all services ready ${seconds(allReadyAt, returnedAt)} after ${name} returned`);
+  return {
+    name: `stop ${name}`,
+    target: name,
+    kind: 'dependency',
+    startedAt,
+    returnedAt,
+    ownReadyAt: undefined,
+    allReadyAt,
+    unready: monitor.unreadyBetween(startedAt, allReadyAt ?? clock()),
+    windowEndsAt: clock(),
+    ...(error ? { error } : {}),
+  };
+}
+
+export function seconds(at: number | undefined, since: number): string {
+  return at === undefined ? 'never' : `${((at - since) / 1000).toFixed(1)} s`;
+}

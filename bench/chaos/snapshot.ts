@@ -1,0 +1,197 @@
+import { EventBus, type Logger } from '@gittix/common';
+import type { ConsumerInfo } from '@nats-io/jetstream';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { SystemSettings } from '../../scripts/system/services.js';
+import { EXPIRATION_QUEUE } from '../../services/expiration/src/order-expirations.js';
+import {
+  type DeadLetter,
+  durableConsumers,
+  readDeadLetters,
+  readEvents,
+  type StreamMessage,
+} from './stream.js';
+
+export const EVENT_DATABASES = ['tickets', 'orders', 'payments'] as const;
+export type EventDatabase = (typeof EVENT_DATABASES)[number];
+
+export interface OrderRow {
+  id: string;
+  ticket_id: string;
+  status: string;
+  payment_id: string | null;
+  expires_at: Date;
+  version: number;
+}
+export interface TicketRow {
+  id: string;
+  order_id: string | null;
+  version: number;
+}
+export interface PaymentRow {
+  id: string;
+  order_id: string;
+  refunded_at: Date | null;
+}
+export interface OutboxRow {
+  id: string;
+  subject: string;
+  sent_at: Date | null;
+}
+
+/** Everything the invariants are judged on, read straight from the services' stores. */
+export interface Snapshot {
+  orders: OrderRow[];
+  /** The orders service's replica of tickets. */
+  ordersTicketReplica: TicketRow[];
+  tickets: TicketRow[];
+  payments: PaymentRow[];
+  /** The payments service's replica of orders. */
+  paymentsOrderReplica: Array<{ id: string; status: string; version: number }>;
+  declines: number;
+  outbox: Record<EventDatabase, OutboxRow[]>;
+  /** Per database: consumer → handled event ids. */
+  inbox: Record<EventDatabase, Map<string, Set<string>>>;
+  events: StreamMessage[];
+  deadLetters: DeadLetter[];
+  consumers: ConsumerInfo[];
+  /** Order ids that have an expiration job, and those with a cancellation mark, in Redis. */
+  expirationJobs: Set<string>;
+  expirationCancelMarks: Set<string>;
+}
+
+/** Reads the services' databases, the stream and Redis directly (never through their APIs). */
+export class SystemInspector {
+  private readonly pools: Record<EventDatabase, pg.Pool>;
+  private readonly redis: Redis;
+  private readonly queue: Queue;
+
+  private constructor(
+    private readonly settings: SystemSettings,
+    readonly bus: EventBus,
+  ) {
+    this.pools = Object.fromEntries(
+      EVENT_DATABASES.map((name) => [
+        name,
+        new pg.Pool({
+          connectionString: `${settings.postgresUrl}/${settings.databaseName(name)}`,
+          max: 2,
+        }),
+      ]),
+    ) as Record<EventDatabase, pg.Pool>;
+    for (const pool of Object.values(this.pools)) pool.on('error', () => {});
+    this.redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+    this.queue = new Queue(EXPIRATION_QUEUE, {
+      connection: this.redis,
+      prefix: settings.queuePrefix,
+    });
+  }
+
+  static async connect(settings: SystemSettings, logger: Logger): Promise<SystemInspector> {
+    const bus = await EventBus.connect({
+      url: settings.natsUrl,
+      stream: settings.stream,
+      subjectPrefix: settings.subjectPrefix,
+      name: 'chaos-inspector',
+      logger,
+    });
+    return new SystemInspector(settings, bus);
+  }
+
+  private async rows<T>(db: EventDatabase, text: string): Promise<T[]> {
+    return (await this.pools[db].query(text)).rows as T[];
+  }
+
+  /** What is still in motion: unsent outbox rows, unacked events, unfinished expiry jobs. */
+  async inFlight() {
+    const outbox = await Promise.all(
+      EVENT_DATABASES.map(async (db) => {
+        const [row] = await this.rows<{ n: number }>(
+          db,
+          'SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL',
+        );
+        return [db, row!.n] as const;
+      }),
+    );
+    const consumers = await durableConsumers(this.bus);
+    const lagging = consumers
+      .filter((c) => c.num_pending > 0 || c.num_ack_pending > 0)
+      .map((c) => `${c.name} (${c.num_pending} pending, ${c.num_ack_pending} unacked)`);
+    const jobs = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const openJobs = Object.values(jobs).reduce((sum, n) => sum + n, 0);
+    const [holds] = await this.rows<{ last: Date | null; open: number }>(
+      'orders',
+      `SELECT max(expires_at) AS last,
+              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment'))::int AS open
+       FROM orders`,
+    );
+    return {
+      unsentOutbox: outbox.filter(([, n]) => n > 0).map(([db, n]) => `${db}: ${n}`),
+      lagging,
+      openJobs,
+      lastHoldEndsAt: holds?.last ?? null,
+      openOrders: holds?.open ?? 0,
+    };
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const outbox = {} as Snapshot['outbox'];
+    const inbox = {} as Snapshot['inbox'];
+    for (const db of EVENT_DATABASES) {
+      outbox[db] = await this.rows<OutboxRow>(db, 'SELECT id, subject, sent_at FROM outbox');
+      const handled = await this.rows<{ consumer: string; event_id: string }>(
+        db,
+        'SELECT consumer, event_id FROM inbox',
+      );
+      const byConsumer = new Map<string, Set<string>>();
+      for (const { consumer, event_id } of handled) {
+        if (!byConsumer.has(consumer)) byConsumer.set(consumer, new Set());
+        byConsumer.get(consumer)!.add(event_id);
+      }
+      inbox[db] = byConsumer;
+    }
+    const orders = await this.rows<OrderRow>(
+      'orders',
+      'SELECT id, ticket_id, status, payment_id, expires_at, version FROM orders',
+    );
+    const [declines] = await this.rows<{ n: number }>(
+      'payments',
+      'SELECT count(*)::int AS n FROM payment_declines',
+    );
+    const events = await readEvents(this.bus);
+    const orderIds = [...new Set(orders.map((o) => o.id))];
+    return {
+      orders,
+      ordersTicketReplica: await this.rows('orders', 'SELECT id, order_id, version FROM tickets'),
+      tickets: await this.rows('tickets', 'SELECT id, order_id, version FROM tickets'),
+      payments: await this.rows('payments', 'SELECT id, order_id, refunded_at FROM payments'),
+      paymentsOrderReplica: await this.rows('payments', 'SELECT id, status, version FROM orders'),
+      declines: declines?.n ?? 0,
+      outbox,
+      inbox,
+      events,
+      deadLetters: await readDeadLetters(this.bus),
+      consumers: await durableConsumers(this.bus),
+      expirationJobs: await this.existing(orderIds, (id) => this.queue.toKey(id)),
+      expirationCancelMarks: await this.existing(
+        orderIds,
+        (id) => `${this.settings.queuePrefix}:${EXPIRATION_QUEUE}-cancelled:${id}`,
+      ),
+    };
+  }
+
+  private async existing(ids: string[], key: (id: string) => string): Promise<Set<string>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.exists(key(id));
+    const results = (await pipeline.exec()) ?? [];
+    return new Set(ids.filter((_, i) => results[i]?.[1] === 1));
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close().catch(() => {});
+    this.redis.disconnect();
+    await Promise.all(Object.values(this.pools).map((pool) => pool.end().catch(() => {})));
+    await this.bus.close().catch(() => {});
+  }
+}
