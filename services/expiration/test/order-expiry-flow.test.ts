@@ -26,20 +26,6 @@ describe('order expiry, end to end (orders + expiration on one stream)', () => {
     await orders?.close();
   });
 
-  async function placeOrder() {
-    const ticket = await orders.seedTicket();
-    const buyer = await orders.signIn();
-    const response = await orders.app.inject({
-      method: 'POST',
-      url: '/api/orders',
-      headers: buyer.headers,
-      payload: { ticketId: ticket.id },
-    });
-    expect(response.statusCode).toBe(201);
-    const order = response.json() as { id: string; expiresAt: string; status: string };
-    return { ticket, buyer, order };
-  }
-
   const statusOf = async (orderId: string) =>
     (
       await orders.db
@@ -50,7 +36,7 @@ describe('order expiry, end to end (orders + expiration on one stream)', () => {
     ).status;
 
   it('when nobody pays, then the order is cancelled within a second of expiresAt and its ticket is free again', async () => {
-    const { ticket, buyer, order } = await placeOrder();
+    const { ticket, buyer, order } = await orders.placeOrder();
     const expiresAt = Date.parse(order.expiresAt);
 
     await waitFor(async () => (await statusOf(order.id)) === 'cancelled', {
@@ -86,14 +72,14 @@ describe('order expiry, end to end (orders + expiration on one stream)', () => {
   });
 
   it('when the buyer cancels, then the expiry never fires for that order', async () => {
-    const { buyer, order } = await placeOrder();
+    const { buyer, order } = await orders.placeOrder();
     const cancel = await orders.app.inject({
       method: 'DELETE',
       url: `/api/orders/${order.id}`,
       headers: buyer.headers,
     });
     expect(cancel.statusCode).toBe(204);
-    const { order: later } = await placeOrder();
+    const { order: later } = await orders.placeOrder();
 
     // The later order's expiry firing means the cancelled one's time has long passed.
     await waitFor(async () => (await expirationsOf(orders.bus, later.id)).length === 1, {
@@ -106,7 +92,7 @@ describe('order expiry, end to end (orders + expiration on one stream)', () => {
   });
 
   it('when the order is paid before expiresAt, then it stays complete after its expiry fires', async () => {
-    const { order } = await placeOrder();
+    const { order } = await orders.placeOrder();
     await orders.publish('payment.created', {
       id: randomUUID(),
       orderId: order.id,

@@ -25,6 +25,7 @@ import { buildApp } from '../src/app.js';
 import { migrations } from '../src/db/migrations.js';
 import type { OrdersDatabase } from '../src/db/schema.js';
 import { ordersSubscriptions } from '../src/events/subscriptions.js';
+import type { Order } from '../src/orders.js';
 
 export interface OrdersFixtureOptions {
   orderExpirationSeconds?: number;
@@ -98,6 +99,22 @@ export async function createOrdersFixture(options: OrdersFixtureOptions = {}) {
         })
         .execute();
       return ticket;
+    },
+
+    /** POST /api/orders for a ticket, as the signed-in caller of `headers`. */
+    orderTicket(ticketId: string, headers: Record<string, string>) {
+      return app.inject({ method: 'POST', url: '/api/orders', headers, payload: { ticketId } });
+    },
+
+    /** A new buyer orders a new ticket; fails unless that gives 201. */
+    async placeOrder() {
+      const ticket = await this.seedTicket();
+      const buyer = await this.signIn();
+      const response = await this.orderTicket(ticket.id, buyer.headers);
+      if (response.statusCode !== 201) {
+        throw new Error(`placing an order failed: ${response.statusCode} ${response.body}`);
+      }
+      return { ticket, buyer, order: response.json() as Order };
     },
 
     /** Publishes an event to this fixture's stream, as another service would. */

@@ -16,25 +16,12 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
   });
   afterAll(() => f?.close());
 
-  async function placeOrder() {
-    const ticket = await f.seedTicket();
-    const buyer = await f.signIn();
-    const response = await f.app.inject({
-      method: 'POST',
-      url: '/api/orders',
-      headers: buyer.headers,
-      payload: { ticketId: ticket.id },
-    });
-    expect(response.statusCode).toBe(201);
-    return { ticket, order: response.json() as { id: string } };
-  }
-
   const orderRow = (id: string) =>
     f.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
   /** Publishes a marker expiring an order of its own and waits until it is handled. */
   async function settleExpirations() {
-    const { order } = await placeOrder();
+    const { order } = await f.placeOrder();
     await f.publish('expiration.complete', { orderId: order.id });
     await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
       message: 'expiration marker handled',
@@ -49,7 +36,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
 
   describe('expiration.complete', () => {
     it('when an unpaid order expires, then it is cancelled at version 1 and order.cancelled is published', async () => {
-      const { ticket, order } = await placeOrder();
+      const { ticket, order } = await f.placeOrder();
       await f.publish('expiration.complete', { orderId: order.id });
       await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
         message: 'order cancelled',
@@ -61,7 +48,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
     });
 
     it('when expiration.complete is delivered twice, then one order.cancelled is published', async () => {
-      const { order } = await placeOrder();
+      const { order } = await f.placeOrder();
       const first = await f.publish('expiration.complete', { orderId: order.id });
       // Same event id, second Nats-Msg-Id: a redelivery the broker cannot de-duplicate.
       await f.bus.js.publish(f.bus.subjectOf('expiration.complete'), JSON.stringify(first), {
@@ -75,7 +62,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
     });
 
     it('when a paid order expires, then it stays complete and nothing is published', async () => {
-      const { order } = await placeOrder();
+      const { order } = await f.placeOrder();
       await f.publish('payment.created', {
         id: randomUUID(),
         orderId: order.id,
@@ -91,7 +78,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
     });
 
     it('when an order the buyer cancelled expires, then nothing more happens', async () => {
-      const { order } = await placeOrder();
+      const { order } = await f.placeOrder();
       await f.db.transaction().execute(async (trx) => {
         await trx
           .updateTable('orders')
@@ -106,7 +93,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
     });
 
     it('when an order expires, then its ticket can be ordered again', async () => {
-      const { ticket, order } = await placeOrder();
+      const { ticket, order } = await f.placeOrder();
       await f.publish('expiration.complete', { orderId: order.id });
       await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
         message: 'order cancelled',
@@ -124,7 +111,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
 
   describe('payment.created', () => {
     it('when an open order is paid, then it becomes complete at version 1 with the payment recorded and no event', async () => {
-      const { order } = await placeOrder();
+      const { order } = await f.placeOrder();
       const paymentId = randomUUID();
       await f.publish('payment.created', { id: paymentId, orderId: order.id, providerId: 'ch_2' });
       await waitFor(async () => (await orderRow(order.id)).status === 'complete', {
@@ -137,7 +124,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
     });
 
     it('when a payment arrives for an order that expired first, then it stays cancelled and keeps the payment id', async () => {
-      const { order } = await placeOrder();
+      const { order } = await f.placeOrder();
       await f.publish('expiration.complete', { orderId: order.id });
       await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
         message: 'order cancelled',
@@ -182,7 +169,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
       const expire = expirationComplete(f.db);
       const pay = paymentCreated(f.db);
       const context = { deliveries: 1, logger: testLogger };
-      const orders = await Promise.all(Array.from({ length: 30 }, () => placeOrder()));
+      const orders = await Promise.all(Array.from({ length: 30 }, () => f.placeOrder()));
 
       await Promise.all(
         orders.flatMap(({ order }, i) => {

@@ -1,4 +1,4 @@
-import { NotFoundError, orderStatuses, requireUser } from '@gittix/common';
+import { NotFoundError, orderStatuses, requireAuth, requireUser } from '@gittix/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -38,6 +38,8 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
   app.post(
     '/',
     {
+      // Before validation: a signed-out caller hears 401 whatever it sent.
+      onRequest: requireAuth,
       schema: {
         summary: 'Order a ticket: reserves it until expiresAt',
         security,
@@ -58,6 +60,7 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
   app.get(
     '/',
     {
+      onRequest: requireAuth,
       schema: {
         summary: "The caller's orders, newest first",
         security,
@@ -70,6 +73,7 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
   app.get(
     '/:id',
     {
+      onRequest: requireAuth,
       schema: {
         summary: 'One of the caller’s orders',
         security,
@@ -87,6 +91,7 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
   app.delete(
     '/:id',
     {
+      onRequest: requireAuth,
       schema: {
         summary: 'Cancel an order and release its ticket',
         security,
