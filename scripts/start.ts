@@ -9,7 +9,7 @@ import { concurrently } from 'concurrently';
 import { buildServices, ensureWebBuild } from './system/build.js';
 import { ensureInfra } from './system/infra.js';
 import { localSessionKeys } from './system/keys.js';
-import { commandFor, waitUntilReady } from './system/launch.js';
+import { commandLine, waitUntilReady } from './system/launch.js';
 import {
   defaultPorts,
   envFor,
@@ -55,9 +55,7 @@ async function main(): Promise<void> {
   const { result, commands } = concurrently(
     services.map((service) => ({
       name: service.name,
-      command: commandFor(service, settings.ports[service.name]!, 'dist')
-        .map((part) => JSON.stringify(part))
-        .join(' '),
+      command: commandLine(service, settings.ports[service.name]!, 'dist'),
       cwd: repoRoot,
       env: envFor(service, settings),
     })),

@@ -39,6 +39,16 @@ export function commandFor(service: ServiceSpec, port: number, mode: RunMode): s
   ];
 }
 
+/** Quotes an argument for a POSIX shell only when it needs it. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/** The same command as one shell line (concurrently runs commands through a shell). */
+export function commandLine(service: ServiceSpec, port: number, mode: RunMode): string {
+  return commandFor(service, port, mode).map(shellQuote).join(' ');
+}
+
 export interface LaunchedService {
   spec: ServiceSpec;
   child: ChildProcess;

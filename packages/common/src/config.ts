@@ -63,4 +63,6 @@ export const natsConfigSchema = z.object({
   NATS_URL: env.url('nats://127.0.0.1:4222'),
   NATS_STREAM: env.name('GITTIX'),
   NATS_SUBJECT_PREFIX: env.name('gittix'),
+  /** JetStream replicas of the streams: 1 on a single server, 3 on a cluster. */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 });

@@ -19,6 +19,7 @@ export interface NatsSettings {
   NATS_URL: string;
   NATS_STREAM: string;
   NATS_SUBJECT_PREFIX: string;
+  NATS_STREAM_REPLICAS?: number;
 }
 
 /** Connects to NATS with the configured names and makes sure the streams exist. */
@@ -33,6 +34,7 @@ export async function openEventBus(
     subjectPrefix: settings.NATS_SUBJECT_PREFIX,
     name,
     logger,
+    replicas: settings.NATS_STREAM_REPLICAS ?? 1,
   });
   await bus.ensureStreams();
   return bus;
