@@ -36,14 +36,44 @@ function limitedBy(p: Phase): string {
   return p.seconds > p.producedIn * 1.2 ? 'consumer' : 'producers';
 }
 
-function row(p: Phase): string {
+function cells(p: Phase): string[] {
   const c = p.commitToHandled;
   const s = p.storedToHandled;
-  return (
-    `| ${p.name} | ${p.events} | ${p.producedIn.toFixed(2)} s | ${p.seconds.toFixed(2)} s | ` +
-    `**${Math.round(p.perSecond)}** | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.max)} | ` +
-    `${ms(s.p50)} | ${ms(s.p99)} | ${limitedBy(p)} |`
-  );
+  return [
+    p.name,
+    String(p.events),
+    `${p.producedIn.toFixed(2)} s`,
+    `${p.seconds.toFixed(2)} s`,
+    `**${Math.round(p.perSecond)}**`,
+    ms(c.p50),
+    ms(c.p99),
+    ms(c.max),
+    ms(s.p50),
+    ms(s.p99),
+    limitedBy(p),
+  ];
+}
+
+const header = [
+  'phase',
+  'events',
+  'producers committed in',
+  'commit→last handled',
+  'events/s',
+  'commit→handled p50',
+  'p99',
+  'max',
+  'stored→handled p50',
+  'p99',
+  'limited by',
+];
+
+/** A Markdown table with padded columns, as the repository's formatter (biome) writes them. */
+function markdownTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  const rule = `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
 export function renderReport(phases: Phase[], context: ReportContext): string {
@@ -60,9 +90,7 @@ service's \`createTicket\` (ticket row + outbox row in one transaction), the
 JetStream, and \`EventConsumers\` whose \`handleOnce\` handler records the event
 id and upserts a versioned replica row in a second database, then acks.
 
-| phase | events | producers committed in | commit→last handled | events/s | commit→handled p50 | p99 | max | stored→handled p50 | p99 | limited by |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${phases.map(row).join('\n')}
+${markdownTable([header, ...phases.map(cells)])}
 
 - **events/s** = events ÷ (last consumer commit − first outbox commit).
 - **commit→handled**: producer's commit to the consumer's commit (relay wake-up,
