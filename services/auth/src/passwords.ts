@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import * as argon2 from 'argon2';
+import { Algorithm, hash, type Options, verify } from '@node-rs/argon2';
 
 export interface PasswordCost {
   memoryCost: number;
@@ -17,15 +17,18 @@ export interface PasswordHasher {
   dummyHash: () => Promise<string>;
 }
 
-/** argon2id hashing; the costs are encoded in each hash, so they can change safely. */
+/**
+ * argon2id hashing (the napi-rs binding: prebuilt per platform, nothing compiled
+ * at install); the costs are encoded in each hash, so they can change safely.
+ */
 export function createPasswordHasher(cost: PasswordCost): PasswordHasher {
-  const options: argon2.HashOptions = { type: argon2.argon2id, ...cost };
+  const options: Options = { algorithm: Algorithm.Argon2id, ...cost };
   let dummy: Promise<string> | undefined;
   return {
-    hash: (password) => argon2.hash(password, options),
-    verify: (hash, password) => argon2.verify(hash, password),
+    hash: (password) => hash(password, options),
+    verify: (digest, password) => verify(digest, password),
     dummyHash: () => {
-      dummy ??= argon2.hash(randomBytes(32).toString('hex'), options);
+      dummy ??= hash(randomBytes(32).toString('hex'), options);
       return dummy;
     },
   };

@@ -103,7 +103,7 @@ describe('POST /api/users/signin', () => {
     // The stand-in hash is an argon2id hash with exactly the costs of real ones.
     const costsOf = (hash: string) => hash.split('$').slice(1, 4).join('$');
     expect(costsOf(verifiedHashes[0]!)).toBe(costsOf(stored.password_hash));
-    expect(costsOf(stored.password_hash)).toBe('argon2id$v=19$m=1024,p=1,t=2');
+    expect(costsOf(stored.password_hash)).toBe('argon2id$v=19$m=1024,t=2,p=1');
   });
 
   it('when the body is invalid, then 400 listing every bad field', async () => {
