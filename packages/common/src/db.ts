@@ -70,8 +70,10 @@ export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName,
   });
-  // An idle client losing its server (Postgres restart) must not crash the process.
+  // A client losing its server (Postgres restart) must not crash the process: idle
+  // ones report to the pool, checked-out ones (between two queries) to this listener.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
