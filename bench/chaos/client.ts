@@ -2,7 +2,7 @@
 export type Outcome = number | 'connection' | 'timeout' | 'bad-body';
 
 export interface RequestRecord {
-  /** ms since the run's clock started. */
+  /** When the answer (or the failure) came, in ms since the run's clock started. */
   at: number;
   method: string;
   /** The route group, e.g. `POST /api/payments`. */
@@ -54,9 +54,9 @@ export class LoadClient {
     if (this.cookie) headers.cookie = this.cookie;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const route = routeOf(method, path);
-    const at = this.log.clock();
     const started = performance.now();
     const done = <R>(outcome: Outcome, status: number, parsed: R): ClientResponse<R> => {
+      const at = this.log.clock();
       this.log.records.push({ at, method, route, outcome, ms: performance.now() - started });
       return { outcome, status, body: parsed };
     };
@@ -80,7 +80,7 @@ export class LoadClient {
     if (session !== undefined) this.cookie = session === 'session=' ? '' : session;
     if (response.status >= 500 && response.status !== 502 && response.status !== 503) {
       this.log.serverErrors.push({
-        at,
+        at: this.log.clock(),
         route,
         body: text.slice(0, 500),
         requestId: response.headers.get('x-request-id') ?? '',

@@ -2,7 +2,7 @@ import { isUnavailable, type Outcome, type RequestRecord } from './client.js';
 import { type FaultRecord, seconds } from './faults.js';
 import { CONSUMERS, countBy, formatCounts, type InvariantResult } from './invariants.js';
 import type { Acknowledged } from './load.js';
-import type { Snapshot } from './snapshot.js';
+import type { EventDatabase, Snapshot } from './snapshot.js';
 
 /** Recovery to ready, per fault, must stay within this. */
 export const RECOVERY_LIMIT_MS = 10_000;
@@ -104,6 +104,38 @@ function eventCounts(s: Snapshot): string[] {
   return rows;
 }
 
+/** Each dead letter with what it was about and what became of its order. */
+function deadLetterRows(s: Snapshot): string[] {
+  const orders = new Map(s.orders.map((o) => [o.id, o]));
+  const tickets = new Map(s.tickets.map((t) => [t.id, t]));
+  const rows = [
+    'Dead letters, each with the order it concerns as it ended:',
+    '',
+    '| consumer | event | deliveries, error | also handled (inbox)? | order ends | its ticket held by |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const d of s.deadLetters.slice(0, 30)) {
+    let event: { id?: string; type?: string; data?: { id?: string; orderId?: string } } = {};
+    try {
+      event = JSON.parse(d.payload);
+    } catch {
+      // shown raw below
+    }
+    const orderId = event.type?.startsWith('order.') ? event.data?.id : event.data?.orderId;
+    const order = orderId ? orders.get(orderId) : undefined;
+    const service = d.consumer.split('_')[0] as EventDatabase;
+    const handled =
+      d.eventId && s.inbox[service]
+        ? [...s.inbox[service].values()].some((ids) => ids.has(d.eventId!))
+        : false;
+    const holder = order ? (tickets.get(order.ticket_id)?.order_id ?? 'nobody') : '—';
+    rows.push(
+      `| ${d.consumer} | ${event.type ?? '?'} ${d.eventId ?? d.payload.slice(0, 40)} | ${d.deliveries}, ${d.error.slice(0, 80)} | ${handled ? 'yes (a redelivery of a handled event)' : '**no**'} | ${order ? `${order.id} ${order.status}` : '—'} | ${holder === order?.id ? 'that order' : holder} |`,
+    );
+  }
+  return rows;
+}
+
 export function renderReport(input: {
   facts: RunFacts;
   faults: FaultRecord[];
@@ -112,6 +144,8 @@ export function renderReport(input: {
   snapshot: Snapshot | undefined;
   acknowledged: Acknowledged;
   serverErrors: Array<{ at: number; route: string; body: string; requestId: string }>;
+  /** Per service, the log lines saying it went down by itself. */
+  crashes: Record<string, string[]>;
   findings: string[];
 }): string {
   const { facts, faults, records, invariants, snapshot, acknowledged } = input;
@@ -181,24 +215,27 @@ export function renderReport(input: {
       `- Orders by final state: ${formatCounts(countBy(snapshot.orders, (o) => o.status))}.`,
       `- Buyers' intents: ${formatCounts(countBy(acknowledged.orders.values(), (o) => o.intent))}.`,
       `- Payments: ${snapshot.payments.length} (${snapshot.payments.filter((p) => p.refunded_at).length} refunded); declined attempts: ${snapshot.declines}; users signed up: ${acknowledged.users}; tickets: ${snapshot.tickets.length}.`,
+      `- Paid (201) after the buyer's own cancel had answered 204: ${[...acknowledged.cancelled].filter((id) => acknowledged.payments.has(id)).length} of ${acknowledged.cancelled.size} cancelled orders (payments had not yet heard of the cancel; each must end refunded).`,
       `- Dead letters: ${snapshot.deadLetters.length}${snapshot.deadLetters.length ? ` (${formatCounts(countBy(snapshot.deadLetters, (d) => d.consumer))})` : ''}.`,
       '',
       ...eventCounts(snapshot),
       '',
     );
-    if (snapshot.deadLetters.length > 0) {
-      lines.push('Dead-letter reasons (first of each consumer):', '');
-      const seen = new Set<string>();
-      for (const d of snapshot.deadLetters) {
-        if (seen.has(d.consumer)) continue;
-        seen.add(d.consumer);
-        lines.push(
-          `- \`${d.consumer}\` at ${d.failedAt}, ${d.deliveries} deliveries: ${d.error.slice(0, 200)}`,
-        );
-      }
-      lines.push('');
-    }
+    if (snapshot.deadLetters.length > 0) lines.push(...deadLetterRows(snapshot), '');
   }
+  const crashed = Object.entries(input.crashes);
+  lines.push(
+    '## Processes that went down by themselves',
+    '',
+    crashed.length === 0
+      ? 'None: no service log has an unexpected stop, a failed start or a fatal line.'
+      : 'From the service logs (an unexpected error, a failed start or a fatal line):',
+    '',
+  );
+  for (const [service, found] of crashed) {
+    lines.push(`- ${service}: ${found.length}× — ${found[0]}`);
+  }
+  if (crashed.length > 0) lines.push('');
   if (input.serverErrors.length > 0) {
     lines.push('## 500 answers', '', 'API.md: "A 500 is always a bug". The first:', '');
     for (const e of input.serverErrors.slice(0, 8)) {

@@ -30,6 +30,7 @@ import {
   singleHolder,
 } from './invariants.js';
 import { BuyAndPayLoad } from './load.js';
+import { crashesInLogs } from './logs.js';
 import { ReadinessMonitor } from './readiness.js';
 import { readinessInvariant, renderReport } from './report.js';
 import { type Snapshot, SystemInspector } from './snapshot.js';
@@ -194,6 +195,7 @@ async function main(): Promise<number> {
   }
   invariants.push(readinessInvariant(faults));
   await monitor.stop();
+  const crashes = crashesInLogs(system.logDir, SERVICES);
 
   const cpu = cpus();
   const report = renderReport({
@@ -223,6 +225,7 @@ async function main(): Promise<number> {
     snapshot,
     acknowledged: load.acknowledged,
     serverErrors: log.serverErrors,
+    crashes,
     findings: findingsText(),
   });
   await writeFile(args.report, report);
