@@ -16,7 +16,7 @@ export function createLogger({ name, level = 'info', pretty = false }: LoggerOpt
       ? {
           transport: {
             target: 'pino-pretty',
-            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' },
+            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name', singleLine: true },
           },
         }
       : {}),
