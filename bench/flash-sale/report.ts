@@ -41,7 +41,7 @@ load (autocannon) and observes the database and the bus.
 
 Each signed-in buyer (a session signed with a test key) sends one
 \`POST /api/orders\` for one of the tickets, ${Math.ceil(saleSettings.buyers / saleSettings.tickets)} buyers per ticket sent side by side,
-${saleSettings.connections} connections at once, to \`${input.target}\`.
+${saleSettings.connections} connections at once, to ${input.target}.
 
 | requests | took | requests/s | **orders placed/s** | latency p50 | p99 | max |
 | --- | --- | --- | --- | --- | --- | --- |

@@ -56,7 +56,9 @@ async function machine(bench: BenchSystem, loadBefore: number): Promise<string> 
     `Node ${process.version}; PostgreSQL ${rows[0]?.server_version}; nats-server ${bench.bus.nc.info?.version};`,
     `Redis ${redisVersion}. Postgres, NATS, Redis, both services and the load generator share`,
     `the machine; 1-minute load average ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after`,
-    '(other work may have been running: treat the numbers as a floor).',
+    loadBefore > cpu.length
+      ? '(more than its CPUs: other work was running, so treat the numbers as a floor).'
+      : '(a quiet machine).',
   ].join('\n');
 }
 
@@ -94,7 +96,7 @@ async function main() {
     machine: await machine(system, loadBefore),
     command:
       `npx tsx --conditions=@gittix/source bench/flash-sale/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    target: args['base-url'] ? baseUrl : 'the orders service directly',
+    target: args['base-url'] ? `\`${baseUrl}\`` : 'the orders service directly',
     date: new Date().toISOString().slice(0, 10),
   });
   await writeFile(args.report, report);
