@@ -1,0 +1,310 @@
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { ApiOracle, type FuzzRequest, fitsNodeHeaderLimit, printable } from './api-oracle.js';
+import { fuzzParameters, fuzzTimeout } from './fuzz-config.js';
+import { assertAllAlive, type FuzzSystem, startFuzzSystem } from './fuzz-system.js';
+import {
+  anyQuery,
+  extraHeaders,
+  hostileJson,
+  idSegments,
+  type Payload,
+  payloads,
+  requestIds,
+} from './hostile-http.js';
+import {
+  hostileNumber,
+  hostileString,
+  JsonObject,
+  type JsonTree,
+  objectOf,
+  toJsonText,
+} from './hostile-json.js';
+import { type Credentials, credentials, forgeTokens, signedIn } from './sessions.js';
+import { ticketListQueries } from './ticket-queries.js';
+
+/** How one route's requests are drawn: hostile ones, and plausible ones that reach its logic. */
+interface RouteSpec {
+  method: string;
+  path: fc.Arbitrary<string>;
+  /** A path naming something that exists (for routes with an id). */
+  realPath?: fc.Arbitrary<string>;
+  /** Field values that are mostly valid, now and then hostile. */
+  fields?: Record<string, fc.Arbitrary<JsonTree>>;
+  /** Field values that are valid in form (the request may still break a business rule). */
+  validFields?: Record<string, fc.Arbitrary<JsonTree>>;
+  signedInOnly: boolean;
+}
+
+const PER_RUN_MS = 400;
+
+describe('fuzzing every API route through the gateway', () => {
+  let fuzz: FuzzSystem;
+  let oracle: ApiOracle;
+  let anyone: fc.Arbitrary<Credentials>;
+  let someUser: fc.Arbitrary<Credentials>;
+  let ids: fc.Arbitrary<string>;
+  let knownId: fc.Arbitrary<string>;
+
+  beforeAll(async () => {
+    fuzz = await startFuzzSystem();
+    const { fixtures, system, state } = fuzz;
+    oracle = new ApiOracle(system.baseUrl, state, system.logDir);
+    const users = [fixtures.seller, fixtures.buyer, fixtures.stranger];
+    anyone = credentials(users, await forgeTokens(fixtures.buyer, system.settings.jwt));
+    someUser = signedIn(users);
+    ids = idSegments(fixtures.ids);
+    knownId = fc.constantFrom(...fixtures.ids);
+  }, 240_000);
+  afterAll(async () => {
+    if (process.env.FUZZ_STATS) console.info('answers:', Object.fromEntries(oracle?.tally ?? []));
+    await fuzz?.stop();
+  });
+  afterEach(() => assertAllAlive(fuzz.system));
+
+  /** A field's value: usually plausible, often hostile. */
+  const field = (plausible: fc.Arbitrary<JsonTree>) =>
+    fc.oneof(
+      { weight: 3, arbitrary: plausible },
+      { weight: 1, arbitrary: hostileString },
+      { weight: 1, arbitrary: hostileJson },
+    );
+  const validPrice = fc.integer({ min: 1, max: 100_000_000 }).map((cents) => cents / 100);
+  const validTitle = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 120 }).filter((t) => t.trim() !== ''),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((t) => t.trim() !== ''),
+  );
+  const ticketFields = () => ({
+    title: field(validTitle),
+    price: field(fc.oneof(validPrice, hostileNumber)),
+  });
+  const emails = () =>
+    fc.oneof(
+      fc.emailAddress(),
+      fc.constantFrom(fuzz.fixtures.buyer.email, ` ${fuzz.fixtures.seller.email.toUpperCase()} `),
+    );
+  const passwords = fc.oneof(
+    fc.constant('correct horse battery'),
+    fc.string({ minLength: 8, maxLength: 128 }),
+  );
+  /** GETs and DELETEs get a body now and then too: it must not matter. */
+  const bodiless = fc.oneof(
+    { weight: 4, arbitrary: fc.constant<Payload>({ label: 'no body' }) },
+    { weight: 1, arbitrary: payloads(hostileJson) },
+  );
+
+  function requests(route: RouteSpec): fc.Arbitrary<FuzzRequest> {
+    const build = (r: Omit<FuzzRequest, 'method' | 'signedInOnly'>) =>
+      printable({ ...r, method: route.method, signedInOnly: route.signedInOnly });
+    const hostile = fc
+      .record({
+        path: route.path,
+        credentials: anyone,
+        // Mostly objects with the route's fields; now and then any JSON value at all.
+        payload: route.fields
+          ? payloads(fc.oneof({ weight: 4, arbitrary: objectOf(route.fields) }, hostileJson))
+          : bodiless,
+        requestId: requestIds,
+        extraHeaders,
+      })
+      .map(build);
+    const validBody = route.validFields
+      ? fc.record(route.validFields).map((v) => new JsonObject(Object.entries(v)))
+      : undefined;
+    const plausible = fc
+      .record({
+        path: route.realPath ?? route.path,
+        credentials: someUser,
+        payload: validBody
+          ? validBody.map(
+              (b): Payload => ({
+                label: 'valid json',
+                contentType: 'application/json',
+                body: toJsonText(b),
+              }),
+            )
+          : fc.constant<Payload>({ label: 'no body' }),
+        requestId: fc.constant(undefined),
+        extraHeaders: fc.constant({}),
+      })
+      .map(build);
+    return fc.oneof({ weight: 3, arbitrary: hostile }, { weight: 1, arbitrary: plausible });
+  }
+
+  async function fuzzRoutes(routes: () => RouteSpec[]) {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(...routes().map(requests)), async (request) => {
+        fc.pre(fitsNodeHeaderLimit(request));
+        await oracle.check(request);
+      }),
+      fuzzParameters(),
+    );
+  }
+
+  const under = (prefix: string, segment: fc.Arbitrary<string> = fc.constant('')) =>
+    fc.tuple(segment, anyQuery).map(([s, q]) => `${prefix}${s}${q}`);
+  const at = (prefix: string) => knownId.map((id) => `${prefix}${id}`);
+
+  it(
+    'when users routes get hostile input, then no 5xx, one error shape, no state change on 4xx',
+    async () => {
+      const fields = () => ({ email: field(emails()), password: field(passwords) });
+      const validFields = () => ({ email: emails(), password: passwords });
+      await fuzzRoutes(() => [
+        {
+          method: 'POST',
+          path: under('/api/users/signup'),
+          fields: fields(),
+          validFields: validFields(),
+          signedInOnly: false,
+        },
+        {
+          method: 'POST',
+          path: under('/api/users/signin'),
+          fields: fields(),
+          validFields: validFields(),
+          signedInOnly: false,
+        },
+        {
+          method: 'POST',
+          path: under('/api/users/signout'),
+          fields: { everything: hostileJson },
+          signedInOnly: false,
+        },
+        { method: 'GET', path: under('/api/users/currentuser'), signedInOnly: false },
+      ]);
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+
+  it(
+    'when the ticket list gets random filters and cursors, then no 5xx and bad values are a 400',
+    async () => {
+      const query = ticketListQueries(fuzz.fixtures.ids);
+      await fuzzRoutes(() => [
+        { method: 'GET', path: query.map((q) => `/api/tickets${q}`), signedInOnly: false },
+        { method: 'GET', path: query.map((q) => `/api/tickets/${q}`), signedInOnly: false },
+      ]);
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+
+  it(
+    'when tickets are shown, listed for sale and edited with hostile input, then no 5xx and no state change on 4xx',
+    async () => {
+      const validFields = { title: validTitle, price: validPrice };
+      await fuzzRoutes(() => [
+        {
+          method: 'GET',
+          path: under('/api/tickets/', ids),
+          realPath: at('/api/tickets/'),
+          signedInOnly: false,
+        },
+        {
+          method: 'POST',
+          path: under('/api/tickets'),
+          fields: ticketFields(),
+          validFields,
+          signedInOnly: true,
+        },
+        {
+          method: 'PUT',
+          path: under('/api/tickets/', ids),
+          realPath: at('/api/tickets/'),
+          fields: ticketFields(),
+          validFields,
+          signedInOnly: true,
+        },
+      ]);
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+
+  it(
+    'when orders are placed, listed, shown and cancelled with hostile input, then no 5xx and no state change on 4xx',
+    async () => {
+      const ticketId = field(fc.oneof(knownId, fc.uuid()));
+      await fuzzRoutes(() => [
+        {
+          method: 'POST',
+          path: under('/api/orders'),
+          fields: { ticketId },
+          validFields: { ticketId: knownId },
+          signedInOnly: true,
+        },
+        { method: 'GET', path: under('/api/orders'), signedInOnly: true },
+        {
+          method: 'GET',
+          path: under('/api/orders/', ids),
+          realPath: at('/api/orders/'),
+          signedInOnly: true,
+        },
+        {
+          method: 'DELETE',
+          path: under('/api/orders/', ids),
+          realPath: at('/api/orders/'),
+          signedInOnly: true,
+        },
+      ]);
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+
+  it(
+    'when payments get hostile orders and card tokens, then no 5xx and no state change on 4xx (but a recorded decline)',
+    async () => {
+      const tokens = fc.constantFrom(
+        'tok_visa',
+        'tok_chargeDeclined',
+        ' tok_visa ',
+        'pm_card_visa',
+        'tok_unknown',
+      );
+      await fuzzRoutes(() => [
+        {
+          method: 'POST',
+          path: under('/api/payments'),
+          fields: { orderId: field(fc.oneof(knownId, fc.uuid())), token: field(tokens) },
+          validFields: { orderId: knownId, token: tokens },
+          signedInOnly: true,
+        },
+        { method: 'GET', path: under('/api/payments'), signedInOnly: true },
+      ]);
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+
+  it(
+    'when any method hits any path, then the gateway and services answer in the error shape, never 5xx',
+    async () => {
+      const prefixes = fc.constantFrom(
+        '/api/users',
+        '/api/tickets',
+        '/api/orders',
+        '/api/payments',
+        '/api',
+        '',
+        '/api/docs',
+      );
+      const rest = fc.oneof(
+        fc.webPath(),
+        ids.map((id) => `/${id}`),
+        fc.constant(''),
+        ids.map((id) => `/${id}/${id}`),
+      );
+      const path = fc
+        .tuple(prefixes, rest, anyQuery)
+        .map(([p, r, q]) => `${p}${r}${q}`)
+        .filter((p) => p.startsWith('/'));
+      await fuzzRoutes(() =>
+        ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'].map((method) => ({
+          method,
+          path,
+          fields: { anything: hostileJson },
+          signedInOnly: false,
+        })),
+      );
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+});

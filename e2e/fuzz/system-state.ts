@@ -1,0 +1,180 @@
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { services } from '../../scripts/system/services.js';
+import type { RunningSystem } from '../harness/system.js';
+
+/**
+ * What counts as a service's state: every table of its database except these.
+ * Migration bookkeeping never changes after start-up; sign-in failure counters
+ * are the rate limiter's memory, which a rejected sign-in is meant to change.
+ */
+const NOT_STATE = new Set(['kysely_migration', 'kysely_migration_lock', 'auth.sign_in_failures']);
+
+/** `<service>.<table>` → `<rows>:<md5 of the rows in a canonical order>`, plus the streams. */
+export interface Snapshot {
+  tables: Record<string, string>;
+  /** Messages in the main event stream. */
+  streamMessages: number;
+  /** The expiration service's jobs and cancellation marks in Redis (when probed). */
+  expirations?: string;
+}
+
+/** The names of what differs between two snapshots (empty when nothing does). */
+export function changes(before: Snapshot, after: Snapshot, allowed: string[] = []): string[] {
+  const changed = Object.keys({ ...before.tables, ...after.tables }).filter(
+    (name) => before.tables[name] !== after.tables[name] && !allowed.includes(name),
+  );
+  if (before.streamMessages !== after.streamMessages) changed.push('stream messages');
+  if (before.expirations !== after.expirations) changed.push('expiration jobs (Redis)');
+  return changed;
+}
+
+interface ServiceDb {
+  service: string;
+  client: pg.Client;
+  /** One query hashing every state table of the database. */
+  hashQuery: string;
+  hasOutbox: boolean;
+}
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Reads a running system's state from the outside: its databases, its stream and
+ * consumers, and the expiration queue in Redis. Used to prove that rejected
+ * inputs change nothing, and to wait until events stop flowing.
+ */
+export class SystemState {
+  private constructor(
+    private readonly system: RunningSystem,
+    private readonly dbs: ServiceDb[],
+    private readonly nc: NatsConnection,
+    readonly jsm: JetStreamManager,
+    readonly redis: Redis,
+  ) {}
+
+  static async open(system: RunningSystem): Promise<SystemState> {
+    const { settings } = system;
+    const dbs: ServiceDb[] = [];
+    for (const spec of services.filter((s) => s.database)) {
+      const client = new pg.Client({
+        connectionString: `${settings.postgresUrl}/${settings.databaseName(spec.database!)}`,
+      });
+      await client.connect();
+      const { rows } = await client.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      );
+      const tables = rows
+        .map((r) => r.name)
+        .filter((t) => !NOT_STATE.has(t) && !NOT_STATE.has(`${spec.name}.${t}`));
+      const hashQuery = tables
+        .map(
+          (t) => `SELECT '${t}' AS name, count(*)::text || ':' ||
+            md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS hash
+            FROM ${quote(t)} x`,
+        )
+        .join(' UNION ALL ');
+      dbs.push({ service: spec.name, client, hashQuery, hasOutbox: tables.includes('outbox') });
+    }
+    const nc = await connect({ servers: settings.natsUrl });
+    const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1 });
+    return new SystemState(system, dbs, nc, await jetstreamManager(nc), redis);
+  }
+
+  async snapshot(options: { expirations?: boolean } = {}): Promise<Snapshot> {
+    const tables: Record<string, string> = {};
+    await Promise.all(
+      this.dbs.map(async (db) => {
+        const { rows } = await db.client.query<{ name: string; hash: string }>(db.hashQuery);
+        for (const row of rows) tables[`${db.service}.${row.name}`] = row.hash;
+      }),
+    );
+    const info = await this.jsm.streams.info(this.system.settings.stream);
+    const snapshot: Snapshot = { tables, streamMessages: info.state.messages };
+    if (options.expirations) snapshot.expirations = await this.expirationKeys();
+    return snapshot;
+  }
+
+  /**
+   * The expiration service's lasting state: its job ids and their data, and the
+   * cancellation marks. BullMQ's event log, counters and lock keys are left out:
+   * they move on every (even duplicate) add and on the worker's own schedule.
+   */
+  private async expirationKeys(): Promise<string> {
+    const prefix = this.system.settings.queuePrefix;
+    const keys = await this.scan(`${prefix}:order-expiration*`);
+    const lasting = keys.filter((k) => /:[0-9a-f-]{36}$/.test(k)).sort();
+    const jobs = await Promise.all(
+      lasting.map(async (k) =>
+        k.includes('-cancelled:') ? k : `${k}=${await this.redis.hget(k, 'data')}`,
+      ),
+    );
+    return jobs.join('\n');
+  }
+
+  private async scan(pattern: string): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      found.push(...batch);
+    } while (cursor !== '0');
+    return found;
+  }
+
+  /** Why the system is not quiet yet, or undefined once it is. */
+  private async busy(): Promise<string | undefined> {
+    const { stream, queuePrefix } = this.system.settings;
+    for await (const consumer of this.jsm.consumers.list(stream)) {
+      if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) {
+        return `consumer ${consumer.name}: ${consumer.num_pending} pending, ${consumer.num_ack_pending} unacked`;
+      }
+    }
+    for (const db of this.dbs.filter((d) => d.hasOutbox)) {
+      const { rows } = await db.client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL',
+      );
+      if (rows[0]!.n > 0) return `${db.service}: ${rows[0]!.n} outbox rows unsent`;
+    }
+    const queue = `${queuePrefix}:order-expiration`;
+    const dueBy = (Date.now() + 2_000) * 0x1000;
+    const [waiting, active, due] = await Promise.all([
+      this.redis.llen(`${queue}:wait`),
+      this.redis.llen(`${queue}:active`),
+      this.redis.zcount(`${queue}:delayed`, '-inf', dueBy),
+    ]);
+    if (waiting + active + due > 0) return `expiration: ${waiting + active + due} jobs due`;
+    return undefined;
+  }
+
+  /**
+   * Waits until events stop flowing: every consumer caught up with nothing
+   * unacknowledged (retries included), every outbox sent, no expiration job
+   * due, and the stream unchanged across two looks.
+   */
+  async settle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastSeq = -1;
+    let reason: string | undefined = 'not checked';
+    for (;;) {
+      const info = await this.jsm.streams.info(this.system.settings.stream);
+      reason = await this.busy();
+      if (!reason && info.state.last_seq === lastSeq) return;
+      lastSeq = info.state.last_seq;
+      if (Date.now() > deadline)
+        throw new Error(`system still busy after ${timeoutMs} ms: ${reason}`);
+      await new Promise((resolve) => setTimeout(resolve, reason ? 50 : 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.dbs.map((db) => db.client.end().catch(() => {})));
+    await this.nc.close().catch(() => {});
+    this.redis.disconnect();
+  }
+}
