@@ -67,7 +67,7 @@ WORKDIR /app/apps/web
 USER 1000:1000
 # The web app has no /healthz: liveness is "the port accepts connections".
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "require('node:net').connect(Number(process.env.PORT||3100),'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 # next start reads PORT and binds 0.0.0.0; node is PID 1 and handles SIGTERM.
 CMD ["node", "/app/node_modules/next/dist/bin/next", "start"]

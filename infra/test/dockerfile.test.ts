@@ -14,7 +14,7 @@ import { closedPort, fakeServer, run } from './lib/run.js';
 
 const files = {
   'infra/docker/Dockerfile': { health: 'http' as const },
-  'infra/docker/web.Dockerfile': { health: 'tcp' as const },
+  'infra/docker/web.Dockerfile': { health: 'http' as const },
 };
 type File = keyof typeof files;
 const parsed = Object.fromEntries(

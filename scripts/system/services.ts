@@ -84,6 +84,7 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
 /** Where a service answers "ready": the gateway and web only have liveness. */
 export function readinessUrl(service: ServiceSpec, ports: Ports): string {
   const base = url(ports[service.name]!);
-  if (service.name === 'web') return `${base}/`;
-  return service.name === 'gateway' ? `${base}/healthz` : `${base}/readyz`;
+  return service.name === 'gateway' || service.name === 'web'
+    ? `${base}/healthz`
+    : `${base}/readyz`;
 }

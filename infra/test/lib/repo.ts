@@ -51,15 +51,19 @@ export interface Health {
 /**
  * The health endpoints each process really has. Every Fastify process (the services
  * and the gateway) registers @gittix/common's health plugin: `/healthz` (alive) and
- * `/readyz` (dependencies usable, 503 while shutting down). The web app has neither:
- * the launcher (scripts/system/services.ts) waits on one of its pages, which needs
- * the backends, so here it is probed on its port.
+ * `/readyz` (dependencies usable, 503 while shutting down). The web app answers
+ * `/healthz` only: its pages need the backends, which have probes of their own.
+ * Checked against the launcher's own choice (scripts/system/services.ts).
  */
 export function healthOf(s: ServiceSpec): Health {
   const ports = Object.fromEntries(services.map((x) => [x.name, x.port]));
   const launcherProbe = new URL(readinessUrl(s, ports)).pathname;
-  if (!['/healthz', '/readyz'].includes(launcherProbe)) {
-    return { liveness: { kind: 'tcp' }, readiness: { kind: 'tcp' } };
+  if (s.name === 'web') {
+    if (launcherProbe !== '/healthz') throw new Error(`web is launched on ${launcherProbe}`);
+    return {
+      liveness: { kind: 'http', path: '/healthz' },
+      readiness: { kind: 'http', path: '/healthz' },
+    };
   }
   return {
     liveness: { kind: 'http', path: '/healthz' },

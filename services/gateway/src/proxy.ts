@@ -51,7 +51,12 @@ export async function proxyTo(
       // Never retry: a POST may already have had its effect, and a 503 is the answer.
       retryDelay: () => null,
       onError: (reply, { error }) => {
-        reply.request.log.warn({ err: error, upstream: upstream.url }, 'upstream failed');
+        // An upstream being down is expected operationally: one line, not a stack.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        reply.request.log.warn(
+          { upstream: upstream.url, reason: cause?.code ?? cause?.message ?? error.message },
+          `${upstream.label} upstream failed`,
+        );
         // The unread rest of a request body would poison a kept-alive connection.
         if (!reply.request.raw.complete) reply.header('connection', 'close');
         void reply
