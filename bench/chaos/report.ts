@@ -248,5 +248,36 @@ export function renderReport(input: {
   if (input.findings.length > 0) {
     lines.push('## Findings', '', ...input.findings, '');
   }
-  return `${lines.join('\n')}\n`;
+  return alignTables(`${lines.join('\n').trimEnd()}\n`);
+}
+
+/** Pads every Markdown table's columns, as the repository's formatter (Biome) writes them. */
+export function alignTables(markdown: string): string {
+  const lines = markdown.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (!lines[i]!.startsWith('|')) {
+      out.push(lines[i++]!);
+      continue;
+    }
+    const block: string[][] = [];
+    while (i < lines.length && lines[i]!.startsWith('|')) {
+      block.push(
+        lines[i++]!.slice(1, -1)
+          .split(' | ')
+          .map((cell) => cell.trim()),
+      );
+    }
+    const isRule = (row: string[]) => row.every((cell) => /^-+$/.test(cell));
+    const widths = block[0]!.map((_, c) =>
+      Math.max(3, ...block.filter((row) => !isRule(row)).map((row) => (row[c] ?? '').length)),
+    );
+    for (const row of block) {
+      const cells = widths.map((width, c) =>
+        isRule(row) ? '-'.repeat(width) : (row[c] ?? '').padEnd(width),
+      );
+      out.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  return out.join('\n');
 }
