@@ -26,7 +26,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     // Auth verifies its own sessions with its own public key: no JWKS round trip.
     verifySession: deps.sessions.verify,
-    readiness: { database: () => pingDb(deps.db as Kysely<unknown>) },
+    readiness: { database: () => pingDb(deps.db) },
     openapiPath: '/api/users/openapi.json',
   });
   // A per-replica flood guard in front of argon2; the per-email and per-address

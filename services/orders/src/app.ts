@@ -25,7 +25,7 @@ export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     verifySession: deps.verifySession,
     readiness: {
-      database: () => pingDb(deps.db as Kysely<unknown>),
+      database: () => pingDb(deps.db),
       nats: () => deps.bus.ping(),
     },
     openapiPath: '/api/orders/openapi.json',

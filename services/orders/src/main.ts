@@ -8,7 +8,6 @@ import {
   runService,
   stopInOrder,
 } from '@gittix/common';
-import type { Kysely } from 'kysely';
 import { buildApp } from './app.js';
 import { loadOrdersConfig } from './config.js';
 import { migrations } from './db/migrations.js';
@@ -31,7 +30,7 @@ await runService({
     });
     const bus = await openEventBus(config, 'orders', logger);
     const relay = new OutboxRelay({
-      db: db as Kysely<unknown>,
+      db,
       databaseUrl: config.DATABASE_URL,
       bus,
       logger,

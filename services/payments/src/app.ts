@@ -28,7 +28,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     verifySession: deps.verifySession,
     readiness: {
-      database: () => pingDb(deps.db as Kysely<unknown>),
+      database: () => pingDb(deps.db),
       nats: () => deps.bus.ping(),
     },
     openapiPath: '/api/payments/openapi.json',

@@ -27,7 +27,7 @@ export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     verifySession: deps.verifySession,
     readiness: {
-      database: () => pingDb(deps.db as Kysely<unknown>),
+      database: () => pingDb(deps.db),
       nats: () => deps.bus.ping(),
     },
     openapiPath: `${API_PREFIX}/openapi.json`,

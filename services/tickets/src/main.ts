@@ -9,7 +9,6 @@ import {
   runService,
   stopInOrder,
 } from '@gittix/common';
-import type { Kysely } from 'kysely';
 import { buildApp } from './app.js';
 import { type TicketsConfig, ticketsConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
@@ -42,7 +41,7 @@ await runService({
     });
     const bus = await openEventBus(config, 'tickets', logger);
     const relay = new OutboxRelay({
-      db: db as Kysely<unknown>,
+      db,
       databaseUrl: config.DATABASE_URL,
       bus,
       logger,
