@@ -152,10 +152,10 @@ describe('skaffold.yaml', () => {
 });
 
 describe('the docs', () => {
-  const section = readRepoFile('infra/README-SECTION.md');
+  const section = readRepoFile('README.md');
   const readme = readRepoFile('infra/README.md');
 
-  it('when a reader follows README-SECTION.md, then it gives the exact commands', () => {
+  it('when a reader follows the main README, then it gives the exact commands', () => {
     expect(section).toContain('docker compose -f infra/compose.yaml up --build');
     expect(section).toContain('node infra/scripts/session-keys.mjs > infra/.env');
     expect(section).toContain('kubectl apply -k infra/k8s/overlays/dev');
