@@ -1,3 +1,4 @@
+import { eventSchemas } from '@gittix/common';
 import fc from 'fast-check';
 import type { Payload } from './hostile-http.js';
 import { knownIssueFor } from './known-issues.js';
@@ -63,6 +64,26 @@ export function fitsNodeHeaderLimit(request: FuzzRequest): boolean {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ID_ROUTE = /^\/api\/(?:tickets|orders)\/([A-Za-z0-9%._~-]+)(?:\?.*)?$/;
+/** The same z.uuid() the routes declare for `:id`. */
+const isId = (value: string) =>
+  eventSchemas['expiration.complete'].safeParse({ orderId: value }).success;
+
+/**
+ * API.md: "A malformed id in a path is a 404". Checked where nothing else can
+ * come first: a signed-in GET or DELETE without a body.
+ */
+function namesMalformedId(request: FuzzRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'DELETE') return false;
+  if (request.credentials.kind !== 'valid' || request.payload.body !== undefined) return false;
+  const segment = ID_ROUTE.exec(request.path)?.[1];
+  if (segment === undefined) return false;
+  try {
+    return !isId(decodeURIComponent(segment));
+  } catch {
+    return false;
+  }
+}
 
 function errorShapeProblem(response: RawResponse): string | undefined {
   if (!String(response.headers['content-type']).startsWith('application/json')) {
@@ -142,6 +163,9 @@ export class ApiOracle {
     if (response.status >= 400 && request.method !== 'HEAD') {
       const problem = errorShapeProblem(response);
       if (problem && !known) fail(`error not in the one error shape: ${problem}`);
+    }
+    if (namesMalformedId(request) && response.status !== 404 && !known) {
+      fail('a malformed id in a path must be a 404');
     }
     const signedIn = request.credentials.kind === 'valid';
     if (!signedIn && request.signedInOnly && response.status < 300) {

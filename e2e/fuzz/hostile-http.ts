@@ -121,6 +121,8 @@ export function idSegments(knownIds: string[]): fc.Arbitrary<string> {
     .oneof(
       { weight: 4, arbitrary: fc.constantFrom(...knownIds) },
       { weight: 2, arbitrary: fc.uuid() },
+      // Well-formed hex, but a version or variant RFC 9562 does not define.
+      { weight: 1, arbitrary: fc.uuid({ version: [9, 12, 15] }) },
       { weight: 1, arbitrary: fc.constantFrom(...knownIds).map((id) => id.toUpperCase()) },
       {
         weight: 1,

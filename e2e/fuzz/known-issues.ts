@@ -1,17 +1,4 @@
-import type { RawResponse } from './raw-http.js';
-
-/**
- * Bugs the fuzzer found that are reported and not fixed yet. The oracle lets an
- * answer through only when it is exactly the known wrong answer, so everything
- * else about such a request is still checked; each one also has a reproduction
- * in known-issues.test.ts that starts failing once it is fixed — then delete the
- * entry here. See docs/fuzzing.md, "Findings".
- */
-export interface KnownIssue {
-  id: string;
-  summary: string;
-  matches(response: RawResponse, sent: SentRequest): boolean;
-}
+import { type RawRequest, type RawResponse, send } from './raw-http.js';
 
 /** What was sent, as the known issues need it. */
 export interface SentRequest {
@@ -19,7 +6,32 @@ export interface SentRequest {
   body: Buffer;
 }
 
+/** What a reproduction needs from the running system. */
+export interface ReproContext {
+  baseUrl: string;
+  sellerToken: string;
+  ticketId: string;
+}
+
+/**
+ * A bug the fuzzer found, reported and not fixed yet. The oracle lets an answer
+ * through only when it is exactly this known wrong answer, so everything else
+ * about such a request is still checked. `reproduce` sends the smallest request
+ * showing it and says what is wrong, or nothing once it is fixed: api.test.ts
+ * runs it as an expected failure, which then fails — delete the entry. See
+ * docs/fuzzing.md, "Findings".
+ */
+export interface KnownIssue {
+  id: string;
+  summary: string;
+  matches(response: RawResponse, sent: SentRequest): boolean;
+  reproduce(context: ReproContext): Promise<string | undefined>;
+}
+
 const SOMETHING_WENT_WRONG = '{"errors":[{"message":"Something went wrong"}]}';
+/** Every service's bodyLimit (createServiceApp's default). */
+const SERVICE_BODY_LIMIT = 100 * 1024;
+const json = { 'content-type': 'application/json' };
 
 /** The `cursor` values of a path's query, decoded as the tickets service decodes them. */
 function cursorTimes(path: string): string[] {
@@ -32,9 +44,6 @@ function cursorTimes(path: string): string[] {
     }
   });
 }
-
-/** Every service's bodyLimit (createServiceApp's default). */
-const SERVICE_BODY_LIMIT = 100 * 1024;
 
 const fastifyDefault =
   (status: number, code: string | undefined, message?: string) => (r: RawResponse) => {
@@ -51,33 +60,83 @@ const fastifyDefault =
     }
   };
 
+/** Sends each request; describes the first answer that is not `wanted` (status and shape). */
+async function expectAnswers(
+  baseUrl: string,
+  requests: RawRequest[],
+  wanted: (status: number) => boolean,
+): Promise<string | undefined> {
+  for (const request of requests) {
+    const r = await send(baseUrl, request);
+    const shaped = r.text.startsWith('{"errors":[{"message":');
+    if (!wanted(r.status) || (r.status >= 400 && !shaped)) {
+      return `${request.method} ${request.path.slice(0, 80)} → ${r.status} ${r.text.slice(0, 200)}`;
+    }
+  }
+  return undefined;
+}
+
 export const knownIssues: KnownIssue[] = [
   {
     id: 'gateway-max-param-length',
     summary:
-      "more than 100 characters after /api/<group>/ (e.g. a long id) get the gateway's Fastify default 414 body, not 404 in the error shape",
+      'a path with more than 100 characters after /api/<group>/ (a long id) gets Fastify’s default 414 body, not a 404 in the error shape',
     matches: fastifyDefault(414, 'FST_ERR_MAX_PARAM_LENGTH'),
+    reproduce: ({ baseUrl }) =>
+      expectAnswers(
+        baseUrl,
+        [{ method: 'GET', path: `/api/tickets/${'a'.repeat(101)}` }],
+        (s) => s === 404,
+      ),
   },
   {
     id: 'gateway-bad-url',
     summary:
-      "a path with percent-escapes that are not UTF-8 (e.g. /api/tickets/%C0%AE) gets the gateway's Fastify default 400 body",
+      'a path whose percent-escapes are not UTF-8 (/api/tickets/%C0%AE) gets Fastify’s default 400 body, not a 404 in the error shape',
     matches: fastifyDefault(400, 'FST_ERR_BAD_URL'),
+    reproduce: ({ baseUrl }) =>
+      expectAnswers(baseUrl, [{ method: 'GET', path: '/api/tickets/%C0%AE' }], (s) => s === 404),
   },
   {
     id: 'gateway-client-error',
     summary:
-      'requests Node\'s HTTP parser refuses (e.g. raw bytes >= 0x80 in the request target) get Fastify\'s default "Client Error" body',
+      'a request Node’s HTTP parser refuses (a raw byte >= 0x80 in the path) gets Fastify’s default "Client Error" body',
     matches: fastifyDefault(400, undefined, 'Client Error'),
+    reproduce: ({ baseUrl }) =>
+      expectAnswers(
+        baseUrl,
+        [{ method: 'GET', path: '/api/tickets/caf\u00e9' }],
+        (s) => s === 400 || s === 404,
+      ),
+  },
+  {
+    id: 'gateway-traversal-400',
+    summary:
+      'an id that decodes to `..` (/api/tickets/%2e%2e) is a 400 "source/request contain invalid characters" from the gateway’s proxy, where API.md promises 404 for a malformed id',
+    matches: (r) =>
+      r.status === 400 &&
+      r.text === '{"errors":[{"message":"source/request contain invalid characters"}]}',
+    reproduce: ({ baseUrl }) =>
+      expectAnswers(baseUrl, [{ method: 'GET', path: '/api/tickets/%2e%2e' }], (s) => s === 404),
   },
   {
     id: 'gateway-oversized-body-503',
     summary:
-      'a body over the 100 KiB limit sometimes gets 503 "<Service> service unavailable": the service answers 413 and closes while the gateway still streams the body (EPIPE)',
+      'a body over the services’ 100 KiB limit sometimes gets 503 "<Service> service unavailable" instead of 413: the service answers 413 and closes while the gateway still streams the body (EPIPE)',
     matches: (r, sent) =>
       sent.body.length > SERVICE_BODY_LIMIT &&
       r.status === 503 &&
       /^\{"errors":\[\{"message":"\w+ service unavailable"\}\]\}$/.test(r.text),
+    reproduce: ({ baseUrl }) => {
+      const body = `{"email":"${'x'.repeat(2 * 1024 * 1024)}"}`;
+      const attempt: RawRequest = {
+        method: 'POST',
+        path: '/api/users/signup',
+        headers: json,
+        body,
+      };
+      return expectAnswers(baseUrl, Array(20).fill(attempt), (s) => s === 413);
+    },
   },
   {
     id: 'tickets-nul-in-text',
@@ -88,15 +147,34 @@ export const knownIssues: KnownIssue[] = [
       r.text === SOMETHING_WENT_WRONG &&
       sent.path.startsWith('/api/tickets') &&
       (/%00/.test(sent.path) || sent.body.includes('\\u0000') || sent.body.includes(0)),
+    reproduce: ({ baseUrl, sellerToken }) =>
+      expectAnswers(
+        baseUrl,
+        [
+          { method: 'GET', path: '/api/tickets?q=%00' },
+          {
+            method: 'POST',
+            path: '/api/tickets',
+            headers: { ...json, cookie: `session=${sellerToken}` },
+            body: JSON.stringify({ title: 'a\u0000b', price: 1 }),
+          },
+        ],
+        (s) => s < 500,
+      ),
   },
   {
     id: 'tickets-cursor-year-zero',
     summary:
-      'GET /api/tickets?cursor=<base64url of ["0000-…", id]> is a 500: JS accepts year 0, Postgres does not',
+      'GET /api/tickets?cursor=<base64url of ["0000-01-01T00:00:00.000000Z", id]> is a 500: JS accepts year 0, Postgres does not',
     matches: (r, sent) =>
       r.status === 500 &&
       r.text === SOMETHING_WENT_WRONG &&
       cursorTimes(sent.path).some((t) => t.startsWith('0000-')),
+    reproduce: ({ baseUrl, ticketId }) => {
+      const cursor = Buffer.from(JSON.stringify(['0000-01-01T00:00:00.000000Z', ticketId]));
+      const path = `/api/tickets?cursor=${cursor.toString('base64url')}`;
+      return expectAnswers(baseUrl, [{ method: 'GET', path }], (s) => s === 400);
+    },
   },
 ];
 

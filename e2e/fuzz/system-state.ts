@@ -127,6 +127,32 @@ export class SystemState {
     return found;
   }
 
+  /** How many consumers (across every database's inbox) have handled this event. */
+  async inboxRows(eventId: string): Promise<number> {
+    const counts = await Promise.all(
+      this.dbs
+        .filter((db) => db.hasOutbox)
+        .map((db) =>
+          db.client
+            .query<{ n: number }>('SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [
+              eventId,
+            ])
+            .then((r) => r.rows[0]!.n),
+        ),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Whether the expiration service holds a job for this order, or its cancellation mark. */
+  async expirationKnows(orderId: string, what: 'job' | 'cancelled'): Promise<boolean> {
+    const prefix = this.system.settings.queuePrefix;
+    const key =
+      what === 'job'
+        ? `${prefix}:order-expiration:${orderId}`
+        : `${prefix}:order-expiration-cancelled:${orderId}`;
+    return (await this.redis.exists(key)) === 1;
+  }
+
   /** Why the system is not quiet yet, or undefined once it is. */
   private async busy(): Promise<string | undefined> {
     const { stream, queuePrefix } = this.system.settings;

@@ -28,6 +28,9 @@ export function ticketListQueries(knownIds: string[]): fc.Arbitrary<string> {
       .map(([t, id]) => encode([t, id])),
     fc
       .constantFrom(
+        // The ends of what the cursor format allows.
+        '0000-01-01T00:00:00.000000Z',
+        '9999-12-31T23:59:59.999999Z',
         '1969-12-31T23:59:59.999999Z',
         '2024-02-30T00:00:00.000000Z',
         '2024-01-01T24:00:00.000000Z',
