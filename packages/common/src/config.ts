@@ -65,4 +65,6 @@ export const natsConfigSchema = z.object({
   NATS_SUBJECT_PREFIX: env.name('gittix'),
   /** JetStream replicas of the streams: 1 on a single server, 3 on a cluster. */
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** Optional size cap of the event stream; JetStream reserves it up front. */
+  NATS_STREAM_MAX_BYTES: z.coerce.number().int().positive().optional(),
 });

@@ -13,3 +13,4 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './money.js';
 export * from './runtime.js';
+export * from './transient.js';

@@ -20,6 +20,7 @@ export interface NatsSettings {
   NATS_STREAM: string;
   NATS_SUBJECT_PREFIX: string;
   NATS_STREAM_REPLICAS?: number;
+  NATS_STREAM_MAX_BYTES?: number | undefined;
 }
 
 /** Connects to NATS with the configured names and makes sure the streams exist. */
@@ -35,6 +36,7 @@ export async function openEventBus(
     name,
     logger,
     replicas: settings.NATS_STREAM_REPLICAS ?? 1,
+    ...(settings.NATS_STREAM_MAX_BYTES ? { maxBytes: settings.NATS_STREAM_MAX_BYTES } : {}),
   });
   await bus.ensureStreams();
   return bus;

@@ -1,5 +1,7 @@
 import {
   DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   jetstream,
@@ -26,6 +28,12 @@ export interface EventBusOptions {
   logger: Logger;
   /** JetStream replicas per stream (3 on a cluster). */
   replicas?: number;
+  /**
+   * Size cap of the event stream in bytes (oldest dropped beyond it). Off by
+   * default: JetStream reserves a stream's max_bytes up front against the
+   * server's storage, so a generous cap stops other streams from being created.
+   */
+  maxBytes?: number;
 }
 
 /** Entity families whose events the main stream holds. */
@@ -90,7 +98,7 @@ export class EventBus {
       discard: DiscardPolicy.Old,
       // A day of traffic is kept for replays and new consumers.
       max_age: nanos(24 * HOUR_MS),
-      max_bytes: 8 * 1024 ** 3,
+      max_bytes: this.options.maxBytes ?? -1,
       // A relay that crashes after publishing and restarts within this window
       // republishes into the broker's de-duplication, not into consumers.
       duplicate_window: nanos(10 * 60 * 1000),
@@ -109,18 +117,29 @@ export class EventBus {
   }
 
   private async upsertStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
-    try {
-      await this.jsm.streams.info(config.name);
-    } catch {
+    if (!(await this.streamExists(config.name))) {
       try {
         await this.jsm.streams.add(config);
         return;
       } catch (error) {
-        // Lost a creation race with another service: fall through to update.
-        this.options.logger.debug({ err: error }, 'stream add raced, updating instead');
+        // Lost a creation race with another service: update below. Anything else
+        // (no JetStream, not enough storage) is the real problem: say it.
+        if (!(await this.streamExists(config.name))) throw error;
       }
     }
     await this.jsm.streams.update(config.name, config);
+  }
+
+  private async streamExists(name: string): Promise<boolean> {
+    try {
+      await this.jsm.streams.info(name);
+      return true;
+    } catch (error) {
+      const notFound =
+        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+      if (notFound) return false;
+      throw error;
+    }
   }
 
   /**

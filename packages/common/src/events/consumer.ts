@@ -2,6 +2,7 @@ import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JsMsg } from '@nats
 import { nanos } from '@nats-io/nats-core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
 
@@ -64,6 +65,8 @@ export interface ConsumerOptions {
   /** Messages handled at once per subject. */
   concurrency?: number;
   ackWaitMs?: number;
+  /** First retry delay while a dependency is out of reach; doubles up to 15 s. */
+  transientRetryMs?: number;
 }
 
 export function durableName(service: string, subject: Subject): string {
@@ -85,6 +88,7 @@ export class EventConsumers {
   private readonly maxDeliveries: number;
   private readonly concurrency: number;
   private readonly ackWaitMs: number;
+  private readonly transientRetryMs: number;
   private running = false;
   private readonly loops: Promise<void>[] = [];
   private readonly closers = new Set<() => Promise<unknown>>();
@@ -93,6 +97,7 @@ export class EventConsumers {
     this.maxDeliveries = options.maxDeliveries ?? 5;
     this.concurrency = options.concurrency ?? 1;
     this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.transientRetryMs = options.transientRetryMs ?? 500;
   }
 
   /** Creates (or updates) the durable consumers, then starts pulling. */
@@ -187,6 +192,13 @@ export class EventConsumers {
       await subscription.handle(event, { deliveries, logger });
       message.ack();
     } catch (error) {
+      if (isTransientError(error)) {
+        // The database (or another dependency) is out of reach: the event is fine.
+        // Retry until it is back, however long, and never dead-letter for this.
+        logger.warn({ err: error, eventId: event.id }, 'dependency unavailable, will retry');
+        message.nak(Math.min(this.transientRetryMs * 2 ** (deliveries - 1), 15_000));
+        return;
+      }
       if (deliveries >= this.maxDeliveries) {
         await this.deadLetter(subscription.subject, message, error, logger);
       } else {

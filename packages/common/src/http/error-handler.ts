@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type ErrorItem, HttpError } from '../errors.js';
+import { isTransientError } from '../transient.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -61,6 +62,13 @@ export const errorHandlerPlugin = fp(
           known ??
           (error instanceof SyntaxError ? 'Request body is not valid JSON' : error.message);
         return reply.code(status).send({ errors: [{ message }] });
+      }
+      if (isTransientError(error)) {
+        // A dependency is restarting or out of reach: say so, and let the caller retry.
+        request.log.warn({ err: error }, 'dependency unavailable');
+        return reply
+          .code(503)
+          .send({ errors: [{ message: 'Service temporarily unavailable, try again shortly' }] });
       }
       request.log.error({ err: error }, 'unhandled error');
       return reply.code(500).send({ errors: [{ message: 'Something went wrong' }] });

@@ -34,7 +34,7 @@ describe('event consumers', () => {
   /** Each test consumes as a service of its own, so durable consumers don't share progress. */
   function start(
     handle: (event: EventEnvelope<'ticket.created'>, deliveries: number) => Promise<void>,
-    options: { maxDeliveries?: number } = {},
+    options: { maxDeliveries?: number; transientRetryMs?: number } = {},
   ) {
     const service = `svc${randomUUID().slice(0, 8)}`;
     consumers = new EventConsumers({
@@ -42,6 +42,7 @@ describe('event consumers', () => {
       service,
       logger: testLogger,
       maxDeliveries: options.maxDeliveries ?? 3,
+      transientRetryMs: options.transientRetryMs ?? 20,
       subscriptions: [subscribe('ticket.created', (event, ctx) => handle(event, ctx.deliveries))],
     });
     return { service, started: consumers.start() };
@@ -202,6 +203,33 @@ describe('event consumers', () => {
       },
       { timeoutMs: 5_000, message: 'the dead-lettered message terminated' },
     );
+  });
+
+  it('when the database is out of reach for longer than maxDeliveries, then the event is retried, not dead-lettered', async () => {
+    let attempts = 0;
+    const handled: string[] = [];
+    const { service, started } = start(
+      async (event) => {
+        attempts++;
+        if (attempts <= 5) {
+          // What pg raises while Postgres restarts.
+          throw Object.assign(new Error('terminating connection due to administrator command'), {
+            code: '57P01',
+          });
+        }
+        handled.push(event.id);
+      },
+      { maxDeliveries: 2 },
+    );
+    await started;
+    const envelope = await publish();
+    await waitFor(() => handled.includes(envelope.id), {
+      timeoutMs: 20_000,
+      message: 'the event applied once the outage ended',
+    });
+    expect(attempts).toBe(6);
+    const letters = (await deadLetters()).filter((d) => d.consumer === `${service}_ticket_created`);
+    expect(letters).toEqual([]);
   });
 
   it('when stopped, then the handler in flight finishes and is acked', async () => {
