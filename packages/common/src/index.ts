@@ -3,6 +3,7 @@
 export * from './config.js';
 export * from './db.js';
 export * from './errors.js';
+export * from './event-service.js';
 export * from './events/index.js';
 export * from './http/auth.js';
 export * from './http/error-handler.js';

@@ -1,7 +1,7 @@
 import {
   createLogger,
   type Logger,
-  loadConfig,
+  loadServiceConfig,
   openDatabase,
   runService,
   stopInOrder,
@@ -13,15 +13,6 @@ import type { AuthDatabase } from './db/schema.js';
 import { createPasswordHasher } from './passwords.js';
 import { createSessionSigner, generateSessionKeyPem } from './sessions.js';
 
-function readConfig(): AuthConfig {
-  try {
-    return loadConfig(authConfigSchema);
-  } catch (error) {
-    process.stderr.write(`auth: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
-}
-
 function sessionKeyPem(config: AuthConfig, logger: Logger): string {
   if (config.JWT_PRIVATE_KEY) return config.JWT_PRIVATE_KEY;
   // The config schema refuses a missing key in production, so this is development only.
@@ -31,7 +22,7 @@ function sessionKeyPem(config: AuthConfig, logger: Logger): string {
   return generateSessionKeyPem();
 }
 
-const config = readConfig();
+const config = loadServiceConfig('auth', authConfigSchema);
 const logger = createLogger({ name: 'auth', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
 
 await runService({

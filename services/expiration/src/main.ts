@@ -1,12 +1,13 @@
 import {
   createLogger,
   EventConsumers,
+  loadServiceConfig,
   openEventBus,
   runService,
   stopInOrder,
 } from '@gittix/common';
 import { buildApp } from './app.js';
-import { loadExpirationConfig } from './config.js';
+import { expirationConfigSchema } from './config.js';
 import { expirationSubscriptions } from './events/subscriptions.js';
 import { startExpirationWorker } from './expiration-worker.js';
 import { connectRedis, OrderExpirations } from './order-expirations.js';
@@ -14,7 +15,7 @@ import { connectRedis, OrderExpirations } from './order-expirations.js';
 /** Events handled at once per subject: each is a Redis round trip or two. */
 const CONSUMER_CONCURRENCY = 16;
 
-const config = loadExpirationConfig();
+const config = loadServiceConfig('expiration', expirationConfigSchema);
 const logger = createLogger({
   name: 'expiration',
   level: config.LOG_LEVEL,

@@ -1,18 +1,9 @@
-import { createLogger, loadConfig, runService } from '@gittix/common';
+import { createLogger, loadServiceConfig, runService } from '@gittix/common';
 import { buildApp } from './app.js';
-import { type GatewayConfig, gatewayConfigSchema } from './config.js';
+import { gatewayConfigSchema } from './config.js';
 import { upstreamsFrom } from './upstreams.js';
 
-function readConfig(): GatewayConfig {
-  try {
-    return loadConfig(gatewayConfigSchema);
-  } catch (error) {
-    process.stderr.write(`gateway: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
-}
-
-const config = readConfig();
+const config = loadServiceConfig('gateway', gatewayConfigSchema);
 const logger = createLogger({
   name: 'gateway',
   level: config.LOG_LEVEL,
