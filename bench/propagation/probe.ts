@@ -1,0 +1,92 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { waitFor } from '@gittix/common/testing';
+import { stopChild } from '../../scripts/system/infra.js';
+import type { SignedSession } from '../harness/sessions.js';
+import { postTicket } from '../harness/tickets.js';
+import { PROBE_TITLE } from './triggers.js';
+
+export interface PropagationResult {
+  /** Probe tickets listed while measuring. */
+  tickets: number;
+  /** Ticket committed in tickets → replica row committed in orders, per ticket, ms. */
+  latencies: number[];
+}
+
+interface Heard {
+  committed: Array<[string, number]>;
+  replicated: Array<[string, number]>;
+}
+
+/**
+ * ticket.created propagation, tickets database → orders replica: lists probe
+ * tickets through the gateway at a steady rate while something else runs,
+ * and reads the commit and replica-commit times the observer heard.
+ */
+export async function startPropagationProbe(options: {
+  baseUrl: string;
+  seller: SignedSession;
+  ticketsDatabaseUrl: string;
+  ordersDatabaseUrl: string;
+  /** Probe tickets per second. */
+  rate: number;
+}) {
+  const observer: ChildProcess = fork(new URL('./observer.ts', import.meta.url).pathname, {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      TICKETS_DATABASE_URL: options.ticketsDatabaseUrl,
+      ORDERS_DATABASE_URL: options.ordersDatabaseUrl,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    observer.once('message', () => resolve());
+    observer.once('exit', (code) => reject(new Error(`propagation observer exited with ${code}`)));
+  });
+  let serial = 0;
+
+  const collect = () =>
+    new Promise<Heard>((resolve) => {
+      observer.once('message', (message) => resolve(message as Heard));
+      observer.send('collect');
+    });
+
+  return {
+    pid: observer.pid!,
+    /** Lists probe tickets at the rate until `during` settles, then waits for them all to replicate. */
+    async measure(during: Promise<unknown>): Promise<PropagationResult> {
+      const ids: Promise<string>[] = [];
+      let done = false;
+      const finished = during.finally(() => {
+        done = true;
+      });
+      const started = performance.now();
+      for (let i = 0; !done; i++) {
+        ids.push(postTicket(options.baseUrl, options.seller, `${PROBE_TITLE}${serial++}`));
+        const wait = started + ((i + 1) * 1000) / options.rate - performance.now();
+        if (wait > 0) await Promise.race([finished, new Promise((r) => setTimeout(r, wait))]);
+      }
+      await finished;
+      const listed = await Promise.all(ids);
+      let heard: Heard = { committed: [], replicated: [] };
+      const committed = new Map<string, number>();
+      const replicated = new Map<string, number>();
+      await waitFor(
+        async () => {
+          heard = await collect();
+          for (const [id, at] of heard.committed) committed.set(id, at);
+          for (const [id, at] of heard.replicated) replicated.set(id, at);
+          return listed.every((id) => committed.has(id) && replicated.has(id));
+        },
+        { timeoutMs: 120_000, intervalMs: 100, message: 'probe tickets in the orders replica' },
+      );
+      return {
+        tickets: listed.length,
+        latencies: listed.map((id) => replicated.get(id)! - committed.get(id)!),
+      };
+    },
+    stop: () => stopChild(observer),
+  };
+}
+
+export type PropagationProbe = Awaited<ReturnType<typeof startPropagationProbe>>;

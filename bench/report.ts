@@ -1,0 +1,332 @@
+import type { CpuUsage } from './harness/cpu.js';
+import { count, markdownTable, ms, ratio } from './harness/markdown.js';
+import type { Summary } from './harness/stats.js';
+import type { BenchSettings } from './phases.js';
+import type { BenchResults } from './results.js';
+
+export interface ReportInput {
+  command: string;
+  settings: BenchSettings;
+  results: BenchResults;
+  /** Hand-written before/after of the bottlenecks removed (bench/bottlenecks.md). */
+  bottlenecks: string;
+}
+
+const p50p99 = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`;
+const perSecond = (value: number, unit = 'req/s') => `${count(value)} ${unit}`;
+
+/** The figures of the issue, one line each: GitTix, its reference, the ratio. */
+function summaryRows(r: BenchResults): string[][] {
+  const read = Object.fromEntries(r.readPath.map((t) => [t.target, t]));
+  const ref = read.reference!;
+  const readRow = (target: 'tickets' | 'gateway', name: string) => {
+    const t = read[target]!;
+    return [
+      name,
+      `${perSecond(t.perSecond)}; ${p50p99(t.latency)}`,
+      `${perSecond(ref.perSecond)}; ${p50p99(ref.latency)}`,
+      `${ratio(t.ratio.perSecond)} throughput; latency p50 ${ratio(t.ratio.p50)}, p99 ${ratio(t.ratio.p99)}`,
+    ];
+  };
+  const { sale, expiry } = r;
+  return [
+    ['figure', 'GitTix', 'reference', 'GitTix ÷ reference'],
+    readRow('tickets', 'read: `GET /api/tickets/:id`, tickets service'),
+    readRow('gateway', 'read: `GET /api/tickets/:id`, through the gateway'),
+    [
+      'flash sale: orders placed per second',
+      perSecond(sale.gateway.ordersPerSecond, 'orders/s'),
+      perSecond(sale.reference.ordersPerSecond, 'orders/s'),
+      ratio(sale.ratio.ordersPerSecond),
+    ],
+    [
+      'flash sale: latency per buyer',
+      p50p99(sale.gateway.latency),
+      p50p99(sale.reference.latency),
+      `p50 ${ratio(sale.ratio.p50)}, p99 ${ratio(sale.ratio.p99)}`,
+    ],
+    [
+      '`ticket.created` committed → in the orders replica, during the sale',
+      p50p99(sale.propagation.duringSale),
+      `idle system: ${p50p99(sale.propagation.idle)}`,
+      `p50 ${ratio(sale.propagation.ratio.p50)}, p99 ${ratio(sale.propagation.ratio.p99)}`,
+    ],
+    [
+      `expiration lag, ${count(expiry.orders)} orders due at once: fired`,
+      p50p99(expiry.fired),
+      `bare BullMQ: ${p50p99(expiry.reference)}`,
+      `p50 ${ratio(expiry.fired.p50 / expiry.reference.p50)}, p99 ${ratio(expiry.fired.p99 / expiry.reference.p99)}`,
+    ],
+    [
+      'expiration lag: order cancelled in orders',
+      p50p99(expiry.cancelled),
+      `bare BullMQ: ${p50p99(expiry.reference)}`,
+      `p50 ${ratio(expiry.cancelled.p50 / expiry.reference.p50)}, p99 ${ratio(expiry.cancelled.p99 / expiry.reference.p99)}`,
+    ],
+  ];
+}
+
+/** What `npm run bench` prints when it is done. */
+export function renderSummary(r: BenchResults): string {
+  const proofs = r.sale.rounds.map((round) => round.gateway.proof);
+  const exact = proofs.every(
+    (p) => p.orders === p.ticketsWithAnOrder && p.ticketsOrderedTwice === 0,
+  );
+  return [
+    markdownTable(summaryRows(r)),
+    '',
+    `flash sale: ${proofs.map((p) => `${p.orders} orders on ${p.ticketsWithAnOrder} tickets, ${p.ticketsOrderedTwice} sold twice`).join('; ')} — ${exact ? 'exactly one order per ticket' : 'INVARIANT BROKEN'}`,
+    `load average ${r.machine.before.load[0]} before, ${r.machine.after.load[0]} after; ${Math.round(r.seconds)} s in all`,
+  ].join('\n');
+}
+
+const CPU_COLUMNS = [
+  'gateway',
+  'tickets',
+  'orders',
+  'expiration',
+  'payments',
+  'postgres',
+  'nats',
+  'redis',
+  'bench',
+  'reference',
+  'probe',
+] as const;
+
+function cpuRow(name: string, cpu: CpuUsage): string[] {
+  return [
+    name,
+    `${Math.round(cpu.machine * 100)} %`,
+    ...CPU_COLUMNS.map((c) => (cpu.cores[c] === undefined ? '' : cpu.cores[c]!.toFixed(2))),
+  ];
+}
+
+const cpuHeader = ['while', 'machine busy', ...CPU_COLUMNS];
+
+function statuses(s: Record<string, number>): string {
+  return Object.entries(s)
+    .map(([code, n]) => `${code} × ${count(n)}`)
+    .join(', ');
+}
+
+export function renderReport({ command, settings, results: r, bottlenecks }: ReportInput): string {
+  const { sale, expiry, machine } = r;
+  const readRows = [
+    [
+      'target',
+      'requests',
+      'req/s',
+      'p50',
+      'p90',
+      'p99',
+      'max',
+      '÷ ref req/s',
+      '÷ ref p50',
+      '÷ ref p99',
+      'non-2xx',
+    ],
+    ...r.readPath.map((t) => [
+      t.target === 'reference'
+        ? 'reference: node:http + pg'
+        : t.target === 'tickets'
+          ? 'tickets service'
+          : 'gateway → tickets',
+      count(t.requests),
+      count(t.perSecond),
+      ms(t.latency.p50),
+      ms(t.latency.p90),
+      ms(t.latency.p99),
+      ms(t.latency.max),
+      ratio(t.ratio.perSecond),
+      ratio(t.ratio.p50),
+      ratio(t.ratio.p99),
+      String(t.non2xx),
+    ]),
+  ];
+  const readCpu = r.readPath.map((t) =>
+    cpuRow(t.target, { seconds: 0, machine: t.machineBusy, cores: t.cpu }),
+  );
+  const saleRows = [
+    [
+      'round',
+      'side',
+      'took',
+      'requests/s',
+      'orders/s',
+      'p50',
+      'p99',
+      'max',
+      'responses',
+      'orders in DB',
+      'tickets ordered twice',
+      'reserved in tickets',
+    ],
+    ...sale.rounds.flatMap((round, i) =>
+      (['gateway', 'reference'] as const).map((side) => {
+        const s = round[side];
+        return [
+          String(i + 1),
+          side === 'gateway' ? 'through the gateway' : 'createOrder on Postgres',
+          `${s.seconds.toFixed(2)} s`,
+          count(s.requests / s.seconds),
+          count(s.ordersPerSecond),
+          ms(s.latency.p50),
+          ms(s.latency.p99),
+          ms(s.latency.max),
+          statuses(s.statuses),
+          `${s.proof.orders} on ${s.proof.ticketsWithAnOrder} tickets`,
+          String(s.proof.ticketsOrderedTwice),
+          s.proof.reservedByWinner === undefined
+            ? '–'
+            : `${s.proof.reservedByWinner} (${ms(s.proof.reservedWithinMs ?? Number.NaN)} after)`,
+        ];
+      }),
+    ),
+  ];
+  const rejections = sale.rounds.map(
+    (round, i) =>
+      `round ${i + 1}: ${Object.entries(round.gateway.rejections)
+        .map(([what, n]) => `\`${what}\` × ${count(n)}`)
+        .join(', ')}`,
+  );
+  const saleCpu = sale.rounds.flatMap((round, i) => [
+    cpuRow(`round ${i + 1}, gateway`, round.gateway.cpu),
+    cpuRow(`round ${i + 1}, reference`, round.reference.cpu),
+  ]);
+  const propagationRows = [
+    ['when', 'probe tickets', 'p50', 'p90', 'p99', 'max'],
+    ...sale.rounds.flatMap((round, i) => [
+      [`round ${i + 1}, during the sale`, ...summaryCells(round.gateway.propagation!)],
+      [`round ${i + 1}, idle`, ...summaryCells(round.idlePropagation)],
+    ]),
+    ['all, during the sale', ...summaryCells(sale.propagation.duringSale)],
+    ['all, idle', ...summaryCells(sale.propagation.idle)],
+  ];
+  const expiryRows = [
+    ['lag behind expiresAt', 'count', 'p50', 'p90', 'p99', 'max'],
+    ['bare BullMQ job fired (reference, both runs)', ...summaryCells(expiry.reference)],
+    ['`expiration.complete` created by the worker', ...summaryCells(expiry.fired)],
+    ['`expiration.complete` stored by JetStream', ...summaryCells(expiry.stored)],
+    ['order cancelled in orders (`order.cancelled` written)', ...summaryCells(expiry.cancelled)],
+  ];
+  const date = r.startedAt.slice(0, 16).replace('T', ' ');
+  return `# GitTix under load
+
+Written by \`npm run bench\` (bench/run.ts) on ${date} UTC; the before/after section
+at the end comes from [bottlenecks.md](bottlenecks.md). Every figure is measured
+in the same run as its reference, in alternating rounds, so that the load other
+work puts on this shared machine hits both; read the ratios first.
+
+## Summary
+
+${markdownTable(summaryRows(r))}
+
+Correctness, counted in the databases after each round: ${sale.rounds
+    .map(
+      (round, i) =>
+        `round ${i + 1}: **${round.gateway.proof.orders} orders on ${round.gateway.proof.ticketsWithAnOrder} tickets**, ${round.gateway.proof.ticketsOrderedTwice} sold twice, ${round.gateway.proof.orderCreatedEvents} \`order.created\` in the outbox, ${round.gateway.proof.reservedByWinner} tickets reserved by the winning order in the tickets service`,
+    )
+    .join(
+      '; ',
+    )}. Expiry: ${count(expiry.cancelledInDb)} of ${count(expiry.orders)} orders cancelled.
+
+## 1. Read path: \`GET /api/tickets/:id\`
+
+${settings.read.rounds} rounds of ${settings.read.seconds} s per target with ${settings.read.connections}
+connections (autocannon, keep-alive), the targets' order rotating each round, after a
+1 s warm-up each; requests cycle through ${count(settings.tickets)} tickets. The
+reference is [reference-server.ts](read-path/reference-server.ts): \`node:http\`, the
+same \`pg\` driver and pool size (10), the exact SQL Kysely builds for \`findTicket\`,
+the same JSON out; no framework, validation, auth hook, logging or metrics. Ratios are
+medians over rounds of (target ÷ reference in the same round); latency percentiles are
+over every request (autocannon's own histogram keeps whole milliseconds, so each
+response's time is recorded instead).
+
+${markdownTable(readRows)}
+
+CPU while each target was under load (cores; 1.00 = one core busy; medians over rounds):
+
+${markdownTable([cpuHeader, ...readCpu])}
+
+## 2. Flash sale: ${count(settings.buyers)} buyers, ${count(settings.tickets)} tickets
+
+Each round lists ${count(settings.tickets)} fresh tickets; ${count(settings.buyers)} signed-in buyers
+(sessions signed with the system's key) send one \`POST /api/orders\` each through the
+gateway, ${count(Math.ceil(settings.buyers / settings.tickets))} buyers per ticket sent side by side,
+${settings.connections} in flight. The reference runs the orders service's own \`createOrder\`
+(read the ticket, insert the order, outbox row and NOTIFY, commit) straight against
+a database of its own with the same migrations, the same buyers in the same order,
+${settings.connections} in flight on a pool of 10 like the service's. Rounds alternate
+A-B, B-A. Warm-up (200 buyers, 20 tickets, both sides) is left out.
+
+${markdownTable(saleRows)}
+
+Rejections through the gateway: ${rejections.join('; ')}.
+
+CPU during each side (cores):
+
+${markdownTable([cpuHeader, ...saleCpu])}
+
+## 3. Event propagation: \`ticket.created\` → orders replica
+
+While each gateway round runs, a probe lists a ticket through the gateway
+${settings.probeRate} times a second; then, with the sale over and the tickets service's
+reservations done, it does the same for ${settings.idleProbeSeconds} s on an otherwise idle
+system (the reference). The latency of a probe ticket runs from its commit in the
+tickets database to its replica row's commit in the orders database: triggers the
+benchmark adds to both \`tickets\` tables \`NOTIFY\` for probe tickets only, Postgres
+delivers a notification when the notifying transaction commits, and a separate
+observer process ([observer.ts](propagation/observer.ts)) \`LISTEN\`s to both and
+timestamps them on one clock, away from the load generator's busy event loop. The
+path measured is the real one: tickets' outbox relay (woken by its NOTIFY),
+JetStream, the orders consumer's transaction.
+
+${markdownTable(propagationRows)}
+
+## 4. Expiration: ${count(expiry.orders)} orders due at one instant
+
+${count(expiry.orders)} orders are written with one shared \`expiresAt\` ${settings.leadSeconds} s
+ahead, as \`createOrder\` writes them (order row + \`order.created\` in one
+transaction; the API cannot give many orders one instant), on tickets listed through
+the gateway. From there everything is the real path: outbox relay → expiration
+service (BullMQ delayed job) → worker → \`expiration.complete\` → orders service →
+\`order.cancelled\`. ${count(expiry.scheduledBeforeDue)} of ${count(expiry.orders)} jobs were scheduled before
+the instant (the last ${ms(expiry.scheduledAheadMs)} ahead). "fired" is the envelope's
+\`occurredAt\`, set by the worker as it publishes; "cancelled" is the \`occurredAt\` of
+\`order.cancelled\`, written inside the cancelling transaction. The reference is bare
+BullMQ on the same Redis: as many jobs due at one instant, a worker of the same
+concurrency (50) doing nothing, run just before and just after (p50 ${ms(expiry.referenceRuns[0]!.p50)} / ${ms(expiry.referenceRuns[1]!.p50)}, p99 ${ms(expiry.referenceRuns[0]!.p99)} / ${ms(expiry.referenceRuns[1]!.p99)}).
+
+${markdownTable(expiryRows)}
+
+CPU from writing the orders to the last cancellation (cores):
+
+${markdownTable([cpuHeader, cpuRow('expiry', expiry.cpu)])}
+
+${bottlenecks.trim()}
+
+## Machine and command
+
+- ${machine.before.cpus} CPUs (\`nproc\`), ${machine.before.cpuModel}, ${machine.before.memoryGiB} GiB RAM;
+  Node ${machine.before.node}; PostgreSQL ${machine.postgres}; nats-server ${machine.nats}; Redis ${machine.redis}.
+- Load average (1, 5, 15 min): ${machine.before.load.join(', ')} before, ${machine.after.load.join(', ')} after;
+  ${machine.before.otherNodeProcesses} other Node processes were running when it started (other
+  engineers' test runs share these 2 cores, Postgres, NATS and Redis).
+- Services ran from ${settings.mode === 'dist' ? '`dist/` (compiled, as in production' : 'source through tsx (as the tests run them'}${r.buildSeconds === undefined ? ')' : `; \`tsc -b\` took ${r.buildSeconds.toFixed(1)} s)`}, \`LOG_LEVEL=${settings.logLevel}\`,
+  \`NODE_ENV=production\`, each writing its log straight to a file; start-up took ${r.startupSeconds.toFixed(1)} s,
+  the whole run ${Math.round(r.seconds)} s.
+- Command, from the repository root:
+
+\`\`\`sh
+${command}
+\`\`\`
+
+Everything it creates (databases, streams, Redis keys) is named \`gx_bench<id>_…\` and
+dropped at the end, Ctrl-C included; the raw numbers are in \`bench/results/\`.
+`;
+}
+
+function summaryCells(s: Summary): string[] {
+  return [count(s.count), ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)];
+}

@@ -1,0 +1,55 @@
+import type { ExpiryResult } from './expiry/burst.js';
+import type { RaceResult } from './flash-sale/buyers.js';
+import type { SaleProof } from './flash-sale/proof.js';
+import type { CpuUsage } from './harness/cpu.js';
+import type { Machine } from './harness/machine.js';
+import type { Summary } from './harness/stats.js';
+import type { ReadTargetResult } from './read-path/measure.js';
+
+/** One side of one flash-sale round: through the gateway, or the reference transaction. */
+export interface SaleSide extends RaceResult {
+  proof: SaleProof;
+  cpu: CpuUsage;
+  /** ticket.created → orders replica latencies of probe tickets listed during the race, ms. */
+  propagation?: number[];
+}
+
+export interface SaleRound {
+  gateway: SaleSide;
+  reference: SaleSide;
+  /** The same probe with nothing else running, ms. */
+  idlePropagation: number[];
+}
+
+type WithoutSamples<T extends SaleSide> = Omit<T, 'latencies' | 'propagation'> & {
+  latency: Summary;
+  propagation?: Summary;
+};
+
+export interface SaleSideTotal {
+  requests: number;
+  ordersPerSecond: number;
+  latency: Summary;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  seconds: number;
+  machine: { before: Machine; after: Machine; postgres: string; nats: string; redis: string };
+  buildSeconds: number | undefined;
+  startupSeconds: number;
+  readPath: ReadTargetResult[];
+  sale: {
+    rounds: Array<{
+      gateway: WithoutSamples<SaleSide>;
+      reference: WithoutSamples<SaleSide>;
+      idlePropagation: Summary;
+    }>;
+    gateway: SaleSideTotal;
+    reference: SaleSideTotal;
+    /** Medians over rounds of gateway ÷ reference in the same round. */
+    ratio: { ordersPerSecond: number; p50: number; p99: number };
+    propagation: { duringSale: Summary; idle: Summary; ratio: { p50: number; p99: number } };
+  };
+  expiry: ExpiryResult & { cpu: CpuUsage; reference: Summary; referenceRuns: Summary[] };
+}

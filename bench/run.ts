@@ -1,0 +1,102 @@
+/**
+ * `npm run bench`: GitTix under load, every figure measured side by side in one
+ * run with its reference, so that it holds on a noisy shared machine:
+ *   1. read path: GET /api/tickets/:id straight and through the gateway, against a
+ *      bare node:http server running the same query with the same driver;
+ *   2. flash sale: buyers racing for tickets through the gateway, against the same
+ *      reservation transaction run straight on Postgres at the same concurrency;
+ *   3. ticket.created → orders replica during the sale, against an idle system;
+ *   4. orders expiring at one instant, against bare BullMQ firing as many jobs.
+ * Writes bench/REPORT.md and bench/results/<time>.json, prints a summary.
+ *
+ *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 2] …
+ *
+ * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
+ * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dropRunData } from './harness/cleanup.js';
+import { type BenchSettings, runBench } from './phases.js';
+import { renderReport, renderSummary } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'dist' },
+    'skip-build': { type: 'boolean', default: false },
+    buyers: { type: 'string', default: '2000' },
+    tickets: { type: 'string', default: '200' },
+    connections: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '2' },
+    'read-connections': { type: 'string', default: '10' },
+    'read-seconds': { type: 'string', default: '3' },
+    'read-rounds': { type: 'string', default: '3' },
+    'probe-rate': { type: 'string', default: '20' },
+    'idle-probe-seconds': { type: 'string', default: '3' },
+    expiring: { type: 'string', default: '1000' },
+    'lead-seconds': { type: 'string', default: '20' },
+    'log-level': { type: 'string', default: 'info' },
+    label: { type: 'string', default: '' },
+    report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
+  },
+});
+// Every database, stream, subject and queue of this run starts with gx_<id>_ (uniqueName).
+process.env.GITTIX_TEST_RUN ??= `bench${randomBytes(3).toString('hex')}`;
+
+const settings: BenchSettings = {
+  mode: args.mode === 'source' ? 'source' : 'dist',
+  build: !args['skip-build'],
+  buyers: Number(args.buyers),
+  tickets: Number(args.tickets),
+  connections: Number(args.connections),
+  rounds: Number(args.rounds),
+  read: {
+    connections: Number(args['read-connections']),
+    seconds: Number(args['read-seconds']),
+    rounds: Number(args['read-rounds']),
+  },
+  probeRate: Number(args['probe-rate']),
+  idleProbeSeconds: Number(args['idle-probe-seconds']),
+  expiring: Number(args.expiring),
+  leadSeconds: Number(args['lead-seconds']),
+  logLevel: args['log-level'],
+  label: args.label,
+};
+
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const interrupted = new AbortController();
+process.once('SIGINT', () => {
+  say('interrupted: stopping and cleaning up…');
+  interrupted.abort(new Error('interrupted'));
+});
+
+const command = [
+  'npm run bench',
+  ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+]
+  .join(' ')
+  .trim();
+try {
+  const results = await runBench(settings, { say, signal: interrupted.signal });
+  const stamp = results.startedAt.replaceAll(':', '-').replace(/\..*/, '');
+  const resultsDir = new URL('./results/', import.meta.url).pathname;
+  await mkdir(resultsDir, { recursive: true });
+  const resultsFile = join(
+    resultsDir,
+    `${stamp}${settings.label ? `-${settings.label}` : ''}.json`,
+  );
+  await writeFile(resultsFile, `${JSON.stringify({ command, settings, ...results }, null, 2)}\n`);
+  const bottlenecks = await readFile(new URL('./bottlenecks.md', import.meta.url), 'utf8').catch(
+    () => '',
+  );
+  await writeFile(args.report, renderReport({ command, settings, results, bottlenecks }));
+  process.stdout.write(`${renderSummary(results)}\n`);
+  say(`wrote ${args.report} and ${resultsFile}`);
+} catch (error) {
+  if (interrupted.signal.aborted) process.exitCode = 130;
+  else throw error;
+} finally {
+  await dropRunData().catch((error) => say(`cleanup failed: ${String(error)}`));
+}
