@@ -71,15 +71,19 @@ const isId = (value: string) =>
 
 /**
  * API.md: "A malformed id in a path is a 404". Checked where nothing else can
- * come first: a signed-in GET or DELETE without a body.
+ * come first: a signed-in GET or DELETE without a body or content type. `.` and
+ * `..` (even as %2e) are dot-segments, not ids: URL normalisation may resolve
+ * them to another route (RFC 3986, 6.2.2), and the proxy refuses `..` with a 400.
  */
 function namesMalformedId(request: FuzzRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'DELETE') return false;
-  if (request.credentials.kind !== 'valid' || request.payload.body !== undefined) return false;
+  if (request.credentials.kind !== 'valid') return false;
+  if (request.payload.body !== undefined || request.payload.contentType !== undefined) return false;
   const segment = ID_ROUTE.exec(request.path)?.[1];
   if (segment === undefined) return false;
   try {
-    return !isId(decodeURIComponent(segment));
+    const id = decodeURIComponent(segment);
+    return id !== '.' && id !== '..' && !isId(id);
   } catch {
     return false;
   }
@@ -144,6 +148,7 @@ export class ApiOracle {
     };
     const body = request.payload.body ?? '';
     const known = knownIssueFor(response, {
+      method: request.method,
       path: request.path,
       body: Buffer.isBuffer(body) ? body : Buffer.from(body),
     });
