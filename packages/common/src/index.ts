@@ -7,6 +7,7 @@ export * from './event-service.js';
 export * from './events/index.js';
 export * from './http/auth.js';
 export * from './http/error-handler.js';
+export * from './http/framework-errors.js';
 export * from './http/health.js';
 export * from './http/metrics.js';
 export * from './http/service-app.js';

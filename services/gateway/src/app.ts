@@ -1,5 +1,13 @@
 import type { Server } from 'node:http';
-import { errorHandlerPlugin, healthPlugin, metricsPlugin, requestIdOf } from '@gittix/common';
+import {
+  clientErrorHandler,
+  DEFAULT_BODY_LIMIT,
+  errorHandlerPlugin,
+  frameworkErrors,
+  healthPlugin,
+  metricsPlugin,
+  requestIdOf,
+} from '@gittix/common';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyHttpOptions,
@@ -16,6 +24,21 @@ export interface GatewayAppDeps {
   timeouts: ProxyTimeouts;
   /** Fastify's trustProxy: which proxies in front may name the client. */
   trustProxy: TrustProxy;
+  /** Larger request bodies are refused here, before any service reads them. */
+  maxBodyBytes?: number;
+}
+
+/** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
+function climbs(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return path.split('/').some((segment) => {
+    try {
+      const decoded = decodeURIComponent(segment);
+      return decoded === '.' || decoded === '..' || decoded.includes('/');
+    } catch {
+      return true;
+    }
+  });
 }
 
 /**
@@ -28,6 +51,8 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   const options: FastifyHttpOptions<Server, FastifyBaseLogger> = {
     loggerInstance: deps.logger,
     genReqId: requestIdOf,
+    frameworkErrors,
+    clientErrorHandler,
     trustProxy: deps.trustProxy,
   };
   const app = Fastify(options);
@@ -36,6 +61,18 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(errorHandlerPlugin);
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
+  app.addHook('onRequest', async (request, reply) => {
+    if (climbs(request.url)) {
+      return reply.code(404).send({ errors: [{ message: 'Not found' }] });
+    }
+    // Refused here rather than streamed to a service that answers 413 and closes
+    // mid-upload, which the proxy would see as the service failing.
+    if (Number(request.headers['content-length'] ?? 0) > maxBodyBytes) {
+      reply.header('connection', 'close');
+      return reply.code(413).send({ errors: [{ message: 'Request body is too large' }] });
+    }
+  });
   await app.register(healthPlugin, { checks: {} });
   await app.register(metricsPlugin, { service: 'gateway' });
   await app.register(docsRoutes, {

@@ -1,4 +1,4 @@
-import { baseConfigSchema, env } from '@gittix/common';
+import { baseConfigSchema, DEFAULT_BODY_LIMIT, env } from '@gittix/common';
 import { z } from 'zod';
 
 /**
@@ -40,6 +40,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   /** How long an upstream may take to start answering (and between body chunks). */
   UPSTREAM_TIMEOUT_MS: env.positiveInt(15_000),
   TRUST_PROXY: trustProxy,
+  /** Bodies larger than this are refused with 413 before reaching a service. */
+  MAX_BODY_BYTES: env.positiveInt(DEFAULT_BODY_LIMIT),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -23,6 +23,7 @@ await runService({
         responseTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
       },
       trustProxy: config.TRUST_PROXY,
+      maxBodyBytes: config.MAX_BODY_BYTES,
     });
     await app.listen({ port: config.PORT, host: config.HOST });
     return () => app.close();

@@ -50,7 +50,8 @@ describe('when an upstream is down', () => {
   );
 
   it('when large bodies are posted to a down service, then each gets its 503 and the connection stays usable', async () => {
-    for (const size of [3_000_000, 100, 3_000_000]) {
+    // Just under the body limit (larger ones never leave the gateway).
+    for (const size of [100_000, 100, 100_000]) {
       const response = await fetch(`${gatewayUrl}/api/payments`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

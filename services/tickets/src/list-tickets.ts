@@ -78,7 +78,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function isCursorTime(value: string): boolean {
   if (!CURSOR_TIME.test(value)) return false;
   const ms = Date.parse(value);
-  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === value.slice(0, 23);
+  // Before 1970 no ticket existed; it also keeps out year 0, which Postgres refuses.
+  return ms >= 0 && new Date(ms).toISOString().slice(0, 23) === value.slice(0, 23);
 }
 
 /** The cursor of a Link header, or undefined for anything this service did not write. */

@@ -211,3 +211,37 @@ describe('GET /api/tickets', () => {
     expect(response.json().errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
   });
 });
+
+describe('values Postgres cannot hold', () => {
+  let fx: TicketsFixture;
+  beforeAll(async () => {
+    fx = await createTicketsFixture();
+  });
+  afterAll(() => fx.close());
+
+  it('when a title or q holds a NUL character, then it is a 400 on that field', async () => {
+    const seller = await fx.user();
+    const created = await fx.app.inject({
+      method: 'POST',
+      url: '/api/tickets',
+      headers: seller.headers,
+      payload: { title: 'a\u0000b', price: 5 },
+    });
+    expect(created.statusCode).toBe(400);
+    expect(created.json()).toEqual({
+      errors: [{ message: 'Title must not contain NUL characters', field: 'title' }],
+    });
+    const listed = await fx.app.inject({ method: 'GET', url: '/api/tickets?q=a%00b' });
+    expect(listed.statusCode).toBe(400);
+    expect(listed.json().errors[0].field).toBe('q');
+  });
+
+  it('when a cursor names year 0, then it is refused as a cursor this service never gave out', async () => {
+    const cursor = Buffer.from(
+      JSON.stringify(['0000-01-01T00:00:00.000000Z', randomUUID()]),
+    ).toString('base64url');
+    const response = await fx.app.inject({ method: 'GET', url: `/api/tickets?cursor=${cursor}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors[0].field).toBe('cursor');
+  });
+});

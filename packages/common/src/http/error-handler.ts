@@ -22,6 +22,12 @@ function validationItems(issues: ValidationIssue[], context: string | undefined)
   });
 }
 
+/** SQLSTATE class 22, "data exception": a value the database cannot store or compare. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 /** Fastify's own client errors (content-type, size, JSON) mapped to readable messages. */
 const frameworkMessages: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type, send application/json',
@@ -62,6 +68,12 @@ export const errorHandlerPlugin = fp(
           known ??
           (error instanceof SyntaxError ? 'Request body is not valid JSON' : error.message);
         return reply.code(status).send({ errors: [{ message }] });
+      }
+      if (isDataException(error)) {
+        // Postgres refused a value the route's schema let through (a NUL in text,
+        // a date out of its range): the input is at fault, not the service.
+        request.log.warn({ err: error }, 'input refused by the database');
+        return reply.code(400).send({ errors: [{ message: 'Invalid value in request' }] });
       }
       if (isTransientError(error)) {
         // A dependency is restarting or out of reach: say so, and let the caller retry.

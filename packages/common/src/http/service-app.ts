@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { authPlugin, type SessionVerifier } from './auth.js';
 import { errorHandlerPlugin } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthPlugin, type ReadinessChecks } from './health.js';
 import { metricsPlugin } from './metrics.js';
 
@@ -34,6 +35,9 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
 }
 
+/** The largest request body a service accepts (the gateway refuses larger ones up front). */
+export const DEFAULT_BODY_LIMIT = 100 * 1024;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's `x-request-id` when it is a sane token, otherwise a new UUID. */
@@ -51,11 +55,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: requestIdOf,
-    bodyLimit: options.bodyLimit ?? 100 * 1024,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Services sit behind the gateway or an ingress on private addresses: trust
     // X-Forwarded-* only from those, so a direct caller cannot fake its address.
     trustProxy: 'loopback,linklocal,uniquelocal',
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -21,6 +21,9 @@ const errorBody = z.object({
 });
 const byId = z.object({ id: z.uuid() });
 
+/** Postgres text cannot hold U+0000. */
+const hasNoNul = (value: string) => !value.includes('\u0000');
+
 const ticketInput = z.object({
   title: z
     .string({
@@ -29,7 +32,8 @@ const ticketInput = z.object({
     })
     .trim()
     .min(1, { message: 'Title must not be blank' })
-    .max(120, { message: 'Title must be at most 120 characters' }),
+    .max(120, { message: 'Title must be at most 120 characters' })
+    .refine(hasNoNul, { message: 'Title must not contain NUL characters' }),
   price: priceSchema,
 });
 
@@ -43,7 +47,12 @@ const cursor = z.string().transform((value, context): TicketCursor => {
 });
 
 const listQuery = z.object({
-  q: z.string().trim().max(120, { message: 'q must be at most 120 characters' }).optional(),
+  q: z
+    .string()
+    .trim()
+    .max(120, { message: 'q must be at most 120 characters' })
+    .refine(hasNoNul, { message: 'q must not contain NUL characters' })
+    .optional(),
   available: z.enum(['true', 'false'], { message: 'available must be true or false' }).optional(),
   userId: z.uuid({ message: 'userId must be a user id' }).optional(),
   limit: z.coerce
