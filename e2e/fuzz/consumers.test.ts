@@ -49,8 +49,8 @@ describe('fuzzing the event consumers through the stream', () => {
     deadLetters = new DeadLetters(bus);
     const { fixtures } = fuzz;
     ids = {
-      tickets: [fixtures.freeTicketId, fixtures.heldTicketId],
-      orders: [fixtures.openOrderId],
+      tickets: [fixtures.ids.freeTicket, fixtures.ids.heldTicket, fixtures.ids.soldTicket],
+      orders: [fixtures.ids.openOrder, fixtures.ids.paidOrder],
       users: [fixtures.seller.id, fixtures.buyer.id],
     };
   }, 240_000);
@@ -170,7 +170,8 @@ describe('fuzzing the event consumers through the stream', () => {
    * consumer handles its marker (its inbox row, or the expiration job and mark).
    */
   async function expectMarkersHandled() {
-    const { freeTicketId: ticketId, seller } = fuzz.fixtures;
+    const { seller } = fuzz.fixtures;
+    const ticketId = fuzz.fixtures.ids.freeTicket;
     const orderId = randomUUID();
     const cancelledId = randomUUID();
     const farAway = new Date(Date.now() + 24 * 3_600_000).toISOString();

@@ -8,7 +8,7 @@ import type fc from 'fast-check';
  */
 export const fuzzSeed = Number(process.env.FUZZ_SEED ?? 20_240_611);
 const fuzzPath = process.env.FUZZ_PATH;
-const baseRuns = Number(process.env.FUZZ_RUNS ?? 40);
+const baseRuns = Number(process.env.FUZZ_RUNS ?? 30);
 
 if (!Number.isInteger(fuzzSeed))
   throw new Error(`FUZZ_SEED must be an integer: ${process.env.FUZZ_SEED}`);
@@ -17,7 +17,7 @@ if (!Number.isInteger(baseRuns) || baseRuns < 1) {
 }
 
 /**
- * Runs for one property: FUZZ_RUNS (default 40) times its weight. HTTP properties
+ * Runs for one property: FUZZ_RUNS (default 30) times its weight. HTTP properties
  * weigh 1; event properties, whose runs wait for consumers, weigh less.
  */
 export function fuzzRuns(weight = 1): number {

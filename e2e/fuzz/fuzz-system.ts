@@ -1,21 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { waitFor } from '@gittix/common/testing';
 import { type RunningSystem, startSystem } from '../harness/system.js';
+import { Fixtures } from './fixtures.js';
 import { send } from './raw-http.js';
-import type { SessionUser } from './sessions.js';
 import { SystemState } from './system-state.js';
-
-export interface Fixtures {
-  seller: SessionUser;
-  buyer: SessionUser;
-  stranger: SessionUser;
-  /** Every id that exists: users, tickets (free, reserved, sold), orders (open, paid), a payment. */
-  ids: string[];
-  freeTicketId: string;
-  heldTicketId: string;
-  openOrderId: string;
-}
 
 export interface FuzzSystem {
   system: RunningSystem;
@@ -53,106 +40,18 @@ function webStandIn(port: number): Promise<Server> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-async function call(baseUrl: string, method: string, path: string, body?: unknown, token?: string) {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.cookie = `session=${token}`;
-  const response = await send(baseUrl, {
-    method,
-    path,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { ...response, body: response.text ? JSON.parse(response.text) : undefined };
-}
-
-async function signUp(baseUrl: string, label: string): Promise<SessionUser> {
-  const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
-  const response = await call(baseUrl, 'POST', '/api/users/signup', {
-    email,
-    password: 'correct horse battery',
-  });
-  const cookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
-  const token = cookie
-    .find((c) => c.startsWith('session='))
-    ?.split(';')[0]
-    ?.slice(8);
-  if (response.status !== 201 || !token) throw new Error(`sign-up failed: ${response.status}`);
-  return { id: response.body.id, email, token };
-}
-
-/** Retries an order until the orders service's replica knows the ticket. */
-async function order(baseUrl: string, buyer: SessionUser, ticketId: string): Promise<string> {
-  const created = await waitFor(
-    async () => {
-      const r = await call(baseUrl, 'POST', '/api/orders', { ticketId }, buyer.token);
-      return r.status === 201 && r;
-    },
-    { message: 'the ticket to reach the orders replica', timeoutMs: 20_000 },
-  );
-  return created.body.id;
-}
-
-/**
- * Sellers, buyers and entities in every state, made through the API, so that
- * fuzzed ids and sessions can hit real rows and not only 404s and 401s.
- */
-async function makeFixtures(baseUrl: string): Promise<Fixtures> {
-  const [seller, buyer, stranger] = await Promise.all(
-    ['seller', 'buyer', 'stranger'].map((label) => signUp(baseUrl, `fuzz-${label}`)),
-  );
-  const list = (title: string) =>
-    call(baseUrl, 'POST', '/api/tickets', { title, price: 12.5 }, seller!.token).then(
-      (r) => r.body.id as string,
-    );
-  const [freeTicketId, heldTicketId, soldTicketId] = await Promise.all([
-    list('Free fuzz show'),
-    list('Held fuzz show'),
-    list('Sold fuzz show'),
-  ]);
-  const openOrderId = await order(baseUrl, buyer!, heldTicketId!);
-  const paidOrderId = await order(baseUrl, buyer!, soldTicketId!);
-  const payment = await waitFor(
-    async () => {
-      const r = await call(
-        baseUrl,
-        'POST',
-        '/api/payments',
-        { orderId: paidOrderId, token: 'tok_visa' },
-        buyer!.token,
-      );
-      return r.status === 201 && r;
-    },
-    { message: 'the order to reach payments', timeoutMs: 20_000 },
-  );
-  return {
-    seller: seller!,
-    buyer: buyer!,
-    stranger: stranger!,
-    ids: [
-      seller!.id,
-      buyer!.id,
-      stranger!.id,
-      freeTicketId!,
-      heldTicketId!,
-      soldTicketId!,
-      openOrderId,
-      paidOrderId,
-      payment.body.id,
-    ],
-    freeTicketId: freeTicketId!,
-    heldTicketId: heldTicketId!,
-    openOrderId,
-  };
-}
-
 /** One running GitTix for a fuzz file, with fixtures made and every event settled. */
 export async function startFuzzSystem(): Promise<FuzzSystem> {
-  const system = await startSystem({ web: false, extraEnv: fuzzEnv });
+  // Holds outlast the longest run: an expiry firing mid-run would be a state change nobody made.
+  const system = await startSystem({
+    web: false,
+    extraEnv: fuzzEnv,
+    orderExpirationSeconds: 86_400,
+  });
   const web = await webStandIn(system.settings.ports.web!);
   const state = await SystemState.open(system);
   try {
-    const fixtures = await makeFixtures(system.baseUrl);
+    const fixtures = await Fixtures.make(system.baseUrl);
     await state.settle();
     return {
       system,

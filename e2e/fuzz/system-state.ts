@@ -29,7 +29,7 @@ export function changes(before: Snapshot, after: Snapshot, allowed: string[] = [
   );
   if (before.streamMessages !== after.streamMessages) changed.push('stream messages');
   if (before.expirations !== after.expirations) changed.push('expiration jobs (Redis)');
-  return changed;
+  return changed.sort();
 }
 
 interface ServiceDb {

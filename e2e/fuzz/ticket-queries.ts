@@ -21,22 +21,25 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value) ?? '').toSt
  * hostile values (cursors forged the way the service encodes them, or junk),
  * repeated, in any order, encoded or raw; and junk parameters.
  */
-export function ticketListQueries(knownIds: string[]): fc.Arbitrary<string> {
+export function ticketListQueries(knownId: fc.Arbitrary<string>): fc.Arbitrary<string> {
   const cursor = fc.oneof(
     fc
-      .tuple(cursorTime, fc.oneof(fc.uuid(), fc.constantFrom(...knownIds), hostileString))
+      .tuple(cursorTime, fc.oneof(fc.uuid(), knownId, hostileString))
       .map(([t, id]) => encode([t, id])),
     fc
-      .constantFrom(
-        // The ends of what the cursor format allows.
-        '0000-01-01T00:00:00.000000Z',
-        '9999-12-31T23:59:59.999999Z',
-        '1969-12-31T23:59:59.999999Z',
-        '2024-02-30T00:00:00.000000Z',
-        '2024-01-01T24:00:00.000000Z',
-        '2024-01-01T23:59:60.000000Z',
+      .tuple(
+        fc.constantFrom(
+          // The ends of what the cursor format allows.
+          '0000-01-01T00:00:00.000000Z',
+          '9999-12-31T23:59:59.999999Z',
+          '1969-12-31T23:59:59.999999Z',
+          '2024-02-30T00:00:00.000000Z',
+          '2024-01-01T24:00:00.000000Z',
+          '2024-01-01T23:59:60.000000Z',
+        ),
+        knownId,
       )
-      .map((t) => encode([t, knownIds[0]])),
+      .map(([t, id]) => encode([t, id])),
     hostileJson.map(encode),
     fc.base64String({ maxLength: 200 }),
     hostileString,
@@ -44,7 +47,7 @@ export function ticketListQueries(knownIds: string[]): fc.Arbitrary<string> {
   const value = {
     q: fc.oneof(hostileString, fc.string({ maxLength: 130 })),
     available: fc.oneof(fc.constantFrom('true', 'false', 'TRUE', '1', ''), hostileString),
-    userId: fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), hostileString),
+    userId: fc.oneof(knownId, fc.uuid(), hostileString),
     limit: fc.oneof(
       fc.integer({ min: -5, max: 105 }).map(String),
       fc.constantFrom(
