@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ConfigError, loadConfig } from './config.js';
+import { createDb } from './db.js';
 import type { EventBus } from './events/bus.js';
 import { EventConsumers, type Subscription } from './events/consumer.js';
 import { OutboxRelay } from './events/outbox.js';
@@ -22,6 +23,9 @@ export function loadServiceConfig<S extends z.ZodType>(name: string, schema: S):
   }
 }
 
+/** Connections of the event handlers' pool (the request pool keeps createDb's 10). */
+const EVENTS_POOL_SIZE = 5;
+
 /** What every database-backed, event-driven service reads from its environment. */
 export interface EventServiceConfig extends NatsSettings {
   PORT: number;
@@ -36,7 +40,13 @@ export interface EventServiceConfig extends NatsSettings {
 
 export interface EventServiceResources<Config, DB> {
   config: Config;
+  /** The pool request handlers use. */
   db: Kysely<DB>;
+  /**
+   * A pool of its own for event handlers: sharing one, a burst of requests queued
+   * for connections delays every event behind it (and an event burst, requests).
+   */
+  eventsDb: Kysely<DB>;
   bus: EventBus;
   logger: Logger;
   verifySession: SessionVerifier;
@@ -73,6 +83,10 @@ export async function runEventService<S extends z.ZodType<EventServiceConfig>, D
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     start: async () => {
       const db = await spec.openDatabase(config.DATABASE_URL);
+      const eventsDb = createDb<DB>(config.DATABASE_URL, {
+        max: EVENTS_POOL_SIZE,
+        applicationName: `${name}-events`,
+      });
       const bus = await openEventBus(config, name, logger);
       const relay = new OutboxRelay({ db, databaseUrl: config.DATABASE_URL, bus, logger });
       relay.start();
@@ -83,6 +97,7 @@ export async function runEventService<S extends z.ZodType<EventServiceConfig>, D
       const { app, subscriptions, consumerConcurrency } = await spec.build({
         config,
         db,
+        eventsDb,
         bus,
         logger,
         verifySession,
@@ -102,6 +117,7 @@ export async function runEventService<S extends z.ZodType<EventServiceConfig>, D
         ['outbox relay', () => relay.stop()],
         ['event bus', () => bus.close()],
         ['database', () => db.destroy()],
+        ['events database', () => eventsDb.destroy()],
       ]);
     },
   });

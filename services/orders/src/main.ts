@@ -10,7 +10,7 @@ await runEventService({
   configSchema: ordersConfigSchema,
   openDatabase: (url) =>
     openDatabase<OrdersDatabase>(url, migrations, { applicationName: 'orders' }),
-  build: async ({ config, db, bus, logger, verifySession }) => ({
+  build: async ({ config, db, eventsDb, bus, logger, verifySession }) => ({
     app: await buildApp({
       db,
       bus,
@@ -18,7 +18,7 @@ await runEventService({
       verifySession,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     }),
-    subscriptions: ordersSubscriptions(db),
+    subscriptions: ordersSubscriptions(eventsDb),
     // Each event is one short transaction; expiry bursts need a few at once.
     consumerConcurrency: 4,
   }),

@@ -11,13 +11,13 @@ await runEventService({
   configSchema: paymentsConfigSchema,
   openDatabase: (url) =>
     openDatabase<PaymentsDatabase>(url, migrations, { applicationName: 'payments' }),
-  build: async ({ config, db, bus, logger, verifySession }) => {
+  build: async ({ config, db, eventsDb, bus, logger, verifySession }) => {
     const provider = createPaymentProvider(config, logger);
     logger.info({ provider: provider.name }, 'payment provider selected');
     const providerTimeoutMs = config.PAYMENTS_PROVIDER_TIMEOUT_MS;
     return {
       app: await buildApp({ db, bus, logger, verifySession, provider, providerTimeoutMs }),
-      subscriptions: paymentsSubscriptions({ db, provider, providerTimeoutMs }),
+      subscriptions: paymentsSubscriptions({ db: eventsDb, provider, providerTimeoutMs }),
     };
   },
 });

@@ -10,8 +10,8 @@ await runEventService({
   configSchema: ticketsConfigSchema,
   openDatabase: (url) =>
     openDatabase<TicketsDatabase>(url, migrations, { applicationName: 'tickets' }),
-  build: async ({ db, bus, logger, verifySession }) => ({
+  build: async ({ db, eventsDb, bus, logger, verifySession }) => ({
     app: await buildApp({ db, bus, logger, verifySession }),
-    subscriptions: ticketsSubscriptions(db),
+    subscriptions: ticketsSubscriptions(eventsDb),
   }),
 });
