@@ -71,7 +71,7 @@ const isId = (value: string) =>
 
 /**
  * API.md: "A malformed id in a path is a 404". Checked where nothing else can
- * come first: a signed-in GET or DELETE without a body or content type. `.` and
+ * come first: a parseable signed-in GET or DELETE without a body or content type. `.` and
  * `..` (even as %2e) are dot-segments, not ids: URL normalisation may resolve
  * them to another route (RFC 3986, 6.2.2), and the proxy refuses `..` with a 400.
  */
@@ -79,6 +79,8 @@ function namesMalformedId(request: FuzzRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'DELETE') return false;
   if (request.credentials.kind !== 'valid') return false;
   if (request.payload.body !== undefined || request.payload.contentType !== undefined) return false;
+  // A raw byte outside ASCII anywhere in the target makes it unparseable: 400 first.
+  if (!/^[\x21-\x7e]*$/.test(request.path)) return false;
   const segment = ID_ROUTE.exec(request.path)?.[1];
   if (segment === undefined) return false;
   try {
