@@ -13,20 +13,20 @@ import type { OrdersDatabase } from '../services/orders/src/db/schema.js';
 import { expireTogether } from './expiry/burst.js';
 import { bareBullmqBurst } from './expiry/reference.js';
 import { attemptsFor } from './flash-sale/buyers.js';
-import { countOrders, waitForReservations } from './flash-sale/proof.js';
 import { raceThroughGateway } from './flash-sale/race.js';
 import { raceAgainstPostgres, seedReferenceTickets } from './flash-sale/reference.js';
+import { runSaleRounds } from './flash-sale/rounds.js';
 import { runPrefix } from './harness/cleanup.js';
 import { cpuMeter } from './harness/cpu.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
-import { median, now, summarize } from './harness/stats.js';
+import { now, summarize } from './harness/stats.js';
 import { startBenchSystem } from './harness/system.js';
 import { listTicketsForSale, waitForRows } from './harness/tickets.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
-import type { BenchResults, SaleRound, SaleSide } from './results.js';
+import type { BenchResults } from './results.js';
 
 export interface BenchSettings {
   mode: 'dist' | 'source';
@@ -48,8 +48,6 @@ export interface BenchSettings {
 const ORDERS_POOL_SIZE = 10;
 /** The expiration service's worker concurrency: the bare BullMQ reference gets the same. */
 const EXPIRATION_WORKER_CONCURRENCY = 50;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runBench(
   settings: BenchSettings,
@@ -187,58 +185,19 @@ export async function runBench(
       50,
     );
 
-    const rounds: SaleRound[] = [];
-    for (let r = 0; r < settings.rounds; r++) {
-      const ticketIds = saleTickets[r]!;
-      const gatewaySide = async (): Promise<SaleSide> => {
-        const stopCpu = await meterCpu({ probe: [probe.pid] });
-        const race = raceThroughGateway(
-          system.baseUrl,
-          attemptsFor(buyers, ticketIds),
-          settings.connections,
-        );
-        const propagation = await probe.measure(race);
-        const result = await race;
-        const cpu = await stopCpu();
-        const proof = await countOrders(ordersPool, ticketIds);
-        Object.assign(proof, await waitForReservations(ordersPool, ticketsPool, ticketIds));
-        return { ...result, proof, cpu, propagation: propagation.latencies };
-      };
-      const referenceSide = async (): Promise<SaleSide> => {
-        const ids = await seedReferenceTickets(referenceDb, settings.tickets);
-        const stopCpu = await meterCpu();
-        const result = await raceAgainstPostgres(
-          referenceDb,
-          attemptsFor(buyers, ids),
-          settings.connections,
-        );
-        const cpu = await stopCpu();
-        return { ...result, proof: await countOrders(referencePool, ids), cpu };
-      };
-      const idleProbe = async () =>
-        (await probe.measure(sleep(settings.idleProbeSeconds * 1000))).latencies;
-
-      // A B then B A: drift in the machine's load hits both sides alike.
-      let gateway: SaleSide;
-      let reference: SaleSide;
-      let idle: number[];
-      if (r % 2 === 0) {
-        gateway = await gatewaySide();
-        idle = await idleProbe();
-        reference = await referenceSide();
-      } else {
-        reference = await referenceSide();
-        idle = await idleProbe();
-        gateway = await gatewaySide();
-      }
-      rounds.push({ gateway, reference, idlePropagation: idle });
-      say(
-        `flash sale round ${r + 1}/${settings.rounds}: gateway ${gateway.ordersPerSecond.toFixed(0)} orders/s ` +
-          `(${gateway.proof.orders} orders on ${gateway.proof.ticketsWithAnOrder} tickets), ` +
-          `reference ${reference.ordersPerSecond.toFixed(0)} orders/s`,
-      );
-      signal.throwIfAborted();
-    }
+    const sale = await runSaleRounds({
+      baseUrl: system.baseUrl,
+      buyers,
+      saleTickets,
+      connections: settings.connections,
+      idleProbeSeconds: settings.idleProbeSeconds,
+      pools: { orders: ordersPool, tickets: ticketsPool, reference: referencePool },
+      referenceDb,
+      probe,
+      meterCpu,
+      say,
+      signal,
+    });
 
     // 4. Expiry burst, bracketed by the bare BullMQ reference.
     say(`expiry: bare BullMQ, then ${settings.expiring} orders due together, then BullMQ again…`);
@@ -250,7 +209,6 @@ export async function runBench(
         concurrency: EXPIRATION_WORKER_CONCURRENCY,
       });
     const referenceBefore = await bullmq(3_000);
-    const stopExpiryCpu = await meterCpu();
     const expiry = await expireTogether({
       ordersDb,
       ordersPool,
@@ -258,8 +216,8 @@ export async function runBench(
       bus,
       ticketIds: expiringTickets,
       leadMs: settings.leadSeconds * 1000,
+      meterCpu: () => meterCpu(),
     });
-    const expiryCpu = await stopExpiryCpu();
     const referenceAfter = await bullmq(3_000);
 
     const { rows: versions } = await admin.query<{ server_version: string }>('SHOW server_version');
@@ -277,10 +235,9 @@ export async function runBench(
       buildSeconds,
       startupSeconds,
       readPath,
-      sale: summarizeSale(rounds),
+      sale,
       expiry: {
         ...expiry,
-        cpu: expiryCpu,
         reference: summarize([...referenceBefore, ...referenceAfter]),
         referenceRuns: [summarize(referenceBefore), summarize(referenceAfter)],
       },
@@ -290,55 +247,4 @@ export async function runBench(
     for (const close of closers.reverse()) await close().catch(() => {});
     await system.stop();
   }
-}
-
-function summarizeSale(rounds: SaleRound[]) {
-  const side = (pick: (r: SaleRound) => SaleSide) => {
-    const sides = rounds.map(pick);
-    const seconds = sides.reduce((sum, s) => sum + s.seconds, 0);
-    const created = sides.reduce((sum, s) => sum + (s.statuses['201'] ?? 0), 0);
-    return {
-      requests: sides.reduce((sum, s) => sum + s.requests, 0),
-      ordersPerSecond: created / seconds,
-      latency: summarize(sides.flatMap((s) => s.latencies)),
-    };
-  };
-  const perRound = rounds.map((r) => {
-    const g = summarize(r.gateway.latencies);
-    const ref = summarize(r.reference.latencies);
-    return {
-      ordersPerSecond: r.gateway.ordersPerSecond / r.reference.ordersPerSecond,
-      p50: g.p50 / ref.p50,
-      p99: g.p99 / ref.p99,
-    };
-  });
-  const duringSale = summarize(rounds.flatMap((r) => r.gateway.propagation ?? []));
-  const idle = summarize(rounds.flatMap((r) => r.idlePropagation));
-  return {
-    rounds: rounds.map((r) => ({
-      gateway: withoutSamples(r.gateway),
-      reference: withoutSamples(r.reference),
-      idlePropagation: summarize(r.idlePropagation),
-    })),
-    gateway: side((r) => r.gateway),
-    reference: side((r) => r.reference),
-    ratio: {
-      ordersPerSecond: median(perRound.map((p) => p.ordersPerSecond)),
-      p50: median(perRound.map((p) => p.p50)),
-      p99: median(perRound.map((p) => p.p99)),
-    },
-    propagation: {
-      duringSale,
-      idle,
-      ratio: { p50: duringSale.p50 / idle.p50, p99: duringSale.p99 / idle.p99 },
-    },
-  };
-}
-
-function withoutSamples({ latencies, propagation, ...rest }: SaleSide) {
-  return {
-    ...rest,
-    latency: summarize(latencies),
-    ...(propagation ? { propagation: summarize(propagation) } : {}),
-  };
 }

@@ -19,7 +19,7 @@ const perSecond = (value: number, unit = 'req/s') => `${count(value)} ${unit}`;
 function summaryRows(r: BenchResults): string[][] {
   const read = Object.fromEntries(r.readPath.map((t) => [t.target, t]));
   const ref = read.reference!;
-  const readRow = (target: 'tickets' | 'gateway', name: string) => {
+  const readRow = (target: 'tickets' | 'gateway' | 'referenceProxy', name: string) => {
     const t = read[target]!;
     return [
       name,
@@ -33,6 +33,7 @@ function summaryRows(r: BenchResults): string[][] {
     ['figure', 'GitTix', 'reference', 'GitTix ÷ reference'],
     readRow('tickets', 'read: `GET /api/tickets/:id`, tickets service'),
     readRow('gateway', 'read: `GET /api/tickets/:id`, through the gateway'),
+    readRow('referenceProxy', 'read, for scale: a bare node:http proxy in front of the reference'),
     [
       'flash sale: orders placed per second',
       perSecond(sale.gateway.ordersPerSecond, 'orders/s'),
@@ -91,6 +92,7 @@ const CPU_COLUMNS = [
   'redis',
   'bench',
   'reference',
+  'reference proxy',
   'probe',
 ] as const;
 
@@ -103,6 +105,13 @@ function cpuRow(name: string, cpu: CpuUsage): string[] {
 }
 
 const cpuHeader = ['while', 'machine busy', ...CPU_COLUMNS];
+
+const TARGET_NAMES = {
+  reference: 'reference: node:http + pg',
+  referenceProxy: 'reference proxy → reference',
+  tickets: 'tickets service',
+  gateway: 'gateway → tickets',
+} as const;
 
 function statuses(s: Record<string, number>): string {
   return Object.entries(s)
@@ -127,11 +136,7 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
       'non-2xx',
     ],
     ...r.readPath.map((t) => [
-      t.target === 'reference'
-        ? 'reference: node:http + pg'
-        : t.target === 'tickets'
-          ? 'tickets service'
-          : 'gateway → tickets',
+      TARGET_NAMES[t.target],
       count(t.requests),
       count(t.perSecond),
       ms(t.latency.p50),
@@ -238,7 +243,10 @@ connections (autocannon, keep-alive), the targets' order rotating each round, af
 1 s warm-up each; requests cycle through ${count(settings.tickets)} tickets. The
 reference is [reference-server.ts](read-path/reference-server.ts): \`node:http\`, the
 same \`pg\` driver and pool size (10), the exact SQL Kysely builds for \`findTicket\`,
-the same JSON out; no framework, validation, auth hook, logging or metrics. Ratios are
+the same JSON out; no framework, validation, auth hook, logging or metrics. For scale,
+[reference-proxy.ts](read-path/reference-proxy.ts) is a bare \`node:http\` proxy in front
+of it (kept-alive connections, the answer streamed back): what one hop costs in Node
+here, before any of the gateway's own work. Ratios are
 medians over rounds of (target ÷ reference in the same round); latency percentiles are
 over every request (autocannon's own histogram keeps whole milliseconds, so each
 response's time is recorded instead).
@@ -300,7 +308,7 @@ concurrency (50) doing nothing, run just before and just after (p50 ${ms(expiry.
 
 ${markdownTable(expiryRows)}
 
-CPU from writing the orders to the last cancellation (cores):
+CPU from the due instant to the last cancellation (cores):
 
 ${markdownTable([cpuHeader, cpuRow('expiry', expiry.cpu)])}
 

@@ -51,5 +51,5 @@ export interface BenchResults {
     ratio: { ordersPerSecond: number; p50: number; p99: number };
     propagation: { duringSale: Summary; idle: Summary; ratio: { p50: number; p99: number } };
   };
-  expiry: ExpiryResult & { cpu: CpuUsage; reference: Summary; referenceRuns: Summary[] };
+  expiry: ExpiryResult & { reference: Summary; referenceRuns: Summary[] };
 }

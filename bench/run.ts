@@ -9,7 +9,7 @@
  *   4. orders expiring at one instant, against bare BullMQ firing as many jobs.
  * Writes bench/REPORT.md and bench/results/<time>.json, prints a summary.
  *
- *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 2] …
+ *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 4] …
  *
  * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
  * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
@@ -29,10 +29,10 @@ const { values: args } = parseArgs({
     buyers: { type: 'string', default: '2000' },
     tickets: { type: 'string', default: '200' },
     connections: { type: 'string', default: '100' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '4' },
     'read-connections': { type: 'string', default: '10' },
     'read-seconds': { type: 'string', default: '3' },
-    'read-rounds': { type: 'string', default: '3' },
+    'read-rounds': { type: 'string', default: '4' },
     'probe-rate': { type: 'string', default: '20' },
     'idle-probe-seconds': { type: 'string', default: '3' },
     expiring: { type: 'string', default: '1000' },

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { OrdersDatabase } from '../../services/orders/src/db/schema.js';
+import type { CpuUsage } from '../harness/cpu.js';
 import { type Summary, summarize } from '../harness/stats.js';
 
 export interface ExpiryResult {
@@ -21,6 +22,8 @@ export interface ExpiryResult {
   /** order.cancelled written in the orders database − expiresAt (cancel transaction). */
   cancelled: Summary;
   cancelledInDb: number;
+  /** CPU from the due instant to the last cancellation. */
+  cpu: CpuUsage;
 }
 
 export interface ExpiryContext {
@@ -31,6 +34,8 @@ export interface ExpiryContext {
   bus: EventBus;
   ticketIds: string[];
   leadMs: number;
+  /** Starts measuring CPU; the returned function reports. */
+  meterCpu: () => Promise<() => Promise<CpuUsage>>;
 }
 
 /**
@@ -53,6 +58,8 @@ export async function expireTogether(context: ExpiryContext): Promise<ExpiryResu
     },
     { timeoutMs: context.leadMs + 5_000, intervalMs: 100 },
   );
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now())));
+  const stopCpu = await context.meterCpu();
   let cancelledInDb = 0;
   await waitFor(
     async () => {
@@ -63,8 +70,9 @@ export async function expireTogether(context: ExpiryContext): Promise<ExpiryResu
       cancelledInDb = rows[0]!.n;
       return cancelledInDb === orderIds.length;
     },
-    { timeoutMs: context.leadMs + 180_000, intervalMs: 100, message: 'expired orders cancelled' },
+    { timeoutMs: 180_000, intervalMs: 100, message: 'expired orders cancelled' },
   );
+  const cpu = await stopCpu();
 
   const expirations = await readExpirations(context.bus, new Set(orderIds));
   const { rows: cancellations } = await context.ordersPool.query<{ at: string }>(
@@ -80,6 +88,7 @@ export async function expireTogether(context: ExpiryContext): Promise<ExpiryResu
     stored: summarize(expirations.map((e) => e.storedAt - dueAt)),
     cancelled: summarize(cancellations.map((c) => Date.parse(c.at) - dueAt)),
     cancelledInDb,
+    cpu,
   };
 }
 

@@ -9,11 +9,12 @@ export interface ReadPathSettings {
   connections: number;
   /** Length of one measured burst per target. */
   seconds: number;
-  /** Rounds of (reference, tickets, gateway), the order rotating each round. */
+  /** Rounds of every target, the order rotating each round. */
   rounds: number;
 }
 
-export type ReadTarget = 'reference' | 'tickets' | 'gateway';
+/** The bare server, the bare proxy in front of it, the tickets service, the gateway in front of it. */
+export type ReadTarget = 'reference' | 'referenceProxy' | 'tickets' | 'gateway';
 
 export interface ReadTargetResult {
   target: ReadTarget;
@@ -39,37 +40,47 @@ export interface ReadPathContext {
   say: (line: string) => void;
 }
 
-async function startReferenceServer(databaseUrl: string) {
+/** Runs one of this folder's scripts as a child process until it says it is ready. */
+async function startChild(script: string, env: Record<string, string>) {
   const port = await freePort();
-  const child: ChildProcess = fork(new URL('./reference-server.ts', import.meta.url).pathname, {
+  const child: ChildProcess = fork(new URL(script, import.meta.url).pathname, {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`reference server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 /**
  * GET /api/tickets/:id straight to the tickets service, through the gateway,
- * and from the reference server, in short alternating bursts so that whatever
- * else loads the machine hits all three alike. Each burst cycles through the
- * given tickets.
+ * from the reference server and through the reference proxy, in short
+ * alternating bursts so that whatever else loads the machine hits them all
+ * alike. Each burst cycles through the given tickets.
  */
 export async function measureReadPath(
   context: ReadPathContext,
   settings: ReadPathSettings,
 ): Promise<ReadTargetResult[]> {
-  const reference = await startReferenceServer(context.ticketsDatabaseUrl);
+  const reference = await startChild('./reference-server.ts', {
+    DATABASE_URL: context.ticketsDatabaseUrl,
+  });
+  const proxy = await startChild('./reference-proxy.ts', { UPSTREAM: reference.url }).catch(
+    async (error) => {
+      await reference.stop();
+      throw error;
+    },
+  );
   const urls: Record<ReadTarget, string> = {
     reference: reference.url,
+    referenceProxy: proxy.url,
     tickets: context.ticketsUrl,
     gateway: context.gatewayUrl,
   };
-  const targets: ReadTarget[] = ['reference', 'tickets', 'gateway'];
+  const targets: ReadTarget[] = ['reference', 'tickets', 'referenceProxy', 'gateway'];
   const { ticketIds } = context;
   const burst = (target: ReadTarget, seconds: number) =>
     runLoad({
@@ -93,7 +104,10 @@ export async function measureReadPath(
       const round = {} as (typeof rounds)[number];
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + r) % targets.length]!;
-        const stopCpu = await context.meterCpu({ reference: [reference.pid] });
+        const stopCpu = await context.meterCpu({
+          reference: [reference.pid],
+          'reference proxy': [proxy.pid],
+        });
         const result = await burst(target, settings.seconds);
         const cpu = await stopCpu();
         const non2xx = Object.entries(result.statuses)
@@ -145,6 +159,7 @@ export async function measureReadPath(
     });
     return results;
   } finally {
+    await proxy.stop();
     await reference.stop();
   }
 }
