@@ -65,6 +65,8 @@ export function fitsNodeHeaderLimit(request: FuzzRequest): boolean {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ID_ROUTE = /^\/api\/(?:tickets|orders)\/([A-Za-z0-9%._~-]+)(?:\?.*)?$/;
+/** A raw byte outside ASCII anywhere in the target: Node refuses to parse the request (400). */
+const parseable = (request: FuzzRequest) => /^[\x21-\x7e]*$/.test(request.path);
 /** The same z.uuid() the routes declare for `:id`. */
 const isId = (value: string) =>
   eventSchemas['expiration.complete'].safeParse({ orderId: value }).success;
@@ -79,8 +81,7 @@ function namesMalformedId(request: FuzzRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'DELETE') return false;
   if (request.credentials.kind !== 'valid') return false;
   if (request.payload.body !== undefined || request.payload.contentType !== undefined) return false;
-  // A raw byte outside ASCII anywhere in the target makes it unparseable: 400 first.
-  if (!/^[\x21-\x7e]*$/.test(request.path)) return false;
+  if (!parseable(request)) return false;
   const segment = ID_ROUTE.exec(request.path)?.[1];
   if (segment === undefined) return false;
   try {
@@ -133,15 +134,44 @@ export class ApiOracle {
     private readonly afterChange: () => Promise<unknown> = async () => {},
   ) {}
 
+  /**
+   * The answer, or undefined when the connection was reset while the body was
+   * still being sent to a request Node cannot parse: the server closes such a
+   * connection at once (it cannot tell where the request ends), and the client
+   * may then see the reset before the 400 it was sent.
+   */
+  private async send(request: FuzzRequest): Promise<RawResponse | undefined> {
+    try {
+      return await send(this.baseUrl, {
+        method: request.method,
+        path: request.path,
+        headers: headersOf(request),
+        ...(request.payload.body === undefined ? {} : { body: request.payload.body }),
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const reset = code === 'ECONNRESET' || code === 'EPIPE';
+      if (reset && !parseable(request) && request.payload.body !== undefined) return undefined;
+      throw error;
+    }
+  }
+
+  private async expectNoStateChange(what: () => string, allowed: string[] = []): Promise<void> {
+    await this.state.settle();
+    const after = await this.state.snapshot();
+    const changed = changes(this.baseline!, after, allowed);
+    if (changed.length > 0) throw new Error(`${what()}: ${changed.join(', ')}`);
+  }
+
   async check(request: FuzzRequest): Promise<RawResponse> {
     this.baseline ??= await this.state.snapshot();
-    const response = await send(this.baseUrl, {
-      method: request.method,
-      path: request.path,
-      headers: headersOf(request),
-      ...(request.payload.body === undefined ? {} : { body: request.payload.body }),
-    });
     const count = (key: string) => this.tally.set(key, (this.tally.get(key) ?? 0) + 1);
+    const response = await this.send(request);
+    if (!response) {
+      count('reset while uploading to an unparseable request');
+      await this.expectNoStateChange(() => 'an unparseable request changed state');
+      return { status: 0, headers: {}, text: '' };
+    }
     count(String(response.status));
     const id = response.headers['x-request-id'];
     const fail = (what: string) => {

@@ -156,7 +156,9 @@ describe('fuzzing the event consumers through the stream', () => {
       await fc.assert(
         fc.asyncProperty(batches, async (events: EventEnvelope[]) => {
           for (const event of events) await publish(event.type, JSON.stringify(event));
+          count('unknown-entity events', events.length);
           await expectMarkersHandled();
+          count('marker rounds handled');
           await fuzz.state.settle(60_000);
         }),
         fuzzParameters(UNKNOWN),
