@@ -65,6 +65,8 @@ export function fitsNodeHeaderLimit(request: FuzzRequest): boolean {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ID_ROUTE = /^\/api\/(?:tickets|orders)\/([A-Za-z0-9%._~-]+)(?:\?.*)?$/;
+/** The services' bodyLimit, which the gateway enforces up front. */
+const BODY_LIMIT = 100 * 1024;
 /** A raw byte outside ASCII anywhere in the target: Node refuses to parse the request (400). */
 const parseable = (request: FuzzRequest) => /^[\x21-\x7e]*$/.test(request.path);
 /** The same z.uuid() the routes declare for `:id`. */
@@ -136,9 +138,9 @@ export class ApiOracle {
 
   /**
    * The answer, or undefined when the connection was reset while the body was
-   * still being sent to a request Node cannot parse: the server closes such a
-   * connection at once (it cannot tell where the request ends), and the client
-   * may then see the reset before the 400 it was sent.
+   * still being sent, to a request Node cannot parse (the server cannot tell
+   * where it ends) or with a body over the limit (the gateway answers 413 and
+   * closes without reading it): the client may see the reset before the answer.
    */
   private async send(request: FuzzRequest): Promise<RawResponse | undefined> {
     try {
@@ -151,7 +153,9 @@ export class ApiOracle {
     } catch (error) {
       const code = (error as { code?: string }).code;
       const reset = code === 'ECONNRESET' || code === 'EPIPE';
-      if (reset && !parseable(request) && request.payload.body !== undefined) return undefined;
+      const body = request.payload.body;
+      const oversized = body !== undefined && Buffer.byteLength(body) > BODY_LIMIT;
+      if (reset && body !== undefined && (oversized || !parseable(request))) return undefined;
       throw error;
     }
   }
@@ -168,8 +172,8 @@ export class ApiOracle {
     const count = (key: string) => this.tally.set(key, (this.tally.get(key) ?? 0) + 1);
     const response = await this.send(request);
     if (!response) {
-      count('reset while uploading to an unparseable request');
-      await this.expectNoStateChange(() => 'an unparseable request changed state');
+      count('reset while uploading');
+      await this.expectNoStateChange(() => 'a request reset while uploading changed state');
       return { status: 0, headers: {}, text: '' };
     }
     count(String(response.status));

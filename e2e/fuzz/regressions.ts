@@ -68,15 +68,17 @@ export const regressions: Regression[] = [
     id: 'oversized-body-413',
     found:
       'a body over 100 KiB got 503 "<Service> service unavailable" about one time in three: the service answered 413 and closed while the gateway still streamed (EPIPE)',
+    // 200 KB fits in the socket buffers: the client has sent it all before the
+    // gateway closes, so it always reads the answer (a 5 MB one may see a reset).
     check: ({ baseUrl }) => {
-      const body = `{"email":"${'x'.repeat(2 * 1024 * 1024)}"}`;
+      const body = `{"email":"${'x'.repeat(200 * 1024)}"}`;
       const attempt: RawRequest = {
         method: 'POST',
         path: '/api/users/signup',
         headers: json,
         body,
       };
-      return expectAnswers(baseUrl, Array(20).fill(attempt), (s) => s === 413);
+      return expectAnswers(baseUrl, Array(10).fill(attempt), (s) => s === 413);
     },
   },
   {
