@@ -79,15 +79,17 @@ export async function runBench(
   signal.addEventListener('abort', abort);
   const closers: Array<() => Promise<unknown>> = [];
   try {
-    const pool = (service: string, max = 3) => {
-      const p = new pg.Pool({ connectionString: system.databaseUrl(service), max });
+    // Pools of the benchmark's own; an idle connection dropped by the server must
+    // not crash the run (pg emits 'error' on the pool then).
+    const pool = (url: string, max = 3) => {
+      const p = new pg.Pool({ connectionString: url, max });
+      p.on('error', () => {});
       closers.push(() => p.end());
       return p;
     };
-    const ticketsPool = pool('tickets');
-    const ordersPool = pool('orders');
-    const admin = new pg.Pool({ connectionString: `${testInfra.postgresUrl}/postgres`, max: 1 });
-    closers.push(() => admin.end());
+    const ticketsPool = pool(system.databaseUrl('tickets'));
+    const ordersPool = pool(system.databaseUrl('orders'));
+    const admin = pool(`${testInfra.postgresUrl}/postgres`, 1);
     const ordersDb = createDb<OrdersDatabase>(system.databaseUrl('orders'), { max: 2 });
     closers.push(() => ordersDb.destroy());
     const referenceUrl = `${testInfra.postgresUrl}/${uniqueName('ref_orders')}`;
@@ -95,8 +97,7 @@ export async function runBench(
       max: ORDERS_POOL_SIZE,
     });
     closers.push(() => referenceDb.destroy());
-    const referencePool = new pg.Pool({ connectionString: referenceUrl, max: 2 });
-    closers.push(() => referencePool.end());
+    const referencePool = pool(referenceUrl, 2);
     const bus = await EventBus.connect({
       url: system.settings.natsUrl,
       stream: system.settings.stream,

@@ -15,6 +15,11 @@ const heard = { committed: new Map<string, number>(), replicated: new Map<string
 
 async function listen(url: string, channel: string, into: Map<string, number>) {
   const client = new pg.Client({ connectionString: url });
+  // A lost connection ends the observer; the benchmark then times out waiting for it.
+  client.on('error', (error) => {
+    process.stderr.write(`propagation observer: ${error.message}\n`);
+    process.exit(1);
+  });
   client.on('notification', (message) => {
     if (message.payload && !into.has(message.payload)) into.set(message.payload, now());
   });

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+pool.on('error', () => {});
 const query =
   'select "id", "title", "price_cents", "user_id", "version", "order_id", "created_at" from "tickets" where "id" = $1';
 const prefix = '/api/tickets/';
