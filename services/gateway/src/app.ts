@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import {
-  accessLogPlugin,
   clientErrorHandler,
   DEFAULT_BODY_LIMIT,
   errorHandlerPlugin,
   frameworkErrors,
   healthPlugin,
   metricsPlugin,
+  OneLinePerRequest,
   requestIdOf,
 } from '@gittix/common';
 import Fastify, {
@@ -51,8 +51,8 @@ function climbs(url: string): boolean {
 export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   const options: FastifyHttpOptions<Server, FastifyBaseLogger> = {
     loggerInstance: deps.logger,
-    // One line per request instead of two (accessLogPlugin).
-    disableRequestLogging: true,
+    // One log line per request instead of Fastify's two.
+    logController: new OneLinePerRequest(),
     genReqId: requestIdOf,
     frameworkErrors,
     clientErrorHandler,
@@ -63,7 +63,6 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(accessLogPlugin);
   await app.register(errorHandlerPlugin);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
   app.addHook('onRequest', async (request, reply) => {

@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { accessLogPlugin } from './access-log.js';
+import { OneLinePerRequest } from './access-log.js';
 import { authPlugin, type SessionVerifier } from './auth.js';
 import { errorHandlerPlugin } from './error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
@@ -55,8 +55,8 @@ export function requestIdOf(request: IncomingMessage): string {
 export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
   const app = Fastify({
     loggerInstance: options.logger,
-    // One line per request instead of two (accessLogPlugin).
-    disableRequestLogging: true,
+    // One log line per request instead of Fastify's two.
+    logController: new OneLinePerRequest(),
     genReqId: requestIdOf,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Services sit behind the gateway or an ingress on private addresses: trust
@@ -75,7 +75,6 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(accessLogPlugin);
   await app.register(errorHandlerPlugin);
   await app.register(cookie);
   if (options.verifySession) await app.register(authPlugin, { verify: options.verifySession });
