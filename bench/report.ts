@@ -150,7 +150,7 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
     ]),
   ];
   const readCpu = r.readPath.map((t) =>
-    cpuRow(t.target, { seconds: 0, machine: t.machineBusy, cores: t.cpu }),
+    cpuRow(TARGET_NAMES[t.target], { seconds: 0, machine: t.machineBusy, cores: t.cpu }),
   );
   const saleRows = [
     [
@@ -331,7 +331,8 @@ ${command}
 \`\`\`
 
 Everything it creates (databases, streams, Redis keys) is named \`gx_bench<id>_…\` and
-dropped at the end, Ctrl-C included; the raw numbers are in \`bench/results/\`.
+dropped at the end, Ctrl-C included; each run's raw numbers go to \`bench/results/\` (not
+kept in git), from which \`npm run bench -- --from <file>\` renders this report again.
 `;
 }
 

@@ -10,6 +10,7 @@
  * Writes bench/REPORT.md and bench/results/<time>.json, prints a summary.
  *
  *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 4] …
+ *   npm run bench -- --from bench/results/<file>.json   (re-render REPORT.md only)
  *
  * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
  * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { dropRunData } from './harness/cleanup.js';
 import { type BenchSettings, runBench } from './phases.js';
 import { renderReport, renderSummary } from './report.js';
+import type { BenchResults } from './results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +41,8 @@ const { values: args } = parseArgs({
     'lead-seconds': { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'info' },
     label: { type: 'string', default: '' },
+    /** Re-render the report from a saved results file instead of running (e.g. after editing bottlenecks.md). */
+    from: { type: 'string' },
     report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
   },
 });
@@ -78,25 +82,41 @@ const command = [
 ]
   .join(' ')
   .trim();
-try {
-  const results = await runBench(settings, { say, signal: interrupted.signal });
-  const stamp = results.startedAt.replaceAll(':', '-').replace(/\..*/, '');
-  const resultsDir = new URL('./results/', import.meta.url).pathname;
-  await mkdir(resultsDir, { recursive: true });
-  const resultsFile = join(
-    resultsDir,
-    `${stamp}${settings.label ? `-${settings.label}` : ''}.json`,
-  );
-  await writeFile(resultsFile, `${JSON.stringify({ command, settings, ...results }, null, 2)}\n`);
+async function writeReport(
+  run: { command: string; settings: BenchSettings; results: BenchResults },
+  resultsFile: string,
+) {
   const bottlenecks = await readFile(new URL('./bottlenecks.md', import.meta.url), 'utf8').catch(
     () => '',
   );
-  await writeFile(args.report, renderReport({ command, settings, results, bottlenecks }));
-  process.stdout.write(`${renderSummary(results)}\n`);
-  say(`wrote ${args.report} and ${resultsFile}`);
-} catch (error) {
-  if (interrupted.signal.aborted) process.exitCode = 130;
-  else throw error;
-} finally {
-  await dropRunData().catch((error) => say(`cleanup failed: ${String(error)}`));
+  await writeFile(args.report, renderReport({ ...run, bottlenecks }));
+  process.stdout.write(`${renderSummary(run.results)}\n`);
+  say(`wrote ${args.report} from ${resultsFile}`);
+}
+
+if (args.from) {
+  const {
+    command: savedCommand,
+    settings: savedSettings,
+    ...results
+  } = JSON.parse(await readFile(args.from, 'utf8'));
+  await writeReport({ command: savedCommand, settings: savedSettings, results }, args.from);
+} else {
+  try {
+    const results = await runBench(settings, { say, signal: interrupted.signal });
+    const stamp = results.startedAt.replaceAll(':', '-').replace(/\..*/, '');
+    const resultsDir = new URL('./results/', import.meta.url).pathname;
+    await mkdir(resultsDir, { recursive: true });
+    const resultsFile = join(
+      resultsDir,
+      `${stamp}${settings.label ? `-${settings.label}` : ''}.json`,
+    );
+    await writeFile(resultsFile, `${JSON.stringify({ command, settings, ...results }, null, 2)}\n`);
+    await writeReport({ command, settings, results }, resultsFile);
+  } catch (error) {
+    if (interrupted.signal.aborted) process.exitCode = 130;
+    else throw error;
+  } finally {
+    await dropRunData().catch((error) => say(`cleanup failed: ${String(error)}`));
+  }
 }
