@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDb, EventBus, openDatabase } from '@gittix/common';
 import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
@@ -78,6 +79,7 @@ export async function runBench(
   const abort = () => void system.stop();
   signal.addEventListener('abort', abort);
   const closers: Array<() => Promise<unknown>> = [];
+  let succeeded = false;
   try {
     // Pools of the benchmark's own; an idle connection dropped by the server must
     // not crash the run (pg emits 'error' on the pool then).
@@ -223,6 +225,7 @@ export async function runBench(
 
     const { rows: versions } = await admin.query<{ server_version: string }>('SHOW server_version');
     const redisInfo = String(await redis.info('server'));
+    succeeded = true;
     return {
       startedAt: startedAt.toISOString(),
       seconds: (Date.now() - startedAt.getTime()) / 1000,
@@ -247,5 +250,8 @@ export async function runBench(
     signal.removeEventListener('abort', abort);
     for (const close of closers.reverse()) await close().catch(() => {});
     await system.stop();
+    // Logs at info level are ~50 MB a run: kept only when something went wrong.
+    if (succeeded) await rm(logDir, { recursive: true, force: true });
+    else say(`service logs kept in ${logDir}`);
   }
 }
