@@ -45,8 +45,13 @@ describe('errors raised before a route runs, and values the database refuses', (
   });
 
   it('when a path has escapes that are not UTF-8, then it is a 404 in the error shape', async () => {
-    const response = await app.inject({ method: 'GET', url: '/things/%C0%AE' });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/things/%C0%AE',
+      headers: { 'x-request-id': 'trace-me-1' },
+    });
     expect(response.statusCode).toBe(404);
+    expect(response.headers['x-request-id']).toBe('trace-me-1');
     expect(response.json()).toEqual({ errors: [{ message: 'Not found' }] });
   });
 

@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { priceSchema } from '../money.js';
 
 const id = z.uuid();
-const version = z.number().int().min(0);
+// Replica columns are Postgres integers, and Postgres text cannot hold U+0000:
+// an event outside either is malformed, refused on first delivery.
+const version = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+const title = z
+  .string()
+  .min(1)
+  .refine((value) => !value.includes('\u0000'), { message: 'Must not contain NUL' });
 const price = priceSchema;
 
 export const orderStatuses = ['created', 'cancelled', 'awaiting:payment', 'complete'] as const;
@@ -10,11 +20,11 @@ export type OrderStatus = (typeof orderStatuses)[number];
 
 /** Each subject's payload (`data`), as API.md's events table lists them. */
 export const eventSchemas = {
-  'ticket.created': z.object({ id, version, title: z.string().min(1), price, userId: id }),
+  'ticket.created': z.object({ id, version, title, price, userId: id }),
   'ticket.updated': z.object({
     id,
     version,
-    title: z.string().min(1),
+    title,
     price,
     userId: id,
     orderId: id.nullable(),

@@ -9,9 +9,11 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
  */
 export function frameworkErrors(
   _error: FastifyError,
-  _request: FastifyRequest,
+  request: FastifyRequest,
   reply: FastifyReply,
 ): void {
+  // Raised before onSend hooks are wired, so the request id is set here.
+  void reply.header('x-request-id', request.id);
   void reply.code(404).send({ errors: [{ message: 'Not found' }] });
 }
 

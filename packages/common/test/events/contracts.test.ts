@@ -31,6 +31,22 @@ describe('event contracts', () => {
     ).toThrow();
   });
 
+  it("when a version overflows the replicas' integer or a title holds NUL, then it is malformed", () => {
+    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    expect(() =>
+      parseEnvelope('ticket.created', {
+        ...envelope,
+        data: { ...envelope.data, version: 2 ** 31 },
+      }),
+    ).toThrow(/version/);
+    expect(() =>
+      parseEnvelope('ticket.created', {
+        ...envelope,
+        data: { ...envelope.data, title: 'a\u0000' },
+      }),
+    ).toThrow(/NUL/);
+  });
+
   it('when prices have more than two decimals, then they are rejected', () => {
     const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
     expect(() =>
