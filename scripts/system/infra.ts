@@ -42,10 +42,11 @@ export interface StartedInfra {
 
 type Log = (line: string) => void;
 
-async function postgresAnswers(url: string): Promise<boolean> {
+/** True when a Postgres server answers a query at `url` (a server URL, no database). */
+export async function postgresAnswers(url: string, timeoutMs = 2_000): Promise<boolean> {
   const client = new pg.Client({
     connectionString: `${url}/postgres`,
-    connectionTimeoutMillis: 2_000,
+    connectionTimeoutMillis: timeoutMs,
   });
   try {
     await client.connect();
