@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { environmentOf, InterpolationError, interpolateAll, parseDotenv } from './lib/compose.js';
-import type { Yaml } from './lib/kustomize.js';
+
 import {
   defaultShutdownTimeoutMs,
   documentedEnvKeys,
@@ -19,6 +19,7 @@ import {
   readYaml,
   repoRoot,
   services,
+  type Yaml,
 } from './lib/repo.js';
 import { closedPort, fakeServer, run } from './lib/run.js';
 

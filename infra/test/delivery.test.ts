@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Yaml } from './lib/kustomize.js';
-import { portOf, readRepoFile, readYaml, repoRoot, services } from './lib/repo.js';
+
+import { portOf, readRepoFile, readYaml, repoRoot, services, type Yaml } from './lib/repo.js';
 import { run } from './lib/run.js';
 
 const ci: Yaml = readYaml('.github/workflows/ci.yml');

@@ -1,13 +1,25 @@
 /** What the infra tests compare the manifests against: the repository's own lists. */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
-// The launcher's own knowledge of where each process answers "ready".
-import { readinessUrl } from '../../../scripts/system/services.js';
+// services.json as the launcher reads it, and its choice of where each process is ready.
+import {
+  defaultPorts,
+  readinessUrl,
+  repoRoot,
+  type ServiceSpec,
+  services,
+} from '../../../scripts/system/services.js';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { repoRoot, type ServiceSpec, services };
 export const infraDir = join(repoRoot, 'infra');
+
+/**
+ * Parsed YAML as the tests navigate it. Its shape is what the tests check, so it is
+ * deliberately untyped here, in this one place.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Yaml = any;
 
 export function readRepoFile(path: string): string {
   return readFileSync(join(repoRoot, path), 'utf8');
@@ -18,21 +30,10 @@ export function readYaml<T = Record<string, unknown>>(path: string): T {
   return parse(readRepoFile(path), { merge: true }) as T;
 }
 
-export interface ServiceSpec {
-  name: string;
-  port: number;
-  route: string | null;
-  database: string | null;
-  nats: boolean;
-  redis: boolean;
-}
-
-export const services: ServiceSpec[] = JSON.parse(readRepoFile('services.json')).services;
-export const serviceNames = services.map((s) => s.name);
 export const portOf = (name: string): number => {
-  const spec = services.find((s) => s.name === name);
-  if (!spec) throw new Error(`${name} is not in services.json`);
-  return spec.port;
+  const port = defaultPorts[name];
+  if (port === undefined) throw new Error(`${name} is not in services.json`);
+  return port;
 };
 
 /**
@@ -56,8 +57,7 @@ export interface Health {
  * Checked against the launcher's own choice (scripts/system/services.ts).
  */
 export function healthOf(s: ServiceSpec): Health {
-  const ports = Object.fromEntries(services.map((x) => [x.name, x.port]));
-  const launcherProbe = new URL(readinessUrl(s, ports)).pathname;
+  const launcherProbe = new URL(readinessUrl(s, defaultPorts)).pathname;
   if (s.name === 'web') {
     if (launcherProbe !== '/healthz') throw new Error(`web is launched on ${launcherProbe}`);
     return {
