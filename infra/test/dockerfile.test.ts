@@ -1,11 +1,17 @@
-/** Static checks of infra/docker/*.Dockerfile and .dockerignore (no Docker engine here). */
+/**
+ * Static checks of infra/docker/*.Dockerfile and .dockerignore (no Docker engine here),
+ * on the syntax tree of Microsoft's Dockerfile parser and its linter's findings.
+ */
 import { describe, expect, it } from 'vitest';
 import {
-  type Dockerfile,
+  argsOf,
+  commandOf,
   envOf,
   execForm,
   healthcheckCommand,
   instructions,
+  lintDockerfile,
+  type ParsedDockerfile,
   parseDockerfile,
   type Stage,
 } from './lib/dockerfile.js';
@@ -17,21 +23,33 @@ const files = {
   'infra/docker/web.Dockerfile': { health: 'http' as const },
 };
 type File = keyof typeof files;
-const parsed = Object.fromEntries(
-  Object.keys(files).map((path) => [path, parseDockerfile(readRepoFile(path))]),
-) as Record<File, Dockerfile>;
 const paths = Object.keys(files) as File[];
+const texts = Object.fromEntries(paths.map((path) => [path, readRepoFile(path)])) as Record<
+  File,
+  string
+>;
+const parsed = Object.fromEntries(
+  paths.map((path) => [path, parseDockerfile(texts[path])]),
+) as Record<File, ParsedDockerfile>;
 
 const finalStage = (file: File): Stage => parsed[file].stages.at(-1)!;
-const runs = (stage: Stage): string[] => instructions(stage, 'RUN').map((i) => i.args);
+const runs = (stage: Stage): string[] => instructions(stage, 'RUN').map(commandOf);
 const stageNamed = (file: File, name: string): Stage => {
   const stage = parsed[file].stages.find((s) => s.name === name);
   if (!stage) throw new Error(`${file} has no stage ${name}`);
   return stage;
 };
+const healthcheckOf = (file: File): string[] | undefined => {
+  const [check] = finalStage(file).image.getHEALTHCHECKs();
+  return check && healthcheckCommand(check, texts[file]);
+};
 
 describe.each(paths)('%s', (file) => {
   const dockerfile = parsed[file];
+
+  it('when linted, then the linter finds nothing', () => {
+    expect(lintDockerfile(texts[file])).toEqual([]);
+  });
 
   it('when built, then it is multi-stage and ends on a slim runtime of the pinned Node LTS', () => {
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(3);
@@ -42,11 +60,11 @@ describe.each(paths)('%s', (file) => {
     expect(Number(major) % 2).toBe(0);
     expect(Number(major)).toBeGreaterThanOrEqual(20);
     for (const stage of dockerfile.stages) {
-      expect(stage.from, `stage ${stage.name}`).toMatch(
+      expect(stage.base, `stage ${stage.name}`).toMatch(
         new RegExp(`^node:${major}-${release}(-slim)?$`),
       );
     }
-    expect(finalStage(file).from).toBe(`node:${major}-${release}-slim`);
+    expect(finalStage(file).base).toBe(`node:${major}-${release}-slim`);
     expect(finalStage(file).name).toBe('runtime');
   });
 
@@ -64,9 +82,9 @@ describe.each(paths)('%s', (file) => {
     );
     const runtime = finalStage(file);
     expect(runs(runtime), 'nothing is installed in the runtime stage').toEqual([]);
-    for (const copy of instructions(runtime, 'COPY')) {
-      const from = /--from=(\S+)/.exec(copy.args)?.[1];
-      expect(from, `${copy.args} copies from a build stage, not the context`).toBeDefined();
+    for (const copy of runtime.image.getCOPYs()) {
+      const from = copy.getFromFlag()?.getValue() ?? undefined;
+      expect(from, `${commandOf(copy)} copies from a build stage, not the context`).toBeDefined();
       expect(dockerfile.stages.map((s) => s.name)).toContain(from);
     }
   });
@@ -75,13 +93,13 @@ describe.each(paths)('%s', (file) => {
     const runtime = finalStage(file);
     const users = instructions(runtime, 'USER');
     expect(users).toHaveLength(1);
-    const [uid, gid] = users[0]!.args.split(':');
+    const [uid, gid] = commandOf(users[0]!).split(':');
     // Numeric, so Kubernetes can verify runAsNonRoot; the k8s pods run as this uid.
     expect(uid).toMatch(/^\d+$/);
     expect(Number(uid)).toBe(1000);
     expect(Number(gid)).toBe(1000);
-    const cmdLine = instructions(runtime, 'CMD')[0]!.line;
-    expect(users[0]!.line).toBeLessThan(cmdLine);
+    const cmdLine = runtime.image.getCMDs()[0]!.getRange().start.line;
+    expect(users[0]!.getRange().start.line).toBeLessThan(cmdLine);
     const env = envOf(runtime);
     expect(env.NODE_ENV).toBe('production');
     expect(env.HOST).toBe('0.0.0.0');
@@ -89,28 +107,29 @@ describe.each(paths)('%s', (file) => {
 
   it('when the container stops, then SIGTERM reaches node directly (exec-form CMD)', () => {
     const runtime = finalStage(file);
-    const cmds = instructions(runtime, 'CMD');
+    const cmds = runtime.image.getCMDs();
     expect(cmds).toHaveLength(1);
-    const argv = execForm(cmds[0]!.args);
+    const argv = execForm(cmds[0]!, texts[file]);
     expect(argv, 'CMD is a JSON array').toBeDefined();
     expect(argv![0]).toBe('node');
-    for (const entrypoint of instructions(runtime, 'ENTRYPOINT')) {
-      expect(execForm(entrypoint.args), 'ENTRYPOINT is exec form').toBeDefined();
+    for (const entrypoint of runtime.image.getENTRYPOINTs()) {
+      expect(execForm(entrypoint, texts[file]), 'ENTRYPOINT is exec form').toBeDefined();
     }
-    for (const signal of instructions(runtime, 'STOPSIGNAL')) expect(signal.args).toBe('SIGTERM');
+    for (const signal of instructions(runtime, 'STOPSIGNAL')) {
+      expect(commandOf(signal)).toBe('SIGTERM');
+    }
   });
 
   it('when Docker checks health, then the image asks node, not curl', () => {
-    const checks = instructions(finalStage(file), 'HEALTHCHECK');
-    expect(checks).toHaveLength(1);
-    const argv = healthcheckCommand(checks[0]!.args);
+    expect(finalStage(file).image.getHEALTHCHECKs()).toHaveLength(1);
+    const argv = healthcheckOf(file);
     expect(argv?.slice(0, 2)).toEqual(['node', '-e']);
     if (files[file].health === 'http') expect(argv![2]).toContain("'/healthz'");
     else expect(argv![2]).toContain("require('node:net')");
   });
 
   it('when the healthcheck runs, then it passes on a healthy process and fails otherwise', async () => {
-    const script = healthcheckCommand(instructions(finalStage(file), 'HEALTHCHECK')[0]!.args)![2]!;
+    const script = healthcheckOf(file)![2]!;
     const healthy = await fakeServer((path) => (path === '/healthz' ? 200 : 404));
     const sick = await fakeServer(() => 500);
     try {
@@ -131,14 +150,17 @@ describe.each(paths)('%s', (file) => {
   });
 
   it('when the image is built, then no secret is baked into it', () => {
+    const declared = [
+      dockerfile.globalArgs,
+      ...dockerfile.stages.flatMap((stage) => [envOf(stage), argsOf(stage)]),
+    ].flatMap((vars) => Object.entries(vars).map(([name, value]) => `${name}=${value}`));
+    expect(declared).toContain('NODE_ENV=production');
+    for (const entry of declared) {
+      expect(entry).not.toMatch(/(SECRET|PASSWORD|TOKEN|PRIVATE|_KEY)\b/i);
+    }
     for (const stage of dockerfile.stages) {
-      for (const instruction of [...instructions(stage, 'ENV'), ...instructions(stage, 'ARG')]) {
-        expect(instruction.args, `${stage.name}: ${instruction.args}`).not.toMatch(
-          /(SECRET|PASSWORD|TOKEN|PRIVATE|_KEY)\b/i,
-        );
-      }
       for (const add of instructions(stage, 'ADD')) {
-        expect(add.args, 'no ADD of remote URLs').not.toMatch(/https?:\/\//);
+        expect(commandOf(add), 'no ADD of remote URLs').not.toMatch(/https?:\/\//);
       }
     }
   });
@@ -149,9 +171,7 @@ describe('the service Dockerfile', () => {
     const deps = runs(stageNamed('infra/docker/Dockerfile', 'deps')).join('\n');
     expect(deps).toContain('if [ -z "$SERVICE" ]');
     expect(deps).toContain('services/$SERVICE/package.json');
-    expect(
-      instructions(stageNamed('infra/docker/Dockerfile', 'deps'), 'ARG').map((a) => a.args),
-    ).toContain('SERVICE');
+    expect(argsOf(stageNamed('infra/docker/Dockerfile', 'deps'))).toHaveProperty('SERVICE');
   });
 
   it('when native addons are installed, then they are compiled and loaded at build time', () => {
@@ -159,6 +179,45 @@ describe('the service Dockerfile', () => {
     expect(deps).toContain('node-gyp.js');
     expect(deps).toContain('rebuild');
     expect(deps).toMatch(/require\(process\.argv\[1\]\)/);
+  });
+});
+
+describe('the Dockerfile reader', () => {
+  const sample = [
+    'ARG NODE_MAJOR=22',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a template
+    'FROM node:${NODE_MAJOR}-slim AS runtime',
+    'HEALTHCHECK --interval=5s \\',
+    '  CMD ["node", "-e", "const  p = 1"]',
+    'CMD node dist/main.js',
+    'ENTRYPOINT ["tini", "--"]',
+  ].join('\n');
+  const [stage] = parseDockerfile(sample).stages;
+
+  it('when a base image uses global ARGs, then the stage sees it expanded', () => {
+    expect(stage!.base).toBe('node:22-slim');
+    expect(stage!.name).toBe('runtime');
+  });
+
+  it('when CMD is shell form, then it has no exec form; when it is JSON, then every argument is kept exactly', () => {
+    expect(execForm(stage!.image.getCMDs()[0]!, sample)).toBeUndefined();
+    expect(execForm(stage!.image.getENTRYPOINTs()[0]!, sample)).toEqual(['tini', '--']);
+  });
+
+  it('when a HEALTHCHECK spans lines, then its command keeps the spaces inside its strings', () => {
+    const [check] = stage!.image.getHEALTHCHECKs();
+    expect(healthcheckCommand(check!, sample)).toEqual(['node', '-e', 'const  p = 1']);
+    const shell = 'FROM node:22\nHEALTHCHECK CMD curl -f http://localhost/\n';
+    const [shellCheck] = parseDockerfile(shell).stages[0]!.image.getHEALTHCHECKs();
+    expect(healthcheckCommand(shellCheck!, shell)).toBeUndefined();
+  });
+
+  it('when a Dockerfile has mistakes, then the linter reports each with its line', () => {
+    const findings = lintDockerfile(
+      'FROM node:22\nHEALTHCHECK --interval=abc CMD true\nCMD a\nCMD b\n',
+    );
+    expect(findings).toContain('line 2: time: invalid duration abc');
+    expect(findings.some((f) => /^line 3: There can only be one CMD/.test(f))).toBe(true);
   });
 });
 

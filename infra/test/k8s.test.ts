@@ -166,7 +166,9 @@ describe('the schema checks themselves', () => {
   it('when an object carries a misspelt field, then the unknown-field pass names it', async () => {
     const misspelt = (await strictErrors()).filter((e) => e.startsWith('misspelt '));
     expect(misspelt).toHaveLength(1);
-    expect(misspelt[0]).toMatch(/^misspelt Deployment \w+: .*readinesProbe.* does not exist in type 'IContainer'/);
+    expect(misspelt[0]).toMatch(
+      /^misspelt Deployment \w+: .*readinesProbe.* does not exist in type 'IContainer'/,
+    );
   });
 
   it('when a kind has no registered schema, then validation fails and says where to register one', async () => {

@@ -1,117 +1,120 @@
-/** A Dockerfile reader for static checks: instructions, stages and exec-form arguments. */
-
-export interface Instruction {
-  keyword: string;
-  /** Everything after the keyword, continuation lines joined. */
-  args: string;
-  line: number;
-}
+/**
+ * Dockerfiles read by Microsoft's parser and linter (`dockerfile-ast`,
+ * `dockerfile-utils`: the ones behind the VS Code Docker extension), shaped for the
+ * static checks: stages with their base image expanded, exec-form argument lists.
+ */
+import {
+  type Arg,
+  type Dockerfile,
+  DockerfileParser,
+  type From,
+  type Healthcheck,
+  type ImageTemplate,
+  type Instruction,
+  type JSONInstruction,
+} from 'dockerfile-ast';
+import { validate } from 'dockerfile-utils';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 
 export interface Stage {
-  /** The base image with global ARG defaults substituted. */
-  from: string;
-  name?: string;
-  instructions: Instruction[];
+  /** The base image with the global ARG defaults substituted, as `docker build` sees it. */
+  base: string;
+  name: string | undefined;
+  from: From;
+  /** The stage's instructions, FROM first. */
+  image: ImageTemplate;
 }
 
-export interface Dockerfile {
+export interface ParsedDockerfile {
+  dockerfile: Dockerfile;
   /** ARGs declared before the first FROM, with their defaults. */
   globalArgs: Record<string, string>;
   stages: Stage[];
 }
 
-function logicalLines(text: string): Array<{ text: string; line: number }> {
-  const out: Array<{ text: string; line: number }> = [];
-  let current: { text: string; line: number } | undefined;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const trimmed = raw.trim();
-    // Comment lines are dropped, also between continuation lines (as Docker does).
-    if (trimmed.startsWith('#')) return;
-    if (!current) {
-      if (trimmed === '') return;
-      current = { text: '', line: index + 1 };
-    }
-    if (trimmed.endsWith('\\')) {
-      current.text += `${trimmed.slice(0, -1)} `;
-      return;
-    }
-    current.text += trimmed;
-    out.push(current);
-    current = undefined;
+export function parseDockerfile(text: string): ParsedDockerfile {
+  const dockerfile = DockerfileParser.parse(text);
+  const globalArgs = argDefaults(dockerfile.getInitialARGs());
+  const stages = dockerfile.getFROMs().map((from): Stage => {
+    const image = dockerfile.getContainingImage(from.getRange().start);
+    if (!image)
+      throw new Error(`no stage holds the FROM on line ${from.getRange().start.line + 1}`);
+    return {
+      base: from.getExpandedArguments()[0]?.getValue() ?? '',
+      name: from.getBuildStage() ?? undefined,
+      from,
+      image,
+    };
   });
-  if (current) out.push(current);
-  return out;
+  return { dockerfile, globalArgs, stages };
 }
 
-function substitute(value: string, vars: Record<string, string>): string {
-  return value.replace(
-    /\$\{(\w+)\}|\$(\w+)/g,
-    (whole, a: string, b: string) => vars[a ?? b] ?? whole,
-  );
-}
-
-export function parseDockerfile(text: string): Dockerfile {
-  const globalArgs: Record<string, string> = {};
-  const stages: Stage[] = [];
-  for (const { text: lineText, line } of logicalLines(text)) {
-    const match = /^(\S+)\s*(.*)$/s.exec(lineText);
-    if (!match) continue;
-    const keyword = match[1]!.toUpperCase();
-    const args = match[2]!.trim();
-    if (keyword === 'FROM') {
-      const parts = args.split(/\s+/).filter((p) => !p.startsWith('--'));
-      const name = parts[1]?.toUpperCase() === 'AS' ? parts[2] : undefined;
-      stages.push({ from: substitute(parts[0] ?? '', globalArgs), name, instructions: [] });
-      continue;
-    }
-    const stage = stages.at(-1);
-    if (!stage) {
-      if (keyword === 'ARG') {
-        const [key, value = ''] = args.split('=');
-        globalArgs[key!.trim()] = value.trim();
-      }
-      continue;
-    }
-    stage.instructions.push({ keyword, args, line });
-  }
-  return { globalArgs, stages };
-}
-
-/** The JSON array of an exec-form instruction (CMD ["node", ...]), or undefined for shell form. */
-export function execForm(args: string): string[] | undefined {
-  const json = args.replace(/^(--\S+\s+)+/, '');
-  if (!json.startsWith('[')) return undefined;
-  try {
-    const value: unknown = JSON.parse(json);
-    return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The command of a HEALTHCHECK instruction: its options removed, `CMD` dropped. */
-export function healthcheckCommand(args: string): string[] | undefined {
-  const withoutOptions = args.replace(/^(--\S+\s+)+/, '');
-  if (!withoutOptions.startsWith('CMD')) return undefined;
-  return execForm(withoutOptions.slice(3).trim());
+/** What the linter finds wrong or dubious, as `line N: message`. */
+export function lintDockerfile(text: string): string[] {
+  return validate(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
 }
 
 export function instructions(stage: Stage, keyword: string): Instruction[] {
-  return stage.instructions.filter((i) => i.keyword === keyword);
+  return stage.image.getInstructions().filter((i) => i.getKeyword() === keyword);
 }
 
-/** ENV key/values of a stage (both `ENV K=V K2=V2` and `ENV K V`). */
+/** A shell-form instruction's command (RUN's without its --mount flags), continuations joined. */
+export function commandOf(instruction: Instruction): string {
+  return instruction
+    .getArguments()
+    .map((a) => a.getValue())
+    .join(' ');
+}
+
+/**
+ * The argument list of an exec-form instruction (CMD ["node", ...]) in `text`, or
+ * undefined for shell form. Each JSON string is read from the source: the parser's
+ * getJSONValue() drops the whitespace inside a string ("const p" reads "constp").
+ */
+export function execForm(instruction: JSONInstruction, text: string): string[] | undefined {
+  if (!instruction.getOpeningBracket() || !instruction.getClosingBracket()) return undefined;
+  const document = TextDocument.create('Dockerfile', 'dockerfile', 1, text);
+  return instruction
+    .getJSONStrings()
+    .map((literal) => JSON.parse(document.getText(literal.getRange())) as string);
+}
+
+/**
+ * The exec-form command of a HEALTHCHECK in `text` (what follows `CMD`), or undefined
+ * for shell form or NONE. The parser reads it as the CMD instruction it is written as.
+ */
+export function healthcheckCommand(healthcheck: Healthcheck, text: string): string[] | undefined {
+  const subcommand = healthcheck.getSubcommand();
+  if (subcommand?.getValue().toUpperCase() !== 'CMD') return undefined;
+  const command = TextDocument.create('Dockerfile', 'dockerfile', 1, text).getText({
+    start: subcommand.getRange().start,
+    end: healthcheck.getRange().end,
+  });
+  const [cmd] = DockerfileParser.parse(command).getCMDs();
+  return cmd ? execForm(cmd, command) : undefined;
+}
+
+/** ARG names with their defaults ('' when none). */
+function argDefaults(args: Arg[]): Record<string, string> {
+  const defaults: Record<string, string> = {};
+  for (const arg of args) {
+    const property = arg.getProperty();
+    if (property) defaults[property.getName()] = property.getValue() ?? '';
+  }
+  return defaults;
+}
+
+/** The ARGs a stage declares, with their defaults ('' when none). */
+export function argsOf(stage: Stage): Record<string, string> {
+  return argDefaults(stage.image.getARGs());
+}
+
+/** ENV key/values of a stage (both `ENV K=V K2=V2` and `ENV K V`), unexpanded. */
 export function envOf(stage: Stage): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const { args } of instructions(stage, 'ENV')) {
-    if (!args.includes('=')) {
-      const [key, ...rest] = args.split(/\s+/);
-      env[key!] = rest.join(' ');
-      continue;
-    }
-    for (const pair of args.match(/\S+=("[^"]*"|\S*)/g) ?? []) {
-      const eq = pair.indexOf('=');
-      env[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/^"|"$/g, '');
+  for (const instruction of stage.image.getENVs()) {
+    for (const property of instruction.getProperties()) {
+      env[property.getName()] = property.getUnescapedValue() ?? '';
     }
   }
   return env;
