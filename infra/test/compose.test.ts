@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
+import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { environmentOf, InterpolationError, interpolateAll, parseDotenv } from './lib/compose.js';
+import { environmentOf, InterpolationError, interpolateAll } from './lib/compose.js';
 
 import {
   defaultShutdownTimeoutMs,

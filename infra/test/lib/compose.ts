@@ -1,4 +1,7 @@
-/** Compose-file semantics the tests need: variable interpolation and .env files. */
+/**
+ * Compose-file semantics the tests need: variable interpolation (.env files are read
+ * with the `dotenv` package, whose format Compose's follows).
+ */
 
 export class InterpolationError extends Error {
   override name = 'InterpolationError';
@@ -45,29 +48,6 @@ export function interpolateAll<T>(value: T, env: Record<string, string | undefin
     ) as T;
   }
   return value;
-}
-
-/** A .env file as Compose reads it: KEY=VALUE, # comments, "double quotes" with \n escapes. */
-export function parseDotenv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`not KEY=VALUE: ${line}`);
-    const key = line.slice(0, eq).trim();
-    let value = line.slice(eq + 1).trim();
-    if (value.startsWith('"')) {
-      if (!value.endsWith('"') || value.length < 2) throw new Error(`unterminated quote: ${key}`);
-      value = value
-        .slice(1, -1)
-        .replace(/\\([nrt"\\])/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c);
-    } else if (value.startsWith("'")) {
-      value = value.slice(1, -1);
-    }
-    env[key] = value;
-  }
-  return env;
 }
 
 /** `environment:` as a map whether the file used the list or the mapping syntax. */
