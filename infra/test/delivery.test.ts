@@ -1,5 +1,5 @@
 /** GitHub Actions workflows, skaffold.yaml and the docs that tell people what to run. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,53 @@ describe('.github/workflows/ci.yml', () => {
     expect(at('npm ci')).toBeGreaterThanOrEqual(0);
     expect(at('npm run lint')).toBeGreaterThan(at('npm ci'));
     expect(at('npm test')).toBeGreaterThan(at('npm run lint'));
+  });
+
+  it('when the infra tests run, then kubectl has been shown to be there first', () => {
+    const runs = stepsOf(job).map((s) => String(s.run ?? '').trim());
+    expect(runs.indexOf('kubectl version --client')).toBeGreaterThanOrEqual(0);
+    expect(runs.indexOf('kubectl version --client')).toBeLessThan(runs.indexOf('npm test'));
+  });
+});
+
+describe('.ci/run', () => {
+  const script = readRepoFile('.ci/run');
+  const check = script.slice(script.indexOf('log "kubectl'), script.indexOf('log "npm ci"'));
+  /** Runs .ci/run's kubectl check alone, with `path` as PATH. */
+  const runCheck = (path: string) =>
+    run('/bin/bash', ['-euo', 'pipefail', '-c', `log() { :; }\n${check}`], { env: { PATH: path } });
+
+  it('when CI runs, then kubectl is checked before npm ci and npm test', () => {
+    expect(check).toContain('kubectl version --client');
+    expect(script.indexOf(check)).toBeLessThan(script.indexOf('\nnpm test'));
+  });
+
+  it('when kubectl with kustomize v5 is installed, then the check passes', async () => {
+    const result = await runCheck(process.env.PATH ?? '');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^kubectl with kustomize v[5-9]/);
+  });
+
+  it('when kubectl is missing or too old, then the check fails and says how to install it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gittix-ci-kubectl-'));
+    try {
+      const missing = await runCheck(dir);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(
+        /kubectl is missing: install kubectl 1\.27 or newer.*infra\/README\.md/,
+      );
+      const kubectl = join(dir, 'kubectl');
+      writeFileSync(
+        kubectl,
+        '#!/bin/sh\necho "Client Version: v1.26.0"\necho "Kustomize Version: v4.5.7"\n',
+      );
+      chmodSync(kubectl, 0o755);
+      const old = await runCheck(`${dir}:/usr/bin:/bin`);
+      expect(old.code).toBe(1);
+      expect(old.stderr).toMatch(/kustomize '4\.5\.7', older than v5: install kubectl/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -174,11 +221,12 @@ describe('the docs', () => {
         mentioned.add(match[1]!);
       }
     }
-    // Made by the reader, by the command the docs give.
+    // Made by the reader, by the command the docs give, or by `npm run build`.
     const created = new Set(['infra/.env']);
+    const builtOutput = /(^|\/)(dist|\.next)(\/|$)/;
     expect(mentioned.size).toBeGreaterThan(5);
     for (const path of mentioned) {
-      if (created.has(path)) continue;
+      if (created.has(path) || builtOutput.test(path)) continue;
       expect(existsSync(join(repoRoot, path)), path).toBe(true);
     }
   });

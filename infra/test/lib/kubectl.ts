@@ -23,7 +23,7 @@ export interface Resource {
   [field: string]: unknown;
 }
 
-/** kubectl 1.27 was the first to embed kustomize v5, whose `labels` field the overlays use. */
+/** The kustomize the manifests are written and checked against (kubectl 1.27+ embeds v5). */
 export const minimumKustomizeMajor = 5;
 
 export const installKubectl =
