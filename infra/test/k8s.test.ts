@@ -80,6 +80,13 @@ describe.each(kustomizeDirs)('%s, as kubectl kustomize renders it', (dir) => {
 });
 
 describe('rendering with kubectl', () => {
+  it('when an overlay is added, then it gets the overlay checks of this file', () => {
+    expect(kustomizeDirs).toEqual([
+      'infra/k8s/base',
+      ...overlays.map((o) => `infra/k8s/overlays/${o}`),
+    ]);
+  });
+
   /** A directory holding an executable `kubectl` that runs `script` (sh). */
   function fakeKubectl(script: string): { path: string; remove: () => void } {
     const dir = mkdtempSync(join(tmpdir(), 'gittix-kubectl-'));
@@ -92,7 +99,7 @@ describe('rendering with kubectl', () => {
   it('when kubectl is missing, then rendering fails and says how to install it', () => {
     const missing = join(tmpdir(), 'gittix-no-such-dir', 'kubectl');
     expect(kubectlProblem(missing)).toMatch(
-      /kubectl is not usable .*Install kubectl 1\.27 or newer/,
+      /kubectl is not installed \(.*kubectl: not found\)\. Install kubectl 1\.27 or newer/,
     );
     expect(() => kustomize('infra/k8s/base', missing)).toThrow(/infra\/README\.md/);
   });
@@ -146,13 +153,6 @@ describe('rendering with kubectl', () => {
 
 describe('the schema checks themselves', () => {
   const deployment = (): Any => structuredClone(one('dev', 'Deployment', 'tickets'));
-
-  it('when an overlay is added, then it gets the overlay checks below', () => {
-    expect(kustomizeDirs).toEqual([
-      'infra/k8s/base',
-      ...overlays.map((o) => `infra/k8s/overlays/${o}`),
-    ]);
-  });
 
   it('when an object breaks its schema, then the validator reports it', async () => {
     const broken = deployment();

@@ -46,6 +46,9 @@ export function kubectlProblem(kubectl = 'kubectl'): string | undefined {
   const result = spawnSync(kubectl, ['version', '--client', '--output=json'], {
     encoding: 'utf8',
   });
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    return `kubectl is not installed (${kubectl}: not found). ${installKubectl}`;
+  }
   if (result.error || result.status !== 0) {
     const why = result.error?.message ?? result.stderr.trim();
     return `kubectl is not usable (${why}). ${installKubectl}`;
