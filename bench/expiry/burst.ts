@@ -108,7 +108,7 @@ async function placeOrdersDueAt(
             user_id: randomUUID(),
             ticket_id: ticketId,
             ticket_title: 'Expiring seat',
-            ticket_price: toCents(price),
+            ticket_price_cents: toCents(price),
             status: 'created',
             expires_at: expiresAt,
           })

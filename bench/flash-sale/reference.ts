@@ -13,7 +13,7 @@ export async function seedReferenceTickets(
   const rows = Array.from({ length: count }, (_, i) => ({
     id: randomUUID(),
     title: `Reference seat ${i}`,
-    price: 4999,
+    price_cents: 4999,
     user_id: randomUUID(),
     version: 0,
     order_id: null,

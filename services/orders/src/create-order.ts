@@ -41,7 +41,7 @@ export async function createOrder(
           user_id: userId,
           ticket_id: ticket.id,
           ticket_title: ticket.title,
-          ticket_price: ticket.price,
+          ticket_price_cents: ticket.price_cents,
           status: 'created',
           expires_at: new Date(Date.now() + expirationSeconds * 1000),
         })
@@ -54,7 +54,7 @@ export async function createOrder(
         status: order.status,
         userId: order.userId,
         expiresAt: order.expiresAt,
-        ticket: { id: ticket.id, price: fromCents(ticket.price) },
+        ticket: { id: ticket.id, price: fromCents(ticket.price_cents) },
       });
       return order;
     });

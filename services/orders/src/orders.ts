@@ -21,7 +21,11 @@ export function toOrder(row: OrderRow): Order {
     status: row.status,
     expiresAt: row.expires_at.toISOString(),
     version: row.version,
-    ticket: { id: row.ticket_id, title: row.ticket_title, price: fromCents(row.ticket_price) },
+    ticket: {
+      id: row.ticket_id,
+      title: row.ticket_title,
+      price: fromCents(row.ticket_price_cents),
+    },
   };
 }
 

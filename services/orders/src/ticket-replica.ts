@@ -25,7 +25,7 @@ export async function applyTicket(
     .values({
       id: ticket.id,
       title: ticket.title,
-      price: toCents(ticket.price),
+      price_cents: toCents(ticket.price),
       user_id: ticket.userId,
       version: ticket.version,
       order_id: ticket.orderId,
@@ -35,7 +35,7 @@ export async function applyTicket(
         .column('id')
         .doUpdateSet((eb) => ({
           title: eb.ref('excluded.title'),
-          price: eb.ref('excluded.price'),
+          price_cents: eb.ref('excluded.price_cents'),
           user_id: eb.ref('excluded.user_id'),
           version: eb.ref('excluded.version'),
           order_id: eb.ref('excluded.order_id'),

@@ -92,7 +92,7 @@ export async function createOrdersFixture(options: OrdersFixtureOptions = {}) {
         .values({
           id: ticket.id,
           title: ticket.title,
-          price: toCents(ticket.price),
+          price_cents: toCents(ticket.price),
           user_id: ticket.userId,
           version: 0,
           order_id: null,

@@ -48,7 +48,7 @@ describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
     expect(row).toEqual({
       id: ticket.id,
       title: ticket.title,
-      price: 1234,
+      price_cents: 1234,
       user_id: ticket.userId,
       version: 0,
       order_id: null,
@@ -64,7 +64,11 @@ describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
     });
     await f.publish('ticket.created', created(ticket));
     await settle('ticket.created');
-    expect(await replicaOf(ticket.id)).toMatchObject({ version: 1, title: 'Renamed', price: 5500 });
+    expect(await replicaOf(ticket.id)).toMatchObject({
+      version: 1,
+      title: 'Renamed',
+      price_cents: 5500,
+    });
   });
 
   it('when an old version arrives after a newer one, then the newer state stays', async () => {

@@ -53,4 +53,19 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // A money column says its unit, as everywhere else in GitTix: integer cents under
+  // a `_cents` name. Renamed in place, so deployed databases keep their rows.
+  '0003_money_columns_in_cents': {
+    async up(db) {
+      await db.schema.alterTable('tickets').renameColumn('price', 'price_cents').execute();
+      await db.schema
+        .alterTable('tickets')
+        .renameConstraint('tickets_price_check', 'tickets_price_cents_check')
+        .execute();
+      await db.schema
+        .alterTable('orders')
+        .renameColumn('ticket_price', 'ticket_price_cents')
+        .execute();
+    },
+  },
 };

@@ -5,8 +5,7 @@ import type { ColumnType, Generated } from 'kysely';
 export interface TicketsTable {
   id: string;
   title: string;
-  /** Integer cents. */
-  price: number;
+  price_cents: number;
   user_id: string;
   /** The tickets service's version; only a newer one is applied. */
   version: number;
@@ -17,9 +16,9 @@ export interface OrdersTable {
   id: Generated<string>;
   user_id: string;
   ticket_id: string;
-  /** What the buyer saw when ordering: the title and price (cents) are kept with the order. */
+  /** What the buyer saw when ordering: the title and price are kept with the order. */
   ticket_title: string;
-  ticket_price: number;
+  ticket_price_cents: number;
   status: OrderStatus;
   expires_at: Date;
   version: Generated<number>;
