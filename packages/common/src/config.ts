@@ -31,7 +31,6 @@ export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   host: () => z.string().min(1).default('0.0.0.0'),
   url: (fallback: string) => z.url({ message: 'Must be a URL' }).default(fallback),
-  optionalUrl: () => z.url({ message: 'Must be a URL' }).optional(),
   name: (fallback: string) =>
     z
       .string()

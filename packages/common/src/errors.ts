@@ -21,12 +21,6 @@ export class BadRequestError extends HttpError {
   }
 }
 
-export class ValidationError extends HttpError {
-  constructor(errors: ErrorItem[]) {
-    super(400, errors);
-  }
-}
-
 export class NotAuthorizedError extends HttpError {
   constructor(message = 'Not signed in') {
     super(401, [{ message }]);

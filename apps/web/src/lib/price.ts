@@ -1,4 +1,4 @@
-export const MAX_PRICE = 1_000_000;
+const MAX_PRICE = 1_000_000;
 
 export type PriceParse = { ok: true; value: number } | { ok: false; message: string };
 

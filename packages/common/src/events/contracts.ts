@@ -15,10 +15,12 @@ const title = z
   .refine((value) => !value.includes('\u0000'), { message: 'Must not contain NUL' });
 const price = priceSchema;
 
+// No order is ever `awaiting:payment` today (a payment completes a `created` order
+// directly); the status stays because the public contract (docs/api.md) lists it.
 export const orderStatuses = ['created', 'cancelled', 'awaiting:payment', 'complete'] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
-/** Each subject's payload (`data`), as API.md's events table lists them. */
+/** Each subject's payload (`data`), as docs/api.md's events table lists them. */
 export const eventSchemas = {
   'ticket.created': z.object({ id, version, title, price, userId: id }),
   'ticket.updated': z.object({

@@ -5,7 +5,7 @@ import { SandboxProvider } from './sandbox.js';
 import { createStripeProvider } from './stripe.js';
 
 export * from './provider.js';
-export { SANDBOX_TOKENS, SandboxProvider } from './sandbox.js';
+export { SandboxProvider } from './sandbox.js';
 export { createStripeProvider } from './stripe.js';
 
 /** The provider PAYMENTS_PROVIDER names. */

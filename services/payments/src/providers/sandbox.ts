@@ -8,7 +8,7 @@ import {
 } from './provider.js';
 
 /** Stripe's test tokens that the sandbox understands. */
-export const SANDBOX_TOKENS = { success: 'tok_visa', declined: 'tok_chargeDeclined' } as const;
+const SANDBOX_TOKENS = { success: 'tok_visa', declined: 'tok_chargeDeclined' } as const;
 
 type ChargeOutcome = { providerId: string } | { declined: true };
 
