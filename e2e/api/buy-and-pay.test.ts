@@ -1,23 +1,8 @@
+import type { Order, Ticket } from '@gittix/api-types';
 import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client.js';
 import { type RunningSystem, startSystem } from '../harness/system.js';
-
-interface Ticket {
-  id: string;
-  title: string;
-  price: number;
-  userId: string;
-  version: number;
-  orderId: string | null;
-}
-interface Order {
-  id: string;
-  status: string;
-  expiresAt: string;
-  version: number;
-  ticket: { id: string; title: string; price: number };
-}
 
 describe('buying a ticket across the running services', () => {
   let system: RunningSystem;

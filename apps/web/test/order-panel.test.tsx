@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
+
+import type { Order } from '@gittix/api-types';
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OrderPanel } from '../src/components/OrderPanel';
-import type { Order } from '../src/lib/types';
 
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));

@@ -1,9 +1,9 @@
 'use client';
 
+import type { CurrentUser } from '@gittix/api-types';
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
-import type { CurrentUser } from '../lib/types';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 

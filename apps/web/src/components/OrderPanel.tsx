@@ -1,5 +1,6 @@
 'use client';
 
+import type { Order, OrderStatus } from '@gittix/api-types';
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
@@ -10,7 +11,6 @@ import { signInPath } from '../lib/next-path';
 import { orderState } from '../lib/order-status';
 import type { PaymentOutcome } from '../lib/pay-order';
 import { formatPrice } from '../lib/price';
-import type { Order, OrderStatus } from '../lib/types';
 import { Countdown } from './Countdown';
 import { OrderBadge } from './OrderBadge';
 import styles from './OrderPanel.module.css';

@@ -1,10 +1,10 @@
 'use client';
 
+import type { Order } from '@gittix/api-types';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { signInPath } from '../lib/next-path';
-import type { Order } from '../lib/types';
 import { FormAlert } from './FormAlert';
 
 /** Reserves the ticket with a new order and opens it; a signed-out visitor signs in first. */

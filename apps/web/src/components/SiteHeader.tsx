@@ -1,6 +1,6 @@
+import type { CurrentUser } from '@gittix/api-types';
 import Link from 'next/link';
 import { getCurrentUser } from '../lib/gateway';
-import type { CurrentUser } from '../lib/types';
 import styles from './SiteHeader.module.css';
 
 async function currentUserOrNull(): Promise<CurrentUser | null> {

@@ -1,11 +1,11 @@
 'use client';
 
+import type { Ticket } from '@gittix/api-types';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { parsePrice, priceInputValue } from '../lib/price';
-import type { Ticket } from '../lib/types';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 

@@ -1,5 +1,5 @@
+import type { Ticket } from '@gittix/api-types';
 import { formatPrice } from '../lib/price';
-import type { Ticket } from '../lib/types';
 import { IntentLink } from './IntentLink';
 import styles from './TicketGrid.module.css';
 

@@ -1,5 +1,5 @@
+import type { ApiErrorItem } from '@gittix/api-types';
 import { readErrors } from './api-response';
-import type { ApiErrorItem } from './types';
 
 export type ApiResult<T> =
   | { ok: true; status: number; data: T }

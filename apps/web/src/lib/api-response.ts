@@ -1,4 +1,4 @@
-import type { ApiErrorItem } from './types';
+import type { ApiErrorItem } from '@gittix/api-types';
 
 /** Reads the uniform error body; anything else (a proxy's HTML, an empty 502) gets a plain message. */
 export async function readErrors(response: Response): Promise<ApiErrorItem[]> {

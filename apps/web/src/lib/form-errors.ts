@@ -1,4 +1,4 @@
-import type { ApiErrorItem } from './types';
+import type { ApiErrorItem } from '@gittix/api-types';
 
 export interface FormErrors<Field extends string> {
   /** The first message for each field the form shows, displayed beside it. */

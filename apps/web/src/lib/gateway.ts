@@ -1,10 +1,10 @@
 import 'server-only';
+import type { ApiErrorItem, CurrentUser } from '@gittix/api-types';
 import { headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { readErrors } from './api-response';
 import { signInPath } from './next-path';
-import type { ApiErrorItem, CurrentUser } from './types';
 
 const TIMEOUT_MS = 10_000;
 

@@ -1,4 +1,4 @@
-import type { Order } from './types';
+import type { Order } from '@gittix/api-types';
 
 export type OrderState = 'open' | 'complete' | 'expired' | 'cancelled';
 

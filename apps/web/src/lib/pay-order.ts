@@ -1,5 +1,5 @@
+import type { Payment } from '@gittix/api-types';
 import { sendJson } from './api-client';
-import type { Payment } from './types';
 
 export type PaymentOutcome =
   | { ok: true; payment: Payment }

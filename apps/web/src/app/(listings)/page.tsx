@@ -1,9 +1,9 @@
+import type { Ticket } from '@gittix/api-types';
 import Link from 'next/link';
 import { SearchForm } from '../../components/SearchForm';
 import { TicketGrid } from '../../components/TicketGrid';
 import { GatewayError, gatewayGet } from '../../lib/gateway';
 import { cursorFrom, firstValue, nextPageHref, ticketsApiPath } from '../../lib/tickets-query';
-import type { Ticket } from '../../lib/types';
 
 interface HomeProps {
   searchParams: Promise<Record<string, string | string[] | undefined>>;

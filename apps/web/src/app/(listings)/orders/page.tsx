@@ -1,3 +1,4 @@
+import type { Order } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { IntentLink } from '../../../components/IntentLink';
@@ -5,7 +6,6 @@ import { OrderBadge } from '../../../components/OrderBadge';
 import { loadOrRedirect, requireUser } from '../../../lib/gateway';
 import { orderState } from '../../../lib/order-status';
 import { formatPrice } from '../../../lib/price';
-import type { Order } from '../../../lib/types';
 import styles from '../listing.module.css';
 
 export const metadata: Metadata = { title: 'My orders' };

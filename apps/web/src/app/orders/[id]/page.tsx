@@ -1,7 +1,7 @@
+import type { Order } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import { OrderPanel } from '../../../components/OrderPanel';
 import { loadOrRedirect } from '../../../lib/gateway';
-import type { Order } from '../../../lib/types';
 
 export const metadata: Metadata = { title: 'Your order' };
 

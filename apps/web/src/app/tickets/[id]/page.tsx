@@ -1,10 +1,10 @@
+import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { cache } from 'react';
 import { PurchaseButton } from '../../../components/PurchaseButton';
 import { getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
 import { formatPrice } from '../../../lib/price';
-import type { Ticket } from '../../../lib/types';
 import styles from './ticket.module.css';
 
 interface TicketProps {

@@ -1,10 +1,10 @@
+import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { IntentLink } from '../../../../components/IntentLink';
 import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
-import type { Ticket } from '../../../../lib/types';
 import styles from '../../listing.module.css';
 
 export const metadata: Metadata = { title: 'My listings' };

@@ -1,8 +1,8 @@
+import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { TicketForm } from '../../../../components/TicketForm';
 import { loadOrRedirect, requireUser } from '../../../../lib/gateway';
-import type { Ticket } from '../../../../lib/types';
 
 export const metadata: Metadata = { title: 'Edit ticket' };
 
