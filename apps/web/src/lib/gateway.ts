@@ -4,6 +4,7 @@ import { headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { readErrors } from './api-response';
+import { webConfig } from './config';
 import { signInPath } from './next-path';
 
 const TIMEOUT_MS = 10_000;
@@ -32,9 +33,8 @@ export interface GatewayResponse<T> {
  * cookie so the services see the same session the browser has.
  */
 export async function gatewayGet<T>(path: `/api/${string}`): Promise<GatewayResponse<T>> {
-  const base = process.env.GATEWAY_URL ?? 'http://127.0.0.1:3000';
   const cookie = (await headers()).get('cookie');
-  const response = await fetch(new URL(path, base), {
+  const response = await fetch(new URL(path, webConfig().GATEWAY_URL), {
     headers: { accept: 'application/json', ...(cookie ? { cookie } : {}) },
     cache: 'no-store',
     signal: AbortSignal.timeout(TIMEOUT_MS),

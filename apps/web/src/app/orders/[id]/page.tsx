@@ -1,6 +1,7 @@
 import type { Order } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import { OrderPanel } from '../../../components/OrderPanel';
+import { webConfig } from '../../../lib/config';
 import { loadOrRedirect } from '../../../lib/gateway';
 
 export const metadata: Metadata = { title: 'Your order' };
@@ -15,8 +16,8 @@ export default async function OrderPage({ params }: OrderProps) {
     `/api/orders/${encodeURIComponent(id)}`,
     `/orders/${id}`,
   );
-  // Read at request time on the server: the key reaches the browser only as this prop.
-  const stripePublishableKey = process.env.STRIPE_PUBLISHABLE_KEY || null;
+  // Read on the server: the key reaches the browser only as this prop.
+  const stripePublishableKey = webConfig().STRIPE_PUBLISHABLE_KEY ?? null;
   return (
     <OrderPanel order={order} renderedAt={Date.now()} stripePublishableKey={stripePublishableKey} />
   );
