@@ -74,7 +74,7 @@ const isId = (value: string) =>
   eventSchemas['expiration.complete'].safeParse({ orderId: value }).success;
 
 /**
- * API.md: "A malformed id in a path is a 404". Checked where nothing else can
+ * docs/api.md: "A malformed id in a path is a 404". Checked where nothing else can
  * come first: a parseable signed-in GET or DELETE without a body or content type. `.` and
  * `..` (even as %2e) are dot-segments, not ids: URL normalisation may resolve
  * them to another route (RFC 3986, 6.2.2), and the proxy refuses `..` with a 400.
