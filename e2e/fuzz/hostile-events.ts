@@ -24,7 +24,7 @@ export interface EventIds {
 
 const HOUR = 3_600_000;
 const price = fc.integer({ min: 1, max: 100_000_000 }).map((cents) => cents / 100);
-/** 2^31 and beyond are valid in the event schema but not in a Postgres integer column. */
+/** 2^31 and beyond fit no Postgres integer column: the contract refuses them (finding #10). */
 const version = fc.oneof(
   { weight: 8, arbitrary: fc.nat(5) },
   { weight: 2, arbitrary: fc.nat() },
