@@ -1,16 +1,18 @@
-import { fromCents, type OrderStatus } from '@gittix/common';
+import { fromCents, orderStatuses } from '@gittix/common';
 import type { Kysely, Selectable } from 'kysely';
+import { z } from 'zod';
 import type { OrdersDatabase, OrdersTable } from './db/schema.js';
 
-/** An order as the API shows it. */
-export interface Order {
-  id: string;
-  userId: string;
-  status: OrderStatus;
-  expiresAt: string;
-  version: number;
-  ticket: { id: string; title: string; price: number };
-}
+/** An order as the API shows it: the routes' schema, and the type from it. */
+export const orderSchema = z.object({
+  id: z.uuid(),
+  userId: z.uuid(),
+  status: z.enum(orderStatuses),
+  expiresAt: z.iso.datetime(),
+  version: z.number().int(),
+  ticket: z.object({ id: z.uuid(), title: z.string(), price: z.number() }),
+});
+export type Order = z.output<typeof orderSchema>;
 
 export type OrderRow = Selectable<OrdersTable>;
 

@@ -1,20 +1,23 @@
 import { fromCents } from '@gittix/common';
 import type { Kysely, Selectable } from 'kysely';
+import { z } from 'zod';
 import type { PaymentsDatabase, PaymentsTable } from './db/schema.js';
 
-/** A payment as POST /api/payments answers it. */
-export interface Payment {
-  id: string;
-  orderId: string;
-  amount: number;
-  providerId: string;
-}
+/** A payment as POST /api/payments answers it: the route's schema, and the type from it. */
+export const paymentSchema = z.object({
+  id: z.uuid(),
+  orderId: z.uuid(),
+  amount: z.number(),
+  providerId: z.string(),
+});
+export type Payment = z.output<typeof paymentSchema>;
 
 /** A payment as the buyer's receipts list it. */
-export interface Receipt extends Payment {
-  createdAt: string;
-  refundedAt: string | null;
-}
+export const receiptSchema = paymentSchema.extend({
+  createdAt: z.iso.datetime(),
+  refundedAt: z.iso.datetime().nullable(),
+});
+export type Receipt = z.output<typeof receiptSchema>;
 
 type PaymentRow = Selectable<PaymentsTable>;
 

@@ -1,16 +1,18 @@
 import { type EventData, fromCents } from '@gittix/common';
 import type { Kysely, Selectable } from 'kysely';
+import { z } from 'zod';
 import type { TicketsDatabase, TicketsTable } from './db/schema.js';
 
-/** A ticket as the API shows it: price in dollars. */
-export interface Ticket {
-  id: string;
-  title: string;
-  price: number;
-  userId: string;
-  version: number;
-  orderId: string | null;
-}
+/** A ticket as the API shows it (price in dollars): the routes' schema, and the type from it. */
+export const ticketSchema = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  price: z.number().meta({ description: 'Dollars, at most 2 decimals' }),
+  userId: z.uuid(),
+  version: z.number().int(),
+  orderId: z.uuid().nullable(),
+});
+export type Ticket = z.output<typeof ticketSchema>;
 
 export type TicketRow = Selectable<TicketsTable>;
 

@@ -1,20 +1,12 @@
-import { NotFoundError, orderStatuses, requireAuth, requireUser } from '@gittix/common';
+import { NotFoundError, requireAuth, requireUser } from '@gittix/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { cancelOrder } from '../cancel-order.js';
 import { createOrder } from '../create-order.js';
 import type { OrdersDatabase } from '../db/schema.js';
-import { findOrder, listOrders, toOrder } from '../orders.js';
+import { findOrder, listOrders, orderSchema as order, toOrder } from '../orders.js';
 
-const order = z.object({
-  id: z.uuid(),
-  userId: z.uuid(),
-  status: z.enum(orderStatuses),
-  expiresAt: z.iso.datetime(),
-  version: z.number().int(),
-  ticket: z.object({ id: z.uuid(), title: z.string(), price: z.number() }),
-});
 const errorBody = z.object({
   errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
 });

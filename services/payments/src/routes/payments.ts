@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
 import { payForOrder } from '../pay-for-order.js';
-import { listReceipts } from '../payments.js';
+import { listReceipts, paymentSchema as payment, receiptSchema as receipt } from '../payments.js';
 import type { PaymentProvider } from '../providers/index.js';
 
 const payBody = z.object({
@@ -14,16 +14,6 @@ const payBody = z.object({
     .trim()
     .min(1, { error: 'token must be a card token' })
     .max(255, { error: 'token must be at most 255 characters' }),
-});
-const payment = z.object({
-  id: z.uuid(),
-  orderId: z.uuid(),
-  amount: z.number(),
-  providerId: z.string(),
-});
-const receipt = payment.extend({
-  createdAt: z.iso.datetime(),
-  refundedAt: z.iso.datetime().nullable(),
 });
 const errorBody = z.object({
   errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),

@@ -5,17 +5,9 @@ import { z } from 'zod';
 import { createTicket } from '../create-ticket.js';
 import type { TicketsDatabase } from '../db/schema.js';
 import { decodeCursor, encodeCursor, listTickets, type TicketCursor } from '../list-tickets.js';
-import { findTicket } from '../tickets.js';
+import { findTicket, ticketSchema as ticket } from '../tickets.js';
 import { updateTicket } from '../update-ticket.js';
 
-const ticket = z.object({
-  id: z.uuid(),
-  title: z.string(),
-  price: z.number().meta({ description: 'Dollars, at most 2 decimals' }),
-  userId: z.uuid(),
-  version: z.number().int(),
-  orderId: z.uuid().nullable(),
-});
 const errorBody = z.object({
   errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
 });
