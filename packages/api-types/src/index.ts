@@ -6,44 +6,27 @@
  */
 import type { paths } from './openapi.generated.js';
 
-export type { paths } from './openapi.generated.js';
-
-type Method = 'get' | 'put' | 'post' | 'delete';
-
 /** The JSON body an operation answers with `status`. */
-export type ResponseBody<
+type ResponseBody<
   Path extends keyof paths,
-  M extends Method,
+  Method extends 'get' | 'put' | 'post' | 'delete',
   Status extends number,
-> = paths[Path][M] extends {
+> = paths[Path][Method] extends {
   responses: { [S in Status]: { content: { 'application/json': infer Body } } };
 }
   ? Body
   : never;
 
-/** The JSON body an operation takes. */
-export type RequestBody<Path extends keyof paths, M extends Method> = paths[Path][M] extends {
-  requestBody?: { content: { 'application/json': infer Body } };
-}
-  ? Body
-  : never;
+/** One entry of `{ errors: [{ message, field? }] }`, the one error shape of every service. */
+export type ApiErrorItem = ResponseBody<'/api/tickets/{id}', 'get', 404>['errors'][number];
 
-/** `{ errors: [{ message, field? }] }`, the one error shape of every service. */
-export type ApiError = ResponseBody<'/api/tickets/{id}', 'get', 404>;
-export type ApiErrorItem = ApiError['errors'][number];
-
-export type Credentials = RequestBody<'/api/users/signin', 'post'>;
-export type User = ResponseBody<'/api/users/signin', 'post', 200>;
 export type CurrentUser = NonNullable<
   ResponseBody<'/api/users/currentuser', 'get', 200>['currentUser']
 >;
 
 export type Ticket = ResponseBody<'/api/tickets/{id}', 'get', 200>;
-export type TicketInput = RequestBody<'/api/tickets', 'post'>;
 
 export type Order = ResponseBody<'/api/orders/{id}', 'get', 200>;
 export type OrderStatus = Order['status'];
 
 export type Payment = ResponseBody<'/api/payments', 'post', 201>;
-export type PaymentRequest = RequestBody<'/api/payments', 'post'>;
-export type Receipt = ResponseBody<'/api/payments', 'get', 200>[number];
