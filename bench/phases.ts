@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDb, EventBus, openDatabase } from '@gittix/common';
+import { connectRedis, createDb, EventBus, openDatabase } from '@gittix/common';
 import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -8,7 +8,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { buildServices } from '../scripts/system/build.js';
 import { repoRoot } from '../scripts/system/services.js';
-import { connectRedis, EXPIRATION_QUEUE } from '../services/expiration/src/order-expirations.js';
+import { EXPIRATION_QUEUE } from '../services/expiration/src/order-expirations.js';
 import { migrations as ordersMigrations } from '../services/orders/src/db/migrations.js';
 import type { OrdersDatabase } from '../services/orders/src/db/schema.js';
 import { expireTogether } from './expiry/burst.js';

@@ -1,3 +1,4 @@
+import { durableName } from '@gittix/common';
 import type { Acknowledged } from './load.js';
 import { EVENT_DATABASES, type EventDatabase, type OrderRow, type Snapshot } from './snapshot.js';
 
@@ -146,7 +147,7 @@ export function paymentsReachedOrders(s: Snapshot): InvariantResult {
   const v = new Violations();
   const orders = index(s.orders, (o) => o.id);
   const payments = index(s.payments, (p) => p.id);
-  const handled = s.inbox.orders.get('orders_payment.created') ?? new Set<string>();
+  const handled = s.inbox.orders.get(durableName('orders', 'payment.created')) ?? new Set<string>();
   const deadLettered = deadLetteredBy(s, 'orders');
   const events = s.events.filter((e) => e.subject === 'payment.created');
   for (const event of events) {

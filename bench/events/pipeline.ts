@@ -9,7 +9,7 @@ import {
   handleOnce,
   migrate,
   OutboxRelay,
-  subscribe,
+  subscribeWithoutInbox,
 } from '@gittix/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { type Kysely, sql } from 'kysely';
@@ -98,7 +98,7 @@ export async function createPipeline(options: PipelineOptions) {
         logger: options.logger,
         concurrency,
         subscriptions: [
-          subscribe('ticket.created', async (event, context) => {
+          subscribeWithoutInbox('ticket.created', async (event, context) => {
             await apply(event, context);
             onHandled(event.data.id);
           }),

@@ -6,7 +6,7 @@
  *
  *   npx tsx --conditions=@gittix/source bench/chaos/repro/outage-dead-letters.ts
  *
- * A consumer built like the services' (EventConsumers + handleOnce with the
+ * A consumer built like the services' (EventConsumers + subscribe, through the
  * inbox, default 5 deliveries) on a private Postgres and nats-server; Postgres
  * is stopped, one valid order.cancelled is published, Postgres comes back 5 s
  * later. Expected: the event is handled once the database is back (its id in
@@ -20,7 +20,6 @@ import {
   EventConsumers,
   ensureDatabase,
   eventTablesMigration,
-  handleOnce,
   migrate,
   subscribe,
 } from '@gittix/common';
@@ -47,12 +46,8 @@ try {
   const consumers = new EventConsumers({
     bus,
     service: 'repro',
-    subscriptions: [
-      subscribe(
-        'order.cancelled',
-        handleOnce(db, 'repro_order.cancelled', async () => {}),
-      ),
-    ],
+    db,
+    subscriptions: [subscribe('order.cancelled', async () => {})],
     logger: testLogger,
   });
   await consumers.start();

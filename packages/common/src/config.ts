@@ -67,3 +67,10 @@ export const natsConfigSchema = z.object({
   /** Optional size cap of the event stream; JetStream reserves it up front. */
   NATS_STREAM_MAX_BYTES: z.coerce.number().int().positive().optional(),
 });
+
+/** Keys of services that keep state in Redis. */
+export const redisConfigSchema = z.object({
+  REDIS_URL: env.url('redis://127.0.0.1:6379'),
+  /** First part of every Redis key the service uses, so several systems (or tests) share a Redis. */
+  QUEUE_PREFIX: env.name('gittix'),
+});

@@ -91,6 +91,23 @@ export async function migrate<DB>(db: Kysely<DB>, migrations: Migrations): Promi
   }
 }
 
+/** Creates the database if missing, connects and migrates it: a service's first step. */
+export async function openDatabase<DB>(
+  url: string,
+  migrations: Migrations,
+  options: DbOptions = {},
+): Promise<Kysely<DB>> {
+  await ensureDatabase(url);
+  const db = createDb<DB>(url, options);
+  try {
+    await migrate(db, migrations);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
 /** Readiness probe: a round trip to the database. */
 export async function pingDb<DB>(db: Kysely<DB>): Promise<void> {
   await sql`SELECT 1`.execute(db);

@@ -1,5 +1,10 @@
 import rateLimit from '@fastify/rate-limit';
-import { createServiceApp, pingDb, type ServiceApp, TooManyRequestsError } from '@gittix/common';
+import {
+  createServiceApp,
+  type ReadinessChecks,
+  type ServiceApp,
+  TooManyRequestsError,
+} from '@gittix/common';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
@@ -11,6 +16,7 @@ import type { SignInLimits } from './sign-in-throttle.js';
 export interface AuthAppDeps {
   db: Kysely<AuthDatabase>;
   logger: FastifyBaseLogger;
+  readiness: ReadinessChecks;
   sessions: SessionSigner;
   passwords: PasswordHasher;
   signInLimits: SignInLimits;
@@ -19,14 +25,14 @@ export interface AuthAppDeps {
   requestsPerMinute: number;
 }
 
-/** The auth service's HTTP app, built from its dependencies (tests build it too). */
+/** The auth service's HTTP app, built from its dependencies. */
 export async function buildApp(deps: AuthAppDeps): Promise<ServiceApp> {
   const app = await createServiceApp({
     name: 'auth',
     logger: deps.logger,
     // Auth verifies its own sessions with its own public key: no JWKS round trip.
     verifySession: deps.sessions.verify,
-    readiness: { database: () => pingDb(deps.db) },
+    readiness: deps.readiness,
     openapiPath: '/api/users/openapi.json',
   });
   // A per-replica flood guard in front of argon2; the per-email and per-address

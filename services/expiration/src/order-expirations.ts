@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 export const EXPIRATION_QUEUE = 'order-expiration';
 
@@ -17,11 +17,6 @@ const DAY_SECONDS = 24 * 60 * 60;
  * schedules nothing.
  */
 export const KEEP_FINISHED_SECONDS = DAY_SECONDS;
-
-/** Redis as BullMQ needs it: commands wait for a reconnect instead of failing. */
-export function connectRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
-}
 
 /**
  * The delayed jobs that fire expiration.complete, one per order (jobId = order

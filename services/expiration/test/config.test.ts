@@ -1,10 +1,10 @@
-import { ConfigError } from '@gittix/common';
+import { ConfigError, loadConfig } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
-import { loadExpirationConfig } from '../src/config.js';
+import { expirationConfigSchema } from '../src/config.js';
 
 describe('expiration config', () => {
   it('when nothing is set, then the local defaults apply', () => {
-    expect(loadExpirationConfig({})).toMatchObject({
+    expect(loadConfig(expirationConfigSchema, {})).toMatchObject({
       PORT: 3004,
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: 'gittix',
@@ -15,11 +15,11 @@ describe('expiration config', () => {
   });
 
   it('when QUEUE_PREFIX or REDIS_URL is malformed, then loading fails naming each', () => {
-    expect(() => loadExpirationConfig({ QUEUE_PREFIX: 'a:b', REDIS_URL: 'nope' })).toThrow(
-      ConfigError,
-    );
-    expect(() => loadExpirationConfig({ QUEUE_PREFIX: 'a:b', REDIS_URL: 'nope' })).toThrow(
-      /QUEUE_PREFIX.*REDIS_URL|REDIS_URL.*QUEUE_PREFIX/,
-    );
+    expect(() =>
+      loadConfig(expirationConfigSchema, { QUEUE_PREFIX: 'a:b', REDIS_URL: 'nope' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadConfig(expirationConfigSchema, { QUEUE_PREFIX: 'a:b', REDIS_URL: 'nope' }),
+    ).toThrow(/QUEUE_PREFIX.*REDIS_URL|REDIS_URL.*QUEUE_PREFIX/);
   });
 });

@@ -1,7 +1,6 @@
 import {
   createServiceApp,
-  type EventBus,
-  pingDb,
+  type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
 } from '@gittix/common';
@@ -12,22 +11,19 @@ import { ordersRoutes } from './routes/orders.js';
 
 export interface OrdersAppDeps {
   db: Kysely<OrdersDatabase>;
-  bus: EventBus;
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
+  readiness: ReadinessChecks;
   orderExpirationSeconds: number;
 }
 
-/** The orders service's HTTP app, built from its dependencies (tests build it too). */
+/** The orders service's HTTP app, built from its dependencies. */
 export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
   const app = await createServiceApp({
     name: 'orders',
     logger: deps.logger,
     verifySession: deps.verifySession,
-    readiness: {
-      database: () => pingDb(deps.db),
-      nats: () => deps.bus.ping(),
-    },
+    readiness: deps.readiness,
     openapiPath: '/api/orders/openapi.json',
   });
   await app.register(ordersRoutes, {

@@ -1,10 +1,4 @@
-import {
-  authVerifyConfigSchema,
-  baseConfigSchema,
-  env,
-  loadConfig,
-  natsConfigSchema,
-} from '@gittix/common';
+import { authVerifyConfigSchema, baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
 import type { z } from 'zod';
 
 /** The orders service's environment; every key has a local default. */
@@ -19,9 +13,3 @@ export const ordersConfigSchema = baseConfigSchema
   });
 
 export type OrdersConfig = z.output<typeof ordersConfigSchema>;
-
-export function loadOrdersConfig(
-  environment: Record<string, string | undefined> = process.env,
-): OrdersConfig {
-  return loadConfig(ordersConfigSchema, environment);
-}

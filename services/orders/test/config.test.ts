@@ -1,10 +1,10 @@
-import { ConfigError } from '@gittix/common';
+import { ConfigError, loadConfig } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
-import { loadOrdersConfig } from '../src/config.js';
+import { ordersConfigSchema } from '../src/config.js';
 
 describe('orders config', () => {
   it('when nothing is set, then the local defaults apply', () => {
-    expect(loadOrdersConfig({})).toMatchObject({
+    expect(loadConfig(ordersConfigSchema, {})).toMatchObject({
       PORT: 3003,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/orders',
       ORDER_EXPIRATION_SECONDS: 900,
@@ -16,13 +16,17 @@ describe('orders config', () => {
   });
 
   it('when ORDER_EXPIRATION_SECONDS is set, then it is read as a number', () => {
-    expect(loadOrdersConfig({ ORDER_EXPIRATION_SECONDS: '60' }).ORDER_EXPIRATION_SECONDS).toBe(60);
+    expect(
+      loadConfig(ordersConfigSchema, { ORDER_EXPIRATION_SECONDS: '60' }).ORDER_EXPIRATION_SECONDS,
+    ).toBe(60);
   });
 
   it('when ORDER_EXPIRATION_SECONDS is not a positive integer, then loading fails naming it', () => {
     for (const value of ['0', '-5', '1.5', 'soon']) {
-      expect(() => loadOrdersConfig({ ORDER_EXPIRATION_SECONDS: value })).toThrow(ConfigError);
-      expect(() => loadOrdersConfig({ ORDER_EXPIRATION_SECONDS: value })).toThrow(
+      expect(() => loadConfig(ordersConfigSchema, { ORDER_EXPIRATION_SECONDS: value })).toThrow(
+        ConfigError,
+      );
+      expect(() => loadConfig(ordersConfigSchema, { ORDER_EXPIRATION_SECONDS: value })).toThrow(
         /ORDER_EXPIRATION_SECONDS/,
       );
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrdersFixture, type OrdersFixture, publishedEvents } from './fixtures.js';
+import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
 
 describe('POST /api/orders', () => {
   let f: OrdersFixture;
@@ -33,8 +33,7 @@ describe('POST /api/orders', () => {
 
   it('when an order is created, then order.created with its state is published', async () => {
     const { ticket, buyer, order: created } = await f.placeOrder();
-    await f.relay.drain();
-    const events = await publishedEvents(f.bus, 'order.created');
+    const events = await f.publishedEvents('order.created');
     const event = events.find((e) => e.data.id === created.id);
     expect(event?.data).toEqual({
       id: created.id,
@@ -122,8 +121,7 @@ describe('POST /api/orders', () => {
     const response = await f.orderTicket(ticket.id, other.headers);
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
-    await f.relay.drain();
-    const events = await publishedEvents(f.bus, 'order.created');
+    const events = await f.publishedEvents('order.created');
     expect(events.filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
   });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { testUser } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrdersFixture, newUser, type OrdersFixture, publishedEvents } from './fixtures.js';
+import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
 
 describe('reading and cancelling orders', () => {
   let f: OrdersFixture;
@@ -92,8 +93,7 @@ describe('reading and cancelling orders', () => {
         headers: buyer.headers,
       });
       expect(shown.json()).toMatchObject({ status: 'cancelled', version: 1 });
-      await f.relay.drain();
-      const events = await publishedEvents(f.bus, 'order.cancelled');
+      const events = await f.publishedEvents('order.cancelled');
       expect(events.filter((e) => e.data.id === created.id).map((e) => e.data)).toEqual([
         { id: created.id, version: 1, ticket: { id: ticket.id } },
       ]);
@@ -109,8 +109,7 @@ describe('reading and cancelling orders', () => {
         headers: buyer.headers,
       });
       expect(shown.json()).toMatchObject({ status: 'cancelled', version: 1 });
-      await f.relay.drain();
-      const events = await publishedEvents(f.bus, 'order.cancelled');
+      const events = await f.publishedEvents('order.cancelled');
       expect(events.filter((e) => e.data.id === created.id)).toHaveLength(1);
     });
 
@@ -121,8 +120,7 @@ describe('reading and cancelling orders', () => {
         cancel(created.id, buyer.headers),
       ]);
       expect(responses.map((r) => r.statusCode)).toEqual([204, 204]);
-      await f.relay.drain();
-      const events = await publishedEvents(f.bus, 'order.cancelled');
+      const events = await f.publishedEvents('order.cancelled');
       expect(events.filter((e) => e.data.id === created.id)).toHaveLength(1);
     });
 
@@ -145,7 +143,7 @@ describe('reading and cancelling orders', () => {
 
     it("when the order is unknown, malformed or someone else's, then 404 and it stays as it was", async () => {
       const { buyer, order: created } = await f.placeOrder();
-      const stranger = await f.signIn(newUser());
+      const stranger = await f.signIn(testUser('buyer'));
       expect((await cancel(created.id, stranger.headers)).statusCode).toBe(404);
       expect((await cancel(randomUUID(), buyer.headers)).statusCode).toBe(404);
       expect((await cancel('nope', buyer.headers)).statusCode).toBe(404);

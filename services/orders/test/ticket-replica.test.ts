@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EventData } from '@gittix/common';
-import { waitFor } from '@gittix/common/testing';
+import { ticketUpdatedData, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
 
 function ticketData(overrides: Partial<EventData<'ticket.updated'>> = {}) {
-  return {
-    id: randomUUID(),
-    version: 0,
-    title: `Gig ${randomUUID().slice(0, 8)}`,
-    price: 30,
-    userId: randomUUID(),
-    orderId: null,
-    ...overrides,
-  } satisfies EventData<'ticket.updated'>;
+  return ticketUpdatedData({ price: 30, ...overrides });
 }
 
 function created(data: EventData<'ticket.updated'>): EventData<'ticket.created'> {
@@ -107,7 +99,7 @@ describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
     expect(await replicaOf(ticket.id)).toMatchObject({ version: 1, title: 'Once' });
     const { rows: handled } = await sql<{ consumer: string }>`
       SELECT consumer FROM inbox WHERE event_id = ${id}`.execute(f.db);
-    expect(handled).toEqual([{ consumer: 'orders_ticket.updated' }]);
+    expect(handled).toEqual([{ consumer: 'orders_ticket_updated' }]);
   });
 
   it('when a shuffled burst of versions arrives, then the replica ends at the newest', async () => {

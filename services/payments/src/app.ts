@@ -1,7 +1,6 @@
 import {
   createServiceApp,
-  type EventBus,
-  pingDb,
+  type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
 } from '@gittix/common';
@@ -13,26 +12,28 @@ import { paymentsRoutes } from './routes/payments.js';
 
 export interface PaymentsAppDeps {
   db: Kysely<PaymentsDatabase>;
-  bus: EventBus;
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
+  readiness: ReadinessChecks;
   provider: PaymentProvider;
   /** Longest wait for one provider call before answering 503. */
   providerTimeoutMs: number;
 }
 
-/** The payments service's HTTP app, built from its dependencies (tests build it too). */
+/** The payments service's HTTP app, built from its dependencies. */
 export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
   const app = await createServiceApp({
     name: 'payments',
     logger: deps.logger,
     verifySession: deps.verifySession,
-    readiness: {
-      database: () => pingDb(deps.db),
-      nats: () => deps.bus.ping(),
-    },
+    readiness: deps.readiness,
     openapiPath: '/api/payments/openapi.json',
   });
-  await app.register(paymentsRoutes, { prefix: '/api/payments', ...deps });
+  await app.register(paymentsRoutes, {
+    prefix: '/api/payments',
+    db: deps.db,
+    provider: deps.provider,
+    providerTimeoutMs: deps.providerTimeoutMs,
+  });
   return app;
 }

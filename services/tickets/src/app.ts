@@ -1,7 +1,6 @@
 import {
   createServiceApp,
-  type EventBus,
-  pingDb,
+  type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
 } from '@gittix/common';
@@ -12,24 +11,20 @@ import { ticketsRoutes } from './routes/tickets.js';
 
 export interface TicketsAppDeps {
   db: Kysely<TicketsDatabase>;
-  /** Only probed for readiness: events leave through the outbox, never from a handler. */
-  bus: EventBus;
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
+  readiness: ReadinessChecks;
 }
 
 export const API_PREFIX = '/api/tickets';
 
-/** The tickets service's HTTP app, built from its dependencies (tests build it too). */
+/** The tickets service's HTTP app, built from its dependencies. */
 export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
   const app = await createServiceApp({
     name: 'tickets',
     logger: deps.logger,
     verifySession: deps.verifySession,
-    readiness: {
-      database: () => pingDb(deps.db),
-      nats: () => deps.bus.ping(),
-    },
+    readiness: deps.readiness,
     openapiPath: `${API_PREFIX}/openapi.json`,
   });
   await app.register(ticketsRoutes, { prefix: API_PREFIX, db: deps.db, basePath: API_PREFIX });

@@ -1,25 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTicketsFixture, type TicketsFixture } from './fixture.js';
-import {
-  MINUTE,
-  type OrderConsumers,
-  orderCancelled,
-  orderCreated,
-  startOrderConsumers,
-} from './order-consumers.js';
+import { MINUTE, orderCancelled, orderCreated } from './order-events.js';
 
 describe('order events converge whatever order they arrive in', () => {
   let fx: TicketsFixture;
-  let oc: OrderConsumers;
 
   beforeAll(async () => {
     fx = await createTicketsFixture();
-    oc = await startOrderConsumers(fx);
+    await fx.startConsumers({ maxDeliveries: 2 });
   });
-  afterAll(async () => {
-    await oc.stop();
-    await fx.close();
-  });
+  afterAll(() => fx.close());
 
   // A was created, then cancelled, then B ordered the same ticket: B must end up
   // holding it whatever order the three events arrive in, with one version per
@@ -39,16 +29,16 @@ describe('order events converge whatever order they arrive in', () => {
       const b = orderCreated(ticket, { expiresAt: new Date(Date.now() + 15 * MINUTE) });
       const ids = { A: a.id, B: b.id };
       for (const step of arrival) {
-        if (step === 'cA') await oc.deliver('order.created', a);
-        if (step === 'cB') await oc.deliver('order.created', b);
-        if (step === 'xA') await oc.deliver('order.cancelled', orderCancelled(ticket.id, a.id));
+        if (step === 'cA') await fx.deliver('order.created', a);
+        if (step === 'cB') await fx.deliver('order.created', b);
+        if (step === 'xA') await fx.deliver('order.cancelled', orderCancelled(ticket.id, a.id));
       }
       const expected = holders.map(([holder], i) => [i + 1, holder ? ids[holder] : null]);
-      expect(await oc.ticketState(ticket.id)).toMatchObject({
+      expect(await fx.ticketState(ticket.id)).toMatchObject({
         orderId: b.id,
         version: holders.length,
       });
-      expect((await oc.updates(ticket.id)).map((u) => [u.version, u.orderId])).toEqual(expected);
+      expect((await fx.updates(ticket.id)).map((u) => [u.version, u.orderId])).toEqual(expected);
     },
   );
 
@@ -56,22 +46,22 @@ describe('order events converge whatever order they arrive in', () => {
     const ticket = await fx.listTicket(await fx.user());
     const a = orderCreated(ticket, { expiresAt: new Date(Date.now() + 5 * MINUTE) });
     const b = orderCreated(ticket, { expiresAt: new Date(Date.now() + 15 * MINUTE) });
-    await oc.deliver('order.created', b);
-    await oc.deliver('order.created', a);
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: b.id, version: 1 });
-    await oc.deliver('order.cancelled', orderCancelled(ticket.id, a.id));
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: b.id, version: 1 });
+    await fx.deliver('order.created', b);
+    await fx.deliver('order.created', a);
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: b.id, version: 1 });
+    await fx.deliver('order.cancelled', orderCancelled(ticket.id, a.id));
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: b.id, version: 1 });
   });
 
   it('when a stale created(A) expires later than B (the period was shortened), then A is cancelled and B still ends up holding', async () => {
     const ticket = await fx.listTicket(await fx.user());
     const a = orderCreated(ticket, { expiresAt: new Date(Date.now() + 15 * MINUTE) });
     const b = orderCreated(ticket, { expiresAt: new Date(Date.now() + 1 * MINUTE) });
-    await oc.deliver('order.created', b);
-    await oc.deliver('order.created', a);
-    await oc.deliver('order.cancelled', orderCancelled(ticket.id, a.id));
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: b.id, version: 3 });
-    expect((await oc.updates(ticket.id)).map((u) => u.orderId)).toEqual([b.id, a.id, b.id]);
+    await fx.deliver('order.created', b);
+    await fx.deliver('order.created', a);
+    await fx.deliver('order.cancelled', orderCancelled(ticket.id, a.id));
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: b.id, version: 3 });
+    expect((await fx.updates(ticket.id)).map((u) => u.orderId)).toEqual([b.id, a.id, b.id]);
   });
 
   it('when created and cancelled of two orders are published at once, then the ticket converges to the live order', async () => {
@@ -85,15 +75,15 @@ describe('order events converge whatever order they arrive in', () => {
         const b = orderCreated(ticket, { expiresAt: new Date(Date.now() + 15 * MINUTE) });
         lives.set(ticket.id, b.id);
         await Promise.all([
-          oc.publish('order.cancelled', orderCancelled(ticket.id, a.id)),
-          oc.publish('order.created', b),
-          oc.publish('order.created', a),
+          fx.publish('order.cancelled', orderCancelled(ticket.id, a.id)),
+          fx.publish('order.created', b),
+          fx.publish('order.created', a),
         ]);
       }),
     );
-    await oc.idle();
+    await fx.idle();
     for (const ticket of tickets) {
-      expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: lives.get(ticket.id) });
+      expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: lives.get(ticket.id) });
     }
   });
 });

@@ -1,64 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createDb,
-  createSessionVerifier,
-  EventBus,
-  type EventEnvelope,
-  migrate,
-  OutboxRelay,
-  type ServiceApp,
-  type Subject,
-} from '@gittix/common';
-import {
-  createTestDatabase,
-  createTestSessionKeys,
-  testEventNames,
-  testInfra,
-  testLogger,
-} from '@gittix/common/testing';
-import type { Kysely } from 'kysely';
-import { buildApp } from '../src/app.js';
-import { migrations } from '../src/db/migrations.js';
-import type { TicketsDatabase } from '../src/db/schema.js';
+import { startTestService, waitFor } from '@gittix/common/testing';
+import { ticketsService } from '../src/service.js';
 import type { Ticket } from '../src/tickets.js';
 
 /**
- * Everything one test file needs: its own database, its own stream and subject
- * prefix, the app built as main.ts builds it, and a relay that tests drain.
+ * The tickets service as main.ts opens it, on a database, stream and session key
+ * of this test file's own. Consumers start when a test asks (`startConsumers`).
  */
 export async function createTicketsFixture() {
-  const database = await createTestDatabase('tickets');
-  const db = createDb<TicketsDatabase>(database.url, { max: 10 });
-  await migrate(db as Kysely<unknown>, migrations);
-  const names = testEventNames();
-  const bus = await EventBus.connect({
-    url: testInfra.natsUrl,
-    stream: names.stream,
-    subjectPrefix: names.subjectPrefix,
-    name: 'tickets-test',
-    logger: testLogger,
-  });
-  await bus.ensureStreams();
-  const keys = await createTestSessionKeys();
-  const app: ServiceApp = await buildApp({
-    db,
-    bus,
-    logger: testLogger,
-    verifySession: createSessionVerifier({
-      publicKeyPem: keys.publicKeyPem,
-    }),
-  });
-  const relay = new OutboxRelay({
-    db: db as Kysely<unknown>,
-    databaseUrl: database.url,
-    bus,
-    logger: testLogger,
-  });
+  const service = await startTestService(ticketsService);
 
   /** A signed-in user: its id and the cookie header that proves it. */
   async function user(id: string = randomUUID()) {
-    const token = await keys.sign({ id, email: `${id.slice(0, 8)}@example.test` });
-    return { id, headers: { cookie: `session=${token}` } };
+    const session = await service.environment.signIn({
+      id,
+      email: `${id.slice(0, 8)}@example.test`,
+    });
+    return { id, headers: session.cookie };
   }
   type User = Awaited<ReturnType<typeof user>>;
 
@@ -67,7 +25,7 @@ export async function createTicketsFixture() {
     seller: User,
     body: { title?: string; price?: number } = {},
   ): Promise<Ticket> {
-    const response = await app.inject({
+    const response = await service.app.inject({
       method: 'POST',
       url: '/api/tickets',
       headers: seller.headers,
@@ -77,47 +35,22 @@ export async function createTicketsFixture() {
     return response.json();
   }
 
-  /** Events of `subject` in the test stream (after the relay published the outbox). */
-  async function publishedEvents<S extends Subject>(subject: S): Promise<EventEnvelope<S>[]> {
-    await relay.drain();
-    return streamMessages(bus, bus.stream, bus.subjectOf(subject)) as Promise<EventEnvelope<S>[]>;
-  }
-
-  return {
-    database,
-    db,
-    bus,
-    app,
-    relay,
+  return Object.assign(service, {
     user,
     listTicket,
-    publishedEvents,
-    async close() {
-      await app.close();
-      await relay.stop();
-      await bus.jsm.streams.delete(bus.stream).catch(() => {});
-      await bus.jsm.streams.delete(bus.deadLetterStream).catch(() => {});
-      await bus.close();
-      await db.destroy();
-      await database.drop();
+    async ticketState(id: string): Promise<Ticket> {
+      const response = await service.app.inject({ method: 'GET', url: `/api/tickets/${id}` });
+      return response.json();
     },
-  };
+    /** ticket.updated payloads published for one ticket, oldest first. */
+    async updates(ticketId: string) {
+      const events = await service.publishedEvents('ticket.updated');
+      return events.filter((e) => e.data.id === ticketId).map((e) => e.data);
+    },
+    async idle() {
+      await waitFor(() => service.caughtUp(), { message: 'both consumers caught up' });
+    },
+  });
 }
 
 export type TicketsFixture = Awaited<ReturnType<typeof createTicketsFixture>>;
-
-/** Every message body in a stream (optionally of one subject), oldest first. */
-export async function streamMessages(
-  bus: EventBus,
-  stream: string,
-  subject?: string,
-): Promise<unknown[]> {
-  const info = await bus.jsm.streams.info(stream);
-  const bodies: unknown[] = [];
-  if (info.state.messages === 0) return bodies;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const stored = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (stored && (subject === undefined || stored.subject === subject)) bodies.push(stored.json());
-  }
-  return bodies;
-}

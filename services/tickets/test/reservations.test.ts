@@ -1,36 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { createEnvelope, type DeadLetterRecord } from '@gittix/common';
-import { waitFor } from '@gittix/common/testing';
+import { streamMessages, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTicketsFixture, streamMessages, type TicketsFixture } from './fixture.js';
-import {
-  type OrderConsumers,
-  orderCancelled,
-  orderCreated,
-  startOrderConsumers,
-} from './order-consumers.js';
+import { createTicketsFixture, type TicketsFixture } from './fixture.js';
+import { orderCancelled, orderCreated } from './order-events.js';
 
 describe('order.created and order.cancelled reserve and release tickets', () => {
   let fx: TicketsFixture;
-  let oc: OrderConsumers;
 
   beforeAll(async () => {
     fx = await createTicketsFixture();
-    oc = await startOrderConsumers(fx);
+    await fx.startConsumers({ maxDeliveries: 2 });
   });
-  afterAll(async () => {
-    await oc.stop();
-    await fx.close();
-  });
+  afterAll(() => fx.close());
 
   it('when an order is created, then the ticket is reserved and ticket.updated says so at version 1', async () => {
     const seller = await fx.user();
     const ticket = await fx.listTicket(seller, { title: 'Jazz', price: 40 });
     const order = orderCreated(ticket);
-    await oc.deliver('order.created', order);
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
-    expect(await oc.updates(ticket.id)).toEqual([
+    await fx.deliver('order.created', order);
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+    expect(await fx.updates(ticket.id)).toEqual([
       { id: ticket.id, version: 1, title: 'Jazz', price: 40, userId: seller.id, orderId: order.id },
     ]);
   });
@@ -38,10 +29,10 @@ describe('order.created and order.cancelled reserve and release tickets', () => 
   it('when the order is then cancelled, then the ticket is free again at version 2', async () => {
     const ticket = await fx.listTicket(await fx.user());
     const order = orderCreated(ticket);
-    await oc.deliver('order.created', order);
-    await oc.deliver('order.cancelled', orderCancelled(ticket.id, order.id));
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: null, version: 2 });
-    expect((await oc.updates(ticket.id)).map((u) => [u.version, u.orderId])).toEqual([
+    await fx.deliver('order.created', order);
+    await fx.deliver('order.cancelled', orderCancelled(ticket.id, order.id));
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: null, version: 2 });
+    expect((await fx.updates(ticket.id)).map((u) => [u.version, u.orderId])).toEqual([
       [1, order.id],
       [2, null],
     ]);
@@ -56,40 +47,40 @@ describe('order.created and order.cancelled reserve and release tickets', () => 
         msgID,
       });
     }
-    await oc.handled(envelope);
-    await oc.idle();
-    expect(await oc.ticketState(ticket.id)).toMatchObject({
+    await fx.handled(envelope);
+    await fx.idle();
+    expect(await fx.ticketState(ticket.id)).toMatchObject({
       orderId: envelope.data.id,
       version: 1,
     });
-    expect(await oc.updates(ticket.id)).toHaveLength(1);
+    expect(await fx.updates(ticket.id)).toHaveLength(1);
   });
 
   it('when order.created arrives twice as two events, then the ticket changes once', async () => {
     const ticket = await fx.listTicket(await fx.user());
     const order = orderCreated(ticket);
-    await oc.deliver('order.created', order);
-    await oc.deliver('order.created', order);
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
-    expect(await oc.updates(ticket.id)).toHaveLength(1);
+    await fx.deliver('order.created', order);
+    await fx.deliver('order.created', order);
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+    expect(await fx.updates(ticket.id)).toHaveLength(1);
   });
 
   it('when order.cancelled arrives before its order.created, then the ticket is never reserved', async () => {
     const ticket = await fx.listTicket(await fx.user());
     const order = orderCreated(ticket);
-    await oc.deliver('order.cancelled', orderCancelled(ticket.id, order.id));
-    await oc.deliver('order.created', order);
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: null, version: 0 });
-    expect(await oc.updates(ticket.id)).toEqual([]);
+    await fx.deliver('order.cancelled', orderCancelled(ticket.id, order.id));
+    await fx.deliver('order.created', order);
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: null, version: 0 });
+    expect(await fx.updates(ticket.id)).toEqual([]);
   });
 
   it('when a cancel names an order that does not hold the ticket, then nothing changes', async () => {
     const ticket = await fx.listTicket(await fx.user());
     const order = orderCreated(ticket);
-    await oc.deliver('order.created', order);
-    await oc.deliver('order.cancelled', orderCancelled(ticket.id, randomUUID()));
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
-    expect(await oc.updates(ticket.id)).toHaveLength(1);
+    await fx.deliver('order.created', order);
+    await fx.deliver('order.cancelled', orderCancelled(ticket.id, randomUUID()));
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
+    expect(await fx.updates(ticket.id)).toHaveLength(1);
   });
 
   it('when a reservation and a seller edit race, then both apply in some order and no version is lost', async () => {
@@ -103,9 +94,9 @@ describe('order.created and order.cancelled reserve and release tickets', () => 
         headers: seller.headers,
         payload: { title: 'Edited', price: 12 },
       }),
-      oc.deliver('order.created', order),
+      fx.deliver('order.created', order),
     ]);
-    const final = await oc.ticketState(ticket.id);
+    const final = await fx.ticketState(ticket.id);
     expect(final.orderId).toBe(order.id);
     if (edit.statusCode === 200) {
       expect(final).toMatchObject({ title: 'Edited', version: 2 });
@@ -113,23 +104,25 @@ describe('order.created and order.cancelled reserve and release tickets', () => 
       expect(edit.json()).toEqual({ errors: [{ message: 'Cannot edit a reserved ticket' }] });
       expect(final).toMatchObject({ title: ticket.title, version: 1 });
     }
-    expect((await oc.updates(ticket.id)).map((u) => u.version)).toEqual(
+    expect((await fx.updates(ticket.id)).map((u) => u.version)).toEqual(
       Array.from({ length: final.version }, (_, i) => i + 1),
     );
   });
 
   it('when order.created names an unknown ticket, then it is dead-lettered and later events still flow', async () => {
     const ghost = { ...(await fx.listTicket(await fx.user())), id: randomUUID() };
-    const poison = await oc.publish('order.created', orderCreated(ghost));
+    const poison = await fx.publish('order.created', orderCreated(ghost));
     const ticket = await fx.listTicket(await fx.user());
     const later = orderCreated(ticket);
-    await oc.deliver('order.created', later);
-    expect(await oc.ticketState(ticket.id)).toMatchObject({ orderId: later.id });
+    await fx.deliver('order.created', later);
+    expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: later.id });
 
     const letters = await waitFor(
       async () => {
-        const all = (await streamMessages(fx.bus, fx.bus.deadLetterStream)) as DeadLetterRecord[];
-        const found = all.filter((l) => JSON.parse(l.payload).id === poison.id);
+        const all = await streamMessages<DeadLetterRecord>(fx.bus, {
+          stream: fx.bus.deadLetterStream,
+        });
+        const found = all.map((l) => l.body).filter((l) => JSON.parse(l.payload).id === poison.id);
         return found.length === 1 && found;
       },
       { message: 'the poison event dead-lettered' },

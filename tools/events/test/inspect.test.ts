@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventConsumers, subscribe } from '@gittix/common';
+import { EventConsumers, subscribeWithoutInbox } from '@gittix/common';
 import { testLogger, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLettersCommand } from '../src/commands/dead-letters.js';
@@ -25,7 +25,7 @@ describe('events streams and dead-letters', () => {
       logger: testLogger,
       maxDeliveries: 2,
       subscriptions: [
-        subscribe('payment.created', async (event) => {
+        subscribeWithoutInbox('payment.created', async (event) => {
           if (event.data.providerId === 'poison') throw new Error('provider id is poison');
           handled.push(event.id);
         }),

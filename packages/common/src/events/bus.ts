@@ -36,6 +36,39 @@ export interface EventBusOptions {
   maxBytes?: number;
 }
 
+/** The NATS keys of a service's configuration (natsConfigSchema). */
+export interface NatsSettings {
+  NATS_URL: string;
+  NATS_STREAM: string;
+  NATS_SUBJECT_PREFIX: string;
+  NATS_STREAM_REPLICAS?: number;
+  NATS_STREAM_MAX_BYTES?: number | undefined;
+}
+
+/** Connects with the configured names and makes sure both streams exist. */
+export async function openEventBus(
+  settings: NatsSettings,
+  name: string,
+  logger: Logger,
+): Promise<EventBus> {
+  const bus = await EventBus.connect({
+    url: settings.NATS_URL,
+    stream: settings.NATS_STREAM,
+    subjectPrefix: settings.NATS_SUBJECT_PREFIX,
+    name,
+    logger,
+    replicas: settings.NATS_STREAM_REPLICAS ?? 1,
+    ...(settings.NATS_STREAM_MAX_BYTES ? { maxBytes: settings.NATS_STREAM_MAX_BYTES } : {}),
+  });
+  try {
+    await bus.ensureStreams();
+  } catch (error) {
+    await bus.close();
+    throw error;
+  }
+  return bus;
+}
+
 /** Entity families whose events the main stream holds. */
 const FAMILIES = ['ticket', 'order', 'expiration', 'payment'];
 

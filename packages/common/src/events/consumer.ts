@@ -1,64 +1,39 @@
 import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
+import { handleOnce } from './inbox.js';
+import type { HandlerContext, Subscription } from './subscription.js';
 
-export interface HandlerContext {
-  /** 1 on first delivery. */
-  deliveries: number;
-  logger: Logger;
+export interface HandleEventOptions<DB> {
+  /** The inbox's key: the durable consumer's name. */
+  consumer: string;
+  /** Where inbox subscriptions open their transaction. */
+  db: Kysely<DB> | undefined;
 }
 
-export type EventHandler<S extends Subject> = (
-  event: EventEnvelope<S>,
+/** Runs one parsed event through its subscription, exactly as the pull loop does. */
+export function handleEvent<DB>(
+  subscription: Subscription<DB>,
+  event: EventEnvelope,
   context: HandlerContext,
-) => Promise<void>;
-
-/** One subject a service consumes, with its handler. */
-export interface Subscription<S extends Subject = Subject> {
-  subject: S;
-  handle: EventHandler<S>;
+  { consumer, db }: HandleEventOptions<DB>,
+): Promise<void> {
+  if (!subscription.inbox) return subscription.handle(event, context);
+  if (!db) throw new Error(`${consumer} records an inbox row but was given no database`);
+  return handleOnce(db, consumer, subscription.handle)(event, context);
 }
 
-export function subscribe<S extends Subject>(subject: S, handle: EventHandler<S>): Subscription {
-  return { subject, handle } as unknown as Subscription;
-}
-
-/**
- * Wraps a handler so that it runs at most once per event: inside a transaction
- * that first records the event id in the inbox. A duplicate finds its id there
- * and commits nothing; a failure rolls the inbox row back with everything else.
- */
-export function handleOnce<DB, S extends Subject>(
-  db: Kysely<DB>,
-  consumer: string,
-  handler: (
-    trx: Transaction<DB>,
-    event: EventEnvelope<S>,
-    context: HandlerContext,
-  ) => Promise<void>,
-): EventHandler<S> {
-  return (event, context) =>
-    db.transaction().execute(async (trx) => {
-      const inserted = await sql`
-        INSERT INTO inbox (consumer, event_id) VALUES (${consumer}, ${event.id})
-        ON CONFLICT DO NOTHING RETURNING 1`.execute(trx);
-      if (inserted.rows.length === 0) {
-        context.logger.debug({ eventId: event.id }, 'duplicate event ignored');
-        return;
-      }
-      await handler(trx, event, context);
-    });
-}
-
-export interface ConsumerOptions {
+export interface ConsumerOptions<DB = never> {
   bus: EventBus;
-  /** Service name: durable consumers are `<service>_<subject>`. */
+  /** Service name: durable consumers (and inbox keys) are `<service>_<subject>`. */
   service: string;
-  subscriptions: Subscription[];
+  subscriptions: Subscription<DB>[];
+  /** The pool inbox subscriptions run their transactions on. */
+  db?: Kysely<DB>;
   logger: Logger;
   /** Deliveries before an event is dead-lettered instead of retried. */
   maxDeliveries?: number;
@@ -69,6 +44,7 @@ export interface ConsumerOptions {
   transientRetryMs?: number;
 }
 
+/** The durable consumer of `subject` for `service`; also its key in the inbox. */
 export function durableName(service: string, subject: Subject): string {
   return `${service}_${subject.replace('.', '_')}`;
 }
@@ -84,7 +60,7 @@ function retryDelayMs(deliveries: number): number {
  * failing, is published to the dead-letter stream and terminated so it stops
  * blocking the rest.
  */
-export class EventConsumers {
+export class EventConsumers<DB = never> {
   private readonly maxDeliveries: number;
   private readonly concurrency: number;
   private readonly ackWaitMs: number;
@@ -93,7 +69,13 @@ export class EventConsumers {
   private readonly loops: Promise<void>[] = [];
   private readonly closers = new Set<() => Promise<unknown>>();
 
-  constructor(private readonly options: ConsumerOptions) {
+  constructor(private readonly options: ConsumerOptions<DB>) {
+    const needsDb = options.subscriptions.find((subscription) => subscription.inbox);
+    if (needsDb && !options.db) {
+      throw new Error(
+        `${options.service} consumes ${needsDb.subject} through the inbox: give it db`,
+      );
+    }
     this.maxDeliveries = options.maxDeliveries ?? 5;
     this.concurrency = options.concurrency ?? 1;
     this.ackWaitMs = options.ackWaitMs ?? 30_000;
@@ -139,7 +121,7 @@ export class EventConsumers {
     }
   }
 
-  private async consumeLoop(subscription: Subscription): Promise<void> {
+  private async consumeLoop(subscription: Subscription<DB>): Promise<void> {
     const { bus, logger } = this.options;
     const name = durableName(this.options.service, subscription.subject);
     let backoff = 200;
@@ -174,7 +156,7 @@ export class EventConsumers {
     }
   }
 
-  private async process(subscription: Subscription, message: JsMsg): Promise<void> {
+  private async process(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
     const deliveries = message.info.deliveryCount;
     const logger = this.options.logger.child({
       subject: subscription.subject,
@@ -189,7 +171,15 @@ export class EventConsumers {
       return;
     }
     try {
-      await subscription.handle(event, { deliveries, logger });
+      await handleEvent(
+        subscription,
+        event,
+        { deliveries, logger },
+        {
+          consumer: durableName(this.options.service, subscription.subject),
+          db: this.options.db,
+        },
+      );
       message.ack();
     } catch (error) {
       if (isTransientError(error)) {

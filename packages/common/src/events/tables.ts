@@ -33,3 +33,26 @@ export const eventTablesMigration: Migration = {
 
 /** The channel a commit with new outbox rows notifies, so the relay wakes at once. */
 export const OUTBOX_CHANNEL = 'gittix_outbox';
+
+/**
+ * A migration that moves inbox rows from old consumer keys to new ones (old → new),
+ * so events handled under the old key are still recognised as handled.
+ */
+export function renameInboxConsumers(renames: Record<string, string>): Migration {
+  const move = async (db: Kysely<unknown>, from: string, to: string) => {
+    await sql`
+      UPDATE inbox SET consumer = ${to} WHERE consumer = ${from} AND NOT EXISTS (
+        SELECT 1 FROM inbox AS moved WHERE moved.consumer = ${to} AND moved.event_id = inbox.event_id
+      )`.execute(db);
+    // Whatever is left was already recorded under the new key.
+    await sql`DELETE FROM inbox WHERE consumer = ${from}`.execute(db);
+  };
+  return {
+    async up(db) {
+      for (const [from, to] of Object.entries(renames)) await move(db, from, to);
+    },
+    async down(db) {
+      for (const [from, to] of Object.entries(renames)) await move(db, to, from);
+    },
+  };
+}

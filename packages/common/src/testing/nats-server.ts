@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { waitFor } from './index.js';
+import { waitFor } from './wait-for.js';
 
 /** Finds a program on PATH or in the sbin folders Debian installs servers to. */
 export function findExecutable(name: string): string {

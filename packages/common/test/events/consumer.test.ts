@@ -4,19 +4,22 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEnvelope,
   type DeadLetterRecord,
+  durableName,
   EventConsumers,
   type EventEnvelope,
-  handleOnce,
+  type EventHandler,
+  handleEvent,
   subscribe,
+  subscribeWithoutInbox,
 } from '../../src/index.js';
-import { testLogger, waitFor } from '../../src/testing/index.js';
-import { createEventsFixture, streamMessages, ticketCreated } from './fixtures.js';
+import { streamMessages, testLogger, ticketCreatedData, waitFor } from '../../src/testing/index.js';
+import { createEventsFixture } from './fixtures.js';
 
 type Fixture = Awaited<ReturnType<typeof createEventsFixture>>;
 
 describe('event consumers', () => {
   let fixture: Fixture;
-  let consumers: EventConsumers | undefined;
+  let consumers: EventConsumers<unknown> | undefined;
 
   beforeAll(async () => {
     fixture = await createEventsFixture();
@@ -43,35 +46,54 @@ describe('event consumers', () => {
       logger: testLogger,
       maxDeliveries: options.maxDeliveries ?? 3,
       transientRetryMs: options.transientRetryMs ?? 20,
-      subscriptions: [subscribe('ticket.created', (event, ctx) => handle(event, ctx.deliveries))],
+      subscriptions: [
+        subscribeWithoutInbox('ticket.created', (event, ctx) => handle(event, ctx.deliveries)),
+      ],
     });
     return { service, started: consumers.start() };
   }
 
-  async function publish(data = ticketCreated(), id = randomUUID()) {
+  /** The house way: the handler runs in a transaction that records the event in the inbox. */
+  function startWithInbox(handle: EventHandler<unknown, 'ticket.created'>) {
+    const service = `svc${randomUUID().slice(0, 8)}`;
+    consumers = new EventConsumers({
+      bus: fixture.bus,
+      service,
+      db: fixture.db,
+      logger: testLogger,
+      maxDeliveries: 3,
+      subscriptions: [subscribe('ticket.created', handle)],
+    });
+    return { service, started: consumers.start() };
+  }
+
+  async function publish(data = ticketCreatedData(), id = randomUUID()) {
     const envelope = createEnvelope('ticket.created', data, id);
     await fixture.bus.publish(envelope);
     return envelope;
   }
 
   async function deadLetters(): Promise<DeadLetterRecord[]> {
-    const messages = await streamMessages(fixture.bus, fixture.bus.deadLetterStream);
-    return messages.map((m) => m.body as unknown as DeadLetterRecord);
+    const messages = await streamMessages<DeadLetterRecord>(fixture.bus, {
+      stream: fixture.bus.deadLetterStream,
+    });
+    return messages.map((m) => m.body);
   }
 
-  it('when the same event is delivered twice, then handleOnce applies it once', async () => {
-    const handler = handleOnce(
-      fixture.db,
-      'dup-test',
-      async (trx, event: EventEnvelope<'ticket.created'>) => {
-        await sql`INSERT INTO applied VALUES (${event.id}, ${event.data.title})`.execute(trx);
-      },
-    );
-    const { service, started } = start((event, deliveries) =>
-      handler(event, { deliveries, logger: testLogger }),
-    );
+  const appliedCount = async (id: string) => {
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM applied WHERE event_id = ${id}`.execute(fixture.db);
+    return rows[0]!.n;
+  };
+
+  it('when the same event is delivered twice, then the inbox handler applies it once', async () => {
+    const apply: EventHandler<unknown, 'ticket.created'> = async (trx, event) => {
+      await sql`INSERT INTO applied VALUES (${event.id}, ${event.data.title})`.execute(trx);
+    };
+    const { service, started } = startWithInbox(apply);
     await started;
-    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    const envelope = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
     // Two publishes with different Nats-Msg-Ids get past the broker's de-duplication.
     await fixture.bus.js.publish(
       fixture.bus.subjectOf('ticket.created'),
@@ -84,13 +106,13 @@ describe('event consumers', () => {
       { msgID: 'b' },
     );
     const marker = await publish();
-    await handler(marker, { deliveries: 1, logger: testLogger });
-    const count = async (id: string) => {
-      const { rows } = await sql<{
-        n: number;
-      }>`SELECT count(*)::int AS n FROM applied WHERE event_id = ${id}`.execute(fixture.db);
-      return rows[0]!.n;
-    };
+    // Handled once more outside the loop, under the same consumer's key, as a test would.
+    await handleEvent(
+      subscribe('ticket.created', apply),
+      marker,
+      { deliveries: 1, logger: testLogger },
+      { consumer: durableName(service, 'ticket.created'), db: fixture.db },
+    );
     await waitFor(
       async () => {
         const info = await fixture.bus.jsm.consumers.info(
@@ -103,39 +125,50 @@ describe('event consumers', () => {
       },
       { message: 'consumer caught up with all three messages' },
     );
-    expect(await count(envelope.id)).toBe(1);
-    expect(await count(marker.id)).toBe(1);
+    expect(await appliedCount(envelope.id)).toBe(1);
+    expect(await appliedCount(marker.id)).toBe(1);
   });
 
-  it('when a handler throws inside handleOnce, then nothing is recorded and the retry applies it', async () => {
-    let attempts = 0;
-    const handler = handleOnce(
-      fixture.db,
-      'retry-test',
-      async (trx, event: EventEnvelope<'ticket.created'>) => {
-        await sql`INSERT INTO applied VALUES (${event.id}, 'retry')`.execute(trx);
-        attempts++;
-        if (attempts === 1) throw new Error('transient');
+  it('when an inbox handler commits, then its inbox row is keyed by the durable consumer name', async () => {
+    const { service, started } = startWithInbox(async () => {});
+    await started;
+    const envelope = await publish();
+    const consumers = await waitFor(
+      async () => {
+        const { rows } = await sql<{ consumer: string }>`
+          SELECT consumer FROM inbox WHERE event_id = ${envelope.id}`.execute(fixture.db);
+        return rows.length > 0 && rows.map((row) => row.consumer);
       },
+      { message: 'the inbox row' },
     );
+    expect(consumers).toEqual([durableName(service, 'ticket.created')]);
+    expect(consumers).toEqual([`${service}_ticket_created`]);
+  });
+
+  it('when inbox subscriptions are given no database, then the consumers refuse to be made', () => {
+    expect(
+      () =>
+        new EventConsumers({
+          bus: fixture.bus,
+          service: 'nodb',
+          logger: testLogger,
+          subscriptions: [subscribe('ticket.created', async () => {})],
+        }),
+    ).toThrow('nodb consumes ticket.created through the inbox: give it db');
+  });
+
+  it('when an inbox handler throws, then nothing is recorded and the retry applies it', async () => {
     const seen: number[] = [];
-    const { started } = start(async (event, deliveries) => {
+    const { started } = startWithInbox(async (trx, event, { deliveries }) => {
+      await sql`INSERT INTO applied VALUES (${event.id}, 'retry')`.execute(trx);
       seen.push(deliveries);
-      await handler(event, { deliveries, logger: testLogger });
+      if (deliveries === 1) throw new Error('transient');
     });
     await started;
     const envelope = await publish();
-    await waitFor(
-      async () => {
-        const { rows } = await sql<{
-          n: number;
-        }>`SELECT count(*)::int AS n FROM applied WHERE event_id = ${envelope.id}`.execute(
-          fixture.db,
-        );
-        return rows[0]!.n === 1;
-      },
-      { message: 'the retried event applied' },
-    );
+    await waitFor(async () => (await appliedCount(envelope.id)) === 1, {
+      message: 'the retried event applied',
+    });
     expect(seen).toEqual([1, 2]);
     const { rows } = await sql<{
       n: number;
@@ -168,7 +201,7 @@ describe('event consumers', () => {
   });
 
   it('when a handler keeps failing, then the event is dead-lettered after maxDeliveries with its error', async () => {
-    const poison = ticketCreated({ title: 'always fails' });
+    const poison = ticketCreatedData({ title: 'always fails' });
     const handled: string[] = [];
     const { service, started } = start(
       async (event) => {

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createEnvelope, parseEnvelope } from '../../src/index.js';
-import { ticketCreated } from './fixtures.js';
+import { ticketCreatedData } from '../../src/testing/index.js';
 
 describe('event contracts', () => {
   it('when an envelope matches its subject schema, then it parses to typed data', () => {
-    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    const envelope = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
     const parsed = parseEnvelope('ticket.created', JSON.parse(JSON.stringify(envelope)));
     expect(parsed).toEqual(envelope);
   });
 
   it('when data breaks the schema, then parsing throws and names the problem', () => {
-    const envelope = { ...createEnvelope('ticket.created', ticketCreated(), randomUUID()) };
+    const envelope = { ...createEnvelope('ticket.created', ticketCreatedData(), randomUUID()) };
     const broken = { ...envelope, data: { ...envelope.data, price: -3 } };
     expect(() => parseEnvelope('ticket.created', broken)).toThrow(/price/);
   });
@@ -32,7 +32,7 @@ describe('event contracts', () => {
   });
 
   it("when a version overflows the replicas' integer or a title holds NUL, then it is malformed", () => {
-    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    const envelope = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
     expect(() =>
       parseEnvelope('ticket.created', {
         ...envelope,
@@ -48,7 +48,7 @@ describe('event contracts', () => {
   });
 
   it('when prices have more than two decimals, then they are rejected', () => {
-    const envelope = createEnvelope('ticket.created', ticketCreated(), randomUUID());
+    const envelope = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
     expect(() =>
       parseEnvelope('ticket.created', { ...envelope, data: { ...envelope.data, price: 10.001 } }),
     ).toThrow();

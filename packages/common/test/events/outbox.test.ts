@@ -4,10 +4,12 @@ import { enqueueEvent, OutboxRelay } from '../../src/index.js';
 import {
   type PrivateNatsServer,
   startPrivateNatsServer,
+  streamMessages,
   testLogger,
+  ticketCreatedData,
   waitFor,
 } from '../../src/testing/index.js';
-import { createEventsFixture, streamMessages, ticketCreated } from './fixtures.js';
+import { createEventsFixture } from './fixtures.js';
 
 type Fixture = Awaited<ReturnType<typeof createEventsFixture>>;
 
@@ -35,7 +37,7 @@ describe('outbox relay', () => {
   function startRelay(overrides: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
     relay = new OutboxRelay({
       db: fixture.db,
-      databaseUrl: fixture.database.url,
+      databaseUrl: fixture.databaseUrl,
       bus: fixture.bus,
       logger: testLogger,
       pollIntervalMs: 60_000, // only a NOTIFY can wake it within the test's deadline
@@ -47,7 +49,7 @@ describe('outbox relay', () => {
 
   it('when a transaction commits an event, then the relay publishes it promptly with Nats-Msg-Id = event id', async () => {
     startRelay();
-    const data = ticketCreated();
+    const data = ticketCreatedData();
     const envelope = await fixture.db
       .transaction()
       .execute((trx) => enqueueEvent(trx, 'ticket.created', data));
@@ -70,13 +72,13 @@ describe('outbox relay', () => {
     startRelay();
     await expect(
       fixture.db.transaction().execute(async (trx) => {
-        await enqueueEvent(trx, 'ticket.created', ticketCreated());
+        await enqueueEvent(trx, 'ticket.created', ticketCreatedData());
         throw new Error('business rule failed');
       }),
     ).rejects.toThrow('business rule failed');
     const marker = await fixture.db
       .transaction()
-      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData()));
     const messages = await waitFor(
       async () => {
         const found = await streamMessages(fixture.bus);
@@ -92,7 +94,7 @@ describe('outbox relay', () => {
     for (let i = 0; i < 30; i++) {
       const e = await fixture.db
         .transaction()
-        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated({ version: i })));
+        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData({ version: i })));
       ids.push(e.id);
     }
     startRelay({ batchSize: 7 });
@@ -109,7 +111,7 @@ describe('outbox relay', () => {
   it('when the process dies after publishing but before marking sent, then the republish is de-duplicated', async () => {
     const envelope = await fixture.db
       .transaction()
-      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData()));
     // The crash: the event reached JetStream, the row still says pending.
     await fixture.bus.publish(envelope);
     expect(await pendingCount(fixture)).toBe(1);
@@ -122,7 +124,7 @@ describe('outbox relay', () => {
   it('when the process dies after commit and before publishing, then a new relay publishes the row', async () => {
     const envelope = await fixture.db
       .transaction()
-      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData()));
     // No relay was running at commit time: the NOTIFY went nowhere.
     startRelay();
     const messages = await waitFor(
@@ -140,13 +142,13 @@ describe('outbox relay', () => {
     for (let i = 0; i < 20; i++) {
       const e = await fixture.db
         .transaction()
-        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated({ version: i })));
+        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData({ version: i })));
       ids.push(e.id);
     }
     startRelay({ batchSize: 3 });
     const second = new OutboxRelay({
       db: fixture.db,
-      databaseUrl: fixture.database.url,
+      databaseUrl: fixture.databaseUrl,
       bus: fixture.bus,
       logger: testLogger,
       batchSize: 3,
@@ -178,7 +180,7 @@ describe('outbox relay while NATS is down', () => {
   it('when NATS stops and comes back, then events committed meanwhile are all published', async () => {
     const relay = new OutboxRelay({
       db: fixture.db,
-      databaseUrl: fixture.database.url,
+      databaseUrl: fixture.databaseUrl,
       bus: fixture.bus,
       logger: testLogger,
       maxBackoffMs: 200,
@@ -187,7 +189,7 @@ describe('outbox relay while NATS is down', () => {
     try {
       const before = await fixture.db
         .transaction()
-        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated()));
+        .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData()));
       await waitFor(async () => (await pendingCount(fixture)) === 0, {
         message: 'first event sent',
       });
@@ -198,7 +200,9 @@ describe('outbox relay while NATS is down', () => {
         during.push(
           await fixture.db
             .transaction()
-            .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreated({ version: i }))),
+            .execute((trx) =>
+              enqueueEvent(trx, 'ticket.created', ticketCreatedData({ version: i })),
+            ),
         );
       }
       expect(await pendingCount(fixture)).toBe(5);

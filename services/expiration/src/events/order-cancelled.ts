@@ -1,8 +1,9 @@
-import type { EventEnvelope } from '@gittix/common';
+import type { PlainEventHandler } from '@gittix/common';
 import type { OrderExpirations } from '../order-expirations.js';
 
-/** The order ended early (or expired already): its job must not fire. */
-export const orderCancelled =
-  (expirations: OrderExpirations) => async (event: EventEnvelope<'order.cancelled'>) => {
+/** order.cancelled → the order ended early (or expired already): its job must not fire. */
+export const onOrderCancelled =
+  (expirations: OrderExpirations): PlainEventHandler<'order.cancelled'> =>
+  async (event) => {
     await expirations.cancel(event.data.id);
   };

@@ -1,15 +1,15 @@
-import { type Subscription, subscribe } from '@gittix/common';
+import { subscribeWithoutInbox } from '@gittix/common';
 import type { OrderExpirations } from '../order-expirations.js';
-import { orderCancelled } from './order-cancelled.js';
-import { orderCreated } from './order-created.js';
+import { onOrderCancelled } from './order-cancelled.js';
+import { onOrderCreated } from './order-created.js';
 
 /**
- * Every subject the expiration service consumes. No inbox here (no database):
+ * Everything the expiration service consumes. No inbox here (no database):
  * the job id makes scheduling idempotent, and removing a job twice is harmless.
  */
-export function expirationSubscriptions(expirations: OrderExpirations): Subscription[] {
+export function expirationSubscriptions(expirations: OrderExpirations) {
   return [
-    subscribe('order.created', orderCreated(expirations)),
-    subscribe('order.cancelled', orderCancelled(expirations)),
+    subscribeWithoutInbox('order.created', onOrderCreated(expirations)),
+    subscribeWithoutInbox('order.cancelled', onOrderCancelled(expirations)),
   ];
 }

@@ -1,4 +1,4 @@
-import { eventTablesMigration, type Migrations } from '@gittix/common';
+import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
 import { sql } from 'kysely';
 
 /**
@@ -68,4 +68,11 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // Inbox keys were typed by hand; they are the durable consumers' names now.
+  '0004_inbox_keys_are_durable_names': renameInboxConsumers({
+    'orders_ticket.created': 'orders_ticket_created',
+    'orders_ticket.updated': 'orders_ticket_updated',
+    'orders_expiration.complete': 'orders_expiration_complete',
+    'orders_payment.created': 'orders_payment_created',
+  }),
 };

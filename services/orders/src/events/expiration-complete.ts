@@ -1,14 +1,10 @@
-import { type EventEnvelope, handleOnce } from '@gittix/common';
-import type { Kysely } from 'kysely';
+import type { EventHandler } from '@gittix/common';
 import type { OrdersDatabase } from '../db/schema.js';
 import { expireOrder } from '../expire-order.js';
 
-/** An order's hold ran out. */
-export const expirationComplete = (db: Kysely<OrdersDatabase>) =>
-  handleOnce(
-    db,
-    'orders_expiration.complete',
-    async (trx, event: EventEnvelope<'expiration.complete'>, context) => {
-      await expireOrder(trx, event.data.orderId, context.logger);
-    },
-  );
+/** expiration.complete → an order's hold ran out: cancel it unless it was paid. */
+export const onExpirationComplete: EventHandler<OrdersDatabase, 'expiration.complete'> = (
+  trx,
+  event,
+  { logger },
+) => expireOrder(trx, event.data.orderId, logger);

@@ -1,17 +1,13 @@
-import { type Subscription, subscribe } from '@gittix/common';
-import type { Kysely } from 'kysely';
-import type { OrdersDatabase } from '../db/schema.js';
-import { expirationComplete } from './expiration-complete.js';
-import { paymentCreated } from './payment-created.js';
-import { ticketCreated } from './ticket-created.js';
-import { ticketUpdated } from './ticket-updated.js';
+import { subscribe } from '@gittix/common';
+import { onExpirationComplete } from './expiration-complete.js';
+import { onPaymentCreated } from './payment-created.js';
+import { onTicketCreated } from './ticket-created.js';
+import { onTicketUpdated } from './ticket-updated.js';
 
-/** Every subject the orders service consumes, with its handler. */
-export function ordersSubscriptions(db: Kysely<OrdersDatabase>): Subscription[] {
-  return [
-    subscribe('ticket.created', ticketCreated(db)),
-    subscribe('ticket.updated', ticketUpdated(db)),
-    subscribe('expiration.complete', expirationComplete(db)),
-    subscribe('payment.created', paymentCreated(db)),
-  ];
-}
+/** Everything the orders service consumes, one durable consumer per subject. */
+export const ordersSubscriptions = [
+  subscribe('ticket.created', onTicketCreated),
+  subscribe('ticket.updated', onTicketUpdated),
+  subscribe('expiration.complete', onExpirationComplete),
+  subscribe('payment.created', onPaymentCreated),
+];

@@ -1,10 +1,11 @@
-import { type EventEnvelope, handleOnce } from '@gittix/common';
-import type { Kysely } from 'kysely';
+import type { EventHandler } from '@gittix/common';
 import type { OrdersDatabase } from '../db/schema.js';
 import { applyTicket } from '../ticket-replica.js';
 
-/** A new ticket joins the replica (unless a newer update got there first). */
-export const ticketCreated = (db: Kysely<OrdersDatabase>) =>
-  handleOnce(db, 'orders_ticket.created', async (trx, event: EventEnvelope<'ticket.created'>) => {
-    await applyTicket(trx, { ...event.data, orderId: null });
-  });
+/** ticket.created → the ticket joins the replica (unless a newer update got there first). */
+export const onTicketCreated: EventHandler<OrdersDatabase, 'ticket.created'> = async (
+  trx,
+  event,
+) => {
+  await applyTicket(trx, { ...event.data, orderId: null });
+};

@@ -1,4 +1,4 @@
-import { eventTablesMigration, type Migrations } from '@gittix/common';
+import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
 import { sql } from 'kysely';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
@@ -49,4 +49,9 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // Inbox keys were typed by hand; they are the durable consumers' names now.
+  '0003_inbox_keys_are_durable_names': renameInboxConsumers({
+    'payments_order.created': 'payments_order_created',
+    'payments_order.cancelled': 'payments_order_cancelled',
+  }),
 };

@@ -1,11 +1,7 @@
-import { type EventHandler, handleOnce } from '@gittix/common';
-import type { Kysely } from 'kysely';
+import type { EventHandler } from '@gittix/common';
 import type { PaymentsDatabase } from '../db/schema.js';
 import { applyOrderCreated } from '../order-replica.js';
 
-/** order.created: the order enters the replica (or fills in a row its cancel made). */
-export function onOrderCreated(db: Kysely<PaymentsDatabase>): EventHandler<'order.created'> {
-  return handleOnce(db, 'payments_order.created', async (trx, event) => {
-    await applyOrderCreated(trx, event.data);
-  });
-}
+/** order.created → the order enters the replica (or fills in a row its cancel made). */
+export const onOrderCreated: EventHandler<PaymentsDatabase, 'order.created'> = (trx, event) =>
+  applyOrderCreated(trx, event.data);

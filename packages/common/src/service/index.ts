@@ -1,0 +1,4 @@
+export * from './description.js';
+export * from './open-service.js';
+export * from './run-service.js';
+export * from './stop-in-order.js';

@@ -1,0 +1,228 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { createDb, openDatabase, pingDb } from '../db.js';
+import { type EventBus, type NatsSettings, openEventBus } from '../events/bus.js';
+import {
+  type ConsumerOptions,
+  durableName,
+  EventConsumers,
+  handleEvent,
+} from '../events/consumer.js';
+import type { EventEnvelope } from '../events/contracts.js';
+import { OutboxRelay } from '../events/outbox.js';
+import type { HandlerContext, Subscription } from '../events/subscription.js';
+import { createSessionVerifier } from '../http/auth.js';
+import type { ReadinessChecks } from '../http/health.js';
+import { connectRedis, type Redis } from '../redis.js';
+import type {
+  AnyServiceDescription,
+  BaseServiceConfig,
+  BuiltService,
+  ConfigOf,
+  NeedsOf,
+  PartsOf,
+  Resources,
+  ServiceNeeds,
+  StopStep,
+} from './description.js';
+import { stopInOrder } from './stop-in-order.js';
+
+/** Connections of the event handlers' pool (the request pool keeps createDb's 10). */
+const EVENTS_POOL_SIZE = 5;
+
+/** Every key some need reads; the description's types guarantee the ones its needs read. */
+type AnySettings = BaseServiceConfig &
+  NatsSettings & {
+    DATABASE_URL: string;
+    REDIS_URL: string;
+    JWT_PUBLIC_KEY?: string | undefined;
+    AUTH_JWKS_URL: string;
+  };
+
+/** How tests tune the consumers; main.ts keeps the defaults. */
+export type ConsumerSettings = Pick<
+  ConsumerOptions,
+  'maxDeliveries' | 'transientRetryMs' | 'ackWaitMs'
+>;
+
+type RelayOf<N> = N extends { database: object; events: object } ? OutboxRelay : undefined;
+
+/** A service opened and built, not yet consuming or listening. */
+export type OpenService<D extends AnyServiceDescription> = Resources<ConfigOf<D>, NeedsOf<D>> & {
+  name: string;
+  app: FastifyInstance;
+  /** What it consumes, one durable consumer each. */
+  subscriptions: Subscription<unknown>[];
+  /** Publishes the outbox; main.ts starts it, tests may drain it instead. */
+  relay: RelayOf<NeedsOf<D>>;
+  /** Starts pulling every subscription's durable consumer. */
+  startConsumers(settings?: ConsumerSettings): Promise<void>;
+  /** Handles one event as the consumers would (through the inbox when the service has one). */
+  handle(event: EventEnvelope, context: HandlerContext): Promise<void>;
+  /**
+   * The shutdown, in order: stop consuming, close HTTP after the requests in
+   * flight, stop what build started, flush the outbox, close the connections.
+   */
+  stop(): Promise<void>;
+};
+
+export interface OpenServiceOptions<D extends AnyServiceDescription> {
+  config: ConfigOf<D>;
+  logger: Logger;
+  parts?: PartsOf<D>;
+}
+
+/** What the needs opened, closed in reverse dependency order. */
+interface Opened {
+  db?: Kysely<unknown>;
+  eventsDb?: Kysely<unknown>;
+  bus?: EventBus;
+  relay?: OutboxRelay;
+  redis?: Redis;
+}
+
+function closingSteps(opened: Opened): StopStep[] {
+  const { relay, bus, redis, db, eventsDb } = opened;
+  return [
+    ...(relay ? [['outbox relay', () => flushOutbox(relay)] as StopStep] : []),
+    ...(bus ? [['event bus', () => bus.close()] as StopStep] : []),
+    ...(redis ? [['redis', () => redis.quit()] as StopStep] : []),
+    ...(db ? [['database', () => db.destroy()] as StopStep] : []),
+    ...(eventsDb ? [['events database', () => eventsDb.destroy()] as StopStep] : []),
+  ];
+}
+
+/** Stops the relay's loop, then publishes what the last requests committed. */
+async function flushOutbox(relay: OutboxRelay): Promise<void> {
+  await relay.stop();
+  await relay.drain();
+}
+
+/** Opens what the description needs, from `config`; closes it all again if a step fails. */
+async function openNeeds(
+  description: AnyServiceDescription,
+  settings: AnySettings,
+  logger: Logger,
+  opened: Opened,
+): Promise<ReadinessChecks> {
+  const { name, needs } = description;
+  const readiness: ReadinessChecks = {};
+  if (needs.database) {
+    const db = await openDatabase(settings.DATABASE_URL, needs.database.migrations, {
+      applicationName: name,
+    });
+    opened.db = db;
+    readiness.database = () => pingDb(db);
+  }
+  if (needs.events) {
+    const bus = await openEventBus(settings, name, logger);
+    opened.bus = bus;
+    readiness.nats = () => bus.ping();
+    if (opened.db) {
+      // A pool of its own for handlers: sharing one, a burst of requests queued for
+      // connections delays every event behind it (and an event burst, requests).
+      opened.eventsDb = createDb(settings.DATABASE_URL, {
+        max: EVENTS_POOL_SIZE,
+        applicationName: `${name}-events`,
+      });
+      opened.relay = new OutboxRelay({
+        db: opened.db,
+        databaseUrl: settings.DATABASE_URL,
+        bus,
+        logger,
+      });
+    }
+  }
+  if (needs.redis) {
+    const redis = connectRedis(settings.REDIS_URL);
+    opened.redis = redis;
+    readiness.redis = () => redis.ping();
+  }
+  return readiness;
+}
+
+/**
+ * Opens a service from its description, the same way for main.ts and the tests:
+ * the connections its needs name, then its app and subscriptions from `build`.
+ */
+export async function openService<D extends AnyServiceDescription>(
+  description: D,
+  { config, logger, parts }: OpenServiceOptions<D>,
+): Promise<OpenService<D>> {
+  const { name, needs } = description;
+  const settings = config as AnySettings;
+  const opened: Opened = {};
+  let built: BuiltService<ServiceNeeds>;
+  let resources: Resources<ConfigOf<D>, ServiceNeeds>;
+  try {
+    const readiness = await openNeeds(description, settings, logger, opened);
+    resources = {
+      config,
+      logger,
+      readiness,
+      ...(opened.db ? { db: opened.db } : {}),
+      ...(opened.bus ? { bus: opened.bus } : {}),
+      ...(opened.redis ? { redis: opened.redis } : {}),
+      ...(needs.sessions
+        ? {
+            verifySession: createSessionVerifier({
+              publicKeyPem: settings.JWT_PUBLIC_KEY,
+              jwksUrl: settings.AUTH_JWKS_URL,
+            }),
+          }
+        : {}),
+    };
+    built = await description.build(resources, parts ?? {});
+  } catch (error) {
+    await stopInOrder(logger, closingSteps(opened))();
+    throw error;
+  }
+
+  const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
+  if (subscriptions.length > 0 && !opened.bus) {
+    throw new Error(`${name} subscribes to events but does not need them`);
+  }
+  let consumers: EventConsumers<unknown> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const service = {
+    ...resources,
+    name,
+    app: built.app,
+    subscriptions,
+    relay: opened.relay,
+    async startConsumers(overrides: ConsumerSettings = {}) {
+      if (!opened.bus || subscriptions.length === 0 || consumers) return;
+      consumers = new EventConsumers({
+        bus: opened.bus,
+        service: name,
+        subscriptions,
+        db: opened.eventsDb,
+        logger,
+        concurrency: needs.events?.consumerConcurrency ?? 1,
+        ...overrides,
+      });
+      await consumers.start();
+    },
+    handle(event: EventEnvelope, context: HandlerContext) {
+      const subscription = subscriptions.find((s) => s.subject === event.type);
+      if (!subscription) throw new Error(`${name} does not consume ${event.type}`);
+      return handleEvent(subscription, event, context, {
+        consumer: durableName(name, event.type),
+        db: opened.eventsDb,
+      });
+    },
+    stop() {
+      stopping ??= stopInOrder(logger, [
+        ['consumers', async () => consumers?.stop()],
+        ['http', () => built.app.close()],
+        ...(built.alsoStop ?? []),
+        ...closingSteps(opened),
+      ])();
+      return stopping;
+    },
+  };
+  // The shape matches OpenService<D> by construction of `needs`; TypeScript cannot follow it.
+  return service as unknown as OpenService<D>;
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { EventData } from '../events/contracts.js';
+
+// Payloads as the publishing service would send them: fresh ids, sane values, any
+// field overridable. Tests state only what they care about.
+
+const MINUTE_MS = 60_000;
+
+export function ticketCreatedData(
+  overrides: Partial<EventData<'ticket.created'>> = {},
+): EventData<'ticket.created'> {
+  return {
+    id: randomUUID(),
+    version: 0,
+    title: `Concert ${randomUUID().slice(0, 8)}`,
+    price: 25.5,
+    userId: randomUUID(),
+    ...overrides,
+  };
+}
+
+export function ticketUpdatedData(
+  overrides: Partial<EventData<'ticket.updated'>> = {},
+): EventData<'ticket.updated'> {
+  return { ...ticketCreatedData(), orderId: null, ...overrides };
+}
+
+/** A new order for a ticket, expiring in 15 minutes. */
+export function orderCreatedData(
+  overrides: Partial<EventData<'order.created'>> = {},
+): EventData<'order.created'> {
+  return {
+    id: randomUUID(),
+    version: 0,
+    status: 'created',
+    userId: randomUUID(),
+    expiresAt: new Date(Date.now() + 15 * MINUTE_MS).toISOString(),
+    ticket: { id: randomUUID(), price: 25.5 },
+    ...overrides,
+  };
+}
+
+/** The cancellation of `order` (version 1 unless said). */
+export function orderCancelledData(
+  order: { id: string; ticket: { id: string } },
+  version = 1,
+): EventData<'order.cancelled'> {
+  return { id: order.id, version, ticket: { id: order.ticket.id } };
+}
+
+export function paymentCreatedData(
+  overrides: Partial<EventData<'payment.created'>> = {},
+): EventData<'payment.created'> {
+  return { id: randomUUID(), orderId: randomUUID(), providerId: 'ch_test', ...overrides };
+}

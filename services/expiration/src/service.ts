@@ -1,0 +1,28 @@
+import { defineService } from '@gittix/common';
+import { buildApp } from './app.js';
+import { expirationConfigSchema } from './config.js';
+import { expirationSubscriptions } from './events/subscriptions.js';
+import { startExpirationWorker } from './expiration-worker.js';
+import { OrderExpirations } from './order-expirations.js';
+
+/** The expiration service: one delayed job per order, fired as expiration.complete. */
+export const expirationService = defineService({
+  name: 'expiration',
+  configSchema: expirationConfigSchema,
+  // Events handled at once per subject: each is a Redis round trip or two.
+  needs: { events: { consumerConcurrency: 16 }, redis: true },
+  build: async ({ config, bus, redis, logger, readiness }) => {
+    const prefix = config.QUEUE_PREFIX;
+    const expirations = new OrderExpirations(redis, prefix);
+    const worker = startExpirationWorker({ redis, prefix, bus, expirations, logger });
+    return {
+      app: await buildApp({ logger, readiness }),
+      subscriptions: expirationSubscriptions(expirations),
+      alsoStop: [
+        // Finishes the jobs being published before letting go of Redis and NATS.
+        ['worker', () => worker.close()],
+        ['queue', () => expirations.close()],
+      ],
+    };
+  },
+});

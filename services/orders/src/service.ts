@@ -1,0 +1,28 @@
+import { defineService, postgres } from '@gittix/common';
+import { buildApp } from './app.js';
+import { ordersConfigSchema } from './config.js';
+import { migrations } from './db/migrations.js';
+import type { OrdersDatabase } from './db/schema.js';
+import { ordersSubscriptions } from './events/subscriptions.js';
+
+/** The orders service: orders and their hold, over a replica of the tickets. */
+export const ordersService = defineService({
+  name: 'orders',
+  configSchema: ordersConfigSchema,
+  needs: {
+    database: postgres<OrdersDatabase>(migrations),
+    // Each event is one short transaction; expiry bursts need a few at once.
+    events: { consumerConcurrency: 4 },
+    sessions: true,
+  },
+  build: async ({ config, db, logger, verifySession, readiness }) => ({
+    app: await buildApp({
+      db,
+      logger,
+      verifySession,
+      readiness,
+      orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+    }),
+    subscriptions: ordersSubscriptions,
+  }),
+});
