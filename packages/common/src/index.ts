@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './events/index.js';
 export * from './http/access-log.js';
 export * from './http/auth.js';
+export * from './http/close-gracefully.js';
 export * from './http/error-handler.js';
 export * from './http/framework-errors.js';
 export * from './http/health.js';

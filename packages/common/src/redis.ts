@@ -6,3 +6,9 @@ export function connectRedis(url: string): Redis {
 }
 
 export type { Redis };
+
+/** Closes politely (pending commands finish) unless Redis is out of reach, where that waits forever. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit();
+  else redis.disconnect();
+}

@@ -1,59 +1,47 @@
 import { randomBytes } from 'node:crypto';
-import type { ServiceApp } from '@gittix/common';
-import { openDatabase } from '@gittix/common';
-import { createTestDatabase, testLogger } from '@gittix/common/testing';
-import type { Kysely } from 'kysely';
-import { type AuthAppDeps, buildApp } from '../src/app.js';
-import { migrations } from '../src/db/migrations.js';
-import type { AuthDatabase } from '../src/db/schema.js';
-import { createPasswordHasher } from '../src/passwords.js';
-import { createSessionSigner, generateSessionKeyPem, type SessionSigner } from '../src/sessions.js';
+import type { Logger } from '@gittix/common';
+import { startTestService, type TestEnvironment, type TestService } from '@gittix/common/testing';
+import type { FastifyInstance } from 'fastify';
+import type { PasswordHasher } from '../src/passwords.js';
+import { authService } from '../src/service.js';
+import { generateSessionKeyPem } from '../src/sessions.js';
 
 /** argon2id still, at the smallest costs argon2 allows, so the suite stays fast. */
 export const cheapPasswordCost = { memoryCost: 1024, timeCost: 2, parallelism: 1 };
 
-export interface TestAuthDb {
-  db: Kysely<AuthDatabase>;
-  close: () => Promise<void>;
+export interface TestAuthOptions {
+  /** Another instance's environment: a replica on the same database. */
+  environment?: TestEnvironment;
+  /** Configuration keys on top of the test defaults. */
+  env?: Record<string, string>;
+  passwords?: PasswordHasher;
+  logger?: Logger;
 }
 
-/** A migrated database of its own for one test file. */
-export async function openTestAuthDb(): Promise<TestAuthDb> {
-  const testDb = await createTestDatabase('auth');
-  const db = await openDatabase<AuthDatabase>(testDb.url, migrations, { max: 5 });
-  return {
-    db,
-    close: async () => {
-      await db.destroy();
-      await testDb.drop();
-    },
-  };
-}
+export type TestAuth = TestService<typeof authService> & { privateKeyPem: string };
 
-export interface TestAuthApp {
-  app: ServiceApp;
-  sessions: SessionSigner;
-  privateKeyPem: string;
-}
-
-/** The auth app over `db`, with test-friendly defaults that each test may override. */
-export async function buildTestAuthApp(
-  db: Kysely<AuthDatabase>,
-  overrides: Partial<AuthAppDeps> = {},
-): Promise<TestAuthApp> {
+/**
+ * The auth service as main.ts opens it, on a database of its own (or `environment`'s),
+ * with a signing key of its own, cheap argon2 and a flood guard tests do not hit.
+ */
+export async function startTestAuth(options: TestAuthOptions = {}): Promise<TestAuth> {
   const privateKeyPem = generateSessionKeyPem();
-  const sessions = await createSessionSigner({ privateKeyPem, ttlSeconds: 3600 });
-  const app = await buildApp({
-    db,
-    logger: testLogger,
-    sessions,
-    passwords: createPasswordHasher(cheapPasswordCost),
-    signInLimits: { maxFailuresPerEmail: 5, maxFailuresPerAddress: 20, windowSeconds: 900 },
-    cookieSecure: false,
-    requestsPerMinute: 1000,
-    ...overrides,
+  const service = await startTestService(authService, {
+    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.passwords ? { parts: { passwords: options.passwords } } : {}),
+    env: {
+      JWT_PRIVATE_KEY: privateKeyPem,
+      SESSION_TTL_SECONDS: '3600',
+      ARGON2_MEMORY_KIB: String(cheapPasswordCost.memoryCost),
+      ARGON2_TIME_COST: String(cheapPasswordCost.timeCost),
+      ARGON2_PARALLELISM: String(cheapPasswordCost.parallelism),
+      COOKIE_SECURE: 'false',
+      AUTH_REQUESTS_PER_MINUTE: '1000',
+      ...options.env,
+    },
   });
-  return { app, sessions: overrides.sessions ?? sessions, privateKeyPem };
+  return Object.assign(service, { privateKeyPem });
 }
 
 /** An email no other test uses. */
@@ -89,7 +77,7 @@ export function sessionCookieOf(response: {
 
 /** Signs up through the API and returns the user and their session token. */
 export async function signUpUser(
-  app: ServiceApp,
+  app: FastifyInstance,
   email = uniqueEmail(),
 ): Promise<{ id: string; email: string; token: string }> {
   const response = await app.inject({

@@ -1,29 +1,25 @@
 import { Writable } from 'node:stream';
-import type { ServiceApp } from '@gittix/common';
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '../src/passwords.js';
 import {
-  buildTestAuthApp,
   cheapPasswordCost,
-  openTestAuthDb,
   password,
-  type TestAuthDb,
+  startTestAuth,
+  type TestAuth,
   uniqueEmail,
 } from './auth-app.js';
 
-let testDb: TestAuthDb;
-let app: ServiceApp;
+let auth: TestAuth;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  testDb = await openTestAuthDb();
-  ({ app } = await buildTestAuthApp(testDb.db));
+  auth = await startTestAuth();
+  app = auth.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await testDb?.close();
-});
+afterAll(() => auth?.close());
 
 /** A logger whose JSON lines the test can read. */
 function capturingLogger() {
@@ -88,7 +84,11 @@ describe('the shared HTTP behaviour, through the auth service', () => {
     failing.hash = async () => {
       throw new Error('argon2 exploded at 0xdeadbeef');
     };
-    const broken = await buildTestAuthApp(testDb.db, { logger, passwords: failing });
+    const broken = await startTestAuth({
+      environment: auth.environment,
+      logger,
+      passwords: failing,
+    });
     try {
       const response = await broken.app.inject({
         method: 'POST',
@@ -105,7 +105,7 @@ describe('the shared HTTP behaviour, through the auth service', () => {
         err: { message: 'argon2 exploded at 0xdeadbeef' },
       });
     } finally {
-      await broken.app.close();
+      await broken.close();
     }
   });
 
@@ -135,16 +135,15 @@ describe('health and documentation', () => {
   });
 
   it('when the database is gone, then /readyz is 503 naming it', async () => {
-    const gone = await openTestAuthDb();
-    const orphan = await buildTestAuthApp(gone.db);
-    await gone.close();
+    const orphan = await startTestAuth();
+    await orphan.environment.close(); // drops its database under it
     try {
       const response = await orphan.app.inject({ method: 'GET', url: '/readyz' });
 
       expect(response.statusCode).toBe(503);
       expect(response.json().errors).toEqual([{ message: 'Not ready: database unavailable' }]);
     } finally {
-      await orphan.app.close();
+      await orphan.stop();
     }
   });
 

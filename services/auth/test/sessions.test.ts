@@ -1,38 +1,21 @@
 import { createPrivateKey } from 'node:crypto';
-import {
-  createSessionVerifier,
-  SESSION_AUDIENCE,
-  SESSION_ISSUER,
-  type ServiceApp,
-} from '@gittix/common';
+import { createSessionVerifier, SESSION_AUDIENCE, SESSION_ISSUER } from '@gittix/common';
 import { createTestSessionKeys } from '@gittix/common/testing';
+import type { FastifyInstance } from 'fastify';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionSigner } from '../src/sessions.js';
-import {
-  buildTestAuthApp,
-  openTestAuthDb,
-  password,
-  sessionCookieOf,
-  signUpUser,
-  type TestAuthApp,
-  type TestAuthDb,
-} from './auth-app.js';
+import { password, sessionCookieOf, signUpUser, startTestAuth, type TestAuth } from './auth-app.js';
 
-let testDb: TestAuthDb;
-let auth: TestAuthApp;
-let app: ServiceApp;
+let auth: TestAuth;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  testDb = await openTestAuthDb();
-  auth = await buildTestAuthApp(testDb.db);
+  auth = await startTestAuth();
   app = auth.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await testDb?.close();
-});
+afterAll(() => auth?.close());
 
 const currentUser = (headers: Record<string, string> = {}) =>
   app.inject({ method: 'GET', url: '/api/users/currentuser', headers });
@@ -65,7 +48,10 @@ describe('session cookie', () => {
   });
 
   it('when cookies are configured secure, then the cookie carries Secure', async () => {
-    const secure = await buildTestAuthApp(testDb.db, { cookieSecure: true });
+    const secure = await startTestAuth({
+      environment: auth.environment,
+      env: { COOKIE_SECURE: 'true' },
+    });
     try {
       const response = await secure.app.inject({
         method: 'POST',
@@ -75,7 +61,7 @@ describe('session cookie', () => {
 
       expect(sessionCookieOf(response)?.secure).toBe(true);
     } finally {
-      await secure.app.close();
+      await secure.close();
     }
   });
 

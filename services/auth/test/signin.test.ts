@@ -1,20 +1,19 @@
-import type { ServiceApp } from '@gittix/common';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, type PasswordHasher } from '../src/passwords.js';
 import {
-  buildTestAuthApp,
   cheapPasswordCost,
-  openTestAuthDb,
   password,
   sessionCookieOf,
   signUpUser,
-  type TestAuthDb,
+  startTestAuth,
+  type TestAuth,
   uniqueAddress,
   uniqueEmail,
 } from './auth-app.js';
 
-let testDb: TestAuthDb;
-let app: ServiceApp;
+let auth: TestAuth;
+let app: FastifyInstance;
 const verifiedHashes: string[] = [];
 
 /** The real argon2 hasher, recording which hashes sign-in verifies against. */
@@ -30,19 +29,16 @@ function recordingHasher(): PasswordHasher {
 }
 
 beforeAll(async () => {
-  testDb = await openTestAuthDb();
-  ({ app } = await buildTestAuthApp(testDb.db, { passwords: recordingHasher() }));
+  auth = await startTestAuth({ passwords: recordingHasher() });
+  app = auth.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await testDb?.close();
-});
+afterAll(() => auth?.close());
 
 const signIn = (
   payload: { email: string; password: string },
   from = uniqueAddress(),
-  target: ServiceApp = app,
+  target: FastifyInstance = app,
 ) => target.inject({ method: 'POST', url: '/api/users/signin', payload, remoteAddress: from });
 
 const invalidCredentials = { errors: [{ message: 'Invalid credentials' }] };
@@ -87,7 +83,7 @@ describe('POST /api/users/signin', () => {
 
   it('when the email is unknown or the password wrong, then argon2 verifies once either way', async () => {
     const user = await signUpUser(app);
-    const stored = await testDb.db
+    const stored = await auth.db
       .selectFrom('users')
       .select('password_hash')
       .where('id', '=', user.id)
@@ -165,7 +161,7 @@ describe('sign-in rate limiting', () => {
   });
 
   it('when failures hit two replicas, then they count together', async () => {
-    const replica = await buildTestAuthApp(testDb.db);
+    const replica = await startTestAuth({ environment: auth.environment });
     try {
       const user = await signUpUser(app);
       for (let i = 0; i < 5; i++) {
@@ -177,7 +173,7 @@ describe('sign-in rate limiting', () => {
 
       expect(response.statusCode).toBe(429);
     } finally {
-      await replica.app.close();
+      await replica.close();
     }
   });
 
@@ -200,7 +196,7 @@ describe('sign-in rate limiting', () => {
     for (let i = 0; i < 5; i++) await signIn({ email: user.email, password: 'wrong password' });
     expect((await signIn({ email: user.email, password })).statusCode).toBe(429);
 
-    await testDb.db
+    await auth.db
       .updateTable('sign_in_failures')
       .set({ window_started_at: new Date(Date.now() - 901_000) })
       .where('key', '=', `email:${user.email}`)
@@ -210,7 +206,10 @@ describe('sign-in rate limiting', () => {
   });
 
   it('when one address floods sign-in, then this replica answers 429 in the error shape', async () => {
-    const guarded = await buildTestAuthApp(testDb.db, { requestsPerMinute: 3 });
+    const guarded = await startTestAuth({
+      environment: auth.environment,
+      env: { AUTH_REQUESTS_PER_MINUTE: '3' },
+    });
     try {
       const address = uniqueAddress();
       const statuses: number[] = [];
@@ -225,7 +224,7 @@ describe('sign-in rate limiting', () => {
       }
       expect(statuses).toEqual([400, 400, 400, 429]);
     } finally {
-      await guarded.app.close();
+      await guarded.close();
     }
   });
 });

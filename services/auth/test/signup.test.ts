@@ -1,26 +1,22 @@
-import type { ServiceApp } from '@gittix/common';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildTestAuthApp,
-  openTestAuthDb,
   password,
   sessionCookieOf,
-  type TestAuthDb,
+  startTestAuth,
+  type TestAuth,
   uniqueEmail,
 } from './auth-app.js';
 
-let testDb: TestAuthDb;
-let app: ServiceApp;
+let auth: TestAuth;
+let app: FastifyInstance;
 
 beforeAll(async () => {
-  testDb = await openTestAuthDb();
-  ({ app } = await buildTestAuthApp(testDb.db));
+  auth = await startTestAuth();
+  app = auth.app;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await testDb?.close();
-});
+afterAll(() => auth?.close());
 
 const signUp = (payload: unknown) =>
   app.inject({ method: 'POST', url: '/api/users/signup', payload: payload as object });
@@ -45,7 +41,7 @@ describe('POST /api/users/signup', () => {
 
     expect(response.statusCode).toBe(201);
     expect(response.json().email).toBe(email.toLowerCase());
-    const row = await testDb.db
+    const row = await auth.db
       .selectFrom('users')
       .select('email')
       .where('id', '=', response.json().id)
@@ -56,7 +52,7 @@ describe('POST /api/users/signup', () => {
   it('when a user signs up, then only an argon2id hash of the password is stored', async () => {
     const response = await signUp({ email: uniqueEmail(), password });
 
-    const row = await testDb.db
+    const row = await auth.db
       .selectFrom('users')
       .select('password_hash')
       .where('id', '=', response.json().id)
@@ -141,11 +137,7 @@ describe('POST /api/users/signup', () => {
     );
 
     expect(responses.map((r) => r.statusCode).sort()).toEqual([201, 400, 400, 400, 400]);
-    const rows = await testDb.db
-      .selectFrom('users')
-      .where('email', '=', email)
-      .selectAll()
-      .execute();
+    const rows = await auth.db.selectFrom('users').where('email', '=', email).selectAll().execute();
     expect(rows).toHaveLength(1);
   });
 });

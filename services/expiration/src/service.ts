@@ -14,13 +14,16 @@ export const expirationService = defineService({
   build: async ({ config, bus, redis, logger, readiness }) => {
     const prefix = config.QUEUE_PREFIX;
     const expirations = new OrderExpirations(redis, prefix);
+    // Without a listener BullMQ prints Redis outages to stderr, outside the JSON logs.
+    expirations.queue.on('error', (err) => logger.warn({ err }, 'expiration queue error'));
     const worker = startExpirationWorker({ redis, prefix, bus, expirations, logger });
     return {
       app: await buildApp({ logger, readiness }),
       subscriptions: expirationSubscriptions(expirations),
       alsoStop: [
-        // Finishes the jobs being published before letting go of Redis and NATS.
-        ['worker', () => worker.close()],
+        // Finishes the jobs being published before letting go of Redis and NATS; with
+        // Redis out of reach none can finish (BullMQ redoes them later), so it does not wait.
+        ['worker', () => worker.close(redis.status !== 'ready')],
         ['queue', () => expirations.close()],
       ],
     };

@@ -1,29 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { durableName } from '@gittix/common';
-import { waitFor } from '@gittix/common/testing';
+import { createTestEnvironment, type TestEnvironment, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The orders service's own test fixture: this flow needs both services on one stream.
-import {
-  createOrdersFixture,
-  type OrdersFixture,
-  publishedEvents,
-} from '../../orders/test/fixtures.js';
+import { createOrdersFixture, type OrdersFixture } from '../../orders/test/fixtures.js';
 import { createExpirationFixture, type ExpirationFixture, expirationsOf } from './fixtures.js';
 
 describe('order expiry, end to end (orders + expiration on one stream)', () => {
+  let environment: TestEnvironment;
   let orders: OrdersFixture;
   let expiration: ExpirationFixture;
 
   beforeAll(async () => {
-    orders = await createOrdersFixture({ orderExpirationSeconds: 1 });
-    orders.relay.start();
-    await orders.startConsumers();
-    expiration = await createExpirationFixture({ bus: orders.bus });
+    environment = await createTestEnvironment();
+    orders = await createOrdersFixture({ orderExpirationSeconds: 1, environment });
+    await orders.start();
+    expiration = await createExpirationFixture({ environment });
     await expiration.start();
   });
   afterAll(async () => {
     await expiration?.close();
     await orders?.close();
+    await environment?.close();
   });
 
   const statusOf = async (orderId: string) =>
@@ -54,7 +52,7 @@ describe('order expiry, end to end (orders + expiration on one stream)', () => {
     expect(shown.json()).toMatchObject({ status: 'cancelled', version: 1 });
     const cancelled = await waitFor(
       async () => {
-        const events = await publishedEvents(orders.bus, 'order.cancelled');
+        const events = await environment.publishedEvents('order.cancelled');
         return events.find((e) => e.data.id === order.id);
       },
       { message: 'order.cancelled published' },

@@ -1,43 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import {
+  createTestEnvironment,
   freePort,
   type PrivateNatsServer,
   startPrivateNatsServer,
-  testInfra,
-  testLogger,
+  startTestService,
+  type TestEnvironment,
   waitFor,
 } from '@gittix/common/testing';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { connectRedis } from '../src/order-expirations.js';
-import {
-  connectTestBus,
-  createExpirationFixture,
-  type ExpirationFixture,
-  expirationsOf,
-} from './fixtures.js';
+import { expirationService } from '../src/service.js';
+import { createExpirationFixture, type ExpirationFixture, expirationsOf } from './fixtures.js';
 
 describe('expiration service while NATS is down', () => {
   let nats: PrivateNatsServer;
+  let environment: TestEnvironment;
   let f: ExpirationFixture;
 
   beforeAll(async () => {
     nats = await startPrivateNatsServer();
-    f = await createExpirationFixture({ bus: await connectTestBus(nats.url) });
+    environment = await createTestEnvironment({ natsUrl: nats.url });
+    f = await createExpirationFixture({ environment });
   });
   afterAll(async () => {
     await f?.close();
-    await f?.bus.close();
+    await environment?.close();
     await nats?.destroy();
   });
 
   it('when JetStream cannot take the event at expiresAt, then the job is retried and fires once NATS is back', async () => {
-    const { expirations } = await f.start();
+    await f.start();
     const orderId = randomUUID();
     // Scheduled directly: with NATS down no order.created could arrive anyway.
     await nats.stop();
-    await expirations.schedule({ orderId, expiresAt: new Date().toISOString() });
+    await f.expirations.schedule({ orderId, expiresAt: new Date().toISOString() });
 
     const [job] = await waitFor(
       async () => {
@@ -60,41 +56,27 @@ describe('expiration service while NATS is down', () => {
 
 describe('expiration health', () => {
   it('when Redis and NATS answer, then /readyz is 200; /healthz is 200', async () => {
-    const bus = await connectTestBus();
-    const redis = connectRedis(testInfra.redisUrl);
-    const app = await buildApp({ redis, bus, logger: testLogger });
+    const expiration = await startTestService(expirationService);
     try {
-      expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
-      const ready = await app.inject({ url: '/readyz' });
+      expect((await expiration.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+      const ready = await expiration.app.inject({ url: '/readyz' });
       expect(ready.statusCode).toBe(200);
       expect(ready.json().checks).toEqual({ redis: 'up', nats: 'up' });
     } finally {
-      await app.close();
-      await redis.quit();
-      await bus.jsm.streams.delete(bus.stream);
-      await bus.jsm.streams.delete(bus.deadLetterStream);
-      await bus.close();
+      await expiration.close();
     }
   });
 
   it('when Redis is unreachable, then /readyz is 503 naming redis', async () => {
-    const bus = await connectTestBus();
-    const redis = new Redis(`redis://127.0.0.1:${await freePort()}`, {
-      maxRetriesPerRequest: null,
-      lazyConnect: true,
+    const expiration = await startTestService(expirationService, {
+      env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` },
     });
-    redis.on('error', () => {});
-    const app = await buildApp({ redis, bus, logger: testLogger });
     try {
-      const ready = await app.inject({ url: '/readyz' });
+      const ready = await expiration.app.inject({ url: '/readyz' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json().checks).toEqual({ redis: 'down', nats: 'up' });
     } finally {
-      await app.close();
-      redis.disconnect();
-      await bus.jsm.streams.delete(bus.stream);
-      await bus.jsm.streams.delete(bus.deadLetterStream);
-      await bus.close();
+      await expiration.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import {
   clientErrorHandler,
+  closeGracefullyPlugin,
   DEFAULT_BODY_LIMIT,
   errorHandlerPlugin,
   frameworkErrors,
@@ -64,6 +65,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(errorHandlerPlugin);
+  await app.register(closeGracefullyPlugin);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
   app.addHook('onRequest', async (request, reply) => {
     if (climbs(request.url)) {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { waitFor } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, closedUrl, type FakeService, startFakeService } from './upstreams.js';
@@ -142,5 +143,42 @@ describe('when an upstream is slow or failing', () => {
       errors: [{ message: 'Service unavailable, try again later' }],
     });
     expect(unready.seen).toHaveLength(1);
+  });
+});
+
+describe('when the gateway stops', () => {
+  it('when a request is in flight, then it is answered and the gateway closes without waiting for idle keep-alive', async () => {
+    let answer: () => void = () => {};
+    const slow = await startFakeService('tickets', (_request, response) => {
+      answer = () => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"slow":true}');
+      };
+    });
+    const stopping = await buildGateway({
+      users: down,
+      tickets: slow.url,
+      orders: down,
+      payments: down,
+      web: down,
+    });
+    try {
+      const url = await stopping.listen({ port: 0, host: '127.0.0.1' });
+      const inFlight = fetch(`${url}/api/tickets`);
+      await waitFor(() => slow.seen.length === 1, { message: 'the request upstream' });
+
+      const closed = stopping.close();
+      answer();
+      const response = await inFlight;
+
+      expect(response.status).toBe(200);
+      expect(response.headers.get('connection')).toBe('close');
+      expect(await response.json()).toEqual({ slow: true });
+      const started = Date.now();
+      await closed;
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await slow.close();
+    }
   });
 });

@@ -1,48 +1,21 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { waitFor } from '@gittix/common/testing';
+import { freePort, startServiceProcess, waitFor } from '@gittix/common/testing';
 import { describe, expect, it } from 'vitest';
 import { closedUrl } from './upstreams.js';
 
-const serviceDir = fileURLToPath(new URL('..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+const serviceDir = new URL('..', import.meta.url);
 
 describe('gateway as a process (main.ts)', () => {
   it('when started with its services down, then it is healthy, answers 503 for them, and stops on SIGTERM', async () => {
     const [port, down] = await Promise.all([freePort(), closedUrl()]);
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@gittix/source', '--import', 'tsx', 'src/main.ts'],
-      {
-        cwd: serviceDir,
-        env: {
-          PATH: process.env.PATH,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          AUTH_URL: down,
-          TICKETS_URL: down,
-          ORDERS_URL: down,
-          PAYMENTS_URL: down,
-          WEB_URL: down,
-        },
-        stdio: 'pipe',
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
+    const gateway = startServiceProcess(serviceDir, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      AUTH_URL: down,
+      TICKETS_URL: down,
+      ORDERS_URL: down,
+      PAYMENTS_URL: down,
+      WEB_URL: down,
     });
-    const exited = once(child, 'exit').then(([code]) => code);
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor(async () => (await fetch(`${base}/healthz`)).ok, {
@@ -56,28 +29,18 @@ describe('gateway as a process (main.ts)', () => {
         errors: [{ message: 'Tickets service unavailable' }],
       });
 
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(output).toContain('gateway stopped');
+      gateway.child.kill('SIGTERM');
+      expect(await gateway.exited).toBe(0);
+      expect(gateway.output()).toContain('gateway stopped');
     } finally {
-      child.kill('SIGKILL');
+      gateway.child.kill('SIGKILL');
     }
   });
 
   it('when an upstream URL is not http(s), then it exits 1 naming the key', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@gittix/source', '--import', 'tsx', 'src/main.ts'],
-      { cwd: serviceDir, env: { PATH: process.env.PATH, TICKETS_URL: 'tickets:3002' } },
-    );
-    let errors = '';
-    child.stderr.on('data', (chunk) => {
-      errors += chunk;
-    });
+    const gateway = startServiceProcess(serviceDir, { TICKETS_URL: 'tickets:3002' });
 
-    const [code] = await once(child, 'exit');
-
-    expect(code).toBe(1);
-    expect(errors).toContain('TICKETS_URL: Must be an http:// or https:// URL');
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.output()).toContain('TICKETS_URL: Must be an http:// or https:// URL');
   });
 });

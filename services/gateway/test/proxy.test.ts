@@ -137,7 +137,7 @@ describe('request headers', () => {
   });
 
   it('when the proxy in front is trusted, then the client it names is sent', async () => {
-    const behindProxy = await buildGateway(urlsOf(services), { trustProxy: ['10.0.0.0/8'] });
+    const behindProxy = await buildGateway(urlsOf(services), { trustProxy: '10.0.0.0/8' });
     try {
       await behindProxy.inject({
         method: 'GET',

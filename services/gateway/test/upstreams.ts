@@ -1,12 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '@gittix/common';
-import { testLogger } from '@gittix/common/testing';
+import { startTestService } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.js';
-import { gatewayConfigSchema, type TrustProxy } from '../src/config.js';
-import { upstreamsFrom } from '../src/upstreams.js';
+import { gatewayService } from '../src/service.js';
 
 export interface SeenRequest {
   method: string;
@@ -78,23 +75,23 @@ export interface GatewayUrls {
   web: string;
 }
 
-export function buildGateway(
+/** The gateway as main.ts builds it, from the environment it would read. */
+export async function buildGateway(
   urls: GatewayUrls,
-  options: { responseTimeoutMs?: number; trustProxy?: TrustProxy } = {},
+  options: { responseTimeoutMs?: number; trustProxy?: string } = {},
 ): Promise<FastifyInstance> {
-  return buildApp({
-    logger: testLogger,
-    // The real routing table, read from the environment the way main.ts reads it.
-    upstreams: upstreamsFrom(
-      loadConfig(gatewayConfigSchema, {
-        AUTH_URL: urls.users,
-        TICKETS_URL: urls.tickets,
-        ORDERS_URL: urls.orders,
-        PAYMENTS_URL: urls.payments,
-        WEB_URL: urls.web,
-      }),
-    ),
-    timeouts: { connectTimeoutMs: 1_000, responseTimeoutMs: options.responseTimeoutMs ?? 5_000 },
-    trustProxy: options.trustProxy ?? false,
+  const gateway = await startTestService(gatewayService, {
+    env: {
+      AUTH_URL: urls.users,
+      TICKETS_URL: urls.tickets,
+      ORDERS_URL: urls.orders,
+      PAYMENTS_URL: urls.payments,
+      WEB_URL: urls.web,
+      UPSTREAM_CONNECT_TIMEOUT_MS: '1000',
+      UPSTREAM_TIMEOUT_MS: String(options.responseTimeoutMs ?? 5_000),
+      TRUST_PROXY: options.trustProxy ?? 'false',
+    },
   });
+  // The gateway opens no connections: closing its app is closing it.
+  return gateway.app;
 }

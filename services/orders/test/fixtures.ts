@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type SessionUser, toCents } from '@gittix/common';
+import type { SessionUser } from '@gittix/common';
 import { startTestService, type TestEnvironment, testUser } from '@gittix/common/testing';
 import type { Order } from '../src/orders.js';
 import { ordersService } from '../src/service.js';
+import { applyTicket } from '../src/ticket-replica.js';
 
 export interface OrdersFixtureOptions {
   orderExpirationSeconds?: number;
@@ -28,7 +29,7 @@ export async function createOrdersFixture(options: OrdersFixtureOptions = {}) {
     return { user, token: session.token, headers: session.cookie };
   }
 
-  /** Puts a ticket into the replica directly, as if ticket.created had been consumed. */
+  /** Puts a ticket into the replica as consuming its ticket.created would. */
   async function seedTicket(
     overrides: Partial<{ title: string; price: number; userId: string }> = {},
   ) {
@@ -40,16 +41,8 @@ export async function createOrdersFixture(options: OrdersFixtureOptions = {}) {
       ...overrides,
     };
     await db
-      .insertInto('tickets')
-      .values({
-        id: ticket.id,
-        title: ticket.title,
-        price_cents: toCents(ticket.price),
-        user_id: ticket.userId,
-        version: 0,
-        order_id: null,
-      })
-      .execute();
+      .transaction()
+      .execute((trx) => applyTicket(trx, { ...ticket, version: 0, orderId: null }));
     return ticket;
   }
 

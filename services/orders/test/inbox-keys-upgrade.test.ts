@@ -9,7 +9,7 @@ import {
   ticketUpdatedData,
   waitFor,
 } from '@gittix/common/testing';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../src/db/migrations.js';
 import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
@@ -37,12 +37,10 @@ describe('upgrading an orders database whose inbox keys were typed by hand', () 
 
   beforeAll(async () => {
     environment = await createTestEnvironment();
-    old = await openDatabaseAsOf(environment.databaseUrl('orders'), migrations, '0003_money_columns_in_cents');
-    for (const [oldKey, event] of handledBefore) {
-      await sql`INSERT INTO inbox (consumer, event_id) VALUES (${oldKey}, ${event.id})`.execute(
-        old,
-      );
-    }
+    old = await openDatabaseAsOf(environment.databaseUrl('orders'), migrations, {
+      lastMigration: '0003_money_columns_in_cents',
+      inbox: handledBefore.map(([oldKey, event]) => [oldKey, event.id] as const),
+    });
     f = await createOrdersFixture({ environment });
     await f.startConsumers();
   });

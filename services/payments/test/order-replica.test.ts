@@ -18,7 +18,7 @@ describe('the order replica (order.created, order.cancelled)', () => {
   it('when order.created arrives, then the replica holds the order with its price in cents', async () => {
     const userId = randomUUID();
     const data = orderCreated({ userId, ticket: { id: randomUUID(), price: 19.99 } });
-    await fx.publishHandled('order.created', data);
+    await fx.deliver('order.created', data);
     const { order } = await storedFor(fx.db, data.id);
     expect(order).toEqual({
       id: data.id,
@@ -33,9 +33,9 @@ describe('the order replica (order.created, order.cancelled)', () => {
   it('when order.created arrives twice, then there is still one unchanged row', async () => {
     const buyer = await fx.buyer();
     const data = orderCreated({ userId: buyer.id });
-    await fx.publishHandled('order.created', data);
+    await fx.deliver('order.created', data);
     // A republish after the broker's duplicate window carries a new event id.
-    await fx.publishHandled('order.created', data);
+    await fx.deliver('order.created', data);
     const rows = await fx.db.selectFrom('orders').selectAll().where('id', '=', data.id).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'created', version: 0, price_cents: 2550 });
@@ -46,11 +46,11 @@ describe('the order replica (order.created, order.cancelled)', () => {
   it('when order.cancelled overtakes order.created, then the late created does not revive the order', async () => {
     const buyer = await fx.buyer();
     const data = orderCreated({ userId: buyer.id });
-    await fx.publishHandled('order.cancelled', { id: data.id, version: 1, ticket: data.ticket });
+    await fx.deliver('order.cancelled', { id: data.id, version: 1, ticket: data.ticket });
     const before = await storedFor(fx.db, data.id);
     expect(before.order).toMatchObject({ status: 'cancelled', version: 1, user_id: null });
 
-    await fx.publishHandled('order.created', data);
+    await fx.deliver('order.created', data);
     const after = await storedFor(fx.db, data.id);
     expect(after.order).toEqual({
       id: data.id,
@@ -69,7 +69,7 @@ describe('the order replica (order.created, order.cancelled)', () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     await fx.cancelOrder(order);
-    await fx.publishHandled('order.created', order);
+    await fx.deliver('order.created', order);
     expect((await storedFor(fx.db, order.id)).order).toMatchObject({
       status: 'cancelled',
       version: 1,
@@ -88,7 +88,7 @@ describe('the order replica (order.created, order.cancelled)', () => {
   it('when an order.cancelled is older than the row, then it changes nothing', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id, { version: 3 });
-    await fx.publishHandled('order.cancelled', { id: order.id, version: 2, ticket: order.ticket });
+    await fx.deliver('order.cancelled', { id: order.id, version: 2, ticket: order.ticket });
     expect((await storedFor(fx.db, order.id)).order).toMatchObject({
       status: 'created',
       version: 3,

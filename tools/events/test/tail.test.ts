@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { waitFor } from '@gittix/common/testing';
+import { ticketCreatedData, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tailCommand } from '../src/commands/tail.js';
 import { CliError } from '../src/output.js';
-import { type CliFixture, capture, createCliFixture, ticketCreated } from './fixture.js';
+import { type CliFixture, capture, createCliFixture } from './fixture.js';
 
 describe('events tail', () => {
   let fx: CliFixture;
@@ -17,7 +17,7 @@ describe('events tail', () => {
   }
 
   it('when an event is published while tailing, then it is printed on one readable line', async () => {
-    const earlier = await fx.publish('ticket.created', ticketCreated());
+    const earlier = await fx.publish('ticket.created', ticketCreatedData());
     const { lines, out, text } = capture();
     const stop = new AbortController();
     const consumersBefore = await consumerCount();
@@ -25,7 +25,7 @@ describe('events tail', () => {
     await waitFor(async () => (await consumerCount()) > consumersBefore, {
       message: 'the tail consumer',
     });
-    const data = ticketCreated({ title: 'Live one', price: 99 });
+    const data = ticketCreatedData({ title: 'Live one', price: 99 });
     const live = await fx.publish('ticket.created', data);
     await waitFor(() => text().includes(live.id), { message: 'the live event printed' });
     stop.abort();
@@ -50,7 +50,7 @@ describe('events tail', () => {
         await fx.publish(subject, { id: randomUUID(), version: i, ticket: { id: randomUUID() } }),
       );
     }
-    await fx.publish('ticket.created', ticketCreated());
+    await fx.publish('ticket.created', ticketCreatedData());
     const { lines, out } = capture();
     const stop = new AbortController();
     const tailing = tailCommand(fx.bus, out, { subject, last: 2, signal: stop.signal });
@@ -62,7 +62,7 @@ describe('events tail', () => {
   });
 
   it('when --last is given without a subject, then the last n events of the stream come first', async () => {
-    const last = await fx.publish('ticket.created', ticketCreated());
+    const last = await fx.publish('ticket.created', ticketCreatedData());
     const { lines, out } = capture();
     const stop = new AbortController();
     const tailing = tailCommand(fx.bus, out, { last: 1, signal: stop.signal });

@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { OneLinePerRequest } from './access-log.js';
 import { authPlugin, type SessionVerifier } from './auth.js';
+import { closeGracefullyPlugin } from './close-gracefully.js';
 import { errorHandlerPlugin } from './error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthPlugin, type ReadinessChecks } from './health.js';
@@ -76,6 +77,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   });
 
   await app.register(errorHandlerPlugin);
+  await app.register(closeGracefullyPlugin);
   await app.register(cookie);
   if (options.verifySession) await app.register(authPlugin, { verify: options.verifySession });
   await app.register(healthPlugin, { checks: options.readiness ?? {} });

@@ -14,7 +14,7 @@ import { OutboxRelay } from '../events/outbox.js';
 import type { HandlerContext, Subscription } from '../events/subscription.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
-import { connectRedis, type Redis } from '../redis.js';
+import { closeRedis, connectRedis, type Redis } from '../redis.js';
 import type {
   AnyServiceDescription,
   BaseServiceConfig,
@@ -87,7 +87,7 @@ function closingSteps(opened: Opened): StopStep[] {
   return [
     ...(relay ? [['outbox relay', () => flushOutbox(relay)] as StopStep] : []),
     ...(bus ? [['event bus', () => bus.close()] as StopStep] : []),
-    ...(redis ? [['redis', () => redis.quit()] as StopStep] : []),
+    ...(redis ? [['redis', () => closeRedis(redis)] as StopStep] : []),
     ...(db ? [['database', () => db.destroy()] as StopStep] : []),
     ...(eventsDb ? [['events database', () => eventsDb.destroy()] as StopStep] : []),
   ];

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -13,13 +14,13 @@ export interface ServiceProcess {
  * with only PATH and `env` in its environment.
  */
 export function startServiceProcess(
-  serviceDir: string,
+  serviceDir: string | URL,
   env: Record<string, string>,
 ): ServiceProcess {
   const child = spawn(
     process.execPath,
     ['--conditions=@gittix/source', '--import', 'tsx', 'src/main.ts'],
-    { cwd: serviceDir, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' },
+    { cwd: fileURLToPath(serviceDir), env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' },
   );
   let output = '';
   const collect = (chunk: Buffer) => {

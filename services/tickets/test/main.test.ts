@@ -1,0 +1,54 @@
+import {
+  createTestEnvironment,
+  freePort,
+  startServiceProcess,
+  type TestEnvironment,
+  waitFor,
+} from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ticketsService } from '../src/service.js';
+
+const serviceDir = new URL('..', import.meta.url);
+
+describe('tickets as a process (main.ts)', () => {
+  let environment: TestEnvironment;
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+  });
+  afterAll(() => environment?.close());
+
+  it('when started, then it migrates, serves, publishes through its outbox, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const tickets = startServiceProcess(serviceDir, {
+      ...environment.configFor(ticketsService),
+      PORT: String(port),
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await fetch(`${base}/readyz`)).ok, {
+        timeoutMs: 20_000,
+        message: 'tickets to be ready',
+      });
+      const seller = await environment.signIn();
+      const listed = await fetch(`${base}/api/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...seller.cookie },
+        body: JSON.stringify({ title: 'From main.ts', price: 12 }),
+      });
+      expect(listed.status).toBe(201);
+      const { id } = (await listed.json()) as { id: string };
+      await waitFor(
+        async () =>
+          (await environment.publishedEvents('ticket.created')).some((e) => e.data.id === id),
+        { message: 'ticket.created relayed' },
+      );
+
+      tickets.child.kill('SIGTERM');
+      expect(await tickets.exited).toBe(0);
+      expect(tickets.output()).toContain('tickets stopped');
+    } finally {
+      tickets.child.kill('SIGKILL');
+    }
+  });
+});
