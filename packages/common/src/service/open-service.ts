@@ -99,7 +99,7 @@ async function flushOutbox(relay: OutboxRelay): Promise<void> {
   await relay.drain();
 }
 
-/** Opens what the description needs, from `config`; closes it all again if a step fails. */
+/** Opens what the description needs, from `config`, recording each in `opened` as it goes. */
 async function openNeeds(
   description: AnyServiceDescription,
   settings: AnySettings,
@@ -174,15 +174,15 @@ export async function openService<D extends AnyServiceDescription>(
         : {}),
     };
     built = await description.build(resources, parts ?? {});
+    if (built.subscriptions?.length && !opened.bus) {
+      throw new Error(`${name} subscribes to events but does not need them`);
+    }
   } catch (error) {
     await stopInOrder(logger, closingSteps(opened))();
     throw error;
   }
 
   const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
-  if (subscriptions.length > 0 && !opened.bus) {
-    throw new Error(`${name} subscribes to events but does not need them`);
-  }
   let consumers: EventConsumers<unknown> | undefined;
   let stopping: Promise<void> | undefined;
 
