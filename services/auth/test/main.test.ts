@@ -1,9 +1,7 @@
 import {
   createTestEnvironment,
-  freePort,
   startServiceProcess,
   type TestEnvironment,
-  waitFor,
 } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,22 +20,15 @@ describe('auth as a process (main.ts)', () => {
   afterAll(() => environment?.close());
 
   it('when started without a key in development, then it warns, serves, and stops cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const auth = startServiceProcess(serviceDir, {
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    const auth = await startServiceProcess(serviceDir, {
       DATABASE_URL: databaseUrl,
       ARGON2_MEMORY_KIB: '1024',
       ARGON2_TIME_COST: '2',
       ARGON2_PARALLELISM: '1',
     });
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await waitFor(async () => (await fetch(`${base}/readyz`)).ok, {
-        timeoutMs: 20_000,
-        message: 'auth to be ready',
-      });
-      const signup = await fetch(`${base}/api/users/signup`, {
+      await auth.ready();
+      const signup = await fetch(`${auth.url}/api/users/signup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: 'Main@Example.com', password: 'long enough' }),
@@ -55,7 +46,7 @@ describe('auth as a process (main.ts)', () => {
   });
 
   it('when started in production without a key, then it exits 1 naming the key', async () => {
-    const auth = startServiceProcess(serviceDir, {
+    const auth = await startServiceProcess(serviceDir, {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
     });

@@ -1,4 +1,4 @@
-import { freePort, startServiceProcess, waitFor } from '@gittix/common/testing';
+import { startServiceProcess } from '@gittix/common/testing';
 import { describe, expect, it } from 'vitest';
 import { closedUrl } from './upstreams.js';
 
@@ -6,10 +6,8 @@ const serviceDir = new URL('..', import.meta.url);
 
 describe('gateway as a process (main.ts)', () => {
   it('when started with its services down, then it is healthy, answers 503 for them, and stops on SIGTERM', async () => {
-    const [port, down] = await Promise.all([freePort(), closedUrl()]);
-    const gateway = startServiceProcess(serviceDir, {
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    const down = await closedUrl();
+    const gateway = await startServiceProcess(serviceDir, {
       AUTH_URL: down,
       TICKETS_URL: down,
       ORDERS_URL: down,
@@ -17,13 +15,9 @@ describe('gateway as a process (main.ts)', () => {
       WEB_URL: down,
     });
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await waitFor(async () => (await fetch(`${base}/healthz`)).ok, {
-        timeoutMs: 20_000,
-        message: 'the gateway to listen',
-      });
+      await gateway.ready('/healthz');
 
-      const tickets = await fetch(`${base}/api/tickets`);
+      const tickets = await fetch(`${gateway.url}/api/tickets`);
       expect(tickets.status).toBe(503);
       expect(await tickets.json()).toEqual({
         errors: [{ message: 'Tickets service unavailable' }],
@@ -38,7 +32,7 @@ describe('gateway as a process (main.ts)', () => {
   });
 
   it('when an upstream URL is not http(s), then it exits 1 naming the key', async () => {
-    const gateway = startServiceProcess(serviceDir, { TICKETS_URL: 'tickets:3002' });
+    const gateway = await startServiceProcess(serviceDir, { TICKETS_URL: 'tickets:3002' });
 
     expect(await gateway.exited).toBe(1);
     expect(gateway.output()).toContain('TICKETS_URL: Must be an http:// or https:// URL');

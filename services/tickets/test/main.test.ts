@@ -1,6 +1,5 @@
 import {
   createTestEnvironment,
-  freePort,
   startServiceProcess,
   type TestEnvironment,
   waitFor,
@@ -19,19 +18,11 @@ describe('tickets as a process (main.ts)', () => {
   afterAll(() => environment?.close());
 
   it('when started, then it migrates, serves, publishes through its outbox, and stops cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const tickets = startServiceProcess(serviceDir, {
-      ...environment.configFor(ticketsService),
-      PORT: String(port),
-    });
+    const tickets = await startServiceProcess(serviceDir, environment.configFor(ticketsService));
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await waitFor(async () => (await fetch(`${base}/readyz`)).ok, {
-        timeoutMs: 20_000,
-        message: 'tickets to be ready',
-      });
+      await tickets.ready();
       const seller = await environment.signIn();
-      const listed = await fetch(`${base}/api/tickets`, {
+      const listed = await fetch(`${tickets.url}/api/tickets`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...seller.cookie },
         body: JSON.stringify({ title: 'From main.ts', price: 12 }),

@@ -73,7 +73,7 @@ export async function createTestEnvironment(
       return url;
     },
     configFor({ name, needs }) {
-      const config: Record<string, string> = { HOST: '127.0.0.1', PORT: '0' };
+      const config: Record<string, string> = {};
       if (needs.database) config.DATABASE_URL = environment.databaseUrl(name);
       if (needs.events) {
         usesEvents = true;
