@@ -1,6 +1,6 @@
 /**
  * infra/compose.yaml held against the Compose specification's JSON schema (shipped
- * in the `dclint` package), services.json, docs/CONVENTIONS.md and the health
+ * in the `dclint` package), services.json, the README's configuration table and the health
  * endpoints each process really has.
  */
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * infra/k8s rendered by `kubectl kustomize` (the base and every overlay) and held
- * against the Kubernetes schemas, services.json and docs/CONVENTIONS.md.
+ * against the Kubernetes schemas, services.json and the README's configuration table.
  */
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

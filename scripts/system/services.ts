@@ -43,7 +43,7 @@ export interface SystemSettings {
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
 
-/** The environment one service gets, per docs/CONVENTIONS.md. */
+/** The environment one service gets, per the README's configuration table. */
 export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, string> {
   const env: Record<string, string> = {
     PORT: String(s.ports[service.name]),

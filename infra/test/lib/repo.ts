@@ -71,10 +71,12 @@ export function healthOf(s: ServiceSpec): Health {
   };
 }
 
-/** Every environment key docs/CONVENTIONS.md documents. */
+/** Every environment key the README's configuration table (the one list of them) documents. */
 export function documentedEnvKeys(): Set<string> {
-  const text = readRepoFile('docs/CONVENTIONS.md');
-  const section = text.slice(text.indexOf('## Configuration'));
+  const text = readRepoFile('README.md');
+  const start = text.indexOf('## Configuration');
+  const end = text.indexOf('\n## ', start + 1);
+  const section = text.slice(start, end === -1 ? undefined : end);
   const keys = new Set<string>();
   for (const line of section.split('\n')) {
     if (!line.startsWith('|')) continue;
@@ -85,7 +87,7 @@ export function documentedEnvKeys(): Set<string> {
 }
 
 /**
- * Keys the infrastructure adds beyond docs/CONVENTIONS.md: the runtime mode, the
+ * Keys the infrastructure adds beyond the README's table: the runtime mode, the
  * parts DATABASE_URL is assembled from in Kubernetes, and Next's telemetry switch.
  */
 export const infraEnvKeys = new Set([
@@ -97,5 +99,5 @@ export const infraEnvKeys = new Set([
   'NEXT_TELEMETRY_DISABLED',
 ]);
 
-/** SHUTDOWN_TIMEOUT_MS's default (docs/CONVENTIONS.md). */
+/** SHUTDOWN_TIMEOUT_MS's default (the README's configuration table). */
 export const defaultShutdownTimeoutMs = 10_000;
