@@ -16,6 +16,8 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'tools/*/test/**/*.test.ts',
       'infra/test/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
       'e2e/**/*.test.ts',
       'apps/web/test/**/*.test.{ts,tsx}',
     ],

@@ -5,18 +5,11 @@
  * stops them all on Ctrl-C.
  */
 import { join } from 'node:path';
-import { concurrently } from 'concurrently';
 import { buildServices, ensureWebBuild } from './system/build.js';
 import { ensureInfra } from './system/infra.js';
 import { localSessionKeys } from './system/keys.js';
-import { commandLine, waitUntilReady } from './system/launch.js';
-import {
-  defaultPorts,
-  envFor,
-  repoRoot,
-  type SystemSettings,
-  services,
-} from './system/services.js';
+import { defaultPorts, repoRoot, type SystemSettings } from './system/services.js';
+import { launchSystem } from './system/system.js';
 
 const startedAt = Date.now();
 const dataDir = join(repoRoot, '.gittix');
@@ -52,39 +45,41 @@ async function main(): Promise<void> {
     logPretty: env.LOG_PRETTY !== 'false',
   };
 
-  const { result, commands } = concurrently(
-    services.map((service) => ({
-      name: service.name,
-      command: commandLine(service, settings.ports[service.name]!, 'dist'),
-      cwd: repoRoot,
-      env: envFor(service, settings),
-    })),
-    { prefix: 'name', padPrefix: true, killOthersOn: ['failure'], killSignal: 'SIGTERM' },
-  );
-
-  let exited: string | undefined;
-  const finished = result.then(
-    () => undefined,
-    (events: Array<{ command: { name: string }; exitCode: number | string }>) => {
-      const failed = events.find((e) => e.exitCode !== 0 && e.exitCode !== 'SIGTERM');
-      exited = failed ? `${failed.command.name} exited (${failed.exitCode})` : 'a service exited';
+  let stopping: Promise<void> | undefined;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const stop = (exitCode: number) => {
+    stopping ??= (async () => {
+      process.exitCode = exitCode;
+      await system.stop();
+      await infra.stop();
+      stopped();
+    })();
+    return stopping;
+  };
+  const system = launchSystem({
+    settings,
+    mode: 'dist',
+    onExit: (message) => {
+      log(`${message}; see the service logs above. Stopping.`);
+      void stop(1);
     },
-  );
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
 
   try {
-    await waitUntilReady(services, settings, 120_000, () => exited);
+    await system.ready();
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     log(
       `GitTix is ready at http://localhost:${settings.ports.gateway} (in ${seconds}s). Ctrl-C stops it.`,
     );
   } catch (error) {
-    log(`${(error as Error).message}; see the service logs above. Stopping.`);
-    process.exitCode = 1;
-    for (const command of commands) command.kill('SIGTERM');
+    if (!stopping) log(`${(error as Error).message}; see the service logs above. Stopping.`);
+    await stop(1);
   }
-
-  await finished;
-  await infra.stop();
+  await done;
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { dropRunData } from './system/run-data.js';
 
 const postgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -13,22 +13,15 @@ function runPrefix(): string {
   return `gx_${runId}_`;
 }
 
-async function withPostgres<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `${postgresUrl}/postgres` });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Fails fast, with the fix, when the infrastructure the tests need is not running. */
 export async function setup(): Promise<void> {
   const problems: string[] = [];
-  await withPostgres((c) => c.query('SELECT 1')).catch((e) =>
-    problems.push(`PostgreSQL at ${postgresUrl}: ${e.message}`),
-  );
+  const client = new pg.Client({ connectionString: `${postgresUrl}/postgres` });
+  await client
+    .connect()
+    .then(() => client.query('SELECT 1'))
+    .catch((e) => problems.push(`PostgreSQL at ${postgresUrl}: ${e.message}`))
+    .finally(() => client.end().catch(() => {}));
   await connect({ servers: natsUrl, timeout: 3_000 })
     .then((nc) => nc.close())
     .catch((e) => problems.push(`NATS at ${natsUrl}: ${e.message}`));
@@ -47,26 +40,5 @@ export async function setup(): Promise<void> {
 
 /** Drops every database, stream and Redis key this run created, even after a crash. */
 export async function teardown(): Promise<void> {
-  const prefix = runPrefix();
-  await withPostgres(async (client) => {
-    const { rows } = await client.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
-      [prefix],
-    );
-    for (const { datname } of rows) {
-      await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    }
-  });
-
-  const nc = await connect({ servers: natsUrl });
-  const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) {
-    if (name.startsWith(prefix.toUpperCase())) await jsm.streams.delete(name);
-  }
-  await nc.close();
-
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await dropRunData(runPrefix(), { postgresUrl, natsUrl, redisUrl });
 }

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { nextBin } from './build.js';
+import { pollUntil } from './network.js';
 import {
   envFor,
   readinessUrl,
@@ -11,8 +14,8 @@ import {
 } from './services.js';
 
 /**
- * How a service is run: `dist` runs the compiled JavaScript (npm start, images);
- * `source` runs the TypeScript through tsx (tests: always the code as it is now).
+ * How a service is run: `dist` runs the compiled JavaScript (npm start, bench,
+ * images); `source` runs the TypeScript through tsx (tests: the code as it is now).
  */
 export type RunMode = 'dist' | 'source';
 
@@ -39,70 +42,79 @@ export function commandFor(service: ServiceSpec, port: number, mode: RunMode): s
   ];
 }
 
-/** Quotes an argument for a POSIX shell only when it needs it. */
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+/**
+ * Where a service's output goes: appended to `<logDir>/<name>.log` by the
+ * service itself (nothing passes through the launcher, which may be a load
+ * generator that must not spend CPU on logs), or to the console, each line
+ * prefixed with the service's name padded to `prefixWidth`.
+ */
+export type Output = { logDir: string } | { prefixWidth: number };
+
+function prefixLines(from: Readable, prefix: string): void {
+  createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+    process.stdout.write(`${prefix} ${line}\n`),
+  );
 }
 
-/** The same command as one shell line (concurrently runs commands through a shell). */
-export function commandLine(service: ServiceSpec, port: number, mode: RunMode): string {
-  return commandFor(service, port, mode).map(shellQuote).join(' ');
-}
-
-export interface LaunchedService {
-  spec: ServiceSpec;
-  child: ChildProcess;
-}
-
-/** Spawns one service with its environment, appending its output to `logFile`. */
+/** Spawns one service with its environment; `nodeArgs` go before the script (e.g. --cpu-prof). */
 export function spawnService(
   service: ServiceSpec,
   settings: SystemSettings,
-  mode: RunMode,
-  logDir: string,
-): LaunchedService {
+  { mode, output, nodeArgs = [] }: { mode: RunMode; output: Output; nodeArgs?: string[] },
+): ChildProcess {
   const [command, ...args] = commandFor(service, settings.ports[service.name]!, mode);
-  const log = createWriteStream(join(logDir, `${service.name}.log`), { flags: 'a' });
+  args.unshift(...nodeArgs);
+  const env = { ...process.env, ...envFor(service, settings) };
+  if ('logDir' in output) {
+    const log = openSync(join(output.logDir, `${service.name}.log`), 'a');
+    const child = spawn(command!, args, { cwd: repoRoot, env, stdio: ['ignore', log, log] });
+    closeSync(log);
+    return child;
+  }
+  // Colours as on a terminal when the console is one (pino-pretty reads FORCE_COLOR).
+  if (process.stdout.isTTY) env.FORCE_COLOR ??= '1';
   const child = spawn(command!, args, {
     cwd: repoRoot,
-    env: { ...process.env, ...envFor(service, settings) },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Ctrl-C reaches the launcher alone, which then stops each service once (a
+    // second signal makes a service skip its graceful shutdown).
+    detached: true,
   });
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  child.once('exit', () => log.end());
-  return { spec: service, child };
+  const prefix = `[${service.name.padEnd(output.prefixWidth)}]`;
+  prefixLines(child.stdout!, prefix);
+  prefixLines(child.stderr!, prefix);
+  return child;
 }
 
-/** Polls each service's readiness URL until all answer 200, or fails naming the laggards. */
+/** Waits until each service's readiness URL answers 200; `failed()` names a reason to give up early. */
 export async function waitUntilReady(
   specs: ServiceSpec[],
   settings: SystemSettings,
   timeoutMs: number,
-  exited: () => string | undefined = () => undefined,
+  failed: () => string | undefined = () => undefined,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const pending = new Set(specs);
-  while (pending.size > 0) {
-    const died = exited();
-    if (died) throw new Error(died);
-    await Promise.all(
-      [...pending].map(async (spec) => {
-        try {
-          const response = await fetch(readinessUrl(spec, settings.ports), {
-            signal: AbortSignal.timeout(2_000),
-          });
-          if (response.ok) pending.delete(spec);
-        } catch {
-          // not listening yet
-        }
-      }),
-    );
-    if (pending.size === 0) return;
-    if (Date.now() > deadline) {
-      const names = [...pending].map((s) => s.name).join(', ');
-      throw new Error(`Not ready after ${timeoutMs / 1000}s: ${names}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await pollUntil(
+    async () => {
+      const reason = failed();
+      if (reason) throw new Error(reason);
+      await Promise.all(
+        [...pending].map(async (spec) => {
+          try {
+            const response = await fetch(readinessUrl(spec, settings.ports), {
+              signal: AbortSignal.timeout(2_000),
+            });
+            await response.arrayBuffer();
+            if (response.ok) pending.delete(spec);
+          } catch {
+            // not listening yet
+          }
+        }),
+      );
+      return pending.size === 0;
+    },
+    () => `readiness of ${[...pending].map((s) => s.name).join(', ')}`,
+    timeoutMs,
+  );
 }

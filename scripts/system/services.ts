@@ -43,6 +43,11 @@ export interface SystemSettings {
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
 
+/** The URL of one service's database, e.g. databaseUrlOf(settings, 'orders'). */
+export function databaseUrlOf(s: SystemSettings, database: string): string {
+  return `${s.postgresUrl}/${s.databaseName(database)}`;
+}
+
 /** The environment one service gets, per the README's configuration table. */
 export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, string> {
   const env: Record<string, string> = {
@@ -53,7 +58,7 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
     NEXT_TELEMETRY_DISABLED: '1',
   };
   if (service.database) {
-    env.DATABASE_URL = `${s.postgresUrl}/${s.databaseName(service.database)}`;
+    env.DATABASE_URL = databaseUrlOf(s, service.database);
   }
   if (service.nats) {
     Object.assign(env, {

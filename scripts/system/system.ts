@@ -1,0 +1,160 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasExited, stopChild } from './children.js';
+import type { InfraUrls } from './infra.js';
+import { generateSessionKeys } from './keys.js';
+import { type Output, type RunMode, spawnService, waitUntilReady } from './launch.js';
+import { freePort } from './network.js';
+import { databaseUrlOf, type ServiceSpec, type SystemSettings, services } from './services.js';
+
+export interface SystemOptions {
+  settings: SystemSettings;
+  mode: RunMode;
+  /** The services to run, by name (default: every process of services.json). */
+  only?: string[];
+  /** A folder for one `<service>.log` each; without it, output goes to the console, prefixed. */
+  logDir?: string;
+  /** Node flags per service, e.g. `{ orders: ['--cpu-prof'] }` to profile one. */
+  nodeArgs?: Record<string, string[]>;
+  /** Called when a service exits that was not told to (a crash, a failed start). */
+  onExit?: (message: string) => void;
+}
+
+export interface RunningSystem {
+  /** The gateway, e.g. http://127.0.0.1:41234 */
+  baseUrl: string;
+  settings: SystemSettings;
+  /** Where the service logs are (undefined: on the console). */
+  logDir: string | undefined;
+  /** One service straight, e.g. `urlOf('tickets')`. */
+  urlOf(name: string): string;
+  /** A service's database, e.g. `databaseUrl('orders')`. */
+  databaseUrl(service: string): string;
+  pidOf(name: string): number | undefined;
+  /** Resolves once every running service is ready; fails if one exits meanwhile. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** Kills one service with a signal (SIGKILL, the default, to simulate a crash). */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped service again with the same settings and waits until it is ready. */
+  restart(name: string): Promise<void>;
+  /** Stops every service gracefully (SIGTERM) and waits for them to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns the services at once, each a real process with the environment
+ * services.json and `settings` give it. npm start, the e2e tests, bench and
+ * chaos all run GitTix through this.
+ */
+export function launchSystem(options: SystemOptions): RunningSystem {
+  const { settings, mode, logDir } = options;
+  const wanted = services.filter((s) => !options.only || options.only.includes(s.name));
+  if (logDir) mkdirSync(logDir, { recursive: true });
+  const output: Output = logDir
+    ? { logDir }
+    : { prefixWidth: Math.max(...wanted.map((s) => s.name.length)) };
+  const running = new Map<string, ChildProcess>();
+  const logOf = (name: string) => (logDir ? `; see ${join(logDir, `${name}.log`)}` : '');
+  const exitMessage = (name: string, child: ChildProcess) =>
+    `${name} exited (${child.exitCode ?? child.signalCode})${logOf(name)}`;
+
+  const launch = (spec: ServiceSpec) => {
+    const child = spawnService(spec, settings, {
+      mode,
+      output,
+      nodeArgs: options.nodeArgs?.[spec.name] ?? [],
+    });
+    running.set(spec.name, child);
+    child.once('exit', () => {
+      // kill() and stop() forget a child before signalling it: only the unexpected remain.
+      if (running.get(spec.name) === child) options.onExit?.(exitMessage(spec.name, child));
+    });
+  };
+  const exited = () => {
+    for (const [name, child] of running) if (hasExited(child)) return exitMessage(name, child);
+    return undefined;
+  };
+  const url = (name: string) => `http://127.0.0.1:${settings.ports[name]}`;
+
+  for (const spec of wanted) launch(spec);
+  return {
+    baseUrl: url('gateway'),
+    settings,
+    logDir,
+    urlOf: url,
+    databaseUrl: (service) => databaseUrlOf(settings, service),
+    pidOf: (name) => running.get(name)?.pid,
+    ready: (timeoutMs = 120_000) =>
+      waitUntilReady(
+        wanted.filter((s) => running.has(s.name)),
+        settings,
+        timeoutMs,
+        exited,
+      ),
+    async kill(name, signal = 'SIGKILL') {
+      const child = running.get(name);
+      running.delete(name);
+      if (child) await stopChild(child, signal);
+    },
+    async restart(name) {
+      const spec = wanted.find((s) => s.name === name);
+      if (!spec) throw new Error(`${name} is not one of this system's services`);
+      launch(spec);
+      await waitUntilReady([spec], settings, 60_000, exited);
+    },
+    async stop() {
+      const children = [...running.values()];
+      running.clear();
+      await Promise.all(children.map((child) => stopChild(child)));
+    },
+  };
+}
+
+/** launchSystem, then waits until every service is ready (stopping them all if one is not). */
+export async function startSystem(
+  options: SystemOptions & { readyTimeoutMs?: number },
+): Promise<RunningSystem> {
+  const system = launchSystem(options);
+  try {
+    await system.ready(options.readyTimeoutMs);
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  return system;
+}
+
+/**
+ * Settings for a GitTix that shares the machine with others: spare ports, and
+ * databases `<name>_<service>`, stream `<NAME>`, subjects and queues `<name>`,
+ * a session key of its own; on the servers `infra` points at.
+ */
+export async function isolatedSettings(options: {
+  infra: InfraUrls;
+  name: string;
+  logLevel?: string;
+  orderExpirationSeconds?: number;
+  extraEnv?: Record<string, string>;
+}): Promise<SystemSettings> {
+  const { infra, name } = options;
+  const ports: Record<string, number> = {};
+  for (const s of services) ports[s.name] = await freePort();
+  return {
+    ports,
+    postgresUrl: infra.postgresUrl,
+    databaseName: (service) => `${name}_${service}`,
+    natsUrl: infra.natsUrl,
+    stream: name.toUpperCase(),
+    subjectPrefix: name,
+    redisUrl: infra.redisUrl,
+    queuePrefix: name,
+    jwt: await generateSessionKeys(),
+    ...(options.orderExpirationSeconds !== undefined
+      ? { orderExpirationSeconds: options.orderExpirationSeconds }
+      : {}),
+    logLevel: options.logLevel ?? 'info',
+    logPretty: false,
+    extraEnv: options.extraEnv ?? {},
+  };
+}

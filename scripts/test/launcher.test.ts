@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { testInfra, testRunId, uniqueName, waitFor } from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portOpen } from '../system/network.js';
+import { isolatedSettings, type RunningSystem, startSystem } from '../system/system.js';
+
+describe('the launcher runs services as processes it can kill, restart and stop', () => {
+  let system: RunningSystem;
+  const unexpected: string[] = [];
+
+  beforeAll(async () => {
+    const name = uniqueName('launch');
+    system = await startSystem({
+      mode: 'source',
+      only: ['auth'],
+      logDir: join('test-output', 'logs', testRunId(), name),
+      settings: await isolatedSettings({ infra: testInfra, name }),
+      onExit: (message) => unexpected.push(message),
+    });
+  });
+  afterAll(() => system?.stop());
+
+  const authPort = () => system.settings.ports.auth!;
+
+  it('when started, then only the services asked for run, each ready on its own port', async () => {
+    const response = await fetch(`${system.urlOf('auth')}/readyz`);
+    expect(response.status).toBe(200);
+    expect(system.pidOf('auth')).toBeGreaterThan(0);
+    expect(system.pidOf('tickets')).toBeUndefined();
+    expect(await portOpen('127.0.0.1', system.settings.ports.gateway!)).toBe(false);
+  });
+
+  it('when a service is killed and restarted, then a new process of it is ready and no exit counts as unexpected', async () => {
+    const before = system.pidOf('auth');
+    await system.kill('auth');
+    expect(system.pidOf('auth')).toBeUndefined();
+    expect(await portOpen('127.0.0.1', authPort())).toBe(false);
+
+    await system.restart('auth');
+    expect(system.pidOf('auth')).not.toBe(before);
+    expect((await fetch(`${system.urlOf('auth')}/readyz`)).status).toBe(200);
+    expect(unexpected).toEqual([]);
+  }, 90_000);
+
+  it('when a service dies by another hand, then onExit names it and the log it wrote', async () => {
+    process.kill(system.pidOf('auth')!, 'SIGKILL');
+    const message = await waitFor(() => unexpected[0], { message: 'onExit' });
+    expect(message).toBe(`auth exited (SIGKILL); see ${join(system.logDir!, 'auth.log')}`);
+    await expect(system.ready(2_000)).rejects.toThrow('auth exited (SIGKILL)');
+    await system.restart('auth');
+  }, 90_000);
+
+  it('when stopped, then every service has exited and its port is free', async () => {
+    await system.stop();
+    expect(system.pidOf('auth')).toBeUndefined();
+    expect(await portOpen('127.0.0.1', authPort())).toBe(false);
+  }, 30_000);
+});
