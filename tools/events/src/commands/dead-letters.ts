@@ -1,6 +1,6 @@
 import type { DeadLetterRecord, EventBus } from '@gittix/common';
-import { DeliverPolicy } from '@nats-io/jetstream';
 import { clip, type Output } from '../output.js';
+import { readStream } from '../read-stream.js';
 
 export interface DeadLettersOptions {
   /** Only this durable consumer's (e.g. `tickets_order_created`). */
@@ -22,35 +22,6 @@ function summarizePayload(payload: string): string {
   return clip(payload, 160);
 }
 
-/** Reads the dead-letter stream (oldest first) through a throwaway ordered consumer. */
-async function readDeadLetters(bus: EventBus, filter: string): Promise<DeadLetterRecord[]> {
-  const consumer = await bus.js.consumers.get(bus.deadLetterStream, {
-    filter_subjects: filter,
-    deliver_policy: DeliverPolicy.All,
-  });
-  const records: DeadLetterRecord[] = [];
-  try {
-    // What the filter matches right now; a fetch only ends early once it has them all.
-    let remaining = (await consumer.info()).num_pending;
-    while (remaining > 0) {
-      const batch = await consumer.fetch({
-        max_messages: Math.min(remaining, 256),
-        expires: 5_000,
-      });
-      let got = 0;
-      for await (const message of batch) {
-        got++;
-        records.push(message.json<DeadLetterRecord>());
-        remaining = message.info.pending;
-      }
-      if (got === 0) break;
-    }
-  } finally {
-    await consumer.delete().catch(() => {});
-  }
-  return records;
-}
-
 /** Lists dead-letter records: when, which consumer, what failed and why, and what it was. */
 export async function deadLettersCommand(
   bus: EventBus,
@@ -60,7 +31,9 @@ export async function deadLettersCommand(
   const filter = options.consumer
     ? bus.deadLetterSubjectOf(options.consumer)
     : `${bus.options.subjectPrefix}.deadletter.>`;
-  let records = await readDeadLetters(bus, filter);
+  let records = (await readStream(bus.js, bus.deadLetterStream, filter)).map((message) =>
+    message.json<DeadLetterRecord>(),
+  );
   if (options.last !== undefined) records = options.last > 0 ? records.slice(-options.last) : [];
   if (records.length === 0) {
     out.line('No dead letters.');
