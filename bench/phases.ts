@@ -1,29 +1,27 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectRedis, createDb, EventBus, openDatabase } from '@gittix/common';
-import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { EventBus } from '@gittix/common';
+import { testInfra, testLogger, testRunId, uniqueName } from '@gittix/common/testing';
 import pg from 'pg';
-import { pino } from 'pino';
 import { buildServices } from '../scripts/system/build.js';
 import { repoRoot } from '../scripts/system/services.js';
-import { EXPIRATION_QUEUE } from '../services/expiration/src/order-expirations.js';
-import { migrations as ordersMigrations } from '../services/orders/src/db/migrations.js';
-import type { OrdersDatabase } from '../services/orders/src/db/schema.js';
+import { isolatedSettings, startSystem } from '../scripts/system/system.js';
 import { expireTogether } from './expiry/burst.js';
 import { bareBullmqBurst } from './expiry/reference.js';
 import { attemptsFor } from './flash-sale/buyers.js';
 import { raceThroughGateway } from './flash-sale/race.js';
-import { raceAgainstPostgres, seedReferenceTickets } from './flash-sale/reference.js';
+import {
+  createReferenceDatabase,
+  raceAgainstPostgres,
+  seedReferenceTickets,
+} from './flash-sale/reference.js';
 import { runSaleRounds } from './flash-sale/rounds.js';
-import { runPrefix } from './harness/cleanup.js';
+import { listTicketsForSale, waitForRows } from './harness/api.js';
 import { cpuMeter } from './harness/cpu.js';
+import { openExpirationQueue } from './harness/expiration-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
 import { now, summarize } from './harness/stats.js';
-import { startBenchSystem } from './harness/system.js';
-import { listTicketsForSale, waitForRows } from './harness/tickets.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
@@ -45,6 +43,8 @@ export interface BenchSettings {
   label: string;
 }
 
+/** GitTix without the web app: what the benchmark measures. */
+const SERVICES = ['gateway', 'tickets', 'orders', 'expiration', 'payments', 'auth'];
 /** The orders service's pool (createDb's default): the reference transaction gets the same. */
 const ORDERS_POOL_SIZE = 10;
 /** The expiration service's worker concurrency: the bare BullMQ reference gets the same. */
@@ -65,15 +65,25 @@ export async function runBench(
     buildSeconds = (now() - t) / 1000;
   }
 
+  // Every database, stream, subject and queue of the system is named gx_<run>_sys_….
+  const name = uniqueName('sys');
   const logDir = join(repoRoot, 'test-output', 'bench', testRunId());
   say(`starting GitTix (${settings.mode}, logs in ${logDir})…`);
   const t0 = now();
-  const system = await startBenchSystem({
+  const system = await startSystem({
     mode: settings.mode,
-    // Orders placed by the sale must not expire while the benchmark runs.
-    orderExpirationSeconds: 3600,
-    logLevel: settings.logLevel,
+    only: SERVICES,
+    // Each service writes its log straight to a file: piped through this process,
+    // the services' request logs would cost the load generator CPU.
     logDir,
+    settings: await isolatedSettings({
+      infra: testInfra,
+      name,
+      logLevel: settings.logLevel,
+      // Orders placed by the sale must not expire while the benchmark runs.
+      orderExpirationSeconds: 3600,
+      extraEnv: { NODE_ENV: 'production' },
+    }),
   });
   const startupSeconds = (now() - t0) / 1000;
   const abort = () => void system.stop();
@@ -92,39 +102,28 @@ export async function runBench(
     const ticketsPool = pool(system.databaseUrl('tickets'));
     const ordersPool = pool(system.databaseUrl('orders'));
     const admin = pool(`${testInfra.postgresUrl}/postgres`, 1);
-    const ordersDb = createDb<OrdersDatabase>(system.databaseUrl('orders'), { max: 2 });
-    closers.push(() => ordersDb.destroy());
-    const referenceUrl = `${testInfra.postgresUrl}/${uniqueName('ref_orders')}`;
-    const referenceDb = await openDatabase<OrdersDatabase>(referenceUrl, ordersMigrations, {
-      max: ORDERS_POOL_SIZE,
-    });
-    closers.push(() => referenceDb.destroy());
-    const referencePool = pool(referenceUrl, 2);
+    const referenceUrl = `${testInfra.postgresUrl}/${uniqueName('reference')}`;
+    await createReferenceDatabase(referenceUrl);
+    const referencePool = pool(referenceUrl, ORDERS_POOL_SIZE);
     const bus = await EventBus.connect({
       url: system.settings.natsUrl,
       stream: system.settings.stream,
       subjectPrefix: system.settings.subjectPrefix,
       name: 'bench',
-      logger: pino({ level: 'warn' }),
+      logger: testLogger,
     });
     closers.push(() => bus.close());
-    const redis: Redis = connectRedis(system.settings.redisUrl);
-    closers.push(() => redis.quit());
-    const expirationQueue = new Queue(EXPIRATION_QUEUE, {
-      connection: redis,
-      prefix: system.settings.queuePrefix,
-    });
-    closers.push(() => expirationQueue.close());
+    const expirations = openExpirationQueue(system.settings.redisUrl, system.settings.queuePrefix);
+    closers.push(() => expirations.close());
 
-    const services = ['gateway', 'tickets', 'orders', 'expiration', 'payments', 'auth'];
     const infraPids = { nats: pidsNamed('nats-server'), redis: pidsNamed('redis-server') };
     const groups = async () => {
       const { rows } = await admin.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE starts_with(datname, $1)',
-        [runPrefix()],
+        [`gx_${testRunId()}_`],
       );
       return {
-        ...Object.fromEntries(services.map((name) => [name, [system.pidOf(name) ?? -1]])),
+        ...Object.fromEntries(SERVICES.map((service) => [service, [system.pidOf(service) ?? -1]])),
         postgres: rows.map((r) => r.pid),
         ...infraPids,
         bench: [process.pid],
@@ -183,8 +182,8 @@ export async function runBench(
     const warmUpBuyers = buyers.slice(0, 200);
     await raceThroughGateway(system.baseUrl, attemptsFor(warmUpBuyers, warmUpTickets), 50);
     await raceAgainstPostgres(
-      referenceDb,
-      attemptsFor(warmUpBuyers, await seedReferenceTickets(referenceDb, 20)),
+      referencePool,
+      attemptsFor(warmUpBuyers, await seedReferenceTickets(referencePool, 20)),
       50,
     );
 
@@ -195,7 +194,6 @@ export async function runBench(
       connections: settings.connections,
       idleProbeSeconds: settings.idleProbeSeconds,
       pools: { orders: ordersPool, tickets: ticketsPool, reference: referencePool },
-      referenceDb,
       probe,
       meterCpu,
       say,
@@ -213,18 +211,19 @@ export async function runBench(
       });
     const referenceBefore = await bullmq(3_000);
     const expiry = await expireTogether({
-      ordersDb,
-      ordersPool,
-      queue: expirationQueue,
-      bus,
+      baseUrl: system.baseUrl,
+      buyers: buyers.slice(0, expiringTickets.length),
       ticketIds: expiringTickets,
+      ordersPool,
+      expirations,
+      bus,
       leadMs: settings.leadSeconds * 1000,
       meterCpu: () => meterCpu(),
     });
     const referenceAfter = await bullmq(3_000);
 
     const { rows: versions } = await admin.query<{ server_version: string }>('SHOW server_version');
-    const redisInfo = String(await redis.info('server'));
+    const redisInfo = await expirations.redis.info('server');
     succeeded = true;
     return {
       startedAt: startedAt.toISOString(),

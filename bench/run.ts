@@ -19,7 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dropRunData } from './harness/cleanup.js';
+import { testInfra, testRunId } from '@gittix/common/testing';
+import { dropRunData } from '../scripts/system/run-data.js';
 import { type BenchSettings, runBench } from './phases.js';
 import { renderReport, renderSummary } from './report.js';
 import type { BenchResults } from './results.js';
@@ -117,6 +118,8 @@ if (args.from) {
     if (interrupted.signal.aborted) process.exitCode = 130;
     else throw error;
   } finally {
-    await dropRunData().catch((error) => say(`cleanup failed: ${String(error)}`));
+    await dropRunData(`gx_${testRunId()}_`, testInfra).catch((error) =>
+      say(`cleanup failed: ${String(error)}`),
+    );
   }
 }

@@ -1,5 +1,6 @@
-import type { RunningSystem } from '../../e2e/harness/system.js';
-import type { PrivateInfra, StoppableServer } from './infra.js';
+import type { PrivateInfra } from '../../scripts/system/infra.js';
+import type { Server } from '../../scripts/system/servers.js';
+import type { RunningSystem } from '../../scripts/system/system.js';
 import type { ReadinessMonitor } from './readiness.js';
 
 /** A fault as it happened, in the run's clock (ms). */
@@ -110,7 +111,7 @@ async function killService(
 
 async function stopDependency(
   name: string,
-  server: StoppableServer,
+  server: Server,
   downMs: number,
   plan: FaultPlan,
   { monitor, clock, say }: FaultDeps,

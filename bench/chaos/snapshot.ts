@@ -1,10 +1,8 @@
 import { EventBus, type Logger } from '@gittix/common';
 import type { ConsumerInfo } from '@nats-io/jetstream';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { SystemSettings } from '../../scripts/system/services.js';
-import { EXPIRATION_QUEUE } from '../../services/expiration/src/order-expirations.js';
+import { databaseUrlOf, type SystemSettings } from '../../scripts/system/services.js';
+import { type ExpirationQueue, openExpirationQueue } from '../harness/expiration-queue.js';
 import {
   type DeadLetter,
   durableConsumers,
@@ -64,28 +62,20 @@ export interface Snapshot {
 /** Reads the services' databases, the stream and Redis directly (never through their APIs). */
 export class SystemInspector {
   private readonly pools: Record<EventDatabase, pg.Pool>;
-  private readonly redis: Redis;
-  private readonly queue: Queue;
+  private readonly expirations: ExpirationQueue;
 
   private constructor(
-    private readonly settings: SystemSettings,
+    settings: SystemSettings,
     readonly bus: EventBus,
   ) {
     this.pools = Object.fromEntries(
       EVENT_DATABASES.map((name) => [
         name,
-        new pg.Pool({
-          connectionString: `${settings.postgresUrl}/${settings.databaseName(name)}`,
-          max: 2,
-        }),
+        new pg.Pool({ connectionString: databaseUrlOf(settings, name), max: 2 }),
       ]),
     ) as Record<EventDatabase, pg.Pool>;
     for (const pool of Object.values(this.pools)) pool.on('error', () => {});
-    this.redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
-    this.queue = new Queue(EXPIRATION_QUEUE, {
-      connection: this.redis,
-      prefix: settings.queuePrefix,
-    });
+    this.expirations = openExpirationQueue(settings.redisUrl, settings.queuePrefix);
   }
 
   static async connect(settings: SystemSettings, logger: Logger): Promise<SystemInspector> {
@@ -118,7 +108,12 @@ export class SystemInspector {
     const lagging = consumers
       .filter((c) => c.num_pending > 0 || c.num_ack_pending > 0)
       .map((c) => `${c.name} (${c.num_pending} pending, ${c.num_ack_pending} unacked)`);
-    const jobs = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const jobs = await this.expirations.queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+    );
     const openJobs = Object.values(jobs).reduce((sum, n) => sum + n, 0);
     const [holds] = await this.rows<{ last: Date | null; open: number }>(
       'orders',
@@ -173,24 +168,27 @@ export class SystemInspector {
       events,
       deadLetters: await readDeadLetters(this.bus),
       consumers: await durableConsumers(this.bus),
-      expirationJobs: await this.existing(orderIds, (id) => this.queue.toKey(id)),
-      expirationCancelMarks: await this.existing(
+      expirationJobs: await this.expirations.existing(orderIds, this.expirations.jobKeyOf),
+      expirationCancelMarks: await this.expirations.existing(
         orderIds,
-        (id) => `${this.settings.queuePrefix}:${EXPIRATION_QUEUE}-cancelled:${id}`,
+        this.expirations.cancelMarkOf,
       ),
     };
   }
 
-  private async existing(ids: string[], key: (id: string) => string): Promise<Set<string>> {
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.exists(key(id));
-    const results = (await pipeline.exec()) ?? [];
-    return new Set(ids.filter((_, i) => results[i]?.[1] === 1));
+  /** Server versions, for the report. */
+  async versions() {
+    const [postgres] = await this.rows<{ server_version: string }>('orders', 'SHOW server_version');
+    const redis = /redis_version:(\S+)/.exec(await this.expirations.redis.info('server'))?.[1];
+    return {
+      postgres: postgres?.server_version ?? '?',
+      nats: this.bus.nc.info?.version ?? '?',
+      redis: redis ?? '?',
+    };
   }
 
   async close(): Promise<void> {
-    await this.queue.close().catch(() => {});
-    this.redis.disconnect();
+    await this.expirations.close();
     await Promise.all(Object.values(this.pools).map((pool) => pool.end().catch(() => {})));
     await this.bus.close().catch(() => {});
   }

@@ -1,5 +1,6 @@
 import type { DeadLetterRecord, EventBus } from '@gittix/common';
-import { type ConsumerInfo, DeliverPolicy } from '@nats-io/jetstream';
+import { readStream } from '@gittix/events-cli/read-stream';
+import type { ConsumerInfo } from '@nats-io/jetstream';
 
 /** One message of the events stream as the broker holds it. */
 export interface StreamMessage {
@@ -16,55 +17,21 @@ export interface DeadLetter extends DeadLetterRecord {
   eventId: string | undefined;
 }
 
-/** Reads every message of a stream, oldest first, through a throwaway ordered consumer. */
-async function readAll<T>(
-  bus: EventBus,
-  stream: string,
-  map: (message: { seq: number; subject: string; msgId: string; text: string }) => T,
-): Promise<T[]> {
-  const consumer = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-  const out: T[] = [];
-  try {
-    let remaining = (await consumer.info()).num_pending;
-    while (remaining > 0) {
-      const batch = await consumer.fetch({
-        max_messages: Math.min(remaining, 512),
-        expires: 5_000,
-      });
-      let got = 0;
-      for await (const message of batch) {
-        got++;
-        out.push(
-          map({
-            seq: message.seq,
-            subject: message.subject,
-            msgId: message.headers?.get('Nats-Msg-Id') ?? '',
-            text: message.string(),
-          }),
-        );
-        remaining = message.info.pending;
-      }
-      if (got === 0) break;
-    }
-  } finally {
-    await consumer.delete().catch(() => {});
-  }
-  return out;
-}
-
-export function readEvents(bus: EventBus): Promise<StreamMessage[]> {
+export async function readEvents(bus: EventBus): Promise<StreamMessage[]> {
   const prefix = `${bus.options.subjectPrefix}.`;
-  return readAll(bus, bus.stream, ({ seq, subject, msgId, text }) => ({
-    seq,
-    subject: subject.startsWith(prefix) ? subject.slice(prefix.length) : subject,
-    msgId,
-    envelope: JSON.parse(text),
+  return (await readStream(bus.js, bus.stream)).map((message) => ({
+    seq: message.seq,
+    subject: message.subject.startsWith(prefix)
+      ? message.subject.slice(prefix.length)
+      : message.subject,
+    msgId: message.headers?.get('Nats-Msg-Id') ?? '',
+    envelope: message.json(),
   }));
 }
 
-export function readDeadLetters(bus: EventBus): Promise<DeadLetter[]> {
-  return readAll(bus, bus.deadLetterStream, ({ text }) => {
-    const record = JSON.parse(text) as DeadLetterRecord;
+export async function readDeadLetters(bus: EventBus): Promise<DeadLetter[]> {
+  return (await readStream(bus.js, bus.deadLetterStream)).map((message) => {
+    const record = message.json<DeadLetterRecord>();
     let eventId: string | undefined;
     try {
       eventId = (JSON.parse(record.payload) as { id?: string }).id;

@@ -1,63 +1,158 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestError } from '@gittix/common';
-import type { Kysely } from 'kysely';
-import { createOrder } from '../../services/orders/src/create-order.js';
-import type { OrdersDatabase } from '../../services/orders/src/db/schema.js';
+import { createEnvelope } from '@gittix/common';
+import pg from 'pg';
+import { inParallel } from '../harness/api.js';
 import type { Attempt, RaceResult } from './buyers.js';
 
+/**
+ * The reference database: what an order touches, written here in plain SQL
+ * (bench's own schema, not the orders service's): the replica of tickets, the
+ * orders with the partial unique index that lets one live order per ticket,
+ * and an outbox.
+ */
+const SCHEMA = `
+  CREATE TABLE tickets (
+    id uuid PRIMARY KEY,
+    title text NOT NULL,
+    price_cents integer NOT NULL,
+    user_id uuid NOT NULL,
+    version integer NOT NULL DEFAULT 0,
+    order_id uuid
+  );
+  CREATE TABLE orders (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id uuid NOT NULL,
+    ticket_id uuid NOT NULL REFERENCES tickets (id),
+    ticket_title text NOT NULL,
+    ticket_price_cents integer NOT NULL,
+    status text NOT NULL,
+    expires_at timestamptz NOT NULL,
+    version integer NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  CREATE UNIQUE INDEX orders_ticket_reserved ON orders (ticket_id)
+    WHERE status IN ('created', 'awaiting:payment', 'complete');
+  CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at DESC);
+  CREATE TABLE outbox (
+    seq bigserial PRIMARY KEY,
+    id uuid NOT NULL UNIQUE,
+    subject text NOT NULL,
+    envelope jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    sent_at timestamptz
+  );
+  CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL;`;
+
+/** Creates the reference database at `url` (a fresh name) and its tables. */
+export async function createReferenceDatabase(url: string): Promise<void> {
+  const database = new URL(url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: new URL('/postgres', url).href });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(SCHEMA);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Tickets in the reference database's replica table, as ticket.created would put them. */
-export async function seedReferenceTickets(
-  db: Kysely<OrdersDatabase>,
-  count: number,
-): Promise<string[]> {
-  const rows = Array.from({ length: count }, (_, i) => ({
-    id: randomUUID(),
-    title: `Reference seat ${i}`,
-    price_cents: 4999,
-    user_id: randomUUID(),
-    version: 0,
-    order_id: null,
-  }));
-  await db.insertInto('tickets').values(rows).execute();
-  return rows.map((row) => row.id);
+export async function seedReferenceTickets(pool: pg.Pool, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await pool.query(
+    `INSERT INTO tickets (id, title, price_cents, user_id)
+     SELECT id, 'Reference seat ' || n, 4999, gen_random_uuid()
+     FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)`,
+    [ids],
+  );
+  return ids;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * What placing an order does in the database, in one transaction: read the
+ * ticket, insert the order (the partial unique index decides which of the
+ * racing buyers wins), write order.created to the outbox, NOTIFY the relay,
+ * commit. Resolves false when another order holds the ticket.
+ */
+async function placeOrder(pool: pg.Pool, userId: string, ticketId: string): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows: tickets } = await client.query(
+      'SELECT id, title, price_cents FROM tickets WHERE id = $1',
+      [ticketId],
+    );
+    const ticket = tickets[0];
+    const { rows: orders } = await client.query(
+      `INSERT INTO orders (user_id, ticket_id, ticket_title, ticket_price_cents, status, expires_at)
+       VALUES ($1, $2, $3, $4, 'created', now() + interval '1 hour')
+       RETURNING id, version, expires_at`,
+      [userId, ticket.id, ticket.title, ticket.price_cents],
+    );
+    const order = orders[0];
+    const envelope = createEnvelope(
+      'order.created',
+      {
+        id: order.id,
+        version: order.version,
+        status: 'created',
+        userId,
+        expiresAt: order.expires_at.toISOString(),
+        ticket: { id: ticket.id, price: ticket.price_cents / 100 },
+      },
+      randomUUID(),
+    );
+    await client.query('INSERT INTO outbox (id, subject, envelope) VALUES ($1, $2, $3)', [
+      envelope.id,
+      envelope.type,
+      envelope,
+    ]);
+    await client.query(`SELECT pg_notify('gx_bench_outbox', '')`);
+    await client.query('COMMIT');
+    return true;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) return false;
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**
- * The ceiling for the database: the orders service's own reservation
- * transaction (createOrder: read the ticket, insert the order, outbox row and
- * NOTIFY, commit) called straight from here, the same buyers in the same order
- * with the same number in flight, on a pool the size of the service's. No
- * HTTP, no gateway, no session check, no serialization.
+ * The ceiling for the database: placeOrder straight from here, the same buyers
+ * in the same order with the same number in flight, on a pool the size of the
+ * orders service's (10). No HTTP, no gateway, no session check, no
+ * serialization, no query builder.
  */
 export async function raceAgainstPostgres(
-  db: Kysely<OrdersDatabase>,
+  pool: pg.Pool,
   attempts: Attempt[],
   inFlight: number,
 ): Promise<RaceResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const rejections: Record<string, number> = {};
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < attempts.length) {
-        const { buyer, ticketId } = attempts[next++]!;
-        const at = performance.now();
-        let status = '201';
-        try {
-          await createOrder({ db, expirationSeconds: 3600 }, { userId: buyer.id, ticketId });
-        } catch (error) {
-          if (!(error instanceof BadRequestError)) throw error;
-          status = '400';
-          const key = `400 ${error.message}`;
-          rejections[key] = (rejections[key] ?? 0) + 1;
-        }
-        latencies.push(performance.now() - at);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-      }
-    }),
-  );
+  await inParallel(attempts, inFlight, async ({ buyer, ticketId }) => {
+    const at = performance.now();
+    const placed = await placeOrder(pool, buyer.id, ticketId);
+    latencies.push(performance.now() - at);
+    const status = placed ? '201' : '400';
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (!placed) {
+      const key = '400 Ticket is already reserved';
+      rejections[key] = (rejections[key] ?? 0) + 1;
+    }
+  });
   const seconds = (performance.now() - started) / 1000;
   return {
     requests: latencies.length,

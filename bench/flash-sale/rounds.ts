@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { OrdersDatabase } from '../../services/orders/src/db/schema.js';
 import type { CpuUsage } from '../harness/cpu.js';
 import type { SignedSession } from '../harness/sessions.js';
 import { median, summarize } from '../harness/stats.js';
@@ -18,9 +16,8 @@ export interface SaleContext {
   saleTickets: string[][];
   connections: number;
   idleProbeSeconds: number;
+  /** The system's orders and tickets databases, and the reference database (reference.ts). */
   pools: { orders: pg.Pool; tickets: pg.Pool; reference: pg.Pool };
-  /** The reference's own orders database (the service's migrations). */
-  referenceDb: Kysely<OrdersDatabase>;
   probe: PropagationProbe;
   meterCpu: (extra?: Record<string, number[]>) => Promise<() => Promise<CpuUsage>>;
   say: (line: string) => void;
@@ -56,10 +53,10 @@ export async function runSaleRounds(context: SaleContext) {
       return { ...result, proof, cpu, propagation: propagation.latencies };
     };
     const referenceSide = async (): Promise<SaleSide> => {
-      const ids = await seedReferenceTickets(context.referenceDb, ticketIds.length);
+      const ids = await seedReferenceTickets(context.pools.reference, ticketIds.length);
       const stopCpu = await context.meterCpu();
       const result = await raceAgainstPostgres(
-        context.referenceDb,
+        context.pools.reference,
         attemptsFor(context.buyers, ids),
         context.connections,
       );

@@ -2,40 +2,52 @@ import { waitFor } from '@gittix/common/testing';
 import type pg from 'pg';
 import { bearer, type SignedSession } from './sessions.js';
 
-/** Lists tickets for sale through the gateway, `concurrency` requests at a time; returns their ids in order. */
-export async function listTicketsForSale(
-  baseUrl: string,
-  seller: SignedSession,
-  titles: string[],
-  concurrency = 16,
-): Promise<string[]> {
-  const ids: string[] = new Array(titles.length);
+/** Runs `work` on every item, `concurrency` at a time; results in the items' order. */
+export async function inParallel<T, R>(
+  items: T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < titles.length) {
+      while (next < items.length) {
         const i = next++;
-        ids[i] = await postTicket(baseUrl, seller, titles[i]!);
+        results[i] = await work(items[i]!, i);
       }
     }),
   );
-  return ids;
+  return results;
 }
 
-export async function postTicket(
-  baseUrl: string,
-  seller: SignedSession,
-  title: string,
-): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/tickets`, {
+/** POSTs through the gateway as `session` and returns the id of what a 201 created. */
+async function create(baseUrl: string, path: string, session: SignedSession, body: unknown) {
+  const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...bearer(seller) },
-    body: JSON.stringify({ title, price: 49.99 }),
+    headers: { 'content-type': 'application/json', ...bearer(session) },
+    body: JSON.stringify(body),
   });
   if (response.status !== 201) {
-    throw new Error(`POST /api/tickets answered ${response.status}: ${await response.text()}`);
+    throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
   }
   return ((await response.json()) as { id: string }).id;
+}
+
+export function postTicket(baseUrl: string, seller: SignedSession, title: string) {
+  return create(baseUrl, '/api/tickets', seller, { title, price: 49.99 });
+}
+
+/** Lists tickets for sale through the gateway, 16 requests at a time; returns their ids in order. */
+export function listTicketsForSale(baseUrl: string, seller: SignedSession, titles: string[]) {
+  return inParallel(titles, 16, (title) => postTicket(baseUrl, seller, title));
+}
+
+/** Buyer i orders ticket i (the buyers taken round) through the gateway, 16 at a time; returns the order ids. */
+export function placeOrders(baseUrl: string, buyers: SignedSession[], ticketIds: string[]) {
+  return inParallel(ticketIds, 16, (ticketId, i) =>
+    create(baseUrl, '/api/orders', buyers[i % buyers.length]!, { ticketId }),
+  );
 }
 
 /** Resolves once every id is in `table` of the database behind `pool` (a replica catching up). */

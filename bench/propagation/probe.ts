@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { waitFor } from '@gittix/common/testing';
-import { stopChild } from '../../scripts/system/infra.js';
+import { stopChild } from '../../scripts/system/children.js';
+import { postTicket } from '../harness/api.js';
 import type { SignedSession } from '../harness/sessions.js';
-import { postTicket } from '../harness/tickets.js';
 import { PROBE_TITLE } from './triggers.js';
 
 export interface PropagationResult {

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { freePort } from '@gittix/common/testing';
-import { stopChild } from '../../scripts/system/infra.js';
+import { stopChild } from '../../scripts/system/children.js';
 import type { CpuUsage } from '../harness/cpu.js';
 import { runLoad } from '../harness/load.js';
 import { median, type Summary, summarize } from '../harness/stats.js';

@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { createDb } from '@gittix/common';
 import { sql } from 'kysely';
-import { startPrivateInfra } from '../infra.js';
+import { startPrivateInfra } from '../../../scripts/system/infra.js';
 
 const [, , role, url] = process.argv;
 
@@ -37,7 +37,7 @@ if (role === 'child') {
   process.exit(0);
 }
 
-const infra = await startPrivateInfra(() => {});
+const infra = await startPrivateInfra();
 try {
   const child = spawn(
     process.execPath,
