@@ -1,3 +1,5 @@
+import { ApiClient } from '../../e2e/harness/client.js';
+
 /** What one request came to: an HTTP status, or why there was none. */
 export type Outcome = number | 'connection' | 'timeout' | 'bad-body';
 
@@ -41,18 +43,17 @@ function outcomeOfError(error: unknown): Outcome {
 
 /** A user of the gateway keeping its session cookie, that never throws: it records. */
 export class LoadClient {
-  private cookie = '';
+  private readonly api: ApiClient;
   userId = '';
 
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly log: RequestLog,
-  ) {}
+  ) {
+    this.api = new ApiClient(baseUrl);
+  }
 
   async request<T = unknown>(method: string, path: string, body?: unknown) {
-    const headers: Record<string, string> = {};
-    if (this.cookie) headers.cookie = this.cookie;
-    if (body !== undefined) headers['content-type'] = 'application/json';
     const route = routeOf(method, path);
     const started = performance.now();
     const done = <R>(outcome: Outcome, status: number, parsed: R): ClientResponse<R> => {
@@ -60,37 +61,26 @@ export class LoadClient {
       this.log.records.push({ at, method, route, outcome, ms: performance.now() - started });
       return { outcome, status, body: parsed };
     };
-    let response: Response;
-    let text: string;
+    let answer: Awaited<ReturnType<ApiClient['send']>>;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      text = await response.text();
+      answer = await this.api.send(method, path, body, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     } catch (error) {
       return done(outcomeOfError(error), 0, undefined as T | undefined);
     }
-    const session = response.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('session='))
-      ?.split(';')[0];
-    if (session !== undefined) this.cookie = session === 'session=' ? '' : session;
-    if (response.status >= 500 && response.status !== 502 && response.status !== 503) {
+    const { status, text, headers } = answer;
+    if (status >= 500 && status !== 502 && status !== 503) {
       this.log.serverErrors.push({
         at: this.log.clock(),
         route,
         body: text.slice(0, 500),
-        requestId: response.headers.get('x-request-id') ?? '',
+        requestId: headers.get('x-request-id') ?? '',
       });
     }
     try {
       const parsed = (text ? JSON.parse(text) : undefined) as T | undefined;
-      return done(response.status, response.status, parsed);
+      return done(status, status, parsed);
     } catch {
-      return done('bad-body', response.status, undefined as T | undefined);
+      return done('bad-body', status, undefined as T | undefined);
     }
   }
 

@@ -1,3 +1,4 @@
+import { markdownTable } from '../harness/markdown.js';
 import { isUnavailable, type Outcome, type RequestRecord } from './client.js';
 import { type FaultRecord, seconds } from './faults.js';
 import { CONSUMERS, countBy, formatCounts, type InvariantResult } from './invariants.js';
@@ -73,12 +74,9 @@ export function readinessInvariant(faults: FaultRecord[]): InvariantResult {
   };
 }
 
-function eventCounts(s: Snapshot): string[] {
+function eventCounts(s: Snapshot): string {
   const published = countBy(s.events, (e) => e.subject);
-  const rows = [
-    '| subject | published (on the stream) | handled by | dead-lettered |',
-    '| --- | --- | --- | --- |',
-  ];
+  const rows = [['subject', 'published (on the stream)', 'handled by', 'dead-lettered']];
   for (const subject of Object.keys(CONSUMERS)) {
     const ids = new Set(s.events.filter((e) => e.subject === subject).map((e) => e.envelope.id));
     const handledBy = CONSUMERS[subject]!.map((consumer) => {
@@ -99,9 +97,9 @@ function eventCounts(s: Snapshot): string[] {
       return `${consumer} ${handled}`;
     });
     const dead = s.deadLetters.filter((d) => d.eventId && ids.has(d.eventId)).length;
-    rows.push(`| ${subject} | ${published[subject] ?? 0} | ${handledBy.join(', ')} | ${dead} |`);
+    rows.push([subject, String(published[subject] ?? 0), handledBy.join(', '), String(dead)]);
   }
-  return rows;
+  return markdownTable(rows);
 }
 
 /** Each dead letter with what it was about and what became of its order. */
@@ -109,10 +107,14 @@ function deadLetterRows(s: Snapshot): string[] {
   const orders = new Map(s.orders.map((o) => [o.id, o]));
   const tickets = new Map(s.tickets.map((t) => [t.id, t]));
   const rows = [
-    'Dead letters, each with the order it concerns as it ended:',
-    '',
-    '| consumer | event | deliveries, error | also handled (inbox)? | order ends | its ticket held by |',
-    '| --- | --- | --- | --- | --- | --- |',
+    [
+      'consumer',
+      'event',
+      'deliveries, error',
+      'also handled (inbox)?',
+      'order ends',
+      'its ticket held by',
+    ],
   ];
   for (const d of s.deadLetters.slice(0, 30)) {
     let event: { id?: string; type?: string; data?: { id?: string; orderId?: string } } = {};
@@ -129,11 +131,16 @@ function deadLetterRows(s: Snapshot): string[] {
         ? [...s.inbox[service].values()].some((ids) => ids.has(d.eventId!))
         : false;
     const holder = order ? (tickets.get(order.ticket_id)?.order_id ?? 'nobody') : '—';
-    rows.push(
-      `| ${d.consumer} | ${event.type ?? '?'} ${d.eventId ?? d.payload.slice(0, 40)} | ${d.deliveries}, ${d.error.slice(0, 80)} | ${handled ? 'yes (a redelivery of a handled event)' : '**no**'} | ${order ? `${order.id} ${order.status}` : '—'} | ${holder === order?.id ? 'that order' : holder} |`,
-    );
+    rows.push([
+      d.consumer,
+      `${event.type ?? '?'} ${d.eventId ?? d.payload.slice(0, 40)}`,
+      `${d.deliveries}, ${d.error.slice(0, 80)}`,
+      handled ? 'yes (a redelivery of a handled event)' : '**no**',
+      order ? `${order.id} ${order.status}` : '—',
+      holder === order?.id ? 'that order' : holder,
+    ]);
   }
-  return rows;
+  return ['Dead letters, each with the order it concerns as it ended:', '', markdownTable(rows)];
 }
 
 export function renderReport(input: {
@@ -172,17 +179,39 @@ export function renderReport(input: {
     '',
     'Times are seconds since the load started. "During" is from the fault until every service answered `/readyz` 200 again; "after" is from then until the next fault. Unavailable = 502, 503, connection refused/reset or timeout; other = any other 5xx or an unreadable body.',
     '',
-    '| fault | at | down | target back → its /readyz 200 | → all /readyz 200 | went unready | requests during | unavailable during | other errors during | errors after recovery |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    markdownTable([
+      [
+        'fault',
+        'at',
+        'down',
+        'target back → its /readyz 200',
+        '→ all /readyz 200',
+        'went unready',
+        'requests during',
+        'unavailable during',
+        'other errors during',
+        'errors after recovery',
+      ],
+      ...faults.map((fault) => {
+        const recoveredAt = fault.allReadyAt ?? fault.windowEndsAt;
+        const during = countErrors(records, fault.startedAt, recoveredAt);
+        const after = countErrors(records, recoveredAt, fault.windowEndsAt);
+        const detail = (e: ErrorCount) => (e.breakdown !== 'none' ? ` (${e.breakdown})` : '');
+        return [
+          fault.name,
+          s(fault.startedAt),
+          s(fault.returnedAt - fault.startedAt),
+          fault.kind === 'service' ? seconds(fault.ownReadyAt, fault.returnedAt) : '—',
+          seconds(fault.allReadyAt, fault.returnedAt),
+          fault.unready.join(', ') || 'none',
+          String(during.total),
+          `${during.unavailable}${detail(during)}`,
+          String(during.other),
+          `${after.unavailable + after.other}${detail(after)}`,
+        ];
+      }),
+    ]),
   ];
-  for (const fault of faults) {
-    const recoveredAt = fault.allReadyAt ?? fault.windowEndsAt;
-    const during = countErrors(records, fault.startedAt, recoveredAt);
-    const after = countErrors(records, recoveredAt, fault.windowEndsAt);
-    lines.push(
-      `| ${fault.name} | ${s(fault.startedAt)} | ${s(fault.returnedAt - fault.startedAt)} | ${fault.kind === 'service' ? seconds(fault.ownReadyAt, fault.returnedAt) : '—'} | ${seconds(fault.allReadyAt, fault.returnedAt)} | ${fault.unready.join(', ') || 'none'} | ${during.total} | ${during.unavailable}${during.breakdown !== 'none' ? ` (${during.breakdown})` : ''} | ${during.other} | ${after.unavailable + after.other}${after.breakdown !== 'none' ? ` (${after.breakdown})` : ''} |`,
-    );
-  }
   const firstFault = faults[0]?.startedAt ?? Infinity;
   const warmup = countErrors(records, 0, firstFault);
   const total = countErrors(records, 0, Infinity);
@@ -192,11 +221,14 @@ export function renderReport(input: {
     '',
     '## Invariants',
     '',
-    '| invariant | result | counts |',
-    '| --- | --- | --- |',
-    ...invariants.map(
-      (i) => `| ${i.name} | ${i.pass ? 'PASS' : `**FAIL** (${i.violationCount})`} | ${i.summary} |`,
-    ),
+    markdownTable([
+      ['invariant', 'result', 'counts'],
+      ...invariants.map((i) => [
+        i.name,
+        i.pass ? 'PASS' : `**FAIL** (${i.violationCount})`,
+        i.summary,
+      ]),
+    ]),
     '',
   );
   for (const failed of invariants.filter((i) => !i.pass)) {
@@ -218,7 +250,7 @@ export function renderReport(input: {
       `- Paid (201) after the buyer's own cancel had answered 204: ${[...acknowledged.cancelled].filter((id) => acknowledged.payments.has(id)).length} of ${acknowledged.cancelled.size} cancelled orders (payments had not yet heard of the cancel; each must end refunded).`,
       `- Dead letters: ${snapshot.deadLetters.length}${snapshot.deadLetters.length ? ` (${formatCounts(countBy(snapshot.deadLetters, (d) => d.consumer))})` : ''}.`,
       '',
-      ...eventCounts(snapshot),
+      eventCounts(snapshot),
       '',
     );
     if (snapshot.deadLetters.length > 0) lines.push(...deadLetterRows(snapshot), '');
@@ -248,36 +280,5 @@ export function renderReport(input: {
   if (input.findings.length > 0) {
     lines.push('## Findings', '', ...input.findings, '');
   }
-  return alignTables(`${lines.join('\n').trimEnd()}\n`);
-}
-
-/** Pads every Markdown table's columns, as the repository's formatter (Biome) writes them. */
-export function alignTables(markdown: string): string {
-  const lines = markdown.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; ) {
-    if (!lines[i]!.startsWith('|')) {
-      out.push(lines[i++]!);
-      continue;
-    }
-    const block: string[][] = [];
-    while (i < lines.length && lines[i]!.startsWith('|')) {
-      block.push(
-        lines[i++]!.slice(1, -1)
-          .split(' | ')
-          .map((cell) => cell.trim()),
-      );
-    }
-    const isRule = (row: string[]) => row.every((cell) => /^-+$/.test(cell));
-    const widths = block[0]!.map((_, c) =>
-      Math.max(3, ...block.filter((row) => !isRule(row)).map((row) => (row[c] ?? '').length)),
-    );
-    for (const row of block) {
-      const cells = widths.map((width, c) =>
-        isRule(row) ? '-'.repeat(width) : (row[c] ?? '').padEnd(width),
-      );
-      out.push(`| ${cells.join(' | ')} |`);
-    }
-  }
-  return out.join('\n');
+  return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createEnvelope } from '@gittix/common';
+import { createEnvelope, eventTablesMigration, OUTBOX_CHANNEL, openDatabase } from '@gittix/common';
 import pg from 'pg';
 import { inParallel } from '../harness/api.js';
 import type { Attempt, RaceResult } from './buyers.js';
 
 /**
- * The reference database: what an order touches, written here in plain SQL
- * (bench's own schema, not the orders service's): the replica of tickets, the
- * orders with the partial unique index that lets one live order per ticket,
- * and an outbox.
+ * The reference database: what an order touches, in plain SQL of bench's own
+ * (not the orders service's schema): the replica of tickets, and the orders with
+ * the partial unique index that lets one live order per ticket. The outbox is
+ * @gittix/common's, as in every service's database.
  */
 const SCHEMA = `
   CREATE TABLE tickets (
@@ -32,27 +32,12 @@ const SCHEMA = `
   );
   CREATE UNIQUE INDEX orders_ticket_reserved ON orders (ticket_id)
     WHERE status IN ('created', 'awaiting:payment', 'complete');
-  CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at DESC);
-  CREATE TABLE outbox (
-    seq bigserial PRIMARY KEY,
-    id uuid NOT NULL UNIQUE,
-    subject text NOT NULL,
-    envelope jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    sent_at timestamptz
-  );
-  CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL;`;
+  CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at DESC);`;
 
 /** Creates the reference database at `url` (a fresh name) and its tables. */
 export async function createReferenceDatabase(url: string): Promise<void> {
-  const database = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: new URL('/postgres', url).href });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${database}"`);
-  } finally {
-    await admin.end();
-  }
+  const db = await openDatabase(url, { '0000_event_tables': eventTablesMigration });
+  await db.destroy();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -115,7 +100,7 @@ async function placeOrder(pool: pg.Pool, userId: string, ticketId: string): Prom
       envelope.type,
       envelope,
     ]);
-    await client.query(`SELECT pg_notify('gx_bench_outbox', '')`);
+    await client.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
     await client.query('COMMIT');
     return true;
   } catch (error) {

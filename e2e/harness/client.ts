@@ -12,11 +12,13 @@ export class ApiClient {
 
   constructor(readonly baseUrl: string) {}
 
-  async request<T = unknown>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<ApiResponse<T>> {
+  /** The session cookie as a `cookie` header value ('' when signed out). */
+  get cookieHeader(): string {
+    return this.cookie;
+  }
+
+  /** One request with the session cookie; keeps the cookie the answer sets; the body unparsed. */
+  async send(method: string, path: string, body?: unknown, signal?: AbortSignal) {
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = this.cookie;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -24,18 +26,23 @@ export class ApiClient {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      ...(signal ? { signal } : {}),
     });
     const session = response.headers
       .getSetCookie()
       .find((c) => c.startsWith('session='))
       ?.split(';')[0];
     if (session !== undefined) this.cookie = session === 'session=' ? '' : session;
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: (text ? JSON.parse(text) : undefined) as T,
-      headers: response.headers,
-    };
+    return { status: response.status, text: await response.text(), headers: response.headers };
+  }
+
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<ApiResponse<T>> {
+    const { status, text, headers } = await this.send(method, path, body);
+    return { status, body: (text ? JSON.parse(text) : undefined) as T, headers };
   }
 
   get<T = unknown>(path: string) {
