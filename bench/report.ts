@@ -209,7 +209,7 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
     ['all, idle', ...summaryCells(sale.propagation.idle)],
   ];
   const expiryRows = [
-    ['lag behind expiresAt', 'count', 'p50', 'p90', 'p99', 'max'],
+    ['lag behind the due instant', 'count', 'p50', 'p90', 'p99', 'max'],
     ['bare BullMQ job fired (reference, both runs)', ...summaryCells(expiry.reference)],
     ['`expiration.complete` created by the worker', ...summaryCells(expiry.fired)],
     ['`expiration.complete` stored by JetStream', ...summaryCells(expiry.stored)],

@@ -3,7 +3,7 @@
  * tickets listed (autocannon, p50/p99), and the JavaScript each page ships.
  * Writes the measured part of bench/web/REPORT.md, keeping its "## Findings".
  *
- *   npx tsx --conditions=@gittix/source bench/web/run.ts [--tickets 1000] [--seconds 10] [--connections 10]
+ *   npm run bench:web [-- --tickets 1000 --seconds 10 --connections 10]
  *
  * Starts its own GitTix (the e2e harness: services from source, production web
  * build) unless GITTIX_BENCH_BASE_URL points at a running one; drops what it
@@ -87,7 +87,7 @@ async function writeReport(measured: string): Promise<void> {
   const findings = previous.includes('## Findings')
     ? previous.slice(previous.indexOf('## Findings'))
     : '## Findings\n\n(Not written yet.)\n';
-  const report = `# Web client benchmark\n\nRun: \`npx tsx --conditions=@gittix/source bench/web/run.ts\`\n\n## Measured\n\n${measured}\n\n${findings}`;
+  const report = `# Web client benchmark\n\nRun: \`npm run bench:web\`\n\n## Measured\n\n${measured}\n\n${findings}`;
   await writeFile(args.report, report);
 }
 
