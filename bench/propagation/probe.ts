@@ -1,7 +1,7 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { waitFor } from '@gittix/common/testing';
 import { stopChild } from '../../scripts/system/children.js';
 import { postTicket } from '../harness/api.js';
+import { forkReady } from '../harness/helper-process.js';
 import type { SignedSession } from '../harness/sessions.js';
 import { PROBE_TITLE } from './triggers.js';
 
@@ -30,18 +30,9 @@ export async function startPropagationProbe(options: {
   /** Probe tickets per second. */
   rate: number;
 }) {
-  const observer: ChildProcess = fork(new URL('./observer.ts', import.meta.url).pathname, {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      ...process.env,
-      TICKETS_DATABASE_URL: options.ticketsDatabaseUrl,
-      ORDERS_DATABASE_URL: options.ordersDatabaseUrl,
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    observer.once('message', () => resolve());
-    observer.once('exit', (code) => reject(new Error(`propagation observer exited with ${code}`)));
+  const observer = await forkReady(new URL('./observer.ts', import.meta.url), {
+    TICKETS_DATABASE_URL: options.ticketsDatabaseUrl,
+    ORDERS_DATABASE_URL: options.ordersDatabaseUrl,
   });
   let serial = 0;
 

@@ -1,7 +1,7 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { freePort } from '@gittix/common/testing';
 import { stopChild } from '../../scripts/system/children.js';
+import { freePort } from '../../scripts/system/network.js';
 import type { CpuUsage } from '../harness/cpu.js';
+import { forkReady } from '../harness/helper-process.js';
 import { runLoad } from '../harness/load.js';
 import { median, type Summary, summarize } from '../harness/stats.js';
 
@@ -40,18 +40,10 @@ export interface ReadPathContext {
   say: (line: string) => void;
 }
 
-/** Runs one of this folder's scripts as a child process until it says it is ready. */
+/** Runs one of this folder's servers on a spare port until it says it is ready. */
 async function startChild(script: string, env: Record<string, string>) {
   const port = await freePort();
-  const child: ChildProcess = fork(new URL(script, import.meta.url).pathname, {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
+  const child = await forkReady(new URL(script, import.meta.url), { ...env, PORT: String(port) });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
 }
 
