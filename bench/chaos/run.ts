@@ -6,7 +6,7 @@
  * nothing was lost or left inconsistent. Writes bench/chaos/REPORT.md; exits 1
  * when an invariant fails. See docs/chaos.md.
  *
- *   npm run chaos [-- --vus 30 --expiration-seconds 20 --gap-seconds 8 --report path]
+ *   npm run chaos [-- --vus 30 --expiration-seconds 20 --gap-seconds 8 --mode dist|source --report path]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testLogger, testRunId, uniqueName } from '@gittix/common/testing';
+import { buildServices } from '../../scripts/system/build.js';
 import { startPrivateInfra } from '../../scripts/system/infra.js';
 import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
@@ -37,6 +38,8 @@ import { type Snapshot, SystemInspector } from './snapshot.js';
 
 const { values: args } = parseArgs({
   options: {
+    mode: { type: 'string', default: 'dist' },
+    'skip-build': { type: 'boolean', default: false },
     vus: { type: 'string', default: '30' },
     'expiration-seconds': { type: 'string', default: '20' },
     'warmup-seconds': { type: 'string', default: '15' },
@@ -110,17 +113,22 @@ async function settle(inspector: SystemInspector): Promise<string> {
 
 async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
+  const mode = args.mode === 'source' ? 'source' : 'dist';
+  if (mode === 'dist' && !args['skip-build']) {
+    say('compiling the services to dist/ (tsc -b, incremental)…');
+    buildServices();
+  }
   const infra = await startPrivateInfra();
   cleanup.folder(infra.root);
   cleanup.add('private servers', () => infra.destroy());
   say(`private PostgreSQL, NATS and Redis in ${infra.root}`);
 
-  say('starting the services from source…');
+  say(`starting the services (${mode})…`);
   const systemStarted = Date.now();
   const name = uniqueName('sys');
   const logDir = join(repoRoot, 'test-output', 'logs', testRunId(), name);
   const system = await startSystem({
-    mode: 'source',
+    mode,
     only: SERVICES,
     logDir,
     settings: await isolatedSettings({
@@ -215,7 +223,7 @@ async function main(): Promise<number> {
       ],
       settings: [
         `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s.`,
-        'Services run from their TypeScript sources (tsx), as the e2e tests run them, through the launcher (scripts/system), on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.',
+        `Services run ${mode === 'dist' ? 'from dist/ (compiled, as in production)' : 'from their TypeScript sources (tsx), as the e2e tests run them'}, started by the launcher (scripts/system), on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.`,
       ],
       startedSystemInMs,
       loadMs,
