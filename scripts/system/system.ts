@@ -139,7 +139,11 @@ export async function isolatedSettings(options: {
 }): Promise<SystemSettings> {
   const { infra, name } = options;
   const ports: Record<string, number> = {};
-  for (const s of services) ports[s.name] = await freePort();
+  for (const s of services) {
+    let port = await freePort();
+    while (Object.values(ports).includes(port)) port = await freePort();
+    ports[s.name] = port;
+  }
   return {
     ports,
     postgresUrl: infra.postgresUrl,
