@@ -17,7 +17,7 @@ export type Fields = { [name: string]: Fields | null };
 const PLANNED_HEADING = /^# Part 2: planned$/m;
 const ROUTE_ROW = /^\| `(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`\s]*)`[^|]*\|([^|]*)\|([^|]*)\|$/gm;
 const SHAPE = /`([A-Z]\w*) = (\{[^`]*\})`/g;
-const EVENT_ROW = /^\| `([a-z]+\.[a-z]+)` \| `(\{[^`]*\})` \|$/gm;
+const EVENT_ROW = /^\| `([a-z]+\.[a-z_]+)` \| `(\{[^`]*\})` \|$/gm;
 const PAGE_ROW = /^\| (`\/[^|]*)\|/gm;
 
 export function splitContract(markdown: string): { built: string; planned: string } {

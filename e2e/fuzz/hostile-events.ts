@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type EventData,
   type EventEnvelope,
+  type EventInput,
   parseEnvelope,
   type Subject,
   subjects,
@@ -34,18 +35,25 @@ const title = fc.oneof(
   { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) },
   hostileString.filter((t) => t.length > 0),
 );
+const email = fc
+  .string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(...'abcdefgh0123456789') })
+  .map((local) => `${local}@example.com`);
+const token = fc.string({ minLength: 16, maxLength: 64 });
 /** Far from now either way: a job due in a few seconds would fire in the middle of a check. */
 const expiresAt = fc
   .oneof(fc.integer({ min: 2 * HOUR, max: 48 * HOUR }), fc.integer({ min: -48 * HOUR, max: -HOUR }))
   .map((offset) => new Date(Date.now() + offset).toISOString());
 
 /** A valid event of each subject, about known or unknown entities. */
-export function validEvents(ids: EventIds): fc.Arbitrary<EventEnvelope> {
+export function validEvents(
+  ids: EventIds,
+  on: readonly Subject[] = subjects,
+): fc.Arbitrary<EventEnvelope> {
   const pick = (known: string[]) => fc.oneof(fc.constantFrom(...known), fc.uuid({ version: 4 }));
   const ticket = pick(ids.tickets);
   const order = pick(ids.orders);
   const user = pick(ids.users);
-  const data: { [S in Subject]: fc.Arbitrary<EventData<S>> } = {
+  const data: { [S in Subject]: fc.Arbitrary<EventInput<S>> } = {
     'ticket.created': fc.record({ id: ticket, version, title, price, userId: user }),
     'ticket.updated': fc.record({
       id: ticket,
@@ -70,18 +78,53 @@ export function validEvents(ids: EventIds): fc.Arbitrary<EventEnvelope> {
       orderId: order,
       providerId: fc.string({ minLength: 1, maxLength: 40 }),
     }),
+    'ticket.refused': fc.record({
+      ticketId: ticket,
+      orderId: order,
+      reason: fc.constantFrom('withdrawn', 'sold', 'changed', 'event_started'),
+    }),
+    'order.completed': fc.record({
+      id: order,
+      version,
+      userId: user,
+      paymentId: fc.uuid({ version: 4 }),
+      ticket: fc.record({ id: ticket, price, userId: user, title }),
+    }),
+    'payment.captured': fc.record({
+      id: fc.uuid({ version: 4 }),
+      orderId: order,
+      userId: user,
+      sellerId: user,
+      amount: price,
+      fee: price,
+    }),
+    'payment.voided': fc.record({ id: fc.uuid({ version: 4 }), orderId: order, userId: user }),
+    'payout.paid': fc.record({ id: fc.uuid({ version: 4 }), userId: user, amount: price }),
+    'user.created': fc.record({ id: user, version, email, emailVerified: fc.boolean() }),
+    'user.updated': fc.record({ id: user, version, email, emailVerified: fc.boolean() }),
+    'user.verification_requested': fc.record({ userId: user, email, token }),
+    'user.password_reset_requested': fc.record({ userId: user, email, token }),
+    'session.revoked': fc.record({
+      userId: user,
+      sessionId: fc.option(fc.uuid({ version: 4 }), { nil: null }),
+      issuedBefore: fc.option(expiresAt, { nil: null }),
+      exceptSessionId: fc.option(fc.uuid({ version: 4 }), { nil: null }),
+      expiresAt,
+    }),
   };
   return fc.oneof(
-    ...subjects.map((subject) =>
-      (data[subject] as fc.Arbitrary<EventData<Subject>>).map(
+    ...on.map((subject) =>
+      (data[subject] as fc.Arbitrary<EventInput<Subject>>).map(
         (d): EventEnvelope => envelope(subject, d),
       ),
     ),
   );
 }
 
-export function envelope<S extends Subject>(subject: S, data: EventData<S>): EventEnvelope<S> {
-  return { id: randomUUID(), type: subject, occurredAt: new Date().toISOString(), data };
+export function envelope<S extends Subject>(subject: S, data: EventInput<S>): EventEnvelope<S> {
+  // On the wire a payload is what its publisher wrote; consumers fill in the defaults.
+  const wire = data as EventData<S>;
+  return { id: randomUUID(), type: subject, occurredAt: new Date().toISOString(), data: wire };
 }
 
 /** What a consumer receives on one subject. */
@@ -130,8 +173,11 @@ function keyPaths(tree: JsonTree, prefix: string[] = []): string[][] {
  * an envelope of another subject, a field missing or of the wrong type, a
  * prototype-pollution key instead of data, huge padding around a broken event.
  */
-export function malformedEvents(valid: fc.Arbitrary<EventEnvelope>): fc.Arbitrary<RawEvent> {
-  const on = fc.constantFrom(...subjects);
+export function malformedEvents(
+  valid: fc.Arbitrary<EventEnvelope>,
+  subjectsConsumed: readonly Subject[] = subjects,
+): fc.Arbitrary<RawEvent> {
+  const on = fc.constantFrom(...subjectsConsumed);
   const text = (subject: Subject, label: string, body: string | Buffer): RawEvent => ({
     subject,
     label,

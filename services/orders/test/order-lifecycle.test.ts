@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createEnvelope, type EventData, type Subject } from '@gittix/common';
+import { createEnvelope, type EventInput, type Subject } from '@gittix/common';
 import { testLogger, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,7 +157,7 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
   });
 
   describe('expiry racing payment', () => {
-    function envelope<S extends Subject>(subject: S, data: EventData<S>) {
+    function envelope<S extends Subject>(subject: S, data: EventInput<S>) {
       return createEnvelope(subject, data, randomUUID());
     }
 

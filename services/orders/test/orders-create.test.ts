@@ -41,7 +41,7 @@ describe('POST /api/orders', () => {
       status: 'created',
       userId: buyer.user.id,
       expiresAt: created.expiresAt,
-      ticket: { id: ticket.id, price: ticket.price },
+      ticket: { id: ticket.id, price: ticket.price, eventId: null, eventStartsAt: null },
     });
   });
 

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { EventData } from '@gittix/common';
+import type { EventInput } from '@gittix/common';
 import { ticketUpdatedData, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
 
-function ticketData(overrides: Partial<EventData<'ticket.updated'>> = {}) {
+function ticketData(overrides: Partial<EventInput<'ticket.updated'>> = {}) {
   return ticketUpdatedData({ price: 30, ...overrides });
 }
 
-function created(data: EventData<'ticket.updated'>): EventData<'ticket.created'> {
+function created(data: EventInput<'ticket.updated'>): EventInput<'ticket.created'> {
   const { orderId: _ignored, ...rest } = data;
   return rest;
 }

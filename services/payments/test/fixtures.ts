@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventData, EventEnvelope } from '@gittix/common';
+import type { EventEnvelope, EventInput } from '@gittix/common';
 import {
   orderCancelledData,
   orderCreatedData,
@@ -62,7 +62,7 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
     },
 
     /** Publishes order.created for `userId` and waits until the replica holds it. */
-    async createOrder(userId: string, overrides: Partial<EventData<'order.created'>> = {}) {
+    async createOrder(userId: string, overrides: Partial<EventInput<'order.created'>> = {}) {
       const data = orderCreated({ userId, ...overrides });
       await service.deliver('order.created', data);
       return data;
@@ -93,8 +93,8 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
 
 /** An order.created payload: a future expiry, $25.50, overridable. */
 export function orderCreated(
-  overrides: Partial<EventData<'order.created'>> & { userId: string },
-): EventData<'order.created'> {
+  overrides: Partial<EventInput<'order.created'>> & { userId: string },
+): EventInput<'order.created'> {
   return orderCreatedData({ ticket: { id: randomUUID(), price: 25.5 }, ...overrides });
 }
 

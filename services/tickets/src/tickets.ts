@@ -1,4 +1,4 @@
-import { type EventData, fromCents } from '@gittix/common';
+import { type EventInput, fromCents } from '@gittix/common';
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import type { TicketsDatabase, TicketsTable } from './db/schema.js';
@@ -37,12 +37,12 @@ export function toTicket(row: TicketRow): Ticket {
   };
 }
 
-export function ticketCreatedData(ticket: Ticket): EventData<'ticket.created'> {
+export function ticketCreatedData(ticket: Ticket): EventInput<'ticket.created'> {
   const { id, version, title, price, userId } = ticket;
   return { id, version, title, price, userId };
 }
 
-export function ticketUpdatedData(ticket: Ticket): EventData<'ticket.updated'> {
+export function ticketUpdatedData(ticket: Ticket): EventInput<'ticket.updated'> {
   const { id, version, title, price, userId, orderId } = ticket;
   return { id, version, title, price, userId, orderId };
 }

@@ -1,4 +1,4 @@
-import type { EventData } from '@gittix/common';
+import type { EventInput } from '@gittix/common';
 import { orderCancelledData, orderCreatedData } from '@gittix/common/testing';
 import type { Ticket } from '../src/tickets.js';
 
@@ -8,7 +8,7 @@ export const MINUTE = 60_000;
 export function orderCreated(
   ticket: Ticket,
   overrides: { id?: string; expiresAt?: Date } = {},
-): EventData<'order.created'> {
+): EventInput<'order.created'> {
   return orderCreatedData({
     ...(overrides.id ? { id: overrides.id } : {}),
     ...(overrides.expiresAt ? { expiresAt: overrides.expiresAt.toISOString() } : {}),
@@ -16,6 +16,6 @@ export function orderCreated(
   });
 }
 
-export function orderCancelled(ticketId: string, orderId: string): EventData<'order.cancelled'> {
+export function orderCancelled(ticketId: string, orderId: string): EventInput<'order.cancelled'> {
   return orderCancelledData({ id: orderId, ticket: { id: ticketId } });
 }

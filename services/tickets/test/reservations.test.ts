@@ -22,7 +22,16 @@ describe('order.created and order.cancelled reserve and release tickets', () => 
     await fx.deliver('order.created', order);
     expect(await fx.ticketState(ticket.id)).toMatchObject({ orderId: order.id, version: 1 });
     expect(await fx.updates(ticket.id)).toEqual([
-      { id: ticket.id, version: 1, title: 'Jazz', price: 40, userId: seller.id, orderId: order.id },
+      {
+        id: ticket.id,
+        version: 1,
+        title: 'Jazz',
+        price: 40,
+        userId: seller.id,
+        orderId: order.id,
+        eventId: null,
+        eventStartsAt: null,
+      },
     ]);
   });
 

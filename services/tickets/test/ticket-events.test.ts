@@ -19,7 +19,16 @@ describe('events the tickets API publishes', () => {
         id: expect.any(String),
         type: 'ticket.created',
         occurredAt: expect.any(String),
-        data: { id: ticket.id, version: 0, title: 'Opera night', price: 75.25, userId: seller.id },
+        data: {
+          id: ticket.id,
+          version: 0,
+          title: 'Opera night',
+          price: 75.25,
+          userId: seller.id,
+          status: 'available',
+          eventId: null,
+          eventStartsAt: null,
+        },
       },
     ]);
   });
@@ -44,6 +53,8 @@ describe('events the tickets API publishes', () => {
         price: 30,
         userId: seller.id,
         orderId: null,
+        eventId: null,
+        eventStartsAt: null,
       },
     ]);
   });

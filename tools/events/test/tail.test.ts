@@ -33,7 +33,7 @@ describe('events tail', () => {
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
-      `${live.occurredAt} #${(await fx.bus.jsm.streams.info(fx.bus.stream)).state.last_seq} ticket.created ${live.id} ${JSON.stringify(data)}`,
+      `${live.occurredAt} #${(await fx.bus.jsm.streams.info(fx.bus.stream)).state.last_seq} ticket.created ${live.id} ${JSON.stringify(live.data)}`,
     );
     expect(text()).not.toContain(earlier.id);
     // Ordered consumers are ephemeral: tail leaves nothing behind.

@@ -13,7 +13,13 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { createEnvelope, type EventData, type EventEnvelope, type Subject } from './contracts.js';
+import {
+  createEnvelope,
+  type EventEnvelope,
+  type EventInput,
+  type Subject,
+  subjects,
+} from './contracts.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -69,8 +75,8 @@ export async function openEventBus(
   return bus;
 }
 
-/** Entity families whose events the main stream holds. */
-const FAMILIES = ['ticket', 'order', 'expiration', 'payment'];
+/** Entity families whose events the main stream holds: the first token of every subject. */
+const FAMILIES = [...new Set(subjects.map((subject) => subject.split('.')[0]!))];
 
 /**
  * A NATS connection with GitTix's naming: subjects under a prefix, one stream of
@@ -187,7 +193,7 @@ export class EventBus {
     });
   }
 
-  async publishEvent<S extends Subject>(subject: S, data: EventData<S>, eventId: string) {
+  async publishEvent<S extends Subject>(subject: S, data: EventInput<S>, eventId: string) {
     await this.publish(createEnvelope(subject, data, eventId));
   }
 

@@ -20,9 +20,43 @@ const price = priceSchema;
 export const orderStatuses = ['created', 'cancelled', 'awaiting:payment', 'complete'] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
-/** Each subject's payload (`data`), as docs/api.md's events table lists them. */
+export const ticketStatuses = ['available', 'reserved', 'sold', 'withdrawn'] as const;
+export type TicketStatus = (typeof ticketStatuses)[number];
+
+/** Why an order was cancelled: by its buyer, because its hold ran out, or refused by tickets. */
+export const cancelReasons = ['cancelled', 'expired', 'refused'] as const;
+
+/** Why the tickets service could not reserve a ticket for an order. */
+export const refusalReasons = ['withdrawn', 'sold', 'changed', 'event_started'] as const;
+
+const isoTime = z.iso.datetime({ offset: true });
+const email = z.email();
+/** A non-negative amount in dollars (a fee may round to 0). */
+const amount = z.number().min(0).max(1_000_000).multipleOf(0.01);
+/**
+ * Fields added after the first release are optional or defaulted: events already
+ * in the stream lack them. `eventId`/`eventStartsAt` null: listed without an event.
+ */
+const eventLink = {
+  eventId: id.nullable().default(null),
+  eventStartsAt: isoTime.nullable().default(null),
+};
+
+/**
+ * Each subject's payload (`data`), as docs/api.md's events table lists them;
+ * docs/events.md says who publishes and who consumes each.
+ */
 export const eventSchemas = {
-  'ticket.created': z.object({ id, version, title, price, userId: id }),
+  'ticket.created': z.object({
+    id,
+    version,
+    title,
+    price,
+    userId: id,
+    status: z.enum(ticketStatuses).default('available'),
+    ...eventLink,
+  }),
+  // `status` absent (older events): `reserved` when orderId is set, else `available`.
   'ticket.updated': z.object({
     id,
     version,
@@ -30,23 +64,73 @@ export const eventSchemas = {
     price,
     userId: id,
     orderId: id.nullable(),
+    status: z.enum(ticketStatuses).optional(),
+    ...eventLink,
+  }),
+  'ticket.refused': z.object({
+    ticketId: id,
+    orderId: id,
+    reason: z.enum(refusalReasons),
   }),
   'order.created': z.object({
     id,
     version,
     status: z.enum(orderStatuses),
     userId: id,
-    expiresAt: z.iso.datetime({ offset: true }),
-    ticket: z.object({ id, price }),
+    expiresAt: isoTime,
+    ticket: z.object({
+      id,
+      price,
+      /** The ticket's version the order was priced at. */
+      version: version.optional(),
+      /** The seller. */
+      userId: id.optional(),
+      title: title.optional(),
+      ...eventLink,
+    }),
   }),
-  'order.cancelled': z.object({ id, version, ticket: z.object({ id }) }),
+  'order.cancelled': z.object({
+    id,
+    version,
+    ticket: z.object({ id }),
+    /** The buyer. */
+    userId: id.optional(),
+    reason: z.enum(cancelReasons).optional(),
+  }),
+  'order.completed': z.object({
+    id,
+    version,
+    userId: id,
+    paymentId: id,
+    ticket: z.object({ id, price, userId: id, title, ...eventLink }),
+  }),
   'expiration.complete': z.object({ orderId: id }),
   'payment.created': z.object({ id, orderId: id, providerId: z.string().min(1) }),
+  'payment.captured': z.object({ id, orderId: id, userId: id, sellerId: id, amount, fee: amount }),
+  'payment.voided': z.object({ id, orderId: id, userId: id }),
+  'payout.paid': z.object({ id, userId: id, amount }),
+  'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),
+  'user.updated': z.object({ id, version, email, emailVerified: z.boolean() }),
+  'user.verification_requested': z.object({ userId: id, email, token: z.string().min(16) }),
+  'user.password_reset_requested': z.object({ userId: id, email, token: z.string().min(16) }),
+  'session.revoked': z.object({
+    userId: id,
+    /** One session (sign-out); null with issuedBefore: every session of the user. */
+    sessionId: id.nullable(),
+    issuedBefore: isoTime.nullable(),
+    /** The session kept when every other one ends (a password change). */
+    exceptSessionId: id.nullable(),
+    /** When the newest revoked token expires anyway: the revocation can be forgotten then. */
+    expiresAt: isoTime,
+  }),
 } as const;
 
 export type Subject = keyof typeof eventSchemas;
 export const subjects = Object.keys(eventSchemas) as Subject[];
+/** A payload as consumers see it: defaults of fields added later are filled in. */
 export type EventData<S extends Subject> = z.output<(typeof eventSchemas)[S]>;
+/** A payload as publishers write it: fields with a default may be left out. */
+export type EventInput<S extends Subject> = z.input<(typeof eventSchemas)[S]>;
 
 /** What travels on the wire: `id` is also the `Nats-Msg-Id` header. */
 export interface EventEnvelope<S extends Subject = Subject> {
@@ -83,7 +167,7 @@ export function parseEnvelope<S extends Subject>(subject: S, raw: unknown): Even
 /** Builds a new envelope, validating the payload so that no service publishes junk. */
 export function createEnvelope<S extends Subject>(
   subject: S,
-  data: EventData<S>,
+  data: EventInput<S>,
   eventId: string,
   occurredAt = new Date(),
 ): EventEnvelope<S> {

@@ -3,7 +3,7 @@ import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventBus } from './bus.js';
-import { createEnvelope, type EventData, type EventEnvelope, type Subject } from './contracts.js';
+import { createEnvelope, type EventEnvelope, type EventInput, type Subject } from './contracts.js';
 import { OUTBOX_CHANNEL } from './tables.js';
 
 /**
@@ -14,7 +14,7 @@ import { OUTBOX_CHANNEL } from './tables.js';
 export async function enqueueEvent<S extends Subject>(
   trx: QueryExecutorProvider,
   subject: S,
-  data: EventData<S>,
+  data: EventInput<S>,
 ): Promise<EventEnvelope<S>> {
   const envelope = createEnvelope(subject, data, randomUUID());
   await sql`

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventData } from '../events/contracts.js';
+import type { EventInput } from '../events/contracts.js';
 
 // Payloads as the publishing service would send them: fresh ids, sane values, any
 // field overridable. Tests state only what they care about.
@@ -7,8 +7,8 @@ import type { EventData } from '../events/contracts.js';
 const MINUTE_MS = 60_000;
 
 export function ticketCreatedData(
-  overrides: Partial<EventData<'ticket.created'>> = {},
-): EventData<'ticket.created'> {
+  overrides: Partial<EventInput<'ticket.created'>> = {},
+): EventInput<'ticket.created'> {
   return {
     id: randomUUID(),
     version: 0,
@@ -20,15 +20,15 @@ export function ticketCreatedData(
 }
 
 export function ticketUpdatedData(
-  overrides: Partial<EventData<'ticket.updated'>> = {},
-): EventData<'ticket.updated'> {
+  overrides: Partial<EventInput<'ticket.updated'>> = {},
+): EventInput<'ticket.updated'> {
   return { ...ticketCreatedData(), orderId: null, ...overrides };
 }
 
 /** A new order for a ticket, expiring in 15 minutes. */
 export function orderCreatedData(
-  overrides: Partial<EventData<'order.created'>> = {},
-): EventData<'order.created'> {
+  overrides: Partial<EventInput<'order.created'>> = {},
+): EventInput<'order.created'> {
   return {
     id: randomUUID(),
     version: 0,
@@ -44,12 +44,12 @@ export function orderCreatedData(
 export function orderCancelledData(
   order: { id: string; ticket: { id: string } },
   version = 1,
-): EventData<'order.cancelled'> {
+): EventInput<'order.cancelled'> {
   return { id: order.id, version, ticket: { id: order.ticket.id } };
 }
 
 export function paymentCreatedData(
-  overrides: Partial<EventData<'payment.created'>> = {},
-): EventData<'payment.created'> {
+  overrides: Partial<EventInput<'payment.created'>> = {},
+): EventInput<'payment.created'> {
   return { id: randomUUID(), orderId: randomUUID(), providerId: 'ch_test', ...overrides };
 }

@@ -3,8 +3,8 @@ import { dropDatabase } from '../db.js';
 import { EventBus } from '../events/bus.js';
 import {
   createEnvelope,
-  type EventData,
   type EventEnvelope,
+  type EventInput,
   type Subject,
 } from '../events/contracts.js';
 import { connectRedis } from '../redis.js';
@@ -40,7 +40,7 @@ export interface TestEnvironment {
   /** Publishes an event to the stream, as another service would. */
   publish<S extends Subject>(
     subject: S,
-    data: EventData<S>,
+    data: EventInput<S>,
     id?: string,
   ): Promise<EventEnvelope<S>>;
   /** Every event of `subject` in the stream, oldest first. */

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config.js';
 import { durableName } from '../events/consumer.js';
-import type { EventData, EventEnvelope, Subject } from '../events/contracts.js';
+import type { EventEnvelope, EventInput, Subject } from '../events/contracts.js';
 import type { OutboxRelay } from '../events/outbox.js';
 import type { AnyServiceDescription, PartsOf } from '../service/description.js';
 import { type ConsumerSettings, type OpenService, openService } from '../service/open-service.js';
@@ -27,7 +27,7 @@ export type TestService<D extends AnyServiceDescription> = OpenService<D> & {
   /** Publishes an event to the stream, as another service would. */
   publish: TestEnvironment['publish'];
   /** Publishes an event and waits until this service has handled it. */
-  deliver<S extends Subject>(subject: S, data: EventData<S>): Promise<EventEnvelope<S>>;
+  deliver<S extends Subject>(subject: S, data: EventInput<S>): Promise<EventEnvelope<S>>;
   /** Events of `subject` in the stream, after publishing what the outbox holds. */
   publishedEvents<S extends Subject>(subject: S): Promise<EventEnvelope<S>[]>;
   /** Waits until this service's consumer has committed the event (its inbox row). */
@@ -83,7 +83,7 @@ export async function startTestService<D extends AnyServiceDescription>(
   return Object.assign(service, {
     environment,
     publish: environment.publish,
-    async deliver<S extends Subject>(subject: S, data: EventData<S>) {
+    async deliver<S extends Subject>(subject: S, data: EventInput<S>) {
       const event = await environment.publish(subject, data);
       await handled(event);
       return event;

@@ -118,7 +118,7 @@ describe('stopping a service (openService, as runService does on SIGTERM)', () =
     ]);
     // The outbox was flushed before the bus closed (the relay loop never ran here).
     const published = await publishedEvents(await environment.bus(), 'ticket.created');
-    expect(published.map((event) => event.data)).toContainEqual(lastWords);
+    expect(published.map((event) => event.data)).toContainEqual(expect.objectContaining(lastWords));
     // The handled event was acked; the flushed one waits, as consuming had stopped.
     const bus = await environment.bus();
     const info = await bus.jsm.consumers.info(bus.stream, 'probe_ticket_created');
