@@ -2,6 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's registry: a service adds its own metrics here (notifications' email counters). */
+    metrics: Registry;
+  }
+}
+
 /**
  * Prometheus metrics at `/metrics`: Node's runtime metrics and a request-duration
  * histogram per route. Each app owns its registry, so several apps can share a
@@ -12,6 +19,7 @@ export const metricsPlugin = fp(
     const registry = new Registry();
     registry.setDefaultLabels({ service: options.service });
     collectDefaultMetrics({ register: registry });
+    app.decorate('metrics', registry);
     const duration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by route and status',

@@ -1,0 +1,53 @@
+import { eventTablesMigration, type Migrations } from '@gittix/common';
+import { sql } from 'kysely';
+
+export const migrations: Migrations = {
+  '0000_event_tables': eventTablesMigration,
+  '0001_users_orders_emails': {
+    async up(db) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('email_verified', 'boolean', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('buyer_id', 'uuid')
+        .addColumn('seller_id', 'uuid')
+        .addColumn('ticket_id', 'uuid')
+        .addColumn('ticket_title', 'text')
+        .execute();
+      await db.schema
+        .createTable('emails')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('event_id', 'uuid', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'uuid')
+        .addColumn('to_address', 'text')
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('text', 'text')
+        .addColumn('html', 'text')
+        .addColumn('carries_secret', 'boolean', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('last_error', 'text')
+        .addColumn('sent_at', 'timestamptz')
+        .addColumn('failed_at', 'timestamptz')
+        .addUniqueConstraint('emails_event_kind_key', ['event_id', 'kind'])
+        .execute();
+      // The sender's question: what is due now.
+      await sql`
+        CREATE INDEX emails_due ON emails (next_attempt_at)
+        WHERE sent_at IS NULL AND failed_at IS NULL AND to_address IS NOT NULL`.execute(db);
+      // A user's arrival in the replica releases what waited for them.
+      await sql`CREATE INDEX emails_parked ON emails (user_id) WHERE to_address IS NULL`.execute(
+        db,
+      );
+    },
+  },
+};

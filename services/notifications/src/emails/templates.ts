@@ -1,0 +1,174 @@
+import { formatDollars, formatTime, oneLine } from './format.js';
+import { type EmailContent, type RenderedEmail, renderEmail } from './render.js';
+
+/** Where links lead: PUBLIC_URL, without a trailing slash. */
+export interface Site {
+  publicUrl: string;
+}
+
+const link = (site: Site, path: string, query?: Record<string, string>) =>
+  `${site.publicUrl}${path}${query ? `?${new URLSearchParams(query)}` : ''}`;
+
+/** A ticket's title for a sentence, or a stand-in when the events have not told it yet. */
+const titleOr = (title: string | null, fallback: string) => (title ? oneLine(title) : fallback);
+
+export interface TokenParams {
+  token: string;
+}
+
+export function verifyEmail(site: Site, { token }: TokenParams): EmailContent {
+  return {
+    subject: 'Verify your email',
+    heading: 'Verify your email',
+    paragraphs: [
+      'Welcome to GitTix. Please confirm that this address is yours: sellers need a verified email to be paid out.',
+    ],
+    action: { label: 'Verify email', url: link(site, '/auth/verify', { token }) },
+    footnote: 'If you did not sign up for GitTix, ignore this email.',
+  };
+}
+
+export function resetPassword(site: Site, { token }: TokenParams): EmailContent {
+  return {
+    subject: 'Reset your password',
+    heading: 'Reset your password',
+    paragraphs: [
+      'Someone asked to reset the password of your GitTix account. The link works once, within 30 minutes, and signs out every other session.',
+    ],
+    action: { label: 'Choose a new password', url: link(site, '/auth/reset', { token }) },
+    footnote: 'If it was not you, ignore this email: your password stays as it is.',
+  };
+}
+
+export interface HoldParams {
+  orderId: string;
+  title: string | null;
+  price: number;
+  expiresAt: string;
+}
+
+export function holdPlaced(site: Site, hold: HoldParams): EmailContent {
+  const payBy = formatTime(hold.expiresAt);
+  return {
+    subject: `Your ticket is on hold: pay by ${payBy}`,
+    heading: 'Your ticket is on hold',
+    paragraphs: [
+      `We are holding ${titleOr(hold.title, 'your ticket')} for you. Pay by ${payBy} to make it yours; after that it goes back on sale.`,
+    ],
+    facts: [
+      ['Ticket', titleOr(hold.title, '—')],
+      ['Price', formatDollars(hold.price)],
+      ['Pay by', payBy],
+    ],
+    action: { label: 'Pay now', url: link(site, `/orders/${hold.orderId}`) },
+  };
+}
+
+export interface ReceiptParams {
+  orderId: string;
+  title: string | null;
+  amount: number;
+}
+
+export function receipt(site: Site, paid: ReceiptParams): EmailContent {
+  return {
+    subject: paid.title ? `Your ticket: ${oneLine(paid.title)}` : 'Your ticket receipt',
+    heading: 'Your ticket is paid for',
+    paragraphs: [
+      'Thank you for your purchase. This email is your receipt.',
+      'Once the seller has attached the ticket itself, you can download it from your purchased tickets.',
+    ],
+    facts: [
+      ['Ticket', titleOr(paid.title, '—')],
+      ['Paid', formatDollars(paid.amount)],
+      ['Order', paid.orderId],
+    ],
+    action: { label: 'View your order', url: link(site, `/orders/${paid.orderId}`) },
+    links: [{ label: 'Download your ticket', url: link(site, '/tickets/purchased') }],
+  };
+}
+
+export interface SoldParams {
+  title: string | null;
+  amount: number;
+  fee: number;
+}
+
+/** Proceeds in cents first: `amount − fee` in floating point can drift (0.3 − 0.1). */
+const proceedsOf = ({ amount, fee }: SoldParams) =>
+  (Math.round(amount * 100) - Math.round(fee * 100)) / 100;
+
+export function sold(site: Site, sale: SoldParams): EmailContent {
+  const proceeds = formatDollars(proceedsOf(sale));
+  return {
+    subject: sale.title ? `Sold: ${oneLine(sale.title)}` : 'Sold: your ticket found a buyer',
+    heading: 'You sold a ticket',
+    paragraphs: [
+      `${titleOr(sale.title, 'Your ticket')} has been sold and paid for. Your proceeds of ${proceeds} count towards your next payout.`,
+    ],
+    facts: [
+      ['Ticket', titleOr(sale.title, '—')],
+      ['Sale price', formatDollars(sale.amount)],
+      ['Fee', formatDollars(sale.fee)],
+      ['Your proceeds', proceeds],
+    ],
+    action: { label: 'See your payouts', url: link(site, '/payouts') },
+  };
+}
+
+export interface ExpiredParams {
+  title: string | null;
+  ticketId: string | null;
+}
+
+export function holdExpired(site: Site, hold: ExpiredParams): EmailContent {
+  return {
+    subject: hold.title ? `Your hold has expired: ${oneLine(hold.title)}` : 'Your hold has expired',
+    heading: 'Your hold has expired',
+    paragraphs: [
+      `The time to pay for ${titleOr(hold.title, 'your ticket')} ran out, so it went back on sale. You were not charged.`,
+    ],
+    action: hold.ticketId
+      ? { label: 'See the ticket', url: link(site, `/tickets/${hold.ticketId}`) }
+      : { label: 'Browse tickets', url: link(site, '/') },
+  };
+}
+
+export interface PayoutParams {
+  amount: number;
+}
+
+export function payout(site: Site, { amount }: PayoutParams): EmailContent {
+  return {
+    subject: `Payout of ${formatDollars(amount)} sent`,
+    heading: 'Payout sent',
+    paragraphs: [`We have paid out ${formatDollars(amount)} of your ticket sales to you.`],
+    action: { label: 'See your payouts', url: link(site, '/payouts') },
+  };
+}
+
+/** Every email GitTix sends, by the kind recorded with it. */
+export const templates = {
+  verify_email: verifyEmail,
+  reset_password: resetPassword,
+  hold_placed: holdPlaced,
+  receipt,
+  sold,
+  hold_expired: holdExpired,
+  payout,
+} as const;
+
+export type EmailKind = keyof typeof templates;
+export type ParamsOf<K extends EmailKind> = Parameters<(typeof templates)[K]>[1];
+
+/** Kinds whose body holds a secret (a single-use token): their bodies are dropped once sent. */
+export const SECRET_KINDS: ReadonlySet<EmailKind> = new Set(['verify_email', 'reset_password']);
+
+export function render<K extends EmailKind>(
+  site: Site,
+  kind: K,
+  params: ParamsOf<K>,
+): RenderedEmail {
+  const template = templates[kind] as (site: Site, params: ParamsOf<K>) => EmailContent;
+  return renderEmail(template(site, params));
+}

@@ -1,0 +1,30 @@
+import type { EventHandler } from '@gittix/common';
+import type { NotificationsDatabase } from '../db/schema.js';
+import { recordOrder } from '../orders.js';
+import { type MailSettings, queueEmail } from '../queue-email.js';
+
+/**
+ * order.cancelled with reason `expired` → "Your hold has expired" to the buyer. A
+ * buyer's own cancellation or a refusal sends nothing. Events from before `userId`
+ * was added name the buyer only through the order.created seen earlier.
+ */
+export const onOrderCancelled =
+  (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.cancelled'> =>
+  async (trx, { id, data }, { logger }) => {
+    const order = await recordOrder(trx, {
+      id: data.id,
+      buyer_id: data.userId ?? null,
+      ticket_id: data.ticket.id,
+    });
+    if (data.reason !== 'expired') return;
+    if (!order.buyer_id) {
+      logger.warn({ orderId: data.id }, 'expired hold of an unknown buyer: no email');
+      return;
+    }
+    await queueEmail(trx, mail, {
+      eventId: id,
+      kind: 'hold_expired',
+      to: { userId: order.buyer_id },
+      params: { title: order.ticket_title, ticketId: order.ticket_id },
+    });
+  };

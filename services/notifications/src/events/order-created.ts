@@ -1,0 +1,33 @@
+import type { EventHandler } from '@gittix/common';
+import type { NotificationsDatabase } from '../db/schema.js';
+import { recordOrder } from '../orders.js';
+import { type MailSettings, queueEmail } from '../queue-email.js';
+
+/**
+ * order.created → "Your ticket is on hold" to the buyer, with the time to pay by.
+ * A hold that ran out before the event got here is not announced: the expired
+ * email tells the buyer what happened instead.
+ */
+export const onOrderCreated =
+  (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.created'> =>
+  async (trx, { id, data }) => {
+    const order = await recordOrder(trx, {
+      id: data.id,
+      buyer_id: data.userId,
+      seller_id: data.ticket.userId ?? null,
+      ticket_id: data.ticket.id,
+      ticket_title: data.ticket.title ?? null,
+    });
+    if (data.status !== 'created' || Date.parse(data.expiresAt) <= Date.now()) return;
+    await queueEmail(trx, mail, {
+      eventId: id,
+      kind: 'hold_placed',
+      to: { userId: data.userId },
+      params: {
+        orderId: data.id,
+        title: order.ticket_title,
+        price: data.ticket.price,
+        expiresAt: data.expiresAt,
+      },
+    });
+  };

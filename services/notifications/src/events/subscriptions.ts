@@ -1,0 +1,26 @@
+import { subscribe } from '@gittix/common';
+import type { MailSettings } from '../queue-email.js';
+import { onOrderCancelled } from './order-cancelled.js';
+import { onOrderCompleted } from './order-completed.js';
+import { onOrderCreated } from './order-created.js';
+import { onPaymentCaptured } from './payment-captured.js';
+import { onPayoutPaid } from './payout-paid.js';
+import { onUserCreated } from './user-created.js';
+import { onUserPasswordResetRequested } from './user-password-reset-requested.js';
+import { onUserUpdated } from './user-updated.js';
+import { onUserVerificationRequested } from './user-verification-requested.js';
+
+/** Everything the notifications service consumes, one durable consumer per subject. */
+export function notificationsSubscriptions(mail: MailSettings) {
+  return [
+    subscribe('user.created', onUserCreated),
+    subscribe('user.updated', onUserUpdated),
+    subscribe('user.verification_requested', onUserVerificationRequested(mail)),
+    subscribe('user.password_reset_requested', onUserPasswordResetRequested(mail)),
+    subscribe('order.created', onOrderCreated(mail)),
+    subscribe('order.completed', onOrderCompleted),
+    subscribe('order.cancelled', onOrderCancelled(mail)),
+    subscribe('payment.captured', onPaymentCaptured(mail)),
+    subscribe('payout.paid', onPayoutPaid(mail)),
+  ];
+}

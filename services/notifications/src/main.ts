@@ -1,0 +1,4 @@
+import { runService } from '@gittix/common';
+import { notificationsService } from './service.js';
+
+await runService(notificationsService);

@@ -1,0 +1,43 @@
+import { type Kysely, sql } from 'kysely';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NotificationsDatabase } from './db/schema.js';
+
+export interface EmailMetrics {
+  sent: Counter<'kind'>;
+  failed: Counter<'kind' | 'outcome'>;
+}
+
+/** The sender's counters, and how many emails wait, on the app's `/metrics`. */
+export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabase>): EmailMetrics {
+  const sent = new Counter({
+    name: 'emails_sent_total',
+    help: 'Emails the SMTP server accepted, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: 'emails_failed_total',
+    help: 'Failed tries to send an email, by kind and outcome (retry: tried again later; rejected: refused for good)',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'emails_waiting',
+    help: 'Emails not sent yet: pending (due or backing off) and parked (recipient not in the users replica yet)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      try {
+        const { rows } = await sql<{ pending: number; parked: number }>`
+          SELECT count(*) FILTER (WHERE to_address IS NOT NULL)::int AS pending,
+                 count(*) FILTER (WHERE to_address IS NULL)::int AS parked
+          FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`.execute(db);
+        this.set({ state: 'pending' }, rows[0]?.pending ?? 0);
+        this.set({ state: 'parked' }, rows[0]?.parked ?? 0);
+      } catch {
+        // The database is away: /metrics still answers, with the last counts.
+      }
+    },
+  });
+  return { sent, failed };
+}

@@ -1,0 +1,71 @@
+import nodemailer from 'nodemailer';
+
+export interface Mailbox {
+  name: string;
+  address: string;
+}
+
+/** One email as the SMTP server receives it. */
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+}
+
+/** How the sender hands emails over: SMTP in production, anything in a test. */
+export interface MailTransport {
+  send(email: OutgoingEmail): Promise<void>;
+  close(): void;
+}
+
+/**
+ * nodemailer over `SMTP_URL` with a small pool of connections. Timeouts are far
+ * below nodemailer's defaults (minutes), so an unresponsive server fails a try
+ * quickly and the email is retried rather than holding the sender.
+ */
+export function smtpTransport(smtpUrl: string, from: Mailbox): MailTransport {
+  const url = new URL(smtpUrl);
+  const transporter = nodemailer.createTransport({
+    host: url.hostname,
+    // Without a port nodemailer picks the protocol's own (587, or 465 for smtps).
+    ...(url.port ? { port: Number(url.port) } : {}),
+    secure: url.protocol === 'smtps:',
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
+    pool: true,
+    maxConnections: 3,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
+  return {
+    async send(email) {
+      await transporter.sendMail({ from, ...email });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+/**
+ * True when the server refused this recipient or this message for good (a 5xx to
+ * RCPT TO or DATA): trying again cannot help. Anything else (no connection, a
+ * timeout, 4xx "try later", refused credentials or sender) is the server's or our
+ * configuration's state, not the email's, and is retried until it passes.
+ */
+export function isPermanentRejection(error: unknown): boolean {
+  const { code, responseCode, command } = error as {
+    code?: string;
+    responseCode?: number;
+    command?: string;
+  };
+  if (code === 'EENVELOPE' && command === 'API') return true;
+  return (
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    (command === 'RCPT TO' || command === 'DATA')
+  );
+}

@@ -1,0 +1,41 @@
+import type { EventData } from '@gittix/common';
+import { type Kysely, sql } from 'kysely';
+import type { NotificationsDatabase } from './db/schema.js';
+
+/**
+ * Applies user.created or user.updated to the replica (a newer version wins, so
+ * duplicates and reordering converge), then releases the emails parked for that
+ * user to the address the replica now holds.
+ */
+export async function applyUser(
+  trx: Kysely<NotificationsDatabase>,
+  user: EventData<'user.created' | 'user.updated'>,
+): Promise<void> {
+  await trx
+    .insertInto('users')
+    .values({
+      id: user.id,
+      email: user.email,
+      email_verified: user.emailVerified,
+      version: user.version,
+    })
+    .onConflict((conflict) =>
+      conflict
+        .column('id')
+        .doUpdateSet({
+          email: sql`excluded.email`,
+          email_verified: sql`excluded.email_verified`,
+          version: sql`excluded.version`,
+        })
+        .where(sql<boolean>`users.version < excluded.version`),
+    )
+    .execute();
+  await trx
+    .updateTable('emails')
+    .set({
+      to_address: (eb) => eb.selectFrom('users').select('email').where('id', '=', user.id),
+    })
+    .where('user_id', '=', user.id)
+    .where('to_address', 'is', null)
+    .execute();
+}
