@@ -7,6 +7,7 @@ import {
   SECRET_KINDS,
   type Site,
 } from './emails/templates.js';
+import { lockUser } from './users.js';
 
 /** What every email needs beyond its content: where links lead and whose name it carries. */
 export interface MailSettings {
@@ -44,6 +45,7 @@ export async function queueEmail<K extends EmailKind>(
   request: EmailRequest<K>,
 ): Promise<void> {
   const { eventId, kind, to } = request;
+  if (!to.address) await lockUser(trx, to.userId);
   const address =
     to.address ??
     (await trx.selectFrom('users').select('email').where('id', '=', to.userId).executeTakeFirst())

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { startTestService, waitFor } from '@gittix/common/testing';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { notificationsService } from '../src/service.js';
+import { type MailTransport, smtpTransport } from '../src/smtp.js';
+import { createNotificationsFixture, type NotificationsFixture, PUBLIC_URL } from './fixtures.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.js';
+
+const FROM = { name: 'GitTix', address: 'no-reply@gittix.local' };
+
+describe('notifications: delivery when SMTP misbehaves', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function fixture(options: Parameters<typeof createNotificationsFixture>[0] = {}) {
+    const n = await createNotificationsFixture(options);
+    cleanups.push(() => n.close());
+    return n;
+  }
+  async function smtpServer() {
+    const smtp = await startTestSmtpServer();
+    cleanups.push(() => smtp.stop());
+    return smtp;
+  }
+  const payout = (n: NotificationsFixture, userId: string) =>
+    n.publish('payout.paid', { id: randomUUID(), userId, amount: 10 });
+
+  it('when the SMTP server is down, then emails wait, are retried, and each arrives once it is back', async () => {
+    const n = await fixture();
+    const users = [await n.knownUser(), await n.knownUser(), await n.knownUser()];
+    await n.smtp.stop();
+    for (const user of users) await payout(n, user.id);
+    await waitFor(
+      async () => (await n.emailRows()).filter((r) => r.attempts >= 3 && !r.sent_at).length === 3,
+      { message: 'three tries of each email' },
+    );
+    const failed = await n.metric('emails_failed_total', { kind: 'payout', outcome: 'retry' });
+    expect(failed).toBeGreaterThanOrEqual(9);
+    expect((await n.emailRows()).every((r) => r.last_error && !r.failed_at)).toBe(true);
+
+    await n.smtp.start();
+    await waitFor(async () => (await n.unsent()) === 0, {
+      timeoutMs: 15_000,
+      message: 'every email sent after the outage',
+    });
+    for (const user of users) expect(n.smtp.to(user.email)).toHaveLength(1);
+    expect(n.smtp.received).toHaveLength(3);
+  });
+
+  it('when the server refuses a recipient for good, then that email is given up and the others still go', async () => {
+    const n = await fixture();
+    n.smtp.rejectRecipients(/^bounce-/);
+    const bouncing = await n.knownUser({ email: `bounce-${randomUUID().slice(0, 6)}@example.com` });
+    const fine = await n.knownUser();
+    const refused = await payout(n, bouncing.id);
+    await payout(n, fine.id);
+    await waitFor(() => n.smtp.to(fine.email).length === 1, { message: 'the deliverable email' });
+    const row = await waitFor(async () =>
+      (await n.emailRows()).find((r) => r.event_id === refused.id && r.failed_at),
+    );
+    expect(row.attempts).toBe(1);
+    expect(row.last_error).toMatch(/550/);
+    expect(await n.metric('emails_failed_total', { kind: 'payout', outcome: 'rejected' })).toBe(1);
+    expect(n.smtp.to(bouncing.email)).toEqual([]);
+  });
+
+  it('when a sender dies after the server accepted an email, then another resends it once, under the same Message-ID', async () => {
+    const smtp = await smtpServer();
+    const real = smtpTransport(smtp.url, FROM);
+    let release: () => void = () => {};
+    // Hands the email over, then hangs: a process frozen before it could mark it sent.
+    const dying: MailTransport = {
+      async send(email) {
+        await real.send(email);
+        await new Promise<void>((_, reject) => {
+          release = () => reject(new Error('the process is gone'));
+        });
+      },
+      close: () => real.close(),
+    };
+    const first = await fixture({ smtp, parts: { transport: dying, sender: { claimMs: 500 } } });
+    const user = await first.knownUser();
+    const event = await payout(first, user.id);
+    await waitFor(() => smtp.to(user.email).length === 1, { message: 'the first copy' });
+
+    const second = await startTestService(notificationsService, {
+      environment: first.environment,
+      env: { SMTP_URL: smtp.url, PUBLIC_URL },
+      parts: { sender: { pollIntervalMs: 50, claimMs: 500 } },
+    });
+    cleanups.push(async () => {
+      release();
+      await second.close();
+    });
+    await waitFor(async () => (await first.unsent()) === 0, { message: 'the resend marked sent' });
+    const copies = smtp.to(user.email);
+    expect(copies).toHaveLength(2);
+    expect(copies[0]!.messageId).toBe(`<${event.id}.payout@gittix.local>`);
+    expect(copies[1]!.messageId).toBe(copies[0]!.messageId);
+    release();
+  });
+
+  it('when two replicas send at once, then every email goes out exactly once', async () => {
+    const smtp = await smtpServer();
+    const a = await fixture({ smtp });
+    const b = await startTestService(notificationsService, {
+      environment: a.environment,
+      env: { SMTP_URL: smtp.url, PUBLIC_URL },
+      parts: { sender: { pollIntervalMs: 20, batchSize: 3 } },
+    });
+    cleanups.push(() => b.close());
+    await b.startConsumers();
+    const user = await a.knownUser();
+    // Parked emails released at once: both senders find 30 due rows together.
+    const events = [];
+    for (let i = 0; i < 30; i += 1) {
+      events.push(
+        await a.deliver('payout.paid', { id: randomUUID(), userId: randomUUID(), amount: i + 1 }),
+      );
+    }
+    await sql`UPDATE emails SET user_id = ${user.id} WHERE to_address IS NULL`.execute(a.db);
+    await a.deliver('user.updated', { ...user, version: 1 });
+    await waitFor(async () => (await a.unsent()) === 0, {
+      timeoutMs: 20_000,
+      message: 'all 30 sent',
+    });
+    const ids = smtp.to(user.email).map((e) => e.messageId);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+  });
+});

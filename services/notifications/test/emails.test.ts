@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { orderCreatedData, waitFor } from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createNotificationsFixture,
+  heldOrderData,
+  type NotificationsFixture,
+  PUBLIC_URL,
+  paymentCapturedData,
+  tokenRequestData,
+} from './fixtures.js';
+
+describe('notifications: an email for every step', () => {
+  let n: NotificationsFixture;
+
+  beforeAll(async () => {
+    n = await createNotificationsFixture();
+  });
+  afterAll(() => n?.close());
+
+  const arrived = (address: string, count = 1) =>
+    waitFor(() => n.smtp.to(address).length >= count && n.smtp.to(address), {
+      message: `${count} email(s) to ${address}`,
+    });
+
+  it('when a verification is requested, then the address it names gets the link with the token', async () => {
+    const user = await n.knownUser();
+    const request = tokenRequestData({ id: user.id, email: 'other-address@example.com' });
+    await n.publish('user.verification_requested', request);
+    const [email] = await arrived('other-address@example.com');
+    expect(email!.subject).toBe('Verify your email');
+    expect(email!.from).toBe('no-reply@gittix.local');
+    expect(email!.text).toContain(`${PUBLIC_URL}/auth/verify?token=${request.token}`);
+    expect(email!.html).toContain(`href="${PUBLIC_URL}/auth/verify?token=${request.token}"`);
+  });
+
+  it('when a reset is requested, then the user gets the reset link', async () => {
+    const user = await n.knownUser();
+    const request = tokenRequestData(user);
+    await n.publish('user.password_reset_requested', request);
+    const [email] = await arrived(user.email);
+    expect(email!.subject).toBe('Reset your password');
+    expect(email!.text).toContain(`${PUBLIC_URL}/auth/reset?token=${request.token}`);
+  });
+
+  it('when a token email has been sent, then its body is no longer kept (the token opens the account)', async () => {
+    const user = await n.knownUser();
+    const event = await n.publish('user.password_reset_requested', tokenRequestData(user));
+    await arrived(user.email);
+    const row = await waitFor(async () => {
+      const rows = await n.emailRows();
+      return rows.find((r) => r.event_id === event.id && r.sent_at !== null);
+    });
+    expect([row.text, row.html]).toEqual([null, null]);
+    expect(row.subject).toBe('Reset your password');
+  });
+
+  it('when an order is placed, then the buyer is told the ticket is on hold and until when', async () => {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Jazz night');
+    await n.publish('order.created', order);
+    const [email] = await arrived(buyer.email);
+    expect(email!.subject).toMatch(
+      /^Your ticket is on hold: pay by \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC$/,
+    );
+    expect(email!.text).toContain('Jazz night');
+    expect(email!.text).toContain(`${PUBLIC_URL}/orders/${order.id}`);
+    expect(n.smtp.to(seller.email)).toEqual([]);
+  });
+
+  it('when an order event arrives after its hold ran out, then no hold email goes out', async () => {
+    const buyer = await n.knownUser();
+    const late = orderCreatedData({
+      userId: buyer.id,
+      expiresAt: new Date(Date.now() - 1_000).toISOString(),
+    });
+    await n.deliver('order.created', late);
+    const rows = await n.emailRows();
+    expect(rows.filter((r) => r.user_id === buyer.id)).toEqual([]);
+  });
+
+  it('when a payment is captured, then the buyer gets the receipt and the seller the proceeds', async () => {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Opera <gala>');
+    await n.deliver('order.created', order);
+    await n.publish(
+      'payment.captured',
+      paymentCapturedData(order, seller.id, { amount: 40, fee: 4.4 }),
+    );
+    const receipt = (await arrived(buyer.email, 2)).find((e) =>
+      e.subject.startsWith('Your ticket:'),
+    );
+    expect(receipt!.subject).toBe('Your ticket: Opera <gala>');
+    expect(receipt!.text).toContain(`${PUBLIC_URL}/orders/${order.id}`);
+    expect(receipt!.text).toContain(`${PUBLIC_URL}/tickets/purchased`);
+    expect(receipt!.html).toContain('Opera &lt;gala&gt;');
+    const [sold] = await arrived(seller.email);
+    expect(sold!.subject).toBe('Sold: Opera <gala>');
+    expect(sold!.text).toContain('Your proceeds: $35.60');
+  });
+
+  it('when a hold expires, then the buyer is told; a buyer cancelling or a refusal sends nothing', async () => {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const expired = heldOrderData(buyer.id, seller.id, 'Expired show');
+    const cancelled = heldOrderData(buyer.id, seller.id, 'Cancelled show');
+    const refused = heldOrderData(buyer.id, seller.id, 'Refused show');
+    for (const order of [expired, cancelled, refused]) await n.deliver('order.created', order);
+    await arrived(buyer.email, 3);
+    await n.deliver('order.cancelled', { ...cancel(cancelled), reason: 'cancelled' });
+    await n.deliver('order.cancelled', { ...cancel(refused), reason: 'refused' });
+    await n.publish('order.cancelled', { ...cancel(expired), reason: 'expired' });
+    const emails = await arrived(buyer.email, 4);
+    const last = emails.at(-1)!;
+    expect(last.subject).toBe('Your hold has expired: Expired show');
+    expect(last.text).toContain(`${PUBLIC_URL}/tickets/${expired.ticket.id}`);
+    await waitFor(async () => (await n.unsent()) === 0, { message: 'every email marked sent' });
+    expect(n.smtp.to(buyer.email)).toHaveLength(4);
+  });
+
+  it('when an expiry event predates the buyer field, then the buyer comes from the order seen before', async () => {
+    const buyer = await n.knownUser();
+    const order = heldOrderData(buyer.id, randomUUID(), 'Old event');
+    await n.deliver('order.created', order);
+    await n.publish('order.cancelled', {
+      id: order.id,
+      version: 1,
+      ticket: { id: order.ticket.id },
+      reason: 'expired',
+    });
+    const emails = await arrived(buyer.email, 2);
+    expect(emails.map((e) => e.subject)).toContain('Your hold has expired: Old event');
+  });
+
+  it('when a payout is paid, then the seller is told the amount', async () => {
+    const seller = await n.knownUser();
+    await n.publish('payout.paid', { id: randomUUID(), userId: seller.id, amount: 1234.5 });
+    const [email] = await arrived(seller.email);
+    expect(email!.subject).toBe('Payout of $1,234.50 sent');
+    expect(email!.text).toContain(`${PUBLIC_URL}/payouts`);
+  });
+
+  it('when the same event is delivered again and again, then its email goes out once', async () => {
+    const seller = await n.knownUser();
+    const event = await n.publish('payout.paid', {
+      id: randomUUID(),
+      userId: seller.id,
+      amount: 7,
+    });
+    await arrived(seller.email);
+    // New Nats-Msg-Ids, so the broker keeps each copy; some arrive while the first is being sent.
+    const bus = await n.environment.bus();
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        bus.js.publish(bus.subjectOf('payout.paid'), JSON.stringify(event), {
+          msgID: randomUUID(),
+        }),
+      ),
+    );
+    await waitFor(() => n.caughtUp('payout.paid'), { message: 'the copies handled' });
+    expect(n.smtp.to(seller.email)).toHaveLength(1);
+    const rows = (await n.emailRows()).filter((r) => r.event_id === event.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.message_id).toBe(`<${event.id}.payout@gittix.local>`);
+    expect(n.smtp.to(seller.email)[0]!.messageId).toBe(rows[0]!.message_id);
+  });
+
+  it('when emails are sent, then /metrics counts them by kind', async () => {
+    const seller = await n.knownUser();
+    const before = await n.metric('emails_sent_total', { kind: 'payout' });
+    await n.publish('payout.paid', { id: randomUUID(), userId: seller.id, amount: 3 });
+    await arrived(seller.email);
+    await waitFor(
+      async () => (await n.metric('emails_sent_total', { kind: 'payout' })) === before + 1,
+      {
+        message: 'emails_sent_total to count the payout email',
+      },
+    );
+    expect(await n.metric('emails_waiting', { state: 'pending' })).toBe(0);
+  });
+});
+
+function cancel(order: { id: string; userId: string; ticket: { id: string } }) {
+  return { id: order.id, version: 1, ticket: { id: order.ticket.id }, userId: order.userId };
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createTestEnvironment,
+  startServiceProcess,
+  type TestEnvironment,
+  waitFor,
+} from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notificationsService } from '../src/service.js';
+import { userData } from './fixtures.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.js';
+
+const serviceDir = new URL('..', import.meta.url);
+
+describe('notifications as a process (main.ts)', () => {
+  let environment: TestEnvironment;
+  let smtp: TestSmtpServer;
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+    smtp = await startTestSmtpServer();
+  });
+  afterAll(async () => {
+    await smtp?.stop();
+    await environment?.close();
+  });
+
+  it('when started, then it migrates, emails what events ask for, and stops cleanly on SIGTERM', async () => {
+    const notifications = await startServiceProcess(serviceDir, {
+      ...environment.configFor(notificationsService),
+      SMTP_URL: smtp.url,
+    });
+    try {
+      await notifications.ready();
+      const user = userData();
+      await environment.publish('user.created', user);
+      await environment.publish('payout.paid', { id: randomUUID(), userId: user.id, amount: 9 });
+      await waitFor(() => smtp.to(user.email).length === 1, {
+        timeoutMs: 15_000,
+        message: 'the payout email',
+      });
+      const metrics = await (await fetch(`${notifications.url}/metrics`)).text();
+      expect(metrics).toMatch(/emails_sent_total\{[^}]*kind="payout"[^}]*\} 1/);
+
+      notifications.child.kill('SIGTERM');
+      expect(await notifications.exited).toBe(0);
+      expect(notifications.output()).toContain('notifications stopped');
+    } finally {
+      notifications.child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { html } from '../src/emails/html.js';
+import { type EmailKind, type ParamsOf, render, templates } from '../src/emails/templates.js';
+
+const site = { publicUrl: 'https://gittix.test' };
+const orderId = '6f1c1b1e-8d1b-4a57-9d5e-2b1f3c4d5e6f';
+const ticketId = '0b7c6a5e-1f2d-4c3b-8a9e-7d6c5b4a3f2e';
+const HOSTILE = `<script>alert("x")</script> & 'quotes'`;
+
+/** Every href of the HTML body, unescaped as a mail client would follow it. */
+const hrefs = (markup: string) =>
+  [...markup.matchAll(/href="([^"]*)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'));
+
+describe('the email templates', () => {
+  const cases: { [K in EmailKind]: { params: ParamsOf<K>; subject: RegExp; links: string[] } } = {
+    verify_email: {
+      params: { token: 'tok-verify-0123456789' },
+      subject: /^Verify your email$/,
+      links: ['https://gittix.test/auth/verify?token=tok-verify-0123456789'],
+    },
+    reset_password: {
+      params: { token: 'tok-reset-0123456789' },
+      subject: /^Reset your password$/,
+      links: ['https://gittix.test/auth/reset?token=tok-reset-0123456789'],
+    },
+    hold_placed: {
+      params: { orderId, title: 'Opera', price: 40, expiresAt: '2030-05-01T18:30:00.000Z' },
+      subject: /^Your ticket is on hold: pay by 1 May 2030, 18:30 UTC$/,
+      links: [`https://gittix.test/orders/${orderId}`],
+    },
+    receipt: {
+      params: { orderId, title: 'Opera', amount: 40 },
+      subject: /^Your ticket: Opera$/,
+      links: [`https://gittix.test/orders/${orderId}`, 'https://gittix.test/tickets/purchased'],
+    },
+    sold: {
+      params: { title: 'Opera', amount: 40, fee: 4 },
+      subject: /^Sold: Opera$/,
+      links: ['https://gittix.test/payouts'],
+    },
+    hold_expired: {
+      params: { title: 'Opera', ticketId },
+      subject: /^Your hold has expired: Opera$/,
+      links: [`https://gittix.test/tickets/${ticketId}`],
+    },
+    payout: {
+      params: { amount: 1234.5 },
+      subject: /^Payout of \$1,234\.50 sent$/,
+      links: ['https://gittix.test/payouts'],
+    },
+  };
+
+  it('when the templates are listed, then each has a case here', () => {
+    expect(Object.keys(cases).sort()).toEqual(Object.keys(templates).sort());
+  });
+
+  it.each(Object.entries(cases))(
+    'when %s is rendered, then the subject, both bodies and the links say the same',
+    (kind, { params, subject, links }) => {
+      const email = render(site, kind as EmailKind, params as never);
+      expect(email.subject).toMatch(subject);
+      expect(hrefs(email.html)).toEqual(links);
+      for (const link of links) expect(email.text).toContain(link);
+      expect(email.html).toContain(`<title>${email.subject}</title>`);
+      expect(email.text).not.toMatch(/<\w/);
+      expect(email.text).toContain('GitTix');
+    },
+  );
+
+  it('when a hold is placed, then both bodies give the price and the time to pay by', () => {
+    const email = render(site, 'hold_placed', cases.hold_placed.params);
+    for (const body of [email.text, email.html]) {
+      expect(body).toContain('$40.00');
+      expect(body).toContain('1 May 2030, 18:30 UTC');
+    }
+  });
+
+  it('when a ticket sells, then the seller reads the proceeds: amount less fee, exact to the cent', () => {
+    const email = render(site, 'sold', { title: 'Opera', amount: 0.3, fee: 0.1 });
+    expect(email.text).toContain('Your proceeds: $0.20');
+    expect(email.html).toContain('$0.20');
+  });
+
+  it('when the title is not known yet, then the emails read well without it', () => {
+    expect(render(site, 'receipt', { orderId, title: null, amount: 5 }).subject).toBe(
+      'Your ticket receipt',
+    );
+    expect(render(site, 'sold', { title: null, amount: 5, fee: 1 }).subject).toMatch(/^Sold/);
+    const expired = render(site, 'hold_expired', { title: null, ticketId: null });
+    expect(expired.subject).toBe('Your hold has expired');
+    expect(hrefs(expired.html)).toEqual(['https://gittix.test/']);
+  });
+
+  it('when a ticket title holds markup, then the HTML shows it as text and the text body as written', () => {
+    const email = render(site, 'receipt', { orderId, title: HOSTILE, amount: 5 });
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).toContain(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;',
+    );
+    expect(email.text).toContain(HOSTILE);
+    expect(email.subject).toBe(`Your ticket: ${HOSTILE}`);
+  });
+
+  it('when a ticket title holds line breaks, then no subject or body line is faked', () => {
+    const title = 'Opera\r\nBcc: victim@example.com\n\nClick https://evil.example';
+    const email = render(site, 'sold', { title, amount: 5, fee: 1 });
+    expect(email.subject).toBe('Sold: Opera Bcc: victim@example.com Click https://evil.example');
+    expect(email.text).not.toMatch(/^Bcc:/m);
+    expect(email.text).not.toMatch(/^Click/m);
+  });
+
+  it('when a token holds characters a URL reserves, then the link carries it encoded', () => {
+    const email = render(site, 'reset_password', { token: 'a&b=c d"<e>/?#0123456789' });
+    const [link] = hrefs(email.html);
+    expect(new URL(link!).searchParams.get('token')).toBe('a&b=c d"<e>/?#0123456789');
+    expect(email.html).not.toContain('"<e>');
+  });
+
+  it('when markup is built with the html tag, then values are escaped and fragments kept', () => {
+    const inner = html`<b>${'<i>'}</b>`;
+    expect(html`<p>${inner}${[inner, inner]}${7}</p>`.markup).toBe(
+      '<p><b>&lt;i&gt;</b><b>&lt;i&gt;</b><b>&lt;i&gt;</b>7</p>',
+    );
+  });
+});
