@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { notificationsService } from '../src/service.js';
 import { type MailTransport, smtpTransport } from '../src/smtp.js';
 import { createNotificationsFixture, type NotificationsFixture, PUBLIC_URL } from './fixtures.js';
-import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.js';
+import { startTestSmtpServer } from './smtp-server.js';
 
 const FROM = { name: 'GitTix', address: 'no-reply@gittix.local' };
 
