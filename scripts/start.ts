@@ -21,15 +21,17 @@ async function main(): Promise<void> {
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl }, dataDir, log);
+  const smtpUrl = env.SMTP_URL || undefined;
+  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl, smtpUrl }, dataDir, log);
   for (const what of infra.started) log(`started ${what}`);
 
   log('building services (tsc -b)…');
   buildServices();
   ensureWebBuild(log);
 
+  const gatewayPort = Number(env.PORT ?? defaultPorts.gateway);
   const settings: SystemSettings = {
-    ports: { ...defaultPorts, gateway: Number(env.PORT ?? defaultPorts.gateway) },
+    ports: { ...defaultPorts, gateway: gatewayPort },
     postgresUrl,
     databaseName: (service) => service,
     natsUrl,
@@ -41,6 +43,8 @@ async function main(): Promise<void> {
     ...(env.ORDER_EXPIRATION_SECONDS
       ? { orderExpirationSeconds: Number(env.ORDER_EXPIRATION_SECONDS) }
       : {}),
+    ...(smtpUrl ? { smtpUrl } : {}),
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${gatewayPort}`,
     logLevel: env.LOG_LEVEL ?? 'info',
     logPretty: env.LOG_PRETTY !== 'false',
   };
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
     log(
       `GitTix is ready at http://localhost:${settings.ports.gateway} (in ${seconds}s). Ctrl-C stops it.`,
     );
+    log(infra.mail);
   } catch (error) {
     if (!stopping) log(`${(error as Error).message}; see the service logs above. Stopping.`);
     await stop(1);

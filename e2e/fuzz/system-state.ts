@@ -167,6 +167,15 @@ export class SystemState {
       );
       if (rows[0]!.n > 0) return `${db.service}: ${rows[0]!.n} outbox rows unsent`;
     }
+    const notifications = this.dbs.find((d) => d.service === 'notifications');
+    if (notifications) {
+      // The sender changes an email's row until it is sent (or refused for good).
+      const { rows } = await notifications.client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM emails
+         WHERE sent_at IS NULL AND failed_at IS NULL AND to_address IS NOT NULL`,
+      );
+      if (rows[0]!.n > 0) return `notifications: ${rows[0]!.n} emails unsent`;
+    }
     const queue = `${queuePrefix}:order-expiration`;
     const dueBy = (Date.now() + 2_000) * 0x1000;
     const [waiting, active, due] = await Promise.all([
@@ -180,8 +189,8 @@ export class SystemState {
 
   /**
    * Waits until events stop flowing: every consumer caught up with nothing
-   * unacknowledged (retries included), every outbox sent, no expiration job
-   * due, and the stream unchanged across two looks.
+   * unacknowledged (retries included), every outbox sent, every deliverable email
+   * sent, no expiration job due, and the stream unchanged across two looks.
    */
   async settle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

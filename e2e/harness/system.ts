@@ -1,6 +1,10 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
+import { testInfra, testRunId, uniqueName, waitFor } from '@gittix/common/testing';
 import { ensureWebBuild } from '../../scripts/system/build.js';
+import { type CaughtEmail, caughtEmails, mailCatcher } from '../../scripts/system/mail-catcher.js';
+import { freePort } from '../../scripts/system/network.js';
 import { services } from '../../scripts/system/services.js';
 import {
   isolatedSettings,
@@ -8,8 +12,21 @@ import {
   startSystem as launch,
 } from '../../scripts/system/system.js';
 
-/** The launcher's running system, its logs always in files. */
-export type RunningSystem = LaunchedSystem & { logDir: string };
+/** The system's own mail catcher (MailDev), as tests read it. */
+export interface SystemMail {
+  smtpUrl: string;
+  inboxUrl: string;
+  /** Every email caught so far (MailDev's `GET /api/email`), oldest first. */
+  emails(): Promise<CaughtEmail[]>;
+  /** Waits for an email to `to` whose subject matches, and returns it. */
+  waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<CaughtEmail>;
+  /** Stops the catcher (an SMTP outage); start() brings it back with what it caught. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** The launcher's running system, its logs always in files, with a mail catcher of its own. */
+export type RunningSystem = LaunchedSystem & { logDir: string; mail: SystemMail };
 
 export interface StartSystemOptions {
   orderExpirationSeconds?: number;
@@ -18,10 +35,19 @@ export interface StartSystemOptions {
   extraEnv?: Record<string, string>;
 }
 
+/** Two spare ports that differ (neither is listened on until the catcher starts). */
+async function twoPorts(): Promise<[number, number]> {
+  const smtp = await freePort();
+  let web = await freePort();
+  while (web === smtp) web = await freePort();
+  return [smtp, web];
+}
+
 /**
  * The whole of GitTix as real processes from the TypeScript sources, on spare
  * ports and with databases, stream, subjects and queues of its own
  * (`gx_<run>_sys_…`), so end-to-end tests neither see nor disturb anything else.
+ * Its notifications send to a MailDev of its own, which `mail` reads.
  * Service logs: test-output/logs/<run>/<name>/.
  */
 export async function startSystem(options: StartSystemOptions = {}): Promise<RunningSystem> {
@@ -29,18 +55,68 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
   if (web) ensureWebBuild(() => {});
   const name = uniqueName('sys');
   const logDir = join('test-output', 'logs', testRunId(), name);
-  const system = await launch({
-    mode: 'source',
-    only: services.map((s) => s.name).filter((s) => web || s !== 'web'),
-    logDir,
-    readyTimeoutMs: 90_000,
-    settings: await isolatedSettings({
-      infra: testInfra,
-      name,
-      logLevel: process.env.TEST_SYSTEM_LOG_LEVEL ?? 'info',
-      orderExpirationSeconds: options.orderExpirationSeconds,
-      extraEnv: options.extraEnv,
-    }),
+  const [smtpPort, webPort] = await twoPorts();
+  const mailDir = await mkdtemp(join(tmpdir(), 'gittix-mail-'));
+  await mkdir(logDir, { recursive: true });
+  const catcher = mailCatcher({
+    host: '127.0.0.1',
+    port: smtpPort,
+    webPort,
+    dir: mailDir,
+    logFile: join(logDir, 'maildev.log'),
   });
-  return Object.assign(system, { logDir });
+  // MailDev takes seconds to start: alongside the services, which only queue email meanwhile.
+  const catcherStarted = catcher.start();
+  catcherStarted.catch(() => {}); // awaited below, once the services are up
+  const dropCatcher = async () => {
+    await catcher.stop();
+    await rm(mailDir, { recursive: true, force: true });
+  };
+  let system: LaunchedSystem;
+  try {
+    system = await launch({
+      mode: 'source',
+      only: services.map((s) => s.name).filter((s) => web || s !== 'web'),
+      logDir,
+      readyTimeoutMs: 90_000,
+      settings: await isolatedSettings({
+        infra: testInfra,
+        name,
+        logLevel: process.env.TEST_SYSTEM_LOG_LEVEL ?? 'info',
+        orderExpirationSeconds: options.orderExpirationSeconds,
+        smtpUrl: catcher.smtpUrl,
+        extraEnv: options.extraEnv,
+      }),
+    });
+    await catcherStarted;
+  } catch (error) {
+    await catcherStarted.catch(() => {});
+    await dropCatcher();
+    throw error;
+  }
+  const emails = () => caughtEmails(catcher.inboxUrl);
+  const mail: SystemMail = {
+    smtpUrl: catcher.smtpUrl,
+    inboxUrl: catcher.inboxUrl,
+    emails,
+    waitFor: (to, subject, timeoutMs = 20_000) =>
+      waitFor(
+        async () =>
+          (await emails()).find(
+            (email) => email.to.some((r) => r.address === to) && subject.test(email.subject),
+          ),
+        { timeoutMs, message: `an email to ${to} with a subject like ${subject}` },
+      ),
+    stop: () => catcher.stop(),
+    start: () => catcher.start(),
+  };
+  const stopServices = system.stop;
+  return Object.assign(system, {
+    logDir,
+    mail,
+    async stop() {
+      await stopServices();
+      await dropCatcher();
+    },
+  });
 }

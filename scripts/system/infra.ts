@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mailCatcher } from './mail-catcher.js';
 import { freePort, portOpen } from './network.js';
 import {
   embeddedPostgres,
@@ -18,6 +19,9 @@ export interface InfraUrls {
   redisUrl: string;
 }
 
+/** The local mail catcher's ports (docs/api.md, Email). */
+export const MAIL_CATCHER = { host: '127.0.0.1', smtpPort: 1025, webPort: 1080 };
+
 type Log = (line: string) => void;
 
 const portOf = (url: URL, standard: number) => Number(url.port || standard);
@@ -28,7 +32,11 @@ const portOf = (url: URL, standard: number) => Number(url.port || standard);
  * an embedded Postgres (npm package), `nats-server -js` and `redis-server` from
  * PATH. A missing server binary stops with how to install it.
  */
-export async function ensureInfra(urls: InfraUrls, dataDir: string, log: Log) {
+export async function ensureInfra(
+  urls: InfraUrls & { smtpUrl?: string | undefined },
+  dataDir: string,
+  log: Log,
+) {
   const started: Array<{ what: string; server: Server }> = [];
   const stop = async () => {
     for (const { server } of [...started].reverse()) await server.stop().catch(() => {});
@@ -75,6 +83,18 @@ export async function ensureInfra(urls: InfraUrls, dataDir: string, log: Log) {
       await server.start();
       started.push({ what: `redis-server on port ${options.port}`, server });
     }
+
+    if (!urls.smtpUrl) {
+      const { host, smtpPort, webPort } = MAIL_CATCHER;
+      if (await portOpen(host, smtpPort)) {
+        log(`SMTP_URL is not set and ${host}:${smtpPort} is taken: emails go there`);
+      } else {
+        const options = { host, port: smtpPort, webPort, dir: join(dataDir, 'mail') };
+        const server = mailCatcher(options);
+        await server.start();
+        started.push({ what: `a mail catcher (MailDev) on SMTP ${host}:${smtpPort}`, server });
+      }
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -82,6 +102,10 @@ export async function ensureInfra(urls: InfraUrls, dataDir: string, log: Log) {
   return {
     /** What was started (empty when everything was already running). */
     started: started.map((s) => s.what),
+    /** Where to read the emails GitTix sends. */
+    mail: urls.smtpUrl
+      ? 'emails go to SMTP_URL'
+      : `emails arrive in the mail catcher at http://localhost:${MAIL_CATCHER.webPort}`,
     stop,
   };
 }

@@ -21,6 +21,8 @@ export interface ServerOptions {
   dir: string;
   /** Appends the server's own output here (default: dropped). */
   logFile?: string;
+  /** How long start() waits for the port (default 20 s). */
+  startTimeoutMs?: number;
 }
 
 /** Finds a program on PATH or in the sbin folders Debian installs servers to. */
@@ -63,7 +65,12 @@ export async function postgresAnswers(url: string, timeoutMs = 2_000): Promise<b
 }
 
 /** A server that is one child process: spawned by start(), SIGTERMed by stop(). */
-function childServer(url: string, binary: string, args: string[], options: ServerOptions): Server {
+export function childServer(
+  url: string,
+  binary: string,
+  args: string[],
+  options: ServerOptions,
+): Server {
   let child: ChildProcess | undefined;
   return {
     url,
@@ -73,13 +80,17 @@ function childServer(url: string, binary: string, args: string[], options: Serve
       child = spawn(binary, args, { stdio: ['ignore', out, out] });
       if (typeof out === 'number') closeSync(out);
       const started = child;
-      await pollUntil(async () => {
-        if (hasExited(started))
-          throw new Error(
-            `${binary} exited at start${options.logFile ? `; see ${options.logFile}` : ''}`,
-          );
-        return portOpen(options.host, options.port, 500);
-      }, `${binary} on ${options.host}:${options.port}`);
+      await pollUntil(
+        async () => {
+          if (hasExited(started))
+            throw new Error(
+              `${binary} exited at start${options.logFile ? `; see ${options.logFile}` : ''}`,
+            );
+          return portOpen(options.host, options.port, 500);
+        },
+        `${binary} on ${options.host}:${options.port}`,
+        options.startTimeoutMs,
+      );
     },
     async stop() {
       const running = child;

@@ -36,6 +36,10 @@ export interface SystemSettings {
   queuePrefix: string;
   jwt: { privateKeyPem: string; publicKeyPem: string };
   orderExpirationSeconds?: number;
+  /** Where notifications sends email (a mail catcher); unset: its default, 127.0.0.1:1025. */
+  smtpUrl?: string;
+  /** The site as a person reaches it, for links in emails; default: the gateway. */
+  publicUrl?: string;
   logLevel: string;
   logPretty: boolean;
   extraEnv?: Record<string, string>;
@@ -72,6 +76,10 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
   else env.JWT_PUBLIC_KEY = s.jwt.publicKeyPem;
   if (service.name === 'orders' && s.orderExpirationSeconds !== undefined) {
     env.ORDER_EXPIRATION_SECONDS = String(s.orderExpirationSeconds);
+  }
+  if (service.name === 'notifications') {
+    env.PUBLIC_URL = s.publicUrl ?? url(s.ports.gateway!);
+    if (s.smtpUrl) env.SMTP_URL = s.smtpUrl;
   }
   if (service.name === 'gateway') {
     Object.assign(env, {

@@ -135,6 +135,8 @@ export async function isolatedSettings(options: {
   name: string;
   logLevel?: string;
   orderExpirationSeconds?: number;
+  /** A mail catcher of the system's own (the e2e harness starts one); unset: notifications' default. */
+  smtpUrl?: string;
   extraEnv?: Record<string, string>;
 }): Promise<SystemSettings> {
   const { infra, name } = options;
@@ -157,6 +159,7 @@ export async function isolatedSettings(options: {
     ...(options.orderExpirationSeconds !== undefined
       ? { orderExpirationSeconds: options.orderExpirationSeconds }
       : {}),
+    ...(options.smtpUrl !== undefined ? { smtpUrl: options.smtpUrl } : {}),
     logLevel: options.logLevel ?? 'info',
     logPretty: false,
     extraEnv: options.extraEnv ?? {},

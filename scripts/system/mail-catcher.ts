@@ -1,0 +1,62 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pollUntil, portOpen } from './network.js';
+import { childServer, type Server, type ServerOptions } from './servers.js';
+
+/** One email as MailDev's JSON API (`GET /api/email`) gives it; the fields GitTix reads. */
+export interface CaughtEmail {
+  id: string;
+  subject: string;
+  text: string;
+  html: string;
+  to: Array<{ address: string }>;
+  headers: Record<string, string>;
+}
+
+/** MailDev: SMTP in, a web inbox and its JSON API out. */
+export interface MailCatcher extends Server {
+  /** Where services send: `smtp://host:port`. */
+  smtpUrl: string;
+  /** The web inbox; `GET <inboxUrl>/api/email` lists what arrived. */
+  inboxUrl: string;
+}
+
+/** The `maildev` command of the installed package (a root devDependency). */
+function maildevBin(): string {
+  return join(dirname(fileURLToPath(import.meta.resolve('maildev'))), 'bin', 'maildev.js');
+}
+
+/**
+ * MailDev 3 from npm on `port` (SMTP) and `webPort` (inbox and API), keeping what it
+ * caught in `dir`, so stop() and start() play an SMTP outage without losing mail.
+ */
+export function mailCatcher(options: ServerOptions & { webPort: number }): MailCatcher {
+  const { host, port, webPort, dir } = options;
+  const args = [maildevBin(), '--smtp', String(port), '--web', String(webPort)];
+  args.push('--ip', host, '--web-ip', host, '--mail-directory', dir, '--silent');
+  const smtpUrl = `smtp://${host}:${port}`;
+  // MailDev loads a web app and an API: on a busy machine that takes tens of seconds.
+  const startTimeoutMs = options.startTimeoutMs ?? 90_000;
+  const server = childServer(smtpUrl, process.execPath, args, { ...options, startTimeoutMs });
+  const inboxUrl = `http://${host}:${webPort}`;
+  return {
+    ...server,
+    smtpUrl,
+    inboxUrl,
+    async start() {
+      await server.start();
+      await pollUntil(
+        () => portOpen(host, webPort, 500),
+        `MailDev's inbox on ${inboxUrl}`,
+        startTimeoutMs,
+      );
+    },
+  };
+}
+
+/** Every email the catcher at `inboxUrl` holds, oldest first. */
+export async function caughtEmails(inboxUrl: string): Promise<CaughtEmail[]> {
+  const response = await fetch(`${inboxUrl}/api/email`);
+  if (!response.ok) throw new Error(`${inboxUrl}/api/email answered ${response.status}`);
+  return (await response.json()) as CaughtEmail[];
+}
