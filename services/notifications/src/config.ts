@@ -1,18 +1,14 @@
 import { baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
 import { z } from 'zod';
 
-const MAILBOX = /^\s*(?:(?<name>[^<>]*?)\s*<(?<bracketed>[^<>\s]+)>|(?<bare>[^<>\s]+))\s*$/;
+const MAILBOX = /^\s*(?:[^<>]*?\s*<(?<bracketed>[^<>\s]+)>|(?<bare>[^<>\s]+))\s*$/;
 
-/** `GitTix <no-reply@example.com>` or a bare address, as the From of every email. */
-const mailbox = z.string().transform((value, context) => {
-  const match = MAILBOX.exec(value);
-  const address = match?.groups?.bracketed ?? match?.groups?.bare ?? '';
-  if (!z.email().safeParse(address).success) {
-    context.addIssue({ code: 'custom', message: 'Must be an address or "Name <address>"' });
-    return z.NEVER;
-  }
-  return { name: match?.groups?.name?.replace(/^"|"$/g, '') ?? '', address };
-});
+/** The address of `GitTix <no-reply@example.com>` or of a bare address; undefined if neither. */
+export function addressOf(mailbox: string): string | undefined {
+  const match = MAILBOX.exec(mailbox);
+  const address = match?.groups?.bracketed ?? match?.groups?.bare;
+  return address && z.email().safeParse(address).success ? address : undefined;
+}
 
 /** The notifications service's environment: every key has a local default (the mail catcher). */
 export const notificationsConfigSchema = baseConfigSchema.extend({
@@ -23,7 +19,13 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
   SMTP_URL: z
     .url({ protocol: /^smtps?$/, message: 'Must be an smtp:// or smtps:// URL' })
     .default('smtp://127.0.0.1:1025'),
-  EMAIL_FROM: mailbox.default({ name: 'GitTix', address: 'no-reply@gittix.local' }),
+  /** The From of every email: `Name <address>` or an address; its domain ends every Message-ID. */
+  EMAIL_FROM: z
+    .string()
+    .refine((value) => addressOf(value) !== undefined, {
+      message: 'Must be an address or "Name <address>"',
+    })
+    .default('GitTix <no-reply@gittix.local>'),
   /** The site as people reach it: every link in an email starts with it. */
   PUBLIC_URL: z
     .url({ protocol: /^https?$/, message: 'Must be an http(s) URL' })

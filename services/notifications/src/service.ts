@@ -1,6 +1,6 @@
 import { defineService, postgres } from '@gittix/common';
 import { buildApp } from './app.js';
-import { notificationsConfigSchema } from './config.js';
+import { addressOf, notificationsConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { NotificationsDatabase } from './db/schema.js';
 import { EmailSender, type EmailSenderOptions } from './email-sender.js';
@@ -34,7 +34,8 @@ export const notificationsService = defineService({
     });
     sender.start();
     logger.info({ smtp: redactedUrl(config.SMTP_URL) }, 'sending emails over SMTP');
-    const messageIdDomain = from.address.split('@')[1]!;
+    // The schema checked that EMAIL_FROM holds an address.
+    const messageIdDomain = addressOf(from)!.split('@')[1]!;
     return {
       app,
       subscriptions: notificationsSubscriptions({

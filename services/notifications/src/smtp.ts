@@ -1,10 +1,5 @@
 import nodemailer from 'nodemailer';
 
-export interface Mailbox {
-  name: string;
-  address: string;
-}
-
 /** One email as the SMTP server receives it. */
 export interface OutgoingEmail {
   to: string;
@@ -25,7 +20,7 @@ export interface MailTransport {
  * below nodemailer's defaults (minutes), so an unresponsive server fails a try
  * quickly and the email is retried rather than holding the sender.
  */
-export function smtpTransport(smtpUrl: string, from: Mailbox): MailTransport {
+export function smtpTransport(smtpUrl: string, from: string): MailTransport {
   const url = new URL(smtpUrl);
   const transporter = nodemailer.createTransport({
     host: url.hostname,

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
-import { notificationsConfigSchema } from '../src/config.js';
+import { addressOf, notificationsConfigSchema } from '../src/config.js';
 
 describe('notifications configuration', () => {
   it('when nothing is set, then it sends to the local mail catcher with links to localhost:3000', () => {
@@ -9,20 +9,19 @@ describe('notifications configuration', () => {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/notifications',
       NATS_URL: 'nats://127.0.0.1:4222',
       SMTP_URL: 'smtp://127.0.0.1:1025',
-      EMAIL_FROM: { name: 'GitTix', address: 'no-reply@gittix.local' },
+      EMAIL_FROM: 'GitTix <no-reply@gittix.local>',
       PUBLIC_URL: 'http://localhost:3000',
       EMAIL_RETRY_MAX_MS: 300_000,
     });
   });
 
-  it('when EMAIL_FROM has a display name or none, then both read', () => {
-    const from = (EMAIL_FROM: string) =>
-      loadConfig(notificationsConfigSchema, { EMAIL_FROM }).EMAIL_FROM;
-    expect(from('"GitTix Tickets" <tickets@example.com>')).toEqual({
-      name: 'GitTix Tickets',
-      address: 'tickets@example.com',
-    });
-    expect(from('tickets@example.com')).toEqual({ name: '', address: 'tickets@example.com' });
+  it('when EMAIL_FROM has a display name or none, then its address is found', () => {
+    expect(addressOf('"GitTix Tickets" <tickets@example.com>')).toBe('tickets@example.com');
+    expect(addressOf('tickets@example.com')).toBe('tickets@example.com');
+    expect(addressOf('GitTix <not an address>')).toBeUndefined();
+    expect(
+      loadConfig(notificationsConfigSchema, { EMAIL_FROM: 'tickets@example.com' }).EMAIL_FROM,
+    ).toBe('tickets@example.com');
   });
 
   it('when PUBLIC_URL ends with a slash, then links do not double it', () => {

@@ -7,7 +7,7 @@ import { type MailTransport, smtpTransport } from '../src/smtp.js';
 import { createNotificationsFixture, type NotificationsFixture, PUBLIC_URL } from './fixtures.js';
 import { startTestSmtpServer } from './smtp-server.js';
 
-const FROM = { name: 'GitTix', address: 'no-reply@gittix.local' };
+const FROM = 'GitTix <no-reply@gittix.local>';
 
 describe('notifications: delivery when SMTP misbehaves', () => {
   const cleanups: Array<() => Promise<unknown>> = [];

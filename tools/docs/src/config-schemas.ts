@@ -1,6 +1,7 @@
 import { authConfigSchema } from '@gittix/auth/config';
 import { expirationConfigSchema } from '@gittix/expiration/config';
 import { gatewayConfigSchema } from '@gittix/gateway/config';
+import { notificationsConfigSchema } from '@gittix/notifications/config';
 import { ordersConfigSchema } from '@gittix/orders/config';
 import { paymentsConfigSchema } from '@gittix/payments/config';
 import { ticketsConfigSchema } from '@gittix/tickets/config';
@@ -14,6 +15,7 @@ export const configSchemas: Record<string, z.ZodType> = {
   orders: ordersConfigSchema,
   expiration: expirationConfigSchema,
   payments: paymentsConfigSchema,
+  notifications: notificationsConfigSchema,
   gateway: gatewayConfigSchema,
   web: webConfigSchema,
 };
