@@ -92,7 +92,9 @@ describe('compose.yaml', () => {
 
   it('when listing services, then Compose runs exactly services.json plus its infrastructure', () => {
     const names = Object.keys(compose.services).sort();
-    expect(names).toEqual([...services.map((s) => s.name), 'nats', 'postgres', 'redis'].sort());
+    expect(names).toEqual(
+      [...services.map((s) => s.name), 'maildev', 'nats', 'postgres', 'redis'].sort(),
+    );
   });
 
   it.each(services)(
@@ -149,6 +151,11 @@ describe('compose.yaml', () => {
       if (spec.name === 'web') {
         const url = target(env.GATEWAY_URL);
         expect([url.hostname, Number(url.port)]).toEqual(['gateway', portOf('gateway')]);
+      }
+      if (spec.name === 'notifications') {
+        const url = target(env.SMTP_URL);
+        expect([url.protocol, url.hostname, url.port]).toEqual(['smtp:', 'maildev', '1025']);
+        expect(env.PUBLIC_URL).toBe(`http://localhost:${portOf('gateway')}`);
       }
     },
   );
@@ -241,13 +248,16 @@ describe('compose.yaml', () => {
     for (const name of Object.keys(compose.services)) visit(name, []);
   });
 
-  it('when the stack is up, then only the gateway is published, on its port', () => {
+  it('when the stack is up, then only the gateway and the mail inbox are published', () => {
+    const published = ['gateway', 'maildev'];
     for (const [name, service] of Object.entries(compose.services) as Array<[string, Yaml]>) {
-      if (name === 'gateway') continue;
+      if (published.includes(name)) continue;
       expect(service.ports, name).toBeUndefined();
     }
-    const resolved = interpolateAll(compose.services.gateway.ports, {});
-    expect(resolved).toEqual([`${portOf('gateway')}:${portOf('gateway')}`]);
+    expect(interpolateAll(compose.services.gateway.ports, {})).toEqual([
+      `${portOf('gateway')}:${portOf('gateway')}`,
+    ]);
+    expect(interpolateAll(compose.services.maildev.ports, {})).toEqual(['1080:1080']);
   });
 
   it('when GitTix containers run, then they are locked down and stop gracefully', () => {

@@ -208,7 +208,7 @@ describe('the schema checks themselves', () => {
 /** Secrets each overlay expects to exist without rendering them (created out of band). */
 const externalSecrets: Record<Overlay, string[]> = {
   dev: ['gittix-jwt', 'gittix-stripe'],
-  prod: ['gittix-postgres', 'gittix-jwt', 'gittix-stripe'],
+  prod: ['gittix-postgres', 'gittix-jwt', 'gittix-stripe', 'gittix-smtp'],
 };
 
 const find = (overlay: Overlay, kind: string, name?: string): Any[] =>
@@ -608,6 +608,28 @@ describe('overlay differences', () => {
       optional: false,
     });
     expect(configOf('dev', one('dev', 'Deployment', 'payments')).PAYMENTS_PROVIDER).toBe('sandbox');
+  });
+
+  it('when notifications sends email, then SMTP_URL comes from the gittix-smtp Secret; dev sends to its own mail catcher', () => {
+    const smtpRef = (overlay: Overlay) =>
+      podSpecOf(one(overlay, 'Deployment', 'notifications')).containers[0].env.find(
+        (e: Any) => e.name === 'SMTP_URL',
+      ).valueFrom.secretKeyRef;
+    // Created out of band in prod; generated (with a content hash) in dev.
+    expect(smtpRef('prod')).toEqual({ name: 'gittix-smtp', key: 'SMTP_URL' });
+    expect(smtpRef('dev').name).toMatch(/^gittix-smtp-[a-z0-9]{10}$/);
+    const secret = one('dev', 'Secret', smtpRef('dev').name);
+    const url = new URL(Buffer.from(secret.data[smtpRef('dev').key], 'base64').toString());
+    expectServiceAt('dev', url.hostname, Number(url.port));
+    expect(find('prod', 'Deployment', 'maildev')).toEqual([]);
+  });
+
+  it('when emails carry links, then they lead to the public address', () => {
+    const devConfig = configOf('dev', one('dev', 'Deployment', 'notifications'));
+    expect(devConfig.PUBLIC_URL).toBe(`http://localhost:${portOf('gateway')}`);
+    const prodConfig = configOf('prod', one('prod', 'Deployment', 'notifications'));
+    const [ingress] = find('prod', 'Ingress');
+    expect(prodConfig.PUBLIC_URL).toBe(`https://${ingress.spec.rules[0].host}`);
   });
 
   it('when prod is exposed, then the Ingress has a host and TLS for it', () => {
