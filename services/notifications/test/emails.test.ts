@@ -175,7 +175,10 @@ describe('notifications: an email for every step', () => {
         message: 'emails_sent_total to count the payout email',
       },
     );
-    expect(await n.metric('emails_waiting', { state: 'pending' })).toBe(0);
+    // Counted when the server accepts it; marked sent just after.
+    await waitFor(async () => (await n.metric('emails_waiting', { state: 'pending' })) === 0, {
+      message: 'no email pending',
+    });
   });
 });
 
