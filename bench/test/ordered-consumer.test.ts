@@ -19,7 +19,7 @@ describe('the ordered family consumer prototype', () => {
     expect(ledger.duplicates).toBe(1);
   });
 
-  it('when handlers fail, a key is poisoned and the consumer crashes half-way, then every key is handled in order', async () => {
+  it('when handlers fail, two keys are poisoned and the consumer crashes part-way, then the rewound durable hands every key over in order', async () => {
     const result = await runScenario({
       variant: 'family-by-key',
       keys: 80,
@@ -33,6 +33,8 @@ describe('the ordered family consumer prototype', () => {
     });
     expect(result.firstViolations).toEqual([]);
     expect(result.handled + result.deadLettered).toBe(result.events);
-    expect(result.deadLettered % 2).toBe(0); // a poisoned created takes its key's cancel with it
+    expect(result.deadLettered).toBe(4); // keys 0 and 40: each poisoned created takes its cancel along
+    // The rewind replayed what was handled above the ack floor (key 0's retries held it back).
+    expect(result.duplicates).toBeGreaterThan(0);
   });
 });

@@ -31,9 +31,9 @@ export interface ReportInput {
 
 const INTERRUPTIONS: Record<Interruption, string> = {
   none: 'none',
-  restart: 'graceful restart half-way (rewind)',
-  crash: 'crash half-way, new process rewinds to the ack floor',
-  'crash-no-rewind': 'crash half-way, new process resumes the durable as is',
+  restart: 'graceful restart (rewind)',
+  crash: 'crash, new process rewinds to the ack floor',
+  'crash-no-rewind': 'crash, new process resumes the durable as is',
   'two-instances': 'two processes share the durable (as two replicas)',
 };
 
@@ -42,6 +42,7 @@ function orderingTable(rows: ScenarioRow[]): string {
     [
       'consumer',
       'interruption',
+      'a key’s events apart',
       'events',
       'handled',
       'dead-lettered',
@@ -121,6 +122,7 @@ then dead-letter; ack wait ${s.ackWaitMs} ms.
 Injected failures: ${(s.transientRate * 100).toFixed(0)} % of events fail their first one or two
 attempts; every ${s.poisonEvery}th ticket's \`order.created\` always fails (dead-lettered, and in the
 family consumer its key is parked so its cancel follows it to the dead letters).
+Restarts and crashes happen when 40 % of the events are handled.
 A violation is an event committed while an earlier event of its key was not (or was
 dead-lettered).
 
@@ -129,7 +131,7 @@ ${violations.length === 0 ? '' : `\nFirst violations seen:\n\n${violations.map((
 ## Throughput
 
 ${[...new Set(input.rounds.map((r) => r.round))].length} rounds; in each, the three variants on the same workload, the one going first
-rotating, so the machine's load meets both alike. Events per second from the
+rotating, so the machine's load meets all three alike. Events per second from the
 consumer's start to the last event handled (publishing not included).
 "Transient failures": ${(s.transientRate * 100).toFixed(0)} % of events fail once or twice, no poison.
 

@@ -3,11 +3,12 @@
  * Publishes created→cancelled pairs for many tickets to a stream of its own on the
  * machine's NATS and consumes them (1) with the family consumer through injected
  * failures, poison events, a restart, a crash, a second process, and with today's
- * per-subject consumers, counting ordering violations per key; (2) both variants in
- * alternating rounds, with and without transient failures, for throughput.
+ * per-subject consumers, counting ordering violations per key; (2) today's consumers
+ * and the family consumer (a queue per key, and hash lanes) in rotating rounds, with
+ * and without transient failures, for throughput.
  * Writes REPORT.md beside this file.
  *
- *   npm run bench:ordered -- [--keys 2000] [--batch 7] [--far-batch 250] [--cost-ms 2] [--concurrency 4] [--rounds 5]
+ *   npm run bench:ordered -- [--keys 2000] [--batch 7] [--far-batch 300] [--cost-ms 2] [--concurrency 4] [--rounds 7]
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -27,10 +28,10 @@ const { values: args } = parseArgs({
   options: {
     keys: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '7' },
-    'far-batch': { type: 'string', default: '250' },
+    'far-batch': { type: 'string', default: '300' },
     'cost-ms': { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '7' },
     'transient-rate': { type: 'string', default: '0.02' },
     'poison-every': { type: 'string', default: '250' },
     'ack-wait-ms': { type: 'string', default: '3000' },
