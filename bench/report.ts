@@ -2,7 +2,15 @@ import type { CpuUsage } from './harness/cpu.js';
 import { count, markdownTable, ms, ratio } from './harness/markdown.js';
 import type { Summary } from './harness/stats.js';
 import type { BenchSettings } from './phases.js';
-import type { BenchResults } from './results.js';
+import { type Chart, chartLinks } from './plot/render.js';
+import {
+  ALL_ROUNDS,
+  EXPIRY_NAMES,
+  PROPAGATION_NAMES,
+  READ_TARGET_NAMES,
+  SALE_SIDE_NAMES,
+} from './report-names.js';
+import type { BenchResults, SaleSideTotal } from './results.js';
 
 export interface ReportInput {
   command: string;
@@ -10,6 +18,9 @@ export interface ReportInput {
   results: BenchResults;
   /** Hand-written before/after of the bottlenecks removed (bench/bottlenecks.md). */
   bottlenecks: string;
+  /** The charts drawn from this run, opening the report; in `chartsFolder`, relative to it. */
+  charts: Chart[];
+  chartsFolder: string;
 }
 
 const p50p99 = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`;
@@ -106,12 +117,18 @@ function cpuRow(name: string, cpu: CpuUsage): string[] {
 
 const cpuHeader = ['while', 'machine busy', ...CPU_COLUMNS];
 
-const TARGET_NAMES = {
-  reference: 'reference: node:http + pg',
-  referenceProxy: 'reference proxy → reference',
-  tickets: 'tickets service',
-  gateway: 'gateway → tickets',
-} as const;
+const SALE_SIDES = ['gateway', 'reference'] as const;
+
+function chartsSection(folder: string, charts: Chart[]): string {
+  if (charts.length === 0)
+    return '## Charts\n\nNone: this run was saved before runs kept their samples.';
+  return `## Charts
+
+Drawn by the run itself from its samples (\`npm run bench -- --from <run>\` draws them again);
+each legend names a row of the tables below, with its count and median.
+
+${chartLinks(folder, charts)}`;
+}
 
 function statuses(s: Record<string, number>): string {
   return Object.entries(s)
@@ -119,13 +136,71 @@ function statuses(s: Record<string, number>): string {
     .join(', ');
 }
 
-export function renderReport({ command, settings, results: r, bottlenecks }: ReportInput): string {
+type SaleSideResult = BenchResults['sale']['rounds'][number]['gateway'];
+
+/** One side of the flash sale over every round: sums, and the latency of every buyer. */
+function overAllRounds(sides: SaleSideResult[], all: SaleSideTotal): SaleSideResult {
+  const sum = (pick: (s: SaleSideResult) => number) => sides.reduce((n, s) => n + pick(s), 0);
+  const statuses: Record<string, number> = {};
+  for (const s of sides)
+    for (const [code, n] of Object.entries(s.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  const checked = sides.every((s) => s.proof.reservedByWinner !== undefined);
+  return {
+    ...sides[0]!,
+    seconds: sum((s) => s.seconds),
+    requests: all.requests,
+    ordersPerSecond: all.ordersPerSecond,
+    latency: all.latency,
+    statuses,
+    proof: {
+      orders: sum((s) => s.proof.orders),
+      ticketsWithAnOrder: sum((s) => s.proof.ticketsWithAnOrder),
+      ticketsOrderedTwice: sum((s) => s.proof.ticketsOrderedTwice),
+      orderCreatedEvents: sum((s) => s.proof.orderCreatedEvents),
+      ...(checked
+        ? {
+            reservedByWinner: sum((s) => s.proof.reservedByWinner!),
+            reservedWithinMs: Math.max(...sides.map((s) => s.proof.reservedWithinMs ?? 0)),
+          }
+        : {}),
+    },
+  };
+}
+
+function saleRow(round: string, side: keyof typeof SALE_SIDE_NAMES, s: SaleSideResult): string[] {
+  return [
+    round,
+    SALE_SIDE_NAMES[side],
+    `${s.seconds.toFixed(2)} s`,
+    count(s.requests / s.seconds),
+    count(s.ordersPerSecond),
+    ms(s.latency.p50),
+    ms(s.latency.p99),
+    ms(s.latency.max),
+    statuses(s.statuses),
+    `${s.proof.orders} on ${s.proof.ticketsWithAnOrder} tickets`,
+    String(s.proof.ticketsOrderedTwice),
+    s.proof.reservedByWinner === undefined
+      ? '–'
+      : `${s.proof.reservedByWinner} (${ms(s.proof.reservedWithinMs ?? Number.NaN)} after)`,
+  ];
+}
+
+export function renderReport({
+  command,
+  settings,
+  results: r,
+  bottlenecks,
+  charts,
+  chartsFolder,
+}: ReportInput): string {
   const { sale, expiry, machine } = r;
   const readRows = [
     [
       'target',
       'requests',
       'req/s',
+      'req/s per round',
       'p50',
       'p90',
       'p99',
@@ -136,9 +211,10 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
       'non-2xx',
     ],
     ...r.readPath.map((t) => [
-      TARGET_NAMES[t.target],
+      READ_TARGET_NAMES[t.target],
       count(t.requests),
       count(t.perSecond),
+      t.perSecondByRound?.map(count).join(' / ') ?? '–',
       ms(t.latency.p50),
       ms(t.latency.p90),
       ms(t.latency.p99),
@@ -150,7 +226,7 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
     ]),
   ];
   const readCpu = r.readPath.map((t) =>
-    cpuRow(TARGET_NAMES[t.target], { seconds: 0, machine: t.machineBusy, cores: t.cpu }),
+    cpuRow(READ_TARGET_NAMES[t.target], { seconds: 0, machine: t.machineBusy, cores: t.cpu }),
   );
   const saleRows = [
     [
@@ -168,25 +244,17 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
       'reserved in tickets',
     ],
     ...sale.rounds.flatMap((round, i) =>
-      (['gateway', 'reference'] as const).map((side) => {
-        const s = round[side];
-        return [
-          String(i + 1),
-          side === 'gateway' ? 'through the gateway' : 'the order transaction on Postgres',
-          `${s.seconds.toFixed(2)} s`,
-          count(s.requests / s.seconds),
-          count(s.ordersPerSecond),
-          ms(s.latency.p50),
-          ms(s.latency.p99),
-          ms(s.latency.max),
-          statuses(s.statuses),
-          `${s.proof.orders} on ${s.proof.ticketsWithAnOrder} tickets`,
-          String(s.proof.ticketsOrderedTwice),
-          s.proof.reservedByWinner === undefined
-            ? '–'
-            : `${s.proof.reservedByWinner} (${ms(s.proof.reservedWithinMs ?? Number.NaN)} after)`,
-        ];
-      }),
+      SALE_SIDES.map((side) => saleRow(String(i + 1), side, round[side])),
+    ),
+    ...SALE_SIDES.map((side) =>
+      saleRow(
+        ALL_ROUNDS,
+        side,
+        overAllRounds(
+          sale.rounds.map((round) => round[side]),
+          sale[side],
+        ),
+      ),
     ),
   ];
   const rejections = sale.rounds.map(
@@ -205,15 +273,15 @@ export function renderReport({ command, settings, results: r, bottlenecks }: Rep
       [`round ${i + 1}, during the sale`, ...summaryCells(round.gateway.propagation!)],
       [`round ${i + 1}, idle`, ...summaryCells(round.idlePropagation)],
     ]),
-    ['all, during the sale', ...summaryCells(sale.propagation.duringSale)],
-    ['all, idle', ...summaryCells(sale.propagation.idle)],
+    [PROPAGATION_NAMES.duringSale, ...summaryCells(sale.propagation.duringSale)],
+    [PROPAGATION_NAMES.idle, ...summaryCells(sale.propagation.idle)],
   ];
   const expiryRows = [
     ['lag behind the due instant', 'count', 'p50', 'p90', 'p99', 'max'],
-    ['bare BullMQ job fired (reference, both runs)', ...summaryCells(expiry.reference)],
-    ['`expiration.complete` created by the worker', ...summaryCells(expiry.fired)],
-    ['`expiration.complete` stored by JetStream', ...summaryCells(expiry.stored)],
-    ['order cancelled in orders (`order.cancelled` written)', ...summaryCells(expiry.cancelled)],
+    [EXPIRY_NAMES.reference, ...summaryCells(expiry.reference)],
+    [EXPIRY_NAMES.fired, ...summaryCells(expiry.fired)],
+    [EXPIRY_NAMES.stored, ...summaryCells(expiry.stored)],
+    [EXPIRY_NAMES.cancelled, ...summaryCells(expiry.cancelled)],
   ];
   const date = r.startedAt.slice(0, 16).replace('T', ' ');
   return `# GitTix under load
@@ -222,6 +290,8 @@ Written by \`npm run bench\` (bench/run.ts) on ${date} UTC; the before/after sec
 at the end comes from [bottlenecks.md](bottlenecks.md). Every figure is measured
 in the same run as its reference, in alternating rounds, so that the load other
 work puts on this shared machine hits both; read the ratios first.
+
+${chartsSection(chartsFolder, charts)}
 
 ## Summary
 

@@ -52,4 +52,18 @@ export interface BenchResults {
     propagation: { duringSale: Summary; idle: Summary; ratio: { p50: number; p99: number } };
   };
   expiry: ExpiryResult & { reference: Summary; referenceRuns: Summary[] };
+  /** The overload run (issue 18), when the benchmark has one: its chart is drawn only then. */
+  overload?: OverloadStep[];
+}
+
+/** One offered load of an overload run, on one target. */
+export interface OverloadStep {
+  /** What was loaded, e.g. `gateway → orders`; one curve each. */
+  target: string;
+  /** Requests per second sent. */
+  offeredPerSecond: number;
+  /** Requests per second answered with success. */
+  goodputPerSecond: number;
+  /** p99 latency of the admitted (not refused) requests, ms. */
+  admittedP99: number;
 }

@@ -7,22 +7,25 @@
  *      reservation transaction run straight on Postgres at the same concurrency;
  *   3. ticket.created → orders replica during the sale, against an idle system;
  *   4. orders expiring at one instant, against bare BullMQ firing as many jobs.
- * Writes bench/REPORT.md and bench/results/<time>.json, prints a summary.
+ * Writes bench/REPORT.md with its charts (bench/charts/*.svg) and
+ * bench/results/<time>.json, prints a summary.
  *
  *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 4] …
- *   npm run bench -- --from bench/results/<file>.json   (re-render REPORT.md only)
+ *   npm run bench -- --from bench/results/<file>.json   (re-render REPORT.md and its charts only)
  *
  * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
  * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testInfra, testRunId } from '@gittix/common/testing';
 import { dropRunData } from '../scripts/system/run-data.js';
 import { type BenchSettings, runBench } from './phases.js';
+import { writeCharts } from './plot/render.js';
 import { renderReport, renderSummary } from './report.js';
+import { benchCharts } from './report-charts.js';
 import type { BenchResults } from './results.js';
 
 const { values: args } = parseArgs({
@@ -42,7 +45,7 @@ const { values: args } = parseArgs({
     'lead-seconds': { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'info' },
     label: { type: 'string', default: '' },
-    /** Re-render the report from a saved results file instead of running (e.g. after editing bottlenecks.md). */
+    /** Re-render the report and its charts from a saved results file instead of running. */
     from: { type: 'string' },
     report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
   },
@@ -83,6 +86,8 @@ const command = [
 ]
   .join(' ')
   .trim();
+const CHARTS_FOLDER = 'charts';
+
 async function writeReport(
   run: { command: string; settings: BenchSettings; results: BenchResults },
   resultsFile: string,
@@ -90,9 +95,15 @@ async function writeReport(
   const bottlenecks = await readFile(new URL('./bottlenecks.md', import.meta.url), 'utf8').catch(
     () => '',
   );
-  await writeFile(args.report, renderReport({ ...run, bottlenecks }));
+  // The charts go beside the report, in charts/, which its image links name.
+  const charts = benchCharts(run.results);
+  await writeCharts(join(dirname(args.report), CHARTS_FOLDER), charts);
+  await writeFile(
+    args.report,
+    renderReport({ ...run, bottlenecks, charts, chartsFolder: CHARTS_FOLDER }),
+  );
   process.stdout.write(`${renderSummary(run.results)}\n`);
-  say(`wrote ${args.report} from ${resultsFile}`);
+  say(`wrote ${args.report} and ${charts.length} charts from ${resultsFile}`);
 }
 
 if (args.from) {

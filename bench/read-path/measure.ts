@@ -21,6 +21,8 @@ export interface ReadTargetResult {
   requests: number;
   /** Requests per second over all rounds. */
   perSecond: number;
+  /** Requests per second of each round, in round order (absent in runs saved before charts). */
+  perSecondByRound?: number[];
   latency: Summary;
   /** Median over rounds of (this target ÷ the reference in the same round). */
   ratio: { perSecond: number; p50: number; p99: number };
@@ -136,6 +138,7 @@ export async function measureReadPath(
         target,
         requests,
         perSecond: requests / seconds,
+        perSecondByRound: mine.map((m) => m.requests / m.seconds),
         latency: summarize(mine.flatMap((m) => m.latencies)),
         ratio: {
           perSecond: median(perRound.map((p) => p.perSecond)),
