@@ -3,14 +3,9 @@ import { count, markdownTable, ms, ratio } from './harness/markdown.js';
 import type { Summary } from './harness/stats.js';
 import type { BenchSettings } from './phases.js';
 import { type Chart, chartLinks } from './plot/render.js';
-import {
-  ALL_ROUNDS,
-  EXPIRY_NAMES,
-  PROPAGATION_NAMES,
-  READ_TARGET_NAMES,
-  SALE_SIDE_NAMES,
-} from './report-names.js';
-import type { BenchResults, SaleSideTotal } from './results.js';
+import { EXPIRY_NAMES, PROPAGATION_NAMES, READ_TARGET_NAMES } from './report-names.js';
+import { saleTable } from './report-sale.js';
+import type { BenchResults } from './results.js';
 
 export interface ReportInput {
   command: string;
@@ -117,8 +112,6 @@ function cpuRow(name: string, cpu: CpuUsage): string[] {
 
 const cpuHeader = ['while', 'machine busy', ...CPU_COLUMNS];
 
-const SALE_SIDES = ['gateway', 'reference'] as const;
-
 function chartsSection(folder: string, charts: Chart[]): string {
   if (charts.length === 0)
     return '## Charts\n\nNone: this run was saved before runs kept their samples.';
@@ -128,62 +121,6 @@ Drawn by the run itself from its samples (\`npm run bench -- --from <run>\` draw
 each legend names a row of the tables below, with its count and median.
 
 ${chartLinks(folder, charts)}`;
-}
-
-function statuses(s: Record<string, number>): string {
-  return Object.entries(s)
-    .map(([code, n]) => `${code} × ${count(n)}`)
-    .join(', ');
-}
-
-type SaleSideResult = BenchResults['sale']['rounds'][number]['gateway'];
-
-/** One side of the flash sale over every round: sums, and the latency of every buyer. */
-function overAllRounds(sides: SaleSideResult[], all: SaleSideTotal): SaleSideResult {
-  const sum = (pick: (s: SaleSideResult) => number) => sides.reduce((n, s) => n + pick(s), 0);
-  const statuses: Record<string, number> = {};
-  for (const s of sides)
-    for (const [code, n] of Object.entries(s.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
-  const checked = sides.every((s) => s.proof.reservedByWinner !== undefined);
-  return {
-    ...sides[0]!,
-    seconds: sum((s) => s.seconds),
-    requests: all.requests,
-    ordersPerSecond: all.ordersPerSecond,
-    latency: all.latency,
-    statuses,
-    proof: {
-      orders: sum((s) => s.proof.orders),
-      ticketsWithAnOrder: sum((s) => s.proof.ticketsWithAnOrder),
-      ticketsOrderedTwice: sum((s) => s.proof.ticketsOrderedTwice),
-      orderCreatedEvents: sum((s) => s.proof.orderCreatedEvents),
-      ...(checked
-        ? {
-            reservedByWinner: sum((s) => s.proof.reservedByWinner!),
-            reservedWithinMs: Math.max(...sides.map((s) => s.proof.reservedWithinMs ?? 0)),
-          }
-        : {}),
-    },
-  };
-}
-
-function saleRow(round: string, side: keyof typeof SALE_SIDE_NAMES, s: SaleSideResult): string[] {
-  return [
-    round,
-    SALE_SIDE_NAMES[side],
-    `${s.seconds.toFixed(2)} s`,
-    count(s.requests / s.seconds),
-    count(s.ordersPerSecond),
-    ms(s.latency.p50),
-    ms(s.latency.p99),
-    ms(s.latency.max),
-    statuses(s.statuses),
-    `${s.proof.orders} on ${s.proof.ticketsWithAnOrder} tickets`,
-    String(s.proof.ticketsOrderedTwice),
-    s.proof.reservedByWinner === undefined
-      ? '–'
-      : `${s.proof.reservedByWinner} (${ms(s.proof.reservedWithinMs ?? Number.NaN)} after)`,
-  ];
 }
 
 export function renderReport({
@@ -228,35 +165,7 @@ export function renderReport({
   const readCpu = r.readPath.map((t) =>
     cpuRow(READ_TARGET_NAMES[t.target], { seconds: 0, machine: t.machineBusy, cores: t.cpu }),
   );
-  const saleRows = [
-    [
-      'round',
-      'side',
-      'took',
-      'requests/s',
-      'orders/s',
-      'p50',
-      'p99',
-      'max',
-      'responses',
-      'orders in DB',
-      'tickets ordered twice',
-      'reserved in tickets',
-    ],
-    ...sale.rounds.flatMap((round, i) =>
-      SALE_SIDES.map((side) => saleRow(String(i + 1), side, round[side])),
-    ),
-    ...SALE_SIDES.map((side) =>
-      saleRow(
-        ALL_ROUNDS,
-        side,
-        overAllRounds(
-          sale.rounds.map((round) => round[side]),
-          sale[side],
-        ),
-      ),
-    ),
-  ];
+  const saleRows = saleTable(sale);
   const rejections = sale.rounds.map(
     (round, i) =>
       `round ${i + 1}: ${Object.entries(round.gateway.rejections)

@@ -99,3 +99,14 @@ export class LoadClient {
 export function isUnavailable(outcome: Outcome): boolean {
   return outcome === 'connection' || outcome === 'timeout' || outcome === 502 || outcome === 503;
 }
+
+/**
+ * How the report counts an outcome: an answer (any status below 500, refusals
+ * included), unavailable (what a fault explains), or another error (a bug).
+ */
+export type OutcomeClass = 'answered' | 'unavailable' | 'other';
+
+export function classOf(outcome: Outcome): OutcomeClass {
+  if (typeof outcome === 'number' && outcome < 500) return 'answered';
+  return isUnavailable(outcome) ? 'unavailable' : 'other';
+}

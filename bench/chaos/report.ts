@@ -1,5 +1,6 @@
 import { markdownTable } from '../harness/markdown.js';
-import { isUnavailable, type Outcome, type RequestRecord } from './client.js';
+import { type Chart, chartLinks } from '../plot/render.js';
+import { classOf, type RequestRecord } from './client.js';
 import { type FaultRecord, seconds } from './faults.js';
 import { CONSUMERS, countBy, formatCounts, type InvariantResult } from './invariants.js';
 import type { Acknowledged } from './load.js';
@@ -29,17 +30,13 @@ interface ErrorCount {
   breakdown: string;
 }
 
-function isError(outcome: Outcome): boolean {
-  return typeof outcome !== 'number' || outcome >= 500;
-}
-
 export function countErrors(records: RequestRecord[], from: number, to: number): ErrorCount {
   const inWindow = records.filter((r) => r.at >= from && r.at < to);
-  const errors = inWindow.filter((r) => isError(r.outcome));
+  const errors = inWindow.filter((r) => classOf(r.outcome) !== 'answered');
   return {
     total: inWindow.length,
-    unavailable: errors.filter((r) => isUnavailable(r.outcome)).length,
-    other: errors.filter((r) => !isUnavailable(r.outcome)).length,
+    unavailable: errors.filter((r) => classOf(r.outcome) === 'unavailable').length,
+    other: errors.filter((r) => classOf(r.outcome) === 'other').length,
     breakdown: formatCounts(countBy(errors, (r) => String(r.outcome))),
   };
 }
@@ -154,6 +151,9 @@ export function renderReport(input: {
   /** Per service, the log lines saying it went down by itself. */
   crashes: Record<string, string[]>;
   findings: string[];
+  /** The charts of this run, opening the report; in `chartsFolder`, relative to it. */
+  charts: Chart[];
+  chartsFolder: string;
 }): string {
   const { facts, faults, records, invariants, snapshot, acknowledged } = input;
   const pass = invariants.every((i) => i.pass);
@@ -162,6 +162,8 @@ export function renderReport(input: {
     '# Chaos run: buy-and-pay under fire',
     '',
     `${facts.date}. Result: **${pass ? 'PASS' : 'FAIL'}** (${invariants.filter((i) => i.pass).length}/${invariants.length} invariants hold). How to read this: [docs/chaos.md](../../docs/chaos.md).`,
+    '',
+    chartLinks(input.chartsFolder, input.charts),
     '',
     '## Machine and command',
     '',

