@@ -36,7 +36,7 @@ function readPathLatency(r: BenchResults) {
     file: 'read-path-latency.svg',
     title: 'Read path: latency of GET /api/tickets/:id, each target beside the references',
     noun: 'requests',
-    xTitle: 'latency (ms, log scale)',
+    xTitle: 'latency (ms)',
     series: r.readPath.map((t) => ({
       name: READ_TARGET_NAMES[t.target],
       summary: t.latency,
@@ -50,7 +50,7 @@ function saleLatency(r: BenchResults) {
     file: 'flash-sale-latency.svg',
     title: 'Flash sale: latency per buyer over every round, beside the bare order transaction',
     noun: 'buyers',
-    xTitle: 'latency (ms, log scale)',
+    xTitle: 'latency (ms)',
     series: [
       { name: SALE_SIDE_NAMES.gateway, summary: r.sale.gateway.latency },
       { name: SALE_SIDE_NAMES.reference, summary: r.sale.reference.latency, reference: true },
@@ -63,7 +63,7 @@ function propagationLatency(r: BenchResults) {
     file: 'propagation-latency.svg',
     title: 'ticket.created committed in tickets → in the orders replica, during the sale and idle',
     noun: 'probe tickets',
-    xTitle: 'latency (ms, log scale)',
+    xTitle: 'latency (ms)',
     series: [
       { name: PROPAGATION_NAMES.duringSale, summary: r.sale.propagation.duringSale },
       { name: PROPAGATION_NAMES.idle, summary: r.sale.propagation.idle, reference: true },

@@ -33,6 +33,7 @@ export function cdfChart(options: {
   series: CdfSeries[];
   /** What a sample is, for the legend: `requests`, `buyers`, `orders`. */
   noun: string;
+  /** The axis title; `, log scale` is added when the values span a decade or more. */
   xTitle: string;
 }): Chart | undefined {
   const drawn = options.series.filter((s) => s.summary.quantiles?.length);
@@ -48,7 +49,10 @@ export function cdfChart(options: {
   });
   const all = values.map((v) => v.value as number);
   const [low, high] = [Math.min(...all), Math.max(...all)];
-  const logScale = low > 0 && high / low >= 10;
+  // Spread over a decade or more: log, or symlog (linear near 0) when some samples are ≤ 0.
+  const smallest = Math.min(...all.filter((v) => v > 0));
+  const wide = high / smallest >= 10;
+  const scale = !wide ? 'linear' : low > 0 ? 'log' : 'symlog';
   const colours = seriesColours(drawn);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -63,9 +67,11 @@ export function cdfChart(options: {
           x: {
             field: 'value',
             type: 'quantitative',
-            title: options.xTitle,
+            title: `${options.xTitle}${scale === 'linear' ? '' : ', log scale'}`,
             // The data's own range: a "nice" log domain can add a decade of empty space.
-            scale: logScale ? { type: 'log', nice: false } : { zero: false, nice: true },
+            scale: scale === 'linear' ? { zero: false, nice: true } : { type: scale, nice: false },
+            // Vega picks few symlog ticks: 0 and the powers of ten in range, each sign.
+            ...(scale === 'symlog' ? { axis: { values: symlogTicks(low, high) } } : {}),
           },
           y: {
             field: 'fraction',
@@ -115,4 +121,9 @@ export function cdfChart(options: {
     ],
   };
   return { file: options.file, title: options.title, spec };
+}
+
+function symlogTicks(low: number, high: number): number[] {
+  const decades = Array.from({ length: 7 }, (_, i) => 10 ** i);
+  return [...decades.map((d) => -d).reverse(), 0, ...decades].filter((v) => v >= low && v <= high);
 }
