@@ -34,6 +34,18 @@ export interface Acknowledged {
   declined: number;
 }
 
+/** No write acknowledged yet: where a run starts. */
+export function nothingAcknowledged(): Acknowledged {
+  return {
+    users: 0,
+    tickets: new Set(),
+    orders: new Map(),
+    payments: new Map(),
+    cancelled: new Set(),
+    declined: 0,
+  };
+}
+
 export interface LoadOptions {
   baseUrl: string;
   virtualUsers: number;
@@ -70,14 +82,7 @@ function pickIntent(): Intent {
  * deadline and otherwise moves on; nothing it does assumes a request succeeded.
  */
 export class BuyAndPayLoad {
-  readonly acknowledged: Acknowledged = {
-    users: 0,
-    tickets: new Set(),
-    orders: new Map(),
-    payments: new Map(),
-    cancelled: new Set(),
-    declined: 0,
-  };
+  readonly acknowledged = nothingAcknowledged();
   iterations = 0;
   private stopping = false;
   private running: Promise<void>[] = [];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nothingAcknowledged } from '../chaos/load.js';
 import { readinessInvariant, renderReport } from '../chaos/report.js';
 import { OUTCOME_NAMES, timelineChart, timelineOf } from '../chaos/timeline.js';
 import { chartLinks, renderSvg } from '../plot/render.js';
@@ -26,14 +27,7 @@ async function drawn() {
     records: fixture.records,
     invariants: [readinessInvariant(fixture.faults)],
     snapshot: undefined,
-    acknowledged: {
-      users: 0,
-      tickets: new Set(),
-      orders: new Map(),
-      payments: new Map(),
-      cancelled: new Set(),
-      declined: 0,
-    },
+    acknowledged: nothingAcknowledged(),
     serverErrors: [],
     crashes: {},
     findings: [],

@@ -1,14 +1,5 @@
+import type { ServiceSpec } from '../../../scripts/system/services.js';
 import type { Flowchart } from './mermaid.js';
-
-/** A process of services.json, as far as the system diagram draws it. */
-export interface ServiceEntry {
-  name: string;
-  port: number;
-  route: string | null;
-  database: string | null;
-  nats: boolean;
-  redis: boolean;
-}
 
 /** The node ids the README's system diagram uses for what services stand on. */
 export const INFRA_NODES = {
@@ -26,7 +17,7 @@ const linked = (chart: Flowchart, a: string, b: string) =>
  * gateway routes to it when it has a route, and it is linked to its database
  * (`pg_<database>`), to NATS and to Redis exactly when services.json says so.
  */
-export function systemDiagramProblems(chart: Flowchart, services: ServiceEntry[]): string[] {
+export function systemDiagramProblems(chart: Flowchart, services: ServiceSpec[]): string[] {
   const problems: string[] = [];
   for (const s of services) {
     const label = chart.nodes.get(s.name);

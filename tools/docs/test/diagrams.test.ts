@@ -2,11 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { eventSchemas } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
+import { type ServiceSpec, services } from '../../../scripts/system/services.js';
 import {
   diagramRoutes,
   eventsTable,
   routeProblems,
-  type ServiceEntry,
   subjectsNamed,
   systemDiagramProblems,
 } from '../src/diagram-checks.js';
@@ -58,10 +58,6 @@ describe('the diagrams in the docs', () => {
   });
 
   it('when services.json lists a process, then the README’s system diagram shows it with its port, route, database, NATS and Redis', async () => {
-    const { services } = JSON.parse(await readRepoFile('services.json')) as {
-      services: ServiceEntry[];
-    };
-
     expect(systemDiagramProblems(await onlyFlowchart('README.md'), services)).toEqual([]);
   });
 
@@ -108,7 +104,7 @@ describe('the diagrams in the docs', () => {
 
 describe('the diagram checks', () => {
   const chart = (text: string) => parseDiagram(`flowchart LR\n${text}`).then((d) => d as Flowchart);
-  const service = (over: Partial<ServiceEntry>): ServiceEntry => ({
+  const service = (over: Partial<ServiceSpec>): ServiceSpec => ({
     name: 'orders',
     port: 3003,
     route: '/api/orders',
