@@ -49,9 +49,13 @@ describe('expiration service while NATS is down', () => {
       timeoutMs: 20_000,
       message: 'the job completed after NATS returned',
     });
-    const events = await expirationsOf(f.bus, orderId);
+    // The test's own connection reconnects on its own schedule: read the stream once it answers.
+    const events = await waitFor(() => expirationsOf(f.bus, orderId), {
+      timeoutMs: 20_000,
+      message: "the test's connection reading the stream again",
+    });
     expect(events.map((e) => e.id)).toEqual([orderId]);
-  });
+  }, 60_000);
 });
 
 describe('expiration health', () => {
