@@ -24,6 +24,8 @@ export function upstreamsFrom(config: GatewayConfig): Upstream[] {
   return [
     api('Users', config.AUTH_URL, 'users'),
     api('Tickets', config.TICKETS_URL, 'tickets'),
+    // The events catalogue lives in the tickets service (its OpenAPI is tickets').
+    { label: 'Tickets', url: config.TICKETS_URL, prefix: '/api/events' },
     api('Orders', config.ORDERS_URL, 'orders'),
     api('Payments', config.PAYMENTS_URL, 'payments'),
     { label: 'Web', url: config.WEB_URL, websocket: true },

@@ -26,6 +26,7 @@ describe('gateway configuration', () => {
     expect(table.map(({ prefix, url }) => [prefix, url])).toEqual([
       ['/api/users', 'http://127.0.0.1:3001'],
       ['/api/tickets', 'http://127.0.0.1:3002'],
+      ['/api/events', 'http://127.0.0.1:3002'],
       ['/api/orders', 'http://127.0.0.1:3003'],
       ['/api/payments', 'http://127.0.0.1:3005'],
       [undefined, 'http://127.0.0.1:3100'],

@@ -7,6 +7,7 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
+import { eventsRoutes } from './routes/events.js';
 import { ticketsRoutes } from './routes/tickets.js';
 
 export interface TicketsAppDeps {
@@ -17,6 +18,7 @@ export interface TicketsAppDeps {
 }
 
 export const API_PREFIX = '/api/tickets';
+export const EVENTS_PREFIX = '/api/events';
 
 /** The tickets service's HTTP app, built from its dependencies. */
 export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
@@ -28,5 +30,6 @@ export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
     openapiPath: `${API_PREFIX}/openapi.json`,
   });
   await app.register(ticketsRoutes, { prefix: API_PREFIX, db: deps.db, basePath: API_PREFIX });
+  await app.register(eventsRoutes, { prefix: EVENTS_PREFIX, db: deps.db, basePath: EVENTS_PREFIX });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
-import { lockTicketHolder, nextTicketHolder, setTicketHolder } from './ticket-holder.js';
+import { lockTicket, nextTicketHolder, setTicketHolder } from './ticket-holder.js';
 
 export interface OrderCancelled {
   orderId: string;
@@ -18,13 +18,14 @@ export async function releaseTicket(
   trx: Transaction<TicketsDatabase>,
   order: OrderCancelled,
 ): Promise<void> {
-  const ticket = await lockTicketHolder(trx, order.ticketId);
+  const ticket = await lockTicket(trx, order.ticketId);
   await trx
     .insertInto('orders_seen')
     .values({ order_id: order.orderId, ticket_id: order.ticketId, cancelled: true })
     .onConflict((oc) => oc.column('order_id').doUpdateSet({ cancelled: true }))
     .execute();
-  if (!ticket || ticket.orderId !== order.orderId) return;
+  // A sold ticket keeps its buyer: only a reservation is released.
+  if (ticket?.status !== 'reserved' || ticket.orderId !== order.orderId) return;
   const next = await nextTicketHolder(trx, order.ticketId, order.orderId);
   await setTicketHolder(trx, order.ticketId, next);
 }

@@ -1,6 +1,9 @@
+import { enqueueEvent, type refusalReasons } from '@gittix/common';
 import type { Transaction } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
-import { lockTicketHolder, setTicketHolder } from './ticket-holder.js';
+import { type LockedTicket, lockTicket, setTicketHolder } from './ticket-holder.js';
+
+type RefusalReason = (typeof refusalReasons)[number];
 
 export interface OrderPlaced {
   orderId: string;
@@ -24,14 +27,40 @@ export interface OrderPlaced {
  * Releasing (release-ticket.ts) hands the ticket to the newest live order seen,
  * so even expiresAt ties or a changed expiration period converge.
  * The ticket row lock, taken first, serialises both consumers per ticket.
+ *
+ * An order the orders service accepted from a stale replica (the ticket was
+ * withdrawn, sold or its event started meanwhile) is refused: recorded
+ * cancelled here, and ticket.refused tells orders to cancel it. That is how a
+ * withdraw racing an order ends with exactly one winner.
  */
 export async function reserveTicket(
   trx: Transaction<TicketsDatabase>,
   order: OrderPlaced,
 ): Promise<void> {
-  const ticket = await lockTicketHolder(trx, order.ticketId);
+  const ticket = await lockTicket(trx, order.ticketId);
   // Thrown, so the event is retried and finally dead-lettered rather than lost.
   if (!ticket) throw new Error(`Ticket ${order.ticketId} of order ${order.orderId} is unknown`);
+
+  const refusal = refusalOf(ticket, order.orderId);
+  if (refusal) {
+    const seen = await trx
+      .insertInto('orders_seen')
+      .values({
+        order_id: order.orderId,
+        ticket_id: order.ticketId,
+        expires_at: new Date(order.expiresAt),
+        cancelled: true,
+      })
+      .onConflict((oc) => oc.column('order_id').doUpdateSet({ cancelled: true }))
+      .returning('order_id')
+      .executeTakeFirstOrThrow();
+    await enqueueEvent(trx, 'ticket.refused', {
+      ticketId: order.ticketId,
+      orderId: seen.order_id,
+      reason: refusal,
+    });
+    return;
+  }
 
   const seen = await trx
     .insertInto('orders_seen')
@@ -62,4 +91,14 @@ export async function reserveTicket(
     if (holderIsNewer) return;
   }
   await setTicketHolder(trx, order.ticketId, order.orderId);
+}
+
+/** Why this ticket cannot go to the order, if it cannot. */
+function refusalOf(ticket: LockedTicket, orderId: string): RefusalReason | undefined {
+  if (ticket.status === 'withdrawn') return 'withdrawn';
+  if (ticket.status === 'sold') return ticket.orderId === orderId ? undefined : 'sold';
+  if (ticket.eventStartsAt && ticket.eventStartsAt.getTime() <= Date.now()) {
+    return ticket.orderId === orderId ? undefined : 'event_started';
+  }
+  return undefined;
 }

@@ -1,7 +1,16 @@
-import { type EventInput, fromCents } from '@gittix/common';
-import type { Kysely, Selectable } from 'kysely';
+import { type EventInput, fromCents, ticketStatuses } from '@gittix/common';
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
-import type { TicketsDatabase, TicketsTable } from './db/schema.js';
+import type { TicketsDatabase } from './db/schema.js';
+
+/** What a ticket shows of its event. */
+export const eventSummarySchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  venue: z.string(),
+  city: z.string(),
+  startsAt: z.iso.datetime(),
+});
 
 /** A ticket as the API shows it (price in dollars): the routes' schema, and the type from it. */
 export const ticketSchema = z.object({
@@ -11,22 +20,51 @@ export const ticketSchema = z.object({
   userId: z.uuid(),
   version: z.number().int(),
   orderId: z.uuid().nullable(),
+  status: z.enum(ticketStatuses),
+  eventId: z.uuid().nullable(),
+  event: eventSummarySchema.nullable(),
 });
 export type Ticket = z.output<typeof ticketSchema>;
 
-export type TicketRow = Selectable<TicketsTable>;
+type TicketsDb = Kysely<TicketsDatabase> | Transaction<TicketsDatabase>;
 
-export const ticketColumns = [
-  'id',
-  'title',
-  'price_cents',
-  'user_id',
-  'version',
-  'order_id',
-  'created_at',
-] as const;
+/** Tickets with their event's summary: every read of a ticket starts here. */
+export function selectTickets(db: TicketsDb) {
+  return db
+    .selectFrom('tickets as t')
+    .leftJoin('events as e', 'e.id', 't.event_id')
+    .select([
+      't.id',
+      't.title',
+      't.price_cents',
+      't.user_id',
+      't.version',
+      't.order_id',
+      't.status',
+      't.event_id',
+      't.event_starts_at',
+      't.created_at',
+      'e.name as event_name',
+      'e.venue as event_venue',
+      'e.city as event_city',
+    ]);
+}
+
+export type TicketRow = Awaited<
+  ReturnType<ReturnType<typeof selectTickets>['executeTakeFirstOrThrow']>
+>;
 
 export function toTicket(row: TicketRow): Ticket {
+  const event =
+    row.event_id && row.event_starts_at && row.event_name && row.event_venue && row.event_city
+      ? {
+          id: row.event_id,
+          name: row.event_name,
+          venue: row.event_venue,
+          city: row.event_city,
+          startsAt: row.event_starts_at.toISOString(),
+        }
+      : null;
   return {
     id: row.id,
     title: row.title,
@@ -34,27 +72,42 @@ export function toTicket(row: TicketRow): Ticket {
     userId: row.user_id,
     version: row.version,
     orderId: row.order_id,
+    status: row.status,
+    eventId: row.event_id,
+    event,
   };
 }
 
 export function ticketCreatedData(ticket: Ticket): EventInput<'ticket.created'> {
-  const { id, version, title, price, userId } = ticket;
-  return { id, version, title, price, userId };
+  const { id, version, title, price, userId, status, eventId } = ticket;
+  return { id, version, title, price, userId, status, eventId, eventStartsAt: startsAt(ticket) };
 }
 
 export function ticketUpdatedData(ticket: Ticket): EventInput<'ticket.updated'> {
-  const { id, version, title, price, userId, orderId } = ticket;
-  return { id, version, title, price, userId, orderId };
+  const { id, version, title, price, userId, orderId, status, eventId } = ticket;
+  return {
+    id,
+    version,
+    title,
+    price,
+    userId,
+    orderId,
+    status,
+    eventId,
+    eventStartsAt: startsAt(ticket),
+  };
 }
 
-export async function findTicket(
-  db: Kysely<TicketsDatabase>,
-  id: string,
-): Promise<Ticket | undefined> {
-  const row = await db
-    .selectFrom('tickets')
-    .select(ticketColumns)
-    .where('id', '=', id)
-    .executeTakeFirst();
+function startsAt(ticket: Ticket): string | null {
+  return ticket.event?.startsAt ?? null;
+}
+
+export async function findTicket(db: TicketsDb, id: string): Promise<Ticket | undefined> {
+  const row = await selectTickets(db).where('t.id', '=', id).executeTakeFirst();
   return row && toTicket(row);
+}
+
+/** A ticket known to exist (just written in this transaction). */
+export async function readTicket(db: TicketsDb, id: string): Promise<Ticket> {
+  return toTicket(await selectTickets(db).where('t.id', '=', id).executeTakeFirstOrThrow());
 }

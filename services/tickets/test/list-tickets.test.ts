@@ -88,7 +88,7 @@ describe('GET /api/tickets', () => {
     const reserved = await fx.listTicket(seller);
     await fx.db
       .updateTable('tickets')
-      .set({ order_id: randomUUID() })
+      .set({ order_id: randomUUID(), status: 'reserved' })
       .where('id', '=', reserved.id)
       .execute();
     const available = await list(`/api/tickets?userId=${seller.id}&available=true`);

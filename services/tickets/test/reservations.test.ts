@@ -29,6 +29,7 @@ describe('order.created and order.cancelled reserve and release tickets', () => 
         price: 40,
         userId: seller.id,
         orderId: order.id,
+        status: 'reserved',
         eventId: null,
         eventStartsAt: null,
       },

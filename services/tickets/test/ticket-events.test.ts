@@ -53,6 +53,7 @@ describe('events the tickets API publishes', () => {
         price: 30,
         userId: seller.id,
         orderId: null,
+        status: 'available',
         eventId: null,
         eventStartsAt: null,
       },

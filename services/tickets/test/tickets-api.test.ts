@@ -27,6 +27,9 @@ describe('tickets API', () => {
         userId: seller.id,
         version: 0,
         orderId: null,
+        status: 'available',
+        eventId: null,
+        event: null,
       });
       const stored = await fx.db
         .selectFrom('tickets')
@@ -228,7 +231,7 @@ describe('tickets API', () => {
       const ticket = await fx.listTicket(seller);
       await fx.db
         .updateTable('tickets')
-        .set({ order_id: randomUUID() })
+        .set({ order_id: randomUUID(), status: 'reserved' })
         .where('id', '=', ticket.id)
         .execute();
       const response = await fx.app.inject({

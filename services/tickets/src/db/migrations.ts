@@ -1,6 +1,9 @@
 import { eventTablesMigration, type Migrations } from '@gittix/common';
 import { sql } from 'kysely';
 
+/** Same name, venue and start (case-insensitive): one event. */
+export const EVENT_UNIQUE_INDEX = 'events_unique';
+
 export const migrations: Migrations = {
   '0000_event_tables': eventTablesMigration,
   '0001_tickets': {
@@ -48,6 +51,69 @@ export const migrations: Migrations = {
         .on('orders_seen')
         .columns(['ticket_id', 'expires_at'])
         .execute();
+    },
+  },
+  // The events catalogue, and a listing's lifecycle (status) and event. A ticket keeps
+  // its event's start (events never move), so listings filter on it without a join.
+  '0003_events_and_status': {
+    async up(db) {
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('venue', 'text', (c) => c.notNull())
+        .addColumn('city', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_by', 'uuid', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) =>
+          c.notNull().defaultTo(sql`clock_timestamp()`),
+        )
+        .execute();
+      await sql`
+        CREATE UNIQUE INDEX ${sql.id(EVENT_UNIQUE_INDEX)}
+        ON events (lower(name), lower(venue), starts_at)`.execute(db);
+      await sql`CREATE INDEX events_soonest ON events (starts_at, id)`.execute(db);
+      await sql`CREATE INDEX events_city_soonest ON events (lower(city), starts_at, id)`.execute(
+        db,
+      );
+      for (const column of ['name', 'venue', 'city']) {
+        await sql`CREATE INDEX ${sql.id(`events_${column}_trgm`)}
+          ON events USING gin (${sql.id(column)} gin_trgm_ops)`.execute(db);
+      }
+
+      await db.schema
+        .alterTable('tickets')
+        .addColumn('status', 'text', (c) =>
+          c
+            .notNull()
+            .defaultTo('available')
+            .check(sql`status IN ('available', 'reserved', 'sold', 'withdrawn')`),
+        )
+        .addColumn('event_id', 'uuid', (c) => c.references('events.id'))
+        .addColumn('event_starts_at', 'timestamptz')
+        .execute();
+      await sql`UPDATE tickets SET status = 'reserved' WHERE order_id IS NOT NULL`.execute(db);
+
+      // "Available" is a status now: a withdrawn ticket has no order either.
+      await sql`DROP INDEX tickets_available_newest`.execute(db);
+      await sql`
+        CREATE INDEX tickets_available_newest ON tickets (created_at DESC, id DESC)
+        WHERE status = 'available'`.execute(db);
+      // Public listings leave withdrawn tickets out; each sort has its index, whole
+      // and per event. Descending sorts walk these backwards.
+      await sql`
+        CREATE INDEX tickets_listed_price ON tickets (price_cents, id)
+        WHERE status <> 'withdrawn'`.execute(db);
+      await sql`
+        CREATE INDEX tickets_event_newest ON tickets (event_id, created_at DESC, id DESC)
+        WHERE status <> 'withdrawn'`.execute(db);
+      await sql`
+        CREATE INDEX tickets_event_price ON tickets (event_id, price_cents, id)
+        WHERE status <> 'withdrawn'`.execute(db);
+      // An event's availableTickets and minPrice: count and min over this one.
+      await sql`
+        CREATE INDEX tickets_event_for_sale ON tickets (event_id, price_cents)
+        WHERE status = 'available'`.execute(db);
     },
   },
 };

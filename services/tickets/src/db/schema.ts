@@ -1,3 +1,4 @@
+import type { TicketStatus } from '@gittix/common';
 import type { ColumnType, Generated } from 'kysely';
 
 export interface TicketsTable {
@@ -10,6 +11,22 @@ export interface TicketsTable {
   version: Generated<number>;
   /** The order holding the ticket, null when it is available. */
   order_id: string | null;
+  created_at: ColumnType<Date, never, never>;
+  status: Generated<TicketStatus>;
+  /** The event the ticket is for, null for a listing without one. */
+  event_id: string | null;
+  /** The event's start, copied from it (events never move). */
+  event_starts_at: Date | null;
+}
+
+/** The catalogue: what people shop by. */
+export interface EventsTable {
+  id: Generated<string>;
+  name: string;
+  venue: string;
+  city: string;
+  starts_at: Date;
+  created_by: string;
   created_at: ColumnType<Date, never, never>;
 }
 
@@ -27,5 +44,6 @@ export interface OrdersSeenTable {
 
 export interface TicketsDatabase {
   tickets: TicketsTable;
+  events: EventsTable;
   orders_seen: OrdersSeenTable;
 }

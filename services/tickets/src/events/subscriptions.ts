@@ -1,9 +1,11 @@
 import { subscribe } from '@gittix/common';
 import { onOrderCancelled } from './order-cancelled.js';
+import { onOrderCompleted } from './order-completed.js';
 import { onOrderCreated } from './order-created.js';
 
 /** Everything the tickets service consumes, one durable consumer per subject. */
 export const ticketsSubscriptions = [
   subscribe('order.created', onOrderCreated),
   subscribe('order.cancelled', onOrderCancelled),
+  subscribe('order.completed', onOrderCompleted),
 ];

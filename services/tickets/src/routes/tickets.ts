@@ -4,57 +4,58 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { createTicket } from '../create-ticket.js';
 import type { TicketsDatabase } from '../db/schema.js';
-import { decodeCursor, encodeCursor, listTickets, type TicketCursor } from '../list-tickets.js';
+import { decodeCursor, encodeCursor, listTickets, ticketSorts } from '../list-tickets.js';
 import { findTicket, ticketSchema as ticket } from '../tickets.js';
 import { updateTicket } from '../update-ticket.js';
+import { withdrawTicket } from '../withdraw-ticket.js';
+import { byId, cursorOf, errorBody, limit, nextLink, searchText, text } from './schemas.js';
 
-const errorBody = z.object({
-  errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
-});
-const byId = z.object({ id: z.uuid() });
-
-/** Postgres text cannot hold U+0000. */
-const hasNoNul = (value: string) => !value.includes('\u0000');
-
-const ticketInput = z.object({
-  title: z
-    .string({
-      error: (issue) =>
-        issue.input === undefined ? 'Title is required' : 'Title must be a string',
-    })
-    .trim()
-    .min(1, { message: 'Title must not be blank' })
-    .max(120, { message: 'Title must be at most 120 characters' })
-    .refine(hasNoNul, { message: 'Title must not contain NUL characters' }),
-  price: priceSchema,
+const ticketInput = z.object({ title: text('Title', 120), price: priceSchema });
+const newTicketInput = ticketInput.extend({
+  eventId: z.uuid({ message: 'eventId must be an event id' }).nullable().optional(),
 });
 
-const cursor = z.string().transform((value, context): TicketCursor => {
-  const decoded = decodeCursor(value);
-  if (!decoded) {
-    context.addIssue({ code: 'custom', message: 'Cursor is not one this service gave out' });
-    return z.NEVER;
-  }
-  return decoded;
-});
+/** A price bound of a query: dollars, at most 2 decimals. */
+const priceBound = (name: string) =>
+  z.coerce
+    .number({ message: `${name} must be a number` })
+    .min(0, { message: `${name} must be between 0 and 1000000` })
+    .max(1_000_000, { message: `${name} must be between 0 and 1000000` })
+    .multipleOf(0.01, { message: `${name} must have at most 2 decimals` })
+    .optional();
 
-const listQuery = z.object({
-  q: z
-    .string()
-    .trim()
-    .max(120, { message: 'q must be at most 120 characters' })
-    .refine(hasNoNul, { message: 'q must not contain NUL characters' })
-    .optional(),
-  available: z.enum(['true', 'false'], { message: 'available must be true or false' }).optional(),
-  userId: z.uuid({ message: 'userId must be a user id' }).optional(),
-  limit: z.coerce
-    .number({ message: 'limit must be a number' })
-    .int({ message: 'limit must be a whole number' })
-    .min(1, { message: 'limit must be between 1 and 100' })
-    .max(100, { message: 'limit must be between 1 and 100' })
-    .default(100),
-  cursor: cursor.optional(),
-});
+const listQuery = z
+  .object({
+    q: searchText('q', 120),
+    available: z.enum(['true', 'false'], { message: 'available must be true or false' }).optional(),
+    userId: z.uuid({ message: 'userId must be a user id' }).optional(),
+    eventId: z.uuid({ message: 'eventId must be an event id' }).optional(),
+    minPrice: priceBound('minPrice'),
+    maxPrice: priceBound('maxPrice'),
+    sort: z
+      .enum(ticketSorts, { message: `sort must be one of ${ticketSorts.join(', ')}` })
+      .default('newest'),
+    limit,
+    cursor: cursorOf(decodeCursor).optional(),
+  })
+  .transform((query, context) => {
+    const { minPrice, maxPrice, cursor, ...rest } = query;
+    if (minPrice !== undefined && maxPrice !== undefined && minPrice > maxPrice) {
+      context.addIssue({
+        code: 'custom',
+        path: ['minPrice'],
+        message: 'minPrice must not be more than maxPrice',
+      });
+    }
+    if (cursor && cursor.sort !== query.sort) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cursor'],
+        message: 'Cursor belongs to another sort',
+      });
+    }
+    return { ...rest, minPrice, maxPrice, after: cursor };
+  });
 
 export interface TicketsRoutesOptions {
   db: Kysely<TicketsDatabase>;
@@ -62,7 +63,9 @@ export interface TicketsRoutesOptions {
   basePath: string;
 }
 
-/** The Tickets section of the API: browse, look up, list for sale, edit. */
+const security: Array<Record<string, string[]>> = [{ session: [] }, { bearer: [] }];
+
+/** The Tickets section of the API: browse, look up, list for sale, edit, withdraw. */
 export const ticketsRoutes: FastifyPluginAsyncZod<TicketsRoutesOptions> = async (app, options) => {
   const { db, basePath } = options;
 
@@ -70,28 +73,41 @@ export const ticketsRoutes: FastifyPluginAsyncZod<TicketsRoutesOptions> = async 
     '/',
     {
       schema: {
-        summary: 'Tickets, newest first; a Link header (rel="next") points at the next page',
+        summary:
+          'Tickets, newest first or by price; a Link header (rel="next") points at the next page',
         querystring: listQuery,
         response: { 200: z.array(ticket), 400: errorBody },
       },
     },
     async (request, reply) => {
-      const { q, available, userId, limit } = request.query;
+      const { q, available, userId, eventId, minPrice, maxPrice, sort, limit, after } =
+        request.query;
       const page = await listTickets(db, {
         q,
         available: available === undefined ? undefined : available === 'true',
         userId,
+        eventId,
+        minPrice,
+        maxPrice,
+        sort,
         limit,
-        after: request.query.cursor,
+        after,
       });
       if (page.next) {
-        const query = new URLSearchParams();
-        if (q) query.set('q', q);
-        if (available) query.set('available', available);
-        if (userId) query.set('userId', userId);
-        query.set('limit', String(limit));
-        query.set('cursor', encodeCursor(page.next));
-        reply.header('link', `<${basePath}?${query}>; rel="next"`);
+        reply.header(
+          'link',
+          nextLink(basePath, {
+            q: q || undefined,
+            available,
+            userId,
+            eventId,
+            minPrice: minPrice?.toString(),
+            maxPrice: maxPrice?.toString(),
+            sort: sort === 'newest' ? undefined : sort,
+            limit: String(limit),
+            cursor: encodeCursor(page.next),
+          }),
+        );
       }
       return page.tickets;
     },
@@ -118,9 +134,9 @@ export const ticketsRoutes: FastifyPluginAsyncZod<TicketsRoutesOptions> = async 
     {
       onRequest: requireAuth,
       schema: {
-        summary: 'List a ticket for sale',
-        security: [{ session: [] }, { bearer: [] }],
-        body: ticketInput,
+        summary: 'List a ticket for sale, for an event of the catalogue or none',
+        security,
+        body: newTicketInput,
         response: { 201: ticket, 400: errorBody, 401: errorBody },
       },
     },
@@ -135,8 +151,8 @@ export const ticketsRoutes: FastifyPluginAsyncZod<TicketsRoutesOptions> = async 
     {
       onRequest: requireAuth,
       schema: {
-        summary: "Edit a ticket's title and price (seller only, not while reserved)",
-        security: [{ session: [] }, { bearer: [] }],
+        summary: "Edit a ticket's title and price (seller only, only while available)",
+        security,
         params: byId,
         body: ticketInput,
         response: { 200: ticket, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
@@ -145,6 +161,29 @@ export const ticketsRoutes: FastifyPluginAsyncZod<TicketsRoutesOptions> = async 
     async (request) => {
       const editor = requireUser(request);
       return updateTicket(db, editor.id, request.params.id, request.body);
+    },
+  );
+
+  app.delete(
+    '/:id',
+    {
+      onRequest: requireAuth,
+      schema: {
+        summary: 'Withdraw a listing (seller only, not while reserved or sold; again: still 204)',
+        security,
+        params: byId,
+        response: {
+          204: z.null().describe('Withdrawn (or already was)'),
+          400: errorBody,
+          401: errorBody,
+          403: errorBody,
+          404: errorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      await withdrawTicket(db, requireUser(request).id, request.params.id);
+      return reply.code(204).send(null);
     },
   );
 };

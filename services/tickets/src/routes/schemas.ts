@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** The one error shape, for the OpenAPI document. */
+export const errorBody = z.object({
+  errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
+});
+
+export const byId = z.object({ id: z.uuid() });
+
+/** Postgres text cannot hold U+0000. */
+export const hasNoNul = (value: string) => !value.includes('\u0000');
+
+/** A required, trimmed, non-blank text field of at most `max` characters. */
+export function text(label: string, max: number) {
+  return z
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? `${label} is required` : `${label} must be a string`,
+    })
+    .trim()
+    .min(1, { message: `${label} must not be blank` })
+    .max(max, { message: `${label} must be at most ${max} characters` })
+    .refine(hasNoNul, { message: `${label} must not contain NUL characters` });
+}
+
+/** An optional search string of a query. */
+export function searchText(name: string, max: number) {
+  return z
+    .string()
+    .trim()
+    .max(max, { message: `${name} must be at most ${max} characters` })
+    .refine(hasNoNul, { message: `${name} must not contain NUL characters` })
+    .optional();
+}
+
+export const limit = z.coerce
+  .number({ message: 'limit must be a number' })
+  .int({ message: 'limit must be a whole number' })
+  .min(1, { message: 'limit must be between 1 and 100' })
+  .max(100, { message: 'limit must be between 1 and 100' })
+  .default(100);
+
+/** An opaque cursor of a Link header, decoded. */
+export function cursorOf<T>(decode: (value: string) => T | undefined) {
+  return z.string().transform((value, context): T => {
+    const decoded = decode(value);
+    if (decoded === undefined) {
+      context.addIssue({ code: 'custom', message: 'Cursor is not one this service gave out' });
+      return z.NEVER;
+    }
+    return decoded;
+  });
+}
+
+/** Builds a `Link: <…>; rel="next"` header value from the query to repeat. */
+export function nextLink(basePath: string, query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
+  return `<${basePath}?${params}>; rel="next"`;
+}
