@@ -1,4 +1,4 @@
-import { BadRequestError, enqueueEvent, NotFoundError } from '@gittix/common';
+import { BadRequestError, type cancelReasons, enqueueEvent, NotFoundError } from '@gittix/common';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { OrdersDatabase } from './db/schema.js';
 
@@ -11,19 +11,21 @@ import type { OrdersDatabase } from './db/schema.js';
 export async function cancelOpenOrder(
   trx: Transaction<OrdersDatabase>,
   orderId: string,
+  reason?: (typeof cancelReasons)[number],
 ): Promise<boolean> {
   const cancelled = await trx
     .updateTable('orders')
     .set({ status: 'cancelled', version: sql`version + 1` })
     .where('id', '=', orderId)
     .where('status', 'in', ['created', 'awaiting:payment'])
-    .returning(['id', 'version', 'ticket_id'])
+    .returning(['id', 'version', 'ticket_id', 'user_id'])
     .executeTakeFirst();
   if (!cancelled) return false;
   await enqueueEvent(trx, 'order.cancelled', {
     id: cancelled.id,
     version: cancelled.version,
     ticket: { id: cancelled.ticket_id },
+    ...(reason ? { userId: cancelled.user_id, reason } : {}),
   });
   return true;
 }

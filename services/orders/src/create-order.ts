@@ -34,6 +34,14 @@ export async function createOrder(
         .executeTakeFirst();
       if (!ticket) throw new NotFoundError('Ticket not found');
       if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
+      // From the replica: a withdraw or sale it has not heard of yet is caught by
+      // the tickets service, which refuses the reservation (ticket.refused).
+      if (ticket.status === 'withdrawn' || ticket.status === 'sold') {
+        throw new BadRequestError('Ticket is not for sale');
+      }
+      if (ticket.event_starts_at && ticket.event_starts_at.getTime() <= Date.now()) {
+        throw new BadRequestError('The event has started');
+      }
 
       const row = await trx
         .insertInto('orders')
@@ -54,7 +62,15 @@ export async function createOrder(
         status: order.status,
         userId: order.userId,
         expiresAt: order.expiresAt,
-        ticket: { id: ticket.id, price: fromCents(ticket.price_cents) },
+        ticket: {
+          id: ticket.id,
+          price: fromCents(ticket.price_cents),
+          version: ticket.version,
+          userId: ticket.user_id,
+          title: ticket.title,
+          eventId: ticket.event_id,
+          eventStartsAt: ticket.event_starts_at?.toISOString() ?? null,
+        },
       });
       return order;
     });

@@ -1,4 +1,4 @@
-import { toCents } from '@gittix/common';
+import { type TicketStatus, toCents } from '@gittix/common';
 import type { Transaction } from 'kysely';
 import type { OrdersDatabase } from './db/schema.js';
 
@@ -9,6 +9,10 @@ export interface TicketState {
   price: number;
   userId: string;
   orderId: string | null;
+  /** Absent on ticket.updated events from before statuses: derived from orderId. */
+  status?: TicketStatus | undefined;
+  eventId?: string | null | undefined;
+  eventStartsAt?: string | null | undefined;
 }
 
 /**
@@ -29,6 +33,9 @@ export async function applyTicket(
       user_id: ticket.userId,
       version: ticket.version,
       order_id: ticket.orderId,
+      status: ticket.status ?? (ticket.orderId === null ? 'available' : 'reserved'),
+      event_id: ticket.eventId ?? null,
+      event_starts_at: ticket.eventStartsAt ? new Date(ticket.eventStartsAt) : null,
     })
     .onConflict((conflict) =>
       conflict
@@ -39,6 +46,9 @@ export async function applyTicket(
           user_id: eb.ref('excluded.user_id'),
           version: eb.ref('excluded.version'),
           order_id: eb.ref('excluded.order_id'),
+          status: eb.ref('excluded.status'),
+          event_id: eb.ref('excluded.event_id'),
+          event_starts_at: eb.ref('excluded.event_starts_at'),
         }))
         .where('tickets.version', '<', (eb) => eb.ref('excluded.version')),
     )

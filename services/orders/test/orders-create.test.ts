@@ -41,7 +41,15 @@ describe('POST /api/orders', () => {
       status: 'created',
       userId: buyer.user.id,
       expiresAt: created.expiresAt,
-      ticket: { id: ticket.id, price: ticket.price, eventId: null, eventStartsAt: null },
+      ticket: {
+        id: ticket.id,
+        price: ticket.price,
+        version: 0,
+        userId: ticket.userId,
+        title: ticket.title,
+        eventId: null,
+        eventStartsAt: null,
+      },
     });
   });
 

@@ -44,6 +44,9 @@ describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
       user_id: ticket.userId,
       version: 0,
       order_id: null,
+      status: 'available',
+      event_id: null,
+      event_starts_at: null,
     });
   });
 

@@ -75,4 +75,17 @@ export const migrations: Migrations = {
     'orders_expiration.complete': 'orders_expiration_complete',
     'orders_payment.created': 'orders_payment_created',
   }),
+  // The replica learns a ticket's status and its event's start, so orders can refuse
+  // withdrawn and sold tickets and tickets of started events without asking tickets.
+  '0005_ticket_status_and_event': {
+    async up(db) {
+      await db.schema
+        .alterTable('tickets')
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('available'))
+        .addColumn('event_id', 'uuid')
+        .addColumn('event_starts_at', 'timestamptz')
+        .execute();
+      await sql`UPDATE tickets SET status = 'reserved' WHERE order_id IS NOT NULL`.execute(db);
+    },
+  },
 };

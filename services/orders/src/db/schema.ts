@@ -1,4 +1,4 @@
-import type { OrderStatus } from '@gittix/common';
+import type { OrderStatus, TicketStatus } from '@gittix/common';
 import type { ColumnType, Generated } from 'kysely';
 
 /** The replica of the tickets service's tickets, kept by ticket.created/updated. */
@@ -10,6 +10,10 @@ export interface TicketsTable {
   /** The tickets service's version; only a newer one is applied. */
   version: number;
   order_id: string | null;
+  status: TicketStatus;
+  event_id: string | null;
+  /** When the ticket's event starts: no order after that. */
+  event_starts_at: Date | null;
 }
 
 export interface OrdersTable {
