@@ -25,6 +25,13 @@ export type CurrentUser = NonNullable<
 >;
 
 export type Ticket = ResponseBody<'/api/tickets/{id}', 'get', 200>;
+export type TicketStatus = Ticket['status'];
+export type TicketSort = NonNullable<
+  NonNullable<paths['/api/tickets']['get']['parameters']['query']>['sort']
+>;
+
+/** An event of the catalogue (named apart from the DOM's `Event`). */
+export type CatalogueEvent = ResponseBody<'/api/events/{id}', 'get', 200>;
 
 export type Order = ResponseBody<'/api/orders/{id}', 'get', 200>;
 export type OrderStatus = Order['status'];

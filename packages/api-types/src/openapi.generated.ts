@@ -271,13 +271,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tickets, newest first; a Link header (rel="next") points at the next page */
+        /** Tickets, newest first or by price; a Link header (rel="next") points at the next page */
         get: {
             parameters: {
                 query?: {
                     q?: string;
                     available?: "true" | "false";
                     userId?: string;
+                    eventId?: string;
+                    minPrice?: number;
+                    maxPrice?: number;
+                    sort?: "newest" | "price" | "-price";
                     limit?: number;
                     cursor?: string;
                 };
@@ -304,6 +308,19 @@ export interface paths {
                             version: number;
                             /** Format: uuid */
                             orderId: string | null;
+                            /** @enum {string} */
+                            status: "available" | "reserved" | "sold" | "withdrawn";
+                            /** Format: uuid */
+                            eventId: string | null;
+                            event: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                venue: string;
+                                city: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                            } | null;
                         }[];
                     };
                 };
@@ -324,7 +341,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** List a ticket for sale */
+        /** List a ticket for sale, for an event of the catalogue or none */
         post: {
             parameters: {
                 query?: never;
@@ -337,6 +354,8 @@ export interface paths {
                     "application/json": {
                         title: string;
                         price: number;
+                        /** Format: uuid */
+                        eventId?: string | null;
                     };
                 };
             };
@@ -358,6 +377,19 @@ export interface paths {
                             version: number;
                             /** Format: uuid */
                             orderId: string | null;
+                            /** @enum {string} */
+                            status: "available" | "reserved" | "sold" | "withdrawn";
+                            /** Format: uuid */
+                            eventId: string | null;
+                            event: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                venue: string;
+                                city: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                            } | null;
                         };
                     };
                 };
@@ -433,6 +465,19 @@ export interface paths {
                             version: number;
                             /** Format: uuid */
                             orderId: string | null;
+                            /** @enum {string} */
+                            status: "available" | "reserved" | "sold" | "withdrawn";
+                            /** Format: uuid */
+                            eventId: string | null;
+                            event: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                venue: string;
+                                city: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                            } | null;
                         };
                     };
                 };
@@ -452,7 +497,7 @@ export interface paths {
                 };
             };
         };
-        /** Edit a ticket's title and price (seller only, not while reserved) */
+        /** Edit a ticket's title and price (seller only, only while available) */
         put: {
             parameters: {
                 query?: never;
@@ -488,6 +533,19 @@ export interface paths {
                             version: number;
                             /** Format: uuid */
                             orderId: string | null;
+                            /** @enum {string} */
+                            status: "available" | "reserved" | "sold" | "withdrawn";
+                            /** Format: uuid */
+                            eventId: string | null;
+                            event: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                venue: string;
+                                city: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                            } | null;
                         };
                     };
                 };
@@ -549,6 +607,293 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        /** Withdraw a listing (seller only, not while reserved or sold; again: still 204) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Withdrawn (or already was) */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upcoming events, soonest first; a Link header (rel="next") points at the next page */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    city?: string;
+                    from?: string;
+                    to?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            venue: string;
+                            city: string;
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: uuid */
+                            createdBy: string;
+                            /** @description Tickets for sale now */
+                            availableTickets: number;
+                            /** @description Dollars; null when nothing is for sale */
+                            minPrice: number | null;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add an event to the catalogue */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        venue: string;
+                        city: string;
+                        /** Format: date-time */
+                        startsAt: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            venue: string;
+                            city: string;
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: uuid */
+                            createdBy: string;
+                            /** @description Tickets for sale now */
+                            availableTickets: number;
+                            /** @description Dollars; null when nothing is for sale */
+                            minPrice: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event, past ones too */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            venue: string;
+                            city: string;
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: uuid */
+                            createdBy: string;
+                            /** @description Tickets for sale now */
+                            availableTickets: number;
+                            /** @description Dollars; null when nothing is for sale */
+                            minPrice: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
