@@ -16,7 +16,40 @@ function answer(status: number, body: unknown) {
   return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
 }
 
-const ticket = { id: 't1', title: 'Old title', price: 35, userId: 'u1', version: 0, orderId: 'o1' };
+const ticket = {
+  id: 't1',
+  title: 'Old title',
+  price: 35,
+  userId: 'u1',
+  version: 0,
+  orderId: 'o1',
+  status: 'reserved' as const,
+  eventId: null,
+  event: null,
+};
+
+const events = [
+  {
+    id: 'e1',
+    name: 'Radiohead',
+    venue: 'Bercy',
+    city: 'Paris',
+    startsAt: '2031-06-12T19:00:00.000Z',
+    createdBy: 'u2',
+    availableTickets: 0,
+    minPrice: null,
+  },
+  {
+    id: 'e2',
+    name: 'Björk',
+    venue: 'Olympia',
+    city: 'Paris',
+    startsAt: '2031-07-01T19:00:00.000Z',
+    createdBy: 'u2',
+    availableTickets: 2,
+    minPrice: 30,
+  },
+];
 
 describe('TicketForm', () => {
   it('when a price like "35.5" is entered, then it is sent as the number 35.5 and the ticket opens', async () => {
@@ -53,5 +86,44 @@ describe('TicketForm', () => {
     await screen.findByText('Cannot edit a reserved ticket');
     expect(screen.getByRole('alert').textContent).toBe('Cannot edit a reserved ticket');
     expect(router.push).not.toHaveBeenCalled();
+  });
+
+  it('when the form opens for an event, then that event is chosen and sent with the ticket', async () => {
+    const fetch = answer(201, { ...ticket, id: 't3' });
+    vi.stubGlobal('fetch', fetch);
+    render(<TicketForm events={events} eventId="e2" />);
+    const picker = screen.getByLabelText('Event') as HTMLSelectElement;
+    expect(picker.value).toBe('e2');
+    expect([...picker.options].map((o) => o.textContent)).toEqual([
+      'No event',
+      expect.stringContaining('Radiohead, Paris'),
+      expect.stringContaining('Björk, Paris'),
+    ]);
+    fireEvent.change(screen.getByLabelText('Title'), { target: { value: 'Row 3' } });
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: '40' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create ticket' }));
+    await vi.waitFor(() => expect(router.push).toHaveBeenCalledWith('/tickets/t3'));
+    const [, init] = fetch.mock.calls[0] as [string, RequestInit];
+    expect(String(init.body)).toBe('{"title":"Row 3","price":40,"eventId":"e2"}');
+  });
+
+  it('when the event has started meanwhile, then the refusal shows beside the picker', async () => {
+    vi.stubGlobal(
+      'fetch',
+      answer(400, { errors: [{ field: 'eventId', message: 'The event has started' }] }),
+    );
+    render(<TicketForm events={events} eventId="e1" />);
+    fireEvent.change(screen.getByLabelText('Title'), { target: { value: 'Late' } });
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: '10' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create ticket' }));
+    await vi.waitFor(() =>
+      expect(document.getElementById('eventId-error')?.textContent).toBe('The event has started'),
+    );
+    expect(router.push).not.toHaveBeenCalled();
+  });
+
+  it('when a ticket is edited, then there is no event picker', () => {
+    render(<TicketForm ticket={ticket} events={events} />);
+    expect(screen.queryByLabelText('Event')).toBeNull();
   });
 });

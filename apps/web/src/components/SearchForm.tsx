@@ -1,18 +1,31 @@
 import Form from 'next/form';
 import styles from './SearchForm.module.css';
 
-export function SearchForm({ query }: { query: string }) {
+interface SearchFormProps {
+  query: string;
+  /** The page the search reloads; the front page's tickets unless told. */
+  action?: string;
+  label?: string;
+  placeholder?: string;
+}
+
+export function SearchForm({
+  query,
+  action = '/',
+  label = 'Search tickets',
+  placeholder = 'Band, team or show',
+}: SearchFormProps) {
   return (
-    <Form action="/" role="search" className={styles.search}>
+    <Form action={action} role="search" className={styles.search}>
       <label htmlFor="search-q" className="visually-hidden">
-        Search tickets
+        {label}
       </label>
       <input
         id="search-q"
         name="q"
         type="search"
         className={`input ${styles.input}`}
-        placeholder="Band, team or show"
+        placeholder={placeholder}
         defaultValue={query}
         autoComplete="off"
         maxLength={120}

@@ -39,6 +39,9 @@ export async function SiteHeader() {
         )}
         <nav aria-label="Account" className={styles.nav}>
           <ul className={styles.links}>
+            <li>
+              <Link href="/events">Events</Link>
+            </li>
             {user ? (
               <>
                 <li>

@@ -1,21 +1,31 @@
 'use client';
 
-import type { Ticket } from '@gittix/api-types';
+import type { CatalogueEvent, Ticket } from '@gittix/api-types';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
+import { formatEventTime } from '../lib/event-time';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { parsePrice, priceInputValue } from '../lib/price';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 
-const FIELDS = ['title', 'price'] as const;
+const FIELDS = ['title', 'price', 'eventId'] as const;
 type TicketField = (typeof FIELDS)[number];
 
 const NO_ERRORS: FormErrors<TicketField> = { byField: {}, general: [] };
 
+interface TicketFormProps {
+  /** The ticket to edit; a new one when absent. */
+  ticket?: Ticket;
+  /** Upcoming events a new ticket can be listed for (the picker). */
+  events?: CatalogueEvent[];
+  /** The event chosen up front (`/tickets/new?eventId=…`). */
+  eventId?: string;
+}
+
 /** Creates a ticket, or with `ticket` edits it; both end on the ticket's page. */
-export function TicketForm({ ticket }: { ticket?: Ticket }) {
+export function TicketForm({ ticket, events = [], eventId = '' }: TicketFormProps) {
   const router = useRouter();
   const [errors, setErrors] = useState(NO_ERRORS);
   const [pending, setPending] = useState(false);
@@ -34,7 +44,11 @@ export function TicketForm({ ticket }: { ticket?: Ticket }) {
     }
 
     setPending(true);
-    const body = { title, price: price.value };
+    const chosenEvent = String(form.get('eventId') ?? '');
+    const body =
+      ticket || chosenEvent === ''
+        ? { title, price: price.value }
+        : { title, price: price.value, eventId: chosenEvent };
     const result = ticket
       ? await sendJson<Ticket>('PUT', `/api/tickets/${ticket.id}`, body)
       : await sendJson<Ticket>('POST', '/api/tickets', body);
@@ -55,6 +69,36 @@ export function TicketForm({ ticket }: { ticket?: Ticket }) {
     // POST, so a submit that beats hydration never puts what was typed into the URL.
     <form method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
+      {!ticket && (
+        <div className="field">
+          <label htmlFor="eventId">Event</label>
+          <select
+            id="eventId"
+            name="eventId"
+            className="input"
+            defaultValue={eventId}
+            aria-invalid={errors.byField.eventId ? true : undefined}
+            aria-describedby={errors.byField.eventId ? 'eventId-error' : 'eventId-hint'}
+          >
+            <option value="">No event</option>
+            {events.map((event) => (
+              <option key={event.id} value={event.id}>
+                {event.name}, {event.city} — {formatEventTime(event.startsAt)}
+              </option>
+            ))}
+          </select>
+          <p id="eventId-hint" className="field-hint">
+            Buyers find tickets by event. Missing? <a href="/events">Add it on the events page</a>.
+          </p>
+          <div aria-live="polite">
+            {errors.byField.eventId && (
+              <p id="eventId-error" className="field-error">
+                {errors.byField.eventId}
+              </p>
+            )}
+          </div>
+        </div>
+      )}
       <Field
         id="title"
         name="title"

@@ -3,7 +3,16 @@ import { nextPageCursor } from './link-header';
 export const PAGE_SIZE = 24;
 
 /** Query parameters a listing page sets itself; anything else in its URL is the paging cursor. */
-const FILTERS = ['q', 'available', 'userId', 'limit'] as const;
+const FILTERS = [
+  'q',
+  'available',
+  'userId',
+  'limit',
+  'eventId',
+  'sort',
+  'minPrice',
+  'maxPrice',
+] as const;
 
 type SearchParams = Record<string, string | string[] | undefined>;
 

@@ -1,8 +1,10 @@
 import type { Ticket } from '@gittix/api-types';
 import Link from 'next/link';
+import { ListFilters } from '../../components/ListFilters';
 import { SearchForm } from '../../components/SearchForm';
 import { TicketGrid } from '../../components/TicketGrid';
 import { GatewayError, gatewayGet } from '../../lib/gateway';
+import { filterParams, listFiltersFrom, SORT_LABEL } from '../../lib/list-filters';
 import { cursorFrom, firstValue, nextPageHref, ticketsApiPath } from '../../lib/tickets-query';
 
 interface HomeProps {
@@ -13,21 +15,28 @@ export default async function Home({ searchParams }: HomeProps) {
   const params = await searchParams;
   const q = firstValue(params.q).trim();
   const cursor = cursorFrom(params);
-  const path = ticketsApiPath({ available: 'true', q }, cursor);
+  const filters = listFiltersFrom(params, 'newest');
+  const own = { q, ...filterParams(filters, 'newest') };
+  const path = ticketsApiPath({ available: 'true', ...own }, cursor);
   const response = await gatewayGet<Ticket[]>(path);
   if (!response.data) throw new GatewayError(response.status, response.errors, path);
   const tickets = response.data;
-  const next = nextPageHref('/', { q }, response.headers.get('link'));
+  const next = nextPageHref('/', own, response.headers.get('link'));
+  const firstPage = `/?${new URLSearchParams(Object.entries(own).filter(([, v]) => v !== ''))}`;
 
   return (
     <>
       <div className="page-header">
         <div>
           <h1>{q ? `Tickets matching “${q}”` : 'Tickets for sale'}</h1>
-          <p className="muted">Newest first. Every ticket is sold by a fan at their price.</p>
+          <p className="muted">
+            {SORT_LABEL[filters.sort]}. Every ticket is sold by a fan at their price.{' '}
+            <Link href="/events">Browse by event</Link>
+          </p>
         </div>
         <SearchForm query={q} />
       </div>
+      <ListFilters action="/" filters={filters} keep={{ q }} />
 
       {tickets.length > 0 ? (
         <TicketGrid tickets={tickets} />
@@ -48,11 +57,8 @@ export default async function Home({ searchParams }: HomeProps) {
       {(next || cursor.size > 0) && (
         <nav aria-label="Pages" className="pager">
           {cursor.size > 0 && (
-            <Link
-              href={q ? `/?q=${encodeURIComponent(q)}` : '/'}
-              className="button button-secondary"
-            >
-              ← Newest
+            <Link href={firstPage} className="button button-secondary">
+              {filters.sort === 'newest' ? '← Newest' : '← First page'}
             </Link>
           )}
           {next && (

@@ -3,6 +3,9 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { cache } from 'react';
 import { PurchaseButton } from '../../../components/PurchaseButton';
+import { TicketBadge } from '../../../components/TicketBadge';
+import { WithdrawButton } from '../../../components/WithdrawButton';
+import { formatEventTime } from '../../../lib/event-time';
 import { getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
 import { formatPrice } from '../../../lib/price';
 import styles from './ticket.module.css';
@@ -26,45 +29,69 @@ export default async function TicketPage({ params }: TicketProps) {
   const { id } = await params;
   const [ticket, user] = await Promise.all([loadTicket(id), getCurrentUser()]);
   const isSeller = user?.id === ticket.userId;
-  const reserved = ticket.orderId !== null;
+  const { status } = ticket;
+  const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
+  const forSale = status === 'available' && !started;
 
   return (
     <article className={`card ${styles.ticket}`} aria-labelledby="ticket-title">
       <div className={styles.summary}>
         <p className={styles.eyebrow}>
-          {reserved ? (
-            <span className="badge badge-warning">Reserved</span>
-          ) : (
-            <span className="badge badge-success">Available</span>
-          )}
+          <TicketBadge status={status} />
           {isSeller && <span className="badge badge-brand">Your listing</span>}
         </p>
         <h1 id="ticket-title" className={styles.title}>
           {ticket.title}
         </h1>
+        {ticket.event && (
+          <p className="muted">
+            <Link href={`/events/${ticket.event.id}`}>{ticket.event.name}</Link>
+            {' · '}
+            {ticket.event.venue}, {ticket.event.city} ·{' '}
+            <time dateTime={ticket.event.startsAt}>{formatEventTime(ticket.event.startsAt)}</time>
+          </p>
+        )}
         <p className={`price ${styles.price}`}>{formatPrice(ticket.price)}</p>
       </div>
 
       <div className={styles.actions}>
-        {isSeller && !reserved && (
-          <Link
-            href={`/tickets/${ticket.id}/edit`}
-            className="button button-secondary button-block"
-          >
-            Edit
-          </Link>
+        {isSeller && status === 'available' && (
+          <>
+            <Link
+              href={`/tickets/${ticket.id}/edit`}
+              className="button button-secondary button-block"
+            >
+              Edit
+            </Link>
+            <WithdrawButton ticketId={ticket.id} title={ticket.title} />
+          </>
         )}
-        {isSeller && reserved && (
+        {isSeller && status === 'reserved' && (
           <p className="notice notice-warning">
             A buyer's order holds this ticket, so it can't be changed. Once they pay, it's sold.
           </p>
         )}
-        {!isSeller && reserved && (
-          <p className="notice notice-warning">
-            Sold, or on hold for another buyer. If they don't pay in time, it comes back on sale.
+        {status === 'sold' && (
+          <p className="notice notice-success">
+            {isSeller
+              ? 'Sold: a buyer has paid for this ticket.'
+              : 'Sold: this ticket has found its buyer.'}
           </p>
         )}
-        {!isSeller && !reserved && (
+        {status === 'withdrawn' && (
+          <p className="notice notice-warning">The seller has taken this ticket off sale.</p>
+        )}
+        {!isSeller && status === 'reserved' && (
+          <p className="notice notice-warning">
+            On hold for another buyer. If they don't pay in time, it comes back on sale.
+          </p>
+        )}
+        {status === 'available' && started && (
+          <p className="notice notice-warning">
+            The event has started: this ticket is no longer on sale.
+          </p>
+        )}
+        {!isSeller && forSale && (
           <>
             <PurchaseButton ticketId={ticket.id} signedIn={user !== null} />
             <p className="field-hint">

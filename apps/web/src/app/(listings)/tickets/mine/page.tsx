@@ -2,6 +2,9 @@ import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { IntentLink } from '../../../../components/IntentLink';
+import { TicketBadge } from '../../../../components/TicketBadge';
+import { WithdrawButton } from '../../../../components/WithdrawButton';
+import { formatEventTime } from '../../../../lib/event-time';
 import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
@@ -29,7 +32,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
           <h1>My listings</h1>
           <p className="muted">
             A ticket held by a buyer's order is sold once they pay, or goes back on sale if they
-            don't.
+            don't. Withdraw a listing to take it off sale.
           </p>
         </div>
         <Link href="/tickets/new" className="button">
@@ -44,16 +47,22 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
       ) : (
         <ul className={styles.list}>
           {tickets.map((ticket) => (
-            <li key={ticket.id}>
+            <li key={ticket.id} className={styles.withAction}>
               <IntentLink href={`/tickets/${ticket.id}`} className={styles.row}>
-                <span className={styles.title}>{ticket.title}</span>
+                <span className={styles.title}>
+                  {ticket.title}
+                  {ticket.event && (
+                    <span className={styles.detail}>
+                      {ticket.event.name} · {formatEventTime(ticket.event.startsAt)}
+                    </span>
+                  )}
+                </span>
                 <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
-                {ticket.orderId ? (
-                  <span className="badge badge-warning">Reserved</span>
-                ) : (
-                  <span className="badge badge-success">Available</span>
-                )}
+                <TicketBadge status={ticket.status} />
               </IntentLink>
+              {ticket.status === 'available' && (
+                <WithdrawButton ticketId={ticket.id} title={ticket.title} />
+              )}
             </li>
           ))}
         </ul>

@@ -1,0 +1,93 @@
+import type { CatalogueEvent, Ticket } from '@gittix/api-types';
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { cache } from 'react';
+import { ListFilters } from '../../../components/ListFilters';
+import { TicketGrid } from '../../../components/TicketGrid';
+import { eventOffer } from '../../../lib/event-offer';
+import { formatEventTime } from '../../../lib/event-time';
+import { GatewayError, gatewayGet, loadOrRedirect } from '../../../lib/gateway';
+import { filterParams, listFiltersFrom } from '../../../lib/list-filters';
+import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../lib/tickets-query';
+
+interface EventProps {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}
+
+const loadEvent = cache(
+  (id: string): Promise<CatalogueEvent> =>
+    loadOrRedirect<CatalogueEvent>(`/api/events/${encodeURIComponent(id)}`, `/events/${id}`),
+);
+
+export async function generateMetadata({ params }: EventProps): Promise<Metadata> {
+  const event = await loadEvent((await params).id);
+  return { title: event.name };
+}
+
+export default async function EventPage({ params, searchParams }: EventProps) {
+  const { id } = await params;
+  const query = await searchParams;
+  const event = await loadEvent(id);
+  const started = Date.parse(event.startsAt) <= Date.now();
+  const here = `/events/${event.id}`;
+  const filters = listFiltersFrom(query, 'price');
+  const own = filterParams(filters, 'price');
+  const cursor = cursorFrom(query);
+  const path = ticketsApiPath(
+    { eventId: event.id, available: 'true', ...own, sort: filters.sort },
+    cursor,
+  );
+  const response = await gatewayGet<Ticket[]>(path);
+  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  const tickets = response.data;
+  const next = nextPageHref(here, own, response.headers.get('link'));
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>{event.name}</h1>
+          <p className="muted">
+            {event.venue}, {event.city} ·{' '}
+            <time dateTime={event.startsAt}>{formatEventTime(event.startsAt)}</time>
+          </p>
+          <p>
+            <strong>{started ? 'This event has started' : eventOffer(event)}</strong>
+          </p>
+        </div>
+        {!started && (
+          <Link href={`/tickets/new?eventId=${event.id}`} className="button">
+            Sell a ticket for this event
+          </Link>
+        )}
+      </div>
+
+      {!started && <ListFilters action={here} filters={filters} />}
+
+      {tickets.length > 0 ? (
+        <TicketGrid tickets={tickets} showEvent={false} />
+      ) : (
+        <div className="card empty-state">
+          <h2>{started ? 'Tickets are no longer on sale' : 'No tickets match'}</h2>
+          <Link href="/events">← All events</Link>
+        </div>
+      )}
+
+      {(next || cursor.size > 0) && (
+        <nav aria-label="Pages" className="pager">
+          {cursor.size > 0 && (
+            <Link href={here} className="button button-secondary">
+              ← First page
+            </Link>
+          )}
+          {next && (
+            <Link href={next} className="button button-secondary">
+              More tickets →
+            </Link>
+          )}
+        </nav>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,27 @@
+import type { CatalogueEvent } from '@gittix/api-types';
+import { eventOffer } from '../lib/event-offer';
+import { formatEventTime } from '../lib/event-time';
+import styles from './EventCard.module.css';
+import { IntentLink } from './IntentLink';
+
+/** Event cards: name, venue and city, when, and what is for sale. */
+export function EventGrid({ events }: { events: CatalogueEvent[] }) {
+  return (
+    <ul className={styles.grid}>
+      {events.map((event) => (
+        <li key={event.id}>
+          <IntentLink href={`/events/${event.id}`} className={styles.card}>
+            <span className={styles.name}>{event.name}</span>
+            <span className={styles.where}>
+              {event.venue}, {event.city}
+            </span>
+            <time className={styles.when} dateTime={event.startsAt}>
+              {formatEventTime(event.startsAt)}
+            </time>
+            <span className={styles.offer}>{eventOffer(event)}</span>
+          </IntentLink>
+        </li>
+      ))}
+    </ul>
+  );
+}
