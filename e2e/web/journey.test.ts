@@ -95,7 +95,7 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
 
     await expectSellerCannotEdit(seller, ticketUrl);
     await seller.goto(`${baseUrl}/tickets/mine`);
-    await seller.getByRole('link', { name: title }).getByText('Reserved').waitFor();
+    await seller.getByRole('link', { name: title }).getByText('Sold').waitFor();
     await screenshot(seller, 'desktop-tickets-mine');
 
     await buyer.getByRole('link', { name: 'Sign out' }).click();
@@ -104,15 +104,23 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
   }, 120_000);
 });
 
-/** Sold (reserved) tickets offer no Edit; the edit form itself answers with the API's refusal. */
+/** Sold tickets offer no Edit; the edit form itself answers with the API's refusal. */
 async function expectSellerCannotEdit(seller: Page, ticketUrl: string): Promise<void> {
-  await seller.goto(ticketUrl);
-  await seller.getByText('Reserved', { exact: true }).waitFor();
+  // The sale reaches the tickets service as an event: reload until it has.
+  await expect
+    .poll(
+      async () => {
+        await seller.goto(ticketUrl);
+        return seller.getByText('Sold', { exact: true }).count();
+      },
+      { timeout: 15_000, interval: 500 },
+    )
+    .toBe(1);
   expect(await seller.getByRole('link', { name: 'Edit' }).count()).toBe(0);
   await seller.goto(`${ticketUrl}/edit`);
   await seller.getByLabel('Price').fill('99');
   await seller.getByRole('button', { name: 'Save' }).click();
-  await seller.getByRole('alert').getByText('Cannot edit a reserved ticket').waitFor();
+  await seller.getByRole('alert').getByText('Cannot edit a sold ticket').waitFor();
   await screenshot(seller, 'desktop-edit-reserved');
 }
 
