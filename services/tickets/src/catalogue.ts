@@ -125,6 +125,18 @@ export async function listEvents(
   db: Kysely<TicketsDatabase>,
   filters: EventFilters,
 ): Promise<{ events: CatalogueEvent[]; next: EventCursor | undefined }> {
+  const rows = await eventsQuery(db, filters).execute();
+  const page = rows.slice(0, filters.limit);
+  const last = page.at(-1);
+  return {
+    events: page.map(toEvent),
+    next:
+      rows.length > filters.limit && last ? { startsAt: last.cursor_at, id: last.id } : undefined,
+  };
+}
+
+/** The query of one page of events (and one row more). */
+export function eventsQuery(db: Kysely<TicketsDatabase>, filters: EventFilters) {
   let query = selectEvents(db).select(
     sql<string>`to_char(e.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
       'cursor_at',
@@ -147,18 +159,10 @@ export async function listEvents(
       sql<boolean>`(e.starts_at, e.id) > (${startsAt}::timestamptz, ${id}::uuid)`,
     );
   }
-  const rows = await query
+  return query
     .orderBy('e.starts_at', 'asc')
     .orderBy('e.id', 'asc')
-    .limit(filters.limit + 1)
-    .execute();
-  const page = rows.slice(0, filters.limit);
-  const last = page.at(-1);
-  return {
-    events: page.map(toEvent),
-    next:
-      rows.length > filters.limit && last ? { startsAt: last.cursor_at, id: last.id } : undefined,
-  };
+    .limit(filters.limit + 1);
 }
 
 export function encodeEventCursor(cursor: EventCursor): string {

@@ -46,6 +46,21 @@ export async function listTickets(
   db: Kysely<TicketsDatabase>,
   filters: TicketFilters,
 ): Promise<TicketPage> {
+  const rows = await ticketsQuery(db, filters).execute();
+  const page = rows.slice(0, filters.limit);
+  const last = page.at(-1);
+  let next: TicketCursor | undefined;
+  if (rows.length > filters.limit && last) {
+    next =
+      filters.sort === 'newest'
+        ? { sort: 'newest', createdAt: last.cursor_at, id: last.id }
+        : { sort: filters.sort, priceCents: last.price_cents, id: last.id };
+  }
+  return { tickets: page.map(toTicket), next };
+}
+
+/** The query of one page (and one row more, to know whether another page follows). */
+export function ticketsQuery(db: Kysely<TicketsDatabase>, filters: TicketFilters) {
   let query = selectTickets(db).select(
     sql<string>`to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
       'cursor_at',
@@ -92,18 +107,7 @@ export async function listTickets(
     }
     query = query.orderBy('t.price_cents', 'desc').orderBy('t.id', 'desc');
   }
-  const rows = await query.limit(filters.limit + 1).execute();
-
-  const page = rows.slice(0, filters.limit);
-  const last = page.at(-1);
-  let next: TicketCursor | undefined;
-  if (rows.length > filters.limit && last) {
-    next =
-      filters.sort === 'newest'
-        ? { sort: 'newest', createdAt: last.cursor_at, id: last.id }
-        : { sort: filters.sort, priceCents: last.price_cents, id: last.id };
-  }
-  return { tickets: page.map(toTicket), next };
+  return query.limit(filters.limit + 1);
 }
 
 export function encodeCursor(cursor: TicketCursor): string {

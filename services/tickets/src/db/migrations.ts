@@ -110,9 +110,10 @@ export const migrations: Migrations = {
       await sql`
         CREATE INDEX tickets_event_price ON tickets (event_id, price_cents, id)
         WHERE status <> 'withdrawn'`.execute(db);
-      // An event's availableTickets and minPrice: count and min over this one.
+      // An event's availableTickets and minPrice (count and min), and its page: the
+      // tickets for sale, cheapest first.
       await sql`
-        CREATE INDEX tickets_event_for_sale ON tickets (event_id, price_cents)
+        CREATE INDEX tickets_event_for_sale ON tickets (event_id, price_cents, id)
         WHERE status = 'available'`.execute(db);
     },
   },
