@@ -54,6 +54,33 @@ describe('events publish and the command line', () => {
     );
   });
 
+  it('when a listing-lifecycle subject is published, then its payload is checked like any other', async () => {
+    const refusal = { ticketId: randomUUID(), orderId: randomUUID(), reason: 'withdrawn' };
+    const { lines, out } = capture();
+    const id = await publishCommand(fx.bus, out, 'ticket.refused', JSON.stringify(refusal));
+    expect(lines).toEqual([id]);
+    await expect(
+      publishCommand(
+        fx.bus,
+        capture().out,
+        'ticket.refused',
+        JSON.stringify({ ...refusal, reason: 'bored' }),
+      ),
+    ).rejects.toThrow(/reason: /);
+    const withdrawn = {
+      id: randomUUID(),
+      version: 3,
+      title: 'Row 3',
+      price: 40,
+      userId: randomUUID(),
+      orderId: null,
+      status: 'gone',
+    };
+    await expect(
+      publishCommand(fx.bus, capture().out, 'ticket.updated', JSON.stringify(withdrawn)),
+    ).rejects.toThrow(/status: /);
+  });
+
   function program() {
     const { out, lines } = capture();
     const errors: string[] = [];
