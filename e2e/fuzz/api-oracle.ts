@@ -64,7 +64,7 @@ export function fitsNodeHeaderLimit(request: FuzzRequest): boolean {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ID_ROUTE = /^\/api\/(?:tickets|orders)\/([A-Za-z0-9%._~-]+)(?:\?.*)?$/;
+const ID_ROUTE = /^\/api\/(?:tickets|orders|events)\/([A-Za-z0-9%._~-]+)(?:\?.*)?$/;
 /** The services' bodyLimit, which the gateway enforces up front. */
 const BODY_LIMIT = 100 * 1024;
 /** A raw byte outside ASCII anywhere in the target: Node refuses to parse the request (400). */

@@ -24,7 +24,7 @@ import {
 import { knownIssues } from './known-issues.js';
 import { regressions } from './regressions.js';
 import { type Credentials, credentials, forgeTokens, signedIn } from './sessions.js';
-import { ticketListQueries } from './ticket-queries.js';
+import { eventListQueries, ticketListQueries } from './ticket-queries.js';
 
 /** How one route's requests are drawn: hostile ones, and plausible ones that reach its logic. */
 interface RouteSpec {
@@ -82,6 +82,24 @@ describe('fuzzing every API route through the gateway', () => {
     title: field(validTitle),
     price: field(fc.oneof(validPrice, hostileNumber)),
   });
+  /** An event id: the fixture's, unknown, null, or hostile. */
+  const eventIds = () =>
+    field(
+      fc.oneof(
+        fc.constant(null).map(() => fuzz.fixtures.ids.event),
+        fc.uuid(),
+        fc.constant(null),
+        knownId,
+      ),
+    );
+  const future = fc
+    .integer({ min: 60, max: 5 * 365 * 24 * 3600 })
+    .map((s) => new Date(Date.now() + s * 1000).toISOString());
+  const startsAts = fc.oneof(
+    future,
+    fc.integer({ min: 1, max: 1e9 }).map((s) => new Date(Date.now() - s * 1000).toISOString()),
+    fc.constantFrom('2031-02-30T20:00:00Z', '2031-06-01', '2031-06-01T20:00:00+14:00', 'soon'),
+  );
   const emails = () =>
     fc.oneof(
       fc.emailAddress(),
@@ -213,8 +231,17 @@ describe('fuzzing every API route through the gateway', () => {
         {
           method: 'POST',
           path: under('/api/tickets'),
-          fields: ticketFields(),
-          validFields,
+          fields: { ...ticketFields(), eventId: eventIds() },
+          validFields: {
+            ...validFields,
+            eventId: fc.constant(null).map(() => fuzz.fixtures.ids.event),
+          },
+          signedInOnly: true,
+        },
+        {
+          method: 'DELETE',
+          path: under('/api/tickets/', ids),
+          realPath: at('/api/tickets/'),
           signedInOnly: true,
         },
         {
@@ -224,6 +251,42 @@ describe('fuzzing every API route through the gateway', () => {
           fields: ticketFields(),
           validFields,
           signedInOnly: true,
+        },
+      ]);
+    },
+    fuzzTimeout(1, PER_RUN_MS),
+  );
+
+  it(
+    'when the events catalogue gets hostile input, then no 5xx, one error shape, no state change on 4xx',
+    async () => {
+      const name = fc.oneof(validTitle, fc.constant('Fuzz festival'));
+      await fuzzRoutes(() => [
+        {
+          method: 'POST',
+          path: under('/api/events'),
+          fields: {
+            name: field(name),
+            venue: field(validTitle),
+            city: field(validTitle.map((c) => c.slice(0, 80))),
+            startsAt: field(startsAts),
+          },
+          validFields: { name, venue: validTitle, city: fc.constant('Fuzzton'), startsAt: future },
+          signedInOnly: true,
+        },
+        {
+          method: 'GET',
+          path: eventListQueries().map((q) => `/api/events${q}`),
+          signedInOnly: false,
+        },
+        {
+          method: 'GET',
+          path: under('/api/events/', ids),
+          realPath: at(
+            '/api/events/',
+            fc.constant(null).map(() => fuzz.fixtures.ids.event),
+          ),
+          signedInOnly: false,
         },
       ]);
     },
@@ -292,6 +355,7 @@ describe('fuzzing every API route through the gateway', () => {
         '/api/tickets',
         '/api/orders',
         '/api/payments',
+        '/api/events',
         '/api',
         '',
         '/api/docs',

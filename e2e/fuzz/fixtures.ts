@@ -14,6 +14,7 @@ export const roles = [
   'openOrder',
   'paidOrder',
   'payment',
+  'event',
 ] as const;
 export type Role = (typeof roles)[number];
 
@@ -70,6 +71,20 @@ export class Fixtures {
       ['seller', 'buyer', 'stranger'].map((label) => signUp(baseUrl, `fuzz-${label}`)),
     );
     const fixtures = new Fixtures(baseUrl, seller!, buyer!, stranger!);
+    const event = await call(
+      baseUrl,
+      'POST',
+      '/api/events',
+      {
+        name: `Fuzz festival ${randomUUID().slice(0, 8)}`,
+        venue: 'Fuzz hall',
+        city: 'Fuzzton',
+        startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      },
+      seller!.token,
+    );
+    if (event.status !== 201) throw new Error(`adding the fixture event failed: ${event.text}`);
+    fixtures.ids.event = event.body.id;
     const [sold, free] = await Promise.all([
       fixtures.list('Sold fuzz show'),
       fixtures.list('Free fuzz show'),
@@ -100,7 +115,8 @@ export class Fixtures {
       changed = true;
     }
     const free = await call(this.baseUrl, 'GET', `/api/tickets/${this.ids.freeTicket}`);
-    if (free.body?.orderId !== null) {
+    // Ordered, or withdrawn by a fuzzed DELETE: either way no longer free.
+    if (free.body?.status !== 'available') {
       this.ids.freeTicket = await this.list('Free fuzz show');
       changed = true;
     }
@@ -112,7 +128,7 @@ export class Fixtures {
       this.baseUrl,
       'POST',
       '/api/tickets',
-      { title, price: 12.5 },
+      { title, price: 12.5, eventId: this.ids.event },
       this.seller.token,
     );
     if (r.status !== 201) throw new Error(`listing a fixture ticket failed: ${r.status} ${r.text}`);

@@ -14,7 +14,7 @@ interface ListFiltersProps {
 /** Sort and price range of a ticket list: a plain GET form, so it works before hydration. */
 export function ListFilters({ action, filters, keep = {} }: ListFiltersProps) {
   return (
-    <Form action={action} className={styles.filters} aria-label="Sort and filter">
+    <Form action={action} className={styles.filters} aria-label="Ticket filters">
       {Object.entries(keep).map(([name, value]) =>
         value ? <input key={name} type="hidden" name={name} value={value} /> : null,
       )}

@@ -10,7 +10,7 @@ export interface TicketsTable {
   /** The tickets service's version; only a newer one is applied. */
   version: number;
   order_id: string | null;
-  status: TicketStatus;
+  status: Generated<TicketStatus>;
   event_id: string | null;
   /** When the ticket's event starts: no order after that. */
   event_starts_at: Date | null;
