@@ -16,7 +16,7 @@ import {
   seedReferenceTickets,
 } from './flash-sale/reference.js';
 import { runSaleRounds } from './flash-sale/rounds.js';
-import { listTicketsForSale, waitForRows } from './harness/api.js';
+import { listTicketsForEvent, listTicketsForSale, postEvent, waitForRows } from './harness/api.js';
 import { cpuMeter } from './harness/cpu.js';
 import { openExpirationQueue } from './harness/expiration-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
@@ -47,6 +47,8 @@ export interface BenchSettings {
 const SERVICES = ['gateway', 'tickets', 'orders', 'expiration', 'payments', 'auth'];
 /** The orders service's pool (createDb's default): the reference transaction gets the same. */
 const ORDERS_POOL_SIZE = 10;
+/** Tickets of the read-path list's event: two pages of the default 100. */
+const EVENT_TICKETS = 200;
 /** The expiration service's worker concurrency: the bare BullMQ reference gets the same. */
 const EXPIRATION_WORKER_CONCURRENCY = 50;
 
@@ -169,6 +171,24 @@ export async function runBench(
     );
     signal.throwIfAborted();
 
+    // 1b. Read path, a list: one event's tickets cheapest first (a page of 100 of 200).
+    say('read path: GET /api/tickets?eventId=…&sort=price, reference / tickets / gateway…');
+    const eventId = await postEvent(system.baseUrl, seller!, `Bench show ${uniqueName('show')}`);
+    await listTicketsForEvent(system.baseUrl, seller!, eventId, EVENT_TICKETS);
+    const readList = await measureReadPath(
+      {
+        ticketsUrl: system.urlOf('tickets'),
+        gatewayUrl: system.baseUrl,
+        ticketsDatabaseUrl: system.databaseUrl('tickets'),
+        ticketIds: [],
+        meterCpu,
+        say,
+      },
+      settings.read,
+      { path: () => `/api/tickets?eventId=${eventId}&sort=price` },
+    );
+    signal.throwIfAborted();
+
     // 2 and 3. Flash sale with ticket.created propagation measured during it.
     const probe = await startPropagationProbe({
       baseUrl: system.baseUrl,
@@ -238,6 +258,7 @@ export async function runBench(
       buildSeconds,
       startupSeconds,
       readPath,
+      readList,
       sale,
       expiry: {
         ...expiry,

@@ -3,6 +3,7 @@ import { count, markdownTable, ms, ratio } from './harness/markdown.js';
 import type { Summary } from './harness/stats.js';
 import type { BenchSettings } from './phases.js';
 import { type Chart, chartLinks } from './plot/render.js';
+import type { ReadTargetResult } from './read-path/measure.js';
 import { EXPIRY_NAMES, PROPAGATION_NAMES, READ_TARGET_NAMES } from './report-names.js';
 import { saleTable } from './report-sale.js';
 import type { BenchResults } from './results.js';
@@ -23,9 +24,13 @@ const perSecond = (value: number, unit = 'req/s') => `${count(value)} ${unit}`;
 
 /** The figures of the issue, one line each: GitTix, its reference, the ratio. */
 function summaryRows(r: BenchResults): string[][] {
-  const read = Object.fromEntries(r.readPath.map((t) => [t.target, t]));
-  const ref = read.reference!;
-  const readRow = (target: 'tickets' | 'gateway' | 'referenceProxy', name: string) => {
+  const readRow = (
+    target: 'tickets' | 'gateway' | 'referenceProxy',
+    name: string,
+    results: ReadTargetResult[] = r.readPath,
+  ) => {
+    const read = Object.fromEntries(results.map((t) => [t.target, t]));
+    const ref = read.reference!;
     const t = read[target]!;
     return [
       name,
@@ -40,6 +45,20 @@ function summaryRows(r: BenchResults): string[][] {
     readRow('tickets', 'read: `GET /api/tickets/:id`, tickets service'),
     readRow('gateway', 'read: `GET /api/tickets/:id`, through the gateway'),
     readRow('referenceProxy', 'read, for scale: a bare node:http proxy in front of the reference'),
+    ...(r.readList
+      ? [
+          readRow(
+            'tickets',
+            'read: `GET /api/tickets?eventId=…&sort=price` (100 of 200), tickets service',
+            r.readList,
+          ),
+          readRow(
+            'gateway',
+            'read: `GET /api/tickets?eventId=…&sort=price`, through the gateway',
+            r.readList,
+          ),
+        ]
+      : []),
     [
       'flash sale: orders placed per second',
       perSecond(sale.gateway.ordersPerSecond, 'orders/s'),

@@ -39,6 +39,8 @@ export interface BenchResults {
   buildSeconds: number | undefined;
   startupSeconds: number;
   readPath: ReadTargetResult[];
+  /** `GET /api/tickets?eventId=…&sort=price` (absent in runs saved before it was measured). */
+  readList?: ReadTargetResult[];
   sale: {
     rounds: Array<{
       gateway: WithoutSamples<SaleSide>;

@@ -38,6 +38,35 @@ export function postTicket(baseUrl: string, seller: SignedSession, title: string
   return create(baseUrl, '/api/tickets', seller, { title, price: 49.99 });
 }
 
+/** Adds an event through the gateway; returns its id. */
+export function postEvent(baseUrl: string, session: SignedSession, name: string) {
+  return create(baseUrl, '/api/events', session, {
+    name,
+    venue: 'Bench arena',
+    city: 'Benchville',
+    startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  });
+}
+
+/** Lists `count` tickets for one event at spread prices, 16 at a time; returns their ids. */
+export function listTicketsForEvent(
+  baseUrl: string,
+  seller: SignedSession,
+  eventId: string,
+  count: number,
+) {
+  return inParallel(
+    Array.from({ length: count }, (_, i) => i),
+    16,
+    (i) =>
+      create(baseUrl, '/api/tickets', seller, {
+        title: `Event seat ${i}`,
+        price: 10 + ((i * 37) % 200),
+        eventId,
+      }),
+  );
+}
+
 /** Lists tickets for sale through the gateway, 16 requests at a time; returns their ids in order. */
 export function listTicketsForSale(baseUrl: string, seller: SignedSession, titles: string[]) {
   return inParallel(titles, 16, (title) => postTicket(baseUrl, seller, title));

@@ -32,6 +32,11 @@ export interface ReadTargetResult {
   machineBusy: number;
 }
 
+/** What one read-path measurement asks for: the n-th request's path. */
+export interface ReadRoute {
+  path: (n: number) => string;
+}
+
 export interface ReadPathContext {
   ticketsUrl: string;
   gatewayUrl: string;
@@ -50,7 +55,7 @@ async function startChild(script: string, env: Record<string, string>) {
 }
 
 /**
- * GET /api/tickets/:id straight to the tickets service, through the gateway,
+ * GET /api/tickets/:id (or `route`) straight to the tickets service, through the gateway,
  * from the reference server and through the reference proxy, in short
  * alternating bursts so that whatever else loads the machine hits them all
  * alike. Each burst cycles through the given tickets.
@@ -58,6 +63,9 @@ async function startChild(script: string, env: Record<string, string>) {
 export async function measureReadPath(
   context: ReadPathContext,
   settings: ReadPathSettings,
+  route: ReadRoute = {
+    path: (n) => `/api/tickets/${context.ticketIds[n % context.ticketIds.length]}`,
+  },
 ): Promise<ReadTargetResult[]> {
   const reference = await startChild('./reference-server.ts', {
     DATABASE_URL: context.ticketsDatabaseUrl,
@@ -75,13 +83,12 @@ export async function measureReadPath(
     gateway: context.gatewayUrl,
   };
   const targets: ReadTarget[] = ['reference', 'tickets', 'referenceProxy', 'gateway'];
-  const { ticketIds } = context;
   const burst = (target: ReadTarget, seconds: number) =>
     runLoad({
       url: urls[target],
       connections: settings.connections,
       seconds,
-      request: (n) => ({ path: `/api/tickets/${ticketIds[n % ticketIds.length]}` }),
+      request: (n) => ({ path: route.path(n) }),
     });
 
   try {
