@@ -103,7 +103,10 @@ export const regressions: Regression[] = [
     id: 'cursor-year-zero-400',
     found: 'a cursor holding year 0000 was a 500 (JS accepts year 0, Postgres does not)',
     check: ({ baseUrl, ticketId }) => {
-      const cursor = Buffer.from(JSON.stringify(['0000-01-01T00:00:00.000000Z', ticketId]));
+      // The cursor as the service writes it now: [sort, key, id].
+      const cursor = Buffer.from(
+        JSON.stringify(['newest', '0000-01-01T00:00:00.000000Z', ticketId]),
+      );
       const path = `/api/tickets?cursor=${cursor.toString('base64url')}`;
       return expectAnswers(baseUrl, [{ method: 'GET', path }], (s) => s === 400);
     },
