@@ -43,7 +43,7 @@ export async function reserveTicket(
 
   const refusal = refusalOf(ticket, order.orderId);
   if (refusal) {
-    const seen = await trx
+    await trx
       .insertInto('orders_seen')
       .values({
         order_id: order.orderId,
@@ -52,11 +52,10 @@ export async function reserveTicket(
         cancelled: true,
       })
       .onConflict((oc) => oc.column('order_id').doUpdateSet({ cancelled: true }))
-      .returning('order_id')
-      .executeTakeFirstOrThrow();
+      .execute();
     await enqueueEvent(trx, 'ticket.refused', {
       ticketId: order.ticketId,
-      orderId: seen.order_id,
+      orderId: order.orderId,
       reason: refusal,
     });
     return;
