@@ -30,6 +30,7 @@ import {
   isRequestServing,
   type Probe,
   portOf,
+  routesOf,
   services,
 } from './lib/repo.js';
 
@@ -421,7 +422,7 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       expect(port, `${p.path} port`).toBeDefined();
       return [p.path, p.backend.service.name, port.port];
     });
-    const table = services.filter((s) => s.route).map((s) => [s.route, s.name, s.port]);
+    const table = services.flatMap((s) => routesOf(s).map((route) => [route, s.name, s.port]));
     // The gateway's own page is the one addition (it assembles the API reference).
     const expected = [...table, ['/api/docs', 'gateway', portOf('gateway')]];
     expect(sortRoutes(routes)).toEqual(sortRoutes(expected));

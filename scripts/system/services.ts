@@ -7,7 +7,10 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export interface ServiceSpec {
   name: string;
   port: number;
+  /** The path prefix the gateway (and the Ingress) sends to it. */
   route: string | null;
+  /** More prefixes it serves (tickets: the events catalogue, `/api/events`). */
+  alsoRoutes?: string[];
   database: string | null;
   nats: boolean;
   redis: boolean;
@@ -17,6 +20,11 @@ export interface ServiceSpec {
 export const services: ServiceSpec[] = JSON.parse(
   readFileSync(join(repoRoot, 'services.json'), 'utf8'),
 ).services;
+
+/** Every path prefix a service is routed: its route, then its other ones. */
+export function routesOf(spec: ServiceSpec): string[] {
+  return spec.route === null ? [] : [spec.route, ...(spec.alsoRoutes ?? [])];
+}
 
 export type Ports = Record<string, number>;
 

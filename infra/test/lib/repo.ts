@@ -7,11 +7,12 @@ import {
   defaultPorts,
   readinessUrl,
   repoRoot,
+  routesOf,
   type ServiceSpec,
   services,
 } from '../../../scripts/system/services.js';
 
-export { repoRoot, type ServiceSpec, services };
+export { repoRoot, routesOf, type ServiceSpec, services };
 export const infraDir = join(repoRoot, 'infra');
 
 /**

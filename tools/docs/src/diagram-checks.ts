@@ -1,4 +1,4 @@
-import type { ServiceSpec } from '../../../scripts/system/services.js';
+import { routesOf, type ServiceSpec } from '../../../scripts/system/services.js';
 import type { Flowchart } from './mermaid.js';
 
 /** The node ids the README's system diagram uses for what services stand on. */
@@ -26,10 +26,10 @@ export function systemDiagramProblems(chart: Flowchart, services: ServiceSpec[])
       continue;
     }
     if (!label.includes(`:${s.port}`)) problems.push(`${s.name}: its label lacks ":${s.port}"`);
-    if (s.route !== null) {
+    for (const path of routesOf(s)) {
       const route = chart.edges.find((e) => e.from === 'gateway' && e.to === s.name);
-      if (!route?.label.includes(s.route))
-        problems.push(`${s.name}: no arrow gateway --> ${s.name} labelled with "${s.route}"`);
+      if (!route?.label.includes(path))
+        problems.push(`${s.name}: no arrow gateway --> ${s.name} labelled with "${path}"`);
     }
     const database = s.database === null ? undefined : INFRA_NODES.database(s.database);
     for (const node of chart.nodes.keys()) {
