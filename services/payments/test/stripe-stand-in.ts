@@ -167,7 +167,8 @@ export async function startStripeStandIn() {
 
   function refund(params: URLSearchParams): Reply {
     const intent = intents.get(params.get('payment_intent') ?? '');
-    if (!intent || intent.status !== 'succeeded') return invalid('Nothing to refund');
+    if (!intent) return invalid('Nothing to refund');
+    if (intent.status !== 'succeeded') return invalid('Nothing to refund');
     state.refundsCreated++;
     return {
       status: 200,
