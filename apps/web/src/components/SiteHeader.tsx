@@ -56,6 +56,9 @@ export async function SiteHeader() {
                   <Link href="/orders">My orders</Link>
                 </li>
                 <li>
+                  <Link href="/payouts">Payouts</Link>
+                </li>
+                <li>
                   {/* Not prefetched: visiting it signs the visitor out. */}
                   <Link href="/auth/signout" prefetch={false}>
                     Sign out

@@ -54,7 +54,6 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
     {
       schema: {
         summary: "Stripe's webhook: payment intents authorized, captured, canceled, refunded",
-        hide: true,
         response: { 200: z.object({ received: z.boolean() }), 400: errorBody },
       },
     },
