@@ -57,7 +57,7 @@ export default async function PayoutsPage() {
           <dd className="price">{formatPrice(balance.paidOut)}</dd>
         </div>
       </dl>
-      <section className="card narrow" aria-label="Request a payout">
+      <section className={`card narrow ${styles.request}`} aria-label="Request a payout">
         <RequestPayoutButton available={balance.available} />
       </section>
       <h2>Past payouts</h2>
