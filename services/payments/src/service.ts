@@ -5,7 +5,11 @@ import { migrations } from './db/migrations.js';
 import type { PaymentsDatabase } from './db/schema.js';
 import { paymentsSubscriptions } from './events/subscriptions.js';
 import { PaymentLimits } from './limits.js';
-import { createPaymentProvider, type PaymentProvider } from './providers/index.js';
+import {
+  createPaymentProvider,
+  type PaymentProvider,
+  type SandboxTables,
+} from './providers/index.js';
 import { Settler } from './settler.js';
 
 /** What a test may hand the payments service instead of the configured provider. */
@@ -29,8 +33,6 @@ export const paymentsService = defineService({
     { config, db, logger, verifySession, readiness },
     parts: Partial<PaymentsParts>,
   ) => {
-    const provider = parts.provider ?? createPaymentProvider(config, logger);
-    logger.info({ provider: provider.name }, 'payment provider selected');
     const providerTimeoutMs = config.PAYMENTS_PROVIDER_TIMEOUT_MS;
     // Pools of their own: paying (slow provider calls between queries) and settling can
     // hold only these, never the connections of readiness and the other routes.
@@ -42,6 +44,13 @@ export const paymentsService = defineService({
       max: 2,
       applicationName: 'payments-settler',
     });
+    // The sandbox's own side, as a provider's would be: a pool apart from payments' work.
+    const sandboxDb = createDb<SandboxTables>(config.DATABASE_URL, {
+      max: 2,
+      applicationName: 'payments-sandbox',
+    });
+    const provider = parts.provider ?? createPaymentProvider(config, logger, sandboxDb);
+    logger.info({ provider: provider.name }, 'payment provider selected');
     const settler = new Settler({
       db: settlerDb,
       provider,
@@ -78,7 +87,10 @@ export const paymentsService = defineService({
       subscriptions: paymentsSubscriptions,
       alsoStop: [
         ['settler', () => settler.stop()],
-        ['payments pools', () => Promise.all([paymentsDb.destroy(), settlerDb.destroy()])],
+        [
+          'payments pools',
+          () => Promise.all([paymentsDb.destroy(), settlerDb.destroy(), sandboxDb.destroy()]),
+        ],
       ] as StopStep[],
     };
   },

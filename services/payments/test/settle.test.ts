@@ -60,7 +60,7 @@ describe('authorize, then capture or void', () => {
     const order = await fx.createOrder(buyer.id);
     const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
     expect(paid.status).toBe('authorized');
-    expect(provider.sandbox.holds.get(paid.providerId)?.status).toBe('authorized');
+    expect((await provider.sandbox.store.hold(paid.providerId))?.status).toBe('authorized');
 
     await fx.completeOrder(order, paid.id);
     expect((await fx.paymentRow(paid.id)).next_action).toBe('capture');
@@ -68,7 +68,7 @@ describe('authorize, then capture or void', () => {
 
     const row = await fx.paymentRow(paid.id);
     expect(row).toMatchObject({ status: 'captured', fee_cents: 255, next_action: null });
-    expect(provider.sandbox.holds.get(paid.providerId)?.status).toBe('captured');
+    expect((await provider.sandbox.store.hold(paid.providerId))?.status).toBe('captured');
     expect(provider.captures.map((c) => c.idempotencyKey)).toContain(`capture_${paid.id}`);
     const [captured, ...more] = await published('payment.captured', paid.id);
     expect(more).toEqual([]);
@@ -118,7 +118,7 @@ describe('authorize, then capture or void', () => {
     await fx.settle();
 
     expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'voided', next_action: null });
-    expect(provider.sandbox.holds.get(paid.providerId)?.status).toBe('voided');
+    expect((await provider.sandbox.store.hold(paid.providerId))?.status).toBe('voided');
     expect(await published('payment.voided', paid.id)).toHaveLength(1);
     expect(await published('payment.captured', paid.id)).toEqual([]);
   });
@@ -145,7 +145,7 @@ describe('authorize, then capture or void', () => {
         .where('order_id', '=', order.id)
         .execute();
       expect(row!.status).toBe('voided');
-      expect(provider.sandbox.holds.get(row!.provider_id!)?.status).toBe('voided');
+      expect((await provider.sandbox.store.hold(row!.provider_id!))?.status).toBe('voided');
       if (i % 2 === 0) {
         expect(response.statusCode).toBe(400);
         expect(response.json()).toEqual({

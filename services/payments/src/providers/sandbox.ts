@@ -5,27 +5,20 @@ import {
   InvalidTokenError,
   type PaymentProvider,
   type PayoutRequest,
-  type ProviderPaymentStatus,
   type SettleRequest,
 } from './provider.js';
+import { MemorySandboxStore, type SandboxHold, type SandboxStore } from './sandbox-store.js';
 
 /** Stripe's test tokens that the sandbox understands. */
 const SANDBOX_TOKENS = { success: 'tok_visa', declined: 'tok_chargeDeclined' } as const;
-
-type Outcome = { providerId: string } | { declined: true };
-
-interface Hold {
-  providerId: string;
-  paymentId: string;
-  amountCents: number;
-  status: ProviderPaymentStatus;
-}
+const DECLINED = 'declined';
 
 /**
  * A provider that moves no money and needs no network, for development and tests.
  * It models Stripe's manual-capture PaymentIntents: an authorization is a hold
  * that is later captured or voided. Like Stripe, it remembers each idempotency
- * key's outcome: a repeated key replays it. The counters let tests prove "charged once".
+ * key's outcome (in its store): a repeated key replays it. The counters (this
+ * instance's) let tests prove "charged once".
  */
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
@@ -37,93 +30,84 @@ export class SandboxProvider implements PaymentProvider {
   voidsMade = 0;
   refundsMade = 0;
   payoutsMade = 0;
-  readonly holds = new Map<string, Hold>();
-  private readonly outcomes = new Map<string, Outcome>();
-  private readonly refunds = new Map<string, string>();
-  private readonly payouts = new Map<string, string>();
+
+  constructor(readonly store: SandboxStore = new MemorySandboxStore()) {}
 
   async authorize(request: AuthorizeRequest): Promise<{ providerId: string }> {
     this.chargeCalls++;
-    let outcome = this.outcomes.get(request.idempotencyKey);
-    if (!outcome) {
-      outcome = this.decide(request);
-      this.outcomes.set(request.idempotencyKey, outcome);
+    const token = request.token;
+    if (token !== SANDBOX_TOKENS.success && token !== SANDBOX_TOKENS.declined) {
+      // Not remembered, as Stripe keeps no result for a request it rejects as invalid.
+      throw new InvalidTokenError('Unknown test token');
     }
-    if ('declined' in outcome) throw new CardDeclinedError();
-    return { providerId: outcome.providerId };
+    const fresh = token === SANDBOX_TOKENS.success ? `sandbox_pi_${randomUUID()}` : DECLINED;
+    const hold: SandboxHold | undefined =
+      fresh === DECLINED
+        ? undefined
+        : {
+            providerId: fresh,
+            paymentId: request.metadata.paymentId,
+            amountCents: request.amountCents,
+            status: 'authorized',
+          };
+    const outcome = await this.store.remember(request.idempotencyKey, fresh, hold);
+    if (outcome === fresh && hold) this.chargesMade++;
+    if (outcome === DECLINED) throw new CardDeclinedError();
+    return { providerId: outcome };
   }
 
   async capture(request: SettleRequest): Promise<void> {
-    const hold = this.hold(request.providerId);
-    if (hold.status === 'captured') return;
-    if (hold.status !== 'authorized') throw new Error(`Cannot capture a ${hold.status} payment`);
-    hold.status = 'captured';
-    this.capturesMade++;
+    if (await this.store.move(request.providerId, ['authorized'], 'captured')) {
+      this.capturesMade++;
+      return;
+    }
+    const hold = await this.hold(request.providerId);
+    if (hold.status !== 'captured') throw new Error(`Cannot capture a ${hold.status} payment`);
   }
 
   async void(request: SettleRequest): Promise<void> {
-    const hold = this.hold(request.providerId);
-    if (hold.status === 'voided') return;
-    if (hold.status !== 'authorized') throw new Error(`Cannot void a ${hold.status} payment`);
-    hold.status = 'voided';
-    this.voidsMade++;
+    if (await this.store.move(request.providerId, ['authorized'], 'voided')) {
+      this.voidsMade++;
+      return;
+    }
+    const hold = await this.hold(request.providerId);
+    if (hold.status !== 'voided') throw new Error(`Cannot void a ${hold.status} payment`);
   }
 
   async refund(request: SettleRequest): Promise<{ refundId: string }> {
-    let refundId = this.refunds.get(request.idempotencyKey);
-    if (!refundId) {
-      const hold = this.hold(request.providerId);
-      if (hold.status !== 'captured') throw new Error(`Cannot refund a ${hold.status} payment`);
-      hold.status = 'refunded';
-      refundId = `sandbox_re_${randomUUID()}`;
-      this.refunds.set(request.idempotencyKey, refundId);
+    const hold = await this.hold(request.providerId);
+    const fresh = `sandbox_re_${randomUUID()}`;
+    if (hold.status !== 'captured' && hold.status !== 'refunded') {
+      throw new Error(`Cannot refund a ${hold.status} payment`);
+    }
+    const refundId = await this.store.remember(request.idempotencyKey, fresh);
+    if (refundId === fresh) {
+      await this.store.move(request.providerId, ['captured'], 'refunded');
       this.refundsMade++;
     }
     return { refundId };
   }
 
   async findAuthorization(paymentId: string) {
-    for (const hold of this.holds.values()) {
-      if (hold.paymentId === paymentId) return { providerId: hold.providerId, status: hold.status };
-    }
-    return null;
+    const hold = await this.store.holdOfPayment(paymentId);
+    return hold ? { providerId: hold.providerId, status: hold.status } : null;
   }
 
   async payout(request: PayoutRequest): Promise<{ providerId: string }> {
-    let providerId = this.payouts.get(request.idempotencyKey);
-    if (!providerId) {
-      providerId = `sandbox_po_${randomUUID()}`;
-      this.payouts.set(request.idempotencyKey, providerId);
-      this.payoutsMade++;
-    }
+    const fresh = `sandbox_po_${randomUUID()}`;
+    const providerId = await this.store.remember(request.idempotencyKey, fresh);
+    if (providerId === fresh) this.payoutsMade++;
     return { providerId };
   }
 
-  /** Holds that are captured: money actually taken from buyers. */
-  capturedHolds(): Hold[] {
-    return [...this.holds.values()].filter((hold) => hold.status === 'captured');
+  /** Every authorization the sandbox holds, with its state. */
+  holds(): Promise<SandboxHold[]> {
+    return this.store.holds();
   }
 
-  private hold(providerId: string): Hold {
-    const hold = this.holds.get(providerId);
+  private async hold(providerId: string): Promise<SandboxHold> {
+    const hold = await this.store.hold(providerId);
     if (!hold) throw new Error(`No such sandbox payment: ${providerId}`);
     return hold;
-  }
-
-  private decide(request: AuthorizeRequest): Outcome {
-    if (request.token === SANDBOX_TOKENS.success) {
-      const providerId = `sandbox_pi_${randomUUID()}`;
-      this.holds.set(providerId, {
-        providerId,
-        paymentId: request.metadata.paymentId,
-        amountCents: request.amountCents,
-        status: 'authorized',
-      });
-      this.chargesMade++;
-      return { providerId };
-    }
-    if (request.token === SANDBOX_TOKENS.declined) return { declined: true };
-    // Not remembered, as Stripe keeps no result for a request it rejects as invalid.
-    throw new InvalidTokenError('Unknown test token');
   }
 }
