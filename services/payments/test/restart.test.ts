@@ -20,7 +20,7 @@ import { orderCreated, RecordingProvider } from './fixtures.js';
 
 /** The sandbox on its Postgres store, whose process "dies" right after the provider authorized. */
 class DyingProvider extends RecordingProvider {
-  override async authorize(request: AuthorizeRequest) {
+  override async authorize(request: AuthorizeRequest): Promise<{ providerId: string }> {
     await super.authorize(request);
     throw new Error('process died after the provider answered');
   }
