@@ -133,6 +133,7 @@ export async function startStripeStandIn() {
     refundsCreated: 0,
     captures: 0,
     cancels: 0,
+    transfers: 0,
   };
 
   function capture(intentId: string): Reply {
@@ -219,6 +220,21 @@ export async function startStripeStandIn() {
       return search(query.get('query') ?? '');
     }
     if (method === 'POST' && path === '/v1/refunds') return refund(params);
+    if (method === 'POST' && path === '/v1/transfers') {
+      state.transfers++;
+      return {
+        status: 200,
+        body: {
+          id: id('tr'),
+          object: 'transfer',
+          amount: Number(params.get('amount')),
+          currency: params.get('currency'),
+          destination: params.get('destination'),
+          metadata: metadataOf(params),
+          created: now(),
+        },
+      };
+    }
     return invalid('Unrecognized request URL', 404);
   }
 
