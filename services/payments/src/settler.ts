@@ -211,6 +211,11 @@ export class Settler {
         providerTimeoutMs,
       );
       if (!found) {
+        if (payment.created_at.getTime() > Date.now() - provider.lookupLagMs) {
+          // The provider's lookup may not show it yet: ask again later.
+          await this.release(payment.id);
+          return false;
+        }
         // The provider never authorized it: the attempt is dropped (a retry starts over
         // with the same idempotency key, so even a late authorization is found then).
         await db
@@ -239,14 +244,19 @@ export class Settler {
       );
       return true;
     } catch (error) {
-      await db
-        .updateTable('payments')
-        .set({ claimed_until: null, updated_at: sql`now()` })
-        .where('id', '=', payment.id)
-        .where('status', '=', 'pending')
-        .execute();
+      await this.release(payment.id);
       log.warn({ err: error }, 'reconciliation failed, will retry');
       return false;
     }
+  }
+
+  /** Gives a pending attempt back, to be looked at again after `reconcileAfterMs`. */
+  private async release(paymentId: string) {
+    await this.options.db
+      .updateTable('payments')
+      .set({ claimed_until: null, updated_at: sql`now()` })
+      .where('id', '=', paymentId)
+      .where('status', '=', 'pending')
+      .execute();
   }
 }

@@ -29,6 +29,9 @@ export class RecordingProvider implements PaymentProvider {
   get name() {
     return this.inner.name;
   }
+  get lookupLagMs() {
+    return this.inner.lookupLagMs;
+  }
   authorize(request: AuthorizeRequest) {
     this.charges.push(request);
     return this.inner.authorize(request);

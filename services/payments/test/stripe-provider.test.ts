@@ -159,6 +159,26 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     expect(intentsFor(order.id)).toHaveLength(1);
   });
 
+  it("when Stripe's search does not show an attempt yet, then reconciliation waits out its lag instead of dropping the attempt", async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    standIn.state.mode = 'error';
+    expect((await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).statusCode).toBe(
+      503,
+    );
+    standIn.state.mode = 'up';
+    const [pending] = (await storedFor(fx.db, order.id)).payments;
+    await fx.db
+      .updateTable('payments')
+      .set({ updated_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', pending!.id)
+      .execute();
+    await fx.settle();
+    // Not found (Stripe never got it), but younger than the search lag: kept.
+    expect((await fx.paymentRow(pending!.id)).status).toBe('pending');
+    expect(standIn.requests.some((r) => r.path === '/v1/payment_intents/search')).toBe(true);
+  });
+
   it('when a retry follows a timeout after success, then Stripe replays the same PaymentIntent (idempotency key) and it is recorded once', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);

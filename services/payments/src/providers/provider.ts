@@ -35,6 +35,11 @@ export type ProviderPaymentStatus = 'authorized' | 'captured' | 'voided' | 'refu
  */
 export interface PaymentProvider {
   readonly name: string;
+  /**
+   * How long after an authorization `findAuthorization` may still miss it (Stripe's
+   * search is eventually consistent); 0 when it is found at once.
+   */
+  readonly lookupLagMs: number;
   authorize(request: AuthorizeRequest): Promise<{ providerId: string }>;
   capture(request: SettleRequest): Promise<void>;
   void(request: SettleRequest): Promise<void>;

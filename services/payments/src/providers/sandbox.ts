@@ -22,6 +22,7 @@ const DECLINED = 'declined';
  */
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
+  readonly lookupLagMs = 0;
   /** Every call to authorize, replays included. */
   chargeCalls = 0;
   /** Authorizations actually made (first successful use of a key). */

@@ -89,6 +89,9 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 
   return {
     name: 'stripe',
+    // Stripe: search "is not suitable for read-after-write flows"; new objects can take
+    // up to a minute to show up. Twice that before an attempt counts as never made.
+    lookupLagMs: 2 * 60_000,
 
     async authorize(request: AuthorizeRequest) {
       const intent = await call(() =>
