@@ -3,15 +3,32 @@ import type { EventEnvelope } from '@gittix/common';
 import { streamMessages } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum } from '../src/ledger.js';
-import { SandboxProvider } from '../src/providers/index.js';
+import {
+  type PayoutRequest,
+  ProviderUnavailableError,
+  SandboxProvider,
+} from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, RecordingProvider } from './fixtures.js';
+
+/** The sandbox, except that the next `failPayouts` payouts find the provider down. */
+class FlakyPayouts extends RecordingProvider {
+  failPayouts = 0;
+  override async payout(request: PayoutRequest) {
+    if (this.failPayouts > 0) {
+      this.failPayouts--;
+      throw new ProviderUnavailableError();
+    }
+    return super.payout(request);
+  }
+}
 
 describe('fees, the ledger and payouts', () => {
   let fx: PaymentsFixture;
   const sandbox = new SandboxProvider();
+  const provider = new FlakyPayouts(sandbox);
 
   beforeAll(async () => {
-    fx = await createPaymentsFixture({ provider: new RecordingProvider(sandbox) });
+    fx = await createPaymentsFixture({ provider });
   });
   afterAll(() => fx?.close());
 
@@ -111,6 +128,24 @@ describe('fees, the ledger and payouts', () => {
     }
     expect(sandbox.payoutsMade - before).toBe(1);
     expect((await balance(me.headers)).paidOut).toBe(9);
+  });
+
+  it('when the provider is down for a payout, then 503, the money is set aside as a pending payout, and the next request pays that one', async () => {
+    const me = await seller(true);
+    await sell(me.id, 20);
+    provider.failPayouts = 1;
+    const down = await payout(me.headers);
+    expect(down.statusCode).toBe(503);
+    expect(await balance(me.headers)).toEqual({ pending: 0, available: 0, paidOut: 18 });
+    const [pending] = (
+      await fx.app.inject({ method: 'GET', url: '/api/payouts', headers: me.headers })
+    ).json();
+    expect(pending).toMatchObject({ amount: 18, status: 'pending' });
+
+    const retried = await payout(me.headers);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toMatchObject({ id: pending.id, amount: 18, status: 'paid' });
+    expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it('when the seller has not verified their email, then 403 and nothing moves', async () => {
