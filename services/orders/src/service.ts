@@ -4,6 +4,7 @@ import { ordersConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { OrdersDatabase } from './db/schema.js';
 import { ordersSubscriptions } from './events/subscriptions.js';
+import { orderSweeper } from './sweeper.js';
 
 /** The orders service: orders and their hold, over a replica of the tickets. */
 export const ordersService = defineService({
@@ -24,5 +25,13 @@ export const ordersService = defineService({
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     }),
     subscriptions: ordersSubscriptions,
+    tasks: [
+      orderSweeper({
+        db,
+        logger,
+        graceSeconds: config.ORDER_SWEEP_GRACE_SECONDS,
+        intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
+      }),
+    ],
   }),
 });

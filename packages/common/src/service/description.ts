@@ -8,6 +8,7 @@ import type { PlainSubscription, Subscription } from '../events/subscription.js'
 import type { SessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
 import type { Redis } from '../redis.js';
+import type { BackgroundTask } from './periodic-task.js';
 
 /** A PostgreSQL database of the service's own, with its migrations. */
 export interface DatabaseNeed<DB> {
@@ -79,6 +80,11 @@ export interface BuiltService<N extends ServiceNeeds> {
   >;
   /** Stopped in this order after HTTP closes, before the outbox flush and the connections. */
   alsoStop?: StopStep[];
+  /**
+   * Work on a schedule of its own (orders' sweeper): started with the relay and the
+   * consumers (main.ts, a test's `start()`), stopped right after HTTP.
+   */
+  tasks?: BackgroundTask[];
 }
 
 /**

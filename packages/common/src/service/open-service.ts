@@ -26,6 +26,7 @@ import type {
   ServiceNeeds,
   StopStep,
 } from './description.js';
+import type { BackgroundTask } from './periodic-task.js';
 import { stopInOrder } from './stop-in-order.js';
 
 /** Connections of the event handlers' pool (the request pool keeps createDb's 10). */
@@ -58,6 +59,10 @@ export type OpenService<D extends AnyServiceDescription> = Resources<ConfigOf<D>
   relay: RelayOf<NeedsOf<D>>;
   /** Starts pulling every subscription's durable consumer. */
   startConsumers(settings?: ConsumerSettings): Promise<void>;
+  /** Background work: the service's own `tasks` and the event tables' pruning. */
+  tasks: BackgroundTask[];
+  /** Starts every background task (main.ts does, with the relay and the consumers). */
+  startTasks(): void;
   /** Handles one event as the consumers would (through the inbox when the service has one). */
   handle(event: EventEnvelope, context: HandlerContext): Promise<void>;
   /**
@@ -183,6 +188,7 @@ export async function openService<D extends AnyServiceDescription>(
   }
 
   const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
+  const tasks: BackgroundTask[] = [...(built.tasks ?? [])];
   let consumers: EventConsumers<unknown> | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -192,6 +198,10 @@ export async function openService<D extends AnyServiceDescription>(
     app: built.app,
     subscriptions,
     relay: opened.relay,
+    tasks,
+    startTasks() {
+      for (const task of tasks) task.start();
+    },
     async startConsumers(overrides: ConsumerSettings = {}) {
       if (!opened.bus || subscriptions.length === 0 || consumers) return;
       consumers = new EventConsumers({
@@ -217,6 +227,7 @@ export async function openService<D extends AnyServiceDescription>(
       stopping ??= stopInOrder(logger, [
         ['consumers', async () => consumers?.stop()],
         ['http', () => built.app.close()],
+        ...tasks.map((task): StopStep => [task.name, () => task.stop()]),
         ...(built.alsoStop ?? []),
         ...closingSteps(opened),
       ])();
