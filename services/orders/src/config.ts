@@ -15,6 +15,8 @@ export const ordersConfigSchema = baseConfigSchema
      * itself (the expiration service normally does it on time; this covers a lost job).
      */
     ORDER_SWEEP_GRACE_SECONDS: env.positiveInt(30),
+    /** Unpaid orders one buyer may hold at once; one more is 429. */
+    MAX_OPEN_ORDERS_PER_USER: env.positiveInt(5),
     /** How often the orders service looks for overdue orders. */
     ORDER_SWEEP_INTERVAL_MS: env.positiveInt(5_000),
   });

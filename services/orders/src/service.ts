@@ -23,6 +23,7 @@ export const ordersService = defineService({
       verifySession,
       readiness,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+      maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
     }),
     subscriptions: ordersSubscriptions,
     tasks: [
