@@ -66,6 +66,17 @@ export const natsConfigSchema = z.object({
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Optional size cap of the event stream; JetStream reserves it up front. */
   NATS_STREAM_MAX_BYTES: z.coerce.number().int().positive().optional(),
+  /**
+   * How long the event stream keeps an event: long enough for a consumer that is
+   * down over a long weekend to catch up without losing anything.
+   */
+  NATS_STREAM_MAX_AGE_HOURS: z.coerce.number().int().positive().default(96),
+  /**
+   * How long a service with a database keeps sent outbox rows and its inbox (the
+   * ids of handled events). Must outlive the stream's max age: an event still in
+   * the stream can be redelivered, and its inbox row is what makes it a duplicate.
+   */
+  EVENT_TABLES_RETENTION_HOURS: z.coerce.number().int().positive().default(168),
 });
 
 /** Keys of services that keep state in Redis. */

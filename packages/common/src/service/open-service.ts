@@ -10,7 +10,9 @@ import {
   handleEvent,
 } from '../events/consumer.js';
 import type { EventEnvelope } from '../events/contracts.js';
+import { registerLagMetrics } from '../events/lag.js';
 import { OutboxRelay } from '../events/outbox.js';
+import { eventTablesPruner, eventTablesRetentionMs } from '../events/retention.js';
 import type { HandlerContext, Subscription } from '../events/subscription.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
@@ -35,6 +37,7 @@ const EVENTS_POOL_SIZE = 5;
 /** Every key some need reads; the description's types guarantee the ones its needs read. */
 type AnySettings = BaseServiceConfig &
   NatsSettings & {
+    EVENT_TABLES_RETENTION_HOURS?: number;
     DATABASE_URL: string;
     REDIS_URL: string;
     JWT_PUBLIC_KEY?: string | undefined;
@@ -158,6 +161,14 @@ export async function openService<D extends AnyServiceDescription>(
   const { name, needs } = description;
   const settings = config as AnySettings;
   const opened: Opened = {};
+  // Checked before anything opens: a retention shorter than the stream's is a config error.
+  const retentionMs =
+    needs.database && needs.events
+      ? eventTablesRetentionMs({
+          EVENT_TABLES_RETENTION_HOURS: settings.EVENT_TABLES_RETENTION_HOURS ?? 168,
+          NATS_STREAM_MAX_AGE_HOURS: settings.NATS_STREAM_MAX_AGE_HOURS ?? 96,
+        })
+      : undefined;
   let built: BuiltService<ServiceNeeds>;
   let resources: Resources<ConfigOf<D>, ServiceNeeds>;
   try {
@@ -188,7 +199,23 @@ export async function openService<D extends AnyServiceDescription>(
   }
 
   const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
+  if (opened.bus && subscriptions.length > 0 && built.app.hasDecorator('metrics')) {
+    registerLagMetrics(
+      built.app.metrics,
+      opened.bus,
+      subscriptions.map((s) => durableName(name, s.subject)),
+    );
+  }
   const tasks: BackgroundTask[] = [...(built.tasks ?? [])];
+  if (opened.db && opened.relay && retentionMs !== undefined) {
+    tasks.push(
+      eventTablesPruner({
+        db: opened.db,
+        logger,
+        retentionMs,
+      }),
+    );
+  }
   let consumers: EventConsumers<unknown> | undefined;
   let stopping: Promise<void> | undefined;
 

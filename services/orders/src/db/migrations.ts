@@ -1,4 +1,9 @@
-import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+  renameInboxConsumers,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 /**
@@ -99,4 +104,6 @@ export const migrations: Migrations = {
         WHERE status IN ('created', 'awaiting:payment')`.execute(db);
     },
   },
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0007_inbox_handled_at': inboxHandledAtIndexMigration,
 };

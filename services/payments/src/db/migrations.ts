@@ -1,4 +1,9 @@
-import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+  renameInboxConsumers,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
@@ -54,4 +59,6 @@ export const migrations: Migrations = {
     'payments_order.created': 'payments_order_created',
     'payments_order.cancelled': 'payments_order_cancelled',
   }),
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0004_inbox_handled_at': inboxHandledAtIndexMigration,
 };
