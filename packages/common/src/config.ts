@@ -49,6 +49,15 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.boolean(false),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
+  /** The whole request (headers and body) must arrive within this, or 408 and closed. */
+  HTTP_REQUEST_TIMEOUT_MS: env.positiveInt(30_000),
+  /** The request's headers must arrive within this (slow-loris clients are cut off). */
+  HTTP_HEADERS_TIMEOUT_MS: env.positiveInt(10_000),
+  /**
+   * An idle kept-alive connection is closed after this; above a load balancer's
+   * idle timeout (60 s is common), so the balancer lets go first.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(72_000),
 });
 
 /** Keys of services that verify sessions: a PEM public key, or auth's JWKS URL. */

@@ -7,6 +7,7 @@ import type { EventBus, NatsSettings } from '../events/bus.js';
 import type { PlainSubscription, Subscription } from '../events/subscription.js';
 import type { SessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
+import type { HttpTimeoutSettings } from '../http/timeouts.js';
 import type { Redis } from '../redis.js';
 import type { BackgroundTask } from './periodic-task.js';
 
@@ -39,7 +40,7 @@ export interface ServiceNeeds {
 }
 
 /** Keys every service reads (baseConfigSchema plus PORT). */
-export interface BaseServiceConfig {
+export interface BaseServiceConfig extends HttpTimeoutSettings {
   PORT: number;
   HOST: string;
   LOG_LEVEL: string;

@@ -16,6 +16,7 @@ import { eventTablesPruner, eventTablesRetentionMs } from '../events/retention.j
 import type { HandlerContext, Subscription } from '../events/subscription.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
+import { applyHttpTimeouts } from '../http/timeouts.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
 import type {
   AnyServiceDescription,
@@ -198,6 +199,7 @@ export async function openService<D extends AnyServiceDescription>(
     throw error;
   }
 
+  applyHttpTimeouts(built.app.server, settings);
   const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
   if (opened.bus && subscriptions.length > 0 && built.app.hasDecorator('metrics')) {
     registerLagMetrics(
