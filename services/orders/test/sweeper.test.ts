@@ -8,7 +8,11 @@ import {
 } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The expiration service's fixture: the lost-job test needs both services on one stream.
-import { createExpirationFixture, type ExpirationFixture } from '../../expiration/test/fixtures.js';
+import {
+  createExpirationFixture,
+  type ExpirationFixture,
+  expirationsOf,
+} from '../../expiration/test/fixtures.js';
 import type { OrdersDatabase } from '../src/db/schema.js';
 import { sweepOverdueOrders } from '../src/sweeper.js';
 import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
@@ -39,7 +43,8 @@ describe('order sweeper: Redis is an accelerator, not the only source of truth',
   beforeAll(async () => {
     environment = await createTestEnvironment();
     orders = await createOrdersFixture({
-      orderExpirationSeconds: 2,
+      // Long enough that the job is surely still delayed when Redis loses it.
+      orderExpirationSeconds: 5,
       environment,
       env: { ORDER_SWEEP_GRACE_SECONDS: '1', ORDER_SWEEP_INTERVAL_MS: '200' },
     });
@@ -72,9 +77,12 @@ describe('order sweeper: Redis is an accelerator, not the only source of truth',
     expect(await expiration.jobsOf(order.id)).toEqual([]);
 
     await waitFor(async () => (await statusOf(orders, order.id)) === 'cancelled', {
-      timeoutMs: 10_000,
+      timeoutMs: 20_000,
       message: 'overdue order cancelled by the sweeper',
     });
+    // The sweeper did it: no expiration ever fired for this order.
+    expect(await expirationsOf(orders.bus, order.id)).toEqual([]);
+    expect(Date.now()).toBeGreaterThan(Date.parse(order.expiresAt) + 1_000);
     const cancelled = await waitFor(
       async () =>
         (await environment.publishedEvents('order.cancelled')).filter(
