@@ -209,7 +209,7 @@ describe('the schema checks themselves', () => {
 /** Secrets each overlay expects to exist without rendering them (created out of band). */
 const externalSecrets: Record<Overlay, string[]> = {
   dev: ['gittix-jwt', 'gittix-stripe'],
-  prod: ['gittix-postgres', 'gittix-jwt', 'gittix-stripe', 'gittix-smtp'],
+  prod: ['gittix-postgres', 'gittix-jwt', 'gittix-stripe', 'gittix-smtp', 'gittix-redis'],
 };
 
 const find = (overlay: Overlay, kind: string, name?: string): Any[] =>
@@ -502,7 +502,8 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         expect(env.NATS_STREAM).toBeTruthy();
       }
       if (spec.redis) {
-        const url = new URL(env.REDIS_URL!);
+        expect(env.REDIS_URL).toMatch(/^redis:\/\/:<secret gittix-redis[-\w]*\/REDIS_PASSWORD>@/);
+        const url = new URL(env.REDIS_URL!.replace(/<secret [^>]+>/g, 'x'));
         expectServiceAt(overlay, url.hostname, Number(url.port));
       }
       if (spec.name === 'auth')

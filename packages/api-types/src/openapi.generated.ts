@@ -1044,6 +1044,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The buyer already holds MAX_OPEN_ORDERS_PER_USER unpaid orders */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                message: string;
+                                field?: string;
+                            }[];
+                        };
+                    };
+                };
             };
         };
         delete?: never;

@@ -12,6 +12,7 @@ export * from './http/framework-errors.js';
 export * from './http/health.js';
 export * from './http/metrics.js';
 export * from './http/service-app.js';
+export * from './http/timeouts.js';
 export * from './logger.js';
 export * from './money.js';
 export * from './redis.js';

@@ -28,6 +28,8 @@ export interface GatewayAppDeps {
   trustProxy: TrustProxy;
   /** Larger request bodies are refused here, before any service reads them. */
   maxBodyBytes?: number;
+  /** How long the merged API document is served from memory (default 60 s). */
+  docsCacheMs?: number;
 }
 
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
@@ -87,6 +89,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
         : [],
     ),
     timeoutMs: Math.min(deps.timeouts.responseTimeoutMs, 5_000),
+    cacheTtlMs: deps.docsCacheMs ?? 60_000,
   });
   for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts);
   return app;

@@ -42,6 +42,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   TRUST_PROXY: trustProxy,
   /** Bodies larger than this are refused with 413 before reaching a service. */
   MAX_BODY_BYTES: env.positiveInt(DEFAULT_BODY_LIMIT),
+  /** How long the merged /api/docs/openapi.json is served from memory before it is fetched again. */
+  DOCS_CACHE_SECONDS: env.positiveInt(60),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

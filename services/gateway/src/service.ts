@@ -18,6 +18,7 @@ export const gatewayService = defineService({
       },
       trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      docsCacheMs: config.DOCS_CACHE_SECONDS * 1000,
     }),
   }),
 });

@@ -23,6 +23,16 @@ import {
 
 const HOUR_MS = 60 * 60 * 1000;
 
+/** The event stream's default max age: a consumer down over a long weekend still catches up. */
+export const DEFAULT_STREAM_MAX_AGE_MS = 96 * HOUR_MS;
+
+/**
+ * The window in which JetStream drops a second publish with the same Nats-Msg-Id
+ * (a relay republishing after a crash). Sent outbox rows and inbox rows are kept
+ * far longer than this (EVENT_TABLES_RETENTION_HOURS).
+ */
+export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+
 export interface EventBusOptions {
   url: string;
   /** Stream holding every GitTix event; dead letters go to `<stream>_DEADLETTER`. */
@@ -40,6 +50,8 @@ export interface EventBusOptions {
    * server's storage, so a generous cap stops other streams from being created.
    */
   maxBytes?: number;
+  /** How long the event stream keeps an event (default 96 h). */
+  maxAgeMs?: number;
 }
 
 /** The NATS keys of a service's configuration (natsConfigSchema). */
@@ -49,6 +61,7 @@ export interface NatsSettings {
   NATS_SUBJECT_PREFIX: string;
   NATS_STREAM_REPLICAS?: number;
   NATS_STREAM_MAX_BYTES?: number | undefined;
+  NATS_STREAM_MAX_AGE_HOURS?: number;
 }
 
 /** Connects with the configured names and makes sure both streams exist. */
@@ -65,6 +78,9 @@ export async function openEventBus(
     logger,
     replicas: settings.NATS_STREAM_REPLICAS ?? 1,
     ...(settings.NATS_STREAM_MAX_BYTES ? { maxBytes: settings.NATS_STREAM_MAX_BYTES } : {}),
+    ...(settings.NATS_STREAM_MAX_AGE_HOURS
+      ? { maxAgeMs: settings.NATS_STREAM_MAX_AGE_HOURS * HOUR_MS }
+      : {}),
   });
   try {
     await bus.ensureStreams();
@@ -135,12 +151,13 @@ export class EventBus {
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
-      // A day of traffic is kept for replays and new consumers.
-      max_age: nanos(24 * HOUR_MS),
+      // Long enough for a consumer down over a weekend (NATS_STREAM_MAX_AGE_HOURS),
+      // bounded by bytes too when NATS_STREAM_MAX_BYTES is set.
+      max_age: nanos(this.options.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS),
       max_bytes: this.options.maxBytes ?? -1,
       // A relay that crashes after publishing and restarts within this window
       // republishes into the broker's de-duplication, not into consumers.
-      duplicate_window: nanos(10 * 60 * 1000),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       num_replicas: replicas,
     });
     await this.upsertStream({
@@ -150,7 +167,7 @@ export class EventBus {
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
       max_age: nanos(30 * 24 * HOUR_MS),
-      duplicate_window: nanos(10 * 60 * 1000),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       num_replicas: replicas,
     });
   }

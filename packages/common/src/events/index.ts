@@ -2,6 +2,8 @@ export * from './bus.js';
 export * from './consumer.js';
 export * from './contracts.js';
 export * from './inbox.js';
+export * from './lag.js';
 export * from './outbox.js';
+export * from './retention.js';
 export * from './subscription.js';
 export * from './tables.js';

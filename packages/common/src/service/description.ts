@@ -7,7 +7,9 @@ import type { EventBus, NatsSettings } from '../events/bus.js';
 import type { PlainSubscription, Subscription } from '../events/subscription.js';
 import type { SessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
+import type { HttpTimeoutSettings } from '../http/timeouts.js';
 import type { Redis } from '../redis.js';
+import type { BackgroundTask } from './periodic-task.js';
 
 /** A PostgreSQL database of the service's own, with its migrations. */
 export interface DatabaseNeed<DB> {
@@ -38,7 +40,7 @@ export interface ServiceNeeds {
 }
 
 /** Keys every service reads (baseConfigSchema plus PORT). */
-export interface BaseServiceConfig {
+export interface BaseServiceConfig extends HttpTimeoutSettings {
   PORT: number;
   HOST: string;
   LOG_LEVEL: string;
@@ -79,6 +81,11 @@ export interface BuiltService<N extends ServiceNeeds> {
   >;
   /** Stopped in this order after HTTP closes, before the outbox flush and the connections. */
   alsoStop?: StopStep[];
+  /**
+   * Work on a schedule of its own (orders' sweeper): started with the relay and the
+   * consumers (main.ts, a test's `start()`), stopped right after HTTP.
+   */
+  tasks?: BackgroundTask[];
 }
 
 /**

@@ -1,4 +1,9 @@
-import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+  renameInboxConsumers,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
@@ -138,4 +143,6 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0005_inbox_handled_at': inboxHandledAtIndexMigration,
 };
