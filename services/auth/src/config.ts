@@ -39,7 +39,7 @@ export const authConfigSchema = baseConfigSchema
     EMAILS_MAX_PER_ACCOUNT: env.positiveInt(5),
     /** Forgot-password requests one client address may make per SIGNIN_FAILURE_WINDOW_SECONDS. */
     PASSWORD_FORGOT_MAX_PER_ADDRESS: env.positiveInt(20),
-    /** Sign-up and sign-in requests per client address per minute, per replica: a CPU guard. */
+    /** Sign-up, sign-in, verification and password requests per client address per minute, per replica: a CPU guard. */
     AUTH_REQUESTS_PER_MINUTE: env.positiveInt(60),
   })
   .superRefine((config, context) => {
