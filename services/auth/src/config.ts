@@ -30,6 +30,8 @@ export const authConfigSchema = baseConfigSchema
     SIGNIN_MAX_FAILURES_PER_ADDRESS: env.positiveInt(20),
     /** Failed sign-ins a known device (one with a device cookie) may make before it counts as unknown. */
     SIGNIN_MAX_FAILURES_PER_DEVICE: env.positiveInt(10),
+    /** Failed sign-ins of all unknown clients together per window; known devices are exempt. */
+    SIGNIN_MAX_FAILURES_GLOBAL: env.positiveInt(10_000),
     SIGNIN_FAILURE_WINDOW_SECONDS: env.positiveInt(900),
     /** How long a verification link works. */
     EMAIL_VERIFICATION_TTL_SECONDS: env.positiveInt(172_800),

@@ -55,6 +55,7 @@ export const authService = defineService({
           maxFailuresPerEmail: config.SIGNIN_MAX_FAILURES_PER_EMAIL,
           maxFailuresPerAddress: config.SIGNIN_MAX_FAILURES_PER_ADDRESS,
           maxFailuresPerDevice: config.SIGNIN_MAX_FAILURES_PER_DEVICE,
+          maxFailuresGlobal: config.SIGNIN_MAX_FAILURES_GLOBAL,
           windowSeconds: config.SIGNIN_FAILURE_WINDOW_SECONDS,
         },
         accounts: {

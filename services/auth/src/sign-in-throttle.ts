@@ -7,6 +7,8 @@ export interface SignInLimits {
   maxFailuresPerAddress: number;
   /** Failures a known device may make before it is treated as unknown. */
   maxFailuresPerDevice: number;
+  /** Failures of all unknown clients together (credential stuffing from many addresses). */
+  maxFailuresGlobal: number;
   windowSeconds: number;
 }
 
@@ -31,6 +33,7 @@ export { ThrottledError as SignInThrottledError };
 export const emailKey = (email: string) => `email:${email}`;
 export const addressKey = (address: string) => `address:${address}`;
 export const deviceKey = (nonce: string) => `device:${nonce}`;
+export const GLOBAL_KEY = 'global';
 
 /**
  * Counts one attempt against each counter before the work it guards, and throws once
@@ -73,18 +76,18 @@ export async function countAttempt(
   }
 }
 
-/** A success clears its own counter and takes back its count from the address. */
+/** A success clears its own counter and takes back its count from the shared ones. */
 export async function forgiveAttempt(
   db: Kysely<AuthDatabase>,
   clear: string,
-  clientAddress?: string,
+  shared: string[] = [],
 ): Promise<void> {
   await db.deleteFrom('sign_in_failures').where('key', '=', clear).execute();
-  if (!clientAddress) return;
+  if (shared.length === 0) return;
   await db
     .updateTable('sign_in_failures')
     .set({ failures: sql`failures - 1` })
-    .where('key', '=', addressKey(clientAddress))
+    .where('key', 'in', shared)
     .where('failures', '>', 0)
     .execute();
 }

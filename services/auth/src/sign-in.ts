@@ -10,6 +10,7 @@ import {
   deviceKey,
   emailKey,
   forgiveAttempt,
+  GLOBAL_KEY,
   type SignInLimits,
 } from './sign-in-throttle.js';
 import type { Credentials, User } from './users.js';
@@ -34,7 +35,8 @@ export interface SignInAttempt extends Credentials {
  * Lockout follows OWASP's device cookies: a browser that signed in to this account
  * before (its device cookie names the email) counts failures against its own device
  * only, so strangers exhausting the account's limit never lock it out; every other
- * client counts against the email and its address. A known device that itself fails
+ * client counts against the email, its address and all unknown clients together (a
+ * global limit against stuffing from many addresses). A known device that itself fails
  * too often is treated as unknown from then on. Returns the user and the password
  * hash it was checked against (sessions open only while it is still the hash).
  */
@@ -58,6 +60,7 @@ export async function signIn(
     counters = [
       { key: emailKey(attempt.email), max: limits.maxFailuresPerEmail },
       { key: addressKey(attempt.clientAddress), max: limits.maxFailuresPerAddress },
+      { key: GLOBAL_KEY, max: limits.maxFailuresGlobal },
     ];
     await countAttempt(db, counters, limits.windowSeconds);
   }
@@ -71,11 +74,7 @@ export async function signIn(
   const matches = await passwords.verify(hash, attempt.password);
   if (!user || !matches) throw new BadRequestError('Invalid credentials');
 
-  const cleared = counters[0]!.key;
-  await forgiveAttempt(
-    db,
-    cleared,
-    cleared.startsWith('device:') ? undefined : attempt.clientAddress,
-  );
+  const [own, ...shared] = counters.map((counter) => counter.key);
+  await forgiveAttempt(db, own!, shared);
   return { id: user.id, email: user.email, passwordHash: user.password_hash };
 }

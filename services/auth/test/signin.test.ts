@@ -295,4 +295,28 @@ describe('device cookies (lockout that cannot be turned against the owner)', () 
     }
     expect((await signInWith({ email: user.email, password }, device)).statusCode).toBe(429);
   });
+
+  it('when unknown clients fail more than the global limit, then every stranger gets 429 and a known device still gets in', async () => {
+    const guarded = await startTestAuth({ env: { SIGNIN_MAX_FAILURES_GLOBAL: '3' } });
+    try {
+      const tryIn = (email: string, secret: string, device?: string) =>
+        guarded.app.inject({
+          method: 'POST',
+          url: '/api/users/signin',
+          payload: { email, password: secret },
+          remoteAddress: uniqueAddress(),
+          ...(device ? { cookies: { device } } : {}),
+        });
+      const owner = await signUpUser(guarded.app);
+      const device = deviceCookieOf(await tryIn(owner.email, password))!.value;
+      for (let i = 0; i < 3; i++) {
+        expect((await tryIn(uniqueEmail('stuffed'), 'a wrong guess')).statusCode).toBe(400);
+      }
+      expect((await tryIn(uniqueEmail('stuffed'), 'a wrong guess')).statusCode).toBe(429);
+      expect((await tryIn(owner.email, password)).statusCode).toBe(429);
+      expect((await tryIn(owner.email, password, device)).statusCode).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
 });
