@@ -8,7 +8,7 @@ export const metadata: Metadata = { title: 'Account' };
 export default async function AccountPage() {
   const user = await requireUser('/account');
   return (
-    <section className="narrow" aria-labelledby="account-title">
+    <section className="narrow stack" aria-labelledby="account-title">
       <h1 id="account-title">Account</h1>
       <div className="card">
         <h2>Email</h2>

@@ -13,7 +13,7 @@ export default async function ResetPasswordPage({ searchParams }: ResetProps) {
   const token = (Array.isArray(raw) ? raw[0] : raw) ?? '';
   return (
     <section className="narrow card" aria-labelledby="reset-title">
-      <h1 id="reset-title">Choose a new password</h1>
+      <h1 id="reset-title">Reset your password</h1>
       {token ? (
         <>
           <p className="muted">Every device signed in to your account will be signed out.</p>
