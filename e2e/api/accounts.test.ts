@@ -44,7 +44,11 @@ describe('accounts through the gateway: verification, reset, and sessions that e
 
   async function expectEndedWithin2s(token: string) {
     const started = Date.now();
-    for (const headers of [{ authorization: `Bearer ${token}` }, { cookie: `session=${token}` }]) {
+    const ways: Record<string, string>[] = [
+      { authorization: `Bearer ${token}` },
+      { cookie: `session=${token}` },
+    ];
+    for (const headers of ways) {
       await waitFor(
         async () => JSON.stringify(await protectedStatuses(headers)) === JSON.stringify(signedOut),
         { timeoutMs: 2_000, intervalMs: 50, message: 'the session to end on every service' },
