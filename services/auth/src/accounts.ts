@@ -5,7 +5,7 @@ import { consumeToken, issueToken } from './email-tokens.js';
 import type { PasswordHasher } from './passwords.js';
 import { openSession, type Revocation, revokeSessions } from './session-store.js';
 import type { SessionSigner } from './sessions.js';
-import { addressKey, countAttempt, emailKey } from './sign-in-throttle.js';
+import { addressKey, countAttempt, emailKey, forgiveAttempt } from './sign-in-throttle.js';
 import { announceUser, type User } from './users.js';
 
 export interface AccountDeps {
@@ -24,6 +24,8 @@ export interface AccountSettings {
   maxEmailsPerWindow: number;
   /** Forgot-password requests one client address may make per window. */
   maxForgotPerAddress: number;
+  /** Wrong current passwords one account may send to the change form per window. */
+  maxPasswordGuesses: number;
   windowSeconds: number;
 }
 
@@ -162,9 +164,17 @@ export async function changePassword(
     .where('id', '=', request.userId)
     .executeTakeFirst();
   if (!current) throw new NotAuthorizedError();
+  // A stolen session must not become a way to guess the password: same limit as sign-in.
+  const guesses = `change:${current.id}`;
+  await countAttempt(
+    deps.db,
+    [{ key: guesses, max: deps.settings.maxPasswordGuesses }],
+    deps.settings.windowSeconds,
+  );
   if (!(await deps.passwords.verify(current.password_hash, request.currentPassword))) {
     throw new BadRequestError('Invalid credentials', 'currentPassword');
   }
+  await forgiveAttempt(deps.db, guesses);
   const hash = await deps.passwords.hash(request.newPassword);
   const { revocations, session } = await deps.db.transaction().execute(async (trx) => {
     // Only from the password just checked: two changes racing cannot both win.

@@ -63,6 +63,7 @@ export const authService = defineService({
           resetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
           maxEmailsPerWindow: config.EMAILS_MAX_PER_ACCOUNT,
           maxForgotPerAddress: config.PASSWORD_FORGOT_MAX_PER_ADDRESS,
+          maxPasswordGuesses: config.SIGNIN_MAX_FAILURES_PER_EMAIL,
           windowSeconds: config.SIGNIN_FAILURE_WINDOW_SECONDS,
         },
         cookieSecure: config.COOKIE_SECURE,

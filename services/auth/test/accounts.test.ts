@@ -333,6 +333,26 @@ describe('change password', () => {
     expect(await currentUser(user.token)).toMatchObject({ id: user.id });
   });
 
+  it('when a session is used to guess the current password, then 429 after the sign-in limit', async () => {
+    const user = await signUpUser(app);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push(
+        (
+          await change(user.token, {
+            currentPassword: `guess ${i} wrong`,
+            newPassword: 'whatever long',
+          })
+        ).statusCode,
+      );
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    expect(
+      (await change(user.token, { currentPassword: password, newPassword: 'whatever long' }))
+        .statusCode,
+    ).toBe(429);
+  });
+
   it('when the current password is right, then a new session cookie and every other session ends', async () => {
     const user = await signUpUser(app);
     const elsewhere = sessionCookieOf(
