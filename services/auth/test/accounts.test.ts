@@ -200,7 +200,7 @@ describe('password reset', () => {
   });
 
   it('when known and unknown emails ask, then the answers take the same time', async () => {
-    const known = await Promise.all(Array.from({ length: 3 }, () => signUpUser(app)));
+    const known = await Promise.all(Array.from({ length: 15 }, () => signUpUser(app)));
     const timed = async (email: string) => {
       const started = performance.now();
       const response = await post('/api/users/password/forgot', { email });
@@ -209,11 +209,9 @@ describe('password reset', () => {
     };
     const knownTimes: number[] = [];
     const unknownTimes: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      for (const user of known) {
-        knownTimes.push(await timed(user.email));
-        unknownTimes.push(await timed(uniqueEmail('ghost')));
-      }
+    for (const user of known) {
+      knownTimes.push(await timed(user.email));
+      unknownTimes.push(await timed(uniqueEmail('ghost')));
     }
     const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]!;
     // The lookup and the link happen after the answer: both paths do the same work first.
