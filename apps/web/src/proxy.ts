@@ -17,5 +17,12 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/tickets/new', '/tickets/mine', '/tickets/:id/edit', '/orders', '/orders/:id'],
+  matcher: [
+    '/tickets/new',
+    '/tickets/mine',
+    '/tickets/:id/edit',
+    '/orders',
+    '/orders/:id',
+    '/account',
+  ],
 };

@@ -11,6 +11,7 @@ export * from './http/error-handler.js';
 export * from './http/framework-errors.js';
 export * from './http/health.js';
 export * from './http/metrics.js';
+export * from './http/revoked-sessions.js';
 export * from './http/service-app.js';
 export * from './http/timeouts.js';
 export * from './logger.js';

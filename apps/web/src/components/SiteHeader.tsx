@@ -59,7 +59,10 @@ export async function SiteHeader() {
                   <Link href="/payouts">Payouts</Link>
                 </li>
                 <li>
-                  {/* Not prefetched: visiting it signs the visitor out. */}
+                  <Link href="/account">Account</Link>
+                </li>
+                <li>
+                  {/* The page asks: its button signs out (a POST), the visit does not. */}
                   <Link href="/auth/signout" prefetch={false}>
                     Sign out
                   </Link>

@@ -22,6 +22,11 @@ import {
 } from './contracts.js';
 
 const HOUR_MS = 60 * 60 * 1000;
+/**
+ * How long the sessions stream keeps a revocation: longer than any session token
+ * lives (auth's SESSION_TTL_SECONDS is capped below it).
+ */
+export const SESSION_REVOCATIONS_MAX_AGE_MS = 31 * 24 * HOUR_MS;
 
 /** The event stream's default max age: a consumer down over a long weekend still catches up. */
 export const DEFAULT_STREAM_MAX_AGE_MS = 96 * HOUR_MS;
@@ -100,6 +105,8 @@ const FAMILIES = [...new Set(subjects.map((subject) => subject.split('.')[0]!))]
  */
 export class EventBus {
   readonly deadLetterStream: string;
+  /** Session revocations, copied from the event stream and kept as long as a session lives. */
+  readonly sessionsStream: string;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -108,6 +115,7 @@ export class EventBus {
     readonly options: EventBusOptions,
   ) {
     this.deadLetterStream = `${options.stream}_DEADLETTER`;
+    this.sessionsStream = `${options.stream}_SESSIONS`;
   }
 
   static async connect(options: EventBusOptions): Promise<EventBus> {
@@ -141,7 +149,7 @@ export class EventBus {
     return `${this.options.subjectPrefix}.deadletter.${consumer}`;
   }
 
-  /** Creates or updates both streams; safe when several services start at once. */
+  /** Creates or updates the three streams; safe when several services start at once. */
   async ensureStreams(): Promise<void> {
     const prefix = this.options.subjectPrefix;
     const replicas = this.options.replicas ?? 1;
@@ -168,6 +176,18 @@ export class EventBus {
       discard: DiscardPolicy.Old,
       max_age: nanos(30 * 24 * HOUR_MS),
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: replicas,
+    });
+    // session.revoked outlives the day the event stream keeps: JetStream itself copies
+    // it here (a source, no subjects of its own), where it stays until every token it
+    // ends has expired. Services rebuild their revocation list from it (RevokedSessions).
+    await this.upsertStream({
+      name: this.sessionsStream,
+      sources: [{ name: this.options.stream, filter_subject: this.subjectOf('session.revoked') }],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(SESSION_REVOCATIONS_MAX_AGE_MS),
       num_replicas: replicas,
     });
   }

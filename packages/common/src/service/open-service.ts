@@ -17,6 +17,7 @@ import type { HandlerContext, Subscription } from '../events/subscription.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
 import { applyHttpTimeouts } from '../http/timeouts.js';
+import { RevokedSessions } from '../http/revoked-sessions.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
 import type {
   AnyServiceDescription,
@@ -89,12 +90,14 @@ interface Opened {
   bus?: EventBus;
   relay?: OutboxRelay;
   redis?: Redis;
+  revokedSessions?: RevokedSessions;
 }
 
 function closingSteps(opened: Opened): StopStep[] {
-  const { relay, bus, redis, db, eventsDb } = opened;
+  const { relay, bus, redis, db, eventsDb, revokedSessions } = opened;
   return [
     ...(relay ? [['outbox relay', () => flushOutbox(relay)] as StopStep] : []),
+    ...(revokedSessions ? [['revoked sessions', () => revokedSessions.stop()] as StopStep] : []),
     ...(bus ? [['event bus', () => bus.close()] as StopStep] : []),
     ...(redis ? [['redis', () => closeRedis(redis)] as StopStep] : []),
     ...(db ? [['database', () => db.destroy()] as StopStep] : []),
@@ -124,10 +127,19 @@ async function openNeeds(
     opened.db = db;
     readiness.database = () => pingDb(db);
   }
-  if (needs.events) {
+  const followsRevocations = Boolean(needs.sessions || needs.sessionRevocations);
+  if (needs.events || followsRevocations) {
     const bus = await openEventBus(settings, name, logger);
     opened.bus = bus;
     readiness.nats = () => bus.ping();
+  }
+  if (followsRevocations && opened.bus) {
+    // Loaded before anything is built: a service that cannot know which sessions
+    // ended does not start (and so never accepts one).
+    opened.revokedSessions = await RevokedSessions.open(opened.bus, logger);
+  }
+  if (needs.events && opened.bus) {
+    const bus = opened.bus;
     if (opened.db) {
       // A pool of its own for handlers: sharing one, a burst of requests queued for
       // connections delays every event behind it (and an event burst, requests).
@@ -181,17 +193,19 @@ export async function openService<D extends AnyServiceDescription>(
       ...(opened.db ? { db: opened.db } : {}),
       ...(opened.bus ? { bus: opened.bus } : {}),
       ...(opened.redis ? { redis: opened.redis } : {}),
+      ...(opened.revokedSessions ? { revokedSessions: opened.revokedSessions } : {}),
       ...(needs.sessions
         ? {
             verifySession: createSessionVerifier({
               publicKeyPem: settings.JWT_PUBLIC_KEY,
               jwksUrl: settings.AUTH_JWKS_URL,
+              revoked: opened.revokedSessions,
             }),
           }
         : {}),
     };
     built = await description.build(resources, parts ?? {});
-    if (built.subscriptions?.length && !opened.bus) {
+    if (built.subscriptions?.length && !needs.events) {
       throw new Error(`${name} subscribes to events but does not need them`);
     }
   } catch (error) {
