@@ -7,8 +7,8 @@ import type { EventBus, NatsSettings } from '../events/bus.js';
 import type { PlainSubscription, Subscription } from '../events/subscription.js';
 import type { SessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
-import type { HttpTimeoutSettings } from '../http/timeouts.js';
 import type { RevokedSessions } from '../http/revoked-sessions.js';
+import type { HttpTimeoutSettings } from '../http/timeouts.js';
 import type { Redis } from '../redis.js';
 import type { BackgroundTask } from './periodic-task.js';
 

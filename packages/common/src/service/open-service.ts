@@ -16,8 +16,8 @@ import { eventTablesPruner, eventTablesRetentionMs } from '../events/retention.j
 import type { HandlerContext, Subscription } from '../events/subscription.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
-import { applyHttpTimeouts } from '../http/timeouts.js';
 import { RevokedSessions } from '../http/revoked-sessions.js';
+import { applyHttpTimeouts } from '../http/timeouts.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
 import type {
   AnyServiceDescription,
