@@ -55,8 +55,9 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
     const form = new FormData(event.currentTarget);
     const title = String(form.get('title') ?? '').trim();
     const price = parsePrice(String(form.get('price') ?? ''));
-    const chosen = form.get('file');
-    const file = chosen instanceof File && chosen.name !== '' ? chosen : undefined;
+    const fileInput = event.currentTarget.elements.namedItem('file');
+    const file =
+      fileInput instanceof HTMLInputElement ? (fileInput.files?.[0] ?? undefined) : undefined;
     const problems: FormErrors<TicketField> = { byField: {}, general: [] };
     if (title === '') problems.byField.title = 'Enter a title';
     if (!price.ok) problems.byField.price = price.message;
