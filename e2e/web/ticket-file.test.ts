@@ -43,7 +43,7 @@ describe('when a seller attaches the ticket file and a buyer pays', () => {
       .setInputFiles({ name: 'e-ticket.pdf', mimeType: 'application/pdf', buffer: pdf });
     await screenshot(seller, 'desktop-ticket-new-with-file');
     await seller.getByRole('button', { name: 'Create ticket' }).click();
-    await seller.waitForURL(/\/tickets\/[^/]+$/);
+    await seller.waitForURL(/\/tickets\/[0-9a-f-]{36}$/);
     const ticketUrl = seller.url();
     const ticketId = ticketUrl.split('/').at(-1) ?? '';
     const listed = await (await fetch(`${baseUrl}/api/tickets/${ticketId}`)).json();
