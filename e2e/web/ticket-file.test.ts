@@ -16,9 +16,10 @@ import { startWebSystem, type WebSystem } from './system.js';
 let system: WebSystem;
 let browser: Browser;
 
+// Starting the whole system can outlast the default 2 minutes on a loaded machine.
 beforeAll(async () => {
   [system, browser] = await Promise.all([startWebSystem(), launchBrowser()]);
-});
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
