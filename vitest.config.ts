@@ -9,7 +9,14 @@ const sourceConditions = ['@gittix/source', 'module', 'node', 'development|produ
 
 export default defineConfig({
   resolve: { conditions: sourceConditions },
-  ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@gittix/source'] } },
+  ssr: {
+    resolve: {
+      // Not `module`: packages whose `module` build is bundler-only (imports
+      // without file extensions, as the AWS SDK's) then load their Node build.
+      conditions: sourceConditions.filter((c) => c !== 'module'),
+      externalConditions: ['@gittix/source'],
+    },
+  },
   test: {
     include: [
       'packages/*/test/**/*.test.ts',

@@ -109,7 +109,9 @@ describe('the public contract (docs/api.md) and the served OpenAPI document', ()
     const served = servedOperations(document);
     const plannedOnly = routesIn(contract.planned).filter((route) => !built.has(route.operation));
 
-    expect(plannedOnly.length).toBeGreaterThan(0);
+    // Every planned route may be built by now (issue 13 built the last ones); the
+    // parser that finds them is the one that finds the built routes, checked here.
+    expect(built.size).toBeGreaterThan(0);
     expect(plannedOnly.filter((route) => served.has(route.operation))).toEqual([]);
   });
 

@@ -54,6 +54,8 @@ export async function apiSession(baseUrl: string, email: string) {
     .map((c) => c.split(';')[0])
     .join('; ');
   return {
+    /** The session's Cookie header, for calls the helpers below don't cover. */
+    cookie,
     async createTicket(title: string, price: number): Promise<{ id: string }> {
       const response = await fetch(`${baseUrl}/api/tickets`, {
         method: 'POST',

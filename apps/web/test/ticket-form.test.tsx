@@ -26,6 +26,7 @@ const ticket = {
   status: 'reserved' as const,
   eventId: null,
   event: null,
+  hasFile: false,
 };
 
 const events = [

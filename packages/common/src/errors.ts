@@ -56,3 +56,15 @@ export class ServiceUnavailableError extends HttpError {
     super(503, [{ message }]);
   }
 }
+
+export class PayloadTooLargeError extends HttpError {
+  constructor(message = 'Request body is too large') {
+    super(413, [{ message }]);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(message: string) {
+    super(415, [{ message }]);
+  }
+}

@@ -6,14 +6,19 @@ import {
   errorHandlerPlugin,
   frameworkErrors,
   healthPlugin,
+  lingeringDrain,
   metricsPlugin,
   OneLinePerRequest,
   requestIdOf,
+  TICKET_FILE_MAX_BYTES,
+  TICKET_FILE_PATH,
 } from '@gittix/common';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyHttpOptions,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import type { TrustProxy } from './config.js';
 import { docsRoutes } from './docs/routes.js';
@@ -30,6 +35,53 @@ export interface GatewayAppDeps {
   maxBodyBytes?: number;
   /** How long the merged API document is served from memory (default 60 s). */
   docsCacheMs?: number;
+  /** How much of a refused body is read (and dropped) so its client still gets the 413. */
+  linger?: { maxBytes: number; timeoutMs: number };
+}
+
+export const DEFAULT_LINGER = { maxBytes: 8 * 1024 * 1024, timeoutMs: 5_000 };
+
+/** The largest body a request may carry: a ticket file's upload, or the services' JSON limit. */
+function bodyLimitFor(request: FastifyRequest, jsonLimit: number): number {
+  return request.method === 'PUT' && TICKET_FILE_PATH.test(request.url)
+    ? TICKET_FILE_MAX_BYTES
+    : jsonLimit;
+}
+
+/**
+ * 413 before a byte of the body is read, then a lingering close as nginx does
+ * it: the answer is sent in full (with its length, so the client knows it has
+ * all of it), the rest of the body is read and dropped within `linger`'s bounds,
+ * and only then is the connection closed. A client that sends its whole body
+ * before reading the answer still reads the 413, instead of a reset losing it.
+ */
+async function refuseTooLarge(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  linger: { maxBytes: number; timeoutMs: number },
+): Promise<void> {
+  const body = JSON.stringify({ errors: [{ message: 'Request body is too large' }] });
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(413, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+    'x-request-id': request.id,
+  });
+  response.write(body);
+  const drained = await lingeringDrain(request.raw, linger);
+  response.end();
+  request.log.info(
+    {
+      method: request.method,
+      url: request.url,
+      statusCode: 413,
+      contentLength: request.headers['content-length'],
+      drained,
+    },
+    'request body too large',
+  );
 }
 
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
@@ -75,9 +127,9 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     }
     // Refused here rather than streamed to a service that answers 413 and closes
     // mid-upload, which the proxy would see as the service failing.
-    if (Number(request.headers['content-length'] ?? 0) > maxBodyBytes) {
-      reply.header('connection', 'close');
-      return reply.code(413).send({ errors: [{ message: 'Request body is too large' }] });
+    if (Number(request.headers['content-length'] ?? 0) > bodyLimitFor(request, maxBodyBytes)) {
+      await refuseTooLarge(request, reply, deps.linger ?? DEFAULT_LINGER);
+      return reply;
     }
   });
   await app.register(healthPlugin, { checks: {} });

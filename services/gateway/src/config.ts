@@ -44,6 +44,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   MAX_BODY_BYTES: env.positiveInt(DEFAULT_BODY_LIMIT),
   /** How long the merged /api/docs/openapi.json is served from memory before it is fetched again. */
   DOCS_CACHE_SECONDS: env.positiveInt(60),
+  /** After a 413, how much more of the body is read (and dropped) so the client gets the answer. */
+  LINGER_MAX_BYTES: env.positiveInt(8 * 1024 * 1024),
+  /** After a 413, how long the rest of the body may take before the connection is cut. */
+  LINGER_TIMEOUT_MS: env.positiveInt(5_000),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -19,6 +19,7 @@ export const gatewayService = defineService({
       trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
       docsCacheMs: config.DOCS_CACHE_SECONDS * 1000,
+      linger: { maxBytes: config.LINGER_MAX_BYTES, timeoutMs: config.LINGER_TIMEOUT_MS },
     }),
   }),
 });

@@ -3,11 +3,14 @@ import {
   type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
+  TICKET_FILE_MAX_BYTES,
 } from '@gittix/common';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
+import type { FileStore } from './files/store.js';
 import { eventsRoutes } from './routes/events.js';
+import { ticketFilesRoutes } from './routes/ticket-files.js';
 import { ticketsRoutes } from './routes/tickets.js';
 
 export interface TicketsAppDeps {
@@ -15,6 +18,8 @@ export interface TicketsAppDeps {
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
   readiness: ReadinessChecks;
+  /** Where ticket files' content lives (the database, or an S3 bucket). */
+  fileStore: FileStore;
 }
 
 export const API_PREFIX = '/api/tickets';
@@ -31,5 +36,11 @@ export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
   });
   await app.register(ticketsRoutes, { prefix: API_PREFIX, db: deps.db, basePath: API_PREFIX });
   await app.register(eventsRoutes, { prefix: EVENTS_PREFIX, db: deps.db, basePath: EVENTS_PREFIX });
+  await app.register(ticketFilesRoutes, {
+    prefix: API_PREFIX,
+    db: deps.db,
+    store: deps.fileStore,
+    maxBytes: TICKET_FILE_MAX_BYTES,
+  });
   return app;
 }

@@ -23,6 +23,7 @@ export const ticketSchema = z.object({
   status: z.enum(ticketStatuses),
   eventId: z.uuid().nullable(),
   event: eventSummarySchema.nullable(),
+  hasFile: z.boolean().meta({ description: 'Whether the seller has attached the ticket itself' }),
 });
 export type Ticket = z.output<typeof ticketSchema>;
 
@@ -44,6 +45,7 @@ export function selectTickets(db: TicketsDb) {
       't.event_id',
       't.event_starts_at',
       't.created_at',
+      't.has_file',
       'e.name as event_name',
       'e.venue as event_venue',
       'e.city as event_city',
@@ -75,6 +77,7 @@ export function toTicket(row: TicketRow): Ticket {
     status: row.status,
     eventId: row.event_id,
     event,
+    hasFile: row.has_file,
   };
 }
 

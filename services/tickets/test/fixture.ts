@@ -8,8 +8,8 @@ import type { Ticket } from '../src/tickets.js';
  * The tickets service as main.ts opens it, on a database, stream and session key
  * of this test file's own. Consumers start when a test asks (`startConsumers`).
  */
-export async function createTicketsFixture() {
-  const service = await startTestService(ticketsService);
+export async function createTicketsFixture(options: { env?: Record<string, string> } = {}) {
+  const service = await startTestService(ticketsService, options);
 
   /** A signed-in user: its id and the cookie header that proves it. */
   async function user(id: string = randomUUID()) {

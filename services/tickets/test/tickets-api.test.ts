@@ -30,6 +30,7 @@ describe('tickets API', () => {
         status: 'available',
         eventId: null,
         event: null,
+        hasFile: false,
       });
       const stored = await fx.db
         .selectFrom('tickets')

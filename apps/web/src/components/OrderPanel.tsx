@@ -27,9 +27,16 @@ interface Props {
   order: Order;
   renderedAt: number;
   stripePublishableKey: string | null;
+  /** Where the buyer downloads the ticket once paid; null while the seller has attached none. */
+  ticketFileUrl?: string | null;
 }
 
-export function OrderPanel({ order, renderedAt, stripePublishableKey }: Props) {
+export function OrderPanel({
+  order,
+  renderedAt,
+  stripePublishableKey,
+  ticketFileUrl = null,
+}: Props) {
   const router = useRouter();
   const expiresAt = Date.parse(order.expiresAt);
   const now = useClock(renderedAt, expiresAt);
@@ -123,6 +130,17 @@ export function OrderPanel({ order, renderedAt, stripePublishableKey }: Props) {
       {state === 'complete' && !message && (
         <p className="notice notice-success">Paid. This ticket is yours.</p>
       )}
+      {state === 'complete' &&
+        (ticketFileUrl ? (
+          <a href={ticketFileUrl} className="button" download>
+            Download ticket
+          </a>
+        ) : (
+          <p className="muted">
+            Your ticket's download will be under <Link href="/tickets/purchased">My tickets</Link>{' '}
+            as soon as the seller has attached it.
+          </p>
+        ))}
       {state === 'expired' && (
         <div className="notice notice-error">
           <p className={styles.flush}>

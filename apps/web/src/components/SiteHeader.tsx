@@ -50,6 +50,9 @@ export async function SiteHeader() {
                   </Link>
                 </li>
                 <li>
+                  <Link href="/tickets/purchased">My tickets</Link>
+                </li>
+                <li>
                   <Link href="/tickets/mine">My listings</Link>
                 </li>
                 <li>

@@ -3,14 +3,14 @@
 import type { CatalogueEvent, Ticket } from '@gittix/api-types';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
-import { sendJson } from '../lib/api-client';
+import { sendFile, sendJson, TICKET_FILE_MAX_BYTES, TICKET_FILE_TYPES } from '../lib/api-client';
 import { formatEventTime } from '../lib/event-time';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { formatPrice, parsePrice, priceInputValue, proceedsAfterFee } from '../lib/price';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 
-const FIELDS = ['title', 'price', 'eventId'] as const;
+const FIELDS = ['title', 'price', 'eventId', 'file'] as const;
 type TicketField = (typeof FIELDS)[number];
 
 const NO_ERRORS: FormErrors<TicketField> = { byField: {}, general: [] };
@@ -26,23 +26,44 @@ interface TicketFormProps {
   feePercent?: number;
 }
 
-/** Creates a ticket, or with `ticket` edits it; both end on the ticket's page. */
+/** The chosen ticket file's problem, if the API would refuse it anyway. */
+function fileProblem(file: File): string | undefined {
+  if (!(TICKET_FILE_TYPES as readonly string[]).includes(file.type)) {
+    return 'Choose a PDF, PNG or JPEG file';
+  }
+  if (file.size > TICKET_FILE_MAX_BYTES) return 'The ticket file must be at most 2 MB';
+  if (file.size === 0) return 'The ticket file is empty';
+  return undefined;
+}
+
+/**
+ * Creates a ticket, or with `ticket` edits it; both end on the ticket's page.
+ * A chosen `Ticket file` is uploaded once the ticket is saved.
+ */
 export function TicketForm({ ticket, events = [], eventId = '', feePercent }: TicketFormProps) {
   const router = useRouter();
   const [errors, setErrors] = useState(NO_ERRORS);
   const [pending, setPending] = useState(false);
   const [priceText, setPriceText] = useState(ticket ? priceInputValue(ticket.price) : '');
   const typed = parsePrice(priceText);
+  // A ticket created here whose file then failed: a second submit edits it, not lists it twice.
+  const [created, setCreated] = useState<Ticket | undefined>(undefined);
+  const saved = ticket ?? created;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const title = String(form.get('title') ?? '').trim();
     const price = parsePrice(String(form.get('price') ?? ''));
+    const fileInput = event.currentTarget.elements.namedItem('file');
+    const file =
+      fileInput instanceof HTMLInputElement ? (fileInput.files?.[0] ?? undefined) : undefined;
     const problems: FormErrors<TicketField> = { byField: {}, general: [] };
     if (title === '') problems.byField.title = 'Enter a title';
     if (!price.ok) problems.byField.price = price.message;
-    if (!price.ok || title === '') {
+    const badFile = file && fileProblem(file);
+    if (badFile) problems.byField.file = badFile;
+    if (!price.ok || title === '' || badFile) {
       setErrors(problems);
       return;
     }
@@ -50,22 +71,33 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
     setPending(true);
     const chosenEvent = String(form.get('eventId') ?? '');
     const body =
-      ticket || chosenEvent === ''
+      saved || chosenEvent === ''
         ? { title, price: price.value }
         : { title, price: price.value, eventId: chosenEvent };
-    const result = ticket
-      ? await sendJson<Ticket>('PUT', `/api/tickets/${ticket.id}`, body)
+    const result = saved
+      ? await sendJson<Ticket>('PUT', `/api/tickets/${saved.id}`, body)
       : await sendJson<Ticket>('POST', '/api/tickets', body);
-    if (result.ok) {
+    const uploaded =
+      result.ok && file ? await sendFile(`/api/tickets/${result.data.id}/file`, file) : undefined;
+    if (result.ok && (!uploaded || uploaded.ok)) {
       router.push(`/tickets/${result.data.id}`);
       router.refresh();
       return;
     }
-    if (result.status === 401) {
+    if (result.ok && uploaded && !uploaded.ok) {
+      setCreated(result.data);
+      setErrors({
+        byField: { file: uploaded.errors.map((e) => e.message).join(' ') },
+        general: [],
+      });
+      setPending(false);
+      return;
+    }
+    if (!result.ok && result.status === 401) {
       window.location.assign(`/auth/signin?next=${encodeURIComponent(window.location.pathname)}`);
       return;
     }
-    setErrors(splitErrors(result.errors, FIELDS));
+    if (!result.ok) setErrors(splitErrors(result.errors, FIELDS));
     setPending(false);
   }
 
@@ -132,6 +164,19 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
             : `GitTix keeps ${feePercent}% of the price as its fee.`}
         </p>
       )}
+      <Field
+        id="file"
+        name="file"
+        label="Ticket file"
+        type="file"
+        accept="application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"
+        hint={
+          saved?.hasFile
+            ? 'A file is attached. Choose another to replace it (PDF, PNG or JPEG, up to 2 MB).'
+            : 'The e-ticket your buyer downloads once paid: PDF, PNG or JPEG, up to 2 MB. You can add it later.'
+        }
+        error={errors.byField.file}
+      />
       <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
         {ticket ? 'Save' : 'Create ticket'}
       </button>

@@ -34,3 +34,29 @@ export async function sendJson<T>(
   const data = (await response.json().catch(() => ({}))) as T;
   return { ok: true, status: response.status, data };
 }
+
+/** Ticket files the API takes, and how large (TICKET_FILE_MAX_BYTES). */
+export const TICKET_FILE_TYPES = ['application/pdf', 'image/png', 'image/jpeg'] as const;
+export const TICKET_FILE_MAX_BYTES = 2 * 1024 * 1024;
+
+/** Sends a file as the raw body of a PUT (the browser streams it; no form encoding). */
+export async function sendFile(path: `/api/${string}`, file: Blob): Promise<ApiResult<null>> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { 'content-type': file.type || 'application/octet-stream' },
+      body: file,
+    });
+  } catch {
+    return {
+      ok: false,
+      status: 0,
+      errors: [{ message: "Can't reach GitTix. Check your connection and try again." }],
+    };
+  }
+  if (!response.ok)
+    return { ok: false, status: response.status, errors: await readErrors(response) };
+  return { ok: true, status: response.status, data: null };
+}

@@ -4,6 +4,7 @@ import {
   type Migrations,
 } from '@gittix/common';
 import { sql } from 'kysely';
+import { ticketFilesMigration } from '../files/migration.js';
 
 /** Same name, venue and start (case-insensitive): one event. */
 export const EVENT_UNIQUE_INDEX = 'events_unique';
@@ -137,4 +138,6 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // Numbered past the catalogue's migrations so both lines of work keep their order.
+  '0010_ticket_files': ticketFilesMigration,
 };

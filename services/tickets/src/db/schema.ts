@@ -1,5 +1,6 @@
 import type { TicketStatus } from '@gittix/common';
 import type { ColumnType, Generated } from 'kysely';
+import type { TicketFilesTables } from '../files/schema.js';
 
 export interface TicketsTable {
   id: Generated<string>;
@@ -17,6 +18,8 @@ export interface TicketsTable {
   event_id: string | null;
   /** The event's start, copied from it (events never move). */
   event_starts_at: Date | null;
+  /** Whether the seller has attached the ticket itself (ticket_files holds it). */
+  has_file: Generated<boolean>;
 }
 
 /** The catalogue: what people shop by. */
@@ -44,7 +47,7 @@ export interface OrdersSeenTable {
   seen_at: ColumnType<Date, Date | undefined, Date>;
 }
 
-export interface TicketsDatabase {
+export interface TicketsDatabase extends TicketFilesTables {
   tickets: TicketsTable;
   events: EventsTable;
   orders_seen: OrdersSeenTable;

@@ -1,0 +1,60 @@
+import type { Ticket } from '@gittix/api-types';
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
+import { formatPrice } from '../../../../lib/price';
+import styles from '../../listing.module.css';
+
+export const metadata: Metadata = { title: 'My tickets' };
+
+/** The tickets the caller bought, each with its download once the seller attached it. */
+export default async function PurchasedTicketsPage() {
+  await requireUser('/tickets/purchased');
+  const path = '/api/tickets/purchased';
+  const response = await gatewayGet<Ticket[]>(path);
+  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  const tickets = response.data;
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>My tickets</h1>
+          <p className="muted">Tickets you bought. Download each one to get in.</p>
+        </div>
+      </div>
+      {tickets.length === 0 ? (
+        <div className="card empty-state">
+          <h2>You haven't bought a ticket yet</h2>
+          <p className="muted">
+            <Link href="/">Find one for your next show.</Link>
+          </p>
+        </div>
+      ) : (
+        <ul className={styles.list}>
+          {tickets.map((ticket) => (
+            <li key={ticket.id} className={styles.row}>
+              <Link href={`/tickets/${ticket.id}`} className={styles.title}>
+                {ticket.title}
+              </Link>
+              <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
+              {ticket.hasFile ? (
+                // A plain link: the file comes as an attachment, never shown inside the site.
+                <a
+                  href={`/api/tickets/${ticket.id}/file`}
+                  className="button button-secondary"
+                  download
+                  aria-label={`Download ticket: ${ticket.title}`}
+                >
+                  Download ticket
+                </a>
+              ) : (
+                <span className="badge badge-warning">Awaiting the seller's file</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
