@@ -214,6 +214,7 @@ export class EventConsumers<DB = never> {
         ),
       );
       message.ack();
+      logger.debug({ eventId: event.id }, 'event handled');
     } catch (error) {
       if (isTransientError(error)) {
         // The database (or another dependency) is out of reach: the event is fine.
