@@ -12,7 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection, nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { type Context, SpanKind } from '@opentelemetry/api';
+import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { inSpan, traceCarrier } from '../tracing/tracing.js';
 import {
@@ -239,10 +239,11 @@ export class EventBus {
           'messaging.message.id': envelope.id,
         },
       },
-      async () => {
+      async (span) => {
         // The consumer's span continues this one: W3C headers on the message.
         const messageHeaders = headers();
-        for (const [key, value] of Object.entries(traceCarrier())) messageHeaders.set(key, value);
+        const carrier = traceCarrier(trace.setSpan(context.active(), span));
+        for (const [key, value] of Object.entries(carrier)) messageHeaders.set(key, value);
         await this.js.publish(subject, JSON.stringify(envelope), {
           msgID: envelope.id,
           timeout: timeoutMs,
