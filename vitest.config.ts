@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 // starts with it, so parallel runs never collide and teardown knows what to drop.
 const runId = process.env.GITTIX_TEST_RUN ?? `t${randomBytes(3).toString('hex')}`;
 process.env.GITTIX_TEST_RUN = runId;
-const sourceConditions = ['@gittix/source', 'module', 'node', 'development|production'];
+// No `module` condition: Node does not use it (services run without it), and
+// OpenTelemetry's `module` builds import extensionless paths Node cannot load.
+const sourceConditions = ['@gittix/source', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions: sourceConditions },

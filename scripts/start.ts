@@ -80,6 +80,11 @@ async function main(): Promise<void> {
       `GitTix is ready at http://localhost:${settings.ports.gateway} (in ${seconds}s). Ctrl-C stops it.`,
     );
     log(infra.mail);
+    log(
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? `Traces go to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP); every log line names its trace_id.`
+        : 'Traces: log lines carry trace_id; to see spans, run Jaeger (OTLP/HTTP on 4318) and start with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (docs/tracing.md).',
+    );
   } catch (error) {
     if (!stopping) log(`${(error as Error).message}; see the service logs above. Stopping.`);
     await stop(1);

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createEnvelope, eventTablesMigration, OUTBOX_CHANNEL, openDatabase } from '@gittix/common';
+import {
+  createEnvelope,
+  eventTablesMigration,
+  OUTBOX_CHANNEL,
+  openDatabase,
+  outboxTraceContextMigration,
+} from '@gittix/common';
 import pg from 'pg';
 import { inParallel } from '../harness/api.js';
 import type { Attempt, RaceResult } from './buyers.js';
@@ -36,7 +42,10 @@ const SCHEMA = `
 
 /** Creates the reference database at `url` (a fresh name) and its tables. */
 export async function createReferenceDatabase(url: string): Promise<void> {
-  const db = await openDatabase(url, { '0000_event_tables': eventTablesMigration });
+  const db = await openDatabase(url, {
+    '0000_event_tables': eventTablesMigration,
+    '0001_outbox_trace_context': outboxTraceContextMigration,
+  });
   await db.destroy();
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -1,5 +1,7 @@
+import { SpanKind } from '@opentelemetry/api';
 import {
   Kysely,
+  type LogEvent,
   type Migration,
   type MigrationProvider,
   Migrator,
@@ -7,6 +9,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import { isTracingExported, tracer } from './tracing/tracing.js';
 
 // int8 (bigserial sequences, counts) fits comfortably in a JS number for our volumes.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -74,7 +77,24 @@ export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
   // ones report to the pool, checked-out ones (between two queries) to this listener.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    // A CLIENT span per query, only when traces are exported (nothing otherwise).
+    ...(isTracingExported() ? { log: spanOfQuery } : {}),
+  });
+}
+
+/** Records a finished query as a span of the caller's trace, timed as Kysely measured it. */
+function spanOfQuery(event: LogEvent): void {
+  const now = Date.now();
+  const statement = event.query.sql;
+  const span = tracer().startSpan(`pg ${statement.split(/\s+/, 1)[0]?.toUpperCase() ?? 'QUERY'}`, {
+    kind: SpanKind.CLIENT,
+    startTime: now - event.queryDurationMillis,
+    attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
+  });
+  if (event.level === 'error') span.recordException(String(event.error));
+  span.end(now);
 }
 
 /** Migrations are plain objects keyed by name; names sort into the order they run. */

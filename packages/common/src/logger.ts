@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import { activeTraceIds } from './tracing/tracing.js';
 
 export interface LoggerOptions {
   name: string;
@@ -11,6 +12,8 @@ export function createLogger({ name, level = 'info', pretty = false }: LoggerOpt
   return pino({
     name,
     level,
+    // Every line written inside a span (a request, an event, a job) names its trace.
+    mixin: () => activeTraceIds() ?? {},
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     ...(pretty
       ? {

@@ -1,4 +1,5 @@
-import type { EventBus, Logger } from '@gittix/common';
+import { contextFromCarrier, type EventBus, inSpan, type Logger } from '@gittix/common';
+import { SpanKind } from '@opentelemetry/api';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -31,13 +32,25 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
   const { bus, expirations, logger } = options;
   const worker = new Worker<ExpirationJob>(
     EXPIRATION_QUEUE,
-    async (job) => {
-      const { orderId } = job.data;
-      if (await expirations.isCancelled(orderId)) return 'cancelled';
-      await bus.publishEvent('expiration.complete', { orderId }, orderId);
-      logger.debug({ orderId, expiresAt: job.data.expiresAt }, 'order expired');
-      return 'expired';
-    },
+    (job) =>
+      inSpan(
+        'order expire',
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFromCarrier(job.data.trace),
+          attributes: {
+            'gittix.order_id': job.data.orderId,
+            'bullmq.job.attempts': job.attemptsMade,
+          },
+        },
+        async () => {
+          const { orderId } = job.data;
+          if (await expirations.isCancelled(orderId)) return 'cancelled';
+          await bus.publishEvent('expiration.complete', { orderId }, orderId);
+          logger.debug({ orderId, expiresAt: job.data.expiresAt }, 'order expired');
+          return 'expired';
+        },
+      ),
     {
       connection: options.redis,
       prefix: options.prefix,

@@ -1,3 +1,4 @@
+import { traceCarrier } from '@gittix/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -7,6 +8,8 @@ export const EXPIRATION_QUEUE = 'order-expiration';
 export interface ExpirationJob {
   orderId: string;
   expiresAt: string;
+  /** W3C headers of the order.created handling that scheduled it (absent on older jobs). */
+  trace?: Record<string, string>;
 }
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -37,14 +40,19 @@ export class OrderExpirations {
   /** Schedules the order's expiry at `expiresAt` (at once if that has passed). */
   async schedule(job: ExpirationJob, now = Date.now()): Promise<void> {
     if (await this.isCancelled(job.orderId)) return;
-    await this.queue.add('expire', job, {
-      jobId: job.orderId,
-      delay: Math.max(0, Date.parse(job.expiresAt) - now),
-      attempts: 10_000,
-      backoff: { type: 'capped-exponential' },
-      removeOnComplete: { age: KEEP_FINISHED_SECONDS },
-      removeOnFail: { age: 7 * DAY_SECONDS },
-    });
+    // The job carries the trace on, so expiration.complete joins the order's trace.
+    await this.queue.add(
+      'expire',
+      { ...job, trace: traceCarrier() },
+      {
+        jobId: job.orderId,
+        delay: Math.max(0, Date.parse(job.expiresAt) - now),
+        attempts: 10_000,
+        backoff: { type: 'capped-exponential' },
+        removeOnComplete: { age: KEEP_FINISHED_SECONDS },
+        removeOnFail: { age: 7 * DAY_SECONDS },
+      },
+    );
     // The order may have been cancelled between the check and the add.
     if (await this.isCancelled(job.orderId)) await this.queue.remove(job.orderId);
   }

@@ -12,6 +12,7 @@ import {
   requestIdOf,
   TICKET_FILE_MAX_BYTES,
   TICKET_FILE_PATH,
+  tracingPlugin,
 } from '@gittix/common';
 import Fastify, {
   type FastifyBaseLogger,
@@ -114,6 +115,8 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy,
   };
   const app = Fastify(options);
+  // First: every hook, the proxying and the upstream call run in the request's span.
+  await app.register(tracingPlugin);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -1,5 +1,7 @@
 import httpProxy from '@fastify/http-proxy';
-import type { FastifyInstance } from 'fastify';
+import { failSpan, traceCarrier, tracer } from '@gittix/common';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Upstream } from './upstreams.js';
 
 export interface ProxyTimeouts {
@@ -17,6 +19,31 @@ function statusFor(error: Error): 502 | 503 {
   return invalidAnswer ? 502 : 503;
 }
 
+/** The CLIENT span of each proxied request's upstream call, ended with the response. */
+const upstreamSpans = new WeakMap<object, Span>();
+
+/** Starts the upstream call's span and returns the W3C headers that make the upstream its child. */
+function startUpstreamSpan(
+  request: Pick<FastifyRequest, 'traceSpan' | 'method' | 'url'>,
+  upstream: Upstream,
+): Record<string, string> {
+  const parent = request.traceSpan?.context ?? context.active();
+  const span = tracer().startSpan(
+    `${request.method} ${upstream.label}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': request.method,
+        'server.address': new URL(upstream.url).host,
+        'url.path': request.url.split('?')[0] ?? '/',
+      },
+    },
+    parent,
+  );
+  upstreamSpans.set(request, span);
+  return traceCarrier(trace.setSpan(parent, span));
+}
+
 /**
  * Forwards `upstream.prefix` to the upstream as a stream: bodies are not parsed
  * here (the services validate and limit them), cookies and Set-Cookie pass through
@@ -28,6 +55,16 @@ export async function proxyTo(
   upstream: Upstream,
   timeouts: ProxyTimeouts,
 ): Promise<void> {
+  app.addHook('onResponse', (request, reply, done) => {
+    const span = upstreamSpans.get(request);
+    if (span) {
+      upstreamSpans.delete(request);
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    done();
+  });
   await app.register(httpProxy, {
     upstream: upstream.url,
     prefix: upstream.prefix,
@@ -42,6 +79,8 @@ export async function proxyTo(
     replyOptions: {
       rewriteRequestHeaders: (request, headers) => ({
         ...headers,
+        // The caller's traceparent is replaced by this hop's: the upstream is its child.
+        ...startUpstreamSpan(request, upstream),
         'x-request-id': request.id,
         // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
         'x-forwarded-for': request.ip,
@@ -51,6 +90,8 @@ export async function proxyTo(
       // Never retry: a POST may already have had its effect, and a 503 is the answer.
       retryDelay: () => null,
       onError: (reply, { error }) => {
+        const span = upstreamSpans.get(reply.request);
+        if (span) failSpan(span, error);
         // An upstream being down is expected operationally: one line, not a stack.
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         reply.request.log.warn(

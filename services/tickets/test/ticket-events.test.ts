@@ -19,6 +19,8 @@ describe('events the tickets API publishes', () => {
         id: expect.any(String),
         type: 'ticket.created',
         occurredAt: expect.any(String),
+        // The request id of the POST that listed it.
+        correlationId: expect.any(String),
         data: {
           id: ticket.id,
           version: 0,

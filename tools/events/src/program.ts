@@ -43,12 +43,16 @@ export function buildProgram(context: CliContext): Command {
     )
     .option('--from-start', 'print every event in the stream first')
     .option('--last <n>', 'print the last n matching events first', count)
+    .option('--trace <id>', 'only events of this trace (the trace id of their traceparent)')
     .addHelpText(
       'after',
       '\nStops with Ctrl-C. Reads through an ordered consumer: no durable state is left behind.',
     )
     .action(
-      async (subject: string | undefined, options: { fromStart?: boolean; last?: number }) => {
+      async (
+        subject: string | undefined,
+        options: { fromStart?: boolean; last?: number; trace?: string },
+      ) => {
         await context.withBus((bus) =>
           tailCommand(bus, out, { subject, ...options, signal: context.signal }),
         );

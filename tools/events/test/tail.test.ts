@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { contextFromCarrier, createEnvelope, initTracing } from '@gittix/common';
 import { ticketCreatedData, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tailCommand } from '../src/commands/tail.js';
@@ -83,6 +84,47 @@ describe('events tail', () => {
     await tailing;
     const seqs = lines.map((line) => Number(line.split(' ')[1]!.slice(1)));
     expect(seqs).toEqual(Array.from({ length: state.messages }, (_, i) => state.first_seq + i));
+  });
+
+  it('when --trace is given, then only events of that trace are printed, with their trace and links', async () => {
+    // W3C propagation, as every service installs it (no export).
+    initTracing({ serviceName: 'events-tail-test' });
+    const traceId = randomBytes(16).toString('hex');
+    const parent = contextFromCarrier({
+      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    });
+    const causing = randomUUID();
+    const traced = {
+      ...createEnvelope('ticket.created', ticketCreatedData(), randomUUID()),
+      correlationId: 'req-1',
+      causationId: causing,
+    };
+    await fx.bus.publish(traced, undefined, parent);
+    const untraced = await fx.publish('ticket.created', ticketCreatedData());
+    // A second traced event after it: once printed, tail has read past the untraced one.
+    const after = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
+    await fx.bus.publish(after, undefined, parent);
+    const { lines, out } = capture();
+    const stop = new AbortController();
+    const tailing = tailCommand(fx.bus, out, {
+      fromStart: true,
+      trace: traceId,
+      signal: stop.signal,
+    });
+    await waitFor(() => lines.some((line) => line.includes(after.id)), {
+      message: 'the last traced event',
+    });
+    stop.abort();
+    await tailing;
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(traced.id);
+    expect(lines[0]).toMatch(
+      new RegExp(` trace=${traceId} correlation=req-1 causation=${causing}$`),
+    );
+    expect(lines.join('\n')).not.toContain(untraced.id);
+    await expect(tailCommand(fx.bus, capture().out, { trace: 'not-a-trace' })).rejects.toThrow(
+      CliError,
+    );
   });
 
   it('when the subject is not a subject, then it is refused', async () => {

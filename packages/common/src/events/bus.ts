@@ -10,9 +10,11 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import { headers, type NatsConnection, nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { inSpan, traceCarrier } from '../tracing/tracing.js';
 import {
   createEnvelope,
   type EventEnvelope,
@@ -223,11 +225,32 @@ export class EventBus {
    * a database publish through the outbox instead; this is for the relay, the
    * expiration service (whose state lives in Redis) and the events CLI.
    */
-  async publish(envelope: EventEnvelope, timeoutMs = 5_000): Promise<void> {
-    await this.js.publish(this.subjectOf(envelope.type), JSON.stringify(envelope), {
-      msgID: envelope.id,
-      timeout: timeoutMs,
-    });
+  async publish(envelope: EventEnvelope, timeoutMs = 5_000, parent?: Context): Promise<void> {
+    const subject = this.subjectOf(envelope.type);
+    await inSpan(
+      `${envelope.type} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        ...(parent ? { parent } : {}),
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': subject,
+          'messaging.message.id': envelope.id,
+        },
+      },
+      async (span) => {
+        // The consumer's span continues this one: W3C headers on the message.
+        const messageHeaders = headers();
+        const carrier = traceCarrier(trace.setSpan(context.active(), span));
+        for (const [key, value] of Object.entries(carrier)) messageHeaders.set(key, value);
+        await this.js.publish(subject, JSON.stringify(envelope), {
+          msgID: envelope.id,
+          timeout: timeoutMs,
+          headers: messageHeaders,
+        });
+      },
+    );
   }
 
   async publishEvent<S extends Subject>(subject: S, data: EventInput<S>, eventId: string) {

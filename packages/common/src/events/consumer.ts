@@ -1,7 +1,9 @@
 import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { context, SpanKind } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { contextFromCarrier, inSpan, withCausation } from '../tracing/tracing.js';
 import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
@@ -156,7 +158,31 @@ export class EventConsumers<DB = never> {
     }
   }
 
-  private async process(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
+  /** Handles one message inside a CONSUMER span, child of the publisher's (NATS headers). */
+  private process(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
+    const carrier: Record<string, string> = {};
+    for (const key of message.headers?.keys() ?? []) {
+      const value = message.headers?.get(key);
+      if (value) carrier[key.toLowerCase()] = value;
+    }
+    return inSpan(
+      `${subscription.subject} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromCarrier(carrier),
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': message.subject,
+          'messaging.consumer.group.name': durableName(this.options.service, subscription.subject),
+          'messaging.nats.delivery_count': message.info.deliveryCount,
+        },
+      },
+      () => this.processInSpan(subscription, message),
+    );
+  }
+
+  private async processInSpan(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
     const deliveries = message.info.deliveryCount;
     const logger = this.options.logger.child({
       subject: subscription.subject,
@@ -171,16 +197,24 @@ export class EventConsumers<DB = never> {
       return;
     }
     try {
-      await handleEvent(
-        subscription,
-        event,
-        { deliveries, logger },
-        {
-          consumer: durableName(this.options.service, subscription.subject),
-          db: this.options.db,
-        },
+      // Events the handler writes name this one as their cause.
+      const causation = withCausation(context.active(), {
+        correlationId: event.correlationId ?? event.id,
+        causationId: event.id,
+      });
+      await context.with(causation, () =>
+        handleEvent(
+          subscription,
+          event,
+          { deliveries, logger },
+          {
+            consumer: durableName(this.options.service, subscription.subject),
+            db: this.options.db,
+          },
+        ),
       );
       message.ack();
+      logger.debug({ eventId: event.id }, 'event handled');
     } catch (error) {
       if (isTransientError(error)) {
         // The database (or another dependency) is out of reach: the event is fine.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { priceSchema } from '../money.js';
+import { currentCausation } from '../tracing/tracing.js';
 
 const id = z.uuid();
 // Replica columns are Postgres integers, and Postgres text cannot hold U+0000:
@@ -138,6 +139,13 @@ export interface EventEnvelope<S extends Subject = Subject> {
   type: S;
   occurredAt: string;
   data: EventData<S>;
+  /**
+   * The request id everything one request caused shares (absent on events
+   * written before it existed, and on those no request caused).
+   */
+  correlationId?: string;
+  /** The id of the event whose handler wrote this one; absent when a request did. */
+  causationId?: string;
 }
 
 const envelopeSchema = z.object({
@@ -145,6 +153,12 @@ const envelopeSchema = z.object({
   type: z.enum(subjects as [Subject, ...Subject[]]),
   occurredAt: z.iso.datetime({ offset: true }),
   data: z.unknown(),
+  // Added later: optional on consume, so older events still parse.
+  correlationId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .optional(),
+  causationId: id.optional(),
 });
 
 export function isSubject(value: string): value is Subject {
@@ -161,7 +175,20 @@ export function parseEnvelope<S extends Subject>(subject: S, raw: unknown): Even
     throw new Error(`Envelope type ${envelope.type} arrived on subject ${subject}`);
   }
   const data = eventSchemas[subject].parse(envelope.data) as EventData<S>;
-  return { id: envelope.id, type: subject, occurredAt: envelope.occurredAt, data };
+  return {
+    id: envelope.id,
+    type: subject,
+    occurredAt: envelope.occurredAt,
+    data,
+    ...linksOf(envelope),
+  };
+}
+
+function linksOf({ correlationId, causationId }: { correlationId?: string; causationId?: string }) {
+  return {
+    ...(correlationId ? { correlationId } : {}),
+    ...(causationId ? { causationId } : {}),
+  };
 }
 
 /** Builds a new envelope, validating the payload so that no service publishes junk. */
@@ -172,5 +199,12 @@ export function createEnvelope<S extends Subject>(
   occurredAt = new Date(),
 ): EventEnvelope<S> {
   const parsed = eventSchemas[subject].parse(data) as EventData<S>;
-  return { id: eventId, type: subject, occurredAt: occurredAt.toISOString(), data: parsed };
+  return {
+    id: eventId,
+    type: subject,
+    occurredAt: occurredAt.toISOString(),
+    data: parsed,
+    // The request or event being handled when this one is written.
+    ...linksOf(currentCausation()),
+  };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { contextFromCarrier, traceCarrier } from '../tracing/tracing.js';
 import type { EventBus } from './bus.js';
 import { createEnvelope, type EventEnvelope, type EventInput, type Subject } from './contracts.js';
 import { OUTBOX_CHANNEL } from './tables.js';
@@ -18,8 +19,9 @@ export async function enqueueEvent<S extends Subject>(
 ): Promise<EventEnvelope<S>> {
   const envelope = createEnvelope(subject, data, randomUUID());
   await sql`
-    INSERT INTO outbox (id, subject, envelope)
-    VALUES (${envelope.id}, ${subject}, ${JSON.stringify(envelope)}::jsonb)`.execute(trx);
+    INSERT INTO outbox (id, subject, envelope, trace_context)
+    VALUES (${envelope.id}, ${subject}, ${JSON.stringify(envelope)}::jsonb,
+      ${JSON.stringify(traceCarrier())}::jsonb)`.execute(trx);
   await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
   return envelope;
 }
@@ -40,6 +42,8 @@ interface OutboxRow {
   seq: number;
   id: string;
   envelope: EventEnvelope;
+  /** The W3C headers of the request or event that wrote the row (null before they were kept). */
+  trace_context: Record<string, string> | null;
 }
 
 /** Any constant shared by every relay of one database: only one publishes at a time. */
@@ -145,13 +149,18 @@ export class OutboxRelay<DB = unknown> {
         SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) AS locked`.execute(trx);
       if (!lock.rows[0]?.locked) return 0;
       const { rows } = await sql<OutboxRow>`
-        SELECT seq, id, envelope FROM outbox
+        SELECT seq, id, envelope, trace_context FROM outbox
         WHERE sent_at IS NULL ORDER BY seq LIMIT ${this.batchSize}`.execute(trx);
       if (rows.length === 0) return 0;
 
       // Published in order on one connection; stop at the first failure so that
       // nothing after it is marked sent ahead of it.
-      const results = await Promise.allSettled(rows.map((row) => bus.publish(row.envelope)));
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          // The publish span is a child of the request that wrote the row.
+          bus.publish(row.envelope, undefined, contextFromCarrier(row.trace_context)),
+        ),
+      );
       const firstFailure = results.findIndex((r) => r.status === 'rejected');
       const published = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
       if (published.length > 0) {

@@ -31,6 +31,21 @@ export const eventTablesMigration: Migration = {
   },
 };
 
+/**
+ * The W3C trace context (`traceparent`, `tracestate`) of the request or event that
+ * wrote each outbox row, so the relay publishes it as a child of that request even
+ * though it runs later, in another transaction. Every service with an outbox runs
+ * it after eventTablesMigration; rows written before it have none.
+ */
+export const outboxTraceContextMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`ALTER TABLE outbox ADD COLUMN IF NOT EXISTS trace_context jsonb`.execute(db);
+  },
+  async down(db: Kysely<unknown>) {
+    await sql`ALTER TABLE outbox DROP COLUMN IF EXISTS trace_context`.execute(db);
+  },
+};
+
 /** The channel a commit with new outbox rows notifies, so the relay wakes at once. */
 export const OUTBOX_CHANNEL = 'gittix_outbox';
 

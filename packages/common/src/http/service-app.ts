@@ -16,6 +16,7 @@ import { errorHandlerPlugin } from './error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthPlugin, type ReadinessChecks } from './health.js';
 import { metricsPlugin } from './metrics.js';
+import { tracingPlugin } from './tracing.js';
 
 export type ServiceApp = FastifyInstance<
   import('node:http').Server,
@@ -68,6 +69,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // First, so that every other hook and the handler run inside the request's span.
+  await app.register(tracingPlugin);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: anything else is 415 rather than a string body failing validation.

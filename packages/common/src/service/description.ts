@@ -52,6 +52,7 @@ export interface BaseServiceConfig extends HttpTimeoutSettings {
   LOG_LEVEL: string;
   LOG_PRETTY: boolean;
   SHUTDOWN_TIMEOUT_MS: number;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
 }
 
 /** The configuration keys the needs `N` read, on top of the base ones. */

@@ -19,6 +19,7 @@ import type { ReadinessChecks } from '../http/health.js';
 import { RevokedSessions } from '../http/revoked-sessions.js';
 import { applyHttpTimeouts } from '../http/timeouts.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
+import { initTracing, shutdownTracing } from '../tracing/tracing.js';
 import type {
   AnyServiceDescription,
   BaseServiceConfig,
@@ -173,6 +174,8 @@ export async function openService<D extends AnyServiceDescription>(
 ): Promise<OpenService<D>> {
   const { name, needs } = description;
   const settings = config as AnySettings;
+  // Once per process (a test opening several services keeps the first name).
+  initTracing({ serviceName: name, otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT });
   const opened: Opened = {};
   // Checked before anything opens: a retention shorter than the stream's is a config error.
   const retentionMs =
@@ -273,6 +276,7 @@ export async function openService<D extends AnyServiceDescription>(
         ...tasks.map((task): StopStep => [task.name, () => task.stop()]),
         ...(built.alsoStop ?? []),
         ...closingSteps(opened),
+        ['traces', () => shutdownTracing()],
       ])();
       return stopping;
     },

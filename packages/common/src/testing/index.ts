@@ -2,6 +2,7 @@ export * from './event-data.js';
 export * from './names.js';
 export * from './nats-server.js';
 export * from './old-database.js';
+export * from './otlp-receiver.js';
 export * from './service-process.js';
 export * from './session-keys.js';
 export * from './slow-client.js';

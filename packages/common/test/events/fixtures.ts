@@ -1,4 +1,8 @@
-import { eventTablesMigration, openDatabase } from '../../src/index.js';
+import {
+  eventTablesMigration,
+  openDatabase,
+  outboxTraceContextMigration,
+} from '../../src/index.js';
 import { createTestEnvironment } from '../../src/testing/index.js';
 
 /** A database with only the event tables, and the environment's bus on a stream of its own. */
@@ -7,7 +11,10 @@ export async function createEventsFixture(natsUrl?: string) {
   const databaseUrl = environment.databaseUrl('events');
   const db = await openDatabase(
     databaseUrl,
-    { '0000_event_tables': eventTablesMigration },
+    {
+      '0000_event_tables': eventTablesMigration,
+      '0001_outbox_trace_context': outboxTraceContextMigration,
+    },
     { max: 5 },
   );
   const bus = await environment.bus();

@@ -14,6 +14,7 @@ import {
   inboxHandledAtIndexMigration,
   natsConfigSchema,
   openDatabase,
+  outboxTraceContextMigration,
   postgres,
   pruneEventTables,
   subscribe,
@@ -37,6 +38,7 @@ describe('event tables retention', () => {
       environment.databaseUrl('retention'),
       {
         '0000_event_tables': eventTablesMigration,
+        '0001_outbox_trace_context': outboxTraceContextMigration,
         '0001_inbox_handled_at': inboxHandledAtIndexMigration,
       },
       { max: 3 },
@@ -113,7 +115,13 @@ const laggingService = defineService({
     PORT: env.port(0),
     DATABASE_URL: z.string(),
   }),
-  needs: { database: postgres<unknown>({ '0000_event_tables': eventTablesMigration }), events: {} },
+  needs: {
+    database: postgres<unknown>({
+      '0000_event_tables': eventTablesMigration,
+      '0001_outbox_trace_context': outboxTraceContextMigration,
+    }),
+    events: {},
+  },
   build: async ({ logger, readiness }) => ({
     app: await createServiceApp({ name: 'lagging', logger, readiness }),
     subscriptions: [subscribe('ticket.created', () => held)],

@@ -10,6 +10,7 @@ import {
   env,
   eventTablesMigration,
   natsConfigSchema,
+  outboxTraceContextMigration,
   postgres,
   subscribe,
 } from '../../src/index.js';
@@ -54,7 +55,13 @@ const probeService = defineService({
     PORT: env.port(0),
     DATABASE_URL: z.string(),
   }),
-  needs: { database: postgres<unknown>({ '0000_event_tables': eventTablesMigration }), events: {} },
+  needs: {
+    database: postgres<unknown>({
+      '0000_event_tables': eventTablesMigration,
+      '0001_outbox_trace_context': outboxTraceContextMigration,
+    }),
+    events: {},
+  },
   build: async ({ db, logger, readiness }) => {
     const app = await createServiceApp({ name: 'probe', logger, readiness });
     app.post('/slow', async () => {

@@ -1,4 +1,4 @@
-import { eventTablesMigration, type Migrations } from '@gittix/common';
+import { eventTablesMigration, type Migrations, outboxTraceContextMigration } from '@gittix/common';
 import { sql } from 'kysely';
 
 /** Name of the unique index that makes "Email in use" a database guarantee. */
@@ -79,4 +79,5 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0005_outbox_trace_context': outboxTraceContextMigration,
 };

@@ -2,6 +2,7 @@ import {
   eventTablesMigration,
   inboxHandledAtIndexMigration,
   type Migrations,
+  outboxTraceContextMigration,
 } from '@gittix/common';
 import { sql } from 'kysely';
 
@@ -56,4 +57,5 @@ export const migrations: Migrations = {
   },
   // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
   '0002_inbox_handled_at': inboxHandledAtIndexMigration,
+  '0003_outbox_trace_context': outboxTraceContextMigration,
 };

@@ -2,6 +2,7 @@ import {
   eventTablesMigration,
   inboxHandledAtIndexMigration,
   type Migrations,
+  outboxTraceContextMigration,
   renameInboxConsumers,
 } from '@gittix/common';
 import { sql } from 'kysely';
@@ -106,4 +107,5 @@ export const migrations: Migrations = {
   },
   // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
   '0007_inbox_handled_at': inboxHandledAtIndexMigration,
+  '0008_outbox_trace_context': outboxTraceContextMigration,
 };

@@ -2,6 +2,7 @@ import {
   eventTablesMigration,
   inboxHandledAtIndexMigration,
   type Migrations,
+  outboxTraceContextMigration,
   renameInboxConsumers,
 } from '@gittix/common';
 import { sql } from 'kysely';
@@ -145,4 +146,5 @@ export const migrations: Migrations = {
   },
   // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
   '0005_inbox_handled_at': inboxHandledAtIndexMigration,
+  '0006_outbox_trace_context': outboxTraceContextMigration,
 };

@@ -2,6 +2,7 @@ import {
   eventTablesMigration,
   inboxHandledAtIndexMigration,
   type Migrations,
+  outboxTraceContextMigration,
 } from '@gittix/common';
 import { sql } from 'kysely';
 import { ticketFilesMigration } from '../files/migration.js';
@@ -140,4 +141,5 @@ export const migrations: Migrations = {
   },
   // Numbered past the catalogue's migrations so both lines of work keep their order.
   '0010_ticket_files': ticketFilesMigration,
+  '0011_outbox_trace_context': outboxTraceContextMigration,
 };

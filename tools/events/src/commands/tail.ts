@@ -9,23 +9,54 @@ export interface TailOptions {
   fromStart?: boolean | undefined;
   /** Print the last N matching events first. */
   last?: number | undefined;
+  /** Only events of this trace (the 32 hex digits of their `traceparent` header). */
+  trace?: string | undefined;
   /** Stops tailing (Ctrl-C in the CLI). */
   signal?: AbortSignal | undefined;
 }
 
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+/** The trace id of the message's W3C `traceparent` header, if it has one. */
+export function traceIdOf(message: JsMsg): string | undefined {
+  const traceparent = message.headers?.get('traceparent');
+  const traceId = traceparent?.split('-')[1];
+  return traceId && TRACE_ID.test(traceId) ? traceId : undefined;
+}
+
+/** ` trace=… correlation=… causation=…`, each only when the message carries it. */
+function linksOf(message: JsMsg, event: { correlationId?: unknown; causationId?: unknown }) {
+  const traceId = traceIdOf(message);
+  return [
+    traceId ? ` trace=${traceId}` : '',
+    typeof event.correlationId === 'string' ? ` correlation=${event.correlationId}` : '',
+    typeof event.causationId === 'string' ? ` causation=${event.causationId}` : '',
+  ].join('');
+}
+
 const SUBJECT_PATTERN = /^([A-Za-z0-9_-]+|\*)(\.([A-Za-z0-9_-]+|\*))*(\.>)?$|^>$/;
 
-/** `2025-01-01T10:00:00.000Z #12 ticket.created <event id> {"id":…}` */
+/**
+ * `2025-01-01T10:00:00.000Z #12 ticket.created <event id> {"id":…}`, then
+ * ` trace=<id> correlation=<id> causation=<event id>` for what the event carries.
+ */
 export function formatEvent(message: JsMsg, prefix: string): string {
   const subject = message.subject.startsWith(`${prefix}.`)
     ? message.subject.slice(prefix.length + 1)
     : message.subject;
   const stored = new Date(Math.floor(message.info.timestampNanos / 1e6)).toISOString();
   try {
-    const event = message.json<{ id?: unknown; occurredAt?: unknown; data?: unknown }>();
+    const event = message.json<{
+      id?: unknown;
+      occurredAt?: unknown;
+      data?: unknown;
+      correlationId?: unknown;
+      causationId?: unknown;
+    }>();
     if (typeof event.id === 'string' && event.data !== undefined) {
       const time = typeof event.occurredAt === 'string' ? event.occurredAt : stored;
-      return `${time} #${message.seq} ${subject} ${event.id} ${JSON.stringify(event.data)}`;
+      const line = `${time} #${message.seq} ${subject} ${event.id} ${JSON.stringify(event.data)}`;
+      return `${line}${linksOf(message, event)}`;
     }
   } catch {
     // Not JSON: shown raw below.
@@ -42,6 +73,9 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
   const subject = options.subject ?? '>';
   if (!SUBJECT_PATTERN.test(subject)) {
     throw new CliError(`"${subject}" is not a subject (e.g. ticket.created, order.*, ticket.>)`);
+  }
+  if (options.trace !== undefined && !TRACE_ID.test(options.trace)) {
+    throw new CliError(`"${options.trace}" is not a trace id (32 lowercase hex digits)`);
   }
   if (options.signal?.aborted) return;
   const prefix = bus.options.subjectPrefix;
@@ -74,6 +108,7 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
       ) {
         continue;
       }
+      if (options.trace && traceIdOf(message) !== options.trace) continue;
       out.line(formatEvent(message, prefix));
     }
   } finally {

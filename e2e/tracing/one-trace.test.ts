@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Order, Ticket } from '@gittix/api-types';
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+  waitFor,
+} from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../harness/client.js';
+import { type RunningSystem, startSystem } from '../harness/system.js';
+
+const SERVER = 2;
+const CLIENT = 3;
+const PRODUCER = 4;
+const CONSUMER = 5;
+
+/** A caller's W3C traceparent: a fresh trace id, a span id of the caller's own. */
+function traceparent(traceId: string): { header: string; spanId: string } {
+  const spanId = randomBytes(8).toString('hex');
+  return { header: `00-${traceId}-${spanId}-01`, spanId };
+}
+
+/** The JSON log lines of one service that name `traceId`. */
+async function logLinesOf(system: RunningSystem, service: string, traceId: string) {
+  const text = await readFile(join(system.logDir, `${service}.log`), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { trace_id?: string; span_id?: string; msg?: string })
+    .filter((line) => line.trace_id === traceId);
+}
+
+describe('one purchase, one trace', () => {
+  let system: RunningSystem;
+  let receiver: OtlpReceiver;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    system = await startSystem({
+      web: false,
+      orderExpirationSeconds: 2,
+      // Debug: consumers log each event they handle, expiration each order it expires.
+      extraEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, LOG_LEVEL: 'debug' },
+    });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await receiver?.close();
+  });
+
+  it('when an order is placed with a traceparent, then one trace spans gateway, orders, outbox, JetStream, tickets and expiration, and their logs name it', async () => {
+    const seller = new ApiClient(system.baseUrl);
+    const buyer = new ApiClient(system.baseUrl);
+    await seller.signUp('seller');
+    await buyer.signUp('buyer');
+    const listed = await seller.post<Ticket>('/api/tickets', { title: 'Traced show', price: 20 });
+    expect(listed.status).toBe(201);
+
+    const traceId = randomBytes(16).toString('hex');
+    const caller = traceparent(traceId);
+    const placed = await waitFor(
+      async () => {
+        const response = await fetch(`${system.baseUrl}/api/orders`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            cookie: buyer.cookieHeader,
+            traceparent: caller.header,
+          },
+          body: JSON.stringify({ ticketId: listed.body.id }),
+        });
+        // 404 until the orders service's replica has the ticket.
+        return response.status !== 404 && response;
+      },
+      { message: 'the ticket to reach the orders service' },
+    );
+    expect(placed.status).toBe(201);
+    const order = (await placed.json()) as Order;
+
+    // Paid in the same trace, so that payments' log lines carry it too.
+    const paid = await waitFor(
+      async () => {
+        const response = await fetch(`${system.baseUrl}/api/payments`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            cookie: buyer.cookieHeader,
+            traceparent: traceparent(traceId).header,
+          },
+          body: JSON.stringify({ orderId: order.id, token: 'tok_visa' }),
+        });
+        return response.status !== 404 && response;
+      },
+      { message: 'the order to reach the payments service' },
+    );
+    expect(paid.status).toBe(201);
+
+    const spanOf = (service: string, kind: number, name: RegExp): ReceivedSpan | undefined =>
+      receiver
+        .trace(traceId)
+        .find((s) => s.service === service && s.kind === kind && name.test(s.name));
+    const spans = await waitFor(
+      () => {
+        const found = {
+          gateway: spanOf('gateway', SERVER, /^POST \/api\/orders/),
+          upstream: spanOf('gateway', CLIENT, /^POST /),
+          orders: spanOf('orders', SERVER, /^POST \/api\/orders$/),
+          publish: spanOf('orders', PRODUCER, /^order\.created publish$/),
+          tickets: spanOf('tickets', CONSUMER, /^order\.created process$/),
+          expiration: spanOf('expiration', CONSUMER, /^order\.created process$/),
+          expire: spanOf('expiration', CONSUMER, /^order expire$/),
+          expired: spanOf('expiration', PRODUCER, /^expiration\.complete publish$/),
+        };
+        const all = Object.entries(found).every(([, span]) => span !== undefined);
+        return all && (found as Record<keyof typeof found, ReceivedSpan>);
+      },
+      { timeoutMs: 30_000, message: 'the order spans of every service to be exported' },
+    ).catch((error: unknown) => {
+      const seen = receiver.trace(traceId).map((s) => `${s.service}:${s.kind}:${s.name}`);
+      throw new Error(`${String(error)}; the trace holds ${seen.join(', ') || 'nothing'}`);
+    });
+    const byId = new Map(receiver.trace(traceId).map((s) => [s.spanId, s]));
+    // gateway ← caller; orders ← gateway's upstream call; publish (relay) ← the orders request.
+    expect(spans.gateway.parentSpanId).toBe(caller.spanId);
+    const ancestors = (spanId: string): string[] => {
+      const chain: string[] = [];
+      for (let s = byId.get(spanId); s; s = byId.get(s.parentSpanId)) chain.push(s.spanId);
+      return chain;
+    };
+    // The request that placed the order (earlier attempts answered 404 and wrote nothing).
+    const placing = ancestors(spans.publish.spanId)
+      .map((id) => byId.get(id))
+      .find((s) => s?.service === 'orders' && s.kind === SERVER);
+    expect(placing?.name).toBe(spans.orders.name);
+    const upstreamCall = byId.get(placing?.parentSpanId ?? '');
+    expect(upstreamCall).toMatchObject({ service: 'gateway', kind: CLIENT });
+    expect(byId.get(upstreamCall?.parentSpanId ?? '')).toMatchObject({
+      service: 'gateway',
+      kind: SERVER,
+      parentSpanId: caller.spanId,
+    });
+    // JetStream: each consumer's span is a child of the publish.
+    expect(spans.tickets.parentSpanId).toBe(spans.publish.spanId);
+    expect(spans.expiration.parentSpanId).toBe(spans.publish.spanId);
+    // The BullMQ job carried it: expire ← order.created handling.
+    expect(ancestors(spans.expire.spanId)).toContain(spans.expiration.spanId);
+    expect(ancestors(spans.expired.spanId)).toContain(spans.expire.spanId);
+
+    for (const service of ['gateway', 'orders', 'tickets', 'expiration', 'payments']) {
+      const lines = await waitFor(
+        async () => {
+          const found = await logLinesOf(system, service, traceId);
+          return found.length > 0 && found;
+        },
+        { timeoutMs: 15_000, message: `a ${service} log line with the trace id` },
+      );
+      expect(lines[0]?.span_id).toMatch(/^[0-9a-f]{16}$/);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,162 @@
+import {
+  type Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  ParentBasedSampler,
+} from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+export interface TracingOptions {
+  /** The resource's `service.name`. */
+  serviceName: string;
+  /** OTLP/HTTP base URL (`/v1/traces` is appended); no export without it. */
+  otlpEndpoint?: string | undefined;
+}
+
+let provider: NodeTracerProvider | undefined;
+let exported = false;
+
+/**
+ * Installs the process's tracer provider once (later calls are ignored): the
+ * async-local context, W3C `traceparent` propagation and, only with an OTLP
+ * endpoint, a sampler that records and a batch exporter. Without one, spans are
+ * never recorded (AlwaysOff) but still get ids, so `traceparent` is passed on and
+ * log lines carry `trace_id` at the cost of a context object per span.
+ */
+export function initTracing({ serviceName, otlpEndpoint }: TracingOptions): void {
+  if (provider) return;
+  const exporting = Boolean(otlpEndpoint);
+  exported = exporting;
+  provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
+    sampler: exporting
+      ? new ParentBasedSampler({ root: new AlwaysOnSampler() })
+      : new AlwaysOffSampler(),
+    spanProcessors: exporting
+      ? [
+          new BatchSpanProcessor(
+            new OTLPTraceExporter({ url: `${otlpEndpoint!.replace(/\/$/, '')}/v1/traces` }),
+            { scheduledDelayMillis: 500 },
+          ),
+        ]
+      : [],
+  });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+}
+
+/** Whether spans are recorded and exported (an OTLP endpoint is configured). */
+export function isTracingExported(): boolean {
+  return exported;
+}
+
+/** Exports the spans still buffered and stops exporting (at shutdown). */
+export async function shutdownTracing(): Promise<void> {
+  const current = provider;
+  if (!current) return;
+  await current.forceFlush().catch(() => {});
+}
+
+/** The tracer of every GitTix seam (HTTP, gateway upstreams, Postgres, outbox, consumers). */
+export function tracer() {
+  return trace.getTracer('@gittix/common');
+}
+
+/** W3C headers (`traceparent`, `tracestate`) of `ctx`, for NATS headers, outbox rows and jobs. */
+export function traceCarrier(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The context a carrier (HTTP headers, NATS headers, a stored row) names; root if none. */
+export function contextFromCarrier(
+  carrier: Record<string, string | string[] | undefined> | undefined | null,
+  base: Context = ROOT_CONTEXT,
+): Context {
+  return carrier ? propagation.extract(base, carrier) : base;
+}
+
+/** The active trace and span ids, when there is a valid span (for log lines). */
+export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  const span = trace.getSpan(context.active());
+  if (!span) return undefined;
+  const ids = span.spanContext();
+  return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
+}
+
+export interface SpanOptions {
+  kind: SpanKind;
+  /** Parent context; the active one when omitted. */
+  parent?: Context;
+  attributes?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Runs `fn` inside a new span (active for everything `fn` awaits), ends it when
+ * `fn` settles and marks it failed when `fn` throws.
+ */
+export async function inSpan<T>(
+  name: string,
+  { kind, parent, attributes }: SpanOptions,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parentContext = parent ?? context.active();
+  const span = tracer().startSpan(
+    name,
+    { kind, ...(attributes ? { attributes } : {}) },
+    parentContext,
+  );
+  try {
+    return await context.with(trace.setSpan(parentContext, span), () => fn(span));
+  } catch (error) {
+    failSpan(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Records an error on a span and marks it failed. */
+export function failSpan(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
+}
+
+/** What a new event links back to: the request or event that caused it. */
+export interface CausationLinks {
+  /** The id shared by everything one request caused: its request id. */
+  correlationId?: string;
+  /** The id of the event whose handler wrote this one. */
+  causationId?: string;
+}
+
+const CAUSATION = Symbol('gittix.causation');
+
+/** `ctx` with the links every event written under it carries. */
+export function withCausation(ctx: Context, links: CausationLinks): Context {
+  return ctx.setValue(CAUSATION, links);
+}
+
+/** The links of the request or event being handled; empty outside both. */
+export function currentCausation(ctx: Context = context.active()): CausationLinks {
+  return (ctx.getValue(CAUSATION) as CausationLinks | undefined) ?? {};
+}
