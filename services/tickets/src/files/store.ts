@@ -47,8 +47,18 @@ async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGener
  * Content in the tickets database, in ticket_file_chunks rows of CHUNK_BYTES:
  * written one chunk per statement as the upload arrives, read one chunk per
  * query as the download is sent, so no query ever carries a whole file.
+ *
+ * Memory (bench/files/REPORT.md): `pg` reads a `bytea` as hex text, twice its
+ * size, so each chunk read leaves a few of its sizes in dead buffers and strings.
+ * They are garbage, not retained (a forced GC returns heap and external memory to
+ * where they were), collected when V8's external-memory limit is reached. Binary
+ * result mode would avoid the hex, but pg 8.23 decodes every field as UTF-8 text
+ * even in binary mode, which corrupts raw bytes: do not switch to it.
  */
-export function postgresFileStore(db: Kysely<TicketsDatabase>): FileStore {
+export function postgresFileStore(
+  db: Kysely<TicketsDatabase>,
+  { chunkBytes = CHUNK_BYTES }: { chunkBytes?: number } = {},
+): FileStore {
   const remove = async (key: string) => {
     await db.deleteFrom('ticket_file_chunks').where('object_key', '=', key).execute();
   };
@@ -57,7 +67,7 @@ export function postgresFileStore(db: Kysely<TicketsDatabase>): FileStore {
     async put(key, content) {
       let seq = 0;
       try {
-        for await (const bytes of rechunk(content, CHUNK_BYTES)) {
+        for await (const bytes of rechunk(content, chunkBytes)) {
           await db
             .insertInto('ticket_file_chunks')
             .values({ object_key: key, seq, bytes })
