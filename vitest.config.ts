@@ -34,6 +34,8 @@ export default defineConfig({
     globalSetup: ['./scripts/test-global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
-    hookTimeout: 120_000,
+    // A browser test starts the whole system (services, web app, mail catcher) in its
+    // beforeAll: on a busy 2-core machine that has taken more than two minutes.
+    hookTimeout: 300_000,
   },
 });

@@ -84,10 +84,12 @@ describe('order sweeper: Redis is an accelerator, not the only source of truth',
     expect(await expirationsOf(orders.bus, order.id)).toEqual([]);
     expect(Date.now()).toBeGreaterThan(Date.parse(order.expiresAt) + 1_000);
     const cancelled = await waitFor(
-      async () =>
-        (await environment.publishedEvents('order.cancelled')).filter(
+      async () => {
+        const mine = (await environment.publishedEvents('order.cancelled')).filter(
           (e) => e.data.id === order.id,
-        ),
+        );
+        return mine.length > 0 && mine;
+      },
       { message: 'order.cancelled published' },
     );
     expect(cancelled.map((e) => e.data)).toEqual([

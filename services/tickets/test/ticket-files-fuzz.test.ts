@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { TICKET_FILE_MAX_BYTES } from '@gittix/common';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTicketsFixture, type TicketsFixture } from '../../services/tickets/test/fixture.js';
-import { fuzzParameters } from './fuzz-config.js';
+import { fuzzParameters } from '../../../e2e/fuzz/fuzz-config.js';
+import { createTicketsFixture, type TicketsFixture } from './fixture.js';
 
 // The upload route of the tickets service against random bodies and content types:
 // never a 5xx, exactly the status an oracle expects, and nothing stored on a 4xx.

@@ -1,5 +1,6 @@
 /**
- * The tickets service's file store alone, in this process, so its memory can be
+ * The tickets service's file store alone, in this process (a bench of the service's
+ * internals, so it lives with the service: bench/ reaches GitTix only through its entry points), so its memory can be
  * split (RSS vs V8 heap vs external/arrayBuffers, which `/proc` cannot show):
  * `--clients` parallel clients each stream a 2 MB file into the Postgres store
  * (as a request body arrives, in 64 KiB pieces) and read it back, `--rounds`
@@ -7,15 +8,15 @@
  * and once more after a forced GC, so memory still reachable (a leak) is told
  * apart from garbage not yet collected and from pages the allocator keeps.
  *
- *   npx tsx --conditions=@gittix/source --expose-gc bench/files/store-memory.ts \
+ *   npx tsx --conditions=@gittix/source --expose-gc services/tickets/bench/store-memory.ts \
  *     [--clients 20] [--rounds 2] [--chunk-kib 256] [--idle-s 10]
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { TICKET_FILE_MAX_BYTES } from '@gittix/common';
 import { startTestService } from '@gittix/common/testing';
-import { postgresFileStore } from '../../services/tickets/src/files/store.js';
-import { ticketsService } from '../../services/tickets/src/service.js';
+import { postgresFileStore } from '../src/files/store.js';
+import { ticketsService } from '../src/service.js';
 
 const { values: args } = parseArgs({
   options: {
