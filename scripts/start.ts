@@ -22,7 +22,12 @@ async function main(): Promise<void> {
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
   const smtpUrl = env.SMTP_URL || undefined;
-  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl, smtpUrl }, dataDir, log);
+  const stream = env.NATS_STREAM ?? 'GITTIX';
+  const subjectPrefix = env.NATS_SUBJECT_PREFIX ?? 'gittix';
+  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl, smtpUrl }, dataDir, log, {
+    stream,
+    subjectPrefix,
+  });
   for (const what of infra.started) log(`started ${what}`);
 
   log('building services (tsc -b)…');
@@ -35,8 +40,9 @@ async function main(): Promise<void> {
     postgresUrl,
     databaseName: (service) => service,
     natsUrl,
-    stream: env.NATS_STREAM ?? 'GITTIX',
-    subjectPrefix: env.NATS_SUBJECT_PREFIX ?? 'gittix',
+    ...(infra.natsUsers ? { natsUsers: infra.natsUsers } : {}),
+    stream,
+    subjectPrefix,
     redisUrl,
     queuePrefix: env.QUEUE_PREFIX ?? 'gittix',
     jwt: await localSessionKeys(join(dataDir, 'keys')),

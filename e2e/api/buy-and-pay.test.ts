@@ -8,7 +8,8 @@ describe('buying a ticket across the running services', () => {
   let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startSystem({ web: false, orderExpirationSeconds: 3 });
+    // NATS as in production: each service its own user, allowed only its own subjects.
+    system = await startSystem({ web: false, orderExpirationSeconds: 3, natsAuth: true });
   });
   afterAll(() => system?.stop());
 

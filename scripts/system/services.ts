@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type NatsUser, natsUser } from '@gittix/common';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -38,6 +39,8 @@ export interface SystemSettings {
   /** Database name per service (default: the service's own name). */
   databaseName: (service: string) => string;
   natsUrl: string;
+  /** The NATS server's users (one per service, docs/security.md); absent: no authentication. */
+  natsUsers?: NatsUser[];
   stream: string;
   subjectPrefix: string;
   redisUrl: string;
@@ -78,6 +81,10 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
       NATS_STREAM: s.stream,
       NATS_SUBJECT_PREFIX: s.subjectPrefix,
     });
+    if (s.natsUsers) {
+      const { user, password } = natsUser(s.natsUsers, service.name);
+      Object.assign(env, { NATS_USER: user, NATS_PASSWORD: password });
+    }
   }
   if (service.redis) Object.assign(env, { REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.queuePrefix });
   if (service.name === 'auth') env.JWT_PRIVATE_KEY = s.jwt.privateKeyPem;

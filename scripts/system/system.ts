@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NatsUser } from '@gittix/common';
 import { hasExited, stopChild } from './children.js';
 import type { InfraUrls } from './infra.js';
 import { generateSessionKeys } from './keys.js';
@@ -138,6 +139,8 @@ export async function isolatedSettings(options: {
   /** A mail catcher of the system's own (the e2e harness starts one); unset: notifications' default. */
   smtpUrl?: string;
   extraEnv?: Record<string, string>;
+  /** The users of `infra`'s NATS (made for this system's stream and subject prefix). */
+  natsUsers?: NatsUser[];
 }): Promise<SystemSettings> {
   const { infra, name } = options;
   const ports: Record<string, number> = {};
@@ -151,6 +154,7 @@ export async function isolatedSettings(options: {
     postgresUrl: infra.postgresUrl,
     databaseName: (service) => `${name}_${service}`,
     natsUrl: infra.natsUrl,
+    ...(options.natsUsers ? { natsUsers: options.natsUsers } : {}),
     stream: name.toUpperCase(),
     subjectPrefix: name,
     redisUrl: infra.redisUrl,

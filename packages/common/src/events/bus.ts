@@ -20,6 +20,7 @@ import {
   type Subject,
   subjects,
 } from './contracts.js';
+import { inboxPrefixOf } from './permissions.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -40,6 +41,11 @@ export interface EventBusOptions {
    * server's storage, so a generous cap stops other streams from being created.
    */
   maxBytes?: number;
+  /** Credentials of a server with users (docs/security.md); absent: none. */
+  user?: string;
+  password?: string;
+  /** Where replies arrive (default `_INBOX`); a service's own, so its permissions can say so. */
+  inboxPrefix?: string;
 }
 
 /** The NATS keys of a service's configuration (natsConfigSchema). */
@@ -49,6 +55,8 @@ export interface NatsSettings {
   NATS_SUBJECT_PREFIX: string;
   NATS_STREAM_REPLICAS?: number;
   NATS_STREAM_MAX_BYTES?: number | undefined;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
 }
 
 /** Connects with the configured names and makes sure both streams exist. */
@@ -65,6 +73,10 @@ export async function openEventBus(
     logger,
     replicas: settings.NATS_STREAM_REPLICAS ?? 1,
     ...(settings.NATS_STREAM_MAX_BYTES ? { maxBytes: settings.NATS_STREAM_MAX_BYTES } : {}),
+    ...(settings.NATS_USER
+      ? { user: settings.NATS_USER, password: settings.NATS_PASSWORD ?? '' }
+      : {}),
+    inboxPrefix: inboxPrefixOf(name),
   });
   try {
     await bus.ensureStreams();
@@ -101,6 +113,8 @@ export class EventBus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5_000,
+      ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     });
     void (async () => {
       for await (const status of nc.status()) {
