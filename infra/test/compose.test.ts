@@ -311,15 +311,17 @@ describe('infra/scripts/session-keys.mjs', () => {
     expect(verify(null, Buffer.from('session'), publicKey, signature)).toBe(true);
   });
 
-  it('when asked for a Kubernetes Secret, then it prints gittix-jwt for that namespace', async () => {
-    const { parse } = await import('yaml');
+  it('when asked for Kubernetes Secrets, then it prints gittix-jwt and gittix-nats for that namespace', async () => {
+    const { parseAllDocuments } = await import('yaml');
     const result = await run('node', [
       join(repoRoot, 'infra/scripts/session-keys.mjs'),
       '--k8s',
       'gittix-dev',
     ]);
     expect(result.code).toBe(0);
-    const secret = parse(result.stdout);
+    const [secret, nats] = parseAllDocuments(result.stdout).map((doc) => doc.toJS());
+    expect(nats.metadata).toMatchObject({ name: 'gittix-nats', namespace: 'gittix-dev' });
+    expect(Object.keys(nats.stringData)).toContain('NATS_PASSWORD_PAYMENTS');
     expect(secret.metadata).toMatchObject({ name: 'gittix-jwt', namespace: 'gittix-dev' });
     expect(Object.keys(secret.stringData).sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
     expect(secret.stringData.JWT_PRIVATE_KEY).toMatch(

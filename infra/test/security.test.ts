@@ -1,0 +1,74 @@
+/**
+ * docs/security.md held to the infrastructure: NATS users and permissions in
+ * Compose and Kubernetes, rendered by `kubectl kustomize`.
+ */
+import { natsPasswordVariable, natsRoleNames } from '@gittix/common';
+import { describe, expect, it } from 'vitest';
+import { natsAuthFile, renderNatsAuth } from '../scripts/nats-auth.js';
+// @ts-expect-error: a plain ES module script without types
+import { NATS_USERS } from '../scripts/session-keys.mjs';
+import { environmentOf } from './lib/compose.js';
+import { kustomize, type Resource } from './lib/kubectl.js';
+import { type Yaml as Any, readRepoFile, readYaml, services } from './lib/repo.js';
+
+const overlays = ['dev', 'prod'] as const;
+const rendered: Record<(typeof overlays)[number], Resource[]> = {
+  dev: kustomize('infra/k8s/overlays/dev'),
+  prod: kustomize('infra/k8s/overlays/prod'),
+};
+const compose: Any = readYaml('infra/compose.yaml');
+const natsServices = services.filter((s) => s.nats);
+
+describe('NATS users in Compose and Kubernetes', () => {
+  it('when the roles change, then nats-auth.conf is regenerated (npm run infra:nats-auth)', () => {
+    expect(readRepoFile('infra/k8s/base/data/nats-auth.conf')).toBe(renderNatsAuth());
+    expect(natsAuthFile.pathname).toMatch(/nats-auth\.conf$/);
+  });
+
+  it('when infra/.env or the Secret is made, then every NATS user gets a password', () => {
+    expect([...NATS_USERS].sort()).toEqual(['admin', ...natsRoleNames].sort());
+  });
+
+  it('when Compose runs NATS, then it reads the users and each service connects as its own', () => {
+    const nats = compose.services.nats;
+    expect(nats.command.join(' ')).toContain('-c /etc/nats/nats-auth.conf');
+    expect(nats.volumes).toContain('./k8s/base/data/nats-auth.conf:/etc/nats/nats-auth.conf:ro');
+    for (const user of NATS_USERS as string[]) {
+      expect(nats.environment[natsPasswordVariable(user)], user).toMatch(
+        new RegExp(`^\\$\\{${natsPasswordVariable(user)}:\\?`),
+      );
+    }
+    for (const spec of natsServices) {
+      const env = environmentOf(compose.services[spec.name]);
+      expect(env.NATS_USER, spec.name).toBe(spec.name);
+      expect(env.NATS_PASSWORD, spec.name).toContain(`\${${natsPasswordVariable(spec.name)}:?`);
+    }
+  });
+
+  it.each(overlays)(
+    'when the %s overlay runs NATS, then it includes the users and each service connects as its own',
+    (overlay) => {
+      const objects = rendered[overlay] as Any[];
+      const natsSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'nats');
+      const container = natsSet.spec.template.spec.containers[0];
+      const secretName = overlay === 'dev' ? expect.stringMatching(/^gittix-nats-/) : 'gittix-nats';
+      expect(container.envFrom).toContainEqual({ secretRef: { name: secretName } });
+      const configName = natsSet.spec.template.spec.volumes.find((v: Any) => v.name === 'config')
+        .configMap.name;
+      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === configName);
+      expect(config.data['nats.conf']).toContain('include ./nats-auth.conf');
+      expect(config.data['nats-auth.conf']).toBe(renderNatsAuth());
+      for (const spec of natsServices) {
+        const deployment = objects.find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
+        );
+        const env = deployment.spec.template.spec.containers[0].env as Any[];
+        expect(env.find((e) => e.name === 'NATS_USER')?.value, spec.name).toBe(spec.name);
+        expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+          name: secretName,
+          key: natsPasswordVariable(spec.name),
+        });
+      }
+    },
+  );
+});
