@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { buildServices, ensureWebBuild } from './system/build.js';
 import { ensureInfra } from './system/infra.js';
 import { localSessionKeys } from './system/keys.js';
-import { defaultPorts, repoRoot, type SystemSettings } from './system/services.js';
+import { provisionDatabase } from './system/provision.js';
+import {
+  databaseRolesFor,
+  defaultPorts,
+  repoRoot,
+  type SystemSettings,
+} from './system/services.js';
 import { launchSystem } from './system/system.js';
 
 const startedAt = Date.now();
@@ -34,11 +40,17 @@ async function main(): Promise<void> {
   buildServices();
   ensureWebBuild(log);
 
+  // The privileged step: a role per service owning only its database (docs/security.md).
+  const databaseRoles = databaseRolesFor((service) => service);
+  for (const role of Object.values(databaseRoles)) await provisionDatabase(postgresUrl, role);
+  log('provisioned a Postgres role per service, each owning only its database');
+
   const gatewayPort = Number(env.PORT ?? defaultPorts.gateway);
   const settings: SystemSettings = {
     ports: { ...defaultPorts, gateway: gatewayPort },
     postgresUrl,
     databaseName: (service) => service,
+    databaseRoles,
     natsUrl,
     ...(infra.natsUsers ? { natsUsers: infra.natsUsers } : {}),
     stream,

@@ -8,8 +8,14 @@ describe('buying a ticket across the running services', () => {
   let system: RunningSystem;
 
   beforeAll(async () => {
-    // NATS as in production: each service its own user, allowed only its own subjects.
-    system = await startSystem({ web: false, orderExpirationSeconds: 3, natsAuth: true });
+    // As in production: each service its own NATS user, allowed only its own subjects,
+    // and its own Postgres role, owning only its database.
+    system = await startSystem({
+      web: false,
+      orderExpirationSeconds: 3,
+      natsAuth: true,
+      databaseRoles: true,
+    });
   });
   afterAll(() => system?.stop());
 

@@ -51,6 +51,8 @@ export interface StartSystemOptions {
    * (docs/security.md), as Compose and Kubernetes run it; connect as `natsAdmin`.
    */
   natsAuth?: boolean;
+  /** Each service connects to Postgres as its own role, owning only its database. */
+  databaseRoles?: boolean;
 }
 
 /** The admin's credentials for an EventBus of the test's own (none without natsAuth). */
@@ -116,6 +118,7 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
       settings: await isolatedSettings({
         infra: nats ? { ...testInfra, natsUrl: nats.url } : testInfra,
         ...(nats ? { natsUsers: nats.users } : {}),
+        ...(options.databaseRoles ? { databaseRoles: true } : {}),
         name,
         logLevel: process.env.TEST_SYSTEM_LOG_LEVEL ?? 'info',
         orderExpirationSeconds: options.orderExpirationSeconds,

@@ -2,14 +2,18 @@
  * docs/security.md held to the infrastructure: NATS users and permissions in
  * Compose and Kubernetes, rendered by `kubectl kustomize`.
  */
+import { join } from 'node:path';
 import { natsPasswordVariable, natsRoleNames } from '@gittix/common';
-import { describe, expect, it } from 'vitest';
+import { testInfra, uniqueName } from '@gittix/common/testing';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { natsAuthFile, renderNatsAuth } from '../scripts/nats-auth.js';
 // @ts-expect-error: a plain ES module script without types
 import { NATS_USERS } from '../scripts/session-keys.mjs';
 import { environmentOf } from './lib/compose.js';
 import { kustomize, type Resource } from './lib/kubectl.js';
-import { type Yaml as Any, readRepoFile, readYaml, services } from './lib/repo.js';
+import { type Yaml as Any, readRepoFile, readYaml, repoRoot, services } from './lib/repo.js';
+import { run } from './lib/run.js';
 
 const overlays = ['dev', 'prod'] as const;
 const rendered: Record<(typeof overlays)[number], Resource[]> = {
@@ -71,4 +75,64 @@ describe('NATS users in Compose and Kubernetes', () => {
       }
     },
   );
+});
+
+describe('infra/postgres/provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
+  const prefix = uniqueName('psh');
+  const [mine, theirs] = [`${prefix}_a`, `${prefix}_b`];
+  const server = new URL(testInfra.postgresUrl);
+  const roleUrl = (role: string, database: string) =>
+    `postgres://${role}:pw@${server.host}/${database}`;
+  async function query(url: string, text: string) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const provision = () =>
+    run('sh', [join(repoRoot, 'infra/postgres/provision.sh')], {
+      env: {
+        ...(process.env as Record<string, string>),
+        PGHOST: server.hostname,
+        PGPORT: server.port || '5432',
+        PGUSER: decodeURIComponent(server.username || 'postgres'),
+        PGPASSWORD: decodeURIComponent(server.password),
+        GITTIX_DATABASES: `${mine} ${theirs}`,
+        [`POSTGRES_PASSWORD_${mine.toUpperCase()}`]: 'pw',
+        [`POSTGRES_PASSWORD_${theirs.toUpperCase()}`]: 'pw',
+      },
+    });
+
+  afterAll(async () => {
+    const admin = `${testInfra.postgresUrl}/postgres`;
+    for (const name of [mine, theirs]) {
+      await query(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await query(admin, `DROP ROLE IF EXISTS "${name}"`);
+    }
+  });
+
+  it('when it has run (twice), then each role uses only its own database and cannot create one', async () => {
+    for (let i = 0; i < 2; i++) {
+      const result = await provision();
+      expect(result.code, result.stderr).toBe(0);
+    }
+    await query(roleUrl(mine, mine), 'CREATE TABLE mine (id int)');
+    await expect(query(roleUrl(mine, theirs), 'SELECT 1')).rejects.toThrow(
+      /permission denied for database/,
+    );
+    await expect(query(roleUrl(mine, mine), 'CREATE DATABASE nope')).rejects.toThrow(
+      /permission denied/,
+    );
+  });
+
+  it('when a password is missing, then it stops before touching anything', async () => {
+    const result = await run('sh', [join(repoRoot, 'infra/postgres/provision.sh')], {
+      env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`);
+  });
 });
