@@ -93,7 +93,14 @@ describe('compose.yaml', () => {
   it('when listing services, then Compose runs exactly services.json plus its infrastructure', () => {
     const names = Object.keys(compose.services).sort();
     expect(names).toEqual(
-      [...services.map((s) => s.name), 'maildev', 'nats', 'postgres', 'redis'].sort(),
+      [
+        ...services.map((s) => s.name),
+        'maildev',
+        'nats',
+        'postgres',
+        'postgres-init',
+        'redis',
+      ].sort(),
     );
   });
 
@@ -225,7 +232,8 @@ describe('compose.yaml', () => {
     const needs = (name: string): string[] => {
       const spec = services.find((s) => s.name === name)!;
       const out: string[] = [];
-      if (spec.database) out.push('postgres');
+      // Its role and database, made by the privileged init step (which waits for postgres).
+      if (spec.database) out.push('postgres-init');
       if (spec.nats) out.push('nats');
       if (spec.redis) out.push('redis');
       if (name === 'gateway') out.push(...services.filter((s) => s.route).map((s) => s.name));
@@ -235,10 +243,19 @@ describe('compose.yaml', () => {
       const dependsOn = compose.services[spec.name].depends_on ?? {};
       expect(Object.keys(dependsOn).sort(), spec.name).toEqual(needs(spec.name));
       for (const [target, condition] of Object.entries(dependsOn) as Array<[string, Yaml]>) {
+        if (target === 'postgres-init') {
+          expect(condition.condition, `${spec.name} -> ${target}`).toBe(
+            'service_completed_successfully',
+          );
+          continue;
+        }
         expect(condition.condition, `${spec.name} -> ${target}`).toBe('service_healthy');
         expect(compose.services[target].healthcheck, `${target} has a healthcheck`).toBeDefined();
       }
     }
+    expect(compose.services['postgres-init'].depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+    });
     // No cycles: a depth-first walk never meets a service twice on one path.
     const visit = (name: string, path: string[]): void => {
       expect(path, `cycle through ${name}`).not.toContain(name);

@@ -77,7 +77,45 @@ describe('NATS users in Compose and Kubernetes', () => {
   );
 });
 
-describe('infra/postgres/provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
+describe('Postgres roles in Compose and Kubernetes', () => {
+  const dbServices = services.filter((s) => s.database);
+
+  it('when Compose runs a service with a database, then it connects as its own role after postgres-init', () => {
+    for (const spec of dbServices) {
+      const env = environmentOf(compose.services[spec.name]);
+      const url = new URL(env.DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'x'));
+      expect(url.username, spec.name).toBe(spec.database);
+      expect(env.DATABASE_URL).toContain(`\${POSTGRES_PASSWORD_${spec.database!.toUpperCase()}:?`);
+    }
+    const init = compose.services['postgres-init'];
+    expect(init.volumes).toContain('./k8s/base/data/postgres-provision.sh:/provision.sh:ro');
+  });
+
+  it.each(overlays)(
+    'when the %s overlay runs, then only Postgres and its provisioning Job read the superuser',
+    (overlay) => {
+      const objects = rendered[overlay] as Any[];
+      const readers = objects
+        .filter((o) => o.spec?.template?.spec?.containers)
+        .filter((o) => JSON.stringify(o.spec.template.spec).includes('"gittix-postgres'))
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort();
+      expect(readers).toEqual(['Job/postgres-provision', 'StatefulSet/postgres']);
+      for (const spec of dbServices) {
+        const deployment = objects.find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
+        );
+        const env = deployment.spec.template.spec.containers[0].env as Any[];
+        expect(env.find((e) => e.name === 'POSTGRES_USER')?.value, spec.name).toBe(spec.database);
+        expect(env.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe(
+          `POSTGRES_PASSWORD_${spec.database!.toUpperCase()}`,
+        );
+      }
+    },
+  );
+});
+
+describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
   const prefix = uniqueName('psh');
   const [mine, theirs] = [`${prefix}_a`, `${prefix}_b`];
   const server = new URL(testInfra.postgresUrl);
@@ -93,7 +131,7 @@ describe('infra/postgres/provision.sh (Compose postgres-init, Kubernetes postgre
     }
   }
   const provision = () =>
-    run('sh', [join(repoRoot, 'infra/postgres/provision.sh')], {
+    run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
       env: {
         ...(process.env as Record<string, string>),
         PGHOST: server.hostname,
@@ -129,7 +167,7 @@ describe('infra/postgres/provision.sh (Compose postgres-init, Kubernetes postgre
   });
 
   it('when a password is missing, then it stops before touching anything', async () => {
-    const result = await run('sh', [join(repoRoot, 'infra/postgres/provision.sh')], {
+    const result = await run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
       env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
     });
     expect(result.code).toBe(2);
