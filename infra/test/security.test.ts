@@ -77,6 +77,16 @@ describe('NATS users in Compose and Kubernetes', () => {
   );
 });
 
+describe('the public port in Compose', () => {
+  it('when the gateway is published, then its /metrics and /readyz answer only its own healthcheck', () => {
+    const gateway = compose.services.gateway;
+    expect(gateway.ports).toHaveLength(1);
+    expect(environmentOf(gateway).OPS_ENDPOINTS).toBe('local');
+    // The healthcheck runs inside the container: a loopback connection.
+    expect(JSON.stringify(gateway.healthcheck.test)).toContain("'http://127.0.0.1:'");
+  });
+});
+
 describe('Postgres roles in Compose and Kubernetes', () => {
   const dbServices = services.filter((s) => s.database);
 

@@ -42,6 +42,12 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   TRUST_PROXY: trustProxy,
   /** Bodies larger than this are refused with 413 before reaching a service. */
   MAX_BODY_BYTES: env.positiveInt(DEFAULT_BODY_LIMIT),
+  /**
+   * Who may read `/metrics` and `/readyz`: `public` (anyone reaching the port: a
+   * cluster where the Ingress never routes them) or `local` (only the container
+   * itself, e.g. its healthcheck; everyone else gets 404), for a published port.
+   */
+  OPS_ENDPOINTS: z.enum(['public', 'local']).default('public'),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -18,6 +18,7 @@ export const gatewayService = defineService({
       },
       trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      opsEndpoints: config.OPS_ENDPOINTS,
     }),
   }),
 });

@@ -78,7 +78,7 @@ export interface GatewayUrls {
 /** The gateway as main.ts builds it, from the environment it would read. */
 export async function buildGateway(
   urls: GatewayUrls,
-  options: { responseTimeoutMs?: number; trustProxy?: string } = {},
+  options: { responseTimeoutMs?: number; trustProxy?: string; env?: Record<string, string> } = {},
 ): Promise<FastifyInstance> {
   const gateway = await startTestService(gatewayService, {
     env: {
@@ -90,6 +90,7 @@ export async function buildGateway(
       UPSTREAM_CONNECT_TIMEOUT_MS: '1000',
       UPSTREAM_TIMEOUT_MS: String(options.responseTimeoutMs ?? 5_000),
       TRUST_PROXY: options.trustProxy ?? 'false',
+      ...options.env,
     },
   });
   // The gateway opens no connections: closing its app is closing it.
