@@ -184,3 +184,105 @@ describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kube
     expect(result.stderr).toContain(`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`);
   });
 });
+
+type Labels = Record<string, string>;
+const matches = (selector: Any, labels: Labels) =>
+  Object.entries((selector?.matchLabels ?? {}) as Labels).every(([k, v]) => labels[k] === v) &&
+  (selector?.matchExpressions ?? []).length === 0;
+const podTemplates = (objects: Any[]) => objects.filter((o) => o.spec?.template?.spec?.containers);
+const policies = (objects: Any[]) => objects.filter((o) => o.kind === 'NetworkPolicy');
+
+/**
+ * Whether a pod labelled `from` may open a connection to a pod labelled `to` on
+ * `port`, by the rendered NetworkPolicies (same namespace, pod selectors): an
+ * egress rule of a policy selecting `from` and an ingress rule of one selecting `to`.
+ */
+function allowed(objects: Any[], from: Labels, to: Labels, port: number): boolean {
+  const permits = (rules: Any[], peerKey: 'to' | 'from', peer: Labels) =>
+    rules.some(
+      (rule) =>
+        (rule.ports ?? []).some((p: Any) => p.port === port) &&
+        (rule[peerKey] ?? []).some(
+          (target: Any) =>
+            target.podSelector && !target.namespaceSelector && matches(target.podSelector, peer),
+        ),
+    );
+  const out = policies(objects).some(
+    (p) => matches(p.spec.podSelector, from) && permits(p.spec.egress ?? [], 'to', to),
+  );
+  const into = policies(objects).some(
+    (p) => matches(p.spec.podSelector, to) && permits(p.spec.ingress ?? [], 'from', from),
+  );
+  return out && into;
+}
+
+describe.each(overlays)('the %s overlay’s network', (overlay) => {
+  const objects = rendered[overlay] as Any[];
+  const labelsOf = (name: string): Labels =>
+    podTemplates(objects).find((o) => o.metadata.name === name).spec.template.metadata.labels;
+
+  it('when rendered, then a default-deny policy covers every pod, in and out', () => {
+    const deny = policies(objects).find((p) => p.metadata.name === 'default-deny');
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  });
+
+  it('when any pod runs, then a policy of its own names what it may receive and reach', () => {
+    for (const workload of podTemplates(objects)) {
+      const labels = workload.spec.template.metadata.labels;
+      const own = policies(objects).filter(
+        (p) => Object.keys(p.spec.podSelector).length > 0 && matches(p.spec.podSelector, labels),
+      );
+      expect(own.length, `${workload.kind}/${workload.metadata.name}`).toBeGreaterThan(0);
+      expect(own.flatMap((p) => p.spec.policyTypes).sort()).toEqual(['Egress', 'Ingress']);
+    }
+  });
+
+  it('when the web pod is compromised, then it reaches neither Redis, NATS nor Postgres, only the gateway', () => {
+    const web = labelsOf('web');
+    expect(allowed(objects, web, labelsOf('redis'), 6379)).toBe(false);
+    expect(allowed(objects, web, labelsOf('nats'), 4222)).toBe(false);
+    expect(allowed(objects, web, labelsOf('postgres'), 5432)).toBe(false);
+    expect(allowed(objects, web, labelsOf('payments'), 3005)).toBe(false);
+    // The paths that must stay open (so the check above is not vacuous).
+    expect(allowed(objects, web, labelsOf('gateway'), 3000)).toBe(true);
+    expect(allowed(objects, labelsOf('expiration'), labelsOf('redis'), 6379)).toBe(true);
+    expect(allowed(objects, labelsOf('payments'), labelsOf('nats'), 4222)).toBe(true);
+    expect(allowed(objects, labelsOf('orders'), labelsOf('postgres'), 5432)).toBe(true);
+    expect(allowed(objects, labelsOf('tickets'), labelsOf('auth'), 3001)).toBe(true);
+    expect(allowed(objects, labelsOf('postgres-provision'), labelsOf('postgres'), 5432)).toBe(true);
+  });
+
+  it('when the services talk, then only publishers and consumers reach NATS and only expiration Redis', () => {
+    for (const spec of services) {
+      const labels = labelsOf(spec.name);
+      expect(allowed(objects, labels, labelsOf('nats'), 4222), spec.name).toBe(spec.nats);
+      expect(allowed(objects, labels, labelsOf('redis'), 6379), spec.name).toBe(spec.redis);
+      expect(allowed(objects, labels, labelsOf('postgres'), 5432), spec.name).toBe(
+        spec.database !== null,
+      );
+    }
+  });
+
+  it('when any pod (a Job included) references a ConfigMap or Secret, then it exists or is created out of band', () => {
+    const external = overlay === 'dev' ? ['gittix-jwt', 'gittix-stripe'] : [];
+    const kustomization = readRepoFile(`infra/k8s/overlays/${overlay}/kustomization.yaml`);
+    for (const workload of podTemplates(objects)) {
+      const text = JSON.stringify(workload.spec.template.spec);
+      const refs = [
+        ...[...text.matchAll(/"(secretRef|secretKeyRef)":\{[^}]*"name":"([^"]+)"/g)].map(
+          (m) => ['Secret', m[2]!] as const,
+        ),
+        ...[
+          ...text.matchAll(/"(configMapRef|configMapKeyRef|configMap)":\{[^}]*"name":"([^"]+)"/g),
+        ].map((m) => ['ConfigMap', m[2]!] as const),
+      ];
+      for (const [kind, name] of refs) {
+        const where = `${workload.kind}/${workload.metadata.name} -> ${kind} ${name}`;
+        if (objects.some((o) => o.kind === kind && o.metadata.name === name)) continue;
+        expect(kind, where).toBe('Secret');
+        if (overlay === 'dev') expect(external, where).toContain(name);
+        expect(kustomization, `${where} is documented in the overlay`).toContain(name);
+      }
+    }
+  });
+});
