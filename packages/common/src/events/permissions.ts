@@ -6,7 +6,7 @@ import type { Subject } from './contracts.js';
  * Who may publish and consume which subject on NATS, as docs/events.md's table
  * says: the server refuses everything else (a forged `payment.created` from the
  * tickets service, or from anything without a password, never reaches the stream).
- * `e2e/api/nats-roles.test.ts` holds this to that table and to every service's subscriptions.
+ * `tools/docs/test/nats-roles.test.ts` holds this to that table and to every service's subscriptions.
  */
 export const natsRoles = {
   auth: {

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { isNatsRole, type NatsRole, natsRoles, type Subject } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
-import { expirationSubscriptions } from '../../services/expiration/src/events/subscriptions.js';
-import { notificationsSubscriptions } from '../../services/notifications/src/events/subscriptions.js';
-import { ordersSubscriptions } from '../../services/orders/src/events/subscriptions.js';
-import { paymentsSubscriptions } from '../../services/payments/src/events/subscriptions.js';
-import { ticketsSubscriptions } from '../../services/tickets/src/events/subscriptions.js';
-import { eventsTable } from '../../tools/docs/src/diagram-checks.js';
+import { expirationSubscriptions } from '../../../services/expiration/src/events/subscriptions.js';
+import { notificationsSubscriptions } from '../../../services/notifications/src/events/subscriptions.js';
+import { ordersSubscriptions } from '../../../services/orders/src/events/subscriptions.js';
+import { paymentsSubscriptions } from '../../../services/payments/src/events/subscriptions.js';
+import { ticketsSubscriptions } from '../../../services/tickets/src/events/subscriptions.js';
+import { eventsTable } from '../src/diagram-checks.js';
 
 // Only the subjects are read: the handlers' collaborators are never called.
 const unused = {} as never;
@@ -20,7 +20,9 @@ const subscribed: Record<string, Subject[]> = {
 
 describe('NATS permissions follow who publishes and consumes what', () => {
   it('when docs/events.md says a service publishes or consumes a subject, then its NATS role allows exactly that', async () => {
-    const table = eventsTable(await readFile('docs/events.md', 'utf8'));
+    const table = eventsTable(
+      await readFile(new URL('../../../docs/events.md', import.meta.url), 'utf8'),
+    );
     const publishes = new Map<string, Subject[]>();
     const consumes = new Map<string, Subject[]>();
     for (const [subject, { publisher, consumers }] of table) {
