@@ -21,6 +21,7 @@ export const CONSUMERS: Record<string, Array<EventDatabase | 'expiration'>> = {
   'order.cancelled': ['tickets', 'payments', 'expiration'],
   'expiration.complete': ['orders'],
   'payment.created': ['orders'],
+  'order.completed': ['payments'],
 };
 
 const LIVE = new Set(['created', 'awaiting:payment', 'complete']);
@@ -57,8 +58,8 @@ export function finalStates(s: Snapshot): InvariantResult {
     const payment = paymentByOrder.get(order.id);
     if (order.status === 'complete') {
       if (!payment) v.add(`order ${order.id} complete without a payment`);
-      else if (payment.refunded_at)
-        v.add(`order ${order.id} complete but its payment was refunded`);
+      else if (payment.status !== 'captured')
+        v.add(`order ${order.id} complete but its payment ${payment.id} is ${payment.status}`);
       else if (order.payment_id !== payment.id)
         v.add(
           `order ${order.id} complete with payment ${order.payment_id}, payments has ${payment.id}`,
@@ -70,8 +71,9 @@ export function finalStates(s: Snapshot): InvariantResult {
     } else if (order.status === 'cancelled') {
       if (ticket?.order_id === order.id)
         v.add(`order ${order.id} cancelled but still holds ticket ${order.ticket_id}`);
-      if (payment && !payment.refunded_at)
-        v.add(`order ${order.id} cancelled but payment ${payment.id} was not refunded`);
+      // The authorization of a cancelled order is voided: the buyer was never charged.
+      if (payment && payment.status !== 'voided')
+        v.add(`order ${order.id} cancelled but payment ${payment.id} is ${payment.status}`);
       if (replica.get(order.id)?.status !== 'cancelled')
         v.add(
           `order ${order.id} cancelled but payments' replica says ${replica.get(order.id)?.status ?? 'nothing'}`,
@@ -142,7 +144,11 @@ export function replicasConverged(s: Snapshot): InvariantResult {
   );
 }
 
-/** Every payment.created reached orders: complete with it, or cancelled and refunded. */
+/**
+ * Every payment.created reached orders: complete with it (and captured), or
+ * cancelled (and voided). A payment never announced was voided before it was:
+ * its order was cancelled while the card was being authorized.
+ */
 export function paymentsReachedOrders(s: Snapshot): InvariantResult {
   const v = new Violations();
   const orders = index(s.orders, (o) => o.id);
@@ -156,14 +162,19 @@ export function paymentsReachedOrders(s: Snapshot): InvariantResult {
   }
   const announced = new Set(events.map((e) => String(e.envelope.data.id)));
   for (const payment of s.payments) {
-    if (!announced.has(payment.id))
-      v.add(`payment ${payment.id} has no payment.created on the stream`);
     const order = orders.get(payment.order_id);
+    if (!announced.has(payment.id)) {
+      if (payment.status !== 'voided')
+        v.add(`payment ${payment.id} (${payment.status}) has no payment.created on the stream`);
+      else if (order && order.status !== 'cancelled')
+        v.add(`payment ${payment.id} voided unannounced but order ${order.id} is ${order.status}`);
+      continue;
+    }
     if (!order) v.add(`payment ${payment.id} for unknown order ${payment.order_id}`);
     else if (order.payment_id !== payment.id)
       v.add(`order ${order.id} (${order.status}) does not know its payment ${payment.id}`);
-    else if (order.status === 'cancelled' && !payment.refunded_at)
-      v.add(`payment ${payment.id} for cancelled order ${order.id} not refunded`);
+    else if (order.status === 'cancelled' && payment.status !== 'voided')
+      v.add(`payment ${payment.id} for cancelled order ${order.id} is ${payment.status}`);
     else if (order.status !== 'complete' && order.status !== 'cancelled')
       v.add(`payment ${payment.id} reached order ${order.id} but it is ${order.status}`);
   }
@@ -171,8 +182,8 @@ export function paymentsReachedOrders(s: Snapshot): InvariantResult {
   const stray = events.filter((e) => !payments.has(String(e.envelope.data.id))).length;
   if (stray > 0) v.add(`${stray} payment.created events name no stored payment`);
   return v.result(
-    'Every payment.created reached orders (complete, or cancelled and refunded)',
-    `${s.payments.length} payments, ${refunds} refunded, ${s.declines} declined attempts`,
+    'Every payment.created reached orders (complete and captured, or cancelled and voided)',
+    `${s.payments.length} payments: ${formatCounts(countBy(s.payments, (p) => p.status))}; ${refunds} refunded, ${s.declines} declined attempts`,
   );
 }
 
@@ -255,11 +266,11 @@ export function acknowledgedWritesKept(s: Snapshot, ack: Acknowledged): Invarian
     const order = orders.get(orderId);
     if (!payment) v.add(`payment ${paymentId} answered 201, not stored`);
     else if (
-      order?.status !== 'complete' &&
-      !(order?.status === 'cancelled' && payment.refunded_at)
+      !(order?.status === 'complete' && payment.status === 'captured') &&
+      !(order?.status === 'cancelled' && payment.status === 'voided')
     )
       v.add(
-        `order ${orderId} paid (201) but ${order?.status ?? 'missing'}${payment.refunded_at ? '' : ', not refunded'}`,
+        `order ${orderId} paid (201) but the order is ${order?.status ?? 'missing'} and the payment ${payment.status}`,
       );
   }
   for (const id of ack.cancelled) {

@@ -219,7 +219,7 @@ export class BuyAndPayLoad {
         await this.pay(buyer, order, 'tok_visa', 3_000);
         break;
       case 'late-pay':
-        // Pays just before the hold ends: races the expiry (a refund if the cancel wins).
+        // Pays just before the hold ends: races the expiry (a void if the cancel wins).
         while (!this.stopping && Date.parse(order.expiresAt) - Date.now() > 300) await sleep(200);
         if (!this.stopping) await this.pay(buyer, order, 'tok_visa', 2_000);
         break;

@@ -39,6 +39,7 @@ import {
 } from './invariants.js';
 import { BuyAndPayLoad } from './load.js';
 import { crashesInLogs } from './logs.js';
+import { moneyInvariants } from './money-invariants.js';
 import { ReadinessMonitor } from './readiness.js';
 import { readinessInvariant, renderReport } from './report.js';
 import { type Snapshot, SystemInspector } from './snapshot.js';
@@ -133,6 +134,9 @@ async function settle(inspector: SystemInspector): Promise<string> {
         ...state.unsentOutbox.map((o) => `unsent outbox ${o}`),
         ...state.lagging,
         ...(state.openJobs > 0 ? [`${state.openJobs} expiration jobs open`] : []),
+        ...(state.paymentsSettling > 0
+          ? [`${state.paymentsSettling} payments still settling`]
+          : []),
         ...(holdsLeftMs > 0 ? [`last hold ends in ${(holdsLeftMs / 1000).toFixed(0)} s`] : []),
       ];
       last = moving.join('; ');
@@ -255,6 +259,7 @@ async function main(): Promise<number> {
       noEventLost(snapshot),
       acknowledgedWritesKept(snapshot, load.acknowledged),
       forgeryRefused(forgery, new Set(snapshot.events.map((event) => event.msgId))),
+      ...moneyInvariants(snapshot),
     );
   } catch (error) {
     invariants.push({

@@ -30,7 +30,27 @@ export interface TicketRow {
 export interface PaymentRow {
   id: string;
   order_id: string;
+  /** `pending`, `authorized`, `captured`, `voided`, `refunded`. */
+  status: string;
+  amount_cents: number;
+  fee_cents: number;
+  provider_id: string | null;
   refunded_at: Date | null;
+}
+/** A line of payments' double-entry ledger. */
+export interface LedgerRow {
+  posting_id: string;
+  account: string;
+  amount_cents: number;
+  kind: string;
+  payment_id: string | null;
+}
+/** What the provider holds (the sandbox's own tables): one row per authorization. */
+export interface ProviderChargeRow {
+  provider_id: string;
+  payment_id: string;
+  amount_cents: number;
+  status: string;
 }
 export interface OutboxRow {
   id: string;
@@ -46,7 +66,16 @@ export interface Snapshot {
   tickets: TicketRow[];
   payments: PaymentRow[];
   /** The payments service's replica of orders. */
-  paymentsOrderReplica: Array<{ id: string; status: string; version: number }>;
+  paymentsOrderReplica: Array<{
+    id: string;
+    status: string;
+    version: number;
+    seller_id: string | null;
+  }>;
+  ledger: LedgerRow[];
+  payouts: Array<{ id: string; user_id: string; amount_cents: number }>;
+  /** The provider's side, when it can be read (the sandbox's tables); null with Stripe. */
+  providerCharges: ProviderChargeRow[] | null;
   declines: number;
   outbox: Record<EventDatabase, OutboxRow[]>;
   /** Per database: consumer → handled event ids. */
@@ -107,6 +136,11 @@ export class SystemInspector {
         return [db, row!.n] as const;
       }),
     );
+    const [settling] = await this.rows<{ n: number }>(
+      'payments',
+      `SELECT count(*)::int AS n FROM payments
+       WHERE next_action IS NOT NULL OR status = 'pending'`,
+    );
     const consumers = await durableConsumers(this.bus);
     const lagging = consumers
       .filter((c) => c.num_pending > 0 || c.num_ack_pending > 0)
@@ -126,6 +160,8 @@ export class SystemInspector {
     );
     return {
       unsentOutbox: outbox.filter(([, n]) => n > 0).map(([db, n]) => `${db}: ${n}`),
+      /** Payments still pending, or with a capture/void/refund to make. */
+      paymentsSettling: settling?.n ?? 0,
       lagging,
       openJobs,
       lastHoldEndsAt: holds?.last ?? null,
@@ -163,8 +199,20 @@ export class SystemInspector {
       orders,
       ordersTicketReplica: await this.rows('orders', 'SELECT id, order_id, version FROM tickets'),
       tickets: await this.rows('tickets', 'SELECT id, order_id, version FROM tickets'),
-      payments: await this.rows('payments', 'SELECT id, order_id, refunded_at FROM payments'),
-      paymentsOrderReplica: await this.rows('payments', 'SELECT id, status, version FROM orders'),
+      payments: await this.rows(
+        'payments',
+        'SELECT id, order_id, status, amount_cents, fee_cents, provider_id, refunded_at FROM payments',
+      ),
+      paymentsOrderReplica: await this.rows(
+        'payments',
+        'SELECT id, status, version, seller_id FROM orders',
+      ),
+      ledger: await this.rows(
+        'payments',
+        'SELECT posting_id, account, amount_cents, kind, payment_id FROM ledger_entries',
+      ),
+      payouts: await this.rows('payments', 'SELECT id, user_id, amount_cents FROM payouts'),
+      providerCharges: await this.providerCharges(),
       declines: declines?.n ?? 0,
       outbox,
       inbox,
@@ -177,6 +225,19 @@ export class SystemInspector {
         this.expirations.cancelMarkOf,
       ),
     };
+  }
+
+  /** The sandbox's holds; null when payments runs another provider (its tables are absent). */
+  private async providerCharges(): Promise<ProviderChargeRow[] | null> {
+    const [exists] = await this.rows<{ present: boolean }>(
+      'payments',
+      "SELECT to_regclass('sandbox_holds') IS NOT NULL AS present",
+    );
+    if (!exists?.present) return null;
+    return this.rows(
+      'payments',
+      'SELECT provider_id, payment_id, amount_cents, status FROM sandbox_holds',
+    );
   }
 
   /** Server versions, for the report. */

@@ -26,7 +26,7 @@ export async function signSessions(
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const user = { id: randomUUID(), email: `${label}-${i}@bench.test` };
-      const token = await new SignJWT({ email: user.email })
+      const token = await new SignJWT({ email: user.email, sid: randomUUID() })
         .setProtectedHeader({ alg: SESSION_ALGORITHM })
         .setSubject(user.id)
         .setIssuer(SESSION_ISSUER)

@@ -1,4 +1,4 @@
-import type { Order, Ticket } from '@gittix/api-types';
+import type { Order, Payment, Ticket } from '@gittix/api-types';
 import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client.js';
@@ -43,7 +43,9 @@ describe('buying a ticket across the running services', () => {
     const buyer = new ApiClient(system.baseUrl);
     await seller.signUp('seller');
     const me = await buyer.signUp('buyer');
-    expect((await buyer.get('/api/users/currentuser')).body).toEqual({ currentUser: me });
+    expect((await buyer.get('/api/users/currentuser')).body).toEqual({
+      currentUser: { ...me, emailVerified: false },
+    });
 
     const ticket = await listTicket(seller, 'Flow concert');
     const ordered = await order(buyer, ticket.id);
@@ -75,14 +77,17 @@ describe('buying a ticket across the running services', () => {
     );
     expect(declined.status).toBe(402);
 
-    const paid = await buyer.post<{
-      id: string;
-      orderId: string;
-      amount: number;
-      providerId: string;
-    }>('/api/payments', { orderId: ordered.body.id, token: 'tok_visa' });
+    const paid = await buyer.post<Payment>('/api/payments', {
+      orderId: ordered.body.id,
+      token: 'tok_visa',
+    });
     expect(paid.status).toBe(201);
-    expect(paid.body).toMatchObject({ orderId: ordered.body.id, amount: 42.5 });
+    expect(paid.body).toMatchObject({
+      orderId: ordered.body.id,
+      amount: 42.5,
+      status: 'authorized',
+      fee: 0,
+    });
 
     const complete = await buyer.eventually<Order>(
       `/api/orders/${ordered.body.id}`,
@@ -90,6 +95,19 @@ describe('buying a ticket across the running services', () => {
       'the order to complete',
     );
     expect(complete.body.status).toBe('complete');
+    // Captured once the order completed, with the platform's 10 % fee.
+    const captured = await buyer.eventually<Payment>(
+      `/api/payments/${paid.body.id}`,
+      (r) => r.body.status === 'captured',
+      'the payment to be captured',
+    );
+    expect(captured.body.fee).toBe(4.25);
+    const balance = await seller.eventually<{ pending: number; available: number }>(
+      '/api/payouts/balance',
+      (r) => r.body.available > 0,
+      "the seller's proceeds",
+    );
+    expect(balance.body).toEqual({ pending: 0, available: 38.25, paidOut: 0 });
 
     const again = await buyer.post('/api/payments', {
       orderId: ordered.body.id,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiOracle, type FuzzRequest, fitsNodeHeaderLimit, printable } from './api-oracle.js';
-import { roles } from './fixtures.js';
+import { roles, signUp } from './fixtures.js';
 import { fuzzParameters, fuzzTimeout } from './fuzz-config.js';
 import { assertAllAlive, type FuzzSystem, startFuzzSystem } from './fuzz-system.js';
 import {
@@ -37,6 +37,8 @@ interface RouteSpec {
   /** Field values that are valid in form (the request may still break a business rule). */
   validFields?: Record<string, fc.Arbitrary<JsonTree>>;
   signedInOnly: boolean;
+  /** Who calls it, when not anyone (hostile runs) or the fixture users (plausible ones). */
+  credentials?: fc.Arbitrary<Credentials>;
 }
 
 const PER_RUN_MS = 400;
@@ -46,6 +48,8 @@ describe('fuzzing every API route through the gateway', () => {
   let oracle: ApiOracle;
   let anyone: fc.Arbitrary<Credentials>;
   let someUser: fc.Arbitrary<Credentials>;
+  /** Sign-out ends the session it is sent with: a user of its own, so the fixtures' live on. */
+  let quitters: fc.Arbitrary<Credentials>;
   let ids: fc.Arbitrary<string>;
   let knownId: fc.Arbitrary<string>;
 
@@ -54,8 +58,10 @@ describe('fuzzing every API route through the gateway', () => {
     const { fixtures, system, state } = fuzz;
     oracle = new ApiOracle(system.baseUrl, state, system.logDir, () => fixtures.replenish());
     const users = [fixtures.seller, fixtures.buyer, fixtures.stranger];
-    anyone = credentials(users, await forgeTokens(fixtures.buyer, system.settings.jwt));
+    const forged = await forgeTokens(fixtures.buyer, system.settings.jwt);
+    anyone = credentials(users, forged);
     someUser = signedIn(users);
+    quitters = credentials([await signUp(system.baseUrl, 'quitter')], forged);
     // A role, read when the value is generated: the entity in that state right now.
     knownId = fc.constantFrom(...roles).map((role) => fixtures.ids[role]);
     ids = idSegments(knownId);
@@ -109,6 +115,12 @@ describe('fuzzing every API route through the gateway', () => {
     fc.constant('correct horse battery'),
     fc.string({ minLength: 8, maxLength: 128 }),
   );
+  /** Link tokens as forgers and typos make them: none is ever a real one. */
+  const tokens = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 600 }),
+    fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    fc.constantFrom('A'.repeat(43), 'null', '../reset', '%00'),
+  );
   /** GETs and DELETEs get a body now and then too: it must not matter. */
   const bodiless = fc.oneof(
     { weight: 4, arbitrary: fc.constant<Payload>({ label: 'no body' }) },
@@ -121,7 +133,7 @@ describe('fuzzing every API route through the gateway', () => {
     const hostile = fc
       .record({
         path: route.path,
-        credentials: anyone,
+        credentials: route.credentials ?? anyone,
         // Mostly objects with the route's fields; now and then any JSON value at all.
         payload: route.fields
           ? payloads(fc.oneof({ weight: 4, arbitrary: objectOf(route.fields) }, hostileJson))
@@ -136,7 +148,7 @@ describe('fuzzing every API route through the gateway', () => {
     const plausible = fc
       .record({
         path: route.realPath ?? route.path,
-        credentials: someUser,
+        credentials: route.credentials ?? someUser,
         payload: validBody
           ? validBody.map(
               (b): Payload => ({
@@ -178,7 +190,7 @@ describe('fuzzing every API route through the gateway', () => {
     async () => {
       const fields = () => ({ email: field(emails()), password: field(passwords) });
       const validFields = () => ({ email: emails(), password: passwords });
-      await fuzzRoutes(() => [
+      await fuzzRoutes((): RouteSpec[] => [
         {
           method: 'POST',
           path: under('/api/users/signup'),
@@ -198,8 +210,37 @@ describe('fuzzing every API route through the gateway', () => {
           path: under('/api/users/signout'),
           fields: { everything: hostileJson },
           signedInOnly: false,
+          credentials: quitters,
         },
         { method: 'GET', path: under('/api/users/currentuser'), signedInOnly: false },
+        {
+          method: 'POST',
+          path: under('/api/users/verify'),
+          fields: { token: field(tokens) },
+          signedInOnly: false,
+        },
+        { method: 'POST', path: under('/api/users/verify/resend'), signedInOnly: true },
+        {
+          method: 'POST',
+          path: under('/api/users/password/forgot'),
+          fields: { email: field(emails()) },
+          validFields: { email: emails() },
+          signedInOnly: false,
+        },
+        {
+          method: 'POST',
+          path: under('/api/users/password/reset'),
+          fields: { token: field(tokens), password: field(passwords) },
+          signedInOnly: false,
+        },
+        {
+          method: 'PUT',
+          path: under('/api/users/password'),
+          fields: { currentPassword: field(passwords), newPassword: field(passwords) },
+          signedInOnly: true,
+          // A right current password ends every session of its user: not the fixtures'.
+          credentials: quitters,
+        },
       ]);
     },
     fuzzTimeout(1, PER_RUN_MS),

@@ -75,7 +75,8 @@ describe('fuzzing the event consumers through the stream', () => {
   /** Subjects no service consumes (docs/events.md): published for observability, or not yet read. */
   const UNCONSUMED: Subject[] = [
     'payment.voided',
-    // The second wave's subjects, until the service that reads each lands (docs/events.md):
+    // Read by every verifying process from the GITTIX_SESSIONS copy (ordered consumers,
+    // no durable one on the event stream): see docs/auth.md, "Revocable sessions".
     'session.revoked',
   ];
   const consumed = () => subjects.filter((subject) => consumersOf.has(subject));

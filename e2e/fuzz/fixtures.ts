@@ -31,7 +31,8 @@ async function call(baseUrl: string, method: string, path: string, body?: unknow
   return { ...response, body: response.text ? JSON.parse(response.text) : undefined };
 }
 
-async function signUp(baseUrl: string, label: string): Promise<SessionUser> {
+/** A new user through the API, with the session its sign-up opened. */
+export async function signUp(baseUrl: string, label: string): Promise<SessionUser> {
   const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
   const response = await call(baseUrl, 'POST', '/api/users/signup', {
     email,

@@ -12,7 +12,7 @@ export interface FuzzSystem {
 }
 
 /**
- * Auth's limits are raised and its hashing made cheap so that thousands of
+ * Auth's and payments' limits are raised and auth's hashing made cheap so that thousands of
  * sign-ups and sign-ins reach validation and the database instead of the
  * per-address 429; the per-email failure limit stays as shipped.
  */
@@ -22,6 +22,9 @@ const fuzzEnv = {
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_TIME_COST: '2',
   ARGON2_PARALLELISM: '1',
+  // Likewise payments' per-user limits: the fuzzer's one buyer pays far more than a person.
+  PAYMENTS_RATE_LIMIT_PER_MINUTE: '1000000',
+  PAYMENTS_MAX_IN_FLIGHT_PER_USER: '100',
 };
 
 /**

@@ -11,7 +11,14 @@ import type { RunningSystem } from '../harness/system.js';
  * Migration bookkeeping never changes after start-up; sign-in failure counters
  * are the rate limiter's memory, which a rejected sign-in is meant to change.
  */
-const NOT_STATE = new Set(['kysely_migration', 'kysely_migration_lock', 'auth.sign_in_failures']);
+// The sandbox's tables are the card processor's side (what Stripe would keep), not GitTix's.
+const NOT_STATE = new Set([
+  'kysely_migration',
+  'kysely_migration_lock',
+  'auth.sign_in_failures',
+  'payments.sandbox_results',
+  'payments.sandbox_holds',
+]);
 
 /** `<service>.<table>` → `<rows>:<md5 of the rows in a canonical order>`, plus the streams. */
 export interface Snapshot {
@@ -175,6 +182,14 @@ export class SystemState {
          WHERE sent_at IS NULL AND failed_at IS NULL AND to_address IS NOT NULL`,
       );
       if (rows[0]!.n > 0) return `notifications: ${rows[0]!.n} emails unsent`;
+    }
+    const payments = this.dbs.find((d) => d.service === 'payments');
+    if (payments) {
+      // The settler captures, voids and reconciles in the background, after the events.
+      const { rows } = await payments.client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM payments WHERE next_action IS NOT NULL OR status = 'pending'`,
+      );
+      if (rows[0]!.n > 0) return `payments: ${rows[0]!.n} payments settling`;
     }
     const queue = `${queuePrefix}:order-expiration`;
     const dueBy = (Date.now() + 2_000) * 0x1000;

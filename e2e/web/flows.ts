@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '@gittix/common/testing';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 
@@ -61,6 +62,35 @@ export async function apiSession(baseUrl: string, email: string) {
       });
       expect(response.status).toBe(201);
       return (await response.json()) as { id: string };
+    },
+    /** Orders a ticket and pays for it with the sandbox's good card; returns the order id. */
+    async buy(ticketId: string): Promise<string> {
+      const post = (path: string, body: unknown) =>
+        fetch(`${baseUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie },
+          body: JSON.stringify(body),
+        });
+      // The orders service learns of a new ticket through an event: a moment later.
+      const ordered = await waitFor(
+        async () => {
+          const response = await post('/api/orders', { ticketId });
+          return response.status === 404 ? undefined : response;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, message: 'the orders service to know the ticket' },
+      );
+      expect(ordered.status, await ordered.clone().text()).toBe(201);
+      const { id } = (await ordered.json()) as { id: string };
+      // …and payments of a new order the same way.
+      const paid = await waitFor(
+        async () => {
+          const response = await post('/api/payments', { orderId: id, token: 'tok_visa' });
+          return response.status === 404 ? undefined : response;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, message: 'the payments service to know the order' },
+      );
+      expect(paid.status, await paid.clone().text()).toBe(201);
+      return id;
     },
   };
 }

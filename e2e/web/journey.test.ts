@@ -99,6 +99,8 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     await screenshot(seller, 'desktop-tickets-mine');
 
     await buyer.getByRole('link', { name: 'Sign out' }).click();
+    await buyer.waitForURL(/\/auth\/signout$/);
+    await buyer.getByRole('button', { name: 'Sign out' }).click();
     await buyer.getByRole('link', { name: 'Sign in' }).waitFor();
     expect(new URL(buyer.url()).pathname).toBe('/');
   }, 120_000);

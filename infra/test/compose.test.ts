@@ -147,8 +147,13 @@ describe('compose.yaml', () => {
       }
       if (spec.nats) expect(target(env.NATS_URL).port).toBe('4222');
       else expect(env.NATS_URL).toBeUndefined();
-      if (spec.redis) expect(target(env.REDIS_URL).port).toBe('6379');
-      else expect(env.REDIS_URL).toBeUndefined();
+      if (spec.redis) {
+        const url = target(env.REDIS_URL);
+        expect(url.port).toBe('6379');
+        // Redis requires a password: the URL carries the one it is started with.
+        const password = resolved.services.redis.command.at(-1);
+        expect(decodeURIComponent(url.password)).toBe(password);
+      } else expect(env.REDIS_URL).toBeUndefined();
       if (spec.name === 'gateway') {
         for (const name of ['auth', 'tickets', 'orders', 'payments', 'web']) {
           const url = target(env[`${name.toUpperCase()}_URL`]);
@@ -304,6 +309,7 @@ describe('compose.yaml', () => {
     const storeDir = natsArgs[natsArgs.indexOf('-sd') + 1];
     expect(nats.volumes).toContain(`nats-data:${storeDir}`);
     expect(redis.command.join(' ')).toContain('--appendonly yes');
+    expect(redis.command.join(' ')).toMatch(/--requirepass \S+/);
     expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
     expect(redis.volumes).toContain('redis-data:/data');
     expect(Object.keys(compose.volumes).sort()).toEqual([

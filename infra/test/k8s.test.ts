@@ -216,6 +216,7 @@ const externalSecrets: Record<Overlay, string[]> = {
     'gittix-db',
     'gittix-stripe',
     'gittix-smtp',
+    'gittix-redis',
   ],
 };
 
@@ -509,7 +510,8 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         expect(env.NATS_STREAM).toBeTruthy();
       }
       if (spec.redis) {
-        const url = new URL(env.REDIS_URL!);
+        expect(env.REDIS_URL).toMatch(/^redis:\/\/:<secret gittix-redis[-\w]*\/REDIS_PASSWORD>@/);
+        const url = new URL(env.REDIS_URL!.replace(/<secret [^>]+>/g, 'x'));
         expectServiceAt(overlay, url.hostname, Number(url.port));
       }
       if (spec.name === 'auth')

@@ -9,6 +9,7 @@ const PRIVATE_PAGES = [
   /^\/tickets\/[^/]+\/edit$/,
   /^\/orders$/,
   /^\/orders\/[^/]+$/,
+  /^\/account$/,
 ];
 
 /**

@@ -3,7 +3,10 @@ import { parseWebConfig } from '../src/lib/config';
 
 describe('the web app configuration', () => {
   it('when nothing is set, then it reads the gateway on its local port and pays in the sandbox', () => {
-    expect(parseWebConfig({})).toEqual({ GATEWAY_URL: 'http://127.0.0.1:3000' });
+    expect(parseWebConfig({})).toEqual({
+      GATEWAY_URL: 'http://127.0.0.1:3000',
+      PLATFORM_FEE_PERCENT: 10,
+    });
   });
 
   it('when the Stripe key is blank, then it counts as unset', () => {

@@ -13,6 +13,24 @@ describe('safeNextPath', () => {
     ['//evil.example', '/'],
     ['/\\evil.example', '/'],
     ['orders', '/'],
+    // What the query string decodes `/%09/evil.example` and friends to.
+    ['/\t/evil.example', '/'],
+    ['/\n/evil.example', '/'],
+    ['/\r//evil.example', '/'],
+    ['/\\/evil.example', '/'],
+    ['\\\\evil.example', '/'],
+    ['https:evil.example', '/'],
+    ['https:/evil.example', '/'],
+    ['//evil', '/'],
+    ['/%2F/evil.example', '/%2F/evil.example'],
+    ['/./\\evil', '/'],
+    ['/\u0000/evil', '/'],
+    [' /evil', '/'],
+    ['javascript:alert(1)', '/'],
+    [['//evil', '/orders'], '/'],
+    ['/orders/1#pay', '/orders/1#pay'],
+    ['/.//evil.example', '/'],
+    ['/..//evil.example', '/'],
   ])('when next is %s, then sign-in returns to %s', (next, path) => {
     expect(safeNextPath(next)).toBe(path);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPrice, parsePrice, priceInputValue } from '../src/lib/price';
+import { formatPrice, parsePrice, priceInputValue, proceedsAfterFee } from '../src/lib/price';
 
 describe('parsePrice', () => {
   it.each([
@@ -48,5 +48,14 @@ describe('formatPrice and priceInputValue', () => {
   it('when edited, then whole prices lose the cents and others keep two places', () => {
     expect(priceInputValue(35)).toBe('35');
     expect(priceInputValue(35.5)).toBe('35.50');
+  });
+});
+
+describe('proceedsAfterFee', () => {
+  it('when the fee is taken, then it is rounded to the cent as payments rounds it', () => {
+    expect(proceedsAfterFee(25.5, 10)).toBe(22.95);
+    expect(proceedsAfterFee(19.99, 10)).toBe(17.99);
+    expect(proceedsAfterFee(0.05, 10)).toBe(0.04);
+    expect(proceedsAfterFee(100, 0)).toBe(100);
   });
 });

@@ -126,4 +126,21 @@ describe('TicketForm', () => {
     render(<TicketForm ticket={ticket} events={events} />);
     expect(screen.queryByLabelText('Event')).toBeNull();
   });
+
+  it('when a seller types a price, then the form says what they receive after the fee, rounded like payments', () => {
+    render(<TicketForm feePercent={10} />);
+    const proceeds = () => screen.getByTestId('proceeds').textContent;
+    expect(proceeds()).toBe('GitTix keeps 10% of the price as its fee.');
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: '19.99' } });
+    expect(proceeds()).toBe('You receive $17.99 after the fee (10%).');
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: 'abc' } });
+    expect(proceeds()).toBe('GitTix keeps 10% of the price as its fee.');
+  });
+
+  it('when a listing is edited, then the proceeds of its current price show at once', () => {
+    render(<TicketForm ticket={ticket} feePercent={12.5} />);
+    expect(screen.getByTestId('proceeds').textContent).toBe(
+      'You receive $30.62 after the fee (12.5%).',
+    );
+  });
 });

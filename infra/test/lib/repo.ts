@@ -89,7 +89,7 @@ export function documentedEnvKeys(): Set<string> {
 
 /**
  * Keys the infrastructure adds beyond the README's table: the runtime mode, the
- * parts DATABASE_URL is assembled from in Kubernetes, and Next's telemetry switch.
+ * parts DATABASE_URL is assembled from in Kubernetes (and REDIS_URL's password), and Next's telemetry switch.
  */
 export const infraEnvKeys = new Set([
   'NODE_ENV',
@@ -97,6 +97,7 @@ export const infraEnvKeys = new Set([
   'POSTGRES_PORT',
   'POSTGRES_USER',
   'POSTGRES_PASSWORD',
+  'REDIS_PASSWORD',
   'NEXT_TELEMETRY_DISABLED',
 ]);
 

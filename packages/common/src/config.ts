@@ -49,6 +49,15 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.boolean(false),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
+  /** The whole request (headers and body) must arrive within this, or 408 and closed. */
+  HTTP_REQUEST_TIMEOUT_MS: env.positiveInt(30_000),
+  /** The request's headers must arrive within this (slow-loris clients are cut off). */
+  HTTP_HEADERS_TIMEOUT_MS: env.positiveInt(10_000),
+  /**
+   * An idle kept-alive connection is closed after this; above a load balancer's
+   * idle timeout (60 s is common), so the balancer lets go first.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(72_000),
 });
 
 /** Keys of services that verify sessions: a PEM public key, or auth's JWKS URL. */
@@ -69,6 +78,17 @@ export const natsConfigSchema = z.object({
   /** The service's NATS user and password; unset: connect without (a server with no users). */
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
+  /**
+   * How long the event stream keeps an event: long enough for a consumer that is
+   * down over a long weekend to catch up without losing anything.
+   */
+  NATS_STREAM_MAX_AGE_HOURS: z.coerce.number().int().positive().default(96),
+  /**
+   * How long a service with a database keeps sent outbox rows and its inbox (the
+   * ids of handled events). Must outlive the stream's max age: an event still in
+   * the stream can be redelivered, and its inbox row is what makes it a duplicate.
+   */
+  EVENT_TABLES_RETENTION_HOURS: z.coerce.number().int().positive().default(168),
 });
 
 /** Keys of services that keep state in Redis. */

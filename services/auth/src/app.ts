@@ -2,12 +2,15 @@ import rateLimit from '@fastify/rate-limit';
 import {
   createServiceApp,
   type ReadinessChecks,
+  type RevokedSessions,
   type ServiceApp,
   TooManyRequestsError,
 } from '@gittix/common';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { AccountSettings } from './accounts.js';
 import type { AuthDatabase } from './db/schema.js';
+import type { DeviceCookies } from './devices.js';
 import type { PasswordHasher } from './passwords.js';
 import { usersRoutes } from './routes/users.js';
 import type { SessionSigner } from './sessions.js';
@@ -18,10 +21,13 @@ export interface AuthAppDeps {
   logger: FastifyBaseLogger;
   readiness: ReadinessChecks;
   sessions: SessionSigner;
+  devices: DeviceCookies;
+  revokedSessions: RevokedSessions;
   passwords: PasswordHasher;
   signInLimits: SignInLimits;
+  accounts: AccountSettings;
   cookieSecure: boolean;
-  /** Sign-up and sign-in requests per client address per minute (this replica). */
+  /** Sign-up, sign-in and email requests per client address per minute (this replica). */
   requestsPerMinute: number;
 }
 

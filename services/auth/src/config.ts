@@ -1,4 +1,4 @@
-import { baseConfigSchema, env } from '@gittix/common';
+import { baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
 import { z } from 'zod';
 
 const optionalBoolean = z
@@ -8,6 +8,7 @@ const optionalBoolean = z
 
 /** The auth service's environment; every key has a local default except in production. */
 export const authConfigSchema = baseConfigSchema
+  .extend(natsConfigSchema.shape)
   .extend({
     PORT: env.port(3001),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/auth'),
@@ -17,7 +18,8 @@ export const authConfigSchema = baseConfigSchema
       .min(1)
       .transform((pem) => pem.replaceAll('\\n', '\n'))
       .optional(),
-    SESSION_TTL_SECONDS: env.positiveInt(604_800),
+    /** At most 30 days: the sessions stream keeps revocations for 31 (SESSION_REVOCATIONS_MAX_AGE_MS). */
+    SESSION_TTL_SECONDS: z.coerce.number().int().positive().max(2_592_000).default(604_800),
     /** Defaults to true when NODE_ENV=production. */
     COOKIE_SECURE: optionalBoolean,
     // argon2id costs; the defaults are argon2's own (64 MiB, 3 passes, 4 lanes).
@@ -26,8 +28,20 @@ export const authConfigSchema = baseConfigSchema
     ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(4),
     SIGNIN_MAX_FAILURES_PER_EMAIL: env.positiveInt(5),
     SIGNIN_MAX_FAILURES_PER_ADDRESS: env.positiveInt(20),
+    /** Failed sign-ins a known device (one with a device cookie) may make before it counts as unknown. */
+    SIGNIN_MAX_FAILURES_PER_DEVICE: env.positiveInt(10),
+    /** Failed sign-ins of all unknown clients together per window; known devices are exempt. */
+    SIGNIN_MAX_FAILURES_GLOBAL: env.positiveInt(10_000),
     SIGNIN_FAILURE_WINDOW_SECONDS: env.positiveInt(900),
-    /** Sign-up and sign-in requests per client address per minute, per replica: a CPU guard. */
+    /** How long a verification link works. */
+    EMAIL_VERIFICATION_TTL_SECONDS: env.positiveInt(172_800),
+    /** How long a password reset link works. */
+    PASSWORD_RESET_TTL_SECONDS: env.positiveInt(1_800),
+    /** Verification or reset emails one account may ask for per SIGNIN_FAILURE_WINDOW_SECONDS. */
+    EMAILS_MAX_PER_ACCOUNT: env.positiveInt(5),
+    /** Forgot-password requests one client address may make per SIGNIN_FAILURE_WINDOW_SECONDS. */
+    PASSWORD_FORGOT_MAX_PER_ADDRESS: env.positiveInt(20),
+    /** Sign-up, sign-in, verification and password requests per client address per minute, per replica: a CPU guard. */
     AUTH_REQUESTS_PER_MINUTE: env.positiveInt(60),
   })
   .superRefine((config, context) => {

@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { type AuthConfig, authConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';
+import { createDeviceCookies } from './devices.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { createSessionSigner, generateSessionKeyPem } from './sessions.js';
 
@@ -20,34 +21,54 @@ function sessionKeyPem(config: AuthConfig, logger: Logger): string {
   return generateSessionKeyPem();
 }
 
-/** The auth service: users, sign-in and the sessions every other service verifies. */
+/**
+ * The auth service: users, sign-in and the sessions every other service verifies.
+ * It publishes user.* and session.revoked through its outbox, and follows the
+ * revoked sessions itself like every service that verifies sessions.
+ */
 export const authService = defineService({
   name: 'auth',
   configSchema: authConfigSchema,
-  needs: { database: postgres<AuthDatabase>(migrations) },
-  build: async ({ config, db, logger, readiness }, parts: Partial<AuthParts>) => ({
-    app: await buildApp({
-      db,
-      logger,
-      readiness,
-      sessions: await createSessionSigner({
-        privateKeyPem: sessionKeyPem(config, logger),
-        ttlSeconds: config.SESSION_TTL_SECONDS,
-      }),
-      passwords:
-        parts.passwords ??
-        createPasswordHasher({
-          memoryCost: config.ARGON2_MEMORY_KIB,
-          timeCost: config.ARGON2_TIME_COST,
-          parallelism: config.ARGON2_PARALLELISM,
+  needs: { database: postgres<AuthDatabase>(migrations), events: {}, sessionRevocations: true },
+  build: async ({ config, db, logger, readiness, revokedSessions }, parts: Partial<AuthParts>) => {
+    const privateKeyPem = sessionKeyPem(config, logger);
+    return {
+      app: await buildApp({
+        db,
+        logger,
+        readiness,
+        revokedSessions,
+        sessions: await createSessionSigner({
+          privateKeyPem,
+          ttlSeconds: config.SESSION_TTL_SECONDS,
+          revoked: revokedSessions,
         }),
-      signInLimits: {
-        maxFailuresPerEmail: config.SIGNIN_MAX_FAILURES_PER_EMAIL,
-        maxFailuresPerAddress: config.SIGNIN_MAX_FAILURES_PER_ADDRESS,
-        windowSeconds: config.SIGNIN_FAILURE_WINDOW_SECONDS,
-      },
-      cookieSecure: config.COOKIE_SECURE,
-      requestsPerMinute: config.AUTH_REQUESTS_PER_MINUTE,
-    }),
-  }),
+        devices: createDeviceCookies(privateKeyPem),
+        passwords:
+          parts.passwords ??
+          createPasswordHasher({
+            memoryCost: config.ARGON2_MEMORY_KIB,
+            timeCost: config.ARGON2_TIME_COST,
+            parallelism: config.ARGON2_PARALLELISM,
+          }),
+        signInLimits: {
+          maxFailuresPerEmail: config.SIGNIN_MAX_FAILURES_PER_EMAIL,
+          maxFailuresPerAddress: config.SIGNIN_MAX_FAILURES_PER_ADDRESS,
+          maxFailuresPerDevice: config.SIGNIN_MAX_FAILURES_PER_DEVICE,
+          maxFailuresGlobal: config.SIGNIN_MAX_FAILURES_GLOBAL,
+          windowSeconds: config.SIGNIN_FAILURE_WINDOW_SECONDS,
+        },
+        accounts: {
+          verificationTtlSeconds: config.EMAIL_VERIFICATION_TTL_SECONDS,
+          resetTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+          maxEmailsPerWindow: config.EMAILS_MAX_PER_ACCOUNT,
+          maxForgotPerAddress: config.PASSWORD_FORGOT_MAX_PER_ADDRESS,
+          maxPasswordGuesses: config.SIGNIN_MAX_FAILURES_PER_EMAIL,
+          windowSeconds: config.SIGNIN_FAILURE_WINDOW_SECONDS,
+        },
+        cookieSecure: config.COOKIE_SECURE,
+        requestsPerMinute: config.AUTH_REQUESTS_PER_MINUTE,
+      }),
+    };
+  },
 });

@@ -7,6 +7,7 @@ import {
 import {
   ConfigError,
   createSessionVerifier,
+  type RevokedSessions,
   SESSION_ALGORITHM,
   SESSION_AUDIENCE,
   SESSION_ISSUER,
@@ -17,7 +18,8 @@ import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
 
 /** Issues session tokens, verifies them, and publishes the public half as a JWKS. */
 export interface SessionSigner {
-  sign: (user: SessionUser) => Promise<string>;
+  /** A token for `user`'s session `sessionId` (its `sid` claim, what revocation names). */
+  sign: (user: SessionUser, sessionId: string) => Promise<string>;
   verify: SessionVerifier;
   jwks: { keys: JWK[] };
   ttlSeconds: number;
@@ -27,6 +29,8 @@ export interface SessionSignerOptions {
   /** Ed25519 private key, PKCS8 PEM. */
   privateKeyPem: string;
   ttlSeconds: number;
+  /** Sessions ended before their tokens expire (none when left out). */
+  revoked?: RevokedSessions;
 }
 
 /** A fresh Ed25519 key as PKCS8 PEM: for development and tests, never production. */
@@ -62,9 +66,9 @@ export async function createSessionSigner(options: SessionSignerOptions): Promis
   return {
     ttlSeconds: options.ttlSeconds,
     jwks: { keys: [{ ...publicJwk, kid, alg: SESSION_ALGORITHM, use: 'sig' }] },
-    verify: createSessionVerifier({ publicKeyPem }),
-    sign: (user) =>
-      new SignJWT({ email: user.email })
+    verify: createSessionVerifier({ publicKeyPem, revoked: options.revoked }),
+    sign: (user, sessionId) =>
+      new SignJWT({ email: user.email, sid: sessionId })
         .setProtectedHeader({ alg: SESSION_ALGORITHM, kid })
         .setSubject(user.id)
         .setIssuer(SESSION_ISSUER)

@@ -5,44 +5,55 @@ import type { AuthDatabase } from './db/schema.js';
 export interface SignInLimits {
   maxFailuresPerEmail: number;
   maxFailuresPerAddress: number;
+  /** Failures a known device may make before it is treated as unknown. */
+  maxFailuresPerDevice: number;
+  /** Failures of all unknown clients together (credential stuffing from many addresses). */
+  maxFailuresGlobal: number;
   windowSeconds: number;
 }
 
-export interface SignInAttempt {
-  email: string;
-  clientAddress: string;
+/** One counter and how many counts it allows per window. */
+export interface Counter {
+  key: string;
+  max: number;
 }
 
-export class SignInThrottledError extends TooManyRequestsError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('Too many failed sign-in attempts, try again later');
+export class ThrottledError extends TooManyRequestsError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Too many failed sign-in attempts, try again later',
+  ) {
+    super(message);
   }
 }
 
-const emailKey = (email: string) => `email:${email}`;
-const addressKey = (address: string) => `address:${address}`;
+/** Kept for the routes that name it. */
+export { ThrottledError as SignInThrottledError };
+
+export const emailKey = (email: string) => `email:${email}`;
+export const addressKey = (address: string) => `address:${address}`;
+export const deviceKey = (nonce: string) => `device:${nonce}`;
+export const GLOBAL_KEY = 'global';
 
 /**
- * Counts an attempt against its email and its client address before the password is
- * checked, and throws once either is over its limit. Counting first, in one atomic
- * upsert, means parallel guesses cannot slip past the limit, and the counters live in
- * Postgres so every replica agrees. A window is fixed: it starts at the first
- * failure and resets once `windowSeconds` have passed.
+ * Counts one attempt against each counter before the work it guards, and throws once
+ * any is over its limit. Counting first, in one atomic upsert, means parallel attempts
+ * cannot slip past the limit, and the counters live in Postgres so every replica
+ * agrees. A window is fixed: it starts at the first count and resets once
+ * `windowSeconds` have passed.
  */
-export async function countSignInAttempt(
+export async function countAttempt(
   db: Kysely<AuthDatabase>,
-  limits: SignInLimits,
-  attempt: SignInAttempt,
+  counters: Counter[],
+  windowSeconds: number,
+  message?: string,
 ): Promise<void> {
-  const window = sql<Date>`now() - make_interval(secs => ${limits.windowSeconds})`;
+  const window = sql<Date>`now() - make_interval(secs => ${windowSeconds})`;
   const expired = sql<boolean>`sign_in_failures.window_started_at <= ${window}`;
   await db.deleteFrom('sign_in_failures').where('window_started_at', '<=', window).execute();
-  const counters = await db
+  const rows = await db
     .insertInto('sign_in_failures')
-    .values([
-      { key: emailKey(attempt.email), failures: 1 },
-      { key: addressKey(attempt.clientAddress), failures: 1 },
-    ])
+    .values(counters.map(({ key }) => ({ key, failures: 1 })))
     .onConflict((conflict) =>
       conflict.column('key').doUpdateSet({
         failures: sql`CASE WHEN ${expired} THEN 1 ELSE sign_in_failures.failures + 1 END`,
@@ -52,34 +63,31 @@ export async function countSignInAttempt(
     .returning([
       'key',
       'failures',
-      sql<number>`ceil(extract(epoch FROM window_started_at + make_interval(secs => ${limits.windowSeconds}) - now()))`.as(
+      sql<number>`ceil(extract(epoch FROM window_started_at + make_interval(secs => ${windowSeconds}) - now()))`.as(
         'retry_after',
       ),
     ])
     .execute();
-
-  const over = counters.filter(({ key, failures }) => {
-    const max = key.startsWith('email:')
-      ? limits.maxFailuresPerEmail
-      : limits.maxFailuresPerAddress;
-    return failures > max;
-  });
+  const maxOf = new Map(counters.map(({ key, max }) => [key, max]));
+  const over = rows.filter(({ key, failures }) => failures > (maxOf.get(key) ?? 0));
   if (over.length > 0) {
     const retryAfter = Math.max(...over.map((counter) => Number(counter.retry_after)));
-    throw new SignInThrottledError(Math.max(1, retryAfter));
+    throw new ThrottledError(Math.max(1, retryAfter), message);
   }
 }
 
-/** A success clears its email's counter and takes back its own count from the address. */
-export async function forgiveSignInAttempt(
+/** A success clears its own counter and takes back its count from the shared ones. */
+export async function forgiveAttempt(
   db: Kysely<AuthDatabase>,
-  attempt: SignInAttempt,
+  clear: string,
+  shared: string[] = [],
 ): Promise<void> {
-  await db.deleteFrom('sign_in_failures').where('key', '=', emailKey(attempt.email)).execute();
+  await db.deleteFrom('sign_in_failures').where('key', '=', clear).execute();
+  if (shared.length === 0) return;
   await db
     .updateTable('sign_in_failures')
     .set({ failures: sql`failures - 1` })
-    .where('key', '=', addressKey(attempt.clientAddress))
+    .where('key', 'in', shared)
     .where('failures', '>', 0)
     .execute();
 }

@@ -1,8 +1,18 @@
 import { BadRequestError } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
+import type { Device } from './devices.js';
 import type { PasswordHasher } from './passwords.js';
-import { countSignInAttempt, forgiveSignInAttempt, type SignInLimits } from './sign-in-throttle.js';
+import {
+  addressKey,
+  type Counter,
+  countAttempt,
+  deviceKey,
+  emailKey,
+  forgiveAttempt,
+  GLOBAL_KEY,
+  type SignInLimits,
+} from './sign-in-throttle.js';
 import type { Credentials, User } from './users.js';
 
 export interface SignInDeps {
@@ -11,27 +21,60 @@ export interface SignInDeps {
   limits: SignInLimits;
 }
 
+export interface SignInAttempt extends Credentials {
+  clientAddress: string;
+  /** The browser's valid device cookie, if it has one. */
+  device: Device | null;
+}
+
 /**
  * Checks a user's credentials. An unknown email and a wrong password get the same
  * answer after the same work (an argon2 verification), so neither the message nor
  * the time tells which emails have accounts.
+ *
+ * Lockout follows OWASP's device cookies: a browser that signed in to this account
+ * before (its device cookie names the email) counts failures against its own device
+ * only, so strangers exhausting the account's limit never lock it out; every other
+ * client counts against the email, its address and all unknown clients together (a
+ * global limit against stuffing from many addresses). A known device that itself fails
+ * too often is treated as unknown from then on. Returns the user and the password
+ * hash it was checked against (sessions open only while it is still the hash).
  */
 export async function signIn(
   { db, passwords, limits }: SignInDeps,
-  credentials: Credentials & { clientAddress: string },
-): Promise<User> {
-  const attempt = { email: credentials.email, clientAddress: credentials.clientAddress };
-  await countSignInAttempt(db, limits, attempt);
+  attempt: SignInAttempt,
+): Promise<User & { passwordHash: string }> {
+  const knownDevice = attempt.device?.email === attempt.email ? attempt.device : null;
+  let counters: Counter[] = knownDevice
+    ? [{ key: deviceKey(knownDevice.nonce), max: limits.maxFailuresPerDevice }]
+    : [];
+  if (knownDevice) {
+    try {
+      await countAttempt(db, counters, limits.windowSeconds);
+    } catch {
+      // This device failed too often itself: it is a stranger now.
+      counters = [];
+    }
+  }
+  if (counters.length === 0) {
+    counters = [
+      { key: emailKey(attempt.email), max: limits.maxFailuresPerEmail },
+      { key: addressKey(attempt.clientAddress), max: limits.maxFailuresPerAddress },
+      { key: GLOBAL_KEY, max: limits.maxFailuresGlobal },
+    ];
+    await countAttempt(db, counters, limits.windowSeconds);
+  }
 
   const user = await db
     .selectFrom('users')
     .select(['id', 'email', 'password_hash'])
-    .where(sql`lower(email)`, '=', credentials.email)
+    .where(sql`lower(email)`, '=', attempt.email)
     .executeTakeFirst();
   const hash = user?.password_hash ?? (await passwords.dummyHash());
-  const matches = await passwords.verify(hash, credentials.password);
+  const matches = await passwords.verify(hash, attempt.password);
   if (!user || !matches) throw new BadRequestError('Invalid credentials');
 
-  await forgiveSignInAttempt(db, attempt);
-  return { id: user.id, email: user.email };
+  const [own, ...shared] = counters.map((counter) => counter.key);
+  await forgiveAttempt(db, own!, shared);
+  return { id: user.id, email: user.email, passwordHash: user.password_hash };
 }

@@ -131,7 +131,7 @@ describe('health and documentation', () => {
     const response = await app.inject({ method: 'GET', url: '/readyz' });
 
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'ready', checks: { database: 'up' } });
+    expect(response.json()).toEqual({ status: 'ready', checks: { database: 'up', nats: 'up' } });
   });
 
   it('when the database is gone, then /readyz is 503 naming it', async () => {
@@ -156,9 +156,14 @@ describe('health and documentation', () => {
     expect(Object.keys(document.paths).sort()).toEqual([
       '/api/users/.well-known/jwks.json',
       '/api/users/currentuser',
+      '/api/users/password',
+      '/api/users/password/forgot',
+      '/api/users/password/reset',
       '/api/users/signin',
       '/api/users/signout',
       '/api/users/signup',
+      '/api/users/verify',
+      '/api/users/verify/resend',
     ]);
     const signupBody =
       document.paths['/api/users/signup'].post.requestBody.content['application/json'].schema;

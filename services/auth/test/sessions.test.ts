@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { createSessionVerifier, SESSION_AUDIENCE, SESSION_ISSUER } from '@gittix/common';
 import { createTestSessionKeys } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
@@ -43,7 +43,7 @@ describe('session cookie', () => {
     const cookie = sessionCookieOf(response);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', maxAge: 3600 });
     expect(cookie?.secure).toBeUndefined();
-    const raw = String(response.headers['set-cookie']);
+    const raw = [response.headers['set-cookie']].flat().find((c) => c?.startsWith('session='));
     expect(raw).toMatch(/^session=[^;]+; Max-Age=3600; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 
@@ -97,7 +97,9 @@ describe('GET /api/users/currentuser', () => {
 
     const response = await currentUser({ cookie: `session=${user.token}` });
 
-    expect(response.json()).toEqual({ currentUser: { id: user.id, email: user.email } });
+    expect(response.json()).toEqual({
+      currentUser: { id: user.id, email: user.email, emailVerified: false },
+    });
   });
 
   it('when a Bearer token is sent, then 200 with the user', async () => {
@@ -105,7 +107,9 @@ describe('GET /api/users/currentuser', () => {
 
     const response = await currentUser({ authorization: `Bearer ${user.token}` });
 
-    expect(response.json()).toEqual({ currentUser: { id: user.id, email: user.email } });
+    expect(response.json()).toEqual({
+      currentUser: { id: user.id, email: user.email, emailVerified: false },
+    });
   });
 
   it('when a Bearer token and a cookie disagree, then the Bearer token wins', async () => {
@@ -227,7 +231,7 @@ describe('GET /api/users/.well-known/jwks.json', () => {
     const user = await signUpUser(app);
     const foreign = await (await createTestSessionKeys()).sign({ id: user.id, email: user.email });
 
-    expect(await verify(user.token)).toEqual({ id: user.id, email: user.email });
+    expect(await verify(user.token)).toMatchObject({ id: user.id, email: user.email });
     expect(await verify(foreign)).toBeNull();
   });
 
@@ -237,10 +241,14 @@ describe('GET /api/users/.well-known/jwks.json', () => {
       ttlSeconds: 60,
     });
     const user = await signUpUser(app);
-    const token = await sameKey.sign({ id: user.id, email: user.email });
+    const token = await sameKey.sign({ id: user.id, email: user.email }, randomUUID());
 
     const response = await currentUser({ cookie: `session=${token}` });
 
-    expect(response.json().currentUser).toEqual({ id: user.id, email: user.email });
+    expect(response.json().currentUser).toEqual({
+      id: user.id,
+      email: user.email,
+      emailVerified: false,
+    });
   });
 });

@@ -228,3 +228,95 @@ describe('sign-in rate limiting', () => {
     }
   });
 });
+
+describe('device cookies (lockout that cannot be turned against the owner)', () => {
+  const deviceCookieOf = (response: { cookies: Array<{ name: string; value: string }> }) =>
+    response.cookies.find((c) => c.name === 'device');
+  const signInWith = (payload: { email: string; password: string }, device?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/users/signin',
+      payload,
+      remoteAddress: uniqueAddress(),
+      ...(device ? { cookies: { device } } : {}),
+    });
+
+  it('when a browser signs in, then it gets an HttpOnly device cookie for /api/users', async () => {
+    const user = await signUpUser(app);
+    const response = await signIn({ email: user.email, password });
+    const device = response.cookies.find((c) => c.name === 'device') as
+      | { value: string; httpOnly?: boolean; path?: string; maxAge?: number }
+      | undefined;
+    expect(device).toMatchObject({ httpOnly: true, path: '/api/users' });
+    expect(device!.maxAge).toBeGreaterThan(30 * 24 * 3600);
+  });
+
+  it('when strangers lock an account, then the owner’s known browser still signs in with the right password', async () => {
+    const user = await signUpUser(app);
+    const device = deviceCookieOf(await signIn({ email: user.email, password }))!.value;
+    for (let i = 0; i < 8; i++) await signIn({ email: user.email, password: 'a wrong guess' });
+
+    const stranger = await signIn({ email: user.email, password });
+    expect(stranger.statusCode).toBe(429);
+    const owner = await signInWith({ email: user.email, password }, device);
+    expect(owner.statusCode).toBe(200);
+    expect(sessionCookieOf(owner)?.value).toBeTruthy();
+  });
+
+  it('when the device cookie is forged, truncated or for another account, then it counts as a stranger', async () => {
+    const user = await signUpUser(app);
+    const other = await signUpUser(app);
+    const device = deviceCookieOf(await signIn({ email: user.email, password }))!.value;
+    const otherDevice = deviceCookieOf(await signIn({ email: other.email, password }))!.value;
+    for (let i = 0; i < 6; i++) await signIn({ email: user.email, password: 'a wrong guess' });
+
+    const [body, nonce, signature] = device.split('.') as [string, string, string];
+    const forgedFor = Buffer.from(user.email).toString('base64url');
+    for (const bad of [
+      device.slice(0, -3),
+      `${body}.${nonce}.${signature.slice(0, -1)}A`,
+      `${forgedFor}.${otherDevice.split('.')[1]}.${otherDevice.split('.')[2]}`,
+      otherDevice,
+      'garbage',
+    ]) {
+      expect((await signInWith({ email: user.email, password }, bad)).statusCode, bad).toBe(429);
+    }
+  });
+
+  it('when a known device itself guesses too often, then it is locked like a stranger', async () => {
+    const user = await signUpUser(app);
+    const device = deviceCookieOf(await signIn({ email: user.email, password }))!.value;
+    // Strangers lock the email first; the device has its own allowance (10).
+    for (let i = 0; i < 6; i++) await signIn({ email: user.email, password: 'a wrong guess' });
+    for (let i = 0; i < 10; i++) {
+      expect(
+        (await signInWith({ email: user.email, password: 'is it mine?' }, device)).statusCode,
+      ).toBe(400);
+    }
+    expect((await signInWith({ email: user.email, password }, device)).statusCode).toBe(429);
+  });
+
+  it('when unknown clients fail more than the global limit, then every stranger gets 429 and a known device still gets in', async () => {
+    const guarded = await startTestAuth({ env: { SIGNIN_MAX_FAILURES_GLOBAL: '3' } });
+    try {
+      const tryIn = (email: string, secret: string, device?: string) =>
+        guarded.app.inject({
+          method: 'POST',
+          url: '/api/users/signin',
+          payload: { email, password: secret },
+          remoteAddress: uniqueAddress(),
+          ...(device ? { cookies: { device } } : {}),
+        });
+      const owner = await signUpUser(guarded.app);
+      const device = deviceCookieOf(await tryIn(owner.email, password))!.value;
+      for (let i = 0; i < 3; i++) {
+        expect((await tryIn(uniqueEmail('stuffed'), 'a wrong guess')).statusCode).toBe(400);
+      }
+      expect((await tryIn(uniqueEmail('stuffed'), 'a wrong guess')).statusCode).toBe(429);
+      expect((await tryIn(owner.email, password)).statusCode).toBe(429);
+      expect((await tryIn(owner.email, password, device)).statusCode).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+});

@@ -30,6 +30,8 @@ export interface GatewayAppDeps {
   maxBodyBytes?: number;
   /** `local`: /metrics and /readyz answer only connections from this host (404 to the rest). */
   opsEndpoints?: 'public' | 'local';
+  /** How long the merged API document is served from memory (default 60 s). */
+  docsCacheMs?: number;
 }
 
 const OPS_PATHS = new Set(['/metrics', '/readyz']);
@@ -100,6 +102,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
         : [],
     ),
     timeoutMs: Math.min(deps.timeouts.responseTimeoutMs, 5_000),
+    cacheTtlMs: deps.docsCacheMs ?? 60_000,
   });
   for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts);
   return app;

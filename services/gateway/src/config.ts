@@ -48,6 +48,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
    * itself, e.g. its healthcheck; everyone else gets 404), for a published port.
    */
   OPS_ENDPOINTS: z.enum(['public', 'local']).default('public'),
+  /** How long the merged /api/docs/openapi.json is served from memory before it is fetched again. */
+  DOCS_CACHE_SECONDS: env.positiveInt(60),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -19,6 +19,7 @@ export const gatewayService = defineService({
       trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
       opsEndpoints: config.OPS_ENDPOINTS,
+      docsCacheMs: config.DOCS_CACHE_SECONDS * 1000,
     }),
   }),
 });

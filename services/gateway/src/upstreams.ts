@@ -28,6 +28,8 @@ export function upstreamsFrom(config: GatewayConfig): Upstream[] {
     { label: 'Tickets', url: config.TICKETS_URL, prefix: '/api/events' },
     api('Orders', config.ORDERS_URL, 'orders'),
     api('Payments', config.PAYMENTS_URL, 'payments'),
+    // Payouts live in the payments service; its OpenAPI document (above) covers them.
+    { label: 'Payouts', url: config.PAYMENTS_URL, prefix: '/api/payouts' },
     { label: 'Web', url: config.WEB_URL, websocket: true },
   ];
 }

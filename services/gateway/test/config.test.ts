@@ -29,6 +29,7 @@ describe('gateway configuration', () => {
       ['/api/events', 'http://127.0.0.1:3002'],
       ['/api/orders', 'http://127.0.0.1:3003'],
       ['/api/payments', 'http://127.0.0.1:3005'],
+      ['/api/payouts', 'http://127.0.0.1:3005'],
       [undefined, 'http://127.0.0.1:3100'],
     ]);
   });

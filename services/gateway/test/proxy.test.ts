@@ -34,6 +34,7 @@ describe('routing', () => {
     ['/api/tickets/4b5c?available=true&q=rock%20band', 'tickets'],
     ['/api/orders/1', 'orders'],
     ['/api/payments', 'payments'],
+    ['/api/payouts/balance', 'payments'],
     ['/', 'web'],
     ['/tickets/123/edit', 'web'],
     ['/_next/static/chunk.js', 'web'],

@@ -15,6 +15,7 @@ export interface OrdersAppDeps {
   verifySession: SessionVerifier;
   readiness: ReadinessChecks;
   orderExpirationSeconds: number;
+  maxOpenOrdersPerUser: number;
 }
 
 /** The orders service's HTTP app, built from its dependencies. */
@@ -30,6 +31,7 @@ export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
     prefix: '/api/orders',
     db: deps.db,
     orderExpirationSeconds: deps.orderExpirationSeconds,
+    maxOpenOrdersPerUser: deps.maxOpenOrdersPerUser,
   });
   return app;
 }

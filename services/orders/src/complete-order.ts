@@ -4,7 +4,7 @@ import type { OrdersDatabase } from './db/schema.js';
 
 /**
  * A payment went through: an open order becomes complete. If expiry cancelled
- * it first, it stays cancelled (the payments service refunds on order.cancelled);
+ * it first, it stays cancelled (payments voids the authorization on order.cancelled);
  * either way the order keeps the payment's id. The conditional UPDATE is what
  * lets only one of completion and expiry win. A completion is announced
  * (order.completed): tickets marks the ticket sold.

@@ -8,12 +8,15 @@ import {
 import type { Kysely } from 'kysely';
 import { TICKET_RESERVED_INDEX } from './db/migrations.js';
 import type { OrdersDatabase } from './db/schema.js';
+import { checkOpenOrdersLimit } from './open-orders-limit.js';
 import { type Order, toOrder } from './orders.js';
 
 export interface CreateOrderDeps {
   db: Kysely<OrdersDatabase>;
   /** How long the order holds the ticket. */
   expirationSeconds: number;
+  /** Unpaid orders a buyer may hold at once (MAX_OPEN_ORDERS_PER_USER). */
+  maxOpenOrders: number;
 }
 
 /**
@@ -22,7 +25,7 @@ export interface CreateOrderDeps {
  * partial unique index, never by reading first.
  */
 export async function createOrder(
-  { db, expirationSeconds }: CreateOrderDeps,
+  { db, expirationSeconds, maxOpenOrders }: CreateOrderDeps,
   { userId, ticketId }: { userId: string; ticketId: string },
 ): Promise<Order> {
   try {
@@ -42,6 +45,7 @@ export async function createOrder(
       if (ticket.event_starts_at && ticket.event_starts_at.getTime() <= Date.now()) {
         throw new BadRequestError('The event has started');
       }
+      await checkOpenOrdersLimit(trx, userId, maxOpenOrders);
 
       const row = await trx
         .insertInto('orders')

@@ -4,6 +4,7 @@ import { ordersConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { OrdersDatabase } from './db/schema.js';
 import { ordersSubscriptions } from './events/subscriptions.js';
+import { orderSweeper } from './sweeper.js';
 
 /** The orders service: orders and their hold, over a replica of the tickets. */
 export const ordersService = defineService({
@@ -22,7 +23,16 @@ export const ordersService = defineService({
       verifySession,
       readiness,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+      maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
     }),
     subscriptions: ordersSubscriptions,
+    tasks: [
+      orderSweeper({
+        db,
+        logger,
+        graceSeconds: config.ORDER_SWEEP_GRACE_SECONDS,
+        intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
+      }),
+    ],
   }),
 });

@@ -7,6 +7,8 @@ import { applyTicket } from '../src/ticket-replica.js';
 
 export interface OrdersFixtureOptions {
   orderExpirationSeconds?: number;
+  /** Any other configuration key of the orders service (ORDER_SWEEP_*, MAX_OPEN_ORDERS_PER_USER). */
+  env?: Record<string, string>;
   /** Shared with other services' fixtures (one stream for both); its own otherwise. */
   environment?: TestEnvironment;
 }
@@ -19,7 +21,10 @@ export interface OrdersFixtureOptions {
 export async function createOrdersFixture(options: OrdersFixtureOptions = {}) {
   const service = await startTestService(ordersService, {
     ...(options.environment ? { environment: options.environment } : {}),
-    env: { ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds ?? 900) },
+    env: {
+      ORDER_EXPIRATION_SECONDS: String(options.orderExpirationSeconds ?? 900),
+      ...options.env,
+    },
   });
   const { app, db, environment } = service;
 

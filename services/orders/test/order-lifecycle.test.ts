@@ -107,8 +107,8 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
   });
 
   describe('payment.created', () => {
-    it('when an open order is paid, then it becomes complete at version 1 with the payment recorded and no event', async () => {
-      const { order } = await f.placeOrder();
+    it('when an open order is paid, then it becomes complete at version 1 with the payment recorded and order.completed names seller and payment', async () => {
+      const { order, ticket, buyer } = await f.placeOrder();
       const paymentId = randomUUID();
       await f.publish('payment.created', { id: paymentId, orderId: order.id, providerId: 'ch_2' });
       await waitFor(async () => (await orderRow(order.id)).status === 'complete', {
@@ -117,6 +117,25 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
       expect(await orderRow(order.id)).toMatchObject({ version: 1, payment_id: paymentId });
       const events = await f.publishedEvents('order.cancelled');
       expect(events.filter((e) => e.data.id === order.id)).toEqual([]);
+      const completed = (await f.publishedEvents('order.completed')).filter(
+        (e) => e.data.id === order.id,
+      );
+      expect(completed.map((e) => e.data)).toEqual([
+        {
+          id: order.id,
+          version: 1,
+          userId: buyer.user.id,
+          paymentId,
+          ticket: {
+            id: ticket.id,
+            price: ticket.price,
+            userId: ticket.userId,
+            title: ticket.title,
+            eventId: null,
+            eventStartsAt: null,
+          },
+        },
+      ]);
     });
 
     it('when a payment arrives for an order that expired first, then it stays cancelled and keeps the payment id', async () => {
@@ -131,6 +150,8 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
         message: 'payment recorded',
       });
       expect(await orderRow(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+      const completed = await f.publishedEvents('order.completed');
+      expect(completed.filter((e) => e.data.id === order.id)).toEqual([]);
     });
 
     it('when a payment names an unknown order, then it is handled without creating anything or dead-lettering', async () => {

@@ -7,17 +7,26 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentLimits } from './limits.js';
 import type { PaymentProvider } from './providers/index.js';
 import { paymentsRoutes } from './routes/payments.js';
+import { payoutsRoutes } from './routes/payouts.js';
+import { webhooksRoutes } from './routes/webhooks.js';
 
 export interface PaymentsAppDeps {
   db: Kysely<PaymentsDatabase>;
+  /** A pool of POST /api/payments' own. */
+  paymentsDb: Kysely<PaymentsDatabase>;
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
   readiness: ReadinessChecks;
   provider: PaymentProvider;
   /** Longest wait for one provider call before answering 503. */
   providerTimeoutMs: number;
+  limits: PaymentLimits;
+  maxDeclines: number;
+  feePercent: number;
+  stripeWebhookSecret: string | undefined;
 }
 
 /** The payments service's HTTP app, built from its dependencies. */
@@ -29,11 +38,27 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     readiness: deps.readiness,
     openapiPath: '/api/payments/openapi.json',
   });
+  await app.register(webhooksRoutes, {
+    prefix: '/api/payments/webhooks',
+    db: deps.db,
+    stripeWebhookSecret: deps.stripeWebhookSecret,
+    feePercent: deps.feePercent,
+  });
   await app.register(paymentsRoutes, {
     prefix: '/api/payments',
     db: deps.db,
+    paymentsDb: deps.paymentsDb,
     provider: deps.provider,
     providerTimeoutMs: deps.providerTimeoutMs,
+    limits: deps.limits,
+    maxDeclines: deps.maxDeclines,
+  });
+  await app.register(payoutsRoutes, {
+    prefix: '/api/payouts',
+    db: deps.db,
+    provider: deps.provider,
+    providerTimeoutMs: deps.providerTimeoutMs,
+    logger: deps.logger,
   });
   return app;
 }

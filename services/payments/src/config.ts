@@ -22,10 +22,43 @@ export const paymentsConfigSchema = baseConfigSchema
       blankAsUnset,
       z.url({ protocol: /^https?$/, message: 'Must be an http(s) URL' }).optional(),
     ),
-    /** Longest wait for one charge or refund before the request answers 503. */
+    /** Signs Stripe's webhook deliveries (`whsec_…`); without it the webhook refuses every call. */
+    STRIPE_WEBHOOK_SECRET: z.preprocess(blankAsUnset, z.string().min(1).optional()),
+    /** Longest wait for one provider call before the request answers 503. */
     PAYMENTS_PROVIDER_TIMEOUT_MS: env.positiveInt(20_000),
+    /** The platform's part of every sale, taken from the seller's proceeds. */
+    PLATFORM_FEE_PERCENT: z.coerce
+      .number({ message: 'Must be a number' })
+      .min(0, { message: 'Must be between 0 and 100' })
+      .max(100, { message: 'Must be between 0 and 100' })
+      .default(10),
+    /** The sandbox moves no money: it refuses NODE_ENV=production unless this says so. */
+    PAYMENTS_SANDBOX_IN_PRODUCTION: env.boolean(false),
+    /** POST /api/payments calls one user may make per minute before 429. */
+    PAYMENTS_RATE_LIMIT_PER_MINUTE: env.positiveInt(20),
+    /** POST /api/payments requests in flight at once, per user and in all. */
+    PAYMENTS_MAX_IN_FLIGHT_PER_USER: env.positiveInt(2),
+    PAYMENTS_MAX_IN_FLIGHT: env.positiveInt(6),
+    /** How often the settler captures, voids, refunds and reconciles. */
+    PAYMENTS_SETTLE_INTERVAL_MS: env.positiveInt(1_000),
+    /** A pending attempt nobody touched for this long is looked up at the provider. */
+    PAYMENTS_RECONCILE_AFTER_MS: env.positiveInt(30_000),
+    /** First retry delay of a failed capture/void/refund; it doubles up to 10 minutes. */
+    PAYMENTS_RETRY_BACKOFF_MS: env.positiveInt(1_000),
   })
   .superRefine((config, context) => {
+    if (
+      config.PAYMENTS_PROVIDER === 'sandbox' &&
+      config.NODE_ENV === 'production' &&
+      !config.PAYMENTS_SANDBOX_IN_PRODUCTION
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['PAYMENTS_PROVIDER'],
+        message:
+          'The sandbox moves no money: refused with NODE_ENV=production unless PAYMENTS_SANDBOX_IN_PRODUCTION=true',
+      });
+    }
     if (config.PAYMENTS_PROVIDER === 'stripe' && !config.STRIPE_SECRET_KEY) {
       context.addIssue({
         code: 'custom',

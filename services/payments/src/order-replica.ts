@@ -22,11 +22,15 @@ export async function applyOrderCreated(
       status: order.status,
       expires_at: new Date(order.expiresAt),
       version: order.version,
+      seller_id: order.ticket.userId ?? null,
+      event_starts_at: order.ticket.eventStartsAt ? new Date(order.ticket.eventStartsAt) : null,
     })
     .onConflict((conflict) =>
       conflict
         .column('id')
         .doUpdateSet({
+          seller_id: sql`COALESCE(orders.seller_id, excluded.seller_id)`,
+          event_starts_at: sql`COALESCE(orders.event_starts_at, excluded.event_starts_at)`,
           status: sql`CASE WHEN ${newer} THEN excluded.status ELSE orders.status END`,
           version: sql`GREATEST(orders.version, excluded.version)`,
           user_id: sql`COALESCE(orders.user_id, excluded.user_id)`,
@@ -55,6 +59,38 @@ export async function applyOrderCancelled(
         .column('id')
         .doUpdateSet({ status: 'cancelled', version: sql`excluded.version` })
         .where(sql<boolean>`orders.version < excluded.version`),
+    )
+    .execute();
+}
+
+/**
+ * Applies order.completed: the order is complete (if newer), and the seller and
+ * the event's start, which the sale's proceeds need, are known for sure.
+ */
+export async function applyOrderCompleted(
+  db: Kysely<PaymentsDatabase>,
+  order: EventData<'order.completed'>,
+): Promise<void> {
+  const sellerId = order.ticket.userId;
+  const eventStartsAt = order.ticket.eventStartsAt ? new Date(order.ticket.eventStartsAt) : null;
+  await db
+    .insertInto('orders')
+    .values({
+      id: order.id,
+      user_id: order.userId,
+      price_cents: toCents(order.ticket.price),
+      status: 'complete',
+      version: order.version,
+      seller_id: sellerId,
+      event_starts_at: eventStartsAt,
+    })
+    .onConflict((conflict) =>
+      conflict.column('id').doUpdateSet({
+        status: sql`CASE WHEN orders.version < excluded.version THEN excluded.status ELSE orders.status END`,
+        version: sql`GREATEST(orders.version, excluded.version)`,
+        seller_id: sql`excluded.seller_id`,
+        event_starts_at: sql`excluded.event_starts_at`,
+      }),
     )
     .execute();
 }

@@ -1,14 +1,21 @@
-import { BadRequestError, enqueueEvent, isUniqueViolation, NotFoundError } from '@gittix/common';
-import type { Insertable, Kysely, Transaction } from 'kysely';
-import { PAYMENTS_ORDER_ID_INDEX } from './db/migrations.js';
-import type { PaymentsDatabase, PaymentsTable } from './db/schema.js';
-import { type Payment, toPayment } from './payments.js';
-import { CardDeclinedError, type PaymentProvider, withProviderTimeout } from './providers/index.js';
+import { BadRequestError, NotFoundError, TooManyRequestsError } from '@gittix/common';
+import { type Kysely, sql } from 'kysely';
+import type { PaymentsDatabase } from './db/schema.js';
+import { type Payment, type PaymentRow, toPayment } from './payments.js';
+import {
+  CardDeclinedError,
+  InvalidTokenError,
+  type PaymentProvider,
+  withProviderTimeout,
+} from './providers/index.js';
+import { recordAuthorization } from './settle.js';
 
 export interface PayForOrderDeps {
   db: Kysely<PaymentsDatabase>;
   provider: PaymentProvider;
   providerTimeoutMs: number;
+  /** Declined attempts on one order before the next one is refused with 429. */
+  maxDeclines: number;
 }
 
 export interface PayForOrderInput {
@@ -17,21 +24,66 @@ export interface PayForOrderInput {
   userId: string;
 }
 
-type Attempt = { paid: Payment } | { declined: CardDeclinedError };
+/** How long an attempt's claim outlives the provider call it covers. */
+export const CLAIM_MARGIN_MS = 5_000;
 
 /**
- * Charges the buyer for their order and records the payment with its
- * payment.created event. Attempts on one order take turns on the order's replica
- * row (SELECT … FOR UPDATE), so a parallel duplicate only gets to charge after the
- * first attempt committed, and then finds the order paid. The provider call
- * carries `order_<orderId>_<n>` (n = earlier declines) as its idempotency key: a
- * retry after a decline is a new charge, a repeat of one attempt is not.
+ * Authorizes the buyer's card for their order. The attempt is committed as a
+ * `pending` payment BEFORE the provider hears of it, and the provider is called
+ * outside any transaction: whatever happens after the provider answers (a crash,
+ * a timeout), the row is there for a retry or the reconciler to settle.
+ *
+ * One attempt per order at a time: the pending row carries a claim
+ * (`claimed_until`); a parallel request finds it claimed and is told the order is
+ * paid, a retry after a timeout reclaims it and repeats its idempotency key
+ * (`order_<orderId>_<n>`, n = earlier declines), so the provider authorizes once.
  */
 export async function payForOrder(
   deps: PayForOrderDeps,
   input: PayForOrderInput,
 ): Promise<Payment> {
-  const attempt = await deps.db.transaction().execute(async (trx): Promise<Attempt> => {
+  const attempt = await claimAttempt(deps, input);
+  let providerId: string;
+  try {
+    ({ providerId } = await withProviderTimeout(
+      deps.provider.authorize({
+        amountCents: attempt.amount_cents,
+        currency: 'usd',
+        token: input.token,
+        idempotencyKey: attempt.idempotency_key!,
+        description: `GitTix order ${attempt.order_id}`,
+        metadata: { paymentId: attempt.id, orderId: attempt.order_id, userId: input.userId },
+      }),
+      deps.providerTimeoutMs,
+    ));
+  } catch (error) {
+    if (error instanceof CardDeclinedError || error instanceof InvalidTokenError) {
+      await abandonAttempt(deps.db, attempt, error);
+    } else {
+      // Unknown outcome: keep the row, let a retry or the reconciler find out.
+      await deps.db
+        .updateTable('payments')
+        .set({ claimed_until: new Date() })
+        .where('id', '=', attempt.id)
+        .where('status', '=', 'pending')
+        .execute();
+    }
+    throw error;
+  }
+  const settled = await recordAuthorization(deps.db, attempt.id, providerId);
+  if (settled.status === 'voided' || settled.next_action === 'void') {
+    throw new BadRequestError('Cannot pay for a cancelled order');
+  }
+  return toPayment(settled);
+}
+
+/** Checks the order and commits the attempt (a new pending row, or a reclaimed one). */
+async function claimAttempt(
+  { db, providerTimeoutMs, provider, maxDeclines }: PayForOrderDeps,
+  input: PayForOrderInput,
+): Promise<PaymentRow> {
+  const claimedUntil = new Date(Date.now() + providerTimeoutMs + CLAIM_MARGIN_MS);
+  return db.transaction().execute(async (trx) => {
     const order = await trx
       .selectFrom('orders')
       .selectAll()
@@ -40,86 +92,91 @@ export async function payForOrder(
       .executeTakeFirst();
     if (!order || order.user_id !== input.userId) throw new NotFoundError('Order not found');
 
-    const payment = await trx
+    const existing = await trx
       .selectFrom('payments')
-      .select('refunded_at')
+      .selectAll()
       .where('order_id', '=', order.id)
       .executeTakeFirst();
-    if (payment && !payment.refunded_at) throw new BadRequestError('Order already paid');
+    if (existing && existing.status !== 'pending') {
+      if (existing.status === 'authorized' || existing.status === 'captured') {
+        throw new BadRequestError('Order already paid');
+      }
+      throw new BadRequestError('Cannot pay for a cancelled order');
+    }
+    if (existing?.claimed_until && existing.claimed_until > new Date()) {
+      // Another request is talking to the provider about this order right now.
+      throw new BadRequestError('Order already paid');
+    }
     // The replica may not have heard of the expiration yet; the clock has.
     const expired = !order.expires_at || order.expires_at.getTime() <= Date.now();
     if (order.status === 'cancelled' || expired || order.price_cents === null) {
       throw new BadRequestError('Cannot pay for a cancelled order');
     }
-
-    const declines = await countDeclines(trx, order.id);
-    let providerId: string;
-    try {
-      ({ providerId } = await withProviderTimeout(
-        deps.provider.charge({
-          amountCents: order.price_cents,
-          currency: 'usd',
-          token: input.token,
-          idempotencyKey: `order_${order.id}_${declines}`,
-          description: `GitTix order ${order.id}`,
-          metadata: { orderId: order.id, userId: input.userId },
-        }),
-        deps.providerTimeoutMs,
-      ));
-    } catch (error) {
-      if (!(error instanceof CardDeclinedError)) throw error;
-      await trx
-        .insertInto('payment_declines')
-        .values({ order_id: order.id, attempt: declines, reason: error.message })
-        .execute();
-      return { declined: error };
+    const { count } = await trx
+      .selectFrom('payment_declines')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('order_id', '=', order.id)
+      .executeTakeFirstOrThrow();
+    const declines = Number(count);
+    if (declines >= maxDeclines) {
+      throw new TooManyRequestsError(
+        `Too many declined attempts for this order (${maxDeclines}); start a new order`,
+      );
     }
-    const paid = await recordPayment(trx, {
-      order_id: order.id,
-      user_id: input.userId,
-      amount_cents: order.price_cents,
-      provider: deps.provider.name,
-      provider_id: providerId,
-    });
-    return { paid };
-  });
-  // Thrown after commit, so that the decline stays recorded.
-  if ('declined' in attempt) throw attempt.declined;
-  return attempt.paid;
-}
-
-async function countDeclines(trx: Transaction<PaymentsDatabase>, orderId: string) {
-  const { count } = await trx
-    .selectFrom('payment_declines')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('order_id', '=', orderId)
-    .executeTakeFirstOrThrow();
-  return Number(count);
-}
-
-/** Stores the payment and its payment.created event in the attempt's transaction. */
-async function recordPayment(
-  trx: Transaction<PaymentsDatabase>,
-  values: Insertable<PaymentsTable>,
-): Promise<Payment> {
-  try {
-    const row = await trx
+    if (existing) {
+      return trx
+        .updateTable('payments')
+        .set({ claimed_until: claimedUntil, updated_at: new Date() })
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    }
+    return trx
       .insertInto('payments')
-      .values(values)
+      .values({
+        order_id: order.id,
+        user_id: input.userId,
+        amount_cents: order.price_cents,
+        status: 'pending',
+        provider: provider.name,
+        provider_id: null,
+        idempotency_key: `order_${order.id}_${declines}`,
+        claimed_until: claimedUntil,
+        next_action: null,
+        next_attempt_at: null,
+        last_error: null,
+        captured_at: null,
+        voided_at: null,
+        refunded_at: null,
+        refund_id: null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
-    const payment = toPayment(row);
-    await enqueueEvent(trx, 'payment.created', {
-      id: payment.id,
-      orderId: payment.orderId,
-      providerId: payment.providerId,
-    });
-    return payment;
-  } catch (error) {
-    // Unreachable while attempts take turns on the order row; the index is the backstop.
-    if (isUniqueViolation(error, PAYMENTS_ORDER_ID_INDEX)) {
-      throw new BadRequestError('Order already paid');
+  });
+}
+
+/** The provider said no: no money is held, the attempt row goes, a decline is counted. */
+async function abandonAttempt(
+  db: Kysely<PaymentsDatabase>,
+  attempt: PaymentRow,
+  error: CardDeclinedError | InvalidTokenError,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const deleted = await trx
+      .deleteFrom('payments')
+      .where('id', '=', attempt.id)
+      .where('status', '=', 'pending')
+      .returning('id')
+      .executeTakeFirst();
+    if (deleted && error instanceof CardDeclinedError) {
+      await trx
+        .insertInto('payment_declines')
+        .values({
+          order_id: attempt.order_id,
+          attempt: sql<number>`(SELECT COUNT(*) FROM payment_declines WHERE order_id = ${attempt.order_id})`,
+          reason: error.message,
+        })
+        .execute();
     }
-    throw error;
-  }
+  });
 }

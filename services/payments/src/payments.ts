@@ -1,48 +1,47 @@
-import { fromCents } from '@gittix/common';
+import { fromCents, NotFoundError } from '@gittix/common';
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
-import type { PaymentsDatabase, PaymentsTable } from './db/schema.js';
+import { type PaymentsDatabase, type PaymentsTable, paymentStatuses } from './db/schema.js';
 
-/** A payment as POST /api/payments answers it: the route's schema, and the type from it. */
+/** A payment as the API answers it (docs/api.md, Payments). */
 export const paymentSchema = z.object({
   id: z.uuid(),
   orderId: z.uuid(),
+  /** What the buyer pays, in dollars. */
   amount: z.number(),
-  providerId: z.string(),
+  /** The platform's part of `amount`, in dollars (0 until captured). */
+  fee: z.number(),
+  status: z.enum(paymentStatuses),
+  /** The provider's id; null only while the first attempt is still pending. */
+  providerId: z.string().nullable(),
+  createdAt: z.iso.datetime(),
 });
 export type Payment = z.output<typeof paymentSchema>;
 
-/** A payment as the buyer's receipts list it. */
-export const receiptSchema = paymentSchema.extend({
-  createdAt: z.iso.datetime(),
-  refundedAt: z.iso.datetime().nullable(),
-});
-export type Receipt = z.output<typeof receiptSchema>;
-
-type PaymentRow = Selectable<PaymentsTable>;
+export type PaymentRow = Selectable<PaymentsTable>;
 
 export function toPayment(row: PaymentRow): Payment {
   return {
     id: row.id,
     orderId: row.order_id,
     amount: fromCents(row.amount_cents),
+    fee: fromCents(row.fee_cents),
+    status: row.status,
     providerId: row.provider_id,
+    createdAt: row.created_at.toISOString(),
   };
 }
 
-function toReceipt(row: PaymentRow): Receipt {
-  return {
-    ...toPayment(row),
-    createdAt: row.created_at.toISOString(),
-    refundedAt: row.refunded_at?.toISOString() ?? null,
-  };
+/** The platform's fee on `amountCents`, to the cent. */
+export function feeCents(amountCents: number, feePercent: number): number {
+  return Math.round((amountCents * feePercent) / 100);
 }
 
 /** The user's payments, newest first. */
-export async function listReceipts(
+export async function listPayments(
   db: Kysely<PaymentsDatabase>,
   userId: string,
-): Promise<Receipt[]> {
+): Promise<Payment[]> {
   const rows = await db
     .selectFrom('payments')
     .selectAll()
@@ -50,5 +49,21 @@ export async function listReceipts(
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
-  return rows.map(toReceipt);
+  return rows.map(toPayment);
+}
+
+/** One of the user's payments; someone else's is as unknown as a missing one. */
+export async function getPayment(
+  db: Kysely<PaymentsDatabase>,
+  userId: string,
+  id: string,
+): Promise<Payment> {
+  const row = await db
+    .selectFrom('payments')
+    .selectAll()
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError('Payment not found');
+  return toPayment(row);
 }

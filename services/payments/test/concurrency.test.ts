@@ -1,22 +1,25 @@
 import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChargeRequest, PaymentProvider, RefundRequest } from '../src/providers/index.js';
+import type { AuthorizeRequest } from '../src/providers/index.js';
 import { SandboxProvider } from '../src/providers/index.js';
-import { createPaymentsFixture, type PaymentsFixture, storedFor } from './fixtures.js';
+import {
+  createPaymentsFixture,
+  type PaymentsFixture,
+  RecordingProvider,
+  storedFor,
+} from './fixtures.js';
 
-/** The sandbox, except that charges for the orders in `hangFor` never answer. */
-class HangingProvider implements PaymentProvider {
-  readonly name = 'sandbox';
+/** The sandbox (recorded), except that authorizations for the orders in `hangFor` never answer. */
+class HangingProvider extends RecordingProvider {
   readonly hangFor = new Set<string>();
   readonly keys: string[] = [];
-  constructor(readonly sandbox = new SandboxProvider()) {}
-  charge(request: ChargeRequest) {
-    this.keys.push(request.idempotencyKey);
-    if (this.hangFor.has(request.metadata.orderId!)) return new Promise<never>(() => {});
-    return this.sandbox.charge(request);
+  constructor(readonly sandbox = new SandboxProvider()) {
+    super(sandbox);
   }
-  refund(request: RefundRequest) {
-    return this.sandbox.refund(request);
+  override authorize(request: AuthorizeRequest) {
+    this.keys.push(request.idempotencyKey);
+    if (this.hangFor.has(request.metadata.orderId)) return new Promise<never>(() => {});
+    return super.authorize(request);
   }
 }
 
@@ -25,7 +28,12 @@ describe('paying under concurrency and provider trouble', () => {
   const provider = new HangingProvider();
 
   beforeAll(async () => {
-    fx = await createPaymentsFixture({ provider, providerTimeoutMs: 300 });
+    // Limits high enough that the race, not the abuse limits, decides (limits.test.ts has those).
+    fx = await createPaymentsFixture({
+      provider,
+      providerTimeoutMs: 300,
+      env: { PAYMENTS_MAX_IN_FLIGHT_PER_USER: '20', PAYMENTS_MAX_IN_FLIGHT: '20' },
+    });
   });
   afterAll(() => fx?.close());
 
@@ -53,7 +61,7 @@ describe('paying under concurrency and provider trouble', () => {
     expect(published.filter((m) => m.body.data.orderId === order.id)).toHaveLength(1);
   });
 
-  it('when the provider does not answer in time, then 503, nothing is recorded, and a retry reuses the same attempt key', async () => {
+  it('when the provider does not answer in time, then 503, the attempt stays pending (unclaimed), and a retry reuses the same attempt key', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     provider.hangFor.add(order.id);
@@ -67,11 +75,13 @@ describe('paying under concurrency and provider trouble', () => {
     });
     expect(Date.now() - started).toBeLessThan(3_000);
     const stored = await storedFor(fx.db, order.id);
-    expect(stored.payments).toEqual([]);
+    expect(stored.payments).toMatchObject([{ status: 'pending', provider_id: null }]);
+    expect(stored.payments[0]!.claimed_until!.getTime()).toBeLessThanOrEqual(Date.now());
     expect(stored.declines).toEqual([]);
 
     const retried = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toMatchObject({ id: stored.payments[0]!.id, status: 'authorized' });
     const keys = provider.keys.filter((key) => key.includes(order.id));
     expect(keys).toEqual([`order_${order.id}_0`, `order_${order.id}_0`]);
   });

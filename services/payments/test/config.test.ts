@@ -14,6 +14,8 @@ describe('payments configuration', () => {
       AUTH_JWKS_URL: 'http://127.0.0.1:3001/api/users/.well-known/jwks.json',
       PAYMENTS_PROVIDER: 'sandbox',
       PAYMENTS_PROVIDER_TIMEOUT_MS: 20_000,
+      PLATFORM_FEE_PERCENT: 10,
+      PAYMENTS_SANDBOX_IN_PRODUCTION: false,
     });
     expect(config.STRIPE_SECRET_KEY).toBeUndefined();
   });
@@ -52,5 +54,35 @@ describe('payments configuration', () => {
     ).toThrow(
       /PAYMENTS_PROVIDER: Must be sandbox or stripe.*STRIPE_API_BASE: .*PAYMENTS_PROVIDER_TIMEOUT_MS/,
     );
+  });
+
+  it('when NODE_ENV=production runs the sandbox, then start-up fails unless PAYMENTS_SANDBOX_IN_PRODUCTION=true', () => {
+    expect(() => loadConfig(paymentsConfigSchema, { NODE_ENV: 'production' })).toThrow(
+      /PAYMENTS_PROVIDER: The sandbox moves no money: refused with NODE_ENV=production unless PAYMENTS_SANDBOX_IN_PRODUCTION=true/,
+    );
+    expect(
+      loadConfig(paymentsConfigSchema, {
+        NODE_ENV: 'production',
+        PAYMENTS_SANDBOX_IN_PRODUCTION: 'true',
+      }).PAYMENTS_PROVIDER,
+    ).toBe('sandbox');
+    expect(
+      loadConfig(paymentsConfigSchema, {
+        NODE_ENV: 'production',
+        PAYMENTS_PROVIDER: 'stripe',
+        STRIPE_SECRET_KEY: 'sk_live_123',
+      }).PAYMENTS_PROVIDER,
+    ).toBe('stripe');
+  });
+
+  it('when PLATFORM_FEE_PERCENT is outside 0..100 or not a number, then start-up fails naming it', () => {
+    expect(
+      loadConfig(paymentsConfigSchema, { PLATFORM_FEE_PERCENT: '12.5' }).PLATFORM_FEE_PERCENT,
+    ).toBe(12.5);
+    for (const bad of ['-1', '101', 'ten']) {
+      expect(() => loadConfig(paymentsConfigSchema, { PLATFORM_FEE_PERCENT: bad })).toThrow(
+        /PLATFORM_FEE_PERCENT/,
+      );
+    }
   });
 });

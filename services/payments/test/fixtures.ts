@@ -9,31 +9,57 @@ import {
 } from '@gittix/common/testing';
 import type { Kysely } from 'kysely';
 import type { PaymentsDatabase } from '../src/db/schema.js';
-import type { ChargeRequest, PaymentProvider, RefundRequest } from '../src/providers/index.js';
+import type {
+  AuthorizeRequest,
+  PaymentProvider,
+  PayoutRequest,
+  SettleRequest,
+} from '../src/providers/index.js';
 import { SandboxProvider } from '../src/providers/index.js';
 import { paymentsService } from '../src/service.js';
+import type { Settler } from '../src/settler.js';
 
 /** Wraps a provider and remembers every request, so tests can read the idempotency keys. */
 export class RecordingProvider implements PaymentProvider {
-  readonly charges: ChargeRequest[] = [];
-  readonly refunds: RefundRequest[] = [];
+  readonly charges: AuthorizeRequest[] = [];
+  readonly captures: SettleRequest[] = [];
+  readonly voids: SettleRequest[] = [];
+  readonly refunds: SettleRequest[] = [];
   constructor(readonly inner: PaymentProvider = new SandboxProvider()) {}
   get name() {
     return this.inner.name;
   }
-  charge(request: ChargeRequest) {
-    this.charges.push(request);
-    return this.inner.charge(request);
+  get lookupLagMs() {
+    return this.inner.lookupLagMs;
   }
-  refund(request: RefundRequest) {
+  authorize(request: AuthorizeRequest) {
+    this.charges.push(request);
+    return this.inner.authorize(request);
+  }
+  capture(request: SettleRequest) {
+    this.captures.push(request);
+    return this.inner.capture(request);
+  }
+  void(request: SettleRequest) {
+    this.voids.push(request);
+    return this.inner.void(request);
+  }
+  refund(request: SettleRequest) {
     this.refunds.push(request);
     return this.inner.refund(request);
+  }
+  findAuthorization(paymentId: string) {
+    return this.inner.findAuthorization(paymentId);
+  }
+  payout(request: PayoutRequest) {
+    return this.inner.payout(request);
   }
 }
 
 export interface PaymentsFixtureOptions {
   provider?: PaymentProvider;
   providerTimeoutMs?: number;
+  env?: Record<string, string>;
 }
 
 export type PaymentsFixture = Awaited<ReturnType<typeof createPaymentsFixture>>;
@@ -45,15 +71,60 @@ export type PaymentsFixture = Awaited<ReturnType<typeof createPaymentsFixture>>;
  */
 export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}) {
   const provider = options.provider ?? new RecordingProvider();
+  let settler: Settler | undefined;
   const service = await startTestService(paymentsService, {
-    env: { PAYMENTS_PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5_000) },
-    parts: { provider },
+    env: {
+      PAYMENTS_PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5_000),
+      ...options.env,
+    },
+    parts: {
+      provider,
+      startSettler: false,
+      onSettler: (built) => {
+        settler = built;
+      },
+    },
   });
   await service.startConsumers({ maxDeliveries: 3 });
   const { app, environment } = service;
 
   return Object.assign(service, {
     provider,
+    settler: settler!,
+
+    /** One settler pass, as the background loop makes every second. */
+    settle() {
+      return settler!.runOnce();
+    },
+
+    /** Publishes order.completed for an order and its payment, as orders does. */
+    async completeOrder(
+      order: EventInput<'order.created'>,
+      paymentId: string,
+      ticket: Partial<EventInput<'order.completed'>['ticket']> = {},
+    ) {
+      return service.deliver('order.completed', {
+        id: order.id,
+        version: order.version + 1,
+        userId: order.userId,
+        paymentId,
+        ticket: {
+          id: order.ticket.id,
+          price: order.ticket.price,
+          userId: order.ticket.userId ?? randomUUID(),
+          title: 'A ticket',
+          ...ticket,
+        },
+      });
+    },
+
+    async paymentRow(paymentId: string) {
+      return service.db
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', paymentId)
+        .executeTakeFirstOrThrow();
+    },
 
     /** A signed-in buyer: their id and the Authorization header to send. */
     async buyer() {
@@ -95,7 +166,10 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
 export function orderCreated(
   overrides: Partial<EventInput<'order.created'>> & { userId: string },
 ): EventInput<'order.created'> {
-  return orderCreatedData({ ticket: { id: randomUUID(), price: 25.5 }, ...overrides });
+  return orderCreatedData({
+    ticket: { id: randomUUID(), price: 25.5, userId: randomUUID() },
+    ...overrides,
+  });
 }
 
 /** What the database holds for one order: its replica row, payments and declines. */

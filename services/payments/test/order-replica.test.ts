@@ -15,9 +15,14 @@ describe('the order replica (order.created, order.cancelled)', () => {
   });
   afterAll(() => fx?.close());
 
-  it('when order.created arrives, then the replica holds the order with its price in cents', async () => {
+  it("when order.created arrives, then the replica holds the order with its price in cents, its seller and its event's start", async () => {
     const userId = randomUUID();
-    const data = orderCreated({ userId, ticket: { id: randomUUID(), price: 19.99 } });
+    const sellerId = randomUUID();
+    const startsAt = '2031-01-02T20:00:00.000Z';
+    const data = orderCreated({
+      userId,
+      ticket: { id: randomUUID(), price: 19.99, userId: sellerId, eventStartsAt: startsAt },
+    });
     await fx.deliver('order.created', data);
     const { order } = await storedFor(fx.db, data.id);
     expect(order).toEqual({
@@ -27,6 +32,8 @@ describe('the order replica (order.created, order.cancelled)', () => {
       status: 'created',
       expires_at: new Date(data.expiresAt),
       version: 0,
+      seller_id: sellerId,
+      event_starts_at: new Date(startsAt),
     });
   });
 
@@ -59,6 +66,8 @@ describe('the order replica (order.created, order.cancelled)', () => {
       status: 'cancelled',
       expires_at: new Date(data.expiresAt),
       version: 1,
+      seller_id: data.ticket.userId,
+      event_starts_at: null,
     });
     const response = await fx.pay(buyer.headers, { orderId: data.id, token: 'tok_visa' });
     expect(response.statusCode).toBe(400);

@@ -79,7 +79,10 @@ describe('POST /api/payments', () => {
       id: expect.any(String),
       orderId: order.id,
       amount: 1234.56,
-      providerId: expect.stringMatching(/^sandbox_ch_[0-9a-f-]{36}$/),
+      fee: 0,
+      status: 'authorized',
+      providerId: expect.stringMatching(/^sandbox_pi_[0-9a-f-]{36}$/),
+      createdAt: expect.any(String),
     });
     expect(chargesFor(order.id)).toEqual([
       expect.objectContaining({
@@ -204,7 +207,7 @@ describe('GET /api/payments', () => {
     expect(response.statusCode).toBe(401);
   });
 
-  it("when a buyer has paid, then they see their own receipts newest first and nobody else's", async () => {
+  it("when a buyer has paid, then they see their own payments newest first and nobody else's", async () => {
     const buyer = await fx.buyer();
     const other = await fx.buyer();
     const paidIds: string[] = [];
@@ -229,10 +232,25 @@ describe('GET /api/payments', () => {
       id: expect.any(String),
       orderId: expect.any(String),
       amount: 30,
-      providerId: expect.stringMatching(/^sandbox_ch_/),
+      fee: 0,
+      status: 'authorized',
+      providerId: expect.stringMatching(/^sandbox_pi_/),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
-      refundedAt: null,
     });
+  });
+
+  it("when a buyer asks for one payment, then 200 for theirs and 404 for someone else's or a malformed id", async () => {
+    const buyer = await fx.buyer();
+    const other = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    const get = (id: string, headers: Record<string, string>) =>
+      fx.app.inject({ method: 'GET', url: `/api/payments/${id}`, headers });
+    const mine = await get(paid.id, buyer.headers);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json()).toEqual(paid);
+    expect((await get(paid.id, other.headers)).statusCode).toBe(404);
+    expect((await get('not-an-id', buyer.headers)).statusCode).toBe(404);
   });
 
   it('when a buyer has not paid for anything, then the list is empty', async () => {

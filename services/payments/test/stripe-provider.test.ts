@@ -1,8 +1,14 @@
-import { testLogger } from '@gittix/common/testing';
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '@gittix/common';
+import { streamMessages, testLogger, waitFor } from '@gittix/common/testing';
+import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sellerBalance } from '../src/ledger.js';
 import { createStripeProvider } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, storedFor } from './fixtures.js';
 import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in.js';
+
+const WEBHOOK_SECRET = 'whsec_gittix_test_secret';
 
 describe('paying through Stripe (the real SDK against a local stand-in)', () => {
   let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
@@ -13,14 +19,18 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     const provider = createStripeProvider({
       secretKey: STAND_IN_SECRET_KEY,
       apiBase: standIn.url,
-      timeoutMs: 5_000,
+      timeoutMs: 1_000,
       maxNetworkRetries: 0,
       logger: testLogger,
     });
-    fx = await createPaymentsFixture({ provider });
+    fx = await createPaymentsFixture({
+      provider,
+      env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, PAYMENTS_RECONCILE_AFTER_MS: '50' },
+    });
   });
   afterEach(() => {
     standIn.state.mode = 'up';
+    standIn.state.delayMs = 0;
   });
   afterAll(async () => {
     await fx?.close();
@@ -30,7 +40,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
   const intentsFor = (orderId: string) =>
     standIn.paymentIntentRequests().filter((r) => r.params.get('metadata[orderId]') === orderId);
 
-  it('when paid with tok_visa, then a confirmed card PaymentIntent is created with the order as idempotency key', async () => {
+  it('when paid with tok_visa, then a confirmed manual-capture PaymentIntent is created with the order as idempotency key', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
@@ -40,8 +50,12 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       id: expect.any(String),
       orderId: order.id,
       amount: 25.5,
+      fee: 0,
+      status: 'authorized',
       providerId: expect.stringMatching(/^pi_/),
+      createdAt: expect.any(String),
     });
+    expect(standIn.intents.get(response.json().providerId)?.status).toBe('requires_capture');
     const [sent, ...more] = intentsFor(order.id);
     expect(more).toEqual([]);
     expect(sent!.method).toBe('POST');
@@ -51,6 +65,8 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       amount: '2550',
       currency: 'usd',
       confirm: 'true',
+      capture_method: 'manual',
+      'metadata[paymentId]': response.json().id,
       'automatic_payment_methods[enabled]': 'true',
       'automatic_payment_methods[allow_redirects]': 'never',
       'payment_method_data[type]': 'card',
@@ -85,7 +101,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     ]);
   });
 
-  it('when Stripe answers 500, then 503 in the error shape and nothing is stored; once it recovers the same attempt succeeds', async () => {
+  it('when Stripe answers 500, then 503 in the error shape, the attempt stays pending and unpublished; once it recovers the same attempt succeeds', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     standIn.state.mode = 'error';
@@ -95,7 +111,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       errors: [{ message: 'Payment provider unavailable, try again later' }],
     });
     const stored = await storedFor(fx.db, order.id);
-    expect(stored.payments).toEqual([]);
+    expect(stored.payments).toMatchObject([{ status: 'pending', provider_id: null }]);
     expect(stored.declines).toEqual([]);
     expect((await fx.publishedPayments()).filter((m) => m.body.data.orderId === order.id)).toEqual(
       [],
@@ -109,15 +125,75 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     );
   });
 
-  it('when Stripe drops the connection, then 503 and nothing is stored', async () => {
+  it('when Stripe drops the connection, then 503 and only the pending attempt is stored', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     standIn.state.mode = 'hangup';
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(response.statusCode).toBe(503);
     const stored = await storedFor(fx.db, order.id);
-    expect(stored.payments).toEqual([]);
+    expect(stored.payments).toMatchObject([{ status: 'pending' }]);
     expect(stored.declines).toEqual([]);
+  });
+
+  it('when Stripe authorizes but answers after the timeout, then 503, and reconciliation finds the PaymentIntent by its metadata and records it', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    standIn.state.delayMs = 1_500;
+    const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
+    expect(response.statusCode).toBe(503);
+    standIn.state.delayMs = 0;
+    const [pending] = (await storedFor(fx.db, order.id)).payments;
+    expect(pending).toMatchObject({ status: 'pending', provider_id: null });
+    const intent = [...standIn.intents.values()].find((i) => i.metadata.orderId === order.id);
+    expect(intent?.status).toBe('requires_capture');
+
+    await waitFor(async () => (await fx.settle()).reconciled > 0, { timeoutMs: 5_000 });
+    const searches = standIn.requests.filter((r) => r.path === '/v1/payment_intents/search');
+    expect(searches.length).toBeGreaterThan(0);
+    expect((await fx.paymentRow(pending!.id)).provider_id).toBe(intent!.id);
+    expect((await fx.paymentRow(pending!.id)).status).toBe('authorized');
+    const published = await fx.publishedPayments();
+    expect(published.filter((m) => m.body.data.id === pending!.id)).toHaveLength(1);
+    // One PaymentIntent for the order, however it was found.
+    expect(intentsFor(order.id)).toHaveLength(1);
+  });
+
+  it("when Stripe's search does not show an attempt yet, then reconciliation waits out its lag instead of dropping the attempt", async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    standIn.state.mode = 'error';
+    expect((await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).statusCode).toBe(
+      503,
+    );
+    standIn.state.mode = 'up';
+    const [pending] = (await storedFor(fx.db, order.id)).payments;
+    await fx.db
+      .updateTable('payments')
+      .set({ updated_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', pending!.id)
+      .execute();
+    await fx.settle();
+    // Not found (Stripe never got it), but younger than the search lag: kept.
+    expect((await fx.paymentRow(pending!.id)).status).toBe('pending');
+    expect(standIn.requests.some((r) => r.path === '/v1/payment_intents/search')).toBe(true);
+  });
+
+  it('when a retry follows a timeout after success, then Stripe replays the same PaymentIntent (idempotency key) and it is recorded once', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    standIn.state.delayMs = 1_500;
+    expect((await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).statusCode).toBe(
+      503,
+    );
+    standIn.state.delayMs = 0;
+    const created = standIn.state.paymentIntentsCreated;
+    const retried = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
+    expect(retried.statusCode).toBe(201);
+    expect(standIn.state.paymentIntentsCreated).toBe(created);
+    expect(new Set(intentsFor(order.id).map((r) => r.headers['idempotency-key']))).toEqual(
+      new Set([`order_${order.id}_0`]),
+    );
   });
 
   it('when Stripe does not know the token, then 400 on token and nothing is stored', async () => {
@@ -141,26 +217,179 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       ),
     );
     expect(responses.filter((r) => r.statusCode === 201)).toHaveLength(1);
-    expect(responses.filter((r) => r.statusCode === 400)).toHaveLength(9);
+    // The rest: already paid (400), or refused by the per-user in-flight limit (429).
+    expect(responses.filter((r) => [400, 429].includes(r.statusCode))).toHaveLength(9);
     expect(intentsFor(order.id)).toHaveLength(1);
     expect(standIn.state.paymentIntentsCreated - createdBefore).toBe(1);
   });
 
-  it('when the order is cancelled after Stripe charged it, then a Stripe refund of the PaymentIntent is created', async () => {
+  it('when the order completes, then the PaymentIntent is captured; when another is cancelled, its PaymentIntent is canceled', async () => {
+    const buyer = await fx.buyer();
+    const sold = await fx.createOrder(buyer.id);
+    const dropped = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: sold.id, token: 'tok_visa' })).json();
+    const held = (await fx.pay(buyer.headers, { orderId: dropped.id, token: 'tok_visa' })).json();
+    await fx.completeOrder(sold, paid.id);
+    await fx.cancelOrder(dropped);
+    await fx.settle();
+
+    expect(standIn.intents.get(paid.providerId)?.status).toBe('succeeded');
+    expect(standIn.intents.get(held.providerId)?.status).toBe('canceled');
+    const captureCall = standIn.requests.find((r) => r.path.endsWith(`${paid.providerId}/capture`));
+    expect(captureCall?.headers['idempotency-key']).toBe(`capture_${paid.id}`);
+    const cancelCall = standIn.requests.find((r) => r.path.endsWith(`${held.providerId}/cancel`));
+    expect(cancelCall?.headers['idempotency-key']).toBe(`void_${held.id}`);
+    expect((await fx.paymentRow(paid.id)).status).toBe('captured');
+    expect((await fx.paymentRow(held.id)).status).toBe('voided');
+  });
+
+  it('when a captured payment is refunded (its order cancelled anyway), then a Stripe refund of the PaymentIntent is created and the ledger is reversed', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
-    const paid = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
-    const payment = paid.json();
-    await fx.cancelOrder(order);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    // Only an older release could cancel a completed order; the refund path stays for it.
+    await fx.cancelOrder(order, 5);
+    await fx.settle();
 
-    const refunds = standIn.requests.filter((r) => r.path === '/v1/refunds');
-    const refund = refunds.find((r) => r.params.get('payment_intent') === payment.providerId);
-    expect(refund?.headers['idempotency-key']).toBe(`refund_${payment.id}`);
-    expect(refund?.params.get('metadata[orderId]')).toBe(order.id);
-    const stored = await storedFor(fx.db, order.id);
-    expect(stored.payments[0]).toMatchObject({
-      refunded_at: expect.any(Date),
+    const refund = standIn.requests.find(
+      (r) => r.path === '/v1/refunds' && r.params.get('payment_intent') === paid.providerId,
+    );
+    expect(refund?.headers['idempotency-key']).toBe(`refund_${paid.id}`);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'refunded',
       refund_id: expect.stringMatching(/^re_/),
+    });
+    expect(await sellerBalance(fx.db, order.ticket.userId!)).toMatchObject({ availableCents: 0 });
+  });
+
+  it("when a payout is made with Connect configured, then a transfer goes to the seller's connected account under the payout's key; without it, 503", async () => {
+    const options = {
+      secretKey: STAND_IN_SECRET_KEY,
+      apiBase: standIn.url,
+      timeoutMs: 1_000,
+      maxNetworkRetries: 0,
+      logger: testLogger,
+    };
+    const sellerId = randomUUID();
+    const connected = createStripeProvider({
+      ...options,
+      connectAccountOf: async (userId) => `acct_${userId.slice(0, 8)}`,
+    });
+    const request = {
+      userId: sellerId,
+      amountCents: 4500,
+      idempotencyKey: `payout_${randomUUID()}`,
+      metadata: { userId: sellerId },
+    };
+    const { providerId } = await connected.payout(request);
+    expect(providerId).toMatch(/^tr_/);
+    const again = await connected.payout(request);
+    expect(again.providerId).toBe(providerId);
+    const sent = standIn.requests.filter((r) => r.path === '/v1/transfers');
+    expect(Object.fromEntries(sent.at(-1)!.params)).toMatchObject({
+      amount: '4500',
+      currency: 'usd',
+      destination: `acct_${sellerId.slice(0, 8)}`,
+    });
+    expect(sent.at(-1)!.headers['idempotency-key']).toBe(request.idempotencyKey);
+
+    const unconfigured = createStripeProvider(options);
+    await expect(unconfigured.payout(request)).rejects.toMatchObject({
+      statusCode: 503,
+      message: 'Stripe Connect is not configured for payouts',
+    });
+  });
+
+  describe('POST /api/payments/webhooks/stripe', () => {
+    const deliver = (payload: string, signature?: string) =>
+      fx.app.inject({
+        method: 'POST',
+        url: '/api/payments/webhooks/stripe',
+        headers: {
+          'content-type': 'application/json',
+          ...(signature === undefined ? {} : { 'stripe-signature': signature }),
+        },
+        payload,
+      });
+    const eventOf = (type: string, object: object) =>
+      JSON.stringify({
+        id: `evt_${randomUUID()}`,
+        object: 'event',
+        type,
+        api_version: '2025-01-01',
+        created: Math.floor(Date.now() / 1000),
+        data: { object },
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: null, idempotency_key: null },
+      });
+    const sign = (payload: string, secret = WEBHOOK_SECRET) =>
+      Stripe.webhooks.generateTestHeaderString({ payload, secret });
+
+    it('when the signature is missing or wrong, then 400 and nothing changes', async () => {
+      const buyer = await fx.buyer();
+      const order = await fx.createOrder(buyer.id);
+      const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+      const intent = { ...standIn.intents.get(paid.providerId)!, status: 'canceled' };
+      const payload = eventOf('payment_intent.canceled', intent);
+
+      for (const response of [
+        await deliver(payload),
+        await deliver(payload, sign(payload, 'whsec_someone_else')),
+        await deliver(payload, 't=1,v1=deadbeef'),
+        await deliver(`${payload} `, sign(payload)),
+      ]) {
+        expect(response.statusCode).toBe(400);
+        expect(response.json()).toEqual({
+          errors: [{ message: 'Missing or invalid stripe-signature' }],
+        });
+      }
+      expect((await fx.paymentRow(paid.id)).status).toBe('authorized');
+    });
+
+    it('when Stripe says a PaymentIntent was canceled, then the payment is voided, once however often it is said', async () => {
+      const buyer = await fx.buyer();
+      const order = await fx.createOrder(buyer.id);
+      const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+      const intent = { ...standIn.intents.get(paid.providerId)!, status: 'canceled' };
+      const payload = eventOf('payment_intent.canceled', intent);
+      for (let i = 0; i < 3; i++) {
+        const response = await deliver(payload, sign(payload));
+        expect(response.statusCode).toBe(200);
+      }
+      expect((await fx.paymentRow(paid.id)).status).toBe('voided');
+      await fx.relay.drain();
+      const voided = await streamMessages<EventEnvelope<'payment.voided'>>(fx.bus, {
+        subject: fx.bus.subjectOf('payment.voided'),
+      });
+      expect(voided.filter((m) => m.body.data.id === paid.id)).toHaveLength(1);
+    });
+
+    it('when Stripe says a pending attempt was authorized, then it is recorded without waiting for reconciliation', async () => {
+      const buyer = await fx.buyer();
+      const order = await fx.createOrder(buyer.id);
+      standIn.state.delayMs = 1_500;
+      expect(
+        (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).statusCode,
+      ).toBe(503);
+      standIn.state.delayMs = 0;
+      const intent = [...standIn.intents.values()].find((i) => i.metadata.orderId === order.id)!;
+      const payload = eventOf('payment_intent.amount_capturable_updated', intent);
+      expect((await deliver(payload, sign(payload))).statusCode).toBe(200);
+      const [row] = (await storedFor(fx.db, order.id)).payments;
+      expect(row).toMatchObject({ status: 'authorized', provider_id: intent.id });
+    });
+
+    it('when Stripe reports on a PaymentIntent this service does not know, then 200 and nothing changes', async () => {
+      const payload = eventOf('payment_intent.succeeded', {
+        id: 'pi_unknown',
+        object: 'payment_intent',
+        status: 'succeeded',
+        metadata: {},
+      });
+      expect((await deliver(payload, sign(payload))).statusCode).toBe(200);
     });
   });
 });

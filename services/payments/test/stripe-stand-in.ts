@@ -31,17 +31,26 @@ function metadataOf(params: URLSearchParams): Record<string, string> {
   return metadata;
 }
 
-function paymentIntent(params: URLSearchParams, status: string) {
+type Intent = Record<string, unknown> & {
+  id: string;
+  status: string;
+  amount: number;
+  metadata: Record<string, string>;
+};
+
+function paymentIntent(params: URLSearchParams, status: string): Intent {
   const intentId = id('pi');
+  const manual = params.get('capture_method') === 'manual';
+  const amount = Number(params.get('amount'));
   return {
     id: intentId,
     object: 'payment_intent',
-    amount: Number(params.get('amount')),
-    amount_capturable: 0,
-    amount_received: status === 'succeeded' ? Number(params.get('amount')) : 0,
+    amount,
+    amount_capturable: status === 'requires_capture' ? amount : 0,
+    amount_received: status === 'succeeded' ? amount : 0,
     automatic_payment_methods: { allow_redirects: 'never', enabled: true },
     canceled_at: null,
-    capture_method: 'automatic',
+    capture_method: manual ? 'manual' : 'automatic',
     client_secret: `${intentId}_secret_${randomBytes(8).toString('hex')}`,
     confirmation_method: 'automatic',
     created: now(),
@@ -49,7 +58,7 @@ function paymentIntent(params: URLSearchParams, status: string) {
     customer: null,
     description: params.get('description'),
     last_payment_error: null,
-    latest_charge: status === 'succeeded' ? id('ch') : null,
+    latest_charge: status === 'succeeded' || status === 'requires_capture' ? id('ch') : null,
     livemode: false,
     metadata: metadataOf(params),
     next_action: null,
@@ -59,9 +68,13 @@ function paymentIntent(params: URLSearchParams, status: string) {
   };
 }
 
-function createPaymentIntent(params: URLSearchParams): Reply {
+function createPaymentIntent(params: URLSearchParams): Reply & { intent?: Intent } {
   const token = params.get('payment_method_data[card][token]');
-  if (token === 'tok_visa') return { status: 200, body: paymentIntent(params, 'succeeded') };
+  if (token === 'tok_visa') {
+    const manual = params.get('capture_method') === 'manual';
+    const intent = paymentIntent(params, manual ? 'requires_capture' : 'succeeded');
+    return { status: 200, body: intent, intent };
+  }
   if (token === 'tok_chargeDeclined') {
     return {
       status: 402,
@@ -90,21 +103,8 @@ function createPaymentIntent(params: URLSearchParams): Reply {
   };
 }
 
-function createRefund(params: URLSearchParams): Reply {
-  return {
-    status: 200,
-    body: {
-      id: id('re'),
-      object: 'refund',
-      amount: 2550,
-      currency: 'usd',
-      created: now(),
-      metadata: metadataOf(params),
-      payment_intent: params.get('payment_intent'),
-      reason: null,
-      status: 'succeeded',
-    },
-  };
+function invalid(message: string, status = 400): Reply {
+  return { status, body: { error: { type: 'invalid_request_error', message } } };
 }
 
 function send(response: ServerResponse, reply: Reply, replayed = false) {
@@ -124,7 +124,119 @@ function send(response: ServerResponse, reply: Reply, replayed = false) {
 export async function startStripeStandIn() {
   const requests: StandInRequest[] = [];
   const replies = new Map<string, Reply>();
-  const state = { mode: 'up' as StandInMode, paymentIntentsCreated: 0, refundsCreated: 0 };
+  const intents = new Map<string, Intent>();
+  const state = {
+    mode: 'up' as StandInMode,
+    /** Answers this much later (the work is done at once): a timeout after success. */
+    delayMs: 0,
+    paymentIntentsCreated: 0,
+    refundsCreated: 0,
+    captures: 0,
+    cancels: 0,
+    transfers: 0,
+  };
+
+  function capture(intentId: string): Reply {
+    const intent = intents.get(intentId);
+    if (!intent) return invalid(`No such payment_intent: '${intentId}'`, 404);
+    if (intent.status !== 'requires_capture') {
+      return invalid(
+        `This PaymentIntent could not be captured because it has a status of ${intent.status}.`,
+      );
+    }
+    intent.status = 'succeeded';
+    intent.amount_received = intent.amount;
+    intent.amount_capturable = 0;
+    state.captures++;
+    return { status: 200, body: intent };
+  }
+
+  function cancel(intentId: string): Reply {
+    const intent = intents.get(intentId);
+    if (!intent) return invalid(`No such payment_intent: '${intentId}'`, 404);
+    if (intent.status === 'succeeded' || intent.status === 'canceled') {
+      return invalid(
+        `This PaymentIntent could not be canceled because it has a status of ${intent.status}.`,
+      );
+    }
+    intent.status = 'canceled';
+    intent.canceled_at = now();
+    intent.amount_capturable = 0;
+    state.cancels++;
+    return { status: 200, body: intent };
+  }
+
+  function refund(params: URLSearchParams): Reply {
+    const intent = intents.get(params.get('payment_intent') ?? '');
+    if (!intent) return invalid('Nothing to refund');
+    if (intent.status !== 'succeeded') return invalid('Nothing to refund');
+    state.refundsCreated++;
+    return {
+      status: 200,
+      body: {
+        id: id('re'),
+        object: 'refund',
+        amount: intent.amount,
+        currency: 'usd',
+        created: now(),
+        metadata: metadataOf(params),
+        payment_intent: intent.id,
+        reason: null,
+        status: 'succeeded',
+      },
+    };
+  }
+
+  /** `metadata['key']:'value'`, the one search query payments makes. */
+  function search(query: string): Reply {
+    const match = /^metadata\['(.+)'\]:'(.+)'$/.exec(query);
+    if (!match) return invalid(`Unsupported query: ${query}`);
+    const [, key, value] = match;
+    const data = [...intents.values()].filter((intent) => intent.metadata[key!] === value);
+    return {
+      status: 200,
+      body: {
+        object: 'search_result',
+        data,
+        has_more: false,
+        next_page: null,
+        url: '/v1/payment_intents/search',
+      },
+    };
+  }
+
+  function route(method: string, path: string, params: URLSearchParams, query: URLSearchParams) {
+    if (method === 'POST' && path === '/v1/payment_intents') {
+      const reply = createPaymentIntent(params);
+      if (reply.status !== 400) state.paymentIntentsCreated++;
+      if (reply.intent) intents.set(reply.intent.id, reply.intent);
+      return { status: reply.status, body: reply.body };
+    }
+    const action = /^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/.exec(path);
+    if (method === 'POST' && action) {
+      return action[2] === 'capture' ? capture(action[1]!) : cancel(action[1]!);
+    }
+    if (method === 'GET' && path === '/v1/payment_intents/search') {
+      return search(query.get('query') ?? '');
+    }
+    if (method === 'POST' && path === '/v1/refunds') return refund(params);
+    if (method === 'POST' && path === '/v1/transfers') {
+      state.transfers++;
+      return {
+        status: 200,
+        body: {
+          id: id('tr'),
+          object: 'transfer',
+          amount: Number(params.get('amount')),
+          currency: params.get('currency'),
+          destination: params.get('destination'),
+          metadata: metadataOf(params),
+          created: now(),
+        },
+      };
+    }
+    return invalid('Unrecognized request URL', 404);
+  }
 
   const server = createServer((request, response) => {
     let body = '';
@@ -134,43 +246,30 @@ export async function startStripeStandIn() {
     });
     request.on('end', () => {
       const params = new URLSearchParams(body);
-      const path = request.url ?? '/';
-      requests.push({ method: request.method ?? 'GET', path, headers: request.headers, params });
+      const url = new URL(request.url ?? '/', 'http://stand-in');
+      const method = request.method ?? 'GET';
+      requests.push({ method, path: url.pathname, headers: request.headers, params });
       if (state.mode === 'hangup') return request.socket.destroy();
       if (request.headers.authorization !== `Bearer ${STAND_IN_SECRET_KEY}`) {
-        const message = 'Invalid API Key provided';
-        return send(response, {
-          status: 401,
-          body: { error: { type: 'invalid_request_error', message } },
-        });
+        return send(response, invalid('Invalid API Key provided', 401));
       }
       if (state.mode === 'error') {
         const error = { type: 'api_error', message: 'An unknown error occurred' };
         return send(response, { status: 500, body: { error } });
       }
+      const answer = (reply: Reply, replayed = false) => {
+        if (state.delayMs > 0) setTimeout(() => send(response, reply, replayed), state.delayMs);
+        else send(response, reply, replayed);
+      };
+      if (method !== 'POST') return answer(route(method, url.pathname, params, url.searchParams));
       const key = request.headers['idempotency-key'];
-      if (typeof key !== 'string') {
-        const error = { type: 'invalid_request_error', message: 'Idempotency-Key expected here' };
-        return send(response, { status: 400, body: { error } });
-      }
+      if (typeof key !== 'string') return send(response, invalid('Idempotency-Key expected here'));
       const replay = replies.get(key);
-      if (replay) return send(response, replay, true);
-      let reply: Reply;
-      if (request.method === 'POST' && path === '/v1/payment_intents') {
-        reply = createPaymentIntent(params);
-        if (reply.status !== 400) state.paymentIntentsCreated++;
-      } else if (request.method === 'POST' && path === '/v1/refunds') {
-        reply = createRefund(params);
-        state.refundsCreated++;
-      } else {
-        reply = {
-          status: 404,
-          body: { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } },
-        };
-      }
+      if (replay) return answer(replay, true);
+      const reply = route(method, url.pathname, params, url.searchParams);
       // Stripe keeps no result for a request that failed validation.
       if (reply.status !== 400) replies.set(key, reply);
-      send(response, reply);
+      answer(reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -180,6 +279,7 @@ export async function startStripeStandIn() {
     url: `http://127.0.0.1:${port}`,
     state,
     requests,
+    intents,
     paymentIntentRequests: () => requests.filter((r) => r.path === '/v1/payment_intents'),
     close: () =>
       new Promise<void>((resolve) => {

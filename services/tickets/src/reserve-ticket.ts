@@ -1,6 +1,7 @@
 import { enqueueEvent, type refusalReasons } from '@gittix/common';
 import type { Transaction } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
+import { priceChangedAround } from './stale-price.js';
 import { type LockedTicket, lockTicket, setTicketHolder } from './ticket-holder.js';
 
 type RefusalReason = (typeof refusalReasons)[number];
@@ -9,6 +10,8 @@ export interface OrderPlaced {
   orderId: string;
   ticketId: string;
   expiresAt: string;
+  /** The price the order captured (dollars); a ticket priced otherwise now is refused. */
+  price: number;
 }
 
 /**
@@ -29,7 +32,8 @@ export interface OrderPlaced {
  * The ticket row lock, taken first, serialises both consumers per ticket.
  *
  * An order the orders service accepted from a stale replica (the ticket was
- * withdrawn, sold or its event started meanwhile) is refused: recorded
+ * withdrawn, sold or its event started meanwhile), or priced at a price the ticket
+ * no longer has (stale-price.ts), is refused: recorded
  * cancelled here, and ticket.refused tells orders to cancel it. That is how a
  * withdraw racing an order ends with exactly one winner.
  */
@@ -41,7 +45,10 @@ export async function reserveTicket(
   // Thrown, so the event is retried and finally dead-lettered rather than lost.
   if (!ticket) throw new Error(`Ticket ${order.ticketId} of order ${order.orderId} is unknown`);
 
-  const refusal = refusalOf(ticket, order.orderId);
+  const refusal =
+    refusalOf(ticket, order.orderId) ??
+    // The seller changed the price around the order: see stale-price.ts.
+    ((await priceChangedAround(trx, order)) ? 'changed' : undefined);
   if (refusal) {
     await trx
       .insertInto('orders_seen')

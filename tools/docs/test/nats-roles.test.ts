@@ -14,7 +14,7 @@ const subscribed: Record<string, Subject[]> = {
   tickets: ticketsSubscriptions.map((s) => s.subject),
   orders: ordersSubscriptions.map((s) => s.subject),
   expiration: expirationSubscriptions(unused).map((s) => s.subject),
-  payments: paymentsSubscriptions(unused).map((s) => s.subject),
+  payments: paymentsSubscriptions.map((s) => s.subject),
   notifications: notificationsSubscriptions(unused).map((s) => s.subject),
 };
 

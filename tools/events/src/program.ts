@@ -1,6 +1,6 @@
 import type { EventBus } from '@gittix/common';
 import { Command, InvalidArgumentError } from 'commander';
-import { deadLettersCommand } from './commands/dead-letters.js';
+import { deadLettersCommand, replayDeadLetterCommand } from './commands/dead-letters.js';
 import { publishCommand } from './commands/publish.js';
 import { streamsCommand } from './commands/streams.js';
 import { tailCommand } from './commands/tail.js';
@@ -83,13 +83,24 @@ export function buildProgram(context: CliContext): Command {
       await context.withBus((bus) => streamsCommand(bus, out));
     });
 
-  program
+  const deadLetters = program
     .command('dead-letters')
-    .description('List dead-lettered events: consumer, subject, deliveries, error, when, payload')
+    .description(
+      'List dead-lettered events: #id, consumer, subject, deliveries, error, when, payload',
+    )
     .option('--consumer <name>', "only this durable consumer's, e.g. tickets_order_created")
     .option('--last <n>', 'only the most recent n', count)
     .action(async (options: { consumer?: string; last?: number }) => {
       await context.withBus((bus) => deadLettersCommand(bus, out, options));
+    });
+
+  deadLetters
+    .command('replay <id>')
+    .description(
+      'Publish a dead-lettered event again (by its #id or event id) once its cause is fixed; consumers that handled it skip it',
+    )
+    .action(async (id: string) => {
+      await context.withBus((bus) => replayDeadLetterCommand(bus, out, id));
     });
 
   return program;

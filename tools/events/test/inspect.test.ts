@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventConsumers, subscribeWithoutInbox } from '@gittix/common';
 import { testLogger, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLettersCommand } from '../src/commands/dead-letters.js';
+import { deadLettersCommand, replayDeadLetterCommand } from '../src/commands/dead-letters.js';
 import { streamsCommand } from '../src/commands/streams.js';
 import { type CliFixture, capture, createCliFixture } from './fixture.js';
 
@@ -17,6 +17,8 @@ describe('events streams and dead-letters', () => {
   let poisonId: string;
   let goodId: string;
   const handled: string[] = [];
+  /** Fixed: the poison no longer fails (for the replay). */
+  let healed = false;
 
   beforeAll(async () => {
     consumers = new EventConsumers({
@@ -26,7 +28,9 @@ describe('events streams and dead-letters', () => {
       maxDeliveries: 2,
       subscriptions: [
         subscribeWithoutInbox('payment.created', async (event) => {
-          if (event.data.providerId === 'poison') throw new Error('provider id is poison');
+          if (event.data.providerId === 'poison' && !healed) {
+            throw new Error('provider id is poison');
+          }
           handled.push(event.id);
         }),
       ],
@@ -96,5 +100,24 @@ describe('events streams and dead-letters', () => {
       [],
     );
     expect(lines).toEqual(['No dead letters.']);
+  });
+
+  it('when a dead letter is replayed after its cause is fixed, then the consumer that gave up handles it', async () => {
+    const [record] = await deadLettersCommand(fx.bus, capture().out);
+    healed = true;
+    const replay = capture();
+    await replayDeadLetterCommand(fx.bus, replay.out, `#${record!.id}`);
+    expect(replay.text()).toMatch(
+      new RegExp(`^Replayed #${record!.id} \\(clitest_payment_created`),
+    );
+    await waitFor(() => handled.includes(poisonId), { message: 'the replayed event handled' });
+  });
+
+  it('when the id names no dead letter, then it says so and publishes nothing', async () => {
+    const before = (await fx.bus.jsm.streams.info(fx.bus.stream)).state.messages;
+    await expect(replayDeadLetterCommand(fx.bus, capture().out, '#999999')).rejects.toThrow(
+      /No dead letter #999999/,
+    );
+    expect((await fx.bus.jsm.streams.info(fx.bus.stream)).state.messages).toBe(before);
   });
 });

@@ -56,7 +56,13 @@ export async function SiteHeader() {
                   <Link href="/orders">My orders</Link>
                 </li>
                 <li>
-                  {/* Not prefetched: visiting it signs the visitor out. */}
+                  <Link href="/payouts">Payouts</Link>
+                </li>
+                <li>
+                  <Link href="/account">Account</Link>
+                </li>
+                <li>
+                  {/* The page asks: its button signs out (a POST), the visit does not. */}
                   <Link href="/auth/signout" prefetch={false}>
                     Sign out
                   </Link>

@@ -6,7 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { formatEventTime } from '../lib/event-time';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
-import { parsePrice, priceInputValue } from '../lib/price';
+import { formatPrice, parsePrice, priceInputValue, proceedsAfterFee } from '../lib/price';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 
@@ -22,13 +22,17 @@ interface TicketFormProps {
   events?: CatalogueEvent[];
   /** The event chosen up front (`/tickets/new?eventId=…`). */
   eventId?: string;
+  /** The platform's fee in percent: the seller sees what they receive after it. */
+  feePercent?: number;
 }
 
 /** Creates a ticket, or with `ticket` edits it; both end on the ticket's page. */
-export function TicketForm({ ticket, events = [], eventId = '' }: TicketFormProps) {
+export function TicketForm({ ticket, events = [], eventId = '', feePercent }: TicketFormProps) {
   const router = useRouter();
   const [errors, setErrors] = useState(NO_ERRORS);
   const [pending, setPending] = useState(false);
+  const [priceText, setPriceText] = useState(ticket ? priceInputValue(ticket.price) : '');
+  const typed = parsePrice(priceText);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -116,10 +120,18 @@ export function TicketForm({ ticket, events = [], eventId = '' }: TicketFormProp
         inputMode="decimal"
         autoComplete="off"
         defaultValue={ticket ? priceInputValue(ticket.price) : undefined}
+        onChange={(event) => setPriceText(event.currentTarget.value)}
         hint="In US dollars, e.g. 35 or 35.50."
         error={errors.byField.price}
         className="price-input"
       />
+      {feePercent !== undefined && (
+        <p className="field-hint" aria-live="polite" data-testid="proceeds">
+          {typed.ok
+            ? `You receive ${formatPrice(proceedsAfterFee(typed.value, feePercent))} after the fee (${feePercent}%).`
+            : `GitTix keeps ${feePercent}% of the price as its fee.`}
+        </p>
+      )}
       <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
         {ticket ? 'Save' : 'Create ticket'}
       </button>

@@ -12,6 +12,12 @@ export const webConfigSchema = z.object({
     blankAsUnset,
     z.string().startsWith('pk_', { message: 'Must be a Stripe publishable key (pk_…)' }).optional(),
   ),
+  /** The platform's part of a sale, as payments takes it: the listing form shows what the seller keeps. */
+  PLATFORM_FEE_PERCENT: z.coerce
+    .number({ message: 'Must be a number' })
+    .min(0, { message: 'Must be between 0 and 100' })
+    .max(100, { message: 'Must be between 0 and 100' })
+    .default(10),
 });
 
 export type WebConfig = z.output<typeof webConfigSchema>;

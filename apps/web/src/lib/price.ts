@@ -35,3 +35,12 @@ export function formatPrice(value: number): string {
 export function priceInputValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
+
+/**
+ * What a seller receives for a sale at `price` after the platform's fee: the fee is
+ * rounded to the cent the way payments rounds it.
+ */
+export function proceedsAfterFee(price: number, feePercent: number): number {
+  const cents = Math.round(price * 100);
+  return (cents - Math.round((cents * feePercent) / 100)) / 100;
+}

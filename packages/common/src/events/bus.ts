@@ -23,6 +23,21 @@ import {
 import { inboxPrefixOf } from './permissions.js';
 
 const HOUR_MS = 60 * 60 * 1000;
+/**
+ * How long the sessions stream keeps a revocation: longer than any session token
+ * lives (auth's SESSION_TTL_SECONDS is capped below it).
+ */
+export const SESSION_REVOCATIONS_MAX_AGE_MS = 31 * 24 * HOUR_MS;
+
+/** The event stream's default max age: a consumer down over a long weekend still catches up. */
+export const DEFAULT_STREAM_MAX_AGE_MS = 96 * HOUR_MS;
+
+/**
+ * The window in which JetStream drops a second publish with the same Nats-Msg-Id
+ * (a relay republishing after a crash). Sent outbox rows and inbox rows are kept
+ * far longer than this (EVENT_TABLES_RETENTION_HOURS).
+ */
+export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
 export interface EventBusOptions {
   url: string;
@@ -46,6 +61,8 @@ export interface EventBusOptions {
   password?: string;
   /** Where replies arrive (default `_INBOX`); a service's own, so its permissions can say so. */
   inboxPrefix?: string;
+  /** How long the event stream keeps an event (default 96 h). */
+  maxAgeMs?: number;
 }
 
 /** The NATS keys of a service's configuration (natsConfigSchema). */
@@ -57,6 +74,7 @@ export interface NatsSettings {
   NATS_STREAM_MAX_BYTES?: number | undefined;
   NATS_USER?: string | undefined;
   NATS_PASSWORD?: string | undefined;
+  NATS_STREAM_MAX_AGE_HOURS?: number;
 }
 
 /** Connects with the configured names and makes sure both streams exist. */
@@ -77,6 +95,9 @@ export async function openEventBus(
       ? { user: settings.NATS_USER, password: settings.NATS_PASSWORD ?? '' }
       : {}),
     inboxPrefix: inboxPrefixOf(name),
+    ...(settings.NATS_STREAM_MAX_AGE_HOURS
+      ? { maxAgeMs: settings.NATS_STREAM_MAX_AGE_HOURS * HOUR_MS }
+      : {}),
   });
   try {
     await bus.ensureStreams();
@@ -96,6 +117,8 @@ const FAMILIES = [...new Set(subjects.map((subject) => subject.split('.')[0]!))]
  */
 export class EventBus {
   readonly deadLetterStream: string;
+  /** Session revocations, copied from the event stream and kept as long as a session lives. */
+  readonly sessionsStream: string;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -104,6 +127,7 @@ export class EventBus {
     readonly options: EventBusOptions,
   ) {
     this.deadLetterStream = `${options.stream}_DEADLETTER`;
+    this.sessionsStream = `${options.stream}_SESSIONS`;
   }
 
   static async connect(options: EventBusOptions): Promise<EventBus> {
@@ -139,7 +163,7 @@ export class EventBus {
     return `${this.options.subjectPrefix}.deadletter.${consumer}`;
   }
 
-  /** Creates or updates both streams; safe when several services start at once. */
+  /** Creates or updates the three streams; safe when several services start at once. */
   async ensureStreams(): Promise<void> {
     const prefix = this.options.subjectPrefix;
     const replicas = this.options.replicas ?? 1;
@@ -149,12 +173,13 @@ export class EventBus {
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
-      // A day of traffic is kept for replays and new consumers.
-      max_age: nanos(24 * HOUR_MS),
+      // Long enough for a consumer down over a weekend (NATS_STREAM_MAX_AGE_HOURS),
+      // bounded by bytes too when NATS_STREAM_MAX_BYTES is set.
+      max_age: nanos(this.options.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS),
       max_bytes: this.options.maxBytes ?? -1,
       // A relay that crashes after publishing and restarts within this window
       // republishes into the broker's de-duplication, not into consumers.
-      duplicate_window: nanos(10 * 60 * 1000),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       num_replicas: replicas,
     });
     await this.upsertStream({
@@ -164,7 +189,19 @@ export class EventBus {
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
       max_age: nanos(30 * 24 * HOUR_MS),
-      duplicate_window: nanos(10 * 60 * 1000),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: replicas,
+    });
+    // session.revoked outlives the day the event stream keeps: JetStream itself copies
+    // it here (a source, no subjects of its own), where it stays until every token it
+    // ends has expired. Services rebuild their revocation list from it (RevokedSessions).
+    await this.upsertStream({
+      name: this.sessionsStream,
+      sources: [{ name: this.options.stream, filter_subject: this.subjectOf('session.revoked') }],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(SESSION_REVOCATIONS_MAX_AGE_MS),
       num_replicas: replicas,
     });
   }

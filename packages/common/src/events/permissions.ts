@@ -68,6 +68,19 @@ export const natsRoles = {
 export type NatsRole = keyof typeof natsRoles;
 export const natsRoleNames = Object.keys(natsRoles) as NatsRole[];
 
+/**
+ * Whether a service verifies sessions, so it follows the `<stream>_SESSIONS` copy of
+ * `session.revoked` (packages/common/src/http/revoked-sessions.ts): every service
+ * docs/events.md lists as its consumer, and auth, which publishes it.
+ */
+export function verifiesSessions(role: NatsRole): boolean {
+  const { publishes, consumes } = natsRoles[role] as {
+    publishes: readonly Subject[];
+    consumes: readonly Subject[];
+  };
+  return publishes.includes('session.revoked') || consumes.includes('session.revoked');
+}
+
 /** The user with every permission: the events CLI, tests' own connections, operators. */
 export const NATS_ADMIN_USER = 'admin';
 
@@ -107,7 +120,8 @@ export function natsPermissionsOf(role: NatsRole, names: NatsNames): NatsPermiss
     consumes: readonly Subject[];
   };
   const api = '$JS.API';
-  const streams = [stream, `${stream}_DEADLETTER`];
+  const sessions = `${stream}_SESSIONS`;
+  const streams = [stream, `${stream}_DEADLETTER`, sessions];
   const publish = [
     `${api}.INFO`,
     ...streams.flatMap((name) => [
@@ -127,6 +141,17 @@ export function natsPermissionsOf(role: NatsRole, names: NatsNames): NatsPermiss
       `${api}.CONSUMER.MSG.NEXT.${stream}.${durable}`,
       `$JS.ACK.${stream}.${durable}.>`,
       `${subjectPrefix}.deadletter.${durable}`,
+    );
+  }
+  if (verifiesSessions(role)) {
+    // RevokedSessions reads the sessions stream through an ordered consumer: an
+    // ephemeral one with a generated name (<nuid>_<n>), made again after a gap.
+    // That stream holds only session.revoked, which every verifier may read.
+    publish.push(
+      `${api}.CONSUMER.CREATE.${sessions}.>`,
+      `${api}.CONSUMER.INFO.${sessions}.>`,
+      `${api}.CONSUMER.DELETE.${sessions}.>`,
+      `${api}.CONSUMER.MSG.NEXT.${sessions}.>`,
     );
   }
   return { publish, subscribe: [`${inboxPrefixOf(role)}.>`] };

@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createRemoteJWKSet, importSPKI, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { NotAuthorizedError } from '../errors.js';
+import type { RevokedSessions } from './revoked-sessions.js';
 
 /** Who a request is signed in as. */
 export interface SessionUser {
   id: string;
   email: string;
+  /** The session the token belongs to (its `sid` claim): what sign-out ends. */
+  sessionId?: string;
 }
 
 declare module 'fastify' {
@@ -28,6 +31,11 @@ export interface SessionVerifierOptions {
   publicKeyPem?: string | undefined;
   /** Auth's JWKS URL, used when no key is configured; keys are cached and refreshed. */
   jwksUrl?: string | undefined;
+  /**
+   * Sessions ended before their tokens expire; a token of one of them is refused.
+   * Without it only the signature and the times are checked.
+   */
+  revoked?: RevokedSessions | undefined;
 }
 
 export function createSessionVerifier(options: SessionVerifierOptions): SessionVerifier {
@@ -53,8 +61,12 @@ export function createSessionVerifier(options: SessionVerifierOptions): SessionV
         typeof key === 'function'
           ? await jwtVerify(token, key, verifyOptions)
           : await jwtVerify(token, key, verifyOptions);
-      if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') return null;
-      return { id: payload.sub, email: payload.email };
+      const { sub, email, sid, iat } = payload;
+      // Every session has an id (sid): a token without one could never be ended.
+      if (typeof sub !== 'string' || typeof email !== 'string') return null;
+      if (typeof sid !== 'string' || typeof iat !== 'number') return null;
+      if (options.revoked?.isRevoked({ userId: sub, sessionId: sid, issuedAt: iat })) return null;
+      return { id: sub, email, sessionId: sid };
     } catch {
       // Tampered, expired, wrong algorithm, unreachable JWKS: all mean "signed out".
       return null;

@@ -7,7 +7,10 @@ import type { EventBus, NatsSettings } from '../events/bus.js';
 import type { PlainSubscription, Subscription } from '../events/subscription.js';
 import type { SessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
+import type { RevokedSessions } from '../http/revoked-sessions.js';
+import type { HttpTimeoutSettings } from '../http/timeouts.js';
 import type { Redis } from '../redis.js';
+import type { BackgroundTask } from './periodic-task.js';
 
 /** A PostgreSQL database of the service's own, with its migrations. */
 export interface DatabaseNeed<DB> {
@@ -33,12 +36,17 @@ export interface ServiceNeeds {
   /** The event bus and the consumers; with a database also the outbox relay. */
   events?: EventsNeed;
   redis?: true;
-  /** Verifies session tokens with JWT_PUBLIC_KEY or auth's JWKS. */
+  /**
+   * Verifies session tokens with JWT_PUBLIC_KEY or auth's JWKS, refusing those of
+   * revoked sessions (RevokedSessions, loaded before build; needs NATS).
+   */
   sessions?: true;
+  /** The revoked sessions alone, for a service that verifies with its own key (auth). */
+  sessionRevocations?: true;
 }
 
 /** Keys every service reads (baseConfigSchema plus PORT). */
-export interface BaseServiceConfig {
+export interface BaseServiceConfig extends HttpTimeoutSettings {
   PORT: number;
   HOST: string;
   LOG_LEVEL: string;
@@ -50,6 +58,8 @@ export interface BaseServiceConfig {
 export type ConfigNeeded<N extends ServiceNeeds> = BaseServiceConfig &
   (N extends { database: object } ? { DATABASE_URL: string } : unknown) &
   (N extends { events: object } ? NatsSettings : unknown) &
+  (N extends { sessions: true } ? NatsSettings : unknown) &
+  (N extends { sessionRevocations: true } ? NatsSettings : unknown) &
   (N extends { redis: true } ? { REDIS_URL: string } : unknown) &
   (N extends { sessions: true }
     ? { JWT_PUBLIC_KEY?: string | undefined; AUTH_JWKS_URL: string }
@@ -66,7 +76,10 @@ export type Resources<Config, N extends ServiceNeeds> = {
 } & (N extends { database: object } ? { db: Kysely<DatabaseOf<N>> } : unknown) &
   (N extends { events: object } ? { bus: EventBus } : unknown) &
   (N extends { redis: true } ? { redis: Redis } : unknown) &
-  (N extends { sessions: true } ? { verifySession: SessionVerifier } : unknown);
+  (N extends { sessions: true }
+    ? { verifySession: SessionVerifier; revokedSessions: RevokedSessions }
+    : unknown) &
+  (N extends { sessionRevocations: true } ? { revokedSessions: RevokedSessions } : unknown);
 
 /** Something `build` started that must stop after HTTP and before the connections close. */
 export type StopStep = [name: string, stop: () => Promise<unknown>];
@@ -79,6 +92,11 @@ export interface BuiltService<N extends ServiceNeeds> {
   >;
   /** Stopped in this order after HTTP closes, before the outbox flush and the connections. */
   alsoStop?: StopStep[];
+  /**
+   * Work on a schedule of its own (orders' sweeper): started with the relay and the
+   * consumers (main.ts, a test's `start()`), stopped right after HTTP.
+   */
+  tasks?: BackgroundTask[];
 }
 
 /**

@@ -10,10 +10,14 @@ import {
   handleEvent,
 } from '../events/consumer.js';
 import type { EventEnvelope } from '../events/contracts.js';
+import { registerLagMetrics } from '../events/lag.js';
 import { OutboxRelay } from '../events/outbox.js';
+import { eventTablesPruner, eventTablesRetentionMs } from '../events/retention.js';
 import type { HandlerContext, Subscription } from '../events/subscription.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
+import { RevokedSessions } from '../http/revoked-sessions.js';
+import { applyHttpTimeouts } from '../http/timeouts.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
 import type {
   AnyServiceDescription,
@@ -26,6 +30,7 @@ import type {
   ServiceNeeds,
   StopStep,
 } from './description.js';
+import type { BackgroundTask } from './periodic-task.js';
 import { stopInOrder } from './stop-in-order.js';
 
 /** Connections of the event handlers' pool (the request pool keeps createDb's 10). */
@@ -34,6 +39,7 @@ const EVENTS_POOL_SIZE = 5;
 /** Every key some need reads; the description's types guarantee the ones its needs read. */
 type AnySettings = BaseServiceConfig &
   NatsSettings & {
+    EVENT_TABLES_RETENTION_HOURS?: number;
     DATABASE_URL: string;
     REDIS_URL: string;
     JWT_PUBLIC_KEY?: string | undefined;
@@ -58,6 +64,10 @@ export type OpenService<D extends AnyServiceDescription> = Resources<ConfigOf<D>
   relay: RelayOf<NeedsOf<D>>;
   /** Starts pulling every subscription's durable consumer. */
   startConsumers(settings?: ConsumerSettings): Promise<void>;
+  /** Background work: the service's own `tasks` and the event tables' pruning. */
+  tasks: BackgroundTask[];
+  /** Starts every background task (main.ts does, with the relay and the consumers). */
+  startTasks(): void;
   /** Handles one event as the consumers would (through the inbox when the service has one). */
   handle(event: EventEnvelope, context: HandlerContext): Promise<void>;
   /**
@@ -80,12 +90,14 @@ interface Opened {
   bus?: EventBus;
   relay?: OutboxRelay;
   redis?: Redis;
+  revokedSessions?: RevokedSessions;
 }
 
 function closingSteps(opened: Opened): StopStep[] {
-  const { relay, bus, redis, db, eventsDb } = opened;
+  const { relay, bus, redis, db, eventsDb, revokedSessions } = opened;
   return [
     ...(relay ? [['outbox relay', () => flushOutbox(relay)] as StopStep] : []),
+    ...(revokedSessions ? [['revoked sessions', () => revokedSessions.stop()] as StopStep] : []),
     ...(bus ? [['event bus', () => bus.close()] as StopStep] : []),
     ...(redis ? [['redis', () => closeRedis(redis)] as StopStep] : []),
     ...(db ? [['database', () => db.destroy()] as StopStep] : []),
@@ -115,10 +127,19 @@ async function openNeeds(
     opened.db = db;
     readiness.database = () => pingDb(db);
   }
-  if (needs.events) {
+  const followsRevocations = Boolean(needs.sessions || needs.sessionRevocations);
+  if (needs.events || followsRevocations) {
     const bus = await openEventBus(settings, name, logger);
     opened.bus = bus;
     readiness.nats = () => bus.ping();
+  }
+  if (followsRevocations && opened.bus) {
+    // Loaded before anything is built: a service that cannot know which sessions
+    // ended does not start (and so never accepts one).
+    opened.revokedSessions = await RevokedSessions.open(opened.bus, logger);
+  }
+  if (needs.events && opened.bus) {
+    const bus = opened.bus;
     if (opened.db) {
       // A pool of its own for handlers: sharing one, a burst of requests queued for
       // connections delays every event behind it (and an event burst, requests).
@@ -153,6 +174,14 @@ export async function openService<D extends AnyServiceDescription>(
   const { name, needs } = description;
   const settings = config as AnySettings;
   const opened: Opened = {};
+  // Checked before anything opens: a retention shorter than the stream's is a config error.
+  const retentionMs =
+    needs.database && needs.events
+      ? eventTablesRetentionMs({
+          EVENT_TABLES_RETENTION_HOURS: settings.EVENT_TABLES_RETENTION_HOURS ?? 168,
+          NATS_STREAM_MAX_AGE_HOURS: settings.NATS_STREAM_MAX_AGE_HOURS ?? 96,
+        })
+      : undefined;
   let built: BuiltService<ServiceNeeds>;
   let resources: Resources<ConfigOf<D>, ServiceNeeds>;
   try {
@@ -164,17 +193,19 @@ export async function openService<D extends AnyServiceDescription>(
       ...(opened.db ? { db: opened.db } : {}),
       ...(opened.bus ? { bus: opened.bus } : {}),
       ...(opened.redis ? { redis: opened.redis } : {}),
+      ...(opened.revokedSessions ? { revokedSessions: opened.revokedSessions } : {}),
       ...(needs.sessions
         ? {
             verifySession: createSessionVerifier({
               publicKeyPem: settings.JWT_PUBLIC_KEY,
               jwksUrl: settings.AUTH_JWKS_URL,
+              revoked: opened.revokedSessions,
             }),
           }
         : {}),
     };
     built = await description.build(resources, parts ?? {});
-    if (built.subscriptions?.length && !opened.bus) {
+    if (built.subscriptions?.length && !needs.events) {
       throw new Error(`${name} subscribes to events but does not need them`);
     }
   } catch (error) {
@@ -182,7 +213,25 @@ export async function openService<D extends AnyServiceDescription>(
     throw error;
   }
 
+  applyHttpTimeouts(built.app.server, settings);
   const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
+  if (opened.bus && subscriptions.length > 0 && built.app.hasDecorator('metrics')) {
+    registerLagMetrics(
+      built.app.metrics,
+      opened.bus,
+      subscriptions.map((s) => durableName(name, s.subject)),
+    );
+  }
+  const tasks: BackgroundTask[] = [...(built.tasks ?? [])];
+  if (opened.db && opened.relay && retentionMs !== undefined) {
+    tasks.push(
+      eventTablesPruner({
+        db: opened.db,
+        logger,
+        retentionMs,
+      }),
+    );
+  }
   let consumers: EventConsumers<unknown> | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -192,6 +241,10 @@ export async function openService<D extends AnyServiceDescription>(
     app: built.app,
     subscriptions,
     relay: opened.relay,
+    tasks,
+    startTasks() {
+      for (const task of tasks) task.start();
+    },
     async startConsumers(overrides: ConsumerSettings = {}) {
       if (!opened.bus || subscriptions.length === 0 || consumers) return;
       consumers = new EventConsumers({
@@ -217,6 +270,7 @@ export async function openService<D extends AnyServiceDescription>(
       stopping ??= stopInOrder(logger, [
         ['consumers', async () => consumers?.stop()],
         ['http', () => built.app.close()],
+        ...tasks.map((task): StopStep => [task.name, () => task.stop()]),
         ...(built.alsoStop ?? []),
         ...closingSteps(opened),
       ])();

@@ -31,6 +31,7 @@ export async function runService(description: AnyServiceDescription): Promise<vo
     stop = () => service.stop();
     service.relay?.start();
     await service.startConsumers();
+    service.startTasks();
     await service.app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
     if (error instanceof ConfigError) process.stderr.write(`${name}: ${error.message}\n`);

@@ -4,6 +4,7 @@ export * from './nats-server.js';
 export * from './old-database.js';
 export * from './service-process.js';
 export * from './session-keys.js';
+export * from './slow-client.js';
 export * from './stream.js';
 export * from './test-database.js';
 export * from './test-environment.js';

@@ -19,7 +19,7 @@ export async function createTestSessionKeys(): Promise<TestSessionKeys> {
   return {
     publicKeyPem: await exportSPKI(publicKey),
     sign: (user, options = {}) =>
-      new SignJWT({ email: user.email })
+      new SignJWT({ email: user.email, sid: user.sessionId ?? randomUUID() })
         .setProtectedHeader({ alg: SESSION_ALGORITHM })
         .setSubject(user.id)
         .setIssuer(SESSION_ISSUER)

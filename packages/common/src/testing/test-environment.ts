@@ -84,7 +84,7 @@ export async function createTestEnvironment(
     configFor({ name, needs }) {
       const config: Record<string, string> = {};
       if (needs.database) config.DATABASE_URL = environment.databaseUrl(name);
-      if (needs.events) {
+      if (needs.events || needs.sessions || needs.sessionRevocations) {
         usesEvents = true;
         config.NATS_URL = natsUrl;
         config.NATS_STREAM = names.stream;
@@ -132,6 +132,7 @@ export async function createTestEnvironment(
         const connected = await environment.bus();
         await connected.jsm.streams.delete(connected.stream).catch(() => {});
         await connected.jsm.streams.delete(connected.deadLetterStream).catch(() => {});
+        await connected.jsm.streams.delete(connected.sessionsStream).catch(() => {});
         await connected.close();
       }
       if (usesRedis) {

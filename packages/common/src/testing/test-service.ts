@@ -22,7 +22,7 @@ export interface TestServiceOptions<D extends AnyServiceDescription> {
 /** A service opened the way main.ts opens it, on a test environment, without a socket. */
 export type TestService<D extends AnyServiceDescription> = OpenService<D> & {
   environment: TestEnvironment;
-  /** Starts what main.ts starts, except listening: the outbox relay and the consumers. */
+  /** Starts what main.ts starts, except listening: the outbox relay, the consumers, the tasks. */
   start(settings?: ConsumerSettings): Promise<void>;
   /** Publishes an event to the stream, as another service would. */
   publish: TestEnvironment['publish'];
@@ -92,6 +92,7 @@ export async function startTestService<D extends AnyServiceDescription>(
     async start(settings?: ConsumerSettings) {
       relay?.start();
       await service.startConsumers(settings);
+      service.startTasks();
     },
     async publishedEvents<S extends Subject>(subject: S) {
       await relay?.drain();

@@ -12,6 +12,7 @@ import {
   natsUser,
   natsUsersWithRandomPasswords,
   openEventBus,
+  RevokedSessions,
   subscribeWithoutInbox,
 } from '../../src/index.js';
 import {
@@ -190,6 +191,44 @@ describe('NATS users and permissions', () => {
     } finally {
       await consumers.stop();
     }
+  });
+
+  it('when auth publishes a session.revoked, then every verifier loads it from the sessions stream as its own user, and expiration may not read that stream', async () => {
+    const auth = await as('auth');
+    const sessionId = randomUUID();
+    const userId = randomUUID();
+    const revoked = createEnvelope(
+      'session.revoked',
+      {
+        userId,
+        sessionId,
+        issuedBefore: null,
+        exceptSessionId: null,
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+      randomUUID(),
+    );
+    await auth.publish(revoked);
+    // JetStream copies it into <stream>_SESSIONS (a source): wait for the copy.
+    await waitFor(
+      async () => (await admin.jsm.streams.info(admin.sessionsStream)).state.messages > 0,
+      { timeoutMs: 10_000, message: 'the revocation copied into the sessions stream' },
+    );
+    const claims = { sessionId, userId, issuedAt: Math.floor(Date.now() / 1000) };
+    for (const verifier of ['auth', 'tickets', 'orders', 'payments']) {
+      const list = await RevokedSessions.open(await as(verifier), testLogger, {
+        loadTimeoutMs: 10_000,
+      });
+      try {
+        expect(list.isRevoked(claims), verifier).toBe(true);
+      } finally {
+        await list.stop();
+      }
+    }
+    const expiration = await as('expiration');
+    await expect(
+      RevokedSessions.open(expiration, testLogger, { loadTimeoutMs: 3_000 }),
+    ).rejects.toThrow(/permission|timeout|in time/i);
   });
 });
 

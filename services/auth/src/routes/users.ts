@@ -1,63 +1,115 @@
-import { SESSION_COOKIE } from '@gittix/common';
+import { type RevokedSessions, requireUser, SESSION_COOKIE } from '@gittix/common';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import {
+  type AccountDeps,
+  type AccountSettings,
+  accountOf,
+  changePassword,
+  endSession,
+  requestPasswordReset,
+  resendVerification,
+  resetPassword,
+  verifyEmail,
+} from '../accounts.js';
 import type { AuthDatabase } from '../db/schema.js';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS, type DeviceCookies } from '../devices.js';
 import type { PasswordHasher } from '../passwords.js';
+import { openSession } from '../session-store.js';
 import type { SessionSigner } from '../sessions.js';
 import { signIn } from '../sign-in.js';
-import { type SignInLimits, SignInThrottledError } from '../sign-in-throttle.js';
+import { type SignInLimits, ThrottledError } from '../sign-in-throttle.js';
 import { signUp } from '../sign-up.js';
 import type { User } from '../users.js';
 
 const emailMessage = 'Email must be a valid email address';
 const passwordMessage = 'Password must be between 8 and 128 characters';
+const tokenMessage = 'Token is required';
 
-const credentials = z.object({
-  email: z
-    .string({ error: emailMessage })
-    .trim()
-    .toLowerCase()
-    .max(254, { message: emailMessage })
-    .pipe(z.email({ message: emailMessage }))
-    .meta({ format: 'email' }),
-  password: z
-    .string({ error: passwordMessage })
-    .min(8, { message: passwordMessage })
-    .max(128, { message: passwordMessage }),
-});
+const email = z
+  .string({ error: emailMessage })
+  .trim()
+  .toLowerCase()
+  .max(254, { message: emailMessage })
+  .pipe(z.email({ message: emailMessage }))
+  .meta({ format: 'email' });
+const newPassword = z
+  .string({ error: passwordMessage })
+  .min(8, { message: passwordMessage })
+  .max(128, { message: passwordMessage });
+const credentials = z.object({ email, password: newPassword });
+/** A link's token: anything too long to be one is refused before it is hashed. */
+const token = z.string({ error: tokenMessage }).min(1, { message: tokenMessage }).max(512);
 const user = z.object({ id: z.uuid(), email: z.string() });
-const sessionUser = z.object({ id: z.string(), email: z.string() });
+const account = z.object({ id: z.string(), email: z.string(), emailVerified: z.boolean() });
 const errorBody = z.object({
   errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
 });
+const empty = z.object({});
 
 export interface UsersRoutesOptions {
   db: Kysely<AuthDatabase>;
   passwords: PasswordHasher;
   sessions: SessionSigner;
+  devices: DeviceCookies;
+  revokedSessions: RevokedSessions;
   signInLimits: SignInLimits;
+  accounts: AccountSettings;
   cookieSecure: boolean;
-  /** Sign-up and sign-in requests per client address per minute (this replica). */
+  /** Sign-up, sign-in and email requests per client address per minute (this replica). */
   requestsPerMinute: number;
 }
 
-/** The Users section of the API: sign up, sign in, sign out, who am I, and the JWKS. */
+/** The Users section of the API: accounts, sessions, emailed links, and the JWKS. */
 export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app, options) => {
-  const { db, passwords, sessions } = options;
+  const { db, passwords, sessions, devices } = options;
   const cookie = {
     httpOnly: true,
     sameSite: 'lax',
     path: '/',
     secure: options.cookieSecure,
   } as const;
-  // Returns nothing on purpose: a reply is thenable, and awaiting it waits for the response.
-  const startSession = async (reply: FastifyReply, signedIn: User): Promise<void> => {
-    const token = await sessions.sign(signedIn);
+  const accountDeps: AccountDeps = {
+    db,
+    passwords,
+    sessions,
+    settings: options.accounts,
+    onRevoked: (revocations) => {
+      for (const revocation of revocations) options.revokedSessions.apply(revocation);
+    },
+  };
+  const setSession = (reply: FastifyReply, token: string) => {
     reply.setCookie(SESSION_COOKIE, token, { ...cookie, maxAge: sessions.ttlSeconds });
   };
+  // Returns nothing on purpose: a reply is thenable, and awaiting it waits for the response.
+  const startSession = async (
+    reply: FastifyReply,
+    signedIn: User & { passwordHash: string },
+  ): Promise<boolean> => {
+    const session = await openSession(db, sessions, signedIn, signedIn.passwordHash);
+    if (!session) return false;
+    setSession(reply, session.token);
+    // This browser signed in to this account: from now on it is a known device.
+    reply.setCookie(DEVICE_COOKIE, devices.issue(signedIn.email), {
+      ...cookie,
+      path: '/api/users',
+      maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
+    });
+    return true;
+  };
   const rateLimit = { max: options.requestsPerMinute, timeWindow: 60_000 };
+  const withRetryAfter = async <T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ThrottledError) {
+        reply.header('retry-after', String(error.retryAfterSeconds));
+      }
+      throw error;
+    }
+  };
 
   // Answers about who is signed in must never come from a cache.
   app.addHook('onSend', async (_request, reply) => {
@@ -69,15 +121,18 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     {
       config: { rateLimit },
       schema: {
-        summary: 'Create an account and sign in',
+        summary: 'Create an account and sign in; a verification email is sent',
         body: credentials,
         response: { 201: user, 400: errorBody, 429: errorBody },
       },
     },
     async (request, reply) => {
-      const created = await signUp({ db, passwords }, request.body);
+      const created = await signUp(
+        { db, passwords, verificationTtlSeconds: options.accounts.verificationTtlSeconds },
+        request.body,
+      );
       await startSession(reply, created);
-      return reply.code(201).send(created);
+      return reply.code(201).send({ id: created.id, email: created.email });
     },
   );
 
@@ -91,29 +146,37 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
         response: { 200: user, 400: errorBody, 429: errorBody },
       },
     },
-    async (request, reply) => {
-      try {
+    async (request, reply) =>
+      withRetryAfter(reply, async () => {
         const signedIn = await signIn(
           { db, passwords, limits: options.signInLimits },
-          { ...request.body, clientAddress: request.ip },
+          {
+            ...request.body,
+            clientAddress: request.ip,
+            device: devices.read(request.cookies[DEVICE_COOKIE]),
+          },
         );
-        await startSession(reply, signedIn);
-        return signedIn;
-      } catch (error) {
-        if (error instanceof SignInThrottledError) {
-          reply.header('retry-after', String(error.retryAfterSeconds));
+        // The password changed between the check and now: the old one opens nothing.
+        if (!(await startSession(reply, signedIn))) {
+          return reply.code(400).send({ errors: [{ message: 'Invalid credentials' }] });
         }
-        throw error;
-      }
-    },
+        return { id: signedIn.id, email: signedIn.email };
+      }),
   );
 
   app.post(
     '/signout',
     {
-      schema: { summary: 'Sign out (clears the session cookie)', response: { 200: z.object({}) } },
+      schema: {
+        summary: 'Sign out: this session ends everywhere and the cookie is cleared',
+        response: { 200: empty },
+      },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const current = request.currentUser;
+      if (current?.sessionId) {
+        await endSession(accountDeps, { userId: current.id, sessionId: current.sessionId });
+      }
       reply.clearCookie(SESSION_COOKIE, cookie);
       return {};
     },
@@ -123,11 +186,103 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     '/currentuser',
     {
       schema: {
-        summary: 'Who is signed in',
-        response: { 200: z.object({ currentUser: sessionUser.nullable() }) },
+        summary: 'Who is signed in, and whether their email is verified',
+        response: { 200: z.object({ currentUser: account.nullable() }) },
       },
     },
-    async (request) => ({ currentUser: request.currentUser }),
+    async (request) => ({
+      currentUser: request.currentUser ? await accountOf(db, request.currentUser.id) : null,
+    }),
+  );
+
+  app.post(
+    '/verify',
+    {
+      config: { rateLimit },
+      schema: {
+        summary: 'Verify the email with the token from the emailed link',
+        body: z.object({ token }),
+        response: { 200: account, 400: errorBody, 429: errorBody },
+      },
+    },
+    async (request) => verifyEmail(accountDeps, request.body.token),
+  );
+
+  app.post(
+    '/verify/resend',
+    {
+      config: { rateLimit },
+      schema: {
+        summary: 'Send a new verification email to the signed-in user',
+        response: { 202: empty, 401: errorBody, 429: errorBody },
+      },
+    },
+    async (request, reply) =>
+      withRetryAfter(reply, async () => {
+        await resendVerification(accountDeps, requireUser(request).id);
+        return reply.code(202).send({});
+      }),
+  );
+
+  app.post(
+    '/password/forgot',
+    {
+      config: { rateLimit },
+      schema: {
+        summary: 'Email a password reset link (202 whether or not the email has an account)',
+        body: z.object({ email }),
+        response: { 202: empty, 400: errorBody, 429: errorBody },
+      },
+    },
+    async (request, reply) =>
+      withRetryAfter(reply, async () => {
+        const { afterAnswer } = await requestPasswordReset(accountDeps, {
+          email: request.body.email,
+          clientAddress: request.ip,
+        });
+        // After the answer: its timing cannot tell whether the email has an account.
+        setImmediate(() => {
+          afterAnswer().catch((error: unknown) =>
+            request.log.error({ err: error }, 'could not make a password reset link'),
+          );
+        });
+        return reply.code(202).send({});
+      }),
+  );
+
+  app.post(
+    '/password/reset',
+    {
+      config: { rateLimit },
+      schema: {
+        summary: 'Set a new password with the token from the emailed link; every session ends',
+        body: z.object({ token, password: newPassword }),
+        response: { 200: user, 400: errorBody, 429: errorBody },
+      },
+    },
+    async (request) => resetPassword(accountDeps, request.body),
+  );
+
+  app.put(
+    '/password',
+    {
+      config: { rateLimit },
+      schema: {
+        summary: 'Change the password; every other session ends, this one gets a new cookie',
+        body: z.object({ currentPassword: z.string().max(1024), newPassword }),
+        response: { 200: user, 400: errorBody, 401: errorBody, 429: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const signedIn = requireUser(request);
+      const changed = await changePassword(accountDeps, {
+        userId: signedIn.id,
+        currentPassword: request.body.currentPassword,
+        newPassword: request.body.newPassword,
+      });
+      setSession(reply, changed.token);
+      return changed.user;
+    },
   );
 
   app.get(

@@ -22,12 +22,18 @@ async function fetchDocument(url: string, timeoutMs: number): Promise<OpenApiDoc
   return document;
 }
 
+export interface MergedDocs {
+  document: OpenApiDocument;
+  /** Services whose document could not be fetched (left out of `document`). */
+  unavailable: string[];
+}
+
 /** Fetches every service's document in parallel and merges those that answered. */
 export async function loadMergedDocs(
   sources: DocumentSource[],
   timeoutMs: number,
   logger: FastifyBaseLogger,
-): Promise<OpenApiDocument> {
+): Promise<MergedDocs> {
   const results = await Promise.allSettled(
     sources.map((source) => fetchDocument(source.url, timeoutMs)),
   );
@@ -41,5 +47,5 @@ export async function loadMergedDocs(
       logger.warn({ err: result.reason, url }, `${service} API document unavailable`);
     }
   });
-  return mergeOpenApi(documents, unavailable);
+  return { document: mergeOpenApi(documents, unavailable), unavailable };
 }

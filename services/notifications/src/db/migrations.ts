@@ -1,4 +1,8 @@
-import { eventTablesMigration, type Migrations } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 export const migrations: Migrations = {
@@ -50,4 +54,6 @@ export const migrations: Migrations = {
       );
     },
   },
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0002_inbox_handled_at': inboxHandledAtIndexMigration,
 };

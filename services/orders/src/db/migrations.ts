@@ -1,4 +1,9 @@
-import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+  renameInboxConsumers,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 /**
@@ -88,4 +93,17 @@ export const migrations: Migrations = {
       await sql`UPDATE tickets SET status = 'reserved' WHERE order_id IS NOT NULL`.execute(db);
     },
   },
+  // The sweeper's and the open-orders limit's question: which orders are still open.
+  '0006_open_orders_index': {
+    async up(db) {
+      await sql`
+        CREATE INDEX orders_open_by_expiry ON orders (expires_at)
+        WHERE status IN ('created', 'awaiting:payment')`.execute(db);
+      await sql`
+        CREATE INDEX orders_open_by_user ON orders (user_id)
+        WHERE status IN ('created', 'awaiting:payment')`.execute(db);
+    },
+  },
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0007_inbox_handled_at': inboxHandledAtIndexMigration,
 };

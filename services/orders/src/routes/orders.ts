@@ -21,6 +21,7 @@ const security: Array<Record<string, string[]>> = [{ session: [] }, { bearer: []
 export interface OrdersRoutesOptions {
   db: Kysely<OrdersDatabase>;
   orderExpirationSeconds: number;
+  maxOpenOrdersPerUser: number;
 }
 
 /** The Orders section of the API: reserve a ticket, list, show and cancel orders. */
@@ -36,13 +37,23 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
         summary: 'Order a ticket: reserves it until expiresAt',
         security,
         body: orderRequest,
-        response: { 201: order, 400: errorBody, 401: errorBody, 404: errorBody },
+        response: {
+          201: order,
+          400: errorBody,
+          401: errorBody,
+          404: errorBody,
+          429: errorBody.describe('The buyer already holds MAX_OPEN_ORDERS_PER_USER unpaid orders'),
+        },
       },
     },
     async (request, reply) => {
       const user = requireUser(request);
       const created = await createOrder(
-        { db, expirationSeconds: options.orderExpirationSeconds },
+        {
+          db,
+          expirationSeconds: options.orderExpirationSeconds,
+          maxOpenOrders: options.maxOpenOrdersPerUser,
+        },
         { userId: user.id, ticketId: request.body.ticketId },
       );
       return reply.code(201).send(created);

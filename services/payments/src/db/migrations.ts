@@ -1,4 +1,9 @@
-import { eventTablesMigration, type Migrations, renameInboxConsumers } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+  renameInboxConsumers,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
@@ -54,4 +59,90 @@ export const migrations: Migrations = {
     'payments_order.created': 'payments_order_created',
     'payments_order.cancelled': 'payments_order_cancelled',
   }),
+  // Authorize, then capture: an attempt is a row before the provider hears of it.
+  '0004_authorize_capture_ledger_payouts': {
+    async up(db) {
+      await db.schema
+        .alterTable('orders')
+        .addColumn('seller_id', 'uuid')
+        .addColumn('event_starts_at', 'timestamptz')
+        .execute();
+      await sql`ALTER TABLE payments ALTER COLUMN provider_id DROP NOT NULL`.execute(db);
+      await db.schema
+        .alterTable('payments')
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('captured'))
+        .addColumn('fee_cents', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('idempotency_key', 'text')
+        .addColumn('claimed_until', 'timestamptz')
+        .addColumn('next_action', 'text')
+        .addColumn('action_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'timestamptz')
+        .addColumn('last_error', 'text')
+        .addColumn('captured_at', 'timestamptz')
+        .addColumn('voided_at', 'timestamptz')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await sql`UPDATE payments SET status = 'refunded' WHERE refunded_at IS NOT NULL`.execute(db);
+      await db.schema
+        .createIndex('payments_pending_idx')
+        .on('payments')
+        .column('claimed_until')
+        .where(sql.ref('status'), '=', 'pending')
+        .execute();
+      await db.schema
+        .createIndex('payments_next_action_idx')
+        .on('payments')
+        .column('next_attempt_at')
+        .where(sql.ref('next_action'), 'is not', null)
+        .execute();
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('email_verified', 'boolean', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('payouts')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('user_id', 'uuid', (c) => c.notNull())
+        .addColumn('amount_cents', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('provider_id', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('payouts_user_id_created_at_idx')
+        .on('payouts')
+        .columns(['user_id', 'created_at desc'])
+        .execute();
+      // Double entry: every posting's lines sum to zero, so the whole ledger does.
+      await db.schema
+        .createTable('ledger_entries')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('posting_id', 'uuid', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('amount_cents', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payment_id', 'uuid')
+        .addColumn('payout_id', 'uuid')
+        .addColumn('available_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('ledger_entries_account_idx')
+        .on('ledger_entries')
+        .columns(['account', 'available_at'])
+        .execute();
+      await db.schema
+        .createIndex('ledger_entries_payment_kind_key')
+        .unique()
+        .on('ledger_entries')
+        .columns(['payment_id', 'kind', 'account'])
+        .execute();
+    },
+  },
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0005_inbox_handled_at': inboxHandledAtIndexMigration,
 };

@@ -13,22 +13,82 @@ export interface OrdersTable {
   status: OrderStatus;
   expires_at: Date | null;
   version: number;
+  /** The seller, from order.created's `ticket.userId` (null on older events). */
+  seller_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the ticket's event starts: the seller's proceeds are pending until then. */
+  event_starts_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
-/** One successful charge per order (unique order_id). */
+export const paymentStatuses = ['pending', 'authorized', 'captured', 'voided', 'refunded'] as const;
+/** `pending`: recorded, the provider may or may not have authorized it yet. */
+export type PaymentStatus = (typeof paymentStatuses)[number];
+
+/** What the settler still has to ask the provider to do for a payment. */
+export type PaymentAction = 'capture' | 'void' | 'refund';
+
+/** One payment attempt per order (unique order_id), recorded before the provider is called. */
 export interface PaymentsTable {
   id: Generated<string>;
   order_id: string;
   user_id: string;
   amount_cents: number;
+  /** The platform's part, set when captured. */
+  fee_cents: Generated<number>;
+  status: PaymentStatus;
   /** Which provider charged it (`sandbox`, `stripe`), so a refund goes back through it. */
   provider: string;
-  /** The provider's charge id, e.g. a Stripe PaymentIntent id. */
-  provider_id: string;
+  /** The provider's id (a Stripe PaymentIntent id); null while pending. */
+  provider_id: string | null;
+  /** The key of the provider call that authorizes it: a retry repeats it. */
+  idempotency_key: string | null;
+  /** While in the future, a request or the reconciler is talking to the provider about it. */
+  claimed_until: Date | null;
+  next_action: PaymentAction | null;
+  action_attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  last_error: string | null;
   created_at: ColumnType<Date, never, never>;
-  /** Set when the order was cancelled after the charge went through. */
-  refunded_at: ColumnType<Date | null, never, Date>;
-  refund_id: ColumnType<string | null, never, string>;
+  updated_at: Generated<Date>;
+  captured_at: Date | null;
+  voided_at: Date | null;
+  refunded_at: Date | null;
+  refund_id: string | null;
+}
+
+/** The replica of auth's users: payouts need a verified email. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  version: number;
+}
+
+export interface PayoutsTable {
+  id: Generated<string>;
+  user_id: string;
+  amount_cents: number;
+  status: 'pending' | 'paid';
+  provider: string;
+  provider_id: string | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export type LedgerKind = 'charge' | 'fee' | 'proceeds' | 'payout' | 'refund';
+
+/** One line of a posting; the lines of a posting (and so the whole ledger) sum to zero. */
+export interface LedgerEntriesTable {
+  id: Generated<string>;
+  posting_id: string;
+  /** `provider` (money in or out through the card processor), `platform:fees`, `seller:<id>`. */
+  account: string;
+  /** Signed cents: positive is owed to the account's holder. */
+  amount_cents: number;
+  kind: LedgerKind;
+  payment_id: string | null;
+  payout_id: string | null;
+  /** A seller's proceeds are pending until then. */
+  available_at: Generated<Date>;
+  created_at: ColumnType<Date, never, never>;
 }
 
 /** Declined attempts: their count numbers the next attempt's idempotency key. */
@@ -43,4 +103,7 @@ export interface PaymentsDatabase {
   orders: OrdersTable;
   payments: PaymentsTable;
   payment_declines: PaymentDeclinesTable;
+  users: UsersTable;
+  payouts: PayoutsTable;
+  ledger_entries: LedgerEntriesTable;
 }

@@ -1,11 +1,14 @@
 import { subscribe } from '@gittix/common';
-import { onOrderCancelled, type RefundSettings } from './order-cancelled.js';
+import { onOrderCancelled } from './order-cancelled.js';
+import { onOrderCompleted } from './order-completed.js';
 import { onOrderCreated } from './order-created.js';
+import { onUserChanged } from './user-changed.js';
 
 /** Everything the payments service consumes, one durable consumer per subject. */
-export function paymentsSubscriptions(refunds: RefundSettings) {
-  return [
-    subscribe('order.created', onOrderCreated),
-    subscribe('order.cancelled', onOrderCancelled(refunds)),
-  ];
-}
+export const paymentsSubscriptions = [
+  subscribe('order.created', onOrderCreated),
+  subscribe('order.cancelled', onOrderCancelled),
+  subscribe('order.completed', onOrderCompleted),
+  subscribe('user.created', onUserChanged),
+  subscribe('user.updated', onUserChanged),
+];

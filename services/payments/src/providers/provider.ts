@@ -1,28 +1,55 @@
 import { BadRequestError, PaymentRequiredError, ServiceUnavailableError } from '@gittix/common';
 
-export interface ChargeRequest {
+export interface AuthorizeRequest {
   amountCents: number;
   currency: 'usd';
   /** A card token from the client (Stripe's `tok_…`, or a `pm_…` PaymentMethod id). */
   token: string;
-  /** Same key, same outcome: the provider charges at most once per key. */
+  /** Same key, same outcome: the provider authorizes at most once per key. */
   idempotencyKey: string;
   description: string;
-  metadata: Record<string, string>;
+  /** Carries `paymentId`, by which `findAuthorization` finds it again. */
+  metadata: { paymentId: string; orderId: string; userId: string };
 }
 
-export interface RefundRequest {
-  /** The charge to refund, as `charge` returned it. */
+/** A capture, void or refund of an authorization `authorize` returned. */
+export interface SettleRequest {
   providerId: string;
   idempotencyKey: string;
   metadata: Record<string, string>;
 }
 
-/** A card processor. Implementations throw the errors below and nothing else on purpose. */
+export interface PayoutRequest {
+  userId: string;
+  amountCents: number;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+/** Where the provider says a payment stands. */
+export type ProviderPaymentStatus = 'authorized' | 'captured' | 'voided' | 'refunded';
+
+/**
+ * A card processor: authorize (hold) a card, then capture or void the hold.
+ * Implementations throw the errors below and nothing else on purpose.
+ */
 export interface PaymentProvider {
   readonly name: string;
-  charge(request: ChargeRequest): Promise<{ providerId: string }>;
-  refund(request: RefundRequest): Promise<{ refundId: string }>;
+  /**
+   * How long after an authorization `findAuthorization` may still miss it (Stripe's
+   * search is eventually consistent); 0 when it is found at once.
+   */
+  readonly lookupLagMs: number;
+  authorize(request: AuthorizeRequest): Promise<{ providerId: string }>;
+  capture(request: SettleRequest): Promise<void>;
+  void(request: SettleRequest): Promise<void>;
+  refund(request: SettleRequest): Promise<{ refundId: string }>;
+  /** The authorization made for `paymentId` (its metadata), if the provider has one. */
+  findAuthorization(
+    paymentId: string,
+  ): Promise<{ providerId: string; status: ProviderPaymentStatus } | null>;
+  /** Sends a seller's money out (sandbox: nowhere; Stripe: a Connect transfer). */
+  payout(request: PayoutRequest): Promise<{ providerId: string }>;
 }
 
 /** The card was refused: 402, and the buyer may try again (a new attempt). */

@@ -1,58 +1,114 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AuthorizeRequest,
   CardDeclinedError,
-  type ChargeRequest,
   InvalidTokenError,
   type PaymentProvider,
-  type RefundRequest,
+  type PayoutRequest,
+  type SettleRequest,
 } from './provider.js';
+import { MemorySandboxStore, type SandboxHold, type SandboxStore } from './sandbox-store.js';
 
 /** Stripe's test tokens that the sandbox understands. */
 const SANDBOX_TOKENS = { success: 'tok_visa', declined: 'tok_chargeDeclined' } as const;
-
-type ChargeOutcome = { providerId: string } | { declined: true };
+const DECLINED = 'declined';
 
 /**
  * A provider that moves no money and needs no network, for development and tests.
- * Like Stripe, it remembers each idempotency key's outcome: a repeated key replays
- * it instead of charging again. The counters let tests prove "charged once".
+ * It models Stripe's manual-capture PaymentIntents: an authorization is a hold
+ * that is later captured or voided. Like Stripe, it remembers each idempotency
+ * key's outcome (in its store): a repeated key replays it. The counters (this
+ * instance's) let tests prove "charged once".
  */
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
-  /** Every call to charge, replays included. */
+  readonly lookupLagMs = 0;
+  /** Every call to authorize, replays included. */
   chargeCalls = 0;
-  /** Charges that actually took money (first successful use of a key). */
+  /** Authorizations actually made (first successful use of a key). */
   chargesMade = 0;
+  capturesMade = 0;
+  voidsMade = 0;
   refundsMade = 0;
-  private readonly charges = new Map<string, ChargeOutcome>();
-  private readonly refunds = new Map<string, string>();
+  payoutsMade = 0;
 
-  async charge(request: ChargeRequest): Promise<{ providerId: string }> {
+  constructor(readonly store: SandboxStore = new MemorySandboxStore()) {}
+
+  async authorize(request: AuthorizeRequest): Promise<{ providerId: string }> {
     this.chargeCalls++;
-    let outcome = this.charges.get(request.idempotencyKey);
-    if (!outcome) {
-      outcome = this.decide(request.token);
-      this.charges.set(request.idempotencyKey, outcome);
-      if ('providerId' in outcome) this.chargesMade++;
+    const token = request.token;
+    if (token !== SANDBOX_TOKENS.success && token !== SANDBOX_TOKENS.declined) {
+      // Not remembered, as Stripe keeps no result for a request it rejects as invalid.
+      throw new InvalidTokenError('Unknown test token');
     }
-    if ('declined' in outcome) throw new CardDeclinedError();
-    return { providerId: outcome.providerId };
+    const fresh = token === SANDBOX_TOKENS.success ? `sandbox_pi_${randomUUID()}` : DECLINED;
+    const hold: SandboxHold | undefined =
+      fresh === DECLINED
+        ? undefined
+        : {
+            providerId: fresh,
+            paymentId: request.metadata.paymentId,
+            amountCents: request.amountCents,
+            status: 'authorized',
+          };
+    const outcome = await this.store.remember(request.idempotencyKey, fresh, hold);
+    if (outcome === fresh && hold) this.chargesMade++;
+    if (outcome === DECLINED) throw new CardDeclinedError();
+    return { providerId: outcome };
   }
 
-  async refund(request: RefundRequest): Promise<{ refundId: string }> {
-    let refundId = this.refunds.get(request.idempotencyKey);
-    if (!refundId) {
-      refundId = `sandbox_re_${randomUUID()}`;
-      this.refunds.set(request.idempotencyKey, refundId);
+  async capture(request: SettleRequest): Promise<void> {
+    if (await this.store.move(request.providerId, ['authorized'], 'captured')) {
+      this.capturesMade++;
+      return;
+    }
+    const hold = await this.hold(request.providerId);
+    if (hold.status !== 'captured') throw new Error(`Cannot capture a ${hold.status} payment`);
+  }
+
+  async void(request: SettleRequest): Promise<void> {
+    if (await this.store.move(request.providerId, ['authorized'], 'voided')) {
+      this.voidsMade++;
+      return;
+    }
+    const hold = await this.hold(request.providerId);
+    if (hold.status !== 'voided') throw new Error(`Cannot void a ${hold.status} payment`);
+  }
+
+  async refund(request: SettleRequest): Promise<{ refundId: string }> {
+    const hold = await this.hold(request.providerId);
+    const fresh = `sandbox_re_${randomUUID()}`;
+    if (hold.status !== 'captured' && hold.status !== 'refunded') {
+      throw new Error(`Cannot refund a ${hold.status} payment`);
+    }
+    const refundId = await this.store.remember(request.idempotencyKey, fresh);
+    if (refundId === fresh) {
+      await this.store.move(request.providerId, ['captured'], 'refunded');
       this.refundsMade++;
     }
     return { refundId };
   }
 
-  private decide(token: string): ChargeOutcome {
-    if (token === SANDBOX_TOKENS.success) return { providerId: `sandbox_ch_${randomUUID()}` };
-    if (token === SANDBOX_TOKENS.declined) return { declined: true };
-    // Not remembered, as Stripe keeps no result for a request it rejects as invalid.
-    throw new InvalidTokenError('Unknown test token');
+  async findAuthorization(paymentId: string) {
+    const hold = await this.store.holdOfPayment(paymentId);
+    return hold ? { providerId: hold.providerId, status: hold.status } : null;
+  }
+
+  async payout(request: PayoutRequest): Promise<{ providerId: string }> {
+    const fresh = `sandbox_po_${randomUUID()}`;
+    const providerId = await this.store.remember(request.idempotencyKey, fresh);
+    if (providerId === fresh) this.payoutsMade++;
+    return { providerId };
+  }
+
+  /** Every authorization the sandbox holds, with its state. */
+  holds(): Promise<SandboxHold[]> {
+    return this.store.holds();
+  }
+
+  private async hold(providerId: string): Promise<SandboxHold> {
+    const hold = await this.store.hold(providerId);
+    if (!hold) throw new Error(`No such sandbox payment: ${providerId}`);
+    return hold;
   }
 }

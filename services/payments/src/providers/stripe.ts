@@ -1,12 +1,14 @@
 import type { Logger } from '@gittix/common';
 import Stripe from 'stripe';
 import {
+  type AuthorizeRequest,
   CardDeclinedError,
-  type ChargeRequest,
   InvalidTokenError,
   type PaymentProvider,
+  type PayoutRequest,
+  type ProviderPaymentStatus,
   ProviderUnavailableError,
-  type RefundRequest,
+  type SettleRequest,
 } from './provider.js';
 
 export interface StripeProviderOptions {
@@ -17,6 +19,8 @@ export interface StripeProviderOptions {
   /** SDK retries of connection failures and 5xx, with the same idempotency key. */
   maxNetworkRetries?: number;
   logger: Logger;
+  /** The seller's Stripe Connect account (`acct_…`) for payouts; without it payouts fail. */
+  connectAccountOf?: ((userId: string) => Promise<string>) | undefined;
 }
 
 function hostSettings(apiBase: string | undefined) {
@@ -41,7 +45,7 @@ function paymentMethodOf(token: string): Partial<Stripe.PaymentIntentCreateParam
   return { payment_method_data: data };
 }
 
-/** Charges through Stripe PaymentIntents, created and confirmed in one call. */
+/** Authorizes through Stripe PaymentIntents (manual capture), created and confirmed in one call. */
 export function createStripeProvider(options: StripeProviderOptions): PaymentProvider {
   const stripe = new Stripe(options.secretKey, {
     timeout: options.timeoutMs,
@@ -75,17 +79,29 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     return error;
   }
 
+  async function call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
   return {
     name: 'stripe',
+    // Stripe: search "is not suitable for read-after-write flows"; new objects can take
+    // up to a minute to show up. Twice that before an attempt counts as never made.
+    lookupLagMs: 2 * 60_000,
 
-    async charge(request: ChargeRequest) {
-      let intent: Stripe.PaymentIntent;
-      try {
-        intent = await stripe.paymentIntents.create(
+    async authorize(request: AuthorizeRequest) {
+      const intent = await call(() =>
+        stripe.paymentIntents.create(
           {
             amount: request.amountCents,
             currency: request.currency,
             confirm: true,
+            // Hold the money now, take it once the order is complete.
+            capture_method: 'manual',
             // Card only, confirmed server-side: nothing may redirect the buyer.
             automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
             ...paymentMethodOf(request.token),
@@ -93,12 +109,10 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
             metadata: request.metadata,
           },
           { idempotencyKey: request.idempotencyKey },
-        );
-      } catch (error) {
-        throw translate(error);
-      }
+        ),
+      );
       // e.g. `requires_action` (3-D Secure): this checkout cannot complete it, so no money moved.
-      if (intent.status !== 'succeeded') {
+      if (intent.status !== 'requires_capture' && intent.status !== 'succeeded') {
         throw new CardDeclinedError(
           'Your card needs an authentication step this checkout does not support',
         );
@@ -106,18 +120,73 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       return { providerId: intent.id };
     },
 
-    async refund(request: RefundRequest) {
-      try {
-        const refund = await stripe.refunds.create(
+    async capture(request: SettleRequest) {
+      await call(() =>
+        stripe.paymentIntents.capture(
+          request.providerId,
+          { metadata: request.metadata },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+    },
+
+    async void(request: SettleRequest) {
+      await call(() =>
+        stripe.paymentIntents.cancel(
+          request.providerId,
+          { cancellation_reason: 'abandoned' },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+    },
+
+    async refund(request: SettleRequest) {
+      const refund = await call(() =>
+        stripe.refunds.create(
           { payment_intent: request.providerId, metadata: request.metadata },
           { idempotencyKey: request.idempotencyKey },
-        );
-        return { refundId: refund.id };
-      } catch (error) {
-        throw translate(error);
+        ),
+      );
+      return { refundId: refund.id };
+    },
+
+    async findAuthorization(paymentId: string) {
+      const found = await call(() =>
+        stripe.paymentIntents.search({ query: `metadata['paymentId']:'${paymentId}'`, limit: 1 }),
+      );
+      const intent = found.data[0];
+      if (!intent) return null;
+      const status = statusOf(intent);
+      return status ? { providerId: intent.id, status } : null;
+    },
+
+    async payout(request: PayoutRequest) {
+      if (!options.connectAccountOf) {
+        throw new ProviderUnavailableError('Stripe Connect is not configured for payouts');
       }
+      const destination = await options.connectAccountOf(request.userId);
+      const transfer = await call(() =>
+        stripe.transfers.create(
+          {
+            amount: request.amountCents,
+            currency: 'usd',
+            destination,
+            metadata: request.metadata,
+          },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      return { providerId: transfer.id };
     },
   };
+}
+
+/** A PaymentIntent's status in this service's terms; null: it holds no money. */
+export function statusOf(intent: Stripe.PaymentIntent): ProviderPaymentStatus | null {
+  if (intent.status === 'requires_capture') return 'authorized';
+  if (intent.status === 'succeeded') return 'captured';
+  if (intent.status === 'canceled') return 'voided';
+  return null;
 }
 
 function isTokenProblem(error: InstanceType<typeof Stripe.errors.StripeInvalidRequestError>) {

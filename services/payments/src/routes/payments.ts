@@ -3,9 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
+import type { PaymentLimits } from '../limits.js';
 import { payForOrder } from '../pay-for-order.js';
-import { listReceipts, paymentSchema as payment, receiptSchema as receipt } from '../payments.js';
+import { getPayment, listPayments, paymentSchema as payment } from '../payments.js';
 import type { PaymentProvider } from '../providers/index.js';
+import { errorBody } from './errors.js';
 
 const payBody = z.object({
   orderId: z.uuid({ error: 'orderId must be an order id' }),
@@ -15,17 +17,18 @@ const payBody = z.object({
     .min(1, { error: 'token must be a card token' })
     .max(255, { error: 'token must be at most 255 characters' }),
 });
-const errorBody = z.object({
-  errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
-});
 
 export interface PaymentsRoutesOptions {
   db: Kysely<PaymentsDatabase>;
+  /** The pool of POST /api/payments alone. */
+  paymentsDb: Kysely<PaymentsDatabase>;
   provider: PaymentProvider;
   providerTimeoutMs: number;
+  limits: PaymentLimits;
+  maxDeclines: number;
 }
 
-/** The Payments section of the API: pay for an order, list one's receipts. */
+/** The Payments section of the API: pay for an order, list one's payments. */
 export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = async (
   app,
   options,
@@ -38,7 +41,7 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
     '/',
     {
       schema: {
-        summary: 'Pay for one of your orders with a card token',
+        summary: 'Authorize a card for one of your orders; captured once the order completes',
         body: payBody,
         response: {
           201: payment,
@@ -46,13 +49,24 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
           401: errorBody,
           402: errorBody,
           404: errorBody,
+          429: errorBody,
           503: errorBody,
         },
       },
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const paid = await payForOrder(options, { ...request.body, userId: user.id });
+      const paid = await options.limits.run(user.id, () =>
+        payForOrder(
+          {
+            db: options.paymentsDb,
+            provider: options.provider,
+            providerTimeoutMs: options.providerTimeoutMs,
+            maxDeclines: options.maxDeclines,
+          },
+          { ...request.body, userId: user.id },
+        ),
+      );
       return reply.code(201).send(paid);
     },
   );
@@ -61,10 +75,22 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
     '/',
     {
       schema: {
-        summary: 'Your payments (receipts), newest first',
-        response: { 200: z.array(receipt), 401: errorBody },
+        summary: 'Your payments, newest first',
+        response: { 200: z.array(payment), 401: errorBody },
       },
     },
-    async (request) => listReceipts(db, requireUser(request).id),
+    async (request) => listPayments(db, requireUser(request).id),
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        summary: 'One of your payments',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: payment, 401: errorBody, 404: errorBody },
+      },
+    },
+    async (request) => getPayment(db, requireUser(request).id, request.params.id),
   );
 };

@@ -1,4 +1,8 @@
-import { eventTablesMigration, type Migrations } from '@gittix/common';
+import {
+  eventTablesMigration,
+  inboxHandledAtIndexMigration,
+  type Migrations,
+} from '@gittix/common';
 import { sql } from 'kysely';
 
 /** Same name, venue and start (case-insensitive): one event. */
@@ -115,6 +119,22 @@ export const migrations: Migrations = {
       await sql`
         CREATE INDEX tickets_event_for_sale ON tickets (event_id, price_cents, id)
         WHERE status = 'available'`.execute(db);
+    },
+  },
+  // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
+  '0004_inbox_handled_at': inboxHandledAtIndexMigration,
+  // orders_seen is pruned by age too (see prune-orders-seen.ts): when was the order first seen.
+  '0005_orders_seen_seen_at': {
+    async up(db) {
+      await db.schema
+        .alterTable('orders_seen')
+        .addColumn('seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('orders_seen_seen_at')
+        .on('orders_seen')
+        .column('seen_at')
+        .execute();
     },
   },
 };

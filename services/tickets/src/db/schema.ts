@@ -40,6 +40,8 @@ export interface OrdersSeenTable {
   /** Known once order.created arrived; null when only the cancel was seen so far. */
   expires_at: Date | null;
   cancelled: boolean;
+  /** When the first event of this order arrived (pruning's clock). */
+  seen_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface TicketsDatabase {

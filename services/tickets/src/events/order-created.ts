@@ -8,4 +8,5 @@ export const onOrderCreated: EventHandler<TicketsDatabase, 'order.created'> = (t
     orderId: event.data.id,
     ticketId: event.data.ticket.id,
     expiresAt: event.data.expiresAt,
+    price: event.data.ticket.price,
   });

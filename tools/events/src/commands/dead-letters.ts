@@ -27,12 +27,12 @@ export async function deadLettersCommand(
   bus: EventBus,
   out: Output,
   options: DeadLettersOptions = {},
-): Promise<DeadLetterRecord[]> {
+): Promise<ListedDeadLetter[]> {
   const filter = options.consumer
     ? bus.deadLetterSubjectOf(options.consumer)
     : `${bus.options.subjectPrefix}.deadletter.>`;
-  let records = (await readStream(bus.js, bus.deadLetterStream, filter)).map((message) =>
-    message.json<DeadLetterRecord>(),
+  let records = (await readStream(bus.js, bus.deadLetterStream, filter)).map(
+    (message): ListedDeadLetter => ({ ...message.json<DeadLetterRecord>(), id: message.seq }),
   );
   if (options.last !== undefined) records = options.last > 0 ? records.slice(-options.last) : [];
   if (records.length === 0) {
@@ -41,12 +41,50 @@ export async function deadLettersCommand(
   }
   for (const record of records) {
     out.line(
-      `${record.failedAt}  ${record.consumer}  ${record.subject}  seq ${record.streamSeq}  ` +
+      `#${record.id}  ${record.failedAt}  ${record.consumer}  ${record.subject}  seq ${record.streamSeq}  ` +
         `deliveries ${record.deliveries}`,
     );
     out.line(`  error:   ${clip(record.error, 300)}`);
     out.line(`  payload: ${summarizePayload(record.payload)}`);
   }
   out.line(`${records.length} dead letter${records.length === 1 ? '' : 's'}.`);
+  if (records.length > 0) out.line('Replay one with: npm run events -- dead-letters replay <#id>');
   return records;
+}
+
+/** A dead-letter record with its id: its sequence in the dead-letter stream. */
+export type ListedDeadLetter = DeadLetterRecord & { id: number };
+
+/**
+ * Publishes a dead-lettered event again, unchanged, on the subject it failed on,
+ * once its cause is fixed. `id` is the `#id` dead-letters lists, or the event's
+ * own id. Every consumer of the subject receives it; those that handled it before
+ * find it in their inbox and skip it, so only the one that gave up handles it now.
+ * The broker's duplicate window would swallow the original Nats-Msg-Id, so the
+ * replay carries its own.
+ */
+export async function replayDeadLetterCommand(
+  bus: EventBus,
+  out: Output,
+  id: string,
+): Promise<ListedDeadLetter> {
+  const all = await deadLettersCommand(bus, { line: () => {} });
+  const record = all.find((r) => String(r.id) === id.replace(/^#/, '') || eventIdOf(r) === id);
+  if (!record) throw new Error(`No dead letter ${id}: see npm run events -- dead-letters`);
+  const ack = await bus.js.publish(record.subject, record.payload, {
+    msgID: `replay-${record.id}-${Date.now()}`,
+  });
+  out.line(
+    `Replayed #${record.id} (${record.consumer}, ${record.subject}) as stream seq ${ack.seq}.`,
+  );
+  return record;
+}
+
+function eventIdOf(record: DeadLetterRecord): string | undefined {
+  try {
+    const event = JSON.parse(record.payload) as { id?: unknown };
+    return typeof event.id === 'string' ? event.id : undefined;
+  } catch {
+    return undefined;
+  }
 }

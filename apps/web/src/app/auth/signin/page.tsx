@@ -19,6 +19,9 @@ export default async function SignInPage({ searchParams }: SignInProps) {
       <p className="muted">Sign in to buy tickets and manage your listings.</p>
       <AuthForm mode="signin" next={next} />
       <p className="form-footer">
+        <Link href="/auth/forgot">Forgot password?</Link>
+      </p>
+      <p className="form-footer">
         New to GitTix? <Link href={signUpHref}>Create an account</Link>
       </p>
     </section>

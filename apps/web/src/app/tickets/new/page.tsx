@@ -1,6 +1,7 @@
 import type { CatalogueEvent } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import { TicketForm } from '../../../components/TicketForm';
+import { webConfig } from '../../../lib/config';
 import { gatewayGet, requireUser } from '../../../lib/gateway';
 import { firstValue } from '../../../lib/tickets-query';
 
@@ -27,7 +28,7 @@ export default async function NewTicketPage({ searchParams }: NewTicketProps) {
     <section className="narrow card" aria-labelledby="new-ticket-title">
       <h1 id="new-ticket-title">Sell a ticket</h1>
       <p className="muted">Buyers see it on the front page as soon as you list it.</p>
-      <TicketForm events={events} eventId={eventId} />
+      <TicketForm events={events} eventId={eventId} feePercent={webConfig().PLATFORM_FEE_PERCENT} />
     </section>
   );
 }

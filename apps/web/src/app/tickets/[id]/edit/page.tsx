@@ -2,6 +2,7 @@ import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { TicketForm } from '../../../../components/TicketForm';
+import { webConfig } from '../../../../lib/config';
 import { loadOrRedirect, requireUser } from '../../../../lib/gateway';
 
 export const metadata: Metadata = { title: 'Edit ticket' };
@@ -36,7 +37,7 @@ export default async function EditTicketPage({ params }: EditTicketProps) {
       ) : (
         <p className="muted">Changes show up for buyers straight away.</p>
       )}
-      <TicketForm ticket={ticket} />
+      <TicketForm ticket={ticket} feePercent={webConfig().PLATFORM_FEE_PERCENT} />
       <p className="form-footer">
         <Link href={`/tickets/${ticket.id}`}>Cancel</Link>
       </p>

@@ -1,0 +1,79 @@
+import type { Metadata } from 'next';
+import { RequestPayoutButton } from '../../components/RequestPayoutButton';
+import { loadOrRedirect, requireUser } from '../../lib/gateway';
+import { formatPrice } from '../../lib/price';
+import styles from './payouts.module.css';
+
+export const metadata: Metadata = { title: 'Payouts' };
+
+interface Balance {
+  pending: number;
+  available: number;
+  paidOut: number;
+}
+
+interface Payout {
+  id: string;
+  amount: number;
+  status: 'pending' | 'paid';
+  createdAt: string;
+}
+
+const when = new Intl.DateTimeFormat('en-US', {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
+
+export default async function PayoutsPage() {
+  await requireUser('/payouts');
+  const [balance, payouts] = await Promise.all([
+    loadOrRedirect<Balance>('/api/payouts/balance', '/payouts'),
+    loadOrRedirect<Payout[]>('/api/payouts', '/payouts'),
+  ]);
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Payouts</h1>
+          <p className="muted">
+            What your sales earned, after the GitTix fee. Proceeds are pending until the ticket's
+            event starts.
+          </p>
+        </div>
+      </div>
+      <dl className={styles.balance}>
+        <div className="card">
+          <dt>Pending</dt>
+          <dd className="price">{formatPrice(balance.pending)}</dd>
+        </div>
+        <div className="card">
+          <dt>Available</dt>
+          <dd className="price">{formatPrice(balance.available)}</dd>
+        </div>
+        <div className="card">
+          <dt>Paid out</dt>
+          <dd className="price">{formatPrice(balance.paidOut)}</dd>
+        </div>
+      </dl>
+      <section className={`card narrow ${styles.request}`} aria-label="Request a payout">
+        <RequestPayoutButton available={balance.available} />
+      </section>
+      <h2>Past payouts</h2>
+      {payouts.length === 0 ? (
+        <p className="muted">No payouts yet.</p>
+      ) : (
+        <ul className={styles.history}>
+          {payouts.map((payout) => (
+            <li key={payout.id} className="card">
+              <span className="price">{formatPrice(payout.amount)}</span>
+              <span className="muted">{when.format(new Date(payout.createdAt))} UTC</span>
+              <span>{payout.status === 'paid' ? 'Paid' : 'On its way'}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,36 @@
+'use client';
+
+import { type FormEvent, useState } from 'react';
+import { sendJson } from '../lib/api-client';
+import { FormAlert } from './FormAlert';
+
+/**
+ * The only way to sign out: a POST behind a button, so a link, a prefetch or an
+ * image tag pointing at /auth/signout signs nobody out. The session ends on every
+ * service (auth revokes it), then a full navigation home so the header forgets the user.
+ */
+export function SignOutButton() {
+  const [errors, setErrors] = useState<string[]>([]);
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setPending(true);
+    const result = await sendJson<Record<string, never>>('POST', '/api/users/signout');
+    if (result.ok) {
+      window.location.replace('/');
+      return;
+    }
+    setErrors(result.errors.map((e) => e.message));
+    setPending(false);
+  }
+
+  return (
+    <form method="post" action="/api/users/signout" className="form" onSubmit={submit}>
+      <FormAlert messages={errors} />
+      <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
+        Sign out
+      </button>
+    </form>
+  );
+}

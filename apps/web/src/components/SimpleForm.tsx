@@ -1,0 +1,87 @@
+'use client';
+
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { type ApiResult, sendJson } from '../lib/api-client';
+import { type FormErrors, splitErrors } from '../lib/form-errors';
+import { Field } from './Field';
+import { FormAlert } from './FormAlert';
+
+export interface SimpleField {
+  /** The API's field name, which its errors name too. */
+  name: string;
+  label: string;
+  type: 'email' | 'password';
+  autoComplete: string;
+  hint?: string;
+}
+
+interface SimpleFormProps {
+  method: 'POST' | 'PUT';
+  path: `/api/${string}`;
+  fields: readonly SimpleField[];
+  /** Sent with what was typed (a token from the page's link). */
+  extra?: Record<string, string>;
+  submitLabel: string;
+  /** What replaces the form once the API said yes. */
+  done: ReactNode;
+  /** Called after success, e.g. to reload the page's server-rendered parts. */
+  onDone?: () => void;
+  keepFormAfterDone?: boolean;
+}
+
+/**
+ * A small form that sends its fields as JSON to one API route and shows the API's
+ * errors beside the fields they name (others above), then `done` on success.
+ */
+export function SimpleForm(props: SimpleFormProps) {
+  const names = props.fields.map((f) => f.name);
+  const [errors, setErrors] = useState<FormErrors<string>>({ byField: {}, general: [] });
+  const [pending, setPending] = useState(false);
+  const [succeeded, setSucceeded] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const element = event.currentTarget;
+    const form = new FormData(element);
+    const body: Record<string, string> = { ...props.extra };
+    for (const name of names) body[name] = String(form.get(name) ?? '');
+    setPending(true);
+    const result: ApiResult<unknown> = await sendJson(props.method, props.path, body);
+    setPending(false);
+    if (result.ok) {
+      setErrors({ byField: {}, general: [] });
+      setSucceeded(true);
+      element.reset();
+      props.onDone?.();
+      return;
+    }
+    setSucceeded(false);
+    setErrors(splitErrors(result.errors, names));
+  }
+
+  if (succeeded && !props.keepFormAfterDone) {
+    return <div role="status">{props.done}</div>;
+  }
+  return (
+    <form method="post" className="form" onSubmit={submit} noValidate>
+      <FormAlert messages={errors.general} />
+      {succeeded && <div role="status">{props.done}</div>}
+      {props.fields.map((field) => (
+        <Field
+          key={field.name}
+          id={field.name}
+          name={field.name}
+          label={field.label}
+          type={field.type}
+          autoComplete={field.autoComplete}
+          hint={field.hint}
+          {...(field.type === 'email' ? { inputMode: 'email', spellCheck: false } : {})}
+          error={errors.byField[field.name]}
+        />
+      ))}
+      <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
+        {props.submitLabel}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,119 @@
+import type { ConsumerInfo, MsgRequest } from '@nats-io/jetstream';
+import { Gauge, type Registry } from 'prom-client';
+import type { EventBus } from './bus.js';
+
+/** How far a durable consumer is behind, and how close its oldest event is to falling out of the stream. */
+export interface ConsumerLag {
+  consumer: string;
+  /** Not delivered yet. */
+  pending: number;
+  /** Delivered, not acknowledged yet. */
+  ackPending: number;
+  /** pending + ackPending: events the consumer has not finished with. */
+  lag: number;
+  /** Age of the oldest event it has not acknowledged (null when it has none). */
+  oldestUnackedAgeSeconds: number | null;
+}
+
+/**
+ * The oldest message of the consumer's subject after its ack floor: the first
+ * event it has not finished with. Asked with `next_by_subj`, which the server's
+ * message-get API takes (the client's type names only seq and last_by_subj).
+ */
+async function oldestUnackedTime(bus: EventBus, info: ConsumerInfo): Promise<Date | null> {
+  if (info.num_pending + info.num_ack_pending === 0) return null;
+  const query = {
+    seq: info.ack_floor.stream_seq + 1,
+    next_by_subj: info.config.filter_subject ?? '>',
+  } as unknown as MsgRequest;
+  try {
+    const message = await bus.jsm.streams.getMessage(info.stream_name, query);
+    return message?.time ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export async function consumerLag(bus: EventBus, info: ConsumerInfo): Promise<ConsumerLag> {
+  const oldest = await oldestUnackedTime(bus, info);
+  return {
+    consumer: info.name,
+    pending: info.num_pending,
+    ackPending: info.num_ack_pending,
+    lag: info.num_pending + info.num_ack_pending,
+    oldestUnackedAgeSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : null,
+  };
+}
+
+/** The lag of the named durable consumers of the bus's stream (a missing one is left out). */
+export async function consumersLag(bus: EventBus, durables: string[]): Promise<ConsumerLag[]> {
+  const lags: ConsumerLag[] = [];
+  for (const durable of durables) {
+    let info: ConsumerInfo;
+    try {
+      info = await bus.jsm.consumers.info(bus.stream, durable);
+    } catch {
+      continue;
+    }
+    lags.push(await consumerLag(bus, info));
+  }
+  return lags;
+}
+
+/**
+ * Consumer lag in a service's /metrics, read from JetStream at each scrape:
+ * `gittix_consumer_lag_messages` and `gittix_consumer_oldest_unacked_age_seconds`
+ * per durable consumer, and the stream's `gittix_stream_max_age_seconds`, so an
+ * alert can fire (oldest age past half the max age) long before an event is lost.
+ */
+export function registerLagMetrics(registry: Registry, bus: EventBus, durables: string[]): void {
+  let reading: Promise<{ lags: ConsumerLag[]; maxAgeSeconds: number | null }> | undefined;
+  // One JetStream round per scrape, shared by the gauges below.
+  const read = () => {
+    reading ??= (async () => {
+      try {
+        const [lags, stream] = await Promise.all([
+          consumersLag(bus, durables),
+          bus.jsm.streams.info(bus.stream).catch(() => undefined),
+        ]);
+        return { lags, maxAgeSeconds: stream ? stream.config.max_age / 1e9 : null };
+      } finally {
+        setTimeout(() => {
+          reading = undefined;
+        }, 500).unref();
+      }
+    })();
+    return reading;
+  };
+  new Gauge({
+    name: 'gittix_consumer_lag_messages',
+    help: 'Events a durable consumer has not finished with (pending + ack pending)',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const lag of (await read()).lags) this.labels(lag.consumer).set(lag.lag);
+    },
+  });
+  new Gauge({
+    name: 'gittix_consumer_oldest_unacked_age_seconds',
+    help: 'Age of the oldest event a durable consumer has not acknowledged (0 when caught up)',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const lag of (await read()).lags) {
+        this.labels(lag.consumer).set(lag.oldestUnackedAgeSeconds ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'gittix_stream_max_age_seconds',
+    help: 'How long the event stream keeps an event: an unacknowledged event older than this is lost',
+    registers: [registry],
+    async collect() {
+      const { maxAgeSeconds } = await read();
+      if (maxAgeSeconds !== null) this.set(maxAgeSeconds);
+    },
+  });
+}

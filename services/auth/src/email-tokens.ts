@@ -1,0 +1,71 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { BadRequestError } from '@gittix/common';
+import { sql, type Transaction } from 'kysely';
+import type { AuthDatabase } from './db/schema.js';
+
+export type TokenPurpose = 'verify' | 'reset';
+
+/** The one answer for a token that is unknown, forged, truncated, used or expired. */
+export const INVALID_TOKEN = {
+  verify: 'Verification link is invalid or has expired',
+  reset: 'Reset link is invalid or has expired',
+} as const;
+
+/** What is stored for a token: its SHA-256 (the token has 256 random bits, no salt needed). */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Makes a token for an emailed link and stores only its hash. The raw token goes
+ * into the event that asks notifications to send the link, and nowhere else.
+ */
+export async function issueToken(
+  trx: Transaction<AuthDatabase>,
+  userId: string,
+  purpose: TokenPurpose,
+  ttlSeconds: number,
+): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await trx
+    .insertInto('email_tokens')
+    .values({
+      token_hash: hashToken(token),
+      user_id: userId,
+      purpose,
+      expires_at: new Date(Date.now() + ttlSeconds * 1000),
+    })
+    .execute();
+  return token;
+}
+
+/**
+ * Uses a token once: one atomic update marks it used only if it is of this purpose,
+ * unused and unexpired, so two requests racing with one token cannot both succeed.
+ * Returns the user it was issued to; anything else is a 400 that says nothing more.
+ */
+export async function consumeToken(
+  trx: Transaction<AuthDatabase>,
+  token: string,
+  purpose: TokenPurpose,
+): Promise<string> {
+  const used = await trx
+    .updateTable('email_tokens')
+    .set({ used_at: sql`now()` })
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .returning('user_id')
+    .executeTakeFirst();
+  if (!used) throw new BadRequestError(INVALID_TOKEN[purpose], 'token');
+  // The other links of this purpose die with it: one reset ends every reset link.
+  await trx
+    .updateTable('email_tokens')
+    .set({ used_at: sql`now()` })
+    .where('user_id', '=', used.user_id)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .execute();
+  return used.user_id;
+}

@@ -1,0 +1,60 @@
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { PaymentsDatabase } from './db/schema.js';
+import type { ProviderPaymentStatus } from './providers/index.js';
+import {
+  type CaptureTerms,
+  recordAuthorization,
+  recordCapture,
+  recordRefund,
+  recordVoid,
+} from './settle.js';
+
+export interface ProviderNews {
+  /** Our payment id, from the provider object's metadata (absent: look up by providerId). */
+  paymentId?: string | undefined;
+  providerId: string;
+  status: ProviderPaymentStatus;
+  refundId?: string | undefined;
+}
+
+/**
+ * What the provider says happened to a payment (a webhook): the row catches up
+ * with it. Every step is idempotent, so a repeated or late delivery changes nothing.
+ * Returns false when no payment matches.
+ */
+export async function applyProviderNews(
+  db: Kysely<PaymentsDatabase>,
+  news: ProviderNews,
+  terms: CaptureTerms,
+  logger: Logger,
+): Promise<boolean> {
+  const found = await db
+    .selectFrom('payments')
+    .select(['id', 'status'])
+    .where((eb) =>
+      news.paymentId
+        ? eb.or([eb('id', '=', news.paymentId), eb('provider_id', '=', news.providerId)])
+        : eb('provider_id', '=', news.providerId),
+    )
+    .executeTakeFirst();
+  if (!found) return false;
+  if (found.status === 'pending') await recordAuthorization(db, found.id, news.providerId);
+  if (news.status === 'authorized') return true;
+  await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', found.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (news.status === 'captured' && row.status === 'authorized') {
+      await recordCapture(trx, row, terms, logger);
+    } else if (news.status === 'voided' && row.status === 'authorized') {
+      await recordVoid(trx, row);
+    } else if (news.status === 'refunded' && row.status === 'captured') {
+      await recordRefund(trx, row, news.refundId ?? 'unknown');
+    }
+  });
+  return true;
+}

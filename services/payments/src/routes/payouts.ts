@@ -1,0 +1,67 @@
+import { requireAuth, requireUser } from '@gittix/common';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { PaymentsDatabase } from '../db/schema.js';
+import { balanceSchema, getBalance, listPayouts, payoutSchema, requestPayout } from '../payouts.js';
+import type { PaymentProvider } from '../providers/index.js';
+import { errorBody } from './errors.js';
+
+export interface PayoutsRoutesOptions {
+  db: Kysely<PaymentsDatabase>;
+  provider: PaymentProvider;
+  providerTimeoutMs: number;
+  logger: Logger;
+}
+
+/** The Payouts section of the API: a seller's balance and payouts. */
+export const payoutsRoutes: FastifyPluginAsyncZod<PayoutsRoutesOptions> = async (app, options) => {
+  const { db } = options;
+  app.addHook('onRequest', requireAuth);
+
+  app.get(
+    '/balance',
+    {
+      schema: {
+        summary: 'Your proceeds: pending until the event starts, available, paid out (dollars)',
+        response: { 200: balanceSchema, 401: errorBody },
+      },
+    },
+    async (request) => getBalance(db, requireUser(request).id),
+  );
+
+  app.post(
+    '/',
+    {
+      schema: {
+        summary: 'Pay out everything available',
+        response: {
+          201: payoutSchema,
+          400: errorBody,
+          401: errorBody,
+          403: errorBody,
+          503: errorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const payout = await requestPayout(
+        { ...options, logger: request.log },
+        requireUser(request).id,
+      );
+      return reply.code(201).send(payout);
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: 'Your payouts, newest first',
+        response: { 200: z.array(payoutSchema), 401: errorBody },
+      },
+    },
+    async (request) => listPayouts(db, requireUser(request).id),
+  );
+};

@@ -1,0 +1,209 @@
+import { enqueueEvent, fromCents } from '@gittix/common';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
+import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
+import { post, saleLines } from './ledger.js';
+import { feeCents, type PaymentRow } from './payments.js';
+
+type Db = Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>;
+
+/**
+ * The provider authorized payment `paymentId` as `providerId`: the pending row
+ * becomes `authorized` and payment.created asks orders to complete the order;
+ * unless the order is cancelled already, in which case the hold is voided.
+ * Idempotent: a row already settled (by the reconciler, a webhook, a retry) is
+ * returned as it is. Takes the order's replica row lock first, as order.cancelled
+ * does, so a cancel either sees this authorization or this sees the cancel.
+ */
+export async function recordAuthorization(
+  db: Kysely<PaymentsDatabase>,
+  paymentId: string,
+  providerId: string,
+): Promise<PaymentRow> {
+  return db.transaction().execute(async (trx) => {
+    const { order_id } = await trx
+      .selectFrom('payments')
+      .select('order_id')
+      .where('id', '=', paymentId)
+      .executeTakeFirstOrThrow();
+    const order = await trx
+      .selectFrom('orders')
+      .select('status')
+      .where('id', '=', order_id)
+      .forUpdate()
+      .executeTakeFirst();
+    const payment = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', paymentId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (payment.status !== 'pending') return payment;
+    const cancelled = order?.status === 'cancelled';
+    const authorized = await trx
+      .updateTable('payments')
+      .set({
+        status: 'authorized',
+        provider_id: providerId,
+        claimed_until: null,
+        updated_at: new Date(),
+        ...(cancelled ? { next_action: 'void', next_attempt_at: new Date() } : {}),
+      })
+      .where('id', '=', paymentId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (!cancelled) {
+      await enqueueEvent(trx, 'payment.created', {
+        id: authorized.id,
+        orderId: authorized.order_id,
+        providerId,
+      });
+    }
+    return authorized;
+  });
+}
+
+/** Asks the settler to capture, void or refund a payment (in the caller's transaction). */
+export async function schedule(trx: Db, paymentId: string, action: PaymentAction): Promise<void> {
+  await trx
+    .updateTable('payments')
+    .set({
+      next_action: action,
+      next_attempt_at: new Date(),
+      action_attempts: 0,
+      last_error: null,
+      updated_at: new Date(),
+    })
+    .where('id', '=', paymentId)
+    .execute();
+}
+
+export interface CaptureTerms {
+  feePercent: number;
+}
+
+/**
+ * The provider captured the payment: the fee is taken, the sale is posted to the
+ * ledger (proceeds available when the ticket's event starts) and
+ * payment.captured is published. Idempotent on a captured row.
+ */
+export async function recordCapture(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+  terms: CaptureTerms,
+  logger: Logger,
+): Promise<void> {
+  if (payment.status === 'captured') return;
+  const order = await trx
+    .selectFrom('orders')
+    .select(['seller_id', 'event_starts_at'])
+    .where('id', '=', payment.order_id)
+    .executeTakeFirst();
+  const fee = feeCents(payment.amount_cents, terms.feePercent);
+  const now = new Date();
+  await trx
+    .updateTable('payments')
+    .set({
+      status: 'captured',
+      fee_cents: fee,
+      captured_at: now,
+      next_action: null,
+      next_attempt_at: null,
+      last_error: null,
+      updated_at: now,
+    })
+    .where('id', '=', payment.id)
+    .execute();
+  if (!order?.seller_id) {
+    // Only events from before sellers were named lack one: the money stays the platform's.
+    logger.error({ paymentId: payment.id }, 'captured a payment whose seller is unknown');
+  }
+  const eventStarts = order?.event_starts_at;
+  await post(
+    trx,
+    saleLines({
+      amountCents: payment.amount_cents,
+      feeCents: fee,
+      sellerId: order?.seller_id ?? 'unknown',
+      availableAt: eventStarts && eventStarts > now ? eventStarts : now,
+    }),
+    { paymentId: payment.id },
+  );
+  if (order?.seller_id) {
+    await enqueueEvent(trx, 'payment.captured', {
+      id: payment.id,
+      orderId: payment.order_id,
+      userId: payment.user_id,
+      sellerId: order.seller_id,
+      amount: fromCents(payment.amount_cents),
+      fee: fromCents(fee),
+    });
+  }
+}
+
+/** The hold was released: the buyer is not charged. */
+export async function recordVoid(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+): Promise<void> {
+  if (payment.status === 'voided') return;
+  const now = new Date();
+  await trx
+    .updateTable('payments')
+    .set({
+      status: 'voided',
+      voided_at: now,
+      claimed_until: null,
+      next_action: null,
+      next_attempt_at: null,
+      last_error: null,
+      updated_at: now,
+    })
+    .where('id', '=', payment.id)
+    .execute();
+  await enqueueEvent(trx, 'payment.voided', {
+    id: payment.id,
+    orderId: payment.order_id,
+    userId: payment.user_id,
+  });
+}
+
+/** A captured payment was given back: the sale's postings are reversed. */
+export async function recordRefund(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+  refundId: string,
+): Promise<void> {
+  if (payment.status === 'refunded') return;
+  const now = new Date();
+  await trx
+    .updateTable('payments')
+    .set({
+      status: 'refunded',
+      refunded_at: now,
+      refund_id: refundId,
+      next_action: null,
+      next_attempt_at: null,
+      last_error: null,
+      updated_at: now,
+    })
+    .where('id', '=', payment.id)
+    .execute();
+  const sale = await trx
+    .selectFrom('ledger_entries')
+    .select(['account', 'amount_cents', 'available_at'])
+    .where('payment_id', '=', payment.id)
+    .where('kind', 'in', ['charge', 'fee', 'proceeds'])
+    .execute();
+  if (sale.length === 0) return;
+  await post(
+    trx,
+    sale.map((line) => ({
+      account: line.account,
+      amountCents: -line.amount_cents,
+      kind: 'refund' as const,
+      availableAt: line.available_at,
+    })),
+    { paymentId: payment.id },
+  );
+}

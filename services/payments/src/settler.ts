@@ -1,0 +1,262 @@
+import type { Logger } from '@gittix/common';
+import { type Kysely, sql } from 'kysely';
+import type { PaymentsDatabase } from './db/schema.js';
+import { CLAIM_MARGIN_MS } from './pay-for-order.js';
+import type { PaymentRow } from './payments.js';
+import { type PaymentProvider, withProviderTimeout } from './providers/index.js';
+import {
+  type CaptureTerms,
+  recordAuthorization,
+  recordCapture,
+  recordRefund,
+  recordVoid,
+} from './settle.js';
+
+export interface SettlerOptions extends CaptureTerms {
+  db: Kysely<PaymentsDatabase>;
+  provider: PaymentProvider;
+  providerTimeoutMs: number;
+  logger: Logger;
+  /** How often it looks for work. */
+  intervalMs: number;
+  /** A pending attempt unclaimed this long is asked about at the provider. */
+  reconcileAfterMs: number;
+  /** First retry delay of a failed capture/void/refund; doubles up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+const BATCH = 20;
+/** Past this many failed attempts an action is logged at error level (it is still retried). */
+const ALARM_AFTER_ATTEMPTS = 20;
+
+/** The delay before retry number `attempts` (1-based): exponential, capped. */
+export function backoffDelay(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(baseMs * 2 ** Math.min(attempts - 1, 30), maxMs);
+}
+
+/**
+ * The background half of payments. It does what event handlers only schedule
+ * (capture on order.completed, void on order.cancelled, refund), calling the
+ * provider outside any transaction and retrying failures with exponential
+ * backoff for as long as it takes (hours of provider outage included: nothing is
+ * dead-lettered). It also reconciles: a `pending` attempt nobody is working on
+ * (its request crashed or timed out after the provider answered) is looked up at
+ * the provider by its payment id and settled.
+ */
+export class Settler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: SettlerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass: every due action, then every stale pending attempt. Tests call it directly. */
+  async runOnce(): Promise<{ settled: number; reconciled: number }> {
+    const settled = await this.settleDueActions();
+    const reconciled = await this.reconcile();
+    return { settled, reconciled };
+  }
+
+  private schedule(delayMs: number) {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'settler pass failed'))
+        .then(() => this.schedule(this.options.intervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private claimUntil() {
+    return new Date(Date.now() + this.options.providerTimeoutMs + CLAIM_MARGIN_MS);
+  }
+
+  /** Claims due actions (moving their next attempt past the call) so replicas never share one. */
+  private async claimDue(): Promise<PaymentRow[]> {
+    return this.options.db
+      .updateTable('payments')
+      .set({ next_attempt_at: this.claimUntil() })
+      .where(
+        'id',
+        'in',
+        this.options.db
+          .selectFrom('payments')
+          .select('id')
+          .where('next_action', 'is not', null)
+          .where('next_attempt_at', '<=', new Date())
+          .orderBy('next_attempt_at')
+          .limit(BATCH)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  private async settleDueActions(): Promise<number> {
+    const due = await this.claimDue();
+    let settled = 0;
+    for (const payment of due) {
+      if (this.stopped) break;
+      if (await this.settle(payment)) settled++;
+    }
+    return settled;
+  }
+
+  private async settle(payment: PaymentRow): Promise<boolean> {
+    const { provider, providerTimeoutMs, db, logger } = this.options;
+    const action = payment.next_action!;
+    const log = logger.child({ paymentId: payment.id, orderId: payment.order_id, action });
+    try {
+      if (!payment.provider_id) throw new Error('Payment has no provider id');
+      const request = {
+        providerId: payment.provider_id,
+        idempotencyKey: `${action}_${payment.id}`,
+        metadata: { paymentId: payment.id, orderId: payment.order_id },
+      };
+      let refundId = '';
+      if (action === 'capture') {
+        await withProviderTimeout(provider.capture(request), providerTimeoutMs);
+      } else if (action === 'void') {
+        await withProviderTimeout(provider.void(request), providerTimeoutMs);
+      } else {
+        ({ refundId } = await withProviderTimeout(provider.refund(request), providerTimeoutMs));
+      }
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('payments')
+          .selectAll()
+          .where('id', '=', payment.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        // The action changed meanwhile (a webhook settled it, a new action was scheduled).
+        if (row.next_action !== action) return;
+        if (action === 'capture') await recordCapture(trx, row, this.options, log);
+        else if (action === 'void') await recordVoid(trx, row);
+        else await recordRefund(trx, row, refundId);
+      });
+      log.info('payment settled at the provider');
+      return true;
+    } catch (error) {
+      const attempts = payment.action_attempts + 1;
+      const delay = backoffDelay(attempts, this.options.backoffMs, this.options.maxBackoffMs);
+      await db
+        .updateTable('payments')
+        .set({
+          action_attempts: attempts,
+          next_attempt_at: new Date(Date.now() + delay),
+          last_error: error instanceof Error ? error.message : String(error),
+        })
+        .where('id', '=', payment.id)
+        .where('next_action', '=', action)
+        .execute();
+      const level = attempts >= ALARM_AFTER_ATTEMPTS ? 'error' : 'warn';
+      log[level]({ err: error, attempts, retryInMs: delay }, 'payment action failed, will retry');
+      return false;
+    }
+  }
+
+  /** Claims pending attempts whose claim ran out and that are old enough to be orphans. */
+  private async claimStalePending(): Promise<PaymentRow[]> {
+    const { db, reconcileAfterMs } = this.options;
+    const now = new Date();
+    return db
+      .updateTable('payments')
+      .set({ claimed_until: this.claimUntil() })
+      .where(
+        'id',
+        'in',
+        db
+          .selectFrom('payments')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+          .where('updated_at', '<=', new Date(now.getTime() - reconcileAfterMs))
+          .limit(BATCH)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  private async reconcile(): Promise<number> {
+    const stale = await this.claimStalePending();
+    let reconciled = 0;
+    for (const payment of stale) {
+      if (this.stopped) break;
+      if (await this.reconcileOne(payment)) reconciled++;
+    }
+    return reconciled;
+  }
+
+  private async reconcileOne(payment: PaymentRow): Promise<boolean> {
+    const { provider, providerTimeoutMs, db, logger } = this.options;
+    const log = logger.child({ paymentId: payment.id, orderId: payment.order_id });
+    try {
+      const found = await withProviderTimeout(
+        provider.findAuthorization(payment.id),
+        providerTimeoutMs,
+      );
+      if (!found) {
+        if (payment.created_at.getTime() > Date.now() - provider.lookupLagMs) {
+          // The provider's lookup may not show it yet: ask again later.
+          await this.release(payment.id);
+          return false;
+        }
+        // The provider never authorized it: the attempt is dropped (a retry starts over
+        // with the same idempotency key, so even a late authorization is found then).
+        await db
+          .deleteFrom('payments')
+          .where('id', '=', payment.id)
+          .where('status', '=', 'pending')
+          .execute();
+        log.info('reconciled: the provider has no such payment, attempt dropped');
+        return true;
+      }
+      const settled = await recordAuthorization(db, payment.id, found.providerId);
+      if (found.status === 'voided' && settled.status === 'authorized') {
+        await db.transaction().execute(async (trx) => {
+          const row = await trx
+            .selectFrom('payments')
+            .selectAll()
+            .where('id', '=', payment.id)
+            .forUpdate()
+            .executeTakeFirstOrThrow();
+          await recordVoid(trx, row);
+        });
+      }
+      log.warn(
+        { providerId: found.providerId, providerStatus: found.status },
+        'reconciled: a payment the provider holds but this service had not recorded',
+      );
+      return true;
+    } catch (error) {
+      await this.release(payment.id);
+      log.warn({ err: error }, 'reconciliation failed, will retry');
+      return false;
+    }
+  }
+
+  /** Gives a pending attempt back, to be looked at again after `reconcileAfterMs`. */
+  private async release(paymentId: string) {
+    await this.options.db
+      .updateTable('payments')
+      .set({ claimed_until: null, updated_at: sql`now()` })
+      .where('id', '=', paymentId)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+}
