@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { buildServices, ensureWebBuild } from './system/build.js';
 import { ensureInfra } from './system/infra.js';
 import { localSessionKeys } from './system/keys.js';
-import { defaultPorts, repoRoot, type SystemSettings } from './system/services.js';
+import { provisionDatabase } from './system/provision.js';
+import {
+  databaseRolesFor,
+  defaultPorts,
+  repoRoot,
+  type SystemSettings,
+} from './system/services.js';
 import { launchSystem } from './system/system.js';
 
 const startedAt = Date.now();
@@ -22,21 +28,33 @@ async function main(): Promise<void> {
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
   const smtpUrl = env.SMTP_URL || undefined;
-  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl, smtpUrl }, dataDir, log);
+  const stream = env.NATS_STREAM ?? 'GITTIX';
+  const subjectPrefix = env.NATS_SUBJECT_PREFIX ?? 'gittix';
+  const infra = await ensureInfra({ postgresUrl, natsUrl, redisUrl, smtpUrl }, dataDir, log, {
+    stream,
+    subjectPrefix,
+  });
   for (const what of infra.started) log(`started ${what}`);
 
   log('building services (tsc -b)…');
   buildServices();
   ensureWebBuild(log);
 
+  // The privileged step: a role per service owning only its database (docs/security.md).
+  const databaseRoles = databaseRolesFor((service) => service);
+  for (const role of Object.values(databaseRoles)) await provisionDatabase(postgresUrl, role);
+  log('provisioned a Postgres role per service, each owning only its database');
+
   const gatewayPort = Number(env.PORT ?? defaultPorts.gateway);
   const settings: SystemSettings = {
     ports: { ...defaultPorts, gateway: gatewayPort },
     postgresUrl,
     databaseName: (service) => service,
+    databaseRoles,
     natsUrl,
-    stream: env.NATS_STREAM ?? 'GITTIX',
-    subjectPrefix: env.NATS_SUBJECT_PREFIX ?? 'gittix',
+    ...(infra.natsUsers ? { natsUsers: infra.natsUsers } : {}),
+    stream,
+    subjectPrefix,
     redisUrl,
     queuePrefix: env.QUEUE_PREFIX ?? 'gittix',
     jwt: await localSessionKeys(join(dataDir, 'keys')),

@@ -5,11 +5,11 @@ import type { NextConfig } from 'next';
 // tracing must look there rather than guess from lockfiles.
 const workspaceRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+// Build assets and the probe; pages get these and their CSP from src/proxy.ts.
 const securityHeaders = [
   { key: 'X-Content-Type-Options', value: 'nosniff' },
   { key: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
   { key: 'X-Frame-Options', value: 'DENY' },
-  { key: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()' },
 ];
 
 const config: NextConfig = {

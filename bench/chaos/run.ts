@@ -10,11 +10,14 @@
  *   npm run chaos [-- --vus 30 --expiration-seconds 20 --gap-seconds 8 --mode dist|source --report path]
  *   npm run chaos -- --from bench/chaos/results/<file>.json   (draw the chart again only)
  */
+
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { natsUsersWithRandomPasswords } from '@gittix/common';
 import { testLogger, testRunId, uniqueName } from '@gittix/common/testing';
 import { buildServices } from '../../scripts/system/build.js';
 import { startPrivateInfra } from '../../scripts/system/infra.js';
@@ -24,6 +27,7 @@ import { writeCharts } from '../plot/render.js';
 import { Cleanup } from './cleanup.js';
 import { RequestLog } from './client.js';
 import { type FaultRecord, runFaults } from './faults.js';
+import { forgePaymentCreated, forgeryRefused } from './forgery.js';
 import {
   acknowledgedWritesKept,
   finalStates,
@@ -154,14 +158,20 @@ async function main(): Promise<number> {
     say('compiling the services to dist/ (tsc -b, incremental)…');
     buildServices();
   }
-  const infra = await startPrivateInfra();
+  // As in production: NATS with a user per service (only its own subjects), and a
+  // Postgres role per service owning only its database (docs/security.md).
+  const name = uniqueName('sys');
+  const natsUsers = natsUsersWithRandomPasswords({
+    stream: name.toUpperCase(),
+    subjectPrefix: name,
+  });
+  const infra = await startPrivateInfra({ natsUsers });
   cleanup.folder(infra.root);
   cleanup.add('private servers', () => infra.destroy());
   say(`private PostgreSQL, NATS and Redis in ${infra.root}`);
 
   say(`starting the services (${mode})…`);
   const systemStarted = Date.now();
-  const name = uniqueName('sys');
   const logDir = join(repoRoot, 'test-output', 'logs', testRunId(), name);
   const system = await startSystem({
     mode,
@@ -169,6 +179,8 @@ async function main(): Promise<number> {
     logDir,
     settings: await isolatedSettings({
       infra: infra.urls,
+      natsUsers,
+      databaseRoles: true,
       name,
       orderExpirationSeconds: Number(args['expiration-seconds']),
     }),
@@ -211,6 +223,22 @@ async function main(): Promise<number> {
   await load.stop();
   const loadMs = clock();
 
+  say('forging a payment.created as an unprivileged NATS user…');
+  const forgery = await forgePaymentCreated(
+    {
+      natsUrl: infra.urls.natsUrl,
+      stream: system.settings.stream,
+      subjectPrefix: system.settings.subjectPrefix,
+      users: natsUsers,
+      orderId: load.acknowledged.orders.keys().next().value ?? randomUUID(),
+    },
+    testLogger,
+  ).catch((error: Error) => ({
+    eventId: '',
+    outcomes: [`the attempt itself failed: ${error.message}`],
+    refused: false,
+  }));
+
   say('settling: waiting for outboxes, consumers, expiry jobs and holds…');
   const settleStarted = Date.now();
   const inspector = await SystemInspector.connect(system.settings, testLogger);
@@ -230,6 +258,7 @@ async function main(): Promise<number> {
       paymentsReachedOrders(snapshot),
       noEventLost(snapshot),
       acknowledgedWritesKept(snapshot, load.acknowledged),
+      forgeryRefused(forgery, new Set(snapshot.events.map((event) => event.msgId))),
       ...moneyInvariants(snapshot),
     );
   } catch (error) {

@@ -1,4 +1,4 @@
-import { EventBus, type Logger } from '@gittix/common';
+import { EventBus, type Logger, NATS_ADMIN_USER, natsUser } from '@gittix/common';
 import type { ConsumerInfo } from '@nats-io/jetstream';
 import pg from 'pg';
 import { databaseUrlOf, type SystemSettings } from '../../scripts/system/services.js';
@@ -108,12 +108,15 @@ export class SystemInspector {
   }
 
   static async connect(settings: SystemSettings, logger: Logger): Promise<SystemInspector> {
+    const admin = settings.natsUsers && natsUser(settings.natsUsers, NATS_ADMIN_USER);
     const bus = await EventBus.connect({
       url: settings.natsUrl,
       stream: settings.stream,
       subjectPrefix: settings.subjectPrefix,
       name: 'chaos-inspector',
       logger,
+      // A NATS with users: the admin reads everything.
+      ...(admin ? { user: admin.user, password: admin.password } : {}),
     });
     return new SystemInspector(settings, bus);
   }

@@ -8,7 +8,14 @@ describe('buying a ticket across the running services', () => {
   let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startSystem({ web: false, orderExpirationSeconds: 3 });
+    // As in production: each service its own NATS user, allowed only its own subjects,
+    // and its own Postgres role, owning only its database.
+    system = await startSystem({
+      web: false,
+      orderExpirationSeconds: 3,
+      natsAuth: true,
+      databaseRoles: true,
+    });
   });
   afterAll(() => system?.stop());
 

@@ -5,7 +5,7 @@ import { testLogger, waitFor } from '@gittix/common/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client.js';
-import { type RunningSystem, startSystem } from '../harness/system.js';
+import { natsAdmin, type RunningSystem, startSystem } from '../harness/system.js';
 
 /** Every href of an HTML email, as a mail client would follow it. */
 const linksIn = (html: string) =>
@@ -17,7 +17,12 @@ describe('emails through the running system and its mail catcher', () => {
 
   beforeAll(async () => {
     // Retries at most 2 s apart, so the outage test does not wait out a long backoff.
-    system = await startSystem({ web: false, extraEnv: { EMAIL_RETRY_MAX_MS: '2000' } });
+    // NATS as in production: notifications connects as its own user, with its permissions.
+    system = await startSystem({
+      web: false,
+      natsAuth: true,
+      extraEnv: { EMAIL_RETRY_MAX_MS: '2000' },
+    });
     const { settings } = system;
     bus = await EventBus.connect({
       url: settings.natsUrl,
@@ -25,6 +30,7 @@ describe('emails through the running system and its mail catcher', () => {
       subjectPrefix: settings.subjectPrefix,
       name: 'e2e-emails',
       logger: testLogger,
+      ...natsAdmin(settings),
     });
   });
   afterAll(async () => {

@@ -1,7 +1,20 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testInfra, testRunId, uniqueName, waitFor } from '@gittix/common/testing';
+import {
+  NATS_ADMIN_USER,
+  type NatsUser,
+  natsUser,
+  natsUsersWithRandomPasswords,
+} from '@gittix/common';
+import {
+  type PrivateNatsServer,
+  startPrivateNatsServer,
+  testInfra,
+  testRunId,
+  uniqueName,
+  waitFor,
+} from '@gittix/common/testing';
 import { ensureWebBuild } from '../../scripts/system/build.js';
 import { type CaughtEmail, caughtEmails, mailCatcher } from '../../scripts/system/mail-catcher.js';
 import { freePort } from '../../scripts/system/network.js';
@@ -33,6 +46,23 @@ export interface StartSystemOptions {
   /** Leave out the web app (API-only tests start faster). */
   web?: boolean;
   extraEnv?: Record<string, string>;
+  /**
+   * NATS of the system's own with a user per service and its permissions
+   * (docs/security.md), as Compose and Kubernetes run it; connect as `natsAdmin`.
+   */
+  natsAuth?: boolean;
+  /** Each service connects to Postgres as its own role, owning only its database. */
+  databaseRoles?: boolean;
+}
+
+/** The admin's credentials for an EventBus of the test's own (none without natsAuth). */
+export function natsAdmin(settings: { natsUsers?: NatsUser[] | undefined }): {
+  user?: string;
+  password?: string;
+} {
+  if (!settings.natsUsers) return {};
+  const { user, password } = natsUser(settings.natsUsers, NATS_ADMIN_USER);
+  return { user, password };
 }
 
 /** Two spare ports that differ (neither is listened on until the catcher starts). */
@@ -68,19 +98,27 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
   // MailDev takes seconds to start: alongside the services, which only queue email meanwhile.
   const catcherStarted = catcher.start();
   catcherStarted.catch(() => {}); // awaited below, once the services are up
+  let nats: PrivateNatsServer | undefined;
   const dropCatcher = async () => {
     await catcher.stop();
     await rm(mailDir, { recursive: true, force: true });
+    await nats?.destroy();
   };
   let system: LaunchedSystem;
   try {
+    if (options.natsAuth) {
+      const names = { stream: name.toUpperCase(), subjectPrefix: name };
+      nats = await startPrivateNatsServer({ users: natsUsersWithRandomPasswords(names) });
+    }
     system = await launch({
       mode: 'source',
       only: services.map((s) => s.name).filter((s) => web || s !== 'web'),
       logDir,
       readyTimeoutMs: 90_000,
       settings: await isolatedSettings({
-        infra: testInfra,
+        infra: nats ? { ...testInfra, natsUrl: nats.url } : testInfra,
+        ...(nats ? { natsUsers: nats.users } : {}),
+        ...(options.databaseRoles ? { databaseRoles: true } : {}),
         name,
         logLevel: process.env.TEST_SYSTEM_LOG_LEVEL ?? 'info',
         orderExpirationSeconds: options.orderExpirationSeconds,

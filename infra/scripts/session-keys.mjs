@@ -1,18 +1,54 @@
 #!/usr/bin/env node
 // Makes a fresh Ed25519 key pair for session JWTs (auth signs with the private key,
-// the other services verify with the public one) and prints it for one target:
+// the other services verify with the public one) and a random password per NATS
+// user (infra/k8s/base/data/nats-auth.conf) and per service's Postgres role, and
+// prints them for one target:
 //
 //   node infra/scripts/session-keys.mjs > infra/.env
-//       dotenv lines for Docker Compose (JWT_PRIVATE_KEY, JWT_PUBLIC_KEY)
+//       dotenv lines for Docker Compose (JWT_*, NATS_PASSWORD_*, POSTGRES_PASSWORD_*)
 //   node infra/scripts/session-keys.mjs --k8s gittix-dev | kubectl apply -f -
-//       the Secret `gittix-jwt` in that namespace
+//       the Secrets `gittix-jwt`, `gittix-nats` and `gittix-db` in that namespace
 //
 // Nothing is written to disk by the script itself. A new pair signs everyone out.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const SECRET_NAME = 'gittix-jwt';
+const NATS_SECRET_NAME = 'gittix-nats';
+/** NATS users: the admin and every service of natsRoles (infra/test/security.test.ts checks). */
+export const NATS_USERS = [
+  'admin',
+  'auth',
+  'tickets',
+  'orders',
+  'expiration',
+  'payments',
+  'notifications',
+];
+
+/** Databases of services.json: each gets a role of its name (infra/k8s/base/data/postgres-provision.sh). */
+export const DATABASES = ['auth', 'tickets', 'orders', 'payments', 'notifications'];
+
+/** POSTGRES_PASSWORD_<DATABASE> → a fresh random password for that service's role. */
+export function generateDatabasePasswords() {
+  return Object.fromEntries(
+    DATABASES.map((db) => [
+      `POSTGRES_PASSWORD_${db.toUpperCase()}`,
+      randomBytes(24).toString('base64url'),
+    ]),
+  );
+}
+
+/** NATS_PASSWORD_<USER> → a fresh random password (URL-safe, no quoting needed). */
+export function generateNatsPasswords() {
+  return Object.fromEntries(
+    NATS_USERS.map((user) => [
+      `NATS_PASSWORD_${user.toUpperCase()}`,
+      randomBytes(24).toString('base64url'),
+    ]),
+  );
+}
 
 export function generateSessionKeys() {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
@@ -27,11 +63,15 @@ function dotenvLine(key, pem) {
   return `${key}="${pem.trimEnd().split('\n').join('\\n')}"`;
 }
 
-export function toDotenv(keys) {
+export function toDotenv(keys, natsPasswords = {}, databasePasswords = {}) {
   return [
     '# Session signing keys for infra/compose.yaml (made by infra/scripts/session-keys.mjs).',
     dotenvLine('JWT_PRIVATE_KEY', keys.privateKeyPem),
     dotenvLine('JWT_PUBLIC_KEY', keys.publicKeyPem),
+    '# A password per NATS user: each service may publish only its own subjects.',
+    ...Object.entries(natsPasswords).map(([key, value]) => `${key}=${value}`),
+    '# A password per service role in Postgres: each owns only its database.',
+    ...Object.entries(databasePasswords).map(([key, value]) => `${key}=${value}`),
     '',
   ].join('\n');
 }
@@ -66,10 +106,34 @@ export function toKubernetesSecret(keys, namespace) {
   ].join('\n');
 }
 
+export function toKubernetesPasswordSecret(name, passwords, namespace) {
+  return [
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    `  name: ${name}`,
+    `  namespace: ${namespace}`,
+    '  labels:',
+    '    app.kubernetes.io/part-of: gittix',
+    'type: Opaque',
+    'stringData:',
+    ...Object.entries(passwords).map(([key, value]) => `  ${key}: ${value}`),
+    '',
+  ].join('\n');
+}
+
 function main(argv) {
   const keys = generateSessionKeys();
-  if (argv.length === 0) return toDotenv(keys);
-  if (argv[0] === '--k8s' && argv.length === 2) return toKubernetesSecret(keys, argv[1]);
+  const natsPasswords = generateNatsPasswords();
+  const databasePasswords = generateDatabasePasswords();
+  if (argv.length === 0) return toDotenv(keys, natsPasswords, databasePasswords);
+  if (argv[0] === '--k8s' && argv.length === 2) {
+    return [
+      toKubernetesSecret(keys, argv[1]),
+      toKubernetesPasswordSecret(NATS_SECRET_NAME, natsPasswords, argv[1]),
+      toKubernetesPasswordSecret('gittix-db', databasePasswords, argv[1]),
+    ].join('---\n');
+  }
   throw new Error('usage: session-keys.mjs [--k8s <namespace>]');
 }
 

@@ -93,7 +93,14 @@ describe('compose.yaml', () => {
   it('when listing services, then Compose runs exactly services.json plus its infrastructure', () => {
     const names = Object.keys(compose.services).sort();
     expect(names).toEqual(
-      [...services.map((s) => s.name), 'maildev', 'nats', 'postgres', 'redis'].sort(),
+      [
+        ...services.map((s) => s.name),
+        'maildev',
+        'nats',
+        'postgres',
+        'postgres-init',
+        'redis',
+      ].sort(),
     );
   });
 
@@ -230,7 +237,8 @@ describe('compose.yaml', () => {
     const needs = (name: string): string[] => {
       const spec = services.find((s) => s.name === name)!;
       const out: string[] = [];
-      if (spec.database) out.push('postgres');
+      // Its role and database, made by the privileged init step (which waits for postgres).
+      if (spec.database) out.push('postgres-init');
       if (spec.nats) out.push('nats');
       if (spec.redis) out.push('redis');
       if (name === 'gateway') out.push(...services.filter((s) => s.route).map((s) => s.name));
@@ -240,10 +248,19 @@ describe('compose.yaml', () => {
       const dependsOn = compose.services[spec.name].depends_on ?? {};
       expect(Object.keys(dependsOn).sort(), spec.name).toEqual(needs(spec.name));
       for (const [target, condition] of Object.entries(dependsOn) as Array<[string, Yaml]>) {
+        if (target === 'postgres-init') {
+          expect(condition.condition, `${spec.name} -> ${target}`).toBe(
+            'service_completed_successfully',
+          );
+          continue;
+        }
         expect(condition.condition, `${spec.name} -> ${target}`).toBe('service_healthy');
         expect(compose.services[target].healthcheck, `${target} has a healthcheck`).toBeDefined();
       }
     }
+    expect(compose.services['postgres-init'].depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+    });
     // No cycles: a depth-first walk never meets a service twice on one path.
     const visit = (name: string, path: string[]): void => {
       expect(path, `cycle through ${name}`).not.toContain(name);
@@ -317,15 +334,17 @@ describe('infra/scripts/session-keys.mjs', () => {
     expect(verify(null, Buffer.from('session'), publicKey, signature)).toBe(true);
   });
 
-  it('when asked for a Kubernetes Secret, then it prints gittix-jwt for that namespace', async () => {
-    const { parse } = await import('yaml');
+  it('when asked for Kubernetes Secrets, then it prints gittix-jwt and gittix-nats for that namespace', async () => {
+    const { parseAllDocuments } = await import('yaml');
     const result = await run('node', [
       join(repoRoot, 'infra/scripts/session-keys.mjs'),
       '--k8s',
       'gittix-dev',
     ]);
     expect(result.code).toBe(0);
-    const secret = parse(result.stdout);
+    const [secret, nats] = parseAllDocuments(result.stdout).map((doc) => doc.toJS());
+    expect(nats.metadata).toMatchObject({ name: 'gittix-nats', namespace: 'gittix-dev' });
+    expect(Object.keys(nats.stringData)).toContain('NATS_PASSWORD_PAYMENTS');
     expect(secret.metadata).toMatchObject({ name: 'gittix-jwt', namespace: 'gittix-dev' });
     expect(Object.keys(secret.stringData).sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
     expect(secret.stringData.JWT_PRIVATE_KEY).toMatch(

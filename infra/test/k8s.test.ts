@@ -209,7 +209,15 @@ describe('the schema checks themselves', () => {
 /** Secrets each overlay expects to exist without rendering them (created out of band). */
 const externalSecrets: Record<Overlay, string[]> = {
   dev: ['gittix-jwt', 'gittix-stripe'],
-  prod: ['gittix-postgres', 'gittix-jwt', 'gittix-stripe', 'gittix-smtp', 'gittix-redis'],
+  prod: [
+    'gittix-postgres',
+    'gittix-jwt',
+    'gittix-nats',
+    'gittix-db',
+    'gittix-stripe',
+    'gittix-smtp',
+    'gittix-redis',
+  ],
 };
 
 const find = (overlay: Overlay, kind: string, name?: string): Any[] =>

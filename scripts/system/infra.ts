@@ -1,6 +1,13 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  NATS_ADMIN_USER,
+  type NatsNames,
+  type NatsUser,
+  natsUser,
+  natsUsersWithRandomPasswords,
+} from '@gittix/common';
 import { mailCatcher } from './mail-catcher.js';
 import { freePort, portOpen } from './network.js';
 import {
@@ -36,8 +43,11 @@ export async function ensureInfra(
   urls: InfraUrls & { smtpUrl?: string | undefined },
   dataDir: string,
   log: Log,
+  /** The stream and subject prefix, for the permissions of a NATS the launcher starts. */
+  natsNames: NatsNames = { stream: 'GITTIX', subjectPrefix: 'gittix' },
 ) {
   const started: Array<{ what: string; server: Server }> = [];
+  let natsUsers: NatsUser[] | undefined;
   const stop = async () => {
     for (const { server } of [...started].reverse()) await server.stop().catch(() => {});
   };
@@ -64,10 +74,20 @@ export async function ensureInfra(
 
     const nats = new URL(urls.natsUrl);
     if (!(await portOpen(nats.hostname, portOf(nats, 4222)))) {
-      log(`NATS is not running at ${nats.host}: starting nats-server -js`);
-      const options = { host: nats.hostname, port: portOf(nats, 4222), dir: join(dataDir, 'nats') };
+      log(`NATS is not running at ${nats.host}: starting nats-server -js with a user per service`);
+      // Fresh passwords each start: the server is ours and lives as long as this launcher.
+      natsUsers = natsUsersWithRandomPasswords(natsNames);
+      const dir = join(dataDir, 'nats');
+      const options = { host: nats.hostname, port: portOf(nats, 4222), dir, users: natsUsers };
       const server = natsServer(options, ' or point NATS_URL at a running server with JetStream');
       await server.start();
+      const admin = natsUser(natsUsers, NATS_ADMIN_USER);
+      await writeFile(
+        join(dir, 'admin.env'),
+        `NATS_USER=${admin.user}\nNATS_PASSWORD=${admin.password}\n`,
+        { mode: 0o600 },
+      );
+      log(`the events CLI needs the NATS admin: set -a; . ${join(dir, 'admin.env')}`);
       started.push({ what: `nats-server on port ${options.port}`, server });
     }
 
@@ -100,6 +120,8 @@ export async function ensureInfra(
     throw error;
   }
   return {
+    /** The users of the NATS server it started (undefined: it found one running). */
+    natsUsers,
     /** What was started (empty when everything was already running). */
     started: started.map((s) => s.what),
     /** Where to read the emails GitTix sends. */
@@ -127,7 +149,12 @@ export interface PrivateInfra {
  * logs in one temporary folder: never the machine's shared servers, which a
  * caller that stops servers must not touch.
  */
-export async function startPrivateInfra(): Promise<PrivateInfra> {
+export async function startPrivateInfra(
+  options: {
+    /** Start NATS with these users and their permissions (natsUsersWithRandomPasswords). */
+    natsUsers?: NatsUser[];
+  } = {},
+): Promise<PrivateInfra> {
   const root = await mkdtemp(join(tmpdir(), 'gittix-infra-'));
   // The embedded Postgres may run as another user (see embeddedPostgres): it must reach its folder.
   await chmod(root, 0o755);
@@ -142,7 +169,10 @@ export async function startPrivateInfra(): Promise<PrivateInfra> {
     user: 'postgres',
     password: 'postgres',
   });
-  const nats = natsServer(await at('nats'));
+  const nats = natsServer({
+    ...(await at('nats')),
+    ...(options.natsUsers ? { users: options.natsUsers } : {}),
+  });
   const redis = redisServer(await at('redis'));
   const servers = [postgres, nats, redis];
   const destroy = async () => {

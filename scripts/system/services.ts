@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type NatsUser, natsUser } from '@gittix/common';
+import { type DatabaseRole, newRolePassword, roleDatabaseUrl } from './provision.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -37,7 +39,14 @@ export interface SystemSettings {
   postgresUrl: string;
   /** Database name per service (default: the service's own name). */
   databaseName: (service: string) => string;
+  /**
+   * The role each service connects as, by database (provisionDatabase made them):
+   * it owns that database and nothing else. Absent: the server URL's user.
+   */
+  databaseRoles?: Record<string, DatabaseRole>;
   natsUrl: string;
+  /** The NATS server's users (one per service, docs/security.md); absent: no authentication. */
+  natsUsers?: NatsUser[];
   stream: string;
   subjectPrefix: string;
   redisUrl: string;
@@ -57,7 +66,20 @@ const url = (port: number) => `http://127.0.0.1:${port}`;
 
 /** The URL of one service's database, e.g. databaseUrlOf(settings, 'orders'). */
 export function databaseUrlOf(s: SystemSettings, database: string): string {
+  const role = s.databaseRoles?.[database];
+  if (role) return roleDatabaseUrl(s.postgresUrl, role);
   return `${s.postgresUrl}/${s.databaseName(database)}`;
+}
+
+/** A role per database of services.json, named after the database, each with a fresh password. */
+export function databaseRolesFor(databaseName: (service: string) => string) {
+  const roles: Record<string, DatabaseRole> = {};
+  for (const { database } of services) {
+    if (!database) continue;
+    const name = databaseName(database);
+    roles[database] = { database: name, role: name, password: newRolePassword() };
+  }
+  return roles;
 }
 
 /** The environment one service gets, per the README's configuration table. */
@@ -78,6 +100,10 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
       NATS_STREAM: s.stream,
       NATS_SUBJECT_PREFIX: s.subjectPrefix,
     });
+    if (s.natsUsers) {
+      const { user, password } = natsUser(s.natsUsers, service.name);
+      Object.assign(env, { NATS_USER: user, NATS_PASSWORD: password });
+    }
   }
   if (service.redis) Object.assign(env, { REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.queuePrefix });
   if (service.name === 'auth') env.JWT_PRIVATE_KEY = s.jwt.privateKeyPem;

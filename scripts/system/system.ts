@@ -1,12 +1,20 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NatsUser } from '@gittix/common';
 import { hasExited, stopChild } from './children.js';
 import type { InfraUrls } from './infra.js';
 import { generateSessionKeys } from './keys.js';
 import { type Output, type RunMode, spawnService, waitUntilReady } from './launch.js';
 import { freePort } from './network.js';
-import { databaseUrlOf, type ServiceSpec, type SystemSettings, services } from './services.js';
+import { type DatabaseRole, provisionDatabase } from './provision.js';
+import {
+  databaseRolesFor,
+  databaseUrlOf,
+  type ServiceSpec,
+  type SystemSettings,
+  services,
+} from './services.js';
 
 export interface SystemOptions {
   settings: SystemSettings;
@@ -138,6 +146,10 @@ export async function isolatedSettings(options: {
   /** A mail catcher of the system's own (the e2e harness starts one); unset: notifications' default. */
   smtpUrl?: string;
   extraEnv?: Record<string, string>;
+  /** Provision a Postgres role per service (owning only its database) and connect as it. */
+  databaseRoles?: boolean;
+  /** The users of `infra`'s NATS (made for this system's stream and subject prefix). */
+  natsUsers?: NatsUser[];
 }): Promise<SystemSettings> {
   const { infra, name } = options;
   const ports: Record<string, number> = {};
@@ -146,11 +158,21 @@ export async function isolatedSettings(options: {
     while (Object.values(ports).includes(port)) port = await freePort();
     ports[s.name] = port;
   }
+  const databaseName = (service: string) => `${name}_${service}`;
+  let databaseRoles: Record<string, DatabaseRole> | undefined;
+  if (options.databaseRoles) {
+    databaseRoles = databaseRolesFor(databaseName);
+    for (const role of Object.values(databaseRoles)) {
+      await provisionDatabase(infra.postgresUrl, role);
+    }
+  }
   return {
     ports,
     postgresUrl: infra.postgresUrl,
-    databaseName: (service) => `${name}_${service}`,
+    databaseName,
+    ...(databaseRoles ? { databaseRoles } : {}),
     natsUrl: infra.natsUrl,
+    ...(options.natsUsers ? { natsUsers: options.natsUsers } : {}),
     stream: name.toUpperCase(),
     subjectPrefix: name,
     redisUrl: infra.redisUrl,

@@ -77,6 +77,9 @@ export const natsConfigSchema = z.object({
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Optional size cap of the event stream; JetStream reserves it up front. */
   NATS_STREAM_MAX_BYTES: z.coerce.number().int().positive().optional(),
+  /** The service's NATS user and password; unset: connect without (a server with no users). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   /**
    * How long the event stream keeps an event: long enough for a consumer that is
    * down over a long weekend to catch up without losing anything.

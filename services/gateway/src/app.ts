@@ -34,6 +34,8 @@ export interface GatewayAppDeps {
   trustProxy: TrustProxy;
   /** Larger request bodies are refused here, before any service reads them. */
   maxBodyBytes?: number;
+  /** `local`: /metrics and /readyz answer only connections from this host (404 to the rest). */
+  opsEndpoints?: 'public' | 'local';
   /** How long the merged API document is served from memory (default 60 s). */
   docsCacheMs?: number;
   /** How much of a refused body is read (and dropped) so its client still gets the 413. */
@@ -85,6 +87,9 @@ async function refuseTooLarge(
   );
 }
 
+const OPS_PATHS = new Set(['/metrics', '/readyz']);
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
 function climbs(url: string): boolean {
   const path = url.split('?')[0] ?? '';
@@ -126,6 +131,14 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
   app.addHook('onRequest', async (request, reply) => {
     if (climbs(request.url)) {
+      return reply.code(404).send({ errors: [{ message: 'Not found' }] });
+    }
+    // The socket's address, never a forwarded header: a client cannot claim to be local.
+    if (
+      deps.opsEndpoints === 'local' &&
+      OPS_PATHS.has(request.url.split('?')[0] ?? '') &&
+      !LOOPBACK.has(request.socket.remoteAddress ?? '')
+    ) {
       return reply.code(404).send({ errors: [{ message: 'Not found' }] });
     }
     // Refused here rather than streamed to a service that answers 413 and closes

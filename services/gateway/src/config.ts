@@ -42,6 +42,12 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   TRUST_PROXY: trustProxy,
   /** Bodies larger than this are refused with 413 before reaching a service. */
   MAX_BODY_BYTES: env.positiveInt(DEFAULT_BODY_LIMIT),
+  /**
+   * Who may read `/metrics` and `/readyz`: `public` (anyone reaching the port: a
+   * cluster where the Ingress never routes them) or `local` (only the container
+   * itself, e.g. its healthcheck; everyone else gets 404), for a published port.
+   */
+  OPS_ENDPOINTS: z.enum(['public', 'local']).default('public'),
   /** How long the merged /api/docs/openapi.json is served from memory before it is fetched again. */
   DOCS_CACHE_SECONDS: env.positiveInt(60),
   /** After a 413, how much more of the body is read (and dropped) so the client gets the answer. */

@@ -18,6 +18,7 @@ export const gatewayService = defineService({
       },
       trustProxy: config.TRUST_PROXY,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      opsEndpoints: config.OPS_ENDPOINTS,
       docsCacheMs: config.DOCS_CACHE_SECONDS * 1000,
       linger: { maxBytes: config.LINGER_MAX_BYTES, timeoutMs: config.LINGER_TIMEOUT_MS },
     }),

@@ -22,6 +22,8 @@ const program = buildProgram({
       subjectPrefix: config.NATS_SUBJECT_PREFIX,
       name: 'events-cli',
       logger,
+      // On a server with users: the admin's (docs/security.md).
+      ...(config.NATS_USER ? { user: config.NATS_USER, password: config.NATS_PASSWORD ?? '' } : {}),
     }).catch((error: Error) => {
       throw new CliError(`Cannot reach NATS at ${config.NATS_URL}: ${error.message}`);
     });

@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from 'next';
+import { headers } from 'next/headers';
 import type { ReactNode } from 'react';
 import { SiteHeader } from '../components/SiteHeader';
 import './globals.css';
@@ -17,7 +18,10 @@ export const viewport: Viewport = {
   ],
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Reading the request renders every page per request: each response gets the fresh
+  // CSP nonce (src/proxy.ts) on Next's scripts, never a prerendered page without one.
+  await headers();
   return (
     <html lang="en">
       <body>

@@ -22,6 +22,7 @@ import {
   type Subject,
   subjects,
 } from './contracts.js';
+import { inboxPrefixOf } from './permissions.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 /**
@@ -57,6 +58,11 @@ export interface EventBusOptions {
    * server's storage, so a generous cap stops other streams from being created.
    */
   maxBytes?: number;
+  /** Credentials of a server with users (docs/security.md); absent: none. */
+  user?: string;
+  password?: string;
+  /** Where replies arrive (default `_INBOX`); a service's own, so its permissions can say so. */
+  inboxPrefix?: string;
   /** How long the event stream keeps an event (default 96 h). */
   maxAgeMs?: number;
 }
@@ -68,6 +74,8 @@ export interface NatsSettings {
   NATS_SUBJECT_PREFIX: string;
   NATS_STREAM_REPLICAS?: number;
   NATS_STREAM_MAX_BYTES?: number | undefined;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
   NATS_STREAM_MAX_AGE_HOURS?: number;
 }
 
@@ -85,6 +93,10 @@ export async function openEventBus(
     logger,
     replicas: settings.NATS_STREAM_REPLICAS ?? 1,
     ...(settings.NATS_STREAM_MAX_BYTES ? { maxBytes: settings.NATS_STREAM_MAX_BYTES } : {}),
+    ...(settings.NATS_USER
+      ? { user: settings.NATS_USER, password: settings.NATS_PASSWORD ?? '' }
+      : {}),
+    inboxPrefix: inboxPrefixOf(name),
     ...(settings.NATS_STREAM_MAX_AGE_HOURS
       ? { maxAgeMs: settings.NATS_STREAM_MAX_AGE_HOURS * HOUR_MS }
       : {}),
@@ -127,6 +139,8 @@ export class EventBus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5_000,
+      ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     });
     void (async () => {
       for await (const status of nc.status()) {

@@ -4,6 +4,7 @@ export * from './contracts.js';
 export * from './inbox.js';
 export * from './lag.js';
 export * from './outbox.js';
+export * from './permissions.js';
 export * from './retention.js';
 export * from './subscription.js';
 export * from './tables.js';

@@ -7,6 +7,7 @@ import {
   type EventInput,
   type Subject,
 } from '../events/contracts.js';
+import { NATS_ADMIN_USER, type NatsNames, type NatsUser, natsUser } from '../events/permissions.js';
 import { connectRedis } from '../redis.js';
 import type { AnyServiceDescription } from '../service/description.js';
 import { testEventNames, testInfra, testLogger, uniqueName } from './names.js';
@@ -21,6 +22,13 @@ import { publishedEvents } from './stream.js';
 export interface TestEnvironmentOptions {
   /** A NATS server of the test's own (startPrivateNatsServer) instead of the shared one. */
   natsUrl?: string;
+  /**
+   * That server's users (startPrivateNatsServer's `users`): each service connects
+   * as the user of its name, the test's own connection as the admin.
+   */
+  natsUsers?: NatsUser[];
+  /** The stream and subject prefix (default: fresh ones); those `natsUsers` were made for. */
+  names?: NatsNames;
 }
 
 /**
@@ -54,7 +62,8 @@ export async function createTestEnvironment(
   options: TestEnvironmentOptions = {},
 ): Promise<TestEnvironment> {
   const natsUrl = options.natsUrl ?? testInfra.natsUrl;
-  const names = testEventNames();
+  const names = options.names ?? testEventNames();
+  const admin = options.natsUsers && natsUser(options.natsUsers, NATS_ADMIN_USER);
   const queuePrefix = uniqueName('queue');
   const sessions = await createTestSessionKeys();
   const databases = new Map<string, string>();
@@ -80,6 +89,11 @@ export async function createTestEnvironment(
         config.NATS_URL = natsUrl;
         config.NATS_STREAM = names.stream;
         config.NATS_SUBJECT_PREFIX = names.subjectPrefix;
+        if (options.natsUsers) {
+          const { user, password } = natsUser(options.natsUsers, name);
+          config.NATS_USER = user;
+          config.NATS_PASSWORD = password;
+        }
       }
       if (needs.redis) {
         usesRedis = true;
@@ -97,6 +111,7 @@ export async function createTestEnvironment(
           ...names,
           name: 'test',
           logger: testLogger,
+          ...(admin ? { user: admin.user, password: admin.password } : {}),
         });
         await connected.ensureStreams();
         return connected;

@@ -1,0 +1,288 @@
+/**
+ * docs/security.md held to the infrastructure: NATS users and permissions in
+ * Compose and Kubernetes, rendered by `kubectl kustomize`.
+ */
+import { join } from 'node:path';
+import { natsPasswordVariable, natsRoleNames } from '@gittix/common';
+import { testInfra, uniqueName } from '@gittix/common/testing';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { natsAuthFile, renderNatsAuth } from '../scripts/nats-auth.js';
+// @ts-expect-error: a plain ES module script without types
+import { NATS_USERS } from '../scripts/session-keys.mjs';
+import { environmentOf } from './lib/compose.js';
+import { kustomize, type Resource } from './lib/kubectl.js';
+import { type Yaml as Any, readRepoFile, readYaml, repoRoot, services } from './lib/repo.js';
+import { run } from './lib/run.js';
+
+const overlays = ['dev', 'prod'] as const;
+const rendered: Record<(typeof overlays)[number], Resource[]> = {
+  dev: kustomize('infra/k8s/overlays/dev'),
+  prod: kustomize('infra/k8s/overlays/prod'),
+};
+const compose: Any = readYaml('infra/compose.yaml');
+const natsServices = services.filter((s) => s.nats);
+
+describe('NATS users in Compose and Kubernetes', () => {
+  it('when the roles change, then nats-auth.conf is regenerated (npm run infra:nats-auth)', () => {
+    expect(readRepoFile('infra/k8s/base/data/nats-auth.conf')).toBe(renderNatsAuth());
+    expect(natsAuthFile.pathname).toMatch(/nats-auth\.conf$/);
+  });
+
+  it('when infra/.env or the Secret is made, then every NATS user gets a password', () => {
+    expect([...NATS_USERS].sort()).toEqual(['admin', ...natsRoleNames].sort());
+  });
+
+  it('when Compose runs NATS, then it reads the users and each service connects as its own', () => {
+    const nats = compose.services.nats;
+    expect(nats.command.join(' ')).toContain('-c /etc/nats/nats-auth.conf');
+    expect(nats.volumes).toContain('./k8s/base/data/nats-auth.conf:/etc/nats/nats-auth.conf:ro');
+    for (const user of NATS_USERS as string[]) {
+      expect(nats.environment[natsPasswordVariable(user)], user).toMatch(
+        new RegExp(`^\\$\\{${natsPasswordVariable(user)}:\\?`),
+      );
+    }
+    for (const spec of natsServices) {
+      const env = environmentOf(compose.services[spec.name]);
+      expect(env.NATS_USER, spec.name).toBe(spec.name);
+      expect(env.NATS_PASSWORD, spec.name).toContain(`\${${natsPasswordVariable(spec.name)}:?`);
+    }
+  });
+
+  it.each(overlays)(
+    'when the %s overlay runs NATS, then it includes the users and each service connects as its own',
+    (overlay) => {
+      const objects = rendered[overlay] as Any[];
+      const natsSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'nats');
+      const container = natsSet.spec.template.spec.containers[0];
+      const secretName = overlay === 'dev' ? expect.stringMatching(/^gittix-nats-/) : 'gittix-nats';
+      expect(container.envFrom).toContainEqual({ secretRef: { name: secretName } });
+      const configName = natsSet.spec.template.spec.volumes.find((v: Any) => v.name === 'config')
+        .configMap.name;
+      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === configName);
+      expect(config.data['nats.conf']).toContain('include ./nats-auth.conf');
+      expect(config.data['nats-auth.conf']).toBe(renderNatsAuth());
+      for (const spec of natsServices) {
+        const deployment = objects.find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
+        );
+        const env = deployment.spec.template.spec.containers[0].env as Any[];
+        expect(env.find((e) => e.name === 'NATS_USER')?.value, spec.name).toBe(spec.name);
+        expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+          name: secretName,
+          key: natsPasswordVariable(spec.name),
+        });
+      }
+    },
+  );
+});
+
+describe('the public port in Compose', () => {
+  it('when the gateway is published, then its /metrics and /readyz answer only its own healthcheck', () => {
+    const gateway = compose.services.gateway;
+    expect(gateway.ports).toHaveLength(1);
+    expect(environmentOf(gateway).OPS_ENDPOINTS).toBe('local');
+    // The healthcheck runs inside the container: a loopback connection.
+    expect(JSON.stringify(gateway.healthcheck.test)).toContain("'http://127.0.0.1:'");
+  });
+});
+
+describe('Postgres roles in Compose and Kubernetes', () => {
+  const dbServices = services.filter((s) => s.database);
+
+  it('when Compose runs a service with a database, then it connects as its own role after postgres-init', () => {
+    for (const spec of dbServices) {
+      const env = environmentOf(compose.services[spec.name]);
+      const url = new URL(env.DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'x'));
+      expect(url.username, spec.name).toBe(spec.database);
+      expect(env.DATABASE_URL).toContain(`\${POSTGRES_PASSWORD_${spec.database!.toUpperCase()}:?`);
+    }
+    const init = compose.services['postgres-init'];
+    expect(init.volumes).toContain('./k8s/base/data/postgres-provision.sh:/provision.sh:ro');
+  });
+
+  it.each(overlays)(
+    'when the %s overlay runs, then only Postgres and its provisioning Job read the superuser',
+    (overlay) => {
+      const objects = rendered[overlay] as Any[];
+      const readers = objects
+        .filter((o) => o.spec?.template?.spec?.containers)
+        .filter((o) => JSON.stringify(o.spec.template.spec).includes('"gittix-postgres'))
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort();
+      expect(readers).toEqual(['Job/postgres-provision', 'StatefulSet/postgres']);
+      for (const spec of dbServices) {
+        const deployment = objects.find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
+        );
+        const env = deployment.spec.template.spec.containers[0].env as Any[];
+        expect(env.find((e) => e.name === 'POSTGRES_USER')?.value, spec.name).toBe(spec.database);
+        expect(env.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe(
+          `POSTGRES_PASSWORD_${spec.database!.toUpperCase()}`,
+        );
+      }
+    },
+  );
+});
+
+describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
+  const prefix = uniqueName('psh');
+  const [mine, theirs] = [`${prefix}_a`, `${prefix}_b`];
+  const server = new URL(testInfra.postgresUrl);
+  const roleUrl = (role: string, database: string) =>
+    `postgres://${role}:pw@${server.host}/${database}`;
+  async function query(url: string, text: string) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const provision = () =>
+    run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
+      env: {
+        ...(process.env as Record<string, string>),
+        PGHOST: server.hostname,
+        PGPORT: server.port || '5432',
+        PGUSER: decodeURIComponent(server.username || 'postgres'),
+        PGPASSWORD: decodeURIComponent(server.password),
+        GITTIX_DATABASES: `${mine} ${theirs}`,
+        [`POSTGRES_PASSWORD_${mine.toUpperCase()}`]: 'pw',
+        [`POSTGRES_PASSWORD_${theirs.toUpperCase()}`]: 'pw',
+      },
+    });
+
+  afterAll(async () => {
+    const admin = `${testInfra.postgresUrl}/postgres`;
+    for (const name of [mine, theirs]) {
+      await query(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await query(admin, `DROP ROLE IF EXISTS "${name}"`);
+    }
+  });
+
+  it('when it has run (twice), then each role uses only its own database and cannot create one', async () => {
+    for (let i = 0; i < 2; i++) {
+      const result = await provision();
+      expect(result.code, result.stderr).toBe(0);
+    }
+    await query(roleUrl(mine, mine), 'CREATE TABLE mine (id int)');
+    await expect(query(roleUrl(mine, theirs), 'SELECT 1')).rejects.toThrow(
+      /permission denied for database/,
+    );
+    await expect(query(roleUrl(mine, mine), 'CREATE DATABASE nope')).rejects.toThrow(
+      /permission denied/,
+    );
+  });
+
+  it('when a password is missing, then it stops before touching anything', async () => {
+    const result = await run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
+      env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`);
+  });
+});
+
+type Labels = Record<string, string>;
+const matches = (selector: Any, labels: Labels) =>
+  Object.entries((selector?.matchLabels ?? {}) as Labels).every(([k, v]) => labels[k] === v) &&
+  (selector?.matchExpressions ?? []).length === 0;
+const podTemplates = (objects: Any[]) => objects.filter((o) => o.spec?.template?.spec?.containers);
+const policies = (objects: Any[]) => objects.filter((o) => o.kind === 'NetworkPolicy');
+
+/**
+ * Whether a pod labelled `from` may open a connection to a pod labelled `to` on
+ * `port`, by the rendered NetworkPolicies (same namespace, pod selectors): an
+ * egress rule of a policy selecting `from` and an ingress rule of one selecting `to`.
+ */
+function allowed(objects: Any[], from: Labels, to: Labels, port: number): boolean {
+  const permits = (rules: Any[], peerKey: 'to' | 'from', peer: Labels) =>
+    rules.some(
+      (rule) =>
+        (rule.ports ?? []).some((p: Any) => p.port === port) &&
+        (rule[peerKey] ?? []).some(
+          (target: Any) =>
+            target.podSelector && !target.namespaceSelector && matches(target.podSelector, peer),
+        ),
+    );
+  const out = policies(objects).some(
+    (p) => matches(p.spec.podSelector, from) && permits(p.spec.egress ?? [], 'to', to),
+  );
+  const into = policies(objects).some(
+    (p) => matches(p.spec.podSelector, to) && permits(p.spec.ingress ?? [], 'from', from),
+  );
+  return out && into;
+}
+
+describe.each(overlays)('the %s overlay’s network', (overlay) => {
+  const objects = rendered[overlay] as Any[];
+  const labelsOf = (name: string): Labels =>
+    podTemplates(objects).find((o) => o.metadata.name === name).spec.template.metadata.labels;
+
+  it('when rendered, then a default-deny policy covers every pod, in and out', () => {
+    const deny = policies(objects).find((p) => p.metadata.name === 'default-deny');
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  });
+
+  it('when any pod runs, then a policy of its own names what it may receive and reach', () => {
+    for (const workload of podTemplates(objects)) {
+      const labels = workload.spec.template.metadata.labels;
+      const own = policies(objects).filter(
+        (p) => Object.keys(p.spec.podSelector).length > 0 && matches(p.spec.podSelector, labels),
+      );
+      expect(own.length, `${workload.kind}/${workload.metadata.name}`).toBeGreaterThan(0);
+      expect(own.flatMap((p) => p.spec.policyTypes).sort()).toEqual(['Egress', 'Ingress']);
+    }
+  });
+
+  it('when the web pod is compromised, then it reaches neither Redis, NATS nor Postgres, only the gateway', () => {
+    const web = labelsOf('web');
+    expect(allowed(objects, web, labelsOf('redis'), 6379)).toBe(false);
+    expect(allowed(objects, web, labelsOf('nats'), 4222)).toBe(false);
+    expect(allowed(objects, web, labelsOf('postgres'), 5432)).toBe(false);
+    expect(allowed(objects, web, labelsOf('payments'), 3005)).toBe(false);
+    // The paths that must stay open (so the check above is not vacuous).
+    expect(allowed(objects, web, labelsOf('gateway'), 3000)).toBe(true);
+    expect(allowed(objects, labelsOf('expiration'), labelsOf('redis'), 6379)).toBe(true);
+    expect(allowed(objects, labelsOf('payments'), labelsOf('nats'), 4222)).toBe(true);
+    expect(allowed(objects, labelsOf('orders'), labelsOf('postgres'), 5432)).toBe(true);
+    expect(allowed(objects, labelsOf('tickets'), labelsOf('auth'), 3001)).toBe(true);
+    expect(allowed(objects, labelsOf('postgres-provision'), labelsOf('postgres'), 5432)).toBe(true);
+  });
+
+  it('when the services talk, then only publishers and consumers reach NATS and only expiration Redis', () => {
+    for (const spec of services) {
+      const labels = labelsOf(spec.name);
+      expect(allowed(objects, labels, labelsOf('nats'), 4222), spec.name).toBe(spec.nats);
+      expect(allowed(objects, labels, labelsOf('redis'), 6379), spec.name).toBe(spec.redis);
+      expect(allowed(objects, labels, labelsOf('postgres'), 5432), spec.name).toBe(
+        spec.database !== null,
+      );
+    }
+  });
+
+  it('when any pod (a Job included) references a ConfigMap or Secret, then it exists or is created out of band', () => {
+    const external = overlay === 'dev' ? ['gittix-jwt', 'gittix-stripe'] : [];
+    const kustomization = readRepoFile(`infra/k8s/overlays/${overlay}/kustomization.yaml`);
+    for (const workload of podTemplates(objects)) {
+      const text = JSON.stringify(workload.spec.template.spec);
+      const refs = [
+        ...[...text.matchAll(/"(secretRef|secretKeyRef)":\{[^}]*"name":"([^"]+)"/g)].map(
+          (m) => ['Secret', m[2]!] as const,
+        ),
+        ...[
+          ...text.matchAll(/"(configMapRef|configMapKeyRef|configMap)":\{[^}]*"name":"([^"]+)"/g),
+        ].map((m) => ['ConfigMap', m[2]!] as const),
+      ];
+      for (const [kind, name] of refs) {
+        const where = `${workload.kind}/${workload.metadata.name} -> ${kind} ${name}`;
+        if (objects.some((o) => o.kind === kind && o.metadata.name === name)) continue;
+        expect(kind, where).toBe('Secret');
+        if (overlay === 'dev') expect(external, where).toContain(name);
+        expect(kustomization, `${where} is documented in the overlay`).toContain(name);
+      }
+    }
+  });
+});
