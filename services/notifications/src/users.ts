@@ -1,4 +1,4 @@
-import type { EventData } from '@gittix/common';
+import { applyUserToReplica, type EventData } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { NotificationsDatabase } from './db/schema.js';
 
@@ -21,25 +21,7 @@ export async function applyUser(
   user: EventData<'user.created' | 'user.updated'>,
 ): Promise<void> {
   await lockUser(trx, user.id);
-  await trx
-    .insertInto('users')
-    .values({
-      id: user.id,
-      email: user.email,
-      email_verified: user.emailVerified,
-      version: user.version,
-    })
-    .onConflict((conflict) =>
-      conflict
-        .column('id')
-        .doUpdateSet({
-          email: sql`excluded.email`,
-          email_verified: sql`excluded.email_verified`,
-          version: sql`excluded.version`,
-        })
-        .where(sql<boolean>`users.version < excluded.version`),
-    )
-    .execute();
+  await applyUserToReplica(trx, user);
   await trx
     .updateTable('emails')
     .set({

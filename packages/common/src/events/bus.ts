@@ -22,7 +22,6 @@ import {
   type Subject,
   subjects,
 } from './contracts.js';
-import { inboxPrefixOf } from './permissions.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 /**
@@ -40,6 +39,14 @@ export const DEFAULT_STREAM_MAX_AGE_MS = 96 * HOUR_MS;
  * far longer than this (EVENT_TABLES_RETENTION_HOURS).
  */
 export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+
+/**
+ * Where a service's replies arrive (request replies, JetStream acks, pulled
+ * messages): a prefix of its own, so no other user may listen to them.
+ */
+export function inboxPrefixOf(service: string): string {
+  return `_INBOX_${service}`;
+}
 
 export interface EventBusOptions {
   url: string;

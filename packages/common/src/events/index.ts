@@ -8,3 +8,4 @@ export * from './permissions.js';
 export * from './retention.js';
 export * from './subscription.js';
 export * from './tables.js';
+export * from './user-replica.js';

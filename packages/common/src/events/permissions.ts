@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inboxPrefixOf } from './bus.js';
 import { durableName } from './consumer.js';
 import type { Subject } from './contracts.js';
 
@@ -86,14 +87,6 @@ export const NATS_ADMIN_USER = 'admin';
 
 export function isNatsRole(name: string): name is NatsRole {
   return Object.hasOwn(natsRoles, name);
-}
-
-/**
- * Where a service's replies arrive (request replies, JetStream acks, pulled
- * messages): a prefix of its own, so no other user may listen to them.
- */
-export function inboxPrefixOf(service: string): string {
-  return `_INBOX_${service}`;
 }
 
 /** The names a system's events live under (a test run has its own). */
