@@ -27,6 +27,8 @@ export interface PaymentsAppDeps {
   maxDeclines: number;
   feePercent: number;
   stripeWebhookSecret: string | undefined;
+  /** The site as people reach it: where provider onboarding sends a seller back. */
+  publicUrl: string;
 }
 
 /** The payments service's HTTP app, built from its dependencies. */
@@ -58,6 +60,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     db: deps.db,
     provider: deps.provider,
     providerTimeoutMs: deps.providerTimeoutMs,
+    publicUrl: deps.publicUrl,
     logger: deps.logger,
   });
   return app;

@@ -81,6 +81,7 @@ export const paymentsService = defineService({
       maxDeclines: MAX_DECLINES,
       feePercent: config.PLATFORM_FEE_PERCENT,
       stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
+      publicUrl: config.PUBLIC_URL,
     });
     return {
       app,

@@ -4,8 +4,9 @@ import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
+import { recordAccountState } from '../payout-accounts.js';
 import { applyProviderNews, type ProviderNews } from '../provider-events.js';
-import { statusOf } from '../providers/stripe.js';
+import { accountState, statusOf } from '../providers/stripe.js';
 import { errorBody } from './errors.js';
 
 export interface WebhooksRoutesOptions {
@@ -53,7 +54,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
     '/stripe',
     {
       schema: {
-        summary: "Stripe's webhook: payment intents authorized, captured, canceled, refunded",
+        summary:
+          "Stripe's webhook: payment intents authorized, captured, canceled, refunded; Connect accounts updated",
         response: { 200: z.object({ received: z.boolean() }), 400: errorBody },
       },
     },
@@ -72,8 +74,16 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
       } catch {
         throw new BadRequestError('Missing or invalid stripe-signature');
       }
-      const news = newsOf(event);
       const log = request.log.child({ stripeEventId: event.id, stripeEventType: event.type });
+      const object = event.data.object as { object?: string };
+      if (event.type === 'account.updated' && object.object === 'account') {
+        const state = accountState(object as Stripe.Account);
+        const known = await recordAccountState(options.db, state, new Date(event.created * 1000));
+        if (!known) log.warn({ accountId: state.accountId }, 'Stripe event for no known account');
+        else log.info(state, 'payout account updated');
+        return { received: true };
+      }
+      const news = newsOf(event);
       if (!news) return { received: true };
       const known = await applyProviderNews(
         options.db,
