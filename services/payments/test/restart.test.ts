@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createDb } from '@gittix/common';
 import {
   createTestEnvironment,
+  STAND_IN_SECRET_KEY,
+  startStripeStandIn,
   startTestService,
   type TestEnvironment,
   testLogger,
@@ -21,7 +23,6 @@ import {
 import { paymentsService } from '../src/service.js';
 import type { Settler } from '../src/settler.js';
 import { orderCreated, RecordingProvider } from './fixtures.js';
-import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in.js';
 
 /** The sandbox on its Postgres store, whose process "dies" right after the provider authorized. */
 class DyingProvider extends RecordingProvider {

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
-import { streamMessages, testLogger, waitFor } from '@gittix/common/testing';
+import {
+  STAND_IN_SECRET_KEY,
+  startStripeStandIn,
+  streamMessages,
+  testLogger,
+  waitFor,
+} from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum } from '../src/ledger.js';
 import { createStripeProvider, type PayoutRequest } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, RecordingProvider } from './fixtures.js';
-import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_payouts_secret';
 const PUBLIC_URL = 'https://gittix.test';
@@ -148,7 +153,7 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
     expect(first.json()).toEqual({
       required: true,
       status: 'pending',
-      onboardingUrl: expect.stringMatching(/^https:\/\/connect\.stripe\.com\//),
+      onboardingUrl: expect.stringMatching(new RegExp(`^${standIn.url}/connect/onboarding/`)),
       expiresAt: expect.any(String),
     });
     const row = await accountRow(me.id);
@@ -166,6 +171,7 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
       'metadata[userId]': me.id,
     });
     expect(standIn.links.at(-1)).toEqual({
+      id: expect.any(String),
       account: row!.account_id,
       refreshUrl: `${PUBLIC_URL}/payouts?onboarding=refresh`,
       returnUrl: `${PUBLIC_URL}/payouts?onboarding=done`,

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
-import { streamMessages, testLogger, waitFor } from '@gittix/common/testing';
+import {
+  STAND_IN_SECRET_KEY,
+  startStripeStandIn,
+  streamMessages,
+  testLogger,
+  waitFor,
+} from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sellerBalance } from '../src/ledger.js';
 import { createStripeProvider } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, storedFor } from './fixtures.js';
-import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_test_secret';
 

@@ -126,10 +126,13 @@ function send(response: ServerResponse, reply: Reply, replayed = false) {
 }
 
 /**
- * A local stand-in for the slice of Stripe's API that payments uses (PaymentIntents,
- * refunds, Connect accounts, account links, transfers), with Stripe's idempotency:
- * a key's first answer is replayed for every repeat (5xx and validation failures
- * excepted, as Stripe keeps neither). Counts what was created.
+ * A local stand-in for the slice of Stripe's API that payments uses, for the real
+ * `stripe` SDK pointed at it with STRIPE_API_BASE (payments' tests, and browser
+ * tests of the whole system): PaymentIntents, refunds, Connect accounts, account
+ * links (their URL is an onboarding page that completes at once and redirects to
+ * `return_url`) and transfers, with Stripe's idempotency: a key's first answer is
+ * replayed for every repeat (5xx and validation failures excepted, as Stripe keeps
+ * neither). Counts what was created.
  */
 export async function startStripeStandIn() {
   const requests: StandInRequest[] = [];
@@ -137,7 +140,8 @@ export async function startStripeStandIn() {
   const intents = new Map<string, Intent>();
   const accounts = new Map<string, Account>();
   const transfers = new Map<string, Record<string, unknown> & { transfer_group: string | null }>();
-  const links: { account: string; refreshUrl: string; returnUrl: string }[] = [];
+  const links: { id: string; account: string; refreshUrl: string; returnUrl: string }[] = [];
+  let baseUrl = '';
   const state = {
     mode: 'up' as StandInMode,
     /** Answers this much later (the work is done at once): a timeout after success. */
@@ -234,7 +238,9 @@ export async function startStripeStandIn() {
       return invalid('refresh_url and return_url are required');
     }
     state.accountLinks++;
+    const linkId = randomBytes(8).toString('hex');
     links.push({
+      id: linkId,
       account: accountId,
       refreshUrl: params.get('refresh_url')!,
       returnUrl: params.get('return_url')!,
@@ -245,7 +251,8 @@ export async function startStripeStandIn() {
         object: 'account_link',
         created: now(),
         expires_at: now() + 300,
-        url: `https://connect.stripe.com/setup/e/${accountId}/${randomBytes(8).toString('hex')}`,
+        // Stripe's hosted onboarding; here a page that finishes it at once (see below).
+        url: `${baseUrl}/connect/onboarding/${linkId}`,
       },
     };
   }
@@ -355,6 +362,15 @@ export async function startStripeStandIn() {
       const method = request.method ?? 'GET';
       requests.push({ method, path: url.pathname, headers: request.headers, params });
       if (state.mode === 'hangup') return request.socket.destroy();
+      const onboarding = /^\/connect\/onboarding\/([0-9a-f]+)$/.exec(url.pathname);
+      if (method === 'GET' && onboarding) {
+        // The seller's browser at Stripe's onboarding: done at once, and sent back.
+        const link = links.find((l) => l.id === onboarding[1]);
+        if (!link) return send(response, invalid('This link has expired', 404));
+        completeOnboarding(link.account);
+        response.writeHead(302, { location: link.returnUrl });
+        return response.end();
+      }
       if (request.headers.authorization !== `Bearer ${STAND_IN_SECRET_KEY}`) {
         return send(response, invalid('Invalid API Key provided', 401));
       }
@@ -379,9 +395,10 @@ export async function startStripeStandIn() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     state,
     requests,
     intents,
