@@ -105,7 +105,7 @@ async function destinationOf(
  */
 export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): Promise<Payout> {
   const { db } = deps;
-  const { payout, mine } = await db.transaction().execute(async (trx) => {
+  const { payout, mine, earlier } = await db.transaction().execute(async (trx) => {
     const user = await trx
       .selectFrom('users')
       .select('email_verified')
@@ -123,7 +123,7 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
       .executeTakeFirst();
     if (stuck) {
       if (stuck.claimed_until && stuck.claimed_until > new Date()) {
-        return { payout: stuck, mine: false };
+        return { payout: stuck, mine: false, earlier: true };
       }
       const claimed = await trx
         .updateTable('payouts')
@@ -131,7 +131,7 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
         .where('id', '=', stuck.id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { payout: claimed, mine: true };
+      return { payout: claimed, mine: true, earlier: true };
     }
     const { availableCents } = await sellerBalance(trx, sellerId);
     if (availableCents <= 0) throw new BadRequestError('Nothing to pay out');
@@ -157,10 +157,11 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
       ],
       { payoutId: row.id },
     );
-    return { payout: row, mine: true };
+    return { payout: row, mine: true, earlier: false };
   });
   if (!mine) return toPayout(payout);
-  return toPayout(await sendPayout(deps, payout));
+  // An earlier request's payout may have gone through (its answer lost): ask first.
+  return toPayout(await sendPayout(deps, payout, earlier));
 }
 
 /**

@@ -377,6 +377,25 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
     expect(lookups.length).toBeGreaterThan(0);
   });
 
+  it("when the seller asks again after a transfer's answer was lost, then the payout is looked up at Stripe first and recorded paid without sending it again", async () => {
+    const me = await enabledSeller();
+    await sell(me.id, 30);
+    standIn.state.delayMs = 1_500;
+    expect((await call('POST', '/api/payouts', me.headers)).statusCode).toBe(503);
+    standIn.state.delayMs = 0;
+    const [pending] = await payoutRows(me.id);
+
+    const retried = await call('POST', '/api/payouts', me.headers);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toMatchObject({ id: pending!.id, amount: 27, status: 'paid' });
+    const sends = standIn.requests.filter(
+      (r) => r.method === 'POST' && r.headers['idempotency-key'] === `payout_${pending!.id}`,
+    );
+    // Found by its transfer_group: the retry sends nothing (a resend would be a second POST).
+    expect(sends).toHaveLength(1);
+    expect(transfersOf(pending!.id)).toHaveLength(1);
+  });
+
   for (const when of ['after', 'before'] as const) {
     it(`when the process dies ${when === 'after' ? 'after Stripe made the transfer' : 'before the transfer was sent'}, then the claimed payout waits out its claim and the settler pays it exactly once`, async () => {
       const me = await enabledSeller();
