@@ -86,6 +86,17 @@ describe('when payments run on Stripe and a verified seller has sold a ticket', 
       amount: 3600,
       destination: [...standIn.accounts.keys()][0],
     });
+    const paidOut = seller.getByText('Paid out', { exact: true }).locator('..');
+    await expect
+      .poll(
+        async () => {
+          await seller.reload();
+          return paidOut.textContent();
+        },
+        { timeout: 15_000, interval: 1_000 },
+      )
+      .toContain('$36.00');
+    await seller.getByText('Paid', { exact: true }).waitFor();
     await screenshot(seller, 'desktop-payouts-stripe-paid');
   });
 });

@@ -179,6 +179,7 @@ export async function sendPayout(
   const log = deps.logger.child({ payoutId: payout.id, sellerId: payout.user_id });
   let providerId: string;
   try {
+    const destination = payout.destination ?? (await adoptDestination(db, provider, payout));
     const found = lookUpFirst
       ? await withProviderTimeout(provider.findPayout(payout.id), providerTimeoutMs)
       : null;
@@ -189,7 +190,7 @@ export async function sendPayout(
           payoutId: payout.id,
           userId: payout.user_id,
           amountCents: payout.amount_cents,
-          destination: payout.destination,
+          destination,
           idempotencyKey: `payout_${payout.id}`,
           metadata: { payoutId: payout.id, userId: payout.user_id },
         }),
@@ -214,6 +215,28 @@ export async function sendPayout(
   const paid = await recordPayoutPaid(db, payout.id, providerId);
   log.info({ amountCents: paid.amount_cents, providerId }, 'payout paid');
   return paid;
+}
+
+/**
+ * A payout recorded without a destination (by a release that answered 503 in Stripe
+ * mode before accounts existed) goes to the seller's enabled account once there is one.
+ */
+async function adoptDestination(
+  db: Kysely<PaymentsDatabase>,
+  provider: PaymentProvider,
+  payout: PayoutRow,
+): Promise<string | null> {
+  if (!provider.connect) return null;
+  const destination = await db
+    .transaction()
+    .execute((trx) => destinationOf(trx, provider, payout.user_id));
+  await db
+    .updateTable('payouts')
+    .set({ destination })
+    .where('id', '=', payout.id)
+    .where('destination', 'is', null)
+    .execute();
+  return destination;
 }
 
 /** A pending payout is `paid` as `providerId`, with payout.paid; once, however often it is said. */

@@ -9,7 +9,7 @@ import {
 } from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerSum } from '../src/ledger.js';
+import { ledgerSum, post } from '../src/ledger.js';
 import { createStripeProvider, type PayoutRequest } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, RecordingProvider } from './fixtures.js';
 
@@ -394,6 +394,40 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
     // Found by its transfer_group: the retry sends nothing (a resend would be a second POST).
     expect(sends).toHaveLength(1);
     expect(transfersOf(pending!.id)).toHaveLength(1);
+  });
+
+  it("when a pending payout from before payout accounts has no destination, then it goes to the seller's enabled account once there is one", async () => {
+    const me = await seller();
+    await sell(me.id, 20);
+    // What the previous release left in Stripe mode: a pending payout, money set aside, no destination.
+    const legacy = await fx.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('payouts')
+        .values({ user_id: me.id, amount_cents: 1800, status: 'pending', provider: 'stripe' })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await post(
+        trx,
+        [
+          { account: `seller:${me.id}`, amountCents: -1800, kind: 'payout' },
+          { account: 'provider', amountCents: 1800, kind: 'payout' },
+        ],
+        { payoutId: row.id },
+      );
+      return row;
+    });
+    const refused = await call('POST', '/api/payouts', me.headers);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toEqual({ errors: [{ message: 'Connect a payout account first' }] });
+
+    await call('POST', '/api/payouts/account', me.headers);
+    const { account_id } = (await accountRow(me.id))!;
+    standIn.completeOnboarding(account_id);
+    await account(me.headers);
+    await waitFor(async () => (await fx.settle()).payouts > 0, { timeoutMs: 5_000 });
+    const [row] = await payoutRows(me.id);
+    expect(row).toMatchObject({ id: legacy.id, status: 'paid', destination: account_id });
+    expect(transfersOf(legacy.id)).toMatchObject([{ amount: 1800, destination: account_id }]);
   });
 
   for (const when of ['after', 'before'] as const) {
