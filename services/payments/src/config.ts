@@ -24,6 +24,8 @@ export const paymentsConfigSchema = baseConfigSchema
     ),
     /** Signs Stripe's webhook deliveries (`whsec_…`); without it the webhook refuses every call. */
     STRIPE_WEBHOOK_SECRET: z.preprocess(blankAsUnset, z.string().min(1).optional()),
+    /** Signs the Connect endpoint's deliveries (events on sellers' accounts: `account.updated`). */
+    STRIPE_CONNECT_WEBHOOK_SECRET: z.preprocess(blankAsUnset, z.string().min(1).optional()),
     /** The site as people reach it: Stripe Connect onboarding sends sellers back to its /payouts. */
     PUBLIC_URL: z
       .url({ protocol: /^https?$/, message: 'Must be an http(s) URL' })

@@ -14,6 +14,8 @@ import { createStripeProvider, type PayoutRequest } from '../src/providers/index
 import { createPaymentsFixture, type PaymentsFixture, RecordingProvider } from './fixtures.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_payouts_secret';
+/** The Connect endpoint (events on sellers' accounts) signs with a secret of its own. */
+const CONNECT_WEBHOOK_SECRET = 'whsec_gittix_connect_secret';
 const PUBLIC_URL = 'https://gittix.test';
 
 /** Stripe, except that the process "dies" around the next `dieOnPayout` transfers. */
@@ -49,6 +51,7 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
       provider,
       env: {
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_WEBHOOK_SECRET,
         PUBLIC_URL: `${PUBLIC_URL}/`,
         PAYMENTS_RECONCILE_AFTER_MS: '50',
       },
@@ -111,7 +114,11 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
       payload,
     });
-  const accountUpdated = (object: object, created = Math.floor(Date.now() / 1000)) =>
+  const accountUpdated = (
+    object: object,
+    created = Math.floor(Date.now() / 1000),
+    livemode = false,
+  ) =>
     JSON.stringify({
       id: `evt_${randomUUID()}`,
       object: 'event',
@@ -119,7 +126,7 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
       api_version: '2025-01-01',
       created,
       data: { object },
-      livemode: false,
+      livemode,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
     });
@@ -222,7 +229,7 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
     expect(await accountRow(me.id)).toBeUndefined();
   });
 
-  it('when account.updated says payouts are enabled, then the account is enabled; a bad signature or an older event changes nothing', async () => {
+  it("when account.updated (signed by the Connect endpoint's secret) says payouts are enabled, then the account is enabled; a bad signature, a live event in test mode or an older event changes nothing", async () => {
     const me = await seller();
     await call('POST', '/api/payouts/account', me.headers);
     const { account_id } = (await accountRow(me.id))!;
@@ -238,8 +245,16 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
     });
     expect((await accountRow(me.id))?.payouts_enabled).toBe(false);
 
+    // A live event at this test-mode endpoint (Connect URLs get both): ignored.
+    const live = accountUpdated(enabled, now, true);
+    expect((await deliverEvent(live, sign(live, CONNECT_WEBHOOK_SECRET))).statusCode).toBe(200);
+    expect((await accountRow(me.id))?.payouts_enabled).toBe(false);
+
+    // Connect events come signed with the Connect endpoint's secret.
     const payload = accountUpdated(enabled, now);
-    expect((await deliverEvent(payload, sign(payload))).statusCode).toBe(200);
+    expect((await deliverEvent(payload, sign(payload, CONNECT_WEBHOOK_SECRET))).statusCode).toBe(
+      200,
+    );
     expect(await accountRow(me.id)).toMatchObject({
       payouts_enabled: true,
       details_submitted: true,

@@ -11,8 +11,12 @@ import { errorBody } from './errors.js';
 
 export interface WebhooksRoutesOptions {
   db: Kysely<PaymentsDatabase>;
-  /** `whsec_…`; unset: every call is refused. */
+  /** `whsec_…` of the account endpoint; with neither secret every call is refused. */
   stripeWebhookSecret: string | undefined;
+  /** `whsec_…` of the Connect endpoint (events on connected accounts: `account.updated`). */
+  stripeConnectWebhookSecret: string | undefined;
+  /** Live keys take live events only; test ones test events (a Connect URL gets both). */
+  livemode: boolean;
   feePercent: number;
 }
 
@@ -45,6 +49,22 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
   app,
   options,
 ) => {
+  // The same URL may be both the account endpoint and the Connect one, each signing
+  // with its own secret: a delivery is genuine when either verifies it.
+  const secrets = [options.stripeWebhookSecret, options.stripeConnectWebhookSecret].filter(
+    (secret): secret is string => Boolean(secret),
+  );
+  function verified(payload: string, signature: string): Stripe.Event | null {
+    for (const secret of secrets) {
+      try {
+        return Stripe.webhooks.constructEvent(payload, signature, secret);
+      } catch {
+        // Not this secret's signature: try the next.
+      }
+    }
+    return null;
+  }
+
   // The signature covers the exact bytes Stripe sent: keep them.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
@@ -61,20 +81,16 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
     },
     async (request) => {
       const signature = request.headers['stripe-signature'];
-      if (!options.stripeWebhookSecret || typeof signature !== 'string' || !signature) {
+      if (secrets.length === 0 || typeof signature !== 'string' || !signature) {
         throw new BadRequestError('Missing or invalid stripe-signature');
       }
-      let event: Stripe.Event;
-      try {
-        event = Stripe.webhooks.constructEvent(
-          typeof request.body === 'string' ? request.body : '',
-          signature,
-          options.stripeWebhookSecret,
-        );
-      } catch {
-        throw new BadRequestError('Missing or invalid stripe-signature');
-      }
+      const event = verified(typeof request.body === 'string' ? request.body : '', signature);
+      if (!event) throw new BadRequestError('Missing or invalid stripe-signature');
       const log = request.log.child({ stripeEventId: event.id, stripeEventType: event.type });
+      if (event.livemode !== options.livemode) {
+        log.info({ livemode: event.livemode }, 'Stripe event of the other mode ignored');
+        return { received: true };
+      }
       const object = event.data.object as { object?: string };
       if (event.type === 'account.updated' && object.object === 'account') {
         const state = accountState(object as Stripe.Account);
