@@ -115,11 +115,13 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
     if (!user?.email_verified) throw new ForbiddenError('Verify your email first');
     // One payout computation per seller at a time.
     await sql`SELECT pg_advisory_xact_lock(hashtext(${sellerAccount(sellerId)}))`.execute(trx);
+    // Locked: the settler (SKIP LOCKED) leaves it to us, or we see the claim it made.
     const stuck = await trx
       .selectFrom('payouts')
       .selectAll()
       .where('user_id', '=', sellerId)
       .where('status', '=', 'pending')
+      .forUpdate()
       .executeTakeFirst();
     if (stuck) {
       if (stuck.claimed_until && stuck.claimed_until > new Date()) {
