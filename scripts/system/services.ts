@@ -111,10 +111,11 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
   if (service.name === 'orders' && s.orderExpirationSeconds !== undefined) {
     env.ORDER_EXPIRATION_SECONDS = String(s.orderExpirationSeconds);
   }
-  if (service.name === 'notifications') {
+  // Links in emails, and where Stripe Connect onboarding sends a seller back.
+  if (service.name === 'notifications' || service.name === 'payments') {
     env.PUBLIC_URL = s.publicUrl ?? url(s.ports.gateway!);
-    if (s.smtpUrl) env.SMTP_URL = s.smtpUrl;
   }
+  if (service.name === 'notifications' && s.smtpUrl) env.SMTP_URL = s.smtpUrl;
   if (service.name === 'gateway') {
     Object.assign(env, {
       AUTH_URL: url(s.ports.auth!),

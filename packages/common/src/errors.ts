@@ -45,6 +45,13 @@ export class NotFoundError extends HttpError {
   }
 }
 
+/** The request is fine but the state it meets refuses it (e.g. no payout account yet). */
+export class ConflictError extends HttpError {
+  constructor(message: string) {
+    super(409, [{ message }]);
+  }
+}
+
 export class TooManyRequestsError extends HttpError {
   constructor(message = 'Too many requests, try again later') {
     super(429, [{ message }]);

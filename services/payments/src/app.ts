@@ -27,6 +27,11 @@ export interface PaymentsAppDeps {
   maxDeclines: number;
   feePercent: number;
   stripeWebhookSecret: string | undefined;
+  stripeConnectWebhookSecret: string | undefined;
+  /** Stripe live keys: only live webhook events count. */
+  stripeLivemode: boolean;
+  /** The site as people reach it: where provider onboarding sends a seller back. */
+  publicUrl: string;
 }
 
 /** The payments service's HTTP app, built from its dependencies. */
@@ -42,6 +47,8 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     prefix: '/api/payments/webhooks',
     db: deps.db,
     stripeWebhookSecret: deps.stripeWebhookSecret,
+    stripeConnectWebhookSecret: deps.stripeConnectWebhookSecret,
+    livemode: deps.stripeLivemode,
     feePercent: deps.feePercent,
   });
   await app.register(paymentsRoutes, {
@@ -58,6 +65,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     db: deps.db,
     provider: deps.provider,
     providerTimeoutMs: deps.providerTimeoutMs,
+    publicUrl: deps.publicUrl,
     logger: deps.logger,
   });
   return app;

@@ -24,6 +24,13 @@ export const paymentsConfigSchema = baseConfigSchema
     ),
     /** Signs Stripe's webhook deliveries (`whsec_…`); without it the webhook refuses every call. */
     STRIPE_WEBHOOK_SECRET: z.preprocess(blankAsUnset, z.string().min(1).optional()),
+    /** Signs the Connect endpoint's deliveries (events on sellers' accounts: `account.updated`). */
+    STRIPE_CONNECT_WEBHOOK_SECRET: z.preprocess(blankAsUnset, z.string().min(1).optional()),
+    /** The site as people reach it: Stripe Connect onboarding sends sellers back to its /payouts. */
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, message: 'Must be an http(s) URL' })
+      .default('http://localhost:3000')
+      .transform((url) => url.replace(/\/+$/, '')),
     /** Longest wait for one provider call before the request answers 503. */
     PAYMENTS_PROVIDER_TIMEOUT_MS: env.positiveInt(20_000),
     /** The platform's part of every sale, taken from the seller's proceeds. */

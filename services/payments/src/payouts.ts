@@ -1,9 +1,16 @@
-import { BadRequestError, enqueueEvent, ForbiddenError, fromCents } from '@gittix/common';
+import {
+  BadRequestError,
+  ConflictError,
+  enqueueEvent,
+  ForbiddenError,
+  fromCents,
+} from '@gittix/common';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase, PayoutsTable } from './db/schema.js';
 import { PROVIDER_ACCOUNT, post, sellerAccount, sellerBalance } from './ledger.js';
+import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import { type PaymentProvider, withProviderTimeout } from './providers/index.js';
 
 export const balanceSchema = z.object({
@@ -61,17 +68,44 @@ export interface RequestPayoutDeps {
   logger: Logger;
 }
 
+type PayoutRow = Selectable<PayoutsTable>;
+
+/** How long a request or the settler may talk to the provider about one payout. */
+export function payoutClaimUntil(providerTimeoutMs: number): Date {
+  return new Date(Date.now() + providerTimeoutMs + CLAIM_MARGIN_MS);
+}
+
+/** Where the seller's payouts go: null in the sandbox; their enabled Connect account with Stripe. */
+async function destinationOf(
+  trx: Transaction<PaymentsDatabase>,
+  provider: PaymentProvider,
+  sellerId: string,
+): Promise<string | null> {
+  if (!provider.connect) return null;
+  const account = await trx
+    .selectFrom('payout_accounts')
+    .select(['account_id', 'payouts_enabled'])
+    .where('user_id', '=', sellerId)
+    .executeTakeFirst();
+  if (!account) throw new ConflictError('Connect a payout account first');
+  if (!account.payouts_enabled) {
+    throw new ConflictError('Your payout account is not enabled yet: finish its onboarding');
+  }
+  return account.account_id;
+}
+
 /**
  * Pays out everything available. The payout and its ledger posting commit first
  * (the seller's available balance drops at once, so a parallel request finds
- * nothing left); then the provider moves the money, outside any transaction, with
- * the payout's id as idempotency key; then it is `paid` and payout.paid is
- * published. A provider failure leaves it `pending`, retried by the next request
- * for the same seller before any new payout.
+ * nothing left), claimed by this request; then the provider moves the money,
+ * outside any transaction, with the payout's id as idempotency key; then it is
+ * `paid` and payout.paid is published. A provider failure leaves it `pending`,
+ * unclaimed: the seller's next request or the settler pays it, same id, same key.
+ * A request finding the seller's pending payout claimed by another answers with it.
  */
 export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): Promise<Payout> {
   const { db } = deps;
-  const payout = await db.transaction().execute(async (trx) => {
+  const { payout, mine, earlier } = await db.transaction().execute(async (trx) => {
     const user = await trx
       .selectFrom('users')
       .select('email_verified')
@@ -81,15 +115,29 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
     if (!user?.email_verified) throw new ForbiddenError('Verify your email first');
     // One payout computation per seller at a time.
     await sql`SELECT pg_advisory_xact_lock(hashtext(${sellerAccount(sellerId)}))`.execute(trx);
+    // Locked: the settler (SKIP LOCKED) leaves it to us, or we see the claim it made.
     const stuck = await trx
       .selectFrom('payouts')
       .selectAll()
       .where('user_id', '=', sellerId)
       .where('status', '=', 'pending')
+      .forUpdate()
       .executeTakeFirst();
-    if (stuck) return stuck;
+    if (stuck) {
+      if (stuck.claimed_until && stuck.claimed_until > new Date()) {
+        return { payout: stuck, mine: false, earlier: true };
+      }
+      const claimed = await trx
+        .updateTable('payouts')
+        .set({ claimed_until: payoutClaimUntil(deps.providerTimeoutMs), updated_at: sql`now()` })
+        .where('id', '=', stuck.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { payout: claimed, mine: true, earlier: true };
+    }
     const { availableCents } = await sellerBalance(trx, sellerId);
     if (availableCents <= 0) throw new BadRequestError('Nothing to pay out');
+    const destination = await destinationOf(trx, deps.provider, sellerId);
     const row = await trx
       .insertInto('payouts')
       .values({
@@ -98,6 +146,8 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
         status: 'pending',
         provider: deps.provider.name,
         provider_id: null,
+        destination,
+        claimed_until: payoutClaimUntil(deps.providerTimeoutMs),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -109,23 +159,99 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
       ],
       { payoutId: row.id },
     );
-    return row;
+    return { payout: row, mine: true, earlier: false };
   });
+  if (!mine) return toPayout(payout);
+  // An earlier request's payout may have gone through (its answer lost): ask first.
+  return toPayout(await sendPayout(deps, payout, earlier));
+}
 
-  const { providerId } = await withProviderTimeout(
-    deps.provider.payout({
-      userId: sellerId,
-      amountCents: payout.amount_cents,
-      idempotencyKey: `payout_${payout.id}`,
-      metadata: { payoutId: payout.id, userId: sellerId },
-    }),
-    deps.providerTimeoutMs,
-  );
-  const paid = await db.transaction().execute(async (trx) => {
+/**
+ * Moves a claimed pending payout's money at the provider and records it paid.
+ * `lookUpFirst` (the settler, after a crash or a timeout) asks the provider for
+ * the payout before sending it. On failure the claim is released and the error
+ * rethrown: the payout stays pending, the money set aside, to be retried.
+ */
+export async function sendPayout(
+  deps: RequestPayoutDeps,
+  payout: PayoutRow,
+  lookUpFirst = false,
+): Promise<PayoutRow> {
+  const { db, provider, providerTimeoutMs } = deps;
+  const log = deps.logger.child({ payoutId: payout.id, sellerId: payout.user_id });
+  let providerId: string;
+  try {
+    const destination = payout.destination ?? (await adoptDestination(db, provider, payout));
+    const found = lookUpFirst
+      ? await withProviderTimeout(provider.findPayout(payout.id), providerTimeoutMs)
+      : null;
+    ({ providerId } =
+      found ??
+      (await withProviderTimeout(
+        provider.payout({
+          payoutId: payout.id,
+          userId: payout.user_id,
+          amountCents: payout.amount_cents,
+          destination,
+          idempotencyKey: `payout_${payout.id}`,
+          metadata: { payoutId: payout.id, userId: payout.user_id },
+        }),
+        providerTimeoutMs,
+      )));
+    if (found) log.warn({ providerId }, 'reconciled: the provider had paid out a pending payout');
+  } catch (error) {
+    await db
+      .updateTable('payouts')
+      .set((eb) => ({
+        claimed_until: null,
+        attempts: eb('attempts', '+', 1),
+        last_error: error instanceof Error ? error.message : String(error),
+        updated_at: sql`now()`,
+      }))
+      .where('id', '=', payout.id)
+      .where('status', '=', 'pending')
+      .execute();
+    log.warn({ err: error }, 'payout failed at the provider, it stays pending and is retried');
+    throw error;
+  }
+  const paid = await recordPayoutPaid(db, payout.id, providerId);
+  log.info({ amountCents: paid.amount_cents, providerId }, 'payout paid');
+  return paid;
+}
+
+/**
+ * A payout recorded without a destination (by a release that answered 503 in Stripe
+ * mode before accounts existed) goes to the seller's enabled account once there is one.
+ */
+async function adoptDestination(
+  db: Kysely<PaymentsDatabase>,
+  provider: PaymentProvider,
+  payout: PayoutRow,
+): Promise<string | null> {
+  if (!provider.connect) return null;
+  const destination = await db
+    .transaction()
+    .execute((trx) => destinationOf(trx, provider, payout.user_id));
+  await db
+    .updateTable('payouts')
+    .set({ destination })
+    .where('id', '=', payout.id)
+    .where('destination', 'is', null)
+    .execute();
+  return destination;
+}
+
+/** A pending payout is `paid` as `providerId`, with payout.paid; once, however often it is said. */
+export async function recordPayoutPaid(
+  db: Kysely<PaymentsDatabase>,
+  payoutId: string,
+  providerId: string,
+): Promise<PayoutRow> {
+  return db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('payouts')
-      .set({ status: 'paid', provider_id: providerId })
-      .where('id', '=', payout.id)
+      .set({ status: 'paid', provider_id: providerId, claimed_until: null, updated_at: sql`now()` })
+      .where('id', '=', payoutId)
       .where('status', '=', 'pending')
       .returningAll()
       .executeTakeFirst();
@@ -133,16 +259,14 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
       return trx
         .selectFrom('payouts')
         .selectAll()
-        .where('id', '=', payout.id)
+        .where('id', '=', payoutId)
         .executeTakeFirstOrThrow();
     }
     await enqueueEvent(trx, 'payout.paid', {
       id: row.id,
-      userId: sellerId,
+      userId: row.user_id,
       amount: fromCents(row.amount_cents),
     });
     return row;
   });
-  deps.logger.info({ payoutId: paid.id, sellerId, amountCents: paid.amount_cents }, 'payout paid');
-  return toPayout(paid);
 }

@@ -81,6 +81,9 @@ export const paymentsService = defineService({
       maxDeclines: MAX_DECLINES,
       feePercent: config.PLATFORM_FEE_PERCENT,
       stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
+      stripeConnectWebhookSecret: config.STRIPE_CONNECT_WEBHOOK_SECRET,
+      stripeLivemode: /^(sk|rk)_live_/.test(config.STRIPE_SECRET_KEY ?? ''),
+      publicUrl: config.PUBLIC_URL,
     });
     return {
       app,

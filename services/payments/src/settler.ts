@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import type { PaymentRow } from './payments.js';
+import { payoutClaimUntil, sendPayout } from './payouts.js';
 import { type PaymentProvider, withProviderTimeout } from './providers/index.js';
 import {
   type CaptureTerms,
@@ -62,11 +63,15 @@ export class Settler {
     await this.running;
   }
 
-  /** One pass: every due action, then every stale pending attempt. Tests call it directly. */
-  async runOnce(): Promise<{ settled: number; reconciled: number }> {
+  /**
+   * One pass: every due action, then every stale pending attempt, then every stale
+   * pending payout. Tests call it directly.
+   */
+  async runOnce(): Promise<{ settled: number; reconciled: number; payouts: number }> {
     const settled = await this.settleDueActions();
     const reconciled = await this.reconcile();
-    return { settled, reconciled };
+    const payouts = await this.reconcilePayouts();
+    return { settled, reconciled, payouts };
   }
 
   private schedule(delayMs: number) {
@@ -258,5 +263,56 @@ export class Settler {
       .where('id', '=', paymentId)
       .where('status', '=', 'pending')
       .execute();
+  }
+
+  /**
+   * Pending payouts nobody is working on (their request died, timed out or met a
+   * provider outage), claimed so replicas never share one.
+   */
+  private async claimStalePayouts() {
+    const { db, reconcileAfterMs, providerTimeoutMs } = this.options;
+    const now = new Date();
+    return db
+      .updateTable('payouts')
+      .set({ claimed_until: payoutClaimUntil(providerTimeoutMs) })
+      .where(
+        'id',
+        'in',
+        db
+          .selectFrom('payouts')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+          .where('updated_at', '<=', new Date(now.getTime() - reconcileAfterMs))
+          .limit(BATCH)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+  }
+
+  /**
+   * Settles each stale pending payout exactly once: the provider is asked first
+   * whether it paid it (a transfer under the payout's id); only if not is it sent,
+   * with the payout's key, so even a send racing a late first call pays once.
+   */
+  private async reconcilePayouts(): Promise<number> {
+    const stale = await this.claimStalePayouts();
+    let paid = 0;
+    for (const payout of stale) {
+      if (this.stopped) break;
+      try {
+        await sendPayout(this.options, payout, true);
+        paid++;
+      } catch (error) {
+        const level = payout.attempts + 1 >= ALARM_AFTER_ATTEMPTS ? 'error' : 'warn';
+        this.options.logger[level](
+          { err: error, payoutId: payout.id, attempts: payout.attempts + 1 },
+          'pending payout not paid yet, will retry',
+        );
+      }
+    }
+    return paid;
   }
 }

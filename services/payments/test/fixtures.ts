@@ -51,8 +51,16 @@ export class RecordingProvider implements PaymentProvider {
   findAuthorization(paymentId: string) {
     return this.inner.findAuthorization(paymentId);
   }
+  readonly payouts: PayoutRequest[] = [];
+  get connect() {
+    return this.inner.connect;
+  }
   payout(request: PayoutRequest) {
+    this.payouts.push(request);
     return this.inner.payout(request);
+  }
+  findPayout(payoutId: string) {
+    return this.inner.findPayout(payoutId);
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
-import { streamMessages } from '@gittix/common/testing';
+import { streamMessages, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum } from '../src/ledger.js';
 import {
@@ -28,7 +28,7 @@ describe('fees, the ledger and payouts', () => {
   const provider = new FlakyPayouts(sandbox);
 
   beforeAll(async () => {
-    fx = await createPaymentsFixture({ provider });
+    fx = await createPaymentsFixture({ provider, env: { PAYMENTS_RECONCILE_AFTER_MS: '50' } });
   });
   afterAll(() => fx?.close());
 
@@ -164,6 +164,41 @@ describe('fees, the ledger and payouts', () => {
       emailVerified: true,
     });
     expect((await payout(me.headers)).statusCode).toBe(201);
+  });
+
+  it('when the provider is the sandbox, then no payout account is needed: GET says so and connecting one is 409', async () => {
+    const me = await seller(true);
+    const shown = await fx.app.inject({
+      method: 'GET',
+      url: '/api/payouts/account',
+      headers: me.headers,
+    });
+    expect(shown.json()).toEqual({ required: false, status: 'none' });
+    const connect = await fx.app.inject({
+      method: 'POST',
+      url: '/api/payouts/account',
+      headers: me.headers,
+    });
+    expect(connect.statusCode).toBe(409);
+    expect(connect.json()).toEqual({
+      errors: [{ message: 'Payouts need no payout account with this provider' }],
+    });
+  });
+
+  it('when a sandbox payout failed and the seller never asks again, then the settler pays it, once', async () => {
+    const me = await seller(true);
+    await sell(me.id, 40);
+    provider.failPayouts = 1;
+    expect((await payout(me.headers)).statusCode).toBe(503);
+    const before = sandbox.payoutsMade;
+    await waitFor(async () => (await fx.settle()).payouts > 0, { timeoutMs: 10_000 });
+    const [paid] = (
+      await fx.app.inject({ method: 'GET', url: '/api/payouts', headers: me.headers })
+    ).json();
+    expect(paid).toMatchObject({ amount: 36, status: 'paid' });
+    expect(sandbox.payoutsMade - before).toBe(1);
+    await fx.settle();
+    expect(sandbox.payoutsMade - before).toBe(1);
   });
 
   it('when the users replica has never heard of the seller, then 403', async () => {

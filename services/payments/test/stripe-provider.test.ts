@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
-import { streamMessages, testLogger, waitFor } from '@gittix/common/testing';
+import {
+  STAND_IN_SECRET_KEY,
+  startStripeStandIn,
+  streamMessages,
+  testLogger,
+  waitFor,
+} from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sellerBalance } from '../src/ledger.js';
 import { createStripeProvider } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, storedFor } from './fixtures.js';
-import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_test_secret';
 
@@ -262,44 +267,6 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       refund_id: expect.stringMatching(/^re_/),
     });
     expect(await sellerBalance(fx.db, order.ticket.userId!)).toMatchObject({ availableCents: 0 });
-  });
-
-  it("when a payout is made with Connect configured, then a transfer goes to the seller's connected account under the payout's key; without it, 503", async () => {
-    const options = {
-      secretKey: STAND_IN_SECRET_KEY,
-      apiBase: standIn.url,
-      timeoutMs: 1_000,
-      maxNetworkRetries: 0,
-      logger: testLogger,
-    };
-    const sellerId = randomUUID();
-    const connected = createStripeProvider({
-      ...options,
-      connectAccountOf: async (userId) => `acct_${userId.slice(0, 8)}`,
-    });
-    const request = {
-      userId: sellerId,
-      amountCents: 4500,
-      idempotencyKey: `payout_${randomUUID()}`,
-      metadata: { userId: sellerId },
-    };
-    const { providerId } = await connected.payout(request);
-    expect(providerId).toMatch(/^tr_/);
-    const again = await connected.payout(request);
-    expect(again.providerId).toBe(providerId);
-    const sent = standIn.requests.filter((r) => r.path === '/v1/transfers');
-    expect(Object.fromEntries(sent.at(-1)!.params)).toMatchObject({
-      amount: '4500',
-      currency: 'usd',
-      destination: `acct_${sellerId.slice(0, 8)}`,
-    });
-    expect(sent.at(-1)!.headers['idempotency-key']).toBe(request.idempotencyKey);
-
-    const unconfigured = createStripeProvider(options);
-    await expect(unconfigured.payout(request)).rejects.toMatchObject({
-      statusCode: 503,
-      message: 'Stripe Connect is not configured for payouts',
-    });
   });
 
   describe('POST /api/payments/webhooks/stripe', () => {

@@ -7,7 +7,14 @@ import { formatPrice } from '../lib/price';
 import { FormAlert } from './FormAlert';
 
 /** POST /api/payouts, then the page reloads its balance; refusals are shown as they come. */
-export function RequestPayoutButton({ available }: { available: number }) {
+export function RequestPayoutButton({
+  available,
+  blocked = false,
+}: {
+  available: number;
+  /** No enabled payout account yet (Stripe): nothing can be paid out. */
+  blocked?: boolean;
+}) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [messages, setMessages] = useState<string[]>([]);
@@ -42,7 +49,7 @@ export function RequestPayoutButton({ available }: { available: number }) {
         type="button"
         className="button button-block"
         onClick={request}
-        disabled={pending || available <= 0}
+        disabled={pending || blocked || available <= 0}
         aria-busy={pending}
       >
         Request payout

@@ -7,6 +7,7 @@ export * from './service-process.js';
 export * from './session-keys.js';
 export * from './slow-client.js';
 export * from './stream.js';
+export * from './stripe-stand-in.js';
 export * from './test-database.js';
 export * from './test-environment.js';
 export * from './test-service.js';

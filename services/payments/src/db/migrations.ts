@@ -147,4 +147,35 @@ export const migrations: Migrations = {
   // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
   '0005_inbox_handled_at': inboxHandledAtIndexMigration,
   '0006_outbox_trace_context': outboxTraceContextMigration,
+  // Stripe Connect: a seller's payout account, and payouts that a crash cannot lose.
+  '0007_payout_accounts': {
+    async up(db) {
+      await db.schema
+        .createTable('payout_accounts')
+        .addColumn('user_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull().unique())
+        .addColumn('payouts_enabled', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('details_submitted', 'boolean', (c) => c.notNull().defaultTo(false))
+        // When the provider said so: an older webhook delivery cannot undo a newer state.
+        .addColumn('state_at', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .alterTable('payouts')
+        .addColumn('destination', 'text')
+        .addColumn('claimed_until', 'timestamptz')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex('payouts_pending_idx')
+        .on('payouts')
+        .column('claimed_until')
+        .where(sql.ref('status'), '=', 'pending')
+        .execute();
+    },
+  },
 };

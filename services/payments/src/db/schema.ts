@@ -69,8 +69,32 @@ export interface PayoutsTable {
   amount_cents: number;
   status: 'pending' | 'paid';
   provider: string;
+  /** The provider's id of the money movement (a Stripe transfer `tr_…`); null while pending. */
   provider_id: string | null;
+  /** Where the money goes: the seller's connected account (Stripe), null in the sandbox. */
+  destination: ColumnType<string | null, string | null | undefined, string | null>;
+  /** While in the future, a request or the settler is talking to the provider about it. */
+  claimed_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Provider calls that failed for it (the settler backs off by this). */
+  attempts: Generated<number>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, never, never>;
+  updated_at: Generated<Date>;
+}
+
+/** A seller's account at the provider that payouts go to (a Stripe Connect Express account). */
+export interface PayoutAccountsTable {
+  user_id: string;
+  provider: string;
+  /** `acct_…` */
+  account_id: string;
+  /** Stripe's `payouts_enabled`: onboarding is done and money can go out. */
+  payouts_enabled: Generated<boolean>;
+  details_submitted: Generated<boolean>;
+  /** When the provider reported the state above (an older report changes nothing). */
+  state_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: Generated<Date>;
 }
 
 export type LedgerKind = 'charge' | 'fee' | 'proceeds' | 'payout' | 'refund';
@@ -105,5 +129,6 @@ export interface PaymentsDatabase {
   payment_declines: PaymentDeclinesTable;
   users: UsersTable;
   payouts: PayoutsTable;
+  payout_accounts: PayoutAccountsTable;
   ledger_entries: LedgerEntriesTable;
 }

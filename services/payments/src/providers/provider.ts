@@ -20,10 +20,38 @@ export interface SettleRequest {
 }
 
 export interface PayoutRequest {
+  /** Our payout's id: `findPayout` finds the provider's payout by it. */
+  payoutId: string;
   userId: string;
   amountCents: number;
+  /** The seller's connected account (`acct_…`) where the provider pays out to one; else null. */
+  destination: string | null;
   idempotencyKey: string;
   metadata: Record<string, string>;
+}
+
+/** A seller's payout account as the provider sees it. */
+export interface PayoutAccountState {
+  accountId: string;
+  /** Onboarding is done and money can be sent to it. */
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+}
+
+/** Sellers' payout accounts at the provider (Stripe Connect Express). */
+export interface ConnectAccounts {
+  /** Creates the seller's account; the same key answers with the same account. */
+  create(request: {
+    userId: string;
+    email: string;
+    idempotencyKey: string;
+  }): Promise<PayoutAccountState>;
+  retrieve(accountId: string): Promise<PayoutAccountState>;
+  /** A single-use link to the provider's onboarding for the account. */
+  onboardingLink(
+    accountId: string,
+    urls: { refreshUrl: string; returnUrl: string },
+  ): Promise<{ url: string; expiresAt: Date }>;
 }
 
 /** Where the provider says a payment stands. */
@@ -50,6 +78,13 @@ export interface PaymentProvider {
   ): Promise<{ providerId: string; status: ProviderPaymentStatus } | null>;
   /** Sends a seller's money out (sandbox: nowhere; Stripe: a Connect transfer). */
   payout(request: PayoutRequest): Promise<{ providerId: string }>;
+  /** The payout made for `payoutId`, if the provider has one (reconciliation after a crash). */
+  findPayout(payoutId: string): Promise<{ providerId: string } | null>;
+  /**
+   * Present when payouts go to an account the seller connects at the provider
+   * (Stripe Connect); absent, payouts need no account (the sandbox).
+   */
+  readonly connect?: ConnectAccounts | undefined;
 }
 
 /** The card was refused: 402, and the buyer may try again (a new attempt). */

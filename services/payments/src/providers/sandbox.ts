@@ -101,6 +101,14 @@ export class SandboxProvider implements PaymentProvider {
     return { providerId };
   }
 
+  /**
+   * The sandbox keeps a payout's result under its key for good, so repeating
+   * `payout` with the same key is its lookup: it never has one to report apart.
+   */
+  async findPayout(_payoutId: string) {
+    return null;
+  }
+
   /** Every authorization the sandbox holds, with its state. */
   holds(): Promise<SandboxHold[]> {
     return this.store.holds();

@@ -3,8 +3,10 @@ import Stripe from 'stripe';
 import {
   type AuthorizeRequest,
   CardDeclinedError,
+  type ConnectAccounts,
   InvalidTokenError,
   type PaymentProvider,
+  type PayoutAccountState,
   type PayoutRequest,
   type ProviderPaymentStatus,
   ProviderUnavailableError,
@@ -19,8 +21,6 @@ export interface StripeProviderOptions {
   /** SDK retries of connection failures and 5xx, with the same idempotency key. */
   maxNetworkRetries?: number;
   logger: Logger;
-  /** The seller's Stripe Connect account (`acct_…`) for payouts; without it payouts fail. */
-  connectAccountOf?: ((userId: string) => Promise<string>) | undefined;
 }
 
 function hostSettings(apiBase: string | undefined) {
@@ -86,6 +86,64 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       throw translate(error);
     }
   }
+
+  /**
+   * Connect calls (accounts, links, transfers) carry no card: whatever Stripe refuses
+   * (a key still in flight, Connect not set up, the platform balance short) is for
+   * the operator, and the caller sees 503; a payout stays pending and is retried.
+   */
+  async function connectCall<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeError) {
+        const transient = translate(error);
+        if (transient instanceof ProviderUnavailableError) throw transient;
+        options.logger.error(
+          { err: error, stripeRequestId: error.requestId, stripeCode: error.code },
+          `Stripe refused ${what}`,
+        );
+        throw new ProviderUnavailableError(`Stripe refused ${what}, try again later`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  const connect: ConnectAccounts = {
+    async create(request) {
+      const account = await connectCall('to create the payout account', () =>
+        stripe.accounts.create(
+          {
+            type: 'express',
+            email: request.email,
+            capabilities: { transfers: { requested: true } },
+            metadata: { userId: request.userId },
+          },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      return accountState(account);
+    },
+    async retrieve(accountId) {
+      const account = await connectCall('to show the payout account', () =>
+        stripe.accounts.retrieve(accountId),
+      );
+      return accountState(account);
+    },
+    async onboardingLink(accountId, urls) {
+      const link = await connectCall('an onboarding link', () =>
+        stripe.accountLinks.create({
+          account: accountId,
+          type: 'account_onboarding',
+          refresh_url: urls.refreshUrl,
+          return_url: urls.returnUrl,
+        }),
+      );
+      return { url: link.url, expiresAt: new Date(link.expires_at * 1000) };
+    },
+  };
 
   return {
     name: 'stripe',
@@ -161,16 +219,16 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async payout(request: PayoutRequest) {
-      if (!options.connectAccountOf) {
-        throw new ProviderUnavailableError('Stripe Connect is not configured for payouts');
-      }
-      const destination = await options.connectAccountOf(request.userId);
-      const transfer = await call(() =>
+      const destination = request.destination;
+      if (!destination) throw new Error("A Stripe payout needs the seller's connected account");
+      const transfer = await connectCall('the payout transfer', () =>
         stripe.transfers.create(
           {
             amount: request.amountCents,
             currency: 'usd',
             destination,
+            // findPayout lists transfers by it: a lookup that is not eventually consistent.
+            transfer_group: request.payoutId,
             metadata: request.metadata,
           },
           { idempotencyKey: request.idempotencyKey },
@@ -178,6 +236,25 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       );
       return { providerId: transfer.id };
     },
+
+    async findPayout(payoutId: string) {
+      const found = await connectCall('the payout lookup', () =>
+        stripe.transfers.list({ transfer_group: payoutId, limit: 1 }),
+      );
+      const transfer = found.data[0];
+      return transfer ? { providerId: transfer.id } : null;
+    },
+
+    connect,
+  };
+}
+
+/** What payments keeps of a Connect account. */
+export function accountState(account: Stripe.Account): PayoutAccountState {
+  return {
+    accountId: account.id,
+    payoutsEnabled: account.payouts_enabled === true,
+    detailsSubmitted: account.details_submitted === true,
   };
 }
 

@@ -4,6 +4,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
+import {
+  connectPayoutAccount,
+  getPayoutAccount,
+  onboardingSchema,
+  payoutAccountSchema,
+} from '../payout-accounts.js';
 import { balanceSchema, getBalance, listPayouts, payoutSchema, requestPayout } from '../payouts.js';
 import type { PaymentProvider } from '../providers/index.js';
 import { errorBody } from './errors.js';
@@ -12,6 +18,8 @@ export interface PayoutsRoutesOptions {
   db: Kysely<PaymentsDatabase>;
   provider: PaymentProvider;
   providerTimeoutMs: number;
+  /** The site as people reach it (PUBLIC_URL): where onboarding sends the seller back. */
+  publicUrl: string;
   logger: Logger;
 }
 
@@ -35,12 +43,14 @@ export const payoutsRoutes: FastifyPluginAsyncZod<PayoutsRoutesOptions> = async 
     '/',
     {
       schema: {
-        summary: 'Pay out everything available',
+        summary:
+          'Pay out everything available (with Stripe: a transfer to your enabled payout account)',
         response: {
           201: payoutSchema,
           400: errorBody,
           401: errorBody,
           403: errorBody,
+          409: errorBody,
           503: errorBody,
         },
       },
@@ -63,5 +73,36 @@ export const payoutsRoutes: FastifyPluginAsyncZod<PayoutsRoutesOptions> = async 
       },
     },
     async (request) => listPayouts(db, requireUser(request).id),
+  );
+
+  app.get(
+    '/account',
+    {
+      schema: {
+        summary: 'Your payout account: none, pending (onboarding not finished) or enabled',
+        response: { 200: payoutAccountSchema, 401: errorBody },
+      },
+    },
+    async (request) =>
+      getPayoutAccount({ ...options, logger: request.log }, requireUser(request).id),
+  );
+
+  app.post(
+    '/account',
+    {
+      schema: {
+        summary:
+          'Connect your payout account (Stripe Connect Express, created once) and get a fresh onboarding link',
+        response: {
+          200: onboardingSchema,
+          401: errorBody,
+          403: errorBody,
+          409: errorBody,
+          503: errorBody,
+        },
+      },
+    },
+    async (request) =>
+      connectPayoutAccount({ ...options, logger: request.log }, requireUser(request).id),
   );
 };

@@ -4,14 +4,19 @@ import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
+import { recordAccountState } from '../payout-accounts.js';
 import { applyProviderNews, type ProviderNews } from '../provider-events.js';
-import { statusOf } from '../providers/stripe.js';
+import { accountState, statusOf } from '../providers/stripe.js';
 import { errorBody } from './errors.js';
 
 export interface WebhooksRoutesOptions {
   db: Kysely<PaymentsDatabase>;
-  /** `whsec_…`; unset: every call is refused. */
+  /** `whsec_…` of the account endpoint; with neither secret every call is refused. */
   stripeWebhookSecret: string | undefined;
+  /** `whsec_…` of the Connect endpoint (events on connected accounts: `account.updated`). */
+  stripeConnectWebhookSecret: string | undefined;
+  /** Live keys take live events only; test ones test events (a Connect URL gets both). */
+  livemode: boolean;
   feePercent: number;
 }
 
@@ -44,6 +49,22 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
   app,
   options,
 ) => {
+  // The same URL may be both the account endpoint and the Connect one, each signing
+  // with its own secret: a delivery is genuine when either verifies it.
+  const secrets = [options.stripeWebhookSecret, options.stripeConnectWebhookSecret].filter(
+    (secret): secret is string => Boolean(secret),
+  );
+  function verified(payload: string, signature: string): Stripe.Event | null {
+    for (const secret of secrets) {
+      try {
+        return Stripe.webhooks.constructEvent(payload, signature, secret);
+      } catch {
+        // Not this secret's signature: try the next.
+      }
+    }
+    return null;
+  }
+
   // The signature covers the exact bytes Stripe sent: keep them.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
@@ -53,27 +74,32 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
     '/stripe',
     {
       schema: {
-        summary: "Stripe's webhook: payment intents authorized, captured, canceled, refunded",
+        summary:
+          "Stripe's webhook: payment intents authorized, captured, canceled, refunded; Connect accounts updated",
         response: { 200: z.object({ received: z.boolean() }), 400: errorBody },
       },
     },
     async (request) => {
       const signature = request.headers['stripe-signature'];
-      if (!options.stripeWebhookSecret || typeof signature !== 'string' || !signature) {
+      if (secrets.length === 0 || typeof signature !== 'string' || !signature) {
         throw new BadRequestError('Missing or invalid stripe-signature');
       }
-      let event: Stripe.Event;
-      try {
-        event = Stripe.webhooks.constructEvent(
-          typeof request.body === 'string' ? request.body : '',
-          signature,
-          options.stripeWebhookSecret,
-        );
-      } catch {
-        throw new BadRequestError('Missing or invalid stripe-signature');
+      const event = verified(typeof request.body === 'string' ? request.body : '', signature);
+      if (!event) throw new BadRequestError('Missing or invalid stripe-signature');
+      const log = request.log.child({ stripeEventId: event.id, stripeEventType: event.type });
+      if (event.livemode !== options.livemode) {
+        log.info({ livemode: event.livemode }, 'Stripe event of the other mode ignored');
+        return { received: true };
+      }
+      const object = event.data.object as { object?: string };
+      if (event.type === 'account.updated' && object.object === 'account') {
+        const state = accountState(object as Stripe.Account);
+        const known = await recordAccountState(options.db, state, new Date(event.created * 1000));
+        if (!known) log.warn({ accountId: state.accountId }, 'Stripe event for no known account');
+        else log.info(state, 'payout account updated');
+        return { received: true };
       }
       const news = newsOf(event);
-      const log = request.log.child({ stripeEventId: event.id, stripeEventType: event.type });
       if (!news) return { received: true };
       const known = await applyProviderNews(
         options.db,

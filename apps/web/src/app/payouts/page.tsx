@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { PayoutAccountPanel, type PayoutAccountStatus } from '../../components/PayoutAccountPanel';
 import { RequestPayoutButton } from '../../components/RequestPayoutButton';
 import { loadOrRedirect, requireUser } from '../../lib/gateway';
 import { formatPrice } from '../../lib/price';
@@ -10,6 +11,12 @@ interface Balance {
   pending: number;
   available: number;
   paidOut: number;
+}
+
+/** `required` false: payouts need no account (the sandbox). */
+interface PayoutAccount {
+  required: boolean;
+  status: PayoutAccountStatus;
 }
 
 interface Payout {
@@ -27,10 +34,12 @@ const when = new Intl.DateTimeFormat('en-US', {
 
 export default async function PayoutsPage() {
   await requireUser('/payouts');
-  const [balance, payouts] = await Promise.all([
+  const [balance, payouts, account] = await Promise.all([
     loadOrRedirect<Balance>('/api/payouts/balance', '/payouts'),
     loadOrRedirect<Payout[]>('/api/payouts', '/payouts'),
+    loadOrRedirect<PayoutAccount>('/api/payouts/account', '/payouts'),
   ]);
+  const canPayOut = !account.required || account.status === 'enabled';
 
   return (
     <>
@@ -57,8 +66,13 @@ export default async function PayoutsPage() {
           <dd className="price">{formatPrice(balance.paidOut)}</dd>
         </div>
       </dl>
+      {account.required && (
+        <section className={`card narrow ${styles.request}`} aria-label="Payout account">
+          <PayoutAccountPanel status={account.status} />
+        </section>
+      )}
       <section className={`card narrow ${styles.request}`} aria-label="Request a payout">
-        <RequestPayoutButton available={balance.available} />
+        <RequestPayoutButton available={balance.available} blocked={!canPayOut} />
       </section>
       <h2>Past payouts</h2>
       {payouts.length === 0 ? (

@@ -38,6 +38,15 @@ type Intent = Record<string, unknown> & {
   metadata: Record<string, string>;
 };
 
+type Account = Record<string, unknown> & {
+  id: string;
+  payouts_enabled: boolean;
+  details_submitted: boolean;
+  charges_enabled: boolean;
+  capabilities: { transfers: 'active' | 'inactive' | 'pending' | null };
+  metadata: Record<string, string>;
+};
+
 function paymentIntent(params: URLSearchParams, status: string): Intent {
   const intentId = id('pi');
   const manual = params.get('capture_method') === 'manual';
@@ -117,14 +126,22 @@ function send(response: ServerResponse, reply: Reply, replayed = false) {
 }
 
 /**
- * A local stand-in for the slice of Stripe's API that payments uses, with Stripe's
- * idempotency: a key's first answer is replayed for every repeat (5xx excepted,
- * as an outage is not an answer). Counts what was created.
+ * A local stand-in for the slice of Stripe's API that payments uses, for the real
+ * `stripe` SDK pointed at it with STRIPE_API_BASE (payments' tests, and browser
+ * tests of the whole system): PaymentIntents, refunds, Connect accounts, account
+ * links (their URL is an onboarding page that completes at once and redirects to
+ * `return_url`) and transfers, with Stripe's idempotency: a key's first answer is
+ * replayed for every repeat (5xx and validation failures excepted, as Stripe keeps
+ * neither). Counts what was created.
  */
 export async function startStripeStandIn() {
   const requests: StandInRequest[] = [];
   const replies = new Map<string, Reply>();
   const intents = new Map<string, Intent>();
+  const accounts = new Map<string, Account>();
+  const transfers = new Map<string, Record<string, unknown> & { transfer_group: string | null }>();
+  const links: { id: string; account: string; refreshUrl: string; returnUrl: string }[] = [];
+  let baseUrl = '';
   const state = {
     mode: 'up' as StandInMode,
     /** Answers this much later (the work is done at once): a timeout after success. */
@@ -134,6 +151,8 @@ export async function startStripeStandIn() {
     captures: 0,
     cancels: 0,
     transfers: 0,
+    accountsCreated: 0,
+    accountLinks: 0,
   };
 
   function capture(intentId: string): Reply {
@@ -187,6 +206,94 @@ export async function startStripeStandIn() {
     };
   }
 
+  /** A Connect Express account, not onboarded yet: nothing can be paid out to it. */
+  function createAccount(params: URLSearchParams): Reply {
+    if (params.get('type') !== 'express') return invalid('Only express accounts here');
+    const account: Account = {
+      id: id('acct'),
+      object: 'account',
+      type: 'express',
+      email: params.get('email'),
+      country: 'US',
+      default_currency: 'usd',
+      charges_enabled: false,
+      payouts_enabled: false,
+      details_submitted: false,
+      capabilities: {
+        transfers: params.get('capabilities[transfers][requested]') === 'true' ? 'inactive' : null,
+      },
+      metadata: metadataOf(params),
+      created: now(),
+    };
+    accounts.set(account.id, account);
+    state.accountsCreated++;
+    return { status: 200, body: account };
+  }
+
+  function createAccountLink(params: URLSearchParams): Reply {
+    const accountId = params.get('account') ?? '';
+    if (!accounts.has(accountId)) return invalid(`No such account: '${accountId}'`, 404);
+    if (params.get('type') !== 'account_onboarding') return invalid('Unsupported type');
+    if (!params.get('refresh_url') || !params.get('return_url')) {
+      return invalid('refresh_url and return_url are required');
+    }
+    state.accountLinks++;
+    const linkId = randomBytes(8).toString('hex');
+    links.push({
+      id: linkId,
+      account: accountId,
+      refreshUrl: params.get('refresh_url')!,
+      returnUrl: params.get('return_url')!,
+    });
+    return {
+      status: 200,
+      body: {
+        object: 'account_link',
+        created: now(),
+        expires_at: now() + 300,
+        // Stripe's hosted onboarding; here a page that finishes it at once (see below).
+        url: `${baseUrl}/connect/onboarding/${linkId}`,
+      },
+    };
+  }
+
+  /** As Stripe: only to an account whose transfers capability is active. */
+  function createTransfer(params: URLSearchParams): Reply {
+    const destination = params.get('destination') ?? '';
+    const account = accounts.get(destination);
+    if (!account) return invalid(`No such destination: '${destination}'`);
+    if (account.capabilities.transfers !== 'active') {
+      return invalid(
+        'Your destination account needs to have at least one of the following capabilities enabled: transfers',
+      );
+    }
+    const transfer = {
+      id: id('tr'),
+      object: 'transfer',
+      amount: Number(params.get('amount')),
+      currency: params.get('currency'),
+      destination,
+      transfer_group: params.get('transfer_group'),
+      metadata: metadataOf(params),
+      created: now(),
+      reversed: false,
+    };
+    transfers.set(transfer.id, transfer);
+    state.transfers++;
+    return { status: 200, body: transfer };
+  }
+
+  /** What Stripe does when the seller finishes onboarding; the account, for a webhook. */
+  function completeOnboarding(accountId: string): Account {
+    const account = accounts.get(accountId);
+    if (!account) throw new Error(`No such stand-in account: ${accountId}`);
+    account.details_submitted = true;
+    account.payouts_enabled = true;
+    account.charges_enabled = true;
+    account.capabilities.transfers = 'active';
+    return structuredClone(account);
+  }
+
   /** `metadata['key']:'value'`, the one search query payments makes. */
   function search(query: string): Reply {
     const match = /^metadata\['(.+)'\]:'(.+)'$/.exec(query);
@@ -220,19 +327,24 @@ export async function startStripeStandIn() {
       return search(query.get('query') ?? '');
     }
     if (method === 'POST' && path === '/v1/refunds') return refund(params);
-    if (method === 'POST' && path === '/v1/transfers') {
-      state.transfers++;
+    if (method === 'POST' && path === '/v1/accounts') return createAccount(params);
+    const accountPath = /^\/v1\/accounts\/([^/]+)$/.exec(path);
+    if (method === 'GET' && accountPath) {
+      const account = accounts.get(accountPath[1]!);
+      return account
+        ? { status: 200, body: account }
+        : invalid(`No such account: '${accountPath[1]}'`, 404);
+    }
+    if (method === 'POST' && path === '/v1/account_links') return createAccountLink(params);
+    if (method === 'POST' && path === '/v1/transfers') return createTransfer(params);
+    if (method === 'GET' && path === '/v1/transfers') {
+      const group = query.get('transfer_group');
+      const data = [...transfers.values()].filter(
+        (transfer) => group === null || transfer.transfer_group === group,
+      );
       return {
         status: 200,
-        body: {
-          id: id('tr'),
-          object: 'transfer',
-          amount: Number(params.get('amount')),
-          currency: params.get('currency'),
-          destination: params.get('destination'),
-          metadata: metadataOf(params),
-          created: now(),
-        },
+        body: { object: 'list', data: data.reverse(), has_more: false, url: '/v1/transfers' },
       };
     }
     return invalid('Unrecognized request URL', 404);
@@ -250,6 +362,15 @@ export async function startStripeStandIn() {
       const method = request.method ?? 'GET';
       requests.push({ method, path: url.pathname, headers: request.headers, params });
       if (state.mode === 'hangup') return request.socket.destroy();
+      const onboarding = /^\/connect\/onboarding\/([0-9a-f]+)$/.exec(url.pathname);
+      if (method === 'GET' && onboarding) {
+        // The seller's browser at Stripe's onboarding: done at once, and sent back.
+        const link = links.find((l) => l.id === onboarding[1]);
+        if (!link) return send(response, invalid('This link has expired', 404));
+        completeOnboarding(link.account);
+        response.writeHead(302, { location: link.returnUrl });
+        return response.end();
+      }
       if (request.headers.authorization !== `Bearer ${STAND_IN_SECRET_KEY}`) {
         return send(response, invalid('Invalid API Key provided', 401));
       }
@@ -274,12 +395,17 @@ export async function startStripeStandIn() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     state,
     requests,
     intents,
+    accounts,
+    transfers,
+    links,
+    completeOnboarding,
     paymentIntentRequests: () => requests.filter((r) => r.path === '/v1/payment_intents'),
     close: () =>
       new Promise<void>((resolve) => {
