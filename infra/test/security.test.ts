@@ -98,7 +98,7 @@ describe('Postgres roles in Compose and Kubernetes', () => {
       expect(env.DATABASE_URL).toContain(`\${POSTGRES_PASSWORD_${spec.database!.toUpperCase()}:?`);
     }
     const init = compose.services['postgres-init'];
-    expect(init.volumes).toContain('./k8s/base/data/postgres-provision.sh:/provision.sh:ro');
+    expect(init.volumes).toContain('./k8s/single-node-data/postgres-provision.sh:/provision.sh:ro');
   });
 
   it.each(overlays)(
@@ -125,7 +125,7 @@ describe('Postgres roles in Compose and Kubernetes', () => {
   );
 });
 
-describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
+describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
   const prefix = uniqueName('psh');
   const [mine, theirs] = [`${prefix}_a`, `${prefix}_b`];
   const server = new URL(testInfra.postgresUrl);
@@ -141,7 +141,7 @@ describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kube
     }
   }
   const provision = () =>
-    run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
+    run('sh', [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')], {
       env: {
         ...(process.env as Record<string, string>),
         PGHOST: server.hostname,
@@ -177,7 +177,7 @@ describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kube
   });
 
   it('when a password is missing, then it stops before touching anything', async () => {
-    const result = await run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
+    const result = await run('sh', [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')], {
       env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
     });
     expect(result.code).toBe(2);
