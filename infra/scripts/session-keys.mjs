@@ -157,7 +157,11 @@ function main(argv) {
       toKubernetesPasswordSecret(NATS_SECRET_NAME, natsPasswords, argv[1]),
       toKubernetesPasswordSecret('gittix-db', databasePasswords, argv[1]),
       ...DATABASES.map((db) =>
-        toKubernetesRoleSecret(db, databasePasswords[`POSTGRES_PASSWORD_${db.toUpperCase()}`], argv[1]),
+        toKubernetesRoleSecret(
+          db,
+          databasePasswords[`POSTGRES_PASSWORD_${db.toUpperCase()}`],
+          argv[1],
+        ),
       ),
     ].join('---\n');
   }

@@ -177,9 +177,13 @@ describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-ini
   });
 
   it('when a password is missing, then it stops before touching anything', async () => {
-    const result = await run('sh', [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')], {
-      env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
-    });
+    const result = await run(
+      'sh',
+      [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')],
+      {
+        env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
+      },
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`);
   });
