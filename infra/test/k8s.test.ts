@@ -210,10 +210,9 @@ describe('the schema checks themselves', () => {
 const externalSecrets: Record<Overlay, string[]> = {
   dev: ['gittix-jwt', 'gittix-stripe'],
   prod: [
-    'gittix-postgres',
     'gittix-jwt',
     'gittix-nats',
-    'gittix-db',
+    ...services.filter((s) => s.database).map((s) => `gittix-db-${s.database}`),
     'gittix-stripe',
     'gittix-smtp',
     'gittix-redis',
@@ -397,7 +396,21 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       const deployment = one(overlay, 'Deployment', spec.name);
       if (!isRequestServing(spec)) {
         expect(hpa, spec.name).toHaveLength(0);
-        expect(deployment.spec.replicas, `${spec.name} has a fixed count`).toBeGreaterThan(0);
+        if (overlay === 'prod') {
+          // The workers scale on JetStream lag: KEDA's ScaledObject owns the count.
+          const [scaled] = find(overlay, 'ScaledObject', spec.name);
+          expect(scaled?.spec.scaleTargetRef, `${spec.name} ScaledObject`).toEqual({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: spec.name,
+          });
+          expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+          expect(deployment.spec.replicas, `${spec.name} leaves replicas to KEDA`).toBeUndefined();
+          expect(pdb, `${spec.name} PDB`).toHaveLength(1);
+          expect(pdb[0].spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+        } else {
+          expect(deployment.spec.replicas, `${spec.name} has a fixed count`).toBeGreaterThan(0);
+        }
         continue;
       }
       expect(hpa, `${spec.name} HPA`).toHaveLength(1);
@@ -499,6 +512,18 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         expect(url.protocol).toBe('postgres:');
         expect(url.pathname).toBe(`/${spec.database}`);
         expectServiceAt(overlay, url.hostname, Number(url.port));
+        if (overlay === 'prod') {
+          // Requests and handlers through the transaction pooler, the relay's LISTEN
+          // through the session pooler, both as the service's own role.
+          expect(poolModeOf(url.hostname)).toBe('transaction');
+          const listen = new URL(env.DATABASE_LISTEN_URL!.replace(/<secret [^>]+>/g, 'x'));
+          expect([listen.username, listen.pathname]).toEqual([spec.database, `/${spec.database}`]);
+          expect(env.DATABASE_LISTEN_URL).toContain(`<secret gittix-db-${spec.database}/password>`);
+          expect(poolModeOf(listen.hostname)).toBe('session');
+          expectServiceAt(overlay, listen.hostname, Number(listen.port));
+        } else {
+          expect(env.DATABASE_LISTEN_URL).toBeUndefined();
+        }
       } else {
         expect(env.DATABASE_URL === undefined || !podUsesDatabaseSecret(overlay, spec.name)).toBe(
           true,
@@ -513,6 +538,23 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         expect(env.REDIS_URL).toMatch(/^redis:\/\/:<secret gittix-redis[-\w]*\/REDIS_PASSWORD>@/);
         const url = new URL(env.REDIS_URL!.replace(/<secret [^>]+>/g, 'x'));
         expectServiceAt(overlay, url.hostname, Number(url.port));
+        if (overlay === 'prod') {
+          // Through the Sentinels: one per Redis pod, by its stable name.
+          const redis = one(overlay, 'StatefulSet', 'redis');
+          const sentinels = env.REDIS_SENTINELS!.split(',');
+          expect(sentinels).toEqual(
+            Array.from(
+              { length: redis.spec.replicas },
+              (_, i) => `redis-${i}.${redis.spec.serviceName}:26379`,
+            ),
+          );
+          expectServiceAt(overlay, redis.spec.serviceName, 26379);
+          const conf = redisConfigScript();
+          expect(conf).toContain('sentinel monitor $master_name');
+          expect(conf).toContain(`master_name=\${REDIS_SENTINEL_NAME:-${env.REDIS_SENTINEL_NAME}}`);
+        } else {
+          expect(env.REDIS_SENTINELS).toBeUndefined();
+        }
       }
       if (spec.name === 'auth')
         expect(env.JWT_PRIVATE_KEY).toBe('<secret gittix-jwt/JWT_PRIVATE_KEY>');
@@ -562,10 +604,14 @@ describe.each(overlays)('the %s overlay', (overlay) => {
   });
 
   it('when Postgres and Redis run, then they keep their data on persistent volumes', () => {
-    for (const [name, dataPath] of [
-      ['postgres', '/var/lib/postgresql/data'],
-      ['redis', '/data'],
-    ] as const) {
+    const stores =
+      overlay === 'dev'
+        ? ([
+            ['postgres', '/var/lib/postgresql/data'],
+            ['redis', '/data'],
+          ] as const)
+        : ([['redis', '/data']] as const);
+    for (const [name, dataPath] of stores) {
       const set = one(overlay, 'StatefulSet', name);
       const container = podSpecOf(set).containers[0];
       const mount = container.volumeMounts.find((m: Any) => m.mountPath === dataPath);
@@ -581,9 +627,16 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     const redisArgs: string[] = podSpecOf(one(overlay, 'StatefulSet', 'redis')).containers[0].args;
     expect(redisArgs.join(' ')).toContain('--appendonly yes');
     expect(redisArgs.join(' ')).toContain('--maxmemory-policy noeviction');
-    expect(podSpecOf(one(overlay, 'StatefulSet', 'postgres')).containers[0].image).toMatch(
-      /^postgres:1[56]-/,
-    );
+    if (overlay === 'dev') {
+      expect(podSpecOf(one(overlay, 'StatefulSet', 'postgres')).containers[0].image).toMatch(
+        /^postgres:1[56]-/,
+      );
+    } else {
+      const cluster = one(overlay, 'Cluster', 'gittix-pg');
+      expect(quantity(cluster.spec.storage.size)).toBeGreaterThan(0);
+      expect(quantity(cluster.spec.walStorage.size)).toBeGreaterThan(0);
+      expect(cluster.spec.imageName).toMatch(/postgresql:1[56]\b/);
+    }
   });
 });
 
@@ -683,7 +736,22 @@ function sortRoutes(routes: unknown[][]): unknown[][] {
   return [...routes].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 }
 
+/** The PgBouncer pool mode of the CloudNativePG Pooler whose Service is `host` (prod). */
+function poolModeOf(host: string): string {
+  return one('prod', 'Pooler', host).spec.pgbouncer.poolMode;
+}
+
+/** The prod overlay's script that writes each Redis pod's replication and Sentinel config. */
+function redisConfigScript(): string {
+  return readFileSync(join(infraDir, 'k8s/overlays/prod/data/redis-config.sh'), 'utf8');
+}
+
 function expectServiceAt(overlay: Overlay, host: string, port: number): void {
+  // A CloudNativePG Pooler: the operator makes a Service of its name on 5432.
+  if (find(overlay, 'Pooler', host).length === 1) {
+    expect(port, `${host}:${port}`).toBe(5432);
+    return;
+  }
   const service = one(overlay, 'Service', host);
   expect(
     service.spec.ports.map((p: Any) => p.port),
