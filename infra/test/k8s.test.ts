@@ -5,6 +5,7 @@
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { durableName, natsRoles, type Subject } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import {
@@ -637,6 +638,184 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       expect(quantity(cluster.spec.walStorage.size)).toBeGreaterThan(0);
       expect(cluster.spec.imageName).toMatch(/postgresql:1[56]\b/);
     }
+  });
+});
+
+describe('the prod overlay on real engines', () => {
+  const prodConfig = (): Record<string, string> =>
+    configOf('prod', one('prod', 'Deployment', 'expiration'));
+
+  it('when a Kubernetes node is lost, then it held at most one NATS node: anti-affinity is required in prod, preferred elsewhere', () => {
+    const required = (overlay: Overlay) =>
+      podSpecOf(one(overlay, 'StatefulSet', 'nats')).affinity?.podAntiAffinity
+        ?.requiredDuringSchedulingIgnoredDuringExecution;
+    const nats = one('prod', 'StatefulSet', 'nats');
+    expect(required('prod')).toEqual([
+      {
+        topologyKey: 'kubernetes.io/hostname',
+        labelSelector: { matchLabels: nats.spec.selector.matchLabels },
+      },
+    ]);
+    // A one-node dev cluster must still schedule all three.
+    expect(required('dev')).toBeUndefined();
+    // Three nodes, every stream on all three: a node loss keeps the quorum.
+    expect(nats.spec.replicas).toBe(3);
+    expect(Number(prodConfig().NATS_STREAM_REPLICAS)).toBe(3);
+  });
+
+  it('when Redis runs in prod, then three pods on three nodes hold a Redis and a Sentinel each, the Sentinels agreeing by quorum', () => {
+    const redis = one('prod', 'StatefulSet', 'redis');
+    expect(redis.spec.replicas).toBe(3);
+    const pod = podSpecOf(redis);
+    expect(
+      pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey,
+    ).toBe('kubernetes.io/hostname');
+    expect(pod.containers.map((c: Any) => c.name)).toEqual(['redis', 'sentinel']);
+    expect(pod.containers[1].args).toContain('--sentinel');
+    expect(pod.containers[0].args.join(' ')).toContain('--masterauth $(REDIS_PASSWORD)');
+    const headless = one('prod', 'Service', redis.spec.serviceName);
+    expect(headless.spec.clusterIP).toBe('None');
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    const script = redisConfigScript();
+    const quorum = Number(/quorum=\$\{REDIS_SENTINEL_QUORUM:-(\d+)\}/.exec(script)?.[1]);
+    expect(quorum).toBe(Math.floor(redis.spec.replicas / 2) + 1);
+    expect(find('prod', 'PodDisruptionBudget', 'redis')[0].spec.maxUnavailable).toBe(1);
+    // dev keeps its single Redis.
+    expect(one('dev', 'StatefulSet', 'redis').spec.replicas).toBe(1);
+  });
+
+  it('when PostgreSQL runs in prod, then it is one CloudNativePG Cluster of 3 on 3 nodes, synchronously replicated, backed up, behind its poolers', () => {
+    const clusters = find('prod', 'Cluster');
+    expect(clusters).toHaveLength(1);
+    const [cluster] = clusters;
+    expect(cluster.spec.instances).toBe(3);
+    expect(cluster.spec.affinity).toMatchObject({
+      enablePodAntiAffinity: true,
+      topologyKey: 'kubernetes.io/hostname',
+      podAntiAffinityType: 'required',
+    });
+    expect(cluster.spec.postgresql.synchronous).toMatchObject({ number: 1 });
+    // Everything that names a cluster names this one.
+    for (const kind of ['Database', 'Pooler', 'ScheduledBackup']) {
+      for (const obj of find('prod', kind))
+        expect(obj.spec.cluster.name, `${kind} ${obj.metadata.name}`).toBe(cluster.metadata.name);
+    }
+    // Backups: WAL archived continuously, a base backup scheduled through the same store.
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath).toMatch(/^s3:\/\//);
+    const credentials = cluster.spec.backup.barmanObjectStore.s3Credentials;
+    expect(credentials.accessKeyId.name).toBe(credentials.secretAccessKey.name);
+    expect(readFileSync(join(infraDir, 'k8s/overlays/prod/kustomization.yaml'), 'utf8')).toContain(
+      credentials.accessKeyId.name,
+    );
+    const [backup] = find('prod', 'ScheduledBackup');
+    expect(backup.spec.method).toBe('barmanObjectStore');
+    // The poolers sized under max_connections: instances x databases x pool size.
+    const databases = find('prod', 'Database').length;
+    const serverConnections = find('prod', 'Pooler')
+      .filter((p: Any) => p.spec.pgbouncer.poolMode === 'transaction')
+      .reduce(
+        (sum: number, p: Any) =>
+          sum +
+          p.spec.instances * databases * Number(p.spec.pgbouncer.parameters.default_pool_size),
+        0,
+      );
+    expect(serverConnections).toBeLessThan(
+      Number(cluster.spec.postgresql.parameters.max_connections),
+    );
+    for (const pooler of find('prod', 'Pooler')) {
+      expect(pooler.spec.type).toBe('rw');
+      // The label the services' NetworkPolicies (base) allow them to reach.
+      expect(pooler.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('postgres');
+    }
+    expect(find('prod', 'PodDisruptionBudget', 'postgres-pooler')).toHaveLength(1);
+    // The single-instance Postgres, its Job and the superuser Secret stay in dev.
+    expect(find('prod', 'StatefulSet', 'postgres')).toEqual([]);
+    expect(find('prod', 'Job', 'postgres-provision')).toEqual([]);
+    expect(find('dev', 'Cluster')).toEqual([]);
+  });
+
+  it('when a worker falls behind, then KEDA scales it on the lag of every durable consumer it really creates', () => {
+    const namespace = find('prod', 'Namespace')[0].metadata.name;
+    const nats = one('prod', 'StatefulSet', 'nats');
+    const headless = one('prod', 'Service', nats.spec.serviceName);
+    const monitor = headless.spec.ports.find((p: Any) => p.name === 'monitor').port;
+    const conf: string = one(
+      'prod',
+      'ConfigMap',
+      podSpecOf(nats).volumes.find((v: Any) => v.configMap).configMap.name,
+    ).data['nats-auth.conf'];
+    // No accounts: every user is in the global account, the scaler's $G.
+    expect(conf).not.toMatch(/^\s*accounts\s*[:{]/m);
+    const workers = services.filter((s) => s.nats && !isRequestServing(s));
+    expect(workers.map((s) => s.name).sort()).toEqual(['expiration', 'notifications']);
+    for (const spec of workers) {
+      const [scaled] = find('prod', 'ScaledObject', spec.name);
+      const consumes = natsRoles[spec.name as keyof typeof natsRoles]
+        .consumes as readonly Subject[];
+      // session.revoked lives on the sessions stream, read by no durable consumer of GITTIX.
+      const durables = consumes
+        .filter((subject) => subject !== 'session.revoked')
+        .map((subject) => durableName(spec.name, subject));
+      expect(durables.length).toBeGreaterThan(0);
+      expect(scaled.spec.triggers.map((t: Any) => t.metadata.consumer).sort()).toEqual(
+        [...durables].sort(),
+      );
+      for (const trigger of scaled.spec.triggers) {
+        expect(trigger.type).toBe('nats-jetstream');
+        expect(trigger.metadata).toMatchObject({
+          // On a cluster KEDA asks <server_name>.<endpoint>: the headless Service's pod names.
+          natsServerMonitoringEndpoint: `${headless.metadata.name}.${namespace}.svc.cluster.local:${monitor}`,
+          account: '$G',
+          stream: prodConfig().NATS_STREAM,
+        });
+        expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('when KEDA asks NATS for consumer lag, then the network lets it reach only the monitoring port', () => {
+    const policy = one('prod', 'NetworkPolicy', 'nats');
+    const fromKeda = policy.spec.ingress.filter((rule: Any) =>
+      rule.from.some(
+        (peer: Any) =>
+          peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'keda',
+      ),
+    );
+    expect(fromKeda).toHaveLength(1);
+    expect(fromKeda[0].ports).toEqual([{ port: 8222, protocol: 'TCP' }]);
+    expect(
+      one('dev', 'NetworkPolicy', 'nats').spec.ingress.some((rule: Any) =>
+        JSON.stringify(rule).includes('keda'),
+      ),
+    ).toBe(false);
+  });
+
+  it('when a CloudNativePG or KEDA object is wrong, then schema validation names the problem', async () => {
+    const pooler: Any = structuredClone(one('prod', 'Pooler', 'postgres'));
+    pooler.spec.pgbouncer.poolMode = 'statement';
+    pooler.spec.pgbouncer.poolmode = 'session';
+    pooler.spec.template.spec.containers = [{ image: 3 }];
+    const poolerErrors = (await schemaErrors(pooler)).join('\n');
+    expect(poolerErrors).toMatch(
+      /\/spec\/pgbouncer\/poolMode must be equal to one of the allowed values/,
+    );
+    expect(poolerErrors).toMatch(/must NOT have additional properties \(poolmode\)/);
+    expect(poolerErrors).toMatch(/\/spec\/template .*name/);
+    const cluster: Any = structuredClone(one('prod', 'Cluster', 'gittix-pg'));
+    delete cluster.spec.instances;
+    cluster.spec.backup.retentionPolicy = '30 days';
+    const clusterErrors = (await schemaErrors(cluster)).join('\n');
+    expect(clusterErrors).toMatch(/must have required property 'instances'/);
+    expect(clusterErrors).toMatch(/retentionPolicy must match pattern/);
+    const backup: Any = structuredClone(find('prod', 'ScheduledBackup')[0]);
+    backup.spec.schedule = '0 3 * * *';
+    expect((await schemaErrors(backup)).join('\n')).toMatch(/schedule must match pattern/);
+    const scaled: Any = structuredClone(one('prod', 'ScaledObject', 'notifications'));
+    scaled.spec.minReplicaCount = 'two';
+    expect((await schemaErrors(scaled)).join('\n')).toMatch(/minReplicaCount/);
+    scaled.spec.minReplicaCount = 2;
+    scaled.spec.maxReplicas = 10;
+    expect((await unknownFieldErrors([scaled])).join('\n')).toMatch(/maxReplicas/);
   });
 });
 
