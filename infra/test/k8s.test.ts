@@ -34,6 +34,7 @@ import {
   routesOf,
   services,
 } from './lib/repo.js';
+import { run } from './lib/run.js';
 
 const overlays = ['dev', 'prod'] as const;
 type Overlay = (typeof overlays)[number];
@@ -682,6 +683,39 @@ describe('the prod overlay on real engines', () => {
     expect(find('prod', 'PodDisruptionBudget', 'redis')[0].spec.maxUnavailable).toBe(1);
     // dev keeps its single Redis.
     expect(one('dev', 'StatefulSet', 'redis').spec.replicas).toBe(1);
+  });
+
+  it('when a Redis pod starts and no Sentinel answers, then pod 0 is the master and the others replicate from it', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'gittix-redis-config-'));
+    try {
+      const configFor = async (pod: string) => {
+        const result = await run('sh', [join(infraDir, 'k8s/overlays/prod/data/redis-config.sh')], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            POD_NAME: pod,
+            REDIS_PASSWORD: 'pw',
+            // Names that resolve nowhere: no Sentinel answers, as on the very first start.
+            REDIS_SERVICE: 'redis.gittix-test.invalid',
+            REDIS_RUN_DIR: join(runDir, pod),
+          },
+        });
+        expect(result.code, result.stderr).toBe(0);
+        const read = (file: string) => readFileSync(join(runDir, pod, file), 'utf8');
+        return { replica: read('replica.conf'), sentinel: read('sentinel.conf') };
+      };
+      const first = await configFor('redis-0');
+      expect(first.replica).not.toContain('replicaof');
+      expect(first.replica).toContain('replica-announce-ip redis-0.redis.gittix-test.invalid');
+      const second = await configFor('redis-2');
+      expect(second.replica).toContain('replicaof redis-0.redis.gittix-test.invalid 6379');
+      expect(second.sentinel).toContain(
+        'sentinel monitor gittix redis-0.redis.gittix-test.invalid 6379 2',
+      );
+      expect(second.sentinel).toContain('sentinel auth-pass gittix pw');
+      expect(second.sentinel).toContain('sentinel announce-ip redis-2.redis.gittix-test.invalid');
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 
   it('when PostgreSQL runs in prod, then it is one CloudNativePG Cluster of 3 on 3 nodes, synchronously replicated, backed up, behind its poolers', () => {
