@@ -5,7 +5,10 @@
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { durableName, natsRoles, type Subject } from '@gittix/common';
+import { connectRedis, durableName, natsRoles, type Subject } from '@gittix/common';
+import { testInfra, uniqueName } from '@gittix/common/testing';
+import { EXPIRATION_QUEUE } from '@gittix/expiration/queue';
+import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import {
@@ -713,6 +716,21 @@ describe('the prod overlay on real engines', () => {
       );
       expect(second.sentinel).toContain('sentinel auth-pass gittix pw');
       expect(second.sentinel).toContain('sentinel announce-ip redis-2.redis.gittix-test.invalid');
+      // With its namespace known, a pod announces and follows fully qualified names.
+      const result = await run('sh', [join(infraDir, 'k8s/overlays/prod/data/redis-config.sh')], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          POD_NAME: 'redis-1',
+          POD_NAMESPACE: 'gittix-test',
+          CLUSTER_DOMAIN: 'invalid',
+          REDIS_PASSWORD: 'pw',
+          REDIS_RUN_DIR: join(runDir, 'fqdn'),
+        },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(readFileSync(join(runDir, 'fqdn', 'replica.conf'), 'utf8')).toContain(
+        'replicaof redis-0.redis.gittix-test.svc.invalid 6379',
+      );
     } finally {
       rmSync(runDir, { recursive: true, force: true });
     }
@@ -791,10 +809,11 @@ describe('the prod overlay on real engines', () => {
         .filter((subject) => subject !== 'session.revoked')
         .map((subject) => durableName(spec.name, subject));
       expect(durables.length).toBeGreaterThan(0);
-      expect(scaled.spec.triggers.map((t: Any) => t.metadata.consumer).sort()).toEqual(
+      const natsTriggers = scaled.spec.triggers.filter((t: Any) => t.type === 'nats-jetstream');
+      expect(natsTriggers.map((t: Any) => t.metadata.consumer).sort()).toEqual(
         [...durables].sort(),
       );
-      for (const trigger of scaled.spec.triggers) {
+      for (const trigger of natsTriggers) {
         expect(trigger.type).toBe('nats-jetstream');
         expect(trigger.metadata).toMatchObject({
           // On a cluster KEDA asks <server_name>.<endpoint>: the headless Service's pod names.
@@ -805,6 +824,60 @@ describe('the prod overlay on real engines', () => {
         expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('when expiry jobs fall due faster than expiration takes them, then KEDA scales it on the length of the BullMQ list they wait in', async () => {
+    const config = prodConfig();
+    const namespace = find('prod', 'Namespace')[0].metadata.name;
+    const [scaled] = find('prod', 'ScaledObject', 'expiration');
+    const redisTriggers = scaled.spec.triggers.filter((t: Any) => t.type === 'redis-sentinel');
+    expect(redisTriggers).toHaveLength(1);
+    const [trigger] = redisTriggers;
+    const listName = `${config.QUEUE_PREFIX}:${EXPIRATION_QUEUE}:wait`;
+    expect(trigger.metadata).toMatchObject({
+      // The Sentinels expiration uses, by names that resolve from KEDA's namespace too.
+      addresses: config
+        .REDIS_SENTINELS!.split(',')
+        .map((a) => a.replace(/^([^.]+\.[^.:]+):/, `$1.${namespace}.svc.cluster.local:`))
+        .join(','),
+      sentinelMaster: config.REDIS_SENTINEL_NAME,
+      listName,
+    });
+    expect(Number(trigger.metadata.listLength)).toBeGreaterThan(0);
+    const auth = one('prod', 'TriggerAuthentication', trigger.authenticationRef.name);
+    expect(auth.spec.secretTargetRef).toEqual([
+      { parameter: 'password', name: 'gittix-redis', key: 'REDIS_PASSWORD' },
+      { parameter: 'sentinelPassword', name: 'gittix-redis', key: 'REDIS_PASSWORD' },
+    ]);
+    // The Sentinels announce fully qualified names when they know their namespace.
+    const env = podSpecOf(one('prod', 'StatefulSet', 'redis')).initContainers[0].env;
+    expect(env.find((e: Any) => e.name === 'POD_NAMESPACE').valueFrom.fieldRef.fieldPath).toBe(
+      'metadata.namespace',
+    );
+    // BullMQ really keeps jobs that are due, and not yet taken, in that list.
+    const prefix = uniqueName('kedaq');
+    const redis = connectRedis(testInfra.redisUrl);
+    const queue = new Queue(EXPIRATION_QUEUE, { connection: redis, prefix });
+    try {
+      await queue.add('expire', { orderId: 'o1' });
+      await queue.add('expire', { orderId: 'o2' });
+      expect(await redis.llen(listName.replace(config.QUEUE_PREFIX!, prefix))).toBe(2);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await redis.quit();
+    }
+    // And KEDA may ask Redis and the Sentinels.
+    const policy = one('prod', 'NetworkPolicy', 'redis');
+    expect(
+      policy.spec.ingress.some(
+        (rule: Any) =>
+          rule.from.some(
+            (peer: Any) =>
+              peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'keda',
+          ) && rule.ports.some((p: Any) => p.port === 26379),
+      ),
+    ).toBe(true);
   });
 
   it('when KEDA asks NATS for consumer lag, then the network lets it reach only the monitoring port', () => {

@@ -16,12 +16,19 @@ replicas=${REDIS_REPLICAS:-3}
 quorum=${REDIS_SENTINEL_QUORUM:-2}
 run_dir=${REDIS_RUN_DIR:-/run/redis}
 set_name=${POD_NAME%-*}
-self="$POD_NAME.$service"
+# Fully qualified when the namespace is known: the names Sentinel hands out must
+# resolve for clients outside the namespace too (KEDA's operator, namespace keda).
+if [ -n "${POD_NAMESPACE:-}" ]; then
+  domain="$service.$POD_NAMESPACE.svc.${CLUSTER_DOMAIN:-cluster.local}"
+else
+  domain=$service
+fi
+self="$POD_NAME.$domain"
 
 master=""
 i=0
 while [ "$i" -lt "$replicas" ]; do
-  peer="$set_name-$i.$service"
+  peer="$set_name-$i.$domain"
   if [ "$peer" != "$self" ]; then
     answer=$(REDISCLI_AUTH="$REDIS_PASSWORD" timeout 3 \
       redis-cli --no-auth-warning -h "$peer" -p 26379 \
@@ -34,7 +41,7 @@ while [ "$i" -lt "$replicas" ]; do
   i=$((i + 1))
 done
 if [ -z "$master" ]; then
-  master="$set_name-0.$service"
+  master="$set_name-0.$domain"
 fi
 
 mkdir -p "$run_dir"
