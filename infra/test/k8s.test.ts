@@ -154,6 +154,8 @@ describe('rendering with kubectl', () => {
         rmSync(copy, { recursive: true, force: true });
       }
     },
+    // One kubectl rendering per patch (prod has eight), a few seconds each on a busy machine.
+    180_000,
   );
 });
 
