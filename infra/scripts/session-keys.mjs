@@ -7,7 +7,9 @@
 //   node infra/scripts/session-keys.mjs > infra/.env
 //       dotenv lines for Docker Compose (JWT_*, NATS_PASSWORD_*, POSTGRES_PASSWORD_*)
 //   node infra/scripts/session-keys.mjs --k8s gittix-dev | kubectl apply -f -
-//       the Secrets `gittix-jwt`, `gittix-nats` and `gittix-db` in that namespace
+//       the Secrets `gittix-jwt`, `gittix-nats` and `gittix-db` in that namespace, and
+//       `gittix-db-<database>` (kubernetes.io/basic-auth, the same passwords) that
+//       CloudNativePG's managed roles and the prod overlay's services read
 //
 // Nothing is written to disk by the script itself. A new pair signs everyone out.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -27,7 +29,7 @@ export const NATS_USERS = [
   'notifications',
 ];
 
-/** Databases of services.json: each gets a role of its name (infra/k8s/base/data/postgres-provision.sh). */
+/** Databases of services.json: each gets a role of its name (infra/k8s/single-node-data/postgres-provision.sh). */
 export const DATABASES = ['auth', 'tickets', 'orders', 'payments', 'notifications'];
 
 /** POSTGRES_PASSWORD_<DATABASE> → a fresh random password for that service's role. */
@@ -122,6 +124,28 @@ export function toKubernetesPasswordSecret(name, passwords, namespace) {
   ].join('\n');
 }
 
+/**
+ * The role of one database as CloudNativePG's managed roles want it: a basic-auth
+ * Secret `gittix-db-<database>` (username, password). The prod overlay's services
+ * read their password from it too, so the role and its user never disagree.
+ */
+export function toKubernetesRoleSecret(database, password, namespace) {
+  return [
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    `  name: gittix-db-${database}`,
+    `  namespace: ${namespace}`,
+    '  labels:',
+    '    app.kubernetes.io/part-of: gittix',
+    'type: kubernetes.io/basic-auth',
+    'stringData:',
+    `  username: ${database}`,
+    `  password: ${password}`,
+    '',
+  ].join('\n');
+}
+
 function main(argv) {
   const keys = generateSessionKeys();
   const natsPasswords = generateNatsPasswords();
@@ -132,6 +156,13 @@ function main(argv) {
       toKubernetesSecret(keys, argv[1]),
       toKubernetesPasswordSecret(NATS_SECRET_NAME, natsPasswords, argv[1]),
       toKubernetesPasswordSecret('gittix-db', databasePasswords, argv[1]),
+      ...DATABASES.map((db) =>
+        toKubernetesRoleSecret(
+          db,
+          databasePasswords[`POSTGRES_PASSWORD_${db.toUpperCase()}`],
+          argv[1],
+        ),
+      ),
     ].join('---\n');
   }
   throw new Error('usage: session-keys.mjs [--k8s <namespace>]');

@@ -355,6 +355,32 @@ describe('infra/scripts/session-keys.mjs', () => {
     );
   });
 
+  it('when asked for Kubernetes Secrets, then each database role gets a basic-auth Secret with the gittix-db password', async () => {
+    const { parseAllDocuments } = await import('yaml');
+    const result = await run('node', [
+      join(repoRoot, 'infra/scripts/session-keys.mjs'),
+      '--k8s',
+      'gittix',
+    ]);
+    expect(result.code).toBe(0);
+    const docs = parseAllDocuments(result.stdout).map((doc) => doc.toJS());
+    const passwords = docs.find((d) => d.metadata.name === 'gittix-db').stringData;
+    const dbServices = services.filter((s) => s.database);
+    expect(dbServices.length).toBeGreaterThan(0);
+    for (const spec of dbServices) {
+      const role = docs.find((d) => d.metadata.name === `gittix-db-${spec.database}`);
+      expect(role, spec.name).toMatchObject({
+        type: 'kubernetes.io/basic-auth',
+        metadata: { namespace: 'gittix' },
+        stringData: { username: spec.database },
+      });
+      expect(role.stringData.password).toBe(
+        passwords[`POSTGRES_PASSWORD_${spec.database!.toUpperCase()}`],
+      );
+      expect(role.stringData.password).toMatch(/^[\w-]{20,}$/);
+    }
+  });
+
   it('when given a bad namespace, then it refuses with exit code 2', async () => {
     const result = await run('node', [
       join(repoRoot, 'infra/scripts/session-keys.mjs'),

@@ -5,6 +5,10 @@
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectRedis, durableName, natsRoles, type Subject } from '@gittix/common';
+import { testInfra, uniqueName } from '@gittix/common/testing';
+import { EXPIRATION_QUEUE } from '@gittix/expiration/queue';
+import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import {
@@ -33,6 +37,7 @@ import {
   routesOf,
   services,
 } from './lib/repo.js';
+import { run } from './lib/run.js';
 
 const overlays = ['dev', 'prod'] as const;
 type Overlay = (typeof overlays)[number];
@@ -149,6 +154,8 @@ describe('rendering with kubectl', () => {
         rmSync(copy, { recursive: true, force: true });
       }
     },
+    // One kubectl rendering per patch (prod has eight), a few seconds each on a busy machine.
+    180_000,
   );
 });
 
@@ -210,10 +217,9 @@ describe('the schema checks themselves', () => {
 const externalSecrets: Record<Overlay, string[]> = {
   dev: ['gittix-jwt', 'gittix-stripe'],
   prod: [
-    'gittix-postgres',
     'gittix-jwt',
     'gittix-nats',
-    'gittix-db',
+    ...services.filter((s) => s.database).map((s) => `gittix-db-${s.database}`),
     'gittix-stripe',
     'gittix-smtp',
     'gittix-redis',
@@ -397,7 +403,21 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       const deployment = one(overlay, 'Deployment', spec.name);
       if (!isRequestServing(spec)) {
         expect(hpa, spec.name).toHaveLength(0);
-        expect(deployment.spec.replicas, `${spec.name} has a fixed count`).toBeGreaterThan(0);
+        if (overlay === 'prod') {
+          // The workers scale on JetStream lag: KEDA's ScaledObject owns the count.
+          const [scaled] = find(overlay, 'ScaledObject', spec.name);
+          expect(scaled?.spec.scaleTargetRef, `${spec.name} ScaledObject`).toEqual({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: spec.name,
+          });
+          expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+          expect(deployment.spec.replicas, `${spec.name} leaves replicas to KEDA`).toBeUndefined();
+          expect(pdb, `${spec.name} PDB`).toHaveLength(1);
+          expect(pdb[0].spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+        } else {
+          expect(deployment.spec.replicas, `${spec.name} has a fixed count`).toBeGreaterThan(0);
+        }
         continue;
       }
       expect(hpa, `${spec.name} HPA`).toHaveLength(1);
@@ -499,6 +519,18 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         expect(url.protocol).toBe('postgres:');
         expect(url.pathname).toBe(`/${spec.database}`);
         expectServiceAt(overlay, url.hostname, Number(url.port));
+        if (overlay === 'prod') {
+          // Requests and handlers through the transaction pooler, the relay's LISTEN
+          // through the session pooler, both as the service's own role.
+          expect(poolModeOf(url.hostname)).toBe('transaction');
+          const listen = new URL(env.DATABASE_LISTEN_URL!.replace(/<secret [^>]+>/g, 'x'));
+          expect([listen.username, listen.pathname]).toEqual([spec.database, `/${spec.database}`]);
+          expect(env.DATABASE_LISTEN_URL).toContain(`<secret gittix-db-${spec.database}/password>`);
+          expect(poolModeOf(listen.hostname)).toBe('session');
+          expectServiceAt(overlay, listen.hostname, Number(listen.port));
+        } else {
+          expect(env.DATABASE_LISTEN_URL).toBeUndefined();
+        }
       } else {
         expect(env.DATABASE_URL === undefined || !podUsesDatabaseSecret(overlay, spec.name)).toBe(
           true,
@@ -513,6 +545,23 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         expect(env.REDIS_URL).toMatch(/^redis:\/\/:<secret gittix-redis[-\w]*\/REDIS_PASSWORD>@/);
         const url = new URL(env.REDIS_URL!.replace(/<secret [^>]+>/g, 'x'));
         expectServiceAt(overlay, url.hostname, Number(url.port));
+        if (overlay === 'prod') {
+          // Through the Sentinels: one per Redis pod, by its stable name.
+          const redis = one(overlay, 'StatefulSet', 'redis');
+          const sentinels = env.REDIS_SENTINELS!.split(',');
+          expect(sentinels).toEqual(
+            Array.from(
+              { length: redis.spec.replicas },
+              (_, i) => `redis-${i}.${redis.spec.serviceName}:26379`,
+            ),
+          );
+          expectServiceAt(overlay, redis.spec.serviceName, 26379);
+          const conf = redisConfigScript();
+          expect(conf).toContain('sentinel monitor $master_name');
+          expect(conf).toContain(`master_name=\${REDIS_SENTINEL_NAME:-${env.REDIS_SENTINEL_NAME}}`);
+        } else {
+          expect(env.REDIS_SENTINELS).toBeUndefined();
+        }
       }
       if (spec.name === 'auth')
         expect(env.JWT_PRIVATE_KEY).toBe('<secret gittix-jwt/JWT_PRIVATE_KEY>');
@@ -562,10 +611,14 @@ describe.each(overlays)('the %s overlay', (overlay) => {
   });
 
   it('when Postgres and Redis run, then they keep their data on persistent volumes', () => {
-    for (const [name, dataPath] of [
-      ['postgres', '/var/lib/postgresql/data'],
-      ['redis', '/data'],
-    ] as const) {
+    const stores =
+      overlay === 'dev'
+        ? ([
+            ['postgres', '/var/lib/postgresql/data'],
+            ['redis', '/data'],
+          ] as const)
+        : ([['redis', '/data']] as const);
+    for (const [name, dataPath] of stores) {
       const set = one(overlay, 'StatefulSet', name);
       const container = podSpecOf(set).containers[0];
       const mount = container.volumeMounts.find((m: Any) => m.mountPath === dataPath);
@@ -581,9 +634,297 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     const redisArgs: string[] = podSpecOf(one(overlay, 'StatefulSet', 'redis')).containers[0].args;
     expect(redisArgs.join(' ')).toContain('--appendonly yes');
     expect(redisArgs.join(' ')).toContain('--maxmemory-policy noeviction');
-    expect(podSpecOf(one(overlay, 'StatefulSet', 'postgres')).containers[0].image).toMatch(
-      /^postgres:1[56]-/,
+    if (overlay === 'dev') {
+      expect(podSpecOf(one(overlay, 'StatefulSet', 'postgres')).containers[0].image).toMatch(
+        /^postgres:1[56]-/,
+      );
+    } else {
+      const cluster = one(overlay, 'Cluster', 'gittix-pg');
+      expect(quantity(cluster.spec.storage.size)).toBeGreaterThan(0);
+      expect(quantity(cluster.spec.walStorage.size)).toBeGreaterThan(0);
+      expect(cluster.spec.imageName).toMatch(/postgresql:1[56]\b/);
+    }
+  });
+});
+
+describe('the prod overlay on real engines', () => {
+  const prodConfig = (): Record<string, string> =>
+    configOf('prod', one('prod', 'Deployment', 'expiration'));
+
+  it('when a Kubernetes node is lost, then it held at most one NATS node: anti-affinity is required in prod, preferred elsewhere', () => {
+    const required = (overlay: Overlay) =>
+      podSpecOf(one(overlay, 'StatefulSet', 'nats')).affinity?.podAntiAffinity
+        ?.requiredDuringSchedulingIgnoredDuringExecution;
+    const nats = one('prod', 'StatefulSet', 'nats');
+    expect(required('prod')).toEqual([
+      {
+        topologyKey: 'kubernetes.io/hostname',
+        labelSelector: { matchLabels: nats.spec.selector.matchLabels },
+      },
+    ]);
+    // A one-node dev cluster must still schedule all three.
+    expect(required('dev')).toBeUndefined();
+    // Three nodes, every stream on all three: a node loss keeps the quorum.
+    expect(nats.spec.replicas).toBe(3);
+    expect(Number(prodConfig().NATS_STREAM_REPLICAS)).toBe(3);
+  });
+
+  it('when Redis runs in prod, then three pods on three nodes hold a Redis and a Sentinel each, the Sentinels agreeing by quorum', () => {
+    const redis = one('prod', 'StatefulSet', 'redis');
+    expect(redis.spec.replicas).toBe(3);
+    const pod = podSpecOf(redis);
+    expect(
+      pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey,
+    ).toBe('kubernetes.io/hostname');
+    expect(pod.containers.map((c: Any) => c.name)).toEqual(['redis', 'sentinel']);
+    expect(pod.containers[1].args).toContain('--sentinel');
+    expect(pod.containers[0].args.join(' ')).toContain('--masterauth $(REDIS_PASSWORD)');
+    const headless = one('prod', 'Service', redis.spec.serviceName);
+    expect(headless.spec.clusterIP).toBe('None');
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    const script = redisConfigScript();
+    const quorum = Number(/quorum=\$\{REDIS_SENTINEL_QUORUM:-(\d+)\}/.exec(script)?.[1]);
+    expect(quorum).toBe(Math.floor(redis.spec.replicas / 2) + 1);
+    expect(find('prod', 'PodDisruptionBudget', 'redis')[0].spec.maxUnavailable).toBe(1);
+    // dev keeps its single Redis.
+    expect(one('dev', 'StatefulSet', 'redis').spec.replicas).toBe(1);
+  });
+
+  it('when a Redis pod starts and no Sentinel answers, then pod 0 is the master and the others replicate from it', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'gittix-redis-config-'));
+    try {
+      const configFor = async (pod: string) => {
+        const result = await run('sh', [join(infraDir, 'k8s/overlays/prod/data/redis-config.sh')], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            POD_NAME: pod,
+            REDIS_PASSWORD: 'pw',
+            // Names that resolve nowhere: no Sentinel answers, as on the very first start.
+            REDIS_SERVICE: 'redis.gittix-test.invalid',
+            REDIS_RUN_DIR: join(runDir, pod),
+          },
+        });
+        expect(result.code, result.stderr).toBe(0);
+        const read = (file: string) => readFileSync(join(runDir, pod, file), 'utf8');
+        return { replica: read('replica.conf'), sentinel: read('sentinel.conf') };
+      };
+      const first = await configFor('redis-0');
+      expect(first.replica).not.toContain('replicaof');
+      expect(first.replica).toContain('replica-announce-ip redis-0.redis.gittix-test.invalid');
+      const second = await configFor('redis-2');
+      expect(second.replica).toContain('replicaof redis-0.redis.gittix-test.invalid 6379');
+      expect(second.sentinel).toContain(
+        'sentinel monitor gittix redis-0.redis.gittix-test.invalid 6379 2',
+      );
+      expect(second.sentinel).toContain('sentinel auth-pass gittix pw');
+      expect(second.sentinel).toContain('sentinel announce-ip redis-2.redis.gittix-test.invalid');
+      // With its namespace known, a pod announces and follows fully qualified names.
+      const result = await run('sh', [join(infraDir, 'k8s/overlays/prod/data/redis-config.sh')], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          POD_NAME: 'redis-1',
+          POD_NAMESPACE: 'gittix-test',
+          CLUSTER_DOMAIN: 'invalid',
+          REDIS_PASSWORD: 'pw',
+          REDIS_RUN_DIR: join(runDir, 'fqdn'),
+        },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(readFileSync(join(runDir, 'fqdn', 'replica.conf'), 'utf8')).toContain(
+        'replicaof redis-0.redis.gittix-test.svc.invalid 6379',
+      );
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
+  it('when PostgreSQL runs in prod, then it is one CloudNativePG Cluster of 3 on 3 nodes, synchronously replicated, backed up, behind its poolers', () => {
+    const clusters = find('prod', 'Cluster');
+    expect(clusters).toHaveLength(1);
+    const [cluster] = clusters;
+    expect(cluster.spec.instances).toBe(3);
+    expect(cluster.spec.affinity).toMatchObject({
+      enablePodAntiAffinity: true,
+      topologyKey: 'kubernetes.io/hostname',
+      podAntiAffinityType: 'required',
+    });
+    expect(cluster.spec.postgresql.synchronous).toMatchObject({ number: 1 });
+    // Everything that names a cluster names this one.
+    for (const kind of ['Database', 'Pooler', 'ScheduledBackup']) {
+      for (const obj of find('prod', kind))
+        expect(obj.spec.cluster.name, `${kind} ${obj.metadata.name}`).toBe(cluster.metadata.name);
+    }
+    // Backups: WAL archived continuously, a base backup scheduled through the same store.
+    expect(cluster.spec.backup.barmanObjectStore.destinationPath).toMatch(/^s3:\/\//);
+    const credentials = cluster.spec.backup.barmanObjectStore.s3Credentials;
+    expect(credentials.accessKeyId.name).toBe(credentials.secretAccessKey.name);
+    expect(readFileSync(join(infraDir, 'k8s/overlays/prod/kustomization.yaml'), 'utf8')).toContain(
+      credentials.accessKeyId.name,
     );
+    const [backup] = find('prod', 'ScheduledBackup');
+    expect(backup.spec.method).toBe('barmanObjectStore');
+    // The poolers sized under max_connections: instances x databases x pool size.
+    const databases = find('prod', 'Database').length;
+    const serverConnections = find('prod', 'Pooler')
+      .filter((p: Any) => p.spec.pgbouncer.poolMode === 'transaction')
+      .reduce(
+        (sum: number, p: Any) =>
+          sum +
+          p.spec.instances * databases * Number(p.spec.pgbouncer.parameters.default_pool_size),
+        0,
+      );
+    expect(serverConnections).toBeLessThan(
+      Number(cluster.spec.postgresql.parameters.max_connections),
+    );
+    for (const pooler of find('prod', 'Pooler')) {
+      expect(pooler.spec.type).toBe('rw');
+      // The label the services' NetworkPolicies (base) allow them to reach.
+      expect(pooler.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('postgres');
+    }
+    expect(find('prod', 'PodDisruptionBudget', 'postgres-pooler')).toHaveLength(1);
+    // The single-instance Postgres, its Job and the superuser Secret stay in dev.
+    expect(find('prod', 'StatefulSet', 'postgres')).toEqual([]);
+    expect(find('prod', 'Job', 'postgres-provision')).toEqual([]);
+    expect(find('dev', 'Cluster')).toEqual([]);
+  });
+
+  it('when a worker falls behind, then KEDA scales it on the lag of every durable consumer it really creates', () => {
+    const namespace = find('prod', 'Namespace')[0].metadata.name;
+    const nats = one('prod', 'StatefulSet', 'nats');
+    const headless = one('prod', 'Service', nats.spec.serviceName);
+    const monitor = headless.spec.ports.find((p: Any) => p.name === 'monitor').port;
+    const conf: string = one(
+      'prod',
+      'ConfigMap',
+      podSpecOf(nats).volumes.find((v: Any) => v.configMap).configMap.name,
+    ).data['nats-auth.conf'];
+    // No accounts: every user is in the global account, the scaler's $G.
+    expect(conf).not.toMatch(/^\s*accounts\s*[:{]/m);
+    const workers = services.filter((s) => s.nats && !isRequestServing(s));
+    expect(workers.map((s) => s.name).sort()).toEqual(['expiration', 'notifications']);
+    for (const spec of workers) {
+      const [scaled] = find('prod', 'ScaledObject', spec.name);
+      const consumes = natsRoles[spec.name as keyof typeof natsRoles]
+        .consumes as readonly Subject[];
+      // session.revoked lives on the sessions stream, read by no durable consumer of GITTIX.
+      const durables = consumes
+        .filter((subject) => subject !== 'session.revoked')
+        .map((subject) => durableName(spec.name, subject));
+      expect(durables.length).toBeGreaterThan(0);
+      const natsTriggers = scaled.spec.triggers.filter((t: Any) => t.type === 'nats-jetstream');
+      expect(natsTriggers.map((t: Any) => t.metadata.consumer).sort()).toEqual(
+        [...durables].sort(),
+      );
+      for (const trigger of natsTriggers) {
+        expect(trigger.type).toBe('nats-jetstream');
+        expect(trigger.metadata).toMatchObject({
+          // On a cluster KEDA asks <server_name>.<endpoint>: the headless Service's pod names.
+          natsServerMonitoringEndpoint: `${headless.metadata.name}.${namespace}.svc.cluster.local:${monitor}`,
+          account: '$G',
+          stream: prodConfig().NATS_STREAM,
+        });
+        expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('when expiry jobs fall due faster than expiration takes them, then KEDA scales it on the length of the BullMQ list they wait in', async () => {
+    const config = prodConfig();
+    const namespace = find('prod', 'Namespace')[0].metadata.name;
+    const [scaled] = find('prod', 'ScaledObject', 'expiration');
+    const redisTriggers = scaled.spec.triggers.filter((t: Any) => t.type === 'redis-sentinel');
+    expect(redisTriggers).toHaveLength(1);
+    const [trigger] = redisTriggers;
+    const listName = `${config.QUEUE_PREFIX}:${EXPIRATION_QUEUE}:wait`;
+    expect(trigger.metadata).toMatchObject({
+      // The Sentinels expiration uses, by names that resolve from KEDA's namespace too.
+      addresses: config
+        .REDIS_SENTINELS!.split(',')
+        .map((a) => a.replace(/^([^.]+\.[^.:]+):/, `$1.${namespace}.svc.cluster.local:`))
+        .join(','),
+      sentinelMaster: config.REDIS_SENTINEL_NAME,
+      listName,
+    });
+    expect(Number(trigger.metadata.listLength)).toBeGreaterThan(0);
+    const auth = one('prod', 'TriggerAuthentication', trigger.authenticationRef.name);
+    expect(auth.spec.secretTargetRef).toEqual([
+      { parameter: 'password', name: 'gittix-redis', key: 'REDIS_PASSWORD' },
+      { parameter: 'sentinelPassword', name: 'gittix-redis', key: 'REDIS_PASSWORD' },
+    ]);
+    // The Sentinels announce fully qualified names when they know their namespace.
+    const env = podSpecOf(one('prod', 'StatefulSet', 'redis')).initContainers[0].env;
+    expect(env.find((e: Any) => e.name === 'POD_NAMESPACE').valueFrom.fieldRef.fieldPath).toBe(
+      'metadata.namespace',
+    );
+    // BullMQ really keeps jobs that are due, and not yet taken, in that list.
+    const prefix = uniqueName('kedaq');
+    const redis = connectRedis(testInfra.redisUrl);
+    const queue = new Queue(EXPIRATION_QUEUE, { connection: redis, prefix });
+    try {
+      await queue.add('expire', { orderId: 'o1' });
+      await queue.add('expire', { orderId: 'o2' });
+      expect(await redis.llen(listName.replace(config.QUEUE_PREFIX!, prefix))).toBe(2);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await redis.quit();
+    }
+    // And KEDA may ask Redis and the Sentinels.
+    const policy = one('prod', 'NetworkPolicy', 'redis');
+    expect(
+      policy.spec.ingress.some(
+        (rule: Any) =>
+          rule.from.some(
+            (peer: Any) =>
+              peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'keda',
+          ) && rule.ports.some((p: Any) => p.port === 26379),
+      ),
+    ).toBe(true);
+  });
+
+  it('when KEDA asks NATS for consumer lag, then the network lets it reach only the monitoring port', () => {
+    const policy = one('prod', 'NetworkPolicy', 'nats');
+    const fromKeda = policy.spec.ingress.filter((rule: Any) =>
+      rule.from.some(
+        (peer: Any) =>
+          peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'keda',
+      ),
+    );
+    expect(fromKeda).toHaveLength(1);
+    expect(fromKeda[0].ports).toEqual([{ port: 8222, protocol: 'TCP' }]);
+    expect(
+      one('dev', 'NetworkPolicy', 'nats').spec.ingress.some((rule: Any) =>
+        JSON.stringify(rule).includes('keda'),
+      ),
+    ).toBe(false);
+  });
+
+  it('when a CloudNativePG or KEDA object is wrong, then schema validation names the problem', async () => {
+    const pooler: Any = structuredClone(one('prod', 'Pooler', 'postgres'));
+    pooler.spec.pgbouncer.poolMode = 'statement';
+    pooler.spec.pgbouncer.poolmode = 'session';
+    pooler.spec.template.spec.containers = [{ image: 3 }];
+    const poolerErrors = (await schemaErrors(pooler)).join('\n');
+    expect(poolerErrors).toMatch(
+      /\/spec\/pgbouncer\/poolMode must be equal to one of the allowed values/,
+    );
+    expect(poolerErrors).toMatch(/must NOT have additional properties \(poolmode\)/);
+    expect(poolerErrors).toMatch(/\/spec\/template .*name/);
+    const cluster: Any = structuredClone(one('prod', 'Cluster', 'gittix-pg'));
+    delete cluster.spec.instances;
+    cluster.spec.backup.retentionPolicy = '30 days';
+    const clusterErrors = (await schemaErrors(cluster)).join('\n');
+    expect(clusterErrors).toMatch(/must have required property 'instances'/);
+    expect(clusterErrors).toMatch(/retentionPolicy must match pattern/);
+    const backup: Any = structuredClone(find('prod', 'ScheduledBackup')[0]);
+    backup.spec.schedule = '0 3 * * *';
+    expect((await schemaErrors(backup)).join('\n')).toMatch(/schedule must match pattern/);
+    const scaled: Any = structuredClone(one('prod', 'ScaledObject', 'notifications'));
+    scaled.spec.minReplicaCount = 'two';
+    expect((await schemaErrors(scaled)).join('\n')).toMatch(/minReplicaCount/);
+    scaled.spec.minReplicaCount = 2;
+    scaled.spec.maxReplicas = 10;
+    expect((await unknownFieldErrors([scaled])).join('\n')).toMatch(/maxReplicas/);
   });
 });
 
@@ -683,7 +1024,22 @@ function sortRoutes(routes: unknown[][]): unknown[][] {
   return [...routes].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 }
 
+/** The PgBouncer pool mode of the CloudNativePG Pooler whose Service is `host` (prod). */
+function poolModeOf(host: string): string {
+  return one('prod', 'Pooler', host).spec.pgbouncer.poolMode;
+}
+
+/** The prod overlay's script that writes each Redis pod's replication and Sentinel config. */
+function redisConfigScript(): string {
+  return readFileSync(join(infraDir, 'k8s/overlays/prod/data/redis-config.sh'), 'utf8');
+}
+
 function expectServiceAt(overlay: Overlay, host: string, port: number): void {
+  // A CloudNativePG Pooler: the operator makes a Service of its name on 5432.
+  if (find(overlay, 'Pooler', host).length === 1) {
+    expect(port, `${host}:${port}`).toBe(5432);
+    return;
+  }
   const service = one(overlay, 'Service', host);
   expect(
     service.spec.ports.map((p: Any) => p.port),

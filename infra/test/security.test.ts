@@ -98,11 +98,11 @@ describe('Postgres roles in Compose and Kubernetes', () => {
       expect(env.DATABASE_URL).toContain(`\${POSTGRES_PASSWORD_${spec.database!.toUpperCase()}:?`);
     }
     const init = compose.services['postgres-init'];
-    expect(init.volumes).toContain('./k8s/base/data/postgres-provision.sh:/provision.sh:ro');
+    expect(init.volumes).toContain('./k8s/single-node-data/postgres-provision.sh:/provision.sh:ro');
   });
 
   it.each(overlays)(
-    'when the %s overlay runs, then only Postgres and its provisioning Job read the superuser',
+    'when the %s overlay runs, then only Postgres and its provisioning Job read the superuser (none in prod)',
     (overlay) => {
       const objects = rendered[overlay] as Any[];
       const readers = objects
@@ -110,22 +110,62 @@ describe('Postgres roles in Compose and Kubernetes', () => {
         .filter((o) => JSON.stringify(o.spec.template.spec).includes('"gittix-postgres'))
         .map((o) => `${o.kind}/${o.metadata.name}`)
         .sort();
-      expect(readers).toEqual(['Job/postgres-provision', 'StatefulSet/postgres']);
+      expect(readers).toEqual(
+        overlay === 'dev' ? ['Job/postgres-provision', 'StatefulSet/postgres'] : [],
+      );
       for (const spec of dbServices) {
         const deployment = objects.find(
           (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
         );
         const env = deployment.spec.template.spec.containers[0].env as Any[];
         expect(env.find((e) => e.name === 'POSTGRES_USER')?.value, spec.name).toBe(spec.database);
-        expect(env.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef?.key).toBe(
-          `POSTGRES_PASSWORD_${spec.database!.toUpperCase()}`,
+        expect(env.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual(
+          overlay === 'dev'
+            ? {
+                name: expect.stringMatching(/^gittix-db-[a-z0-9]{10}$/),
+                key: `POSTGRES_PASSWORD_${spec.database!.toUpperCase()}`,
+              }
+            : { name: `gittix-db-${spec.database}`, key: 'password' },
         );
       }
     },
   );
+
+  it('when prod runs CloudNativePG, then each service has a role of its own (its password the Secret the service reads), owning only its database', () => {
+    const objects = rendered.prod as Any[];
+    const cluster = objects.find((o) => o.kind === 'Cluster');
+    expect(cluster.spec.enableSuperuserAccess).toBe(false);
+    const roles = cluster.spec.managed.roles as Any[];
+    expect(roles.map((r) => r.name).sort()).toEqual(dbServices.map((s) => s.database).sort());
+    const hba: string[] = cluster.spec.postgresql.pg_hba;
+    for (const spec of dbServices) {
+      const role = roles.find((r) => r.name === spec.database);
+      expect(role, spec.name).toMatchObject({
+        login: true,
+        inherit: false,
+        passwordSecret: { name: `gittix-db-${spec.database}` },
+      });
+      for (const power of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls'])
+        expect(role[power] ?? false, `${spec.name} ${power}`).toBe(false);
+      const databases = objects.filter(
+        (o) => o.kind === 'Database' && o.spec.name === spec.database,
+      );
+      expect(databases, spec.name).toHaveLength(1);
+      expect(databases[0].spec).toMatchObject({
+        owner: spec.database,
+        cluster: { name: cluster.metadata.name },
+      });
+      // Its own database (and `postgres`, where it checks that its database exists), nothing else.
+      const lines = hba.filter((line) => line.split(/\s+/)[2]!.split(',').includes(spec.database!));
+      expect(lines.map((line) => line.split(/\s+/)[1]).sort(), spec.name).toEqual(
+        [spec.database, 'postgres'].sort(),
+      );
+    }
+    expect(hba.at(-1)).toBe('host all all all reject');
+  });
 });
 
-describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
+describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
   const prefix = uniqueName('psh');
   const [mine, theirs] = [`${prefix}_a`, `${prefix}_b`];
   const server = new URL(testInfra.postgresUrl);
@@ -141,7 +181,7 @@ describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kube
     }
   }
   const provision = () =>
-    run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
+    run('sh', [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')], {
       env: {
         ...(process.env as Record<string, string>),
         PGHOST: server.hostname,
@@ -177,9 +217,13 @@ describe('infra/k8s/base/data/postgres-provision.sh (Compose postgres-init, Kube
   });
 
   it('when a password is missing, then it stops before touching anything', async () => {
-    const result = await run('sh', [join(repoRoot, 'infra/k8s/base/data/postgres-provision.sh')], {
-      env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
-    });
+    const result = await run(
+      'sh',
+      [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')],
+      {
+        env: { PATH: process.env.PATH ?? '', GITTIX_DATABASES: `${prefix}_never` },
+      },
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`);
   });
@@ -249,7 +293,20 @@ describe.each(overlays)('the %s overlay’s network', (overlay) => {
     expect(allowed(objects, labelsOf('payments'), labelsOf('nats'), 4222)).toBe(true);
     expect(allowed(objects, labelsOf('orders'), labelsOf('postgres'), 5432)).toBe(true);
     expect(allowed(objects, labelsOf('tickets'), labelsOf('auth'), 3001)).toBe(true);
-    expect(allowed(objects, labelsOf('postgres-provision'), labelsOf('postgres'), 5432)).toBe(true);
+    if (overlay === 'dev') {
+      expect(allowed(objects, labelsOf('postgres-provision'), labelsOf('postgres'), 5432)).toBe(
+        true,
+      );
+    } else {
+      // The poolers reach the CloudNativePG instances; the services do not.
+      const instance = { 'app.kubernetes.io/name': 'postgres-instance' };
+      expect(allowed(objects, labelsOf('postgres'), instance, 5432)).toBe(true);
+      expect(allowed(objects, web, instance, 5432)).toBe(false);
+      for (const spec of services)
+        expect(allowed(objects, labelsOf(spec.name), instance, 5432), spec.name).toBe(false);
+      expect(allowed(objects, labelsOf('expiration'), labelsOf('redis'), 26379)).toBe(true);
+      expect(allowed(objects, web, labelsOf('redis'), 26379)).toBe(false);
+    }
   });
 
   it('when the services talk, then only publishers and consumers reach NATS and only expiration Redis', () => {

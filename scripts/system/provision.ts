@@ -42,7 +42,7 @@ export function roleDatabaseUrl(serverUrl: string, { database, role, password }:
  * makes `database` owned by it, lets nobody else connect to that database, and
  * hands the role every object of its `public` schema (an upgrade from a
  * release whose service ran as the superuser). Safe to run again: a later run
- * only resets the password and the grants. infra/k8s/base/data/postgres-provision.sh does the
+ * only resets the password and the grants. infra/k8s/single-node-data/postgres-provision.sh does the
  * same with psql for Compose and Kubernetes.
  */
 export async function provisionDatabase(serverUrl: string, target: DatabaseRole): Promise<void> {

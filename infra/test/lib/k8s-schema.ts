@@ -11,6 +11,7 @@
  */
 import { join } from 'node:path';
 import ts from 'typescript';
+import { cnpgSchemas } from './cnpg-schemas.js';
 import type { Resource } from './kubectl.js';
 import { repoRoot } from './repo.js';
 
@@ -33,14 +34,17 @@ export interface KindSchema {
  * `'monitoring.coreos.com': '@kubernetes-models/prometheus-operator'` here; likewise
  * `'keda.sh': '@kubernetes-models/keda'` for a ScaledObject.
  */
-export const modelPackages: Record<string, string> = {};
+export const modelPackages: Record<string, string> = {
+  // KEDA's ScaledObject (the prod overlay's workers); 0.4.x runs on Node 20.
+  'keda.sh': '@kubernetes-models/keda',
+};
 
 /**
  * Kinds no model package covers, keyed `<apiVersion> <Kind>`: e.g. CloudNativePG's
  * `postgresql.cnpg.io/v1 Cluster`, validated by Ajv against the openAPIV3Schema of the
  * CRD the operator ships.
  */
-export const customSchemas = new Map<string, KindSchema>();
+export const customSchemas = new Map<string, KindSchema>(cnpgSchemas());
 
 const builtInModels = 'kubernetes-models';
 

@@ -93,9 +93,50 @@ export const natsConfigSchema = z.object({
   EVENT_TABLES_RETENTION_HOURS: z.coerce.number().int().positive().default(168),
 });
 
+/** `host:port,host:port`: the Sentinels of REDIS_SENTINELS. */
+const sentinelList = z.string().transform((value, ctx) => {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const sentinels: Array<{ host: string; port: number }> = [];
+  for (const entry of entries) {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `Not host:port: ${entry}` });
+      return z.NEVER;
+    }
+    sentinels.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  if (sentinels.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'Lists no Sentinel (host:port,host:port)' });
+    return z.NEVER;
+  }
+  return sentinels;
+});
+
+/**
+ * Keys of services whose outbox relay LISTENs for commits: the LISTEN needs a
+ * session of its own, which a transaction-pooling PgBouncer in DATABASE_URL's
+ * path does not keep.
+ */
+export const outboxListenConfigSchema = z.object({
+  /** A session connection (direct, or a session-mode pooler) for the relay's LISTEN; unset: DATABASE_URL. */
+  DATABASE_LISTEN_URL: z.url({ message: 'Must be a URL' }).optional(),
+});
+
 /** Keys of services that keep state in Redis. */
 export const redisConfigSchema = z.object({
   REDIS_URL: env.url('redis://127.0.0.1:6379'),
+  /**
+   * Sentinels that name the Redis master (`host:port`, comma-separated). When set,
+   * the service asks them where the master is and follows failovers; REDIS_URL then
+   * gives only the password (also the Sentinels') and the database number.
+   */
+  REDIS_SENTINELS: sentinelList.optional(),
+  /** The master's name in the Sentinels' configuration (`sentinel monitor <name> ...`). */
+  REDIS_SENTINEL_NAME: env.name('gittix'),
   /** First part of every Redis key the service uses, so several systems (or tests) share a Redis. */
   QUEUE_PREFIX: env.name('gittix'),
 });

@@ -1,4 +1,4 @@
-import { baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
+import { baseConfigSchema, env, natsConfigSchema, outboxListenConfigSchema } from '@gittix/common';
 import { z } from 'zod';
 
 const optionalBoolean = z
@@ -9,6 +9,7 @@ const optionalBoolean = z
 /** The auth service's environment; every key has a local default except in production. */
 export const authConfigSchema = baseConfigSchema
   .extend(natsConfigSchema.shape)
+  .extend(outboxListenConfigSchema.shape)
   .extend({
     PORT: env.port(3001),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/auth'),

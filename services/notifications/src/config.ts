@@ -1,4 +1,4 @@
-import { baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
+import { baseConfigSchema, env, natsConfigSchema, outboxListenConfigSchema } from '@gittix/common';
 import { z } from 'zod';
 
 const MAILBOX = /^\s*(?:[^<>]*?\s*<(?<bracketed>[^<>\s]+)>|(?<bare>[^<>\s]+))\s*$/;
@@ -13,6 +13,7 @@ export function addressOf(mailbox: string): string | undefined {
 /** The notifications service's environment: every key has a local default (the mail catcher). */
 export const notificationsConfigSchema = baseConfigSchema.extend({
   ...natsConfigSchema.shape,
+  ...outboxListenConfigSchema.shape,
   PORT: env.port(3006),
   DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/notifications'),
   /** Where emails go: `smtp://` (STARTTLS when offered) or `smtps://`, credentials in the URL. */

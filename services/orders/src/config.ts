@@ -1,9 +1,16 @@
-import { authVerifyConfigSchema, baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
+import {
+  authVerifyConfigSchema,
+  baseConfigSchema,
+  env,
+  natsConfigSchema,
+  outboxListenConfigSchema,
+} from '@gittix/common';
 import type { z } from 'zod';
 
 /** The orders service's environment; every key has a local default. */
 export const ordersConfigSchema = baseConfigSchema
   .extend(natsConfigSchema.shape)
+  .extend(outboxListenConfigSchema.shape)
   .extend(authVerifyConfigSchema.shape)
   .extend({
     PORT: env.port(3003),

@@ -1,4 +1,10 @@
-import { authVerifyConfigSchema, baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
+import {
+  authVerifyConfigSchema,
+  baseConfigSchema,
+  env,
+  natsConfigSchema,
+  outboxListenConfigSchema,
+} from '@gittix/common';
 import { z } from 'zod';
 
 /** An unset key and an empty one (`STRIPE_SECRET_KEY=` in an env file) mean the same. */
@@ -8,6 +14,7 @@ const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
 export const paymentsConfigSchema = baseConfigSchema
   .extend({
     ...natsConfigSchema.shape,
+    ...outboxListenConfigSchema.shape,
     ...authVerifyConfigSchema.shape,
     PORT: env.port(3005),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/payments'),

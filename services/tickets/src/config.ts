@@ -1,4 +1,10 @@
-import { authVerifyConfigSchema, baseConfigSchema, env, natsConfigSchema } from '@gittix/common';
+import {
+  authVerifyConfigSchema,
+  baseConfigSchema,
+  env,
+  natsConfigSchema,
+  outboxListenConfigSchema,
+} from '@gittix/common';
 import { z } from 'zod';
 
 /** An empty value reads as unset, as compose files and shells often pass them. */
@@ -8,6 +14,7 @@ const optionalText = z.preprocess(blankAsUnset, z.string().min(1).optional());
 /** The tickets service's environment; every key has a local default. */
 export const ticketsConfigSchema = baseConfigSchema
   .extend(natsConfigSchema.shape)
+  .extend(outboxListenConfigSchema.shape)
   .extend(authVerifyConfigSchema.shape)
   .extend({
     PORT: env.port(3002),

@@ -18,7 +18,7 @@ import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
 import { RevokedSessions } from '../http/revoked-sessions.js';
 import { applyHttpTimeouts } from '../http/timeouts.js';
-import { closeRedis, connectRedis, type Redis } from '../redis.js';
+import { closeRedis, connectRedis, type Redis, type SentinelAddress } from '../redis.js';
 import { initTracing, shutdownTracing } from '../tracing/tracing.js';
 import type {
   AnyServiceDescription,
@@ -42,7 +42,11 @@ type AnySettings = BaseServiceConfig &
   NatsSettings & {
     EVENT_TABLES_RETENTION_HOURS?: number;
     DATABASE_URL: string;
+    /** A session connection for the relay's LISTEN when DATABASE_URL is pooled per transaction. */
+    DATABASE_LISTEN_URL?: string | undefined;
     REDIS_URL: string;
+    REDIS_SENTINELS?: SentinelAddress[] | undefined;
+    REDIS_SENTINEL_NAME?: string | undefined;
     JWT_PUBLIC_KEY?: string | undefined;
     AUTH_JWKS_URL: string;
   };
@@ -150,14 +154,14 @@ async function openNeeds(
       });
       opened.relay = new OutboxRelay({
         db: opened.db,
-        databaseUrl: settings.DATABASE_URL,
+        databaseUrl: settings.DATABASE_LISTEN_URL ?? settings.DATABASE_URL,
         bus,
         logger,
       });
     }
   }
   if (needs.redis) {
-    const redis = connectRedis(settings.REDIS_URL);
+    const redis = connectRedis(settings);
     opened.redis = redis;
     readiness.redis = () => redis.ping();
   }

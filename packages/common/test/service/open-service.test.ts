@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -10,6 +10,7 @@ import {
   env,
   eventTablesMigration,
   natsConfigSchema,
+  outboxListenConfigSchema,
   outboxTraceContextMigration,
   postgres,
   subscribe,
@@ -20,6 +21,7 @@ import {
   startTestService,
   type TestEnvironment,
   ticketCreatedData,
+  uniqueName,
   waitFor,
 } from '../../src/testing/index.js';
 
@@ -51,10 +53,13 @@ const requestGate = gate();
 /** A service with every part the runner stops: a consumer, HTTP, an outbox and two pools. */
 const probeService = defineService({
   name: 'probe',
-  configSchema: baseConfigSchema.extend(natsConfigSchema.shape).extend({
-    PORT: env.port(0),
-    DATABASE_URL: z.string(),
-  }),
+  configSchema: baseConfigSchema
+    .extend(natsConfigSchema.shape)
+    .extend(outboxListenConfigSchema.shape)
+    .extend({
+      PORT: env.port(0),
+      DATABASE_URL: z.string(),
+    }),
   needs: {
     database: postgres<unknown>({
       '0000_event_tables': eventTablesMigration,
@@ -133,5 +138,60 @@ describe('stopping a service (openService, as runService does on SIGTERM)', () =
     expect(info.num_pending).toBe(1);
     // Both pools are closed.
     await expect(sql`SELECT 1`.execute(probe.db)).rejects.toThrow();
+  });
+});
+
+describe('the outbox relay behind a transaction pooler (DATABASE_LISTEN_URL)', () => {
+  let environment: TestEnvironment;
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+  });
+  afterAll(() => environment?.close());
+
+  /** What the relay's LISTEN session (named by its application_name) is doing, if it is connected. */
+  async function listenSessions(db: Kysely<unknown>, applicationName: string): Promise<string[]> {
+    const { rows } = await sql<{ query: string }>`
+      SELECT query FROM pg_stat_activity WHERE application_name = ${applicationName}`.execute(db);
+    return rows.map((row) => row.query);
+  }
+
+  it('when DATABASE_LISTEN_URL is set, then the relay LISTENs on that connection, and on DATABASE_URL when it is not', async () => {
+    const applicationName = uniqueName('listen');
+    const listenUrl = new URL(environment.databaseUrl('probe'));
+    listenUrl.searchParams.set('application_name', applicationName);
+    const probe = await startTestService(probeService, {
+      environment,
+      env: { DATABASE_LISTEN_URL: listenUrl.toString() },
+    });
+    try {
+      probe.relay.start();
+      await waitFor(
+        async () =>
+          (await listenSessions(probe.db, applicationName)).some((q) => /^LISTEN /.test(q)),
+        { message: 'the relay to LISTEN on DATABASE_LISTEN_URL' },
+      );
+    } finally {
+      await probe.stop();
+    }
+
+    // Without it the relay LISTENs on DATABASE_URL, whose sessions carry no such name.
+    const plain = await startTestService(probeService, { environment });
+    try {
+      expect(plain.config.DATABASE_LISTEN_URL).toBeUndefined();
+      plain.relay.start();
+      await waitFor(
+        async () => {
+          const { rows } = await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN %'`.execute(plain.db);
+          return rows[0]!.n > 0;
+        },
+        { message: 'the relay to LISTEN on DATABASE_URL' },
+      );
+      expect(await listenSessions(plain.db, applicationName)).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
   });
 });
