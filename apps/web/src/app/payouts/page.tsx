@@ -66,14 +66,16 @@ export default async function PayoutsPage() {
           <dd className="price">{formatPrice(balance.paidOut)}</dd>
         </div>
       </dl>
-      {account.required && (
-        <section className={`card narrow ${styles.request}`} aria-label="Payout account">
-          <PayoutAccountPanel status={account.status} />
+      <div className={styles.actions}>
+        {account.required && (
+          <section className="card" aria-label="Payout account">
+            <PayoutAccountPanel status={account.status} />
+          </section>
+        )}
+        <section className="card" aria-label="Request a payout">
+          <RequestPayoutButton available={balance.available} blocked={!canPayOut} />
         </section>
-      )}
-      <section className={`card narrow ${styles.request}`} aria-label="Request a payout">
-        <RequestPayoutButton available={balance.available} blocked={!canPayOut} />
-      </section>
+      </div>
       <h2>Past payouts</h2>
       {payouts.length === 0 ? (
         <p className="muted">No payouts yet.</p>
