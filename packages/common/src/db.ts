@@ -111,7 +111,7 @@ export async function migrate<DB>(db: Kysely<DB>, migrations: Migrations): Promi
   }
 }
 
-/** Creates the database if missing, connects and migrates it: a service's first step. */
+/** Creates the database if missing, connects and migrates it (tests, tools; services use the migrate step). */
 export async function openDatabase<DB>(
   url: string,
   migrations: Migrations,
@@ -126,6 +126,105 @@ export async function openDatabase<DB>(
     throw error;
   }
   return db;
+}
+
+/** What the migrate step did: the migrations it ran now, and those that had run before. */
+export interface MigrationReport {
+  applied: string[];
+  alreadyApplied: string[];
+}
+
+/**
+ * The migrate step (docs/security.md, "Postgres"): as the database's owner, creates
+ * the database if it is missing and the server lets this role (local superuser), runs
+ * every migration not yet run, and closes. Safe to run again and from several
+ * processes at once (the migrator takes a lock); a second run applies nothing.
+ */
+export async function migrateDatabase(
+  url: string,
+  migrations: Migrations,
+  options: Pick<DbOptions, 'applicationName'> = {},
+): Promise<MigrationReport> {
+  const db = createDb<unknown>(url, { max: 1, applicationName: options.applicationName });
+  try {
+    try {
+      await pingDb(db);
+    } catch (error) {
+      // 3D000 invalid_catalog_name: no such database. Only a role that may create
+      // databases gets further (locally the superuser; provisioned roles never need to).
+      if ((error as { code?: string }).code !== '3D000') throw error;
+      await ensureDatabase(url);
+    }
+    const before = await executedMigrations(db, migrations);
+    await migrate(db, migrations);
+    const after = await executedMigrations(db, migrations);
+    return {
+      applied: after.filter((name) => !before.includes(name)),
+      alreadyApplied: before,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function executedMigrations(db: Kysely<unknown>, migrations: Migrations): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const all = await new Migrator({ db, provider }).getMigrations();
+  return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+}
+
+/** The schema is older than the code: the migrate step has not run (a service refuses to start). */
+export class SchemaBehindError extends Error {
+  constructor(
+    readonly database: string,
+    readonly missing: string[],
+  ) {
+    super(
+      `database "${database}" is behind this release: migration ${missing.join(', ')} ` +
+        `${missing.length === 1 ? 'has' : 'have'} not run. Run the migrate step first ` +
+        '(`node dist/main.js --migrate` as the database owner; docs/security.md)',
+    );
+    this.name = 'SchemaBehindError';
+  }
+}
+
+/**
+ * Names the migrations of `migrations` that the database has not run, in order
+ * (none: the schema is current). Only reads: the runtime role may not create the
+ * migrator's tables, and a missing table means nothing has run. Migrations the
+ * database has and the code does not (a newer release migrated first) are fine.
+ */
+export async function pendingMigrations(
+  db: Kysely<unknown>,
+  migrations: Migrations,
+): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const all = await new Migrator({ db, provider }).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/**
+ * Connects a service to its database as its runtime role, after checking the
+ * schema is current; throws SchemaBehindError naming the missing migrations.
+ */
+export async function connectDatabase<DB>(
+  url: string,
+  migrations: Migrations,
+  options: DbOptions = {},
+): Promise<Kysely<DB>> {
+  const db = createDb<DB>(url, options);
+  try {
+    const missing = await pendingMigrations(db as Kysely<unknown>, migrations);
+    if (missing.length > 0) throw new SchemaBehindError(databaseNameOf(url), missing);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+function databaseNameOf(url: string): string {
+  return splitDatabaseUrl(url).database;
 }
 
 /** Readiness probe: a round trip to the database. */
