@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -78,7 +78,10 @@ export async function migrateService(
     child.once('error', reject);
     child.once('close', (exitCode) => resolve(exitCode));
   });
-  if (logDir) appendFileSync(join(logDir, `${service.name}.migrate.log`), output);
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    appendFileSync(join(logDir, `${service.name}.migrate.log`), output);
+  }
   if (code !== 0) {
     const lastLines = output.trim().split('\n').slice(-5).join('\n');
     throw new Error(`${service.name} --migrate exited ${code}:\n${lastLines}`);
