@@ -27,7 +27,10 @@ describe('notifications as a process (main.ts)', () => {
   });
 
   it('when migrated by its --migrate step and started, then it emails what events ask for, and stops cleanly on SIGTERM', async () => {
-    const migrated = await runMigrateProcess(serviceDir, environment.configFor(notificationsService));
+    const migrated = await runMigrateProcess(
+      serviceDir,
+      environment.configFor(notificationsService),
+    );
     expect(migrated.output).toMatch(/ran \d+ migration/);
     expect(migrated.code).toBe(0);
     const notifications = await startServiceProcess(serviceDir, {
@@ -52,5 +55,6 @@ describe('notifications as a process (main.ts)', () => {
     } finally {
       notifications.child.kill('SIGKILL');
     }
-  });
+    // Two processes from source (the migrate step, then the service) on a busy machine.
+  }, 90_000);
 });

@@ -45,5 +45,6 @@ describe('tickets as a process (main.ts)', () => {
     } finally {
       tickets.child.kill('SIGKILL');
     }
-  });
+    // Two processes from source (the migrate step, then the service) on a busy machine.
+  }, 90_000);
 });
