@@ -311,7 +311,7 @@ describe('compose.yaml', () => {
 
   it('when data services run, then each keeps its data on a named volume', () => {
     const { postgres, nats, redis } = compose.services;
-    expect(postgres.image).toMatch(/^postgres:1[56](-alpine)?$/);
+    expect(postgres.image).toMatch(/^postgres:1[56](-alpine)?(@sha256:[0-9a-f]{64})?$/);
     expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
     const natsArgs: string[] = nats.command;
     expect(natsArgs).toContain('-js');
