@@ -91,8 +91,9 @@ export async function runService(
     service.startTasks();
     await service.app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof SchemaBehindError) {
-      // One line a person acts on: the setting to fix, or the migration to run.
+    if (error instanceof ConfigError) process.stderr.write(`${name}: ${error.message}\n`);
+    else if (error instanceof SchemaBehindError) {
+      // One line a person acts on (the migration to run), in the log and on stderr.
       logger.fatal({ err: error }, `${name} failed to start: ${error.message}`);
       process.stderr.write(`${name}: ${error.message}\n`);
     } else logger.fatal({ err: error }, `${name} failed to start`);
