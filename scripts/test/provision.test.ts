@@ -111,6 +111,21 @@ describe('Postgres least privilege: per database an owner that migrates and a ru
     expect(await schemaOf(tickets)).toEqual(before);
   });
 
+  it('when a new release starts on the previous release’s schema, then it refuses naming only the migration the release added', async () => {
+    const names = Object.keys(ticketsMigrations).sort();
+    const newest = names.at(-1)!;
+    const previous = Object.fromEntries(
+      Object.entries(ticketsMigrations).filter(([name]) => name !== newest),
+    );
+    await migrateDatabase(asOwner(orders), previous);
+    await expect(connectDatabase(asRole(orders), ticketsMigrations, { max: 1 })).rejects.toThrow(
+      `database "${orders.database}" is behind this release: migration ${newest} has not run.`,
+    );
+    // The previous release itself still starts on it.
+    const db = await connectDatabase(asRole(orders), previous, { max: 1 });
+    await db.destroy();
+  });
+
   it('when the runtime role tries to change the schema, then Postgres refuses every kind of DDL', async () => {
     const runtime = asRole(tickets);
     const refusals = [
