@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   buildServices();
   ensureWebBuild(log);
 
-  // The privileged step: a role per service owning only its database (docs/security.md).
+  // The privileged step: per database an owner and the service's DML-only runtime role (docs/security.md).
   const databaseRoles = databaseRolesFor((service) => service);
   for (const role of Object.values(databaseRoles)) await provisionDatabase(postgresUrl, role);
   log('provisioned two Postgres roles per database: its owner and the service’s runtime role');

@@ -173,7 +173,7 @@ export async function isolatedSettings(options: {
   /** A mail catcher of the system's own (the e2e harness starts one); unset: notifications' default. */
   smtpUrl?: string;
   extraEnv?: Record<string, string>;
-  /** Provision a Postgres role per service (owning only its database) and connect as it. */
+  /** Provision per database an owner (the migrate step) and a runtime role the service connects as. */
   databaseRoles?: boolean;
   /** The users of `infra`'s NATS (made for this system's stream and subject prefix). */
   natsUsers?: NatsUser[];
