@@ -18,8 +18,6 @@ export interface TestServiceOptions<D extends AnyServiceDescription> {
   env?: Record<string, string>;
   parts?: PartsOf<D>;
   logger?: Logger;
-  /** Leave the database as it is (a test of a start before the migrate step). */
-  skipMigrate?: boolean;
 }
 
 /** A service opened the way main.ts opens it, on a test environment, without a socket. */
@@ -60,7 +58,7 @@ export async function startTestService<D extends AnyServiceDescription>(
     // The migrate step first, through the same function as `--migrate` (main.ts
     // never migrates); the environment's URL may do both, being the superuser.
     const { database } = description.needs as NeedsOf<D>;
-    if (database && !options.skipMigrate) {
+    if (database) {
       await migrateDatabase(String(config.DATABASE_URL), database.migrations);
     }
     service = await openService(description, {
