@@ -79,6 +79,16 @@ describe('Postgres least privilege: per database an owner that migrates and a ru
     );
   });
 
+  it('when a service starts where its database was never made, then it refuses saying so, and creates nothing', async () => {
+    const missing = `${prefix}_never`;
+    await expect(connectDatabase(asAdmin(missing), ticketsMigrations, { max: 1 })).rejects.toThrow(
+      `database "${missing}" does not exist. Run the migrate step first`,
+    );
+    expect(
+      await query(asAdmin('postgres'), `SELECT 1 FROM pg_database WHERE datname = '${missing}'`),
+    ).toEqual([]);
+  });
+
   it('when the migrate step runs as the owner, then every table is the owner’s and the runtime role reads and writes them (an extension included)', async () => {
     const report = await migrateDatabase(asOwner(tickets), ticketsMigrations);
     expect(report.applied).toEqual(Object.keys(ticketsMigrations).sort());

@@ -155,9 +155,9 @@ export async function migrateDatabase(
       if ((error as { code?: string }).code !== '3D000') throw error;
       await ensureDatabase(url);
     }
-    const before = await executedMigrations(db, migrations);
+    const before = (await migrationStatus(db, migrations)).executed;
     await migrate(db, migrations);
-    const after = await executedMigrations(db, migrations);
+    const after = (await migrationStatus(db, migrations)).executed;
     return {
       applied: after.filter((name) => !before.includes(name)),
       alreadyApplied: before,
@@ -167,21 +167,21 @@ export async function migrateDatabase(
   }
 }
 
-async function executedMigrations(db: Kysely<unknown>, migrations: Migrations): Promise<string[]> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations };
-  const all = await new Migrator({ db, provider }).getMigrations();
-  return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
-}
-
 /** The schema is older than the code: the migrate step has not run (a service refuses to start). */
 export class SchemaBehindError extends Error {
   constructor(
     readonly database: string,
     readonly missing: string[],
+    /** Set when there is no database at all, rather than an older schema. */
+    readonly noDatabase = false,
   ) {
     super(
-      `database "${database}" is behind this release: migration ${missing.join(', ')} ` +
-        `${missing.length === 1 ? 'has' : 'have'} not run. Run the migrate step first ` +
+      `${
+        noDatabase
+          ? `database "${database}" does not exist`
+          : `database "${database}" is behind this release: migration ${missing.join(', ')} ` +
+            `${missing.length === 1 ? 'has' : 'have'} not run`
+      }. Run the migrate step first ` +
         '(`node dist/main.js --migrate` as the database owner; docs/security.md)',
     );
     this.name = 'SchemaBehindError';
@@ -189,23 +189,28 @@ export class SchemaBehindError extends Error {
 }
 
 /**
- * Names the migrations of `migrations` that the database has not run, in order
- * (none: the schema is current). Only reads: the runtime role may not create the
- * migrator's tables, and a missing table means nothing has run. Migrations the
- * database has and the code does not (a newer release migrated first) are fine.
+ * Which migrations of `migrations` the database has run and which it has not
+ * (`pending`, in order; none: the schema is current). Only reads: the runtime role
+ * may not create the migrator's tables, and a missing table means nothing has run.
+ * Migrations the database has and the code does not (a newer release migrated
+ * first) are no concern of this release.
  */
-export async function pendingMigrations(
+export async function migrationStatus(
   db: Kysely<unknown>,
   migrations: Migrations,
-): Promise<string[]> {
+): Promise<{ executed: string[]; pending: string[] }> {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
   const all = await new Migrator({ db, provider }).getMigrations();
-  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  return {
+    executed: all.filter((m) => m.executedAt !== undefined).map((m) => m.name),
+    pending: all.filter((m) => m.executedAt === undefined).map((m) => m.name),
+  };
 }
 
 /**
  * Connects a service to its database as its runtime role, after checking the
- * schema is current; throws SchemaBehindError naming the missing migrations.
+ * schema is current; throws SchemaBehindError naming the missing migrations (or
+ * the missing database).
  */
 export async function connectDatabase<DB>(
   url: string,
@@ -213,11 +218,16 @@ export async function connectDatabase<DB>(
   options: DbOptions = {},
 ): Promise<Kysely<DB>> {
   const db = createDb<DB>(url, options);
+  const database = databaseNameOf(url);
   try {
-    const missing = await pendingMigrations(db as Kysely<unknown>, migrations);
-    if (missing.length > 0) throw new SchemaBehindError(databaseNameOf(url), missing);
+    const { pending } = await migrationStatus(db as Kysely<unknown>, migrations);
+    if (pending.length > 0) throw new SchemaBehindError(database, pending);
   } catch (error) {
     await db.destroy();
+    // 3D000 invalid_catalog_name: provisioning or the migrate step has not made it.
+    if ((error as { code?: string }).code === '3D000') {
+      throw new SchemaBehindError(database, Object.keys(migrations).sort(), true);
+    }
     throw error;
   }
   return db;
