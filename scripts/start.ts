@@ -15,7 +15,7 @@ import {
   repoRoot,
   type SystemSettings,
 } from './system/services.js';
-import { launchSystem } from './system/system.js';
+import { launchSystem, migrateSystem } from './system/system.js';
 
 const startedAt = Date.now();
 const dataDir = join(repoRoot, '.gittix');
@@ -40,10 +40,10 @@ async function main(): Promise<void> {
   buildServices();
   ensureWebBuild(log);
 
-  // The privileged step: a role per service owning only its database (docs/security.md).
+  // The privileged step: per database an owner and the service's DML-only runtime role (docs/security.md).
   const databaseRoles = databaseRolesFor((service) => service);
   for (const role of Object.values(databaseRoles)) await provisionDatabase(postgresUrl, role);
-  log('provisioned a Postgres role per service, each owning only its database');
+  log('provisioned two Postgres roles per database: its owner and the service’s runtime role');
 
   const gatewayPort = Number(env.PORT ?? defaultPorts.gateway);
   const settings: SystemSettings = {
@@ -66,6 +66,16 @@ async function main(): Promise<void> {
     logLevel: env.LOG_LEVEL ?? 'info',
     logPretty: env.LOG_PRETTY !== 'false',
   };
+
+  // The migrate step, as each database's owner; the services then start as their
+  // runtime roles, which may not change the schema.
+  try {
+    await migrateSystem({ settings, mode: 'dist' });
+  } catch (error) {
+    await infra.stop();
+    throw error;
+  }
+  log('migrated every database (each service’s main.js --migrate)');
 
   let stopping: Promise<void> | undefined;
   let stopped: () => void = () => {};

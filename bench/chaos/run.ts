@@ -159,7 +159,7 @@ async function main(): Promise<number> {
     buildServices();
   }
   // As in production: NATS with a user per service (only its own subjects), and a
-  // Postgres role per service owning only its database (docs/security.md).
+  // Postgres runtime role per service, rows of its own database only (docs/security.md).
   const name = uniqueName('sys');
   const natsUsers = natsUsersWithRandomPasswords({
     stream: name.toUpperCase(),

@@ -9,7 +9,7 @@ describe('buying a ticket across the running services', () => {
 
   beforeAll(async () => {
     // As in production: each service its own NATS user, allowed only its own subjects,
-    // and its own Postgres role, owning only its database.
+    // and its own Postgres runtime role: rows of its own database, no DDL.
     system = await startSystem({
       web: false,
       orderExpirationSeconds: 3,

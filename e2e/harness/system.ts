@@ -51,7 +51,7 @@ export interface StartSystemOptions {
    * (docs/security.md), as Compose and Kubernetes run it; connect as `natsAdmin`.
    */
   natsAuth?: boolean;
-  /** Each service connects to Postgres as its own role, owning only its database. */
+  /** Each service connects to Postgres as its own runtime role (rows of its database only); the migrate step as the owner. */
   databaseRoles?: boolean;
 }
 

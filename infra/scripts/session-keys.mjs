@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Makes a fresh Ed25519 key pair for session JWTs (auth signs with the private key,
 // the other services verify with the public one) and a random password per NATS
-// user (infra/k8s/base/data/nats-auth.conf) and per service's Postgres role, and
-// prints them for one target:
+// user (infra/k8s/base/data/nats-auth.conf) and per Postgres role (each database's
+// runtime role and its owner, which migrates), and prints them for one target:
 //
 //   node infra/scripts/session-keys.mjs > infra/.env
-//       dotenv lines for Docker Compose (JWT_*, NATS_PASSWORD_*, POSTGRES_PASSWORD_*)
+//       dotenv lines for Docker Compose (JWT_*, NATS_PASSWORD_*, POSTGRES_PASSWORD_*,
+//       POSTGRES_OWNER_PASSWORD_*)
 //   node infra/scripts/session-keys.mjs --k8s gittix-dev | kubectl apply -f -
 //       the Secrets `gittix-jwt`, `gittix-nats` and `gittix-db` in that namespace, and
 //       `gittix-db-<database>` (kubernetes.io/basic-auth, the same passwords) that
 //       CloudNativePG's managed roles and the prod overlay's services read
+//       the Secrets `gittix-jwt`, `gittix-nats`, `gittix-db` (runtime roles) and
+//       `gittix-db-owner` (owners: only the migrate step and provisioning read it)
 //
 // Nothing is written to disk by the script itself. A new pair signs everyone out.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -42,6 +45,16 @@ export function generateDatabasePasswords() {
   );
 }
 
+/** POSTGRES_OWNER_PASSWORD_<DATABASE> → a fresh random password for that database's owner. */
+export function generateOwnerPasswords() {
+  return Object.fromEntries(
+    DATABASES.map((db) => [
+      `POSTGRES_OWNER_PASSWORD_${db.toUpperCase()}`,
+      randomBytes(24).toString('base64url'),
+    ]),
+  );
+}
+
 /** NATS_PASSWORD_<USER> → a fresh random password (URL-safe, no quoting needed). */
 export function generateNatsPasswords() {
   return Object.fromEntries(
@@ -65,15 +78,17 @@ function dotenvLine(key, pem) {
   return `${key}="${pem.trimEnd().split('\n').join('\\n')}"`;
 }
 
-export function toDotenv(keys, natsPasswords = {}, databasePasswords = {}) {
+export function toDotenv(keys, natsPasswords = {}, databasePasswords = {}, ownerPasswords = {}) {
   return [
     '# Session signing keys for infra/compose.yaml (made by infra/scripts/session-keys.mjs).',
     dotenvLine('JWT_PRIVATE_KEY', keys.privateKeyPem),
     dotenvLine('JWT_PUBLIC_KEY', keys.publicKeyPem),
     '# A password per NATS user: each service may publish only its own subjects.',
     ...Object.entries(natsPasswords).map(([key, value]) => `${key}=${value}`),
-    '# A password per service role in Postgres: each owns only its database.',
+    '# A password per service role in Postgres: reads and writes only its database.',
     ...Object.entries(databasePasswords).map(([key, value]) => `${key}=${value}`),
+    "# A password per database's owner: only the migrate step uses it.",
+    ...Object.entries(ownerPasswords).map(([key, value]) => `${key}=${value}`),
     '',
   ].join('\n');
 }
@@ -150,7 +165,8 @@ function main(argv) {
   const keys = generateSessionKeys();
   const natsPasswords = generateNatsPasswords();
   const databasePasswords = generateDatabasePasswords();
-  if (argv.length === 0) return toDotenv(keys, natsPasswords, databasePasswords);
+  const ownerPasswords = generateOwnerPasswords();
+  if (argv.length === 0) return toDotenv(keys, natsPasswords, databasePasswords, ownerPasswords);
   if (argv[0] === '--k8s' && argv.length === 2) {
     return [
       toKubernetesSecret(keys, argv[1]),
@@ -163,6 +179,7 @@ function main(argv) {
           argv[1],
         ),
       ),
+      toKubernetesPasswordSecret('gittix-db-owner', ownerPasswords, argv[1]),
     ].join('---\n');
   }
   throw new Error('usage: session-keys.mjs [--k8s <namespace>]');

@@ -95,6 +95,7 @@ describe('compose.yaml', () => {
     expect(names).toEqual(
       [
         ...services.map((s) => s.name),
+        ...services.filter((s) => s.database).map((s) => `${s.name}-migrate`),
         'maildev',
         'nats',
         'postgres',
@@ -240,8 +241,8 @@ describe('compose.yaml', () => {
     const needs = (name: string): string[] => {
       const spec = services.find((s) => s.name === name)!;
       const out: string[] = [];
-      // Its role and database, made by the privileged init step (which waits for postgres).
-      if (spec.database) out.push('postgres-init');
+      // Its schema, migrated by its own migrate step (which waits for the roles).
+      if (spec.database) out.push(`${name}-migrate`);
       if (spec.nats) out.push('nats');
       if (spec.redis) out.push('redis');
       if (name === 'gateway') out.push(...services.filter((s) => s.route).map((s) => s.name));
@@ -251,7 +252,7 @@ describe('compose.yaml', () => {
       const dependsOn = compose.services[spec.name].depends_on ?? {};
       expect(Object.keys(dependsOn).sort(), spec.name).toEqual(needs(spec.name));
       for (const [target, condition] of Object.entries(dependsOn) as Array<[string, Yaml]>) {
-        if (target === 'postgres-init') {
+        if (target === `${spec.name}-migrate`) {
           expect(condition.condition, `${spec.name} -> ${target}`).toBe(
             'service_completed_successfully',
           );
@@ -264,6 +265,11 @@ describe('compose.yaml', () => {
     expect(compose.services['postgres-init'].depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
     });
+    for (const spec of services.filter((s) => s.database)) {
+      expect(compose.services[`${spec.name}-migrate`].depends_on, spec.name).toEqual({
+        'postgres-init': { condition: 'service_completed_successfully' },
+      });
+    }
     // No cycles: a depth-first walk never meets a service twice on one path.
     const visit = (name: string, path: string[]): void => {
       expect(path, `cycle through ${name}`).not.toContain(name);
@@ -305,7 +311,7 @@ describe('compose.yaml', () => {
 
   it('when data services run, then each keeps its data on a named volume', () => {
     const { postgres, nats, redis } = compose.services;
-    expect(postgres.image).toMatch(/^postgres:1[56](-alpine)?$/);
+    expect(postgres.image).toMatch(/^postgres:1[56](-alpine)?(@sha256:[0-9a-f]{64})?$/);
     expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
     const natsArgs: string[] = nats.command;
     expect(natsArgs).toContain('-js');
@@ -324,6 +330,34 @@ describe('compose.yaml', () => {
       expect(compose.services[name].healthcheck?.test, name).toBeDefined();
     }
   });
+});
+
+describe('compose.yaml: the migrate step of each database', () => {
+  it.each(services.filter((s) => s.database))(
+    'when $name-migrate runs, then it is the service’s own image with --migrate, as the database’s owner, once',
+    async (spec) => {
+      const migrate = compose.services[`${spec.name}-migrate`];
+      const service = compose.services[spec.name];
+      expect(migrate.image).toBe(service.image);
+      expect(migrate.build).toEqual(service.build);
+      expect(migrate.command).toEqual(['node', 'dist/main.js', '--migrate']);
+      expect(migrate.restart).toBe('no');
+      expect(migrate.read_only).toBe(true);
+      expect(migrate.cap_drop).toEqual(['ALL']);
+      expect(migrate.ports).toBeUndefined();
+      const resolved = await resolvedCompose();
+      const env = await sessionKeysEnv();
+      const upper = spec.database!.toUpperCase();
+      const owner = new URL(environmentOf(resolved.services[`${spec.name}-migrate`]).DATABASE_URL!);
+      expect(owner.username).toBe(`${spec.database}_owner`);
+      expect(owner.password).toBe(env[`POSTGRES_OWNER_PASSWORD_${upper}`]);
+      expect(owner.pathname).toBe(`/${spec.database}`);
+      // The service itself never gets the owner's password.
+      const runtime = environmentOf(resolved.services[spec.name]);
+      expect(JSON.stringify(runtime)).not.toContain(env[`POSTGRES_OWNER_PASSWORD_${upper}`]!);
+      expect(new URL(runtime.DATABASE_URL!).username).toBe(spec.database);
+    },
+  );
 });
 
 describe('infra/scripts/session-keys.mjs', () => {

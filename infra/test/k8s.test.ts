@@ -220,6 +220,8 @@ const externalSecrets: Record<Overlay, string[]> = {
     'gittix-jwt',
     'gittix-nats',
     ...services.filter((s) => s.database).map((s) => `gittix-db-${s.database}`),
+    'gittix-db',
+    'gittix-db-owner',
     'gittix-stripe',
     'gittix-smtp',
     'gittix-redis',
@@ -472,7 +474,7 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     for (const workload of workloads(overlay)) {
       const pod = podSpecOf(workload);
       const refs: Array<[string, string]> = [];
-      for (const c of pod.containers) {
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
         for (const s of c.envFrom ?? []) {
           if (s.configMapRef) refs.push(['ConfigMap', s.configMapRef.name]);
           if (s.secretRef) refs.push(['Secret', s.secretRef.name]);

@@ -90,12 +90,23 @@ describe('the public port in Compose', () => {
 describe('Postgres roles in Compose and Kubernetes', () => {
   const dbServices = services.filter((s) => s.database);
 
-  it('when Compose runs a service with a database, then it connects as its own role after postgres-init', () => {
+  it('when Compose runs a service with a database, then it connects as its runtime role after its migrate step ran as the owner', () => {
     for (const spec of dbServices) {
       const env = environmentOf(compose.services[spec.name]);
       const url = new URL(env.DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'x'));
       expect(url.username, spec.name).toBe(spec.database);
       expect(env.DATABASE_URL).toContain(`\${POSTGRES_PASSWORD_${spec.database!.toUpperCase()}:?`);
+    }
+    for (const spec of dbServices) {
+      const migrate = environmentOf(compose.services[`${spec.name}-migrate`]);
+      const url = new URL(migrate.DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'x'));
+      expect(url.username, spec.name).toBe(`${spec.database}_owner`);
+      expect(migrate.DATABASE_URL).toContain(
+        `\${POSTGRES_OWNER_PASSWORD_${spec.database!.toUpperCase()}:?`,
+      );
+      expect(compose.services[spec.name].depends_on[`${spec.name}-migrate`]).toEqual({
+        condition: 'service_completed_successfully',
+      });
     }
     const init = compose.services['postgres-init'];
     expect(init.volumes).toContain('./k8s/single-node-data/postgres-provision.sh:/provision.sh:ro');
@@ -165,6 +176,76 @@ describe('Postgres roles in Compose and Kubernetes', () => {
   });
 });
 
+describe('the migrate step in Kubernetes: an initContainer per database service, as the owner', () => {
+  const dbServices = services.filter((s) => s.database);
+
+  it.each(overlays)(
+    'when the %s overlay runs a service with a database, then its initContainer migrates with the owner Secret and the service runs with the runtime one',
+    (overlay) => {
+      const objects = rendered[overlay] as Any[];
+      const ownerSecret =
+        overlay === 'dev' ? expect.stringMatching(/^gittix-db-owner-/) : 'gittix-db-owner';
+      const runtimeSecret =
+        overlay === 'dev' ? expect.stringMatching(/^gittix-db-(?!owner)/) : 'gittix-db';
+      for (const spec of dbServices) {
+        const deployment = objects.find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
+        );
+        const pod = deployment.spec.template.spec;
+        const [app] = pod.containers;
+        expect(pod.initContainers, spec.name).toHaveLength(1);
+        const [migrate] = pod.initContainers;
+        expect(migrate.name).toBe('migrate');
+        expect(migrate.image, spec.name).toBe(app.image);
+        expect(migrate.command, spec.name).toEqual(['node', 'dist/main.js', '--migrate']);
+        const env = Object.fromEntries((migrate.env as Any[]).map((e) => [e.name, e]));
+        expect(env.POSTGRES_USER.value, spec.name).toBe(`${spec.database}_owner`);
+        expect(env.POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual({
+          name: ownerSecret,
+          key: `POSTGRES_OWNER_PASSWORD_${spec.database!.toUpperCase()}`,
+        });
+        expect(env.DATABASE_URL.value).toBe(
+          `postgres://$(POSTGRES_USER):$(POSTGRES_PASSWORD)@$(POSTGRES_HOST):$(POSTGRES_PORT)/${spec.database}`,
+        );
+        expect(migrate.securityContext.readOnlyRootFilesystem).toBe(true);
+
+        const appEnv = Object.fromEntries((app.env as Any[]).map((e) => [e.name, e]));
+        expect(appEnv.POSTGRES_USER.value, spec.name).toBe(spec.database);
+        expect(appEnv.POSTGRES_PASSWORD.valueFrom.secretKeyRef.name).toEqual(runtimeSecret);
+        expect(JSON.stringify(app), `${spec.name} reads no owner password`).not.toContain(
+          'gittix-db-owner',
+        );
+      }
+    },
+  );
+
+  it.each(overlays)(
+    'when the %s overlay runs, then only the provisioning Job and the migrate initContainers read the owners’ Secret',
+    (overlay) => {
+      const readers: string[] = [];
+      for (const o of (rendered[overlay] as Any[]).filter((r) => r.spec?.template?.spec)) {
+        const pod = o.spec.template.spec;
+        for (const [kind, list] of [
+          ['container', pod.containers ?? []],
+          ['initContainer', pod.initContainers ?? []],
+        ] as const) {
+          for (const c of list as Any[]) {
+            if (JSON.stringify(c).includes('"gittix-db-owner')) {
+              readers.push(`${o.kind}/${o.metadata.name} ${kind} ${c.name}`);
+            }
+          }
+        }
+      }
+      expect(readers.sort()).toEqual(
+        [
+          'Job/postgres-provision container provision',
+          ...dbServices.map((s) => `Deployment/${s.name} initContainer migrate`),
+        ].sort(),
+      );
+    },
+  );
+});
+
 describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {
   const prefix = uniqueName('psh');
   const [mine, theirs] = [`${prefix}_a`, `${prefix}_b`];
@@ -191,6 +272,8 @@ describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-ini
         GITTIX_DATABASES: `${mine} ${theirs}`,
         [`POSTGRES_PASSWORD_${mine.toUpperCase()}`]: 'pw',
         [`POSTGRES_PASSWORD_${theirs.toUpperCase()}`]: 'pw',
+        [`POSTGRES_OWNER_PASSWORD_${mine.toUpperCase()}`]: 'pw',
+        [`POSTGRES_OWNER_PASSWORD_${theirs.toUpperCase()}`]: 'pw',
       },
     });
 
@@ -199,21 +282,32 @@ describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-ini
     for (const name of [mine, theirs]) {
       await query(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await query(admin, `DROP ROLE IF EXISTS "${name}"`);
+      await query(admin, `DROP ROLE IF EXISTS "${name}_owner"`);
     }
   });
 
-  it('when it has run (twice), then each role uses only its own database and cannot create one', async () => {
+  it('when it has run (twice), then the owner changes the schema, the runtime role only the rows, and neither reaches the other database or creates one', async () => {
     for (let i = 0; i < 2; i++) {
       const result = await provision();
       expect(result.code, result.stderr).toBe(0);
     }
-    await query(roleUrl(mine, mine), 'CREATE TABLE mine (id int)');
-    await expect(query(roleUrl(mine, theirs), 'SELECT 1')).rejects.toThrow(
-      /permission denied for database/,
+    const owner = `${mine}_owner`;
+    await query(roleUrl(owner, mine), 'CREATE TABLE mine (id int)');
+    await query(roleUrl(mine, mine), 'INSERT INTO mine VALUES (1)');
+    await query(roleUrl(mine, mine), 'UPDATE mine SET id = 2');
+    expect(await query(roleUrl(mine, mine), 'SELECT id FROM mine')).toEqual([{ id: 2 }]);
+    await expect(query(roleUrl(mine, mine), 'CREATE TABLE intruder (id int)')).rejects.toThrow(
+      /permission denied for schema public/,
     );
-    await expect(query(roleUrl(mine, mine), 'CREATE DATABASE nope')).rejects.toThrow(
-      /permission denied/,
-    );
+    await expect(query(roleUrl(mine, mine), 'DROP TABLE mine')).rejects.toThrow(/must be owner/);
+    for (const role of [mine, owner]) {
+      await expect(query(roleUrl(role, theirs), 'SELECT 1')).rejects.toThrow(
+        /permission denied for database/,
+      );
+      await expect(query(roleUrl(role, mine), 'CREATE DATABASE nope')).rejects.toThrow(
+        /permission denied/,
+      );
+    }
   });
 
   it('when a password is missing, then it stops before touching anything', async () => {
@@ -226,6 +320,19 @@ describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-ini
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`);
+    const ownerless = await run(
+      'sh',
+      [join(repoRoot, 'infra/k8s/single-node-data/postgres-provision.sh')],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          GITTIX_DATABASES: `${prefix}_never`,
+          [`POSTGRES_PASSWORD_${prefix.toUpperCase()}_NEVER`]: 'pw',
+        },
+      },
+    );
+    expect(ownerless.code).toBe(2);
+    expect(ownerless.stderr).toContain(`POSTGRES_OWNER_PASSWORD_${prefix.toUpperCase()}_NEVER`);
   });
 });
 

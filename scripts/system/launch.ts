@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { nextBin } from './build.js';
 import { pollUntil } from './network.js';
 import {
   envFor,
+  migrationUrlOf,
   readinessUrl,
   repoRoot,
   type ServiceSpec,
@@ -40,6 +41,51 @@ export function commandFor(service: ServiceSpec, port: number, mode: RunMode): s
     'tsx',
     `services/${service.name}/src/main.ts`,
   ];
+}
+
+/** A service's migrate step (its main with `--migrate`); web and the gateway have none. */
+export function migrateCommandFor(service: ServiceSpec, mode: RunMode): string[] {
+  return [...commandFor(service, 0, mode), '--migrate'];
+}
+
+/**
+ * Runs the migrate step of one service with a database, as its owner
+ * (migrationUrlOf), and resolves when it exits 0; otherwise fails with what it
+ * printed. Its output goes to `<logDir>/<name>.migrate.log` or the console.
+ */
+export async function migrateService(
+  service: ServiceSpec,
+  settings: SystemSettings,
+  { mode, logDir }: { mode: RunMode; logDir?: string | undefined },
+): Promise<void> {
+  if (!service.database) return;
+  const [command, ...args] = migrateCommandFor(service, mode);
+  const env = {
+    ...process.env,
+    ...settings.extraEnv,
+    DATABASE_URL: migrationUrlOf(settings, service.database),
+    LOG_LEVEL: settings.logLevel,
+    LOG_PRETTY: 'false',
+  };
+  const child = spawn(command!, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode) => resolve(exitCode));
+  });
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    appendFileSync(join(logDir, `${service.name}.migrate.log`), output);
+  }
+  if (code !== 0) {
+    const lastLines = output.trim().split('\n').slice(-5).join('\n');
+    throw new Error(`${service.name} --migrate exited ${code}:\n${lastLines}`);
+  }
 }
 
 /**

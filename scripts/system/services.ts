@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NatsUser, natsUser } from '@gittix/common';
-import { type DatabaseRole, newRolePassword, roleDatabaseUrl } from './provision.js';
+import {
+  type DatabaseRole,
+  newRolePassword,
+  ownerDatabaseUrl,
+  ownerRoleOf,
+  roleDatabaseUrl,
+} from './provision.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -40,8 +46,8 @@ export interface SystemSettings {
   /** Database name per service (default: the service's own name). */
   databaseName: (service: string) => string;
   /**
-   * The role each service connects as, by database (provisionDatabase made them):
-   * it owns that database and nothing else. Absent: the server URL's user.
+   * The roles of each database (provisionDatabase made them): the service connects
+   * as the runtime role, the migrate step as the owner. Absent: the server URL's user.
    */
   databaseRoles?: Record<string, DatabaseRole>;
   natsUrl: string;
@@ -71,13 +77,32 @@ export function databaseUrlOf(s: SystemSettings, database: string): string {
   return `${s.postgresUrl}/${s.databaseName(database)}`;
 }
 
-/** A role per database of services.json, named after the database, each with a fresh password. */
+/**
+ * The URL of one database's migrate step: its owner (`<role>_owner`) with roles,
+ * else the server URL's user, like the services.
+ */
+export function migrationUrlOf(s: SystemSettings, database: string): string {
+  const role = s.databaseRoles?.[database];
+  if (role) return ownerDatabaseUrl(s.postgresUrl, role);
+  return `${s.postgresUrl}/${s.databaseName(database)}`;
+}
+
+/**
+ * Two roles per database of services.json: the runtime role named after the
+ * database and its owner `<name>_owner`, each with a fresh password.
+ */
 export function databaseRolesFor(databaseName: (service: string) => string) {
   const roles: Record<string, DatabaseRole> = {};
   for (const { database } of services) {
     if (!database) continue;
     const name = databaseName(database);
-    roles[database] = { database: name, role: name, password: newRolePassword() };
+    roles[database] = {
+      database: name,
+      role: name,
+      password: newRolePassword(),
+      owner: ownerRoleOf(name),
+      ownerPassword: newRolePassword(),
+    };
   }
   return roles;
 }

@@ -5,7 +5,13 @@ import type { NatsUser } from '@gittix/common';
 import { hasExited, stopChild } from './children.js';
 import type { InfraUrls } from './infra.js';
 import { generateSessionKeys } from './keys.js';
-import { type Output, type RunMode, spawnService, waitUntilReady } from './launch.js';
+import {
+  migrateService,
+  type Output,
+  type RunMode,
+  spawnService,
+  waitUntilReady,
+} from './launch.js';
 import { freePort } from './network.js';
 import { type DatabaseRole, provisionDatabase } from './provision.js';
 import {
@@ -119,10 +125,31 @@ export function launchSystem(options: SystemOptions): RunningSystem {
   };
 }
 
-/** launchSystem, then waits until every service is ready (stopping them all if one is not). */
+/**
+ * The migrate step of every wanted service with a database, before any starts
+ * (docs/security.md, "Postgres"): each service's own entry point with
+ * `--migrate`, as its database's owner, all at once. A service never migrates at
+ * start: it refuses to start on a schema behind its code.
+ */
+export async function migrateSystem(
+  options: Pick<SystemOptions, 'settings' | 'mode' | 'only' | 'logDir'>,
+): Promise<void> {
+  const { settings, mode, logDir } = options;
+  if (logDir) mkdirSync(logDir, { recursive: true });
+  const wanted = services.filter(
+    (s) => s.database && (!options.only || options.only.includes(s.name)),
+  );
+  await Promise.all(wanted.map((spec) => migrateService(spec, settings, { mode, logDir })));
+}
+
+/**
+ * The migrate step (migrateSystem), then launchSystem, then waits until every
+ * service is ready (stopping them all if one is not).
+ */
 export async function startSystem(
   options: SystemOptions & { readyTimeoutMs?: number },
 ): Promise<RunningSystem> {
+  await migrateSystem(options);
   const system = launchSystem(options);
   try {
     await system.ready(options.readyTimeoutMs);
@@ -146,7 +173,7 @@ export async function isolatedSettings(options: {
   /** A mail catcher of the system's own (the e2e harness starts one); unset: notifications' default. */
   smtpUrl?: string;
   extraEnv?: Record<string, string>;
-  /** Provision a Postgres role per service (owning only its database) and connect as it. */
+  /** Provision per database an owner (the migrate step) and a runtime role the service connects as. */
   databaseRoles?: boolean;
   /** The users of `infra`'s NATS (made for this system's stream and subject prefix). */
   natsUsers?: NatsUser[];

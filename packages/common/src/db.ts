@@ -111,7 +111,7 @@ export async function migrate<DB>(db: Kysely<DB>, migrations: Migrations): Promi
   }
 }
 
-/** Creates the database if missing, connects and migrates it: a service's first step. */
+/** Creates the database if missing, connects and migrates it (tests, tools; services use the migrate step). */
 export async function openDatabase<DB>(
   url: string,
   migrations: Migrations,
@@ -126,6 +126,115 @@ export async function openDatabase<DB>(
     throw error;
   }
   return db;
+}
+
+/** What the migrate step did: the migrations it ran now, and those that had run before. */
+export interface MigrationReport {
+  applied: string[];
+  alreadyApplied: string[];
+}
+
+/**
+ * The migrate step (docs/security.md, "Postgres"): as the database's owner, creates
+ * the database if it is missing and the server lets this role (local superuser), runs
+ * every migration not yet run, and closes. Safe to run again and from several
+ * processes at once (the migrator takes a lock); a second run applies nothing.
+ */
+export async function migrateDatabase(
+  url: string,
+  migrations: Migrations,
+  options: Pick<DbOptions, 'applicationName'> = {},
+): Promise<MigrationReport> {
+  const db = createDb<unknown>(url, { max: 1, applicationName: options.applicationName });
+  try {
+    try {
+      await pingDb(db);
+    } catch (error) {
+      // 3D000 invalid_catalog_name: no such database. Only a role that may create
+      // databases gets further (locally the superuser; provisioned roles never need to).
+      if ((error as { code?: string }).code !== '3D000') throw error;
+      await ensureDatabase(url);
+    }
+    const before = (await migrationStatus(db, migrations)).executed;
+    await migrate(db, migrations);
+    const after = (await migrationStatus(db, migrations)).executed;
+    return {
+      applied: after.filter((name) => !before.includes(name)),
+      alreadyApplied: before,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The schema is older than the code: the migrate step has not run (a service refuses to start). */
+export class SchemaBehindError extends Error {
+  constructor(
+    readonly database: string,
+    readonly missing: string[],
+    /** Set when there is no database at all, rather than an older schema. */
+    readonly noDatabase = false,
+  ) {
+    super(
+      `${
+        noDatabase
+          ? `database "${database}" does not exist`
+          : `database "${database}" is behind this release: migration ${missing.join(', ')} ` +
+            `${missing.length === 1 ? 'has' : 'have'} not run`
+      }. Run the migrate step first ` +
+        '(`node dist/main.js --migrate` as the database owner; docs/security.md)',
+    );
+    this.name = 'SchemaBehindError';
+  }
+}
+
+/**
+ * Which migrations of `migrations` the database has run and which it has not
+ * (`pending`, in order; none: the schema is current). Only reads: the runtime role
+ * may not create the migrator's tables, and a missing table means nothing has run.
+ * Migrations the database has and the code does not (a newer release migrated
+ * first) are no concern of this release.
+ */
+export async function migrationStatus(
+  db: Kysely<unknown>,
+  migrations: Migrations,
+): Promise<{ executed: string[]; pending: string[] }> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const all = await new Migrator({ db, provider }).getMigrations();
+  return {
+    executed: all.filter((m) => m.executedAt !== undefined).map((m) => m.name),
+    pending: all.filter((m) => m.executedAt === undefined).map((m) => m.name),
+  };
+}
+
+/**
+ * Connects a service to its database as its runtime role, after checking the
+ * schema is current; throws SchemaBehindError naming the missing migrations (or
+ * the missing database).
+ */
+export async function connectDatabase<DB>(
+  url: string,
+  migrations: Migrations,
+  options: DbOptions = {},
+): Promise<Kysely<DB>> {
+  const db = createDb<DB>(url, options);
+  const database = databaseNameOf(url);
+  try {
+    const { pending } = await migrationStatus(db as Kysely<unknown>, migrations);
+    if (pending.length > 0) throw new SchemaBehindError(database, pending);
+  } catch (error) {
+    await db.destroy();
+    // 3D000 invalid_catalog_name: provisioning or the migrate step has not made it.
+    if ((error as { code?: string }).code === '3D000') {
+      throw new SchemaBehindError(database, Object.keys(migrations).sort(), true);
+    }
+    throw error;
+  }
+  return db;
+}
+
+function databaseNameOf(url: string): string {
+  return splitDatabaseUrl(url).database;
 }
 
 /** Readiness probe: a round trip to the database. */

@@ -1,5 +1,6 @@
 import {
   createTestEnvironment,
+  runMigrateProcess,
   startServiceProcess,
   type TestEnvironment,
 } from '@gittix/common/testing';
@@ -12,14 +13,18 @@ describe('auth as a process (main.ts)', () => {
   let databaseUrl: string;
 
   beforeAll(async () => {
-    // main.ts creates the database itself; the environment only names it (and drops it).
+    // The migrate step (main.ts --migrate) creates the database; the environment only
+    // names it (and drops it).
     environment = await createTestEnvironment();
     databaseUrl = environment.databaseUrl('authmain');
   });
 
   afterAll(() => environment?.close());
 
-  it('when started without a key in development, then it warns, serves, and stops cleanly on SIGTERM', async () => {
+  it('when migrated by its --migrate step and started without a key in development, then it warns, serves, and stops cleanly on SIGTERM', async () => {
+    const migrated = await runMigrateProcess(serviceDir, { DATABASE_URL: databaseUrl });
+    expect(migrated.output).toMatch(/auth: ran \d+ migration/);
+    expect(migrated.code).toBe(0);
     const auth = await startServiceProcess(serviceDir, {
       DATABASE_URL: databaseUrl,
       ARGON2_MEMORY_KIB: '1024',
@@ -43,7 +48,8 @@ describe('auth as a process (main.ts)', () => {
     } finally {
       auth.child.kill('SIGKILL');
     }
-  });
+    // Two processes from source (the migrate step, then the service) on a busy machine.
+  }, 90_000);
 
   it('when started in production without a key, then it exits 1 naming the key', async () => {
     const auth = await startServiceProcess(serviceDir, {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   createTestEnvironment,
+  runMigrateProcess,
   startServiceProcess,
   type TestEnvironment,
   waitFor,
@@ -25,7 +26,13 @@ describe('notifications as a process (main.ts)', () => {
     await environment?.close();
   });
 
-  it('when started, then it migrates, emails what events ask for, and stops cleanly on SIGTERM', async () => {
+  it('when migrated by its --migrate step and started, then it emails what events ask for, and stops cleanly on SIGTERM', async () => {
+    const migrated = await runMigrateProcess(
+      serviceDir,
+      environment.configFor(notificationsService),
+    );
+    expect(migrated.output).toMatch(/ran \d+ migration/);
+    expect(migrated.code).toBe(0);
     const notifications = await startServiceProcess(serviceDir, {
       ...environment.configFor(notificationsService),
       SMTP_URL: smtp.url,
@@ -48,5 +55,6 @@ describe('notifications as a process (main.ts)', () => {
     } finally {
       notifications.child.kill('SIGKILL');
     }
-  });
+    // Two processes from source (the migrate step, then the service) on a busy machine.
+  }, 90_000);
 });

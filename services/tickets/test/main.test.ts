@@ -1,5 +1,6 @@
 import {
   createTestEnvironment,
+  runMigrateProcess,
   startServiceProcess,
   type TestEnvironment,
   waitFor,
@@ -17,7 +18,10 @@ describe('tickets as a process (main.ts)', () => {
   });
   afterAll(() => environment?.close());
 
-  it('when started, then it migrates, serves, publishes through its outbox, and stops cleanly on SIGTERM', async () => {
+  it('when migrated by its --migrate step and started, then it serves, publishes through its outbox, and stops cleanly on SIGTERM', async () => {
+    const migrated = await runMigrateProcess(serviceDir, environment.configFor(ticketsService));
+    expect(migrated.output).toMatch(/ran \d+ migration/);
+    expect(migrated.code).toBe(0);
     const tickets = await startServiceProcess(serviceDir, environment.configFor(ticketsService));
     try {
       await tickets.ready();
@@ -41,5 +45,6 @@ describe('tickets as a process (main.ts)', () => {
     } finally {
       tickets.child.kill('SIGKILL');
     }
-  });
+    // Two processes from source (the migrate step, then the service) on a busy machine.
+  }, 90_000);
 });

@@ -31,7 +31,10 @@ export interface EventsNeed {
 
 /** What a service needs opened before it can be built; the runner opens exactly these. */
 export interface ServiceNeeds {
-  /** Created if missing and migrated; a pool for requests and, with events, one for handlers. */
+  /**
+   * Checked to be migrated (the migrate step, `--migrate`, runs the migrations as the
+   * owner); a pool for requests and, with events, one for handlers.
+   */
   database?: DatabaseNeed<unknown>;
   /** The event bus and the consumers; with a database also the outbox relay. */
   events?: EventsNeed;

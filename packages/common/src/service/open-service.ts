@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { createDb, openDatabase, pingDb } from '../db.js';
+import { connectDatabase, createDb, pingDb } from '../db.js';
 import { type EventBus, type NatsSettings, openEventBus } from '../events/bus.js';
 import {
   type ConsumerOptions,
@@ -126,7 +126,9 @@ async function openNeeds(
   const { name, needs } = description;
   const readiness: ReadinessChecks = {};
   if (needs.database) {
-    const db = await openDatabase(settings.DATABASE_URL, needs.database.migrations, {
+    // Never migrates: the migrate step did, as the owner (runService's --migrate). A
+    // schema behind the code stops the start here, naming the missing migrations.
+    const db = await connectDatabase(settings.DATABASE_URL, needs.database.migrations, {
       applicationName: name,
     });
     opened.db = db;

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
-import type { z } from 'zod';
-import { ConfigError, loadConfig } from '../config.js';
+import { z } from 'zod';
+import { ConfigError, env, loadConfig } from '../config.js';
+import { migrateDatabase, SchemaBehindError } from '../db.js';
 import { createLogger } from '../logger.js';
 import type { AnyServiceDescription, ConfigOf } from './description.js';
 import { openService } from './open-service.js';
@@ -16,13 +17,69 @@ export function loadServiceConfig<S extends z.ZodType>(name: string, schema: S):
   }
 }
 
+/** The flag of the migrate step: `node dist/main.js --migrate`. */
+export const MIGRATE_FLAG = '--migrate';
+
 /**
- * Runs a service as its main.ts: config from the environment, the connections its
+ * The keys the migrate step reads: the service's own DATABASE_URL field (its
+ * default and checks), which there names the database's owner, and the logging.
+ */
+function migrateConfigSchema(description: AnyServiceDescription) {
+  const schema: unknown = description.configSchema;
+  const shape = schema instanceof z.ZodObject ? schema.shape : {};
+  return z.object({
+    DATABASE_URL: (shape.DATABASE_URL as z.ZodType<string> | undefined) ?? z.url(),
+    LOG_LEVEL: env.logLevel(),
+    LOG_PRETTY: env.boolean(false),
+  });
+}
+
+/**
+ * The migrate step of a service (docs/security.md, "Postgres"): connects with
+ * DATABASE_URL, which names the database's owner, runs the migrations not yet run,
+ * logs what it did and exits (0, or 1 naming what failed). Nothing else is read or
+ * opened: no NATS, no keys. Kubernetes runs it in an initContainer, Compose as a
+ * one-shot service, the launcher before it starts the services.
+ */
+export async function runMigrations(description: AnyServiceDescription): Promise<void> {
+  const { name, needs } = description;
+  const config = loadServiceConfig(`${name} --migrate`, migrateConfigSchema(description));
+  const logger = createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  if (!needs.database) {
+    logger.info(`${name} has no database: nothing to migrate`);
+    return;
+  }
+  try {
+    const { applied, alreadyApplied } = await migrateDatabase(
+      config.DATABASE_URL,
+      needs.database.migrations,
+      { applicationName: `${name}-migrate` },
+    );
+    logger.info(
+      { applied, alreadyApplied: alreadyApplied.length },
+      applied.length > 0
+        ? `${name}: ran ${applied.length} migration(s): ${applied.join(', ')}`
+        : `${name}: the database is up to date (${alreadyApplied.length} migrations), nothing to run`,
+    );
+  } catch (error) {
+    logger.fatal({ err: error }, `${name}: migrating failed`);
+    process.stderr.write(`${name} --migrate: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Runs a service as its main.ts; with `--migrate` (MIGRATE_FLAG) its migrate step
+ * instead (runMigrations). Otherwise: config from the environment, the connections its
  * description needs, its app and consumers; then until SIGTERM/SIGINT, when it
  * stops in order within SHUTDOWN_TIMEOUT_MS (the process exits anyway after it).
  */
-export async function runService(description: AnyServiceDescription): Promise<void> {
+export async function runService(
+  description: AnyServiceDescription,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
   const { name } = description;
+  if (argv.includes(MIGRATE_FLAG)) return runMigrations(description);
   const config: ConfigOf<AnyServiceDescription> = loadServiceConfig(name, description.configSchema);
   const logger = createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   let stop: () => Promise<void>;
@@ -35,7 +92,11 @@ export async function runService(description: AnyServiceDescription): Promise<vo
     await service.app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
     if (error instanceof ConfigError) process.stderr.write(`${name}: ${error.message}\n`);
-    else logger.fatal({ err: error }, `${name} failed to start`);
+    else if (error instanceof SchemaBehindError) {
+      // One line a person acts on (the migration to run), in the log and on stderr.
+      logger.fatal({ err: error }, `${name} failed to start: ${error.message}`);
+      process.stderr.write(`${name}: ${error.message}\n`);
+    } else logger.fatal({ err: error }, `${name} failed to start`);
     process.exit(1);
   }
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {

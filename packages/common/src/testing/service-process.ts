@@ -55,3 +55,26 @@ export async function startServiceProcess(
     },
   };
 }
+
+/**
+ * Runs the migrate step of the service in `serviceDir` (`src/main.ts --migrate`)
+ * with `env` (its DATABASE_URL names the owner) and resolves with how it ended.
+ */
+export async function runMigrateProcess(
+  serviceDir: string | URL,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@gittix/source', '--import', 'tsx', 'src/main.ts', '--migrate'],
+    { cwd: fileURLToPath(serviceDir), env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' },
+  );
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, output };
+}

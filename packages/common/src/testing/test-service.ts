@@ -1,10 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config.js';
+import { migrateDatabase } from '../db.js';
 import { durableName } from '../events/consumer.js';
 import type { EventEnvelope, EventInput, Subject } from '../events/contracts.js';
 import type { OutboxRelay } from '../events/outbox.js';
-import type { AnyServiceDescription, PartsOf } from '../service/description.js';
+import type { AnyServiceDescription, NeedsOf, PartsOf } from '../service/description.js';
 import { type ConsumerSettings, type OpenService, openService } from '../service/open-service.js';
 import { testLogger } from './names.js';
 import { createTestEnvironment, type TestEnvironment } from './test-environment.js';
@@ -54,6 +55,12 @@ export async function startTestService<D extends AnyServiceDescription>(
   });
   let service: OpenService<D>;
   try {
+    // The migrate step first, through the same function as `--migrate` (main.ts
+    // never migrates); the environment's URL may do both, being the superuser.
+    const { database } = description.needs as NeedsOf<D>;
+    if (database) {
+      await migrateDatabase(String(config.DATABASE_URL), database.migrations);
+    }
     service = await openService(description, {
       config,
       logger: options.logger ?? testLogger,

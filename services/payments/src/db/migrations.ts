@@ -6,6 +6,7 @@ import {
   renameInboxConsumers,
 } from '@gittix/common';
 import { sql } from 'kysely';
+import { sandboxTablesMigration } from '../providers/sandbox-store.js';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
 export const PAYMENTS_ORDER_ID_INDEX = 'payments_order_id_key';
@@ -178,4 +179,6 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // The sandbox provider's tables, which it used to create on first use.
+  '0008_sandbox_tables': sandboxTablesMigration,
 };

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 import type { ProviderPaymentStatus } from './provider.js';
 
 export interface SandboxHold {
@@ -59,34 +59,36 @@ export class MemorySandboxStore implements SandboxStore {
   }
 }
 
-/** The sandbox's own tables, created on first use (they are not payments' data). */
+/** The sandbox's own tables (not payments' data), made by payments' migrations. */
 export interface SandboxTables {
   sandbox_results: { key: string; result: string };
   sandbox_holds: { provider_id: string; payment_id: string; amount_cents: number; status: string };
 }
 
-export class PostgresSandboxStore implements SandboxStore {
-  private ready: Promise<void> | undefined;
+/**
+ * The sandbox's tables, as a migration: the service's runtime role may not create
+ * tables (docs/security.md), so they no longer appear on first use. IF NOT EXISTS:
+ * a database of an older release already has them.
+ */
+export const sandboxTablesMigration: Migration = {
+  async up(db) {
+    await sql`CREATE TABLE IF NOT EXISTS sandbox_results (key text PRIMARY KEY, result text NOT NULL)`.execute(
+      db,
+    );
+    await sql`CREATE TABLE IF NOT EXISTS sandbox_holds (
+      provider_id text PRIMARY KEY, payment_id uuid NOT NULL,
+      amount_cents integer NOT NULL, status text NOT NULL)`.execute(db);
+  },
+  async down(db) {
+    await sql`DROP TABLE IF EXISTS sandbox_holds`.execute(db);
+    await sql`DROP TABLE IF EXISTS sandbox_results`.execute(db);
+  },
+};
 
+export class PostgresSandboxStore implements SandboxStore {
   constructor(private readonly db: Kysely<SandboxTables>) {}
 
-  private ensure() {
-    this.ready ??= (async () => {
-      await sql`CREATE TABLE IF NOT EXISTS sandbox_results (key text PRIMARY KEY, result text NOT NULL)`.execute(
-        this.db,
-      );
-      await sql`CREATE TABLE IF NOT EXISTS sandbox_holds (
-        provider_id text PRIMARY KEY, payment_id uuid NOT NULL,
-        amount_cents integer NOT NULL, status text NOT NULL)`.execute(this.db);
-    })().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
-  }
-
   async remember(key: string, result: string, hold?: SandboxHold) {
-    await this.ensure();
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('sandbox_results')
@@ -118,7 +120,6 @@ export class PostgresSandboxStore implements SandboxStore {
   }
 
   async hold(providerId: string) {
-    await this.ensure();
     const row = await this.db
       .selectFrom('sandbox_holds')
       .selectAll()
@@ -128,7 +129,6 @@ export class PostgresSandboxStore implements SandboxStore {
   }
 
   async holdOfPayment(paymentId: string) {
-    await this.ensure();
     const row = await this.db
       .selectFrom('sandbox_holds')
       .selectAll()
@@ -138,7 +138,6 @@ export class PostgresSandboxStore implements SandboxStore {
   }
 
   async move(providerId: string, from: ProviderPaymentStatus[], to: ProviderPaymentStatus) {
-    await this.ensure();
     const moved = await this.db
       .updateTable('sandbox_holds')
       .set({ status: to })
@@ -150,7 +149,6 @@ export class PostgresSandboxStore implements SandboxStore {
   }
 
   async holds() {
-    await this.ensure();
     return (await this.db.selectFrom('sandbox_holds').selectAll().execute()).map(toHold);
   }
 }
