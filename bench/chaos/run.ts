@@ -26,6 +26,12 @@ import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { writeCharts } from '../plot/render.js';
 import { Cleanup } from './cleanup.js';
 import { RequestLog } from './client.js';
+import {
+  noOrderOpenPastHold,
+  SWEEPER_BLOCKED_BY,
+  type SweepBound,
+  sweepBoundMs,
+} from './expiry-invariants.js';
 import { type FaultRecord, runFaults } from './faults.js';
 import { forgePaymentCreated, forgeryRefused } from './forgery.js';
 import {
@@ -77,6 +83,11 @@ if (args.from) {
 }
 const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments', 'gateway'];
 const SETTLE_TIMEOUT_MS = 90_000;
+/**
+ * The orders sweeper, tighter than its defaults (30 s, 5 s) so that orders whose
+ * expiration job the Redis flush took are cancelled within the run.
+ */
+const SWEEP: SweepBound = { graceSeconds: 10, intervalMs: 2_000, slackMs: 5_000 };
 
 const runStarted = Date.now();
 const say = (line: string) =>
@@ -134,6 +145,7 @@ async function settle(inspector: SystemInspector): Promise<string> {
         ...state.unsentOutbox.map((o) => `unsent outbox ${o}`),
         ...state.lagging,
         ...(state.openJobs > 0 ? [`${state.openJobs} expiration jobs open`] : []),
+        ...(state.overdueOrders > 0 ? [`${state.overdueOrders} orders open past their hold`] : []),
         ...(state.paymentsSettling > 0
           ? [`${state.paymentsSettling} payments still settling`]
           : []),
@@ -183,6 +195,10 @@ async function main(): Promise<number> {
       databaseRoles: true,
       name,
       orderExpirationSeconds: Number(args['expiration-seconds']),
+      extraEnv: {
+        ORDER_SWEEP_GRACE_SECONDS: String(SWEEP.graceSeconds),
+        ORDER_SWEEP_INTERVAL_MS: String(SWEEP.intervalMs),
+      },
     }),
   });
   cleanup.add('services', () => system.stop());
@@ -216,6 +232,7 @@ async function main(): Promise<number> {
       postgresDownMs: 10_000,
       gapMs: Number(args['gap-seconds']) * 1_000,
       recoveryTimeoutMs: 60_000,
+      flushRedis: true,
     },
     { system, infra, monitor, clock, say },
   );
@@ -247,6 +264,8 @@ async function main(): Promise<number> {
   const settleMs = Date.now() - settleStarted;
   say(settled);
 
+  const flushedAtMs = faults.find((f) => f.flushedAtMs !== undefined)?.flushedAtMs;
+  const redisFlushedAt = flushedAtMs === undefined ? undefined : new Date(flushedAtMs);
   let snapshot: Snapshot | undefined;
   const invariants: InvariantResult[] = [];
   try {
@@ -256,7 +275,17 @@ async function main(): Promise<number> {
       singleHolder(snapshot),
       replicasConverged(snapshot),
       paymentsReachedOrders(snapshot),
-      noEventLost(snapshot),
+      noEventLost(snapshot, redisFlushedAt ? { redisFlushedAt } : {}),
+      noOrderOpenPastHold(
+        {
+          orders: snapshot.orders,
+          cancelledAt: snapshot.orderCancelledAt,
+          faults,
+          clockZeroMs: loadStarted,
+          blockingTargets: SWEEPER_BLOCKED_BY,
+        },
+        SWEEP,
+      ),
       acknowledgedWritesKept(snapshot, load.acknowledged),
       forgeryRefused(forgery, new Set(snapshot.events.map((event) => event.msgId))),
       ...moneyInvariants(snapshot),
@@ -301,7 +330,7 @@ async function main(): Promise<number> {
         `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after: the machine is shared, and the services, the servers and the load generator all run on it`,
       ],
       settings: [
-        `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s.`,
+        `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s; Redis is flushed (FLUSHALL) after the kills; the orders sweeper runs every ${SWEEP.intervalMs / 1000} s with ${SWEEP.graceSeconds} s of grace (an order may stay open at most ${sweepBoundMs(SWEEP) / 1000} s past its hold, plus any outage of orders or Postgres meanwhile).`,
         `Services run ${mode === 'dist' ? 'from dist/ (compiled, as in production)' : 'from their TypeScript sources (tsx), as the e2e tests run them'}, started by the launcher (scripts/system), on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.`,
       ],
       startedSystemInMs,

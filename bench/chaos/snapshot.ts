@@ -83,6 +83,8 @@ export interface Snapshot {
   events: StreamMessage[];
   deadLetters: DeadLetter[];
   consumers: ConsumerInfo[];
+  /** Order id → when its order.cancelled was written (orders' outbox, in the cancelling transaction). */
+  orderCancelledAt: Map<string, Date>;
   /** Order ids that have an expiration job, and those with a cancellation mark, in Redis. */
   expirationJobs: Set<string>;
   expirationCancelMarks: Set<string>;
@@ -152,10 +154,12 @@ export class SystemInspector {
       'prioritized',
     );
     const openJobs = Object.values(jobs).reduce((sum, n) => sum + n, 0);
-    const [holds] = await this.rows<{ last: Date | null; open: number }>(
+    const [holds] = await this.rows<{ last: Date | null; open: number; overdue: number }>(
       'orders',
       `SELECT max(expires_at) AS last,
-              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment'))::int AS open
+              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment'))::int AS open,
+              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment')
+                               AND expires_at < now())::int AS overdue
        FROM orders`,
     );
     return {
@@ -166,6 +170,8 @@ export class SystemInspector {
       openJobs,
       lastHoldEndsAt: holds?.last ?? null,
       openOrders: holds?.open ?? 0,
+      /** Open orders whose hold has ended: expiration (or, without its job, the sweeper) is due. */
+      overdueOrders: holds?.overdue ?? 0,
     };
   }
 
@@ -195,8 +201,14 @@ export class SystemInspector {
     );
     const events = await readEvents(this.bus);
     const orderIds = [...new Set(orders.map((o) => o.id))];
+    const cancels = await this.rows<{ id: string; at: Date }>(
+      'orders',
+      `SELECT envelope->'data'->>'id' AS id, min(created_at) AS at FROM outbox
+       WHERE subject LIKE '%order.cancelled' GROUP BY 1`,
+    );
     return {
       orders,
+      orderCancelledAt: new Map(cancels.map((row) => [row.id, row.at])),
       ordersTicketReplica: await this.rows('orders', 'SELECT id, order_id, version FROM tickets'),
       tickets: await this.rows('tickets', 'SELECT id, order_id, version FROM tickets'),
       payments: await this.rows(

@@ -14,6 +14,7 @@ import { headers, type NatsConnection, nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { splitUrlList } from '../config.js';
 import { inSpan, traceCarrier } from '../tracing/tracing.js';
 import {
   createEnvelope,
@@ -49,6 +50,7 @@ export function inboxPrefixOf(service: string): string {
 }
 
 export interface EventBusOptions {
+  /** The server, or a cluster's servers separated by commas. */
   url: string;
   /** Stream holding every GitTix event; dead letters go to `<stream>_DEADLETTER`. */
   stream: string;
@@ -141,7 +143,7 @@ export class EventBus {
 
   static async connect(options: EventBusOptions): Promise<EventBus> {
     const nc = await connect({
-      servers: options.url,
+      servers: splitUrlList(options.url),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
