@@ -178,32 +178,10 @@ export async function startPrivateInfra(
     password: 'postgres',
   });
   const users = options.natsUsers ? { users: options.natsUsers } : {};
-  const nodeCount = options.natsNodes ?? 1;
-  let natsNodes: Server[];
-  const natsMonitorUrls: string[] = [];
-  if (nodeCount === 1) {
-    natsNodes = [natsServer({ ...(await at('nats')), ...users })];
-  } else {
-    const routePorts = await freePorts(nodeCount);
-    const monitorPorts = await freePorts(nodeCount);
-    natsNodes = [];
-    for (let i = 0; i < nodeCount; i++) {
-      natsMonitorUrls.push(`http://127.0.0.1:${monitorPorts[i]}`);
-      natsNodes.push(
-        natsServer({
-          ...(await at(`nats-${i + 1}`)),
-          ...users,
-          cluster: {
-            name: 'gittix',
-            serverName: `nats-${i + 1}`,
-            routePort: routePorts[i]!,
-            peerRoutePorts: routePorts.filter((_, j) => j !== i),
-            monitorPort: monitorPorts[i]!,
-          },
-        }),
-      );
-    }
-  }
+  const { nodes: natsNodes, monitorUrls: natsMonitorUrls } =
+    (options.natsNodes ?? 1) === 1
+      ? { nodes: [natsServer({ ...(await at('nats')), ...users })], monitorUrls: [] }
+      : await natsCluster({ root, count: options.natsNodes!, ...users });
   const nats = serverGroup(natsNodes);
   const redis = redisServer(await at('redis'));
   const servers = [postgres, nats, redis];
@@ -230,6 +208,48 @@ export async function startPrivateInfra(
   };
 }
 
+/**
+ * `count` nats-server processes forming one JetStream cluster on spare loopback
+ * ports (client, route and monitoring port each), their stores and logs under
+ * `root` (`nats-<i>/`, `nats-<i>.log`). Not started: start each (or
+ * serverGroup(nodes)), then wait for jetStreamClusterReady(monitorUrls).
+ */
+export async function natsCluster(options: {
+  root: string;
+  count: number;
+  users?: NatsUser[];
+}): Promise<{ nodes: Server[]; monitorUrls: string[] }> {
+  const { root, count } = options;
+  const [clientPorts, routePorts, monitorPorts] = [
+    await freePorts(count),
+    await freePorts(count),
+    await freePorts(count),
+  ];
+  const nodes: Server[] = [];
+  const monitorUrls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `nats-${i + 1}`;
+    monitorUrls.push(`http://127.0.0.1:${monitorPorts![i]}`);
+    nodes.push(
+      natsServer({
+        host: '127.0.0.1',
+        port: clientPorts![i]!,
+        dir: join(root, name),
+        logFile: join(root, `${name}.log`),
+        ...(options.users ? { users: options.users } : {}),
+        cluster: {
+          name: 'gittix',
+          serverName: name,
+          routePort: routePorts![i]!,
+          peerRoutePorts: routePorts!.filter((_, j) => j !== i),
+          monitorPort: monitorPorts![i]!,
+        },
+      }),
+    );
+  }
+  return { nodes, monitorUrls };
+}
+
 /** `count` distinct spare ports. */
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
@@ -241,7 +261,7 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 /** Several servers as one: started together, stopped together; its URL lists them all. */
-function serverGroup(servers: Server[]): Server {
+export function serverGroup(servers: Server[]): Server {
   if (servers.length === 1) return servers[0]!;
   return {
     url: servers.map((server) => server.url).join(','),
@@ -258,20 +278,23 @@ function serverGroup(servers: Server[]): Server {
 export interface JetStreamClusterView {
   leader: string | undefined;
   size: number;
-  peers: string[];
+  /** Routes this node has to other nodes (`/routez`). */
+  routes: number;
 }
 
 /** A node's view of the JetStream cluster, from its monitoring port's `/jsz`. */
 export async function jetStreamClusterView(monitorUrl: string): Promise<JetStreamClusterView> {
   const response = await fetch(`${monitorUrl}/jsz`, { signal: AbortSignal.timeout(2_000) });
   const body = (await response.json()) as {
-    meta_cluster?: { leader?: string; cluster_size?: number; replicas?: Array<{ name: string }> };
+    meta_cluster?: { leader?: string; cluster_size?: number };
   };
   const meta = body.meta_cluster;
+  const routez = await fetch(`${monitorUrl}/routez`, { signal: AbortSignal.timeout(2_000) });
+  const { num_routes } = (await routez.json()) as { num_routes?: number };
   return {
     leader: meta?.leader || undefined,
     size: meta?.cluster_size ?? 0,
-    peers: (meta?.replicas ?? []).map((replica) => replica.name),
+    routes: num_routes ?? 0,
   };
 }
 
