@@ -174,10 +174,12 @@ async function flushRedis(
   const redis = new Redis(infra.urls.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   let error: string | undefined;
   let keys = 0;
+  let flushedAtMs = Date.now();
   try {
     await redis.connect();
     keys = await redis.dbsize();
     await redis.flushall();
+    flushedAtMs = Date.now();
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   } finally {
@@ -196,7 +198,7 @@ async function flushRedis(
     allReadyAt,
     unready: monitor.unreadyBetween(startedAt, allReadyAt ?? clock()),
     windowEndsAt: clock(),
-    flushedAtMs: Date.now(),
+    flushedAtMs,
     ...(error ? { error } : {}),
   };
 }
