@@ -44,9 +44,15 @@ export const env = {
     z
       .string()
       .default(fallback)
-      .refine((value) => splitUrlList(value).every((url) => z.url().safeParse(url).success), {
-        message: 'Must be a URL, or URLs separated by commas',
-      }),
+      .refine(
+        (value) => {
+          const urls = splitUrlList(value);
+          return urls.length > 0 && urls.every((url) => z.url().safeParse(url).success);
+        },
+        {
+          message: 'Must be a URL, or URLs separated by commas',
+        },
+      ),
   name: (fallback: string) =>
     z
       .string()

@@ -77,7 +77,9 @@ export async function proxyTo(
   const picker = upstream.urls.length > 1 ? new ReplicaPicker(upstream.urls) : undefined;
   const pickedFor = new WeakMap<object, string>();
   await app.register(httpProxy, {
-    upstream: upstream.url,
+    // With replicas no fixed upstream: getUpstream names each request's (an empty
+    // upstream makes reply-from connect to the origin it names, not a fixed one).
+    upstream: picker ? '' : upstream.url,
     prefix: upstream.prefix,
     rewritePrefix: upstream.prefix,
     websocket: upstream.websocket ?? false,
