@@ -76,7 +76,7 @@ const cluster = args.cluster;
 const reportPath =
   args.report ?? new URL(cluster ? './REPORT-cluster.md' : './REPORT.md', import.meta.url).pathname;
 /** Beside the report, named by its image links (the cluster run's in a folder of its own). */
-const CHARTS_FOLDER = cluster ? 'charts-cluster' : 'charts';
+const CHARTS_FOLDER = cluster ? 'charts/cluster' : 'charts';
 const chartsDir = join(dirname(reportPath), CHARTS_FOLDER);
 /** Cluster mode: NATS nodes, and processes per service. */
 const NATS_NODES = cluster ? 3 : 1;
