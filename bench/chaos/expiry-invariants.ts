@@ -22,6 +22,8 @@ export interface ExpiryFacts {
   clockZeroMs: number;
   /** Fault targets during which the sweeper cannot cancel (it or its database is down). */
   blockingTargets: string[];
+  /** How many of them the sweeper cancelled (its log lines), when known. */
+  sweptCount?: number;
 }
 
 export const SWEEPER_BLOCKED_BY = ['orders', 'PostgreSQL'];
@@ -82,7 +84,7 @@ export function noOrderOpenPastHold(facts: ExpiryFacts, bound: SweepBound): Inva
   return {
     name: `No order left open past its hold (expiresAt + ${(limitMs / 1000).toFixed(0)} s sweep bound, even after Redis lost every job)`,
     pass: violations.length === 0,
-    summary: `${checked} cancelled orders, ${late} cancelled after expiresAt, the latest ${(worstMs / 1000).toFixed(1)} s after`,
+    summary: `${checked} cancelled orders, ${late} cancelled after expiresAt, the latest ${(worstMs / 1000).toFixed(1)} s after${facts.sweptCount === undefined ? '' : `; ${facts.sweptCount} cancelled by the sweeper (their expiration never came)`}`,
     violations: violations.slice(0, SHOWN),
     violationCount: violations.length,
   };

@@ -44,7 +44,7 @@ import {
   singleHolder,
 } from './invariants.js';
 import { BuyAndPayLoad } from './load.js';
-import { crashesInLogs } from './logs.js';
+import { crashesInLogs, ordersCancelledBySweeper } from './logs.js';
 import { moneyInvariants } from './money-invariants.js';
 import { ReadinessMonitor } from './readiness.js';
 import {
@@ -313,6 +313,7 @@ async function main(): Promise<number> {
           faults,
           clockZeroMs: loadStarted,
           blockingTargets: SWEEPER_BLOCKED_BY,
+          sweptCount: ordersCancelledBySweeper(logDir, processes),
         },
         SWEEP,
       ),

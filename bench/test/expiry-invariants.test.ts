@@ -58,6 +58,9 @@ describe('chaos invariant: no order left open past its hold', () => {
     expect(result.summary).toBe(
       '2 cancelled orders, 1 cancelled after expiresAt, the latest 17.0 s after',
     );
+    expect(noOrderOpenPastHold({ ...facts([], []), sweptCount: 3 }, bound).summary).toContain(
+      '3 cancelled by the sweeper',
+    );
   });
 
   it('when an order was cancelled later than the sweep bound (Redis lost its job, no sweeper), then it fails naming the order', () => {
