@@ -19,7 +19,7 @@ function statusFor(error: Error): 502 | 503 {
   return invalidAnswer ? 502 : 503;
 }
 
-/** A connection to the replica could not be made: the request never reached it. */
+/** The replica refused, did not accept in time or dropped the connection: it is down or going down. */
 function unreachable(error: Error): boolean {
   const code =
     (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
