@@ -111,16 +111,27 @@ export class SystemInspector {
 
   static async connect(settings: SystemSettings, logger: Logger): Promise<SystemInspector> {
     const admin = settings.natsUsers && natsUser(settings.natsUsers, NATS_ADMIN_USER);
-    const bus = await EventBus.connect({
-      url: settings.natsUrl,
-      stream: settings.stream,
-      subjectPrefix: settings.subjectPrefix,
-      name: 'chaos-inspector',
-      logger,
-      // A NATS with users: the admin reads everything.
-      ...(admin ? { user: admin.user, password: admin.password } : {}),
-    });
-    return new SystemInspector(settings, bus);
+    const connect = () =>
+      EventBus.connect({
+        url: settings.natsUrl,
+        stream: settings.stream,
+        subjectPrefix: settings.subjectPrefix,
+        name: 'chaos-inspector',
+        logger,
+        // A NATS with users: the admin reads everything.
+        ...(admin ? { user: admin.user, password: admin.password } : {}),
+      });
+    // On a saturated machine the server may time the login out ("Authentication
+    // Timeout"): the run has just ended, so try again rather than lose its report.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return new SystemInspector(settings, await connect());
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        logger.warn({ err: error, attempt }, 'the inspector could not connect to NATS, retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+      }
+    }
   }
 
   private async rows<T>(db: EventDatabase, text: string): Promise<T[]> {
