@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { PrivateInfra } from '../../scripts/system/infra.js';
 import type { Server } from '../../scripts/system/servers.js';
 import type { RunningSystem } from '../../scripts/system/system.js';
@@ -20,6 +21,8 @@ export interface FaultRecord {
   unready: string[];
   /** When the next fault started (or the load stopped): errors up to here are this fault's. */
   windowEndsAt: number;
+  /** Redis flush: the wall-clock time (epoch ms) of the FLUSHALL. */
+  flushedAtMs?: number;
   error?: string;
 }
 
@@ -33,6 +36,15 @@ export interface FaultPlan {
   gapMs: number;
   /** Longest wait for recovery before moving on (the fault is then reported unrecovered). */
   recoveryTimeoutMs: number;
+  /** FLUSHALL on Redis under load, after the service kills: every expiration job is gone. */
+  flushRedis?: boolean;
+  /**
+   * Processes to kill instead of `services` (cluster mode: one replica of each,
+   * e.g. `orders-2`); default: `services`.
+   */
+  kill?: string[];
+  /** Which NATS server to stop: the only one, or one node of a cluster (default: all of `infra.nats`). */
+  natsTarget?: { name: string; server: Server };
 }
 
 export interface FaultDeps {
@@ -56,13 +68,19 @@ export async function runFaults(plan: FaultPlan, deps: FaultDeps): Promise<Fault
     const last = records.at(-1);
     if (last) last.windowEndsAt = deps.clock();
   };
-  for (const service of plan.services) {
+  for (const service of plan.kill ?? plan.services) {
     close();
     records.push(await killService(service, plan, deps));
     await sleep(plan.gapMs);
   }
+  if (plan.flushRedis) {
+    close();
+    records.push(await flushRedis(plan, deps));
+    await sleep(plan.gapMs);
+  }
   close();
-  records.push(await stopDependency('NATS', deps.infra.nats, plan.natsDownMs, plan, deps));
+  const nats = plan.natsTarget ?? { name: 'NATS', server: deps.infra.nats };
+  records.push(await stopDependency(nats.name, nats.server, plan.natsDownMs, plan, deps));
   await sleep(plan.gapMs);
   close();
   records.push(
@@ -138,6 +156,49 @@ async function stopDependency(
     allReadyAt,
     unready: monitor.unreadyBetween(startedAt, allReadyAt ?? clock()),
     windowEndsAt: clock(),
+    ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * FLUSHALL on the run's Redis while buyers keep buying: every expiration job,
+ * delayed or waiting, and every cancellation mark vanishes at once. Redis itself
+ * stays up; the orders service's sweeper must still cancel each order whose hold
+ * ran out (the invariant "No order left open past its hold").
+ */
+async function flushRedis(
+  plan: FaultPlan,
+  { infra, monitor, clock, say }: FaultDeps,
+): Promise<FaultRecord> {
+  const startedAt = clock();
+  const redis = new Redis(infra.urls.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  let error: string | undefined;
+  let keys = 0;
+  let flushedAtMs = Date.now();
+  try {
+    await redis.connect();
+    keys = await redis.dbsize();
+    await redis.flushall();
+    flushedAtMs = Date.now();
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  } finally {
+    redis.disconnect();
+  }
+  say(`FLUSHALL on Redis (${keys} keys gone)${error ? `: ${error}` : ''}`);
+  const returnedAt = clock();
+  const allReadyAt = await monitor.waitAllReady(returnedAt, plan.recoveryTimeoutMs);
+  return {
+    name: 'FLUSHALL Redis',
+    target: 'Redis',
+    kind: 'dependency',
+    startedAt,
+    returnedAt,
+    ownReadyAt: undefined,
+    allReadyAt,
+    unready: monitor.unreadyBetween(startedAt, allReadyAt ?? clock()),
+    windowEndsAt: clock(),
+    flushedAtMs,
     ...(error ? { error } : {}),
   };
 }

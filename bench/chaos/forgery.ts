@@ -6,6 +6,7 @@ import {
   type Logger,
   type NatsUser,
   natsUser,
+  splitUrlList,
 } from '@gittix/common';
 import { connect } from '@nats-io/transport-node';
 import type { InvariantResult } from './invariants.js';
@@ -37,7 +38,11 @@ export async function forgePaymentCreated(
   const outcomes: string[] = [];
   let refused = true;
   try {
-    const nc = await connect({ servers: target.natsUrl, reconnect: false, timeout: 3_000 });
+    const nc = await connect({
+      servers: splitUrlList(target.natsUrl),
+      reconnect: false,
+      timeout: 3_000,
+    });
     await nc.close();
     refused = false;
     outcomes.push('a client without a password connected');

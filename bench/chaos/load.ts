@@ -48,6 +48,8 @@ export function nothingAcknowledged(): Acknowledged {
 
 export interface LoadOptions {
   baseUrl: string;
+  /** Several gateways (cluster mode): virtual user i goes through baseUrls[i % n]. */
+  baseUrls?: string[];
   virtualUsers: number;
   log: RequestLog;
 }
@@ -101,8 +103,9 @@ export class BuyAndPayLoad {
     await Promise.all(this.running);
   }
 
-  private client(): LoadClient {
-    return new LoadClient(this.options.baseUrl, this.options.log);
+  private client(index: number): LoadClient {
+    const urls = this.options.baseUrls ?? [this.options.baseUrl];
+    return new LoadClient(urls[index % urls.length]!, this.options.log);
   }
 
   /** Retries `attempt` while it answers "unavailable" (or `retryOn`), until the deadline. */
@@ -147,15 +150,15 @@ export class BuyAndPayLoad {
   }
 
   private async virtualUser(index: number): Promise<void> {
-    const seller = this.client();
-    let buyer = this.client();
+    const seller = this.client(index);
+    let buyer = this.client(index);
     while (!this.stopping && !(await this.signUp(seller, `seller${index}`))) await sleep(1_000);
     while (!this.stopping && !(await this.signUp(buyer, `buyer${index}`))) await sleep(1_000);
     while (!this.stopping) {
       this.iterations++;
       // Now and then a new buyer, so auth keeps taking writes through the faults.
       if (Math.random() < 0.1) {
-        const fresh = this.client();
+        const fresh = this.client(index);
         if (await this.signUp(fresh, `buyer${index}`)) buyer = fresh;
       }
       await buyer.get('/api/users/currentuser');

@@ -26,3 +26,21 @@ export function crashesInLogs(logDir: string, services: string[]): Record<string
   }
   return found;
 }
+
+/** How many orders the orders service's sweeper cancelled, from its processes' logs. */
+export function ordersCancelledBySweeper(logDir: string, processes: string[]): number {
+  let cancelled = 0;
+  for (const process of processes.filter((name) => /^orders(-\d+)?$/.test(name))) {
+    const path = join(logDir, `${process}.log`);
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.includes('overdue orders cancelled by the sweeper')) continue;
+      try {
+        cancelled += ((JSON.parse(line) as { orders?: unknown[] }).orders ?? []).length;
+      } catch {
+        // a line cut short by a kill
+      }
+    }
+  }
+  return cancelled;
+}

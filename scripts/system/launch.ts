@@ -106,13 +106,24 @@ function prefixLines(from: Readable, prefix: string): void {
 export function spawnService(
   service: ServiceSpec,
   settings: SystemSettings,
-  { mode, output, nodeArgs = [] }: { mode: RunMode; output: Output; nodeArgs?: string[] },
+  {
+    mode,
+    output,
+    nodeArgs = [],
+    processName = service.name,
+  }: {
+    mode: RunMode;
+    output: Output;
+    nodeArgs?: string[];
+    /** Which of the service's replicas (`orders-2`); its port and log file go by it. */
+    processName?: string;
+  },
 ): ChildProcess {
-  const [command, ...args] = commandFor(service, settings.ports[service.name]!, mode);
+  const [command, ...args] = commandFor(service, settings.ports[processName]!, mode);
   args.unshift(...nodeArgs);
-  const env = { ...process.env, ...envFor(service, settings) };
+  const env = { ...process.env, ...envFor(service, settings, processName) };
   if ('logDir' in output) {
-    const log = openSync(join(output.logDir, `${service.name}.log`), 'a');
+    const log = openSync(join(output.logDir, `${processName}.log`), 'a');
     const child = spawn(command!, args, { cwd: repoRoot, env, stdio: ['ignore', log, log] });
     closeSync(log);
     return child;
@@ -127,20 +138,28 @@ export function spawnService(
     // second signal makes a service skip its graceful shutdown).
     detached: true,
   });
-  const prefix = `[${service.name.padEnd(output.prefixWidth)}]`;
+  const prefix = `[${processName.padEnd(output.prefixWidth)}]`;
   prefixLines(child.stdout!, prefix);
   prefixLines(child.stderr!, prefix);
   return child;
 }
 
-/** Waits until each service's readiness URL answers 200; `failed()` names a reason to give up early. */
+/** One running process of a service: the service, and the replica's name (`orders-2`). */
+export interface ServiceProcess {
+  spec: ServiceSpec;
+  name: string;
+}
+
+/** Waits until each process's readiness URL answers 200; `failed()` names a reason to give up early. */
 export async function waitUntilReady(
-  specs: ServiceSpec[],
+  specs: Array<ServiceSpec | ServiceProcess>,
   settings: SystemSettings,
   timeoutMs: number,
   failed: () => string | undefined = () => undefined,
 ): Promise<void> {
-  const pending = new Set(specs);
+  const pending = new Set(
+    specs.map((entry) => ('spec' in entry ? entry : { spec: entry, name: entry.name })),
+  );
   await pollUntil(
     async () => {
       const reason = failed();
@@ -148,7 +167,7 @@ export async function waitUntilReady(
       await Promise.all(
         [...pending].map(async (spec) => {
           try {
-            const response = await fetch(readinessUrl(spec, settings.ports), {
+            const response = await fetch(readinessUrl(spec.spec, settings.ports, spec.name), {
               signal: AbortSignal.timeout(2_000),
             });
             await response.arrayBuffer();

@@ -101,16 +101,35 @@ export function childServer(
   };
 }
 
+/** One node of a JetStream cluster: its name, its route port, its peers' and its monitoring port. */
+export interface NatsClusterNode {
+  name: string;
+  serverName: string;
+  routePort: number;
+  peerRoutePorts: number[];
+  /** HTTP monitoring (`/jsz`, `/routez`): how a caller sees that the cluster formed. */
+  monitorPort: number;
+}
+
 /**
  * `nats-server -js`, its JetStream store in `dir`. With `users`, it reads a
  * configuration of them and their permissions (written to `dir`/nats.conf at
  * start) and refuses every other client.
  */
-export function natsServer(options: ServerOptions & { users?: NatsUser[] }, orElse = ''): Server {
+export function natsServer(
+  options: ServerOptions & { users?: NatsUser[]; cluster?: NatsClusterNode },
+  orElse = '',
+): Server {
   const binary = requireExecutable('nats-server', orElse);
-  const { host, port, dir, users = [] } = options;
+  const { host, port, dir, users = [], cluster } = options;
   const configFile = join(dir, 'nats.conf');
   const args = ['-a', host, '-p', String(port), '-js', '-sd', dir];
+  if (cluster) {
+    const route = (p: number) => `nats://${host}:${p}`;
+    args.push('--server_name', cluster.serverName, '--cluster_name', cluster.name);
+    args.push('--cluster', route(cluster.routePort), '-m', String(cluster.monitorPort));
+    args.push('--routes', cluster.peerRoutePorts.map(route).join(','));
+  }
   if (users.length > 0) args.push('-c', configFile);
   const server = childServer(`nats://${host}:${port}`, binary, args, options);
   return {

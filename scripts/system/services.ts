@@ -66,6 +66,29 @@ export interface SystemSettings {
   logLevel: string;
   logPretty: boolean;
   extraEnv?: Record<string, string>;
+  /**
+   * Processes per service (default 1; the web app always runs once): replica 1 is
+   * named after the service, the others `<service>-2`, … each with a port of its
+   * own, and the gateway spreads requests over a service's replicas.
+   */
+  replicas?: number;
+}
+
+/** How many processes of `service` a system runs (the web app: one). */
+export function replicaCount(service: ServiceSpec, s: Pick<SystemSettings, 'replicas'>): number {
+  return service.name === 'web' ? 1 : Math.max(1, s.replicas ?? 1);
+}
+
+/** The names of a service's processes: `orders`, then `orders-2`, `orders-3`, … */
+export function replicaNames(service: ServiceSpec, s: Pick<SystemSettings, 'replicas'>): string[] {
+  return Array.from({ length: replicaCount(service, s) }, (_, i) =>
+    i === 0 ? service.name : `${service.name}-${i + 1}`,
+  );
+}
+
+/** The service a process name belongs to: `orders-2` → `orders`. */
+export function serviceOfProcess(name: string): string {
+  return name.replace(/-\d+$/, '');
 }
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
@@ -108,9 +131,20 @@ export function databaseRolesFor(databaseName: (service: string) => string) {
 }
 
 /** The environment one service gets, per the README's configuration table. */
-export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, string> {
+export function envFor(
+  service: ServiceSpec,
+  s: SystemSettings,
+  /** Which of the service's processes (replicaNames); default the first. */
+  processName = service.name,
+): Record<string, string> {
+  /** Every replica of a service, separated by commas (the gateway's upstream lists). */
+  const urlsOf = (name: string) => {
+    const spec = services.find((candidate) => candidate.name === name);
+    const names = spec ? replicaNames(spec, s) : [name];
+    return names.map((n) => url(s.ports[n]!)).join(',');
+  };
   const env: Record<string, string> = {
-    PORT: String(s.ports[service.name]),
+    PORT: String(s.ports[processName]),
     HOST: '127.0.0.1',
     LOG_LEVEL: s.logLevel,
     LOG_PRETTY: String(s.logPretty),
@@ -143,10 +177,10 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
   if (service.name === 'notifications' && s.smtpUrl) env.SMTP_URL = s.smtpUrl;
   if (service.name === 'gateway') {
     Object.assign(env, {
-      AUTH_URL: url(s.ports.auth!),
-      TICKETS_URL: url(s.ports.tickets!),
-      ORDERS_URL: url(s.ports.orders!),
-      PAYMENTS_URL: url(s.ports.payments!),
+      AUTH_URL: urlsOf('auth'),
+      TICKETS_URL: urlsOf('tickets'),
+      ORDERS_URL: urlsOf('orders'),
+      PAYMENTS_URL: urlsOf('payments'),
       WEB_URL: url(s.ports.web!),
     });
   }
@@ -155,8 +189,12 @@ export function envFor(service: ServiceSpec, s: SystemSettings): Record<string, 
 }
 
 /** Where a service answers "ready": the gateway and web only have liveness. */
-export function readinessUrl(service: ServiceSpec, ports: Ports): string {
-  const base = url(ports[service.name]!);
+export function readinessUrl(
+  service: ServiceSpec,
+  ports: Ports,
+  processName = service.name,
+): string {
+  const base = url(ports[processName]!);
   return service.name === 'gateway' || service.name === 'web'
     ? `${base}/healthz`
     : `${base}/readyz`;

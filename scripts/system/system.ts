@@ -9,6 +9,7 @@ import {
   migrateService,
   type Output,
   type RunMode,
+  type ServiceProcess,
   spawnService,
   waitUntilReady,
 } from './launch.js';
@@ -17,7 +18,7 @@ import { type DatabaseRole, provisionDatabase } from './provision.js';
 import {
   databaseRolesFor,
   databaseUrlOf,
-  type ServiceSpec,
+  replicaNames,
   type SystemSettings,
   services,
 } from './services.js';
@@ -38,10 +39,14 @@ export interface SystemOptions {
 export interface RunningSystem {
   /** The gateway, e.g. http://127.0.0.1:41234 */
   baseUrl: string;
+  /** Every gateway replica (settings.replicas), the first being baseUrl. */
+  baseUrls: string[];
+  /** The names of the running system's processes: each service, then its replicas (`orders-2`). */
+  processes: string[];
   settings: SystemSettings;
   /** Where the service logs are (undefined: on the console). */
   logDir: string | undefined;
-  /** One service straight, e.g. `urlOf('tickets')`. */
+  /** One service (or replica: `tickets-2`) straight, e.g. `urlOf('tickets')`. */
   urlOf(name: string): string;
   /** A service's database, e.g. `databaseUrl('orders')`. */
   databaseUrl(service: string): string;
@@ -64,25 +69,29 @@ export interface RunningSystem {
 export function launchSystem(options: SystemOptions): RunningSystem {
   const { settings, mode, logDir } = options;
   const wanted = services.filter((s) => !options.only || options.only.includes(s.name));
+  const processes: ServiceProcess[] = wanted.flatMap((spec) =>
+    replicaNames(spec, settings).map((name) => ({ spec, name })),
+  );
   if (logDir) mkdirSync(logDir, { recursive: true });
   const output: Output = logDir
     ? { logDir }
-    : { prefixWidth: Math.max(...wanted.map((s) => s.name.length)) };
+    : { prefixWidth: Math.max(...processes.map((p) => p.name.length)) };
   const running = new Map<string, ChildProcess>();
   const logOf = (name: string) => (logDir ? `; see ${join(logDir, `${name}.log`)}` : '');
   const exitMessage = (name: string, child: ChildProcess) =>
     `${name} exited (${child.exitCode ?? child.signalCode})${logOf(name)}`;
 
-  const launch = (spec: ServiceSpec) => {
+  const launch = ({ spec, name }: ServiceProcess) => {
     const child = spawnService(spec, settings, {
       mode,
       output,
       nodeArgs: options.nodeArgs?.[spec.name] ?? [],
+      processName: name,
     });
-    running.set(spec.name, child);
+    running.set(name, child);
     child.once('exit', () => {
       // kill() and stop() forget a child before signalling it: only the unexpected remain.
-      if (running.get(spec.name) === child) options.onExit?.(exitMessage(spec.name, child));
+      if (running.get(name) === child) options.onExit?.(exitMessage(name, child));
     });
   };
   const exited = () => {
@@ -91,9 +100,12 @@ export function launchSystem(options: SystemOptions): RunningSystem {
   };
   const url = (name: string) => `http://127.0.0.1:${settings.ports[name]}`;
 
-  for (const spec of wanted) launch(spec);
+  for (const each of processes) launch(each);
+  const gateways = processes.filter((p) => p.spec.name === 'gateway').map((p) => url(p.name));
   return {
     baseUrl: url('gateway'),
+    baseUrls: gateways.length > 0 ? gateways : [url('gateway')],
+    processes: processes.map((p) => p.name),
     settings,
     logDir,
     urlOf: url,
@@ -101,7 +113,7 @@ export function launchSystem(options: SystemOptions): RunningSystem {
     pidOf: (name) => running.get(name)?.pid,
     ready: (timeoutMs = 120_000) =>
       waitUntilReady(
-        wanted.filter((s) => running.has(s.name)),
+        processes.filter((p) => running.has(p.name)),
         settings,
         timeoutMs,
         exited,
@@ -112,10 +124,10 @@ export function launchSystem(options: SystemOptions): RunningSystem {
       if (child) await stopChild(child, signal);
     },
     async restart(name) {
-      const spec = wanted.find((s) => s.name === name);
-      if (!spec) throw new Error(`${name} is not one of this system's services`);
-      launch(spec);
-      await waitUntilReady([spec], settings, 60_000, exited);
+      const found = processes.find((p) => p.name === name);
+      if (!found) throw new Error(`${name} is not one of this system's services`);
+      launch(found);
+      await waitUntilReady([found], settings, 60_000, exited);
     },
     async stop() {
       const children = [...running.values()];
@@ -177,13 +189,18 @@ export async function isolatedSettings(options: {
   databaseRoles?: boolean;
   /** The users of `infra`'s NATS (made for this system's stream and subject prefix). */
   natsUsers?: NatsUser[];
+  /** Processes per service (SystemSettings.replicas): each replica gets a port of its own. */
+  replicas?: number;
 }): Promise<SystemSettings> {
   const { infra, name } = options;
   const ports: Record<string, number> = {};
+  const replicas = options.replicas ?? 1;
   for (const s of services) {
-    let port = await freePort();
-    while (Object.values(ports).includes(port)) port = await freePort();
-    ports[s.name] = port;
+    for (const processName of replicaNames(s, { replicas })) {
+      let port = await freePort();
+      while (Object.values(ports).includes(port)) port = await freePort();
+      ports[processName] = port;
+    }
   }
   const databaseName = (service: string) => `${name}_${service}`;
   let databaseRoles: Record<string, DatabaseRole> | undefined;
@@ -212,5 +229,6 @@ export async function isolatedSettings(options: {
     logLevel: options.logLevel ?? 'info',
     logPretty: false,
     extraEnv: options.extraEnv ?? {},
+    ...(replicas > 1 ? { replicas } : {}),
   };
 }

@@ -26,11 +26,33 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'], { message: 'Must be true, false, 1 or 0' })
   .transform((value) => value === 'true' || value === '1');
 
+/** The URLs of a comma-separated list (NATS_URL of a cluster: one per server). */
+export function splitUrlList(value: string): string[] {
+  return value
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+}
+
 /** Reusable field schemas, so every service documents its keys the same way. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   host: () => z.string().min(1).default('0.0.0.0'),
   url: (fallback: string) => z.url({ message: 'Must be a URL' }).default(fallback),
+  /** One URL, or several separated by commas (the servers of a cluster); kept as the string. */
+  urlList: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine(
+        (value) => {
+          const urls = splitUrlList(value);
+          return urls.length > 0 && urls.every((url) => z.url().safeParse(url).success);
+        },
+        {
+          message: 'Must be a URL, or URLs separated by commas',
+        },
+      ),
   name: (fallback: string) =>
     z
       .string()
@@ -70,7 +92,8 @@ export const authVerifyConfigSchema = z.object({
 
 /** Keys of services that talk to NATS JetStream. */
 export const natsConfigSchema = z.object({
-  NATS_URL: env.url('nats://127.0.0.1:4222'),
+  /** The NATS server, or a cluster's servers separated by commas (the client fails over between them). */
+  NATS_URL: env.urlList('nats://127.0.0.1:4222'),
   NATS_STREAM: env.name('GITTIX'),
   NATS_SUBJECT_PREFIX: env.name('gittix'),
   /** JetStream replicas of the streams: 1 on a single server, 3 on a cluster. */

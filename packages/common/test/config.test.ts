@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, env, loadConfig, natsConfigSchema } from '../src/index.js';
+import {
+  baseConfigSchema,
+  ConfigError,
+  env,
+  loadConfig,
+  natsConfigSchema,
+  splitUrlList,
+} from '../src/index.js';
 
 const schema = baseConfigSchema
   .extend({
@@ -51,6 +58,27 @@ describe('loadConfig', () => {
       expect(message).toContain('DATABASE_URL');
       expect(message).toContain('NATS_STREAM');
     }
+  });
+
+  it('when NATS_URL lists the servers of a cluster, then it is kept as given and each server is split out', () => {
+    const list = 'nats://10.0.0.1:4222, nats://10.0.0.2:4222,nats://10.0.0.3:4222';
+    const config = loadConfig(schema, { NATS_URL: list, NATS_STREAM_REPLICAS: '3' });
+
+    expect(config.NATS_URL).toBe(list);
+    expect(config.NATS_STREAM_REPLICAS).toBe(3);
+    expect(splitUrlList(config.NATS_URL)).toEqual([
+      'nats://10.0.0.1:4222',
+      'nats://10.0.0.2:4222',
+      'nats://10.0.0.3:4222',
+    ]);
+  });
+
+  it.each([
+    ['one entry is not a URL', 'nats://10.0.0.1:4222,not a url'],
+    ['it is empty', ''],
+    ['it is only commas', ' , '],
+  ])('when NATS_URL is a list where %s, then it is refused', (_case, value) => {
+    expect(() => loadConfig(schema, { NATS_URL: value })).toThrow(/NATS_URL/);
   });
 
   it('when a required key is missing, then the error names it', () => {

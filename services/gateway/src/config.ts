@@ -1,4 +1,4 @@
-import { baseConfigSchema, DEFAULT_BODY_LIMIT, env } from '@gittix/common';
+import { baseConfigSchema, DEFAULT_BODY_LIMIT, env, splitUrlList } from '@gittix/common';
 import { z } from 'zod';
 
 /**
@@ -22,11 +22,17 @@ const trustProxy = z
     return value.split(',').map((entry) => entry.trim());
   });
 
-/** An upstream's base URL: the proxy speaks HTTP(S) only ("tickets:3002" is a valid URL). */
+/**
+ * An upstream's base URL, or the URLs of its replicas separated by commas (the
+ * gateway spreads requests over them). The proxy speaks HTTP(S) only ("tickets:3002"
+ * is a valid URL, not an HTTP one).
+ */
 const upstreamUrl = (fallback: string) =>
-  env.url(fallback).refine((url) => /^https?:\/\//.test(url), {
-    message: 'Must be an http:// or https:// URL',
-  });
+  env
+    .urlList(fallback)
+    .refine((value) => splitUrlList(value).every((url) => /^https?:\/\/[^,\s]+$/.test(url)), {
+      message: 'Must be an http:// or https:// URL, or such URLs separated by commas',
+    });
 
 export const gatewayConfigSchema = baseConfigSchema.extend({
   PORT: env.port(3000),

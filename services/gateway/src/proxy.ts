@@ -2,7 +2,7 @@ import httpProxy from '@fastify/http-proxy';
 import { failSpan, traceCarrier, tracer } from '@gittix/common';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Upstream } from './upstreams.js';
+import { ReplicaPicker, type Upstream } from './upstreams.js';
 
 export interface ProxyTimeouts {
   connectTimeoutMs: number;
@@ -17,6 +17,13 @@ function statusFor(error: Error): 502 | 503 {
   const { code, cause } = error as { code?: string; cause?: { name?: string } };
   const invalidAnswer = code === 'FST_REPLY_FROM_BAD_GATEWAY' || cause?.name === 'HTTPParserError';
   return invalidAnswer ? 502 : 503;
+}
+
+/** The replica refused, did not accept in time or dropped the connection: it is down or going down. */
+function unreachable(error: Error): boolean {
+  const code =
+    (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNRESET';
 }
 
 /** The CLIENT span of each proxied request's upstream call, ended with the response. */
@@ -65,8 +72,14 @@ export async function proxyTo(
     }
     done();
   });
+  // Several replicas: each request goes to the next one (ReplicaPicker), so the
+  // replica it went to is remembered for onError.
+  const picker = upstream.urls.length > 1 ? new ReplicaPicker(upstream.urls) : undefined;
+  const pickedFor = new WeakMap<object, string>();
   await app.register(httpProxy, {
-    upstream: upstream.url,
+    // With replicas no fixed upstream: getUpstream names each request's (an empty
+    // upstream makes reply-from connect to the origin it names, not a fixed one).
+    upstream: picker ? '' : upstream.url,
     prefix: upstream.prefix,
     rewritePrefix: upstream.prefix,
     websocket: upstream.websocket ?? false,
@@ -89,13 +102,27 @@ export async function proxyTo(
       }),
       // Never retry: a POST may already have had its effect, and a 503 is the answer.
       retryDelay: () => null,
+      ...(picker
+        ? {
+            getUpstream: (request: object) => {
+              const url = picker.pick();
+              pickedFor.set(request, url);
+              return url;
+            },
+          }
+        : {}),
       onError: (reply, { error }) => {
+        const picked = pickedFor.get(reply.request);
+        if (picker && picked && unreachable(error)) picker.unreachable(picked);
         const span = upstreamSpans.get(reply.request);
         if (span) failSpan(span, error);
         // An upstream being down is expected operationally: one line, not a stack.
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         reply.request.log.warn(
-          { upstream: upstream.url, reason: cause?.code ?? cause?.message ?? error.message },
+          {
+            upstream: picked ?? upstream.url,
+            reason: cause?.code ?? cause?.message ?? error.message,
+          },
           `${upstream.label} upstream failed`,
         );
         // The unread rest of a request body would poison a kept-alive connection.

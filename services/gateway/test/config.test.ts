@@ -55,11 +55,12 @@ describe('gateway configuration', () => {
     const attempt = () =>
       loadConfig(gatewayConfigSchema, {
         TICKETS_URL: 'tickets:3002',
+        ORDERS_URL: 'http://orders-1:3003,orders-2:3003',
         WEB_URL: '',
         UPSTREAM_TIMEOUT_MS: '0',
       });
 
     expect(attempt).toThrow(ConfigError);
-    expect(attempt).toThrow(/TICKETS_URL.*WEB_URL.*UPSTREAM_TIMEOUT_MS/);
+    expect(attempt).toThrow(/TICKETS_URL.*ORDERS_URL.*WEB_URL.*UPSTREAM_TIMEOUT_MS/);
   });
 });

@@ -14,6 +14,7 @@ import { headers, type NatsConnection, nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { splitUrlList } from '../config.js';
 import { inSpan, traceCarrier } from '../tracing/tracing.js';
 import {
   createEnvelope,
@@ -48,7 +49,19 @@ export function inboxPrefixOf(service: string): string {
   return `_INBOX_${service}`;
 }
 
+/** How long starting a service keeps trying a stream request the cluster did not answer. */
+const STREAM_SETUP_RETRY_MS = 30_000;
+
+/** Whether `existing` already has every setting of `wanted` (the server adds defaults of its own). */
+function alreadyConfigured(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean {
+  const current = existing as unknown as Record<string, unknown>;
+  return Object.entries(wanted).every(
+    ([key, value]) => JSON.stringify(current[key]) === JSON.stringify(value),
+  );
+}
+
 export interface EventBusOptions {
+  /** The server, or a cluster's servers separated by commas. */
   url: string;
   /** Stream holding every GitTix event; dead letters go to `<stream>_DEADLETTER`. */
   stream: string;
@@ -141,7 +154,7 @@ export class EventBus {
 
   static async connect(options: EventBusOptions): Promise<EventBus> {
     const nc = await connect({
-      servers: options.url,
+      servers: splitUrlList(options.url),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -215,28 +228,53 @@ export class EventBus {
     });
   }
 
+  /**
+   * Creates the stream or brings it to `config`. On a cluster every change is a
+   * Raft proposal: a stream already as configured is left alone (services start
+   * together and would otherwise all propose the same update), and a request that
+   * times out while the cluster is busy or electing a leader is tried again for
+   * up to 30 s before the start fails.
+   */
   private async upsertStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
-    if (!(await this.streamExists(config.name))) {
+    const deadline = Date.now() + STREAM_SETUP_RETRY_MS;
+    for (;;) {
+      try {
+        return await this.upsertStreamOnce(config);
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        if (!timedOut || Date.now() > deadline) throw error;
+        this.options.logger.warn(
+          { stream: config.name },
+          'JetStream did not answer a stream request in time, trying again',
+        );
+      }
+    }
+  }
+
+  private async upsertStreamOnce(config: Partial<StreamConfig> & { name: string }): Promise<void> {
+    const existing = await this.streamConfig(config.name);
+    if (existing && alreadyConfigured(existing, config)) return;
+    if (!existing) {
       try {
         await this.jsm.streams.add(config);
         return;
       } catch (error) {
         // Lost a creation race with another service: update below. Anything else
         // (no JetStream, not enough storage) is the real problem: say it.
-        if (!(await this.streamExists(config.name))) throw error;
+        if (!(await this.streamConfig(config.name))) throw error;
       }
     }
     await this.jsm.streams.update(config.name, config);
   }
 
-  private async streamExists(name: string): Promise<boolean> {
+  /** The stream's configuration, or undefined when there is no such stream. */
+  private async streamConfig(name: string): Promise<StreamConfig | undefined> {
     try {
-      await this.jsm.streams.info(name);
-      return true;
+      return (await this.jsm.streams.info(name)).config;
     } catch (error) {
       const notFound =
         error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
-      if (notFound) return false;
+      if (notFound) return undefined;
       throw error;
     }
   }
