@@ -49,5 +49,6 @@ describe('the payout account panel (Stripe mode on /payouts)', () => {
     render(<RequestPayoutButton available={36} blocked />);
     const button = screen.getByRole('button', { name: 'Request payout' }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
+    expect(screen.getByText('Connect your payout account first.')).toBeTruthy();
   });
 });

@@ -45,6 +45,7 @@ export function RequestPayoutButton({
           {done}
         </p>
       )}
+      {blocked && <p className="muted">Connect your payout account first.</p>}
       <button
         type="button"
         className="button button-block"
