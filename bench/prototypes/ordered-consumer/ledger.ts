@@ -1,4 +1,10 @@
-import type { Position } from './workload.js';
+/** Where an event stands in its key's history: the ledger expects index 0, 1, … in turn. */
+export interface Position {
+  key: string;
+  /** The key's number in the workload (0, 1, …). */
+  ordinal: number;
+  index: number;
+}
 
 /**
  * What a consuming service's database would hold: the inbox (events handled once),

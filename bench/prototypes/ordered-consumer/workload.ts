@@ -3,15 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createEnvelope, type EventBus, type EventEnvelope } from '@gittix/common';
 import { orderCancelledData, orderCreatedData } from '@gittix/common/testing';
 import { hash32 } from './hash.js';
-import type { Ledger } from './ledger.js';
-
-/** Where an event stands in its key's history: the ledger expects index 0, 1, … in turn. */
-export interface Position {
-  key: string;
-  /** The key's number in the workload (0, 1, …). */
-  ordinal: number;
-  index: number;
-}
+import type { Ledger, Position } from './ledger.js';
 
 export interface Workload {
   /** In publish order. */
