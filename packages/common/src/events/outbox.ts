@@ -10,7 +10,8 @@ import { OUTBOX_CHANNEL } from './tables.js';
 /**
  * Records an event in the same transaction as the state change it describes.
  * Call it with the transaction (`trx`), never with the pool. The NOTIFY is
- * delivered only if the transaction commits, which wakes the relay.
+ * delivered only if the transaction commits, which wakes the relay. One round
+ * trip: the NOTIFY rides on the INSERT's RETURNING.
  */
 export async function enqueueEvent<S extends Subject>(
   trx: QueryExecutorProvider,
@@ -21,8 +22,8 @@ export async function enqueueEvent<S extends Subject>(
   await sql`
     INSERT INTO outbox (id, subject, envelope, trace_context)
     VALUES (${envelope.id}, ${subject}, ${JSON.stringify(envelope)}::jsonb,
-      ${JSON.stringify(traceCarrier())}::jsonb)`.execute(trx);
-  await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+      ${JSON.stringify(traceCarrier())}::jsonb)
+    RETURNING pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
   return envelope;
 }
 
