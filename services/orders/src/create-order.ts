@@ -12,6 +12,10 @@ import type { OrdersDatabase } from './db/schema.js';
 import { lockBuyer, openOrdersBelow, TOO_MANY_OPEN_ORDERS } from './open-orders-limit.js';
 import { type Order, toOrder } from './orders.js';
 
+const ALREADY_RESERVED = 'Ticket is already reserved';
+/** The statuses the partial unique index TICKET_RESERVED_INDEX covers: one per ticket. */
+const RESERVING_STATUSES = ['created', 'awaiting:payment', 'complete'] as const;
+
 export interface CreateOrderDeps {
   db: Kysely<OrdersDatabase>;
   /** How long the order holds the ticket. */
@@ -37,9 +41,23 @@ export async function createOrder(
     return await db.transaction().execute(async (trx) => {
       const ticket = await trx
         .selectFrom('tickets')
-        .selectAll()
+        .selectAll('tickets')
         .select(lockBuyer(userId).as('buyer_locked'))
-        .where('id', '=', ticketId)
+        // An order someone else already committed: refused here, without the INSERT
+        // and its unique violation (most of a sale's attempts). Racing orders that
+        // both see none are still decided by the unique index.
+        .select((eb) =>
+          eb
+            .exists(
+              eb
+                .selectFrom('orders')
+                .select('orders.id')
+                .where('orders.ticket_id', '=', ticketId)
+                .where('orders.status', 'in', RESERVING_STATUSES),
+            )
+            .as('reserved'),
+        )
+        .where('tickets.id', '=', ticketId)
         .executeTakeFirst();
       if (!ticket) throw new NotFoundError('Ticket not found');
       if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
@@ -51,6 +69,7 @@ export async function createOrder(
       if (ticket.event_starts_at && ticket.event_starts_at.getTime() <= Date.now()) {
         throw new BadRequestError('The event has started');
       }
+      if (ticket.reserved) throw new BadRequestError(ALREADY_RESERVED);
 
       const row = await trx
         .insertInto('orders')
@@ -98,7 +117,7 @@ export async function createOrder(
     });
   } catch (error) {
     if (isUniqueViolation(error, TICKET_RESERVED_INDEX)) {
-      throw new BadRequestError('Ticket is already reserved');
+      throw new BadRequestError(ALREADY_RESERVED);
     }
     throw error;
   }
