@@ -23,7 +23,7 @@ import Fastify, {
 } from 'fastify';
 import type { TrustProxy } from './config.js';
 import { docsRoutes } from './docs/routes.js';
-import { type ProxyTimeouts, proxyTo } from './proxy.js';
+import { endUpstreamSpans, type ProxyTimeouts, proxyTo } from './proxy.js';
 import type { Upstream } from './upstreams.js';
 
 export interface GatewayAppDeps {
@@ -159,6 +159,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     timeoutMs: Math.min(deps.timeouts.responseTimeoutMs, 5_000),
     cacheTtlMs: deps.docsCacheMs ?? 60_000,
   });
+  endUpstreamSpans(app);
   for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts);
   return app;
 }
