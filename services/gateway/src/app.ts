@@ -93,6 +93,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
 function climbs(url: string): boolean {
   const path = url.split('?')[0] ?? '';
+  // Most paths: nothing escaped and no segment starting with a dot, so nothing to decode.
+  if (!path.includes('%') && !path.includes('/.') && !path.startsWith('.')) return false;
   return path.split('/').some((segment) => {
     try {
       const decoded = decodeURIComponent(segment);
