@@ -11,13 +11,14 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, type Spec, View } from 'vega';
 import { z } from 'zod';
 import { markdownTable } from '../harness/markdown.js';
 
 /** The parts of V8's .cpuprofile format this reads (the file crosses a boundary: validated). */
-const cpuProfileSchema = z.object({
+export const cpuProfileSchema = z.object({
   nodes: z.array(
     z.object({
       id: z.number(),
@@ -34,7 +35,7 @@ const cpuProfileSchema = z.object({
   endTime: z.number(),
   samples: z.array(z.number()),
 });
-type CpuProfile = z.output<typeof cpuProfileSchema>;
+export type CpuProfile = z.output<typeof cpuProfileSchema>;
 
 /** Frames V8 adds that are not code: where nothing ran, or the engine's own work. */
 const IDLE = '(idle)';
@@ -75,7 +76,7 @@ interface Frame {
 }
 
 /** The call tree with each frame's self time; the time of one sample is the profile's mean interval. */
-function framesOf(profile: CpuProfile): { frames: Frame[]; intervalMs: number } {
+export function framesOf(profile: CpuProfile): { frames: Frame[]; intervalMs: number } {
   const intervalMs = (profile.endTime - profile.startTime) / 1000 / profile.samples.length;
   const hits = new Map<number, number>();
   for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
@@ -119,7 +120,7 @@ function kindOf(pkg: string): keyof typeof COLOURS {
 }
 
 /** The flame graph as an SVG document, drawn by Vega's stratify + partition. */
-async function flameSvg(title: string, frames: Frame[], minShare = 0.005): Promise<string> {
+export async function flameSvg(title: string, frames: Frame[], minShare = 0.005): Promise<string> {
   const busy = frames.filter((f) => f.label !== IDLE);
   const total = totals(frames.map((f) => (f.label === IDLE ? { ...f, selfMs: 0 } : f)));
   const busyMs = busy.reduce((sum, f) => sum + f.selfMs, 0);
@@ -236,7 +237,7 @@ async function flameSvg(title: string, frames: Frame[], minShare = 0.005): Promi
 const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)} %`;
 
 /** The Markdown of one profile: busy time, top frames by self time, self time per package. */
-function topTables(service: string, frames: Frame[], top: number): string {
+export function topTables(service: string, frames: Frame[], top: number): string {
   const busy = frames.filter((f) => f.label !== IDLE);
   const busyMs = busy.reduce((sum, f) => sum + f.selfMs, 0);
   const allMs = frames.reduce((sum, f) => sum + f.selfMs, 0);
@@ -298,4 +299,5 @@ async function main() {
   process.stdout.write(`${sections.join('\n\n')}\n`);
 }
 
-await main();
+// Run as a script, not when a test imports it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
