@@ -227,12 +227,17 @@ export async function flameSvg(title: string, frames: Frame[], minShare = 0.005)
   };
   const view = new View(parse(spec), { renderer: 'none' });
   try {
-    // The roles Vega writes on every mark double the file and say nothing here.
-    return (await view.toSVG()).replace(/ (role|aria-roledescription)="[^"]*"/g, '');
+    // The roles Vega writes on every mark double the file and say nothing here; a
+    // <title> names the graph (viewers show it, screen readers read it).
+    const svg = (await view.toSVG()).replace(/ (role|aria-roledescription)="[^"]*"/g, '');
+    return svg.replace(/^(<svg[^>]*>)/, `$1<title>${escapeXml(title)}</title>`);
   } finally {
     view.finalize();
   }
 }
+
+const escapeXml = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 const pct = (part: number, whole: number) => `${((part / whole) * 100).toFixed(1)} %`;
 

@@ -58,7 +58,7 @@ describe('flame graphs from .cpuprofile', () => {
   it('when drawn, then the SVG has a box per busy frame, widths by CPU time, and none for idle', async () => {
     const svg = await flameSvg('orders (test)', framesOf(profile).frames);
 
-    expect(svg).toMatch(/^<svg/);
+    expect(svg).toMatch(/^<svg[^>]*><title>orders \(test\)<\/title>/);
     expect(svg).toContain('all busy time: 5 ms');
     expect(svg).toContain(
       'handler (services/orders/dist/create-order.js:10): 100.0 % of busy time',
