@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventBus } from '@gittix/common';
 import { testInfra, testLogger, testRunId, uniqueName } from '@gittix/common/testing';
@@ -25,7 +25,7 @@ import { now, summarize } from './harness/stats.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
-import type { BenchResults } from './results.js';
+import type { PhaseResults } from './results.js';
 
 export interface BenchSettings {
   mode: 'dist' | 'source';
@@ -41,6 +41,25 @@ export interface BenchSettings {
   leadSeconds: number;
   logLevel: string;
   label: string;
+  /** The phases to run (`--only`); all of them when unset. */
+  only?: BenchPhase[];
+  /** Services run with `node --cpu-prof` (`--cpu-prof`), each writing `<dir>/<service>.cpuprofile` on exit. */
+  cpuProf?: { services: string[]; dir: string };
+}
+
+/** The benchmark's phases, each runnable alone with `--only` (propagation runs inside the sale). */
+export const BENCH_PHASES = ['read', 'list', 'sale', 'expiry'] as const;
+export type BenchPhase = (typeof BENCH_PHASES)[number];
+
+/** The node flags that make each profiled service write `<dir>/<service>.cpuprofile` when it exits. */
+export function cpuProfArgs(cpuProf: BenchSettings['cpuProf']): Record<string, string[]> {
+  if (!cpuProf) return {};
+  return Object.fromEntries(
+    cpuProf.services.map((service) => [
+      service,
+      ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-name=${service}.cpuprofile`],
+    ]),
+  );
 }
 
 /** GitTix without the web app: what the benchmark measures. */
@@ -55,7 +74,8 @@ const EXPIRATION_WORKER_CONCURRENCY = 50;
 export async function runBench(
   settings: BenchSettings,
   { say, signal }: { say: (line: string) => void; signal: AbortSignal },
-): Promise<BenchResults> {
+): Promise<PhaseResults> {
+  const runs = (phase: BenchPhase) => !settings.only || settings.only.includes(phase);
   const startedAt = new Date();
   const machineBefore = machineNow();
   say(`machine: ${machineBefore.cpus} CPUs, load ${machineBefore.load.join(' ')}`);
@@ -71,6 +91,7 @@ export async function runBench(
   const name = uniqueName('sys');
   const logDir = join(repoRoot, 'test-output', 'bench', testRunId());
   say(`starting GitTix (${settings.mode}, logs in ${logDir})…`);
+  if (settings.cpuProf) await mkdir(settings.cpuProf.dir, { recursive: true });
   const t0 = now();
   const system = await startSystem({
     mode: settings.mode,
@@ -78,13 +99,15 @@ export async function runBench(
     // Each service writes its log straight to a file: piped through this process,
     // the services' request logs would cost the load generator CPU.
     logDir,
+    nodeArgs: cpuProfArgs(settings.cpuProf),
     settings: await isolatedSettings({
       infra: testInfra,
       name,
       logLevel: settings.logLevel,
       // Orders placed by the sale must not expire while the benchmark runs.
       orderExpirationSeconds: 3600,
-      extraEnv: { NODE_ENV: 'production' },
+      // The sandbox provider is all a benchmark can pay with (payments refuses it in production otherwise).
+      extraEnv: { NODE_ENV: 'production', PAYMENTS_SANDBOX_IN_PRODUCTION: 'true' },
     }),
   });
   const startupSeconds = (now() - t0) / 1000;
@@ -138,11 +161,15 @@ export async function runBench(
     const [seller] = await signSessions(system.settings.jwt.privateKeyPem, 1, 'seller');
     const buyers = await signSessions(system.settings.jwt.privateKeyPem, settings.buyers, 'buyer');
     const title = (what: string) => (_: unknown, i: number) => `${what} ${i}`;
+    // The read path reads the first round's tickets; a run without it or the sale lists none.
     const saleTitles = Array.from(
-      { length: settings.rounds * settings.tickets + 20 },
+      { length: runs('sale') || runs('read') ? settings.rounds * settings.tickets + 20 : 0 },
       title('Seat'),
     );
-    const expiringTitles = Array.from({ length: settings.expiring }, title('Expiring seat'));
+    const expiringTitles = Array.from(
+      { length: runs('expiry') ? settings.expiring : 0 },
+      title('Expiring seat'),
+    );
     const listed = await listTicketsForSale(system.baseUrl, seller!, [
       ...saleTitles,
       ...expiringTitles,
@@ -157,90 +184,107 @@ export async function runBench(
     signal.throwIfAborted();
 
     // 1. Read path.
-    say('read path: GET /api/tickets/:id, reference / tickets / gateway…');
-    const readPath = await measureReadPath(
-      {
-        ticketsUrl: system.urlOf('tickets'),
-        gatewayUrl: system.baseUrl,
-        ticketsDatabaseUrl: system.databaseUrl('tickets'),
-        ticketIds: saleTickets[0]!,
-        meterCpu,
-        say,
-      },
-      settings.read,
-    );
-    signal.throwIfAborted();
+    let readPath: PhaseResults['readPath'];
+    if (runs('read')) {
+      say('read path: GET /api/tickets/:id, reference / tickets / gateway…');
+      readPath = await measureReadPath(
+        {
+          ticketsUrl: system.urlOf('tickets'),
+          gatewayUrl: system.baseUrl,
+          ticketsDatabaseUrl: system.databaseUrl('tickets'),
+          ticketIds: saleTickets[0]!,
+          meterCpu,
+          say,
+        },
+        settings.read,
+      );
+      signal.throwIfAborted();
+    }
 
     // 1b. Read path, a list: one event's tickets cheapest first (a page of 100 of 200).
-    say('read path: GET /api/tickets?eventId=…&sort=price, reference / tickets / gateway…');
-    const eventId = await postEvent(system.baseUrl, seller!, `Bench show ${uniqueName('show')}`);
-    await listTicketsForEvent(system.baseUrl, seller!, eventId, EVENT_TICKETS);
-    const readList = await measureReadPath(
-      {
-        ticketsUrl: system.urlOf('tickets'),
-        gatewayUrl: system.baseUrl,
-        ticketsDatabaseUrl: system.databaseUrl('tickets'),
-        ticketIds: [],
-        meterCpu,
-        say,
-      },
-      settings.read,
-      { path: () => `/api/tickets?eventId=${eventId}&sort=price` },
-    );
-    signal.throwIfAborted();
+    let readList: PhaseResults['readList'];
+    if (runs('list')) {
+      say('read path: GET /api/tickets?eventId=…&sort=price, reference / tickets / gateway…');
+      const eventId = await postEvent(system.baseUrl, seller!, `Bench show ${uniqueName('show')}`);
+      await listTicketsForEvent(system.baseUrl, seller!, eventId, EVENT_TICKETS);
+      readList = await measureReadPath(
+        {
+          ticketsUrl: system.urlOf('tickets'),
+          gatewayUrl: system.baseUrl,
+          ticketsDatabaseUrl: system.databaseUrl('tickets'),
+          ticketIds: [],
+          meterCpu,
+          say,
+        },
+        settings.read,
+        { path: () => `/api/tickets?eventId=${eventId}&sort=price` },
+      );
+      signal.throwIfAborted();
+    }
 
     // 2 and 3. Flash sale with ticket.created propagation measured during it.
-    const probe = await startPropagationProbe({
-      baseUrl: system.baseUrl,
-      seller: seller!,
-      ticketsDatabaseUrl: system.databaseUrl('tickets'),
-      ordersDatabaseUrl: system.databaseUrl('orders'),
-      rate: settings.probeRate,
-    });
-    closers.push(() => probe.stop());
-    say('flash sale warm-up (200 buyers, 20 tickets, both sides)…');
-    const warmUpBuyers = buyers.slice(0, 200);
-    await raceThroughGateway(system.baseUrl, attemptsFor(warmUpBuyers, warmUpTickets), 50);
-    await raceAgainstPostgres(
-      referencePool,
-      attemptsFor(warmUpBuyers, await seedReferenceTickets(referencePool, 20)),
-      50,
-    );
+    let sale: PhaseResults['sale'];
+    if (runs('sale')) {
+      const probe = await startPropagationProbe({
+        baseUrl: system.baseUrl,
+        seller: seller!,
+        ticketsDatabaseUrl: system.databaseUrl('tickets'),
+        ordersDatabaseUrl: system.databaseUrl('orders'),
+        rate: settings.probeRate,
+      });
+      closers.push(() => probe.stop());
+      say('flash sale warm-up (200 buyers, 20 tickets, both sides)…');
+      const warmUpBuyers = buyers.slice(0, 200);
+      await raceThroughGateway(system.baseUrl, attemptsFor(warmUpBuyers, warmUpTickets), 50);
+      await raceAgainstPostgres(
+        referencePool,
+        attemptsFor(warmUpBuyers, await seedReferenceTickets(referencePool, 20)),
+        50,
+      );
 
-    const sale = await runSaleRounds({
-      baseUrl: system.baseUrl,
-      buyers,
-      saleTickets,
-      connections: settings.connections,
-      idleProbeSeconds: settings.idleProbeSeconds,
-      pools: { orders: ordersPool, tickets: ticketsPool, reference: referencePool },
-      probe,
-      meterCpu,
-      say,
-      signal,
-    });
+      sale = await runSaleRounds({
+        baseUrl: system.baseUrl,
+        buyers,
+        saleTickets,
+        connections: settings.connections,
+        idleProbeSeconds: settings.idleProbeSeconds,
+        pools: { orders: ordersPool, tickets: ticketsPool, reference: referencePool },
+        probe,
+        meterCpu,
+        say,
+        signal,
+      });
+    }
 
     // 4. Expiry burst, bracketed by the bare BullMQ reference.
-    say(`expiry: bare BullMQ, then ${settings.expiring} orders due together, then BullMQ again…`);
-    const bullmq = (leadMs: number) =>
-      bareBullmqBurst({
-        redisUrl: system.settings.redisUrl,
-        jobs: settings.expiring,
-        leadMs,
-        concurrency: EXPIRATION_WORKER_CONCURRENCY,
+    let expiry: PhaseResults['expiry'];
+    if (runs('expiry')) {
+      say(`expiry: bare BullMQ, then ${settings.expiring} orders due together, then BullMQ again…`);
+      const bullmq = (leadMs: number) =>
+        bareBullmqBurst({
+          redisUrl: system.settings.redisUrl,
+          jobs: settings.expiring,
+          leadMs,
+          concurrency: EXPIRATION_WORKER_CONCURRENCY,
+        });
+      const referenceBefore = await bullmq(3_000);
+      const burst = await expireTogether({
+        baseUrl: system.baseUrl,
+        buyers: buyers.slice(0, expiringTickets.length),
+        ticketIds: expiringTickets,
+        ordersPool,
+        expirations,
+        bus,
+        leadMs: settings.leadSeconds * 1000,
+        meterCpu: () => meterCpu(),
       });
-    const referenceBefore = await bullmq(3_000);
-    const expiry = await expireTogether({
-      baseUrl: system.baseUrl,
-      buyers: buyers.slice(0, expiringTickets.length),
-      ticketIds: expiringTickets,
-      ordersPool,
-      expirations,
-      bus,
-      leadMs: settings.leadSeconds * 1000,
-      meterCpu: () => meterCpu(),
-    });
-    const referenceAfter = await bullmq(3_000);
+      const referenceAfter = await bullmq(3_000);
+      expiry = {
+        ...burst,
+        reference: summarize([...referenceBefore, ...referenceAfter]),
+        referenceRuns: [summarize(referenceBefore), summarize(referenceAfter)],
+      };
+    }
 
     const { rows: versions } = await admin.query<{ server_version: string }>('SHOW server_version');
     const redisInfo = await expirations.redis.info('server');
@@ -257,14 +301,10 @@ export async function runBench(
       },
       buildSeconds,
       startupSeconds,
-      readPath,
-      readList,
-      sale,
-      expiry: {
-        ...expiry,
-        reference: summarize([...referenceBefore, ...referenceAfter]),
-        referenceRuns: [summarize(referenceBefore), summarize(referenceAfter)],
-      },
+      ...(readPath ? { readPath } : {}),
+      ...(readList ? { readList } : {}),
+      ...(sale ? { sale } : {}),
+      ...(expiry ? { expiry } : {}),
     };
   } finally {
     signal.removeEventListener('abort', abort);

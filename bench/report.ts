@@ -6,7 +6,7 @@ import { type Chart, chartLinks } from './plot/render.js';
 import type { ReadTargetResult } from './read-path/measure.js';
 import { EXPIRY_NAMES, PROPAGATION_NAMES, READ_TARGET_NAMES } from './report-names.js';
 import { saleTable } from './report-sale.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, PhaseResults } from './results.js';
 
 export interface ReportInput {
   command: string;
@@ -23,11 +23,11 @@ const p50p99 = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`;
 const perSecond = (value: number, unit = 'req/s') => `${count(value)} ${unit}`;
 
 /** The figures of the issue, one line each: GitTix, its reference, the ratio. */
-function summaryRows(r: BenchResults): string[][] {
+function summaryRows(r: PhaseResults): string[][] {
   const readRow = (
     target: 'tickets' | 'gateway' | 'referenceProxy',
     name: string,
-    results: ReadTargetResult[] = r.readPath,
+    results: ReadTargetResult[],
   ) => {
     const read = Object.fromEntries(results.map((t) => [t.target, t]));
     const ref = read.reference!;
@@ -39,12 +39,20 @@ function summaryRows(r: BenchResults): string[][] {
       `${ratio(t.ratio.perSecond)} throughput; latency p50 ${ratio(t.ratio.p50)}, p99 ${ratio(t.ratio.p99)}`,
     ];
   };
-  const { sale, expiry } = r;
+  const { readPath, sale, expiry } = r;
   return [
     ['figure', 'GitTix', 'reference', 'GitTix ÷ reference'],
-    readRow('tickets', 'read: `GET /api/tickets/:id`, tickets service'),
-    readRow('gateway', 'read: `GET /api/tickets/:id`, through the gateway'),
-    readRow('referenceProxy', 'read, for scale: a bare node:http proxy in front of the reference'),
+    ...(readPath
+      ? [
+          readRow('tickets', 'read: `GET /api/tickets/:id`, tickets service', readPath),
+          readRow('gateway', 'read: `GET /api/tickets/:id`, through the gateway', readPath),
+          readRow(
+            'referenceProxy',
+            'read, for scale: a bare node:http proxy in front of the reference',
+            readPath,
+          ),
+        ]
+      : []),
     ...(r.readList
       ? [
           readRow(
@@ -59,6 +67,13 @@ function summaryRows(r: BenchResults): string[][] {
           ),
         ]
       : []),
+    ...(sale ? saleRows(sale) : []),
+    ...(expiry ? expiryRows(expiry) : []),
+  ];
+}
+
+function saleRows(sale: BenchResults['sale']): string[][] {
+  return [
     [
       'flash sale: orders placed per second',
       perSecond(sale.gateway.ordersPerSecond, 'orders/s'),
@@ -77,6 +92,11 @@ function summaryRows(r: BenchResults): string[][] {
       `idle system: ${p50p99(sale.propagation.idle)}`,
       `p50 ${ratio(sale.propagation.ratio.p50)}, p99 ${ratio(sale.propagation.ratio.p99)}`,
     ],
+  ];
+}
+
+function expiryRows(expiry: BenchResults['expiry']): string[][] {
+  return [
     [
       `expiration lag, ${count(expiry.orders)} orders due at once: fired`,
       p50p99(expiry.fired),
@@ -93,15 +113,17 @@ function summaryRows(r: BenchResults): string[][] {
 }
 
 /** What `npm run bench` prints when it is done. */
-export function renderSummary(r: BenchResults): string {
-  const proofs = r.sale.rounds.map((round) => round.gateway.proof);
+export function renderSummary(r: PhaseResults): string {
+  const proofs = r.sale?.rounds.map((round) => round.gateway.proof) ?? [];
   const exact = proofs.every(
     (p) => p.orders === p.ticketsWithAnOrder && p.ticketsOrderedTwice === 0,
   );
   return [
     markdownTable(summaryRows(r)),
     '',
-    `flash sale: ${proofs.map((p) => `${p.orders} orders on ${p.ticketsWithAnOrder} tickets, ${p.ticketsOrderedTwice} sold twice`).join('; ')} — ${exact ? 'exactly one order per ticket' : 'INVARIANT BROKEN'}`,
+    proofs.length === 0
+      ? 'flash sale: not run'
+      : `flash sale: ${proofs.map((p) => `${p.orders} orders on ${p.ticketsWithAnOrder} tickets, ${p.ticketsOrderedTwice} sold twice`).join('; ')} — ${exact ? 'exactly one order per ticket' : 'INVARIANT BROKEN'}`,
     `load average ${r.machine.before.load[0]} before, ${r.machine.after.load[0]} after; ${Math.round(r.seconds)} s in all`,
   ].join('\n');
 }

@@ -69,3 +69,12 @@ export interface OverloadStep {
   /** p99 latency of the admitted (not refused) requests, ms. */
   admittedP99: number;
 }
+
+/** What a run with `--only` measured: the phases it skipped are absent. */
+export type PhaseResults = Omit<BenchResults, 'readPath' | 'sale' | 'expiry'> &
+  Partial<Pick<BenchResults, 'readPath' | 'sale' | 'expiry'>>;
+
+/** True when every phase ran, so that the whole report can be written. */
+export function isComplete(r: PhaseResults): r is BenchResults {
+  return r.readPath !== undefined && r.sale !== undefined && r.expiry !== undefined;
+}

@@ -12,21 +12,22 @@
  *
  *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 4] …
  *   npm run bench -- --from bench/results/<file>.json   (re-render REPORT.md and its charts only)
+ *   npm run bench -- --only sale --cpu-prof gateway,orders   (one phase, services profiled)
  *
  * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
  * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testInfra, testRunId } from '@gittix/common/testing';
 import { dropRunData } from '../scripts/system/run-data.js';
-import { type BenchSettings, runBench } from './phases.js';
+import { BENCH_PHASES, type BenchPhase, type BenchSettings, runBench } from './phases.js';
 import { writeCharts } from './plot/render.js';
 import { renderReport, renderSummary } from './report.js';
 import { benchCharts } from './report-charts.js';
-import type { BenchResults } from './results.js';
+import { type BenchResults, isComplete } from './results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +46,11 @@ const { values: args } = parseArgs({
     'lead-seconds': { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'info' },
     label: { type: 'string', default: '' },
+    /** Phases to run, comma-separated (read,list,sale,expiry): results and summary only, no REPORT.md. */
+    only: { type: 'string' },
+    /** Services to run under `node --cpu-prof`, comma-separated; profiles in --cpu-prof-dir. */
+    'cpu-prof': { type: 'string' },
+    'cpu-prof-dir': { type: 'string', default: 'bench/profiles/raw' },
     /** Re-render the report and its charts from a saved results file instead of running. */
     from: { type: 'string' },
     report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
@@ -71,7 +77,25 @@ const settings: BenchSettings = {
   leadSeconds: Number(args['lead-seconds']),
   logLevel: args['log-level'],
   label: args.label,
+  ...(args.only ? { only: phasesOf(args.only) } : {}),
+  ...(args['cpu-prof']
+    ? {
+        cpuProf: {
+          services: args['cpu-prof'].split(',').map((s) => s.trim()),
+          dir: resolve(args['cpu-prof-dir']),
+        },
+      }
+    : {}),
 };
+
+function phasesOf(list: string): BenchPhase[] {
+  const phases = list.split(',').map((p) => p.trim());
+  const unknown = phases.filter((p) => !(BENCH_PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0) {
+    throw new Error(`--only: unknown phase ${unknown.join(', ')} (${BENCH_PHASES.join(', ')})`);
+  }
+  return phases as BenchPhase[];
+}
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const interrupted = new AbortController();
@@ -124,7 +148,13 @@ if (args.from) {
       `${stamp}${settings.label ? `-${settings.label}` : ''}.json`,
     );
     await writeFile(resultsFile, `${JSON.stringify({ command, settings, ...results }, null, 2)}\n`);
-    await writeReport({ command, settings, results }, resultsFile);
+    if (isComplete(results)) await writeReport({ command, settings, results }, resultsFile);
+    else {
+      // Some phases only (--only): the summary of those, the report stays as it is.
+      process.stdout.write(`${renderSummary(results)}\n`);
+      say(`wrote ${resultsFile} (--only: ${args.report} left as it was)`);
+    }
+    if (settings.cpuProf) say(`CPU profiles in ${settings.cpuProf.dir}`);
   } catch (error) {
     if (interrupted.signal.aborted) process.exitCode = 130;
     else throw error;

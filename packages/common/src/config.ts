@@ -70,6 +70,11 @@ export const baseConfigSchema = z.object({
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.boolean(false),
+  /**
+   * JSON log lines are written in chunks of about this many bytes (and at least once a
+   * second, and on exit) instead of one write per line; 0: every line at once.
+   */
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).default(4096),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
   /** The whole request (headers and body) must arrive within this, or 408 and closed. */
   HTTP_REQUEST_TIMEOUT_MS: env.positiveInt(30_000),

@@ -23,7 +23,7 @@ import Fastify, {
 } from 'fastify';
 import type { TrustProxy } from './config.js';
 import { docsRoutes } from './docs/routes.js';
-import { type ProxyTimeouts, proxyTo } from './proxy.js';
+import { endUpstreamSpans, type ProxyTimeouts, proxyTo } from './proxy.js';
 import type { Upstream } from './upstreams.js';
 
 export interface GatewayAppDeps {
@@ -93,6 +93,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
 function climbs(url: string): boolean {
   const path = url.split('?')[0] ?? '';
+  // Most paths: nothing escaped and no segment starting with a dot, so nothing to decode.
+  if (!path.includes('%') && !path.includes('/.') && !path.startsWith('.')) return false;
   return path.split('/').some((segment) => {
     try {
       const decoded = decodeURIComponent(segment);
@@ -159,6 +161,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     timeoutMs: Math.min(deps.timeouts.responseTimeoutMs, 5_000),
     cacheTtlMs: deps.docsCacheMs ?? 60_000,
   });
+  endUpstreamSpans(app);
   for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts);
   return app;
 }

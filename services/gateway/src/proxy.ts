@@ -33,6 +33,7 @@ const upstreamSpans = new WeakMap<object, Span>();
 function startUpstreamSpan(
   request: Pick<FastifyRequest, 'traceSpan' | 'method' | 'url'>,
   upstream: Upstream,
+  host: string,
 ): Record<string, string> {
   const parent = request.traceSpan?.context ?? context.active();
   const span = tracer().startSpan(
@@ -41,7 +42,7 @@ function startUpstreamSpan(
       kind: SpanKind.CLIENT,
       attributes: {
         'http.request.method': request.method,
-        'server.address': new URL(upstream.url).host,
+        'server.address': host,
         'url.path': request.url.split('?')[0] ?? '/',
       },
     },
@@ -51,17 +52,8 @@ function startUpstreamSpan(
   return traceCarrier(trace.setSpan(parent, span));
 }
 
-/**
- * Forwards `upstream.prefix` to the upstream as a stream: bodies are not parsed
- * here (the services validate and limit them), cookies and Set-Cookie pass through
- * as they are. An upstream that is down or too slow is answered in the API's error
- * shape, never with a hang or the proxy's own error body.
- */
-export async function proxyTo(
-  app: FastifyInstance,
-  upstream: Upstream,
-  timeouts: ProxyTimeouts,
-): Promise<void> {
+/** Ends each proxied request's upstream span with the response: registered once, for every upstream. */
+export function endUpstreamSpans(app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
     const span = upstreamSpans.get(request);
     if (span) {
@@ -72,6 +64,21 @@ export async function proxyTo(
     }
     done();
   });
+}
+
+/**
+ * Forwards `upstream.prefix` to the upstream as a stream (call endUpstreamSpans once too):
+ * bodies are not parsed here (the services validate and limit them), cookies and
+ * Set-Cookie pass through as they are. An upstream that is down or too slow is
+ * answered in the API's error shape, never with a hang or the proxy's own error body.
+ */
+export async function proxyTo(
+  app: FastifyInstance,
+  upstream: Upstream,
+  timeouts: ProxyTimeouts,
+): Promise<void> {
+  // Parsed once here, not per request.
+  const host = new URL(upstream.url).host;
   // Several replicas: each request goes to the next one (ReplicaPicker), so the
   // replica it went to is remembered for onError.
   const picker = upstream.urls.length > 1 ? new ReplicaPicker(upstream.urls) : undefined;
@@ -93,7 +100,7 @@ export async function proxyTo(
       rewriteRequestHeaders: (request, headers) => ({
         ...headers,
         // The caller's traceparent is replaced by this hop's: the upstream is its child.
-        ...startUpstreamSpan(request, upstream),
+        ...startUpstreamSpan(request, upstream, host),
         'x-request-id': request.id,
         // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
         'x-forwarded-for': request.ip,

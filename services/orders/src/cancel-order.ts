@@ -1,4 +1,12 @@
-import { BadRequestError, type cancelReasons, enqueueEvent, NotFoundError } from '@gittix/common';
+import {
+  BadRequestError,
+  type cancelReasons,
+  type EventEnvelope,
+  type EventInput,
+  enqueueEnvelopes,
+  enqueueEvent,
+  NotFoundError,
+} from '@gittix/common';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { OrdersDatabase } from './db/schema.js';
 
@@ -28,6 +36,42 @@ export async function cancelOpenOrder(
     ...(reason ? { userId: cancelled.user_id, reason } : {}),
   });
   return true;
+}
+
+/**
+ * cancelOpenOrder for many orders in two statements: those still open are
+ * cancelled (rows locked in id order, so two batches cannot deadlock) and each
+ * one's order.cancelled is recorded, made by `envelopeOf` (which sets its cause).
+ * Returns the ids cancelled.
+ */
+export async function cancelOpenOrders(
+  trx: Transaction<OrdersDatabase>,
+  orderIds: string[],
+  envelopeOf: (cancelled: EventInput<'order.cancelled'>) => EventEnvelope,
+): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  const cancelled = await trx
+    .updateTable('orders')
+    .set({ status: 'cancelled', version: sql`version + 1` })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('orders')
+        .select('id')
+        .where('id', '=', sql<string>`ANY(${orderIds}::uuid[])`)
+        .where('status', 'in', ['created', 'awaiting:payment'])
+        .orderBy('id')
+        .forUpdate(),
+    )
+    .where('status', 'in', ['created', 'awaiting:payment'])
+    .returning(['id', 'version', 'ticket_id'])
+    .execute();
+  await enqueueEnvelopes(
+    trx,
+    cancelled.map((order) =>
+      envelopeOf({ id: order.id, version: order.version, ticket: { id: order.ticket_id } }),
+    ),
+  );
+  return cancelled.map((order) => order.id);
 }
 
 /** A buyer cancels their order: idempotent, refused once it is paid. */

@@ -4,12 +4,17 @@ import {
   fromCents,
   isUniqueViolation,
   NotFoundError,
+  TooManyRequestsError,
 } from '@gittix/common';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { TICKET_RESERVED_INDEX } from './db/migrations.js';
 import type { OrdersDatabase } from './db/schema.js';
-import { checkOpenOrdersLimit } from './open-orders-limit.js';
+import { lockBuyer, openOrdersBelow, TOO_MANY_OPEN_ORDERS } from './open-orders-limit.js';
 import { type Order, toOrder } from './orders.js';
+
+const ALREADY_RESERVED = 'Ticket is already reserved';
+/** The statuses the partial unique index TICKET_RESERVED_INDEX covers: one per ticket. */
+const RESERVING_STATUSES = ['created', 'awaiting:payment', 'complete'] as const;
 
 export interface CreateOrderDeps {
   db: Kysely<OrdersDatabase>;
@@ -23,6 +28,10 @@ export interface CreateOrderDeps {
  * Reserves a ticket for a buyer: the order row and its order.created event
  * commit together. Which of several racing buyers wins is decided by the
  * partial unique index, never by reading first.
+ *
+ * Five round trips, winners and losers alike up to the INSERT: BEGIN; the ticket
+ * read with the buyer's lock (open-orders-limit.ts); the INSERT, conditional on
+ * the limit; the outbox row with its NOTIFY; COMMIT.
  */
 export async function createOrder(
   { db, expirationSeconds, maxOpenOrders }: CreateOrderDeps,
@@ -32,8 +41,23 @@ export async function createOrder(
     return await db.transaction().execute(async (trx) => {
       const ticket = await trx
         .selectFrom('tickets')
-        .selectAll()
-        .where('id', '=', ticketId)
+        .selectAll('tickets')
+        .select(lockBuyer(userId).as('buyer_locked'))
+        // An order someone else already committed: refused here, without the INSERT
+        // and its unique violation (most of a sale's attempts). Racing orders that
+        // both see none are still decided by the unique index.
+        .select((eb) =>
+          eb
+            .exists(
+              eb
+                .selectFrom('orders')
+                .select('orders.id')
+                .where('orders.ticket_id', '=', ticketId)
+                .where('orders.status', 'in', RESERVING_STATUSES),
+            )
+            .as('reserved'),
+        )
+        .where('tickets.id', '=', ticketId)
         .executeTakeFirst();
       if (!ticket) throw new NotFoundError('Ticket not found');
       if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
@@ -45,20 +69,33 @@ export async function createOrder(
       if (ticket.event_starts_at && ticket.event_starts_at.getTime() <= Date.now()) {
         throw new BadRequestError('The event has started');
       }
-      await checkOpenOrdersLimit(trx, userId, maxOpenOrders);
+      if (ticket.reserved) throw new BadRequestError(ALREADY_RESERVED);
 
       const row = await trx
         .insertInto('orders')
-        .values({
-          user_id: userId,
-          ticket_id: ticket.id,
-          ticket_title: ticket.title,
-          ticket_price_cents: ticket.price_cents,
-          status: 'created',
-          expires_at: new Date(Date.now() + expirationSeconds * 1000),
-        })
+        .columns([
+          'user_id',
+          'ticket_id',
+          'ticket_title',
+          'ticket_price_cents',
+          'status',
+          'expires_at',
+        ])
+        .expression(
+          trx
+            .selectNoFrom([
+              sql.val(userId).as('user_id'),
+              sql.val(ticket.id).as('ticket_id'),
+              sql.val(ticket.title).as('ticket_title'),
+              sql.val(ticket.price_cents).as('ticket_price_cents'),
+              sql.lit('created').as('status'),
+              sql.val(new Date(Date.now() + expirationSeconds * 1000)).as('expires_at'),
+            ])
+            .where(openOrdersBelow(userId, maxOpenOrders)),
+        )
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!row) throw new TooManyRequestsError(TOO_MANY_OPEN_ORDERS);
       const order = toOrder(row);
       await enqueueEvent(trx, 'order.created', {
         id: order.id,
@@ -80,7 +117,7 @@ export async function createOrder(
     });
   } catch (error) {
     if (isUniqueViolation(error, TICKET_RESERVED_INDEX)) {
-      throw new BadRequestError('Ticket is already reserved');
+      throw new BadRequestError(ALREADY_RESERVED);
     }
     throw error;
   }

@@ -1,6 +1,7 @@
-import type { Logger } from '@gittix/common';
+import { randomUUID } from 'node:crypto';
+import { causedBy, createEnvelope, type EventEnvelope, type Logger } from '@gittix/common';
 import type { Transaction } from 'kysely';
-import { cancelOpenOrder } from './cancel-order.js';
+import { cancelOpenOrder, cancelOpenOrders } from './cancel-order.js';
 import type { OrdersDatabase } from './db/schema.js';
 
 /**
@@ -14,4 +15,26 @@ export async function expireOrder(
 ): Promise<void> {
   const cancelled = await cancelOpenOrder(trx, orderId);
   if (!cancelled) logger.debug({ orderId }, 'expired order was no longer open; nothing to do');
+}
+
+/**
+ * expireOrder for a burst of expiration.complete events in one transaction (every
+ * order due at one instant): each order.cancelled names its own expiration.complete
+ * as its cause, as it would handled alone.
+ */
+export async function expireOrders(
+  trx: Transaction<OrdersDatabase>,
+  expirations: EventEnvelope<'expiration.complete'>[],
+  logger: Logger,
+): Promise<void> {
+  const causeOf = new Map(expirations.map((event) => [event.data.orderId, event]));
+  const cancelled = await cancelOpenOrders(trx, [...causeOf.keys()], (data) =>
+    causedBy(causeOf.get(data.id)!, () => createEnvelope('order.cancelled', data, randomUUID())),
+  );
+  if (cancelled.length < causeOf.size) {
+    logger.debug(
+      { expired: causeOf.size, cancelled: cancelled.length },
+      'some expired orders were no longer open; nothing to do for them',
+    );
+  }
 }

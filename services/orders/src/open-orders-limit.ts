@@ -1,33 +1,29 @@
-import { TooManyRequestsError } from '@gittix/common';
-import { sql, type Transaction } from 'kysely';
-import type { OrdersDatabase } from './db/schema.js';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 
 export const TOO_MANY_OPEN_ORDERS = 'Too many open orders: pay for or cancel one first';
 
 /**
- * Refuses (429) a buyer's new order when they already hold `max` unpaid orders
- * whose hold has not run out, so one script cannot reserve the whole inventory.
- * An order past its expiresAt does not count: it is only waiting to be cancelled.
+ * The open-orders limit: a buyer holding `max` unpaid orders whose hold has not
+ * run out gets no new one (429), so one script cannot reserve the whole
+ * inventory. An order past its expiresAt does not count: it is only waiting to
+ * be cancelled.
  *
- * Race-safe: a transaction-scoped advisory lock on the buyer is taken before
- * counting and held until the new order commits, so a buyer's parallel orders are
- * counted one after another (other buyers are not held up). Call it in the
- * transaction that inserts the order.
+ * Race-safe in two statements of the transaction that inserts the order:
+ *   1. `lockBuyer(userId)` takes a transaction-scoped advisory lock on the buyer
+ *      (createOrder reads the ticket in the same statement), held until commit;
+ *   2. the INSERT carries `openOrdersBelow(userId, max)` as its condition. Its
+ *      snapshot is taken after the lock is held, so a buyer's parallel orders are
+ *      counted one after another (other buyers are not held up); an INSERT that
+ *      inserts nothing was refused by the limit.
  */
-export async function checkOpenOrdersLimit(
-  trx: Transaction<OrdersDatabase>,
-  userId: string,
-  max: number,
-): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`open-orders:${userId}`}, 0))`.execute(
-    trx,
-  );
-  const { open } = await trx
-    .selectFrom('orders')
-    .select((eb) => eb.fn.countAll<string>().as('open'))
-    .where('user_id', '=', userId)
-    .where('status', 'in', ['created', 'awaiting:payment'])
-    .where('expires_at', '>', sql<Date>`now()`)
-    .executeTakeFirstOrThrow();
-  if (Number(open) >= max) throw new TooManyRequestsError(TOO_MANY_OPEN_ORDERS);
+export function lockBuyer(userId: string): RawBuilder<unknown> {
+  return sql`pg_advisory_xact_lock(hashtextextended(${`open-orders:${userId}`}, 0))`;
+}
+
+/** The INSERT's condition: fewer than `max` open orders of the buyer (see lockBuyer). */
+export function openOrdersBelow(userId: string, max: number): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(
+    SELECT count(*) FROM orders
+    WHERE user_id = ${userId} AND status IN ('created', 'awaiting:payment') AND expires_at > now()
+  ) < ${max}`;
 }

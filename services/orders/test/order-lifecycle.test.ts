@@ -44,6 +44,36 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
       ]);
     });
 
+    it('when 40 orders fall due at once, then each is cancelled once and its order.cancelled names its own expiration.complete as cause', async () => {
+      const placed = await Promise.all(Array.from({ length: 40 }, () => f.placeOrder()));
+      const expirations = await Promise.all(
+        placed.map(({ order }) => f.publish('expiration.complete', { orderId: order.id })),
+      );
+      await waitFor(
+        async () => {
+          const rows = await f.db
+            .selectFrom('orders')
+            .select('status')
+            .where(
+              'id',
+              'in',
+              placed.map(({ order }) => order.id),
+            )
+            .execute();
+          return rows.every((row) => row.status === 'cancelled');
+        },
+        { timeoutMs: 20_000, message: 'all 40 orders cancelled' },
+      );
+      const cancelled = await f.publishedEvents('order.cancelled');
+      for (const [i, { order, ticket }] of placed.entries()) {
+        const mine = cancelled.filter((e) => e.data.id === order.id);
+        expect(mine.map((e) => e.data)).toEqual([
+          { id: order.id, version: 1, ticket: { id: ticket.id } },
+        ]);
+        expect(mine[0]!.causationId).toBe(expirations[i]!.id);
+      }
+    });
+
     it('when expiration.complete is delivered twice, then one order.cancelled is published', async () => {
       const { order } = await f.placeOrder();
       const first = await f.publish('expiration.complete', { orderId: order.id });

@@ -7,7 +7,7 @@ import { contextFromCarrier, inSpan, withCausation } from '../tracing/tracing.js
 import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
-import { handleOnce } from './inbox.js';
+import { handleBatchOnce, handleOnce } from './inbox.js';
 import type { HandlerContext, Subscription } from './subscription.js';
 
 export interface HandleEventOptions<DB> {
@@ -46,9 +46,34 @@ export interface ConsumerOptions<DB = never> {
   transientRetryMs?: number;
 }
 
+/**
+ * Runs `fn` as the handling of `event`: the envelopes it creates (createEnvelope)
+ * name `event` as their cause. The consumer does this for a handler of one event;
+ * a batch handler does it per event for the events each one causes.
+ */
+export function causedBy<T>(event: EventEnvelope, fn: () => T): T {
+  return context.with(
+    withCausation(context.active(), {
+      correlationId: event.correlationId ?? event.id,
+      causationId: event.id,
+    }),
+    fn,
+  );
+}
+
 /** The durable consumer of `subject` for `service`; also its key in the inbox. */
 export function durableName(service: string, subject: Subject): string {
   return `${service}_${subject.replace('.', '_')}`;
+}
+
+/** A message's headers as the W3C trace carrier they hold (lower-case keys). */
+function carrierOf(message: JsMsg): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const key of message.headers?.keys() ?? []) {
+    const value = message.headers?.get(key);
+    if (value) carrier[key.toLowerCase()] = value;
+  }
+  return carrier;
 }
 
 function retryDelayMs(deliveries: number): number {
@@ -135,6 +160,12 @@ export class EventConsumers<DB = never> {
         });
         const close = () => messages.close();
         this.closers.add(close);
+        if (subscription.inbox && subscription.batch) {
+          await this.consumeBatches(subscription, subscription.batch.maxEvents, messages);
+          this.closers.delete(close);
+          backoff = 200;
+          continue;
+        }
         const inFlight = new Set<Promise<void>>();
         for await (const message of messages) {
           if (!this.running) {
@@ -158,18 +189,113 @@ export class EventConsumers<DB = never> {
     }
   }
 
+  /**
+   * Group commit: a message is handled at once when one of `concurrency` slots is
+   * free; those that arrive meanwhile wait, and the next free slot takes up to
+   * `maxEvents` of them into one transaction.
+   */
+  private async consumeBatches(
+    subscription: Subscription<DB>,
+    maxEvents: number,
+    messages: AsyncIterable<JsMsg>,
+  ): Promise<void> {
+    const waiting: JsMsg[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const pump = () => {
+      if (!this.running) {
+        for (const message of waiting.splice(0)) message.nak();
+        return;
+      }
+      while (waiting.length > 0 && inFlight.size < this.concurrency) {
+        const batch = waiting.splice(0, maxEvents);
+        const work = this.processBatch(subscription, batch).finally(() => {
+          inFlight.delete(work);
+          pump();
+        });
+        inFlight.add(work);
+      }
+    };
+    for await (const message of messages) {
+      if (!this.running) {
+        message.nak();
+        continue;
+      }
+      waiting.push(message);
+      pump();
+      // Enough waiting for every slot's next batch: let one finish before pulling more.
+      while (waiting.length >= maxEvents * this.concurrency && inFlight.size > 0) {
+        await Promise.race(inFlight);
+      }
+    }
+    while (inFlight.size > 0) await Promise.race(inFlight);
+    for (const message of waiting.splice(0)) message.nak();
+  }
+
+  /** Handles messages in one transaction; if it fails, each on its own (retries, dead letters). */
+  private async processBatch(subscription: Subscription<DB>, batch: JsMsg[]): Promise<void> {
+    if (batch.length === 1 || !subscription.inbox || !subscription.batch || !this.options.db) {
+      for (const message of batch) await this.process(subscription, message);
+      return;
+    }
+    const events: EventEnvelope[] = [];
+    const parsed: JsMsg[] = [];
+    for (const message of batch) {
+      try {
+        events.push(parseEnvelope(subscription.subject, message.json()));
+        parsed.push(message);
+      } catch {
+        // Dead-lettered by the one-by-one path, which logs why.
+        await this.process(subscription, message);
+      }
+    }
+    if (parsed.length === 0) return;
+    const consumer = durableName(this.options.service, subscription.subject);
+    const logger = this.options.logger.child({
+      subject: subscription.subject,
+      batch: parsed.length,
+    });
+    const handleBatch = subscription.batch.handle;
+    try {
+      await inSpan(
+        `${subscription.subject} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          // One span for the batch, child of its first event's publisher.
+          parent: contextFromCarrier(carrierOf(parsed[0]!)),
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': parsed[0]!.subject,
+            'messaging.consumer.group.name': consumer,
+            'messaging.batch.message_count': parsed.length,
+          },
+        },
+        () =>
+          handleBatchOnce(
+            this.options.db!,
+            consumer,
+            handleBatch,
+          )(events, {
+            deliveries: Math.max(...parsed.map((m) => m.info.deliveryCount)),
+            logger,
+          }),
+      );
+    } catch (error) {
+      logger.warn({ err: error }, 'batch failed, handling its events one by one');
+      for (const message of parsed) await this.process(subscription, message);
+      return;
+    }
+    for (const message of parsed) message.ack();
+    logger.debug('events handled');
+  }
+
   /** Handles one message inside a CONSUMER span, child of the publisher's (NATS headers). */
   private process(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
-    const carrier: Record<string, string> = {};
-    for (const key of message.headers?.keys() ?? []) {
-      const value = message.headers?.get(key);
-      if (value) carrier[key.toLowerCase()] = value;
-    }
     return inSpan(
       `${subscription.subject} process`,
       {
         kind: SpanKind.CONSUMER,
-        parent: contextFromCarrier(carrier),
+        parent: contextFromCarrier(carrierOf(message)),
         attributes: {
           'messaging.system': 'nats',
           'messaging.operation.type': 'process',
@@ -198,11 +324,7 @@ export class EventConsumers<DB = never> {
     }
     try {
       // Events the handler writes name this one as their cause.
-      const causation = withCausation(context.active(), {
-        correlationId: event.correlationId ?? event.id,
-        causationId: event.id,
-      });
-      await context.with(causation, () =>
+      await causedBy(event, () =>
         handleEvent(
           subscription,
           event,

@@ -10,7 +10,8 @@ import { OUTBOX_CHANNEL } from './tables.js';
 /**
  * Records an event in the same transaction as the state change it describes.
  * Call it with the transaction (`trx`), never with the pool. The NOTIFY is
- * delivered only if the transaction commits, which wakes the relay.
+ * delivered only if the transaction commits, which wakes the relay. One round
+ * trip: the NOTIFY rides on the INSERT.
  */
 export async function enqueueEvent<S extends Subject>(
   trx: QueryExecutorProvider,
@@ -18,12 +19,34 @@ export async function enqueueEvent<S extends Subject>(
   data: EventInput<S>,
 ): Promise<EventEnvelope<S>> {
   const envelope = createEnvelope(subject, data, randomUUID());
-  await sql`
-    INSERT INTO outbox (id, subject, envelope, trace_context)
-    VALUES (${envelope.id}, ${subject}, ${JSON.stringify(envelope)}::jsonb,
-      ${JSON.stringify(traceCarrier())}::jsonb)`.execute(trx);
-  await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+  await enqueueEnvelopes(trx, [envelope]);
   return envelope;
+}
+
+/**
+ * Records envelopes made with createEnvelope (each with its own causation, see
+ * causedBy) in one INSERT, in their order, with one NOTIFY: a batch handler's events.
+ */
+export async function enqueueEnvelopes(
+  trx: QueryExecutorProvider,
+  envelopes: EventEnvelope[],
+): Promise<void> {
+  if (envelopes.length === 0) return;
+  const traceContext = JSON.stringify(traceCarrier());
+  const rows = envelopes.map(
+    (envelope) =>
+      sql`(${envelope.id}, ${envelope.type}, ${JSON.stringify(envelope)}::jsonb, ${traceContext}::jsonb)`,
+  );
+  // The NOTIFY rides on the INSERT (one round trip); one is enough to wake the relay.
+  await sql`
+    WITH queued AS (
+      INSERT INTO outbox (id, subject, envelope, trace_context)
+      VALUES ${sql.join(rows)}
+      RETURNING 1
+    )
+    SELECT pg_notify(${OUTBOX_CHANNEL}, '') FROM (SELECT count(*) FROM queued) AS done`.execute(
+    trx,
+  );
 }
 
 export interface OutboxRelayOptions<DB = unknown> {

@@ -24,11 +24,23 @@ export type PlainEventHandler<S extends Subject> = (
   context: HandlerContext,
 ) => Promise<void>;
 
+/**
+ * Several events of one subject in one transaction, each already recorded in the
+ * inbox in it (duplicates left out): a burst costs one commit instead of one each.
+ */
+export type BatchEventHandler<DB, S extends Subject> = (
+  trx: Transaction<DB>,
+  events: EventEnvelope<S>[],
+  context: HandlerContext,
+) => Promise<void>;
+
 /** One subject a service consumes, handled once per event through the inbox. */
 export interface InboxSubscription<DB> {
   subject: Subject;
   inbox: true;
   handle: EventHandler<DB, Subject>;
+  /** Set by subscribeBatch: the events waiting when a slot frees are handled together. */
+  batch?: { handle: BatchEventHandler<DB, Subject>; maxEvents: number };
 }
 
 /** One subject a service without a database consumes. */
@@ -49,6 +61,27 @@ export function subscribe<DB, S extends Subject>(
   handle: EventHandler<DB, S>,
 ): InboxSubscription<DB> {
   return { subject, inbox: true, handle: handle as unknown as EventHandler<DB, Subject> };
+}
+
+/**
+ * `subscribe` for a subject that comes in bursts (expiration.complete: every order
+ * due at one instant): while a transaction is in flight, the events that arrive wait
+ * and are then handled together, up to `maxEvents` in one transaction (group commit).
+ * An event alone is handled at once, as a batch of one. If a batch fails, its events
+ * are retried one by one, so one bad event neither blocks nor dead-letters the rest.
+ */
+export function subscribeBatch<DB, S extends Subject>(
+  subject: S,
+  handle: BatchEventHandler<DB, S>,
+  { maxEvents = 100 }: { maxEvents?: number } = {},
+): InboxSubscription<DB> {
+  const batch = handle as unknown as BatchEventHandler<DB, Subject>;
+  return {
+    subject,
+    inbox: true,
+    handle: (trx, event, context) => batch(trx, [event], context),
+    batch: { handle: batch, maxEvents },
+  };
 }
 
 /** For a service without a database (expiration), whose handlers are idempotent by design. */

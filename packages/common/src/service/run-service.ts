@@ -81,7 +81,12 @@ export async function runService(
   const { name } = description;
   if (argv.includes(MIGRATE_FLAG)) return runMigrations(description);
   const config: ConfigOf<AnyServiceDescription> = loadServiceConfig(name, description.configSchema);
-  const logger = createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const logger = createLogger({
+    name,
+    level: config.LOG_LEVEL,
+    pretty: config.LOG_PRETTY,
+    bufferBytes: config.LOG_BUFFER_BYTES,
+  });
   let stop: () => Promise<void>;
   try {
     const service = await openService(description, { config, logger });

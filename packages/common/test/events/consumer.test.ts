@@ -10,6 +10,7 @@ import {
   type EventHandler,
   handleEvent,
   subscribe,
+  subscribeBatch,
   subscribeWithoutInbox,
 } from '../../src/index.js';
 import { streamMessages, testLogger, ticketCreatedData, waitFor } from '../../src/testing/index.js';
@@ -63,6 +64,26 @@ describe('event consumers', () => {
       logger: testLogger,
       maxDeliveries: 3,
       subscriptions: [subscribe('ticket.created', handle)],
+    });
+    return { service, started: consumers.start() };
+  }
+
+  /** A batch subscription (group commit), one slot so that a burst queues behind it. */
+  function startBatches(
+    handle: (
+      trx: Parameters<EventHandler<unknown, 'ticket.created'>>[0],
+      events: EventEnvelope<'ticket.created'>[],
+    ) => Promise<void>,
+  ) {
+    const service = `svc${randomUUID().slice(0, 8)}`;
+    consumers = new EventConsumers({
+      bus: fixture.bus,
+      service,
+      db: fixture.db,
+      logger: testLogger,
+      maxDeliveries: 3,
+      concurrency: 1,
+      subscriptions: [subscribeBatch('ticket.created', handle, { maxEvents: 50 })],
     });
     return { service, started: consumers.start() };
   }
@@ -263,6 +284,70 @@ describe('event consumers', () => {
     expect(attempts).toBe(6);
     const letters = (await deadLetters()).filter((d) => d.consumer === `${service}_ticket_created`);
     expect(letters).toEqual([]);
+  });
+
+  it('when a burst of events arrives for a batch subscription, then each is applied once in fewer transactions than events', async () => {
+    const batches: number[] = [];
+    const { service, started } = startBatches(async (trx, events) => {
+      batches.push(events.length);
+      for (const event of events) {
+        await sql`INSERT INTO applied VALUES (${event.id}, 'batch')`.execute(trx);
+      }
+    });
+    await started;
+    const envelopes = await Promise.all(Array.from({ length: 120 }, () => publish()));
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM applied WHERE title = 'batch'`.execute(fixture.db);
+        return rows[0]!.n >= envelopes.length;
+      },
+      { timeoutMs: 20_000, message: 'all 120 events applied' },
+    );
+    for (const envelope of envelopes.slice(0, 5)) expect(await appliedCount(envelope.id)).toBe(1);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(120);
+    expect(batches.length).toBeLessThan(120);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(50);
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM inbox WHERE consumer = ${durableName(service, 'ticket.created')}`.execute(
+      fixture.db,
+    );
+    expect(rows[0]!.n).toBe(120);
+    await waitFor(
+      async () => {
+        const info = await fixture.bus.jsm.consumers.info(
+          fixture.bus.stream,
+          durableName(service, 'ticket.created'),
+        );
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'every message acked' },
+    );
+  });
+
+  it('when one event of a batch makes it fail, then the others are applied and that one alone is dead-lettered', async () => {
+    const { service, started } = startBatches(async (trx, events) => {
+      for (const event of events) {
+        if (event.data.title === 'poison') throw new Error('cannot apply poison');
+        await sql`INSERT INTO applied VALUES (${event.id}, ${event.data.title})`.execute(trx);
+      }
+    });
+    await started;
+    const good = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => publish({ ...ticketCreatedData(), title: `good ${i}` })),
+    );
+    const poison = await publish({ ...ticketCreatedData(), title: 'poison' });
+    await waitFor(
+      async () =>
+        (await deadLetters()).some((d) => d.consumer === durableName(service, 'ticket.created')),
+      { timeoutMs: 20_000, message: 'the poison event dead-lettered' },
+    );
+    for (const envelope of good) expect(await appliedCount(envelope.id)).toBe(1);
+    expect(await appliedCount(poison.id)).toBe(0);
+    const letters = (await deadLetters()).filter(
+      (d) => d.consumer === durableName(service, 'ticket.created'),
+    );
+    expect(letters.map((d) => JSON.parse(d.payload).id)).toEqual([poison.id]);
   });
 
   it('when stopped, then the handler in flight finishes and is acked', async () => {

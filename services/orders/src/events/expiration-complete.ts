@@ -1,10 +1,13 @@
-import type { EventHandler } from '@gittix/common';
+import type { BatchEventHandler } from '@gittix/common';
 import type { OrdersDatabase } from '../db/schema.js';
-import { expireOrder } from '../expire-order.js';
+import { expireOrders } from '../expire-order.js';
 
-/** expiration.complete → an order's hold ran out: cancel it unless it was paid. */
-export const onExpirationComplete: EventHandler<OrdersDatabase, 'expiration.complete'> = (
+/**
+ * expiration.complete → an order's hold ran out: cancel it unless it was paid.
+ * Handled in batches (subscribeBatch): orders tend to fall due together.
+ */
+export const onExpirationComplete: BatchEventHandler<OrdersDatabase, 'expiration.complete'> = (
   trx,
-  event,
+  events,
   { logger },
-) => expireOrder(trx, event.data.orderId, logger);
+) => expireOrders(trx, events, logger);

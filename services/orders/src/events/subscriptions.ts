@@ -1,4 +1,4 @@
-import { subscribe } from '@gittix/common';
+import { subscribe, subscribeBatch } from '@gittix/common';
 import { onExpirationComplete } from './expiration-complete.js';
 import { onPaymentCreated } from './payment-created.js';
 import { onTicketCreated } from './ticket-created.js';
@@ -10,6 +10,6 @@ export const ordersSubscriptions = [
   subscribe('ticket.created', onTicketCreated),
   subscribe('ticket.updated', onTicketUpdated),
   subscribe('ticket.refused', onTicketRefused),
-  subscribe('expiration.complete', onExpirationComplete),
+  subscribeBatch('expiration.complete', onExpirationComplete),
   subscribe('payment.created', onPaymentCreated),
 ];
