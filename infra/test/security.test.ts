@@ -104,6 +104,7 @@ describe('Postgres roles in Compose and Kubernetes', () => {
       expect(migrate.DATABASE_URL).toContain(
         `\${POSTGRES_OWNER_PASSWORD_${spec.database!.toUpperCase()}:?`,
       );
+      expect(migrate.DATABASE_RUNTIME_ROLE, spec.name).toBe(spec.database);
       expect(compose.services[spec.name].depends_on[`${spec.name}-migrate`]).toEqual({
         condition: 'service_completed_successfully',
       });
