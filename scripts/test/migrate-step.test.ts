@@ -189,6 +189,24 @@ describe('the migrate step grants the runtime role its rows (DATABASE_RUNTIME_RO
     await query(runtime, 'INSERT INTO later VALUES (1)');
   });
 
+  it('when DATABASE_RUNTIME_ROLE is not a role name, or names the owner itself, then the migrate step refuses and grants nothing', async () => {
+    const withRole = (role: string): SystemSettings => ({
+      ...settings,
+      databaseRoles: { tickets: { ...roles, role } },
+    });
+    await expect(
+      migrateService(tickets, withRole('Robert"; DROP TABLE tickets; --'), {
+        mode: 'source',
+        logDir,
+      }),
+    ).rejects.toThrow(/tickets --migrate exited 1:[\s\S]*DATABASE_RUNTIME_ROLE/);
+    await expect(
+      migrateService(tickets, withRole(roles.owner), { mode: 'source', logDir }),
+    ).rejects.toThrow(/must name the service's runtime role, not the owner/);
+    // The owner kept every privilege on its database.
+    await query(asRole(roles.owner, roles.ownerPassword), 'CREATE TABLE still_mine (id int)');
+  });
+
   async function firstColumn(table: string): Promise<string> {
     const [row] = await query(
       admin(roles.database),
