@@ -7,12 +7,14 @@
 //   node infra/scripts/session-keys.mjs > infra/.env
 //       dotenv lines for Docker Compose (JWT_*, NATS_PASSWORD_*, POSTGRES_PASSWORD_*,
 //       POSTGRES_OWNER_PASSWORD_*)
-//   node infra/scripts/session-keys.mjs --k8s gittix-dev | kubectl apply -f -
-//       the Secrets `gittix-jwt`, `gittix-nats` and `gittix-db` in that namespace, and
-//       `gittix-db-<database>` (kubernetes.io/basic-auth, the same passwords) that
-//       CloudNativePG's managed roles and the prod overlay's services read
-//       the Secrets `gittix-jwt`, `gittix-nats`, `gittix-db` (runtime roles) and
-//       `gittix-db-owner` (owners: only the migrate step and provisioning read it)
+//   node infra/scripts/session-keys.mjs --k8s gittix | kubectl apply -f -
+//       exactly the Secrets the prod overlay reads, in that namespace: `gittix-jwt`,
+//       `gittix-nats`, and per database two kubernetes.io/basic-auth Secrets that
+//       CloudNativePG's managed roles take their passwords from:
+//       `gittix-db-<database>` (the runtime role; the service's container reads it)
+//       and `gittix-db-<database>-owner` (the owner; only the migrate initContainer
+//       reads it). The dev overlay generates its database Secrets itself and needs
+//       only `gittix-jwt` from this (`--k8s gittix-dev`).
 //
 // Nothing is written to disk by the script itself. A new pair signs everyone out.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -140,25 +142,50 @@ export function toKubernetesPasswordSecret(name, passwords, namespace) {
 }
 
 /**
- * The role of one database as CloudNativePG's managed roles want it: a basic-auth
- * Secret `gittix-db-<database>` (username, password). The prod overlay's services
- * read their password from it too, so the role and its user never disagree.
+ * One Postgres role as CloudNativePG's managed roles want it: a basic-auth Secret
+ * (username, password) named `secretName`. The prod overlay's containers read their
+ * password from the same Secret, so the role and its user never disagree.
  */
-export function toKubernetesRoleSecret(database, password, namespace) {
+export function toKubernetesRoleSecret(secretName, role, password, namespace) {
   return [
     'apiVersion: v1',
     'kind: Secret',
     'metadata:',
-    `  name: gittix-db-${database}`,
+    `  name: ${secretName}`,
     `  namespace: ${namespace}`,
     '  labels:',
     '    app.kubernetes.io/part-of: gittix',
     'type: kubernetes.io/basic-auth',
     'stringData:',
-    `  username: ${database}`,
+    `  username: ${role}`,
     `  password: ${password}`,
     '',
   ].join('\n');
+}
+
+/**
+ * The two roles of each database (docs/security.md, "Postgres"): the runtime role
+ * `<database>` in `gittix-db-<database>`, the owner `<database>_owner` in
+ * `gittix-db-<database>-owner`.
+ */
+export function toKubernetesDatabaseSecrets(databasePasswords, ownerPasswords, namespace) {
+  return DATABASES.flatMap((db) => {
+    const upper = db.toUpperCase();
+    return [
+      toKubernetesRoleSecret(
+        `gittix-db-${db}`,
+        db,
+        databasePasswords[`POSTGRES_PASSWORD_${upper}`],
+        namespace,
+      ),
+      toKubernetesRoleSecret(
+        `gittix-db-${db}-owner`,
+        `${db}_owner`,
+        ownerPasswords[`POSTGRES_OWNER_PASSWORD_${upper}`],
+        namespace,
+      ),
+    ];
+  });
 }
 
 function main(argv) {
@@ -171,15 +198,7 @@ function main(argv) {
     return [
       toKubernetesSecret(keys, argv[1]),
       toKubernetesPasswordSecret(NATS_SECRET_NAME, natsPasswords, argv[1]),
-      toKubernetesPasswordSecret('gittix-db', databasePasswords, argv[1]),
-      ...DATABASES.map((db) =>
-        toKubernetesRoleSecret(
-          db,
-          databasePasswords[`POSTGRES_PASSWORD_${db.toUpperCase()}`],
-          argv[1],
-        ),
-      ),
-      toKubernetesPasswordSecret('gittix-db-owner', ownerPasswords, argv[1]),
+      ...toKubernetesDatabaseSecrets(databasePasswords, ownerPasswords, argv[1]),
     ].join('---\n');
   }
   throw new Error('usage: session-keys.mjs [--k8s <namespace>]');

@@ -389,7 +389,7 @@ describe('infra/scripts/session-keys.mjs', () => {
     );
   });
 
-  it('when asked for Kubernetes Secrets, then each database role gets a basic-auth Secret with the gittix-db password', async () => {
+  it('when asked for Kubernetes Secrets, then each database’s runtime role and owner get a basic-auth Secret of their own, with different passwords', async () => {
     const { parseAllDocuments } = await import('yaml');
     const result = await run('node', [
       join(repoRoot, 'infra/scripts/session-keys.mjs'),
@@ -398,21 +398,27 @@ describe('infra/scripts/session-keys.mjs', () => {
     ]);
     expect(result.code).toBe(0);
     const docs = parseAllDocuments(result.stdout).map((doc) => doc.toJS());
-    const passwords = docs.find((d) => d.metadata.name === 'gittix-db').stringData;
     const dbServices = services.filter((s) => s.database);
     expect(dbServices.length).toBeGreaterThan(0);
     for (const spec of dbServices) {
       const role = docs.find((d) => d.metadata.name === `gittix-db-${spec.database}`);
-      expect(role, spec.name).toMatchObject({
-        type: 'kubernetes.io/basic-auth',
-        metadata: { namespace: 'gittix' },
-        stringData: { username: spec.database },
-      });
-      expect(role.stringData.password).toBe(
-        passwords[`POSTGRES_PASSWORD_${spec.database!.toUpperCase()}`],
-      );
-      expect(role.stringData.password).toMatch(/^[\w-]{20,}$/);
+      const owner = docs.find((d) => d.metadata.name === `gittix-db-${spec.database}-owner`);
+      for (const [secret, username] of [
+        [role, spec.database],
+        [owner, `${spec.database}_owner`],
+      ]) {
+        expect(secret, `${spec.name} ${username}`).toMatchObject({
+          type: 'kubernetes.io/basic-auth',
+          metadata: { namespace: 'gittix' },
+          stringData: { username },
+        });
+        expect(secret.stringData.password).toMatch(/^[\w-]{20,}$/);
+      }
+      expect(owner.stringData.password).not.toBe(role.stringData.password);
     }
+    // The Opaque bundles the dev overlay generates itself are not printed.
+    expect(docs.map((d) => d.metadata.name)).not.toContain('gittix-db-owner');
+    expect(docs.map((d) => d.metadata.name)).not.toContain('gittix-db');
   });
 
   it('when given a bad namespace, then it refuses with exit code 2', async () => {

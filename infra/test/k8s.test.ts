@@ -219,9 +219,10 @@ const externalSecrets: Record<Overlay, string[]> = {
   prod: [
     'gittix-jwt',
     'gittix-nats',
-    ...services.filter((s) => s.database).map((s) => `gittix-db-${s.database}`),
-    'gittix-db',
-    'gittix-db-owner',
+    // A basic-auth Secret per CloudNativePG role: the runtime role's and the owner's.
+    ...services
+      .filter((s) => s.database)
+      .flatMap((s) => [`gittix-db-${s.database}`, `gittix-db-${s.database}-owner`]),
     'gittix-stripe',
     'gittix-smtp',
     'gittix-redis',

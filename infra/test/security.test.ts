@@ -104,6 +104,7 @@ describe('Postgres roles in Compose and Kubernetes', () => {
       expect(migrate.DATABASE_URL).toContain(
         `\${POSTGRES_OWNER_PASSWORD_${spec.database!.toUpperCase()}:?`,
       );
+      expect(migrate.DATABASE_RUNTIME_ROLE, spec.name).toBe(spec.database);
       expect(compose.services[spec.name].depends_on[`${spec.name}-migrate`]).toEqual({
         condition: 'service_completed_successfully',
       });
@@ -142,37 +143,73 @@ describe('Postgres roles in Compose and Kubernetes', () => {
     },
   );
 
-  it('when prod runs CloudNativePG, then each service has a role of its own (its password the Secret the service reads), owning only its database', () => {
+  it('when prod runs CloudNativePG, then each database has an owner and a runtime role (passwords from the Secrets the pods read), the owner owning the database, both reaching only it', () => {
     const objects = rendered.prod as Any[];
     const cluster = objects.find((o) => o.kind === 'Cluster');
     expect(cluster.spec.enableSuperuserAccess).toBe(false);
     const roles = cluster.spec.managed.roles as Any[];
-    expect(roles.map((r) => r.name).sort()).toEqual(dbServices.map((s) => s.database).sort());
+    expect(roles.map((r) => r.name).sort()).toEqual(
+      dbServices.flatMap((s) => [s.database, `${s.database}_owner`]).sort(),
+    );
     const hba: string[] = cluster.spec.postgresql.pg_hba;
+    const databasesOf = (role: string) =>
+      hba
+        .filter((line) => line.split(/\s+/)[2]!.split(',').includes(role))
+        .map((line) => line.split(/\s+/)[1])
+        .sort();
     for (const spec of dbServices) {
-      const role = roles.find((r) => r.name === spec.database);
-      expect(role, spec.name).toMatchObject({
-        login: true,
-        inherit: false,
-        passwordSecret: { name: `gittix-db-${spec.database}` },
-      });
-      for (const power of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls'])
-        expect(role[power] ?? false, `${spec.name} ${power}`).toBe(false);
+      const owner = `${spec.database}_owner`;
+      for (const [name, secret] of [
+        [spec.database!, `gittix-db-${spec.database}`],
+        [owner, `gittix-db-${spec.database}-owner`],
+      ]) {
+        const role = roles.find((r) => r.name === name);
+        expect(role, name).toMatchObject({
+          login: true,
+          inherit: false,
+          passwordSecret: { name: secret },
+        });
+        for (const power of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls'])
+          expect(role[power] ?? false, `${name} ${power}`).toBe(false);
+      }
       const databases = objects.filter(
         (o) => o.kind === 'Database' && o.spec.name === spec.database,
       );
       expect(databases, spec.name).toHaveLength(1);
       expect(databases[0].spec).toMatchObject({
-        owner: spec.database,
+        owner,
         cluster: { name: cluster.metadata.name },
       });
-      // Its own database (and `postgres`, where it checks that its database exists), nothing else.
-      const lines = hba.filter((line) => line.split(/\s+/)[2]!.split(',').includes(spec.database!));
-      expect(lines.map((line) => line.split(/\s+/)[1]).sort(), spec.name).toEqual(
-        [spec.database, 'postgres'].sort(),
-      );
+      // The runtime role: its own database (and `postgres`, where it checks that its
+      // database exists); the owner: its own database only.
+      expect(databasesOf(spec.database!), spec.name).toEqual([spec.database, 'postgres'].sort());
+      expect(databasesOf(owner), owner).toEqual([spec.database]);
     }
     expect(hba.at(-1)).toBe('host all all all reject');
+  });
+
+  it('when session-keys.mjs --k8s makes prod’s Secrets, then it makes every role, NATS and session Secret prod reads, and none prod does not', async () => {
+    const { parseAllDocuments } = await import('yaml');
+    const result = await run('node', [
+      join(repoRoot, 'infra/scripts/session-keys.mjs'),
+      '--k8s',
+      'gittix',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const printed = parseAllDocuments(result.stdout)
+      .map((doc) => doc.toJS().metadata.name as string)
+      .sort();
+    const read = new Set<string>();
+    JSON.stringify(rendered.prod, (key, value) => {
+      if (key === 'secretKeyRef' || key === 'secretRef' || key === 'passwordSecret') {
+        read.add(value.name);
+      }
+      return value;
+    });
+    expect(printed).toEqual(
+      [...read].filter((name) => /^gittix-(jwt|nats|db)(-|$)/.test(name)).sort(),
+    );
+    expect(printed).toContain('gittix-db-tickets-owner');
   });
 });
 
@@ -183,10 +220,19 @@ describe('the migrate step in Kubernetes: an initContainer per database service,
     'when the %s overlay runs a service with a database, then its initContainer migrates with the owner Secret and the service runs with the runtime one',
     (overlay) => {
       const objects = rendered[overlay] as Any[];
-      const ownerSecret =
-        overlay === 'dev' ? expect.stringMatching(/^gittix-db-owner-/) : 'gittix-db-owner';
-      const runtimeSecret =
-        overlay === 'dev' ? expect.stringMatching(/^gittix-db-(?!owner)/) : 'gittix-db';
+      // dev: the generated bundles gittix-db-owner-<hash> / gittix-db-<hash>; prod: the
+      // basic-auth Secret of each CloudNativePG role (data/postgres.yaml).
+      const ownerSecret = (database: string) =>
+        overlay === 'dev'
+          ? {
+              name: expect.stringMatching(/^gittix-db-owner-/),
+              key: `POSTGRES_OWNER_PASSWORD_${database.toUpperCase()}`,
+            }
+          : { name: `gittix-db-${database}-owner`, key: 'password' };
+      const runtimeSecret = (database: string) =>
+        overlay === 'dev'
+          ? expect.stringMatching(/^gittix-db-(?!owner)[a-z0-9]+$/)
+          : `gittix-db-${database}`;
       for (const spec of dbServices) {
         const deployment = objects.find(
           (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
@@ -200,21 +246,37 @@ describe('the migrate step in Kubernetes: an initContainer per database service,
         expect(migrate.command, spec.name).toEqual(['node', 'dist/main.js', '--migrate']);
         const env = Object.fromEntries((migrate.env as Any[]).map((e) => [e.name, e]));
         expect(env.POSTGRES_USER.value, spec.name).toBe(`${spec.database}_owner`);
-        expect(env.POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual({
-          name: ownerSecret,
-          key: `POSTGRES_OWNER_PASSWORD_${spec.database!.toUpperCase()}`,
-        });
+        expect(env.POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual(ownerSecret(spec.database!));
         expect(env.DATABASE_URL.value).toBe(
           `postgres://$(POSTGRES_USER):$(POSTGRES_PASSWORD)@$(POSTGRES_HOST):$(POSTGRES_PORT)/${spec.database}`,
         );
+        // Kubernetes expands $(VAR) only of variables listed before (no envFrom here).
+        const names = (migrate.env as Any[]).map((e) => e.name);
+        for (const name of ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_HOST', 'POSTGRES_PORT'])
+          expect(names.indexOf(name), `${spec.name} ${name}`).toBeLessThan(
+            names.indexOf('DATABASE_URL'),
+          );
+        // prod has no superuser Job: the owner grants the runtime role after migrating.
+        expect(env.DATABASE_RUNTIME_ROLE.value, spec.name).toBe(spec.database);
+        if (overlay === 'prod') {
+          // A session, not the transaction pooler the service uses (data/poolers.yaml).
+          expect(env.POSTGRES_HOST).toEqual({ name: 'POSTGRES_HOST', value: 'postgres-session' });
+          const pooler = objects.find(
+            (o) => o.kind === 'Pooler' && o.metadata.name === env.POSTGRES_HOST.value,
+          );
+          expect(pooler.spec.pgbouncer.poolMode).toBe('session');
+        }
         expect(migrate.securityContext.readOnlyRootFilesystem).toBe(true);
 
         const appEnv = Object.fromEntries((app.env as Any[]).map((e) => [e.name, e]));
         expect(appEnv.POSTGRES_USER.value, spec.name).toBe(spec.database);
-        expect(appEnv.POSTGRES_PASSWORD.valueFrom.secretKeyRef.name).toEqual(runtimeSecret);
-        expect(JSON.stringify(app), `${spec.name} reads no owner password`).not.toContain(
-          'gittix-db-owner',
+        expect(appEnv.POSTGRES_PASSWORD.valueFrom.secretKeyRef.name).toEqual(
+          runtimeSecret(spec.database!),
         );
+        expect(JSON.stringify(app), `${spec.name} reads no owner password`).not.toMatch(
+          /"gittix-db-(owner|[a-z]+-owner)/,
+        );
+        expect(appEnv.DATABASE_RUNTIME_ROLE, spec.name).toBeUndefined();
       }
     },
   );
@@ -230,7 +292,7 @@ describe('the migrate step in Kubernetes: an initContainer per database service,
           ['initContainer', pod.initContainers ?? []],
         ] as const) {
           for (const c of list as Any[]) {
-            if (JSON.stringify(c).includes('"gittix-db-owner')) {
+            if (/"gittix-db-(owner|[a-z]+-owner)/.test(JSON.stringify(c))) {
               readers.push(`${o.kind}/${o.metadata.name} ${kind} ${c.name}`);
             }
           }
@@ -238,12 +300,32 @@ describe('the migrate step in Kubernetes: an initContainer per database service,
       }
       expect(readers.sort()).toEqual(
         [
-          'Job/postgres-provision container provision',
+          // prod has no provisioning Job: CloudNativePG sets the roles' passwords.
+          ...(overlay === 'dev' ? ['Job/postgres-provision container provision'] : []),
           ...dbServices.map((s) => `Deployment/${s.name} initContainer migrate`),
         ].sort(),
       );
     },
   );
+});
+
+describe('the prod migrate step’s network path', () => {
+  it('when a database service’s pod migrates through the session pooler, then the NetworkPolicies let it in (and still keep web out)', () => {
+    const objects = rendered.prod as Any[];
+    const labelsOf = (kind: string, name: string): Labels =>
+      objects.find((o) => o.kind === kind && o.metadata.name === name).spec.template.metadata
+        .labels;
+    const sessionPooler = labelsOf('Pooler', 'postgres-session');
+    const instances = objects.find((o) => o.kind === 'Cluster').spec.inheritedMetadata.labels;
+    for (const spec of services.filter((s) => s.database)) {
+      expect(
+        allowed(objects, labelsOf('Deployment', spec.name), sessionPooler, 5432),
+        spec.name,
+      ).toBe(true);
+    }
+    expect(allowed(objects, sessionPooler, instances, 5432)).toBe(true);
+    expect(allowed(objects, labelsOf('Deployment', 'web'), sessionPooler, 5432)).toBe(false);
+  });
 });
 
 describe('infra/k8s/single-node-data/postgres-provision.sh (Compose postgres-init, Kubernetes postgres-provision)', () => {

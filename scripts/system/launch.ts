@@ -50,8 +50,9 @@ export function migrateCommandFor(service: ServiceSpec, mode: RunMode): string[]
 
 /**
  * Runs the migrate step of one service with a database, as its owner
- * (migrationUrlOf), and resolves when it exits 0; otherwise fails with what it
- * printed. Its output goes to `<logDir>/<name>.migrate.log` or the console.
+ * (migrationUrlOf), granting the runtime role when there is one, and resolves
+ * when it exits 0; otherwise fails with what it printed. Its output goes to
+ * `<logDir>/<name>.migrate.log` or the console.
  */
 export async function migrateService(
   service: ServiceSpec,
@@ -60,10 +61,13 @@ export async function migrateService(
 ): Promise<void> {
   if (!service.database) return;
   const [command, ...args] = migrateCommandFor(service, mode);
+  const runtimeRole = settings.databaseRoles?.[service.database]?.role;
   const env = {
     ...process.env,
     ...settings.extraEnv,
     DATABASE_URL: migrationUrlOf(settings, service.database),
+    // The owner grants the runtime role its rows (as provisioning did: idempotent).
+    ...(runtimeRole ? { DATABASE_RUNTIME_ROLE: runtimeRole } : {}),
     LOG_LEVEL: settings.logLevel,
     LOG_PRETTY: 'false',
   };

@@ -154,6 +154,28 @@ export const outboxListenConfigSchema = z.object({
   DATABASE_LISTEN_URL: z.url({ message: 'Must be a URL' }).optional(),
 });
 
+/**
+ * Keys of the migrate step (`--migrate`, docs/security.md "Postgres") beyond
+ * DATABASE_URL, which there names the database's owner. Services with a database
+ * list them so the README's table shows them; only the migrate step reads them.
+ */
+export const migrateStepConfigSchema = z.object({
+  /**
+   * The service's runtime role: after migrating, the owner grants it the rows of
+   * every table (and future ones), USAGE on the schema and CONNECT, and revokes
+   * CREATE and every other role's access. Unset: no grants (provisioning made them).
+   */
+  DATABASE_RUNTIME_ROLE: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+        message: 'Must be a Postgres role name (lower case letters, digits, _; at most 63)',
+      })
+      .optional(),
+  ),
+});
+
 /** Keys of services that keep state in Redis. */
 export const redisConfigSchema = z.object({
   REDIS_URL: env.url('redis://127.0.0.1:6379'),

@@ -143,7 +143,10 @@ export interface MigrationReport {
 export async function migrateDatabase(
   url: string,
   migrations: Migrations,
-  options: Pick<DbOptions, 'applicationName'> = {},
+  options: Pick<DbOptions, 'applicationName'> & {
+    /** The service's runtime role, granted its rows after migrating (grantRuntimeRole). */
+    runtimeRole?: string | undefined;
+  } = {},
 ): Promise<MigrationReport> {
   const db = createDb<unknown>(url, { max: 1, applicationName: options.applicationName });
   try {
@@ -158,6 +161,7 @@ export async function migrateDatabase(
     const before = (await migrationStatus(db, migrations)).executed;
     await migrate(db, migrations);
     const after = (await migrationStatus(db, migrations)).executed;
+    if (options.runtimeRole) await grantRuntimeRole(db, options.runtimeRole);
     return {
       applied: after.filter((name) => !before.includes(name)),
       alreadyApplied: before,
@@ -165,6 +169,53 @@ export async function migrateDatabase(
   } finally {
     await db.destroy();
   }
+}
+
+/** Serialises grantRuntimeRole across replicas' migrate steps (concurrent GRANTs on one ACL fail). */
+const GRANTS_LOCK = 7_316_425_001;
+
+/**
+ * What the database's owner (the migrate step, connected as it) grants the
+ * service's runtime `role`, so that no superuser is needed after the database and
+ * both roles exist (CloudNativePG in prod; provisioning does the same elsewhere):
+ * CONNECT to this database and nothing else on it (no TEMP, no CREATE); USAGE on
+ * the public schema but not CREATE; SELECT, INSERT, UPDATE, DELETE on every table
+ * and USAGE, SELECT, UPDATE on every sequence, now and for those the owner makes
+ * later (default privileges); no other role (PUBLIC) may connect or use the schema.
+ * One transaction, under a lock: a running service never sees its grants missing,
+ * and replicas migrating together wait for each other. Safe to run again.
+ * The owner may do all of it: it owns the database and its objects, and the
+ * public schema is its own or (PostgreSQL 15+) pg_database_owner's.
+ */
+export async function grantRuntimeRole(db: Kysely<unknown>, role: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${GRANTS_LOCK})`.execute(trx);
+    const { rows } = await sql<{
+      database: string;
+      owner: string;
+    }>`SELECT current_database() AS database, current_user AS owner`.execute(trx);
+    const { database, owner } = rows[0]!;
+    if (role === owner) {
+      throw new Error(
+        `DATABASE_RUNTIME_ROLE is ${role}, the role migrating: it must name the service's runtime role, not the owner`,
+      );
+    }
+    const [db_, owner_, role_] = [sql.id(database), sql.id(owner), sql.id(role)];
+    for (const statement of [
+      sql`REVOKE ALL ON DATABASE ${db_} FROM PUBLIC, ${role_}`,
+      sql`GRANT CONNECT ON DATABASE ${db_} TO ${role_}`,
+      sql`REVOKE ALL ON SCHEMA public FROM PUBLIC, ${role_}`,
+      sql`GRANT USAGE ON SCHEMA public TO ${role_}`,
+      sql`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role_}`,
+      sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role_}`,
+      sql`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role_}`,
+      sql`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${role_}`,
+      sql`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner_} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${role_}`,
+      sql`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner_} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${role_}`,
+    ]) {
+      await statement.execute(trx);
+    }
+  });
 }
 
 /** The schema is older than the code: the migrate step has not run (a service refuses to start). */

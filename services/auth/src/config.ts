@@ -1,4 +1,10 @@
-import { baseConfigSchema, env, natsConfigSchema, outboxListenConfigSchema } from '@gittix/common';
+import {
+  baseConfigSchema,
+  env,
+  migrateStepConfigSchema,
+  natsConfigSchema,
+  outboxListenConfigSchema,
+} from '@gittix/common';
 import { z } from 'zod';
 
 const optionalBoolean = z
@@ -10,6 +16,7 @@ const optionalBoolean = z
 export const authConfigSchema = baseConfigSchema
   .extend(natsConfigSchema.shape)
   .extend(outboxListenConfigSchema.shape)
+  .extend(migrateStepConfigSchema.shape)
   .extend({
     PORT: env.port(3001),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/auth'),

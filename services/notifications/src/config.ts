@@ -1,4 +1,10 @@
-import { baseConfigSchema, env, natsConfigSchema, outboxListenConfigSchema } from '@gittix/common';
+import {
+  baseConfigSchema,
+  env,
+  migrateStepConfigSchema,
+  natsConfigSchema,
+  outboxListenConfigSchema,
+} from '@gittix/common';
 import { z } from 'zod';
 
 const MAILBOX = /^\s*(?:[^<>]*?\s*<(?<bracketed>[^<>\s]+)>|(?<bare>[^<>\s]+))\s*$/;
@@ -14,6 +20,7 @@ export function addressOf(mailbox: string): string | undefined {
 export const notificationsConfigSchema = baseConfigSchema.extend({
   ...natsConfigSchema.shape,
   ...outboxListenConfigSchema.shape,
+  ...migrateStepConfigSchema.shape,
   PORT: env.port(3006),
   DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/notifications'),
   /** Where emails go: `smtp://` (STARTTLS when offered) or `smtps://`, credentials in the URL. */

@@ -2,6 +2,7 @@ import {
   authVerifyConfigSchema,
   baseConfigSchema,
   env,
+  migrateStepConfigSchema,
   natsConfigSchema,
   outboxListenConfigSchema,
 } from '@gittix/common';
@@ -11,6 +12,7 @@ import type { z } from 'zod';
 export const ordersConfigSchema = baseConfigSchema
   .extend(natsConfigSchema.shape)
   .extend(outboxListenConfigSchema.shape)
+  .extend(migrateStepConfigSchema.shape)
   .extend(authVerifyConfigSchema.shape)
   .extend({
     PORT: env.port(3003),

@@ -2,6 +2,7 @@ import {
   authVerifyConfigSchema,
   baseConfigSchema,
   env,
+  migrateStepConfigSchema,
   natsConfigSchema,
   outboxListenConfigSchema,
 } from '@gittix/common';
@@ -15,6 +16,7 @@ export const paymentsConfigSchema = baseConfigSchema
   .extend({
     ...natsConfigSchema.shape,
     ...outboxListenConfigSchema.shape,
+    ...migrateStepConfigSchema.shape,
     ...authVerifyConfigSchema.shape,
     PORT: env.port(3005),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/payments'),

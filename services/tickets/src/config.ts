@@ -2,6 +2,7 @@ import {
   authVerifyConfigSchema,
   baseConfigSchema,
   env,
+  migrateStepConfigSchema,
   natsConfigSchema,
   outboxListenConfigSchema,
 } from '@gittix/common';
@@ -15,6 +16,7 @@ const optionalText = z.preprocess(blankAsUnset, z.string().min(1).optional());
 export const ticketsConfigSchema = baseConfigSchema
   .extend(natsConfigSchema.shape)
   .extend(outboxListenConfigSchema.shape)
+  .extend(migrateStepConfigSchema.shape)
   .extend(authVerifyConfigSchema.shape)
   .extend({
     PORT: env.port(3002),

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { z } from 'zod';
-import { ConfigError, env, loadConfig } from '../config.js';
+import { ConfigError, env, loadConfig, migrateStepConfigSchema } from '../config.js';
 import { migrateDatabase, SchemaBehindError } from '../db.js';
 import { createLogger } from '../logger.js';
 import type { AnyServiceDescription, ConfigOf } from './description.js';
@@ -22,13 +22,15 @@ export const MIGRATE_FLAG = '--migrate';
 
 /**
  * The keys the migrate step reads: the service's own DATABASE_URL field (its
- * default and checks), which there names the database's owner, and the logging.
+ * default and checks), which there names the database's owner, the runtime role to
+ * grant (DATABASE_RUNTIME_ROLE) and the logging.
  */
 function migrateConfigSchema(description: AnyServiceDescription) {
   const schema: unknown = description.configSchema;
   const shape = schema instanceof z.ZodObject ? schema.shape : {};
   return z.object({
     DATABASE_URL: (shape.DATABASE_URL as z.ZodType<string> | undefined) ?? z.url(),
+    ...migrateStepConfigSchema.shape,
     LOG_LEVEL: env.logLevel(),
     LOG_PRETTY: env.boolean(false),
   });
@@ -37,7 +39,8 @@ function migrateConfigSchema(description: AnyServiceDescription) {
 /**
  * The migrate step of a service (docs/security.md, "Postgres"): connects with
  * DATABASE_URL, which names the database's owner, runs the migrations not yet run,
- * logs what it did and exits (0, or 1 naming what failed). Nothing else is read or
+ * grants DATABASE_RUNTIME_ROLE (when set) its rows, logs what it did and exits
+ * (0, or 1 naming what failed). Nothing else is read or
  * opened: no NATS, no keys. Kubernetes runs it in an initContainer, Compose as a
  * one-shot service, the launcher before it starts the services.
  */
@@ -53,7 +56,7 @@ export async function runMigrations(description: AnyServiceDescription): Promise
     const { applied, alreadyApplied } = await migrateDatabase(
       config.DATABASE_URL,
       needs.database.migrations,
-      { applicationName: `${name}-migrate` },
+      { applicationName: `${name}-migrate`, runtimeRole: config.DATABASE_RUNTIME_ROLE },
     );
     logger.info(
       { applied, alreadyApplied: alreadyApplied.length },
@@ -61,6 +64,11 @@ export async function runMigrations(description: AnyServiceDescription): Promise
         ? `${name}: ran ${applied.length} migration(s): ${applied.join(', ')}`
         : `${name}: the database is up to date (${alreadyApplied.length} migrations), nothing to run`,
     );
+    if (config.DATABASE_RUNTIME_ROLE) {
+      logger.info(
+        `${name}: granted ${config.DATABASE_RUNTIME_ROLE} the rows of every table, no DDL`,
+      );
+    }
   } catch (error) {
     logger.fatal({ err: error }, `${name}: migrating failed`);
     process.stderr.write(`${name} --migrate: ${(error as Error).message}\n`);
