@@ -22,6 +22,7 @@ import { openExpirationQueue } from './harness/expiration-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
 import { now, summarize } from './harness/stats.js';
+import { measureOverload, type OverloadSettings } from './overload/measure.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
@@ -41,6 +42,10 @@ export interface BenchSettings {
   leadSeconds: number;
   logLevel: string;
   label: string;
+  /** The overload phase (bench/overload); absent: not run. */
+  overload?: OverloadSettings;
+  /** Fresh tickets per overload step (the buyers race for them as in the sale). */
+  overloadTickets?: number;
 }
 
 /** GitTix without the web app: what the benchmark measures. */
@@ -143,15 +148,30 @@ export async function runBench(
       title('Seat'),
     );
     const expiringTitles = Array.from({ length: settings.expiring }, title('Expiring seat'));
+    // The overload phase: one list for its capacity run, one per offered multiple.
+    const overloadLists = settings.overload ? settings.overload.multiples.length + 1 : 0;
+    const overloadTitles = Array.from(
+      { length: overloadLists * (settings.overloadTickets ?? 100) },
+      title('Overload seat'),
+    );
     const listed = await listTicketsForSale(system.baseUrl, seller!, [
       ...saleTitles,
       ...expiringTitles,
+      ...overloadTitles,
     ]);
     const warmUpTickets = listed.slice(0, 20);
     const saleTickets = Array.from({ length: settings.rounds }, (_, r) =>
       listed.slice(20 + r * settings.tickets, 20 + (r + 1) * settings.tickets),
     );
-    const expiringTickets = listed.slice(saleTitles.length);
+    const expiringTickets = listed.slice(
+      saleTitles.length,
+      saleTitles.length + expiringTitles.length,
+    );
+    const overloadTickets = listed.slice(saleTitles.length + expiringTitles.length);
+    const perList = settings.overloadTickets ?? 100;
+    const overloadTicketLists = Array.from({ length: overloadLists }, (_, i) =>
+      overloadTickets.slice(i * perList, (i + 1) * perList),
+    );
     await waitForRows(ordersPool, 'tickets', listed, 'listed tickets in the orders replica');
     await installProbeTriggers(ticketsPool, ordersPool);
     signal.throwIfAborted();
@@ -241,6 +261,26 @@ export async function runBench(
       meterCpu: () => meterCpu(),
     });
     const referenceAfter = await bullmq(3_000);
+    signal.throwIfAborted();
+
+    // 5. Overload: capacity, then 1×, 2×, 5× of it offered open-loop (bench/overload).
+    let overload: Awaited<ReturnType<typeof measureOverload>> | undefined;
+    if (settings.overload) {
+      say(
+        `overload: capacity, then ${settings.overload.multiples.join('×, ')}× of it for ${settings.overload.seconds} s each…`,
+      );
+      overload = await measureOverload(
+        {
+          baseUrl: system.baseUrl,
+          // Buyers of their own: none holds an order from the sale (5 open orders each at most).
+          buyers: await signSessions(system.settings.jwt.privateKeyPem, settings.buyers, 'crowd'),
+          ticketLists: overloadTicketLists,
+          ordersPool,
+          say,
+        },
+        settings.overload,
+      );
+    }
 
     const { rows: versions } = await admin.query<{ server_version: string }>('SHOW server_version');
     const redisInfo = await expirations.redis.info('server');
@@ -265,6 +305,7 @@ export async function runBench(
         reference: summarize([...referenceBefore, ...referenceAfter]),
         referenceRuns: [summarize(referenceBefore), summarize(referenceAfter)],
       },
+      ...(overload ? { overload: overload.steps, overloadCapacity: overload.capacity } : {}),
     };
   } finally {
     signal.removeEventListener('abort', abort);

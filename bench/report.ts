@@ -1,6 +1,7 @@
 import type { CpuUsage } from './harness/cpu.js';
 import { count, markdownTable, ms, ratio } from './harness/markdown.js';
 import type { Summary } from './harness/stats.js';
+import { overloadSection, overloadSummaryRow } from './overload/report.js';
 import type { BenchSettings } from './phases.js';
 import { type Chart, chartLinks } from './plot/render.js';
 import type { ReadTargetResult } from './read-path/measure.js';
@@ -89,6 +90,7 @@ function summaryRows(r: BenchResults): string[][] {
       `bare BullMQ: ${p50p99(expiry.reference)}`,
       `p50 ${ratio(expiry.cancelled.p50 / expiry.reference.p50)}, p99 ${ratio(expiry.cancelled.p99 / expiry.reference.p99)}`,
     ],
+    ...[overloadSummaryRow(r)].filter((row) => row !== undefined),
   ];
 }
 
@@ -309,7 +311,7 @@ ${markdownTable(expiryRows)}
 CPU from the due instant to the last cancellation (cores):
 
 ${markdownTable([cpuHeader, cpuRow('expiry', expiry.cpu)])}
-
+${r.overload ? `\n${overloadSection(r, 5)}\n` : ''}
 ${bottlenecks.trim()}
 
 ## Machine and command

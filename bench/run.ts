@@ -6,7 +6,8 @@
  *   2. flash sale: buyers racing for tickets through the gateway, against the same
  *      reservation transaction run straight on Postgres at the same concurrency;
  *   3. ticket.created → orders replica during the sale, against an idle system;
- *   4. orders expiring at one instant, against bare BullMQ firing as many jobs.
+ *   4. orders expiring at one instant, against bare BullMQ firing as many jobs;
+ *   5. overload: the sale's capacity, then 1×, 2×, 5× of it offered open-loop.
  * Writes bench/REPORT.md with its charts (bench/charts/*.svg) and
  * bench/results/<time>.json, prints a summary.
  *
@@ -44,6 +45,10 @@ const { values: args } = parseArgs({
     expiring: { type: 'string', default: '1000' },
     'lead-seconds': { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'info' },
+    /** The overload phase: seconds per step, offered multiples of capacity; --overload-seconds 0 skips it. */
+    'overload-seconds': { type: 'string', default: '6' },
+    'overload-multiples': { type: 'string', default: '1,2,5' },
+    'overload-tickets': { type: 'string', default: '100' },
     label: { type: 'string', default: '' },
     /** Re-render the report and its charts from a saved results file instead of running. */
     from: { type: 'string' },
@@ -71,6 +76,16 @@ const settings: BenchSettings = {
   leadSeconds: Number(args['lead-seconds']),
   logLevel: args['log-level'],
   label: args.label,
+  ...(Number(args['overload-seconds']) > 0
+    ? {
+        overload: {
+          seconds: Number(args['overload-seconds']),
+          multiples: args['overload-multiples'].split(',').map(Number),
+          connections: Number(args.connections),
+        },
+        overloadTickets: Number(args['overload-tickets']),
+      }
+    : {}),
 };
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
