@@ -131,6 +131,69 @@ describe('admission control in every service (ADMISSION_*)', () => {
     });
   });
 
+  describe('when requests take longer than ADMISSION_TARGET_LATENCY_MS', () => {
+    const holding = holdingService();
+    let service: TestService<typeof holding.service>;
+    let base: string;
+
+    beforeAll(async () => {
+      service = await startTestService(holding.service, {
+        env: {
+          ADMISSION_TARGET_LATENCY_MS: '150',
+          ADMISSION_MIN_IN_FLIGHT: '2',
+          ADMISSION_RETRY_AFTER_SECONDS: '1',
+        },
+      });
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      holding.releaseAll();
+      await service?.close();
+    });
+
+    it('then only as many are admitted at once as complete within it (at least the minimum), the rest get 503 + Retry-After; once quick again, all are admitted', async () => {
+      // Slow requests: each held well past the 150 ms target.
+      const slow = [post(base, 1), post(base, 2)];
+      await waitFor(() => holding.reached.length === 2, { timeoutMs: 10_000 });
+      const heldSince = Date.now();
+      await waitFor(() => Date.now() - heldSince > 600, { timeoutMs: 10_000 });
+      holding.releaseAll();
+      await Promise.all(slow);
+      await waitFor(() => service.app.admission.load().latencyMs > 150, { timeoutMs: 10_000 });
+
+      const admitted = [post(base, 3), post(base, 4)];
+      await waitFor(() => holding.reached.length === 4, { timeoutMs: 10_000 });
+      const refused = await post(base, 5);
+      expect(refused).toEqual({
+        status: 503,
+        retryAfter: '1',
+        body: { errors: [{ message: 'The service is busy; retry in 1 s' }] },
+      });
+      expect(holding.reached).not.toContain('5');
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(refusedCount(metrics, 'latency')).toBe(1);
+      holding.releaseAll();
+      await Promise.all(admitted);
+
+      // Quick requests bring the average under the target: the limit is lifted.
+      await waitFor(
+        async () => {
+          const quick = post(base, 0);
+          await waitFor(() => holding.held.length > 0, { timeoutMs: 10_000, intervalMs: 1 });
+          holding.releaseAll();
+          await quick;
+          return service.app.admission.load().latencyMs <= 150;
+        },
+        { timeoutMs: 20_000, intervalMs: 1, message: 'the average back under the target' },
+      );
+      const many = [post(base, 6), post(base, 7), post(base, 8)];
+      await waitFor(() => holding.held.length === 3, { timeoutMs: 10_000 });
+      holding.releaseAll();
+      for (const answer of await Promise.all(many)) expect(answer.status).toBe(200);
+    });
+  });
+
   describe('with the default limits', () => {
     const holding = holdingService();
     let service: TestService<typeof holding.service>;
