@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     'overload-seconds': { type: 'string', default: '6' },
     'overload-multiples': { type: 'string', default: '1,2,5' },
     'overload-tickets': { type: 'string', default: '100' },
+    /** The capacity run's closed loop: below ADMISSION_MIN_IN_FLIGHT (64), so it is never refused. */
+    'overload-connections': { type: 'string', default: '50' },
     label: { type: 'string', default: '' },
     /** Re-render the report and its charts from a saved results file instead of running. */
     from: { type: 'string' },
@@ -81,7 +83,7 @@ const settings: BenchSettings = {
         overload: {
           seconds: Number(args['overload-seconds']),
           multiples: args['overload-multiples'].split(',').map(Number),
-          connections: Number(args.connections),
+          connections: Number(args['overload-connections']),
         },
         overloadTickets: Number(args['overload-tickets']),
       }

@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     multiples: { type: 'string', default: '1,2,5' },
     tickets: { type: 'string', default: '100' },
     buyers: { type: 'string', default: '2000' },
-    connections: { type: 'string', default: '100' },
+    connections: { type: 'string', default: '50' },
     env: { type: 'string', multiple: true, default: [] },
   },
 });

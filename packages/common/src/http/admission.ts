@@ -49,7 +49,7 @@ export const admissionConfigSchema = z.object({
    * Past this mean event-loop delay (ms, over the last second) requests are refused
    * with 503 until it recovers (0: not checked).
    */
-  ADMISSION_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  ADMISSION_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(2_000),
   /** The `Retry-After` (seconds) of a refusal: when the client should try again. */
   ADMISSION_RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(2),
 });
