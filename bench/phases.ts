@@ -89,7 +89,8 @@ export async function runBench(
       logLevel: settings.logLevel,
       // Orders placed by the sale must not expire while the benchmark runs.
       orderExpirationSeconds: 3600,
-      extraEnv: { NODE_ENV: 'production' },
+      // The sandbox provider (no money moves) is refused in production unless allowed.
+      extraEnv: { NODE_ENV: 'production', PAYMENTS_SANDBOX_IN_PRODUCTION: 'true' },
     }),
   });
   const startupSeconds = (now() - t0) / 1000;
