@@ -131,7 +131,8 @@ export async function measureOverload(
     context.say(
       `overload ${multiple}×: offered ${step.offeredPerSecond}/s, goodput ${step.goodputPerSecond}/s ` +
         `(${(goodput / capacity).toFixed(2)}× capacity), admitted p99 ${step.admittedP99} ms, ` +
-        `${step.refused} refused, ${step.otherServerErrors} other 5xx/errors, ${step.oversold} oversold`,
+        `${step.refused} refused, ${step.otherServerErrors} other 5xx/errors, ${step.oversold} oversold ` +
+        `(answers: ${JSON.stringify(result.statuses)})`,
     );
   }
   return { capacity: capacityStep, steps };
