@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
     'lead-seconds': { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'info' },
     /** The overload phase: seconds per step, offered multiples of capacity; --overload-seconds 0 skips it. */
-    'overload-seconds': { type: 'string', default: '6' },
+    'overload-seconds': { type: 'string', default: '10' },
     'overload-multiples': { type: 'string', default: '1,2,5' },
     'overload-tickets': { type: 'string', default: '100' },
     /** The capacity run's closed loop: below ADMISSION_MIN_IN_FLIGHT (64), so it is never refused. */

@@ -3,7 +3,7 @@
  * on a system of its own, for working on admission control without the whole run.
  * Prints the steps; `npm run bench` puts them in bench/REPORT.md.
  *
- *   npm run bench:overload -- [--mode dist|source] [--seconds 6] [--multiples 1,2,5] [--tickets 100]
+ *   npm run bench:overload -- [--mode dist|source] [--seconds 10] [--multiples 1,2,5] [--tickets 100]
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
   options: {
     mode: { type: 'string', default: 'dist' },
     'skip-build': { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '10' },
     multiples: { type: 'string', default: '1,2,5' },
     tickets: { type: 'string', default: '100' },
     buyers: { type: 'string', default: '2000' },
