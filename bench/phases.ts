@@ -22,6 +22,7 @@ import { openExpirationQueue } from './harness/expiration-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
 import { now, summarize } from './harness/stats.js';
+import { measureOverload, type OverloadSettings } from './overload/measure.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
@@ -45,10 +46,14 @@ export interface BenchSettings {
   only?: BenchPhase[];
   /** Services run with `node --cpu-prof` (`--cpu-prof`), each writing `<dir>/<service>.cpuprofile` on exit. */
   cpuProf?: { services: string[]; dir: string };
+  /** The overload phase (bench/overload); absent: not run. */
+  overload?: OverloadSettings;
+  /** Fresh tickets per overload step (the buyers race for them as in the sale). */
+  overloadTickets?: number;
 }
 
 /** The benchmark's phases, each runnable alone with `--only` (propagation runs inside the sale). */
-export const BENCH_PHASES = ['read', 'list', 'sale', 'expiry'] as const;
+export const BENCH_PHASES = ['read', 'list', 'sale', 'expiry', 'overload'] as const;
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 
 /** The node flags that make each profiled service write `<dir>/<service>.cpuprofile` when it exits. */
@@ -170,15 +175,31 @@ export async function runBench(
       { length: runs('expiry') ? settings.expiring : 0 },
       title('Expiring seat'),
     );
+    // The overload phase: one list for its capacity run, one per offered multiple.
+    const overloadLists =
+      settings.overload && runs('overload') ? settings.overload.multiples.length + 1 : 0;
+    const overloadTitles = Array.from(
+      { length: overloadLists * (settings.overloadTickets ?? 100) },
+      title('Overload seat'),
+    );
     const listed = await listTicketsForSale(system.baseUrl, seller!, [
       ...saleTitles,
       ...expiringTitles,
+      ...overloadTitles,
     ]);
     const warmUpTickets = listed.slice(0, 20);
     const saleTickets = Array.from({ length: settings.rounds }, (_, r) =>
       listed.slice(20 + r * settings.tickets, 20 + (r + 1) * settings.tickets),
     );
-    const expiringTickets = listed.slice(saleTitles.length);
+    const expiringTickets = listed.slice(
+      saleTitles.length,
+      saleTitles.length + expiringTitles.length,
+    );
+    const overloadTickets = listed.slice(saleTitles.length + expiringTitles.length);
+    const perList = settings.overloadTickets ?? 100;
+    const overloadTicketLists = Array.from({ length: overloadLists }, (_, i) =>
+      overloadTickets.slice(i * perList, (i + 1) * perList),
+    );
     await waitForRows(ordersPool, 'tickets', listed, 'listed tickets in the orders replica');
     await installProbeTriggers(ticketsPool, ordersPool);
     signal.throwIfAborted();
@@ -285,6 +306,26 @@ export async function runBench(
         referenceRuns: [summarize(referenceBefore), summarize(referenceAfter)],
       };
     }
+    signal.throwIfAborted();
+
+    // 5. Overload: capacity, then 1×, 2×, 5× of it offered open-loop (bench/overload).
+    let overload: Awaited<ReturnType<typeof measureOverload>> | undefined;
+    if (settings.overload && runs('overload')) {
+      say(
+        `overload: capacity, then ${settings.overload.multiples.join('×, ')}× of it for ${settings.overload.seconds} s each…`,
+      );
+      overload = await measureOverload(
+        {
+          baseUrl: system.baseUrl,
+          // Buyers of their own: none holds an order from the sale (5 open orders each at most).
+          buyers: await signSessions(system.settings.jwt.privateKeyPem, settings.buyers, 'crowd'),
+          ticketLists: overloadTicketLists,
+          ordersPool,
+          say,
+        },
+        settings.overload,
+      );
+    }
 
     const { rows: versions } = await admin.query<{ server_version: string }>('SHOW server_version');
     const redisInfo = await expirations.redis.info('server');
@@ -305,6 +346,7 @@ export async function runBench(
       ...(readList ? { readList } : {}),
       ...(sale ? { sale } : {}),
       ...(expiry ? { expiry } : {}),
+      ...(overload ? { overload: overload.steps, overloadCapacity: overload.capacity } : {}),
     };
   } finally {
     signal.removeEventListener('abort', abort);

@@ -1,6 +1,7 @@
 import type { CpuUsage } from './harness/cpu.js';
 import { count, markdownTable, ms, ratio } from './harness/markdown.js';
 import type { Summary } from './harness/stats.js';
+import { overloadSection, overloadSummaryRow } from './overload/report.js';
 import type { BenchSettings } from './phases.js';
 import { type Chart, chartLinks } from './plot/render.js';
 import type { ReadTargetResult } from './read-path/measure.js';
@@ -69,6 +70,7 @@ function summaryRows(r: PhaseResults): string[][] {
       : []),
     ...(sale ? saleRows(sale) : []),
     ...(expiry ? expiryRows(expiry) : []),
+    ...[overloadSummaryRow(r)].filter((row) => row !== undefined),
   ];
 }
 
@@ -331,7 +333,7 @@ ${markdownTable(expiryRows)}
 CPU from the due instant to the last cancellation (cores):
 
 ${markdownTable([cpuHeader, cpuRow('expiry', expiry.cpu)])}
-
+${r.overload ? `\n${overloadSection(r, 5)}\n` : ''}
 ${bottlenecks.trim()}
 
 ## Machine and command

@@ -56,6 +56,8 @@ export interface BenchResults {
   expiry: ExpiryResult & { reference: Summary; referenceRuns: Summary[] };
   /** The overload run (issue 18), when the benchmark has one: its chart is drawn only then. */
   overload?: OverloadStep[];
+  /** The closed-loop run that measured the capacity the overload steps are multiples of. */
+  overloadCapacity?: OverloadStep;
 }
 
 /** One offered load of an overload run, on one target. */
@@ -68,6 +70,24 @@ export interface OverloadStep {
   goodputPerSecond: number;
   /** p99 latency of the admitted (not refused) requests, ms. */
   admittedP99: number;
+  /** Offered load ÷ capacity; 0 for the capacity run itself (a closed loop). */
+  multiple?: number;
+  /** The capacity measured in the same run, answers/s. */
+  capacityPerSecond?: number;
+  sent?: number;
+  /** Answers by status (`error`, `timeout`: no answer). */
+  statuses?: Record<string, number>;
+  /** 503 answers, and those of them with `Retry-After` (admission refusals). */
+  refused?: number;
+  refusedWithRetryAfter?: number;
+  /** p99 latency of the refusals, ms: a refusal must be quick. */
+  refusedP99?: number;
+  /** 5xx other than 503 + Retry-After, connection errors and timeouts: must be 0. */
+  otherServerErrors?: number;
+  /** Orders created (201). */
+  created?: number;
+  /** Tickets of the step with more than one order: must be 0. */
+  oversold?: number;
 }
 
 /** What a run with `--only` measured: the phases it skipped are absent. */

@@ -6,7 +6,8 @@
  *   2. flash sale: buyers racing for tickets through the gateway, against the same
  *      reservation transaction run straight on Postgres at the same concurrency;
  *   3. ticket.created → orders replica during the sale, against an idle system;
- *   4. orders expiring at one instant, against bare BullMQ firing as many jobs.
+ *   4. orders expiring at one instant, against bare BullMQ firing as many jobs;
+ *   5. overload: the sale's capacity, then 1×, 2×, 5× of it offered open-loop.
  * Writes bench/REPORT.md with its charts (bench/charts/*.svg) and
  * bench/results/<time>.json, prints a summary.
  *
@@ -45,6 +46,12 @@ const { values: args } = parseArgs({
     expiring: { type: 'string', default: '1000' },
     'lead-seconds': { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'info' },
+    /** The overload phase: seconds per step, offered multiples of capacity; --overload-seconds 0 skips it. */
+    'overload-seconds': { type: 'string', default: '10' },
+    'overload-multiples': { type: 'string', default: '1,2,5' },
+    'overload-tickets': { type: 'string', default: '100' },
+    /** The capacity run's closed loop: below ADMISSION_MIN_IN_FLIGHT (64), so it is never refused. */
+    'overload-connections': { type: 'string', default: '50' },
     label: { type: 'string', default: '' },
     /** Phases to run, comma-separated (read,list,sale,expiry): results and summary only, no REPORT.md. */
     only: { type: 'string' },
@@ -84,6 +91,16 @@ const settings: BenchSettings = {
           services: args['cpu-prof'].split(',').map((s) => s.trim()),
           dir: resolve(args['cpu-prof-dir']),
         },
+      }
+    : {}),
+  ...(Number(args['overload-seconds']) > 0
+    ? {
+        overload: {
+          seconds: Number(args['overload-seconds']),
+          multiples: args['overload-multiples'].split(',').map(Number),
+          connections: Number(args['overload-connections']),
+        },
+        overloadTickets: Number(args['overload-tickets']),
       }
     : {}),
 };

@@ -21,13 +21,28 @@ export async function inParallel<T, R>(
   return results;
 }
 
+/** Tries in all for one setup call GitTix keeps refusing as busy. */
+const BUSY_ATTEMPTS = 10;
+const isBusy = (response: Response) =>
+  response.status === 503 && /^\d+$/.test(response.headers.get('retry-after') ?? '');
+
 /** POSTs through the gateway as `session` and returns the id of what a 201 created. */
 async function create(baseUrl: string, path: string, session: SignedSession, body: unknown) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...bearer(session) },
-    body: JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(session) },
+      body: JSON.stringify(body),
+    });
+  let response = await send();
+  // Refused as busy (admission control, nothing done): sent again after Retry-After, as a client would.
+  for (let attempt = 1; attempt < BUSY_ATTEMPTS && isBusy(response); attempt++) {
+    await response.body?.cancel();
+    await new Promise((resolve) =>
+      setTimeout(resolve, Number(response.headers.get('retry-after')) * 1000),
+    );
+    response = await send();
+  }
   if (response.status !== 201) {
     throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
   }

@@ -5,7 +5,9 @@ import type { BenchSettings } from '../phases.js';
 import type { BenchResults, OverloadStep } from '../results.js';
 
 /** A small, repeatable run of every phase: what `npm run bench` saves, with made-up samples. */
-export function fixtureRun(options: { overload?: OverloadStep[] } = {}) {
+export function fixtureRun(
+  options: { overload?: OverloadStep[]; overloadCapacity?: OverloadStep } = {},
+) {
   let seed = 19;
   // Deterministic pseudo-random numbers (an LCG): the same fixture every time.
   const random = () => {
@@ -98,6 +100,7 @@ export function fixtureRun(options: { overload?: OverloadStep[] } = {}) {
       referenceRuns: [summarize(samples(300, 140)), summarize(samples(300, 141))],
     },
     ...(options.overload ? { overload: options.overload } : {}),
+    ...(options.overloadCapacity ? { overloadCapacity: options.overloadCapacity } : {}),
   };
   const settings: BenchSettings = {
     mode: 'dist',

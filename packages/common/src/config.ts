@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { admissionConfigSchema } from './http/admission.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -87,6 +88,7 @@ export const baseConfigSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(72_000),
   /** OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); traces are exported only when set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'Must be a URL' }).optional(),
+  ...admissionConfigSchema.shape,
 });
 
 /** Keys of services that verify sessions: a PEM public key, or auth's JWKS URL. */

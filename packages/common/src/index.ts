@@ -5,6 +5,7 @@ export * from './db.js';
 export * from './errors.js';
 export * from './events/index.js';
 export * from './http/access-log.js';
+export * from './http/admission.js';
 export * from './http/auth.js';
 export * from './http/close-gracefully.js';
 export * from './http/error-handler.js';

@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import {
+  type AdmissionSettings,
   createServiceApp,
   type ReadinessChecks,
   type RevokedSessions,
@@ -20,6 +21,8 @@ export interface AuthAppDeps {
   db: Kysely<AuthDatabase>;
   logger: FastifyBaseLogger;
   readiness: ReadinessChecks;
+  /** Admission control's limits (ADMISSION_*); the defaults when omitted. */
+  admission?: AdmissionSettings;
   sessions: SessionSigner;
   devices: DeviceCookies;
   revokedSessions: RevokedSessions;
@@ -39,6 +42,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<ServiceApp> {
     // Auth verifies its own sessions with its own public key: no JWKS round trip.
     verifySession: deps.sessions.verify,
     readiness: deps.readiness,
+    admission: deps.admission,
     openapiPath: '/api/users/openapi.json',
   });
   // A per-replica flood guard in front of argon2; the per-email and per-address

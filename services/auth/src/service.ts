@@ -30,13 +30,17 @@ export const authService = defineService({
   name: 'auth',
   configSchema: authConfigSchema,
   needs: { database: postgres<AuthDatabase>(migrations), events: {}, sessionRevocations: true },
-  build: async ({ config, db, logger, readiness, revokedSessions }, parts: Partial<AuthParts>) => {
+  build: async (
+    { config, db, logger, readiness, admission, revokedSessions },
+    parts: Partial<AuthParts>,
+  ) => {
     const privateKeyPem = sessionKeyPem(config, logger);
     return {
       app: await buildApp({
         db,
         logger,
         readiness,
+        admission,
         revokedSessions,
         sessions: await createSessionSigner({
           privateKeyPem,

@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import {
+  type AdmissionSettings,
+  admissionPlugin,
   clientErrorHandler,
   closeGracefullyPlugin,
+  DEFAULT_ADMISSION,
   DEFAULT_BODY_LIMIT,
   errorHandlerPlugin,
   frameworkErrors,
@@ -40,6 +43,8 @@ export interface GatewayAppDeps {
   docsCacheMs?: number;
   /** How much of a refused body is read (and dropped) so its client still gets the 413. */
   linger?: { maxBytes: number; timeoutMs: number };
+  /** Admission control's limits (ADMISSION_*); the defaults when omitted. */
+  admission?: AdmissionSettings;
 }
 
 export const DEFAULT_LINGER = { maxBytes: 8 * 1024 * 1024, timeoutMs: 5_000 };
@@ -152,6 +157,8 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthPlugin, { checks: {} });
   await app.register(metricsPlugin, { service: 'gateway' });
+  // Past capacity, 503 + Retry-After here, before a connection to a service is taken.
+  await app.register(admissionPlugin, deps.admission ?? DEFAULT_ADMISSION);
   await app.register(docsRoutes, {
     sources: deps.upstreams.flatMap((upstream) =>
       upstream.openapiPath

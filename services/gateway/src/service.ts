@@ -8,7 +8,7 @@ export const gatewayService = defineService({
   name: 'gateway',
   configSchema: gatewayConfigSchema,
   needs: {},
-  build: async ({ config, logger }) => ({
+  build: async ({ config, logger, admission }) => ({
     app: await buildApp({
       logger,
       upstreams: upstreamsFrom(config),
@@ -20,6 +20,7 @@ export const gatewayService = defineService({
       maxBodyBytes: config.MAX_BODY_BYTES,
       opsEndpoints: config.OPS_ENDPOINTS,
       docsCacheMs: config.DOCS_CACHE_SECONDS * 1000,
+      admission,
       linger: { maxBytes: config.LINGER_MAX_BYTES, timeoutMs: config.LINGER_TIMEOUT_MS },
     }),
   }),

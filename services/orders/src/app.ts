@@ -1,4 +1,5 @@
 import {
+  type AdmissionSettings,
   createServiceApp,
   type ReadinessChecks,
   type ServiceApp,
@@ -14,6 +15,8 @@ export interface OrdersAppDeps {
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
   readiness: ReadinessChecks;
+  /** Admission control's limits (ADMISSION_*); the defaults when omitted. */
+  admission?: AdmissionSettings;
   orderExpirationSeconds: number;
   maxOpenOrdersPerUser: number;
 }
@@ -25,6 +28,7 @@ export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     verifySession: deps.verifySession,
     readiness: deps.readiness,
+    admission: deps.admission,
     openapiPath: '/api/orders/openapi.json',
   });
   await app.register(ordersRoutes, {

@@ -16,12 +16,13 @@ export const ordersService = defineService({
     events: { consumerConcurrency: 4 },
     sessions: true,
   },
-  build: async ({ config, db, logger, verifySession, readiness }) => ({
+  build: async ({ config, db, logger, verifySession, readiness, admission }) => ({
     app: await buildApp({
       db,
       logger,
       verifySession,
       readiness,
+      admission,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
       maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
     }),

@@ -1,4 +1,5 @@
 import {
+  type AdmissionSettings,
   createServiceApp,
   type ReadinessChecks,
   type ServiceApp,
@@ -20,6 +21,8 @@ export interface PaymentsAppDeps {
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
   readiness: ReadinessChecks;
+  /** Admission control's limits (ADMISSION_*); the defaults when omitted. */
+  admission?: AdmissionSettings;
   provider: PaymentProvider;
   /** Longest wait for one provider call before answering 503. */
   providerTimeoutMs: number;
@@ -41,6 +44,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     verifySession: deps.verifySession,
     readiness: deps.readiness,
+    admission: deps.admission,
     openapiPath: '/api/payments/openapi.json',
   });
   await app.register(webhooksRoutes, {

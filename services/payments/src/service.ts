@@ -30,7 +30,7 @@ export const paymentsService = defineService({
   configSchema: paymentsConfigSchema,
   needs: { database: postgres<PaymentsDatabase>(migrations), events: {}, sessions: true },
   build: async (
-    { config, db, logger, verifySession, readiness },
+    { config, db, logger, verifySession, readiness, admission },
     parts: Partial<PaymentsParts>,
   ) => {
     const providerTimeoutMs = config.PAYMENTS_PROVIDER_TIMEOUT_MS;
@@ -75,6 +75,7 @@ export const paymentsService = defineService({
       logger,
       verifySession,
       readiness,
+      admission,
       provider,
       providerTimeoutMs,
       limits,

@@ -1,4 +1,5 @@
 import {
+  type AdmissionSettings,
   createServiceApp,
   type ReadinessChecks,
   type ServiceApp,
@@ -18,6 +19,8 @@ export interface TicketsAppDeps {
   logger: FastifyBaseLogger;
   verifySession: SessionVerifier;
   readiness: ReadinessChecks;
+  /** Admission control's limits (ADMISSION_*); the defaults when omitted. */
+  admission?: AdmissionSettings;
   /** Where ticket files' content lives (the database, or an S3 bucket). */
   fileStore: FileStore;
 }
@@ -32,6 +35,7 @@ export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     verifySession: deps.verifySession,
     readiness: deps.readiness,
+    admission: deps.admission,
     openapiPath: `${API_PREFIX}/openapi.json`,
   });
   await app.register(ticketsRoutes, { prefix: API_PREFIX, db: deps.db, basePath: API_PREFIX });

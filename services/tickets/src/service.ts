@@ -31,10 +31,10 @@ export const ticketsService = defineService({
   name: 'tickets',
   configSchema: ticketsConfigSchema,
   needs: { database: postgres<TicketsDatabase>(migrations), events: {}, sessions: true },
-  build: async ({ config, db, logger, verifySession, readiness }) => {
+  build: async ({ config, db, logger, verifySession, readiness, admission }) => {
     const fileStore = await fileStoreFor(config, db);
     return {
-      app: await buildApp({ db, logger, verifySession, readiness, fileStore }),
+      app: await buildApp({ db, logger, verifySession, readiness, admission, fileStore }),
       subscriptions: ticketsSubscriptions,
       tasks: [ordersSeenPruner({ db, logger, retentionMs: eventTablesRetentionMs(config) })],
       alsoStop: fileStore.close

@@ -3,7 +3,9 @@
 import type { CurrentUser } from '@gittix/api-types';
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
+import type { BusyWait } from '../lib/busy-retry';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
+import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 
@@ -16,15 +18,21 @@ const NO_ERRORS: FormErrors<AuthField> = { byField: {}, general: [] };
 export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
   const [errors, setErrors] = useState(NO_ERRORS);
   const [pending, setPending] = useState(false);
+  const [busy, setBusy] = useState<BusyWait | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     setPending(true);
-    const result = await sendJson<CurrentUser>('POST', `/api/users/${mode}`, {
-      email: String(form.get('email') ?? ''),
-      password: String(form.get('password') ?? ''),
-    });
+    const result = await sendJson<CurrentUser>(
+      'POST',
+      `/api/users/${mode}`,
+      {
+        email: String(form.get('email') ?? ''),
+        password: String(form.get('password') ?? ''),
+      },
+      { onBusy: setBusy },
+    );
     if (result.ok) {
       // A full navigation, so every server-rendered part (the header too) sees the new session.
       window.location.assign(next);
@@ -38,6 +46,7 @@ export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
     // POST, so a submit that beats hydration never puts what was typed into the URL.
     <form method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
+      <BusyNotice wait={busy} />
       <Field
         id="email"
         name="email"

@@ -4,7 +4,9 @@ import type { Order } from '@gittix/api-types';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { sendJson } from '../lib/api-client';
+import type { BusyWait } from '../lib/busy-retry';
 import { signInPath } from '../lib/next-path';
+import { BusyNotice } from './BusyNotice';
 import { FormAlert } from './FormAlert';
 
 /** Reserves the ticket with a new order and opens it; a signed-out visitor signs in first. */
@@ -12,6 +14,8 @@ export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signe
   const router = useRouter();
   const [errors, setErrors] = useState<string[]>([]);
   const [pending, setPending] = useState(false);
+  // On an on-sale rush GitTix may refuse as busy: the button retries by itself, counting down.
+  const [busy, setBusy] = useState<BusyWait | null>(null);
   const here = `/tickets/${ticketId}`;
 
   async function purchase() {
@@ -21,7 +25,7 @@ export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signe
     }
     setPending(true);
     setErrors([]);
-    const result = await sendJson<Order>('POST', '/api/orders', { ticketId });
+    const result = await sendJson<Order>('POST', '/api/orders', { ticketId }, { onBusy: setBusy });
     if (result.ok) {
       router.push(`/orders/${result.data.id}`);
       return;
@@ -39,6 +43,7 @@ export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signe
   return (
     <div className="stack">
       <FormAlert messages={errors} />
+      <BusyNotice wait={busy} />
       <button
         type="button"
         className="button button-block"

@@ -2,7 +2,9 @@
 
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { type ApiResult, sendJson } from '../lib/api-client';
+import type { BusyWait } from '../lib/busy-retry';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
+import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 
@@ -38,6 +40,7 @@ export function SimpleForm(props: SimpleFormProps) {
   const [errors, setErrors] = useState<FormErrors<string>>({ byField: {}, general: [] });
   const [pending, setPending] = useState(false);
   const [succeeded, setSucceeded] = useState(false);
+  const [busy, setBusy] = useState<BusyWait | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -46,7 +49,9 @@ export function SimpleForm(props: SimpleFormProps) {
     const body: Record<string, string> = { ...props.extra };
     for (const name of names) body[name] = String(form.get(name) ?? '');
     setPending(true);
-    const result: ApiResult<unknown> = await sendJson(props.method, props.path, body);
+    const result: ApiResult<unknown> = await sendJson(props.method, props.path, body, {
+      onBusy: setBusy,
+    });
     setPending(false);
     if (result.ok) {
       setErrors({ byField: {}, general: [] });
@@ -65,6 +70,7 @@ export function SimpleForm(props: SimpleFormProps) {
   return (
     <form method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
+      <BusyNotice wait={busy} />
       {succeeded && <div role="status">{props.done}</div>}
       {props.fields.map((field) => (
         <Field

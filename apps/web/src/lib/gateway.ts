@@ -4,6 +4,7 @@ import { headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { readErrors } from './api-response';
+import { busyDigest, retryAfterSeconds } from './busy-retry';
 import { webConfig } from './config';
 import { signInPath } from './next-path';
 
@@ -11,14 +12,32 @@ const TIMEOUT_MS = 10_000;
 
 /** A gateway answer the page cannot render around (5xx, an unexpected 4xx); error.tsx shows it. */
 export class GatewayError extends Error {
+  /**
+   * Next.js keeps an error's own digest on its way to error.tsx (the message is
+   * hidden in production): a busy refusal's says so, with its Retry-After.
+   */
+  readonly digest: string | undefined;
+
   constructor(
     readonly status: number,
     readonly errors: ApiErrorItem[],
     path: string,
+    retryAfter?: number,
   ) {
     super(`GET ${path} answered ${status}: ${errors.map((e) => e.message).join('; ')}`);
     this.name = 'GatewayError';
+    this.digest = status === 503 && retryAfter !== undefined ? busyDigest(retryAfter) : undefined;
   }
+}
+
+/** The error for an answer a page cannot render around, busy refusals told apart. */
+export function gatewayError(response: GatewayResponse<unknown>, path: string): GatewayError {
+  return new GatewayError(
+    response.status,
+    response.errors,
+    path,
+    retryAfterSeconds(response.headers.get('retry-after')),
+  );
 }
 
 export interface GatewayResponse<T> {
@@ -65,14 +84,14 @@ export async function loadOrRedirect<T>(path: `/api/${string}`, returnTo: string
   if (response.data !== null) return response.data;
   if (response.status === 404) notFound();
   if (response.status === 401) redirect(signInPath(returnTo));
-  throw new GatewayError(response.status, response.errors, path);
+  throw gatewayError(response, path);
 }
 
 /** Once per request however many components ask (the header and the page both do). */
 export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
   const response = await gatewayGet<{ currentUser: CurrentUser | null }>('/api/users/currentuser');
   if (response.data === null) {
-    throw new GatewayError(response.status, response.errors, '/api/users/currentuser');
+    throw gatewayError(response, '/api/users/currentuser');
   }
   return response.data.currentUser ?? null;
 });

@@ -10,6 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { OneLinePerRequest } from './access-log.js';
+import { type AdmissionSettings, admissionPlugin, DEFAULT_ADMISSION } from './admission.js';
 import { authPlugin, type SessionVerifier } from './auth.js';
 import { closeGracefullyPlugin } from './close-gracefully.js';
 import { errorHandlerPlugin } from './error-handler.js';
@@ -36,6 +37,8 @@ export interface ServiceAppOptions {
   /** Where the OpenAPI document is served, e.g. `/api/tickets/openapi.json`. */
   openapiPath?: string;
   bodyLimit?: number;
+  /** Admission control's limits (the ADMISSION_* keys); DEFAULT_ADMISSION when omitted. */
+  admission?: AdmissionSettings;
 }
 
 /** The largest request body a service accepts (the gateway refuses larger ones up front). */
@@ -81,11 +84,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
 
   await app.register(errorHandlerPlugin);
   await app.register(closeGracefullyPlugin);
+  await app.register(metricsPlugin, { service: options.name });
+  // Before cookies are parsed, sessions verified or bodies read: a refusal costs next to nothing.
+  await app.register(admissionPlugin, options.admission ?? DEFAULT_ADMISSION);
   await app.register(cookie);
   if (options.verifySession) await app.register(authPlugin, { verify: options.verifySession });
   await app.register(healthPlugin, { checks: options.readiness ?? {} });
-
-  await app.register(metricsPlugin, { service: options.name });
 
   // Registered after health and metrics so that only API routes reach the document.
   await app.register(swagger, {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Migrations } from '../db.js';
 import type { EventBus, NatsSettings } from '../events/bus.js';
 import type { PlainSubscription, Subscription } from '../events/subscription.js';
+import type { AdmissionConfig, AdmissionSettings } from '../http/admission.js';
 import type { SessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
 import type { RevokedSessions } from '../http/revoked-sessions.js';
@@ -49,7 +50,7 @@ export interface ServiceNeeds {
 }
 
 /** Keys every service reads (baseConfigSchema plus PORT). */
-export interface BaseServiceConfig extends HttpTimeoutSettings {
+export interface BaseServiceConfig extends HttpTimeoutSettings, AdmissionConfig {
   PORT: number;
   HOST: string;
   LOG_LEVEL: string;
@@ -77,6 +78,8 @@ export type Resources<Config, N extends ServiceNeeds> = {
   logger: Logger;
   /** Readiness probes of the opened connections, for the app's `/readyz`. */
   readiness: ReadinessChecks;
+  /** The ADMISSION_* limits, for the app's admission control (createServiceApp's `admission`). */
+  admission: AdmissionSettings;
 } & (N extends { database: object } ? { db: Kysely<DatabaseOf<N>> } : unknown) &
   (N extends { events: object } ? { bus: EventBus } : unknown) &
   (N extends { redis: true } ? { redis: Redis } : unknown) &

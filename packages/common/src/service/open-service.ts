@@ -14,6 +14,7 @@ import { registerLagMetrics } from '../events/lag.js';
 import { OutboxRelay } from '../events/outbox.js';
 import { eventTablesPruner, eventTablesRetentionMs } from '../events/retention.js';
 import type { HandlerContext, Subscription } from '../events/subscription.js';
+import { admissionSettingsFrom } from '../http/admission.js';
 import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
 import { RevokedSessions } from '../http/revoked-sessions.js';
@@ -199,6 +200,7 @@ export async function openService<D extends AnyServiceDescription>(
       config,
       logger,
       readiness,
+      admission: admissionSettingsFrom(settings),
       ...(opened.db ? { db: opened.db } : {}),
       ...(opened.bus ? { bus: opened.bus } : {}),
       ...(opened.redis ? { redis: opened.redis } : {}),

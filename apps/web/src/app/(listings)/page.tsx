@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { ListFilters } from '../../components/ListFilters';
 import { SearchForm } from '../../components/SearchForm';
 import { TicketGrid } from '../../components/TicketGrid';
-import { GatewayError, gatewayGet } from '../../lib/gateway';
+import { gatewayError, gatewayGet } from '../../lib/gateway';
 import { filterParams, listFiltersFrom, SORT_LABEL } from '../../lib/list-filters';
 import { cursorFrom, firstValue, nextPageHref, ticketsApiPath } from '../../lib/tickets-query';
 
@@ -19,7 +19,7 @@ export default async function Home({ searchParams }: HomeProps) {
   const own = { q, ...filterParams(filters, 'newest') };
   const path = ticketsApiPath({ available: 'true', ...own }, cursor);
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  if (!response.data) throw gatewayError(response, path);
   const tickets = response.data;
   const next = nextPageHref('/', own, response.headers.get('link'));
   const firstPage = `/?${new URLSearchParams(Object.entries(own).filter(([, v]) => v !== ''))}`;

@@ -5,7 +5,7 @@ import { EventForm } from '../../components/EventForm';
 import { EventGrid } from '../../components/EventGrid';
 import { SearchForm } from '../../components/SearchForm';
 import { eventsApiPath, eventsCursorFrom, nextEventsHref } from '../../lib/events-query';
-import { GatewayError, gatewayGet, getCurrentUser } from '../../lib/gateway';
+import { gatewayError, gatewayGet, getCurrentUser } from '../../lib/gateway';
 import { firstValue } from '../../lib/tickets-query';
 
 export const metadata: Metadata = { title: 'Events' };
@@ -23,7 +23,7 @@ export default async function EventsPage({ searchParams }: EventsProps) {
     gatewayGet<CatalogueEvent[]>(path),
     getCurrentUser().catch(() => null),
   ]);
-  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  if (!response.data) throw gatewayError(response, path);
   const events = response.data;
   const next = nextEventsHref(q, response.headers.get('link'));
 

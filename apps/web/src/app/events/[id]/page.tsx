@@ -6,7 +6,7 @@ import { ListFilters } from '../../../components/ListFilters';
 import { TicketGrid } from '../../../components/TicketGrid';
 import { eventOffer } from '../../../lib/event-offer';
 import { formatEventTime } from '../../../lib/event-time';
-import { GatewayError, gatewayGet, loadOrRedirect } from '../../../lib/gateway';
+import { gatewayError, gatewayGet, loadOrRedirect } from '../../../lib/gateway';
 import { filterParams, listFiltersFrom } from '../../../lib/list-filters';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../lib/tickets-query';
 
@@ -39,7 +39,7 @@ export default async function EventPage({ params, searchParams }: EventProps) {
     cursor,
   );
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  if (!response.data) throw gatewayError(response, path);
   const tickets = response.data;
   const next = nextPageHref(here, own, response.headers.get('link'));
 

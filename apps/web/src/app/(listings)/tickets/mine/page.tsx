@@ -5,7 +5,7 @@ import { IntentLink } from '../../../../components/IntentLink';
 import { TicketBadge } from '../../../../components/TicketBadge';
 import { WithdrawButton } from '../../../../components/WithdrawButton';
 import { formatEventTime } from '../../../../lib/event-time';
-import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
+import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
 import styles from '../../listing.module.css';
@@ -21,7 +21,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
   const cursor = cursorFrom(await searchParams);
   const path = ticketsApiPath({ userId: user.id }, cursor);
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  if (!response.data) throw gatewayError(response, path);
   const tickets = response.data;
   const next = nextPageHref('/tickets/mine', {}, response.headers.get('link'));
 

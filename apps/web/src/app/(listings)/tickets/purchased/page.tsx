@@ -1,7 +1,7 @@
 import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { GatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
+import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import styles from '../../listing.module.css';
 
@@ -12,7 +12,7 @@ export default async function PurchasedTicketsPage() {
   await requireUser('/tickets/purchased');
   const path = '/api/tickets/purchased';
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw new GatewayError(response.status, response.errors, path);
+  if (!response.data) throw gatewayError(response, path);
   const tickets = response.data;
 
   return (

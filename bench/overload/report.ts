@@ -1,0 +1,78 @@
+import { count, markdownTable, ms, ratio } from '../harness/markdown.js';
+import type { BenchResults, OverloadStep } from '../results.js';
+
+/** The issue's target: at 5× capacity, goodput ≥ 0.9 × capacity. */
+export const GOODPUT_TARGET = 0.9;
+
+const goodputRatio = (step: OverloadStep, capacity: OverloadStep) =>
+  step.goodputPerSecond / (capacity.capacityPerSecond ?? capacity.goodputPerSecond);
+
+/** One row per offered load: the capacity run first, then each multiple of it. */
+export function overloadTable(capacity: OverloadStep, steps: OverloadStep[]): string {
+  const row = (name: string, step: OverloadStep, offered: string) => [
+    name,
+    offered,
+    count(step.sent ?? 0),
+    `${count(step.goodputPerSecond)}/s`,
+    ratio(goodputRatio(step, capacity)),
+    ms(step.admittedP99),
+    count(step.refused ?? 0),
+    step.refusedP99 === undefined ? '–' : ms(step.refusedP99),
+    count(step.otherServerErrors ?? 0),
+    count(step.created ?? 0),
+    count(step.oversold ?? 0),
+  ];
+  return markdownTable([
+    [
+      'offered',
+      'req/s offered',
+      'sent',
+      'goodput',
+      '÷ capacity',
+      'p99 admitted',
+      '503 + Retry-After',
+      'p99 refused',
+      'other 5xx, errors, timeouts',
+      'orders created',
+      'tickets sold twice',
+    ],
+    row('capacity (closed loop)', capacity, '–'),
+    ...steps.map((step) =>
+      row(`${step.multiple ?? '?'}× capacity`, step, `${count(step.offeredPerSecond)}/s`),
+    ),
+  ]);
+}
+
+/** The summary's line for the issue's target, when the run had an overload phase. */
+export function overloadSummaryRow(
+  r: Pick<BenchResults, 'overload' | 'overloadCapacity'>,
+): string[] | undefined {
+  const capacity = r.overloadCapacity;
+  const top = r.overload?.at(-1);
+  if (!capacity || !top) return undefined;
+  const failures = (r.overload ?? []).reduce((sum, s) => sum + (s.otherServerErrors ?? 0), 0);
+  const oversold = (r.overload ?? []).reduce((sum, s) => sum + (s.oversold ?? 0), 0);
+  return [
+    `overload: goodput at ${top.multiple}× capacity, \`POST /api/orders\``,
+    `${count(top.goodputPerSecond)} answers/s; p99 admitted ${ms(top.admittedP99)}; ${count(top.refused ?? 0)} refused (503 + Retry-After); ${failures} other 5xx; ${oversold} oversold`,
+    `capacity ${count(capacity.capacityPerSecond ?? capacity.goodputPerSecond)} answers/s`,
+    `${ratio(goodputRatio(top, capacity))} (target ≥ ${GOODPUT_TARGET})`,
+  ];
+}
+
+/** REPORT.md's overload section; empty for a run without the phase. */
+export function overloadSection(r: BenchResults, number: number): string {
+  if (!r.overloadCapacity || !r.overload?.length) return '';
+  return `## ${number}. Overload: the flash sale past capacity
+
+The sale's \`POST /api/orders\` through the gateway (a buyer orders one of 100 fresh
+tickets; most lose the race), first in a closed loop to measure the capacity
+(answers below 500 per second), then offered open-loop at fixed arrival rates of
+multiples of it ([overload/](overload/measure.ts)). Goodput: answers below 500
+(201 won, 400 already reserved, 429 too many open orders) per second after the
+first second. Past capacity the gateway and orders refuse with 503 + \`Retry-After\`
+(admission control, docs/gateway.md); anything else 5xx, a connection error or a
+timeout is a failure. Tickets sold twice are counted in the orders database.
+
+${overloadTable(r.overloadCapacity, r.overload)}`;
+}

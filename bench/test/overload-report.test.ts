@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { renderSvg } from '../plot/render.js';
+import { renderReport, renderSummary } from '../report.js';
+import { benchCharts } from '../report-charts.js';
+import type { OverloadStep } from '../results.js';
+import { fixtureRun } from './fixture-run.js';
+import { svgTexts, tableRows } from './report-tables.js';
+
+const target = 'gateway → orders (flash sale)';
+const step = (multiple: number, offered: number, goodput: number, p99: number): OverloadStep => ({
+  target,
+  multiple,
+  offeredPerSecond: offered,
+  goodputPerSecond: goodput,
+  admittedP99: p99,
+  capacityPerSecond: 300,
+  sent: offered * 6,
+  refused: multiple > 1 ? Math.round(offered * 6 * 0.5) : 0,
+  refusedWithRetryAfter: multiple > 1 ? Math.round(offered * 6 * 0.5) : 0,
+  refusedP99: multiple > 1 ? 4.5 : undefined,
+  otherServerErrors: 0,
+  created: 100,
+  oversold: 0,
+});
+const capacity = step(0, 300, 300, 420);
+const steps = [step(1, 300, 296, 510.5), step(2, 600, 290, 880), step(5, 1500, 281, 990)];
+
+function written() {
+  const run = fixtureRun({ overload: steps, overloadCapacity: capacity });
+  const charts = benchCharts(run.results);
+  return {
+    report: renderReport({ ...run, bottlenecks: '', charts, chartsFolder: 'charts' }),
+    summary: renderSummary(run.results),
+    chart: charts.find((c) => c.file === 'overload.svg')!,
+  };
+}
+
+describe('the overload section of bench/REPORT.md and its chart', () => {
+  it('when a run has an overload phase, then its table has the capacity and one row per offered load, and the chart draws exactly those steps', async () => {
+    const { report, chart } = written();
+    const rows = tableRows(report, 'offered');
+
+    expect(rows.map((r) => r[0])).toEqual([
+      'capacity (closed loop)',
+      '1× capacity',
+      '2× capacity',
+      '5× capacity',
+    ]);
+    const points = svgTexts(await renderSvg(chart), '.role-mark path', 'aria-label').filter((p) =>
+      p.includes('goodput'),
+    );
+    // Each row of an offered load is a point of the chart, and the chart has no other.
+    const fromTable = rows.slice(1).map((r) => {
+      const offered = r[1]!.replace('/s', '').replaceAll(',', '');
+      const goodput = r[3]!.replace('/s', '').replaceAll(',', '');
+      return `offered load (req/s): ${offered}; goodput (req/s; dashed: all offered): ${goodput}; target: ${target}`;
+    });
+    // (The line's own path is labelled with its first point: compared as sets.)
+    expect([...new Set(points)].toSorted()).toEqual(fromTable.toSorted());
+    expect(rows.map((r) => r[5])).toEqual(['420.0 ms', '510.5 ms', '880.0 ms', '990.0 ms']);
+    // goodput ÷ capacity, refusals, failures and tickets sold twice: every row says them.
+    expect(rows.map((r) => r[4])).toEqual(['1.00×', '0.99×', '0.97×', '0.94×']);
+    expect(rows.map((r) => r[8])).toEqual(['0', '0', '0', '0']);
+    expect(rows.map((r) => r[10])).toEqual(['0', '0', '0', '0']);
+  });
+
+  it('when a run has an overload phase, then the summary names the goodput at the top load against the capacity and the target', () => {
+    const { report, summary } = written();
+    for (const text of [report, summary]) {
+      const row = tableRows(text, 'figure').find((r) => r[0]!.startsWith('overload:'));
+      expect(row).toEqual([
+        'overload: goodput at 5× capacity, `POST /api/orders`',
+        '281 answers/s; p99 admitted 990.0 ms; 4,500 refused (503 + Retry-After); 0 other 5xx; 0 oversold',
+        'capacity 300 answers/s',
+        '0.94× (target ≥ 0.9)',
+      ]);
+    }
+  });
+
+  it('when a run has no overload phase, then there is neither its section nor its summary row', () => {
+    const run = fixtureRun();
+    const report = renderReport({ ...run, bottlenecks: '', charts: [], chartsFolder: 'charts' });
+    expect(report).not.toContain('Overload: the flash sale past capacity');
+    expect(tableRows(report, 'figure').some((r) => r[0]!.startsWith('overload:'))).toBe(false);
+  });
+});

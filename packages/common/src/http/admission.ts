@@ -1,0 +1,225 @@
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
+
+/**
+ * Admission control: past capacity a request is refused at once with 503 and
+ * `Retry-After`, rather than queued until it times out (and drags every request
+ * behind it past its timeout too). Three limits, each 0 to turn it off:
+ * - `maxInFlight`: requests being served by this instance at once, a hard cap;
+ * - `targetLatencyMs`: an adaptive cap, throughput × target latency, applied while
+ *   requests take longer than the target (so never under light load);
+ * - `maxEventLoopDelayMs`: the event loop's mean delay over the last second
+ *   (`@fastify/under-pressure`), for CPU saturation the in-flight count misses
+ *   (off by default: see its config key).
+ * Health, readiness and metrics are never refused: a busy instance is alive and
+ * ready, and it must still be observable.
+ */
+export interface AdmissionSettings {
+  maxInFlight: number;
+  /**
+   * The latency this instance aims at (0: off). While its recent requests take
+   * longer, it admits only as many at once as it completes in that time (Little's
+   * law: throughput × target), never fewer than `minInFlight`: the excess would
+   * only wait (for a pool connection, the CPU) and time out.
+   */
+  targetLatencyMs: number;
+  minInFlight: number;
+  maxEventLoopDelayMs: number;
+  /** The `Retry-After` sent with a refusal, seconds. */
+  retryAfterSeconds: number;
+}
+
+/** Keys every HTTP service (and the gateway) reads; part of baseConfigSchema. */
+export const admissionConfigSchema = z.object({
+  /**
+   * Requests one instance serves at once; one more is refused with 503 and
+   * `Retry-After` (0: no limit). Above the flash-sale benchmark's 100 connections.
+   */
+  ADMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(512),
+  /**
+   * While requests take longer than this (ms, a moving average), only as many are
+   * admitted at once as complete in this time; more get 503 + `Retry-After` (0: off).
+   */
+  ADMISSION_TARGET_LATENCY_MS: z.coerce.number().int().min(0).default(1_000),
+  /** The latency limit never admits fewer than this many at once. */
+  ADMISSION_MIN_IN_FLIGHT: z.coerce.number().int().positive().default(64),
+  /**
+   * Past this mean event-loop delay (ms, over the last second) requests are refused
+   * with 503 until it recovers (0: not checked). Off by default: on a machine whose
+   * cores other work oversubscribes (this one, CI) a starved process shows seconds
+   * of delay with almost nothing in flight; set it where the service has its CPU.
+   */
+  ADMISSION_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** The `Retry-After` (seconds) of a refusal: when the client should try again. */
+  ADMISSION_RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(2),
+});
+
+export type AdmissionConfig = z.output<typeof admissionConfigSchema>;
+
+export const DEFAULT_ADMISSION: AdmissionSettings = admissionSettingsFrom(
+  admissionConfigSchema.parse({}),
+);
+
+export function admissionSettingsFrom(config: AdmissionConfig): AdmissionSettings {
+  return {
+    maxInFlight: config.ADMISSION_MAX_IN_FLIGHT,
+    targetLatencyMs: config.ADMISSION_TARGET_LATENCY_MS,
+    minInFlight: config.ADMISSION_MIN_IN_FLIGHT,
+    maxEventLoopDelayMs: config.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
+    retryAfterSeconds: config.ADMISSION_RETRY_AFTER_SECONDS,
+  };
+}
+
+/** Never refused: probes and scrapes must reach a busy instance. */
+const ALWAYS_ADMITTED = new Set(['/healthz', '/readyz', '/metrics']);
+
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? '';
+
+/** The refusal's body, in the one error shape. */
+export function busyBody(retryAfterSeconds: number) {
+  return {
+    errors: [{ message: `The service is busy; retry in ${retryAfterSeconds} s` }],
+  };
+}
+
+function refuse(reply: FastifyReply, retryAfterSeconds: number) {
+  return reply
+    .code(503)
+    .header('retry-after', String(retryAfterSeconds))
+    .send(busyBody(retryAfterSeconds));
+}
+
+const TICK_MS = 250;
+/** Weight of the newest sample in the moving averages. */
+const LATENCY_WEIGHT = 0.1;
+const RATE_WEIGHT = 0.3;
+
+/** Moving averages of how long requests take and how many complete per second. */
+class LoadEstimate {
+  latencyMs = 0;
+  perSecond = 0;
+  private completedSinceTick = 0;
+
+  private samples = 0;
+
+  completed(ms: number): void {
+    // The first sample is the average so far; then each moves it a tenth of the way.
+    this.latencyMs += (this.samples++ === 0 ? 1 : LATENCY_WEIGHT) * (ms - this.latencyMs);
+    this.completedSinceTick++;
+  }
+
+  tick(): void {
+    const rate = (this.completedSinceTick * 1000) / TICK_MS;
+    this.perSecond += RATE_WEIGHT * (rate - this.perSecond);
+    this.completedSinceTick = 0;
+  }
+}
+
+/** Why one more request would be refused now, or undefined to admit it. */
+function refusalReason(
+  settings: AdmissionSettings,
+  inFlight: number,
+  load: LoadEstimate,
+): 'in_flight' | 'latency' | undefined {
+  if (settings.maxInFlight > 0 && inFlight >= settings.maxInFlight) return 'in_flight';
+  if (settings.targetLatencyMs > 0 && load.latencyMs > settings.targetLatencyMs) {
+    // What completes within the target, by Little's law: admitting more only queues them.
+    const limit = Math.max(
+      settings.minInFlight,
+      (load.perSecond * settings.targetLatencyMs) / 1000,
+    );
+    if (inFlight >= limit) return 'latency';
+  }
+  return undefined;
+}
+
+function refusalsCounter(app: FastifyInstance): Counter<'reason'> | undefined {
+  if (!app.hasDecorator('metrics')) return undefined;
+  const registry: Registry = app.metrics;
+  return new Counter({
+    name: 'http_requests_refused_total',
+    help: 'Requests refused with 503 by admission control, by the limit that refused them',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+}
+
+/**
+ * Registered after the metrics plugin (its refusals are counted there) and before
+ * anything that costs work per request (auth, body parsing, proxying).
+ */
+export const admissionPlugin = fp(
+  async (app: FastifyInstance, settings: AdmissionSettings) => {
+    const refused = refusalsCounter(app);
+    let inFlight = 0;
+
+    const load = new LoadEstimate();
+    const timer = setInterval(() => load.tick(), TICK_MS);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+
+    if (settings.maxInFlight > 0 || settings.targetLatencyMs > 0) {
+      app.addHook('onRequest', async (request, reply) => {
+        if (ALWAYS_ADMITTED.has(pathOf(request))) return;
+        const reason = refusalReason(settings, inFlight, load);
+        if (reason) {
+          refused?.inc({ reason });
+          request.log.warn(
+            {
+              reason,
+              inFlight,
+              latencyMs: Math.round(load.latencyMs),
+              perSecond: Math.round(load.perSecond),
+            },
+            'refused: busy',
+          );
+          return refuse(reply, settings.retryAfterSeconds);
+        }
+        inFlight++;
+        const started = performance.now();
+        // 'close' fires once the response is written or the connection is gone,
+        // whichever way the request ends (a proxied stream, a hijacked reply, an abort).
+        reply.raw.once('close', () => {
+          inFlight--;
+          load.completed(performance.now() - started);
+        });
+      });
+    }
+
+    if (settings.maxEventLoopDelayMs > 0) {
+      await app.register(underPressure, {
+        maxEventLoopDelay: settings.maxEventLoopDelayMs,
+        retryAfter: settings.retryAfterSeconds,
+        // Resolving without a reply admits the request; Fastify goes no further
+        // once the refusal is sent.
+        pressureHandler: async (request, reply, type) => {
+          if (ALWAYS_ADMITTED.has(pathOf(request))) return;
+          refused?.inc({ reason: type });
+          request.log.warn({ type }, 'refused: under pressure');
+          refuse(reply, settings.retryAfterSeconds);
+        },
+      });
+    }
+
+    app.decorate('admission', {
+      inFlight: () => inFlight,
+      load: () => ({ latencyMs: load.latencyMs, perSecond: load.perSecond }),
+      settings,
+    });
+  },
+  { name: 'gittix-admission' },
+);
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What admission control admits now; tests and the metrics read it. */
+    admission: {
+      inFlight(): number;
+      load(): { latencyMs: number; perSecond: number };
+      settings: AdmissionSettings;
+    };
+  }
+}

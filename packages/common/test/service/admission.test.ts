@@ -1,0 +1,276 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseConfigSchema, createServiceApp, defineService, env } from '../../src/index.js';
+import { startTestService, type TestService, waitFor } from '../../src/testing/index.js';
+
+/**
+ * A service whose one route holds each request until the test lets it go, and
+ * counts the requests that reached it: a refused one must never get there.
+ */
+function holdingService() {
+  const held: Array<() => void> = [];
+  const reached: string[] = [];
+  const service = defineService({
+    name: 'holding',
+    configSchema: baseConfigSchema.extend({ PORT: env.port(0) }),
+    needs: {},
+    build: async ({ logger, readiness, admission }) => {
+      const app = await createServiceApp({ name: 'holding', logger, readiness, admission });
+      app.post('/work', async (request) => {
+        reached.push(String((request.body as { n?: unknown } | undefined)?.n));
+        await new Promise<void>((resolve) => held.push(resolve));
+        return { done: true };
+      });
+      return { app };
+    },
+  });
+  return {
+    service,
+    held,
+    reached,
+    releaseAll: () => {
+      for (const release of held.splice(0)) release();
+    },
+  };
+}
+
+async function post(base: string, n: number) {
+  const response = await fetch(`${base}/work`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ n }),
+  });
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: await response.json(),
+  };
+}
+
+function refusedCount(metrics: string, reason: string): number {
+  const line = metrics
+    .split('\n')
+    .find((l) => l.startsWith('http_requests_refused_total{') && l.includes(`reason="${reason}"`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('admission control in every service (ADMISSION_*)', () => {
+  describe('when ADMISSION_MAX_IN_FLIGHT is 2', () => {
+    const holding = holdingService();
+    let service: TestService<typeof holding.service>;
+    let base: string;
+
+    beforeAll(async () => {
+      service = await startTestService(holding.service, {
+        env: { ADMISSION_MAX_IN_FLIGHT: '2', ADMISSION_RETRY_AFTER_SECONDS: '3' },
+      });
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      holding.releaseAll();
+      await service?.close();
+    });
+
+    it('when two requests are in flight, then more are refused with 503 + Retry-After in the error shape, never reach the handler, and health still answers', async () => {
+      const first = [post(base, 1), post(base, 2)];
+      await waitFor(() => holding.reached.length === 2, {
+        timeoutMs: 10_000,
+        message: 'both requests in their handler',
+      });
+
+      const refused = await Promise.all([post(base, 3), post(base, 4), post(base, 5)]);
+      for (const answer of refused) {
+        expect(answer).toEqual({
+          status: 503,
+          retryAfter: '3',
+          body: { errors: [{ message: 'The service is busy; retry in 3 s' }] },
+        });
+      }
+      expect(holding.reached.toSorted()).toEqual(['1', '2']);
+
+      // A full instance is alive, ready and observable.
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(refusedCount(metrics, 'in_flight')).toBe(3);
+
+      holding.releaseAll();
+      for (const answer of await Promise.all(first)) expect(answer.status).toBe(200);
+
+      // The finished requests left: the next ones are admitted.
+      const after = [post(base, 6), post(base, 7)];
+      await waitFor(() => holding.reached.length === 4, {
+        timeoutMs: 10_000,
+        message: 'the next two requests admitted',
+      });
+      holding.releaseAll();
+      for (const answer of await Promise.all(after)) expect(answer.status).toBe(200);
+      expect(service.app.admission.inFlight()).toBe(0);
+    });
+
+    it('when a client gives up on a held request, then its place is freed', async () => {
+      const controller = new AbortController();
+      const abandoned = fetch(`${base}/work`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n: 'abandoned' }),
+        signal: controller.signal,
+      }).catch(() => 'aborted');
+      await waitFor(() => service.app.admission.inFlight() === 1, {
+        timeoutMs: 10_000,
+        message: 'the request in flight',
+      });
+      controller.abort();
+      expect(await abandoned).toBe('aborted');
+      await waitFor(() => service.app.admission.inFlight() === 0, {
+        timeoutMs: 10_000,
+        message: 'its place freed',
+      });
+      holding.releaseAll();
+    });
+  });
+
+  describe('when requests take longer than ADMISSION_TARGET_LATENCY_MS', () => {
+    const holding = holdingService();
+    let service: TestService<typeof holding.service>;
+    let base: string;
+
+    beforeAll(async () => {
+      service = await startTestService(holding.service, {
+        env: {
+          ADMISSION_TARGET_LATENCY_MS: '150',
+          ADMISSION_MIN_IN_FLIGHT: '2',
+          ADMISSION_RETRY_AFTER_SECONDS: '1',
+        },
+      });
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      holding.releaseAll();
+      await service?.close();
+    });
+
+    it('then only as many are admitted at once as complete within it (at least the minimum), the rest get 503 + Retry-After; once quick again, all are admitted', async () => {
+      // Slow requests: each held well past the 150 ms target.
+      const slow = [post(base, 1), post(base, 2)];
+      await waitFor(() => holding.reached.length === 2, { timeoutMs: 10_000 });
+      const heldSince = Date.now();
+      await waitFor(() => Date.now() - heldSince > 600, { timeoutMs: 10_000 });
+      holding.releaseAll();
+      await Promise.all(slow);
+      await waitFor(() => service.app.admission.load().latencyMs > 150, { timeoutMs: 10_000 });
+
+      const admitted = [post(base, 3), post(base, 4)];
+      await waitFor(() => holding.reached.length === 4, { timeoutMs: 10_000 });
+      const refused = await post(base, 5);
+      expect(refused).toEqual({
+        status: 503,
+        retryAfter: '1',
+        body: { errors: [{ message: 'The service is busy; retry in 1 s' }] },
+      });
+      expect(holding.reached).not.toContain('5');
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(refusedCount(metrics, 'latency')).toBe(1);
+      holding.releaseAll();
+      await Promise.all(admitted);
+
+      // Quick requests bring the average under the target: the limit is lifted.
+      await waitFor(
+        async () => {
+          const quick = post(base, 0);
+          await waitFor(() => holding.held.length > 0, { timeoutMs: 10_000, intervalMs: 1 });
+          holding.releaseAll();
+          await quick;
+          return service.app.admission.load().latencyMs <= 150;
+        },
+        { timeoutMs: 20_000, intervalMs: 1, message: 'the average back under the target' },
+      );
+      const many = [post(base, 6), post(base, 7), post(base, 8)];
+      await waitFor(() => holding.held.length === 3, { timeoutMs: 10_000 });
+      holding.releaseAll();
+      for (const answer of await Promise.all(many)) expect(answer.status).toBe(200);
+    });
+  });
+
+  describe('with the default limits', () => {
+    const holding = holdingService();
+    let service: TestService<typeof holding.service>;
+    let base: string;
+
+    beforeAll(async () => {
+      service = await startTestService(holding.service);
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      holding.releaseAll();
+      await service?.close();
+    });
+
+    it('when 100 requests are in flight at once (the flash sale benchmark’s load), then none is refused', async () => {
+      const answers = Array.from({ length: 100 }, (_, n) => post(base, n));
+      await waitFor(() => holding.reached.length === 100, {
+        timeoutMs: 20_000,
+        message: 'all 100 requests in their handler',
+      });
+      holding.releaseAll();
+      const statuses = (await Promise.all(answers)).map((a) => a.status);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(refusedCount(metrics, 'in_flight')).toBe(0);
+    });
+  });
+
+  describe('when the event loop is blocked past ADMISSION_MAX_EVENT_LOOP_DELAY_MS', () => {
+    const holding = holdingService();
+    let service: TestService<typeof holding.service>;
+    let base: string;
+
+    beforeAll(async () => {
+      service = await startTestService(holding.service, {
+        env: { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '100', ADMISSION_RETRY_AFTER_SECONDS: '1' },
+      });
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      holding.releaseAll();
+      await service?.close();
+    });
+
+    it('then API requests are refused with 503 + Retry-After until it recovers, and health still answers', async () => {
+      // Blocked for longer than the 1 s sample: the whole sample is delay.
+      const until = Date.now() + 1_500;
+      while (Date.now() < until) {
+        // busy: nothing else runs on this loop
+      }
+      // The sampler runs on the next turn of the loop; its verdict is the server's.
+      await waitFor(() => service.app.isUnderPressure(), {
+        timeoutMs: 10_000,
+        message: 'the event loop delay sampled',
+      });
+      const refused = await post(base, 1);
+      expect(refused).toEqual({
+        status: 503,
+        retryAfter: '1',
+        body: { errors: [{ message: 'The service is busy; retry in 1 s' }] },
+      });
+      expect(holding.reached).toEqual([]);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(refusedCount(metrics, 'eventLoopDelay')).toBeGreaterThanOrEqual(1);
+
+      // Once a sample finds the loop free again, requests are admitted.
+      await waitFor(() => !service.app.isUnderPressure(), {
+        timeoutMs: 10_000,
+        message: 'the event loop recovered',
+      });
+      const admitted = post(base, 2);
+      await waitFor(() => holding.reached.length === 1, { timeoutMs: 10_000 });
+      holding.releaseAll();
+      expect((await admitted).status).toBe(200);
+    });
+  });
+});
