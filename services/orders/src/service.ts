@@ -16,23 +16,27 @@ export const ordersService = defineService({
     events: { consumerConcurrency: 4 },
     sessions: true,
   },
-  build: async ({ config, db, logger, verifySession, readiness }) => ({
-    app: await buildApp({
+  build: async ({ config, db, logger, verifySession, readiness }) => {
+    const app = await buildApp({
       db,
       logger,
       verifySession,
       readiness,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
       maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
-    }),
-    subscriptions: ordersSubscriptions,
-    tasks: [
-      orderSweeper({
-        db,
-        logger,
-        graceSeconds: config.ORDER_SWEEP_GRACE_SECONDS,
-        intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
-      }),
-    ],
-  }),
+    });
+    return {
+      app,
+      subscriptions: ordersSubscriptions,
+      tasks: [
+        orderSweeper({
+          db,
+          logger,
+          metrics: app.metrics,
+          graceSeconds: config.ORDER_SWEEP_GRACE_SECONDS,
+          intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
+        }),
+      ],
+    };
+  },
 });
