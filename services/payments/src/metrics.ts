@@ -38,12 +38,11 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
       } catch {
         // The database is away: /metrics still answers, with the last values.
         return undefined;
-      } finally {
-        setTimeout(() => {
-          reading = undefined;
-        }, 500).unref();
       }
-    })();
+    })().finally(() => {
+      // Shared by the gauges of one scrape (collected together), never by the next.
+      reading = undefined;
+    });
     return reading;
   };
   const kinds = ['pending', 'capture', 'void', 'refund'];

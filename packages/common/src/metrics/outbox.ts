@@ -21,12 +21,11 @@ export function registerOutboxMetrics<DB>(registry: Registry, db: Kysely<DB>): v
       } catch {
         // The database is away: /metrics still answers, with the last values.
         return undefined;
-      } finally {
-        setTimeout(() => {
-          reading = undefined;
-        }, 500).unref();
       }
-    })();
+    })().finally(() => {
+      // Shared by the gauges of one scrape (collected together), never by the next.
+      reading = undefined;
+    });
     return reading;
   };
   new Gauge({
