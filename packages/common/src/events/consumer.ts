@@ -3,7 +3,8 @@ import { nanos } from '@nats-io/nats-core';
 import { context, SpanKind } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Metric, type Registry } from 'prom-client';
+import { metricOf } from '../metrics/registry.js';
 import { contextFromCarrier, inSpan, withCausation } from '../tracing/tracing.js';
 import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
@@ -65,26 +66,40 @@ interface ConsumerMetrics {
 }
 
 function consumerMetrics(registry: Registry): ConsumerMetrics {
+  const metric = <M extends Metric>(name: string, create: (name: string) => M) =>
+    metricOf(registry, name, () => create(name));
   return {
-    duration: new Histogram({
-      name: 'gittix_event_handler_duration_seconds',
-      help: 'Time to handle one delivery of an event, inbox transaction included, by subject and outcome (ok, retry, transient, dead_letter)',
-      labelNames: ['subject', 'outcome'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }),
-    redeliveries: new Counter({
-      name: 'gittix_event_redeliveries_total',
-      help: 'Deliveries of an event after its first (a retry, or an ack that came too late), by durable consumer',
-      labelNames: ['consumer'],
-      registers: [registry],
-    }),
-    deadLetters: new Counter({
-      name: 'gittix_dead_letters_total',
-      help: 'Events given up on and published to the dead-letter stream, by durable consumer',
-      labelNames: ['consumer'],
-      registers: [registry],
-    }),
+    duration: metric(
+      'gittix_event_handler_duration_seconds',
+      (name) =>
+        new Histogram({
+          name,
+          help: 'Time to handle one delivery of an event, inbox transaction included, by subject and outcome (ok, retry, transient, dead_letter)',
+          labelNames: ['subject', 'outcome'],
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+    redeliveries: metric(
+      'gittix_event_redeliveries_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Deliveries of an event after its first (a retry, or an ack that came too late), by durable consumer',
+          labelNames: ['consumer'],
+          registers: [registry],
+        }),
+    ),
+    deadLetters: metric(
+      'gittix_dead_letters_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Events given up on and published to the dead-letter stream, by durable consumer',
+          labelNames: ['consumer'],
+          registers: [registry],
+        }),
+    ),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Counter, type CounterConfiguration, type Registry } from 'prom-client';
+import { Counter, type CounterConfiguration, type Metric, type Registry } from 'prom-client';
 
 /**
  * The label every GitTix series carries to name the service that exported it.
@@ -22,4 +22,9 @@ export function counterOf<L extends string>(
   const existing = registry.getSingleMetric(config.name);
   if (existing) return existing as Counter<L>;
   return new Counter<L>({ ...config, registers: [registry] });
+}
+
+/** The registry's metric named `name`, made by `create` on first use (a consumer started twice). */
+export function metricOf<M extends Metric>(registry: Registry, name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }
