@@ -2,7 +2,7 @@
  * `npm run bench:tracing`: what tracing costs on the read path. Two copies of the
  * read path (tickets and the gateway in front of it) run side by side, one with
  * tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT: the AlwaysOff sampler), one exporting
- * every span over OTLP/HTTP to an in-process receiver (startOtlpReceiver), on
+ * every span over OTLP/HTTP to an in-process sink that does not parse them, on
  * databases of their own seeded alike. GET /api/tickets/:id is sent in short
  * alternating bursts, the order rotating each round, so that whatever else loads
  * the machine hits both alike; each round's on/off ratio is kept and the medians
@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startOtlpReceiver, testInfra, testRunId, uniqueName } from '@gittix/common/testing';
+import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
 import { buildServices } from '../../scripts/system/build.js';
 import { dropRunData } from '../../scripts/system/run-data.js';
 import { repoRoot } from '../../scripts/system/services.js';
@@ -29,6 +29,7 @@ import { machineNow } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { median, summarize } from '../harness/stats.js';
 import { type Burst, type CostRow, costRows, renderCostTable } from './report.js';
+import { startOtlpSink } from './sink.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     say('compiling the services to dist/ (tsc -b, incremental)…');
     buildServices();
   }
-  const receiver = await startOtlpReceiver();
+  const receiver = await startOtlpSink();
   const systems: Partial<Record<Tracing, RunningSystem>> = {};
   try {
     const logDir = join(repoRoot, 'test-output', 'bench-tracing', testRunId());
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     ];
     say('warming up (left out of every number)…');
     for (const [tracing, via] of targets) await burst(tracing, via, 1);
-    const spansBefore = receiver.spans().length;
+    const before = receiver.received();
 
     const bursts: Burst[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -120,14 +121,15 @@ async function main(): Promise<void> {
     }
     // The exporter sends every 500 ms: give the last batch time to arrive.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const spans = receiver.spans().length - spansBefore;
+    const after = receiver.received();
+    const exported = { exports: after.exports - before.exports, bytes: after.bytes - before.bytes };
     const rows: CostRow[] = costRows(bursts, { median, summarize });
     const table = renderCostTable(rows);
     const results = {
       startedAt: new Date().toISOString(),
       machine,
       settings: { mode, connections, seconds, rounds, tickets: Number(args.tickets) },
-      spansExported: spans,
+      exported,
       rows,
     };
     const resultsDir = join(repoRoot, 'bench', 'results');
@@ -137,7 +139,9 @@ async function main(): Promise<void> {
       `tracing-${results.startedAt.replaceAll(':', '-').replace(/\..*/, '')}.json`,
     );
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${table}\n\nSpans exported while measuring (tracing on): ${spans}\n`);
+    process.stdout.write(
+      `${table}\n\nExported while measuring (tracing on): ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB\n`,
+    );
     say(`wrote ${file}`);
   } finally {
     for (const system of Object.values(systems)) await system?.stop();
