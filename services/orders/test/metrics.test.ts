@@ -65,6 +65,20 @@ describe('orders /metrics after real actions', () => {
     expect(await orders('expired')).toBe(expired + 1);
   });
 
+  it('when many orders expire at once (handled in batches), then expired counts each once', async () => {
+    const placed = [];
+    for (let i = 0; i < 12; i++) placed.push(await f.placeOrder());
+    const expired = await orders('expired');
+    await Promise.all(
+      placed.map(({ order }) => f.publish('expiration.complete', { orderId: order.id })),
+    );
+    await waitFor(async () => (await orders('expired')) === expired + placed.length, {
+      message: 'every expiry of the burst to be counted',
+    });
+    await waitFor(async () => f.caughtUp('expiration.complete'), { message: 'caught up' });
+    expect(await orders('expired')).toBe(expired + placed.length);
+  });
+
   it('when a payment completes an order, then completed counts it', async () => {
     const { order } = await f.placeOrder();
     const completed = await orders('completed');
