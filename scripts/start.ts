@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { buildServices, ensureWebBuild } from './system/build.js';
 import { ensureInfra } from './system/infra.js';
 import { localSessionKeys } from './system/keys.js';
+import { observabilityHints } from './system/observability-hints.js';
 import { provisionDatabase } from './system/provision.js';
 import {
   databaseRolesFor,
@@ -108,11 +109,12 @@ async function main(): Promise<void> {
       `GitTix is ready at http://localhost:${settings.ports.gateway} (in ${seconds}s). Ctrl-C stops it.`,
     );
     log(infra.mail);
-    log(
-      process.env.OTEL_EXPORTER_OTLP_ENDPOINT
-        ? `Traces go to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP); every log line names its trace_id.`
-        : 'Traces: log lines carry trace_id; to see spans, run Jaeger (OTLP/HTTP on 4318) and start with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (docs/tracing.md).',
-    );
+    for (const line of observabilityHints(
+      settings.ports,
+      env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    )) {
+      log(line);
+    }
   } catch (error) {
     if (!stopping) log(`${(error as Error).message}; see the service logs above. Stopping.`);
     await stop(1);

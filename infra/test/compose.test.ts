@@ -91,7 +91,10 @@ describe('compose.yaml', () => {
   });
 
   it('when listing services, then Compose runs exactly services.json plus its infrastructure', () => {
-    const names = Object.keys(compose.services).sort();
+    // By default: the observability profile's services start only when asked for.
+    const names = Object.keys(compose.services)
+      .filter((name) => !compose.services[name].profiles)
+      .sort();
     expect(names).toEqual(
       [
         ...services.map((s) => s.name),
@@ -282,7 +285,7 @@ describe('compose.yaml', () => {
   it('when the stack is up, then only the gateway and the mail inbox are published', () => {
     const published = ['gateway', 'maildev'];
     for (const [name, service] of Object.entries(compose.services) as Array<[string, Yaml]>) {
-      if (published.includes(name)) continue;
+      if (published.includes(name) || service.profiles) continue;
       expect(service.ports, name).toBeUndefined();
     }
     expect(interpolateAll(compose.services.gateway.ports, {})).toEqual([
@@ -358,6 +361,100 @@ describe('compose.yaml: the migrate step of each database', () => {
       expect(new URL(runtime.DATABASE_URL!).username).toBe(spec.database);
     },
   );
+});
+
+describe('compose.yaml, observability profile', () => {
+  const profile = ['otel-collector', 'jaeger', 'prometheus', 'grafana'];
+  const readObservability = (file: string): Yaml => readYaml(`infra/observability/${file}`);
+  const hostPort = (target: string) => {
+    const [host, port] = target.split(':');
+    return { host: host!, port: Number(port) };
+  };
+
+  it('when no profile is named, then none of the collector, Jaeger, Prometheus or Grafana starts', () => {
+    const inProfile = Object.entries(compose.services as Record<string, Yaml>)
+      .filter(([, service]) => service.profiles?.includes('observability'))
+      .map(([name]) => name)
+      .sort();
+    expect(inProfile).toEqual([...profile].sort());
+  });
+
+  it.each(services.filter((s) => s.name !== 'web'))(
+    'when $name starts, then it exports traces only if OTEL_EXPORTER_OTLP_ENDPOINT is set, to the profile collector',
+    async (spec) => {
+      const keys = await sessionKeysEnv();
+      const off = environmentOf(interpolateAll(compose, keys).services[spec.name]);
+      expect(off.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('');
+      const on = environmentOf(
+        interpolateAll(compose, {
+          ...keys,
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+        }).services[spec.name],
+      );
+      const url = new URL(on.OTEL_EXPORTER_OTLP_ENDPOINT ?? '');
+      expect(compose.services[url.hostname]?.profiles).toContain('observability');
+      const collector = readObservability('otel-collector.yaml');
+      expect(hostPort(collector.receivers.otlp.protocols.http.endpoint).port).toBe(
+        Number(url.port),
+      );
+    },
+  );
+
+  it('when the collector receives spans, then its traces pipeline ends in Jaeger over OTLP', () => {
+    const collector = readObservability('otel-collector.yaml');
+    const [pipeline] = Object.values(collector.service.pipelines) as Yaml[];
+    expect(pipeline.receivers).toEqual(['otlp']);
+    for (const name of pipeline.exporters) {
+      const target = hostPort(collector.exporters[name].endpoint);
+      expect(target).toEqual({ host: 'jaeger', port: 4317 });
+    }
+    expect(compose.services['otel-collector'].volumes).toContain(
+      './observability/otel-collector.yaml:/etc/otelcol/config.yaml:ro',
+    );
+    expect(compose.services.jaeger.environment.COLLECTOR_OTLP_ENABLED).toBe('true');
+  });
+
+  it('when Prometheus scrapes, then it reaches every service that answers /metrics to it (all but the gateway, which answers only itself, and web)', () => {
+    const config = readObservability('prometheus.yml');
+    const targets = config.scrape_configs.flatMap((job: Yaml) =>
+      job.static_configs.flatMap((c: Yaml) => c.targets.map(hostPort)),
+    );
+    const scraped = services.filter((s) => s.name !== 'web' && s.name !== 'gateway');
+    expect(targets).toEqual(
+      expect.arrayContaining(scraped.map((s) => ({ host: s.name, port: s.port }))),
+    );
+    expect(targets).toHaveLength(scraped.length);
+    expect(environmentOf(compose.services.gateway).OPS_ENDPOINTS).toBe('local');
+    expect(compose.services.prometheus.volumes).toContain(
+      './observability/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+  });
+
+  it('when Grafana starts, then it has Prometheus and Jaeger as data sources and the GitTix dashboard', () => {
+    const { datasources } = readObservability('grafana/provisioning/datasources/datasources.yaml');
+    expect(datasources.map((d: Yaml) => [d.type, new URL(d.url).hostname]).sort()).toEqual([
+      ['jaeger', 'jaeger'],
+      ['prometheus', 'prometheus'],
+    ]);
+    const { providers } = readObservability('grafana/provisioning/dashboards/dashboards.yaml');
+    const mount = (compose.services.grafana.volumes as string[]).find((v) =>
+      v.endsWith(`:${providers[0].options.path}:ro`),
+    );
+    expect(mount).toBeDefined();
+    const dashboards = join(repoRoot, 'infra', mount!.split(':')[0]!);
+    expect(JSON.parse(readFileSync(join(dashboards, 'gittix.json'), 'utf8')).uid).toBe(
+      'gittix-overview',
+    );
+  });
+
+  it('when the profile publishes its UIs, then each on a port of its own, none clashing with GitTix', () => {
+    const ports = profile
+      .flatMap((name) => interpolateAll(compose.services[name].ports ?? [], {}) as string[])
+      .map((p) => Number(p.split(':')[0]));
+    expect(ports.sort((a, b) => a - b)).toEqual([3300, 9090, 16686]);
+    expect(ports).not.toContain(portOf('gateway'));
+    expect(ports).not.toContain(1080);
+  });
 });
 
 describe('infra/scripts/session-keys.mjs', () => {

@@ -180,18 +180,19 @@ describe('the schema checks themselves', () => {
   });
 
   it('when a kind has no registered schema, then validation fails and says where to register one', async () => {
-    const monitor = {
-      apiVersion: 'monitoring.coreos.com/v1',
-      kind: 'ServiceMonitor',
-      metadata: { name: 'tickets' },
-      spec: { endpoints: [{ port: 'http' }], selector: {} },
+    // A kind of a group no model package or custom schema covers.
+    const gadget = {
+      apiVersion: 'example.gittix.dev/v1',
+      kind: 'Gadget',
+      metadata: { name: 'gittix' },
+      spec: { instances: 3 },
     };
-    expect(modelPackages['monitoring.coreos.com']).toBeUndefined();
-    const [error] = await schemaErrors(monitor);
-    expect(error).toContain('no schema for monitoring.coreos.com/v1 ServiceMonitor');
-    expect(error).toContain("modelPackages['monitoring.coreos.com']");
+    expect(modelPackages['example.gittix.dev']).toBeUndefined();
+    const [error] = await schemaErrors(gadget);
+    expect(error).toContain('no schema for example.gittix.dev/v1 Gadget');
+    expect(error).toContain("modelPackages['example.gittix.dev']");
     // The unknown-field pass leaves it to schemaErrors instead of failing to compile.
-    expect(await unknownFieldErrors([monitor])).toEqual([]);
+    expect(await unknownFieldErrors([gadget])).toEqual([]);
   });
 
   it('when a custom schema is registered, then objects of its kind are held against it', async () => {

@@ -37,6 +37,8 @@ export interface KindSchema {
 export const modelPackages: Record<string, string> = {
   // KEDA's ScaledObject (the prod overlay's workers); 0.4.x runs on Node 20.
   'keda.sh': '@kubernetes-models/keda',
+  // ServiceMonitor, PrometheusRule (infra/k8s/components/monitoring); 4.x runs on Node 20.
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
 };
 
 /**

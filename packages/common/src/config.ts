@@ -86,8 +86,15 @@ export const baseConfigSchema = z.object({
    * idle timeout (60 s is common), so the balancer lets go first.
    */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(72_000),
-  /** OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); traces are exported only when set. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'Must be a URL' }).optional(),
+  /**
+   * OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); traces are exported only
+   * when set. Empty counts as unset, as the OpenTelemetry spec says of its variables
+   * (Compose passes `${OTEL_EXPORTER_OTLP_ENDPOINT:-}` to every service).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url({ message: 'Must be a URL' }).optional(),
+  ),
   ...admissionConfigSchema.shape,
 });
 

@@ -77,11 +77,20 @@ export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
   // ones report to the pool, checked-out ones (between two queries) to this listener.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return new Kysely<DB>({
+  const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     // A CLIENT span per query, only when traces are exported (nothing otherwise).
     ...(isTracingExported() ? { log: spanOfQuery } : {}),
   });
+  pools.set(db, pool);
+  return db;
+}
+
+const pools = new WeakMap<object, pg.Pool>();
+
+/** The pg Pool behind a Kysely made by createDb (its metrics read the pool's counts). */
+export function poolOf(db: object): pg.Pool | undefined {
+  return pools.get(db);
 }
 
 /** Records a finished query as a span of the caller's trace, timed as Kysely measured it. */

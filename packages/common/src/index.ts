@@ -19,6 +19,7 @@ export * from './http/ticket-files.js';
 export * from './http/timeouts.js';
 export * from './http/tracing.js';
 export * from './logger.js';
+export * from './metrics/index.js';
 export * from './money.js';
 export * from './redis.js';
 export * from './service/index.js';

@@ -33,6 +33,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('when OTEL_EXPORTER_OTLP_ENDPOINT is empty, then it counts as unset (Compose passes it empty), and a bad one is refused', () => {
+    expect(
+      loadConfig(schema, { OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT,
+    ).toBe(undefined);
+    expect(
+      loadConfig(schema, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' })
+        .OTEL_EXPORTER_OTLP_ENDPOINT,
+    ).toBe('http://otel-collector:4318');
+    expect(() => loadConfig(schema, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: Must be a URL/,
+    );
+  });
+
   it('when values are given as strings, then they are coerced to their types', () => {
     const config = loadConfig(schema, {
       PORT: '4000',

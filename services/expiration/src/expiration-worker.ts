@@ -2,6 +2,7 @@ import { contextFromCarrier, type EventBus, inSpan, type Logger } from '@gittix/
 import { SpanKind } from '@opentelemetry/api';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Histogram } from 'prom-client';
 import {
   EXPIRATION_QUEUE,
   type ExpirationJob,
@@ -16,6 +17,8 @@ export interface ExpirationWorkerOptions {
   logger: Logger;
   /** Jobs handled at once: publishing waits for JetStream, so many can overlap. */
   concurrency?: number;
+  /** Observes how late each expiry was published (gittix_expiration_delay_seconds). */
+  delay?: Histogram;
 }
 
 /** Retry delay after the n-th failed attempt: 0.5 s doubling, at most 30 s. */
@@ -47,6 +50,8 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
           const { orderId } = job.data;
           if (await expirations.isCancelled(orderId)) return 'cancelled';
           await bus.publishEvent('expiration.complete', { orderId }, orderId);
+          const due = Date.parse(job.data.expiresAt);
+          if (!Number.isNaN(due)) options.delay?.observe(Math.max(0, (Date.now() - due) / 1000));
           logger.debug({ orderId, expiresAt: job.data.expiresAt }, 'order expired');
           return 'expired';
         },

@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { expirationConfigSchema } from './config.js';
 import { expirationSubscriptions } from './events/subscriptions.js';
 import { startExpirationWorker } from './expiration-worker.js';
+import { expiryDelayHistogram, registerQueueMetrics } from './metrics.js';
 import { OrderExpirations } from './order-expirations.js';
 
 /** The expiration service: one delayed job per order, fired as expiration.complete. */
@@ -16,9 +17,12 @@ export const expirationService = defineService({
     const expirations = new OrderExpirations(redis, prefix);
     // Without a listener BullMQ prints Redis outages to stderr, outside the JSON logs.
     expirations.queue.on('error', (err) => logger.warn({ err }, 'expiration queue error'));
-    const worker = startExpirationWorker({ redis, prefix, bus, expirations, logger });
+    const app = await buildApp({ logger, readiness });
+    registerQueueMetrics(app.metrics, expirations);
+    const delay = expiryDelayHistogram(app.metrics);
+    const worker = startExpirationWorker({ redis, prefix, bus, expirations, logger, delay });
     return {
-      app: await buildApp({ logger, readiness }),
+      app,
       subscriptions: expirationSubscriptions(expirations),
       alsoStop: [
         // Finishes the jobs being published before letting go of Redis and NATS; with

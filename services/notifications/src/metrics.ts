@@ -10,19 +10,19 @@ export interface EmailMetrics {
 /** The sender's counters, and how many emails wait, on the app's `/metrics`. */
 export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabase>): EmailMetrics {
   const sent = new Counter({
-    name: 'emails_sent_total',
+    name: 'gittix_emails_sent_total',
     help: 'Emails the SMTP server accepted, by kind',
     labelNames: ['kind'],
     registers: [registry],
   });
   const failed = new Counter({
-    name: 'emails_failed_total',
+    name: 'gittix_emails_failed_total',
     help: 'Failed tries to send an email, by kind and outcome (retry: tried again later; rejected: refused for good)',
     labelNames: ['kind', 'outcome'],
     registers: [registry],
   });
   new Gauge({
-    name: 'emails_waiting',
+    name: 'gittix_emails_waiting',
     help: 'Emails not sent yet: pending (due or backing off) and parked (recipient not in the users replica yet)',
     labelNames: ['state'],
     registers: [registry],

@@ -36,7 +36,7 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     // Three failed tries of each, counted once each failure is recorded.
     await waitFor(
       async () =>
-        (await n.metric('emails_failed_total', { kind: 'payout', outcome: 'retry' })) >= 9,
+        (await n.metric('gittix_emails_failed_total', { kind: 'payout', outcome: 'retry' })) >= 9,
       { message: 'three failed tries of each email' },
     );
     expect(n.smtp.received).toEqual([]);
@@ -64,7 +64,9 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     );
     expect(row.attempts).toBe(1);
     expect(row.last_error).toMatch(/550/);
-    expect(await n.metric('emails_failed_total', { kind: 'payout', outcome: 'rejected' })).toBe(1);
+    expect(
+      await n.metric('gittix_emails_failed_total', { kind: 'payout', outcome: 'rejected' }),
+    ).toBe(1);
     expect(n.smtp.to(bouncing.email)).toEqual([]);
   });
 

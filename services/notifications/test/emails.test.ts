@@ -166,19 +166,22 @@ describe('notifications: an email for every step', () => {
 
   it('when emails are sent, then /metrics counts them by kind', async () => {
     const seller = await n.knownUser();
-    const before = await n.metric('emails_sent_total', { kind: 'payout' });
+    const before = await n.metric('gittix_emails_sent_total', { kind: 'payout' });
     await n.publish('payout.paid', { id: randomUUID(), userId: seller.id, amount: 3 });
     await arrived(seller.email);
     await waitFor(
-      async () => (await n.metric('emails_sent_total', { kind: 'payout' })) === before + 1,
+      async () => (await n.metric('gittix_emails_sent_total', { kind: 'payout' })) === before + 1,
       {
-        message: 'emails_sent_total to count the payout email',
+        message: 'gittix_emails_sent_total to count the payout email',
       },
     );
     // Counted when the server accepts it; marked sent just after.
-    await waitFor(async () => (await n.metric('emails_waiting', { state: 'pending' })) === 0, {
-      message: 'no email pending',
-    });
+    await waitFor(
+      async () => (await n.metric('gittix_emails_waiting', { state: 'pending' })) === 0,
+      {
+        message: 'no email pending',
+      },
+    );
   });
 });
 

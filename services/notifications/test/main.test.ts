@@ -47,7 +47,7 @@ describe('notifications as a process (main.ts)', () => {
         message: 'the payout email',
       });
       const metrics = await (await fetch(`${notifications.url}/metrics`)).text();
-      expect(metrics).toMatch(/emails_sent_total\{[^}]*kind="payout"[^}]*\} 1/);
+      expect(metrics).toMatch(/gittix_emails_sent_total\{[^}]*kind="payout"[^}]*\} 1/);
 
       notifications.child.kill('SIGTERM');
       expect(await notifications.exited).toBe(0);

@@ -31,7 +31,7 @@ describe('notifications: emails whose recipient is not known yet', () => {
     await n.deliver('payout.paid', { id: randomUUID(), userId: seller.id, amount: 12 });
     const [parked] = (await n.emailRows()).filter((r) => r.user_id === seller.id);
     expect(parked).toMatchObject({ to_address: null, sent_at: null, attempts: 0 });
-    expect(await n.metric('emails_waiting', { state: 'parked' })).toBeGreaterThanOrEqual(1);
+    expect(await n.metric('gittix_emails_waiting', { state: 'parked' })).toBeGreaterThanOrEqual(1);
 
     await n.deliver('user.created', seller);
     await waitFor(() => n.smtp.to(seller.email).length === 1, { message: 'the parked email' });

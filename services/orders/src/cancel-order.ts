@@ -74,12 +74,12 @@ export async function cancelOpenOrders(
   return cancelled.map((order) => order.id);
 }
 
-/** A buyer cancels their order: idempotent, refused once it is paid. */
+/** A buyer cancels their order: idempotent, refused once it is paid. Returns whether it cancelled it now. */
 export async function cancelOrder(
   db: Kysely<OrdersDatabase>,
   { userId, orderId }: { userId: string; orderId: string },
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
     const order = await trx
       .selectFrom('orders')
       .select('status')
@@ -89,6 +89,6 @@ export async function cancelOrder(
       .executeTakeFirst();
     if (!order) throw new NotFoundError('Order not found');
     if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
-    await cancelOpenOrder(trx, orderId);
+    return cancelOpenOrder(trx, orderId);
   });
 }

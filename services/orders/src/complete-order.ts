@@ -7,13 +7,13 @@ import type { OrdersDatabase } from './db/schema.js';
  * it first, it stays cancelled (payments voids the authorization on order.cancelled);
  * either way the order keeps the payment's id. The conditional UPDATE is what
  * lets only one of completion and expiry win. A completion is announced
- * (order.completed): tickets marks the ticket sold.
+ * (order.completed): tickets marks the ticket sold. Returns whether it completed it.
  */
 export async function completeOrder(
   trx: Transaction<OrdersDatabase>,
   { orderId, paymentId }: { orderId: string; paymentId: string },
   logger: Logger,
-): Promise<void> {
+): Promise<boolean> {
   const completed = await trx
     .updateTable('orders')
     .set({ status: 'complete', version: sql`version + 1`, payment_id: paymentId })
@@ -41,7 +41,7 @@ export async function completeOrder(
         eventStartsAt: ticket.event_starts_at?.toISOString() ?? null,
       },
     });
-    return;
+    return true;
   }
   const recorded = await trx
     .updateTable('orders')
@@ -51,4 +51,5 @@ export async function completeOrder(
     .executeTakeFirst();
   if (!recorded) logger.warn({ orderId, paymentId }, 'payment for an unknown order ignored');
   else logger.info({ orderId, paymentId, status: recorded.status }, 'payment for a closed order');
+  return false;
 }

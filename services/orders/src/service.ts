@@ -16,8 +16,8 @@ export const ordersService = defineService({
     events: { consumerConcurrency: 4 },
     sessions: true,
   },
-  build: async ({ config, db, logger, verifySession, readiness, admission }) => ({
-    app: await buildApp({
+  build: async ({ config, db, logger, verifySession, readiness, admission }) => {
+    const app = await buildApp({
       db,
       logger,
       verifySession,
@@ -25,15 +25,19 @@ export const ordersService = defineService({
       admission,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
       maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
-    }),
-    subscriptions: ordersSubscriptions,
-    tasks: [
-      orderSweeper({
-        db,
-        logger,
-        graceSeconds: config.ORDER_SWEEP_GRACE_SECONDS,
-        intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
-      }),
-    ],
-  }),
+    });
+    return {
+      app,
+      subscriptions: ordersSubscriptions,
+      tasks: [
+        orderSweeper({
+          db,
+          logger,
+          metrics: app.metrics,
+          graceSeconds: config.ORDER_SWEEP_GRACE_SECONDS,
+          intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
+        }),
+      ],
+    };
+  },
 });

@@ -1,7 +1,9 @@
 import { type BackgroundTask, type Logger, periodicTask } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { OrdersDatabase } from './db/schema.js';
 import { expireOrder } from './expire-order.js';
+import { orderOutcomes } from './metrics.js';
 
 export interface SweepOptions {
   /** How long past its expiresAt an unpaid order is left to the expiration service. */
@@ -9,6 +11,8 @@ export interface SweepOptions {
   /** Orders cancelled per transaction. */
   batchSize?: number;
   logger: Logger;
+  /** Where the orders it expires are counted (gittix_orders_total). */
+  metrics?: Registry;
 }
 
 /**
@@ -22,9 +26,9 @@ export interface SweepOptions {
  */
 export async function sweepOverdueOrders(
   db: Kysely<OrdersDatabase>,
-  { graceSeconds, batchSize = 100, logger }: SweepOptions,
+  { graceSeconds, batchSize = 100, logger, metrics }: SweepOptions,
 ): Promise<number> {
-  return db.transaction().execute(async (trx) => {
+  const swept = await db.transaction().execute(async (trx) => {
     const overdue = await trx
       .selectFrom('orders')
       .select('id')
@@ -35,15 +39,19 @@ export async function sweepOverdueOrders(
       .forUpdate()
       .skipLocked()
       .execute();
-    for (const { id } of overdue) await expireOrder(trx, id, logger);
+    let expired = 0;
+    for (const { id } of overdue) if (await expireOrder(trx, id, logger)) expired += 1;
     if (overdue.length > 0) {
       logger.warn(
         { orders: overdue.map((o) => o.id) },
         'overdue orders cancelled by the sweeper (their expiration never arrived)',
       );
     }
-    return overdue.length;
+    return { overdue: overdue.length, expired };
   });
+  if (metrics && swept.expired > 0)
+    orderOutcomes(metrics).inc({ outcome: 'expired' }, swept.expired);
+  return swept.overdue;
 }
 
 export interface OrderSweeperOptions extends SweepOptions {

@@ -1,6 +1,7 @@
 import { BadRequestError, NotFoundError, TooManyRequestsError } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentOutcomes } from './metrics.js';
 import { type Payment, type PaymentRow, toPayment } from './payments.js';
 import {
   CardDeclinedError,
@@ -16,6 +17,8 @@ export interface PayForOrderDeps {
   providerTimeoutMs: number;
   /** Declined attempts on one order before the next one is refused with 429. */
   maxDeclines: number;
+  /** Where authorizations and declines are counted (gittix_payments_total). */
+  outcomes?: PaymentOutcomes;
 }
 
 export interface PayForOrderInput {
@@ -58,7 +61,9 @@ export async function payForOrder(
     ));
   } catch (error) {
     if (error instanceof CardDeclinedError || error instanceof InvalidTokenError) {
-      await abandonAttempt(deps.db, attempt, error);
+      if (await abandonAttempt(deps.db, attempt, error)) {
+        deps.outcomes?.inc({ outcome: 'declined' });
+      }
     } else {
       // Unknown outcome: keep the row, let a retry or the reconciler find out.
       await deps.db
@@ -70,7 +75,7 @@ export async function payForOrder(
     }
     throw error;
   }
-  const settled = await recordAuthorization(deps.db, attempt.id, providerId);
+  const settled = await recordAuthorization(deps.db, attempt.id, providerId, deps.outcomes);
   if (settled.status === 'voided' || settled.next_action === 'void') {
     throw new BadRequestError('Cannot pay for a cancelled order');
   }
@@ -155,13 +160,16 @@ async function claimAttempt(
   });
 }
 
-/** The provider said no: no money is held, the attempt row goes, a decline is counted. */
+/**
+ * The provider said no: no money is held, the attempt row goes, a decline is
+ * counted. Returns whether it recorded a decline (the card, not the token, was refused).
+ */
 async function abandonAttempt(
   db: Kysely<PaymentsDatabase>,
   attempt: PaymentRow,
   error: CardDeclinedError | InvalidTokenError,
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
     const deleted = await trx
       .deleteFrom('payments')
       .where('id', '=', attempt.id)
@@ -177,6 +185,8 @@ async function abandonAttempt(
           reason: error.message,
         })
         .execute();
+      return true;
     }
+    return false;
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 import {
   type CaptureTerms,
@@ -28,6 +29,7 @@ export async function applyProviderNews(
   news: ProviderNews,
   terms: CaptureTerms,
   logger: Logger,
+  outcomes?: PaymentOutcomes,
 ): Promise<boolean> {
   const found = await db
     .selectFrom('payments')
@@ -39,9 +41,11 @@ export async function applyProviderNews(
     )
     .executeTakeFirst();
   if (!found) return false;
-  if (found.status === 'pending') await recordAuthorization(db, found.id, news.providerId);
+  if (found.status === 'pending') {
+    await recordAuthorization(db, found.id, news.providerId, outcomes);
+  }
   if (news.status === 'authorized') return true;
-  await db.transaction().execute(async (trx) => {
+  const outcome = await db.transaction().execute(async (trx): Promise<PaymentOutcome | null> => {
     const row = await trx
       .selectFrom('payments')
       .selectAll()
@@ -49,12 +53,16 @@ export async function applyProviderNews(
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (news.status === 'captured' && row.status === 'authorized') {
-      await recordCapture(trx, row, terms, logger);
-    } else if (news.status === 'voided' && row.status === 'authorized') {
-      await recordVoid(trx, row);
-    } else if (news.status === 'refunded' && row.status === 'captured') {
-      await recordRefund(trx, row, news.refundId ?? 'unknown');
+      return (await recordCapture(trx, row, terms, logger)) ? 'captured' : null;
     }
+    if (news.status === 'voided' && row.status === 'authorized') {
+      return (await recordVoid(trx, row)) ? 'voided' : null;
+    }
+    if (news.status === 'refunded' && row.status === 'captured') {
+      return (await recordRefund(trx, row, news.refundId ?? 'unknown')) ? 'refunded' : null;
+    }
+    return null;
   });
+  if (outcome) outcomes?.inc({ outcome });
   return true;
 }

@@ -1,10 +1,17 @@
-import { createDb, defineService, postgres, type StopStep } from '@gittix/common';
+import {
+  createDb,
+  defineService,
+  postgres,
+  registerPoolMetrics,
+  type StopStep,
+} from '@gittix/common';
 import { buildApp } from './app.js';
 import { paymentsConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { PaymentsDatabase } from './db/schema.js';
 import { paymentsSubscriptions } from './events/subscriptions.js';
 import { PaymentLimits } from './limits.js';
+import { paymentOutcomes, registerSettlementMetrics } from './metrics.js';
 import {
   createPaymentProvider,
   type PaymentProvider,
@@ -51,19 +58,6 @@ export const paymentsService = defineService({
     });
     const provider = parts.provider ?? createPaymentProvider(config, logger, sandboxDb);
     logger.info({ provider: provider.name }, 'payment provider selected');
-    const settler = new Settler({
-      db: settlerDb,
-      provider,
-      providerTimeoutMs,
-      logger: logger.child({ component: 'settler' }),
-      feePercent: config.PLATFORM_FEE_PERCENT,
-      intervalMs: config.PAYMENTS_SETTLE_INTERVAL_MS,
-      reconcileAfterMs: config.PAYMENTS_RECONCILE_AFTER_MS,
-      backoffMs: config.PAYMENTS_RETRY_BACKOFF_MS,
-      maxBackoffMs: 10 * 60_000,
-    });
-    parts.onSettler?.(settler);
-    if (parts.startSettler !== false) settler.start();
     const limits = new PaymentLimits({
       perMinute: config.PAYMENTS_RATE_LIMIT_PER_MINUTE,
       maxInFlightPerUser: config.PAYMENTS_MAX_IN_FLIGHT_PER_USER,
@@ -86,6 +80,22 @@ export const paymentsService = defineService({
       stripeLivemode: /^(sk|rk)_live_/.test(config.STRIPE_SECRET_KEY ?? ''),
       publicUrl: config.PUBLIC_URL,
     });
+    registerPoolMetrics(app.metrics, { pay: paymentsDb, settler: settlerDb, sandbox: sandboxDb });
+    registerSettlementMetrics(app.metrics, db);
+    const settler = new Settler({
+      db: settlerDb,
+      provider,
+      providerTimeoutMs,
+      logger: logger.child({ component: 'settler' }),
+      feePercent: config.PLATFORM_FEE_PERCENT,
+      intervalMs: config.PAYMENTS_SETTLE_INTERVAL_MS,
+      reconcileAfterMs: config.PAYMENTS_RECONCILE_AFTER_MS,
+      backoffMs: config.PAYMENTS_RETRY_BACKOFF_MS,
+      maxBackoffMs: 10 * 60_000,
+      outcomes: paymentOutcomes(app.metrics),
+    });
+    parts.onSettler?.(settler);
+    if (parts.startSettler !== false) settler.start();
     return {
       app,
       subscriptions: paymentsSubscriptions,

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
+import type { PaymentOutcomes } from './metrics.js';
 import { feeCents, type PaymentRow } from './payments.js';
 
 type Db = Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>;
@@ -14,13 +15,16 @@ type Db = Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>;
  * Idempotent: a row already settled (by the reconciler, a webhook, a retry) is
  * returned as it is. Takes the order's replica row lock first, as order.cancelled
  * does, so a cancel either sees this authorization or this sees the cancel.
+ * Counts `authorized` in `outcomes` once committed.
  */
 export async function recordAuthorization(
   db: Kysely<PaymentsDatabase>,
   paymentId: string,
   providerId: string,
+  outcomes?: PaymentOutcomes,
 ): Promise<PaymentRow> {
-  return db.transaction().execute(async (trx) => {
+  let authorizedNow = false;
+  const row = await db.transaction().execute(async (trx) => {
     const { order_id } = await trx
       .selectFrom('payments')
       .select('order_id')
@@ -59,8 +63,11 @@ export async function recordAuthorization(
         providerId,
       });
     }
+    authorizedNow = true;
     return authorized;
   });
+  if (authorizedNow) outcomes?.inc({ outcome: 'authorized' });
+  return row;
 }
 
 /** Asks the settler to capture, void or refund a payment (in the caller's transaction). */
@@ -85,15 +92,16 @@ export interface CaptureTerms {
 /**
  * The provider captured the payment: the fee is taken, the sale is posted to the
  * ledger (proceeds available when the ticket's event starts) and
- * payment.captured is published. Idempotent on a captured row.
+ * payment.captured is published. Idempotent on a captured row. Returns whether it
+ * recorded the capture now (the caller counts it after the commit).
  */
 export async function recordCapture(
   trx: Transaction<PaymentsDatabase>,
   payment: PaymentRow,
   terms: CaptureTerms,
   logger: Logger,
-): Promise<void> {
-  if (payment.status === 'captured') return;
+): Promise<boolean> {
+  if (payment.status === 'captured') return false;
   const order = await trx
     .selectFrom('orders')
     .select(['seller_id', 'event_starts_at'])
@@ -139,14 +147,15 @@ export async function recordCapture(
       fee: fromCents(fee),
     });
   }
+  return true;
 }
 
-/** The hold was released: the buyer is not charged. */
+/** The hold was released: the buyer is not charged. Returns whether it recorded it now. */
 export async function recordVoid(
   trx: Transaction<PaymentsDatabase>,
   payment: PaymentRow,
-): Promise<void> {
-  if (payment.status === 'voided') return;
+): Promise<boolean> {
+  if (payment.status === 'voided') return false;
   const now = new Date();
   await trx
     .updateTable('payments')
@@ -166,15 +175,16 @@ export async function recordVoid(
     orderId: payment.order_id,
     userId: payment.user_id,
   });
+  return true;
 }
 
-/** A captured payment was given back: the sale's postings are reversed. */
+/** A captured payment was given back: the sale's postings are reversed. Returns whether it recorded it now. */
 export async function recordRefund(
   trx: Transaction<PaymentsDatabase>,
   payment: PaymentRow,
   refundId: string,
-): Promise<void> {
-  if (payment.status === 'refunded') return;
+): Promise<boolean> {
+  if (payment.status === 'refunded') return false;
   const now = new Date();
   await trx
     .updateTable('payments')
@@ -195,7 +205,7 @@ export async function recordRefund(
     .where('payment_id', '=', payment.id)
     .where('kind', 'in', ['charge', 'fee', 'proceeds'])
     .execute();
-  if (sale.length === 0) return;
+  if (sale.length === 0) return true;
   await post(
     trx,
     sale.map((line) => ({
@@ -206,4 +216,5 @@ export async function recordRefund(
     })),
     { paymentId: payment.id },
   );
+  return true;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import type { PaymentRow } from './payments.js';
 import { payoutClaimUntil, sendPayout } from './payouts.js';
@@ -25,6 +26,8 @@ export interface SettlerOptions extends CaptureTerms {
   /** First retry delay of a failed capture/void/refund; doubles up to `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
+  /** Where what it settles is counted (gittix_payments_total). */
+  outcomes?: PaymentOutcomes;
 }
 
 const BATCH = 20;
@@ -139,19 +142,24 @@ export class Settler {
       } else {
         ({ refundId } = await withProviderTimeout(provider.refund(request), providerTimeoutMs));
       }
-      await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('payments')
-          .selectAll()
-          .where('id', '=', payment.id)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
-        // The action changed meanwhile (a webhook settled it, a new action was scheduled).
-        if (row.next_action !== action) return;
-        if (action === 'capture') await recordCapture(trx, row, this.options, log);
-        else if (action === 'void') await recordVoid(trx, row);
-        else await recordRefund(trx, row, refundId);
-      });
+      const outcome = await db
+        .transaction()
+        .execute(async (trx): Promise<PaymentOutcome | null> => {
+          const row = await trx
+            .selectFrom('payments')
+            .selectAll()
+            .where('id', '=', payment.id)
+            .forUpdate()
+            .executeTakeFirstOrThrow();
+          // The action changed meanwhile (a webhook settled it, a new action was scheduled).
+          if (row.next_action !== action) return null;
+          if (action === 'capture') {
+            return (await recordCapture(trx, row, this.options, log)) ? 'captured' : null;
+          }
+          if (action === 'void') return (await recordVoid(trx, row)) ? 'voided' : null;
+          return (await recordRefund(trx, row, refundId)) ? 'refunded' : null;
+        });
+      if (outcome) this.options.outcomes?.inc({ outcome });
       log.info('payment settled at the provider');
       return true;
     } catch (error) {
@@ -231,17 +239,19 @@ export class Settler {
         log.info('reconciled: the provider has no such payment, attempt dropped');
         return true;
       }
-      const settled = await recordAuthorization(db, payment.id, found.providerId);
+      const { outcomes } = this.options;
+      const settled = await recordAuthorization(db, payment.id, found.providerId, outcomes);
       if (found.status === 'voided' && settled.status === 'authorized') {
-        await db.transaction().execute(async (trx) => {
+        const voided = await db.transaction().execute(async (trx) => {
           const row = await trx
             .selectFrom('payments')
             .selectAll()
             .where('id', '=', payment.id)
             .forUpdate()
             .executeTakeFirstOrThrow();
-          await recordVoid(trx, row);
+          return recordVoid(trx, row);
         });
+        if (voided) outcomes?.inc({ outcome: 'voided' });
       }
       log.warn(
         { providerId: found.providerId, providerStatus: found.status },

@@ -3,6 +3,8 @@ import { nanos } from '@nats-io/nats-core';
 import { context, SpanKind } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { Counter, Histogram, type Metric, type Registry } from 'prom-client';
+import { metricOf } from '../metrics/registry.js';
 import { contextFromCarrier, inSpan, withCausation } from '../tracing/tracing.js';
 import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
@@ -18,15 +20,21 @@ export interface HandleEventOptions<DB> {
 }
 
 /** Runs one parsed event through its subscription, exactly as the pull loop does. */
-export function handleEvent<DB>(
+export async function handleEvent<DB>(
   subscription: Subscription<DB>,
   event: EventEnvelope,
   context: HandlerContext,
   { consumer, db }: HandleEventOptions<DB>,
 ): Promise<void> {
-  if (!subscription.inbox) return subscription.handle(event, context);
-  if (!db) throw new Error(`${consumer} records an inbox row but was given no database`);
-  return handleOnce(db, consumer, subscription.handle)(event, context);
+  const committed: Array<() => void> = [];
+  const withCommit: HandlerContext = { ...context, afterCommit: (fn) => committed.push(fn) };
+  if (!subscription.inbox) {
+    await subscription.handle(event, withCommit);
+  } else {
+    if (!db) throw new Error(`${consumer} records an inbox row but was given no database`);
+    await handleOnce(db, consumer, subscription.handle)(event, withCommit);
+  }
+  for (const fn of committed) fn();
 }
 
 export interface ConsumerOptions<DB = never> {
@@ -44,6 +52,55 @@ export interface ConsumerOptions<DB = never> {
   ackWaitMs?: number;
   /** First retry delay while a dependency is out of reach; doubles up to 15 s. */
   transientRetryMs?: number;
+  /** Where handler durations, redeliveries and dead letters are counted (the app's /metrics). */
+  metrics?: Registry;
+}
+
+/** How the handling of one delivery ended, the `outcome` of the handler histogram. */
+type HandlingOutcome = 'ok' | 'retry' | 'transient' | 'dead_letter';
+
+interface ConsumerMetrics {
+  duration: Histogram<'subject' | 'outcome'>;
+  redeliveries: Counter<'consumer'>;
+  deadLetters: Counter<'consumer'>;
+}
+
+function consumerMetrics(registry: Registry): ConsumerMetrics {
+  const metric = <M extends Metric>(name: string, create: (name: string) => M) =>
+    metricOf(registry, name, () => create(name));
+  return {
+    duration: metric(
+      'gittix_event_handler_duration_seconds',
+      (name) =>
+        new Histogram({
+          name,
+          help: 'Time to handle one delivery of an event, inbox transaction included, by subject and outcome (ok, retry, transient, dead_letter)',
+          labelNames: ['subject', 'outcome'],
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+    redeliveries: metric(
+      'gittix_event_redeliveries_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Deliveries of an event after its first (a retry, or an ack that came too late), by durable consumer',
+          labelNames: ['consumer'],
+          registers: [registry],
+        }),
+    ),
+    deadLetters: metric(
+      'gittix_dead_letters_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Events given up on and published to the dead-letter stream, by durable consumer',
+          labelNames: ['consumer'],
+          registers: [registry],
+        }),
+    ),
+  };
 }
 
 /**
@@ -95,8 +152,10 @@ export class EventConsumers<DB = never> {
   private running = false;
   private readonly loops: Promise<void>[] = [];
   private readonly closers = new Set<() => Promise<unknown>>();
+  private readonly metrics: ConsumerMetrics | undefined;
 
   constructor(private readonly options: ConsumerOptions<DB>) {
+    this.metrics = options.metrics ? consumerMetrics(options.metrics) : undefined;
     const needsDb = options.subscriptions.find((subscription) => subscription.inbox);
     if (needsDb && !options.db) {
       throw new Error(
@@ -255,6 +314,8 @@ export class EventConsumers<DB = never> {
       batch: parsed.length,
     });
     const handleBatch = subscription.batch.handle;
+    const committed: Array<() => void> = [];
+    const started = performance.now();
     try {
       await inSpan(
         `${subscription.subject} process`,
@@ -278,12 +339,23 @@ export class EventConsumers<DB = never> {
           )(events, {
             deliveries: Math.max(...parsed.map((m) => m.info.deliveryCount)),
             logger,
+            afterCommit: (fn) => committed.push(fn),
+            ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
           }),
       );
     } catch (error) {
       logger.warn({ err: error }, 'batch failed, handling its events one by one');
       for (const message of parsed) await this.process(subscription, message);
       return;
+    }
+    for (const fn of committed) fn();
+    if (this.metrics) {
+      // Each event of the batch took its share of the one transaction.
+      const share = (performance.now() - started) / 1000 / parsed.length;
+      for (const message of parsed) {
+        if (message.info.deliveryCount > 1) this.metrics.redeliveries.labels(consumer).inc();
+        this.metrics.duration.labels(subscription.subject, 'ok').observe(share);
+      }
     }
     for (const message of parsed) message.ack();
     logger.debug('events handled');
@@ -304,11 +376,30 @@ export class EventConsumers<DB = never> {
           'messaging.nats.delivery_count': message.info.deliveryCount,
         },
       },
-      () => this.processInSpan(subscription, message),
+      () => this.measured(subscription, message),
     );
   }
 
-  private async processInSpan(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
+  private async measured(subscription: Subscription<DB>, message: JsMsg): Promise<void> {
+    const metrics = this.metrics;
+    if (!metrics) {
+      await this.processInSpan(subscription, message);
+      return;
+    }
+    const consumer = durableName(this.options.service, subscription.subject);
+    if (message.info.deliveryCount > 1) metrics.redeliveries.labels(consumer).inc();
+    const started = performance.now();
+    const outcome = await this.processInSpan(subscription, message);
+    metrics.duration
+      .labels(subscription.subject, outcome)
+      .observe((performance.now() - started) / 1000);
+    if (outcome === 'dead_letter') metrics.deadLetters.labels(consumer).inc();
+  }
+
+  private async processInSpan(
+    subscription: Subscription<DB>,
+    message: JsMsg,
+  ): Promise<HandlingOutcome> {
     const deliveries = message.info.deliveryCount;
     const logger = this.options.logger.child({
       subject: subscription.subject,
@@ -319,8 +410,7 @@ export class EventConsumers<DB = never> {
     try {
       event = parseEnvelope(subscription.subject, message.json());
     } catch (error) {
-      await this.deadLetter(subscription.subject, message, error, logger);
-      return;
+      return this.deadLetter(subscription.subject, message, error, logger);
     }
     try {
       // Events the handler writes name this one as their cause.
@@ -328,7 +418,11 @@ export class EventConsumers<DB = never> {
         handleEvent(
           subscription,
           event,
-          { deliveries, logger },
+          {
+            deliveries,
+            logger,
+            ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+          },
           {
             consumer: durableName(this.options.service, subscription.subject),
             db: this.options.db,
@@ -337,20 +431,21 @@ export class EventConsumers<DB = never> {
       );
       message.ack();
       logger.debug({ eventId: event.id }, 'event handled');
+      return 'ok';
     } catch (error) {
       if (isTransientError(error)) {
         // The database (or another dependency) is out of reach: the event is fine.
         // Retry until it is back, however long, and never dead-letter for this.
         logger.warn({ err: error, eventId: event.id }, 'dependency unavailable, will retry');
         message.nak(Math.min(this.transientRetryMs * 2 ** (deliveries - 1), 15_000));
-        return;
+        return 'transient';
       }
       if (deliveries >= this.maxDeliveries) {
-        await this.deadLetter(subscription.subject, message, error, logger);
-      } else {
-        logger.warn({ err: error, eventId: event.id }, 'event handler failed, will retry');
-        message.nak(retryDelayMs(deliveries));
+        return this.deadLetter(subscription.subject, message, error, logger);
       }
+      logger.warn({ err: error, eventId: event.id }, 'event handler failed, will retry');
+      message.nak(retryDelayMs(deliveries));
+      return 'retry';
     }
   }
 
@@ -359,7 +454,7 @@ export class EventConsumers<DB = never> {
     message: JsMsg,
     error: unknown,
     logger: Logger,
-  ): Promise<void> {
+  ): Promise<HandlingOutcome> {
     const consumer = durableName(this.options.service, subject);
     const reason = error instanceof Error ? error.message : String(error);
     const record = {
@@ -381,10 +476,12 @@ export class EventConsumers<DB = never> {
       // No reason text: NATS 2.9 only knows a bare "+TERM" and ignores "+TERM <reason>",
       // which would leave the message ack-pending and redelivered forever.
       message.term();
+      return 'dead_letter';
     } catch (publishError) {
       // Could not record it: leave it for redelivery rather than lose it.
       logger.error({ err: publishError }, 'dead-lettering failed, will retry');
       message.nak(retryDelayMs(message.info.deliveryCount));
+      return 'retry';
     }
   }
 }

@@ -11,6 +11,8 @@ export interface ConsumerLag {
   ackPending: number;
   /** pending + ackPending: events the consumer has not finished with. */
   lag: number;
+  /** Delivered more than once and not acknowledged yet. */
+  redelivered: number;
   /** Age of the oldest event it has not acknowledged (null when it has none). */
   oldestUnackedAgeSeconds: number | null;
 }
@@ -41,6 +43,7 @@ export async function consumerLag(bus: EventBus, info: ConsumerInfo): Promise<Co
     pending: info.num_pending,
     ackPending: info.num_ack_pending,
     lag: info.num_pending + info.num_ack_pending,
+    redelivered: info.num_redelivered,
     oldestUnackedAgeSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : null,
   };
 }
@@ -105,6 +108,16 @@ export function registerLagMetrics(registry: Registry, bus: EventBus, durables: 
       for (const lag of (await read()).lags) {
         this.labels(lag.consumer).set(lag.oldestUnackedAgeSeconds ?? 0);
       }
+    },
+  });
+  new Gauge({
+    name: 'gittix_consumer_redelivered_messages',
+    help: 'Events a durable consumer has been given more than once and not acknowledged yet',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const lag of (await read()).lags) this.labels(lag.consumer).set(lag.redelivered);
     },
   });
   new Gauge({

@@ -1,11 +1,20 @@
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { EventEnvelope, Subject } from './contracts.js';
 
 export interface HandlerContext {
   /** 1 on first delivery. */
   deliveries: number;
   logger: Logger;
+  /**
+   * Runs `fn` once the handler's work is committed (after the inbox transaction,
+   * or right after a handler without one): where a handler counts a domain outcome.
+   * Set by the consumer; absent when a test calls a handler by hand.
+   */
+  afterCommit?: (fn: () => void) => void;
+  /** The service's /metrics registry (domain counters: `counterOf(metrics, …)`). */
+  metrics?: Registry;
 }
 
 /**

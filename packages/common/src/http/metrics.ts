@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { SERVICE_LABEL } from '../metrics/registry.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +18,8 @@ declare module 'fastify' {
 export const metricsPlugin = fp(
   async (app: FastifyInstance, options: { service: string }) => {
     const registry = new Registry();
-    registry.setDefaultLabels({ service: options.service });
+    // `gittix_service`, not `service`: see SERVICE_LABEL.
+    registry.setDefaultLabels({ [SERVICE_LABEL]: options.service });
     collectDefaultMetrics({ register: registry });
     app.decorate('metrics', registry);
     const duration = new Histogram({

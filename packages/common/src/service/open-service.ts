@@ -19,6 +19,8 @@ import { createSessionVerifier } from '../http/auth.js';
 import type { ReadinessChecks } from '../http/health.js';
 import { RevokedSessions } from '../http/revoked-sessions.js';
 import { applyHttpTimeouts } from '../http/timeouts.js';
+import { registerOutboxMetrics } from '../metrics/outbox.js';
+import { registerPoolMetrics } from '../metrics/pool.js';
 import { closeRedis, connectRedis, type Redis, type SentinelAddress } from '../redis.js';
 import { initTracing, shutdownTracing } from '../tracing/tracing.js';
 import type {
@@ -226,12 +228,18 @@ export async function openService<D extends AnyServiceDescription>(
 
   applyHttpTimeouts(built.app.server, settings);
   const subscriptions: Subscription<unknown>[] = built.subscriptions ?? [];
-  if (opened.bus && subscriptions.length > 0 && built.app.hasDecorator('metrics')) {
-    registerLagMetrics(
-      built.app.metrics,
-      opened.bus,
-      subscriptions.map((s) => durableName(name, s.subject)),
-    );
+  const metrics = built.app.hasDecorator('metrics') ? built.app.metrics : undefined;
+  if (metrics) {
+    if (opened.bus && subscriptions.length > 0) {
+      registerLagMetrics(
+        metrics,
+        opened.bus,
+        subscriptions.map((s) => durableName(name, s.subject)),
+      );
+    }
+    // The pools openService made; a service adds its own (payments') in build.
+    registerPoolMetrics(metrics, { requests: opened.db, events: opened.eventsDb });
+    if (opened.db && opened.relay) registerOutboxMetrics(metrics, opened.db);
   }
   const tasks: BackgroundTask[] = [...(built.tasks ?? [])];
   if (opened.db && opened.relay && retentionMs !== undefined) {
@@ -265,6 +273,7 @@ export async function openService<D extends AnyServiceDescription>(
         db: opened.eventsDb,
         logger,
         concurrency: needs.events?.consumerConcurrency ?? 1,
+        ...(metrics ? { metrics } : {}),
         ...overrides,
       });
       await consumers.start();
@@ -272,10 +281,15 @@ export async function openService<D extends AnyServiceDescription>(
     handle(event: EventEnvelope, context: HandlerContext) {
       const subscription = subscriptions.find((s) => s.subject === event.type);
       if (!subscription) throw new Error(`${name} does not consume ${event.type}`);
-      return handleEvent(subscription, event, context, {
-        consumer: durableName(name, event.type),
-        db: opened.eventsDb,
-      });
+      return handleEvent(
+        subscription,
+        event,
+        { ...(metrics ? { metrics } : {}), ...context },
+        {
+          consumer: durableName(name, event.type),
+          db: opened.eventsDb,
+        },
+      );
     },
     stop() {
       stopping ??= stopInOrder(logger, [

@@ -1,4 +1,5 @@
 export * from './event-data.js';
+export * from './metrics.js';
 export * from './names.js';
 export * from './nats-server.js';
 export * from './old-database.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEnvelope,
@@ -13,7 +14,13 @@ import {
   subscribeBatch,
   subscribeWithoutInbox,
 } from '../../src/index.js';
-import { streamMessages, testLogger, ticketCreatedData, waitFor } from '../../src/testing/index.js';
+import {
+  metricValue,
+  streamMessages,
+  testLogger,
+  ticketCreatedData,
+  waitFor,
+} from '../../src/testing/index.js';
 import { createEventsFixture } from './fixtures.js';
 
 type Fixture = Awaited<ReturnType<typeof createEventsFixture>>;
@@ -38,7 +45,7 @@ describe('event consumers', () => {
   /** Each test consumes as a service of its own, so durable consumers don't share progress. */
   function start(
     handle: (event: EventEnvelope<'ticket.created'>, deliveries: number) => Promise<void>,
-    options: { maxDeliveries?: number; transientRetryMs?: number } = {},
+    options: { maxDeliveries?: number; transientRetryMs?: number; metrics?: Registry } = {},
   ) {
     const service = `svc${randomUUID().slice(0, 8)}`;
     consumers = new EventConsumers({
@@ -47,6 +54,7 @@ describe('event consumers', () => {
       logger: testLogger,
       maxDeliveries: options.maxDeliveries ?? 3,
       transientRetryMs: options.transientRetryMs ?? 20,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       subscriptions: [
         subscribeWithoutInbox('ticket.created', (event, ctx) => handle(event, ctx.deliveries)),
       ],
@@ -257,6 +265,48 @@ describe('event consumers', () => {
       },
       { timeoutMs: 5_000, message: 'the dead-lettered message terminated' },
     );
+  });
+
+  it('when an event fails once and another keeps failing, then redeliveries, dead letters and handler outcomes are counted per consumer', async () => {
+    const metrics = new Registry();
+    const { service, started } = start(
+      async (event, deliveries) => {
+        if (event.data.title === 'always fails') throw new Error('cannot handle this one');
+        if (event.data.title === 'fails once' && deliveries === 1) throw new Error('not yet');
+      },
+      { maxDeliveries: 2, metrics },
+    );
+    await started;
+    await publish(ticketCreatedData({ title: 'fails once' }));
+    await publish(ticketCreatedData({ title: 'always fails' }));
+    const consumer = `${service}_ticket_created`;
+    const value = async (name: string, labels: Record<string, string>) =>
+      metricValue(await metrics.metrics(), name, labels) ?? 0;
+    await waitFor(async () => (await value('gittix_dead_letters_total', { consumer })) === 1, {
+      message: 'the dead letter counted',
+    });
+    await waitFor(
+      async () =>
+        (await value('gittix_event_handler_duration_seconds_count', {
+          subject: 'ticket.created',
+          outcome: 'ok',
+        })) === 1,
+      { message: 'the second delivery of the one that failed once' },
+    );
+    // Each event came back once: the one that failed once, and the poison before it was given up.
+    expect(await value('gittix_event_redeliveries_total', { consumer })).toBe(2);
+    expect(
+      await value('gittix_event_handler_duration_seconds_count', {
+        subject: 'ticket.created',
+        outcome: 'retry',
+      }),
+    ).toBe(2);
+    expect(
+      await value('gittix_event_handler_duration_seconds_count', {
+        subject: 'ticket.created',
+        outcome: 'dead_letter',
+      }),
+    ).toBe(1);
   });
 
   it('when the database is out of reach for longer than maxDeliveries, then the event is retried, not dead-lettered', async () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { cancelOrder } from '../cancel-order.js';
 import { createOrder } from '../create-order.js';
 import type { OrdersDatabase } from '../db/schema.js';
+import { orderOutcomes } from '../metrics.js';
 import { findOrder, listOrders, orderSchema as order, toOrder } from '../orders.js';
 
 const errorBody = z.object({
@@ -27,6 +28,7 @@ export interface OrdersRoutesOptions {
 /** The Orders section of the API: reserve a ticket, list, show and cancel orders. */
 export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (app, options) => {
   const { db } = options;
+  const outcomes = orderOutcomes(app.metrics);
 
   app.post(
     '/',
@@ -56,6 +58,7 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
         },
         { userId: user.id, ticketId: request.body.ticketId },
       );
+      outcomes.inc({ outcome: 'created' });
       return reply.code(201).send(created);
     },
   );
@@ -108,7 +111,10 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await cancelOrder(db, { userId: requireUser(request).id, orderId: request.params.id });
+      const orderId = request.params.id;
+      if (await cancelOrder(db, { userId: requireUser(request).id, orderId })) {
+        outcomes.inc({ outcome: 'cancelled' });
+      }
       return reply.code(204).send(null);
     },
   );

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
 import type { PaymentLimits } from '../limits.js';
+import { paymentOutcomes } from '../metrics.js';
 import { payForOrder } from '../pay-for-order.js';
 import { getPayment, listPayments, paymentSchema as payment } from '../payments.js';
 import type { PaymentProvider } from '../providers/index.js';
@@ -63,6 +64,7 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
             provider: options.provider,
             providerTimeoutMs: options.providerTimeoutMs,
             maxDeclines: options.maxDeclines,
+            outcomes: paymentOutcomes(app.metrics),
           },
           { ...request.body, userId: user.id },
         ),

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
+import { paymentOutcomes } from '../metrics.js';
 import { recordAccountState } from '../payout-accounts.js';
 import { applyProviderNews, type ProviderNews } from '../provider-events.js';
 import { accountState, statusOf } from '../providers/stripe.js';
@@ -106,6 +107,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
         news,
         { feePercent: options.feePercent },
         log,
+        paymentOutcomes(app.metrics),
       );
       if (!known) log.warn({ providerId: news.providerId }, 'Stripe event for no known payment');
       return { received: true };

@@ -1,0 +1,3 @@
+export * from './outbox.js';
+export * from './pool.js';
+export * from './registry.js';

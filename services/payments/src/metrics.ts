@@ -1,0 +1,71 @@
+import { counterOf } from '@gittix/common';
+import { type Kysely, sql } from 'kysely';
+import { type Counter, Gauge, type Registry } from 'prom-client';
+import type { PaymentsDatabase } from './db/schema.js';
+
+/** What happened to a payment, the `outcome` of gittix_payments_total. */
+export type PaymentOutcome = 'authorized' | 'captured' | 'voided' | 'declined' | 'refunded';
+
+export type PaymentOutcomes = Counter<'outcome'>;
+
+/** Payments by outcome, counted once the transaction that recorded it committed. */
+export function paymentOutcomes(registry: Registry): PaymentOutcomes {
+  return counterOf(registry, {
+    name: 'gittix_payments_total',
+    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused)',
+    labelNames: ['outcome'],
+  });
+}
+
+/**
+ * What the settler still has to do, read at each scrape: `gittix_payments_unsettled`
+ * (pending attempts, and scheduled capture/void/refund actions) and the age of the
+ * oldest (`gittix_payments_oldest_unsettled_age_seconds`). A reconciliation or an
+ * action stuck behind a provider outage shows as a growing age.
+ */
+export function registerSettlementMetrics(registry: Registry, db: Kysely<PaymentsDatabase>): void {
+  let reading: Promise<Array<{ kind: string; count: number; age: number }> | undefined> | undefined;
+  const read = () => {
+    reading ??= (async () => {
+      try {
+        const { rows } = await sql<{ kind: string; count: number; age: number | null }>`
+          SELECT coalesce(next_action, 'pending') AS kind, count(*)::int AS count,
+                 extract(epoch FROM now() - min(
+                   CASE WHEN next_action IS NULL THEN created_at ELSE updated_at END))::float8 AS age
+          FROM payments WHERE status = 'pending' OR next_action IS NOT NULL
+          GROUP BY 1`.execute(db);
+        return rows.map((row) => ({ ...row, age: Math.max(0, row.age ?? 0) }));
+      } catch {
+        // The database is away: /metrics still answers, with the last values.
+        return undefined;
+      }
+    })().finally(() => {
+      // Shared by the gauges of one scrape (collected together), never by the next.
+      reading = undefined;
+    });
+    return reading;
+  };
+  const kinds = ['pending', 'capture', 'void', 'refund'];
+  new Gauge({
+    name: 'gittix_payments_unsettled',
+    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const rows = await read();
+      if (!rows) return;
+      for (const kind of kinds) this.set({ kind }, rows.find((r) => r.kind === kind)?.count ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'gittix_payments_oldest_unsettled_age_seconds',
+    help: 'Age of the oldest unsettled payment, by kind: since its attempt began (pending) or its action was scheduled (0 when none)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const rows = await read();
+      if (!rows) return;
+      for (const kind of kinds) this.set({ kind }, rows.find((r) => r.kind === kind)?.age ?? 0);
+    },
+  });
+}
