@@ -3,6 +3,7 @@ import {
   runMigrateProcess,
   startServiceProcess,
   type TestEnvironment,
+  waitFor,
 } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -40,7 +41,11 @@ describe('auth as a process (main.ts)', () => {
       });
       expect(signup.status).toBe(201);
       expect(await signup.json()).toMatchObject({ email: 'main@example.com' });
-      expect(auth.output()).toContain('JWT_PRIVATE_KEY is not set');
+      // Logs are written in chunks (LOG_BUFFER_BYTES), flushed within a second.
+      await waitFor(() => auth.output().includes('JWT_PRIVATE_KEY is not set'), {
+        timeoutMs: 10_000,
+        message: 'the missing-key warning in the log',
+      });
 
       auth.child.kill('SIGTERM');
       expect(await auth.exited).toBe(0);

@@ -62,7 +62,13 @@ describe('admission control in every service (ADMISSION_*)', () => {
 
     beforeAll(async () => {
       service = await startTestService(holding.service, {
-        env: { ADMISSION_MAX_IN_FLIGHT: '2', ADMISSION_RETRY_AFTER_SECONDS: '3' },
+        env: {
+          ADMISSION_MAX_IN_FLIGHT: '2',
+          ADMISSION_RETRY_AFTER_SECONDS: '3',
+          // The abandoned request's keep-alive socket outlives close() until the
+          // keep-alive timeout (72 s by default; in a process SHUTDOWN_TIMEOUT_MS bounds it).
+          HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+        },
       });
       await service.app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
