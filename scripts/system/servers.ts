@@ -172,7 +172,17 @@ export function embeddedPostgres(
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a system user it creates.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories='],
+    // 300, not Postgres's 100: `--cluster` runs two processes of every service, each with
+    // a request pool, an events pool and a LISTEN connection, beside the load's own pools
+    // (a restarted replica found no free slot at 100 and exited: docs/chaos.md).
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${host}`,
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+    ],
     onLog: (message) => log?.write(String(message)),
     onError: (message) => log?.write(`[error] ${String(message)}\n`),
   });
