@@ -54,38 +54,44 @@ function refusedCount(metrics: string, reason: string): number {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/** A holding service on a port of its own for the describe's tests, with `env`. */
+function useHoldingService(env: Record<string, string> = {}) {
+  const holding = holdingService();
+  const running = {} as { service: TestService<typeof holding.service>; base: string };
+  beforeAll(async () => {
+    running.service = await startTestService(holding.service, { env });
+    await running.service.app.listen({ port: 0, host: '127.0.0.1' });
+    running.base = `http://127.0.0.1:${(running.service.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    holding.releaseAll();
+    await running.service?.close();
+  });
+  return { holding, running };
+}
+
 describe('admission control in every service (ADMISSION_*)', () => {
   describe('when ADMISSION_MAX_IN_FLIGHT is 2', () => {
-    const holding = holdingService();
-    let service: TestService<typeof holding.service>;
-    let base: string;
-
-    beforeAll(async () => {
-      service = await startTestService(holding.service, {
-        env: {
-          ADMISSION_MAX_IN_FLIGHT: '2',
-          ADMISSION_RETRY_AFTER_SECONDS: '3',
-          // The abandoned request's keep-alive socket outlives close() until the
-          // keep-alive timeout (72 s by default; in a process SHUTDOWN_TIMEOUT_MS bounds it).
-          HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
-        },
-      });
-      await service.app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
-    });
-    afterAll(async () => {
-      holding.releaseAll();
-      await service?.close();
+    const { holding, running } = useHoldingService({
+      ADMISSION_MAX_IN_FLIGHT: '2',
+      ADMISSION_RETRY_AFTER_SECONDS: '3',
+      // The abandoned request's keep-alive socket outlives close() until the
+      // keep-alive timeout (72 s by default; in a process SHUTDOWN_TIMEOUT_MS bounds it).
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
     });
 
     it('when two requests are in flight, then more are refused with 503 + Retry-After in the error shape, never reach the handler, and health still answers', async () => {
-      const first = [post(base, 1), post(base, 2)];
+      const first = [post(running.base, 1), post(running.base, 2)];
       await waitFor(() => holding.reached.length === 2, {
         timeoutMs: 10_000,
         message: 'both requests in their handler',
       });
 
-      const refused = await Promise.all([post(base, 3), post(base, 4), post(base, 5)]);
+      const refused = await Promise.all([
+        post(running.base, 3),
+        post(running.base, 4),
+        post(running.base, 5),
+      ]);
       for (const answer of refused) {
         expect(answer).toEqual({
           status: 503,
@@ -96,40 +102,40 @@ describe('admission control in every service (ADMISSION_*)', () => {
       expect(holding.reached.toSorted()).toEqual(['1', '2']);
 
       // A full instance is alive, ready and observable.
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      expect((await fetch(`${base}/readyz`)).status).toBe(200);
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect((await fetch(`${running.base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${running.base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${running.base}/metrics`)).text();
       expect(refusedCount(metrics, 'in_flight')).toBe(3);
 
       holding.releaseAll();
       for (const answer of await Promise.all(first)) expect(answer.status).toBe(200);
 
       // The finished requests left: the next ones are admitted.
-      const after = [post(base, 6), post(base, 7)];
+      const after = [post(running.base, 6), post(running.base, 7)];
       await waitFor(() => holding.reached.length === 4, {
         timeoutMs: 10_000,
         message: 'the next two requests admitted',
       });
       holding.releaseAll();
       for (const answer of await Promise.all(after)) expect(answer.status).toBe(200);
-      expect(service.app.admission.inFlight()).toBe(0);
+      expect(running.service.app.admission.inFlight()).toBe(0);
     });
 
     it('when a client gives up on a held request, then its place is freed', async () => {
       const controller = new AbortController();
-      const abandoned = fetch(`${base}/work`, {
+      const abandoned = fetch(`${running.base}/work`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ n: 'abandoned' }),
         signal: controller.signal,
       }).catch(() => 'aborted');
-      await waitFor(() => service.app.admission.inFlight() === 1, {
+      await waitFor(() => running.service.app.admission.inFlight() === 1, {
         timeoutMs: 10_000,
         message: 'the request in flight',
       });
       controller.abort();
       expect(await abandoned).toBe('aborted');
-      await waitFor(() => service.app.admission.inFlight() === 0, {
+      await waitFor(() => running.service.app.admission.inFlight() === 0, {
         timeoutMs: 10_000,
         message: 'its place freed',
       });
@@ -138,46 +144,34 @@ describe('admission control in every service (ADMISSION_*)', () => {
   });
 
   describe('when requests take longer than ADMISSION_TARGET_LATENCY_MS', () => {
-    const holding = holdingService();
-    let service: TestService<typeof holding.service>;
-    let base: string;
-
-    beforeAll(async () => {
-      service = await startTestService(holding.service, {
-        env: {
-          ADMISSION_TARGET_LATENCY_MS: '150',
-          ADMISSION_MIN_IN_FLIGHT: '2',
-          ADMISSION_RETRY_AFTER_SECONDS: '1',
-        },
-      });
-      await service.app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
-    });
-    afterAll(async () => {
-      holding.releaseAll();
-      await service?.close();
+    const { holding, running } = useHoldingService({
+      ADMISSION_TARGET_LATENCY_MS: '150',
+      ADMISSION_MIN_IN_FLIGHT: '2',
+      ADMISSION_RETRY_AFTER_SECONDS: '1',
     });
 
     it('then only as many are admitted at once as complete within it (at least the minimum), the rest get 503 + Retry-After; once quick again, all are admitted', async () => {
       // Slow requests: each held well past the 150 ms target.
-      const slow = [post(base, 1), post(base, 2)];
+      const slow = [post(running.base, 1), post(running.base, 2)];
       await waitFor(() => holding.reached.length === 2, { timeoutMs: 10_000 });
       const heldSince = Date.now();
       await waitFor(() => Date.now() - heldSince > 600, { timeoutMs: 10_000 });
       holding.releaseAll();
       await Promise.all(slow);
-      await waitFor(() => service.app.admission.load().latencyMs > 150, { timeoutMs: 10_000 });
+      await waitFor(() => running.service.app.admission.load().latencyMs > 150, {
+        timeoutMs: 10_000,
+      });
 
-      const admitted = [post(base, 3), post(base, 4)];
+      const admitted = [post(running.base, 3), post(running.base, 4)];
       await waitFor(() => holding.reached.length === 4, { timeoutMs: 10_000 });
-      const refused = await post(base, 5);
+      const refused = await post(running.base, 5);
       expect(refused).toEqual({
         status: 503,
         retryAfter: '1',
         body: { errors: [{ message: 'The service is busy; retry in 1 s' }] },
       });
       expect(holding.reached).not.toContain('5');
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const metrics = await (await fetch(`${running.base}/metrics`)).text();
       expect(refusedCount(metrics, 'latency')).toBe(1);
       holding.releaseAll();
       await Promise.all(admitted);
@@ -185,15 +179,15 @@ describe('admission control in every service (ADMISSION_*)', () => {
       // Quick requests bring the average under the target: the limit is lifted.
       await waitFor(
         async () => {
-          const quick = post(base, 0);
+          const quick = post(running.base, 0);
           await waitFor(() => holding.held.length > 0, { timeoutMs: 10_000, intervalMs: 1 });
           holding.releaseAll();
           await quick;
-          return service.app.admission.load().latencyMs <= 150;
+          return running.service.app.admission.load().latencyMs <= 150;
         },
         { timeoutMs: 20_000, intervalMs: 1, message: 'the average back under the target' },
       );
-      const many = [post(base, 6), post(base, 7), post(base, 8)];
+      const many = [post(running.base, 6), post(running.base, 7), post(running.base, 8)];
       await waitFor(() => holding.held.length === 3, { timeoutMs: 10_000 });
       holding.releaseAll();
       for (const answer of await Promise.all(many)) expect(answer.status).toBe(200);
@@ -201,22 +195,10 @@ describe('admission control in every service (ADMISSION_*)', () => {
   });
 
   describe('with the default limits', () => {
-    const holding = holdingService();
-    let service: TestService<typeof holding.service>;
-    let base: string;
-
-    beforeAll(async () => {
-      service = await startTestService(holding.service);
-      await service.app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
-    });
-    afterAll(async () => {
-      holding.releaseAll();
-      await service?.close();
-    });
+    const { holding, running } = useHoldingService();
 
     it('when 100 requests are in flight at once (the flash sale benchmark’s load), then none is refused', async () => {
-      const answers = Array.from({ length: 100 }, (_, n) => post(base, n));
+      const answers = Array.from({ length: 100 }, (_, n) => post(running.base, n));
       await waitFor(() => holding.reached.length === 100, {
         timeoutMs: 20_000,
         message: 'all 100 requests in their handler',
@@ -224,26 +206,15 @@ describe('admission control in every service (ADMISSION_*)', () => {
       holding.releaseAll();
       const statuses = (await Promise.all(answers)).map((a) => a.status);
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const metrics = await (await fetch(`${running.base}/metrics`)).text();
       expect(refusedCount(metrics, 'in_flight')).toBe(0);
     });
   });
 
   describe('when the event loop is blocked past ADMISSION_MAX_EVENT_LOOP_DELAY_MS', () => {
-    const holding = holdingService();
-    let service: TestService<typeof holding.service>;
-    let base: string;
-
-    beforeAll(async () => {
-      service = await startTestService(holding.service, {
-        env: { ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '100', ADMISSION_RETRY_AFTER_SECONDS: '1' },
-      });
-      await service.app.listen({ port: 0, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
-    });
-    afterAll(async () => {
-      holding.releaseAll();
-      await service?.close();
+    const { holding, running } = useHoldingService({
+      ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '100',
+      ADMISSION_RETRY_AFTER_SECONDS: '1',
     });
 
     it('then API requests are refused with 503 + Retry-After until it recovers, and health still answers', async () => {
@@ -253,27 +224,27 @@ describe('admission control in every service (ADMISSION_*)', () => {
         // busy: nothing else runs on this loop
       }
       // The sampler runs on the next turn of the loop; its verdict is the server's.
-      await waitFor(() => service.app.isUnderPressure(), {
+      await waitFor(() => running.service.app.isUnderPressure(), {
         timeoutMs: 10_000,
         message: 'the event loop delay sampled',
       });
-      const refused = await post(base, 1);
+      const refused = await post(running.base, 1);
       expect(refused).toEqual({
         status: 503,
         retryAfter: '1',
         body: { errors: [{ message: 'The service is busy; retry in 1 s' }] },
       });
       expect(holding.reached).toEqual([]);
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect((await fetch(`${running.base}/healthz`)).status).toBe(200);
+      const metrics = await (await fetch(`${running.base}/metrics`)).text();
       expect(refusedCount(metrics, 'eventLoopDelay')).toBeGreaterThanOrEqual(1);
 
       // Once a sample finds the loop free again, requests are admitted.
-      await waitFor(() => !service.app.isUnderPressure(), {
+      await waitFor(() => !running.service.app.isUnderPressure(), {
         timeoutMs: 10_000,
         message: 'the event loop recovered',
       });
-      const admitted = post(base, 2);
+      const admitted = post(running.base, 2);
       await waitFor(() => holding.reached.length === 1, { timeoutMs: 10_000 });
       holding.releaseAll();
       expect((await admitted).status).toBe(200);
