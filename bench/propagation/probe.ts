@@ -46,19 +46,31 @@ export async function startPropagationProbe(options: {
     pid: observer.pid!,
     /** Lists probe tickets at the rate until `during` settles, then waits for them all to replicate. */
     async measure(during: Promise<unknown>): Promise<PropagationResult> {
-      const ids: Promise<string>[] = [];
+      // Each listing's outcome is caught as it settles: one refused listing must not
+      // crash the run as an unhandled rejection while the loop is still sending.
+      const ids: Promise<{ id: string } | { error: unknown }>[] = [];
       let done = false;
       const finished = during.finally(() => {
         done = true;
       });
       const started = performance.now();
       for (let i = 0; !done; i++) {
-        ids.push(postTicket(options.baseUrl, options.seller, `${PROBE_TITLE}${serial++}`));
+        ids.push(
+          postTicket(options.baseUrl, options.seller, `${PROBE_TITLE}${serial++}`).then(
+            (id) => ({ id }),
+            (error: unknown) => ({ error }),
+          ),
+        );
         const wait = started + ((i + 1) * 1000) / options.rate - performance.now();
         if (wait > 0) await Promise.race([finished, new Promise((r) => setTimeout(r, wait))]);
       }
       await finished;
-      const listed = await Promise.all(ids);
+      const outcomes = await Promise.all(ids);
+      const failed = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
+      if (failed.length > 0) {
+        throw new Error(`${failed.length} probe listings failed; the first: ${String(failed[0])}`);
+      }
+      const listed = outcomes.flatMap((o) => ('id' in o ? [o.id] : []));
       let heard: Heard = { committed: [], replicated: [] };
       const committed = new Map<string, number>();
       const replicated = new Map<string, number>();

@@ -101,6 +101,12 @@ export function launchSystem(options: SystemOptions): RunningSystem {
   const url = (name: string) => `http://127.0.0.1:${settings.ports[name]}`;
 
   for (const each of processes) launch(each);
+  // The launcher crashing (an unhandled error in a benchmark or test) must not
+  // leave the services running: on any exit, whatever is still running gets SIGTERM.
+  const stopOnExit = () => {
+    for (const child of running.values()) if (!hasExited(child)) child.kill('SIGTERM');
+  };
+  process.once('exit', stopOnExit);
   const gateways = processes.filter((p) => p.spec.name === 'gateway').map((p) => url(p.name));
   return {
     baseUrl: url('gateway'),
@@ -130,6 +136,7 @@ export function launchSystem(options: SystemOptions): RunningSystem {
       await waitUntilReady([found], settings, 60_000, exited);
     },
     async stop() {
+      process.removeListener('exit', stopOnExit);
       const children = [...running.values()];
       running.clear();
       await Promise.all(children.map((child) => stopChild(child)));

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { testInfra, testRunId, uniqueName, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portOpen } from '../system/network.js';
@@ -55,4 +57,31 @@ describe('the launcher runs services as processes it can kill, restart and stop'
     expect(system.pidOf('auth')).toBeUndefined();
     expect(await portOpen('127.0.0.1', authPort())).toBe(false);
   }, 30_000);
+});
+
+describe('a launcher that crashes', () => {
+  it('when the process that started the services dies of an uncaught error, then they are stopped too', async () => {
+    const fixture = join(import.meta.dirname, 'fixtures', 'crashing-launcher.ts');
+    const crash = promisify(execFile)(
+      process.execPath,
+      ['--conditions=@gittix/source', '--import', 'tsx', fixture],
+      { env: process.env },
+    );
+    const failed = await crash.then(
+      () => undefined,
+      (error: { stdout: string; stderr: string }) => error,
+    );
+    expect(failed?.stderr).toContain('the launcher crashed');
+    const pid = Number(failed?.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    const running = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !running(), { timeoutMs: 20_000, message: 'auth to exit' });
+  }, 90_000);
 });
