@@ -1,5 +1,5 @@
 import type { Logger } from '@gittix/common';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
@@ -181,32 +181,30 @@ export class Settler {
     }
   }
 
-  /** Claims pending attempts whose claim ran out and that are old enough to be orphans. */
-  private async claimStalePending(): Promise<PaymentRow[]> {
+  /**
+   * Claims up to BATCH pending rows of `table` (payment attempts or payouts) whose
+   * claim ran out and that are old enough to be orphans, so replicas never share one.
+   */
+  private async claimStale<T extends 'payments' | 'payouts'>(table: T, claimedUntil: Date) {
     const { db, reconcileAfterMs } = this.options;
+    // Claims are stamped with this process's clock, so they are compared with it too.
     const now = new Date();
-    return db
-      .updateTable('payments')
-      .set({ claimed_until: this.claimUntil() })
-      .where(
-        'id',
-        'in',
-        db
-          .selectFrom('payments')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
-          .where('updated_at', '<=', new Date(now.getTime() - reconcileAfterMs))
-          .limit(BATCH)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
+    const orphanedBefore = new Date(now.getTime() - reconcileAfterMs);
+    const { rows } = await sql<Selectable<PaymentsDatabase[T]>>`
+      UPDATE ${sql.table(table)} SET claimed_until = ${claimedUntil}
+      WHERE id IN (
+        SELECT id FROM ${sql.table(table)}
+        WHERE status = 'pending'
+          AND (claimed_until IS NULL OR claimed_until <= ${now})
+          AND updated_at <= ${orphanedBefore}
+        LIMIT ${BATCH}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`.execute(db);
+    return rows;
   }
 
   private async reconcile(): Promise<number> {
-    const stale = await this.claimStalePending();
+    const stale = await this.claimStale('payments', this.claimUntil());
     let reconciled = 0;
     for (const payment of stale) {
       if (this.stopped) break;
@@ -276,39 +274,16 @@ export class Settler {
   }
 
   /**
-   * Pending payouts nobody is working on (their request died, timed out or met a
-   * provider outage), claimed so replicas never share one.
-   */
-  private async claimStalePayouts() {
-    const { db, reconcileAfterMs, providerTimeoutMs } = this.options;
-    const now = new Date();
-    return db
-      .updateTable('payouts')
-      .set({ claimed_until: payoutClaimUntil(providerTimeoutMs) })
-      .where(
-        'id',
-        'in',
-        db
-          .selectFrom('payouts')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
-          .where('updated_at', '<=', new Date(now.getTime() - reconcileAfterMs))
-          .limit(BATCH)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
-  }
-
-  /**
    * Settles each stale pending payout exactly once: the provider is asked first
    * whether it paid it (a transfer under the payout's id); only if not is it sent,
    * with the payout's key, so even a send racing a late first call pays once.
    */
   private async reconcilePayouts(): Promise<number> {
-    const stale = await this.claimStalePayouts();
+    // Pending payouts nobody is working on: their request died, timed out or met an outage.
+    const stale = await this.claimStale(
+      'payouts',
+      payoutClaimUntil(this.options.providerTimeoutMs),
+    );
     let paid = 0;
     for (const payout of stale) {
       if (this.stopped) break;
