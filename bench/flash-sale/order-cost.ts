@@ -6,9 +6,10 @@
  * Each round seeds fresh tickets; rounds of the implementations alternate.
  *
  *   npx tsx --conditions=@gittix/source bench/flash-sale/order-cost.ts \
- *     [--impl services/orders/src/create-order.ts[,other.ts]] [--rounds 4] [--buyers 2000] [--tickets 200]
+ *     [--impl services/orders/src/create-order.ts[,reference][,other.ts]] [--rounds 4] [--buyers 2000] [--tickets 200]
  *
- * Each --impl is a module exporting createOrder(deps, { userId, ticketId }) as
+ * `--impl reference` is the benchmark's reference transaction (reference.ts). Any
+ * other --impl is a module exporting createOrder(deps, { userId, ticketId }) as
  * services/orders/src/create-order.ts does (an older copy, for an A/B).
  */
 import { randomUUID } from 'node:crypto';
@@ -16,11 +17,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Kysely, sql } from 'kysely';
-import { connectDatabase, migrateDatabase } from '../../packages/common/src/db.js';
+import { connectDatabase, migrateDatabase, poolOf } from '../../packages/common/src/db.js';
 import { createTestDatabase } from '../../packages/common/src/testing/test-database.js';
 import { migrations } from '../../services/orders/src/db/migrations.js';
 import type { OrdersDatabase } from '../../services/orders/src/db/schema.js';
 import { inParallel } from '../harness/api.js';
+import { placeOrder } from './reference.js';
 
 type CreateOrder = (
   deps: { db: Kysely<OrdersDatabase>; expirationSeconds: number; maxOpenOrders: number },
@@ -48,8 +50,19 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * `reference`: the benchmark's reference transaction (reference.ts, plain SQL on
+ * the pool; its statements fit the orders schema too), answering 400 as a loser.
+ */
+const reference: CreateOrder = async ({ db }, { userId, ticketId }) => {
+  if (!(await placeOrder(poolOf(db)!, userId, ticketId))) {
+    throw Object.assign(new Error('Ticket is already reserved'), { statusCode: 400 });
+  }
+};
+
 const impls = await Promise.all(
   args.impl.split(',').map(async (path) => {
+    if (path === 'reference') return { path, createOrder: reference };
     const module = (await import(resolve(path))) as { createOrder: CreateOrder };
     return { path, createOrder: module.createOrder };
   }),
