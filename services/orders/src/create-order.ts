@@ -3,7 +3,6 @@ import {
   BadRequestError,
   createEnvelope,
   fromCents,
-  isUniqueViolation,
   NotFoundError,
   OUTBOX_CHANNEL,
   outboxRowValues,
@@ -12,7 +11,6 @@ import {
   TooManyRequestsError,
 } from '@gittix/common';
 import type { Kysely } from 'kysely';
-import { TICKET_RESERVED_INDEX } from './db/migrations.js';
 import type { OrdersDatabase, TicketsTable } from './db/schema.js';
 import {
   BUYER_LOCK_KEY,
@@ -49,8 +47,11 @@ type TicketRow = Pick<
 
 /**
  * The order, only while the buyer is under the open-orders limit, and its
- * order.created row in the outbox with the relay's NOTIFY, in one statement: no
- * row back means the limit refused it (429). $1 order id, $2 buyer, $3 ticket,
+ * order.created row in the outbox with the relay's NOTIFY, in one statement. A
+ * buyer who raced the winner of the ticket waits here for the winner's commit
+ * (the unique index) and then inserts nothing, without an error to build, send
+ * and roll back: `placed` 0 and `allowed` true is 400, `allowed` false (the limit,
+ * counted in the INSERT's snapshot) is 429. $1 order id, $2 buyer, $3 ticket,
  * $4 title, $5 price in cents, $6 expires at, $7 the limit; $8–$11 the outbox row.
  */
 const INSERT_ORDER: PreparedStatement = {
@@ -61,13 +62,17 @@ const INSERT_ORDER: PreparedStatement = {
         (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, expires_at, version)
       SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::integer, 'created', $6::timestamptz, 0
       WHERE ${OPEN_ORDERS_BELOW_SQL}
+      ON CONFLICT (ticket_id) WHERE status IN ${RESERVING_STATUSES} DO NOTHING
       RETURNING id
     ), queued AS (
       INSERT INTO outbox (id, subject, envelope, trace_context)
       SELECT $8::uuid, $9::text, $10::jsonb, $11::jsonb FROM placed
       RETURNING 1
     )
-    SELECT pg_notify('${OUTBOX_CHANNEL}', '') IS NULL AS notified FROM queued`,
+    SELECT
+      (SELECT count(*) FROM queued)::integer AS placed,
+      ${OPEN_ORDERS_BELOW_SQL} AS allowed,
+      (SELECT pg_notify('${OUTBOX_CHANNEL}', '') IS NULL FROM queued) AS notified`,
 };
 
 export interface CreateOrderDeps {
@@ -87,59 +92,61 @@ export interface CreateOrderDeps {
  * Four round trips for a winner, each statement prepared once per connection:
  * BEGIN; the ticket read with the buyer's lock; the INSERT (conditional on the
  * limit) with its outbox row and NOTIFY; COMMIT. A loser to a committed order
- * stops after the read (BEGIN, read, ROLLBACK).
+ * stops after the read (BEGIN, read, ROLLBACK), a loser racing the winner after
+ * the INSERT that inserts nothing; neither gets an error from Postgres.
  */
 export async function createOrder(
   { db, expirationSeconds, maxOpenOrders }: CreateOrderDeps,
   { userId, ticketId }: { userId: string; ticketId: string },
 ): Promise<Order> {
-  try {
-    return await runTransaction(db, async (client) => {
-      const { rows } = await client.query<TicketRow>(READ_TICKET, [ticketId, userId]);
-      const ticket = rows[0];
-      if (!ticket) throw new NotFoundError('Ticket not found');
-      if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
-      // From the replica: a withdraw or sale it has not heard of yet is caught by
-      // the tickets service, which refuses the reservation (ticket.refused).
-      if (ticket.status === 'withdrawn' || ticket.status === 'sold') {
-        throw new BadRequestError('Ticket is not for sale');
-      }
-      if (ticket.event_starts_at && ticket.event_starts_at.getTime() <= Date.now()) {
-        throw new BadRequestError('The event has started');
-      }
-      if (ticket.reserved) throw new BadRequestError(ALREADY_RESERVED);
+  return runTransaction(db, async (client) => {
+    const { rows } = await client.query<TicketRow>(READ_TICKET, [ticketId, userId]);
+    const ticket = rows[0];
+    if (!ticket) throw new NotFoundError('Ticket not found');
+    if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
+    // From the replica: a withdraw or sale it has not heard of yet is caught by
+    // the tickets service, which refuses the reservation (ticket.refused).
+    if (ticket.status === 'withdrawn' || ticket.status === 'sold') {
+      throw new BadRequestError('Ticket is not for sale');
+    }
+    if (ticket.event_starts_at && ticket.event_starts_at.getTime() <= Date.now()) {
+      throw new BadRequestError('The event has started');
+    }
+    if (ticket.reserved) throw new BadRequestError(ALREADY_RESERVED);
 
-      // Every value of the row is known here, so the event is written by the same
-      // statement as the order (and the order needs no RETURNING to be answered).
-      const order: Order = {
-        id: randomUUID(),
+    // Every value of the row is known here, so the event is written by the same
+    // statement as the order (and the order needs no RETURNING to be answered).
+    const order: Order = {
+      id: randomUUID(),
+      userId,
+      status: 'created',
+      expiresAt: new Date(Date.now() + expirationSeconds * 1000).toISOString(),
+      version: 0,
+      ticket: { id: ticket.id, title: ticket.title, price: fromCents(ticket.price_cents) },
+    };
+    const envelope = createEnvelope(
+      'order.created',
+      {
+        id: order.id,
+        version: order.version,
+        status: order.status,
         userId,
-        status: 'created',
-        expiresAt: new Date(Date.now() + expirationSeconds * 1000).toISOString(),
-        version: 0,
-        ticket: { id: ticket.id, title: ticket.title, price: fromCents(ticket.price_cents) },
-      };
-      const envelope = createEnvelope(
-        'order.created',
-        {
-          id: order.id,
-          version: order.version,
-          status: order.status,
-          userId,
-          expiresAt: order.expiresAt,
-          ticket: {
-            id: ticket.id,
-            price: order.ticket.price,
-            version: ticket.version,
-            userId: ticket.user_id,
-            title: ticket.title,
-            eventId: ticket.event_id,
-            eventStartsAt: ticket.event_starts_at?.toISOString() ?? null,
-          },
+        expiresAt: order.expiresAt,
+        ticket: {
+          id: ticket.id,
+          price: order.ticket.price,
+          version: ticket.version,
+          userId: ticket.user_id,
+          title: ticket.title,
+          eventId: ticket.event_id,
+          eventStartsAt: ticket.event_starts_at?.toISOString() ?? null,
         },
-        randomUUID(),
-      );
-      const placed = await client.query(INSERT_ORDER, [
+      },
+      randomUUID(),
+    );
+    const { rows: inserted } = await client.query<{ placed: number; allowed: boolean }>(
+      INSERT_ORDER,
+      [
         order.id,
         userId,
         ticket.id,
@@ -148,14 +155,11 @@ export async function createOrder(
         order.expiresAt,
         maxOpenOrders,
         ...outboxRowValues(envelope),
-      ]);
-      if (placed.rowCount !== 1) throw new TooManyRequestsError(TOO_MANY_OPEN_ORDERS);
-      return order;
-    });
-  } catch (error) {
-    if (isUniqueViolation(error, TICKET_RESERVED_INDEX)) {
-      throw new BadRequestError(ALREADY_RESERVED);
-    }
-    throw error;
-  }
+      ],
+    );
+    const { placed, allowed } = inserted[0]!;
+    if (placed === 1) return order;
+    if (!allowed) throw new TooManyRequestsError(TOO_MANY_OPEN_ORDERS);
+    throw new BadRequestError(ALREADY_RESERVED);
+  });
 }
