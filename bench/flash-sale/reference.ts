@@ -76,7 +76,11 @@ const UNIQUE_VIOLATION = '23505';
  * racing buyers wins), write order.created to the outbox, NOTIFY the relay,
  * commit. Resolves false when another order holds the ticket.
  */
-async function placeOrder(pool: pg.Pool, userId: string, ticketId: string): Promise<boolean> {
+export async function placeOrder(
+  pool: pg.Pool,
+  userId: string,
+  ticketId: string,
+): Promise<boolean> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -95,14 +95,25 @@ export function poolOf(db: object): pg.Pool | undefined {
 
 /** Records a finished query as a span of the caller's trace, timed as Kysely measured it. */
 function spanOfQuery(event: LogEvent): void {
+  querySpan(
+    event.query.sql,
+    event.queryDurationMillis,
+    event.level === 'error' ? event.error : undefined,
+  );
+}
+
+/** A CLIENT span for a statement that took `durationMs` and ended now. */
+function querySpan(statement: string, durationMs: number, error?: unknown): void {
   const now = Date.now();
-  const statement = event.query.sql;
-  const span = tracer().startSpan(`pg ${statement.split(/\s+/, 1)[0]?.toUpperCase() ?? 'QUERY'}`, {
-    kind: SpanKind.CLIENT,
-    startTime: now - event.queryDurationMillis,
-    attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
-  });
-  if (event.level === 'error') span.recordException(String(event.error));
+  const span = tracer().startSpan(
+    `pg ${statement.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? 'QUERY'}`,
+    {
+      kind: SpanKind.CLIENT,
+      startTime: now - durationMs,
+      attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
+    },
+  );
+  if (error !== undefined) span.recordException(String(error));
   span.end(now);
 }
 
@@ -306,4 +317,74 @@ export async function pingDb<DB>(db: Kysely<DB>): Promise<void> {
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const e = error as { code?: string; constraint?: string };
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}
+
+/**
+ * A statement for a hot path, named so that each connection parses and plans it
+ * once (a prepared statement) instead of on every call, and written once as SQL
+ * instead of built per call by Kysely. Keep its text constant: the name is the
+ * cache key on every connection.
+ */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
+/** A transaction's client for prepared statements (see runTransaction). */
+export interface TransactionClient {
+  query<R extends Record<string, unknown>>(
+    statement: PreparedStatement,
+    values: readonly unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * Runs `fn` in a transaction on one connection of `db`'s pool (createDb), with
+ * prepared statements and no query builder: for the few hot paths where Kysely's
+ * building and unnamed statements show in the profiles. Commits when `fn`
+ * resolves, rolls back when it throws (and rethrows); a connection whose ROLLBACK
+ * failed is discarded rather than returned to the pool.
+ */
+export async function runTransaction<T>(
+  db: object,
+  fn: (client: TransactionClient) => Promise<T>,
+): Promise<T> {
+  const pool = poolOf(db);
+  if (!pool) throw new Error('runTransaction needs a Kysely made by createDb');
+  const client = await pool.connect();
+  const run: TransactionClient['query'] = (statement, values) =>
+    client.query({ name: statement.name, text: statement.text, values: [...values] });
+  // A CLIENT span per statement, only when traces are exported (as createDb's Kysely).
+  const tx: TransactionClient = isTracingExported()
+    ? {
+        query: async <R extends Record<string, unknown>>(
+          statement: PreparedStatement,
+          values: readonly unknown[],
+        ) => {
+          const started = performance.now();
+          try {
+            const result = await run<R>(statement, values);
+            querySpan(statement.text, performance.now() - started);
+            return result;
+          } catch (error) {
+            querySpan(statement.text, performance.now() - started, error);
+            throw error;
+          }
+        },
+      }
+    : { query: run };
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(tx);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }

@@ -49,6 +49,19 @@ export async function enqueueEnvelopes(
   );
 }
 
+/**
+ * One outbox row's values, in the order of `outbox (id, subject, envelope,
+ * trace_context)`, for a prepared statement that writes its state change and its
+ * event together (a data-modifying CTE: one round trip, no query builder). Such a
+ * statement must also `pg_notify(OUTBOX_CHANNEL, '')` when it writes the row, as
+ * enqueueEnvelopes does, or the relay only finds the row at its next poll.
+ */
+export function outboxRowValues(
+  envelope: EventEnvelope,
+): [id: string, subject: string, envelope: string, traceContext: string] {
+  return [envelope.id, envelope.type, JSON.stringify(envelope), JSON.stringify(traceCarrier())];
+}
+
 export interface OutboxRelayOptions<DB = unknown> {
   db: Kysely<DB>;
   /** Used for a dedicated LISTEN connection. */

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createSessionVerifier, RevokedSessions } from '../../src/index.js';
+import {
+  createSessionVerifier,
+  RevokedSessions,
+  SESSION_ALGORITHM,
+  SESSION_AUDIENCE,
+  SESSION_ISSUER,
+} from '../../src/index.js';
 import { createTestSessionKeys, testUser, waitFor } from '../../src/testing/index.js';
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
@@ -69,5 +76,40 @@ describe('session verifier: verified tokens remembered', () => {
     expect(await verify(token)).toEqual(user);
     expect(await verify(token)).toEqual(user);
     expect(await verify(`${token}x`)).toBeNull();
+  });
+});
+
+describe('session verifier: the claims of a token signed by the right key', () => {
+  it('when the issuer, the audience or the algorithm is not auth’s, or sid is missing, then it is refused', async () => {
+    const { privateKey, publicKey } = await generateKeyPair(SESSION_ALGORITHM, {
+      extractable: true,
+    });
+    const verify = createSessionVerifier({ publicKeyPem: await exportSPKI(publicKey) });
+    const user = testUser();
+    const sign = (claims: { iss?: string; aud?: string; sid?: string | undefined }) =>
+      new SignJWT({
+        email: user.email,
+        ...('sid' in claims ? {} : { sid: randomUUID() }),
+        ...claims,
+      })
+        .setProtectedHeader({ alg: SESSION_ALGORITHM })
+        .setSubject(user.id)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey);
+    const valid = { iss: SESSION_ISSUER, aud: SESSION_AUDIENCE };
+
+    expect(await verify(await sign(valid))).toMatchObject({ id: user.id, email: user.email });
+    expect(await verify(await sign({ ...valid, iss: 'someone-else' }))).toBeNull();
+    expect(await verify(await sign({ ...valid, aud: 'another-app' }))).toBeNull();
+    expect(await verify(await sign({ ...valid, sid: undefined }))).toBeNull();
+    const hmac = await new SignJWT({ email: user.email, sid: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer(SESSION_ISSUER)
+      .setAudience(SESSION_AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(await exportSPKI(publicKey)));
+    expect(await verify(hmac)).toBeNull();
   });
 });
