@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import {
   Kysely,
@@ -322,12 +323,21 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 /**
  * A statement for a hot path, named so that each connection parses and plans it
  * once (a prepared statement) instead of on every call, and written once as SQL
- * instead of built per call by Kysely. Keep its text constant: the name is the
- * cache key on every connection.
+ * instead of built per call by Kysely. Made by preparedStatement().
  */
 export interface PreparedStatement {
   name: string;
   text: string;
+}
+
+/**
+ * The name is the cache key on every connection (and in PgBouncer), so it carries
+ * a digest of the text: a statement whose SQL changes gets a new name, never the
+ * old plan or pg's "Prepared statements must be unique".
+ */
+export function preparedStatement(name: string, text: string): PreparedStatement {
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  return { name: `${name}_${digest}`, text };
 }
 
 /** A transaction's client for prepared statements (see runTransaction). */

@@ -6,7 +6,7 @@ import {
   NotFoundError,
   OUTBOX_CHANNEL,
   outboxRowValues,
-  type PreparedStatement,
+  preparedStatement,
   runTransaction,
   TooManyRequestsError,
 } from '@gittix/common';
@@ -29,16 +29,16 @@ const RESERVING_STATUSES = `('created', 'awaiting:payment', 'complete')`;
  * the INSERT and its unique violation. Racing orders that both see none are still
  * decided by the unique index. $1 ticket id, $2 buyer id.
  */
-const READ_TICKET: PreparedStatement = {
-  name: 'orders.create.read_ticket',
-  text: `
+const READ_TICKET = preparedStatement(
+  'orders.create.read_ticket',
+  `
     SELECT id, title, price_cents, user_id, version, status, event_id, event_starts_at,
       pg_advisory_xact_lock(${BUYER_LOCK_KEY}) IS NULL AS buyer_locked,
       EXISTS (
         SELECT 1 FROM orders WHERE ticket_id = $1 AND status IN ${RESERVING_STATUSES}
       ) AS reserved
     FROM tickets WHERE id = $1`,
-};
+);
 
 type TicketRow = Pick<
   TicketsTable,
@@ -54,9 +54,9 @@ type TicketRow = Pick<
  * counted in the INSERT's snapshot) is 429. $1 order id, $2 buyer, $3 ticket,
  * $4 title, $5 price in cents, $6 expires at, $7 the limit; $8–$11 the outbox row.
  */
-const INSERT_ORDER: PreparedStatement = {
-  name: 'orders.create.insert',
-  text: `
+const INSERT_ORDER = preparedStatement(
+  'orders.create.insert',
+  `
     WITH placed AS (
       INSERT INTO orders
         (id, user_id, ticket_id, ticket_title, ticket_price_cents, status, expires_at, version)
@@ -73,7 +73,7 @@ const INSERT_ORDER: PreparedStatement = {
       (SELECT count(*) FROM queued)::integer AS placed,
       ${OPEN_ORDERS_BELOW_SQL} AS allowed,
       (SELECT pg_notify('${OUTBOX_CHANNEL}', '') IS NULL FROM queued) AS notified`,
-};
+);
 
 export interface CreateOrderDeps {
   /** A Kysely made by createDb: its pool runs the transaction. */
