@@ -6,7 +6,10 @@
  * process's CPU (/proc) is divided by them. CPU time, not throughput: it holds on
  * a machine that other work keeps busy.
  *
- *   npx tsx --conditions=@gittix/source bench/overload/refusal-cost.ts [--requests 20000] [--connections 50]
+ *   npx tsx --conditions=@gittix/source bench/overload/refusal-cost.ts [--requests 20000] [--connections 50] [--open-loop 2000]
+ *
+ * `--open-loop N` then offers N requests/s for 5 s with the overload phase's open-loop
+ * generator and reports its CPU per request sent as well.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,12 +17,14 @@ import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from '../harness/load.js';
+import { offerLoad } from './open-loop.js';
 
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'boolean', default: false },
     requests: { type: 'string', default: '20000' },
     connections: { type: 'string', default: '50' },
+    'open-loop': { type: 'string', default: '0' },
   },
 });
 
@@ -84,6 +89,29 @@ async function measure(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({ requests: result.requests, refused, statuses: result.statuses, cpuMicrosPerRefusal: Math.round(used / Math.max(1, refused)), perSecond: Math.round(result.requests / result.seconds) })}\n`,
     );
+    // The overload phase's own open-loop generator (keep-alive agent), at a fixed
+    // rate: its CPU per request sent, and the server's per refusal.
+    const rate = Number(args['open-loop']);
+    if (rate > 0) {
+      const serverBefore = await cpuMicros(child.pid!);
+      const ownBefore = process.cpuUsage();
+      const open = await offerLoad({
+        url: base,
+        perSecond: rate,
+        seconds: 5,
+        request: () => ({
+          method: 'POST',
+          path: '/work',
+          body,
+          headers: { 'content-type': 'application/json' },
+        }),
+      });
+      const own = process.cpuUsage(ownBefore);
+      const server = (await cpuMicros(child.pid!)) - serverBefore;
+      process.stdout.write(
+        `${JSON.stringify({ openLoopPerSecond: rate, sent: open.sent, statuses: open.statuses, wallSeconds: open.wallSeconds, generatorCpuMicrosPerRequest: Math.round((own.user + own.system) / open.sent), serverCpuMicrosPerRefusal: Math.round(server / Math.max(1, open.refusedWithRetryAfter)) })}\n`,
+      );
+    }
     held.destroy();
   } finally {
     child.kill();
