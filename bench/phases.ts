@@ -328,6 +328,7 @@ export async function runBench(
           ticketLists: overloadTicketLists,
           ordersPool,
           say,
+          meterCpu: () => meterCpu(),
         },
         settings.overload,
       );

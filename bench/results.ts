@@ -88,6 +88,8 @@ export interface OverloadStep {
   created?: number;
   /** Tickets of the step with more than one order: must be 0. */
   oversold?: number;
+  /** CPU while the step's load was offered: who spent the two cores. */
+  cpu?: CpuUsage;
 }
 
 /** What a run with `--only` measured: the phases it skipped are absent. */

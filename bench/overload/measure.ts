@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { countOrders, type SaleProof } from '../flash-sale/proof.js';
+import type { CpuUsage } from '../harness/cpu.js';
 import { runLoad } from '../harness/load.js';
 import { bearer, type SignedSession } from '../harness/sessions.js';
 import { summarize } from '../harness/stats.js';
@@ -22,6 +23,8 @@ export interface OverloadContext {
   ticketLists: string[][];
   ordersPool: pg.Pool;
   say: (line: string) => void;
+  /** Starts measuring CPU by process group (services, Postgres, this process: the load generator). */
+  meterCpu?: () => Promise<() => Promise<CpuUsage>>;
 }
 
 /** The first second of each step is left out of goodput: connections are still being opened. */
@@ -65,6 +68,9 @@ export async function measureOverload(
   if (!capacityTickets || stepTickets.length < settings.multiples.length) {
     throw new Error('overload: one ticket list for the capacity run and one per multiple');
   }
+  const noMeter = async () => async () => undefined;
+  const meterCpu: () => Promise<() => Promise<CpuUsage | undefined>> = context.meterCpu ?? noMeter;
+  const stopCapacityCpu = await meterCpu();
   const capacityRun = await runLoad({
     url: context.baseUrl,
     connections: settings.connections,
@@ -72,6 +78,7 @@ export async function measureOverload(
     method: 'POST',
     request: (n) => orderRequest(context.buyers, capacityTickets)(n),
   });
+  const capacityCpu = await stopCapacityCpu();
   const capacity = answeredBelow500(capacityRun.statuses) / capacityRun.seconds;
   const capacityProof = await countOrders(context.ordersPool, capacityTickets);
   context.say(
@@ -92,17 +99,20 @@ export async function measureOverload(
       serverErrors(capacityRun.statuses) + capacityRun.errors + capacityRun.timeouts,
     created: capacityRun.statuses['201'] ?? 0,
     oversold: oversold(capacityProof),
+    ...(capacityCpu ? { cpu: capacityCpu } : {}),
   };
   const steps: OverloadStep[] = [];
   for (const [i, multiple] of settings.multiples.entries()) {
     const tickets = stepTickets[i]!;
     const perSecond = capacity * multiple;
+    const stopCpu = await meterCpu();
     const result = await offerLoad({
       url: context.baseUrl,
       perSecond,
       seconds: settings.seconds,
       request: orderRequest(context.buyers, tickets),
     });
+    const cpu = await stopCpu();
     const windowMs = result.seconds * 1000;
     const inWindow = result.goodAnswersAt.filter((t) => t >= RAMP_MS && t <= windowMs).length;
     const goodput = inWindow / ((windowMs - RAMP_MS) / 1000);
@@ -126,6 +136,7 @@ export async function measureOverload(
         result.refusedWithRetryAfter,
       created: result.statuses['201'] ?? 0,
       oversold: oversold(proof),
+      ...(cpu ? { cpu } : {}),
     };
     steps.push(step);
     context.say(

@@ -43,6 +43,41 @@ export function overloadTable(capacity: OverloadStep, steps: OverloadStep[]): st
   ]);
 }
 
+/** The process groups the overload phase loads: the flash sale's path and the load generator. */
+const CPU_GROUPS = ['gateway', 'orders', 'tickets', 'auth', 'postgres', 'nats', 'bench'] as const;
+
+/**
+ * Who spent the CPU during each step: cores (1 = one core busy), and µs of CPU per
+ * request sent for the gateway (it refuses) and the load generator (`bench`, this
+ * process), the two costs that grow with the offered load rather than the goodput.
+ */
+export function overloadCpuTable(capacity: OverloadStep, steps: OverloadStep[]): string {
+  const all = [capacity, ...steps].filter((step) => step.cpu);
+  if (all.length === 0) return '';
+  const perRequest = (step: OverloadStep, group: string) => {
+    const cores = step.cpu?.cores[group];
+    const sent = step.sent ?? 0;
+    if (cores === undefined || sent === 0 || !step.cpu) return '–';
+    return `${Math.round((cores * step.cpu.seconds * 1e6) / sent)} µs`;
+  };
+  return markdownTable([
+    [
+      'offered',
+      'machine busy',
+      ...CPU_GROUPS.map((group) => (group === 'bench' ? 'load generator' : group)),
+      'gateway per request sent',
+      'load generator per request sent',
+    ],
+    ...all.map((step) => [
+      step.multiple ? `${step.multiple}× capacity` : 'capacity (closed loop)',
+      `${Math.round((step.cpu?.machine ?? 0) * 100)} %`,
+      ...CPU_GROUPS.map((group) => step.cpu?.cores[group]?.toFixed(2) ?? '–'),
+      perRequest(step, 'gateway'),
+      perRequest(step, 'bench'),
+    ]),
+  ]);
+}
+
 /** The summary's line for the issue's target, when the run had an overload phase. */
 export function overloadSummaryRow(
   r: Pick<BenchResults, 'overload' | 'overloadCapacity'>,
@@ -63,6 +98,10 @@ export function overloadSummaryRow(
 /** REPORT.md's overload section; empty for a run without the phase. */
 export function overloadSection(r: BenchResults, number: number): string {
   if (!r.overloadCapacity || !r.overload?.length) return '';
+  const cpuTable = overloadCpuTable(r.overloadCapacity, r.overload);
+  const cpu = cpuTable
+    ? `\n\nCPU during each step, in cores of the machine's two (the load generator is the benchmark's own process):\n\n${cpuTable}`
+    : '';
   return `## ${number}. Overload: the flash sale past capacity
 
 The sale's \`POST /api/orders\` through the gateway (a buyer orders one of 100 fresh
@@ -74,5 +113,5 @@ first second. Past capacity the gateway and orders refuse with 503 + \`Retry-Aft
 (admission control, docs/gateway.md); anything else 5xx, a connection error or a
 timeout is a failure. Tickets sold twice are counted in the orders database.
 
-${overloadTable(r.overloadCapacity, r.overload)}`;
+${overloadTable(r.overloadCapacity, r.overload)}${cpu}`;
 }

@@ -15,9 +15,11 @@ import { dropRunData } from '../../scripts/system/run-data.js';
 import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { listTicketsForSale, waitForRows } from '../harness/api.js';
+import { cpuMeter } from '../harness/cpu.js';
+import { pidsNamed } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { measureOverload } from './measure.js';
-import { overloadTable } from './report.js';
+import { overloadCpuTable, overloadTable } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,6 +61,23 @@ const system = await startSystem({
 });
 const ordersPool = new pg.Pool({ connectionString: system.databaseUrl('orders'), max: 2 });
 ordersPool.on('error', () => {});
+const SERVICES = ['gateway', 'tickets', 'orders', 'auth'];
+const infraPids = { nats: pidsNamed('nats-server') };
+// Who spends the CPU in each step: the services, our databases' Postgres backends, NATS
+// and this process (the load generator).
+const meterCpu = () =>
+  cpuMeter(async () => {
+    const { rows } = await ordersPool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE starts_with(datname, $1)',
+      [`gx_${testRunId()}_`],
+    );
+    return {
+      ...Object.fromEntries(SERVICES.map((service) => [service, [system.pidOf(service) ?? -1]])),
+      postgres: rows.map((r) => r.pid),
+      ...infraPids,
+      bench: [process.pid],
+    };
+  }).start();
 try {
   const [seller] = await signSessions(system.settings.jwt.privateKeyPem, 1, 'seller');
   const perList = Number(args.tickets);
@@ -78,10 +97,12 @@ try {
       ),
       ordersPool,
       say,
+      meterCpu,
     },
     { seconds: Number(args.seconds), multiples, connections: Number(args.connections) },
   );
-  process.stdout.write(`${overloadTable(result.capacity, result.steps)}\n`);
+  process.stdout.write(`${overloadTable(result.capacity, result.steps)}\n\n`);
+  process.stdout.write(`${overloadCpuTable(result.capacity, result.steps)}\n`);
 } finally {
   await ordersPool.end();
   await system.stop();

@@ -1,8 +1,10 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { requestIdOf } from './service-app.js';
 
 /**
  * Admission control: past capacity a request is refused at once with 503 and
@@ -76,7 +78,10 @@ export function admissionSettingsFrom(config: AdmissionConfig): AdmissionSetting
 /** Never refused: probes and scrapes must reach a busy instance. */
 const ALWAYS_ADMITTED = new Set(['/healthz', '/readyz', '/metrics']);
 
-const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? '';
+const pathOf = (url: string) => {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
 
 /** The refusal's body, in the one error shape. */
 export function busyBody(retryAfterSeconds: number) {
@@ -118,12 +123,14 @@ class LoadEstimate {
   }
 }
 
+type Reason = 'in_flight' | 'latency';
+
 /** Why one more request would be refused now, or undefined to admit it. */
 function refusalReason(
   settings: AdmissionSettings,
   inFlight: number,
   load: LoadEstimate,
-): 'in_flight' | 'latency' | undefined {
+): Reason | undefined {
   if (settings.maxInFlight > 0 && inFlight >= settings.maxInFlight) return 'in_flight';
   if (settings.targetLatencyMs > 0 && load.latencyMs > settings.targetLatencyMs) {
     // What completes within the target, by Little's law: admitting more only queues them.
@@ -148,12 +155,38 @@ function refusalsCounter(app: FastifyInstance): Counter<'reason'> | undefined {
 }
 
 /**
- * Registered after the metrics plugin (its refusals are counted there) and before
- * anything that costs work per request (auth, body parsing, proxying).
+ * Puts `admit` in front of Fastify's own `request` listener on the node:http server,
+ * so that a refused request costs only Node's HTTP parsing and one constant answer:
+ * no request object, hook, span, route lookup, serialization or log line.
+ * (`app.inject` does not go through the server and so is never refused.)
+ */
+function gateServer(
+  server: Server,
+  admit: (request: IncomingMessage, response: ServerResponse) => boolean,
+): void {
+  const listeners = server.listeners('request') as Array<
+    (request: IncomingMessage, response: ServerResponse) => void
+  >;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!admit(request, response)) return;
+    for (const listener of listeners) listener.call(server, request, response);
+  });
+}
+
+/**
+ * Registered after the metrics plugin (its refusals are counted there). The
+ * in-flight and latency limits act on the node:http server itself, before
+ * anything in Fastify runs for the request (see gateServer).
  */
 export const admissionPlugin = fp(
   async (app: FastifyInstance, settings: AdmissionSettings) => {
     const refused = refusalsCounter(app);
+    // Children bound once: `inc()` on one is a property bump, not a label lookup.
+    const refusedFor: Record<Reason, { inc(): void } | undefined> = {
+      in_flight: refused?.labels('in_flight'),
+      latency: refused?.labels('latency'),
+    };
     let inFlight = 0;
 
     const load = new LoadEstimate();
@@ -162,30 +195,39 @@ export const admissionPlugin = fp(
     app.addHook('onClose', async () => clearInterval(timer));
 
     if (settings.maxInFlight > 0 || settings.targetLatencyMs > 0) {
-      app.addHook('onRequest', async (request, reply) => {
-        if (ALWAYS_ADMITTED.has(pathOf(request))) return;
+      // One constant refusal, written as is: no serializer, no per-request allocation
+      // beyond Node's own.
+      const body = Buffer.from(JSON.stringify(busyBody(settings.retryAfterSeconds)));
+      const retryAfter = String(settings.retryAfterSeconds);
+      const contentLength = String(body.length);
+      gateServer(app.server, (request, response) => {
         const reason = refusalReason(settings, inFlight, load);
-        if (reason) {
-          refused?.inc({ reason });
-          request.log.warn(
-            {
-              reason,
-              inFlight,
-              latencyMs: Math.round(load.latencyMs),
-              perSecond: Math.round(load.perSecond),
-            },
-            'refused: busy',
-          );
-          return refuse(reply, settings.retryAfterSeconds);
+        if (reason && !ALWAYS_ADMITTED.has(pathOf(request.url ?? ''))) {
+          // Counted, never logged: at thousands a second one line each would be
+          // most of the refusing's cost (http_requests_refused_total says how many).
+          refusedFor[reason]?.inc();
+          response.writeHead(503, [
+            'content-type',
+            'application/json; charset=utf-8',
+            'content-length',
+            contentLength,
+            'retry-after',
+            retryAfter,
+            'x-request-id',
+            requestIdOf(request),
+          ]);
+          response.end(body);
+          return false;
         }
         inFlight++;
         const started = performance.now();
         // 'close' fires once the response is written or the connection is gone,
         // whichever way the request ends (a proxied stream, a hijacked reply, an abort).
-        reply.raw.once('close', () => {
+        response.once('close', () => {
           inFlight--;
           load.completed(performance.now() - started);
         });
+        return true;
       });
     }
 
@@ -196,9 +238,8 @@ export const admissionPlugin = fp(
         // Resolving without a reply admits the request; Fastify goes no further
         // once the refusal is sent.
         pressureHandler: async (request, reply, type) => {
-          if (ALWAYS_ADMITTED.has(pathOf(request))) return;
+          if (ALWAYS_ADMITTED.has(pathOf(request.url))) return;
           refused?.inc({ reason: type });
-          request.log.warn({ type }, 'refused: under pressure');
           refuse(reply, settings.retryAfterSeconds);
         },
       });

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type ErrorItem, HttpError } from '../errors.js';
 import { isTransientError } from '../transient.js';
+import { busyBody, DEFAULT_ADMISSION } from './admission.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -26,6 +27,17 @@ function validationItems(issues: ValidationIssue[], context: string | undefined)
 function isDataException(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * The service is saturated rather than broken: pg's pool found no free connection
+ * within its wait (`connectionTimeoutMillis`), or Postgres cancelled a statement at
+ * `statement_timeout` (57014) or a lock wait at `lock_timeout` (55P03).
+ */
+function isBusyError(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === '57014' || code === '55P03') return true;
+  return typeof message === 'string' && message === 'timeout exceeded when trying to connect';
 }
 
 /** Fastify's own client errors (content-type, size, JSON) mapped to readable messages. */
@@ -74,6 +86,15 @@ export const errorHandlerPlugin = fp(
         // a date out of its range): the input is at fault, not the service.
         request.log.warn({ err: error }, 'input refused by the database');
         return reply.code(400).send({ errors: [{ message: 'Invalid value in request' }] });
+      }
+      if (isBusyError(error)) {
+        // Too much work queued here (no pool connection within its wait, a statement
+        // cancelled at its timeout): a refusal, as admission control's, never a 500.
+        const seconds = request.server.hasDecorator('admission')
+          ? request.server.admission.settings.retryAfterSeconds
+          : DEFAULT_ADMISSION.retryAfterSeconds;
+        request.log.warn({ err: error }, 'refused: busy');
+        return reply.code(503).header('retry-after', String(seconds)).send(busyBody(seconds));
       }
       if (isTransientError(error)) {
         // A dependency is restarting or out of reach: say so, and let the caller retry.

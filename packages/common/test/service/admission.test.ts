@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseConfigSchema, createServiceApp, defineService, env } from '../../src/index.js';
-import { startTestService, type TestService, waitFor } from '../../src/testing/index.js';
+import { startTestService, type TestService, testInfra, waitFor } from '../../src/testing/index.js';
 
 /**
  * A service whose one route holds each request until the test lets it go, and
@@ -54,12 +57,66 @@ function refusedCount(metrics: string, reason: string): number {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/**
+ * A service whose routes wait for Postgres as a saturated one does: for a
+ * connection from a pool of one whose connection the test holds, or on a
+ * statement cut off by `statement_timeout`.
+ */
+function saturatedDatabaseService(pool: pg.Pool) {
+  return defineService({
+    name: 'saturated',
+    configSchema: baseConfigSchema.extend({ PORT: env.port(0) }),
+    needs: {},
+    build: async ({ logger, readiness, admission }) => {
+      const app = await createServiceApp({ name: 'saturated', logger, readiness, admission });
+      app.get('/pool', async () => {
+        const client = await pool.connect();
+        client.release();
+        return { done: true };
+      });
+      app.get('/statement', async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query("SET LOCAL statement_timeout = '50ms'");
+          await client.query('SELECT pg_sleep(5)');
+          return { done: true };
+        } finally {
+          await client.query('ROLLBACK').catch(() => {});
+          client.release();
+        }
+      });
+      return { app };
+    },
+  });
+}
+
+/** A logger that keeps every line it writes, parsed. */
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) {
+          if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        done();
+      },
+    }),
+  );
+  return { logger, lines };
+}
+
 /** A holding service on a port of its own for the describe's tests, with `env`. */
-function useHoldingService(env: Record<string, string> = {}) {
+function useHoldingService(env: Record<string, string> = {}, logger?: pino.Logger) {
   const holding = holdingService();
   const running = {} as { service: TestService<typeof holding.service>; base: string };
   beforeAll(async () => {
-    running.service = await startTestService(holding.service, { env });
+    running.service = await startTestService(holding.service, {
+      env,
+      ...(logger ? { logger } : {}),
+    });
     await running.service.app.listen({ port: 0, host: '127.0.0.1' });
     running.base = `http://127.0.0.1:${(running.service.app.server.address() as AddressInfo).port}`;
   });
@@ -72,13 +129,17 @@ function useHoldingService(env: Record<string, string> = {}) {
 
 describe('admission control in every service (ADMISSION_*)', () => {
   describe('when ADMISSION_MAX_IN_FLIGHT is 2', () => {
-    const { holding, running } = useHoldingService({
-      ADMISSION_MAX_IN_FLIGHT: '2',
-      ADMISSION_RETRY_AFTER_SECONDS: '3',
-      // The abandoned request's keep-alive socket outlives close() until the
-      // keep-alive timeout (72 s by default; in a process SHUTDOWN_TIMEOUT_MS bounds it).
-      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
-    });
+    const log = capturingLogger();
+    const { holding, running } = useHoldingService(
+      {
+        ADMISSION_MAX_IN_FLIGHT: '2',
+        ADMISSION_RETRY_AFTER_SECONDS: '3',
+        // The abandoned request's keep-alive socket outlives close() until the
+        // keep-alive timeout (72 s by default; in a process SHUTDOWN_TIMEOUT_MS bounds it).
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      },
+      log.logger,
+    );
 
     it('when two requests are in flight, then more are refused with 503 + Retry-After in the error shape, never reach the handler, and health still answers', async () => {
       const first = [post(running.base, 1), post(running.base, 2)];
@@ -119,6 +180,15 @@ describe('admission control in every service (ADMISSION_*)', () => {
       holding.releaseAll();
       for (const answer of await Promise.all(after)) expect(answer.status).toBe(200);
       expect(running.service.app.admission.inFlight()).toBe(0);
+
+      // Refusing is nearly free: counted in the metrics, never a log line each (at
+      // thousands a second the lines would cost more than the refusals). The four
+      // admitted requests were logged as usual.
+      const statusOf = (line: Record<string, unknown>) =>
+        (line.res as { statusCode?: number } | undefined)?.statusCode;
+      expect(log.lines.filter((line) => statusOf(line) === 200).length).toBeGreaterThanOrEqual(4);
+      expect(log.lines.filter((line) => statusOf(line) === 503)).toEqual([]);
+      expect(log.lines.filter((line) => String(line.msg).includes('refused'))).toEqual([]);
     });
 
     it('when a client gives up on a held request, then its place is freed', async () => {
@@ -248,6 +318,57 @@ describe('admission control in every service (ADMISSION_*)', () => {
       await waitFor(() => holding.reached.length === 1, { timeoutMs: 10_000 });
       holding.releaseAll();
       expect((await admitted).status).toBe(200);
+    });
+  });
+
+  describe('when the database cannot take more work (the pool is exhausted, a statement times out)', () => {
+    // One connection, and a wait for it far shorter than createDb's 5 s.
+    const pool = new pg.Pool({
+      connectionString: `${testInfra.postgresUrl}/postgres`,
+      max: 1,
+      connectionTimeoutMillis: 200,
+    });
+    pool.on('error', () => {});
+    let service: TestService<ReturnType<typeof saturatedDatabaseService>>;
+    let base: string;
+    beforeAll(async () => {
+      service = await startTestService(saturatedDatabaseService(pool), {
+        env: { ADMISSION_RETRY_AFTER_SECONDS: '4' },
+      });
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      await service?.close();
+      await pool.end();
+    });
+
+    const get = async (path: string) => {
+      const response = await fetch(`${base}${path}`);
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: await response.json(),
+      };
+    };
+    const busy = {
+      status: 503,
+      retryAfter: '4',
+      body: { errors: [{ message: 'The service is busy; retry in 4 s' }] },
+    };
+
+    it('when no pool connection frees up within its wait, then the request gets 503 + Retry-After, never 500; once one is free it succeeds', async () => {
+      const holder = await pool.connect();
+      try {
+        expect(await get('/pool')).toEqual(busy);
+      } finally {
+        holder.release();
+      }
+      expect(await get('/pool')).toEqual({ status: 200, retryAfter: null, body: { done: true } });
+    });
+
+    it('when a statement is cancelled at statement_timeout, then the request gets 503 + Retry-After, never 500', async () => {
+      expect(await get('/statement')).toEqual(busy);
     });
   });
 });
