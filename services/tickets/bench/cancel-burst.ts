@@ -41,15 +41,13 @@ try {
       AS t(order_id, id)`.execute(service.db);
   for (let i = 0; i < rows.length; i += 50) {
     await Promise.all(
-      rows
-        .slice(i, i + 50)
-        .map((row) =>
-          service.publish('order.cancelled', {
-            id: row.order_id,
-            version: 1,
-            ticket: { id: row.id },
-          }),
-        ),
+      rows.slice(i, i + 50).map((row) =>
+        service.publish('order.cancelled', {
+          id: row.order_id,
+          version: 1,
+          ticket: { id: row.id },
+        }),
+      ),
     );
   }
   const consumer = durableName('tickets', 'order.cancelled');
