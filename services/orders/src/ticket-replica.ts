@@ -16,17 +16,26 @@ export interface TicketState {
 }
 
 /**
- * Applies a ticket's state to the replica only if it is newer than the one held,
- * so duplicates and events arriving out of order (an update before the create,
- * an old version after a new one) all converge on the newest state.
+ * Applies tickets' states to the replica, each only if it is newer than the one
+ * held, so duplicates and events arriving out of order (an update before the
+ * create, an old version after a new one) all converge on the newest state. One
+ * statement for a batch: of several states of one ticket only the newest is
+ * offered (ON CONFLICT may not touch a row twice), and rows go in id order, so
+ * two batches lock them in the same order. Returns how many rows changed.
  */
-export async function applyTicket(
+export async function applyTickets(
   trx: Transaction<OrdersDatabase>,
-  ticket: TicketState,
-): Promise<boolean> {
-  const applied = await trx
-    .insertInto('tickets')
-    .values({
+  tickets: TicketState[],
+): Promise<number> {
+  const newest = new Map<string, TicketState>();
+  for (const ticket of tickets) {
+    const held = newest.get(ticket.id);
+    if (!held || held.version < ticket.version) newest.set(ticket.id, ticket);
+  }
+  if (newest.size === 0) return 0;
+  const rows = [...newest.values()]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((ticket) => ({
       id: ticket.id,
       title: ticket.title,
       price_cents: toCents(ticket.price),
@@ -36,7 +45,10 @@ export async function applyTicket(
       status: ticket.status ?? (ticket.orderId === null ? 'available' : 'reserved'),
       event_id: ticket.eventId ?? null,
       event_starts_at: ticket.eventStartsAt ? new Date(ticket.eventStartsAt) : null,
-    })
+    }));
+  const applied = await trx
+    .insertInto('tickets')
+    .values(rows)
     .onConflict((conflict) =>
       conflict
         .column('id')
@@ -53,6 +65,14 @@ export async function applyTicket(
         .where('tickets.version', '<', (eb) => eb.ref('excluded.version')),
     )
     .returning('id')
-    .executeTakeFirst();
-  return applied !== undefined;
+    .execute();
+  return applied.length;
+}
+
+/** applyTickets for one ticket: whether the replica took it. */
+export async function applyTicket(
+  trx: Transaction<OrdersDatabase>,
+  ticket: TicketState,
+): Promise<boolean> {
+  return (await applyTickets(trx, [ticket])) === 1;
 }

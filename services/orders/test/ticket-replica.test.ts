@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { EventInput } from '@gittix/common';
-import { ticketUpdatedData, waitFor } from '@gittix/common/testing';
+import { createEnvelope, type EventInput, handleBatchOnce } from '@gittix/common';
+import { testLogger, ticketUpdatedData, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onTicketUpdated } from '../src/events/ticket-updated.js';
+import { applyTickets } from '../src/ticket-replica.js';
 import { createOrdersFixture, type OrdersFixture } from './fixtures.js';
 
 function ticketData(overrides: Partial<EventInput<'ticket.updated'>> = {}) {
@@ -132,5 +134,24 @@ describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
     });
     expect(response.statusCode).toBe(201);
     expect(response.json().ticket).toEqual({ id: ticket.id, title: ticket.title, price: 75.5 });
+  });
+
+  it('when one batch holds shuffled versions of a ticket, a copy of one and a version older than the replica, then each ticket ends at its newest', async () => {
+    const a = ticketData();
+    const b = ticketData();
+    await f.db
+      .transaction()
+      .execute((trx) => applyTickets(trx, [{ ...b, version: 4, title: 'b4' }]));
+    const updates = [3, 1, 5, 2].map((version) =>
+      createEnvelope('ticket.updated', { ...a, version, title: `a${version}` }, randomUUID()),
+    );
+    const older = createEnvelope('ticket.updated', { ...b, version: 2, title: 'b2' }, randomUUID());
+    await handleBatchOnce(
+      f.db,
+      'orders_ticket_updated',
+      onTicketUpdated,
+    )([...updates, updates[2]!, older], { deliveries: 1, logger: testLogger });
+    expect(await replicaOf(a.id)).toMatchObject({ version: 5, title: 'a5' });
+    expect(await replicaOf(b.id)).toMatchObject({ version: 4, title: 'b4' });
   });
 });

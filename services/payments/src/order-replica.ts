@@ -43,17 +43,28 @@ export async function applyOrderCreated(
 }
 
 /**
- * Applies order.cancelled when newer than what the replica holds. An unknown
- * order gets a row anyway (id, status, version), so that its late order.created,
- * being older, cannot bring it back to life.
+ * Applies order.cancelled events, each when newer than what the replica holds. An
+ * unknown order gets a row anyway (id, status, version), so that its late
+ * order.created, being older, cannot bring it back to life. One statement for a
+ * batch: the newest cancel of each order, rows in id order (two batches lock
+ * them in the same order).
  */
-export async function applyOrderCancelled(
+export async function applyOrdersCancelled(
   db: Kysely<PaymentsDatabase>,
-  order: EventData<'order.cancelled'>,
+  orders: EventData<'order.cancelled'>[],
 ): Promise<void> {
+  const newest = new Map<string, EventData<'order.cancelled'>>();
+  for (const order of orders) {
+    const held = newest.get(order.id);
+    if (!held || held.version < order.version) newest.set(order.id, order);
+  }
+  if (newest.size === 0) return;
+  const rows = [...newest.values()]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((order) => ({ id: order.id, status: 'cancelled' as const, version: order.version }));
   await db
     .insertInto('orders')
-    .values({ id: order.id, status: 'cancelled', version: order.version })
+    .values(rows)
     .onConflict((conflict) =>
       conflict
         .column('id')

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createEnvelope, handleBatchOnce } from '@gittix/common';
+import { orderCancelledData, testLogger } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onOrderCancelled } from '../src/events/order-cancelled.js';
 import {
   createPaymentsFixture,
   orderCreated,
@@ -99,6 +102,39 @@ describe('the order replica (order.created, order.cancelled)', () => {
     const order = await fx.createOrder(buyer.id, { version: 3 });
     await fx.deliver('order.cancelled', { id: order.id, version: 2, ticket: order.ticket });
     expect((await storedFor(fx.db, order.id)).order).toMatchObject({
+      status: 'created',
+      version: 3,
+    });
+  });
+
+  it('when one batch cancels a paid order, an unknown one, one twice and one older than the row, then each is applied as alone', async () => {
+    const buyer = await fx.buyer();
+    const paidOrder = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: paidOrder.id, token: 'tok_visa' })).json();
+    const unknown = orderCreated({ userId: buyer.id });
+    const newer = await fx.createOrder(buyer.id, { version: 3 });
+    const cancel = (order: { id: string; ticket: { id: string } }, version = 1) =>
+      createEnvelope('order.cancelled', orderCancelledData(order, version), randomUUID());
+    const twice = cancel(paidOrder);
+    await handleBatchOnce(
+      fx.db,
+      'payments_order_cancelled',
+      onOrderCancelled,
+    )([twice, cancel(unknown), twice, cancel(newer, 2)], { deliveries: 1, logger: testLogger });
+    expect((await storedFor(fx.db, paidOrder.id)).order).toMatchObject({
+      status: 'cancelled',
+      version: 1,
+    });
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'authorized',
+      next_action: 'void',
+    });
+    expect((await storedFor(fx.db, unknown.id)).order).toMatchObject({
+      status: 'cancelled',
+      version: 1,
+      user_id: null,
+    });
+    expect((await storedFor(fx.db, newer.id)).order).toMatchObject({
       status: 'created',
       version: 3,
     });

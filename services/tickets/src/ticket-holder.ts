@@ -65,28 +65,3 @@ export async function setTicketHolder(
     status: orderId === null ? 'available' : 'reserved',
   });
 }
-
-/**
- * The order that should hold a ticket once `leaving` no longer does: the newest
- * order seen for it that is not cancelled, if any. Normally none (the orders
- * service allows one live order per ticket); see reserve-ticket.ts for when
- * there is one.
- */
-export async function nextTicketHolder(
-  trx: Transaction<TicketsDatabase>,
-  ticketId: string,
-  leaving: string,
-): Promise<string | null> {
-  const row = await trx
-    .selectFrom('orders_seen')
-    .select('order_id')
-    .where('ticket_id', '=', ticketId)
-    .where('cancelled', '=', false)
-    .where('order_id', '!=', leaving)
-    .where('expires_at', 'is not', null)
-    .orderBy('expires_at', 'desc')
-    .orderBy('order_id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.order_id ?? null;
-}

@@ -48,7 +48,8 @@ export function handleBatchOnce<DB, S extends Subject>(
         SELECT ${consumer}, id FROM unnest(${ids}::uuid[]) AS id
         ON CONFLICT DO NOTHING RETURNING event_id`.execute(trx);
       const fresh = new Set(inserted.rows.map((row) => row.event_id));
-      const handled = events.filter((event) => fresh.has(event.id));
+      // A copy of an event in the same batch (two deliveries of one message) is left out too.
+      const handled = events.filter((event) => fresh.delete(event.id));
       if (handled.length < events.length) {
         context.logger.debug(
           { duplicates: events.length - handled.length },

@@ -9,6 +9,7 @@ import {
   EventConsumers,
   type EventEnvelope,
   type EventHandler,
+  handleBatchOnce,
   handleEvent,
   subscribe,
   subscribeBatch,
@@ -373,6 +374,16 @@ describe('event consumers', () => {
       },
       { message: 'every message acked' },
     );
+  });
+
+  it('when a batch holds two copies of one event, then the batch handler is given it once', async () => {
+    const event = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
+    const other = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
+    const given: string[] = [];
+    await handleBatchOnce(fixture.db, `svc${randomUUID().slice(0, 8)}`, async (_trx, events) => {
+      given.push(...events.map((e) => e.id));
+    })([event, other, event], { deliveries: 1, logger: testLogger });
+    expect(given).toEqual([event.id, other.id]);
   });
 
   it('when one event of a batch makes it fail, then the others are applied and that one alone is dead-lettered', async () => {

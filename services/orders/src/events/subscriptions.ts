@@ -7,8 +7,8 @@ import { onTicketUpdated } from './ticket-updated.js';
 
 /** Everything the orders service consumes, one durable consumer per subject. */
 export const ordersSubscriptions = [
-  subscribe('ticket.created', onTicketCreated),
-  subscribe('ticket.updated', onTicketUpdated),
+  subscribeBatch('ticket.created', onTicketCreated),
+  subscribeBatch('ticket.updated', onTicketUpdated),
   subscribe('ticket.refused', onTicketRefused),
   subscribeBatch('expiration.complete', onExpirationComplete),
   subscribe('payment.created', onPaymentCreated),

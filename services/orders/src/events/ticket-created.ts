@@ -1,11 +1,17 @@
-import type { EventHandler } from '@gittix/common';
+import type { BatchEventHandler } from '@gittix/common';
 import type { OrdersDatabase } from '../db/schema.js';
-import { applyTicket } from '../ticket-replica.js';
+import { applyTickets } from '../ticket-replica.js';
 
-/** ticket.created → the ticket joins the replica (unless a newer update got there first). */
-export const onTicketCreated: EventHandler<OrdersDatabase, 'ticket.created'> = async (
+/**
+ * ticket.created → the tickets join the replica (unless a newer update got there
+ * first). Handled in batches (subscribeBatch): one alone is applied at once.
+ */
+export const onTicketCreated: BatchEventHandler<OrdersDatabase, 'ticket.created'> = async (
   trx,
-  event,
+  events,
 ) => {
-  await applyTicket(trx, { ...event.data, orderId: null });
+  await applyTickets(
+    trx,
+    events.map((event) => ({ ...event.data, orderId: null })),
+  );
 };

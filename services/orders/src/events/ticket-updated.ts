@@ -1,11 +1,18 @@
-import type { EventHandler } from '@gittix/common';
+import type { BatchEventHandler } from '@gittix/common';
 import type { OrdersDatabase } from '../db/schema.js';
-import { applyTicket } from '../ticket-replica.js';
+import { applyTickets } from '../ticket-replica.js';
 
-/** ticket.updated → the replica takes the new state if its version is newer. */
-export const onTicketUpdated: EventHandler<OrdersDatabase, 'ticket.updated'> = async (
+/**
+ * ticket.updated → the replica takes each new state if its version is newer.
+ * Handled in batches (subscribeBatch): a burst of reservations or releases
+ * (a sale, an expiry) lands in one statement and one commit.
+ */
+export const onTicketUpdated: BatchEventHandler<OrdersDatabase, 'ticket.updated'> = async (
   trx,
-  event,
+  events,
 ) => {
-  await applyTicket(trx, event.data);
+  await applyTickets(
+    trx,
+    events.map((event) => event.data),
+  );
 };

@@ -1,6 +1,7 @@
-import type { EventHandler } from '@gittix/common';
+import type { BatchEventHandler } from '@gittix/common';
+import { sql } from 'kysely';
 import type { PaymentsDatabase } from '../db/schema.js';
-import { applyOrderCancelled } from '../order-replica.js';
+import { applyOrdersCancelled } from '../order-replica.js';
 import { schedule } from '../settle.js';
 
 /**
@@ -9,31 +10,36 @@ import { schedule } from '../settle.js';
  * which orders never sends for a cancelled order; a captured payment found here
  * (an older release's charge) is refunded. A pending attempt is voided by
  * recordAuthorization, which sees this cancel through the order row's lock.
+ * Handled in batches (subscribeBatch): orders expiring together are cancelled
+ * together, and most of them were never paid.
  */
-export const onOrderCancelled: EventHandler<PaymentsDatabase, 'order.cancelled'> = async (
+export const onOrderCancelled: BatchEventHandler<PaymentsDatabase, 'order.cancelled'> = async (
   trx,
-  event,
+  events,
   { logger },
 ) => {
-  await applyOrderCancelled(trx, event.data);
-  const order = await trx
-    .selectFrom('orders')
-    .select('status')
-    .where('id', '=', event.data.id)
-    .executeTakeFirstOrThrow();
-  if (order.status !== 'cancelled') return;
-  const payment = await trx
-    .selectFrom('payments')
-    .select(['id', 'status', 'next_action'])
-    .where('order_id', '=', event.data.id)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!payment) return;
-  if (payment.status === 'authorized' && payment.next_action !== 'void') {
-    await schedule(trx, payment.id, 'void');
-    logger.info({ orderId: event.data.id, paymentId: payment.id }, 'void scheduled');
-  } else if (payment.status === 'captured' && payment.next_action !== 'refund') {
-    await schedule(trx, payment.id, 'refund');
-    logger.warn({ orderId: event.data.id, paymentId: payment.id }, 'refund scheduled');
+  await applyOrdersCancelled(
+    trx,
+    events.map((event) => event.data),
+  );
+  const payments = await trx
+    .selectFrom('payments as p')
+    .innerJoin('orders as o', 'o.id', 'p.order_id')
+    .select(['p.id', 'p.order_id', 'p.status', 'p.next_action'])
+    .where('p.order_id', '=', sql<string>`ANY(${events.map((event) => event.data.id)}::uuid[])`)
+    // The replica may hold a newer state than these cancels (never in practice).
+    .where('o.status', '=', 'cancelled')
+    .orderBy('p.id')
+    .forUpdate('p')
+    .execute();
+  for (const payment of payments) {
+    const ids = { orderId: payment.order_id, paymentId: payment.id };
+    if (payment.status === 'authorized' && payment.next_action !== 'void') {
+      await schedule(trx, payment.id, 'void');
+      logger.info(ids, 'void scheduled');
+    } else if (payment.status === 'captured' && payment.next_action !== 'refund') {
+      await schedule(trx, payment.id, 'refund');
+      logger.warn(ids, 'refund scheduled');
+    }
   }
 };

@@ -1,4 +1,4 @@
-import { subscribe } from '@gittix/common';
+import { subscribe, subscribeBatch } from '@gittix/common';
 import { onOrderCancelled } from './order-cancelled.js';
 import { onOrderCompleted } from './order-completed.js';
 import { onOrderCreated } from './order-created.js';
@@ -6,6 +6,6 @@ import { onOrderCreated } from './order-created.js';
 /** Everything the tickets service consumes, one durable consumer per subject. */
 export const ticketsSubscriptions = [
   subscribe('order.created', onOrderCreated),
-  subscribe('order.cancelled', onOrderCancelled),
+  subscribeBatch('order.cancelled', onOrderCancelled),
   subscribe('order.completed', onOrderCompleted),
 ];
