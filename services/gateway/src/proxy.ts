@@ -76,6 +76,7 @@ export async function proxyTo(
   app: FastifyInstance,
   upstream: Upstream,
   timeouts: ProxyTimeouts,
+  traced = true,
 ): Promise<void> {
   // Parsed once here, not per request.
   const host = new URL(upstream.url).host;
@@ -100,7 +101,7 @@ export async function proxyTo(
       rewriteRequestHeaders: (request, headers) => ({
         ...headers,
         // The caller's traceparent is replaced by this hop's: the upstream is its child.
-        ...startUpstreamSpan(request, upstream, host),
+        ...(traced ? startUpstreamSpan(request, upstream, host) : {}),
         'x-request-id': request.id,
         // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
         'x-forwarded-for': request.ip,
