@@ -16,6 +16,7 @@ import {
   TICKET_FILE_MAX_BYTES,
   TICKET_FILE_PATH,
   tracingPlugin,
+  urlPath,
 } from '@gittix/common';
 import Fastify, {
   type FastifyBaseLogger,
@@ -111,7 +112,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
 function climbs(url: string): boolean {
-  const path = url.split('?')[0] ?? '';
+  const path = urlPath(url);
   // Most paths: nothing escaped and no segment starting with a dot, so nothing to decode.
   if (!path.includes('%') && !path.includes('/.') && !path.startsWith('.')) return false;
   return path.split('/').some((segment) => {
@@ -143,35 +144,50 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   const app = Fastify(options);
   const without = deps.without ?? new Set<GatewayPiece>();
   // First: every hook, the proxying and the upstream call run in the request's span.
-  if (!without.has('tracing')) await app.register(tracingPlugin);
-  if (!without.has('requestIdHeader'))
-    app.addHook('onSend', async (request, reply) => {
+  // The gateway's handlers never wait for a body (it streams through), so the
+  // request's streams need no binding; its log line is written in the span's context.
+  if (!without.has('tracing')) await app.register(tracingPlugin, { bindStreams: false });
+  if (!without.has('requestIdHeader')) {
+    // Callback hooks, not async ones: no promise and microtask per hook and request.
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
+      done(null, payload);
     });
+  }
 
   await app.register(errorHandlerPlugin);
   if (!without.has('closeGracefully')) await app.register(closeGracefullyPlugin);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
-  if (!without.has('checks'))
-    app.addHook('onRequest', async (request, reply) => {
+  const linger = deps.linger ?? DEFAULT_LINGER;
+  const localOps = deps.opsEndpoints === 'local';
+  if (!without.has('checks')) {
+    // One callback hook; answering early is sending without calling done (Fastify's Hooks docs).
+    app.addHook('onRequest', (request, reply, done) => {
       if (climbs(request.url)) {
-        return reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        return;
       }
       // The socket's address, never a forwarded header: a client cannot claim to be local.
       if (
-        deps.opsEndpoints === 'local' &&
-        OPS_PATHS.has(request.url.split('?')[0] ?? '') &&
+        localOps &&
+        OPS_PATHS.has(urlPath(request.url)) &&
         !LOOPBACK.has(request.socket.remoteAddress ?? '')
       ) {
-        return reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        return;
       }
       // Refused here rather than streamed to a service that answers 413 and closes
       // mid-upload, which the proxy would see as the service failing.
-      if (Number(request.headers['content-length'] ?? 0) > bodyLimitFor(request, maxBodyBytes)) {
-        await refuseTooLarge(request, reply, deps.linger ?? DEFAULT_LINGER);
-        return reply;
+      const length = request.headers['content-length'];
+      if (length !== undefined && Number(length) > bodyLimitFor(request, maxBodyBytes)) {
+        refuseTooLarge(request, reply, linger).catch((error: unknown) =>
+          request.log.warn({ err: error }, 'refusing a large body failed'),
+        );
+        return;
       }
+      done();
     });
+  }
   await app.register(healthPlugin, { checks: {} });
   if (!without.has('metrics')) await app.register(metricsPlugin, { service: 'gateway' });
   // Past capacity, 503 + Retry-After here, before a connection to a service is taken.
