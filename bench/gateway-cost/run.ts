@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
+    before: { type: 'string' },
     /** Every gateway under `node --cpu-prof`, its profile written here on exit. */
     'cpu-prof-dir': { type: 'string' },
   },
@@ -58,6 +59,16 @@ const ALL: Variant[] = [
   { name: 'Fastify + undici route', env: { VARIANT: 'undici', LOG_LEVEL: 'warn' } },
   { name: 'node:http proxy', env: {}, bare: true },
 ];
+// `--before <folder>`: the same gateway from an older checkout's source (`git archive <commit>
+// packages/common/src services/gateway/src | tar -x -C <folder>`, its `@gittix/common` imports
+// made relative), measured alongside: `before: full`, `before: tracing exported`.
+if (args.before) {
+  const SOURCE = `${args.before}/services/gateway/src/app.ts`;
+  ALL.push(
+    { name: 'before: full', env: { SOURCE } },
+    { name: 'before: tracing exported', env: { SOURCE, OTLP: 'sink' } },
+  );
+}
 const only = args.only?.split(',');
 const variants = only ? ALL.filter((v) => only.includes(v.name)) : ALL;
 const profileDir = args['cpu-prof-dir'];
