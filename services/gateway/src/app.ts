@@ -16,6 +16,7 @@ import {
   TICKET_FILE_MAX_BYTES,
   TICKET_FILE_PATH,
   tracingPlugin,
+  urlPath,
 } from '@gittix/common';
 import Fastify, {
   type FastifyBaseLogger,
@@ -45,7 +46,21 @@ export interface GatewayAppDeps {
   linger?: { maxBytes: number; timeoutMs: number };
   /** Admission control's limits (ADMISSION_*); the defaults when omitted. */
   admission?: AdmissionSettings;
+  /**
+   * bench/gateway-cost only: pieces left out to measure what each costs per request.
+   * Never set in production.
+   */
+  without?: ReadonlySet<GatewayPiece>;
 }
+
+/** The gateway's per-request pieces the cost benchmark can leave out, one at a time. */
+export type GatewayPiece =
+  | 'tracing'
+  | 'requestIdHeader'
+  | 'closeGracefully'
+  | 'checks'
+  | 'metrics'
+  | 'admission';
 
 export const DEFAULT_LINGER = { maxBytes: 8 * 1024 * 1024, timeoutMs: 5_000 };
 
@@ -97,7 +112,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /** A path segment that climbs (`.`/`..`, however escaped) names nothing we serve. */
 function climbs(url: string): boolean {
-  const path = url.split('?')[0] ?? '';
+  const path = urlPath(url);
   // Most paths: nothing escaped and no segment starting with a dot, so nothing to decode.
   if (!path.includes('%') && !path.includes('/.') && !path.startsWith('.')) return false;
   return path.split('/').some((segment) => {
@@ -127,38 +142,57 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy,
   };
   const app = Fastify(options);
+  const without = deps.without ?? new Set<GatewayPiece>();
   // First: every hook, the proxying and the upstream call run in the request's span.
-  await app.register(tracingPlugin);
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  // The gateway's handlers never wait for a body (it streams through), so the
+  // request's streams need no binding; its log line is written in the span's context.
+  if (!without.has('tracing')) await app.register(tracingPlugin, { bindStreams: false });
+  if (!without.has('requestIdHeader')) {
+    // Callback hooks, not async ones: no promise and microtask per hook and request.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      reply.header('x-request-id', request.id);
+      done(null, payload);
+    });
+  }
 
   await app.register(errorHandlerPlugin);
-  await app.register(closeGracefullyPlugin);
+  if (!without.has('closeGracefully')) await app.register(closeGracefullyPlugin);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
-  app.addHook('onRequest', async (request, reply) => {
-    if (climbs(request.url)) {
-      return reply.code(404).send({ errors: [{ message: 'Not found' }] });
-    }
-    // The socket's address, never a forwarded header: a client cannot claim to be local.
-    if (
-      deps.opsEndpoints === 'local' &&
-      OPS_PATHS.has(request.url.split('?')[0] ?? '') &&
-      !LOOPBACK.has(request.socket.remoteAddress ?? '')
-    ) {
-      return reply.code(404).send({ errors: [{ message: 'Not found' }] });
-    }
-    // Refused here rather than streamed to a service that answers 413 and closes
-    // mid-upload, which the proxy would see as the service failing.
-    if (Number(request.headers['content-length'] ?? 0) > bodyLimitFor(request, maxBodyBytes)) {
-      await refuseTooLarge(request, reply, deps.linger ?? DEFAULT_LINGER);
-      return reply;
-    }
-  });
+  const linger = deps.linger ?? DEFAULT_LINGER;
+  const localOps = deps.opsEndpoints === 'local';
+  if (!without.has('checks')) {
+    // One callback hook; answering early is sending without calling done (Fastify's Hooks docs).
+    app.addHook('onRequest', (request, reply, done) => {
+      if (climbs(request.url)) {
+        reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        return;
+      }
+      // The socket's address, never a forwarded header: a client cannot claim to be local.
+      if (
+        localOps &&
+        OPS_PATHS.has(urlPath(request.url)) &&
+        !LOOPBACK.has(request.socket.remoteAddress ?? '')
+      ) {
+        reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        return;
+      }
+      // Refused here rather than streamed to a service that answers 413 and closes
+      // mid-upload, which the proxy would see as the service failing.
+      const length = request.headers['content-length'];
+      if (length !== undefined && Number(length) > bodyLimitFor(request, maxBodyBytes)) {
+        refuseTooLarge(request, reply, linger).catch((error: unknown) =>
+          request.log.warn({ err: error }, 'refusing a large body failed'),
+        );
+        return;
+      }
+      done();
+    });
+  }
   await app.register(healthPlugin, { checks: {} });
-  await app.register(metricsPlugin, { service: 'gateway' });
+  if (!without.has('metrics')) await app.register(metricsPlugin, { service: 'gateway' });
   // Past capacity, 503 + Retry-After here, before a connection to a service is taken.
-  await app.register(admissionPlugin, deps.admission ?? DEFAULT_ADMISSION);
+  if (!without.has('admission'))
+    await app.register(admissionPlugin, deps.admission ?? DEFAULT_ADMISSION);
   await app.register(docsRoutes, {
     sources: deps.upstreams.flatMap((upstream) =>
       upstream.openapiPath
@@ -168,7 +202,8 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     timeoutMs: Math.min(deps.timeouts.responseTimeoutMs, 5_000),
     cacheTtlMs: deps.docsCacheMs ?? 60_000,
   });
-  endUpstreamSpans(app);
-  for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts);
+  const traced = !without.has('tracing');
+  if (traced) endUpstreamSpans(app);
+  for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts, traced);
   return app;
 }

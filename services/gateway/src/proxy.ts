@@ -1,6 +1,13 @@
 import httpProxy from '@fastify/http-proxy';
-import { failSpan, traceCarrier, tracer } from '@gittix/common';
-import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { failSpan, tracer, urlPath } from '@gittix/common';
+import {
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReplicaPicker, type Upstream } from './upstreams.js';
 
@@ -29,27 +36,34 @@ function unreachable(error: Error): boolean {
 /** The CLIENT span of each proxied request's upstream call, ended with the response. */
 const upstreamSpans = new WeakMap<object, Span>();
 
-/** Starts the upstream call's span and returns the W3C headers that make the upstream its child. */
+/**
+ * Starts the upstream call's span and writes its W3C headers into `headers` (the
+ * caller's `traceparent` is replaced by this hop's: the upstream is its child).
+ * Attributes only on a span that is recorded; the name is built once per method.
+ */
 function startUpstreamSpan(
   request: Pick<FastifyRequest, 'traceSpan' | 'method' | 'url'>,
   upstream: Upstream,
   host: string,
-): Record<string, string> {
+  names: Map<string, string>,
+  headers: Record<string, unknown>,
+): void {
   const parent = request.traceSpan?.context ?? context.active();
-  const span = tracer().startSpan(
-    `${request.method} ${upstream.label}`,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        'http.request.method': request.method,
-        'server.address': host,
-        'url.path': request.url.split('?')[0] ?? '/',
-      },
-    },
-    parent,
-  );
-  upstreamSpans.set(request, span);
-  return traceCarrier(trace.setSpan(parent, span));
+  let name = names.get(request.method);
+  if (name === undefined) {
+    name = `${request.method} ${upstream.label}`;
+    names.set(request.method, name);
+  }
+  const span = tracer().startSpan(name, { kind: SpanKind.CLIENT }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      'http.request.method': request.method,
+      'server.address': host,
+      'url.path': urlPath(request.url),
+    });
+    upstreamSpans.set(request, span);
+  }
+  propagation.inject(trace.setSpan(parent, span), headers);
 }
 
 /** Ends each proxied request's upstream span with the response: registered once, for every upstream. */
@@ -76,6 +90,7 @@ export async function proxyTo(
   app: FastifyInstance,
   upstream: Upstream,
   timeouts: ProxyTimeouts,
+  traced = true,
 ): Promise<void> {
   // Parsed once here, not per request.
   const host = new URL(upstream.url).host;
@@ -83,6 +98,7 @@ export async function proxyTo(
   // replica it went to is remembered for onError.
   const picker = upstream.urls.length > 1 ? new ReplicaPicker(upstream.urls) : undefined;
   const pickedFor = new WeakMap<object, string>();
+  const spanNames = new Map<string, string>();
   await app.register(httpProxy, {
     // With replicas no fixed upstream: getUpstream names each request's (an empty
     // upstream makes reply-from connect to the origin it names, not a fixed one).
@@ -97,16 +113,16 @@ export async function proxyTo(
       bodyTimeout: timeouts.responseTimeoutMs,
     },
     replyOptions: {
-      rewriteRequestHeaders: (request, headers) => ({
-        ...headers,
-        // The caller's traceparent is replaced by this hop's: the upstream is its child.
-        ...startUpstreamSpan(request, upstream, host),
-        'x-request-id': request.id,
+      // reply-from hands over its own copy of the client's headers: rewritten in place.
+      rewriteRequestHeaders: (request, headers) => {
+        if (traced) startUpstreamSpan(request, upstream, host, spanNames, headers);
+        headers['x-request-id'] = request.id;
         // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
-        'x-forwarded-for': request.ip,
-        'x-forwarded-proto': request.protocol,
-        'x-forwarded-host': request.host,
-      }),
+        headers['x-forwarded-for'] = request.ip;
+        headers['x-forwarded-proto'] = request.protocol;
+        headers['x-forwarded-host'] = request.host;
+        return headers;
+      },
       // Never retry: a POST may already have had its effect, and a 503 is the answer.
       retryDelay: () => null,
       ...(picker

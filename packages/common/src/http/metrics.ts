@@ -30,12 +30,35 @@ export const metricsPlugin = fp(
       registers: [registry],
     });
 
-    app.addHook('onResponse', async (request, reply) => {
+    // Each route's children bound once per method and status: `labels()` hashes
+    // its values on every call. Keyed by the route's pattern, so bounded.
+    type Child = ReturnType<typeof duration.labels>;
+    const children = new Map<string, Map<string, Map<number, Child>>>();
+    const childOf = (route: string, method: string, status: number): Child => {
+      let byMethod = children.get(route);
+      if (!byMethod) {
+        byMethod = new Map();
+        children.set(route, byMethod);
+      }
+      let byStatus = byMethod.get(method);
+      if (!byStatus) {
+        byStatus = new Map();
+        byMethod.set(method, byStatus);
+      }
+      let child = byStatus.get(status);
+      if (!child) {
+        child = duration.labels(method, route, String(status));
+        byStatus.set(status, child);
+      }
+      return child;
+    };
+
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url;
-      if (!route || route === '/metrics') return;
-      duration
-        .labels(request.method, route, String(reply.statusCode))
-        .observe(reply.elapsedTime / 1000);
+      if (route && route !== '/metrics') {
+        childOf(route, request.method, reply.statusCode).observe(reply.elapsedTime / 1000);
+      }
+      done();
     });
 
     app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
