@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from '../harness/system.js';
+import { type E2eSystem, useSharedSystem } from '../harness/shared.js';
 import {
   desktop,
   horizontalOverflow,
@@ -11,11 +11,11 @@ import {
 } from './browser.js';
 import { PASSWORD, signUp, uniqueEmail } from './flows.js';
 
-let system: RunningSystem;
+let system: E2eSystem;
 let browser: Browser;
 
 beforeAll(async () => {
-  [system, browser] = await Promise.all([startSystem(), launchBrowser()]);
+  [system, browser] = await Promise.all([useSharedSystem(), launchBrowser()]);
 }, 300_000);
 
 afterAll(async () => {
