@@ -26,7 +26,7 @@ describe('events catalogue and listing lifecycle across the running services', (
     buyers = Array.from({ length: 10 }, () => new ApiClient(system.baseUrl));
     buyerIds = [];
     for (const buyer of buyers) buyerIds.push((await buyer.signUp('buyer')).id);
-  }, 180_000);
+  }); // the e2e-shared project's hookTimeout: it may wait for the shared system's start
   afterAll(() => system?.stop());
 
   async function addEvent(name = `Show ${crypto.randomUUID().slice(0, 8)}`) {

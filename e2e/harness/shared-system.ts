@@ -13,9 +13,9 @@ import type { StartSystemOptions } from './system.js';
  * own and reads only its own recipients' emails, so the files never see each other.
  */
 export const SHARED_SYSTEM_OPTIONS: StartSystemOptions = {
-  // Nine files wait for it: on a loaded 2-core machine seven services compiling
-  // from source have taken more than the 90 s a file's own system gets.
-  readyTimeoutMs: 240_000,
+  // Nine files wait for it: on a 2-core machine at load average 25-30 its start
+  // took 299.5 s, and 240 s of it waiting for readiness was not always enough.
+  readyTimeoutMs: 420_000,
   // Per-client-address limits are raised: every file's browser and API client reach
   // the gateway from 127.0.0.1, so on one system their sign-ups, sign-ins and
   // password resets would add up against one address's budget (60 auth requests a
@@ -63,7 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('gittixSharedSystem', {
     statusFile,
     // The web build (when stale), the migrations, then the services' readiness.
-    startTimeoutMs: 600_000,
+    startTimeoutMs: 570_000,
   });
   return async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -14,9 +14,10 @@ import { PASSWORD, signUp, uniqueEmail } from './flows.js';
 let system: E2eSystem;
 let browser: Browser;
 
+// No timeout of its own: the e2e-shared project's hookTimeout covers the shared system's start.
 beforeAll(async () => {
   [system, browser] = await Promise.all([useSharedSystem(), launchBrowser()]);
-}, 300_000);
+});
 
 afterAll(async () => {
   await browser?.close();
