@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // One id per run: every database, stream, subject prefix and queue a test creates
 // starts with it, so parallel runs never collide and teardown knows what to drop.
@@ -8,6 +8,30 @@ process.env.GITTIX_TEST_RUN = runId;
 // No `module` condition: Node does not use it (services run without it), and
 // OpenTelemetry's `module` builds import extensionless paths Node cannot load.
 const sourceConditions = ['@gittix/source', 'node', 'development|production'];
+
+// Checks the infrastructure first, drops the run's data last (every project has it:
+// its teardown is idempotent, and a project's own systems stop before it runs).
+const infraSetup = './scripts/test-global-setup.ts';
+// The web app's build, once per run before any e2e file starts a system.
+const webBuild = './e2e/harness/web-build.ts';
+
+/**
+ * The end-to-end files that run against the whole system with its defaults: they
+ * share one, started once by e2e/harness/shared-system.ts (docs: README, Tests).
+ * A file that needs other options (Stripe, S3, tracing, NATS users, short
+ * expiry, fuzzing) or stops a part of the system starts its own.
+ */
+const sharedSystemFiles = [
+  'e2e/api/accounts.test.ts',
+  'e2e/api/contract.test.ts',
+  'e2e/api/listing-lifecycle.test.ts',
+  'e2e/web/accounts.test.ts',
+  'e2e/web/events.test.ts',
+  'e2e/web/journey.test.ts',
+  'e2e/web/payouts.test.ts',
+  'e2e/web/security-headers.test.ts',
+  'e2e/web/ticket-file.test.ts',
+];
 
 export default defineConfig({
   resolve: { conditions: sourceConditions },
@@ -20,22 +44,49 @@ export default defineConfig({
     },
   },
   test: {
-    include: [
-      'packages/*/test/**/*.test.ts',
-      'services/*/test/**/*.test.ts',
-      'tools/*/test/**/*.test.ts',
-      'infra/test/**/*.test.ts',
-      'scripts/test/**/*.test.ts',
-      'bench/test/**/*.test.ts',
-      'e2e/**/*.test.ts',
-      'apps/web/test/**/*.test.{ts,tsx}',
-    ],
     env: { GITTIX_TEST_RUN: runId },
-    globalSetup: ['./scripts/test-global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
-    // A browser test starts the whole system (services, web app, mail catcher) in its
-    // beforeAll: on a busy 2-core machine that has taken more than two minutes.
+    // A file with a system of its own starts the whole of it (services, web app,
+    // mail catcher) in its beforeAll: on a busy 2-core machine that has taken more
+    // than two minutes.
     hookTimeout: 300_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'services/*/test/**/*.test.ts',
+            'tools/*/test/**/*.test.ts',
+            'infra/test/**/*.test.ts',
+            'scripts/test/**/*.test.ts',
+            'bench/test/**/*.test.ts',
+            'apps/web/test/**/*.test.{ts,tsx}',
+          ],
+          globalSetup: [infraSetup],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...sharedSystemFiles],
+          globalSetup: [infraSetup, webBuild],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e-shared',
+          include: sharedSystemFiles,
+          globalSetup: [infraSetup, webBuild, './e2e/harness/shared-system.ts'],
+          // Its files' beforeAll waits for the shared system, which starts meanwhile.
+          hookTimeout: 600_000,
+        },
+      },
+    ],
   },
 });

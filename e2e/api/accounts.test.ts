@@ -1,7 +1,7 @@
 import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client.js';
-import { type RunningSystem, startSystem } from '../harness/system.js';
+import { type E2eSystem, useSharedSystem } from '../harness/shared.js';
 
 /** The token of the first link in an email to `path`. */
 const tokenOfLink = (html: string, path: string) => {
@@ -13,10 +13,10 @@ const tokenOfLink = (html: string, path: string) => {
 };
 
 describe('accounts through the gateway: verification, reset, and sessions that end everywhere', () => {
-  let system: RunningSystem;
+  let system: E2eSystem;
 
   beforeAll(async () => {
-    system = await startSystem({ web: false });
+    system = await useSharedSystem();
   });
   afterAll(async () => {
     await system?.stop();

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { eventSchemas, isSubject } from '@gittix/common';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from '../harness/system.js';
+import { type E2eSystem, useSharedSystem } from '../harness/shared.js';
 import {
   eventPayloadsIn,
   fieldsOfSchema,
@@ -61,13 +61,13 @@ const SHAPE_SOURCES: Record<string, [operation: string, status: number]> = {
 };
 
 describe('the public contract (docs/api.md) and the served OpenAPI document', () => {
-  let system: RunningSystem;
+  let system: E2eSystem;
   let document: OpenApi;
   let contract: { built: string; planned: string };
 
   beforeAll(async () => {
     contract = splitContract(await readFile('docs/api.md', 'utf8'));
-    system = await startSystem({ web: false });
+    system = await useSharedSystem();
     const response = await fetch(`${system.baseUrl}/api/docs/openapi.json`);
     document = (await response.json()) as OpenApi;
   });

@@ -2,7 +2,7 @@ import type { Order, Ticket } from '@gittix/api-types';
 import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/client.js';
-import { type RunningSystem, startSystem } from '../harness/system.js';
+import { type E2eSystem, useSharedSystem } from '../harness/shared.js';
 
 interface CatalogueEvent {
   id: string;
@@ -14,19 +14,19 @@ interface CatalogueEvent {
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
 describe('events catalogue and listing lifecycle across the running services', () => {
-  let system: RunningSystem;
+  let system: E2eSystem;
   let seller: ApiClient;
   let buyers: ApiClient[];
   let buyerIds: string[];
 
   beforeAll(async () => {
-    system = await startSystem({ web: false });
+    system = await useSharedSystem();
     seller = new ApiClient(system.baseUrl);
     await seller.signUp('seller');
     buyers = Array.from({ length: 10 }, () => new ApiClient(system.baseUrl));
     buyerIds = [];
     for (const buyer of buyers) buyerIds.push((await buyer.signUp('buyer')).id);
-  }, 180_000);
+  }); // the e2e-shared project's hookTimeout: it may wait for the shared system's start
   afterAll(() => system?.stop());
 
   async function addEvent(name = `Show ${crypto.randomUUID().slice(0, 8)}`) {

@@ -53,6 +53,8 @@ export interface StartSystemOptions {
   natsAuth?: boolean;
   /** Each service connects to Postgres as its own runtime role (rows of its database only); the migrate step as the owner. */
   databaseRoles?: boolean;
+  /** How long the services may take to get ready (default 90 s). */
+  readyTimeoutMs?: number;
 }
 
 /** The admin's credentials for an EventBus of the test's own (none without natsAuth). */
@@ -63,6 +65,29 @@ export function natsAdmin(settings: { natsUsers?: NatsUser[] | undefined }): {
   if (!settings.natsUsers) return {};
   const { user, password } = natsUser(settings.natsUsers, NATS_ADMIN_USER);
   return { user, password };
+}
+
+/** The mail catcher at `inboxUrl` as tests read it; `outage` stops and starts it. */
+export function systemMail(
+  inboxUrl: string,
+  smtpUrl: string,
+  outage: Pick<SystemMail, 'stop' | 'start'>,
+): SystemMail {
+  const emails = () => caughtEmails(inboxUrl);
+  return {
+    smtpUrl,
+    inboxUrl,
+    emails,
+    waitFor: (to, subject, timeoutMs = 20_000) =>
+      waitFor(
+        async () =>
+          (await emails()).find(
+            (email) => email.to.some((r) => r.address === to) && subject.test(email.subject),
+          ),
+        { timeoutMs, message: `an email to ${to} with a subject like ${subject}` },
+      ),
+    ...outage,
+  };
 }
 
 /** Two spare ports that differ (neither is listened on until the catcher starts). */
@@ -114,7 +139,7 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
       mode: 'source',
       only: services.map((s) => s.name).filter((s) => web || s !== 'web'),
       logDir,
-      readyTimeoutMs: 90_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
       settings: await isolatedSettings({
         infra: nats ? { ...testInfra, natsUrl: nats.url } : testInfra,
         ...(nats ? { natsUsers: nats.users } : {}),
@@ -132,22 +157,10 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
     await dropCatcher();
     throw error;
   }
-  const emails = () => caughtEmails(catcher.inboxUrl);
-  const mail: SystemMail = {
-    smtpUrl: catcher.smtpUrl,
-    inboxUrl: catcher.inboxUrl,
-    emails,
-    waitFor: (to, subject, timeoutMs = 20_000) =>
-      waitFor(
-        async () =>
-          (await emails()).find(
-            (email) => email.to.some((r) => r.address === to) && subject.test(email.subject),
-          ),
-        { timeoutMs, message: `an email to ${to} with a subject like ${subject}` },
-      ),
+  const mail = systemMail(catcher.inboxUrl, catcher.smtpUrl, {
     stop: () => catcher.stop(),
     start: () => catcher.start(),
-  };
+  });
   const stopServices = system.stop;
   return Object.assign(system, {
     logDir,

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from '../harness/system.js';
+import { type E2eSystem, useSharedSystem } from '../harness/shared.js';
 import {
   desktop,
   horizontalOverflow,
@@ -11,12 +11,13 @@ import {
 } from './browser.js';
 import { PASSWORD, signUp, uniqueEmail } from './flows.js';
 
-let system: RunningSystem;
+let system: E2eSystem;
 let browser: Browser;
 
+// No timeout of its own: the e2e-shared project's hookTimeout covers the shared system's start.
 beforeAll(async () => {
-  [system, browser] = await Promise.all([startSystem(), launchBrowser()]);
-}, 300_000);
+  [system, browser] = await Promise.all([useSharedSystem(), launchBrowser()]);
+});
 
 afterAll(async () => {
   await browser?.close();

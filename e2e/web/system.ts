@@ -1,7 +1,9 @@
 /**
- * The system the browser tests drive. Normally the whole of GitTix started by the
- * harness; GITTIX_E2E_BASE_URL (and GITTIX_E2E_EXPIRY_BASE_URL for a system whose
- * orders expire within seconds) point the tests at one already running instead.
+ * The system the browser tests drive. Normally the whole of GitTix the harness
+ * started: the one the `e2e-shared` project shares (vitest.config.ts), or, with
+ * options, one of the file's own. GITTIX_E2E_BASE_URL (and GITTIX_E2E_EXPIRY_BASE_URL
+ * for a system whose orders expire within seconds) point the tests at one already
+ * running instead.
  */
 export interface WebSystem {
   baseUrl: string;
@@ -16,6 +18,10 @@ export async function startWebSystem(
       ? process.env.GITTIX_E2E_BASE_URL
       : process.env.GITTIX_E2E_EXPIRY_BASE_URL;
   if (external) return { baseUrl: external.replace(/\/$/, ''), stop: async () => {} };
+  if (options.orderExpirationSeconds === undefined) {
+    const { useSharedSystem } = await import('../harness/shared.js');
+    return useSharedSystem();
+  }
   const { startSystem } = await import('../harness/system.js');
   return startSystem(options);
 }

@@ -16,10 +16,10 @@ import { startWebSystem, type WebSystem } from './system.js';
 let system: WebSystem;
 let browser: Browser;
 
-// Starting the whole system can outlast the default 2 minutes on a loaded machine.
+// No timeout of its own: the e2e-shared project's hookTimeout covers the shared system's start.
 beforeAll(async () => {
   [system, browser] = await Promise.all([startWebSystem(), launchBrowser()]);
-}, 300_000);
+});
 
 afterAll(async () => {
   await browser?.close();
