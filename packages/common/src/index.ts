@@ -13,6 +13,7 @@ export * from './http/framework-errors.js';
 export * from './http/health.js';
 export * from './http/lingering-close.js';
 export * from './http/metrics.js';
+export * from './http/request-id.js';
 export * from './http/revoked-sessions.js';
 export * from './http/service-app.js';
 export * from './http/ticket-files.js';

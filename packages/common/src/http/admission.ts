@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { requestIdOf } from './service-app.js';
+import { requestIdOf } from './request-id.js';
 
 /**
  * Admission control: past capacity a request is refused at once with 503 and

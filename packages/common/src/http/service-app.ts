@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -17,6 +16,7 @@ import { errorHandlerPlugin } from './error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthPlugin, type ReadinessChecks } from './health.js';
 import { metricsPlugin } from './metrics.js';
+import { requestIdOf } from './request-id.js';
 import { tracingPlugin } from './tracing.js';
 
 export type ServiceApp = FastifyInstance<
@@ -43,14 +43,6 @@ export interface ServiceAppOptions {
 
 /** The largest request body a service accepts (the gateway refuses larger ones up front). */
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The caller's `x-request-id` when it is a sane token, otherwise a new UUID. */
-export function requestIdOf(request: IncomingMessage): string {
-  const incoming = request.headers['x-request-id'];
-  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-}
 
 /**
  * A Fastify app with everything every GitTix service shares: zod schemas, the
