@@ -91,7 +91,7 @@ async function start(
       '--conditions=@gittix/source',
       '--import',
       'tsx',
-      ...(profileDir && script === './gateway.ts'
+      ...(profileDir && script === GATEWAY
         ? // A folder per gateway: tsx's loader thread writes a profile of its own there too.
           ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${env.NAME}`]
         : []),
@@ -106,6 +106,9 @@ async function start(
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+/** The gateway under test: a service's insides, so its script lives with the service. */
+const GATEWAY = '../../services/gateway/bench/cost-gateway.ts';
+
 const sink = await startOtlpSink();
 const upstream = await start('./upstream.ts', {});
 const running: Array<{ variant: Variant; child: ChildProcess; url: string }> = [];
@@ -119,7 +122,7 @@ try {
     if (env.OTLP) env.OTLP = sink.endpoint;
     const started = variant.bare
       ? await start('../read-path/reference-proxy.ts', env)
-      : await start('./gateway.ts', env);
+      : await start(GATEWAY, env);
     running.push({ variant, ...started });
   }
   const burst = (url: string, seconds: number) =>

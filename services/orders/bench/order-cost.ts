@@ -5,7 +5,7 @@
  * attempts losing). CPU time, not throughput: it holds on a busy shared machine.
  * Each round seeds fresh tickets; rounds of the implementations alternate.
  *
- *   npx tsx --conditions=@gittix/source bench/flash-sale/order-cost.ts \
+ *   npx tsx --conditions=@gittix/source services/orders/bench/order-cost.ts \
  *     [--impl services/orders/src/create-order.ts[,reference][,other.ts]] [--rounds 4] [--buyers 2000] [--tickets 200]
  *
  * `--impl reference` is the benchmark's reference transaction (reference.ts). Any
@@ -17,12 +17,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Kysely, sql } from 'kysely';
-import { connectDatabase, migrateDatabase, poolOf } from '../../packages/common/src/db.js';
-import { createTestDatabase } from '../../packages/common/src/testing/test-database.js';
-import { migrations } from '../../services/orders/src/db/migrations.js';
-import type { OrdersDatabase } from '../../services/orders/src/db/schema.js';
-import { inParallel } from '../harness/api.js';
-import { placeOrder } from './reference.js';
+import { placeOrder } from '../../../bench/flash-sale/reference.js';
+import { inParallel } from '../../../bench/harness/api.js';
+import { connectDatabase, migrateDatabase, poolOf } from '../../../packages/common/src/db.js';
+import { createTestDatabase } from '../../../packages/common/src/testing/test-database.js';
+import { migrations } from '../src/db/migrations.js';
+import type { OrdersDatabase } from '../src/db/schema.js';
 
 type CreateOrder = (
   deps: { db: Kysely<OrdersDatabase>; expirationSeconds: number; maxOpenOrders: number },

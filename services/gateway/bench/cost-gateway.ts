@@ -6,7 +6,7 @@
  * itself (what a proxy library adds); VARIANT `http` is node:http alone.
  *
  *   UPSTREAM=http://127.0.0.1:… PORT=… WITHOUT=tracing,metrics LOG_LEVEL=info \
- *   [OTLP=http://…] [SOURCE=/abs/path/to/app.ts] node --conditions=@gittix/source --import tsx bench/gateway-cost/gateway.ts
+ *   [OTLP=http://…] [SOURCE=/abs/path/to/app.ts] node --conditions=@gittix/source --import tsx services/gateway/bench/cost-gateway.ts
  */
 import {
   applyHttpTimeouts,
@@ -17,14 +17,14 @@ import {
 } from '@gittix/common';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
-import type { buildApp as BuildApp, GatewayPiece } from '../../services/gateway/src/app.js';
-import type { Upstream } from '../../services/gateway/src/upstreams.js';
+import type { buildApp as BuildApp, GatewayPiece } from '../src/app.js';
+import type { Upstream } from '../src/upstreams.js';
 
 const upstreamUrl = process.env.UPSTREAM!;
 const port = Number(process.env.PORT);
 const variant = process.env.VARIANT ?? 'gateway';
 // SOURCE: another copy of the gateway's and common's source (an A/B against an older commit).
-const { buildApp } = (await import(process.env.SOURCE ?? '../../services/gateway/src/app.js')) as {
+const { buildApp } = (await import(process.env.SOURCE ?? '../src/app.js')) as {
   buildApp: typeof BuildApp;
 };
 initTracing({ serviceName: 'gateway', otlpEndpoint: process.env.OTLP || undefined });
