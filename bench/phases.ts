@@ -17,7 +17,7 @@ import {
 } from './flash-sale/reference.js';
 import { runSaleRounds } from './flash-sale/rounds.js';
 import { listTicketsForEvent, listTicketsForSale, postEvent, waitForRows } from './harness/api.js';
-import { cpuMeter } from './harness/cpu.js';
+import { cpuMeter, systemProcessGroups } from './harness/cpu.js';
 import { openExpirationQueue } from './harness/expiration-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
@@ -147,18 +147,13 @@ export async function runBench(
     closers.push(() => expirations.close());
 
     const infraPids = { nats: pidsNamed('nats-server'), redis: pidsNamed('redis-server') };
-    const groups = async () => {
-      const { rows } = await admin.query<{ pid: number }>(
-        'SELECT pid FROM pg_stat_activity WHERE starts_with(datname, $1)',
-        [`gx_${testRunId()}_`],
-      );
-      return {
-        ...Object.fromEntries(SERVICES.map((service) => [service, [system.pidOf(service) ?? -1]])),
-        postgres: rows.map((r) => r.pid),
-        ...infraPids,
-        bench: [process.pid],
-      };
-    };
+    const groups = systemProcessGroups({
+      admin,
+      databasePrefix: `gx_${testRunId()}_`,
+      services: SERVICES,
+      pidOf: (service) => system.pidOf(service),
+      infra: infraPids,
+    });
     const meterCpu = (extra: Record<string, number[]> = {}) =>
       cpuMeter(async () => ({ ...(await groups()), ...extra })).start();
 

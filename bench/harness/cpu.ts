@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type pg from 'pg';
 
 /** Clock ticks per second of /proc (USER_HZ, 100 on Linux). */
 const HZ = 100;
@@ -68,4 +69,30 @@ export function cpuMeter(groups: () => Promise<Record<string, number[]>>) {
     };
   };
   return { start };
+}
+
+/**
+ * The process groups a run's CPU is split into: each service's process, this run's
+ * Postgres backends (databases named gx_<run>_…), the infrastructure's servers and
+ * this process (the load generator). `admin` is any pool on the run's Postgres.
+ */
+export function systemProcessGroups(options: {
+  admin: Pick<pg.Pool, 'query'>;
+  databasePrefix: string;
+  services: readonly string[];
+  pidOf: (service: string) => number | undefined;
+  infra: Record<string, number[]>;
+}): () => Promise<Record<string, number[]>> {
+  return async () => {
+    const { rows } = await options.admin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE starts_with(datname, $1)',
+      [options.databasePrefix],
+    );
+    return {
+      ...Object.fromEntries(options.services.map((s) => [s, [options.pidOf(s) ?? -1]])),
+      postgres: rows.map((r) => r.pid),
+      ...options.infra,
+      bench: [process.pid],
+    };
+  };
 }

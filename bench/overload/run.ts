@@ -15,7 +15,7 @@ import { dropRunData } from '../../scripts/system/run-data.js';
 import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { listTicketsForSale, waitForRows } from '../harness/api.js';
-import { cpuMeter } from '../harness/cpu.js';
+import { cpuMeter, systemProcessGroups } from '../harness/cpu.js';
 import { pidsNamed } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { measureOverload } from './measure.js';
@@ -62,22 +62,18 @@ const system = await startSystem({
 const ordersPool = new pg.Pool({ connectionString: system.databaseUrl('orders'), max: 2 });
 ordersPool.on('error', () => {});
 const SERVICES = ['gateway', 'tickets', 'orders', 'auth'];
-const infraPids = { nats: pidsNamed('nats-server') };
 // Who spends the CPU in each step: the services, our databases' Postgres backends, NATS
 // and this process (the load generator).
 const meterCpu = () =>
-  cpuMeter(async () => {
-    const { rows } = await ordersPool.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE starts_with(datname, $1)',
-      [`gx_${testRunId()}_`],
-    );
-    return {
-      ...Object.fromEntries(SERVICES.map((service) => [service, [system.pidOf(service) ?? -1]])),
-      postgres: rows.map((r) => r.pid),
-      ...infraPids,
-      bench: [process.pid],
-    };
-  }).start();
+  cpuMeter(
+    systemProcessGroups({
+      admin: ordersPool,
+      databasePrefix: `gx_${testRunId()}_`,
+      services: SERVICES,
+      pidOf: (service) => system.pidOf(service),
+      infra: { nats: pidsNamed('nats-server') },
+    }),
+  ).start();
 try {
   const [seller] = await signSessions(system.settings.jwt.privateKeyPem, 1, 'seller');
   const perList = Number(args.tickets);
