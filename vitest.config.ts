@@ -75,6 +75,9 @@ export default defineConfig({
           include: ['e2e/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...sharedSystemFiles],
           globalSetup: [infraSetup, webBuild],
+          // Its first files start their systems while the shared one starts too: on
+          // 2 cores one start took over 300 s once (payouts-stripe, 2 Dec).
+          hookTimeout: 600_000,
         },
       },
       {

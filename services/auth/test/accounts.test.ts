@@ -249,8 +249,15 @@ describe('password reset', () => {
     // Auth drops them at once; the other services within 2 s (their tests and e2e).
     expect(await currentUser(user.token)).toBeNull();
     expect(await currentUser(otherToken)).toBeNull();
-    const revoked = (await auth.publishedEvents('session.revoked')).filter(
-      (e) => e.data.userId === user.id,
+    // The events reach the stream through the outbox relay, a moment after the commit.
+    const revoked = await waitFor(
+      async () => {
+        const found = (await auth.publishedEvents('session.revoked')).filter(
+          (e) => e.data.userId === user.id,
+        );
+        return found.length >= 2 ? found : undefined;
+      },
+      { message: 'both sessions revoked on the stream' },
     );
     expect(revoked).toHaveLength(2);
 
