@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { requestIdOf } from './request-id.js';
+import { urlPath } from './tracing.js';
 
 /**
  * Admission control: past capacity a request is refused at once with 503 and
@@ -77,11 +78,6 @@ export function admissionSettingsFrom(config: AdmissionConfig): AdmissionSetting
 
 /** Never refused: probes and scrapes must reach a busy instance. */
 const ALWAYS_ADMITTED = new Set(['/healthz', '/readyz', '/metrics']);
-
-const pathOf = (url: string) => {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-};
 
 /** The refusal's body, in the one error shape. */
 export function busyBody(retryAfterSeconds: number) {
@@ -202,7 +198,7 @@ export const admissionPlugin = fp(
       const contentLength = String(body.length);
       gateServer(app.server, (request, response) => {
         const reason = refusalReason(settings, inFlight, load);
-        if (reason && !ALWAYS_ADMITTED.has(pathOf(request.url ?? ''))) {
+        if (reason && !ALWAYS_ADMITTED.has(urlPath(request.url ?? ''))) {
           // Counted, never logged: at thousands a second one line each would be
           // most of the refusing's cost (http_requests_refused_total says how many).
           refusedFor[reason]?.inc();
@@ -238,7 +234,7 @@ export const admissionPlugin = fp(
         // Resolving without a reply admits the request; Fastify goes no further
         // once the refusal is sent.
         pressureHandler: async (request, reply, type) => {
-          if (ALWAYS_ADMITTED.has(pathOf(request.url))) return;
+          if (ALWAYS_ADMITTED.has(urlPath(request.url))) return;
           refused?.inc({ reason: type });
           refuse(reply, settings.retryAfterSeconds);
         },
