@@ -1,4 +1,4 @@
-import { type TicketStatus, toCents } from '@gittix/common';
+import { newestById, type TicketStatus, toCents } from '@gittix/common';
 import type { Transaction } from 'kysely';
 import type { OrdersDatabase } from './db/schema.js';
 
@@ -27,25 +27,19 @@ export async function applyTickets(
   trx: Transaction<OrdersDatabase>,
   tickets: TicketState[],
 ): Promise<number> {
-  const newest = new Map<string, TicketState>();
-  for (const ticket of tickets) {
-    const held = newest.get(ticket.id);
-    if (!held || held.version < ticket.version) newest.set(ticket.id, ticket);
-  }
-  if (newest.size === 0) return 0;
-  const rows = [...newest.values()]
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((ticket) => ({
-      id: ticket.id,
-      title: ticket.title,
-      price_cents: toCents(ticket.price),
-      user_id: ticket.userId,
-      version: ticket.version,
-      order_id: ticket.orderId,
-      status: ticket.status ?? (ticket.orderId === null ? 'available' : 'reserved'),
-      event_id: ticket.eventId ?? null,
-      event_starts_at: ticket.eventStartsAt ? new Date(ticket.eventStartsAt) : null,
-    }));
+  const newest = newestById(tickets);
+  if (newest.length === 0) return 0;
+  const rows = newest.map((ticket) => ({
+    id: ticket.id,
+    title: ticket.title,
+    price_cents: toCents(ticket.price),
+    user_id: ticket.userId,
+    version: ticket.version,
+    order_id: ticket.orderId,
+    status: ticket.status ?? (ticket.orderId === null ? 'available' : 'reserved'),
+    event_id: ticket.eventId ?? null,
+    event_starts_at: ticket.eventStartsAt ? new Date(ticket.eventStartsAt) : null,
+  }));
   const applied = await trx
     .insertInto('tickets')
     .values(rows)

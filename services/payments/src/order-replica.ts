@@ -1,4 +1,4 @@
-import { type EventData, toCents } from '@gittix/common';
+import { type EventData, newestById, toCents } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 
@@ -53,15 +53,13 @@ export async function applyOrdersCancelled(
   db: Kysely<PaymentsDatabase>,
   orders: EventData<'order.cancelled'>[],
 ): Promise<void> {
-  const newest = new Map<string, EventData<'order.cancelled'>>();
-  for (const order of orders) {
-    const held = newest.get(order.id);
-    if (!held || held.version < order.version) newest.set(order.id, order);
-  }
-  if (newest.size === 0) return;
-  const rows = [...newest.values()]
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((order) => ({ id: order.id, status: 'cancelled' as const, version: order.version }));
+  const newest = newestById(orders);
+  if (newest.length === 0) return;
+  const rows = newest.map((order) => ({
+    id: order.id,
+    status: 'cancelled' as const,
+    version: order.version,
+  }));
   await db
     .insertInto('orders')
     .values(rows)

@@ -3,6 +3,7 @@ export * from './consumer.js';
 export * from './contracts.js';
 export * from './inbox.js';
 export * from './lag.js';
+export * from './newest.js';
 export * from './outbox.js';
 export * from './permissions.js';
 export * from './retention.js';
