@@ -53,7 +53,10 @@ export interface StartSystemOptions {
   natsAuth?: boolean;
   /** Each service connects to Postgres as its own runtime role (rows of its database only); the migrate step as the owner. */
   databaseRoles?: boolean;
-  /** How long the services may take to get ready (default 90 s). */
+  /**
+   * How long the services may take to get ready (default 240 s: at load average 20+
+   * on two cores, 90 s was not always enough; e2e hooks get 600 s).
+   */
   readyTimeoutMs?: number;
 }
 
@@ -139,7 +142,7 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
       mode: 'source',
       only: services.map((s) => s.name).filter((s) => web || s !== 'web'),
       logDir,
-      readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? 240_000,
       settings: await isolatedSettings({
         infra: nats ? { ...testInfra, natsUrl: nats.url } : testInfra,
         ...(nats ? { natsUsers: nats.users } : {}),

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pollUntil, portOpen } from './network.js';
-import { childServer, type Server, type ServerOptions } from './servers.js';
+import { childServer, EXIT_WITH_PARENT_ARGS, type Server, type ServerOptions } from './servers.js';
 
 /** One email as MailDev's JSON API (`GET /api/email`) gives it; the fields GitTix reads. */
 export interface CaughtEmail {
@@ -32,12 +32,19 @@ function maildevBin(): string {
  */
 export function mailCatcher(options: ServerOptions & { webPort: number }): MailCatcher {
   const { host, port, webPort, dir } = options;
-  const args = [maildevBin(), '--smtp', String(port), '--web', String(webPort)];
+  // It stops when the process that started it dies: a test worker torn down mid-start
+  // or a crashed launcher left MailDevs running after test runs before.
+  const args = [...EXIT_WITH_PARENT_ARGS, maildevBin(), '--smtp', String(port)];
+  args.push('--web', String(webPort));
   args.push('--ip', host, '--web-ip', host, '--mail-directory', dir, '--silent');
   const smtpUrl = `smtp://${host}:${port}`;
   // MailDev loads a web app and an API: on a busy machine that takes tens of seconds.
   const startTimeoutMs = options.startTimeoutMs ?? 90_000;
-  const server = childServer(smtpUrl, process.execPath, args, { ...options, startTimeoutMs });
+  const server = childServer(smtpUrl, process.execPath, args, {
+    ...options,
+    startTimeoutMs,
+    exitWithParent: true,
+  });
   const inboxUrl = `http://${host}:${webPort}`;
   return {
     ...server,

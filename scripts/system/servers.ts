@@ -26,6 +26,20 @@ export interface ServerOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * A Node.js child that stops when the process that started it dies, however it dies:
+ * its stdin is a pipe from that process, watched by exit-with-parent.js.
+ */
+export interface ExitWithParent {
+  exitWithParent?: boolean;
+}
+
+/** The `node` arguments that make a child exit with its parent (childServer's exitWithParent). */
+export const EXIT_WITH_PARENT_ARGS = [
+  '--import',
+  new URL('./exit-with-parent.js', import.meta.url).href,
+];
+
 /** Finds a program on PATH or in the sbin folders Debian installs servers to. */
 export function findExecutable(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
@@ -70,7 +84,7 @@ export function childServer(
   url: string,
   binary: string,
   args: string[],
-  options: ServerOptions,
+  options: ServerOptions & ExitWithParent,
 ): Server {
   let child: ChildProcess | undefined;
   return {
@@ -78,7 +92,9 @@ export function childServer(
     async start() {
       await mkdir(options.dir, { recursive: true });
       const out = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
-      child = spawn(binary, args, { stdio: ['ignore', out, out] });
+      child = spawn(binary, args, {
+        stdio: [options.exitWithParent ? 'pipe' : 'ignore', out, out],
+      });
       if (typeof out === 'number') closeSync(out);
       const started = child;
       await pollUntil(
@@ -96,7 +112,9 @@ export function childServer(
     async stop() {
       const running = child;
       child = undefined;
-      if (running) await stopChild(running);
+      if (!running) return;
+      await stopChild(running);
+      running.stdin?.destroy();
     },
   };
 }
