@@ -45,7 +45,7 @@ describe('ticket files in an S3 bucket, through the gateway', () => {
         S3_SECRET_ACCESS_KEY: 'S3RVER',
       },
     });
-  }, 240_000);
+  });
   afterAll(async () => {
     await system?.stop();
     s3?.destroy();

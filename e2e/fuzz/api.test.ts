@@ -65,7 +65,7 @@ describe('fuzzing every API route through the gateway', () => {
     // A role, read when the value is generated: the entity in that state right now.
     knownId = fc.constantFrom(...roles).map((role) => fixtures.ids[role]);
     ids = idSegments(knownId);
-  }, 240_000);
+  });
   afterAll(async () => {
     if (process.env.FUZZ_STATS) console.info('answers:', Object.fromEntries(oracle?.tally ?? []));
     await fuzz?.stop();

@@ -53,7 +53,7 @@ describe('fuzzing the event consumers through the stream', () => {
       orders: [fixtures.ids.openOrder, fixtures.ids.paidOrder],
       users: [fixtures.seller.id, fixtures.buyer.id],
     };
-  }, 240_000);
+  });
   afterAll(async () => {
     if (process.env.FUZZ_STATS) console.info('event runs:', Object.fromEntries(tally));
     await bus?.close();

@@ -38,8 +38,9 @@ export function mailCatcher(options: ServerOptions & { webPort: number }): MailC
   args.push('--web', String(webPort));
   args.push('--ip', host, '--web-ip', host, '--mail-directory', dir, '--silent');
   const smtpUrl = `smtp://${host}:${port}`;
-  // MailDev loads a web app and an API: on a busy machine that takes tens of seconds.
-  const startTimeoutMs = options.startTimeoutMs ?? 90_000;
+  // MailDev loads a web app and an API: on a busy machine that takes tens of seconds
+  // (more than 90 s twice at load 25, with nine systems starting).
+  const startTimeoutMs = options.startTimeoutMs ?? 240_000;
   const server = childServer(smtpUrl, process.execPath, args, {
     ...options,
     startTimeoutMs,

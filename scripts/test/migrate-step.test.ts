@@ -27,7 +27,10 @@ async function query(url: string, text: string) {
   }
 }
 
-describe('the migrate step is an entry point of its own (main --migrate), and a service never migrates', () => {
+// Each test runs services' migrate steps as processes from source: tens of seconds at load 20+.
+describe('the migrate step is an entry point of its own (main --migrate), and a service never migrates', {
+  timeout: 120_000,
+}, () => {
   const name = uniqueName('migr');
   const logDir = join('test-output', 'logs', testRunId(), name);
   let settings: SystemSettings;
@@ -101,7 +104,9 @@ describe('the migrate step is an entry point of its own (main --migrate), and a 
   });
 });
 
-describe('the migrate step grants the runtime role its rows (DATABASE_RUNTIME_ROLE), as prod needs without a superuser', () => {
+describe('the migrate step grants the runtime role its rows (DATABASE_RUNTIME_ROLE), as prod needs without a superuser', {
+  timeout: 120_000,
+}, () => {
   const name = uniqueName('mgrt');
   const logDir = join('test-output', 'logs', testRunId(), name);
   const admin = (database: string) => `${testInfra.postgresUrl}/${database}`;

@@ -230,8 +230,16 @@ describe('payments across a crash and a restart (the sandbox keeps its side in P
         expect(more).toEqual([]);
         expect(transfer).toMatchObject({ transfer_group: pending!.id, amount: 3600 });
         expect(settled.provider_id).toBe(transfer!.id);
-        const events = await second.publishedEvents('payout.paid');
-        expect(events.filter((e) => e.data.id === pending!.id)).toHaveLength(1);
+        // payout.paid goes out through the outbox relay, after the commit the poll saw.
+        const paid = await waitFor(
+          async () => {
+            const events = await second.publishedEvents('payout.paid');
+            const ours = events.filter((e) => e.data.id === pending!.id);
+            return ours.length > 0 ? ours : undefined;
+          },
+          { timeoutMs: 15_000, message: 'payout.paid on the stream' },
+        );
+        expect(paid).toHaveLength(1);
       } finally {
         await second.stop();
         await second.close();
