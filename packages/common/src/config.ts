@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { admissionConfigSchema } from './http/admission.js';
+import { OTLP_PROTOCOLS, TRACES_SAMPLERS } from './tracing/settings.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -95,6 +96,15 @@ export const baseConfigSchema = z.object({
     (value) => (value === '' ? undefined : value),
     z.url({ message: 'Must be a URL' }).optional(),
   ),
+  /** How spans are sent (docs/tracing.md): protobuf, the OpenTelemetry default, is the cheaper. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).default('http/protobuf'),
+  /**
+   * Which traces are recorded when exporting (the OpenTelemetry spec's names);
+   * `parentbased_traceidratio` with OTEL_TRACES_SAMPLER_ARG keeps a share of them.
+   */
+  OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).default('parentbased_always_on'),
+  /** The share of traces the *traceidratio samplers keep, 0–1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   ...admissionConfigSchema.shape,
 });
 
