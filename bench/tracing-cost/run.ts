@@ -10,12 +10,16 @@
  * from /proc: what the rest of the shared machine does is left out of it). Then the
  * flash sale: each round, fresh buyers race for fresh tickets on each copy in turn
  * (the order rotating), orders/s and CPU per attempt compared the same way. Prints
- * markdown tables and writes bench/results/tracing-<time>.json.
+ * markdown tables and writes bench/results/tracing-<time>.json. Before each round both
+ * copies sit idle for --idle-seconds together: what their services use then (timers,
+ * pollers) is left out of the round's CPU, which would otherwise count it per request
+ * the more, the slower the loaded machine serves.
  *
  *   npm run bench:tracing -- [--mode dist|source] [--skip-build] [--connections 10]
  *                            [--seconds 3] [--rounds 4] [--tickets 50]
  *                            [--sale-rounds 4] [--buyers 400] [--sale-tickets 40]
  *                            [--sale-connections 50] [--cpu-prof tickets,gateway]
+ *                            [--idle-seconds 2]
  *
  * --sale-rounds 0 leaves the sale out; --cpu-prof runs the named services of both
  * copies under `node --cpu-prof` (bench/profiles/raw/tracing-<off|on>/).
@@ -47,7 +51,7 @@ import {
   type SaleBurst,
   saleRow,
 } from './report.js';
-import { saleRound, servicesCpu } from './sale.js';
+import { idleCores, saleRound, servicesCpu } from './sale.js';
 import { startOtlpSink } from './sink.js';
 
 const { values: args } = parseArgs({
@@ -63,6 +67,7 @@ const { values: args } = parseArgs({
     'sale-tickets': { type: 'string', default: '40' },
     'sale-connections': { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
+    'idle-seconds': { type: 'string', default: '2' },
   },
 });
 process.env.GITTIX_TEST_RUN ??= `trc${randomBytes(3).toString('hex')}`;
@@ -72,6 +77,7 @@ const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
 const saleRounds = Number(args['sale-rounds'] ?? args.rounds);
 const saleTickets = Number(args['sale-tickets']);
+const idleSeconds = Number(args['idle-seconds']);
 const profiled = args['cpu-prof']?.split(',').map((s) => s.trim()) ?? [];
 /** The read path's processes, whose CPU the read bursts count. */
 const READ_SERVICES = ['tickets', 'gateway'] as const;
@@ -152,7 +158,15 @@ async function main(): Promise<void> {
         forSale.slice(r * saleTickets, (r + 1) * saleTickets),
       );
     }
-    const cpuOf = (tracing: Tracing) => servicesCpu(systems[tracing]!, READ_SERVICES);
+    const idle = { read: { off: 0, on: 0 }, sale: { off: 0, on: 0 } };
+    const measureIdle = async (leg: 'read' | 'sale') => {
+      const services = leg === 'read' ? READ_SERVICES : SALE_SERVICES;
+      idle[leg] = await idleCores(systems as Record<Tracing, RunningSystem>, services, idleSeconds);
+      idleLog.push({ leg, ...idle[leg] });
+    };
+    const idleLog: Array<{ leg: string; off: number; on: number }> = [];
+    const cpuOf = (tracing: Tracing) =>
+      servicesCpu(systems[tracing]!, READ_SERVICES, idle.read[tracing]);
     const urlOf = (tracing: Tracing, via: Via) =>
       via === 'gateway' ? systems[tracing]!.baseUrl : systems[tracing]!.urlOf('tickets');
     const burst = async (tracing: Tracing, via: Via, burstSeconds: number) => {
@@ -179,6 +193,7 @@ async function main(): Promise<void> {
 
     const bursts: Burst[] = [];
     for (let round = 0; round < rounds; round++) {
+      await measureIdle('read');
       for (let i = 0; i < targets.length; i++) {
         const [tracing, via] = targets[(i + round) % targets.length]!;
         const result = await burst(tracing, via, seconds);
@@ -201,6 +216,7 @@ async function main(): Promise<void> {
         buyers: Number(args.buyers),
         connections: Number(args['sale-connections']),
         services: SALE_SERVICES,
+        idleCores: idle.sale[tracing],
       });
     const saleBursts: SaleBurst[] = [];
     const saleBefore = receiver.received();
@@ -208,6 +224,7 @@ async function main(): Promise<void> {
       say('flash sale warm-up (left out)…');
       for (const tracing of ['off', 'on'] as const) await sale(-1, tracing);
       for (let round = 0; round < saleRounds; round++) {
+        await measureIdle('sale');
         const order: Tracing[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
         for (const tracing of order) saleBursts.push(await sale(round, tracing));
         say(`sale round ${round + 1}/${saleRounds} done`);
@@ -236,6 +253,7 @@ async function main(): Promise<void> {
         saleConnections: Number(args['sale-connections']),
       },
       exported,
+      idle: idleLog,
       rows,
       ...(sold ? { sale: sold, saleExported } : {}),
     };

@@ -9,9 +9,11 @@ import type { SaleBurst } from './report.js';
 
 /**
  * CPU seconds the named services of `system` use between start() and the returned
- * stop(): read from /proc, so what the rest of the machine does is left out.
+ * stop(), less what they use idle (`idleCores`: timers, pollers, heartbeats, which
+ * would otherwise weigh more the slower the machine serves): read from /proc, so what
+ * the rest of the machine does is left out.
  */
-export function servicesCpu(system: RunningSystem, names: readonly string[]) {
+export function servicesCpu(system: RunningSystem, names: readonly string[], idleCores = 0) {
   const meter = cpuMeter(async () =>
     Object.fromEntries(names.map((name) => [name, [system.pidOf(name) ?? -1]])),
   );
@@ -19,9 +21,23 @@ export function servicesCpu(system: RunningSystem, names: readonly string[]) {
     const stop = await meter.start();
     return async () => {
       const usage = await stop();
-      return Object.values(usage.cores).reduce((sum, cores) => sum + cores, 0) * usage.seconds;
+      const cores = Object.values(usage.cores).reduce((sum, c) => sum + c, 0);
+      return Math.max(0, cores - idleCores) * usage.seconds;
     };
   };
+}
+
+/** The cores each system's `names` use while nothing is asked of them, measured together. */
+export async function idleCores<K extends string>(
+  systems: Record<K, RunningSystem>,
+  names: readonly string[],
+  seconds: number,
+): Promise<Record<K, number>> {
+  const keys = Object.keys(systems) as K[];
+  const stops = await Promise.all(keys.map((k) => servicesCpu(systems[k], names)()));
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const used = await Promise.all(stops.map((stop) => stop()));
+  return Object.fromEntries(keys.map((k, i) => [k, used[i]! / seconds])) as Record<K, number>;
 }
 
 /**
@@ -39,6 +55,8 @@ export async function saleRound(options: {
   buyers: number;
   connections: number;
   services: readonly string[];
+  /** The services' CPU while idle, in cores, left out of the round's. */
+  idleCores: number;
 }): Promise<SaleBurst> {
   const { system, ticketIds } = options;
   const buyers = await signSessions(
@@ -46,7 +64,7 @@ export async function saleRound(options: {
     options.buyers,
     `tr-${options.tracing}-${options.round}`,
   );
-  const stopCpu = await servicesCpu(system, options.services)();
+  const stopCpu = await servicesCpu(system, options.services, options.idleCores)();
   const race = await raceThroughGateway(
     system.baseUrl,
     attemptsFor(buyers, ticketIds),

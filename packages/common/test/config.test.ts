@@ -63,6 +63,12 @@ describe('loadConfig', () => {
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: 0.25,
     });
+    expect(
+      loadConfig(schema, { OTEL_TRACES_SAMPLER: '', OTEL_EXPORTER_OTLP_PROTOCOL: '' }),
+    ).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    });
     expect(() => loadConfig(schema, { OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(
       /OTEL_TRACES_SAMPLER_ARG/,
     );
