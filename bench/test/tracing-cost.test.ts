@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { median, summarize } from '../harness/stats.js';
-import { type Burst, costRows, renderCostTable } from '../tracing-cost/report.js';
+import {
+  type Burst,
+  costRows,
+  renderCostTable,
+  renderSaleTable,
+  type SaleBurst,
+  saleRow,
+} from '../tracing-cost/report.js';
 
 const burst = (
   round: number,
@@ -8,6 +15,7 @@ const burst = (
   via: 'tickets' | 'gateway',
   requests: number,
   latencyMs: number,
+  cpuSeconds = requests / 10_000,
 ): Burst => ({
   round,
   tracing,
@@ -19,6 +27,7 @@ const burst = (
   errors: 0,
   timeouts: 0,
   non2xx: 0,
+  cpuSeconds,
 });
 
 describe('the tracing-cost report', () => {
@@ -35,8 +44,10 @@ describe('the tracing-cost report', () => {
     expect(tickets!.p50Ratio).toBeCloseTo(1.25);
     expect(gateway!.throughputRatio).toBeCloseTo(1);
     const table = renderCostTable([tickets!, gateway!]);
-    expect(table).toContain('| tickets straight | 1000 | 900 | -10.0 % | 2.00 → 2.50 |');
-    expect(table).toContain('| through the gateway | 500 | 500 | +0.0 % |');
+    expect(table).toContain(
+      '| tickets straight | 100 → 100 | +0.0 % | 1000 | 900 | -10.0 % | 2.00 → 2.50 |',
+    );
+    expect(table).toContain('| through the gateway | 100 → 100 | +0.0 % | 500 | 500 | +0.0 % |');
   });
 
   it('when one round is noisy, then the median of the per-round ratios ignores it', () => {
@@ -50,5 +61,52 @@ describe('the tracing-cost report', () => {
     ];
     const [tickets] = costRows(bursts, { median, summarize });
     expect(tickets!.throughputRatio).toBeCloseTo(0.98);
+  });
+
+  it('when tracing on uses 5% more CPU per request, then the row says so whatever the throughput did', () => {
+    const bursts = [0, 1, 2].flatMap((round) => [
+      // 1000 requests in 0.1 CPU-s off: 100 µs each; on: 105 µs, on fewer requests (a busy machine).
+      burst(round, 'off', 'tickets', 1000, 2, 0.1),
+      burst(round, 'on', 'tickets', 600, 2, 0.063),
+    ]);
+    const [tickets] = costRows(bursts, { median, summarize });
+    expect(tickets!.cpuPerRequestUs.off).toBeCloseTo(100);
+    expect(tickets!.cpuPerRequestUs.on).toBeCloseTo(105);
+    expect(tickets!.cpuRatio).toBeCloseTo(1.05);
+  });
+
+  it('when a sale round sells a ticket twice, then the sale row counts it, with orders/s and CPU per attempt compared per round', () => {
+    const sale = (
+      round: number,
+      tracing: 'off' | 'on',
+      ordersPerSecond: number,
+      cpuSeconds: number,
+      exactlyOnePerTicket = true,
+    ): SaleBurst => ({
+      round,
+      tracing,
+      attempts: 400,
+      tickets: 40,
+      exactlyOnePerTicket,
+      ordersPerSecond,
+      latencies: [10, 20, 30],
+      cpuSeconds,
+    });
+    const row = saleRow(
+      [
+        sale(0, 'off', 100, 0.4),
+        sale(0, 'on', 95, 0.44),
+        sale(1, 'on', 90, 0.44, false),
+        sale(1, 'off', 100, 0.4),
+      ],
+      { median, summarize },
+    );
+    expect(row.throughputRatio).toBeCloseTo(0.925);
+    expect(row.cpuRatio).toBeCloseTo(1.1);
+    expect(row.off.cpuPerAttemptUs).toBeCloseTo(1000);
+    expect(row.wrongRounds).toBe(1);
+    expect(renderSaleTable(row, 400, 40)).toContain(
+      '| through the gateway | 1000 → 1100 | +10.0 % | 100.0 | 92.5 | -7.5 % |',
+    );
   });
 });

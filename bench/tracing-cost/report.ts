@@ -7,6 +7,8 @@ export interface Burst extends LoadResult {
   tracing: 'off' | 'on';
   via: 'tickets' | 'gateway';
   non2xx: number;
+  /** CPU seconds the system's services (tickets, and the gateway) used during the burst. */
+  cpuSeconds: number;
 }
 
 /** Tracing on against off for one way in (tickets straight, or through the gateway). */
@@ -19,11 +21,21 @@ export interface CostRow {
   /** Median over rounds of (on ÷ off) p50 and p99 latency. */
   p50Ratio: number;
   p99Ratio: number;
+  /** The services' CPU per request, µs: all rounds' CPU over all rounds' requests. */
+  cpuPerRequestUs: { off: number; on: number };
+  /** Median over rounds of (on ÷ off) CPU per request: robust to the machine's load. */
+  cpuRatio: number;
   non2xx: number;
 }
 
 const perSecond = (bursts: Burst[]) =>
   bursts.reduce((n, b) => n + b.requests, 0) / bursts.reduce((s, b) => s + b.seconds, 0);
+const cpuPerRequestUs = (bursts: Burst[]) =>
+  (bursts.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
+  Math.max(
+    1,
+    bursts.reduce((n, b) => n + b.requests, 0),
+  );
 
 /** The rows of the report: per way in, totals over every round and the medians of the per-round ratios. */
 export function costRows(
@@ -44,6 +56,7 @@ export function costRows(
           throughput: perSecond([on]) / perSecond([off]),
           p50: onLatency.p50 / offLatency.p50,
           p99: onLatency.p99 / offLatency.p99,
+          cpu: cpuPerRequestUs([on]) / cpuPerRequestUs([off]),
         },
       ];
     });
@@ -58,6 +71,8 @@ export function costRows(
       throughputRatio: median(ratios.map((r) => r.throughput)),
       p50Ratio: median(ratios.map((r) => r.p50)),
       p99Ratio: median(ratios.map((r) => r.p99)),
+      cpuPerRequestUs: { off: cpuPerRequestUs(of('off')), on: cpuPerRequestUs(of('on')) },
+      cpuRatio: median(ratios.map((r) => r.cpu)),
       non2xx: [...of('off'), ...of('on')].reduce((n, b) => n + b.non2xx, 0),
     };
   });
@@ -69,13 +84,87 @@ const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100
 /** The markdown table docs/tracing.md quotes. */
 export function renderCostTable(rows: CostRow[]): string {
   const lines = [
-    '| GET /api/tickets/:id | req/s off | req/s on | throughput on vs off (median of rounds) | p50 off → on (ms) | p99 off → on (ms) | non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| GET /api/tickets/:id | CPU µs/request off → on | CPU per request on vs off (median of rounds) | req/s off | req/s on | throughput on vs off (median of rounds) | p50 off → on (ms) | p99 off → on (ms) | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.via === 'gateway' ? 'through the gateway' : 'tickets straight'} | ${fixed(row.off.perSecond)} | ${fixed(row.on.perSecond)} | ${percent(row.throughputRatio)} | ${fixed(row.off.latency.p50, 2)} → ${fixed(row.on.latency.p50, 2)} | ${fixed(row.off.latency.p99, 2)} → ${fixed(row.on.latency.p99, 2)} | ${row.non2xx} |`,
+      `| ${row.via === 'gateway' ? 'through the gateway' : 'tickets straight'} | ${fixed(row.cpuPerRequestUs.off)} → ${fixed(row.cpuPerRequestUs.on)} | ${percent(row.cpuRatio)} | ${fixed(row.off.perSecond)} | ${fixed(row.on.perSecond)} | ${percent(row.throughputRatio)} | ${fixed(row.off.latency.p50, 2)} → ${fixed(row.on.latency.p50, 2)} | ${fixed(row.off.latency.p99, 2)} → ${fixed(row.on.latency.p99, 2)} | ${row.non2xx} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** One round of the flash sale on one system: buyers racing for fresh tickets through the gateway. */
+export interface SaleBurst {
+  round: number;
+  tracing: 'off' | 'on';
+  attempts: number;
+  tickets: number;
+  /** One 201, one order and one order.created event per ticket, as the sale must give. */
+  exactlyOnePerTicket: boolean;
+  ordersPerSecond: number;
+  latencies: number[];
+  /** CPU seconds of the system's services from the first request until every ticket was reserved. */
+  cpuSeconds: number;
+}
+
+export interface SaleRow {
+  off: { ordersPerSecond: number; cpuPerAttemptUs: number; latency: Summary };
+  on: { ordersPerSecond: number; cpuPerAttemptUs: number; latency: Summary };
+  /** Median over rounds of (on ÷ off) orders per second. */
+  throughputRatio: number;
+  /** Median over rounds of (on ÷ off) CPU per attempt. */
+  cpuRatio: number;
+  /** Rounds where some ticket did not get exactly one order. */
+  wrongRounds: number;
+}
+
+/** The flash-sale row: totals per side and the medians of the per-round ratios. */
+export function saleRow(
+  bursts: SaleBurst[],
+  { median, summarize }: { median: (v: number[]) => number; summarize: (v: number[]) => Summary },
+): SaleRow {
+  const cpuPerAttemptUs = (list: SaleBurst[]) =>
+    (list.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
+    Math.max(
+      1,
+      list.reduce((n, b) => n + b.attempts, 0),
+    );
+  const side = (tracing: 'off' | 'on') => {
+    const list = bursts.filter((b) => b.tracing === tracing);
+    return {
+      ordersPerSecond: median(list.map((b) => b.ordersPerSecond)),
+      cpuPerAttemptUs: cpuPerAttemptUs(list),
+      latency: summarize(list.flatMap((b) => b.latencies)),
+    };
+  };
+  const rounds = [...new Set(bursts.map((b) => b.round))];
+  const ratios = rounds.flatMap((round) => {
+    const off = bursts.find((b) => b.round === round && b.tracing === 'off');
+    const on = bursts.find((b) => b.round === round && b.tracing === 'on');
+    if (!off || !on) return [];
+    return [
+      {
+        throughput: on.ordersPerSecond / off.ordersPerSecond,
+        cpu: cpuPerAttemptUs([on]) / cpuPerAttemptUs([off]),
+      },
+    ];
+  });
+  return {
+    off: side('off'),
+    on: side('on'),
+    throughputRatio: median(ratios.map((r) => r.throughput)),
+    cpuRatio: median(ratios.map((r) => r.cpu)),
+    wrongRounds: bursts.filter((b) => !b.exactlyOnePerTicket).length,
+  };
+}
+
+/** The flash-sale table docs/tracing.md quotes. */
+export function renderSaleTable(row: SaleRow, attempts: number, tickets: number): string {
+  return [
+    `| flash sale, ${attempts} buyers for ${tickets} tickets per round | CPU µs/attempt off → on | CPU per attempt on vs off (median of rounds) | orders/s off | orders/s on | orders/s on vs off (median of rounds) | p50 off → on (ms) | p99 off → on (ms) | rounds not exactly 1 order per ticket |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| through the gateway | ${fixed(row.off.cpuPerAttemptUs)} → ${fixed(row.on.cpuPerAttemptUs)} | ${percent(row.cpuRatio)} | ${fixed(row.off.ordersPerSecond, 1)} | ${fixed(row.on.ordersPerSecond, 1)} | ${percent(row.throughputRatio)} | ${fixed(row.off.latency.p50, 2)} → ${fixed(row.on.latency.p50, 2)} | ${fixed(row.off.latency.p99, 2)} → ${fixed(row.on.latency.p99, 2)} | ${row.wrongRounds} |`,
+  ].join('\n');
 }

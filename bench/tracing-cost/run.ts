@@ -1,15 +1,28 @@
 /**
- * `npm run bench:tracing`: what tracing costs on the read path. Two copies of the
- * read path (tickets and the gateway in front of it) run side by side, one with
+ * `npm run bench:tracing`: what tracing costs on the read path and in the flash
+ * sale. Two copies of GitTix (gateway, tickets, orders, expiration) run side by side, one with
  * tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT: the AlwaysOff sampler), one exporting
  * every span over OTLP/HTTP to an in-process sink that does not parse them, on
  * databases of their own seeded alike. GET /api/tickets/:id is sent in short
  * alternating bursts, the order rotating each round, so that whatever else loads
  * the machine hits both alike; each round's on/off ratio is kept and the medians
- * reported. Prints a markdown table and writes bench/results/tracing-<time>.json.
+ * reported, both of requests per second and of the services' CPU per request (read
+ * from /proc: what the rest of the shared machine does is left out of it). Then the
+ * flash sale: each round, fresh buyers race for fresh tickets on each copy in turn
+ * (the order rotating), orders/s and CPU per attempt compared the same way. Prints
+ * markdown tables and writes bench/results/tracing-<time>.json. Before each round both
+ * copies sit idle for --idle-seconds together: what their services use then (timers,
+ * pollers) is left out of the round's CPU, which would otherwise count it per request
+ * the more, the slower the loaded machine serves.
  *
  *   npm run bench:tracing -- [--mode dist|source] [--skip-build] [--connections 10]
  *                            [--seconds 3] [--rounds 4] [--tickets 50]
+ *                            [--sale-rounds 4] [--buyers 400] [--sale-tickets 40]
+ *                            [--sale-connections 50] [--cpu-prof tickets,gateway]
+ *                            [--idle-seconds 2]
+ *
+ * --sale-rounds 0 leaves the sale out; --cpu-prof runs the named services of both
+ * copies under `node --cpu-prof` (bench/profiles/raw/tracing-<off|on>/).
  *
  * Opt-in (not part of `npm run bench`): it starts two more systems. Uses the
  * machine's Postgres, NATS and Redis under names `gx_<run>_…`, dropped at the end.
@@ -19,16 +32,26 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
+import pg from 'pg';
 import { buildServices } from '../../scripts/system/build.js';
 import { dropRunData } from '../../scripts/system/run-data.js';
 import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, type RunningSystem, startSystem } from '../../scripts/system/system.js';
-import { listTicketsForSale } from '../harness/api.js';
+import { listTicketsForSale, waitForRows } from '../harness/api.js';
 import { runLoad } from '../harness/load.js';
 import { machineNow } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { median, summarize } from '../harness/stats.js';
-import { type Burst, type CostRow, costRows, renderCostTable } from './report.js';
+import {
+  type Burst,
+  type CostRow,
+  costRows,
+  renderCostTable,
+  renderSaleTable,
+  type SaleBurst,
+  saleRow,
+} from './report.js';
+import { idleCores, saleRound, servicesCpu } from './sale.js';
 import { startOtlpSink } from './sink.js';
 
 const { values: args } = parseArgs({
@@ -39,6 +62,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '4' },
     tickets: { type: 'string', default: '50' },
+    'sale-rounds': { type: 'string' },
+    buyers: { type: 'string', default: '400' },
+    'sale-tickets': { type: 'string', default: '40' },
+    'sale-connections': { type: 'string', default: '50' },
+    'cpu-prof': { type: 'string' },
+    'idle-seconds': { type: 'string', default: '2' },
   },
 });
 process.env.GITTIX_TEST_RUN ??= `trc${randomBytes(3).toString('hex')}`;
@@ -46,6 +75,14 @@ const mode = args.mode === 'source' ? 'source' : 'dist';
 const connections = Number(args.connections);
 const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
+const saleRounds = Number(args['sale-rounds'] ?? args.rounds);
+const saleTickets = Number(args['sale-tickets']);
+const idleSeconds = Number(args['idle-seconds']);
+const profiled = args['cpu-prof']?.split(',').map((s) => s.trim()) ?? [];
+/** The read path's processes, whose CPU the read bursts count. */
+const READ_SERVICES = ['tickets', 'gateway'] as const;
+/** The flash sale's path: the order, the reservation, the expiration job. */
+const SALE_SERVICES = ['gateway', 'tickets', 'orders', 'expiration'] as const;
 const say = (line: string) => process.stderr.write(`[bench:tracing] ${line}\n`);
 
 type Tracing = 'off' | 'on';
@@ -60,18 +97,36 @@ async function main(): Promise<void> {
   }
   const receiver = await startOtlpSink();
   const systems: Partial<Record<Tracing, RunningSystem>> = {};
+  const pools: Partial<Record<Tracing, { orders: pg.Pool; tickets: pg.Pool }>> = {};
+  /** What the sink received since `before`, once the exporter's last batch is in. */
+  const exportedSince = async (before: { exports: number; bytes: number }) => {
+    // The exporter sends every few hundred ms: give the last batch time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const after = receiver.received();
+    return { exports: after.exports - before.exports, bytes: after.bytes - before.bytes };
+  };
   try {
     const logDir = join(repoRoot, 'test-output', 'bench-tracing', testRunId());
     for (const tracing of ['off', 'on'] as const) {
-      say(`starting tickets and the gateway with tracing ${tracing}…`);
+      say(`starting ${SALE_SERVICES.join(', ')} with tracing ${tracing}…`);
+      const profileDir = join(repoRoot, 'bench', 'profiles', 'raw', `tracing-${tracing}`);
+      if (profiled.length > 0) await mkdir(profileDir, { recursive: true });
       systems[tracing] = await startSystem({
         mode,
-        only: ['tickets', 'gateway'],
+        only: [...SALE_SERVICES],
         logDir: join(logDir, tracing),
+        nodeArgs: Object.fromEntries(
+          profiled.map((service) => [
+            service,
+            ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${service}.cpuprofile`],
+          ]),
+        ),
         settings: await isolatedSettings({
           infra: testInfra,
           name: uniqueName(`tr${tracing}`),
           logLevel: 'warn',
+          // Orders of the sale must not expire while the benchmark runs.
+          orderExpirationSeconds: 3600,
           extraEnv: {
             NODE_ENV: 'production',
             ...(tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
@@ -80,16 +135,43 @@ async function main(): Promise<void> {
       });
     }
     const ticketIds: Record<Tracing, string[]> = { off: [], on: [] };
+    const saleTicketIds: Record<Tracing, string[][]> = { off: [], on: [] };
     for (const tracing of ['off', 'on'] as const) {
       const system = systems[tracing]!;
+      const pool = (service: string) => {
+        const p = new pg.Pool({ connectionString: system.databaseUrl(service), max: 2 });
+        p.on('error', () => {});
+        return p;
+      };
+      pools[tracing] = { orders: pool('orders'), tickets: pool('tickets') };
       const [seller] = await signSessions(system.settings.jwt.privateKeyPem, 1, 'seller');
       const titles = Array.from({ length: Number(args.tickets) }, (_, i) => `Traced seat ${i}`);
       ticketIds[tracing] = await listTicketsForSale(system.baseUrl, seller!, titles);
+      // The sale's tickets (a warm-up round first), in orders' replica before it starts.
+      const forSale = await listTicketsForSale(
+        system.baseUrl,
+        seller!,
+        Array.from({ length: (saleRounds + 1) * saleTickets }, (_, i) => `Sale seat ${i}`),
+      );
+      await waitForRows(pools[tracing].orders, 'tickets', forSale, 'sale tickets in orders');
+      saleTicketIds[tracing] = Array.from({ length: saleRounds + 1 }, (_, r) =>
+        forSale.slice(r * saleTickets, (r + 1) * saleTickets),
+      );
     }
+    const idle = { read: { off: 0, on: 0 }, sale: { off: 0, on: 0 } };
+    const measureIdle = async (leg: 'read' | 'sale') => {
+      const services = leg === 'read' ? READ_SERVICES : SALE_SERVICES;
+      idle[leg] = await idleCores(systems as Record<Tracing, RunningSystem>, services, idleSeconds);
+      idleLog.push({ leg, ...idle[leg] });
+    };
+    const idleLog: Array<{ leg: string; off: number; on: number }> = [];
+    const cpuOf = (tracing: Tracing) =>
+      servicesCpu(systems[tracing]!, READ_SERVICES, idle.read[tracing]);
     const urlOf = (tracing: Tracing, via: Via) =>
       via === 'gateway' ? systems[tracing]!.baseUrl : systems[tracing]!.urlOf('tickets');
-    const burst = (tracing: Tracing, via: Via, burstSeconds: number) =>
-      runLoad({
+    const burst = async (tracing: Tracing, via: Via, burstSeconds: number) => {
+      const stopCpu = await cpuOf(tracing)();
+      const result = await runLoad({
         url: urlOf(tracing, via),
         connections,
         seconds: burstSeconds,
@@ -97,6 +179,8 @@ async function main(): Promise<void> {
           path: `/api/tickets/${ticketIds[tracing][n % ticketIds[tracing].length]}`,
         }),
       });
+      return { ...result, cpuSeconds: await stopCpu() };
+    };
     const targets: Array<[Tracing, Via]> = [
       ['off', 'tickets'],
       ['on', 'tickets'],
@@ -109,6 +193,7 @@ async function main(): Promise<void> {
 
     const bursts: Burst[] = [];
     for (let round = 0; round < rounds; round++) {
+      await measureIdle('read');
       for (let i = 0; i < targets.length; i++) {
         const [tracing, via] = targets[(i + round) % targets.length]!;
         const result = await burst(tracing, via, seconds);
@@ -119,18 +204,58 @@ async function main(): Promise<void> {
       }
       say(`round ${round + 1}/${rounds} done`);
     }
-    // The exporter sends every 500 ms: give the last batch time to arrive.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const after = receiver.received();
-    const exported = { exports: after.exports - before.exports, bytes: after.bytes - before.bytes };
+    const exported = await exportedSince(before);
+
+    const sale = (round: number, tracing: Tracing) =>
+      saleRound({
+        round,
+        tracing,
+        system: systems[tracing]!,
+        pools: pools[tracing]!,
+        ticketIds: saleTicketIds[tracing][round + 1]!,
+        buyers: Number(args.buyers),
+        connections: Number(args['sale-connections']),
+        services: SALE_SERVICES,
+        idleCores: idle.sale[tracing],
+      });
+    const saleBursts: SaleBurst[] = [];
+    const saleBefore = receiver.received();
+    if (saleRounds > 0) {
+      say('flash sale warm-up (left out)…');
+      for (const tracing of ['off', 'on'] as const) await sale(-1, tracing);
+      for (let round = 0; round < saleRounds; round++) {
+        await measureIdle('sale');
+        const order: Tracing[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+        for (const tracing of order) saleBursts.push(await sale(round, tracing));
+        say(`sale round ${round + 1}/${saleRounds} done`);
+      }
+    }
+    const saleExported = await exportedSince(saleBefore);
     const rows: CostRow[] = costRows(bursts, { median, summarize });
-    const table = renderCostTable(rows);
+    const sold = saleBursts.length > 0 ? saleRow(saleBursts, { median, summarize }) : undefined;
+    const table = [
+      renderCostTable(rows),
+      ...(sold ? [renderSaleTable(sold, Number(args.buyers), saleTickets)] : []),
+    ].join('\n\n');
     const results = {
       startedAt: new Date().toISOString(),
       machine,
-      settings: { mode, connections, seconds, rounds, tickets: Number(args.tickets) },
+      machineAfter: machineNow(),
+      settings: {
+        mode,
+        connections,
+        seconds,
+        rounds,
+        tickets: Number(args.tickets),
+        saleRounds,
+        buyers: Number(args.buyers),
+        saleTickets,
+        saleConnections: Number(args['sale-connections']),
+      },
       exported,
+      idle: idleLog,
       rows,
+      ...(sold ? { sale: sold, saleExported } : {}),
     };
     const resultsDir = join(repoRoot, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
@@ -140,10 +265,11 @@ async function main(): Promise<void> {
     );
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(
-      `${table}\n\nExported while measuring (tracing on): ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB\n`,
+      `${table}\n\nExported by the traced copy: read path ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB; sale ${saleExported.exports} requests, ${(saleExported.bytes / 1e6).toFixed(1)} MB\n`,
     );
     say(`wrote ${file}`);
   } finally {
+    for (const p of Object.values(pools)) await Promise.all([p.orders.end(), p.tickets.end()]);
     for (const system of Object.values(systems)) await system?.stop();
     await receiver.close();
     await dropRunData(`gx_${testRunId()}_`, testInfra).catch((error) =>

@@ -16,7 +16,13 @@ export async function startOtlpSink() {
     });
     request.on('end', () => {
       if (request.url === '/v1/traces') exports++;
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      // An empty ExportTraceServiceResponse, in the encoding the export came in.
+      const protobuf = request.headers['content-type'] === 'application/x-protobuf';
+      response
+        .writeHead(200, {
+          'content-type': protobuf ? 'application/x-protobuf' : 'application/json',
+        })
+        .end(protobuf ? '' : '{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { admissionConfigSchema } from './http/admission.js';
+import { OTLP_PROTOCOLS, TRACES_SAMPLERS } from './tracing/settings.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -65,6 +66,10 @@ export const env = {
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
 };
 
+/** The OpenTelemetry spec's rule for its variables: empty counts as unset. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 /** Keys every HTTP service reads. Services extend this with their own. */
 export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -91,10 +96,16 @@ export const baseConfigSchema = z.object({
    * when set. Empty counts as unset, as the OpenTelemetry spec says of its variables
    * (Compose passes `${OTEL_EXPORTER_OTLP_ENDPOINT:-}` to every service).
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z.url({ message: 'Must be a URL' }).optional(),
-  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(z.url({ message: 'Must be a URL' }).optional()),
+  /** How spans are sent (docs/tracing.md): protobuf, the OpenTelemetry default, is the cheaper. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: unsetIfEmpty(z.enum(OTLP_PROTOCOLS).default('http/protobuf')),
+  /**
+   * Which traces are recorded when exporting (the OpenTelemetry spec's names);
+   * `parentbased_traceidratio` with OTEL_TRACES_SAMPLER_ARG keeps a share of them.
+   */
+  OTEL_TRACES_SAMPLER: unsetIfEmpty(z.enum(TRACES_SAMPLERS).default('parentbased_always_on')),
+  /** The share of traces the *traceidratio samplers keep, 0–1. */
+  OTEL_TRACES_SAMPLER_ARG: unsetIfEmpty(z.coerce.number().min(0).max(1).default(1)),
   ...admissionConfigSchema.shape,
 });
 

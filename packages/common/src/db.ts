@@ -103,17 +103,27 @@ function spanOfQuery(event: LogEvent): void {
   );
 }
 
+// "pg SELECT" per statement text: a service runs a few hundred distinct ones, each often.
+const querySpanNames = new Map<string, string>();
+
+function querySpanName(statement: string): string {
+  let name = querySpanNames.get(statement);
+  if (name === undefined) {
+    name = `pg ${statement.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? 'QUERY'}`;
+    // Bounded: statements built with inline values would otherwise grow it forever.
+    if (querySpanNames.size < 1_000) querySpanNames.set(statement, name);
+  }
+  return name;
+}
+
 /** A CLIENT span for a statement that took `durationMs` and ended now. */
 function querySpan(statement: string, durationMs: number, error?: unknown): void {
   const now = Date.now();
-  const span = tracer().startSpan(
-    `pg ${statement.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? 'QUERY'}`,
-    {
-      kind: SpanKind.CLIENT,
-      startTime: now - durationMs,
-      attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
-    },
-  );
+  const span = tracer().startSpan(querySpanName(statement), {
+    kind: SpanKind.CLIENT,
+    startTime: now - durationMs,
+    attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
+  });
   if (error !== undefined) span.recordException(String(error));
   span.end(now);
 }

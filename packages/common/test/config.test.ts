@@ -46,6 +46,40 @@ describe('loadConfig', () => {
     );
   });
 
+  it('when the OpenTelemetry sampler and protocol are set, then the spec names are taken and others refused', () => {
+    expect(loadConfig(schema, {})).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      OTEL_TRACES_SAMPLER_ARG: 1,
+    });
+    expect(
+      loadConfig(schema, {
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+      }),
+    ).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: 0.25,
+    });
+    expect(
+      loadConfig(schema, { OTEL_TRACES_SAMPLER: '', OTEL_EXPORTER_OTLP_PROTOCOL: '' }),
+    ).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    });
+    expect(() => loadConfig(schema, { OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG/,
+    );
+    expect(() => loadConfig(schema, { OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(
+      /OTEL_TRACES_SAMPLER/,
+    );
+    expect(() => loadConfig(schema, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL/,
+    );
+  });
+
   it('when values are given as strings, then they are coerced to their types', () => {
     const config = loadConfig(schema, {
       PORT: '4000',

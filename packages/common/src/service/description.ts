@@ -11,6 +11,7 @@ import type { ReadinessChecks } from '../http/health.js';
 import type { RevokedSessions } from '../http/revoked-sessions.js';
 import type { HttpTimeoutSettings } from '../http/timeouts.js';
 import type { Redis } from '../redis.js';
+import type { OtlpProtocol, TracesSampler } from '../tracing/settings.js';
 import type { BackgroundTask } from './periodic-task.js';
 
 /** A PostgreSQL database of the service's own, with its migrations. */
@@ -57,6 +58,9 @@ export interface BaseServiceConfig extends HttpTimeoutSettings, AdmissionConfig 
   LOG_PRETTY: boolean;
   SHUTDOWN_TIMEOUT_MS: number;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_PROTOCOL?: OtlpProtocol | undefined;
+  OTEL_TRACES_SAMPLER?: TracesSampler | undefined;
+  OTEL_TRACES_SAMPLER_ARG?: number | undefined;
 }
 
 /** The configuration keys the needs `N` read, on top of the base ones. */

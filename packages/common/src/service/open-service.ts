@@ -184,7 +184,13 @@ export async function openService<D extends AnyServiceDescription>(
   const { name, needs } = description;
   const settings = config as AnySettings;
   // Once per process (a test opening several services keeps the first name).
-  initTracing({ serviceName: name, otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT });
+  initTracing({
+    serviceName: name,
+    otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+    protocol: settings.OTEL_EXPORTER_OTLP_PROTOCOL,
+    sampler: settings.OTEL_TRACES_SAMPLER,
+    samplerArg: settings.OTEL_TRACES_SAMPLER_ARG,
+  });
   const opened: Opened = {};
   // Checked before anything opens: a retention shorter than the stream's is a config error.
   const retentionMs =

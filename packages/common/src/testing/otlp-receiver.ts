@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeTraceExport } from './otlp-protobuf.js';
 
-/** One span as an OTLP/HTTP (JSON) export carried it. */
+/** One span as an OTLP/HTTP export (protobuf or JSON) carried it. */
 export interface ReceivedSpan {
   traceId: string;
   spanId: string;
@@ -57,6 +58,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     request.on('end', () => {
       if (request.method === 'POST' && request.url === '/v1/traces') {
         try {
+          if (request.headers['content-type'] === 'application/x-protobuf') {
+            received.push(...decodeTraceExport(Buffer.concat(chunks)));
+            response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+            return;
+          }
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport;
           for (const resourceSpans of body.resourceSpans ?? []) {
             const service =

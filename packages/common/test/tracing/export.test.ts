@@ -1,0 +1,88 @@
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { samplerOf } from '../../src/index.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../../src/testing/index.js';
+
+describe('exporting spans over OTLP/HTTP', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it.each([
+    ['http/protobuf', ProtobufTraceExporter],
+    ['http/json', JsonTraceExporter],
+  ] as const)(
+    'when spans are exported as %s, then the receiver reads their ids, parents, names, kinds and service',
+    async (protocol, Exporter) => {
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': `svc-${protocol}` }),
+        spanProcessors: [
+          new BatchSpanProcessor(new Exporter({ url: `${receiver.endpoint}/v1/traces` })),
+        ],
+      });
+      const tracer = provider.getTracer('test');
+      const parent = tracer.startSpan('GET /api/things/:id', { kind: SpanKind.SERVER });
+      const child = tracer.startSpan(
+        'pg SELECT',
+        { kind: SpanKind.CLIENT, attributes: { 'db.query.text': 'select 1' } },
+        trace.setSpan(context.active(), parent),
+      );
+      child.end();
+      parent.end();
+      await provider.forceFlush();
+      await provider.shutdown();
+
+      const spans = receiver.trace(parent.spanContext().traceId);
+      expect(spans).toEqual(
+        expect.arrayContaining([
+          {
+            traceId: parent.spanContext().traceId,
+            spanId: parent.spanContext().spanId,
+            parentSpanId: '',
+            name: 'GET /api/things/:id',
+            kind: 2,
+            service: `svc-${protocol}`,
+          },
+          {
+            traceId: parent.spanContext().traceId,
+            spanId: child.spanContext().spanId,
+            parentSpanId: parent.spanContext().spanId,
+            name: 'pg SELECT',
+            kind: 3,
+            service: `svc-${protocol}`,
+          },
+        ]),
+      );
+      expect(spans).toHaveLength(2);
+    },
+  );
+});
+
+describe('the sampler OTEL_TRACES_SAMPLER names', () => {
+  const sampled = { traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 };
+  const decide = (name: Parameters<typeof samplerOf>[0], ratio: number, parent?: boolean) =>
+    samplerOf(name, ratio).shouldSample(
+      parent ? trace.setSpanContext(context.active(), sampled) : context.active(),
+      'f'.repeat(32),
+      'span',
+      SpanKind.SERVER,
+      {},
+      [],
+    ).decision;
+
+  it('when parentbased_traceidratio keeps none, then new traces are dropped but a sampled caller’s are kept', () => {
+    // SamplingDecision: 0 not recorded, 2 recorded and sampled.
+    expect(decide('parentbased_traceidratio', 0)).toBe(0);
+    expect(decide('parentbased_traceidratio', 0, true)).toBe(2);
+    expect(decide('parentbased_traceidratio', 1)).toBe(2);
+    expect(decide('traceidratio', 0, true)).toBe(0);
+    expect(decide('parentbased_always_on', 0)).toBe(2);
+    expect(decide('always_off', 1, true)).toBe(0);
+  });
+});
