@@ -43,7 +43,7 @@ const ALL: Variant[] = [
   { name: 'full', env: {} },
   { name: 'tracing exported', env: { OTLP: 'sink' } },
   { name: 'no tracing', env: { WITHOUT: 'tracing' } },
-  { name: 'no x-request-id onSend', env: { WITHOUT: 'requestIdHeader' } },
+  { name: 'no x-request-id header', env: { WITHOUT: 'requestIdHeader' } },
   { name: 'no close-gracefully onSend', env: { WITHOUT: 'closeGracefully' } },
   { name: 'no onRequest checks', env: { WITHOUT: 'checks' } },
   { name: 'no metrics', env: { WITHOUT: 'metrics' } },
