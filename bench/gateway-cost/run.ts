@@ -50,7 +50,7 @@ const ALL: Variant[] = [
   { name: 'no admission', env: { WITHOUT: 'admission' } },
   { name: 'no access log', env: { LOG_LEVEL: 'warn' } },
   {
-    name: 'none (Fastify + http-proxy)',
+    name: 'none (Fastify + reply-from routes)',
     env: {
       WITHOUT: 'tracing,requestIdHeader,closeGracefully,checks,metrics,admission',
       LOG_LEVEL: 'warn',
