@@ -43,14 +43,14 @@ const ALL: Variant[] = [
   { name: 'full', env: {} },
   { name: 'tracing exported', env: { OTLP: 'sink' } },
   { name: 'no tracing', env: { WITHOUT: 'tracing' } },
-  { name: 'no x-request-id onSend', env: { WITHOUT: 'requestIdHeader' } },
+  { name: 'no x-request-id header', env: { WITHOUT: 'requestIdHeader' } },
   { name: 'no close-gracefully onSend', env: { WITHOUT: 'closeGracefully' } },
   { name: 'no onRequest checks', env: { WITHOUT: 'checks' } },
   { name: 'no metrics', env: { WITHOUT: 'metrics' } },
   { name: 'no admission', env: { WITHOUT: 'admission' } },
   { name: 'no access log', env: { LOG_LEVEL: 'warn' } },
   {
-    name: 'none (Fastify + http-proxy)',
+    name: 'none (Fastify + reply-from routes)',
     env: {
       WITHOUT: 'tracing,requestIdHeader,closeGracefully,checks,metrics,admission',
       LOG_LEVEL: 'warn',

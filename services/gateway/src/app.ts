@@ -147,22 +147,24 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   // The gateway's handlers never wait for a body (it streams through), so the
   // request's streams need no binding; its log line is written in the span's context.
   if (!without.has('tracing')) await app.register(tracingPlugin, { bindStreams: false });
-  if (!without.has('requestIdHeader')) {
-    // Callback hooks, not async ones: no promise and microtask per hook and request.
-    app.addHook('onSend', (request, reply, payload, done) => {
-      reply.header('x-request-id', request.id);
-      done(null, payload);
-    });
-  }
 
   await app.register(errorHandlerPlugin);
   if (!without.has('closeGracefully')) await app.register(closeGracefullyPlugin);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
   const linger = deps.linger ?? DEFAULT_LINGER;
   const localOps = deps.opsEndpoints === 'local';
-  if (!without.has('checks')) {
-    // One callback hook; answering early is sending without calling done (Fastify's Hooks docs).
+  const idHeader = !without.has('requestIdHeader');
+  const checks = !without.has('checks');
+  if (idHeader || checks) {
+    // One callback hook for both (no promise, microtask or onSend pass per request);
+    // answering early is sending without calling done (Fastify's Hooks docs).
     app.addHook('onRequest', (request, reply, done) => {
+      // Set here, it is on every answer of this request: errors, 404s, proxied ones.
+      if (idHeader) reply.header('x-request-id', request.id);
+      if (!checks) {
+        done();
+        return;
+      }
       if (climbs(request.url)) {
         reply.code(404).send({ errors: [{ message: 'Not found' }] });
         return;

@@ -1,4 +1,5 @@
 import httpProxy from '@fastify/http-proxy';
+import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import { failSpan, tracer, urlPath } from '@gittix/common';
 import {
   context,
@@ -8,7 +9,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReplicaPicker, type Upstream } from './upstreams.js';
 
 export interface ProxyTimeouts {
@@ -80,11 +81,27 @@ export function endUpstreamSpans(app: FastifyInstance): void {
   });
 }
 
+/** The methods forwarded: every one a browser or a service client sends. */
+const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+
+/** Bodies are handed on as the client's stream, never parsed here. */
+function passThrough(
+  _request: FastifyRequest,
+  payload: NodeJS.ReadableStream,
+  done: (error: Error | null, body?: unknown) => void,
+): void {
+  done(null, payload);
+}
+
 /**
  * Forwards `upstream.prefix` to the upstream as a stream (call endUpstreamSpans once too):
  * bodies are not parsed here (the services validate and limit them), cookies and
  * Set-Cookie pass through as they are. An upstream that is down or too slow is
  * answered in the API's error shape, never with a hang or the proxy's own error body.
+ * API prefixes are two reply-from routes; the web app (WebSocket upgrades for its
+ * dev server) goes through @fastify/http-proxy, which adds per request what the
+ * API does not need (three `URL`s, a prefix decoded character by character, a
+ * cache key, every response header scanned) and is where its WebSockets come from.
  */
 export async function proxyTo(
   app: FastifyInstance,
@@ -92,6 +109,44 @@ export async function proxyTo(
   timeouts: ProxyTimeouts,
   traced = true,
 ): Promise<void> {
+  const call = upstreamCall(upstream, timeouts, traced);
+  if (upstream.websocket) {
+    await app.register(httpProxy, {
+      upstream: call.base ?? '',
+      ...(upstream.prefix ? { prefix: upstream.prefix, rewritePrefix: upstream.prefix } : {}),
+      websocket: true,
+      disableRequestLogging: true,
+      undici: call.undici,
+      replyOptions: call.hooks,
+    });
+    return;
+  }
+  const prefix = upstream.prefix ?? '';
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', passThrough);
+    await scope.register(replyFrom, {
+      ...(call.base ? { base: call.base } : {}),
+      undici: call.undici,
+      disableRequestLogging: true,
+      // Paths carry ids, so a URL cache mostly misses and costs a key per request.
+      disableCache: true,
+    });
+    const handler = (_request: FastifyRequest, reply: FastifyReply) => {
+      // No source: reply-from forwards the request's own path and query unchanged.
+      reply.from(undefined, call.hooks);
+    };
+    scope.route({ method: METHODS, url: prefix || '/', handler });
+    scope.route({ method: METHODS, url: `${prefix}/*`, handler });
+  });
+}
+
+/** How requests reach one upstream: its base (none with replicas), undici's limits, reply-from's hooks. */
+function upstreamCall(
+  upstream: Upstream,
+  timeouts: ProxyTimeouts,
+  traced: boolean,
+): { base: string | undefined; undici: Record<string, number>; hooks: FastifyReplyFromHooks } {
   // Parsed once here, not per request.
   const host = new URL(upstream.url).host;
   // Several replicas: each request goes to the next one (ReplicaPicker), so the
@@ -99,61 +154,61 @@ export async function proxyTo(
   const picker = upstream.urls.length > 1 ? new ReplicaPicker(upstream.urls) : undefined;
   const pickedFor = new WeakMap<object, string>();
   const spanNames = new Map<string, string>();
-  await app.register(httpProxy, {
-    // With replicas no fixed upstream: getUpstream names each request's (an empty
-    // upstream makes reply-from connect to the origin it names, not a fixed one).
-    upstream: picker ? '' : upstream.url,
-    prefix: upstream.prefix,
-    rewritePrefix: upstream.prefix,
-    websocket: upstream.websocket ?? false,
-    disableRequestLogging: true,
+  const hooks: FastifyReplyFromHooks = {
+    // reply-from hands over its own copy of the client's headers: rewritten in place.
+    rewriteRequestHeaders: (request, headers) => {
+      if (traced) startUpstreamSpan(request, upstream, host, spanNames, headers);
+      headers['x-request-id'] = request.id;
+      // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
+      headers['x-forwarded-for'] = request.ip;
+      headers['x-forwarded-proto'] = request.protocol;
+      headers['x-forwarded-host'] = request.host;
+      return headers;
+    },
+    // The gateway's request id wins over whatever the upstream echoes (it is set on
+    // every answer in app.ts's onRequest; the upstream's headers are copied after it).
+    rewriteHeaders: (headers, request) => {
+      if (request) headers['x-request-id'] = request.id;
+      return headers;
+    },
+    // Never retry: a POST may already have had its effect, and a 503 is the answer.
+    retryDelay: () => null,
+    onError: (reply, { error }) => {
+      const picked = pickedFor.get(reply.request);
+      if (picker && picked && unreachable(error)) picker.unreachable(picked);
+      const span = upstreamSpans.get(reply.request);
+      if (span) failSpan(span, error);
+      // An upstream being down is expected operationally: one line, not a stack.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      reply.request.log.warn(
+        {
+          upstream: picked ?? upstream.url,
+          reason: cause?.code ?? cause?.message ?? error.message,
+        },
+        `${upstream.label} upstream failed`,
+      );
+      // The unread rest of a request body would poison a kept-alive connection.
+      if (!reply.request.raw.complete) reply.header('connection', 'close');
+      void reply
+        .code(statusFor(error))
+        .send({ errors: [{ message: `${upstream.label} service unavailable` }] });
+    },
+  };
+  if (picker) {
+    // No fixed base: getUpstream names each request's replica, reached through one undici Agent.
+    hooks.getUpstream = (request) => {
+      const url = picker.pick();
+      pickedFor.set(request, url);
+      return url;
+    };
+  }
+  return {
+    base: picker ? undefined : upstream.url,
     undici: {
       connectTimeout: timeouts.connectTimeoutMs,
       headersTimeout: timeouts.responseTimeoutMs,
       bodyTimeout: timeouts.responseTimeoutMs,
     },
-    replyOptions: {
-      // reply-from hands over its own copy of the client's headers: rewritten in place.
-      rewriteRequestHeaders: (request, headers) => {
-        if (traced) startUpstreamSpan(request, upstream, host, spanNames, headers);
-        headers['x-request-id'] = request.id;
-        // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
-        headers['x-forwarded-for'] = request.ip;
-        headers['x-forwarded-proto'] = request.protocol;
-        headers['x-forwarded-host'] = request.host;
-        return headers;
-      },
-      // Never retry: a POST may already have had its effect, and a 503 is the answer.
-      retryDelay: () => null,
-      ...(picker
-        ? {
-            getUpstream: (request: object) => {
-              const url = picker.pick();
-              pickedFor.set(request, url);
-              return url;
-            },
-          }
-        : {}),
-      onError: (reply, { error }) => {
-        const picked = pickedFor.get(reply.request);
-        if (picker && picked && unreachable(error)) picker.unreachable(picked);
-        const span = upstreamSpans.get(reply.request);
-        if (span) failSpan(span, error);
-        // An upstream being down is expected operationally: one line, not a stack.
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        reply.request.log.warn(
-          {
-            upstream: picked ?? upstream.url,
-            reason: cause?.code ?? cause?.message ?? error.message,
-          },
-          `${upstream.label} upstream failed`,
-        );
-        // The unread rest of a request body would poison a kept-alive connection.
-        if (!reply.request.raw.complete) reply.header('connection', 'close');
-        void reply
-          .code(statusFor(error))
-          .send({ errors: [{ message: `${upstream.label} service unavailable` }] });
-      },
-    },
-  });
+    hooks,
+  };
 }

@@ -150,6 +150,10 @@ function refusalsCounter(app: FastifyInstance): Counter<'reason'> | undefined {
   });
 }
 
+/** When an admitted request began (performance.now()), kept on its response. */
+const kStarted = Symbol('admittedAt');
+type TimedResponse = ServerResponse & { [kStarted]: number };
+
 /**
  * Puts `admit` in front of Fastify's own `request` listener on the node:http server,
  * so that a refused request costs only Node's HTTP parsing and one constant answer:
@@ -186,6 +190,10 @@ export const admissionPlugin = fp(
     let inFlight = 0;
 
     const load = new LoadEstimate();
+    function completed(this: ServerResponse): void {
+      inFlight--;
+      load.completed(performance.now() - (this as TimedResponse)[kStarted]);
+    }
     const timer = setInterval(() => load.tick(), TICK_MS);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
@@ -216,13 +224,11 @@ export const admissionPlugin = fp(
           return false;
         }
         inFlight++;
-        const started = performance.now();
+        (response as TimedResponse)[kStarted] = performance.now();
         // 'close' fires once the response is written or the connection is gone,
         // whichever way the request ends (a proxied stream, a hijacked reply, an abort).
-        response.once('close', () => {
-          inFlight--;
-          load.completed(performance.now() - started);
-        });
+        // One listener for every response (no closure or once-wrapper per request).
+        response.on('close', completed);
         return true;
       });
     }
