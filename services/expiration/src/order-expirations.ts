@@ -57,16 +57,12 @@ export class OrderExpirations {
     if (await this.isCancelled(job.orderId)) await this.queue.remove(job.orderId);
   }
 
-  /**
-   * The order was cancelled: its expiry must never be scheduled again, nor fire if it
-   * has not. `jobFired`: the cancellation came from this job's own expiry, so there is
-   * no job left to stop (removing it would only drop its finished record).
-   */
-  async cancel(orderId: string, { jobFired = false }: { jobFired?: boolean } = {}): Promise<void> {
+  /** The order was cancelled: its expiry must never fire. */
+  async cancel(orderId: string): Promise<void> {
     await this.redis.set(this.cancelledKey(orderId), '1', 'EX', KEEP_FINISHED_SECONDS);
-    // A job being processed right now stays (remove answers 0); it publishes, and the
+    // A job being processed right now stays (remove answers 0): it publishes, and the
     // orders service ignores the expiry of an order that is no longer open.
-    if (!jobFired) await this.queue.remove(orderId);
+    await this.queue.remove(orderId);
   }
 
   async isCancelled(orderId: string): Promise<boolean> {
