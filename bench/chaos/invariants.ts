@@ -1,6 +1,7 @@
 import { durableName } from '@gittix/common';
 import type { Acknowledged } from './load.js';
 import { EVENT_DATABASES, type EventDatabase, type OrderRow, type Snapshot } from './snapshot.js';
+import type { StreamMessage } from './stream.js';
 
 export interface InvariantResult {
   name: string;
@@ -196,6 +197,19 @@ function deadLetteredBy(s: Snapshot, service: string): Set<string> {
 }
 
 /**
+ * Where the expiration service's handling of an event shows in Redis: order.created
+ * leaves a job (or the mark of a cancel handled first); order.cancelled a mark, except
+ * when the order's own expiry cancelled it (its cause is the expiration.complete whose
+ * id is the order id): then the fired job's finished record is the trace.
+ */
+export function expirationTraces(event: StreamMessage): Array<(s: Snapshot) => Set<string>> {
+  const jobs = (s: Snapshot) => s.expirationJobs;
+  const marks = (s: Snapshot) => s.expirationCancelMarks;
+  if (event.subject === 'order.created') return [jobs, marks];
+  return event.envelope.causationId === String(event.envelope.data.id) ? [jobs, marks] : [marks];
+}
+
+/**
  * Nothing published was lost, and everything on a consumed subject was handled.
  * After a Redis flush (`redisFlushedAt`), expiration's traces of the events before
  * it are gone with everything else in Redis: those count as handled when their
@@ -239,10 +253,7 @@ export function noEventLost(
       if (dead[consumer]!.has(id)) continue;
       if (consumer === 'expiration') {
         const orderId = String(event.envelope.data.id);
-        const seen =
-          event.subject === 'order.created'
-            ? s.expirationJobs.has(orderId) || s.expirationCancelMarks.has(orderId)
-            : s.expirationCancelMarks.has(orderId);
+        const seen = expirationTraces(event).some((traces) => traces(s).has(orderId));
         const final =
           orderStatus.get(orderId) === 'complete' || orderStatus.get(orderId) === 'cancelled';
         const flushedAway =

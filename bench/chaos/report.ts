@@ -2,7 +2,13 @@ import { markdownTable } from '../harness/markdown.js';
 import { type Chart, chartLinks } from '../plot/render.js';
 import { classOf, type RequestRecord } from './client.js';
 import { type FaultRecord, seconds } from './faults.js';
-import { CONSUMERS, countBy, formatCounts, type InvariantResult } from './invariants.js';
+import {
+  CONSUMERS,
+  countBy,
+  expirationTraces,
+  formatCounts,
+  type InvariantResult,
+} from './invariants.js';
 import type { Acknowledged } from './load.js';
 import type { EventDatabase, Snapshot } from './snapshot.js';
 
@@ -78,14 +84,11 @@ function eventCounts(s: Snapshot): string {
     const ids = new Set(s.events.filter((e) => e.subject === subject).map((e) => e.envelope.id));
     const handledBy = CONSUMERS[subject]!.map((consumer) => {
       if (consumer === 'expiration') {
-        const orders = s.events
-          .filter((e) => e.subject === subject)
-          .map((e) => String(e.envelope.data.id));
-        const marks =
-          subject === 'order.created'
-            ? [s.expirationJobs, s.expirationCancelMarks]
-            : [s.expirationCancelMarks];
-        const seen = orders.filter((id) => marks.some((set) => set.has(id))).length;
+        const seen = s.events.filter(
+          (e) =>
+            e.subject === subject &&
+            expirationTraces(e).some((traces) => traces(s).has(String(e.envelope.data.id))),
+        ).length;
         return `expiration ${seen} (Redis job or cancel mark)`;
       }
       let handled = 0;

@@ -9,7 +9,13 @@ export interface StreamMessage {
   subject: string;
   /** The `Nats-Msg-Id` header (what the broker de-duplicates on). */
   msgId: string;
-  envelope: { id: string; type: string; occurredAt?: string; data: Record<string, unknown> };
+  envelope: {
+    id: string;
+    type: string;
+    occurredAt?: string;
+    causationId?: string;
+    data: Record<string, unknown>;
+  };
 }
 
 /** A dead-letter record with the id of the event it gave up on, when it had one. */

@@ -3,17 +3,12 @@ import { SpanKind } from '@opentelemetry/api';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
-import {
-  EXPIRATION_QUEUE,
-  type ExpirationJob,
-  type OrderExpirations,
-} from './order-expirations.js';
+import { EXPIRATION_QUEUE, type ExpirationJob } from './order-expirations.js';
 
 export interface ExpirationWorkerOptions {
   redis: Redis;
   prefix: string;
   bus: EventBus;
-  expirations: OrderExpirations;
   logger: Logger;
   /** Jobs handled at once: publishing waits for JetStream, so many can overlap. */
   concurrency?: number;
@@ -32,7 +27,7 @@ export function retryDelayMs(attemptsMade: number): number {
  * after JetStream acknowledged it; a failed publish is retried with backoff.
  */
 export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<ExpirationJob> {
-  const { bus, expirations, logger } = options;
+  const { bus, logger } = options;
   const worker = new Worker<ExpirationJob>(
     EXPIRATION_QUEUE,
     (job) =>
@@ -48,7 +43,10 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
         },
         async () => {
           const { orderId } = job.data;
-          if (await expirations.isCancelled(orderId)) return 'cancelled';
+          // No check of the cancel mark here: order.cancelled removes the job, so a job
+          // only runs for a cancelled order when the cancel raced it, and orders ignores
+          // an expiry of an order that is no longer open. The check cost a Redis round
+          // trip per job, a sixth of the worker's CPU in a burst (bench/bottlenecks.md §9).
           await bus.publishEvent('expiration.complete', { orderId }, orderId);
           const due = Date.parse(job.data.expiresAt);
           if (!Number.isNaN(due)) options.delay?.observe(Math.max(0, (Date.now() - due) / 1000));

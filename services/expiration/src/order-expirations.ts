@@ -60,7 +60,8 @@ export class OrderExpirations {
   /** The order was cancelled: its expiry must never fire. */
   async cancel(orderId: string): Promise<void> {
     await this.redis.set(this.cancelledKey(orderId), '1', 'EX', KEEP_FINISHED_SECONDS);
-    // A job being processed right now stays (remove answers 0); the worker checks the mark.
+    // A job being processed right now stays (remove answers 0): it publishes, and the
+    // orders service ignores the expiry of an order that is no longer open.
     await this.queue.remove(orderId);
   }
 

@@ -20,7 +20,7 @@ export const expirationService = defineService({
     const app = await buildApp({ logger, readiness });
     registerQueueMetrics(app.metrics, expirations);
     const delay = expiryDelayHistogram(app.metrics);
-    const worker = startExpirationWorker({ redis, prefix, bus, expirations, logger, delay });
+    const worker = startExpirationWorker({ redis, prefix, bus, logger, delay });
     return {
       app,
       subscriptions: expirationSubscriptions(expirations),

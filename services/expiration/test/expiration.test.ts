@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createEnvelope } from '@gittix/common';
 import { waitFor } from '@gittix/common/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createExpirationFixture, type ExpirationFixture, expirationsOf } from './fixtures.js';
@@ -90,6 +91,34 @@ describe('expiration service', () => {
     const later = await f.orderCreated(900);
     await fired(later.data.id);
     expect(await expirationsOf(f.bus, cancelled.data.id)).toEqual([]);
+  });
+
+  it('when the order is cancelled by its own expiry, then its finished job is kept and a late order.created schedules nothing', async () => {
+    await f.start();
+    const created = await f.orderCreated(300);
+    const [expiry] = await fired(created.data.id);
+    await waitFor(async () => (await f.jobsOf(created.data.id))[0]?.finishedOn, {
+      message: 'job finished',
+    });
+    // What the orders service writes on that expiration.complete: it names it as its cause.
+    await f.bus.publish({
+      ...createEnvelope(
+        'order.cancelled',
+        { id: created.data.id, version: 1, ticket: { id: created.data.ticket.id } },
+        randomUUID(),
+      ),
+      causationId: expiry!.id,
+    });
+    await waitFor(() => f.caughtUp('order.cancelled'), { message: 'cancellation handled' });
+    const [job] = await f.jobsOf(created.data.id);
+    expect(job?.finishedOn).toBeDefined();
+
+    await f.publish('order.created', created.data);
+    await waitFor(() => f.caughtUp('order.created'), { message: 'late duplicate handled' });
+    const jobs = await f.jobsOf(created.data.id);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.finishedOn).toBe(job!.finishedOn);
+    expect(await expirationsOf(f.bus, created.data.id)).toHaveLength(1);
   });
 
   it('when order.cancelled is handled before order.created, then the order never expires', async () => {
