@@ -48,7 +48,7 @@ export async function reserveTicket(
   const refusal =
     refusalOf(ticket, order.orderId) ??
     // The seller changed the price around the order: see stale-price.ts.
-    ((await priceChangedAround(trx, order)) ? 'changed' : undefined);
+    (priceChangedAround(ticket, order) ? 'changed' : undefined);
   if (refusal) {
     await trx
       .insertInto('orders_seen')

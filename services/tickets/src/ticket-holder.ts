@@ -1,13 +1,14 @@
-import { enqueueEvent, type TicketStatus } from '@gittix/common';
+import { enqueueEvent, fromCents, type TicketStatus } from '@gittix/common';
 import type { Transaction } from 'kysely';
 import type { TicketsDatabase } from './db/schema.js';
-import { readTicket, type Ticket, ticketUpdatedData } from './tickets.js';
 
 export interface LockedTicket {
   orderId: string | null;
   status: TicketStatus;
   userId: string;
   eventStartsAt: Date | null;
+  /** The price now, for the stale-price rule (stale-price.ts). */
+  priceCents: number;
 }
 
 /**
@@ -20,7 +21,7 @@ export async function lockTicket(
 ): Promise<LockedTicket | undefined> {
   const row = await trx
     .selectFrom('tickets')
-    .select(['order_id', 'status', 'user_id', 'event_starts_at'])
+    .select(['order_id', 'status', 'user_id', 'event_starts_at', 'price_cents'])
     .where('id', '=', ticketId)
     .forUpdate()
     .executeTakeFirst();
@@ -30,17 +31,23 @@ export async function lockTicket(
       status: row.status,
       userId: row.user_id,
       eventStartsAt: row.event_starts_at,
+      priceCents: row.price_cents,
     }
   );
 }
 
-/** Changes a (locked) ticket's holder and status: one version, one ticket.updated. */
+/**
+ * Changes a (locked) ticket's holder and status: one version, one ticket.updated.
+ * The event is made from the UPDATE's own RETURNING: its event start is the
+ * ticket's copy (a ticket keeps its event's start, and event_id references an
+ * event), so no second read with the events join.
+ */
 export async function changeTicketState(
   trx: Transaction<TicketsDatabase>,
   ticketId: string,
   state: { orderId: string | null; status: TicketStatus },
-): Promise<Ticket> {
-  await trx
+): Promise<void> {
+  const row = await trx
     .updateTable('tickets')
     .set((eb) => ({
       order_id: state.orderId,
@@ -48,10 +55,29 @@ export async function changeTicketState(
       version: eb('version', '+', 1),
     }))
     .where('id', '=', ticketId)
-    .execute();
-  const ticket = await readTicket(trx, ticketId);
-  await enqueueEvent(trx, 'ticket.updated', ticketUpdatedData(ticket));
-  return ticket;
+    .returning([
+      'id',
+      'version',
+      'title',
+      'price_cents',
+      'user_id',
+      'order_id',
+      'status',
+      'event_id',
+      'event_starts_at',
+    ])
+    .executeTakeFirstOrThrow();
+  await enqueueEvent(trx, 'ticket.updated', {
+    id: row.id,
+    version: row.version,
+    title: row.title,
+    price: fromCents(row.price_cents),
+    userId: row.user_id,
+    orderId: row.order_id,
+    status: row.status,
+    eventId: row.event_id,
+    eventStartsAt: row.event_id ? (row.event_starts_at?.toISOString() ?? null) : null,
+  });
 }
 
 /** Hands the (locked) ticket to an order (reserved), or frees it (available). */
