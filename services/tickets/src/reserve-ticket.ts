@@ -96,7 +96,7 @@ export async function reserveTicket(
       holder.expires_at.getTime() > new Date(order.expiresAt).getTime();
     if (holderIsNewer) return;
   }
-  await setTicketHolder(trx, order.ticketId, order.orderId);
+  await setTicketHolder(trx, ticket, order.orderId);
 }
 
 /** Why this ticket cannot go to the order, if it cannot. */
