@@ -10,6 +10,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import { prepareRepeatedStatements } from './repeated-statements.js';
 import { isTracingExported, tracer } from './tracing/tracing.js';
 
 // int8 (bigserial sequences, counts) fits comfortably in a JS number for our volumes.
@@ -64,6 +65,11 @@ export interface DbOptions {
   /** Pool size; Postgres is happiest with few connections per process. */
   max?: number;
   applicationName?: string;
+  /**
+   * Statements that repeat run prepared (repeated-statements.ts). Default true;
+   * false only to measure what that saves.
+   */
+  prepareRepeated?: boolean;
 }
 
 export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
@@ -77,7 +83,10 @@ export function createDb<DB>(url: string, options: DbOptions = {}): Kysely<DB> {
   // A client losing its server (Postgres restart) must not crash the process: idle
   // ones report to the pool, checked-out ones (between two queries) to this listener.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    if (options.prepareRepeated !== false) prepareRepeatedStatements(client);
+  });
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     // A CLIENT span per query, only when traces are exported (nothing otherwise).

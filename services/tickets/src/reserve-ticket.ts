@@ -48,7 +48,7 @@ export async function reserveTicket(
   const refusal =
     refusalOf(ticket, order.orderId) ??
     // The seller changed the price around the order: see stale-price.ts.
-    ((await priceChangedAround(trx, order)) ? 'changed' : undefined);
+    (priceChangedAround(ticket, order) ? 'changed' : undefined);
   if (refusal) {
     await trx
       .insertInto('orders_seen')
@@ -96,7 +96,7 @@ export async function reserveTicket(
       holder.expires_at.getTime() > new Date(order.expiresAt).getTime();
     if (holderIsNewer) return;
   }
-  await setTicketHolder(trx, order.ticketId, order.orderId);
+  await setTicketHolder(trx, ticket, order.orderId);
 }
 
 /** Why this ticket cannot go to the order, if it cannot. */

@@ -35,5 +35,5 @@ export async function sellTicket(
   if (ticket.status === 'withdrawn' || (ticket.orderId && ticket.orderId !== order.orderId)) {
     logger.warn({ ...order, was: ticket }, 'a paid order takes a ticket tickets had not given it');
   }
-  await changeTicketState(trx, order.ticketId, { orderId: order.orderId, status: 'sold' });
+  await changeTicketState(trx, ticket, { orderId: order.orderId, status: 'sold' });
 }

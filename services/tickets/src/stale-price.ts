@@ -1,6 +1,5 @@
 import { toCents } from '@gittix/common';
-import type { Transaction } from 'kysely';
-import type { TicketsDatabase } from './db/schema.js';
+import type { LockedTicket } from './ticket-holder.js';
 
 /**
  * The stale-price rule: an order captures the listing's price at the moment it is
@@ -12,19 +11,14 @@ import type { TicketsDatabase } from './db/schema.js';
  * (`changed`: recorded cancelled here, ticket.refused tells orders to cancel it).
  * The buyer may order again at the new price.
  *
- * Read under the ticket's row lock (lockTicket, taken first), so an edit cannot slip
- * in between this check and the reservation. An order already holding the ticket is
- * never refused.
+ * Judged on the ticket as lockTicket read it under its row lock, so an edit cannot
+ * slip in between this check and the reservation. An order already holding the
+ * ticket is never refused.
  */
-export async function priceChangedAround(
-  trx: Transaction<TicketsDatabase>,
-  order: { orderId: string; ticketId: string; price: number },
-): Promise<boolean> {
-  const ticket = await trx
-    .selectFrom('tickets')
-    .select(['price_cents', 'order_id'])
-    .where('id', '=', order.ticketId)
-    .executeTakeFirst();
-  if (!ticket || ticket.order_id === order.orderId) return false;
-  return ticket.price_cents !== toCents(order.price);
+export function priceChangedAround(
+  ticket: Pick<LockedTicket, 'orderId' | 'priceCents'>,
+  order: { orderId: string; price: number },
+): boolean {
+  if (ticket.orderId === order.orderId) return false;
+  return ticket.priceCents !== toCents(order.price);
 }

@@ -21,6 +21,6 @@ export async function withdrawTicket(
     if (ticket.status !== 'available') {
       throw new BadRequestError(`Cannot withdraw a ${ticket.status} ticket`);
     }
-    await changeTicketState(trx, ticketId, { orderId: null, status: 'withdrawn' });
+    await changeTicketState(trx, ticket, { orderId: null, status: 'withdrawn' });
   });
 }

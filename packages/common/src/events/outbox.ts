@@ -181,12 +181,13 @@ export class OutboxRelay<DB = unknown> {
   private async publishBatch(): Promise<number> {
     const { db, bus } = this.options;
     return db.transaction().execute(async (trx) => {
-      const lock = await sql<{ locked: boolean }>`
-        SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) AS locked`.execute(trx);
-      if (!lock.rows[0]?.locked) return 0;
+      // The lock and the read in one round trip: the lock, a scalar subquery, is a
+      // one-time filter (evaluated once, before the scan; the scan keeps the
+      // index's order); a relay that does not get the lock reads nothing.
       const { rows } = await sql<OutboxRow>`
         SELECT seq, id, envelope, trace_context FROM outbox
-        WHERE sent_at IS NULL ORDER BY seq LIMIT ${this.batchSize}`.execute(trx);
+        WHERE (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY})) AND sent_at IS NULL
+        ORDER BY seq LIMIT ${this.batchSize}`.execute(trx);
       if (rows.length === 0) return 0;
 
       // Published in order on one connection; stop at the first failure so that
