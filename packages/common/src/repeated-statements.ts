@@ -7,6 +7,15 @@ const MAX_PREPARED = 500;
 const MAX_COUNTED = 5_000;
 
 /**
+ * `*` other than in `count(*)`: `SELECT *`, `t.*`, `RETURNING *`. Such a statement's
+ * result type is fixed when it is prepared, so once a migration adds a column (a
+ * rolling deploy: the new version's migrate step, the old replicas still serving)
+ * Postgres refuses to run it again ("cached plan must not change result type")
+ * until the process restarts. Those stay unnamed; explicit columns are safe.
+ */
+const STAR = /(?<!\()\*/;
+
+/**
  * Which statement texts to run as prepared statements: those seen a second time,
  * named by a digest of their text. Kysely sends every query unnamed, so Postgres
  * parses and plans each call again (in the flash sale most of the database's CPU
@@ -22,6 +31,7 @@ export class RepeatedStatements {
 
   /** The name to prepare `text` under, or undefined to run it unnamed. */
   nameOf(text: string): string | undefined {
+    if (STAR.test(text)) return undefined;
     const known = this.named.get(text);
     if (known !== undefined || this.named.size >= MAX_PREPARED) return known;
     if (!this.counted.has(text)) {

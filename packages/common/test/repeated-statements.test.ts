@@ -45,6 +45,27 @@ describe('repeated statements run prepared', () => {
     }
   });
 
+  it('when a statement reads * and a migration then adds a column, then it still runs (never prepared) and sees the column', async () => {
+    const db = createDb(database.url, { max: 1 });
+    try {
+      const everything = (id: number) =>
+        sql<Record<string, unknown>>`SELECT * FROM seats WHERE id = ${id}`.execute(db);
+      const counted = (id: number) =>
+        sql<{ n: number }>`SELECT count(*)::int AS n FROM seats WHERE id > ${id}`.execute(db);
+      for (const id of [1, 2, 3]) await everything(id);
+      await counted(0);
+      await counted(1);
+      const prepared = (await preparedOn(db)).filter((n) => n.startsWith('auto_'));
+      expect(prepared).toHaveLength(1); // the count only
+
+      await sql`ALTER TABLE seats ADD COLUMN row_note text`.execute(db);
+      expect((await everything(4)).rows[0]).toHaveProperty('row_note', null);
+    } finally {
+      await sql`ALTER TABLE seats DROP COLUMN IF EXISTS row_note`.execute(db);
+      await db.destroy();
+    }
+  });
+
   it('when prepareRepeated is false, then nothing is prepared', async () => {
     const db = createDb(database.url, { max: 1, prepareRepeated: false });
     try {

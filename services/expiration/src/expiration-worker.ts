@@ -46,7 +46,7 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
           // No check of the cancel mark here: order.cancelled removes the job, so a job
           // only runs for a cancelled order when the cancel raced it, and orders ignores
           // an expiry of an order that is no longer open. The check cost a Redis round
-          // trip per job, a sixth of the worker's CPU in a burst (bench/bottlenecks.md §9).
+          // trip per job, a sixth of the worker's CPU in a burst (bench/bottlenecks.md §11).
           await bus.publishEvent('expiration.complete', { orderId }, orderId);
           const due = Date.parse(job.data.expiresAt);
           if (!Number.isNaN(due)) options.delay?.observe(Math.max(0, (Date.now() - due) / 1000));
