@@ -5,7 +5,7 @@ import type pg from 'pg';
 const HZ = 100;
 
 /** utime + stime of a process, in seconds; undefined once it is gone. */
-function processSeconds(pid: number): number | undefined {
+export function processSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name, which may itself contain spaces.

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { type Kysely, sql } from 'kysely';
 import { placeOrder } from '../../../bench/flash-sale/reference.js';
 import { inParallel } from '../../../bench/harness/api.js';
+import { processSeconds } from '../../../bench/harness/cpu.js';
 import { connectDatabase, migrateDatabase, poolOf } from '../../../packages/common/src/db.js';
 import { createTestDatabase } from '../../../packages/common/src/testing/test-database.js';
 import { migrations } from '../src/db/migrations.js';
@@ -38,17 +39,6 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '100' },
   },
 });
-
-/** utime + stime of a process in seconds (0 once it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * `reference`: the benchmark's reference transaction (reference.ts, plain SQL on
@@ -96,7 +86,7 @@ try {
         ticketId: ticketIds[Math.floor(i / perTicket)]!,
       }));
       const pids = await backends();
-      const pgBefore = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+      const pgBefore = new Map(pids.map((pid) => [pid, processSeconds(pid) ?? 0]));
       const nodeBefore = process.cpuUsage();
       const started = performance.now();
       let sold = 0;
@@ -112,7 +102,7 @@ try {
       const node = process.cpuUsage(nodeBefore);
       let pg = 0;
       for (const pid of new Set([...pids, ...(await backends())])) {
-        pg += cpuSeconds(pid) - (pgBefore.get(pid) ?? 0);
+        pg += (processSeconds(pid) ?? 0) - (pgBefore.get(pid) ?? 0);
       }
       if (sold !== tickets) throw new Error(`${impl.path}: ${sold} sold of ${tickets}`);
       const row = { node: (node.user + node.system) / 1e6, pg, sold, s: seconds };

@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Kysely, sql } from 'kysely';
 import { inParallel } from '../../../bench/harness/api.js';
+import { processSeconds } from '../../../bench/harness/cpu.js';
 import { createDb, migrateDatabase } from '../../../packages/common/src/db.js';
 import { createEnvelope } from '../../../packages/common/src/events/contracts.js';
 import { handleOnce } from '../../../packages/common/src/events/inbox.js';
@@ -37,17 +38,6 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '10' },
   },
 });
-
-/** utime + stime of a process in seconds (0 once it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const database = await createTestDatabase('salecost');
@@ -92,13 +82,13 @@ async function measure(
         SELECT pid FROM pg_stat_activity WHERE application_name = ${app}`.execute(db)
     ).rows.map((r) => r.pid);
   const pids = await backends();
-  const pgBefore = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+  const pgBefore = new Map(pids.map((pid) => [pid, processSeconds(pid) ?? 0]));
   const nodeBefore = process.cpuUsage();
   await work();
   const node = process.cpuUsage(nodeBefore);
   let pg = 0;
   for (const pid of new Set([...pids, ...(await backends())])) {
-    pg += cpuSeconds(pid) - (pgBefore.get(pid) ?? 0);
+    pg += (processSeconds(pid) ?? 0) - (pgBefore.get(pid) ?? 0);
   }
   return { node: (node.user + node.system) / items, pg: (pg * 1e6) / items };
 }
