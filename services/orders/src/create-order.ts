@@ -3,10 +3,11 @@ import {
   BadRequestError,
   createEnvelope,
   fromCents,
+  NOTIFY_WHEN_QUEUED_SQL,
   NotFoundError,
-  OUTBOX_CHANNEL,
   outboxRowValues,
   preparedStatement,
+  queuedOutboxRowSql,
   runTransaction,
   TooManyRequestsError,
 } from '@gittix/common';
@@ -64,15 +65,11 @@ const INSERT_ORDER = preparedStatement(
       WHERE ${OPEN_ORDERS_BELOW_SQL}
       ON CONFLICT (ticket_id) WHERE status IN ${RESERVING_STATUSES} DO NOTHING
       RETURNING id
-    ), queued AS (
-      INSERT INTO outbox (id, subject, envelope, trace_context)
-      SELECT $8::uuid, $9::text, $10::jsonb, $11::jsonb FROM placed
-      RETURNING 1
-    )
+    ), ${queuedOutboxRowSql('placed', 8)}
     SELECT
       (SELECT count(*) FROM queued)::integer AS placed,
       ${OPEN_ORDERS_BELOW_SQL} AS allowed,
-      (SELECT pg_notify('${OUTBOX_CHANNEL}', '') IS NULL FROM queued) AS notified`,
+      ${NOTIFY_WHEN_QUEUED_SQL}`,
 );
 
 export interface CreateOrderDeps {

@@ -24,7 +24,7 @@ import { createDb, migrateDatabase } from '../../../packages/common/src/db.js';
 import { createEnvelope } from '../../../packages/common/src/events/contracts.js';
 import { handleOnce } from '../../../packages/common/src/events/inbox.js';
 import type { EventHandler } from '../../../packages/common/src/events/subscription.js';
-import { testLogger } from '../../../packages/common/src/testing/index.js';
+import { orderCreatedData, testLogger } from '../../../packages/common/src/testing/index.js';
 import { createTestDatabase } from '../../../packages/common/src/testing/test-database.js';
 import type { createTicket as CreateTicket } from '../src/create-ticket.js';
 import { migrations } from '../src/db/migrations.js';
@@ -112,14 +112,7 @@ try {
         await inParallel(ids, 1, async (ticketId) => {
           const event = createEnvelope(
             'order.created',
-            {
-              id: randomUUID(),
-              version: 0,
-              status: 'created',
-              userId: randomUUID(),
-              expiresAt: new Date(Date.now() + 900_000).toISOString(),
-              ticket: { id: ticketId, price: 25, version: 0, userId: seller },
-            },
+            orderCreatedData({ ticket: { id: ticketId, price: 25, version: 0, userId: seller } }),
             randomUUID(),
           );
           await reserve(event, { deliveries: 1, logger: testLogger });

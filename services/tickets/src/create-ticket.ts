@@ -3,10 +3,11 @@ import {
   BadRequestError,
   createEnvelope,
   fromCents,
-  OUTBOX_CHANNEL,
+  NOTIFY_WHEN_QUEUED_SQL,
   outboxRowValues,
   poolOf,
   preparedStatement,
+  queuedOutboxRowSql,
   runTransaction,
   toCents,
 } from '@gittix/common';
@@ -46,14 +47,10 @@ const INSERT_TICKET = preparedStatement(
       INSERT INTO tickets (id, title, price_cents, user_id, version, status, event_id, event_starts_at)
       VALUES ($1::uuid, $2::text, $3::integer, $4::uuid, 0, 'available', $5::uuid, $6::timestamptz)
       RETURNING has_file
-    ), queued AS (
-      INSERT INTO outbox (id, subject, envelope, trace_context)
-      SELECT $7::uuid, $8::text, $9::jsonb, $10::jsonb FROM listed
-      RETURNING 1
-    )
+    ), ${queuedOutboxRowSql('listed', 7)}
     SELECT
       (SELECT has_file FROM listed) AS has_file,
-      (SELECT pg_notify('${OUTBOX_CHANNEL}', '') IS NULL FROM queued) AS notified`,
+      ${NOTIFY_WHEN_QUEUED_SQL}`,
 );
 
 interface EventRow {

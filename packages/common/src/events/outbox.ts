@@ -62,6 +62,21 @@ export function outboxRowValues(
   return [envelope.id, envelope.type, JSON.stringify(envelope), JSON.stringify(traceCarrier())];
 }
 
+/**
+ * The CTE `queued` of such a statement: one outbox row from parameters `$first` to
+ * `$first + 3` (outboxRowValues, in order) for each row the CTE `source` returns.
+ */
+export function queuedOutboxRowSql(source: string, first: number): string {
+  return `queued AS (
+      INSERT INTO outbox (id, subject, envelope, trace_context)
+      SELECT $${first}::uuid, $${first + 1}::text, $${first + 2}::jsonb, $${first + 3}::jsonb FROM ${source}
+      RETURNING 1
+    )`;
+}
+
+/** The select-list item of such a statement that wakes the relay when `queued` wrote a row. */
+export const NOTIFY_WHEN_QUEUED_SQL = `(SELECT pg_notify('${OUTBOX_CHANNEL}', '') IS NULL FROM queued) AS notified`;
+
 export interface OutboxRelayOptions<DB = unknown> {
   db: Kysely<DB>;
   /** Used for a dedicated LISTEN connection. */

@@ -52,18 +52,22 @@ const bytesOf = (fields: Fields, field: number) => {
 const text = (fields: Fields, field: number) => new TextDecoder().decode(bytesOf(fields, field));
 const hex = (fields: Fields, field: number) => Buffer.from(bytesOf(fields, field)).toString('hex');
 
-export interface DecodedSpan {
+/** One span as an OTLP/HTTP export (protobuf or JSON) carried it. */
+export interface ReceivedSpan {
   traceId: string;
   spanId: string;
+  /** '' for a root span. */
   parentSpanId: string;
   name: string;
+  /** OTLP span kind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
+  /** The exporting process's `service.name`. */
   service: string;
 }
 
 /** The spans of a protobuf OTLP trace export, with their resource's `service.name`. */
-export function decodeTraceExport(body: Uint8Array): DecodedSpan[] {
-  const spans: DecodedSpan[] = [];
+export function decodeTraceExport(body: Uint8Array): ReceivedSpan[] {
+  const spans: ReceivedSpan[] = [];
   for (const resourceSpans of messages(fieldsOf(body), 1)) {
     const resource = messages(resourceSpans, 1)[0];
     const serviceName = messages(resource ?? new Map(), 1).find(

@@ -1,19 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeTraceExport } from './otlp-protobuf.js';
+import { decodeTraceExport, type ReceivedSpan } from './otlp-protobuf.js';
 
-/** One span as an OTLP/HTTP export (protobuf or JSON) carried it. */
-export interface ReceivedSpan {
-  traceId: string;
-  spanId: string;
-  /** '' for a root span. */
-  parentSpanId: string;
-  name: string;
-  /** OTLP span kind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
-  kind: number;
-  /** The exporting process's `service.name`. */
-  service: string;
-}
+export type { ReceivedSpan } from './otlp-protobuf.js';
 
 /** An in-process OTLP/HTTP trace receiver: `endpoint` is what OTEL_EXPORTER_OTLP_ENDPOINT takes. */
 export interface OtlpReceiver {

@@ -16,6 +16,7 @@ import {
   subscribeWithoutInbox,
 } from '../../src/index.js';
 import {
+  orderCreatedData,
   type PrivateNatsServer,
   startPrivateNatsServer,
   streamMessages,
@@ -166,14 +167,7 @@ describe('NATS users and permissions', () => {
     try {
       const event = createEnvelope(
         'order.created',
-        {
-          id: randomUUID(),
-          version: 0,
-          status: 'created',
-          userId: randomUUID(),
-          expiresAt: new Date().toISOString(),
-          ticket: { id: randomUUID(), price: 10 },
-        },
+        orderCreatedData({ expiresAt: new Date().toISOString() }),
         randomUUID(),
       );
       await orders.publish(event);
