@@ -19,7 +19,8 @@
  *                            [--seconds 3] [--rounds 4] [--tickets 50]
  *                            [--sale-rounds 4] [--buyers 400] [--sale-tickets 40]
  *                            [--sale-connections 50] [--cpu-prof tickets,gateway]
- *                            [--idle-seconds 2]
+ *                            [--idle-seconds 2] [--sampler parentbased_traceidratio]
+ *                            [--sampler-arg 0.1]
  *
  * --sale-rounds 0 leaves the sale out; --cpu-prof runs the named services of both
  * copies under `node --cpu-prof` (bench/profiles/raw/tracing-<off|on>/).
@@ -68,6 +69,10 @@ const { values: args } = parseArgs({
     'sale-connections': { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
     'idle-seconds': { type: 'string', default: '2' },
+    /** The traced copy's OTEL_TRACES_SAMPLER (default: the services' parentbased_always_on). */
+    sampler: { type: 'string' },
+    /** Its OTEL_TRACES_SAMPLER_ARG, e.g. 0.1 with parentbased_traceidratio. */
+    'sampler-arg': { type: 'string' },
   },
 });
 process.env.GITTIX_TEST_RUN ??= `trc${randomBytes(3).toString('hex')}`;
@@ -130,6 +135,10 @@ async function main(): Promise<void> {
           extraEnv: {
             NODE_ENV: 'production',
             ...(tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
+            ...(tracing === 'on' && args.sampler ? { OTEL_TRACES_SAMPLER: args.sampler } : {}),
+            ...(tracing === 'on' && args['sampler-arg']
+              ? { OTEL_TRACES_SAMPLER_ARG: args['sampler-arg'] }
+              : {}),
           },
         }),
       });
@@ -265,7 +274,7 @@ async function main(): Promise<void> {
     );
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(
-      `${table}\n\nExported by the traced copy: read path ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB; sale ${saleExported.exports} requests, ${(saleExported.bytes / 1e6).toFixed(1)} MB\n`,
+      `${table}\n\nTraced copy's sampler: ${args.sampler ?? 'parentbased_always_on'}${args['sampler-arg'] ? ` (${args['sampler-arg']})` : ''}. Exported by the traced copy: read path ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB; sale ${saleExported.exports} requests, ${(saleExported.bytes / 1e6).toFixed(1)} MB\n`,
     );
     say(`wrote ${file}`);
   } finally {

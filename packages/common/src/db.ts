@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import {
   Kysely,
   type LogEvent,
@@ -125,13 +125,22 @@ function querySpanName(statement: string): string {
   return name;
 }
 
-/** A CLIENT span for a statement that took `durationMs` and ended now. */
+/**
+ * A CLIENT span for a statement that took `durationMs` and ended now. Nothing at all
+ * under a request or event whose span is not recorded (not sampled: its children
+ * are not either), and attributes only on a span that is.
+ */
 function querySpan(statement: string, durationMs: number, error?: unknown): void {
+  if (trace.getActiveSpan()?.isRecording() === false) return;
   const now = Date.now();
   const span = tracer().startSpan(querySpanName(statement), {
     kind: SpanKind.CLIENT,
     startTime: now - durationMs,
-    attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
+  });
+  if (!span.isRecording()) return;
+  span.setAttributes({
+    'db.system.name': 'postgresql',
+    'db.query.text': statement.slice(0, 2_000),
   });
   if (error !== undefined) span.recordException(String(error));
   span.end(now);
