@@ -368,6 +368,51 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name: `${name}_${digest}`, text };
 }
 
+/**
+ * Runs one prepared statement on a connection of `db`'s pool (createDb), outside any
+ * transaction: one round trip, atomic by itself. For a hot path's read that answers
+ * most calls alone, or a write that is one statement (a data-modifying CTE).
+ */
+export function runStatement<R extends Record<string, unknown>>(
+  db: object,
+  statement: PreparedStatement,
+  values: readonly unknown[],
+): Promise<pg.QueryResult<R>> {
+  return tracedQueries(poolFor(db, 'runStatement')).query<R>(statement, values);
+}
+
+function poolFor(db: object, caller: string): pg.Pool {
+  const pool = poolOf(db);
+  if (!pool) throw new Error(`${caller} needs a Kysely made by createDb`);
+  return pool;
+}
+
+/**
+ * Prepared statements on `on` (a checked-out client or the pool), with a CLIENT span
+ * per statement only when traces are exported (as createDb's Kysely).
+ */
+function tracedQueries(on: pg.Pool | pg.PoolClient): TransactionClient {
+  const run: TransactionClient['query'] = (statement, values) =>
+    on.query({ name: statement.name, text: statement.text, values: [...values] });
+  if (!isTracingExported()) return { query: run };
+  return {
+    query: async <R extends Record<string, unknown>>(
+      statement: PreparedStatement,
+      values: readonly unknown[],
+    ) => {
+      const started = performance.now();
+      try {
+        const result = await run<R>(statement, values);
+        querySpan(statement.text, performance.now() - started);
+        return result;
+      } catch (error) {
+        querySpan(statement.text, performance.now() - started, error);
+        throw error;
+      }
+    },
+  };
+}
+
 /** A transaction's client for prepared statements (see runTransaction). */
 export interface TransactionClient {
   query<R extends Record<string, unknown>>(
@@ -387,30 +432,8 @@ export async function runTransaction<T>(
   db: object,
   fn: (client: TransactionClient) => Promise<T>,
 ): Promise<T> {
-  const pool = poolOf(db);
-  if (!pool) throw new Error('runTransaction needs a Kysely made by createDb');
-  const client = await pool.connect();
-  const run: TransactionClient['query'] = (statement, values) =>
-    client.query({ name: statement.name, text: statement.text, values: [...values] });
-  // A CLIENT span per statement, only when traces are exported (as createDb's Kysely).
-  const tx: TransactionClient = isTracingExported()
-    ? {
-        query: async <R extends Record<string, unknown>>(
-          statement: PreparedStatement,
-          values: readonly unknown[],
-        ) => {
-          const started = performance.now();
-          try {
-            const result = await run<R>(statement, values);
-            querySpan(statement.text, performance.now() - started);
-            return result;
-          } catch (error) {
-            querySpan(statement.text, performance.now() - started, error);
-            throw error;
-          }
-        },
-      }
-    : { query: run };
+  const client = await poolFor(db, 'runTransaction').connect();
+  const tx = tracedQueries(client);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');

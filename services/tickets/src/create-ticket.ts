@@ -5,9 +5,9 @@ import {
   fromCents,
   NOTIFY_WHEN_QUEUED_SQL,
   outboxRowValues,
-  poolOf,
   preparedStatement,
   queuedOutboxRowSql,
+  runStatement,
   runTransaction,
   toCents,
 } from '@gittix/common';
@@ -79,9 +79,7 @@ export async function createTicket(
 ): Promise<Ticket> {
   const eventId = input.eventId;
   if (!eventId) {
-    const pool = poolOf(db);
-    if (!pool) throw new Error('createTicket needs a Kysely made by createDb');
-    return insertTicket((s, values) => pool.query({ ...s, values }), sellerId, input, null);
+    return insertTicket((s, values) => runStatement(db, s, values), sellerId, input, null);
   }
   return runTransaction(db, async (client) => {
     const { rows } = await client.query<EventRow & Record<string, unknown>>(READ_EVENT, [eventId]);
