@@ -247,6 +247,7 @@ export async function runBench(
         ticketsDatabaseUrl: system.databaseUrl('tickets'),
         ordersDatabaseUrl: system.databaseUrl('orders'),
         rate: settings.probeRate,
+        bus,
       });
       closers.push(() => probe.stop());
       say('flash sale warm-up (200 buyers, 20 tickets, both sides)…');

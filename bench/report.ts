@@ -228,6 +228,20 @@ export function renderReport({
     [PROPAGATION_NAMES.duringSale, ...summaryCells(sale.propagation.duringSale)],
     [PROPAGATION_NAMES.idle, ...summaryCells(sale.propagation.idle)],
   ];
+  const hops = sale.propagation.hops;
+  const hopRows = hops && [
+    ['hop, all rounds', 'probe tickets', 'p50', 'p90', 'p99', 'max'],
+    [
+      'committed → stored by JetStream (relay), during the sale',
+      ...summaryCells(hops.duringSale.relay),
+    ],
+    ['committed → stored by JetStream (relay), idle', ...summaryCells(hops.idle.relay)],
+    [
+      'stored → in the orders replica (consumer), during the sale',
+      ...summaryCells(hops.duringSale.consumer),
+    ],
+    ['stored → in the orders replica (consumer), idle', ...summaryCells(hops.idle.consumer)],
+  ];
   const expiryRows = [
     ['lag behind the due instant', 'count', 'p50', 'p90', 'p99', 'max'],
     [EXPIRY_NAMES.reference, ...summaryCells(expiry.reference)],
@@ -314,7 +328,17 @@ path measured is the real one: tickets' outbox relay (woken by its NOTIFY),
 JetStream, the orders consumer's transaction.
 
 ${markdownTable(propagationRows)}
+${
+  hopRows
+    ? `
+The same tickets split where JetStream stored their \`ticket.created\` (the stream
+message's own timestamp, read back after each measurement and put on the observer's
+clock): tickets' outbox relay before it, orders' consumer after it.
 
+${markdownTable(hopRows)}
+`
+    : ''
+}
 ## 4. Expiration: ${count(expiry.orders)} orders due at one instant
 
 ${count(expiry.orders)} orders are placed through the gateway (in ${expiry.placedInSeconds.toFixed(1)} s); once the

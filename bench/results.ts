@@ -4,6 +4,7 @@ import type { SaleProof } from './flash-sale/proof.js';
 import type { CpuUsage } from './harness/cpu.js';
 import type { Machine } from './harness/machine.js';
 import type { Summary } from './harness/stats.js';
+import type { PropagationHops } from './propagation/probe.js';
 import type { ReadTargetResult } from './read-path/measure.js';
 
 /** One side of one flash-sale round: through the gateway, or the reference transaction. */
@@ -12,6 +13,8 @@ export interface SaleSide extends RaceResult {
   cpu: CpuUsage;
   /** ticket.created → orders replica latencies of probe tickets listed during the race, ms. */
   propagation?: number[];
+  /** The same, split where JetStream stored each ticket.created. */
+  propagationHops?: PropagationHops;
 }
 
 export interface SaleRound {
@@ -19,9 +22,19 @@ export interface SaleRound {
   reference: SaleSide;
   /** The same probe with nothing else running, ms. */
   idlePropagation: number[];
+  idleHops?: PropagationHops;
 }
 
-type WithoutSamples<T extends SaleSide> = Omit<T, 'latencies' | 'propagation'> & {
+/** Propagation's two hops, summarised (runs saved before they were measured have none). */
+export interface HopSummaries {
+  relay: Summary;
+  consumer: Summary;
+}
+
+type WithoutSamples<T extends SaleSide> = Omit<
+  T,
+  'latencies' | 'propagation' | 'propagationHops'
+> & {
   latency: Summary;
   propagation?: Summary;
 };
@@ -51,7 +64,12 @@ export interface BenchResults {
     reference: SaleSideTotal;
     /** Medians over rounds of gateway ÷ reference in the same round. */
     ratio: { ordersPerSecond: number; p50: number; p99: number };
-    propagation: { duringSale: Summary; idle: Summary; ratio: { p50: number; p99: number } };
+    propagation: {
+      duringSale: Summary;
+      idle: Summary;
+      ratio: { p50: number; p99: number };
+      hops?: { duringSale: HopSummaries; idle: HopSummaries };
+    };
   };
   expiry: ExpiryResult & { reference: Summary; referenceRuns: Summary[] };
   /** The overload run (issue 18), when the benchmark has one: its chart is drawn only then. */

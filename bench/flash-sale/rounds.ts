@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { CpuUsage } from '../harness/cpu.js';
 import type { SignedSession } from '../harness/sessions.js';
 import { median, summarize } from '../harness/stats.js';
-import type { PropagationProbe } from '../propagation/probe.js';
+import type { PropagationHops, PropagationProbe, PropagationResult } from '../propagation/probe.js';
 import type { SaleRound, SaleSide } from '../results.js';
 import { attemptsFor } from './buyers.js';
 import { countOrders, waitForReservations } from './proof.js';
@@ -50,7 +50,13 @@ export async function runSaleRounds(context: SaleContext) {
         proof,
         await waitForReservations(context.pools.orders, context.pools.tickets, ticketIds),
       );
-      return { ...result, proof, cpu, propagation: propagation.latencies };
+      return {
+        ...result,
+        proof,
+        cpu,
+        propagation: propagation.latencies,
+        propagationHops: propagation.hops,
+      };
     };
     const referenceSide = async (): Promise<SaleSide> => {
       const ids = await seedReferenceTickets(context.pools.reference, ticketIds.length);
@@ -63,13 +69,12 @@ export async function runSaleRounds(context: SaleContext) {
       const cpu = await stopCpu();
       return { ...result, proof: await countOrders(context.pools.reference, ids), cpu };
     };
-    const idleProbe = async () =>
-      (await context.probe.measure(sleep(context.idleProbeSeconds * 1000))).latencies;
+    const idleProbe = () => context.probe.measure(sleep(context.idleProbeSeconds * 1000));
 
     // A B then B A: drift in the machine's load hits both sides alike.
     let gateway: SaleSide;
     let reference: SaleSide;
-    let idle: number[];
+    let idle: PropagationResult;
     if (r % 2 === 0) {
       gateway = await gatewaySide();
       idle = await idleProbe();
@@ -79,7 +84,7 @@ export async function runSaleRounds(context: SaleContext) {
       idle = await idleProbe();
       gateway = await gatewaySide();
     }
-    rounds.push({ gateway, reference, idlePropagation: idle });
+    rounds.push({ gateway, reference, idlePropagation: idle.latencies, idleHops: idle.hops });
     context.say(
       `flash sale round ${r + 1}/${context.saleTickets.length}: gateway ${gateway.ordersPerSecond.toFixed(0)} orders/s ` +
         `(${gateway.proof.orders} orders on ${gateway.proof.ticketsWithAnOrder} tickets), ` +
@@ -112,6 +117,10 @@ function summarizeSale(rounds: SaleRound[]) {
   });
   const duringSale = summarize(rounds.flatMap((r) => r.gateway.propagation ?? []));
   const idle = summarize(rounds.flatMap((r) => r.idlePropagation));
+  const hopsOf = (hops: Array<PropagationHops | undefined>) => ({
+    relay: summarize(hops.flatMap((h) => h?.relay ?? [])),
+    consumer: summarize(hops.flatMap((h) => h?.consumer ?? [])),
+  });
   return {
     rounds: rounds.map((r) => ({
       gateway: withoutSamples(r.gateway),
@@ -129,11 +138,15 @@ function summarizeSale(rounds: SaleRound[]) {
       duringSale,
       idle,
       ratio: { p50: duringSale.p50 / idle.p50, p99: duringSale.p99 / idle.p99 },
+      hops: {
+        duringSale: hopsOf(rounds.map((r) => r.gateway.propagationHops)),
+        idle: hopsOf(rounds.map((r) => r.idleHops)),
+      },
     },
   };
 }
 
-function withoutSamples({ latencies, propagation, ...rest }: SaleSide) {
+function withoutSamples({ latencies, propagation, propagationHops: _, ...rest }: SaleSide) {
   return {
     ...rest,
     latency: summarize(latencies),

@@ -38,6 +38,8 @@ process.on('message', (message) => {
     process.send?.({
       committed: [...heard.committed],
       replicated: [...heard.replicated],
+      // JetStream stamps messages with the wall clock: what to add to one of its times.
+      wallToObserver: now() - Date.now(),
     });
     heard.committed.clear();
     heard.replicated.clear();
