@@ -1,11 +1,15 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventBus } from '@gittix/common';
 import { testInfra, testLogger, testRunId, uniqueName } from '@gittix/common/testing';
 import pg from 'pg';
 import { buildServices } from '../scripts/system/build.js';
-import { repoRoot } from '../scripts/system/services.js';
-import { isolatedSettings, startSystem } from '../scripts/system/system.js';
+import { hasExited, stopChild } from '../scripts/system/children.js';
+import { spawnService } from '../scripts/system/launch.js';
+import { freePort, pollUntil } from '../scripts/system/network.js';
+import { repoRoot, services } from '../scripts/system/services.js';
+import { isolatedSettings, type RunningSystem, startSystem } from '../scripts/system/system.js';
 import { expireTogether } from './expiry/burst.js';
 import { bareBullmqBurst } from './expiry/reference.js';
 import { attemptsFor } from './flash-sale/buyers.js';
@@ -50,6 +54,11 @@ export interface BenchSettings {
   overload?: OverloadSettings;
   /** Fresh tickets per overload step (the buyers race for them as in the sale). */
   overloadTickets?: number;
+  /**
+   * Services whose events are consumed by a process of their own (`--consumers-apart`):
+   * the service runs with CONSUME_EVENTS=false and `<service>-events` beside it consumes.
+   */
+  consumersApart?: string[];
 }
 
 /** The benchmark's phases, each runnable alone with `--only` (propagation runs inside the sale). */
@@ -105,6 +114,9 @@ export async function runBench(
     // the services' request logs would cost the load generator CPU.
     logDir,
     nodeArgs: cpuProfArgs(settings.cpuProf),
+    env: Object.fromEntries(
+      (settings.consumersApart ?? []).map((service) => [service, { CONSUME_EVENTS: 'false' }]),
+    ),
     settings: await isolatedSettings({
       infra: testInfra,
       name,
@@ -119,8 +131,22 @@ export async function runBench(
   const abort = () => void system.stop();
   signal.addEventListener('abort', abort);
   const closers: Array<() => Promise<unknown>> = [];
+  const consumerPids: Record<string, number[]> = {};
   let succeeded = false;
   try {
+    for (const service of settings.consumersApart ?? []) {
+      const events = await startConsumersProcess(system, service, {
+        mode: settings.mode,
+        logDir,
+        // Its own profile beside the service's (`<service>-events.cpuprofile`).
+        nodeArgs: (cpuProfArgs(settings.cpuProf)[service] ?? []).map((arg) =>
+          arg.replace(`${service}.cpuprofile`, `${service}-events.cpuprofile`),
+        ),
+      });
+      closers.push(() => stopChild(events));
+      consumerPids[service] = [events.pid!];
+      say(`${service}: its events are consumed by ${service}-events, a process of its own`);
+    }
     // Pools of the benchmark's own; an idle connection dropped by the server must
     // not crash the run (pg emits 'error' on the pool then).
     const pool = (url: string, max = 3) => {
@@ -153,6 +179,7 @@ export async function runBench(
       services: SERVICES,
       pidOf: (service) => system.pidOf(service),
       infra: infraPids,
+      also: consumerPids,
     });
     const meterCpu = (extra: Record<string, number[]> = {}) =>
       cpuMeter(async () => ({ ...(await groups()), ...extra })).start();
@@ -359,4 +386,43 @@ export async function runBench(
     if (succeeded) await rm(logDir, { recursive: true, force: true });
     else say(`service logs kept in ${logDir}`);
   }
+}
+
+/**
+ * Starts `<service>-events`: the service's consumers in a process of their own (the
+ * system's `<service>` runs with CONSUME_EVENTS=false), on a spare port, once ready.
+ */
+async function startConsumersProcess(
+  system: RunningSystem,
+  service: string,
+  { mode, logDir, nodeArgs }: { mode: 'dist' | 'source'; logDir: string; nodeArgs: string[] },
+): Promise<ChildProcess> {
+  const spec = services.find((s) => s.name === service);
+  if (!spec) throw new Error(`--consumers-apart: no service ${service}`);
+  const processName = `${service}-events`;
+  const port = await freePort();
+  system.settings.ports[processName] = port;
+  const child = spawnService(spec, system.settings, {
+    mode,
+    output: { logDir },
+    nodeArgs,
+    processName,
+  });
+  try {
+    await pollUntil(
+      async () => {
+        if (hasExited(child)) throw new Error(`${processName} exited (${child.exitCode})`);
+        return fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (response) => response.ok,
+          () => false,
+        );
+      },
+      `${processName} ready`,
+      120_000,
+    );
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return child;
 }

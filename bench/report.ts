@@ -369,7 +369,11 @@ ${bottlenecks.trim()}
   engineers' test runs share these 2 cores, Postgres, NATS and Redis).
 - Services ran from ${settings.mode === 'dist' ? '`dist/` (compiled, as in production' : 'source through tsx (as the tests run them'}${r.buildSeconds === undefined ? ')' : `; \`tsc -b\` took ${r.buildSeconds.toFixed(1)} s)`}, \`LOG_LEVEL=${settings.logLevel}\`,
   \`NODE_ENV=production\`, each writing its log straight to a file; start-up took ${r.startupSeconds.toFixed(1)} s,
-  the whole run ${Math.round(r.seconds)} s.
+  the whole run ${Math.round(r.seconds)} s.${
+    settings.consumersApart?.length
+      ? `\n- Events consumed apart: ${settings.consumersApart.map((s) => `\`${s}\` ran with \`CONSUME_EVENTS=false\` and \`${s}-events\` beside it consumed its events (its CPU counted with it)`).join('; ')}.`
+      : ''
+  }
 - Command, from the repository root:
 
 \`\`\`sh

@@ -14,6 +14,7 @@
  *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 4] …
  *   npm run bench -- --from bench/results/<file>.json   (re-render REPORT.md and its charts only)
  *   npm run bench -- --only sale --cpu-prof gateway,orders   (one phase, services profiled)
+ *   npm run bench -- --consumers-apart orders   (orders' events consumed by a process of their own)
  *
  * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
  * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
@@ -58,6 +59,8 @@ const { values: args } = parseArgs({
     /** Services to run under `node --cpu-prof`, comma-separated; profiles in --cpu-prof-dir. */
     'cpu-prof': { type: 'string' },
     'cpu-prof-dir': { type: 'string', default: 'bench/profiles/raw' },
+    /** Services whose events a process of their own consumes (CONSUME_EVENTS), comma-separated. */
+    'consumers-apart': { type: 'string' },
     /** Re-render the report and its charts from a saved results file instead of running. */
     from: { type: 'string' },
     report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
@@ -92,6 +95,9 @@ const settings: BenchSettings = {
           dir: resolve(args['cpu-prof-dir']),
         },
       }
+    : {}),
+  ...(args['consumers-apart']
+    ? { consumersApart: args['consumers-apart'].split(',').map((s) => s.trim()) }
     : {}),
   ...(Number(args['overload-seconds']) > 0
     ? {

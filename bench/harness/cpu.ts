@@ -82,6 +82,8 @@ export function systemProcessGroups(options: {
   services: readonly string[];
   pidOf: (service: string) => number | undefined;
   infra: Record<string, number[]>;
+  /** More processes of a service, counted with it (a consumers-only process). */
+  also?: Record<string, number[]>;
 }): () => Promise<Record<string, number[]>> {
   return async () => {
     const { rows } = await options.admin.query<{ pid: number }>(
@@ -89,7 +91,9 @@ export function systemProcessGroups(options: {
       [options.databasePrefix],
     );
     return {
-      ...Object.fromEntries(options.services.map((s) => [s, [options.pidOf(s) ?? -1]])),
+      ...Object.fromEntries(
+        options.services.map((s) => [s, [options.pidOf(s) ?? -1, ...(options.also?.[s] ?? [])]]),
+      ),
       postgres: rows.map((r) => r.pid),
       ...options.infra,
       bench: [process.pid],

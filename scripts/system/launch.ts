@@ -115,17 +115,20 @@ export function spawnService(
     output,
     nodeArgs = [],
     processName = service.name,
+    env: extraEnv = {},
   }: {
     mode: RunMode;
     output: Output;
     nodeArgs?: string[];
+    /** Set last, over what `settings` gives every process (e.g. CONSUME_EVENTS). */
+    env?: Record<string, string>;
     /** Which of the service's replicas (`orders-2`); its port and log file go by it. */
     processName?: string;
   },
 ): ChildProcess {
   const [command, ...args] = commandFor(service, settings.ports[processName]!, mode);
   args.unshift(...nodeArgs);
-  const env = { ...process.env, ...envFor(service, settings, processName) };
+  const env = { ...process.env, ...envFor(service, settings, processName), ...extraEnv };
   if ('logDir' in output) {
     const log = openSync(join(output.logDir, `${processName}.log`), 'a');
     const child = spawn(command!, args, { cwd: repoRoot, env, stdio: ['ignore', log, log] });

@@ -32,6 +32,8 @@ export interface SystemOptions {
   logDir?: string;
   /** Node flags per service, e.g. `{ orders: ['--cpu-prof'] }` to profile one. */
   nodeArgs?: Record<string, string[]>;
+  /** Environment per service, over the settings', e.g. `{ orders: { CONSUME_EVENTS: 'false' } }`. */
+  env?: Record<string, Record<string, string>>;
   /** Called when a service exits that was not told to (a crash, a failed start). */
   onExit?: (message: string) => void;
 }
@@ -86,6 +88,7 @@ export function launchSystem(options: SystemOptions): RunningSystem {
       mode,
       output,
       nodeArgs: options.nodeArgs?.[spec.name] ?? [],
+      env: options.env?.[spec.name] ?? {},
       processName: name,
     });
     running.set(name, child);

@@ -121,6 +121,13 @@ export const natsConfigSchema = z.object({
   NATS_URL: env.urlList('nats://127.0.0.1:4222'),
   NATS_STREAM: env.name('GITTIX'),
   NATS_SUBJECT_PREFIX: env.name('gittix'),
+  /**
+   * Whether this process consumes the service's events. false: it serves its API and
+   * publishes its outbox but consumes nothing, beside a process of the same service
+   * that does (and gets no requests), so a busy API never delays an event
+   * (bench/bottlenecks.md §13).
+   */
+  CONSUME_EVENTS: env.boolean(true),
   /** JetStream replicas of the streams: 1 on a single server, 3 on a cluster. */
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Optional size cap of the event stream; JetStream reserves it up front. */

@@ -10,6 +10,14 @@ import { ticketsService } from '../src/service.js';
 
 const serviceDir = new URL('..', import.meta.url);
 
+/** The durable consumers on the environment's stream. */
+async function consumersOf(environment: TestEnvironment): Promise<string[]> {
+  const bus = await environment.bus();
+  const names: string[] = [];
+  for await (const info of bus.jsm.consumers.list(bus.stream)) names.push(info.name);
+  return names;
+}
+
 describe('tickets as a process (main.ts)', () => {
   let environment: TestEnvironment;
 
@@ -39,6 +47,8 @@ describe('tickets as a process (main.ts)', () => {
         { message: 'ticket.created relayed' },
       );
 
+      expect(await consumersOf(environment)).toContain('tickets_order_created');
+
       tickets.child.kill('SIGTERM');
       expect(await tickets.exited).toBe(0);
       expect(tickets.output()).toContain('tickets stopped');
@@ -46,5 +56,38 @@ describe('tickets as a process (main.ts)', () => {
       tickets.child.kill('SIGKILL');
     }
     // Two processes from source (the migrate step, then the service) on a busy machine.
+  }, 90_000);
+
+  it('when started with CONSUME_EVENTS=false, then it serves and relays its outbox but consumes nothing', async () => {
+    const apiOnly = await createTestEnvironment();
+    try {
+      expect((await runMigrateProcess(serviceDir, apiOnly.configFor(ticketsService))).code).toBe(0);
+      const tickets = await startServiceProcess(serviceDir, {
+        ...apiOnly.configFor(ticketsService),
+        CONSUME_EVENTS: 'false',
+      });
+      try {
+        await tickets.ready();
+        const seller = await apiOnly.signIn();
+        const listed = await fetch(`${tickets.url}/api/tickets`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...seller.cookie },
+          body: JSON.stringify({ title: 'API only', price: 12 }),
+        });
+        expect(listed.status).toBe(201);
+        const { id } = (await listed.json()) as { id: string };
+        await waitFor(
+          async () =>
+            (await apiOnly.publishedEvents('ticket.created')).some((e) => e.data.id === id),
+          { message: 'ticket.created relayed' },
+        );
+        // Ready means its consumers would have been made by now (they are before it listens).
+        expect(await consumersOf(apiOnly)).toEqual([]);
+      } finally {
+        tickets.child.kill('SIGKILL');
+      }
+    } finally {
+      await apiOnly.close();
+    }
   }, 90_000);
 });

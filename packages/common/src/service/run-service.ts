@@ -100,7 +100,10 @@ export async function runService(
     const service = await openService(description, { config, logger });
     stop = () => service.stop();
     service.relay?.start();
-    await service.startConsumers();
+    // Absent for a service without NATS; false for an API-only process (natsConfigSchema).
+    if ((config as { CONSUME_EVENTS?: boolean }).CONSUME_EVENTS !== false) {
+      await service.startConsumers();
+    }
     service.startTasks();
     await service.app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
