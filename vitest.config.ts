@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // One id per run: every database, stream, subject prefix and queue a test creates
@@ -47,10 +46,6 @@ export default defineConfig({
   test: {
     env: { GITTIX_TEST_RUN: runId },
     pool: 'forks',
-    // Vitest's default (one fork fewer than cores) ran one file at a time on 2 cores.
-    // Most files wait on Postgres, NATS, Redis or a system of processes, not on their
-    // own fork: one more fork than cores halved the whole run (1,025 s → 514 s, 3 Dec).
-    maxWorkers: availableParallelism() + 1,
     testTimeout: 30_000,
     // A file with a system of its own starts the whole of it (services, web app,
     // mail catcher) in its beforeAll: on a busy 2-core machine that has taken more

@@ -108,14 +108,6 @@ async function twoPorts(): Promise<[number, number]> {
  * Its notifications send to a MailDev of its own, which `mail` reads.
  * Service logs: test-output/logs/<run>/<name>/.
  */
-/**
- * Pools of a test system's services: `npm test` runs three files at a time, so up to
- * four systems (with the shared one) and the unit files share one Postgres and its
- * 100 connections; with the services' default pools (10 + 5 each) a busy moment ran
- * out of them ("sorry, too many clients already"). Tests send little at once.
- */
-const SMALL_POOLS = { DATABASE_POOL_MAX: '4', DATABASE_EVENTS_POOL_MAX: '2' };
-
 export async function startSystem(options: StartSystemOptions = {}): Promise<RunningSystem> {
   const web = options.web !== false;
   if (web) ensureWebBuild(() => {});
@@ -159,7 +151,7 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
         logLevel: process.env.TEST_SYSTEM_LOG_LEVEL ?? 'info',
         orderExpirationSeconds: options.orderExpirationSeconds,
         smtpUrl: catcher.smtpUrl,
-        extraEnv: { ...SMALL_POOLS, ...options.extraEnv },
+        extraEnv: options.extraEnv,
       }),
     });
     await catcherStarted;
