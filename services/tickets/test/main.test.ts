@@ -10,6 +10,22 @@ import { ticketsService } from '../src/service.js';
 
 const serviceDir = new URL('..', import.meta.url);
 
+/** Lists a ticket through the process at `url` and waits for its ticket.created in the stream. */
+async function listAndSeeRelayed(environment: TestEnvironment, url: string): Promise<void> {
+  const seller = await environment.signIn();
+  const listed = await fetch(`${url}/api/tickets`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...seller.cookie },
+    body: JSON.stringify({ title: 'From main.ts', price: 12 }),
+  });
+  expect(listed.status).toBe(201);
+  const { id } = (await listed.json()) as { id: string };
+  await waitFor(
+    async () => (await environment.publishedEvents('ticket.created')).some((e) => e.data.id === id),
+    { message: 'ticket.created relayed' },
+  );
+}
+
 /** The durable consumers on the environment's stream. */
 async function consumersOf(environment: TestEnvironment): Promise<string[]> {
   const bus = await environment.bus();
@@ -33,19 +49,7 @@ describe('tickets as a process (main.ts)', () => {
     const tickets = await startServiceProcess(serviceDir, environment.configFor(ticketsService));
     try {
       await tickets.ready();
-      const seller = await environment.signIn();
-      const listed = await fetch(`${tickets.url}/api/tickets`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...seller.cookie },
-        body: JSON.stringify({ title: 'From main.ts', price: 12 }),
-      });
-      expect(listed.status).toBe(201);
-      const { id } = (await listed.json()) as { id: string };
-      await waitFor(
-        async () =>
-          (await environment.publishedEvents('ticket.created')).some((e) => e.data.id === id),
-        { message: 'ticket.created relayed' },
-      );
+      await listAndSeeRelayed(environment, tickets.url);
 
       expect(await consumersOf(environment)).toContain('tickets_order_created');
 
@@ -68,19 +72,7 @@ describe('tickets as a process (main.ts)', () => {
       });
       try {
         await tickets.ready();
-        const seller = await apiOnly.signIn();
-        const listed = await fetch(`${tickets.url}/api/tickets`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...seller.cookie },
-          body: JSON.stringify({ title: 'API only', price: 12 }),
-        });
-        expect(listed.status).toBe(201);
-        const { id } = (await listed.json()) as { id: string };
-        await waitFor(
-          async () =>
-            (await apiOnly.publishedEvents('ticket.created')).some((e) => e.data.id === id),
-          { message: 'ticket.created relayed' },
-        );
+        await listAndSeeRelayed(apiOnly, tickets.url);
         // Ready means its consumers would have been made by now (they are before it listens).
         expect(await consumersOf(apiOnly)).toEqual([]);
       } finally {
