@@ -179,10 +179,6 @@ const sentinelList = z.string().transform((value, ctx) => {
 export const outboxListenConfigSchema = z.object({
   /** A session connection (direct, or a session-mode pooler) for the relay's LISTEN; unset: DATABASE_URL. */
   DATABASE_LISTEN_URL: z.url({ message: 'Must be a URL' }).optional(),
-  /** Connections of the process's pool for requests (every service with a database has one). */
-  DATABASE_POOL_MAX: env.positiveInt(10),
-  /** Connections of its own pool for event handlers, so that requests never queue them. */
-  DATABASE_EVENTS_POOL_MAX: env.positiveInt(5),
 });
 
 /**

@@ -37,6 +37,9 @@ import type {
 import type { BackgroundTask } from './periodic-task.js';
 import { stopInOrder } from './stop-in-order.js';
 
+/** Connections of the event handlers' pool (the request pool keeps createDb's 10). */
+const EVENTS_POOL_SIZE = 5;
+
 /** Every key some need reads; the description's types guarantee the ones its needs read. */
 type AnySettings = BaseServiceConfig &
   NatsSettings & {
@@ -44,9 +47,6 @@ type AnySettings = BaseServiceConfig &
     DATABASE_URL: string;
     /** A session connection for the relay's LISTEN when DATABASE_URL is pooled per transaction. */
     DATABASE_LISTEN_URL?: string | undefined;
-    /** Pool sizes (outboxListenConfigSchema); a test's own schema may leave them out. */
-    DATABASE_POOL_MAX?: number | undefined;
-    DATABASE_EVENTS_POOL_MAX?: number | undefined;
     REDIS_URL: string;
     REDIS_SENTINELS?: SentinelAddress[] | undefined;
     REDIS_SENTINEL_NAME?: string | undefined;
@@ -133,7 +133,6 @@ async function openNeeds(
     // schema behind the code stops the start here, naming the missing migrations.
     const db = await connectDatabase(settings.DATABASE_URL, needs.database.migrations, {
       applicationName: name,
-      max: settings.DATABASE_POOL_MAX ?? 10,
     });
     opened.db = db;
     readiness.database = () => pingDb(db);
@@ -155,7 +154,7 @@ async function openNeeds(
       // A pool of its own for handlers: sharing one, a burst of requests queued for
       // connections delays every event behind it (and an event burst, requests).
       opened.eventsDb = createDb(settings.DATABASE_URL, {
-        max: settings.DATABASE_EVENTS_POOL_MAX ?? 5,
+        max: EVENTS_POOL_SIZE,
         applicationName: `${name}-events`,
       });
       opened.relay = new OutboxRelay({

@@ -12,7 +12,6 @@ import {
   natsConfigSchema,
   outboxListenConfigSchema,
   outboxTraceContextMigration,
-  poolOf,
   postgres,
   subscribe,
 } from '../../src/index.js';
@@ -156,24 +155,6 @@ describe('the outbox relay behind a transaction pooler (DATABASE_LISTEN_URL)', (
       SELECT query FROM pg_stat_activity WHERE application_name = ${applicationName}`.execute(db);
     return rows.map((row) => row.query);
   }
-
-  it('when DATABASE_POOL_MAX is set, then the request pool has that size (10 unset)', async () => {
-    const sized = await startTestService(probeService, {
-      environment,
-      env: { DATABASE_POOL_MAX: '3' },
-    });
-    try {
-      expect(poolOf(sized.db)?.options.max).toBe(3);
-    } finally {
-      await sized.stop();
-    }
-    const plain = await startTestService(probeService, { environment });
-    try {
-      expect(poolOf(plain.db)?.options.max).toBe(10);
-    } finally {
-      await plain.stop();
-    }
-  });
 
   it('when DATABASE_LISTEN_URL is set, then the relay LISTENs on that connection, and on DATABASE_URL when it is not', async () => {
     const applicationName = uniqueName('listen');
