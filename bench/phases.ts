@@ -6,8 +6,8 @@ import { testInfra, testLogger, testRunId, uniqueName } from '@gittix/common/tes
 import pg from 'pg';
 import { buildServices } from '../scripts/system/build.js';
 import { hasExited, stopChild } from '../scripts/system/children.js';
-import { spawnService } from '../scripts/system/launch.js';
-import { freePort, pollUntil } from '../scripts/system/network.js';
+import { spawnService, waitUntilReady } from '../scripts/system/launch.js';
+import { freePort } from '../scripts/system/network.js';
 import { repoRoot, services } from '../scripts/system/services.js';
 import { isolatedSettings, type RunningSystem, startSystem } from '../scripts/system/system.js';
 import { expireTogether } from './expiry/burst.js';
@@ -400,8 +400,7 @@ async function startConsumersProcess(
   const spec = services.find((s) => s.name === service);
   if (!spec) throw new Error(`--consumers-apart: no service ${service}`);
   const processName = `${service}-events`;
-  const port = await freePort();
-  system.settings.ports[processName] = port;
+  system.settings.ports[processName] = await freePort();
   const child = spawnService(spec, system.settings, {
     mode,
     output: { logDir },
@@ -409,16 +408,8 @@ async function startConsumersProcess(
     processName,
   });
   try {
-    await pollUntil(
-      async () => {
-        if (hasExited(child)) throw new Error(`${processName} exited (${child.exitCode})`);
-        return fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (response) => response.ok,
-          () => false,
-        );
-      },
-      `${processName} ready`,
-      120_000,
+    await waitUntilReady([{ spec, name: processName }], system.settings, 120_000, () =>
+      hasExited(child) ? `${processName} exited (${child.exitCode})` : undefined,
     );
   } catch (error) {
     await stopChild(child);
