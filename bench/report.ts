@@ -371,8 +371,8 @@ ${bottlenecks.trim()}
   \`NODE_ENV=production\`, each writing its log straight to a file; start-up took ${r.startupSeconds.toFixed(1)} s,
   the whole run ${Math.round(r.seconds)} s.${
     settings.consumersApart?.length
-      ? `\n- Events consumed apart: ${settings.consumersApart.map((s) => `\`${s}\` ran with \`CONSUME_EVENTS=false\` and \`${s}-events\` beside it consumed its events (its CPU counted with it)`).join('; ')}.`
-      : ''
+      ? `\n- Events consumed apart, as Compose and Kubernetes run them: ${settings.consumersApart.map((s) => `\`${s}\` ran with \`CONSUME_EVENTS=false\` and \`${s}-events\` beside it consumed its events (its CPU counted with it)`).join('; ')}.`
+      : '\n- Every service in one process (`--consumers-apart none`), as `npm start` runs them.'
   }
 - Command, from the repository root:
 

@@ -14,7 +14,8 @@
  *   npm run bench -- [--mode dist|source] [--buyers 2000] [--tickets 200] [--rounds 4] …
  *   npm run bench -- --from bench/results/<file>.json   (re-render REPORT.md and its charts only)
  *   npm run bench -- --only sale --cpu-prof gateway,orders   (one phase, services profiled)
- *   npm run bench -- --consumers-apart orders   (orders' events consumed by a process of their own)
+ *   npm run bench -- --consumers-apart none   (every service in one process; the default
+ *     runs services.json's `consumersApart` services as deployed: API and consumers apart)
  *
  * Uses the machine's Postgres, NATS and Redis (TEST_POSTGRES_URL, TEST_NATS_URL,
  * TEST_REDIS_URL) under names `gx_bench<id>_…` that it drops at the end (Ctrl-C too).
@@ -25,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testInfra, testRunId } from '@gittix/common/testing';
 import { dropRunData } from '../scripts/system/run-data.js';
+import { services } from '../scripts/system/services.js';
 import { BENCH_PHASES, type BenchPhase, type BenchSettings, runBench } from './phases.js';
 import { writeCharts } from './plot/render.js';
 import { renderReport, renderSummary } from './report.js';
@@ -59,8 +61,17 @@ const { values: args } = parseArgs({
     /** Services to run under `node --cpu-prof`, comma-separated; profiles in --cpu-prof-dir. */
     'cpu-prof': { type: 'string' },
     'cpu-prof-dir': { type: 'string', default: 'bench/profiles/raw' },
-    /** Services whose events a process of their own consumes (CONSUME_EVENTS), comma-separated. */
-    'consumers-apart': { type: 'string' },
+    /**
+     * Services whose events a process of their own consumes (CONSUME_EVENTS), comma-separated,
+     * or `none`; default: those services.json deploys so (`consumersApart`).
+     */
+    'consumers-apart': {
+      type: 'string',
+      default: services
+        .filter((s) => s.consumersApart)
+        .map((s) => s.name)
+        .join(','),
+    },
     /** Re-render the report and its charts from a saved results file instead of running. */
     from: { type: 'string' },
     report: { type: 'string', default: new URL('./REPORT.md', import.meta.url).pathname },
@@ -96,9 +107,7 @@ const settings: BenchSettings = {
         },
       }
     : {}),
-  ...(args['consumers-apart']
-    ? { consumersApart: args['consumers-apart'].split(',').map((s) => s.trim()) }
-    : {}),
+  consumersApart: listOrNone(args['consumers-apart']),
   ...(Number(args['overload-seconds']) > 0
     ? {
         overload: {
@@ -110,6 +119,16 @@ const settings: BenchSettings = {
       }
     : {}),
 };
+
+/** A comma-separated list; `none` or nothing: empty. */
+function listOrNone(list: string): string[] {
+  return list.trim() === 'none'
+    ? []
+    : list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
 
 function phasesOf(list: string): BenchPhase[] {
   const phases = list.split(',').map((p) => p.trim());

@@ -14,9 +14,11 @@ import { environmentOf, InterpolationError, interpolateAll } from './lib/compose
 import {
   defaultShutdownTimeoutMs,
   documentedEnvKeys,
+  eventsProcessOf,
   healthOf,
   infraEnvKeys,
   portOf,
+  processNamesOf,
   readYaml,
   repoRoot,
   services,
@@ -97,7 +99,7 @@ describe('compose.yaml', () => {
       .sort();
     expect(names).toEqual(
       [
-        ...services.map((s) => s.name),
+        ...services.flatMap(processNamesOf),
         ...services.filter((s) => s.database).map((s) => `${s.name}-migrate`),
         'maildev',
         'nats',
@@ -179,12 +181,28 @@ describe('compose.yaml', () => {
     },
   );
 
+  it.each(services.filter((s) => s.consumersApart))(
+    'when $name runs, then it serves requests and a process of the same image and settings consumes its events',
+    async (spec) => {
+      const resolved = await resolvedCompose();
+      const api = resolved.services[spec.name];
+      const consumers = resolved.services[eventsProcessOf(spec)];
+      const { CONSUME_EVENTS, ...apiEnv } = environmentOf(api);
+      expect(CONSUME_EVENTS).toBe('false');
+      expect(environmentOf(consumers)).toEqual(apiEnv);
+      expect(consumers.image).toBe(api.image);
+      expect(consumers.depends_on).toEqual(api.depends_on);
+      expect(consumers.healthcheck).toEqual(api.healthcheck);
+      expect(consumers.ports, 'nothing sends it requests').toBeUndefined();
+    },
+  );
+
   it('when GitTix containers read their environment, then every key is documented', () => {
     const documented = documentedEnvKeys();
-    for (const spec of services) {
-      const keys = Object.keys(environmentOf(compose.services[spec.name]));
+    for (const name of services.flatMap(processNamesOf)) {
+      const keys = Object.keys(environmentOf(compose.services[name]));
       const undocumented = keys.filter((k) => !documented.has(k) && !infraEnvKeys.has(k));
-      expect(undocumented, spec.name).toEqual([]);
+      expect(undocumented, name).toEqual([]);
     }
   });
 
@@ -295,20 +313,18 @@ describe('compose.yaml', () => {
   });
 
   it('when GitTix containers run, then they are locked down and stop gracefully', () => {
-    for (const spec of services) {
-      const service = compose.services[spec.name];
-      expect(service.read_only, spec.name).toBe(true);
-      expect(service.tmpfs, spec.name).toContain('/tmp');
-      expect(service.cap_drop, spec.name).toEqual(['ALL']);
-      expect(service.security_opt, spec.name).toContain('no-new-privileges:true');
-      expect(service.init, spec.name).toBe(true);
-      expect(service.restart, spec.name).toBe('unless-stopped');
+    for (const name of services.flatMap(processNamesOf)) {
+      const service = compose.services[name];
+      expect(service.read_only, name).toBe(true);
+      expect(service.tmpfs, name).toContain('/tmp');
+      expect(service.cap_drop, name).toEqual(['ALL']);
+      expect(service.security_opt, name).toContain('no-new-privileges:true');
+      expect(service.init, name).toBe(true);
+      expect(service.restart, name).toBe('unless-stopped');
       const shutdownMs = Number(
         environmentOf(service).SHUTDOWN_TIMEOUT_MS ?? defaultShutdownTimeoutMs,
       );
-      expect(durationSeconds(service.stop_grace_period) * 1000, spec.name).toBeGreaterThan(
-        shutdownMs,
-      );
+      expect(durationSeconds(service.stop_grace_period) * 1000, name).toBeGreaterThan(shutdownMs);
     }
   });
 
@@ -419,10 +435,10 @@ describe('compose.yaml, observability profile', () => {
     const targets = config.scrape_configs.flatMap((job: Yaml) =>
       job.static_configs.flatMap((c: Yaml) => c.targets.map(hostPort)),
     );
-    const scraped = services.filter((s) => s.name !== 'web' && s.name !== 'gateway');
-    expect(targets).toEqual(
-      expect.arrayContaining(scraped.map((s) => ({ host: s.name, port: s.port }))),
-    );
+    const scraped = services
+      .filter((s) => s.name !== 'web' && s.name !== 'gateway')
+      .flatMap((s) => processNamesOf(s).map((host) => ({ host, port: s.port })));
+    expect(targets).toEqual(expect.arrayContaining(scraped));
     expect(targets).toHaveLength(scraped.length);
     expect(environmentOf(compose.services.gateway).OPS_ENDPOINTS).toBe('local');
     expect(compose.services.prometheus.volumes).toContain(

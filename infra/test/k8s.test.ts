@@ -28,6 +28,7 @@ import {
   type Yaml as Any,
   defaultShutdownTimeoutMs,
   documentedEnvKeys,
+  eventsProcessOf,
   healthOf,
   infraDir,
   infraEnvKeys,
@@ -399,6 +400,62 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       }
     }
   });
+
+  it.each(services.filter((s) => s.consumersApart))(
+    'when $name is deployed, then one Deployment serves its requests and another, of the same pod, consumes its events',
+    (spec) => {
+      const api = one(overlay, 'Deployment', spec.name);
+      const consumers = one(overlay, 'Deployment', eventsProcessOf(spec));
+      const { CONSUME_EVENTS, ...apiEnv } = effectiveEnv(overlay, api);
+      expect(CONSUME_EVENTS).toBe('false');
+      expect(effectiveEnv(overlay, consumers)).toEqual(apiEnv);
+      // The same pod otherwise: image, migrate step, probes, limits, drain, security.
+      const withoutEnv = (deployment: Any) => {
+        const pod = structuredClone(podSpecOf(deployment));
+        for (const c of pod.containers) delete c.env;
+        delete pod.topologySpreadConstraints;
+        return pod;
+      };
+      expect(withoutEnv(consumers)).toEqual(withoutEnv(api));
+      // Disjoint pods: neither Deployment adopts the other's, and no Service but the
+      // headless one that names them for scraping reaches the consuming pods.
+      const labelsMatch = (selector: Record<string, string>, labels: Record<string, string>) =>
+        Object.entries(selector).every(([k, v]) => labels[k] === v);
+      const apiPod = api.spec.template.metadata.labels;
+      const consumerPod = consumers.spec.template.metadata.labels;
+      expect(labelsMatch(api.spec.selector.matchLabels, consumerPod)).toBe(false);
+      expect(labelsMatch(consumers.spec.selector.matchLabels, apiPod)).toBe(false);
+      const reaching = find(overlay, 'Service').filter(
+        (svc) => svc.spec.selector && labelsMatch(svc.spec.selector, consumerPod),
+      );
+      expect(reaching.map((svc) => [svc.metadata.name, svc.spec.clusterIP])).toEqual([
+        [eventsProcessOf(spec), 'None'],
+      ]);
+      // Scraped as the same job: the Service carries the app's name label.
+      expect(reaching[0].metadata.labels['app.kubernetes.io/name']).toBe(spec.name);
+      // Never below one consumer during a disruption; in prod KEDA scales it on the lag
+      // of every durable the service creates, elsewhere a fixed count.
+      const [pdb] = find(overlay, 'PodDisruptionBudget', eventsProcessOf(spec));
+      expect(pdb.spec.selector.matchLabels).toEqual(consumers.spec.selector.matchLabels);
+      expect(find(overlay, 'HorizontalPodAutoscaler', eventsProcessOf(spec))).toHaveLength(0);
+      if (overlay === 'prod') {
+        const scaled = one(overlay, 'ScaledObject', eventsProcessOf(spec));
+        expect(scaled.spec.scaleTargetRef.name).toBe(eventsProcessOf(spec));
+        expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+        expect(consumers.spec.replicas).toBeUndefined();
+        const durables = (
+          natsRoles[spec.name as keyof typeof natsRoles].consumes as readonly Subject[]
+        )
+          .filter((subject) => subject !== 'session.revoked')
+          .map((subject) => durableName(spec.name, subject));
+        expect(scaled.spec.triggers.map((t: Any) => t.metadata.consumer).sort()).toEqual(
+          durables.sort(),
+        );
+      } else {
+        expect(consumers.spec.replicas).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('when a request-serving service is deployed, then an autoscaler and a disruption budget cover it', () => {
     for (const spec of services) {

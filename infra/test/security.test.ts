@@ -12,7 +12,15 @@ import { natsAuthFile, renderNatsAuth } from '../scripts/nats-auth.js';
 import { NATS_USERS } from '../scripts/session-keys.mjs';
 import { environmentOf } from './lib/compose.js';
 import { kustomize, type Resource } from './lib/kubectl.js';
-import { type Yaml as Any, readRepoFile, readYaml, repoRoot, services } from './lib/repo.js';
+import {
+  type Yaml as Any,
+  eventsProcessOf,
+  processNamesOf,
+  readRepoFile,
+  readYaml,
+  repoRoot,
+  services,
+} from './lib/repo.js';
 import { run } from './lib/run.js';
 
 const overlays = ['dev', 'prod'] as const;
@@ -125,10 +133,10 @@ describe('Postgres roles in Compose and Kubernetes', () => {
       expect(readers).toEqual(
         overlay === 'dev' ? ['Job/postgres-provision', 'StatefulSet/postgres'] : [],
       );
-      for (const spec of dbServices) {
-        const deployment = objects.find(
-          (o) => o.kind === 'Deployment' && o.metadata.name === spec.name,
-        );
+      for (const [spec, name] of dbServices.flatMap((s) =>
+        processNamesOf(s).map((name) => [s, name] as const),
+      )) {
+        const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
         const env = deployment.spec.template.spec.containers[0].env as Any[];
         expect(env.find((e) => e.name === 'POSTGRES_USER')?.value, spec.name).toBe(spec.database);
         expect(env.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual(
@@ -302,7 +310,9 @@ describe('the migrate step in Kubernetes: an initContainer per database service,
         [
           // prod has no provisioning Job: CloudNativePG sets the roles' passwords.
           ...(overlay === 'dev' ? ['Job/postgres-provision container provision'] : []),
-          ...dbServices.map((s) => `Deployment/${s.name} initContainer migrate`),
+          ...dbServices
+            .flatMap(processNamesOf)
+            .map((name) => `Deployment/${name} initContainer migrate`),
         ].sort(),
       );
     },
@@ -500,12 +510,26 @@ describe.each(overlays)('the %s overlay’s network', (overlay) => {
 
   it('when the services talk, then only publishers and consumers reach NATS and only expiration Redis', () => {
     for (const spec of services) {
-      const labels = labelsOf(spec.name);
-      expect(allowed(objects, labels, labelsOf('nats'), 4222), spec.name).toBe(spec.nats);
-      expect(allowed(objects, labels, labelsOf('redis'), 6379), spec.name).toBe(spec.redis);
-      expect(allowed(objects, labels, labelsOf('postgres'), 5432), spec.name).toBe(
-        spec.database !== null,
-      );
+      for (const name of processNamesOf(spec)) {
+        const labels = labelsOf(name);
+        expect(allowed(objects, labels, labelsOf('nats'), 4222), name).toBe(spec.nats);
+        expect(allowed(objects, labels, labelsOf('redis'), 6379), name).toBe(spec.redis);
+        expect(allowed(objects, labels, labelsOf('postgres'), 5432), name).toBe(
+          spec.database !== null,
+        );
+      }
+    }
+  });
+
+  it('when a service’s events are consumed apart, then the gateway reaches its API pods and nothing reaches its consuming ones', () => {
+    const apart = services.filter((s) => s.consumersApart);
+    expect(apart.length).toBeGreaterThan(0);
+    for (const spec of apart) {
+      const consumers = labelsOf(eventsProcessOf(spec));
+      expect(allowed(objects, labelsOf('gateway'), labelsOf(spec.name), spec.port)).toBe(true);
+      for (const from of ['gateway', 'web', 'auth', 'tickets', 'payments']) {
+        expect(allowed(objects, labelsOf(from), consumers, spec.port), from).toBe(false);
+      }
     }
   });
 

@@ -22,6 +22,14 @@ export interface ServiceSpec {
   database: string | null;
   nats: boolean;
   redis: boolean;
+  /**
+   * Deployed as two processes (infra/compose.yaml, infra/k8s): `<name>` serves requests
+   * with CONSUME_EVENTS=false and `<name>-events` consumes its events and gets no
+   * requests, so a rush of requests never delays an event (bench/bottlenecks.md §13).
+   * `npm start` and the tests run one process that does both; `npm run bench` runs
+   * the deployed shape.
+   */
+  consumersApart?: boolean;
 }
 
 /** services.json: the one list of GitTix's processes. */

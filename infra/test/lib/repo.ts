@@ -44,6 +44,16 @@ export const portOf = (name: string): number => {
 export const isRequestServing = (s: ServiceSpec): boolean =>
   s.route !== null || s.name === 'gateway';
 
+/**
+ * The Deployments (and Compose services) that run a service: its own, and for a service
+ * whose events are consumed apart (services.json `consumersApart`), `<name>-events`.
+ */
+export const processNamesOf = (s: ServiceSpec): string[] =>
+  s.consumersApart ? [s.name, eventsProcessOf(s)] : [s.name];
+
+/** The name of the process that consumes a `consumersApart` service's events. */
+export const eventsProcessOf = (s: ServiceSpec): string => `${s.name}-events`;
+
 export type Probe = { kind: 'http'; path: string } | { kind: 'tcp' };
 export interface Health {
   liveness: Probe;
