@@ -41,9 +41,10 @@ export async function countOrders(orders: pg.Pool, ticketIds: string[]): Promise
 }
 
 /**
- * Waits until the tickets service holds every sale ticket reserved by the
- * order the orders database says won it (order.created → reserve →
- * ticket.updated): the sale is over only when both services agree.
+ * Waits until the tickets service holds every sale ticket that an order won
+ * reserved by that order, as the orders database says (order.created → reserve →
+ * ticket.updated): the sale is over only when both services agree. A ticket no
+ * order won (every buyer of it refused with 503 under load) has nothing to wait for.
  */
 export async function waitForReservations(
   orders: pg.Pool,
@@ -66,7 +67,7 @@ export async function waitForReservations(
         [ticketIds],
       );
       reservedByWinner = rows.filter((r) => r.order_id && r.order_id === winnerOf.get(r.id)).length;
-      return reservedByWinner === ticketIds.length;
+      return reservedByWinner === winnerOf.size;
     },
     { timeoutMs, intervalMs: 50, message: 'every sale ticket reserved in the tickets service' },
   ).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stdio: ['pipe', 'inherit', 'inherit'],
   });
   const exited = once(child, 'exit');
+  // A process that dies before it reports (killed, out of memory) writes no status:
+  // say so, or each file would wait out its startTimeoutMs for nothing.
+  child.once('exit', (code, signal) => {
+    if (existsSync(statusFile)) return;
+    const error = `shared-system-main.ts exited (${code ?? signal}) before reporting a start`;
+    writeFileSync(statusFile, JSON.stringify({ error } satisfies SharedSystemStatus));
+  });
   project.provide('gittixSharedSystem', {
     statusFile,
     // The web build (when stale), the migrations, then the services' readiness.

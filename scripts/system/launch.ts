@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { nextBin } from './build.js';
-import { pollUntil } from './network.js';
+import { orTimeout, pollUntil, TIMED_OUT } from './network.js';
 import {
   envFor,
   migrationUrlOf,
@@ -49,15 +49,26 @@ export function migrateCommandFor(service: ServiceSpec, mode: RunMode): string[]
 }
 
 /**
+ * How long a migrate step may take: its entry point loads through tsx like the
+ * service (minutes at load 25 on two cores), then runs a few statements.
+ */
+const MIGRATE_TIMEOUT_MS = 240_000;
+
+/**
  * Runs the migrate step of one service with a database, as its owner
  * (migrationUrlOf), granting the runtime role when there is one, and resolves
- * when it exits 0; otherwise fails with what it printed. Its output goes to
+ * when it exits 0; otherwise, or when it has not finished after `timeoutMs`
+ * (then killed), fails with what it printed. Its output goes to
  * `<logDir>/<name>.migrate.log` or the console.
  */
 export async function migrateService(
   service: ServiceSpec,
   settings: SystemSettings,
-  { mode, logDir }: { mode: RunMode; logDir?: string | undefined },
+  {
+    mode,
+    logDir,
+    timeoutMs = MIGRATE_TIMEOUT_MS,
+  }: { mode: RunMode; logDir?: string | undefined; timeoutMs?: number },
 ): Promise<void> {
   if (!service.database) return;
   const [command, ...args] = migrateCommandFor(service, mode);
@@ -78,18 +89,22 @@ export async function migrateService(
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const closed = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (exitCode) => resolve(exitCode));
   });
+  const code = await orTimeout(closed, timeoutMs);
+  if (code === TIMED_OUT) child.kill('SIGKILL');
   if (logDir) {
     mkdirSync(logDir, { recursive: true });
     appendFileSync(join(logDir, `${service.name}.migrate.log`), output);
   }
-  if (code !== 0) {
-    const lastLines = output.trim().split('\n').slice(-5).join('\n');
-    throw new Error(`${service.name} --migrate exited ${code}:\n${lastLines}`);
-  }
+  const lastLines = () => output.trim().split('\n').slice(-5).join('\n');
+  if (code === TIMED_OUT)
+    throw new Error(
+      `${service.name} --migrate did not finish within ${timeoutMs / 1000} s:\n${lastLines()}`,
+    );
+  if (code !== 0) throw new Error(`${service.name} --migrate exited ${code}:\n${lastLines()}`);
 }
 
 /**

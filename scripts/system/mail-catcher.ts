@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pollUntil, portOpen } from './network.js';
+import { portOpen } from './network.js';
 import { childServer, EXIT_WITH_PARENT_ARGS, type Server, type ServerOptions } from './servers.js';
 
 /** One email as MailDev's JSON API (`GET /api/email`) gives it; the fields GitTix reads. */
@@ -41,25 +41,19 @@ export function mailCatcher(options: ServerOptions & { webPort: number }): MailC
   // MailDev loads a web app and an API: on a busy machine that takes tens of seconds
   // (more than 90 s twice at load 25, with nine systems starting).
   const startTimeoutMs = options.startTimeoutMs ?? 240_000;
+  const inboxUrl = `http://${host}:${webPort}`;
   const server = childServer(smtpUrl, process.execPath, args, {
     ...options,
     startTimeoutMs,
     exitWithParent: true,
-  });
-  const inboxUrl = `http://${host}:${webPort}`;
-  return {
-    ...server,
-    smtpUrl,
-    inboxUrl,
-    async start() {
-      await server.start();
-      await pollUntil(
-        () => portOpen(host, webPort, 500),
-        `MailDev's inbox on ${inboxUrl}`,
-        startTimeoutMs,
-      );
+    // Both ports in one wait: one deadline (not one per port), and a MailDev that
+    // dies between opening SMTP and its inbox fails the start at once.
+    startedWhen: {
+      what: `MailDev (SMTP on ${host}:${port}, inbox on ${inboxUrl})`,
+      probe: async () => (await portOpen(host, port, 500)) && portOpen(host, webPort, 500),
     },
-  };
+  });
+  return { ...server, smtpUrl, inboxUrl };
 }
 
 /** Every email the catcher at `inboxUrl` holds, oldest first. */

@@ -34,6 +34,21 @@ export function portOpen(host: string, port: number, timeoutMs = 1_000): Promise
   });
 }
 
+/** What `orTimeout` settles with when the deadline comes first. */
+export const TIMED_OUT = Symbol('timed out');
+
+/** Settles as `promise` does, or with TIMED_OUT if `timeoutMs` pass first (`promise` runs on). */
+export function orTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, timeoutMs));
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Polls `probe` until it says yes, or fails after the deadline naming `what`.
  * A probe that throws ends the wait with its error (e.g. the server process died).
@@ -44,10 +59,15 @@ export async function pollUntil(
   timeoutMs = 20_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) {
+  for (;;) {
+    // A probe that never settles (a request no timeout ends) must not hold the
+    // wait past its deadline: the deadline was only checked between probes.
+    const answer = await orTimeout(probe(), deadline - Date.now());
+    if (answer === true) return;
+    if (answer === TIMED_OUT || Date.now() > deadline) {
       const awaited = typeof what === 'string' ? what : what();
-      throw new Error(`Timed out after ${timeoutMs / 1000}s waiting for ${awaited}`);
+      const hung = answer === TIMED_OUT ? ' (its last check never answered)' : '';
+      throw new Error(`Timed out after ${timeoutMs / 1000}s waiting for ${awaited}${hung}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

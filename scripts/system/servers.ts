@@ -79,13 +79,24 @@ export async function postgresAnswers(url: string, timeoutMs = 2_000): Promise<b
   }
 }
 
+/** What a child server's start() waits for when its port alone does not say (MailDev's inbox too). */
+export interface StartedWhen {
+  what: string;
+  probe: () => Promise<boolean>;
+}
+
 /** A server that is one child process: spawned by start(), SIGTERMed by stop(). */
 export function childServer(
   url: string,
   binary: string,
   args: string[],
-  options: ServerOptions & ExitWithParent,
+  options: ServerOptions & ExitWithParent & { startedWhen?: StartedWhen },
 ): Server {
+  const { host, port } = options;
+  const startedWhen = options.startedWhen ?? {
+    what: `${binary} on ${host}:${port}`,
+    probe: () => portOpen(host, port, 500),
+  };
   let child: ChildProcess | undefined;
   return {
     url,
@@ -103,9 +114,9 @@ export function childServer(
             throw new Error(
               `${binary} exited at start${options.logFile ? `; see ${options.logFile}` : ''}`,
             );
-          return portOpen(options.host, options.port, 500);
+          return startedWhen.probe();
         },
-        `${binary} on ${options.host}:${options.port}`,
+        startedWhen.what,
         options.startTimeoutMs,
       );
     },
