@@ -87,9 +87,20 @@ export function overloadSummaryRow(
   if (!capacity || !top) return undefined;
   const failures = (r.overload ?? []).reduce((sum, s) => sum + (s.otherServerErrors ?? 0), 0);
   const oversold = (r.overload ?? []).reduce((sum, s) => sum + (s.oversold ?? 0), 0);
+  // Failures are other 5xx, connection errors and requests unanswered at the client's
+  // deadline: said apart, so a timeout is not read as a server error.
+  const counted = (key: 'timeout' | 'error') =>
+    (r.overload ?? []).reduce((sum, s) => sum + (s.statuses?.[key] ?? 0), 0);
+  const timeouts = counted('timeout');
+  const errors = counted('error');
+  const failureText = [
+    `${failures - timeouts - errors} other 5xx`,
+    ...(errors > 0 ? [`${count(errors)} connection errors`] : []),
+    ...(timeouts > 0 ? [`${count(timeouts)} unanswered at the client's deadline`] : []),
+  ].join(', ');
   return [
     `overload: goodput at ${top.multiple}× capacity, \`POST /api/orders\``,
-    `${count(top.goodputPerSecond)} answers/s; p99 admitted ${ms(top.admittedP99)}; ${count(top.refused ?? 0)} refused (503 + Retry-After); ${failures} other 5xx; ${oversold} oversold`,
+    `${count(top.goodputPerSecond)} answers/s; p99 admitted ${ms(top.admittedP99)}; ${count(top.refused ?? 0)} refused (503 + Retry-After); ${failureText}; ${oversold} oversold`,
     `capacity ${count(capacity.capacityPerSecond ?? capacity.goodputPerSecond)} answers/s`,
     `${ratio(goodputRatio(top, capacity))} (target ≥ ${GOODPUT_TARGET})`,
   ];

@@ -77,6 +77,24 @@ describe('the overload section of bench/REPORT.md and its chart', () => {
     }
   });
 
+  it('when requests fail at the top load, then the summary says which were server errors and which the client gave up on', () => {
+    const failing: OverloadStep = {
+      ...steps[2]!,
+      statuses: { '201': 100, '400': 6643, '503': 4500, '502': 3, error: 84, timeout: 250 },
+      otherServerErrors: 3 + 84 + 250,
+    };
+    const run = fixtureRun({
+      overload: [...steps.slice(0, 2), failing],
+      overloadCapacity: capacity,
+    });
+    const row = tableRows(renderSummary(run.results), 'figure').find((r) =>
+      r[0]!.startsWith('overload:'),
+    );
+    expect(row?.[1]).toBe(
+      "281 answers/s; p99 admitted 990.0 ms; 4,500 refused (503 + Retry-After); 3 other 5xx, 84 connection errors, 250 unanswered at the client's deadline; 0 oversold",
+    );
+  });
+
   it('when a run has no overload phase, then there is neither its section nor its summary row', () => {
     const run = fixtureRun();
     const report = renderReport({ ...run, bottlenecks: '', charts: [], chartsFolder: 'charts' });
