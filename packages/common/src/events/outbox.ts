@@ -97,23 +97,15 @@ interface OutboxRow {
   trace_context: Record<string, string> | null;
 }
 
-/** The relay's read: whether it got the lock, and a pending row or (none pending, or no lock) nulls. */
-type LockedRead = { locked: boolean } & (
-  | OutboxRow
-  | { seq: null; id: null; envelope: null; trace_context: null }
-);
-
 /** Any constant shared by every relay of one database: only one publishes at a time. */
-export const RELAY_LOCK_KEY = 7_301_977;
+const RELAY_LOCK_KEY = 7_301_977;
 
 /**
  * Publishes outbox rows to JetStream in commit order, with `Nats-Msg-Id` = event
  * id, then marks them sent. A crash after publishing and before marking means a
  * republish that the broker's duplicate window absorbs. Several replicas may
  * run one relay each: a transaction-scoped advisory lock lets one publish at a
- * time, so order holds. A relay that finds the lock taken waits out its poll
- * interval instead of answering every notification: the holder is publishing, and
- * its own LISTEN hears what commits next.
+ * time, so order holds.
  */
 export class OutboxRelay<DB = unknown> {
   private readonly batchSize: number;
@@ -160,7 +152,7 @@ export class OutboxRelay<DB = unknown> {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { sent } = await this.publishBatch();
+      const sent = await this.publishBatch();
       total += sent;
       if (sent < this.batchSize) return total;
     }
@@ -171,13 +163,10 @@ export class OutboxRelay<DB = unknown> {
     while (this.running) {
       try {
         this.pendingWake = false;
-        const { sent, contended } = await this.publishBatch();
+        const sent = await this.publishBatch();
         backoff = 100;
         if (sent === this.batchSize) continue;
-        // Lock taken: without this, every commit's NOTIFY woke each other relay of the
-        // database into a transaction that read nothing, back to back for as long as
-        // a burst lasted (orders' API and orders-events, or any two replicas).
-        await this.sleep(this.pollIntervalMs, { ignoreWakes: contended });
+        await this.sleep(this.pollIntervalMs);
       } catch (error) {
         this.options.logger.warn(
           { err: error, retryInMs: backoff },
@@ -189,9 +178,8 @@ export class OutboxRelay<DB = unknown> {
     }
   }
 
-  /** Waits `ms`, or less when woken (a commit), unless `ignoreWakes`: then only stop() ends it early. */
-  private sleep(ms: number, { ignoreWakes = false } = {}): Promise<void> {
-    if (!this.running || (this.pendingWake && !ignoreWakes)) return Promise.resolve();
+  private sleep(ms: number): Promise<void> {
+    if (this.pendingWake || !this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -199,32 +187,23 @@ export class OutboxRelay<DB = unknown> {
         resolve();
       }
       this.wake = () => {
-        if (ignoreWakes && this.running) return;
         this.wake = undefined;
         done();
       };
     });
   }
 
-  /** One batch: how many rows went out, and whether another relay held the lock. */
-  private async publishBatch(): Promise<{ sent: number; contended: boolean }> {
+  private async publishBatch(): Promise<number> {
     const { db, bus } = this.options;
     return db.transaction().execute(async (trx) => {
-      // The lock and the read in one round trip: the lock, taken once in a one-row
-      // subquery, gates the scan (which keeps the index's order); the row it always
-      // returns says whether it was taken, with no outbox row when none is pending
-      // or another relay holds the lock.
-      const { rows: found } = await sql<LockedRead>`
-        SELECT lock.locked, pending.seq, pending.id, pending.envelope, pending.trace_context
-        FROM (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) AS locked) AS lock
-        LEFT JOIN LATERAL (
-          SELECT seq, id, envelope, trace_context FROM outbox
-          WHERE lock.locked AND sent_at IS NULL
-          ORDER BY seq LIMIT ${this.batchSize}
-        ) AS pending ON true`.execute(trx);
-      const contended = found[0]?.locked === false;
-      const rows = found.filter((row): row is LockedRead & OutboxRow => row.seq !== null);
-      if (rows.length === 0) return { sent: 0, contended };
+      // The lock and the read in one round trip: the lock, a scalar subquery, is a
+      // one-time filter (evaluated once, before the scan; the scan keeps the
+      // index's order); a relay that does not get the lock reads nothing.
+      const { rows } = await sql<OutboxRow>`
+        SELECT seq, id, envelope, trace_context FROM outbox
+        WHERE (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY})) AND sent_at IS NULL
+        ORDER BY seq LIMIT ${this.batchSize}`.execute(trx);
+      if (rows.length === 0) return 0;
 
       // Published in order on one connection; stop at the first failure so that
       // nothing after it is marked sent ahead of it.
@@ -249,7 +228,7 @@ export class OutboxRelay<DB = unknown> {
         if (published.length === 0) throw failure.reason;
         this.options.logger.warn({ err: failure.reason }, 'outbox publish stopped part-way');
       }
-      return { sent: published.length, contended: false };
+      return published.length;
     });
   }
 
