@@ -8,7 +8,7 @@ import { buildServices } from '../scripts/system/build.js';
 import { hasExited, stopChild } from '../scripts/system/children.js';
 import { spawnService, waitUntilReady } from '../scripts/system/launch.js';
 import { freePort } from '../scripts/system/network.js';
-import { repoRoot, services } from '../scripts/system/services.js';
+import { eventsProcessOf, repoRoot, services } from '../scripts/system/services.js';
 import { isolatedSettings, type RunningSystem, startSystem } from '../scripts/system/system.js';
 import { expireTogether } from './expiry/burst.js';
 import { bareBullmqBurst } from './expiry/reference.js';
@@ -140,12 +140,14 @@ export async function runBench(
         logDir,
         // Its own profile beside the service's (`<service>-events.cpuprofile`).
         nodeArgs: (cpuProfArgs(settings.cpuProf)[service] ?? []).map((arg) =>
-          arg.replace(`${service}.cpuprofile`, `${service}-events.cpuprofile`),
+          arg.replace(`${service}.cpuprofile`, `${eventsProcessOf(service)}.cpuprofile`),
         ),
       });
       closers.push(() => stopChild(events));
       consumerPids[service] = [events.pid!];
-      say(`${service}: its events are consumed by ${service}-events, a process of its own`);
+      say(
+        `${service}: its events are consumed by ${eventsProcessOf(service)}, a process of its own`,
+      );
     }
     // Pools of the benchmark's own; an idle connection dropped by the server must
     // not crash the run (pg emits 'error' on the pool then).
@@ -399,7 +401,7 @@ async function startConsumersProcess(
 ): Promise<ChildProcess> {
   const spec = services.find((s) => s.name === service);
   if (!spec) throw new Error(`--consumers-apart: no service ${service}`);
-  const processName = `${service}-events`;
+  const processName = eventsProcessOf(service);
   system.settings.ports[processName] = await freePort();
   const child = spawnService(spec, system.settings, {
     mode,

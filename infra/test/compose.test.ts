@@ -186,7 +186,7 @@ describe('compose.yaml', () => {
     async (spec) => {
       const resolved = await resolvedCompose();
       const api = resolved.services[spec.name];
-      const consumers = resolved.services[eventsProcessOf(spec)];
+      const consumers = resolved.services[eventsProcessOf(spec.name)];
       const { CONSUME_EVENTS, ...apiEnv } = environmentOf(api);
       expect(CONSUME_EVENTS).toBe('false');
       expect(environmentOf(consumers)).toEqual(apiEnv);

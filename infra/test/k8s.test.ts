@@ -405,7 +405,7 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     'when $name is deployed, then one Deployment serves its requests and another, of the same pod, consumes its events',
     (spec) => {
       const api = one(overlay, 'Deployment', spec.name);
-      const consumers = one(overlay, 'Deployment', eventsProcessOf(spec));
+      const consumers = one(overlay, 'Deployment', eventsProcessOf(spec.name));
       const { CONSUME_EVENTS, ...apiEnv } = effectiveEnv(overlay, api);
       expect(CONSUME_EVENTS).toBe('false');
       expect(effectiveEnv(overlay, consumers)).toEqual(apiEnv);
@@ -429,18 +429,18 @@ describe.each(overlays)('the %s overlay', (overlay) => {
         (svc) => svc.spec.selector && labelsMatch(svc.spec.selector, consumerPod),
       );
       expect(reaching.map((svc) => [svc.metadata.name, svc.spec.clusterIP])).toEqual([
-        [eventsProcessOf(spec), 'None'],
+        [eventsProcessOf(spec.name), 'None'],
       ]);
       // Scraped as the same job: the Service carries the app's name label.
       expect(reaching[0].metadata.labels['app.kubernetes.io/name']).toBe(spec.name);
       // Never below one consumer during a disruption; in prod KEDA scales it on the lag
       // of every durable the service creates, elsewhere a fixed count.
-      const [pdb] = find(overlay, 'PodDisruptionBudget', eventsProcessOf(spec));
+      const [pdb] = find(overlay, 'PodDisruptionBudget', eventsProcessOf(spec.name));
       expect(pdb.spec.selector.matchLabels).toEqual(consumers.spec.selector.matchLabels);
-      expect(find(overlay, 'HorizontalPodAutoscaler', eventsProcessOf(spec))).toHaveLength(0);
+      expect(find(overlay, 'HorizontalPodAutoscaler', eventsProcessOf(spec.name))).toHaveLength(0);
       if (overlay === 'prod') {
-        const scaled = one(overlay, 'ScaledObject', eventsProcessOf(spec));
-        expect(scaled.spec.scaleTargetRef.name).toBe(eventsProcessOf(spec));
+        const scaled = one(overlay, 'ScaledObject', eventsProcessOf(spec.name));
+        expect(scaled.spec.scaleTargetRef.name).toBe(eventsProcessOf(spec.name));
         expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
         expect(consumers.spec.replicas).toBeUndefined();
         const durables = (

@@ -525,7 +525,7 @@ describe.each(overlays)('the %s overlay’s network', (overlay) => {
     const apart = services.filter((s) => s.consumersApart);
     expect(apart.length).toBeGreaterThan(0);
     for (const spec of apart) {
-      const consumers = labelsOf(eventsProcessOf(spec));
+      const consumers = labelsOf(eventsProcessOf(spec.name));
       expect(allowed(objects, labelsOf('gateway'), labelsOf(spec.name), spec.port)).toBe(true);
       for (const from of ['gateway', 'web', 'auth', 'tickets', 'payments']) {
         expect(allowed(objects, labelsOf(from), consumers, spec.port), from).toBe(false);

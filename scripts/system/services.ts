@@ -32,6 +32,9 @@ export interface ServiceSpec {
   consumersApart?: boolean;
 }
 
+/** The process that consumes a `consumersApart` service's events: `<service>-events`. */
+export const eventsProcessOf = (service: string): string => `${service}-events`;
+
 /** services.json: the one list of GitTix's processes. */
 export const services: ServiceSpec[] = JSON.parse(
   readFileSync(join(repoRoot, 'services.json'), 'utf8'),

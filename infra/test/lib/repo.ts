@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 // services.json as the launcher reads it, and its choice of where each process is ready.
 import {
   defaultPorts,
+  eventsProcessOf,
   readinessUrl,
   repoRoot,
   routesOf,
@@ -12,7 +13,7 @@ import {
   services,
 } from '../../../scripts/system/services.js';
 
-export { repoRoot, routesOf, type ServiceSpec, services };
+export { eventsProcessOf, repoRoot, routesOf, type ServiceSpec, services };
 export const infraDir = join(repoRoot, 'infra');
 
 /**
@@ -49,10 +50,7 @@ export const isRequestServing = (s: ServiceSpec): boolean =>
  * whose events are consumed apart (services.json `consumersApart`), `<name>-events`.
  */
 export const processNamesOf = (s: ServiceSpec): string[] =>
-  s.consumersApart ? [s.name, eventsProcessOf(s)] : [s.name];
-
-/** The name of the process that consumes a `consumersApart` service's events. */
-export const eventsProcessOf = (s: ServiceSpec): string => `${s.name}-events`;
+  s.consumersApart ? [s.name, eventsProcessOf(s.name)] : [s.name];
 
 export type Probe = { kind: 'http'; path: string } | { kind: 'tcp' };
 export interface Health {
