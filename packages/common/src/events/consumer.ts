@@ -219,6 +219,10 @@ export class EventConsumers<DB = never> {
         });
         const close = () => messages.close();
         this.closers.add(close);
+        // stop() closes the subscriptions it finds: one made while it ran (this loop
+        // was still subscribing) is closed here, or it would pull forever. Not awaited:
+        // the close settles once the iteration below has ended, which it now does.
+        if (!this.running) void close().catch(() => {});
         if (subscription.inbox && subscription.batch) {
           await this.consumeBatches(subscription, subscription.batch.maxEvents, messages);
           this.closers.delete(close);

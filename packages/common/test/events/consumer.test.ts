@@ -432,4 +432,25 @@ describe('event consumers', () => {
     consumers = undefined;
     expect(finished).toBe(true);
   });
+
+  it('when stopped as soon as it started, before its pull loops had subscribed, then stop still ends', async () => {
+    // start() returns once the durables exist; each loop then subscribes on its own.
+    // A loop that subscribed after stop() had closed the others used to pull forever.
+    const service = `svc${randomUUID().slice(0, 8)}`;
+    const stopping = new EventConsumers({
+      bus: fixture.bus,
+      service,
+      logger: testLogger,
+      subscriptions: (['ticket.created', 'ticket.updated', 'order.created'] as const).map(
+        (subject) => subscribeWithoutInbox(subject, async () => {}),
+      ),
+    });
+    await stopping.start();
+    let stopped = false;
+    const stop = stopping.stop().then(() => {
+      stopped = true;
+    });
+    await waitFor(() => stopped, { timeoutMs: 10_000, message: 'stop() to end' });
+    await stop;
+  });
 });
