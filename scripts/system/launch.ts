@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { nextBin } from './build.js';
-import { orTimeout, pollUntil, TIMED_OUT } from './network.js';
+import { checkHttp, orTimeout, pollUntil, TIMED_OUT } from './network.js';
 import {
   envFor,
   migrationUrlOf,
@@ -182,26 +182,25 @@ export async function waitUntilReady(
   const pending = new Set(
     specs.map((entry) => ('spec' in entry ? entry : { spec: entry, name: entry.name })),
   );
+  // What each process's last check got, for the error if the wait runs out.
+  const lastCheck = new Map<string, string>();
   await pollUntil(
     async () => {
       const reason = failed();
       if (reason) throw new Error(reason);
       await Promise.all(
-        [...pending].map(async (spec) => {
-          try {
-            const response = await fetch(readinessUrl(spec.spec, settings.ports, spec.name), {
-              signal: AbortSignal.timeout(2_000),
-            });
-            await response.arrayBuffer();
-            if (response.ok) pending.delete(spec);
-          } catch {
-            // not listening yet
-          }
+        [...pending].map(async (entry) => {
+          const check = await checkHttp(readinessUrl(entry.spec, settings.ports, entry.name));
+          if ('status' in check && check.status === 200) pending.delete(entry);
+          lastCheck.set(entry.name, 'status' in check ? `${check.status}` : check.failed);
         }),
       );
       return pending.size === 0;
     },
-    () => `readiness of ${[...pending].map((s) => s.name).join(', ')}`,
+    () =>
+      `readiness of ${[...pending]
+        .map(({ name }) => `${name} (last check: ${lastCheck.get(name) ?? 'none finished'})`)
+        .join(', ')}`,
     timeoutMs,
   );
 }

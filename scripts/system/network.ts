@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { connect, createServer } from 'node:net';
 
 function canListen(port: number): Promise<boolean> {
@@ -71,4 +72,39 @@ export async function pollUntil(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** How one HTTP check ended: the status of an answer read to its end, or why there was none. */
+export type HttpCheck = { status: number } | { failed: string };
+
+/**
+ * GETs `url` on a connection of its own (no pooled keep-alive socket) and reads the
+ * answer to its end, or gives up after `timeoutMs` whatever stage it is at (connect,
+ * headers or body): a timer of its own destroys the request, so no check outlives it.
+ * Readiness waits use this rather than fetch: a round of fetches with
+ * `AbortSignal.timeout` once hung for 240 s with every service listening (2 Dec, 3 Dec).
+ */
+export function checkHttp(url: string, timeoutMs = 2_000): Promise<HttpCheck> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: HttpCheck) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(
+      () => finish({ failed: `no answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    const request = get(url, { agent: false }, (response) => {
+      response.resume();
+      response.once('end', () => finish({ status: response.statusCode ?? 0 }));
+      response.once('error', (error) => finish({ failed: error.message }));
+    });
+    request.once('error', (error: NodeJS.ErrnoException) =>
+      finish({ failed: error.code ?? error.message }),
+    );
+  });
 }
