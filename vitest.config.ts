@@ -56,6 +56,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // The unit files first, two at a time (one per core): they wait on Postgres,
+          // NATS and Redis as much as they compute, and start no system of their own.
+          sequence: { groupOrder: 0 },
+          maxWorkers: 2,
           include: [
             'packages/*/test/**/*.test.ts',
             'services/*/test/**/*.test.ts',
@@ -72,6 +76,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          // Then the end-to-end files, one at a time: each starts a whole system, and
+          // several at once ran out of Postgres's connections (README, Tests).
+          sequence: { groupOrder: 1 },
+          maxWorkers: 1,
           include: ['e2e/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...sharedSystemFiles],
           globalSetup: [infraSetup, webBuild],
@@ -84,6 +92,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e-shared',
+          sequence: { groupOrder: 1 },
+          maxWorkers: 1,
           include: sharedSystemFiles,
           globalSetup: [infraSetup, webBuild, './e2e/harness/shared-system.ts'],
           // Its files' beforeAll waits for the shared system, which starts meanwhile.
