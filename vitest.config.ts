@@ -12,8 +12,8 @@ const sourceConditions = ['@gittix/source', 'node', 'development|production'];
 // Checks the infrastructure first, drops the run's data last (every project has it:
 // its teardown is idempotent, and a project's own systems stop before it runs).
 const infraSetup = './scripts/test-global-setup.ts';
-// The web app's build, once per run before any e2e file starts a system.
-const webBuild = './e2e/harness/web-build.ts';
+// The services' dist and the web app's build, once per run before any e2e file starts a system.
+const systemBuild = './e2e/harness/build.ts';
 
 /**
  * The end-to-end files that run against the whole system with its defaults: they
@@ -82,7 +82,7 @@ export default defineConfig({
           maxWorkers: 1,
           include: ['e2e/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...sharedSystemFiles],
-          globalSetup: [infraSetup, webBuild],
+          globalSetup: [infraSetup, systemBuild],
           // Its first files start their systems while the shared one starts too: on
           // 2 cores one start took over 300 s once (payouts-stripe, 2 Dec).
           hookTimeout: 600_000,
@@ -95,7 +95,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
           include: sharedSystemFiles,
-          globalSetup: [infraSetup, webBuild, './e2e/harness/shared-system.ts'],
+          globalSetup: [infraSetup, systemBuild, './e2e/harness/shared-system.ts'],
           // Its files' beforeAll waits for the shared system, which starts meanwhile.
           hookTimeout: 600_000,
         },

@@ -139,7 +139,7 @@ export async function startSystem(options: StartSystemOptions = {}): Promise<Run
       nats = await startPrivateNatsServer({ users: natsUsersWithRandomPasswords(names) });
     }
     system = await launch({
-      mode: 'source',
+      mode: 'dist',
       only: services.map((s) => s.name).filter((s) => web || s !== 'web'),
       logDir,
       readyTimeoutMs: options.readyTimeoutMs ?? 240_000,
