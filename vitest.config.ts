@@ -83,8 +83,8 @@ export default defineConfig({
           include: ['e2e/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...sharedSystemFiles],
           globalSetup: [infraSetup, systemBuild],
-          // Its first files start their systems while the shared one starts too: on
-          // 2 cores one start took over 300 s once (payouts-stripe, 2 Dec).
+          // A file's system start: on 2 cores under load one took over 300 s once
+          // (payouts-stripe, 2 Dec, when e2e files still ran beside the unit files).
           hookTimeout: 600_000,
         },
       },
