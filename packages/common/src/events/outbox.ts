@@ -98,7 +98,7 @@ interface OutboxRow {
 }
 
 /** Any constant shared by every relay of one database: only one publishes at a time. */
-const RELAY_LOCK_KEY = 7_301_977;
+export const RELAY_LOCK_KEY = 7_301_977;
 
 /**
  * Publishes outbox rows to JetStream in commit order, with `Nats-Msg-Id` = event
@@ -148,11 +148,17 @@ export class OutboxRelay<DB = unknown> {
     this.wake?.();
   }
 
-  /** Publishes everything pending now; for tests and tools. Returns how many were sent. */
+  /**
+   * Publishes everything committed before the call; for shutdown, tests and tools.
+   * Returns how many this relay sent. Where another relay (this one's own loop, or
+   * another replica's) holds the lock, it waits for that batch to commit rather
+   * than returning with rows still in flight: a caller may then rely on every row
+   * committed before it being in the stream.
+   */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const sent = await this.publishBatch();
+      const sent = await this.publishBatch({ waitForLock: true });
       total += sent;
       if (sent < this.batchSize) return total;
     }
@@ -193,9 +199,12 @@ export class OutboxRelay<DB = unknown> {
     });
   }
 
-  private async publishBatch(): Promise<number> {
+  private async publishBatch({ waitForLock = false } = {}): Promise<number> {
     const { db, bus } = this.options;
     return db.transaction().execute(async (trx) => {
+      // Waiting takes the lock in a statement of its own, so that the read below
+      // sees what the batch it waited for committed (its rows as sent).
+      if (waitForLock) await sql`SELECT pg_advisory_xact_lock(${RELAY_LOCK_KEY})`.execute(trx);
       // The lock and the read in one round trip: the lock, a scalar subquery, is a
       // one-time filter (evaluated once, before the scan; the scan keeps the
       // index's order); a relay that does not get the lock reads nothing.

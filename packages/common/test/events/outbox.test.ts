@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueEvent, OutboxRelay } from '../../src/index.js';
+import { enqueueEvent, OutboxRelay, RELAY_LOCK_KEY } from '../../src/index.js';
 import {
   type PrivateNatsServer,
   startPrivateNatsServer,
@@ -161,6 +161,49 @@ describe('outbox relay', () => {
     }
     const messages = await streamMessages(fixture.bus);
     expect(messages.map((m) => m.msgId)).toEqual(ids);
+  });
+
+  it('when another relay is mid-batch, then drain waits for it and returns with every earlier row in the stream', async () => {
+    const envelope = await fixture.db
+      .transaction()
+      .execute((trx) => enqueueEvent(trx, 'ticket.created', ticketCreatedData()));
+    // Another relay's batch in flight: it holds the lock and has not committed yet.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const otherBatch = fixture.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${RELAY_LOCK_KEY})`.execute(trx);
+      locked();
+      await released;
+    });
+    await lockTaken;
+    const draining = new OutboxRelay({
+      db: fixture.db,
+      databaseUrl: fixture.databaseUrl,
+      bus: fixture.bus,
+      logger: testLogger,
+    }).drain();
+    let settled = false;
+    void draining.finally(() => (settled = true)).catch(() => {});
+    // Drain queues behind the other batch (a lock request not yet granted) and
+    // does not return meanwhile; the moment that batch commits, drain publishes.
+    await waitFor(
+      async () => {
+        if (settled) return true;
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND database =
+            (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(fixture.db);
+        return rows[0]!.n > 0;
+      },
+      { message: 'drain waiting for the lock' },
+    );
+    expect(settled).toBe(false);
+    release();
+    await otherBatch;
+    expect(await draining).toBe(1);
+    expect((await streamMessages(fixture.bus)).map((m) => m.msgId)).toEqual([envelope.id]);
   });
 });
 
