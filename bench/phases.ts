@@ -95,7 +95,7 @@ export async function runBench(
   say(`machine: ${machineBefore.cpus} CPUs, load ${machineBefore.load.join(' ')}`);
   let buildSeconds: number | undefined;
   if (settings.mode === 'dist' && settings.build) {
-    say('compiling the services to dist/ (tsc -b, incremental)…');
+    say('building the services (tsc -b and bundles, incremental)…');
     const t = now();
     buildServices();
     buildSeconds = (now() - t) / 1000;

@@ -367,7 +367,7 @@ ${bottlenecks.trim()}
 - Load average (1, 5, 15 min): ${machine.before.load.join(', ')} before, ${machine.after.load.join(', ')} after;
   ${machine.before.otherNodeProcesses} other Node processes were running when it started (other
   engineers' test runs share these 2 cores, Postgres, NATS and Redis).
-- Services ran from ${settings.mode === 'dist' ? '`dist/` (compiled, as in production' : 'source through tsx (as the tests run them'}${r.buildSeconds === undefined ? ')' : `; \`tsc -b\` took ${r.buildSeconds.toFixed(1)} s)`}, \`LOG_LEVEL=${settings.logLevel}\`,
+- Services ran from ${settings.mode === 'dist' ? '`dist/` (compiled and bundled, as in production' : 'source through tsx (as the tests run them'}${r.buildSeconds === undefined ? ')' : `; the build, \`tsc -b\` and bundles, took ${r.buildSeconds.toFixed(1)} s)`}, \`LOG_LEVEL=${settings.logLevel}\`,
   \`NODE_ENV=production\`, each writing its log straight to a file; start-up took ${r.startupSeconds.toFixed(1)} s,
   the whole run ${Math.round(r.seconds)} s.${
     settings.consumersApart?.length

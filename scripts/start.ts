@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   });
   for (const what of infra.started) log(`started ${what}`);
 
-  log('building services (tsc -b)…');
+  log('building services (tsc -b and bundles)…');
   buildServices();
   ensureWebBuild(log);
 

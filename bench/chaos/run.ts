@@ -181,7 +181,7 @@ async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
   const mode = args.mode === 'source' ? 'source' : 'dist';
   if (mode === 'dist' && !args['skip-build']) {
-    say('compiling the services to dist/ (tsc -b, incremental)…');
+    say('building the services (tsc -b and bundles, incremental)…');
     buildServices();
   }
   // As in production: NATS with a user per service (only its own subjects), and a

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const machine = machineNow();
   say(`machine: ${machine.cpus} CPUs, load ${machine.load.join(' ')}`);
   if (mode === 'dist' && !args['skip-build']) {
-    say('compiling the services to dist/ (tsc -b, incremental)…');
+    say('building the services (tsc -b and bundles, incremental)…');
     buildServices();
   }
   const receiver = await startOtlpSink();

@@ -21,7 +21,7 @@ RUN mkdir /manifests \
       \( -name package.json -o -name package-lock.json -o -name .npmrc \) -print \
     | tar -cf - -T - | tar -xf - -C /manifests
 
-# ---- build: every dependency, `npm run build` (tsc -b, then next build) ----------
+# ---- build: every dependency, `npm run build` (the services, then next build) -----
 FROM node:${NODE_MAJOR}-${DEBIAN_RELEASE} AS build
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
     NEXT_TELEMETRY_DISABLED=1

@@ -359,7 +359,7 @@ describe('compose.yaml: the migrate step of each database', () => {
       const service = compose.services[spec.name];
       expect(migrate.image).toBe(service.image);
       expect(migrate.build).toEqual(service.build);
-      expect(migrate.command).toEqual(['node', 'dist/main.js', '--migrate']);
+      expect(migrate.command).toEqual(['node', 'dist/main.bundle.js', '--migrate']);
       expect(migrate.restart).toBe('no');
       expect(migrate.read_only).toBe(true);
       expect(migrate.cap_drop).toEqual(['ALL']);

@@ -72,7 +72,9 @@ describe.each(paths)('%s', (file) => {
     const build = stageNamed(file, 'build');
     const commands = runs(build).join('\n');
     expect(commands).toMatch(/npm ci\b/);
-    expect(commands).toMatch(file.endsWith('web.Dockerfile') ? /npm run build\b/ : /npx tsc -b\b/);
+    expect(commands).toMatch(
+      file.endsWith('web.Dockerfile') ? /npm run build\b/ : /npm run build:services\b/,
+    );
   });
 
   it('when the runtime is assembled, then it holds production dependencies of one workspace only', () => {
@@ -189,7 +191,7 @@ describe('the Dockerfile reader', () => {
     'FROM node:${NODE_MAJOR}-slim AS runtime',
     'HEALTHCHECK --interval=5s \\',
     '  CMD ["node", "-e", "const  p = 1"]',
-    'CMD node dist/main.js',
+    'CMD node dist/main.bundle.js',
     'ENTRYPOINT ["tini", "--"]',
   ].join('\n');
   const [stage] = parseDockerfile(sample).stages;

@@ -251,7 +251,7 @@ describe('the migrate step in Kubernetes: an initContainer per database service,
         const [migrate] = pod.initContainers;
         expect(migrate.name).toBe('migrate');
         expect(migrate.image, spec.name).toBe(app.image);
-        expect(migrate.command, spec.name).toEqual(['node', 'dist/main.js', '--migrate']);
+        expect(migrate.command, spec.name).toEqual(['node', 'dist/main.bundle.js', '--migrate']);
         const env = Object.fromEntries((migrate.env as Any[]).map((e) => [e.name, e]));
         expect(env.POSTGRES_USER.value, spec.name).toBe(`${spec.database}_owner`);
         expect(env.POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual(ownerSecret(spec.database!));

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './services.js';
+import { type BuildOptions, buildSync } from 'esbuild';
+import { repoRoot, services } from './services.js';
 
 function run(command: string, args: string[], what: string): void {
   const result = spawnSync(command, args, {
@@ -13,23 +14,110 @@ function run(command: string, args: string[], what: string): void {
     throw new Error(`${what} failed (exit ${result.status ?? result.signal})`);
 }
 
-function newestMtime(dir: string): number {
+/** The newest modification time of the files under `dir`, skipping folders named in `skip`. */
+function newestMtime(
+  dir: string,
+  skip: readonly string[] = ['node_modules', '.next', 'test', 'dist'],
+): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (['node_modules', '.next', 'test', 'dist'].includes(entry.name)) continue;
+    if (skip.includes(entry.name)) continue;
     const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+    newest = Math.max(
+      newest,
+      entry.isDirectory() ? newestMtime(path, skip) : statSync(path).mtimeMs,
+    );
   }
   return newest;
 }
 
-/** Compiles @gittix/common, the services and the CLI to dist/ (incremental). */
+const mtimeOf = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
+
+/** The file a service runs from: its compiled main with every dependency it can hold. */
+export const BUNDLE_FILE = 'dist/main.bundle.js';
+
+/**
+ * Left as imports of node_modules, not bundled: native addons (argon2; msgpackr's
+ * optional extractor; pg's optional native client), files read from the package's
+ * own folder at run time (Swagger UI's static assets), and pino with its pretty
+ * printer, which start worker threads from their own files.
+ */
+export const NOT_BUNDLED = [
+  '@node-rs/argon2',
+  'msgpackr-extract',
+  'pg-native',
+  '@fastify/swagger-ui',
+  'pino',
+  'pino-pretty',
+];
+
+/**
+ * CommonJS code in the bundle still asks for `require`, `__filename` and
+ * `__dirname`, which an ES module does not have: defined once, at the top.
+ */
+const COMMONJS_GLOBALS = [
+  "import { createRequire as __gxRequire } from 'node:module';",
+  "import { dirname as __gxDirname } from 'node:path';",
+  "import { fileURLToPath as __gxPath } from 'node:url';",
+  'const require = __gxRequire(import.meta.url);',
+  'const __filename = __gxPath(import.meta.url);',
+  'const __dirname = __gxDirname(__filename);',
+].join('\n');
+
+/** How esbuild bundles one service's compiled main (bundleServices; its test reads the metafile). */
+export function bundleOptions(service: string): BuildOptions {
+  const dir = join(repoRoot, 'services', service);
+  return {
+    entryPoints: [join(dir, 'dist/main.js')],
+    outfile: join(dir, BUNDLE_FILE),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: NOT_BUNDLED,
+    banner: { js: COMMONJS_GLOBALS },
+    sourcemap: 'linked',
+    sourcesContent: false,
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * Bundles each service's compiled main (dist/main.js, as tsc emits it) with its
+ * dependencies into one file, dist/main.bundle.js: a process then reads and
+ * compiles one file instead of about a thousand modules (auth's imports took
+ * ~0.8 s of CPU through Node's module loader, ~0.25 s as one file). The source
+ * map goes through dist/*.js's own maps back to src/*.ts.
+ */
+export function bundleServices(): void {
+  // What every bundle is made of besides its service's own dist/: @gittix/common's
+  // dist/ and the installed dependencies (npm ci rewrites this file).
+  const shared = Math.max(
+    newestMtime(join(repoRoot, 'packages/common/dist'), []),
+    mtimeOf(join(repoRoot, 'node_modules/.package-lock.json')),
+  );
+  for (const service of services) {
+    if (service.name === 'web') continue;
+    const dir = join(repoRoot, 'services', service.name);
+    const bundled = mtimeOf(join(dir, BUNDLE_FILE));
+    const compiled = newestMtime(join(dir, 'dist'), ['main.bundle.js', 'main.bundle.js.map']);
+    if (bundled > shared && bundled > compiled) continue;
+    const result = buildSync(bundleOptions(service.name));
+    if (result.errors.length > 0) throw new Error(`bundling ${service.name} failed`);
+  }
+}
+
+/**
+ * Compiles @gittix/common, the services and the CLI to dist/ (incremental), then
+ * bundles each service's main (bundleServices).
+ */
 export function buildServices(): void {
   run(
     process.execPath,
     [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'],
     'TypeScript build',
   );
+  bundleServices();
 }
 
 const webDir = join(repoRoot, 'apps/web');

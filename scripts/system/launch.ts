@@ -3,7 +3,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { nextBin } from './build.js';
+import { BUNDLE_FILE, nextBin } from './build.js';
 import { checkHttp, orTimeout, pollUntil, TIMED_OUT } from './network.js';
 import {
   envFor,
@@ -33,7 +33,7 @@ export function commandFor(service: ServiceSpec, port: number, mode: RunMode): s
       '127.0.0.1',
     ];
   }
-  if (mode === 'dist') return [process.execPath, `services/${service.name}/dist/main.js`];
+  if (mode === 'dist') return [process.execPath, `services/${service.name}/${BUNDLE_FILE}`];
   return [
     process.execPath,
     '--conditions=@gittix/source',

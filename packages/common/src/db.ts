@@ -282,7 +282,7 @@ export class SchemaBehindError extends Error {
           : `database "${database}" is behind this release: migration ${missing.join(', ')} ` +
             `${missing.length === 1 ? 'has' : 'have'} not run`
       }. Run the migrate step first ` +
-        '(`node dist/main.js --migrate` as the database owner; docs/security.md)',
+        '(`node dist/main.bundle.js --migrate` as the database owner; docs/security.md)',
     );
     this.name = 'SchemaBehindError';
   }

@@ -17,7 +17,7 @@ export function loadServiceConfig<S extends z.ZodType>(name: string, schema: S):
   }
 }
 
-/** The flag of the migrate step: `node dist/main.js --migrate`. */
+/** The flag of the migrate step: `node dist/main.bundle.js --migrate`. */
 export const MIGRATE_FLAG = '--migrate';
 
 /**
