@@ -85,7 +85,7 @@ export function bundleOptions(service: string): BuildOptions {
 /**
  * Bundles each service's compiled main (dist/main.js, as tsc emits it) with its
  * dependencies into one file, dist/main.bundle.js: a process then reads and
- * compiles one file instead of about a thousand modules (auth's imports took
+ * compiles one file instead of ~1,400 modules (auth; tickets ~1,950; its imports took
  * ~0.8 s of CPU through Node's module loader, ~0.25 s as one file). The source
  * map goes through dist/*.js's own maps back to src/*.ts.
  */
