@@ -1,3 +1,5 @@
+import { checkHttp } from '../../scripts/system/network.js';
+
 /** One service's /readyz answer changing, in the run's clock. */
 export interface ReadinessChange {
   at: number;
@@ -36,16 +38,14 @@ export class ReadinessMonitor {
     await this.loop;
   }
 
+  /**
+   * Ready = 2xx. checkHttp, as the launcher's readiness waits: a probe cannot
+   * outlive its timeout (a round of fetches with AbortSignal.timeout once never
+   * settled, scripts/system/network.ts).
+   */
   private async probe(port: number): Promise<boolean> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-      });
-      await response.arrayBuffer();
-      return response.ok;
-    } catch {
-      return false;
-    }
+    const check = await checkHttp(`http://127.0.0.1:${port}/readyz`, PROBE_TIMEOUT_MS);
+    return 'status' in check && check.status >= 200 && check.status < 300;
   }
 
   private async run(): Promise<void> {
