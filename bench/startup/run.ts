@@ -68,7 +68,7 @@ const rows: string[][] = [];
 for (const service of backend) {
   const samples = variants.map(() => [] as Sample[]);
   for (let run = 0; run < runs; run++) {
-    variants.forEach((variant, i) => samples[i]!.push(startOnce(service, variant)));
+    for (const [i, variant] of variants.entries()) samples[i]!.push(startOnce(service, variant));
   }
   const cpu = samples.map((s) => median(s.map((x) => x.cpu)));
   const wall = samples.map((s) => median(s.map((x) => x.wall)));

@@ -176,6 +176,24 @@ describe('the service Dockerfile', () => {
     expect(argsOf(stageNamed('infra/docker/Dockerfile', 'deps'))).toHaveProperty('SERVICE');
   });
 
+  it('when the runtime is assembled, then node_modules holds only what the bundle imports, the workspace’s own versions included', () => {
+    const dockerfile = readRepoFile('infra/docker/Dockerfile');
+    const deps = runs(stageNamed('infra/docker/Dockerfile', 'deps')).join('\n');
+    expect(deps).toMatch(
+      /keep-bundle-externals\.mjs \. "services\/\$SERVICE" \/tmp\/bundle-externals\.json/,
+    );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a template
+    const service = '${SERVICE}';
+    expect(dockerfile).toContain(
+      `COPY --from=build /app/services/${service}/dist/main.bundle.externals.json /tmp/bundle-externals.json`,
+    );
+    expect(dockerfile).toContain(
+      `COPY --from=deps /app/services/${service}/node_modules ./services/${service}/node_modules`,
+    );
+    // @gittix/common is in the bundle.
+    expect(dockerfile).not.toContain('packages/common/dist');
+  });
+
   it('when native addons are installed, then they are compiled and loaded at build time', () => {
     const deps = runs(stageNamed('infra/docker/Dockerfile', 'deps')).join('\n');
     expect(deps).toContain('node-gyp.js');

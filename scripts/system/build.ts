@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { type BuildOptions, buildSync } from 'esbuild';
+import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import { repoRoot, services } from './services.js';
 
 function run(command: string, args: string[], what: string): void {
@@ -35,6 +36,11 @@ const mtimeOf = (path: string): number => (existsSync(path) ? statSync(path).mti
 
 /** The file a service runs from: its compiled main with every dependency it can hold. */
 export const BUNDLE_FILE = 'dist/main.bundle.js';
+/**
+ * Beside it, the packages it still imports from node_modules (JSON, a list of names):
+ * the image keeps only those and what they depend on (infra/docker/keep-bundle-externals.mjs).
+ */
+export const BUNDLE_EXTERNALS_FILE = 'dist/main.bundle.externals.json';
 
 /**
  * Left as imports of node_modules, not bundled: native addons (argon2; msgpackr's
@@ -78,8 +84,25 @@ export function bundleOptions(service: string): BuildOptions {
     banner: { js: COMMONJS_GLOBALS },
     sourcemap: 'linked',
     sourcesContent: false,
+    metafile: true,
     logLevel: 'warning',
   };
+}
+
+/** The package a bare import names (`@scope/name/sub` → `@scope/name`). */
+export const packageOf = (path: string): string =>
+  path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]!;
+
+const isBuiltin = (path: string): boolean =>
+  path.startsWith('node:') || builtinModules.includes(path.split('/')[0]!);
+
+/** The packages a bundle imports from node_modules, by its metafile (sorted, each once). */
+export function externalPackagesOf(metafile: Metafile): string[] {
+  const names = Object.values(metafile.outputs)
+    .flatMap((output) => output.imports)
+    .filter((imported) => imported.external && !isBuiltin(imported.path))
+    .map((imported) => packageOf(imported.path));
+  return [...new Set(names)].sort();
 }
 
 /**
@@ -100,10 +123,20 @@ export function bundleServices(): void {
     if (service.name === 'web') continue;
     const dir = join(repoRoot, 'services', service.name);
     const bundled = mtimeOf(join(dir, BUNDLE_FILE));
-    const compiled = newestMtime(join(dir, 'dist'), ['main.bundle.js', 'main.bundle.js.map']);
-    if (bundled > shared && bundled > compiled) continue;
+    const compiled = newestMtime(join(dir, 'dist'), [
+      'main.bundle.js',
+      'main.bundle.js.map',
+      'main.bundle.externals.json',
+    ]);
+    const listed = existsSync(join(dir, BUNDLE_EXTERNALS_FILE));
+    if (listed && bundled > shared && bundled > compiled) continue;
     const result = buildSync(bundleOptions(service.name));
-    if (result.errors.length > 0) throw new Error(`bundling ${service.name} failed`);
+    if (result.errors.length > 0 || !result.metafile)
+      throw new Error(`bundling ${service.name} failed`);
+    // Also those loaded by name rather than imported (pino's transport loads
+    // pino-pretty): the image keeps any of them it has installed.
+    const externals = [...new Set([...externalPackagesOf(result.metafile), ...NOT_BUNDLED])].sort();
+    writeFileSync(join(dir, BUNDLE_EXTERNALS_FILE), `${JSON.stringify(externals, null, 2)}\n`);
   }
 }
 

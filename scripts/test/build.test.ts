@@ -1,9 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildServices, bundleOptions, NOT_BUNDLED } from '../system/build.js';
+import {
+  BUNDLE_EXTERNALS_FILE,
+  buildServices,
+  bundleOptions,
+  externalPackagesOf,
+  NOT_BUNDLED,
+} from '../system/build.js';
 import { repoRoot, services } from '../system/services.js';
 
 const backend = services.filter((s) => s.name !== 'web').map((s) => s.name);
@@ -39,13 +44,6 @@ function productionClosure(service: string): Set<string> {
   return seen;
 }
 
-/** The package a bare import names (`@scope/name/sub` → `@scope/name`). */
-const packageOf = (path: string): string =>
-  path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]!;
-
-const isBuiltin = (path: string): boolean =>
-  path.startsWith('node:') || builtinModules.includes(path.split('/')[0]!);
-
 describe('the services’ bundles', () => {
   beforeAll(() => {
     // Current already in a whole run (the e2e setup built them); alone, from a clean
@@ -57,13 +55,16 @@ describe('the services’ bundles', () => {
     'when %s is bundled, then everything it imports at load time is Node’s or a production dependency its image installs',
     (service) => {
       const { metafile } = buildSync({ ...bundleOptions(service), write: false, metafile: true });
-      const external = Object.values(metafile.outputs)
-        .flatMap((output) => output.imports)
-        .filter((imported) => imported.external && !isBuiltin(imported.path))
-        .map((imported) => packageOf(imported.path));
+      const external = externalPackagesOf(metafile!);
+      // The list written beside the bundle, which the image keeps, names every one
+      // (and those loaded by name, such as pino-pretty).
+      const listed = JSON.parse(
+        readFileSync(join(repoRoot, 'services', service, BUNDLE_EXTERNALS_FILE), 'utf8'),
+      );
+      expect(listed).toEqual(expect.arrayContaining([...external, ...NOT_BUNDLED]));
       // A package that is not installed at all was left out by esbuild because its
       // require() sits in a try (pg-native, ws's bufferutil): optional, may fail.
-      const left = [...new Set(external)].filter((pkg) => existsSync(installedDir(pkg)));
+      const left = external.filter((pkg) => existsSync(installedDir(pkg)));
       const image = productionClosure(service);
       for (const pkg of left) {
         expect(NOT_BUNDLED, `${service}: ${pkg} left out of the bundle`).toContain(pkg);
