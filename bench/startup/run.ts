@@ -37,13 +37,15 @@ const variants = [
 interface Sample {
   cpu: number;
   wall: number;
+  /** The process's peak resident memory, MB. */
+  rss: number;
 }
 
-/** One start: `/usr/bin/time` reports the child's user and system CPU and its wall time. */
+/** One start: `/usr/bin/time` reports the child's user and system CPU, wall time and peak RSS. */
 function startOnce(service: string, variant: (typeof variants)[number]): Sample {
   const result = spawnSync(
     '/usr/bin/time',
-    ['-f', 'TIME %U %S %e', process.execPath, variant.file],
+    ['-f', 'TIME %U %S %e %M', process.execPath, variant.file],
     {
       cwd: join(repoRoot, 'services', service),
       env: { PATH: process.env.PATH, PORT: 'not-a-port', NODE_OPTIONS: variant.nodeOptions },
@@ -54,9 +56,13 @@ function startOnce(service: string, variant: (typeof variants)[number]): Sample 
   // It must have loaded everything and stopped at the config check, nowhere else.
   if (!stderr.includes('Invalid configuration'))
     throw new Error(`${service} (${variant.file}) did not stop at its config check:\n${stderr}`);
-  const match = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(stderr);
+  const match = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
   if (!match) throw new Error(`no timing from /usr/bin/time:\n${stderr}`);
-  return { cpu: Number(match[1]) + Number(match[2]), wall: Number(match[3]) };
+  return {
+    cpu: Number(match[1]) + Number(match[2]),
+    wall: Number(match[3]),
+    rss: Number(match[4]) / 1024,
+  };
 }
 
 const before = machineNow();
@@ -72,9 +78,12 @@ for (const service of backend) {
   }
   const cpu = samples.map((s) => median(s.map((x) => x.cpu)));
   const wall = samples.map((s) => median(s.map((x) => x.wall)));
+  const rss = samples.map((s) => median(s.map((x) => x.rss)));
   rows.push([
     service,
-    ...variants.map((_, i) => `${cpu[i]!.toFixed(2)} s / ${wall[i]!.toFixed(2)} s`),
+    ...variants.map(
+      (_, i) => `${cpu[i]!.toFixed(2)} s / ${wall[i]!.toFixed(2)} s / ${Math.round(rss[i]!)} MB`,
+    ),
     `${(cpu[1]! / cpu[0]!).toFixed(2)}×`,
   ]);
   console.log(rows.at(-1)!.join(' | '));
@@ -89,11 +98,16 @@ before, ${after.load.join(', ')} after).
 
 Each run starts a service's process with \`PORT=not-a-port\`: it loads its whole module
 graph and stops at the config check, so this is the cost of loading, before any
-connection. The variants alternate; each cell is the median of ${runs} runs, CPU (user +
-system, from \`/usr/bin/time\`) / wall time. The services run the bundle
+connection. The variants alternate; each cell is the median of ${runs} runs: CPU (user +
+system) / wall time / peak resident memory, from \`/usr/bin/time\`. The services run the bundle
 (\`npm run build:services\`; scripts/system/build.ts).
 
 ${markdownTable([['service', ...variants.map((v) => v.name), 'bundle CPU ÷ tsc output CPU'], ...rows])}
+
+With \`--enable-source-maps\` Node reads the bundle's source map when it loads it (a few
+MB: the mappings into node_modules are in it too) and keeps it: the third column's extra
+CPU and memory over the second is that. The images pay it for stack traces that name
+lines of \`src/*.ts\`; drop the flag from \`NODE_OPTIONS\` to save it.
 `;
 writeFileSync(args.report, report);
 console.log(`Report: ${args.report}`);
