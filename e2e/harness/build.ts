@@ -13,6 +13,8 @@ import type { TestProject } from 'vitest/node';
  * source, which Vitest's global-setup runner does not resolve.
  */
 export default function setup(project: TestProject): void {
+  // Both e2e projects list this setup; Vitest runs each project's in this one process.
+  if (process.env.GITTIX_E2E_BUILT === '1') return;
   const build = (call: string) =>
     spawnSync(
       process.execPath,
@@ -33,4 +35,5 @@ export default function setup(project: TestProject): void {
   // Not thrown: the unit files need no web app; the files that do try again and fail.
   if (web.status !== 0)
     console.warn(`e2e: the web build failed (exit ${web.status ?? web.signal})`);
+  else process.env.GITTIX_E2E_BUILT = '1';
 }
