@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import { repoRoot, services } from './services.js';
 
@@ -41,6 +41,10 @@ export const BUNDLE_FILE = 'dist/main.bundle.js';
  * the image keeps only those and what they depend on (infra/docker/keep-bundle-externals.mjs).
  */
 export const BUNDLE_EXTERNALS_FILE = 'dist/main.bundle.externals.json';
+/** The names, in dist/, of the files bundleServices writes. */
+const BUNDLE_OUTPUTS = [BUNDLE_FILE, `${BUNDLE_FILE}.map`, BUNDLE_EXTERNALS_FILE].map((file) =>
+  basename(file),
+);
 
 /**
  * Left as imports of node_modules, not bundled: native addons (argon2; msgpackr's
@@ -90,7 +94,7 @@ export function bundleOptions(service: string): BuildOptions {
 }
 
 /** The package a bare import names (`@scope/name/sub` → `@scope/name`). */
-export const packageOf = (path: string): string =>
+const packageOf = (path: string): string =>
   path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]!;
 
 const isBuiltin = (path: string): boolean =>
@@ -123,11 +127,8 @@ export function bundleServices(): void {
     if (service.name === 'web') continue;
     const dir = join(repoRoot, 'services', service.name);
     const bundled = mtimeOf(join(dir, BUNDLE_FILE));
-    const compiled = newestMtime(join(dir, 'dist'), [
-      'main.bundle.js',
-      'main.bundle.js.map',
-      'main.bundle.externals.json',
-    ]);
+    // tsc's output only: the bundle's own files are what is compared with it.
+    const compiled = newestMtime(join(dir, 'dist'), BUNDLE_OUTPUTS);
     const listed = existsSync(join(dir, BUNDLE_EXTERNALS_FILE));
     if (listed && bundled > shared && bundled > compiled) continue;
     const result = buildSync(bundleOptions(service.name));
