@@ -457,6 +457,32 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     },
   );
 
+  it('when orders runs as two Deployments, then orders-events differs from orders only in its name, role, count and CONSUME_EVENTS', () => {
+    // Two manifests (base/apps/orders.yaml, orders-events.yaml) and, in prod, two copies
+    // of the database patch: kustomize cannot derive one from the other here (a
+    // nameSuffix on a second copy of a base rewrites the first's references too,
+    // kubernetes-sigs/kustomize#4444), so this holds them together instead.
+    const api: Any = structuredClone(one(overlay, 'Deployment', 'orders'));
+    const events: Any = structuredClone(one(overlay, 'Deployment', 'orders-events'));
+    const envOf = (d: Any): Array<{ name: string }> => d.spec.template.spec.containers[0].env;
+    expect(envOf(api).find((e) => e.name === 'CONSUME_EVENTS')).toEqual({
+      name: 'CONSUME_EVENTS',
+      value: 'false',
+    });
+    expect(envOf(events).find((e) => e.name === 'CONSUME_EVENTS')).toBeUndefined();
+    expect(events.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('worker');
+    // The API's count is its autoscaler's; the workers' is fixed in dev, KEDA's in prod.
+    expect(api.spec.replicas).toBeUndefined();
+    const asApi = (d: Any): Any => {
+      d.metadata.name = 'orders';
+      delete d.spec.replicas;
+      const c = d.spec.template.spec.containers[0];
+      c.env = c.env.filter((e: { name: string }) => e.name !== 'CONSUME_EVENTS');
+      return JSON.parse(JSON.stringify(d).replaceAll('"worker"', '"api"'));
+    };
+    expect(asApi(events)).toEqual(asApi(api));
+  });
+
   it('when a request-serving service is deployed, then an autoscaler and a disruption budget cover it', () => {
     for (const spec of services) {
       const hpa = find(overlay, 'HorizontalPodAutoscaler', spec.name);
