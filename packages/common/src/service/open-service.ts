@@ -167,6 +167,10 @@ async function openNeeds(
   }
   if (needs.redis) {
     const redis = connectRedis(settings);
+    // BullMQ logs connection errors through its own listeners while its queues and
+    // workers are open; without one of ours, an error before they attach or after
+    // they close is printed by ioredis to stderr, outside the JSON logs.
+    redis.on('error', (err: Error) => logger.debug({ err }, 'redis connection error'));
     opened.redis = redis;
     readiness.redis = () => redis.ping();
   }
