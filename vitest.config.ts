@@ -86,7 +86,8 @@ export default defineConfig({
           // Each worker runs its files one after another in one process, importing
           // Fastify, Kysely, the SDKs… once rather than once per file: with a fresh
           // process per file, imports took 200 of the suite's 580 s (README, Tests).
-          // Every file closes what it opens, and none depends on another's state.
+          // So a file here closes what it opens and relies on no state another file
+          // left or changed; one that cannot belongs in ownProcessUnitFiles.
           isolate: false,
           globalSetup: [infraSetup],
         },
