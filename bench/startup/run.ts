@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLE_FILE, buildServices } from '../../scripts/system/build.js';
-import { repoRoot, services } from '../../scripts/system/services.js';
+import { BUNDLE_FILE, BUNDLED_SERVICES, buildServices } from '../../scripts/system/build.js';
+import { repoRoot } from '../../scripts/system/services.js';
 import { machineNow } from '../harness/machine.js';
 import { markdownTable } from '../harness/markdown.js';
 import { median } from '../harness/stats.js';
@@ -69,9 +69,8 @@ const before = machineNow();
 const started = new Date();
 console.log('building the services (tsc -b and bundles, incremental)…');
 buildServices();
-const backend = services.filter((s) => s.name !== 'web').map((s) => s.name);
 const rows: string[][] = [];
-for (const service of backend) {
+for (const service of BUNDLED_SERVICES) {
   const samples = variants.map(() => [] as Sample[]);
   for (let run = 0; run < runs; run++) {
     for (const [i, variant] of variants.entries()) samples[i]!.push(startOnce(service, variant));

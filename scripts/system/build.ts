@@ -34,6 +34,9 @@ function newestMtime(
 
 const mtimeOf = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
 
+/** The services that run from a bundle: all but the web app (Next.js builds its own). */
+export const BUNDLED_SERVICES = services.filter((s) => s.name !== 'web').map((s) => s.name);
+
 /** The file a service runs from: its compiled main with every dependency it can hold. */
 export const BUNDLE_FILE = 'dist/main.bundle.js';
 /**
@@ -123,17 +126,15 @@ export function bundleServices(): void {
     newestMtime(join(repoRoot, 'packages/common/dist'), []),
     mtimeOf(join(repoRoot, 'node_modules/.package-lock.json')),
   );
-  for (const service of services) {
-    if (service.name === 'web') continue;
-    const dir = join(repoRoot, 'services', service.name);
+  for (const service of BUNDLED_SERVICES) {
+    const dir = join(repoRoot, 'services', service);
     const bundled = mtimeOf(join(dir, BUNDLE_FILE));
     // tsc's output only: the bundle's own files are what is compared with it.
     const compiled = newestMtime(join(dir, 'dist'), BUNDLE_OUTPUTS);
     const listed = existsSync(join(dir, BUNDLE_EXTERNALS_FILE));
     if (listed && bundled > shared && bundled > compiled) continue;
-    const result = buildSync(bundleOptions(service.name));
-    if (result.errors.length > 0 || !result.metafile)
-      throw new Error(`bundling ${service.name} failed`);
+    const result = buildSync(bundleOptions(service));
+    if (result.errors.length > 0 || !result.metafile) throw new Error(`bundling ${service} failed`);
     // Also those loaded by name rather than imported (pino's transport loads
     // pino-pretty): the image keeps any of them it has installed.
     const externals = [...new Set([...externalPackagesOf(result.metafile), ...NOT_BUNDLED])].sort();

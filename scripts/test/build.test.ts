@@ -7,14 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUNDLE_EXTERNALS_FILE,
   BUNDLE_FILE,
+  BUNDLED_SERVICES,
   buildServices,
   bundleOptions,
   externalPackagesOf,
   NOT_BUNDLED,
 } from '../system/build.js';
-import { repoRoot, services } from '../system/services.js';
-
-const backend = services.filter((s) => s.name !== 'web').map((s) => s.name);
+import { repoRoot } from '../system/services.js';
 
 /** Where Node finds `pkg` from the service's dist/: its own node_modules, then the root's. */
 const installed = (service: string, pkg: string): boolean =>
@@ -27,7 +26,7 @@ const installed = (service: string, pkg: string): boolean =>
 beforeAll(() => buildServices(), 300_000);
 
 describe('the services’ bundles', () => {
-  it.each(backend)(
+  it.each(BUNDLED_SERVICES)(
     'when %s is bundled, then it imports from node_modules only what is meant to stay out, and lists it for the image',
     (service) => {
       const { metafile } = buildSync({ ...bundleOptions(service), write: false, metafile: true });
