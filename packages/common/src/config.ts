@@ -92,6 +92,13 @@ export const baseConfigSchema = z.object({
    */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(72_000),
   /**
+   * Connections the kernel holds for the server until it accepts them (listen's
+   * backlog, capped by net.core.somaxconn). Node's 511 overflowed in the overload
+   * bench: a rush of new connections was dropped and retried after 1-3 s by the
+   * client's TCP, the machine idle meanwhile (bench/bottlenecks.md §17).
+   */
+  HTTP_LISTEN_BACKLOG: env.positiveInt(4096),
+  /**
    * OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); traces are exported only
    * when set. Empty counts as unset, as the OpenTelemetry spec says of its variables
    * (Compose passes `${OTEL_EXPORTER_OTLP_ENDPOINT:-}` to every service).

@@ -57,6 +57,7 @@ export interface BaseServiceConfig extends HttpTimeoutSettings, AdmissionConfig 
   LOG_LEVEL: string;
   LOG_PRETTY: boolean;
   SHUTDOWN_TIMEOUT_MS: number;
+  HTTP_LISTEN_BACKLOG: number;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_PROTOCOL?: OtlpProtocol | undefined;
   OTEL_TRACES_SAMPLER?: TracesSampler | undefined;

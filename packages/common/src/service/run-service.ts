@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ConfigError, env, loadConfig, migrateStepConfigSchema } from '../config.js';
 import { migrateDatabase, SchemaBehindError } from '../db.js';
@@ -77,6 +78,17 @@ export async function runMigrations(description: AnyServiceDescription): Promise
 }
 
 /**
+ * Listens on the service's PORT and HOST with its HTTP_LISTEN_BACKLOG: Node's own
+ * backlog (511) dropped connections in an on-sale rush (bench/bottlenecks.md §17).
+ */
+export async function listenService(
+  app: FastifyInstance,
+  config: { PORT: number; HOST: string; HTTP_LISTEN_BACKLOG: number },
+): Promise<string> {
+  return app.listen({ port: config.PORT, host: config.HOST, backlog: config.HTTP_LISTEN_BACKLOG });
+}
+
+/**
  * Runs a service as its main.ts; with `--migrate` (MIGRATE_FLAG) its migrate step
  * instead (runMigrations). Otherwise: config from the environment, the connections its
  * description needs, its app and consumers; then until SIGTERM/SIGINT, when it
@@ -105,7 +117,7 @@ export async function runService(
       await service.startConsumers();
     }
     service.startTasks();
-    await service.app.listen({ port: config.PORT, host: config.HOST });
+    await listenService(service.app, config);
   } catch (error) {
     if (error instanceof ConfigError) process.stderr.write(`${name}: ${error.message}\n`);
     else if (error instanceof SchemaBehindError) {

@@ -1,6 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfigSchema, createServiceApp, defineService, env } from '../../src/index.js';
+import {
+  baseConfigSchema,
+  createServiceApp,
+  defineService,
+  env,
+  listenService,
+} from '../../src/index.js';
 import { slowClient, startTestService, type TestService } from '../../src/testing/index.js';
 
 /** A service with nothing but HTTP: the timeouts come from its configuration. */
@@ -79,3 +87,31 @@ describe('HTTP timeouts of every service (HTTP_*_TIMEOUT_MS)', () => {
     expect(await response.json()).toEqual({ got: { a: 1 } });
   });
 });
+
+describe('the listen backlog of every service (HTTP_LISTEN_BACKLOG)', () => {
+  let service: TestService<typeof plainService>;
+
+  beforeAll(async () => {
+    service = await startTestService(plainService);
+  });
+  afterAll(() => service?.close());
+
+  it('when a service listens, then the kernel holds HTTP_LISTEN_BACKLOG connections for it, not Node’s 511', async () => {
+    expect(baseConfigSchema.parse({}).HTTP_LISTEN_BACKLOG).toBe(4096);
+    await listenService(service.app, { PORT: 0, HOST: '127.0.0.1', HTTP_LISTEN_BACKLOG: 1234 });
+    const { port } = service.app.server.address() as AddressInfo;
+    // For a listening socket, ss's Send-Q column is its backlog.
+    const [state, , backlog] = execFileSync('ss', ['-ltnH', `sport = :${port}`], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split(/\s+/);
+    expect(state).toBe('LISTEN');
+    expect(Number(backlog)).toBe(Math.min(1234, somaxconn()));
+  });
+});
+
+/** The kernel's cap on any listen backlog. */
+function somaxconn(): number {
+  return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+}
