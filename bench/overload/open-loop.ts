@@ -1,4 +1,4 @@
-import { Agent, request as httpRequest } from 'node:http';
+import { Pool } from 'undici';
 
 export interface OfferedRequest {
   method: 'GET' | 'POST';
@@ -26,12 +26,17 @@ export interface OpenLoopResult {
   goodAnswersAt: number[];
 }
 
+/** undici's error codes for an answer that did not come within the deadline. */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 /**
  * An open-loop load generator: requests leave at a fixed arrival rate whatever
  * the answers do, as real buyers arrive on an on-sale (a closed loop, like
  * autocannon's connections, slows down with the server and hides overload).
- * Keep-alive sockets are opened as needed, up to `maxSockets`; an answer slower
- * than `timeoutMs` is counted as `timeout`.
+ * Kept-alive connections are opened as needed, up to `maxSockets`; an answer slower
+ * than `timeoutMs` is counted as `timeout`. It sends with undici, which costs this
+ * process about half of node:http's CPU per request (bench/bottlenecks.md §17): the
+ * generator shares the machine with the system it measures.
  */
 export async function offerLoad(options: {
   url: string;
@@ -41,9 +46,12 @@ export async function offerLoad(options: {
   timeoutMs?: number;
   maxSockets?: number;
 }): Promise<OpenLoopResult> {
-  const target = new URL(options.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4096 });
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const pool = new Pool(new URL(options.url).origin, {
+    connections: options.maxSockets ?? 4096,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
   const total = Math.round(options.perSecond * options.seconds);
   const statuses: Record<string, number> = {};
   const admittedLatencies: number[] = [];
@@ -54,53 +62,33 @@ export async function offerLoad(options: {
   let loadStarted = performance.now();
   const count = (key: string) => {
     statuses[key] = (statuses[key] ?? 0) + 1;
+    lastAnswer = performance.now();
   };
 
-  const send = (n: number) =>
-    new Promise<void>((resolve) => {
-      const spec = options.request(n);
-      const started = performance.now();
-      const done = (key: string) => {
-        count(key);
-        lastAnswer = performance.now();
-        resolve();
-      };
-      const req = httpRequest(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          method: spec.method,
-          path: spec.path,
-          headers: {
-            ...(spec.headers ?? {}),
-            ...(spec.body ? { 'content-length': Buffer.byteLength(spec.body) } : {}),
-          },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          res.resume();
-          res.once('end', () => {
-            const latency = performance.now() - started;
-            const status = res.statusCode ?? 0;
-            if (status === 503) {
-              refusedLatencies.push(latency);
-              if (res.headers['retry-after']) refusedWithRetryAfter++;
-            } else admittedLatencies.push(latency);
-            if (status > 0 && status < 500) goodAnswersAt.push(performance.now() - loadStarted);
-            done(String(status));
-          });
-          res.once('error', () => done('error'));
-        },
-      );
-      let timedOut = false;
-      req.once('timeout', () => {
-        timedOut = true;
-        req.destroy();
+  const send = async (n: number): Promise<void> => {
+    const spec = options.request(n);
+    const started = performance.now();
+    try {
+      const answer = await pool.request({
+        method: spec.method,
+        path: spec.path,
+        headers: spec.headers ?? {},
+        body: spec.body ?? null,
       });
-      req.once('error', () => done(timedOut ? 'timeout' : 'error'));
-      req.end(spec.body);
-    });
+      await answer.body.dump();
+      const latency = performance.now() - started;
+      const status = answer.statusCode;
+      if (status === 503) {
+        refusedLatencies.push(latency);
+        if (answer.headers['retry-after']) refusedWithRetryAfter++;
+      } else admittedLatencies.push(latency);
+      if (status < 500) goodAnswersAt.push(performance.now() - loadStarted);
+      count(String(status));
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      count(typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'error');
+    }
+  };
 
   const inFlight: Promise<void>[] = [];
   const started = performance.now();
@@ -120,7 +108,7 @@ export async function offerLoad(options: {
   });
   const sendingSeconds = (performance.now() - started) / 1000;
   await Promise.all(inFlight);
-  agent.destroy();
+  await pool.close();
   return {
     sent,
     seconds: sendingSeconds,
