@@ -34,9 +34,10 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
  * the answers do, as real buyers arrive on an on-sale (a closed loop, like
  * autocannon's connections, slows down with the server and hides overload).
  * Kept-alive connections are opened as needed, up to `maxSockets`; an answer slower
- * than `timeoutMs` is counted as `timeout`. It sends with undici, which costs this
- * process about half of node:http's CPU per request (bench/bottlenecks.md §17): the
- * generator shares the machine with the system it measures.
+ * than `timeoutMs` is counted as `timeout`. It sends with undici: at the 5× step's
+ * rates (7,000/s) it cost this process ~100 µs of CPU per request against node:http's
+ * ~170 (at 4,000/s the two were alike; bench/bottlenecks.md §17), and the generator
+ * shares the machine with the system it measures.
  */
 export async function offerLoad(options: {
   url: string;
