@@ -11,6 +11,7 @@ import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
 import { handleBatchOnce, handleOnce } from './inbox.js';
 import type { HandlerContext, Subscription } from './subscription.js';
+import { atTurnEnd, turnEnd } from './turn.js';
 
 export interface HandleEventOptions<DB> {
   /** The inbox's key: the durable consumer's name. */
@@ -182,6 +183,8 @@ export class EventConsumers<DB = never> {
     this.running = false;
     await Promise.all([...this.closers].map((close) => close().catch(() => {})));
     await Promise.all(this.loops);
+    // The last handled messages' acks are queued for the end of the turn.
+    await turnEnd();
   }
 
   private consumerConfig(subject: Subject): Partial<ConsumerConfig> {
@@ -433,7 +436,8 @@ export class EventConsumers<DB = never> {
           },
         ),
       );
-      message.ack();
+      // With the other acks of this turn: one write to NATS, not one each.
+      atTurnEnd(() => message.ack());
       logger.debug({ eventId: event.id }, 'event handled');
       return 'ok';
     } catch (error) {

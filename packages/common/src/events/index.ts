@@ -9,4 +9,5 @@ export * from './permissions.js';
 export * from './retention.js';
 export * from './subscription.js';
 export * from './tables.js';
+export * from './turn.js';
 export * from './user-replica.js';
