@@ -437,7 +437,17 @@ export class EventConsumers<DB = never> {
         ),
       );
       // With the other acks of this turn: one write to NATS, not one each.
-      atTurnEnd(() => message.ack());
+      atTurnEnd(() => {
+        try {
+          message.ack();
+        } catch (error) {
+          // The connection closed meanwhile: the event comes again, and is handled once.
+          logger.warn(
+            { err: error, eventId: event.id },
+            'ack failed; the event will be redelivered',
+          );
+        }
+      });
       logger.debug({ eventId: event.id }, 'event handled');
       return 'ok';
     } catch (error) {

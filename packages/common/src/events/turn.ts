@@ -14,7 +14,10 @@ function runQueued(): void {
   for (const callback of now) callback();
 }
 
-/** Runs `callback` at the end of this event-loop turn, with the others queued in it. */
+/**
+ * Runs `callback` at the end of this event-loop turn, with the others queued in it.
+ * It must not throw: it runs outside the caller's stack, where nothing would catch it.
+ */
 export function atTurnEnd(callback: () => void): void {
   if (queued.length === 0) setImmediate(runQueued);
   queued.push(callback);
