@@ -217,9 +217,7 @@ export class EventConsumers<DB = never> {
     while (this.running) {
       try {
         const consumer = await bus.js.consumers.get(bus.stream, name);
-        const messages = await consumer.consume({
-          max_messages: Math.max(16, this.concurrency * 4),
-        });
+        const messages = await consumer.consume({ max_messages: this.pullSize(subscription) });
         const close = () => messages.close();
         this.closers.add(close);
         // stop() closes the subscriptions it finds: one made while it ran (this loop
@@ -253,6 +251,18 @@ export class EventConsumers<DB = never> {
         await this.ensureConsumer(subscription.subject).catch(() => {});
       }
     }
+  }
+
+  /**
+   * How many messages nats.js asks JetStream for at a time (it asks again when three
+   * quarters have arrived). A batch subscription takes as many as its slots' batches
+   * hold: with 16, a burst reached orders 16 messages a round trip, and its 1,000
+   * expiries' cancellations trickled over a second after the last one was published
+   * (bench/bottlenecks.md §19). One by one, a few per slot keep the slots busy.
+   */
+  private pullSize(subscription: Subscription<DB>): number {
+    const perSlot = subscription.inbox && subscription.batch ? subscription.batch.maxEvents : 4;
+    return Math.max(16, this.concurrency * perSlot);
   }
 
   /**

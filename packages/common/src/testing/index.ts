@@ -1,6 +1,7 @@
 export * from './event-data.js';
 export * from './metrics.js';
 export * from './names.js';
+export * from './nats-proxy.js';
 export * from './nats-server.js';
 export * from './old-database.js';
 export * from './otlp-receiver.js';
