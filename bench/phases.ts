@@ -30,7 +30,7 @@ import { measureOverload, type OverloadSettings } from './overload/measure.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
-import type { PhaseResults } from './results.js';
+import { EARLIER_WORKER_CONCURRENCY, type PhaseResults } from './results.js';
 
 export interface BenchSettings {
   mode: 'dist' | 'source';
@@ -44,6 +44,11 @@ export interface BenchSettings {
   idleProbeSeconds: number;
   expiring: number;
   leadSeconds: number;
+  /**
+   * The expiration service's EXPIRATION_WORKER_CONCURRENCY; the bare BullMQ reference
+   * gets the same. Absent in results saved before it was a setting: 50 then.
+   */
+  workerConcurrency?: number;
   logLevel: string;
   label: string;
   /** The phases to run (`--only`); all of them when unset. */
@@ -82,14 +87,13 @@ const SERVICES = ['gateway', 'tickets', 'orders', 'expiration', 'payments', 'aut
 const ORDERS_POOL_SIZE = 10;
 /** Tickets of the read-path list's event: two pages of the default 100. */
 const EVENT_TICKETS = 200;
-/** The expiration service's worker concurrency: the bare BullMQ reference gets the same. */
-const EXPIRATION_WORKER_CONCURRENCY = 50;
 
 export async function runBench(
   settings: BenchSettings,
   { say, signal }: { say: (line: string) => void; signal: AbortSignal },
 ): Promise<PhaseResults> {
   const runs = (phase: BenchPhase) => !settings.only || settings.only.includes(phase);
+  const workerConcurrency = settings.workerConcurrency ?? EARLIER_WORKER_CONCURRENCY;
   const startedAt = new Date();
   const machineBefore = machineNow();
   say(`machine: ${machineBefore.cpus} CPUs, load ${machineBefore.load.join(' ')}`);
@@ -124,7 +128,11 @@ export async function runBench(
       // Orders placed by the sale must not expire while the benchmark runs.
       orderExpirationSeconds: 3600,
       // The sandbox provider is all a benchmark can pay with (payments refuses it in production otherwise).
-      extraEnv: { NODE_ENV: 'production', PAYMENTS_SANDBOX_IN_PRODUCTION: 'true' },
+      extraEnv: {
+        NODE_ENV: 'production',
+        PAYMENTS_SANDBOX_IN_PRODUCTION: 'true',
+        EXPIRATION_WORKER_CONCURRENCY: String(workerConcurrency),
+      },
     }),
   });
   const startupSeconds = (now() - t0) / 1000;
@@ -306,13 +314,17 @@ export async function runBench(
     let expiry: PhaseResults['expiry'];
     if (runs('expiry')) {
       say(`expiry: bare BullMQ, then ${settings.expiring} orders due together, then BullMQ again…`);
-      const bullmq = (leadMs: number) =>
+      const bullmq = (leadMs: number, concurrency = workerConcurrency) =>
         bareBullmqBurst({
           redisUrl: system.settings.redisUrl,
           jobs: settings.expiring,
           leadMs,
-          concurrency: EXPIRATION_WORKER_CONCURRENCY,
+          concurrency,
         });
+      // Bare BullMQ is fastest at the earlier concurrency (it fetches all of a higher
+      // one's jobs before running the first): run there too, so the report shows both.
+      const alsoEarlier = workerConcurrency !== EARLIER_WORKER_CONCURRENCY;
+      const earlierBefore = alsoEarlier ? await bullmq(3_000, EARLIER_WORKER_CONCURRENCY) : [];
       const referenceBefore = await bullmq(3_000);
       const burst = await expireTogether({
         baseUrl: system.baseUrl,
@@ -331,10 +343,14 @@ export async function runBench(
         meterCpu: () => meterCpu(),
       });
       const referenceAfter = await bullmq(3_000);
+      const earlierAfter = alsoEarlier ? await bullmq(3_000, EARLIER_WORKER_CONCURRENCY) : [];
       expiry = {
         ...burst,
         reference: summarize([...referenceBefore, ...referenceAfter]),
         referenceRuns: [summarize(referenceBefore), summarize(referenceAfter)],
+        ...(alsoEarlier
+          ? { referenceAtEarlier: summarize([...earlierBefore, ...earlierAfter]) }
+          : {}),
       };
     }
     signal.throwIfAborted();

@@ -24,6 +24,7 @@ export const PROPAGATION_NAMES = {
 
 export const EXPIRY_NAMES = {
   reference: 'bare BullMQ job fired (reference, both runs)',
+  referenceAtEarlier: 'bare BullMQ job fired at concurrency 50 (both runs)',
   fired: '`expiration.complete` created by the worker',
   stored: '`expiration.complete` stored by JetStream',
   cancelled: 'order cancelled in orders (`order.cancelled` written)',

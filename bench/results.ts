@@ -7,6 +7,9 @@ import type { Summary } from './harness/stats.js';
 import type { PropagationHops } from './propagation/probe.js';
 import type { ReadTargetResult } from './read-path/measure.js';
 
+/** The expiration worker's concurrency in results saved before it was a setting. */
+export const EARLIER_WORKER_CONCURRENCY = 50;
+
 /** One side of one flash-sale round: through the gateway, or the reference transaction. */
 export interface SaleSide extends RaceResult {
   proof: SaleProof;
@@ -71,7 +74,13 @@ export interface BenchResults {
       hops?: { duringSale: HopSummaries; idle: HopSummaries };
     };
   };
-  expiry: ExpiryResult & { reference: Summary; referenceRuns: Summary[] };
+  expiry: ExpiryResult & {
+    /** Bare BullMQ at the worker's concurrency, both runs. */
+    reference: Summary;
+    referenceRuns: Summary[];
+    /** Bare BullMQ at EARLIER_WORKER_CONCURRENCY too, when the worker's differs: its fastest. */
+    referenceAtEarlier?: Summary;
+  };
   /** The overload run (issue 18), when the benchmark has one: its chart is drawn only then. */
   overload?: OverloadStep[];
   /** The closed-loop run that measured the capacity the overload steps are multiples of. */

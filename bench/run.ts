@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     'idle-probe-seconds': { type: 'string', default: '3' },
     expiring: { type: 'string', default: '1000' },
     'lead-seconds': { type: 'string', default: '20' },
+    /** EXPIRATION_WORKER_CONCURRENCY of the expiration service and of the bare BullMQ reference. */
+    'worker-concurrency': { type: 'string', default: '1000' },
     'log-level': { type: 'string', default: 'info' },
     /** The overload phase: seconds per step, offered multiples of capacity; --overload-seconds 0 skips it. */
     'overload-seconds': { type: 'string', default: '10' },
@@ -96,6 +98,7 @@ const settings: BenchSettings = {
   idleProbeSeconds: Number(args['idle-probe-seconds']),
   expiring: Number(args.expiring),
   leadSeconds: Number(args['lead-seconds']),
+  workerConcurrency: Number(args['worker-concurrency']),
   logLevel: args['log-level'],
   label: args.label,
   ...(args.only ? { only: phasesOf(args.only) } : {}),

@@ -11,7 +11,7 @@ export interface ExpirationWorkerOptions {
   bus: EventBus;
   logger: Logger;
   /** Jobs handled at once: publishing waits for JetStream, so many can overlap. */
-  concurrency?: number;
+  concurrency: number;
   /** Observes how late each expiry was published (gittix_expiration_delay_seconds). */
   delay?: Histogram;
 }
@@ -60,7 +60,7 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
     {
       connection: options.redis,
       prefix: options.prefix,
-      concurrency: options.concurrency ?? 50,
+      concurrency: options.concurrency,
       settings: { backoffStrategy: retryDelayMs },
     },
   );

@@ -20,7 +20,14 @@ export const expirationService = defineService({
     const app = await buildApp({ logger, readiness });
     registerQueueMetrics(app.metrics, expirations);
     const delay = expiryDelayHistogram(app.metrics);
-    const worker = startExpirationWorker({ redis, prefix, bus, logger, delay });
+    const worker = startExpirationWorker({
+      redis,
+      prefix,
+      bus,
+      logger,
+      delay,
+      concurrency: config.EXPIRATION_WORKER_CONCURRENCY,
+    });
     return {
       app,
       subscriptions: expirationSubscriptions(expirations),

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { EventEnvelope } from '@gittix/common';
 import {
   createTestEnvironment,
+  type NatsProxy,
+  startNatsProxy,
   streamMessages,
   type TestEnvironment,
   testInfra,
@@ -11,55 +11,16 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpirationFixture, type ExpirationFixture } from './fixtures.js';
 
-/**
- * A TCP hop in front of NATS, in a process of its own so that it reads each write as
- * it comes (in this one it would read only between the service's turns, merging them):
- * it prints the number of chunks its clients have sent whenever it gets a line.
- */
-const PROXY = `
-const net = require('node:net');
-const [host, port] = process.argv.slice(1);
-let writes = 0;
-const server = net.createServer((client) => {
-  const upstream = net.connect(Number(port), host);
-  client.on('data', (chunk) => { writes++; upstream.write(chunk); });
-  upstream.pipe(client);
-  const end = () => { client.destroy(); upstream.destroy(); };
-  client.on('error', end).on('close', end);
-  upstream.on('error', end).on('close', end);
-});
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
-process.stdin.on('data', () => console.log(writes));
-`;
-
-async function countingProxy(target: URL) {
-  const child = spawn(process.execPath, ['-e', PROXY, target.hostname, target.port], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const nextLine = async () => Number((await lines.next()).value);
-  const port = await nextLine();
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    async writes(): Promise<number> {
-      child.stdin!.write('\n');
-      return nextLine();
-    },
-    close: () => {
-      child.kill();
-    },
-  };
-}
-
-describe('a burst of expiries (bench/bottlenecks.md §18)', () => {
-  let proxy: Awaited<ReturnType<typeof countingProxy>>;
+describe('a burst of expiries (bench/bottlenecks.md §18, §19)', () => {
+  let proxy: NatsProxy;
   let environment: TestEnvironment;
   let f: ExpirationFixture;
 
   beforeAll(async () => {
-    proxy = await countingProxy(new URL(testInfra.natsUrl.split(',')[0]!));
+    proxy = await startNatsProxy(new URL(testInfra.natsUrl.split(',')[0]!));
     environment = await createTestEnvironment({ natsUrl: proxy.url });
     f = await createExpirationFixture({ environment });
+    await f.start();
   });
   afterAll(async () => {
     await f?.close();
@@ -69,7 +30,6 @@ describe('a burst of expiries (bench/bottlenecks.md §18)', () => {
 
   it('when many orders fall due at once, then each fires once and their publishes share the writes to NATS', async () => {
     const orders = 200;
-    await f.start();
     // Due far enough ahead that all 200 are scheduled first, on a loaded machine too.
     await Promise.all(Array.from({ length: orders }, () => f.orderCreated(4_000)));
     // Everything the test itself sends to NATS is sent by now; Redis tells the rest.
@@ -92,5 +52,30 @@ describe('a burst of expiries (bench/bottlenecks.md §18)', () => {
     });
     expect(fired).toHaveLength(orders);
     expect(new Set(fired.map((message) => message.body.data.orderId)).size).toBe(orders);
+  });
+
+  it('when more orders fall due than JetStream acknowledges meanwhile, then all of them are in flight at once, not a wave at a time', async () => {
+    // More than the worker's old concurrency of 50: each wave waited one JetStream round
+    // trip for its acks, so a 1,000-order burst fired in 20 waves (bench/bottlenecks.md §19).
+    const orders = 120;
+    const completed = await f.expirations.queue.getCompletedCount();
+    await Promise.all(Array.from({ length: orders }, () => f.orderCreated(2_000)));
+    await waitFor(async () => (await f.expirations.queue.getDelayedCount()) === orders, {
+      message: 'every job scheduled',
+    });
+    // No publish reaches NATS now, so no job completes: each stays active until its ack.
+    await proxy.hold();
+    try {
+      await waitFor(async () => (await f.expirations.queue.getActiveCount()) === orders, {
+        timeoutMs: 10_000,
+        message: 'every due job active at once',
+      });
+    } finally {
+      await proxy.release();
+    }
+    await waitFor(
+      async () => (await f.expirations.queue.getCompletedCount()) === completed + orders,
+      { timeoutMs: 15_000, message: 'every job fired' },
+    );
   });
 });

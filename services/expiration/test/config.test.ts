@@ -11,6 +11,7 @@ describe('expiration config', () => {
       NATS_URL: 'nats://127.0.0.1:4222',
       NATS_STREAM: 'GITTIX',
       NATS_SUBJECT_PREFIX: 'gittix',
+      EXPIRATION_WORKER_CONCURRENCY: 1000,
     });
   });
 
