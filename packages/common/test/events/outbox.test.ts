@@ -1,6 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueEvent, OutboxRelay, RELAY_LOCK_KEY } from '../../src/index.js';
+import {
+  createEnvelope,
+  enqueueEnvelopes,
+  enqueueEvent,
+  OutboxRelay,
+  RELAY_LOCK_KEY,
+} from '../../src/index.js';
 import {
   type PrivateNatsServer,
   startPrivateNatsServer,
@@ -46,6 +53,37 @@ describe('outbox relay', () => {
     relay.start();
     return relay;
   }
+
+  it('when a batch handler records many events at once, then each is one row, in their order, published in that order', async () => {
+    startRelay();
+    const envelopes = Array.from({ length: 150 }, (_, n) =>
+      n % 3 === 0
+        ? createEnvelope(
+            'order.cancelled',
+            { id: randomUUID(), version: n + 1, ticket: { id: randomUUID() } },
+            randomUUID(),
+          )
+        : createEnvelope(
+            'ticket.created',
+            ticketCreatedData({ title: `Row "${n}" \\ ✓` }),
+            randomUUID(),
+          ),
+    );
+    await fixture.db.transaction().execute((trx) => enqueueEnvelopes(trx, envelopes));
+    const { rows } = await sql<{ id: string; subject: string; envelope: unknown }>`
+      SELECT id, subject, envelope FROM outbox ORDER BY seq`.execute(fixture.db);
+    expect(rows).toEqual(
+      envelopes.map((envelope) => ({ id: envelope.id, subject: envelope.type, envelope })),
+    );
+    const messages = await waitFor(
+      async () => {
+        const found = await streamMessages(fixture.bus);
+        return found.length === envelopes.length && found;
+      },
+      { timeoutMs: 5_000, message: 'every event in the stream' },
+    );
+    expect(messages.map((message) => message.msgId)).toEqual(envelopes.map((e) => e.id));
+  });
 
   it('when a transaction commits an event, then the relay publishes it promptly with Nats-Msg-Id = event id', async () => {
     startRelay();
