@@ -154,4 +154,45 @@ describe('ticket replica (ticket.created, ticket.updated consumers)', () => {
     expect(await replicaOf(a.id)).toMatchObject({ version: 5, title: 'a5' });
     expect(await replicaOf(b.id)).toMatchObject({ version: 4, title: 'b4' });
   });
+  it('when one statement applies 150 states with awkward titles, events and statuses, then each row holds exactly its state', async () => {
+    const eventId = randomUUID();
+    const states = Array.from({ length: 150 }, (_, i) =>
+      ticketData({
+        title: [`Quote ' and "double" ${i}`, `Back\\slash \\n ${i}`, `Ünïcödé 🎫 ${i}`][i % 3]!,
+        price: 10 + i / 100,
+        version: i % 4,
+        orderId: i % 2 === 0 ? randomUUID() : null,
+        status: i % 2 === 0 ? 'reserved' : 'available',
+        eventId: i % 5 === 0 ? null : eventId,
+        eventStartsAt: i % 5 === 0 ? null : '2027-06-01T18:30:00.000+02:00',
+      }),
+    );
+    const applied = await f.db.transaction().execute((trx) => applyTickets(trx, states));
+    expect(applied).toBe(150);
+    const rows = await f.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        states.map((state) => state.id),
+      )
+      .execute();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const state of states) {
+      expect(byId.get(state.id)).toEqual({
+        id: state.id,
+        title: state.title,
+        price_cents: Math.round(state.price * 100),
+        user_id: state.userId,
+        version: state.version,
+        order_id: state.orderId,
+        status: state.status,
+        event_id: state.eventId,
+        event_starts_at: state.eventStartsAt ? new Date('2027-06-01T16:30:00.000Z') : null,
+      });
+    }
+    // Applied again, nothing is newer: no row changes.
+    expect(await f.db.transaction().execute((trx) => applyTickets(trx, states))).toBe(0);
+  });
 });

@@ -55,21 +55,16 @@ export async function applyOrdersCancelled(
 ): Promise<void> {
   const newest = newestById(orders);
   if (newest.length === 0) return;
-  const rows = newest.map((order) => ({
-    id: order.id,
-    status: 'cancelled' as const,
-    version: order.version,
-  }));
-  await db
-    .insertInto('orders')
-    .values(rows)
-    .onConflict((conflict) =>
-      conflict
-        .column('id')
-        .doUpdateSet({ status: 'cancelled', version: sql`excluded.version` })
-        .where(sql<boolean>`orders.version < excluded.version`),
-    )
-    .execute();
+  // Two array parameters whatever the batch's size (a VALUES row per order cost the
+  // query builder more than the statement: bench/bottlenecks.md §21).
+  await sql`
+    INSERT INTO orders (id, status, version)
+    SELECT id, 'cancelled', version
+    FROM unnest(${newest.map((order) => order.id)}::uuid[], ${newest.map((order) => order.version)}::integer[])
+      AS cancel(id, version)
+    ORDER BY id
+    ON CONFLICT (id) DO UPDATE SET status = 'cancelled', version = excluded.version
+    WHERE orders.version < excluded.version`.execute(db);
 }
 
 /**
