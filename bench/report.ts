@@ -7,6 +7,7 @@ import { type Chart, chartLinks } from './plot/render.js';
 import type { ReadTargetResult } from './read-path/measure.js';
 import { EXPIRY_NAMES, PROPAGATION_NAMES, READ_TARGET_NAMES } from './report-names.js';
 import { saleTable } from './report-sale.js';
+import { targetsSection } from './report-targets.js';
 import { type BenchResults, EARLIER_WORKER_CONCURRENCY, type PhaseResults } from './results.js';
 
 export interface ReportInput {
@@ -15,6 +16,8 @@ export interface ReportInput {
   results: BenchResults;
   /** Hand-written before/after of the bottlenecks removed (bench/bottlenecks.md). */
   bottlenecks: string;
+  /** Hand-written, per target: where its limit is and what it would take (bench/targets.md). */
+  targets?: string;
   /** The charts drawn from this run, opening the report; in `chartsFolder`, relative to it. */
   charts: Chart[];
   chartsFolder: string;
@@ -181,6 +184,7 @@ export function renderReport({
   settings,
   results: r,
   bottlenecks,
+  targets = '',
   charts,
   chartsFolder,
 }: ReportInput): string {
@@ -285,6 +289,7 @@ Correctness, counted in the databases after each round: ${sale.rounds
       '; ',
     )}. Expiry: ${count(expiry.cancelledInDb)} of ${count(expiry.orders)} orders cancelled.
 
+${targetsSection(r, targets)}
 ## 1. Read path: \`GET /api/tickets/:id\`
 
 ${settings.read.rounds} rounds of ${settings.read.seconds} s per target with ${settings.read.connections}

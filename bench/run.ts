@@ -164,12 +164,13 @@ async function writeReport(
   const bottlenecks = await readFile(new URL('./bottlenecks.md', import.meta.url), 'utf8').catch(
     () => '',
   );
+  const targets = await readFile(new URL('./targets.md', import.meta.url), 'utf8').catch(() => '');
   // The charts go beside the report, in charts/, which its image links name.
   const charts = benchCharts(run.results);
   await writeCharts(join(dirname(args.report), CHARTS_FOLDER), charts);
   await writeFile(
     args.report,
-    renderReport({ ...run, bottlenecks, charts, chartsFolder: CHARTS_FOLDER }),
+    renderReport({ ...run, bottlenecks, targets, charts, chartsFolder: CHARTS_FOLDER }),
   );
   process.stdout.write(`${renderSummary(run.results)}\n`);
   say(`wrote ${args.report} and ${charts.length} charts from ${resultsFile}`);

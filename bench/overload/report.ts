@@ -4,7 +4,8 @@ import type { BenchResults, OverloadStep } from '../results.js';
 /** The target: at 5× capacity, goodput ≥ 0.9 × capacity. */
 export const GOODPUT_TARGET = 0.9;
 
-const goodputRatio = (step: OverloadStep, capacity: OverloadStep) =>
+/** Goodput of a step as a multiple of the capacity measured in the same run. */
+export const goodputRatio = (step: OverloadStep, capacity: OverloadStep): number =>
   step.goodputPerSecond / (capacity.capacityPerSecond ?? capacity.goodputPerSecond);
 
 /** One row per offered load: the capacity run first, then each multiple of it. */
