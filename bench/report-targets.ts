@@ -139,7 +139,7 @@ export function targetsSection(r: PhaseResults, notes: string): string {
     met === undefined ? 'not run' : met ? 'met' : '**not met**';
   const cpuCell = ({ cpuPerRequest: cpu }: TargetCheck) =>
     cpu
-      ? `${cpu.gittix.toFixed(2)} ms ÷ ${cpu.reference.toFixed(2)} ms = ${ratio(cpu.gittix / cpu.reference)}`
+      ? `${cpu.gittix.toFixed(2)} ms ÷ ${cpu.reference.toFixed(2)} ms = ${ratio(cpu.gittix / cpu.reference)} (${ratio(cpu.reference / cpu.gittix)})`
       : '–';
   const table = markdownTable([
     [
@@ -157,9 +157,10 @@ export function targetsSection(r: PhaseResults, notes: string): string {
 ${missed === 0 ? 'Every target that ran is met in this run.' : `${missed} of ${checks.length} targets are not met in this run.`} The verdicts are computed from the
 figures above; what follows the table is written by hand from the profiles and A/B runs of
 [bottlenecks.md](bottlenecks.md): for each target, where its limit is on this machine and
-what it would take. The last column is every process's CPU on the machine (the load
-generator's too) per request, from the CPU tables above: on two busy cores a throughput
-ratio can be no better than the inverse of that ratio allows.
+what it would take. The last column is the CPU of every process on the machine (the load
+generator's too) per request, from the CPU tables below. When both sides keep the two cores
+busy, throughput goes as its inverse, the ratio in brackets: what this much work per
+request allows.
 
 ${table}
 ${notes.trim() ? `\n${notes.trim()}\n` : ''}`;
