@@ -10,7 +10,7 @@ import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
 import { handleBatchOnce, handleOnce } from './inbox.js';
-import type { HandlerContext, Subscription } from './subscription.js';
+import type { HandlerContext, InboxSubscription, Subscription } from './subscription.js';
 import { atTurnEnd, turnEnd } from './turn.js';
 
 export interface HandleEventOptions<DB> {
@@ -224,8 +224,9 @@ export class EventConsumers<DB = never> {
         // was still subscribing) is closed here, or it would pull forever. Not awaited:
         // the close settles once the iteration below has ended, which it now does.
         if (!this.running) void close().catch(() => {});
-        if (subscription.inbox && subscription.batch) {
-          await this.consumeBatches(subscription, subscription.batch.maxEvents, messages);
+        const batch = batchOf(subscription);
+        if (batch) {
+          await this.consumeBatches(subscription, batch.maxEvents, messages);
           this.closers.delete(close);
           backoff = 200;
           continue;
@@ -261,7 +262,7 @@ export class EventConsumers<DB = never> {
    * (bench/bottlenecks.md §19). One by one, a few per slot keep the slots busy.
    */
   private pullSize(subscription: Subscription<DB>): number {
-    const perSlot = subscription.inbox && subscription.batch ? subscription.batch.maxEvents : 4;
+    const perSlot = batchOf(subscription)?.maxEvents ?? 4;
     return Math.max(16, this.concurrency * perSlot);
   }
 
@@ -309,7 +310,8 @@ export class EventConsumers<DB = never> {
 
   /** Handles messages in one transaction; if it fails, each on its own (retries, dead letters). */
   private async processBatch(subscription: Subscription<DB>, batch: JsMsg[]): Promise<void> {
-    if (batch.length === 1 || !subscription.inbox || !subscription.batch || !this.options.db) {
+    const handling = batchOf(subscription);
+    if (batch.length === 1 || !handling || !this.options.db) {
       for (const message of batch) await this.process(subscription, message);
       return;
     }
@@ -330,7 +332,7 @@ export class EventConsumers<DB = never> {
       subject: subscription.subject,
       batch: parsed.length,
     });
-    const handleBatch = subscription.batch.handle;
+    const handleBatch = handling.handle;
     const committed: Array<() => void> = [];
     const started = performance.now();
     try {
@@ -523,4 +525,9 @@ export interface DeadLetterRecord {
   error: string;
   failedAt: string;
   payload: string;
+}
+
+/** A batch subscription's batching (subscribeBatch), or undefined for one handled event by event. */
+function batchOf<DB>(subscription: Subscription<DB>): InboxSubscription<DB>['batch'] {
+  return subscription.inbox ? subscription.batch : undefined;
 }
