@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 
 /** Clock ticks per second of /proc (USER_HZ, 100 on Linux). */
@@ -98,5 +99,27 @@ export function systemProcessGroups(options: {
       ...options.infra,
       bench: [process.pid],
     };
+  };
+}
+
+/**
+ * Starts measuring the CPU of the Postgres backends connected to `db`'s database;
+ * the returned stop gives their seconds since, over the backends seen at either end
+ * (a pool may open connections meanwhile).
+ */
+export async function databaseCpuMeter<DB>(db: Kysely<DB>): Promise<() => Promise<number>> {
+  const backends = async (): Promise<number[]> => {
+    const { rows } = await sql<{ pid: number }>`
+      SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+    return rows.map((r) => r.pid);
+  };
+  const pids = await backends();
+  const before = new Map(pids.map((pid) => [pid, processSeconds(pid) ?? 0]));
+  return async () => {
+    let seconds = 0;
+    for (const pid of new Set([...pids, ...(await backends())])) {
+      seconds += (processSeconds(pid) ?? 0) - (before.get(pid) ?? 0);
+    }
+    return seconds;
   };
 }

@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { type Kysely, sql } from 'kysely';
 import { placeOrder } from '../../../bench/flash-sale/reference.js';
 import { inParallel } from '../../../bench/harness/api.js';
-import { processSeconds } from '../../../bench/harness/cpu.js';
+import { databaseCpuMeter } from '../../../bench/harness/cpu.js';
+import { median } from '../../../bench/harness/stats.js';
 import { connectDatabase, migrateDatabase, poolOf } from '../../../packages/common/src/db.js';
 import { createTestDatabase } from '../../../packages/common/src/testing/test-database.js';
 import { migrations } from '../src/db/migrations.js';
@@ -60,11 +61,6 @@ const impls = await Promise.all(
 const database = await createTestDatabase('ordercost');
 await migrateDatabase(database.url, migrations);
 const db = await connectDatabase<OrdersDatabase>(database.url, migrations, { max: 10 });
-const backends = async (): Promise<number[]> => {
-  const { rows } = await sql<{ pid: number }>`
-    SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
-  return rows.map((r) => r.pid);
-};
 
 const buyers = Number(args.buyers);
 const tickets = Number(args.tickets);
@@ -85,8 +81,7 @@ try {
         userId: randomUUID(),
         ticketId: ticketIds[Math.floor(i / perTicket)]!,
       }));
-      const pids = await backends();
-      const pgBefore = new Map(pids.map((pid) => [pid, processSeconds(pid) ?? 0]));
+      const stopPg = await databaseCpuMeter(db);
       const nodeBefore = process.cpuUsage();
       const started = performance.now();
       let sold = 0;
@@ -100,10 +95,7 @@ try {
       });
       const seconds = (performance.now() - started) / 1000;
       const node = process.cpuUsage(nodeBefore);
-      let pg = 0;
-      for (const pid of new Set([...pids, ...(await backends())])) {
-        pg += (processSeconds(pid) ?? 0) - (pgBefore.get(pid) ?? 0);
-      }
+      const pg = await stopPg();
       if (sold !== tickets) throw new Error(`${impl.path}: ${sold} sold of ${tickets}`);
       const row = { node: (node.user + node.system) / 1e6, pg, sold, s: seconds };
       if (round < 0) continue;
@@ -114,11 +106,6 @@ try {
     }
   }
   for (const [path, rows] of results) {
-    const median = (xs: number[]) => {
-      const sorted = xs.sort((a, b) => a - b);
-      const mid = sorted.length / 2;
-      return (sorted[Math.ceil(mid) - 1]! + sorted[Math.floor(mid)]!) / 2;
-    };
     console.log(
       `${path}: median ${((median(rows.map((r) => r.node)) / buyers) * 1e6).toFixed(0)} µs node, ${((median(rows.map((r) => r.pg)) / buyers) * 1e6).toFixed(0)} µs Postgres per attempt over ${rows.length} rounds`,
     );

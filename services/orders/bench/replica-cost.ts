@@ -18,8 +18,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sql, type Transaction } from 'kysely';
-import { processSeconds } from '../../../bench/harness/cpu.js';
+import type { Transaction } from 'kysely';
+import { databaseCpuMeter } from '../../../bench/harness/cpu.js';
+import { median } from '../../../bench/harness/stats.js';
 import { connectDatabase, migrateDatabase } from '../../../packages/common/src/db.js';
 import { ticketUpdatedData } from '../../../packages/common/src/testing/event-data.js';
 import { createTestDatabase } from '../../../packages/common/src/testing/test-database.js';
@@ -47,20 +48,10 @@ const impls = await Promise.all(
 const database = await createTestDatabase('replicacost');
 await migrateDatabase(database.url, migrations);
 const db = await connectDatabase<OrdersDatabase>(database.url, migrations, { max: 10 });
-const backends = async (): Promise<number[]> => {
-  const { rows } = await sql<{ pid: number }>`
-    SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
-  return rows.map((r) => r.pid);
-};
 
 const batch = Number(args.batch);
 const batches = Number(args.batches);
 const states = batch * batches;
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return (sorted[Math.ceil(mid) - 1]! + sorted[Math.floor(mid)]!) / 2;
-};
 const results = new Map<string, Array<{ node: number; pg: number }>>();
 try {
   for (let round = -1; round < Number(args.rounds); round++) {
@@ -77,18 +68,14 @@ try {
           status: 'reserved' as const,
         })),
       );
-      const pids = await backends();
-      const pgBefore = new Map(pids.map((pid) => [pid, processSeconds(pid) ?? 0]));
+      const stopPg = await databaseCpuMeter(db);
       const nodeBefore = process.cpuUsage();
       let applied = 0;
       for (const states of work) {
         applied += await db.transaction().execute((trx) => impl.applyTickets(trx, states));
       }
       const node = process.cpuUsage(nodeBefore);
-      let pg = 0;
-      for (const pid of new Set([...pids, ...(await backends())])) {
-        pg += (processSeconds(pid) ?? 0) - (pgBefore.get(pid) ?? 0);
-      }
+      const pg = await stopPg();
       if (applied !== states) throw new Error(`${impl.path}: ${applied} applied of ${states}`);
       if (round < 0) continue;
       const row = { node: (node.user + node.system) / 1e6, pg };
