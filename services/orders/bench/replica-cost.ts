@@ -71,8 +71,8 @@ try {
       const stopPg = await databaseCpuMeter(db);
       const nodeBefore = process.cpuUsage();
       let applied = 0;
-      for (const states of work) {
-        applied += await db.transaction().execute((trx) => impl.applyTickets(trx, states));
+      for (const batchStates of work) {
+        applied += await db.transaction().execute((trx) => impl.applyTickets(trx, batchStates));
       }
       const node = process.cpuUsage(nodeBefore);
       const pg = await stopPg();

@@ -24,9 +24,9 @@ export interface TicketState {
  * two batches lock them in the same order. Returns how many rows changed.
  *
  * The states travel as one JSON array (jsonb_to_recordset), so the statement has
- * one parameter whatever the batch's size: a VALUES row of nine per ticket cost the
- * query builder more than the rest of the handler in an expiry burst
- * (bench/bottlenecks.md §21), as the outbox's four did (§20).
+ * one parameter whatever the batch's size: building a VALUES row of nine per ticket
+ * was half of this process's CPU per state (bench/bottlenecks.md §21), as the
+ * outbox's four per event were for its INSERT (§20).
  */
 export async function applyTickets(
   trx: Transaction<OrdersDatabase>,
