@@ -55,8 +55,8 @@ export async function applyOrdersCancelled(
 ): Promise<void> {
   const newest = newestById(orders);
   if (newest.length === 0) return;
-  // Two array parameters whatever the batch's size (a VALUES row per order cost the
-  // query builder more than the statement: bench/bottlenecks.md §21).
+  // Two array parameters whatever the batch's size, as orders' ticket replica: a
+  // VALUES row per order is query building per event (bench/bottlenecks.md §21).
   await sql`
     INSERT INTO orders (id, status, version)
     SELECT id, 'cancelled', version
