@@ -210,10 +210,30 @@ export function expirationTraces(event: StreamMessage): Array<(s: Snapshot) => S
 }
 
 /**
+ * When expiration's trace of `event` (expirationTraces) may have been written: from
+ * the event's own time, except for an order.cancelled its own expiry caused, whose
+ * trace is the fired job's finished record. That job fired (published its
+ * expiration.complete) before orders cancelled, so the cause's time is when. A Redis
+ * flush between the job's firing and its finish loses the record although the cancel
+ * came after the flush.
+ */
+export function expirationTraceSince(
+  event: StreamMessage,
+  occurredAtById: ReadonlyMap<string, string | undefined>,
+): number {
+  const own = Date.parse(event.envelope.occurredAt ?? '');
+  const cause = event.envelope.causationId;
+  if (event.subject !== 'order.cancelled' || cause !== String(event.envelope.data.id)) return own;
+  const firedAt = Date.parse(occurredAtById.get(cause) ?? '');
+  return Number.isNaN(firedAt) ? own : Math.min(own, firedAt);
+}
+
+/**
  * Nothing published was lost, and everything on a consumed subject was handled.
- * After a Redis flush (`redisFlushedAt`), expiration's traces of the events before
- * it are gone with everything else in Redis: those count as handled when their
- * order reached a final state (the sweeper's job then), and are counted apart.
+ * After a Redis flush (`redisFlushedAt`), expiration's traces written before it
+ * are gone with everything else in Redis: an event whose trace may have been
+ * written before the flush (expirationTraceSince) counts as handled when its order
+ * reached a final state (the sweeper's job then), and is counted apart.
  */
 export function noEventLost(
   s: Snapshot,
@@ -246,6 +266,7 @@ export function noEventLost(
     [...EVENT_DATABASES, 'expiration'].map((service) => [service, deadLetteredBy(s, service)]),
   );
   const orderStatus = new Map(s.orders.map((o) => [o.id, o.status]));
+  const occurredAtById = new Map(s.events.map((e) => [e.envelope.id, e.envelope.occurredAt]));
   let flushedTraces = 0;
   for (const event of s.events) {
     for (const consumer of CONSUMERS[event.subject] ?? []) {
@@ -258,7 +279,7 @@ export function noEventLost(
           orderStatus.get(orderId) === 'complete' || orderStatus.get(orderId) === 'cancelled';
         const flushedAway =
           redisFlushedAt !== undefined &&
-          Date.parse(event.envelope.occurredAt ?? '') <= redisFlushedAt.getTime();
+          expirationTraceSince(event, occurredAtById) <= redisFlushedAt.getTime();
         if (!seen && flushedAway && final) flushedTraces++;
         else if (!seen) v.add(`expiration never handled ${event.subject} ${id} (order ${orderId})`);
       } else if (!handled[consumer]!.has(id)) {
