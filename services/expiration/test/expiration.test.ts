@@ -124,6 +124,33 @@ describe('expiration service', () => {
     await expectLateDuplicateIgnored(created);
   });
 
+  it("when a burst of cancels mixes the orders' own expiries and buyers' cancels, then only the buyers' jobs are dropped", async () => {
+    await f.start();
+    const orders = await Promise.all(Array.from({ length: 40 }, () => f.orderCreated(60_000)));
+    await waitFor(
+      async () =>
+        (await Promise.all(orders.map((o) => f.jobsOf(o.data.id)))).every((j) => j.length === 1),
+      { message: 'every job scheduled' },
+    );
+    // Even ones name their own expiry as the cause (as orders writes them on an
+    // expiration.complete); odd ones are a buyer's. Published together, they come in batches.
+    await Promise.all(
+      orders.map((created, i) =>
+        f.bus.publish({
+          ...createEnvelope(
+            'order.cancelled',
+            { id: created.data.id, version: 1, ticket: { id: created.data.ticket.id } },
+            randomUUID(),
+          ),
+          ...(i % 2 === 0 ? { causationId: created.data.id } : {}),
+        }),
+      ),
+    );
+    await waitFor(() => f.caughtUp('order.cancelled'), { message: 'cancellations handled' });
+    const jobs = await Promise.all(orders.map((o) => f.jobsOf(o.data.id)));
+    expect(jobs.map((j) => j.length)).toEqual(orders.map((_, i) => (i % 2 === 0 ? 1 : 0)));
+  });
+
   it('when order.cancelled is handled before order.created, then the order never expires', async () => {
     await f.start();
     const orderId = randomUUID();

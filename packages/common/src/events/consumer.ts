@@ -10,7 +10,7 @@ import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
 import { handleBatchOnce, handleOnce } from './inbox.js';
-import type { HandlerContext, InboxSubscription, Subscription } from './subscription.js';
+import type { HandlerContext, Subscription } from './subscription.js';
 import { atTurnEnd, turnEnd } from './turn.js';
 
 export interface HandleEventOptions<DB> {
@@ -224,9 +224,8 @@ export class EventConsumers<DB = never> {
         // was still subscribing) is closed here, or it would pull forever. Not awaited:
         // the close settles once the iteration below has ended, which it now does.
         if (!this.running) void close().catch(() => {});
-        const batch = batchOf(subscription);
-        if (batch) {
-          await this.consumeBatches(subscription, batch.maxEvents, messages);
+        if (subscription.batch) {
+          await this.consumeBatches(subscription, subscription.batch.maxEvents, messages);
           this.closers.delete(close);
           backoff = 200;
           continue;
@@ -262,7 +261,7 @@ export class EventConsumers<DB = never> {
    * (bench/bottlenecks.md §19). One by one, a few per slot keep the slots busy.
    */
   private pullSize(subscription: Subscription<DB>): number {
-    const perSlot = batchOf(subscription)?.maxEvents ?? 4;
+    const perSlot = subscription.batch?.maxEvents ?? 4;
     return Math.max(16, this.concurrency * perSlot);
   }
 
@@ -308,10 +307,15 @@ export class EventConsumers<DB = never> {
     for (const message of waiting.splice(0)) message.nak();
   }
 
-  /** Handles messages in one transaction; if it fails, each on its own (retries, dead letters). */
+  /**
+   * Handles messages together: in one transaction with their inbox rows, or for a
+   * subscription without an inbox in one handler call. If that fails, each on its
+   * own (retries, dead letters).
+   */
   private async processBatch(subscription: Subscription<DB>, batch: JsMsg[]): Promise<void> {
-    const handling = batchOf(subscription);
-    if (batch.length === 1 || !handling || !this.options.db) {
+    const consumer = durableName(this.options.service, subscription.subject);
+    const together = batchHandler(subscription, this.options.db, consumer);
+    if (batch.length === 1 || !together) {
       for (const message of batch) await this.process(subscription, message);
       return;
     }
@@ -327,12 +331,10 @@ export class EventConsumers<DB = never> {
       }
     }
     if (parsed.length === 0) return;
-    const consumer = durableName(this.options.service, subscription.subject);
     const logger = this.options.logger.child({
       subject: subscription.subject,
       batch: parsed.length,
     });
-    const handleBatch = handling.handle;
     const committed: Array<() => void> = [];
     const started = performance.now();
     try {
@@ -351,11 +353,7 @@ export class EventConsumers<DB = never> {
           },
         },
         () =>
-          handleBatchOnce(
-            this.options.db!,
-            consumer,
-            handleBatch,
-          )(events, {
+          together(events, {
             deliveries: Math.max(...parsed.map((m) => m.info.deliveryCount)),
             logger,
             afterCommit: (fn) => committed.push(fn),
@@ -527,7 +525,17 @@ export interface DeadLetterRecord {
   payload: string;
 }
 
-/** A batch subscription's batching (subscribeBatch), or undefined for one handled event by event. */
-function batchOf<DB>(subscription: Subscription<DB>): InboxSubscription<DB>['batch'] {
-  return subscription.inbox ? subscription.batch : undefined;
+/**
+ * How a batch of `subscription`'s events is handled together: its batch handler in one
+ * transaction with their inbox rows, or as it is without an inbox; undefined for a
+ * subscription whose events are handled one by one.
+ */
+function batchHandler<DB>(
+  subscription: Subscription<DB>,
+  db: Kysely<DB> | undefined,
+  consumer: string,
+): ((events: EventEnvelope[], context: HandlerContext) => Promise<void>) | undefined {
+  if (!subscription.batch) return undefined;
+  if (!subscription.inbox) return subscription.batch.handle;
+  return db ? handleBatchOnce(db, consumer, subscription.batch.handle) : undefined;
 }

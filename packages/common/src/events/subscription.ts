@@ -52,11 +52,22 @@ export interface InboxSubscription<DB> {
   batch?: { handle: BatchEventHandler<DB, Subject>; maxEvents: number };
 }
 
+/**
+ * Several events of one subject at once, for a service without a database: like a
+ * PlainEventHandler it must be idempotent by itself.
+ */
+export type PlainBatchEventHandler<S extends Subject> = (
+  events: EventEnvelope<S>[],
+  context: HandlerContext,
+) => Promise<void>;
+
 /** One subject a service without a database consumes. */
 export interface PlainSubscription {
   subject: Subject;
   inbox: false;
   handle: PlainEventHandler<Subject>;
+  /** Set by subscribeBatchWithoutInbox: the events waiting when a slot frees are handled together. */
+  batch?: { handle: PlainBatchEventHandler<Subject>; maxEvents: number };
 }
 
 export type Subscription<DB = never> = InboxSubscription<DB> | PlainSubscription;
@@ -99,4 +110,25 @@ export function subscribeWithoutInbox<S extends Subject>(
   handle: PlainEventHandler<S>,
 ): PlainSubscription {
   return { subject, inbox: false, handle: handle as unknown as PlainEventHandler<Subject> };
+}
+
+/**
+ * `subscribeBatch` for a service without a database: the events waiting when a slot
+ * frees go to the handler together, under one span, and are acked together. For a
+ * subject whose bursts mostly need little or nothing done per event (expiration's
+ * order.cancelled after a burst of expiries). If a batch fails, its events are
+ * retried one by one.
+ */
+export function subscribeBatchWithoutInbox<S extends Subject>(
+  subject: S,
+  handle: PlainBatchEventHandler<S>,
+  { maxEvents = 100 }: { maxEvents?: number } = {},
+): PlainSubscription {
+  const batch = handle as unknown as PlainBatchEventHandler<Subject>;
+  return {
+    subject,
+    inbox: false,
+    handle: (event, context) => batch([event], context),
+    batch: { handle: batch, maxEvents },
+  };
 }

@@ -13,6 +13,7 @@ import {
   handleEvent,
   subscribe,
   subscribeBatch,
+  subscribeBatchWithoutInbox,
   subscribeWithoutInbox,
 } from '../../src/index.js';
 import {
@@ -95,6 +96,34 @@ describe('event consumers', () => {
       subscriptions: [subscribeBatch('ticket.created', handle, { maxEvents: 50 })],
     });
     return { service, started: consumers.start() };
+  }
+
+  /** A batch subscription without an inbox (no database), one slot so that a burst queues. */
+  function startPlainBatches(handle: (events: EventEnvelope<'ticket.created'>[]) => Promise<void>) {
+    const service = `svc${randomUUID().slice(0, 8)}`;
+    consumers = new EventConsumers({
+      bus: fixture.bus,
+      service,
+      logger: testLogger,
+      maxDeliveries: 3,
+      concurrency: 1,
+      subscriptions: [subscribeBatchWithoutInbox('ticket.created', handle, { maxEvents: 50 })],
+    });
+    return { service, started: consumers.start() };
+  }
+
+  /** Until `service`'s durable consumer of ticket.created has nothing pending or unacked. */
+  async function allAcked(service: string) {
+    await waitFor(
+      async () => {
+        const info = await fixture.bus.jsm.consumers.info(
+          fixture.bus.stream,
+          durableName(service, 'ticket.created'),
+        );
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'every message acked' },
+    );
   }
 
   async function publish(data = ticketCreatedData(), id = randomUUID()) {
@@ -405,6 +434,50 @@ describe('event consumers', () => {
     );
     for (const envelope of good) expect(await appliedCount(envelope.id)).toBe(1);
     expect(await appliedCount(poison.id)).toBe(0);
+    const letters = (await deadLetters()).filter(
+      (d) => d.consumer === durableName(service, 'ticket.created'),
+    );
+    expect(letters.map((d) => JSON.parse(d.payload).id)).toEqual([poison.id]);
+  });
+
+  it('when a burst arrives for a batch subscription without an inbox, then each event is given once in fewer calls than events, and all are acked', async () => {
+    const given: string[] = [];
+    const calls: number[] = [];
+    const { service, started } = startPlainBatches(async (events) => {
+      calls.push(events.length);
+      given.push(...events.map((event) => event.id));
+    });
+    await started;
+    const envelopes = await Promise.all(Array.from({ length: 120 }, () => publish()));
+    await waitFor(() => given.length >= envelopes.length, {
+      timeoutMs: 20_000,
+      message: 'all 120 events given to the handler',
+    });
+    await allAcked(service);
+    expect(given.toSorted()).toEqual(envelopes.map((e) => e.id).toSorted());
+    expect(calls.length).toBeLessThan(120);
+    expect(Math.max(...calls)).toBeLessThanOrEqual(50);
+  });
+
+  it('when a batch without an inbox fails, then its events are handled one by one and only the poison one is dead-lettered', async () => {
+    const handled: string[] = [];
+    const { service, started } = startPlainBatches(async (events) => {
+      if (events.some((event) => event.data.title === 'poison')) throw new Error('poison');
+      handled.push(...events.map((event) => event.id));
+    });
+    await started;
+    const good = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => publish({ ...ticketCreatedData(), title: `good ${i}` })),
+    );
+    const poison = await publish({ ...ticketCreatedData(), title: 'poison' });
+    await waitFor(
+      async () =>
+        (await deadLetters()).some((d) => d.consumer === durableName(service, 'ticket.created')),
+      { timeoutMs: 20_000, message: 'the poison event dead-lettered' },
+    );
+    await allAcked(service);
+    for (const envelope of good) expect(handled.filter((id) => id === envelope.id).length).toBe(1);
+    expect(handled).not.toContain(poison.id);
     const letters = (await deadLetters()).filter(
       (d) => d.consumer === durableName(service, 'ticket.created'),
     );

@@ -1,4 +1,4 @@
-import { subscribeWithoutInbox } from '@gittix/common';
+import { subscribeBatchWithoutInbox, subscribeWithoutInbox } from '@gittix/common';
 import type { OrderExpirations } from '../order-expirations.js';
 import { onOrderCancelled } from './order-cancelled.js';
 import { onOrderCreated } from './order-created.js';
@@ -10,6 +10,6 @@ import { onOrderCreated } from './order-created.js';
 export function expirationSubscriptions(expirations: OrderExpirations) {
   return [
     subscribeWithoutInbox('order.created', onOrderCreated(expirations)),
-    subscribeWithoutInbox('order.cancelled', onOrderCancelled(expirations)),
+    subscribeBatchWithoutInbox('order.cancelled', onOrderCancelled(expirations)),
   ];
 }
