@@ -266,9 +266,12 @@ export class EventConsumers<DB = never> {
   }
 
   /**
-   * Group commit: a message is handled at once when one of `concurrency` slots is
-   * free; those that arrive meanwhile wait, and the next free slot takes up to
-   * `maxEvents` of them into one transaction.
+   * Group commit: the messages that arrive in one turn of the event loop (a pull's
+   * worth comes in one) go to a free one of `concurrency` slots together, and those
+   * that arrive while every slot is busy wait for the next free one; a slot takes up
+   * to `maxEvents` at once. Taking a turn's arrivals together matters for a handler
+   * that finishes at once: started one by one, each would find a slot free and go
+   * alone (bench/bottlenecks.md §22).
    */
   private async consumeBatches(
     subscription: Subscription<DB>,
@@ -291,18 +294,28 @@ export class EventConsumers<DB = never> {
         inFlight.add(work);
       }
     };
+    let pumpQueued = false;
+    const pumpAtTurnEnd = () => {
+      if (pumpQueued) return;
+      pumpQueued = true;
+      atTurnEnd(() => {
+        pumpQueued = false;
+        pump();
+      });
+    };
     for await (const message of messages) {
       if (!this.running) {
         message.nak();
         continue;
       }
       waiting.push(message);
-      pump();
+      pumpAtTurnEnd();
       // Enough waiting for every slot's next batch: let one finish before pulling more.
       while (waiting.length >= maxEvents * this.concurrency && inFlight.size > 0) {
         await Promise.race(inFlight);
       }
     }
+    pump();
     while (inFlight.size > 0) await Promise.race(inFlight);
     for (const message of waiting.splice(0)) message.nak();
   }
