@@ -393,16 +393,7 @@ describe('event consumers', () => {
       fixture.db,
     );
     expect(rows[0]!.n).toBe(120);
-    await waitFor(
-      async () => {
-        const info = await fixture.bus.jsm.consumers.info(
-          fixture.bus.stream,
-          durableName(service, 'ticket.created'),
-        );
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: 'every message acked' },
-    );
+    await allAcked(service);
   });
 
   it('when a batch holds two copies of one event, then the batch handler is given it once', async () => {
