@@ -126,6 +126,26 @@ describe('event consumers', () => {
     );
   }
 
+  /** 30 good events and one titled "poison"; resolves once `service` has dead-lettered one. */
+  async function publishWithPoison(service: string) {
+    const good = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => publish({ ...ticketCreatedData(), title: `good ${i}` })),
+    );
+    const poison = await publish({ ...ticketCreatedData(), title: 'poison' });
+    await waitFor(async () => (await deadLetteredIds(service)).length > 0, {
+      timeoutMs: 20_000,
+      message: 'the poison event dead-lettered',
+    });
+    return { good, poison };
+  }
+
+  /** The ids of the events `service`'s ticket.created consumer dead-lettered. */
+  async function deadLetteredIds(service: string): Promise<string[]> {
+    return (await deadLetters())
+      .filter((d) => d.consumer === durableName(service, 'ticket.created'))
+      .map((d) => JSON.parse(d.payload).id);
+  }
+
   async function publish(data = ticketCreatedData(), id = randomUUID()) {
     const envelope = createEnvelope('ticket.created', data, id);
     await fixture.bus.publish(envelope);
@@ -414,21 +434,10 @@ describe('event consumers', () => {
       }
     });
     await started;
-    const good = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => publish({ ...ticketCreatedData(), title: `good ${i}` })),
-    );
-    const poison = await publish({ ...ticketCreatedData(), title: 'poison' });
-    await waitFor(
-      async () =>
-        (await deadLetters()).some((d) => d.consumer === durableName(service, 'ticket.created')),
-      { timeoutMs: 20_000, message: 'the poison event dead-lettered' },
-    );
+    const { good, poison } = await publishWithPoison(service);
     for (const envelope of good) expect(await appliedCount(envelope.id)).toBe(1);
     expect(await appliedCount(poison.id)).toBe(0);
-    const letters = (await deadLetters()).filter(
-      (d) => d.consumer === durableName(service, 'ticket.created'),
-    );
-    expect(letters.map((d) => JSON.parse(d.payload).id)).toEqual([poison.id]);
+    expect(await deadLetteredIds(service)).toEqual([poison.id]);
   });
 
   it('when a burst arrives for a batch subscription without an inbox, then each event is given once in fewer calls than events, and all are acked', async () => {
@@ -457,22 +466,11 @@ describe('event consumers', () => {
       handled.push(...events.map((event) => event.id));
     });
     await started;
-    const good = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => publish({ ...ticketCreatedData(), title: `good ${i}` })),
-    );
-    const poison = await publish({ ...ticketCreatedData(), title: 'poison' });
-    await waitFor(
-      async () =>
-        (await deadLetters()).some((d) => d.consumer === durableName(service, 'ticket.created')),
-      { timeoutMs: 20_000, message: 'the poison event dead-lettered' },
-    );
+    const { good, poison } = await publishWithPoison(service);
     await allAcked(service);
     for (const envelope of good) expect(handled.filter((id) => id === envelope.id).length).toBe(1);
     expect(handled).not.toContain(poison.id);
-    const letters = (await deadLetters()).filter(
-      (d) => d.consumer === durableName(service, 'ticket.created'),
-    );
-    expect(letters.map((d) => JSON.parse(d.payload).id)).toEqual([poison.id]);
+    expect(await deadLetteredIds(service)).toEqual([poison.id]);
   });
 
   it('when stopped, then the handler in flight finishes and is acked', async () => {
