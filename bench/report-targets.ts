@@ -1,6 +1,6 @@
 import type { CpuUsage } from './harness/cpu.js';
 import { count, markdownTable, ratio } from './harness/markdown.js';
-import { GOODPUT_TARGET, goodputRatio } from './overload/report.js';
+import { GOODPUT_TARGET, goodputRatio, overloadFailures } from './overload/report.js';
 import type { ReadTargetResult } from './read-path/measure.js';
 import { EARLIER_WORKER_CONCURRENCY, type PhaseResults } from './results.js';
 
@@ -92,7 +92,7 @@ export function targetChecks(r: PhaseResults): TargetCheck[] {
   const top = r.overload?.at(-1);
   if (capacity && top) {
     const steps = r.overload ?? [];
-    const failures = steps.reduce((sum, s) => sum + (s.otherServerErrors ?? 0), 0);
+    const failures = overloadFailures(steps);
     const withoutRetryAfter = steps.reduce(
       // Runs saved before the header was counted say nothing about it.
       (sum, s) =>

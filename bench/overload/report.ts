@@ -79,6 +79,14 @@ export function overloadCpuTable(capacity: OverloadStep, steps: OverloadStep[]):
   ]);
 }
 
+/**
+ * Requests of every step answered with neither an answer below 500 nor a 503 refusal:
+ * other 5xx, connection errors and requests unanswered at the client's deadline.
+ */
+export function overloadFailures(steps: readonly OverloadStep[]): number {
+  return steps.reduce((sum, s) => sum + (s.otherServerErrors ?? 0), 0);
+}
+
 /** The summary's line for the target, when the run had an overload phase. */
 export function overloadSummaryRow(
   r: Pick<BenchResults, 'overload' | 'overloadCapacity'>,
@@ -86,7 +94,7 @@ export function overloadSummaryRow(
   const capacity = r.overloadCapacity;
   const top = r.overload?.at(-1);
   if (!capacity || !top) return undefined;
-  const failures = (r.overload ?? []).reduce((sum, s) => sum + (s.otherServerErrors ?? 0), 0);
+  const failures = overloadFailures(r.overload ?? []);
   const oversold = (r.overload ?? []).reduce((sum, s) => sum + (s.oversold ?? 0), 0);
   // Failures are other 5xx, connection errors and requests unanswered at the client's
   // deadline: said apart, so a timeout is not read as a server error.

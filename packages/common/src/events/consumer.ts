@@ -327,8 +327,10 @@ export class EventConsumers<DB = never> {
    */
   private async processBatch(subscription: Subscription<DB>, batch: JsMsg[]): Promise<void> {
     const consumer = durableName(this.options.service, subscription.subject);
-    const together = batchHandler(subscription, this.options.db, consumer);
-    if (batch.length === 1 || !together) {
+    // A batch of one (most messages outside a burst) goes the ordinary way at once.
+    const together =
+      batch.length > 1 ? batchHandler(subscription, this.options.db, consumer) : undefined;
+    if (!together) {
       for (const message of batch) await this.process(subscription, message);
       return;
     }
