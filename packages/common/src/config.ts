@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { admissionConfigSchema } from './http/admission.js';
-import { OTLP_PROTOCOLS, TRACES_SAMPLERS } from './tracing/settings.js';
+import { DEFAULT_SPAN_BATCH, OTLP_PROTOCOLS, TRACES_SAMPLERS } from './tracing/settings.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -113,6 +113,24 @@ export const baseConfigSchema = z.object({
   OTEL_TRACES_SAMPLER: unsetIfEmpty(z.enum(TRACES_SAMPLERS).default('parentbased_always_on')),
   /** The share of traces the *traceidratio samplers keep, 0–1. */
   OTEL_TRACES_SAMPLER_ARG: unsetIfEmpty(z.coerce.number().min(0).max(1).default(1)),
+  /**
+   * The batch span processor (the spec's OTEL_BSP_* names; docs/tracing.md): the
+   * longest a span waits to be sent (ms), how long one export may take (ms), how many
+   * spans wait at most (more are dropped) and how many go in one export (at most the
+   * queue). Defaults: DEFAULT_SPAN_BATCH.
+   */
+  OTEL_BSP_SCHEDULE_DELAY: unsetIfEmpty(
+    z.coerce.number().int().min(0).default(DEFAULT_SPAN_BATCH.scheduledDelayMillis),
+  ),
+  OTEL_BSP_EXPORT_TIMEOUT: unsetIfEmpty(
+    z.coerce.number().int().positive().default(DEFAULT_SPAN_BATCH.exportTimeoutMillis),
+  ),
+  OTEL_BSP_MAX_QUEUE_SIZE: unsetIfEmpty(
+    z.coerce.number().int().positive().default(DEFAULT_SPAN_BATCH.maxQueueSize),
+  ),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: unsetIfEmpty(
+    z.coerce.number().int().positive().default(DEFAULT_SPAN_BATCH.maxExportBatchSize),
+  ),
   ...admissionConfigSchema.shape,
 });
 

@@ -78,6 +78,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
       /OTEL_EXPORTER_OTLP_PROTOCOL/,
     );
+    expect(
+      loadConfig(schema, { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128', OTEL_BSP_SCHEDULE_DELAY: '' }),
+    ).toMatchObject({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 128, OTEL_BSP_SCHEDULE_DELAY: 500 });
+    expect(() => loadConfig(schema, { OTEL_BSP_MAX_QUEUE_SIZE: '0' })).toThrow(
+      /OTEL_BSP_MAX_QUEUE_SIZE/,
+    );
   });
 
   it('when values are given as strings, then they are coerced to their types', () => {

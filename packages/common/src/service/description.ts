@@ -62,6 +62,10 @@ export interface BaseServiceConfig extends HttpTimeoutSettings, AdmissionConfig 
   OTEL_EXPORTER_OTLP_PROTOCOL?: OtlpProtocol | undefined;
   OTEL_TRACES_SAMPLER?: TracesSampler | undefined;
   OTEL_TRACES_SAMPLER_ARG?: number | undefined;
+  OTEL_BSP_SCHEDULE_DELAY?: number | undefined;
+  OTEL_BSP_EXPORT_TIMEOUT?: number | undefined;
+  OTEL_BSP_MAX_QUEUE_SIZE?: number | undefined;
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE?: number | undefined;
 }
 
 /** The configuration keys the needs `N` read, on top of the base ones. */

@@ -22,7 +22,7 @@ import { applyHttpTimeouts } from '../http/timeouts.js';
 import { registerOutboxMetrics } from '../metrics/outbox.js';
 import { registerPoolMetrics } from '../metrics/pool.js';
 import { closeRedis, connectRedis, type Redis, type SentinelAddress } from '../redis.js';
-import { initTracing, shutdownTracing } from '../tracing/tracing.js';
+import { initTracing, shutdownTracing, spanBatchSettingsFrom } from '../tracing/tracing.js';
 import type {
   AnyServiceDescription,
   BaseServiceConfig,
@@ -194,6 +194,7 @@ export async function openService<D extends AnyServiceDescription>(
     protocol: settings.OTEL_EXPORTER_OTLP_PROTOCOL,
     sampler: settings.OTEL_TRACES_SAMPLER,
     samplerArg: settings.OTEL_TRACES_SAMPLER_ARG,
+    batch: spanBatchSettingsFrom(settings),
   });
   const opened: Opened = {};
   // Checked before anything opens: a retention shorter than the stream's is a config error.

@@ -10,6 +10,8 @@ export interface OtlpReceiver {
   spans(): ReceivedSpan[];
   /** The spans of one trace. */
   trace(traceId: string): ReceivedSpan[];
+  /** How many spans each export request carried, in arrival order. */
+  exportSizes(): number[];
   close(): Promise<void>;
 }
 
@@ -41,14 +43,17 @@ function hexId(value: string | undefined, length: number): string {
 /** Starts a receiver on a spare local port; it answers every export with 200. */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = [];
+  const sizes: number[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (request.method === 'POST' && request.url === '/v1/traces') {
+        const before = received.length;
         try {
           if (request.headers['content-type'] === 'application/x-protobuf') {
             received.push(...decodeTraceExport(Buffer.concat(chunks)));
+            sizes.push(received.length - before);
             response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
             return;
           }
@@ -70,6 +75,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               }
             }
           }
+          sizes.push(received.length - before);
         } catch {
           response.writeHead(400).end();
           return;
@@ -84,6 +90,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     endpoint: `http://127.0.0.1:${port}`,
     spans: () => [...received],
     trace: (traceId) => received.filter((span) => span.traceId === traceId),
+    exportSizes: () => [...sizes],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

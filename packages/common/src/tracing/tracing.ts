@@ -24,7 +24,39 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { OtlpProtocol, TracesSampler } from './settings.js';
+import { ConfigError } from '../config.js';
+import {
+  DEFAULT_SPAN_BATCH,
+  type OtlpProtocol,
+  type SpanBatchSettings,
+  type TracesSampler,
+} from './settings.js';
+
+/**
+ * The OTEL_BSP_* keys as the batch processor takes them (DEFAULT_SPAN_BATCH's value
+ * for a key left out). A batch larger than the queue could never fill (the SDK would
+ * quietly shrink it): refused at boot.
+ */
+export function spanBatchSettingsFrom(config: {
+  OTEL_BSP_SCHEDULE_DELAY?: number | undefined;
+  OTEL_BSP_EXPORT_TIMEOUT?: number | undefined;
+  OTEL_BSP_MAX_QUEUE_SIZE?: number | undefined;
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE?: number | undefined;
+}): SpanBatchSettings {
+  const settings: SpanBatchSettings = {
+    scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY ?? DEFAULT_SPAN_BATCH.scheduledDelayMillis,
+    exportTimeoutMillis: config.OTEL_BSP_EXPORT_TIMEOUT ?? DEFAULT_SPAN_BATCH.exportTimeoutMillis,
+    maxQueueSize: config.OTEL_BSP_MAX_QUEUE_SIZE ?? DEFAULT_SPAN_BATCH.maxQueueSize,
+    maxExportBatchSize:
+      config.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_SPAN_BATCH.maxExportBatchSize,
+  };
+  if (settings.maxExportBatchSize > settings.maxQueueSize) {
+    throw new ConfigError(
+      'Invalid configuration: OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Must not exceed OTEL_BSP_MAX_QUEUE_SIZE',
+    );
+  }
+  return settings;
+}
 
 export interface TracingOptions {
   /** The resource's `service.name`. */
@@ -37,6 +69,8 @@ export interface TracingOptions {
   sampler?: TracesSampler | undefined;
   /** The ratio of the *traceidratio samplers, 0–1; default 1. */
   samplerArg?: number | undefined;
+  /** How spans are gathered and sent; DEFAULT_SPAN_BATCH when omitted. */
+  batch?: SpanBatchSettings | undefined;
 }
 
 let provider: NodeTracerProvider | undefined;
@@ -56,6 +90,7 @@ export function initTracing({
   protocol = 'http/protobuf',
   sampler = 'parentbased_always_on',
   samplerArg = 1,
+  batch = DEFAULT_SPAN_BATCH,
 }: TracingOptions): void {
   if (provider) return;
   const exporting = Boolean(otlpEndpoint);
@@ -68,10 +103,7 @@ export function initTracing({
       ? [
           new BatchSpanProcessor(
             new Exporter({ url: `${otlpEndpoint!.replace(/\/$/, '')}/v1/traces` }),
-            // Batches of 512 (larger ones cost no less CPU per span: bench:tracing:spans),
-            // but room for 16 of them while one is sent: with the default 2,048 a burst
-            // dropped spans (one export at a time, ~4,000 spans/s from one process).
-            { scheduledDelayMillis: 500, maxExportBatchSize: 512, maxQueueSize: 8_192 },
+            batch,
           ),
         ]
       : [],

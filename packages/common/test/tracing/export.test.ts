@@ -4,7 +4,7 @@ import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/expor
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { samplerOf } from '../../src/index.js';
+import { baseConfigSchema, loadConfig, samplerOf, spanBatchSettingsFrom } from '../../src/index.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../../src/testing/index.js';
 
 describe('exporting spans over OTLP/HTTP', () => {
@@ -62,6 +62,58 @@ describe('exporting spans over OTLP/HTTP', () => {
       expect(spans).toHaveLength(2);
     },
   );
+});
+
+describe('the batch processor the OTEL_BSP_* keys configure', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it('when OTEL_BSP_MAX_EXPORT_BATCH_SIZE is 3, then 7 ended spans leave in exports of at most 3', async () => {
+    const batch = spanBatchSettingsFrom(
+      loadConfig(baseConfigSchema, {
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '3',
+        OTEL_BSP_MAX_QUEUE_SIZE: '10',
+        // Only full batches and the flush below send: no timer in between.
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      }),
+    );
+    const provider = new BasicTracerProvider({
+      spanProcessors: [
+        new BatchSpanProcessor(
+          new ProtobufTraceExporter({ url: `${receiver.endpoint}/v1/traces` }),
+          batch,
+        ),
+      ],
+    });
+    const tracer = provider.getTracer('test');
+    for (let i = 0; i < 7; i++) tracer.startSpan(`span ${i}`).end();
+    await provider.forceFlush();
+    await provider.shutdown();
+
+    const sizes = receiver.exportSizes();
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBe(7);
+    // Full batches of 3 (the default, 512, would send all 7 at the flush); never more.
+    expect(Math.max(...sizes)).toBe(3);
+  });
+
+  it('when the batch is larger than the queue, then the configuration is refused', () => {
+    const config = loadConfig(baseConfigSchema, {
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1000',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+    });
+    expect(() => spanBatchSettingsFrom(config)).toThrow(
+      /OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Must not exceed OTEL_BSP_MAX_QUEUE_SIZE/,
+    );
+    expect(spanBatchSettingsFrom(loadConfig(baseConfigSchema, {}))).toEqual({
+      scheduledDelayMillis: 500,
+      exportTimeoutMillis: 30_000,
+      maxQueueSize: 8_192,
+      maxExportBatchSize: 512,
+    });
+  });
 });
 
 describe('the sampler OTEL_TRACES_SAMPLER names', () => {
