@@ -22,9 +22,10 @@ export interface SpanBatchSettings {
 }
 
 /**
- * Batches of 512 (neither larger nor smaller ones cost less per span: bench:tracing:spans,
- * bottlenecks §23), but room for 16 of them while one is sent: with the SDK's default
- * 2,048 a burst dropped spans (one export at a time, ~4,000 spans/s from one process).
+ * Batches of 512 (of 2,048 cost no less per span in bench:tracing:spans, of 128 no less
+ * in bench:tracing: bench/bottlenecks.md §9, §23), but room for 16 of them while one is
+ * sent: with the SDK's default 2,048 a burst dropped spans (one export at a time,
+ * ~4,000 spans/s from one process).
  */
 export const DEFAULT_SPAN_BATCH: SpanBatchSettings = {
   scheduledDelayMillis: 500,
