@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { admissionConfigSchema } from './http/admission.js';
-import { DEFAULT_SPAN_BATCH, OTLP_PROTOCOLS, TRACES_SAMPLERS } from './tracing/settings.js';
+import {
+  DEFAULT_SPAN_BATCH,
+  OTLP_PROTOCOLS,
+  type SpanBatchSettings,
+  TRACES_SAMPLERS,
+} from './tracing/settings.js';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
 export class ConfigError extends Error {
@@ -242,3 +247,29 @@ export const redisConfigSchema = z.object({
   /** First part of every Redis key the service uses, so several systems (or tests) share a Redis. */
   QUEUE_PREFIX: env.name('gittix'),
 });
+
+/**
+ * The OTEL_BSP_* keys as the batch processor takes them (DEFAULT_SPAN_BATCH's value
+ * for a key left out). A batch larger than the queue could never fill (the SDK would
+ * quietly shrink it): refused at boot.
+ */
+export function spanBatchSettingsFrom(config: {
+  OTEL_BSP_SCHEDULE_DELAY?: number | undefined;
+  OTEL_BSP_EXPORT_TIMEOUT?: number | undefined;
+  OTEL_BSP_MAX_QUEUE_SIZE?: number | undefined;
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE?: number | undefined;
+}): SpanBatchSettings {
+  const settings: SpanBatchSettings = {
+    scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY ?? DEFAULT_SPAN_BATCH.scheduledDelayMillis,
+    exportTimeoutMillis: config.OTEL_BSP_EXPORT_TIMEOUT ?? DEFAULT_SPAN_BATCH.exportTimeoutMillis,
+    maxQueueSize: config.OTEL_BSP_MAX_QUEUE_SIZE ?? DEFAULT_SPAN_BATCH.maxQueueSize,
+    maxExportBatchSize:
+      config.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_SPAN_BATCH.maxExportBatchSize,
+  };
+  if (settings.maxExportBatchSize > settings.maxQueueSize) {
+    throw new ConfigError(
+      'Invalid configuration: OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Must not exceed OTEL_BSP_MAX_QUEUE_SIZE',
+    );
+  }
+  return settings;
+}

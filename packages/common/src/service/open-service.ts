@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { spanBatchSettingsFrom } from '../config.js';
 import { connectDatabase, createDb, pingDb } from '../db.js';
 import { type EventBus, type NatsSettings, openEventBus } from '../events/bus.js';
 import {
@@ -22,7 +23,7 @@ import { applyHttpTimeouts } from '../http/timeouts.js';
 import { registerOutboxMetrics } from '../metrics/outbox.js';
 import { registerPoolMetrics } from '../metrics/pool.js';
 import { closeRedis, connectRedis, type Redis, type SentinelAddress } from '../redis.js';
-import { initTracing, shutdownTracing, spanBatchSettingsFrom } from '../tracing/tracing.js';
+import { initTracing, shutdownTracing } from '../tracing/tracing.js';
 import type {
   AnyServiceDescription,
   BaseServiceConfig,

@@ -24,39 +24,12 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { ConfigError } from '../config.js';
 import {
   DEFAULT_SPAN_BATCH,
   type OtlpProtocol,
   type SpanBatchSettings,
   type TracesSampler,
 } from './settings.js';
-
-/**
- * The OTEL_BSP_* keys as the batch processor takes them (DEFAULT_SPAN_BATCH's value
- * for a key left out). A batch larger than the queue could never fill (the SDK would
- * quietly shrink it): refused at boot.
- */
-export function spanBatchSettingsFrom(config: {
-  OTEL_BSP_SCHEDULE_DELAY?: number | undefined;
-  OTEL_BSP_EXPORT_TIMEOUT?: number | undefined;
-  OTEL_BSP_MAX_QUEUE_SIZE?: number | undefined;
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE?: number | undefined;
-}): SpanBatchSettings {
-  const settings: SpanBatchSettings = {
-    scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY ?? DEFAULT_SPAN_BATCH.scheduledDelayMillis,
-    exportTimeoutMillis: config.OTEL_BSP_EXPORT_TIMEOUT ?? DEFAULT_SPAN_BATCH.exportTimeoutMillis,
-    maxQueueSize: config.OTEL_BSP_MAX_QUEUE_SIZE ?? DEFAULT_SPAN_BATCH.maxQueueSize,
-    maxExportBatchSize:
-      config.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_SPAN_BATCH.maxExportBatchSize,
-  };
-  if (settings.maxExportBatchSize > settings.maxQueueSize) {
-    throw new ConfigError(
-      'Invalid configuration: OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Must not exceed OTEL_BSP_MAX_QUEUE_SIZE',
-    );
-  }
-  return settings;
-}
 
 export interface TracingOptions {
   /** The resource's `service.name`. */
