@@ -29,6 +29,15 @@ function recordViolations(page: Page): string[] {
   return violations;
 }
 
+/** Every request of the page that the system answered 404: a broken link or a missing asset. */
+function recordMissing(page: Page): string[] {
+  const missing: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() === 404) missing.push(response.url());
+  });
+  return missing;
+}
+
 const directive = (policy: string, name: string) =>
   policy
     .split('; ')
@@ -62,6 +71,7 @@ describe('the web app’s security headers', () => {
   it('when a person signs up, lists a ticket and browses on a phone, then every page works and none violates the policy', async () => {
     const page = await openPage(browser, phone);
     const violations = recordViolations(page);
+    const missing = recordMissing(page);
     await signUp(page, system.baseUrl, uniqueEmail('csp'));
     const title = uniqueTitle('CSP check');
     await listTicket(page, system.baseUrl, title, '12');
@@ -78,6 +88,19 @@ describe('the web app’s security headers', () => {
     await page.getByRole('link', { name: title }).waitFor();
     await screenshot(page, 'phone-home-search-with-csp');
     expect(violations).toEqual([]);
+    // No broken link or asset on the way (Playwright does not report the tab icon's
+    // request: the next test checks the icon).
+    expect(missing).toEqual([]);
+  });
+
+  it('when a page is served, then it names the GitTix icon and the icon is served as SVG (no /favicon.ico 404 in the tab)', async () => {
+    const html = await (await fetch(`${system.baseUrl}/`)).text();
+    const href = /<link rel="icon" href="([^"]+)"[^>]*type="image\/svg\+xml"/.exec(html)?.[1];
+    expect(href, html.slice(0, 2000)).toMatch(/^\/icon\.svg/);
+    const icon = await fetch(`${system.baseUrl}${href}`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await icon.text()).toContain('<svg');
   });
 
   it('when another site frames a page, then the browser refuses to show it', async () => {

@@ -15,19 +15,23 @@ function run(command: string, args: string[], what: string): void {
     throw new Error(`${what} failed (exit ${result.status ?? result.signal})`);
 }
 
-/** The newest modification time of the files under `dir`, skipping folders named in `skip`. */
+/**
+ * The newest modification time of the files under `dir`, skipping folders named in `skip`.
+ * With `folders`, also of the folders below `dir` (not `dir` itself): a folder's time moves
+ * when a file in it is deleted or renamed, which no remaining file's time shows.
+ */
 function newestMtime(
   dir: string,
   skip: readonly string[] = ['node_modules', '.next', 'test', 'dist'],
+  folders = false,
 ): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (skip.includes(entry.name)) continue;
     const path = join(dir, entry.name);
-    newest = Math.max(
-      newest,
-      entry.isDirectory() ? newestMtime(path, skip) : statSync(path).mtimeMs,
-    );
+    const own = !entry.isDirectory() || folders ? statSync(path).mtimeMs : 0;
+    const below = entry.isDirectory() ? newestMtime(path, skip, folders) : 0;
+    newest = Math.max(newest, own, below);
   }
   return newest;
 }
@@ -160,7 +164,8 @@ const webDir = join(repoRoot, 'apps/web');
 /** True when the web app's production build is missing or older than its sources. */
 export function webBuildStale(): boolean {
   const buildId = join(webDir, '.next', 'BUILD_ID');
-  return !existsSync(buildId) || statSync(buildId).mtimeMs < newestMtime(webDir);
+  // Folders too: a page or icon deleted changes what Next builds.
+  return !existsSync(buildId) || statSync(buildId).mtimeMs < newestMtime(webDir, undefined, true);
 }
 
 /** Runs `next build` for the web app unless its build is up to date. */

@@ -44,5 +44,5 @@ export function proxy(request: NextRequest) {
 
 export const config = {
   // Pages, not build assets or the liveness probe.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|healthz).*)'],
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg|healthz).*)'],
 };
