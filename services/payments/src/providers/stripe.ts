@@ -56,7 +56,17 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 
   /** Maps Stripe's errors onto the provider contract; anything else is our bug. */
   function translate(error: unknown): unknown {
-    if (error instanceof Stripe.errors.StripeCardError) return new CardDeclinedError(error.message);
+    if (error instanceof Stripe.errors.StripeCardError) {
+      options.logger.info(
+        {
+          stripeRequestId: error.requestId,
+          stripeCode: error.code,
+          declineCode: error.decline_code,
+        },
+        'Stripe declined the card',
+      );
+      return new CardDeclinedError(buyerMessage(error));
+    }
     if (error instanceof Stripe.errors.StripeIdempotencyError) {
       // The attempt's key was first used with other card details and its outcome stands.
       return new InvalidTokenError(
@@ -64,7 +74,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       );
     }
     if (error instanceof Stripe.errors.StripeInvalidRequestError && isTokenProblem(error)) {
-      return new InvalidTokenError(error.message);
+      return new InvalidTokenError(buyerMessage(error));
     }
     if (
       error instanceof Stripe.errors.StripeConnectionError ||
@@ -264,6 +274,17 @@ export function statusOf(intent: Stripe.PaymentIntent): ProviderPaymentStatus | 
   if (intent.status === 'succeeded') return 'captured';
   if (intent.status === 'canceled') return 'voided';
   return null;
+}
+
+/**
+ * Stripe's own words for the buyer. Since stripe 23.2 an error's `message` starts with
+ * `[<request id>] `: that is for support (it is logged), not for the person paying.
+ */
+function buyerMessage(error: InstanceType<typeof Stripe.errors.StripeError>): string {
+  const prefix = error.requestId ? `[${error.requestId}] ` : '';
+  return prefix && error.message.startsWith(prefix)
+    ? error.message.slice(prefix.length)
+    : error.message;
 }
 
 function isTokenProblem(error: InstanceType<typeof Stripe.errors.StripeInvalidRequestError>) {
