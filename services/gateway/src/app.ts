@@ -170,9 +170,10 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
         return;
       }
       // The socket's address, never a forwarded header: a client cannot claim to be local.
+      // The route matched, not the raw path: `/%6detrics` and `/metrics/` reach it too.
       if (
         localOps &&
-        OPS_PATHS.has(urlPath(request.url)) &&
+        OPS_PATHS.has(request.routeOptions.url ?? '') &&
         !LOOPBACK.has(request.socket.remoteAddress ?? '')
       ) {
         reply.code(404).send({ errors: [{ message: 'Not found' }] });

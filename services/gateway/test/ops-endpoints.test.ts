@@ -30,10 +30,15 @@ const from = (gateway: FastifyInstance, url: string, remoteAddress: string, head
 
 describe('/metrics and /readyz on a published port (OPS_ENDPOINTS=local, as in Compose)', () => {
   it('when a client from outside the container asks, then both answer 404 and the site still works', async () => {
-    for (const url of ['/metrics', '/readyz', '/metrics?x=1']) {
+    // Escaped, the router still reaches the same routes: refused the same.
+    for (const url of ['/metrics', '/readyz', '/metrics?x=1', '/%6detrics', '/%72eadyz']) {
       const response = await from(local, url, '172.18.0.1');
       expect(response.statusCode, url).toBe(404);
       expect(response.json()).toEqual({ errors: [{ message: 'Not found' }] });
+    }
+    // Any other spelling is another page of the site, never the metrics.
+    for (const url of ['/metrics/', '/METRICS']) {
+      expect((await from(local, url, '172.18.0.1')).json(), url).toMatchObject({ service: 'web' });
     }
     expect((await from(local, '/healthz', '172.18.0.1')).statusCode).toBe(200);
     expect((await from(local, '/', '172.18.0.1')).json()).toMatchObject({ service: 'web' });
