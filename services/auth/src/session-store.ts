@@ -12,6 +12,10 @@ type Executor = Kysely<AuthDatabase> | Transaction<AuthDatabase>;
  * written only while the user's password is still that hash: a sign-in checked against
  * the old password cannot open a session after a reset or change committed.
  * Returns null when it did not.
+ *
+ * `FOR SHARE` makes the check wait for a reset or change in flight: without it the
+ * SELECT reads the old hash from before that transaction commits, and a session written
+ * after the transaction revoked every session would outlive the new password.
  */
 export async function openSession(
   db: Executor,
@@ -24,9 +28,8 @@ export async function openSession(
   const samePassword = passwordHash ? sql`AND password_hash = ${passwordHash}` : sql``;
   const inserted = await sql`
     INSERT INTO sessions (id, user_id, expires_at)
-    SELECT ${sessionId}, id, ${expiresAt} FROM users WHERE id = ${user.id} ${samePassword}`.execute(
-    db,
-  );
+    SELECT ${sessionId}, id, ${expiresAt} FROM users WHERE id = ${user.id} ${samePassword}
+    FOR SHARE`.execute(db);
   if (Number(inserted.numAffectedRows ?? 0) !== 1) return null;
   return { token: await signer.sign(user, sessionId), sessionId };
 }

@@ -1,7 +1,10 @@
 import { waitFor } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/email-tokens.js';
+import { openSession, revokeSessions } from '../src/session-store.js';
+import { createSessionSigner } from '../src/sessions.js';
 import {
   password,
   sessionCookieOf,
@@ -302,6 +305,65 @@ describe('password reset', () => {
     expect(await currentUser(user.token)).toMatchObject({ id: user.id });
   });
 
+  it('when a sign-in checked against the old password races a reset, then it opens no session once the reset commits', async () => {
+    const user = await signUpUser(app);
+    const { password_hash: oldHash } = await auth.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    const signer = await createSessionSigner({ privateKeyPem: auth.privateKeyPem, ttlSeconds: 60 });
+    // The reset's transaction, held open after it revoked every session (as resetPassword
+    // does before it commits).
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let revoked!: () => void;
+    const revocationsDone = new Promise<void>((resolve) => {
+      revoked = resolve;
+    });
+    const reset = auth.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ password_hash: 'a-new-hash' })
+        .where('id', '=', user.id)
+        .execute();
+      await revokeSessions(trx, { userId: user.id });
+      revoked();
+      await committing;
+    });
+    await revocationsDone;
+
+    let settled = false;
+    const signIn = openSession(auth.db, signer, user, oldHash).finally(() => {
+      settled = true;
+    });
+    // Either the sign-in went through already, or it waits on the reset's row lock.
+    await waitFor(
+      async () => {
+        if (settled) return true;
+        const { rows } = await sql<{ waiting: number }>`
+          SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'
+            AND query LIKE '%INSERT INTO sessions%'`.execute(auth.db);
+        return rows[0]!.waiting > 0;
+      },
+      { message: 'the sign-in to finish or wait for the reset' },
+    );
+    commit();
+    await reset;
+
+    expect(await signIn).toBeNull();
+    const live = await auth.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(live).toEqual([]);
+  });
+
   it('when two resets race with one link, then exactly one wins', async () => {
     const user = await signUpUser(app);
     await post('/api/users/password/forgot', { email: user.email });
@@ -342,7 +404,7 @@ describe('change password', () => {
     expect(await currentUser(user.token)).toMatchObject({ id: user.id });
   });
 
-  it('when a session is used to guess the current password, then 429 after the sign-in limit', async () => {
+  it('when a session is used to guess the current password, then 429 with Retry-After after the sign-in limit', async () => {
     const user = await signUpUser(app);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
@@ -356,10 +418,13 @@ describe('change password', () => {
       );
     }
     expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
-    expect(
-      (await change(user.token, { currentPassword: password, newPassword: 'whatever long' }))
-        .statusCode,
-    ).toBe(429);
+    const refused = await change(user.token, {
+      currentPassword: password,
+      newPassword: 'whatever long',
+    });
+    expect(refused.statusCode).toBe(429);
+    // As on sign-in: when to try again.
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('when the current password is right, then a new session cookie and every other session ends', async () => {

@@ -275,11 +275,13 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     },
     async (request, reply) => {
       const signedIn = requireUser(request);
-      const changed = await changePassword(accountDeps, {
-        userId: signedIn.id,
-        currentPassword: request.body.currentPassword,
-        newPassword: request.body.newPassword,
-      });
+      const changed = await withRetryAfter(reply, () =>
+        changePassword(accountDeps, {
+          userId: signedIn.id,
+          currentPassword: request.body.currentPassword,
+          newPassword: request.body.newPassword,
+        }),
+      );
       setSession(reply, changed.token);
       return changed.user;
     },
