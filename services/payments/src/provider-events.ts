@@ -11,6 +11,8 @@ import {
   recordVoid,
 } from './settle.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface ProviderNews {
   /** Our payment id, from the provider object's metadata (absent: look up by providerId). */
   paymentId?: string | undefined;
@@ -31,12 +33,14 @@ export async function applyProviderNews(
   logger: Logger,
   outcomes?: PaymentOutcomes,
 ): Promise<boolean> {
+  // Metadata another integration on the same Stripe account wrote may name no id of ours.
+  const paymentId = news.paymentId && UUID.test(news.paymentId) ? news.paymentId : undefined;
   const found = await db
     .selectFrom('payments')
     .select(['id', 'status'])
     .where((eb) =>
-      news.paymentId
-        ? eb.or([eb('id', '=', news.paymentId), eb('provider_id', '=', news.providerId)])
+      paymentId
+        ? eb.or([eb('id', '=', paymentId), eb('provider_id', '=', news.providerId)])
         : eb('provider_id', '=', news.providerId),
     )
     .executeTakeFirst();

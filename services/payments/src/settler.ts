@@ -213,9 +213,18 @@ export class Settler {
     return reconciled;
   }
 
+  /**
+   * Settles one stale pending attempt claimed by claimStale. The rows of a batch are
+   * looked up one after another, each lookup taking up to the provider timeout, so
+   * this one's claim may have run out meanwhile and a buyer's retry reclaimed it and
+   * be authorizing right now (after this lookup missed it): the attempt is dropped
+   * or released only while the claim set by claimStale (`claimed_until`) still stands.
+   */
   private async reconcileOne(payment: PaymentRow): Promise<boolean> {
     const { provider, providerTimeoutMs, db, logger } = this.options;
     const log = logger.child({ paymentId: payment.id, orderId: payment.order_id });
+    const claim = payment.claimed_until;
+    if (!claim) throw new Error(`Payment ${payment.id} was reconciled without a claim`);
     try {
       const found = await withProviderTimeout(
         provider.findAuthorization(payment.id),
@@ -224,16 +233,22 @@ export class Settler {
       if (!found) {
         if (payment.created_at.getTime() > Date.now() - provider.lookupLagMs) {
           // The provider's lookup may not show it yet: ask again later.
-          await this.release(payment.id);
+          await this.release(payment.id, claim, log);
           return false;
         }
         // The provider never authorized it: the attempt is dropped (a retry starts over
         // with the same idempotency key, so even a late authorization is found then).
-        await db
+        const dropped = await db
           .deleteFrom('payments')
           .where('id', '=', payment.id)
           .where('status', '=', 'pending')
-          .execute();
+          .where('claimed_until', '=', claim)
+          .returning('id')
+          .executeTakeFirst();
+        if (!dropped) {
+          log.info('not reconciled: a live request took the attempt over, it is left to it');
+          return false;
+        }
         log.info('reconciled: the provider has no such payment, attempt dropped');
         return true;
       }
@@ -257,20 +272,26 @@ export class Settler {
       );
       return true;
     } catch (error) {
-      await this.release(payment.id);
+      await this.release(payment.id, claim, log);
       log.warn({ err: error }, 'reconciliation failed, will retry');
       return false;
     }
   }
 
-  /** Gives a pending attempt back, to be looked at again after `reconcileAfterMs`. */
-  private async release(paymentId: string) {
-    await this.options.db
+  /**
+   * Gives a pending attempt back, to be looked at again after `reconcileAfterMs`,
+   * unless its claim is no longer `claim` (a live request reclaimed it: it is left to it).
+   */
+  private async release(paymentId: string, claim: Date, log: Logger) {
+    const released = await this.options.db
       .updateTable('payments')
       .set({ claimed_until: null, updated_at: sql`now()` })
       .where('id', '=', paymentId)
       .where('status', '=', 'pending')
-      .execute();
+      .where('claimed_until', '=', claim)
+      .returning('id')
+      .executeTakeFirst();
+    if (!released) log.info('not released: a live request took the attempt over, it is left to it');
   }
 
   /**

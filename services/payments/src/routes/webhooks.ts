@@ -32,6 +32,8 @@ function newsOf(event: Stripe.Event): ProviderNews | null {
   }
   if (object.object === 'charge' && event.type === 'charge.refunded') {
     const charge = object as Stripe.Charge;
+    // Stripe sends charge.refunded for a partial refund too: only a full one reverses the sale.
+    if (!charge.refunded) return null;
     const providerId =
       typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
     if (!providerId) return null;
@@ -98,6 +100,16 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
         const known = await recordAccountState(options.db, state, new Date(event.created * 1000));
         if (!known) log.warn({ accountId: state.accountId }, 'Stripe event for no known account');
         else log.info(state, 'payout account updated');
+        return { received: true };
+      }
+      if (event.type === 'charge.refunded' && !(object as Stripe.Charge).refunded) {
+        const charge = object as Stripe.Charge;
+        // Refunded in Stripe's dashboard, in part: the ledger knows whole sales only, so an
+        // operator settles the seller's share by hand (alerted: error level).
+        log.error(
+          { chargeId: charge.id, amount: charge.amount, amountRefunded: charge.amount_refunded },
+          'partial refund at Stripe not applied: the sale stays captured in the ledger',
+        );
         return { received: true };
       }
       const news = newsOf(event);
