@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BadRequestError, NotFoundError, TooManyRequestsError } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
@@ -38,8 +39,10 @@ export const CLAIM_MARGIN_MS = 5_000;
  *
  * One attempt per order at a time: the pending row carries a claim
  * (`claimed_until`); a parallel request finds it claimed and is told the order is
- * paid, a retry after a timeout reclaims it and repeats its idempotency key
- * (`order_<orderId>_<n>`, n = earlier declines), so the provider authorizes once.
+ * paid, a retry after a timeout reclaims it and repeats its idempotency key, so the
+ * provider authorizes once. Each attempt row has a key of its own (`payment_<id>`),
+ * never reused by another: the provider (Stripe) refuses a key reused with other
+ * parameters, and every row's differ (its `paymentId`, a freshly tokenized card).
  */
 export async function payForOrder(
   deps: PayForOrderDeps,
@@ -65,7 +68,10 @@ export async function payForOrder(
         deps.outcomes?.inc({ outcome: 'declined' });
       }
     } else {
-      // Unknown outcome: keep the row, let a retry or the reconciler find out.
+      // Unknown outcome: keep the row, let a retry or the reconciler find out. So too
+      // when the provider refuses the key (AttemptStillConfirmingError, a retry with
+      // another card): the key's first call may have authorized, and the row is how
+      // the reconciler finds that out (or drops it, and the next attempt gets a new key).
       await deps.db
         .updateTable('payments')
         .set({ claimed_until: new Date() })
@@ -97,10 +103,13 @@ async function claimAttempt(
       .executeTakeFirst();
     if (!order || order.user_id !== input.userId) throw new NotFoundError('Order not found');
 
+    // Locked: the reconciler may be about to drop this attempt; it waits, then finds
+    // the claim taken over and leaves the row alone.
     const existing = await trx
       .selectFrom('payments')
       .selectAll()
       .where('order_id', '=', order.id)
+      .forUpdate()
       .executeTakeFirst();
     if (existing && existing.status !== 'pending') {
       if (existing.status === 'authorized' || existing.status === 'captured') {
@@ -136,16 +145,19 @@ async function claimAttempt(
         .returningAll()
         .executeTakeFirstOrThrow();
     }
+    // The key is the row's own, so the id is chosen here rather than by the database.
+    const id = randomUUID();
     return trx
       .insertInto('payments')
       .values({
+        id,
         order_id: order.id,
         user_id: input.userId,
         amount_cents: order.price_cents,
         status: 'pending',
         provider: provider.name,
         provider_id: null,
-        idempotency_key: `order_${order.id}_${declines}`,
+        idempotency_key: `payment_${id}`,
         claimed_until: claimedUntil,
         next_action: null,
         next_attempt_at: null,

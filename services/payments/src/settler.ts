@@ -236,8 +236,8 @@ export class Settler {
           await this.release(payment.id, claim, log);
           return false;
         }
-        // The provider never authorized it: the attempt is dropped (a retry starts over
-        // with the same idempotency key, so even a late authorization is found then).
+        // The provider never authorized it: the attempt is dropped (the next attempt is
+        // a new row with a key of its own).
         const dropped = await db
           .deleteFrom('payments')
           .where('id', '=', payment.id)

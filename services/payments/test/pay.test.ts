@@ -89,7 +89,7 @@ describe('POST /api/payments', () => {
         amountCents: 123456,
         currency: 'usd',
         token: 'tok_visa',
-        idempotencyKey: `order_${order.id}_0`,
+        idempotencyKey: `payment_${payment.id}`,
         metadata: expect.objectContaining({ orderId: order.id }),
       }),
     ]);
@@ -170,11 +170,13 @@ describe('POST /api/payments', () => {
     expect(declinedAgain.statusCode).toBe(402);
     const paid = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(paid.statusCode).toBe(201);
-    expect(chargesFor(order.id).map((c) => c.idempotencyKey)).toEqual([
-      `order_${order.id}_0`,
-      `order_${order.id}_1`,
-      `order_${order.id}_2`,
-    ]);
+    // One key per attempt row (`payment_<id>`): each decline's row is gone, the next is new.
+    const charges = chargesFor(order.id);
+    expect(charges.map((c) => c.idempotencyKey)).toEqual(
+      charges.map((c) => `payment_${c.metadata.paymentId}`),
+    );
+    expect(new Set(charges.map((c) => c.idempotencyKey)).size).toBe(3);
+    expect(charges[2]!.metadata.paymentId).toBe(paid.json().id);
     const stored = await storedFor(fx.db, order.id);
     expect(stored.payments).toHaveLength(1);
     expect(stored.declines.map((d) => d.attempt)).toEqual([0, 1]);

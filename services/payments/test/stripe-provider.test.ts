@@ -45,7 +45,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
   const intentsFor = (orderId: string) =>
     standIn.paymentIntentRequests().filter((r) => r.params.get('metadata[orderId]') === orderId);
 
-  it('when paid with tok_visa, then a confirmed manual-capture PaymentIntent is created with the order as idempotency key', async () => {
+  it("when paid with tok_visa, then a confirmed manual-capture PaymentIntent is created with the attempt's own idempotency key", async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
@@ -65,7 +65,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     expect(more).toEqual([]);
     expect(sent!.method).toBe('POST');
     expect(sent!.headers.authorization).toBe(`Bearer ${STAND_IN_SECRET_KEY}`);
-    expect(sent!.headers['idempotency-key']).toBe(`order_${order.id}_0`);
+    expect(sent!.headers['idempotency-key']).toBe(`payment_${response.json().id}`);
     expect(Object.fromEntries(sent!.params)).toMatchObject({
       amount: '2550',
       currency: 'usd',
@@ -100,9 +100,13 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
 
     const paid = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(paid.statusCode).toBe(201);
-    expect(intentsFor(order.id).map((r) => r.headers['idempotency-key'])).toEqual([
-      `order_${order.id}_0`,
-      `order_${order.id}_1`,
+    const sent = intentsFor(order.id);
+    const [declinedId, paidId] = sent.map((r) => r.params.get('metadata[paymentId]'));
+    expect(paidId).toBe(paid.json().id);
+    expect(declinedId).not.toBe(paidId);
+    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([
+      `payment_${declinedId}`,
+      `payment_${paidId}`,
     ]);
   });
 
@@ -126,7 +130,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     const recovered = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(recovered.statusCode).toBe(201);
     expect(new Set(intentsFor(order.id).map((r) => r.headers['idempotency-key']))).toEqual(
-      new Set([`order_${order.id}_0`]),
+      new Set([`payment_${recovered.json().id}`]),
     );
   });
 
@@ -197,7 +201,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
     expect(retried.statusCode).toBe(201);
     expect(standIn.state.paymentIntentsCreated).toBe(created);
     expect(new Set(intentsFor(order.id).map((r) => r.headers['idempotency-key']))).toEqual(
-      new Set([`order_${order.id}_0`]),
+      new Set([`payment_${retried.json().id}`]),
     );
   });
 

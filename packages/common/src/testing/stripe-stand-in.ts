@@ -79,7 +79,8 @@ function paymentIntent(params: URLSearchParams, status: string): Intent {
 
 function createPaymentIntent(params: URLSearchParams): Reply & { intent?: Intent } {
   const token = params.get('payment_method_data[card][token]');
-  if (token === 'tok_visa') {
+  // Stripe's test tokens for cards that authorize (the stand-in knows these two).
+  if (token === 'tok_visa' || token === 'tok_mastercard') {
     const manual = params.get('capture_method') === 'manual';
     const intent = paymentIntent(params, manual ? 'requires_capture' : 'succeeded');
     return { status: 200, body: intent, intent };
@@ -112,6 +113,28 @@ function createPaymentIntent(params: URLSearchParams): Reply & { intent?: Intent
   };
 }
 
+/**
+ * What Stripe compares when a key is used again: the same endpoint and the same
+ * parameters (in any order), or the request is refused.
+ */
+function fingerprint(method: string, path: string, params: URLSearchParams): string {
+  const pairs = [...params].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return `${method} ${path}?${pairs.sort().join('&')}`;
+}
+
+/** Stripe's answer to a key reused with other parameters (the SDK's StripeIdempotencyError). */
+function idempotencyMismatch(key: string): Reply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        type: 'idempotency_error',
+        message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+      },
+    },
+  };
+}
+
 function invalid(message: string, status = 400): Reply {
   return { status, body: { error: { type: 'invalid_request_error', message } } };
 }
@@ -131,12 +154,15 @@ function send(response: ServerResponse, reply: Reply, replayed = false) {
  * tests of the whole system): PaymentIntents, refunds, Connect accounts, account
  * links (their URL is an onboarding page that completes at once and redirects to
  * `return_url`) and transfers, with Stripe's idempotency: a key's first answer is
- * replayed for every repeat (5xx and validation failures excepted, as Stripe keeps
- * neither). Counts what was created.
+ * replayed for every repeat with the same parameters (5xx and validation failures
+ * excepted, as Stripe keeps neither), and a repeat with other parameters (another
+ * endpoint, card token or metadata) is refused with Stripe's 400 `idempotency_error`.
+ * Counts what was created.
  */
 export async function startStripeStandIn() {
   const requests: StandInRequest[] = [];
-  const replies = new Map<string, Reply>();
+  /** Per idempotency key: the first answer, and the request it answered. */
+  const replies = new Map<string, { reply: Reply; fingerprint: string }>();
   const intents = new Map<string, Intent>();
   const accounts = new Map<string, Account>();
   const transfers = new Map<string, Record<string, unknown> & { transfer_group: string | null }>();
@@ -385,11 +411,13 @@ export async function startStripeStandIn() {
       if (method !== 'POST') return answer(route(method, url.pathname, params, url.searchParams));
       const key = request.headers['idempotency-key'];
       if (typeof key !== 'string') return send(response, invalid('Idempotency-Key expected here'));
+      const sent = fingerprint(method, url.pathname, params);
       const replay = replies.get(key);
-      if (replay) return answer(replay, true);
+      if (replay && replay.fingerprint !== sent) return answer(idempotencyMismatch(key));
+      if (replay) return answer(replay.reply, true);
       const reply = route(method, url.pathname, params, url.searchParams);
       // Stripe keeps no result for a request that failed validation.
-      if (reply.status !== 400) replies.set(key, reply);
+      if (reply.status !== 400) replies.set(key, { reply, fingerprint: sent });
       answer(reply);
     });
   });

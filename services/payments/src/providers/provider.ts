@@ -101,6 +101,20 @@ export class InvalidTokenError extends BadRequestError {
   }
 }
 
+/**
+ * The provider refused the attempt's idempotency key: it was first used with other
+ * parameters (the browser tokenizes the card afresh on every submit), and what that
+ * first call did is not known here yet. 400, nothing recorded: the attempt stays
+ * `pending` for a retry with the first card or for reconciliation to settle.
+ */
+export class AttemptStillConfirmingError extends BadRequestError {
+  constructor(
+    message = 'An earlier payment attempt for this order is still being confirmed; try again in a minute',
+  ) {
+    super(message);
+  }
+}
+
 /** The provider could not be reached or answered with its own failure: 503, nothing recorded. */
 export class ProviderUnavailableError extends ServiceUnavailableError {
   constructor(message = 'Payment provider unavailable, try again later', options?: ErrorOptions) {

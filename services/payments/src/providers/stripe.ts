@@ -1,6 +1,7 @@
 import type { Logger } from '@gittix/common';
 import Stripe from 'stripe';
 import {
+  AttemptStillConfirmingError,
   type AuthorizeRequest,
   CardDeclinedError,
   type ConnectAccounts,
@@ -68,10 +69,13 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       return new CardDeclinedError(buyerMessage(error));
     }
     if (error instanceof Stripe.errors.StripeIdempotencyError) {
-      // The attempt's key was first used with other card details and its outcome stands.
-      return new InvalidTokenError(
-        'An earlier payment attempt for this order used different card details; retry with the same card',
+      // The key's first request had other parameters (another card token), or is still
+      // in flight: its outcome is unknown here, so the attempt is neither a decline nor gone.
+      options.logger.warn(
+        { stripeRequestId: error.requestId },
+        'Stripe refused a reused idempotency key',
       );
+      return new AttemptStillConfirmingError();
     }
     if (error instanceof Stripe.errors.StripeInvalidRequestError && isTokenProblem(error)) {
       return new InvalidTokenError(buyerMessage(error));
