@@ -15,9 +15,10 @@ export interface ExpirationJob {
 const DAY_SECONDS = 24 * 60 * 60;
 
 /**
- * Finished jobs and cancellation marks are kept a day: long enough that a late
- * duplicate order.created (the stream keeps a day of events) finds them and
- * schedules nothing.
+ * Finished jobs and cancellation marks are kept a day: a duplicate order.created
+ * within that day finds them and schedules nothing. One later still (the stream
+ * keeps NATS_STREAM_MAX_AGE_HOURS, 96 by default) fires at once, and is harmless:
+ * orders ignores expiration.complete for an order that is no longer open.
  */
 export const KEEP_FINISHED_SECONDS = DAY_SECONDS;
 

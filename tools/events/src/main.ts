@@ -14,6 +14,7 @@ process.once('SIGTERM', () => stop.abort());
 const program = buildProgram({
   out: { line: (text) => process.stdout.write(`${text}\n`) },
   signal: stop.signal,
+  inboxRetentionHours: () => loadConfig(cliConfigSchema).EVENT_TABLES_RETENTION_HOURS,
   async withBus(work) {
     const config = loadConfig(cliConfigSchema);
     const bus = await EventBus.connect({

@@ -12,6 +12,8 @@ export interface CliContext {
   withBus<T>(work: (bus: EventBus) => Promise<T>): Promise<T>;
   /** Aborted on Ctrl-C, which ends `tail`. */
   signal?: AbortSignal;
+  /** The services' EVENT_TABLES_RETENTION_HOURS (replay refuses what inboxes forgot). */
+  inboxRetentionHours?: () => number;
 }
 
 function count(value: string): number {
@@ -24,7 +26,10 @@ const environment = `
 Environment:
   NATS_URL             NATS server (default nats://127.0.0.1:4222)
   NATS_STREAM          stream of events (default GITTIX; dead letters in <stream>_DEADLETTER)
-  NATS_SUBJECT_PREFIX  first subject token (default gittix)`;
+  NATS_SUBJECT_PREFIX  first subject token (default gittix)
+  EVENT_TABLES_RETENTION_HOURS
+                       how long the services' inboxes remember an event (default 168):
+                       dead-letters replay refuses older events without --force`;
 
 /** The `events` command line: tail, publish, streams, dead-letters. */
 export function buildProgram(context: CliContext): Command {
@@ -103,8 +108,18 @@ export function buildProgram(context: CliContext): Command {
     .description(
       'Publish a dead-lettered event again (by its #id or event id) once its cause is fixed; consumers that handled it skip it',
     )
-    .action(async (id: string) => {
-      await context.withBus((bus) => replayDeadLetterCommand(bus, out, id));
+    .option(
+      '--force',
+      'replay even an event older than EVENT_TABLES_RETENTION_HOURS, which every consumer of it handles again',
+    )
+    .action(async (id: string, options: { force?: boolean }) => {
+      const inboxRetentionHours = context.inboxRetentionHours?.();
+      await context.withBus((bus) =>
+        replayDeadLetterCommand(bus, out, id, {
+          force: options.force === true,
+          ...(inboxRetentionHours === undefined ? {} : { inboxRetentionHours }),
+        }),
+      );
     });
 
   return program;

@@ -113,6 +113,67 @@ describe('events streams and dead-letters', () => {
     await waitFor(() => handled.includes(poisonId), { message: 'the replayed event handled' });
   });
 
+  const streamMessages = async () => (await fx.bus.jsm.streams.info(fx.bus.stream)).state.messages;
+
+  it("when the dead letter's event is older than the inboxes' retention, then replay refuses and publishes nothing; with force it replays", async () => {
+    const [record] = await deadLettersCommand(fx.bus, capture().out);
+    const occurredAt = Date.parse(JSON.parse(record!.payload).occurredAt);
+    const eightDaysLater = occurredAt + 8 * 24 * 3_600_000;
+    const before = await streamMessages();
+
+    await expect(
+      replayDeadLetterCommand(fx.bus, capture().out, `#${record!.id}`, {
+        inboxRetentionHours: 168,
+        now: eightDaysLater,
+      }),
+    ).rejects.toThrow(/of 192 h ago: .*after EVENT_TABLES_RETENTION_HOURS \(168 h\).*--force/);
+    expect(await streamMessages()).toBe(before);
+
+    const forced = capture();
+    await replayDeadLetterCommand(fx.bus, forced.out, `#${record!.id}`, {
+      inboxRetentionHours: 168,
+      now: eightDaysLater,
+      force: true,
+    });
+    expect(forced.text()).toMatch(/^Replayed #/);
+    expect(await streamMessages()).toBe(before + 1);
+  });
+
+  it('when a dead letter is not a valid event (cut short, or of another subject), then replay refuses and publishes nothing', async () => {
+    const subject = fx.bus.subjectOf('payment.created');
+    const record = (payload: string) =>
+      JSON.stringify({
+        consumer: 'clitest_payment_created',
+        subject,
+        streamSeq: 0,
+        deliveries: 1,
+        error: 'could not parse',
+        failedAt: new Date().toISOString(),
+        payload,
+      });
+    const deadLetter = fx.bus.deadLetterSubjectOf('clitest_payment_created');
+    const cut = await fx.bus.js.publish(deadLetter, record('{"id":"3f1c'));
+    const other = await fx.bus.js.publish(
+      deadLetter,
+      record(
+        JSON.stringify({
+          id: randomUUID(),
+          type: 'order.created',
+          occurredAt: new Date(),
+          data: {},
+        }),
+      ),
+    );
+    const before = await streamMessages();
+
+    for (const seq of [cut.seq, other.seq]) {
+      await expect(replayDeadLetterCommand(fx.bus, capture().out, `#${seq}`)).rejects.toThrow(
+        new RegExp(`^#${seq} is not a valid event .*dead-letter it again`),
+      );
+    }
+    expect(await streamMessages()).toBe(before);
+  });
+
   it('when the id names no dead letter, then it says so and publishes nothing', async () => {
     const before = (await fx.bus.jsm.streams.info(fx.bus.stream)).state.messages;
     await expect(replayDeadLetterCommand(fx.bus, capture().out, '#999999')).rejects.toThrow(

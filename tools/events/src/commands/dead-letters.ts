@@ -1,5 +1,11 @@
-import type { DeadLetterRecord, EventBus } from '@gittix/common';
-import { clip, type Output } from '../output.js';
+import {
+  type DeadLetterRecord,
+  type EventBus,
+  type EventEnvelope,
+  isSubject,
+  parseEnvelope,
+} from '@gittix/common';
+import { CliError, clip, type Output } from '../output.js';
 import { readStream } from '../read-stream.js';
 
 export interface DeadLettersOptions {
@@ -55,22 +61,51 @@ export async function deadLettersCommand(
 /** A dead-letter record with its id: its sequence in the dead-letter stream. */
 export type ListedDeadLetter = DeadLetterRecord & { id: number };
 
+export interface ReplayOptions {
+  /**
+   * EVENT_TABLES_RETENTION_HOURS of the services (default 168): how long each
+   * consumer remembers the events it handled (its inbox).
+   */
+  inboxRetentionHours?: number;
+  /** Replay even an event the other consumers may have forgotten. */
+  force?: boolean;
+  /** The clock, for tests. */
+  now?: number;
+}
+
+const HOUR_MS = 3_600_000;
+
 /**
  * Publishes a dead-lettered event again, unchanged, on the subject it failed on,
  * once its cause is fixed. `id` is the `#id` dead-letters lists, or the event's
  * own id. Every consumer of the subject receives it; those that handled it before
  * find it in their inbox and skip it, so only the one that gave up handles it now.
- * The broker's duplicate window would swallow the original Nats-Msg-Id, so the
- * replay carries its own.
+ * That holds only while their inboxes remember it (EVENT_TABLES_RETENTION_HOURS from
+ * the event's time; the dead-letter stream keeps 30 days): past that the replay is
+ * refused without `force`, as is a payload that is not a valid event, which every
+ * consumer would dead-letter again. The broker's duplicate window would swallow the
+ * original Nats-Msg-Id, so the replay carries its own.
  */
 export async function replayDeadLetterCommand(
   bus: EventBus,
   out: Output,
   id: string,
+  options: ReplayOptions = {},
 ): Promise<ListedDeadLetter> {
   const all = await deadLettersCommand(bus, { line: () => {} });
   const record = all.find((r) => String(r.id) === id.replace(/^#/, '') || eventIdOf(r) === id);
   if (!record) throw new Error(`No dead letter ${id}: see npm run events -- dead-letters`);
+  const event = validEvent(record);
+  const retentionHours = options.inboxRetentionHours ?? 168;
+  const ageHours = ((options.now ?? Date.now()) - Date.parse(event.occurredAt)) / HOUR_MS;
+  if (ageHours >= retentionHours && !options.force) {
+    throw new CliError(
+      `#${record.id} is an event of ${Math.floor(ageHours)} h ago: the consumers of ${event.type} ` +
+        `forget handled events after EVENT_TABLES_RETENTION_HOURS (${retentionHours} h), so every ` +
+        `one of them would handle it again, not only ${record.consumer}. ` +
+        'Replay it with --force only if each of them handles it safely a second time.',
+    );
+  }
   const ack = await bus.js.publish(record.subject, record.payload, {
     msgID: `replay-${record.id}-${Date.now()}`,
   });
@@ -78,6 +113,23 @@ export async function replayDeadLetterCommand(
     `Replayed #${record.id} (${record.consumer}, ${record.subject}) as stream seq ${ack.seq}.`,
   );
   return record;
+}
+
+/** The record's event, or why it cannot be replayed. */
+function validEvent(record: ListedDeadLetter): EventEnvelope {
+  try {
+    const raw = JSON.parse(record.payload) as { type?: unknown };
+    const type = typeof raw.type === 'string' ? raw.type : '';
+    if (!isSubject(type) || !record.subject.endsWith(`.${type}`)) {
+      throw new Error(`its type ${JSON.stringify(raw.type)} is not the subject's`);
+    }
+    return parseEnvelope(type, raw);
+  } catch (error) {
+    throw new CliError(
+      `#${record.id} is not a valid event (${clip((error as Error).message, 200)}): ` +
+        'every consumer would dead-letter it again, so it is not replayed.',
+    );
+  }
 }
 
 function eventIdOf(record: DeadLetterRecord): string | undefined {
