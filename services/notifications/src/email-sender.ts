@@ -73,6 +73,7 @@ export class EmailSender {
 
   /** Sends one batch of due emails now; returns how many it tried. */
   async sendDue(): Promise<number> {
+    await this.giveUpStale();
     const claimed = await this.claim();
     await Promise.all(claimed.map((email) => this.send(email)));
     return claimed.length;
@@ -101,6 +102,19 @@ export class EmailSender {
     });
   }
 
+  /** Emails past their `stale_after` are given up, never sent: they would say something untrue. */
+  private async giveUpStale(): Promise<void> {
+    const { rows } = await sql<{ id: string; kind: string }>`
+      UPDATE emails SET failed_at = now(),
+        last_error = 'not sent: out of date (stale_after passed before it could be sent)'
+      WHERE sent_at IS NULL AND failed_at IS NULL AND stale_after <= now()
+      RETURNING id, kind`.execute(this.options.db);
+    for (const row of rows) {
+      this.options.metrics.failed.inc({ kind: row.kind, outcome: 'stale' });
+      this.options.logger.info({ emailId: row.id, kind: row.kind }, 'email out of date, not sent');
+    }
+  }
+
   private async claim(): Promise<ClaimedEmail[]> {
     const { rows } = await sql<ClaimedEmail>`
       UPDATE emails SET attempts = attempts + 1,
@@ -108,7 +122,7 @@ export class EmailSender {
       WHERE id IN (
         SELECT id FROM emails
         WHERE sent_at IS NULL AND failed_at IS NULL AND to_address IS NOT NULL
-          AND next_attempt_at <= now()
+          AND next_attempt_at <= now() AND (stale_after IS NULL OR stale_after > now())
         ORDER BY next_attempt_at LIMIT ${this.batchSize}
         FOR UPDATE SKIP LOCKED)
       RETURNING id, kind, to_address, subject, text, html, message_id, attempts`.execute(

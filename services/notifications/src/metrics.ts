@@ -17,7 +17,7 @@ export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabas
   });
   const failed = new Counter({
     name: 'gittix_emails_failed_total',
-    help: 'Failed tries to send an email, by kind and outcome (retry: tried again later; rejected: refused for good)',
+    help: 'Failed tries to send an email, by kind and outcome (retry: tried again later; rejected: refused for good; stale: out of date before it could be sent, given up)',
     labelNames: ['kind', 'outcome'],
     registers: [registry],
   });

@@ -23,6 +23,8 @@ export interface EmailRequest<K extends EmailKind> {
   /** The recipient; without `address`, the users replica says where it goes. */
   to: { userId: string; address?: string };
   params: ParamsOf<K>;
+  /** When the email stops being true (a hold's end): not sent after it, however late. */
+  staleAfter?: Date;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function queueEmail<K extends EmailKind>(
       carries_secret: SECRET_KINDS.has(kind),
       message_id: messageIdOf(eventId, kind, mail.messageIdDomain),
       last_error: null,
+      stale_after: request.staleAfter ?? null,
     })
     .onConflict((conflict) => conflict.columns(['event_id', 'kind']).doNothing())
     .execute();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startTestService, waitFor } from '@gittix/common/testing';
+import { orderCreatedData, startTestService, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notificationsService } from '../src/service.js';
@@ -49,6 +49,33 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     });
     for (const user of users) expect(n.smtp.to(user.email)).toHaveLength(1);
     expect(n.smtp.received).toHaveLength(3);
+  });
+
+  it('when the SMTP server is down until after a hold ends, then its hold email is given up as stale, never sent, and the others still go', async () => {
+    const n = await fixture();
+    const buyer = await n.knownUser();
+    await n.smtp.stop();
+    const order = orderCreatedData({
+      userId: buyer.id,
+      expiresAt: new Date(Date.now() + 1_500).toISOString(),
+    });
+    const held = await n.publish('order.created', order);
+    const row = await waitFor(
+      async () => (await n.emailRows()).find((r) => r.event_id === held.id && r.failed_at),
+      { message: 'the hold email given up once its hold ended' },
+    );
+    expect(row).toMatchObject({ kind: 'hold_placed', sent_at: null });
+    expect(row.last_error).toMatch(/out of date/);
+    expect(
+      await n.metric('gittix_emails_failed_total', { kind: 'hold_placed', outcome: 'stale' }),
+    ).toBe(1);
+
+    await n.smtp.start();
+    await payout(n, buyer.id);
+    await waitFor(() => n.smtp.to(buyer.email).length === 1, { message: 'the payout email' });
+    expect(n.smtp.to(buyer.email).map((e) => e.subject)).not.toContainEqual(
+      expect.stringMatching(/on hold/),
+    );
   });
 
   it('when the server refuses a recipient for good, then that email is given up and the others still go', async () => {

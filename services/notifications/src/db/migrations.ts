@@ -58,4 +58,14 @@ export const migrations: Migrations = {
   // The inbox is pruned by age (EVENT_TABLES_RETENTION_HOURS), oldest first.
   '0002_inbox_handled_at': inboxHandledAtIndexMigration,
   '0003_outbox_trace_context': outboxTraceContextMigration,
+  // An email that only means something until then (a hold's pay-by time) is not sent after.
+  '0004_emails_stale_after': {
+    async up(db) {
+      await sql`ALTER TABLE emails ADD COLUMN stale_after timestamptz`.execute(db);
+      // The sender's other question, each pass: which unsent emails went out of date.
+      await sql`
+        CREATE INDEX emails_stale ON emails (stale_after)
+        WHERE sent_at IS NULL AND failed_at IS NULL AND stale_after IS NOT NULL`.execute(db);
+    },
+  },
 };

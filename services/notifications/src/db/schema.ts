@@ -44,8 +44,13 @@ export interface EmailsTable {
   next_attempt_at: ColumnType<Date, never, Date>;
   last_error: string | null;
   sent_at: ColumnType<Date | null, never, Date>;
-  /** The SMTP server refused this message for good (e.g. 550 no such mailbox). */
+  /**
+   * Given up: the SMTP server refused this message for good (e.g. 550 no such
+   * mailbox), or it went out of date (`stale_after`) before it could be sent.
+   */
   failed_at: ColumnType<Date | null, never, Date>;
+  /** Not sent after this (a hold's pay-by time): it would tell the reader something untrue. */
+  stale_after: Date | null;
 }
 
 export interface NotificationsDatabase {

@@ -6,7 +6,8 @@ import { type MailSettings, queueEmail } from '../queue-email.js';
 /**
  * order.created → "Your ticket is on hold" to the buyer, with the time to pay by.
  * A hold that ran out before the event got here is not announced: the expired
- * email tells the buyer what happened instead.
+ * email tells the buyer what happened instead. Nor is one that runs out before the
+ * email can go (an SMTP outage, a recipient not known yet): it is stale after then.
  */
 export const onOrderCreated =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.created'> =>
@@ -29,5 +30,6 @@ export const onOrderCreated =
         price: data.ticket.price,
         expiresAt: data.expiresAt,
       },
+      staleAfter: new Date(data.expiresAt),
     });
   };
