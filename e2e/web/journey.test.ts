@@ -61,6 +61,21 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     await expectCountdownToMove(buyer);
     await screenshot(buyer, 'desktop-order-open');
 
+    // Back on the ticket once tickets has heard of the order: the hold is the buyer's own.
+    await expect
+      .poll(
+        async () => {
+          await buyer.goto(ticketUrl);
+          return buyer.getByText("You're holding this ticket").count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(1);
+    expect(await buyer.getByText('On hold for another buyer').count()).toBe(0);
+    await screenshot(buyer, 'desktop-ticket-held-by-you');
+    await buyer.getByRole('link', { name: 'Pay for it' }).click();
+    await buyer.waitForURL(orderUrl);
+
     await buyer.getByRole('button', { name: 'Pay' }).click();
     await buyer.getByText('Enter a card number').waitFor();
     await buyer.getByLabel('Card number').fill('1234 5678');

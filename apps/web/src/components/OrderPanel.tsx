@@ -4,13 +4,15 @@ import type { Order, OrderStatus } from '@gittix/api-types';
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { sendJson } from '../lib/api-client';
+import type { BusyWait } from '../lib/busy-retry';
 import { remainingMs } from '../lib/countdown';
 import { signInPath } from '../lib/next-path';
 import { orderState } from '../lib/order-status';
 import type { PaymentOutcome } from '../lib/pay-order';
 import { formatPrice } from '../lib/price';
+import { BusyNotice } from './BusyNotice';
 import { Countdown } from './Countdown';
 import { OrderBadge } from './OrderBadge';
 import styles from './OrderPanel.module.css';
@@ -71,8 +73,21 @@ export function OrderPanel({
     }
   }
 
+  // Cancelling may meet a busy GitTix and retry for a while: one call at a time, counting down.
+  const [cancelling, setCancelling] = useState(false);
+  const cancelInFlight = useRef(false);
+  const [cancelBusy, setCancelBusy] = useState<BusyWait | null>(null);
+
   async function cancelOrder() {
-    const result = await sendJson('DELETE', `/api/orders/${order.id}`);
+    if (cancelInFlight.current) return;
+    cancelInFlight.current = true;
+    setCancelling(true);
+    const result = await sendJson('DELETE', `/api/orders/${order.id}`, undefined, {
+      onBusy: setCancelBusy,
+    });
+    cancelInFlight.current = false;
+    setCancelBusy(null);
+    setCancelling(false);
     if (result.ok) {
       setLocalStatus('cancelled');
       setMessage(null);
@@ -115,13 +130,20 @@ export function OrderPanel({
             <StripePaymentForm
               publishableKey={stripePublishableKey}
               orderId={order.id}
-              disabled={false}
+              disabled={cancelling}
               onOutcome={onPayment}
             />
           ) : (
-            <SandboxPaymentForm orderId={order.id} disabled={false} onOutcome={onPayment} />
+            <SandboxPaymentForm orderId={order.id} disabled={cancelling} onOutcome={onPayment} />
           )}
-          <button type="button" className={styles.cancel} onClick={cancelOrder}>
+          <BusyNotice wait={cancelBusy} />
+          <button
+            type="button"
+            className={styles.cancel}
+            onClick={cancelOrder}
+            disabled={cancelling}
+            aria-busy={cancelling}
+          >
             Cancel order and release the ticket
           </button>
         </section>

@@ -1,8 +1,10 @@
 'use client';
 
 import { type FormEvent, useState } from 'react';
+import type { BusyWait } from '../lib/busy-retry';
 import { sandboxTokenFor, TEST_CARDS } from '../lib/card-token';
 import { type PaymentOutcome, payOrder } from '../lib/pay-order';
+import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
 
 interface Props {
@@ -15,6 +17,8 @@ interface Props {
 export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
   const [cardError, setCardError] = useState<string>();
   const [pending, setPending] = useState(false);
+  // On a rush GitTix may refuse as busy: the payment retries by itself, counting down.
+  const [busy, setBusy] = useState<BusyWait | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -25,7 +29,8 @@ export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
     }
     setCardError(undefined);
     setPending(true);
-    const outcome = await payOrder(orderId, card.token);
+    const outcome = await payOrder(orderId, card.token, { onBusy: setBusy });
+    setBusy(null);
     setPending(false);
     onOutcome(outcome);
   }
@@ -46,6 +51,7 @@ export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
         error={cardError}
         className="card-input"
       />
+      <BusyNotice wait={busy} />
       <button
         type="submit"
         className="button button-block"

@@ -3,7 +3,9 @@
 import { CardElement, Elements, useElements, useStripe } from '@stripe/react-stripe-js';
 import { loadStripe, type Stripe } from '@stripe/stripe-js';
 import { type FormEvent, useState } from 'react';
+import type { BusyWait } from '../lib/busy-retry';
 import { type PaymentOutcome, payOrder } from '../lib/pay-order';
+import { BusyNotice } from './BusyNotice';
 import styles from './StripePaymentForm.module.css';
 
 interface Props {
@@ -38,6 +40,8 @@ function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'
   const elements = useElements();
   const [cardError, setCardError] = useState<string>();
   const [pending, setPending] = useState(false);
+  // On a rush GitTix may refuse as busy: the payment retries by itself, counting down.
+  const [busy, setBusy] = useState<BusyWait | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -51,7 +55,8 @@ function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'
       return;
     }
     setCardError(undefined);
-    const outcome = await payOrder(orderId, token.id);
+    const outcome = await payOrder(orderId, token.id, { onBusy: setBusy });
+    setBusy(null);
     setPending(false);
     onOutcome(outcome);
   }
@@ -66,6 +71,7 @@ function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'
         </div>
         <div aria-live="polite">{cardError && <p className="field-error">{cardError}</p>}</div>
       </fieldset>
+      <BusyNotice wait={busy} />
       <button
         type="submit"
         className="button button-block"

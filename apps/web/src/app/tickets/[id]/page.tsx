@@ -1,4 +1,4 @@
-import type { Ticket } from '@gittix/api-types';
+import type { CurrentUser, Order, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { cache } from 'react';
@@ -6,7 +6,7 @@ import { PurchaseButton } from '../../../components/PurchaseButton';
 import { TicketBadge } from '../../../components/TicketBadge';
 import { WithdrawButton } from '../../../components/WithdrawButton';
 import { formatEventTime } from '../../../lib/event-time';
-import { getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
+import { gatewayGet, getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
 import { formatPrice } from '../../../lib/price';
 import styles from './ticket.module.css';
 
@@ -25,9 +25,26 @@ export async function generateMetadata({ params }: TicketProps): Promise<Metadat
   return { title: ticket.title };
 }
 
+/**
+ * The visitor's own open order holding this ticket, if it is theirs: orders answers
+ * 404 for anyone else's, so asking tells a stranger nothing. Without it the buyer
+ * who holds the ticket would read that it is on hold for another buyer.
+ */
+async function ownHold(ticket: Ticket, user: CurrentUser | null): Promise<Order | null> {
+  if (!user || ticket.status !== 'reserved' || !ticket.orderId || user.id === ticket.userId) {
+    return null;
+  }
+  const order = await gatewayGet<Order>(`/api/orders/${encodeURIComponent(ticket.orderId)}`).catch(
+    () => null,
+  );
+  const open = order?.data && order.data.status !== 'cancelled' && order.data.status !== 'complete';
+  return open ? order.data : null;
+}
+
 export default async function TicketPage({ params }: TicketProps) {
   const { id } = await params;
   const [ticket, user] = await Promise.all([loadTicket(id), getCurrentUser()]);
+  const held = await ownHold(ticket, user);
   const isSeller = user?.id === ticket.userId;
   const { status } = ticket;
   const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
@@ -81,7 +98,13 @@ export default async function TicketPage({ params }: TicketProps) {
         {status === 'withdrawn' && (
           <p className="notice notice-warning">The seller has taken this ticket off sale.</p>
         )}
-        {!isSeller && status === 'reserved' && (
+        {held && (
+          <p className="notice notice-success">
+            You're holding this ticket. <Link href={`/orders/${held.id}`}>Pay for it</Link> before
+            your hold ends.
+          </p>
+        )}
+        {!isSeller && !held && status === 'reserved' && (
           <p className="notice notice-warning">
             On hold for another buyer. If they don't pay in time, it comes back on sale.
           </p>
