@@ -3,8 +3,10 @@ import type { EventEnvelope, EventInput } from '@gittix/common';
 import {
   orderCancelledData,
   orderCreatedData,
+  STAND_IN_SECRET_KEY,
   startTestService,
   streamMessages,
+  testLogger,
   testUser,
 } from '@gittix/common/testing';
 import type { Kysely } from 'kysely';
@@ -15,9 +17,20 @@ import type {
   PayoutRequest,
   SettleRequest,
 } from '../src/providers/index.js';
-import { SandboxProvider } from '../src/providers/index.js';
+import { createStripeProvider, SandboxProvider } from '../src/providers/index.js';
 import { paymentsService } from '../src/service.js';
 import type { Settler } from '../src/settler.js';
+
+/** The real Stripe SDK pointed at a Stripe stand-in, quick to give up (1 s, no retries). */
+export function standInStripeProvider(standIn: { url: string }) {
+  return createStripeProvider({
+    secretKey: STAND_IN_SECRET_KEY,
+    apiBase: standIn.url,
+    timeoutMs: 1_000,
+    maxNetworkRetries: 0,
+    logger: testLogger,
+  });
+}
 
 /** Wraps a provider and remembers every request, so tests can read the idempotency keys. */
 export class RecordingProvider implements PaymentProvider {
@@ -131,6 +144,42 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
         .selectFrom('payments')
         .selectAll()
         .where('id', '=', paymentId)
+        .executeTakeFirstOrThrow();
+    },
+
+    /**
+     * A pending attempt whose request died before the provider heard of it (an orphan
+     * for reconciliation), inserted as payForOrder inserts one. `updatedAt` in the past
+     * makes it stale at once.
+     */
+    async orphanAttempt(
+      order: { id: string },
+      buyerId: string,
+      options: { updatedAt?: Date; provider?: string } = {},
+    ) {
+      const id = randomUUID();
+      return service.db
+        .insertInto('payments')
+        .values({
+          id,
+          order_id: order.id,
+          user_id: buyerId,
+          amount_cents: 2550,
+          status: 'pending',
+          provider: options.provider ?? 'sandbox',
+          provider_id: null,
+          idempotency_key: `payment_${id}`,
+          claimed_until: null,
+          next_action: null,
+          next_attempt_at: null,
+          last_error: null,
+          captured_at: null,
+          voided_at: null,
+          refunded_at: null,
+          refund_id: null,
+          ...(options.updatedAt ? { updated_at: options.updatedAt } : {}),
+        })
+        .returningAll()
         .executeTakeFirstOrThrow();
     },
 

@@ -49,28 +49,9 @@ describe('reconciliation against a live retry', () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     // An orphaned attempt: its request died before reaching the provider.
-    const orphan = await fx.db
-      .insertInto('payments')
-      .values({
-        order_id: order.id,
-        user_id: buyer.id,
-        amount_cents: 2550,
-        status: 'pending',
-        provider: 'sandbox',
-        provider_id: null,
-        idempotency_key: `order_${order.id}_0`,
-        claimed_until: null,
-        next_action: null,
-        next_attempt_at: null,
-        last_error: null,
-        captured_at: null,
-        voided_at: null,
-        refunded_at: null,
-        refund_id: null,
-        updated_at: new Date(Date.now() - 60_000),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const orphan = await fx.orphanAttempt(order, buyer.id, {
+      updatedAt: new Date(Date.now() - 60_000),
+    });
     // created_at is older than the sandbox's lookup lag (0): a miss means "never authorized".
     expect(orphan.created_at.getTime()).toBeLessThanOrEqual(Date.now() - provider.lookupLagMs);
 
@@ -130,28 +111,9 @@ describe('reconciliation against a live retry', () => {
   it('when a lookup fails after a retry reclaimed the attempt, then the reconciler leaves the claim to the retry', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
-    const orphan = await fx.db
-      .insertInto('payments')
-      .values({
-        order_id: order.id,
-        user_id: buyer.id,
-        amount_cents: 2550,
-        status: 'pending',
-        provider: 'sandbox',
-        provider_id: null,
-        idempotency_key: `order_${order.id}_0`,
-        claimed_until: null,
-        next_action: null,
-        next_attempt_at: null,
-        last_error: null,
-        captured_at: null,
-        voided_at: null,
-        refunded_at: null,
-        refund_id: null,
-        updated_at: new Date(Date.now() - 60_000),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const orphan = await fx.orphanAttempt(order, buyer.id, {
+      updatedAt: new Date(Date.now() - 60_000),
+    });
 
     let failLookup!: (error: Error) => void;
     provider.lookups.set(orphan.id, new Promise<Found>((_, reject) => (failLookup = reject)));

@@ -218,27 +218,7 @@ describe('authorize, then capture or void', () => {
   it('when a pending attempt never reached the provider, then reconciliation drops it and the buyer can pay again', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
-    const orphan = await fx.db
-      .insertInto('payments')
-      .values({
-        order_id: order.id,
-        user_id: buyer.id,
-        amount_cents: 2550,
-        status: 'pending',
-        provider: 'sandbox',
-        provider_id: null,
-        idempotency_key: `order_${order.id}_0`,
-        claimed_until: null,
-        next_action: null,
-        next_attempt_at: null,
-        last_error: null,
-        captured_at: null,
-        voided_at: null,
-        refunded_at: null,
-        refund_id: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const orphan = await fx.orphanAttempt(order, buyer.id);
     await waitFor(async () => (await fx.settle()).reconciled > 0, { timeoutMs: 5_000 });
     expect(
       await fx.db.selectFrom('payments').where('id', '=', orphan.id).selectAll().execute(),

@@ -1,13 +1,12 @@
-import {
-  STAND_IN_SECRET_KEY,
-  startStripeStandIn,
-  testLogger,
-  waitFor,
-} from '@gittix/common/testing';
+import { startStripeStandIn, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeProvider } from '../src/providers/index.js';
-import { createPaymentsFixture, type PaymentsFixture, storedFor } from './fixtures.js';
+import {
+  createPaymentsFixture,
+  type PaymentsFixture,
+  standInStripeProvider,
+  storedFor,
+} from './fixtures.js';
 
 const STILL_CONFIRMING =
   'An earlier payment attempt for this order is still being confirmed; try again in a minute';
@@ -23,13 +22,7 @@ describe('Stripe idempotency keys across payment attempts', () => {
 
   beforeAll(async () => {
     standIn = await startStripeStandIn();
-    const provider = createStripeProvider({
-      secretKey: STAND_IN_SECRET_KEY,
-      apiBase: standIn.url,
-      timeoutMs: 1_000,
-      maxNetworkRetries: 0,
-      logger: testLogger,
-    });
+    const provider = standInStripeProvider(standIn);
     fx = await createPaymentsFixture({
       provider,
       env: { PAYMENTS_RECONCILE_AFTER_MS: '50' },

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
-import {
-  STAND_IN_SECRET_KEY,
-  startStripeStandIn,
-  streamMessages,
-  testLogger,
-  waitFor,
-} from '@gittix/common/testing';
+import { startStripeStandIn, streamMessages, waitFor } from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, post } from '../src/ledger.js';
-import { createStripeProvider, type PayoutRequest } from '../src/providers/index.js';
-import { createPaymentsFixture, type PaymentsFixture, RecordingProvider } from './fixtures.js';
+import type { PayoutRequest } from '../src/providers/index.js';
+import {
+  createPaymentsFixture,
+  type PaymentsFixture,
+  RecordingProvider,
+  standInStripeProvider,
+} from './fixtures.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_payouts_secret';
 /** The Connect endpoint (events on sellers' accounts) signs with a secret of its own. */
@@ -38,15 +37,7 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
 
   beforeAll(async () => {
     standIn = await startStripeStandIn();
-    provider = new DyingPayouts(
-      createStripeProvider({
-        secretKey: STAND_IN_SECRET_KEY,
-        apiBase: standIn.url,
-        timeoutMs: 1_000,
-        maxNetworkRetries: 0,
-        logger: testLogger,
-      }),
-    );
+    provider = new DyingPayouts(standInStripeProvider(standIn));
     fx = await createPaymentsFixture({
       provider,
       env: {

@@ -4,14 +4,17 @@ import {
   STAND_IN_SECRET_KEY,
   startStripeStandIn,
   streamMessages,
-  testLogger,
   waitFor,
 } from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sellerBalance } from '../src/ledger.js';
-import { createStripeProvider } from '../src/providers/index.js';
-import { createPaymentsFixture, type PaymentsFixture, storedFor } from './fixtures.js';
+import {
+  createPaymentsFixture,
+  type PaymentsFixture,
+  standInStripeProvider,
+  storedFor,
+} from './fixtures.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_test_secret';
 
@@ -21,13 +24,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
 
   beforeAll(async () => {
     standIn = await startStripeStandIn();
-    const provider = createStripeProvider({
-      secretKey: STAND_IN_SECRET_KEY,
-      apiBase: standIn.url,
-      timeoutMs: 1_000,
-      maxNetworkRetries: 0,
-      logger: testLogger,
-    });
+    const provider = standInStripeProvider(standIn);
     fx = await createPaymentsFixture({
       provider,
       env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, PAYMENTS_RECONCILE_AFTER_MS: '50' },

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { STAND_IN_SECRET_KEY, startStripeStandIn, testLogger } from '@gittix/common/testing';
+import { startStripeStandIn } from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sellerBalance } from '../src/ledger.js';
-import { createStripeProvider } from '../src/providers/index.js';
-import { createPaymentsFixture, type PaymentsFixture } from './fixtures.js';
+import { createPaymentsFixture, type PaymentsFixture, standInStripeProvider } from './fixtures.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_refunds_secret';
 
@@ -14,13 +13,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
 
   beforeAll(async () => {
     standIn = await startStripeStandIn();
-    const provider = createStripeProvider({
-      secretKey: STAND_IN_SECRET_KEY,
-      apiBase: standIn.url,
-      timeoutMs: 1_000,
-      maxNetworkRetries: 0,
-      logger: testLogger,
-    });
+    const provider = standInStripeProvider(standIn);
     fx = await createPaymentsFixture({
       provider,
       env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
