@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
@@ -11,7 +12,8 @@ import {
   recordVoid,
 } from './settle.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Our payment ids are uuids; metadata written by others may hold anything. */
+const ourId = z.uuid();
 
 export interface ProviderNews {
   /** Our payment id, from the provider object's metadata (absent: look up by providerId). */
@@ -34,7 +36,7 @@ export async function applyProviderNews(
   outcomes?: PaymentOutcomes,
 ): Promise<boolean> {
   // Metadata another integration on the same Stripe account wrote may name no id of ours.
-  const paymentId = news.paymentId && UUID.test(news.paymentId) ? news.paymentId : undefined;
+  const paymentId = ourId.safeParse(news.paymentId).success ? news.paymentId : undefined;
   const found = await db
     .selectFrom('payments')
     .select(['id', 'status'])

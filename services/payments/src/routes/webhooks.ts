@@ -1,4 +1,5 @@
 import { BadRequestError } from '@gittix/common';
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
@@ -22,7 +23,7 @@ export interface WebhooksRoutesOptions {
 }
 
 /** What a Stripe event says about one of our payments, or null when it says nothing. */
-function newsOf(event: Stripe.Event): ProviderNews | null {
+function newsOf(event: Stripe.Event, log: FastifyBaseLogger): ProviderNews | null {
   const object = event.data.object as { object?: string };
   if (object.object === 'payment_intent') {
     const intent = object as Stripe.PaymentIntent;
@@ -32,8 +33,16 @@ function newsOf(event: Stripe.Event): ProviderNews | null {
   }
   if (object.object === 'charge' && event.type === 'charge.refunded') {
     const charge = object as Stripe.Charge;
-    // Stripe sends charge.refunded for a partial refund too: only a full one reverses the sale.
-    if (!charge.refunded) return null;
+    // Stripe sends charge.refunded for a partial refund too (one in its dashboard): the
+    // ledger knows whole sales only, so an operator settles the seller's share by hand
+    // (alerted: error level), and only a full refund reverses the sale.
+    if (!charge.refunded) {
+      log.error(
+        { chargeId: charge.id, amount: charge.amount, amountRefunded: charge.amount_refunded },
+        'partial refund at Stripe not applied: the sale stays captured in the ledger',
+      );
+      return null;
+    }
     const providerId =
       typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
     if (!providerId) return null;
@@ -102,17 +111,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
         else log.info(state, 'payout account updated');
         return { received: true };
       }
-      if (event.type === 'charge.refunded' && !(object as Stripe.Charge).refunded) {
-        const charge = object as Stripe.Charge;
-        // Refunded in Stripe's dashboard, in part: the ledger knows whole sales only, so an
-        // operator settles the seller's share by hand (alerted: error level).
-        log.error(
-          { chargeId: charge.id, amount: charge.amount, amountRefunded: charge.amount_refunded },
-          'partial refund at Stripe not applied: the sale stays captured in the ledger',
-        );
-        return { received: true };
-      }
-      const news = newsOf(event);
+      const news = newsOf(event, log);
       if (!news) return { received: true };
       const known = await applyProviderNews(
         options.db,
