@@ -45,6 +45,32 @@ describe('reconciliation against a live retry', () => {
   });
   afterAll(() => fx?.close());
 
+  /**
+   * While the reconciler waits on its lookup of `attemptId`: its claim runs out (the
+   * lookups of the rows before it in its batch, each up to the provider timeout, outlast
+   * it), and the buyer retries: the real request reclaims the attempt and is held at the
+   * provider until `authorizeGate` opens. Returns the retry's claim.
+   */
+  async function retryTakesOver(
+    buyer: { headers: Record<string, string> },
+    orderId: string,
+    attemptId: string,
+  ) {
+    await fx.db
+      .updateTable('payments')
+      .set({ claimed_until: new Date(Date.now() - 1_000) })
+      .where('id', '=', attemptId)
+      .execute();
+    const authorizeGate = deferred<void>();
+    provider.authorizeGates.set(orderId, authorizeGate.promise);
+    const paying = fx.pay(buyer.headers, { orderId, token: 'tok_visa' });
+    await waitFor(() => provider.charges.some((c) => c.metadata.orderId === orderId), {
+      message: 'the retry to call authorize',
+    });
+    const liveClaim = (await fx.paymentRow(attemptId)).claimed_until;
+    return { authorizeGate, paying, liveClaim };
+  }
+
   it("when a buyer's retry reclaims an attempt while the reconciler is looking it up, then the reconciler leaves it and the retry authorizes it", async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
@@ -64,21 +90,7 @@ describe('reconciliation against a live retry', () => {
     const reconcilerClaim = (await fx.paymentRow(orphan.id)).claimed_until;
     expect(reconcilerClaim!.getTime()).toBeGreaterThan(Date.now());
 
-    // The lookups of the rows before it in its batch (each up to the provider timeout)
-    // outlast the reconciler's claim on this one: it runs out.
-    await fx.db
-      .updateTable('payments')
-      .set({ claimed_until: new Date(Date.now() - 1_000) })
-      .where('id', '=', orphan.id)
-      .execute();
-    // The buyer retries: the real request reclaims the attempt and is at the provider.
-    const authorizeGate = deferred<void>();
-    provider.authorizeGates.set(order.id, authorizeGate.promise);
-    const paying = fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
-    await waitFor(() => provider.charges.some((c) => c.metadata.orderId === order.id), {
-      message: 'the retry to call authorize',
-    });
-    const liveClaim = (await fx.paymentRow(orphan.id)).claimed_until;
+    const { authorizeGate, paying, liveClaim } = await retryTakesOver(buyer, order.id, orphan.id);
     expect(liveClaim!.getTime()).toBeGreaterThan(Date.now());
     expect(liveClaim!.getTime()).not.toBe(reconcilerClaim!.getTime());
 
@@ -121,18 +133,7 @@ describe('reconciliation against a live retry', () => {
     await waitFor(() => provider.lookedUp.includes(orphan.id), {
       message: 'the reconciler to look the attempt up',
     });
-    await fx.db
-      .updateTable('payments')
-      .set({ claimed_until: new Date(Date.now() - 1_000) })
-      .where('id', '=', orphan.id)
-      .execute();
-    const authorizeGate = deferred<void>();
-    provider.authorizeGates.set(order.id, authorizeGate.promise);
-    const paying = fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
-    await waitFor(() => provider.charges.some((c) => c.metadata.orderId === order.id), {
-      message: 'the retry to call authorize',
-    });
-    const liveClaim = (await fx.paymentRow(orphan.id)).claimed_until;
+    const { authorizeGate, paying, liveClaim } = await retryTakesOver(buyer, order.id, orphan.id);
 
     failLookup(new Error('provider unreachable'));
     const { reconciled } = await pass;
