@@ -1,10 +1,11 @@
 // @vitest-environment jsdom
 
 import type { Order } from '@gittix/api-types';
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OrderPanel } from '../src/components/OrderPanel';
+import { busyAnswer, settle, withBusyRetryClock } from './busy-gateway';
 
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
@@ -30,11 +31,6 @@ const order: Order = {
   ticket: { id: 'ticket-1', title: 'Arctic Monkeys', price: 35.5 },
 };
 
-const busy = () =>
-  new Response(JSON.stringify({ errors: [{ message: 'The service is busy; retry in 2 s' }] }), {
-    status: 503,
-    headers: { 'content-type': 'application/json', 'retry-after': '2' },
-  });
 const paid = () =>
   new Response(
     JSON.stringify({ id: 'pay-1', orderId: 'order-1', amount: 35.5, providerId: 'ch' }),
@@ -45,9 +41,6 @@ const paid = () =>
   );
 const cancelled = () => new Response(null, { status: 204 });
 
-/** Lets the fetch promise and React's updates settle under fake timers. */
-const settle = () => act(async () => {});
-
 /** The text of every "High demand" notice on the page (the panel has other live regions too). */
 const busyNotices = () =>
   screen
@@ -57,22 +50,11 @@ const busyNotices = () =>
 
 const button = (name: string) => screen.getByRole('button', { name }) as HTMLButtonElement;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: START });
-  // No jitter: the waits are exactly Retry-After, doubled per attempt.
-  vi.spyOn(Math, 'random').mockReturnValue(0);
-});
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-  vi.clearAllMocks();
-});
+withBusyRetryClock(START);
 
 describe('paying when GitTix is busy', () => {
   it('when paying meets 503 with Retry-After, then "High demand — retrying in N s" shows and, once the retry succeeds, it goes and the order is complete', async () => {
-    const fetchMock = vi.fn().mockResolvedValueOnce(busy()).mockResolvedValueOnce(paid());
+    const fetchMock = vi.fn().mockResolvedValueOnce(busyAnswer()).mockResolvedValueOnce(paid());
     vi.stubGlobal('fetch', fetchMock);
     render(<OrderPanel order={order} renderedAt={START} stripePublishableKey={null} />);
 
@@ -103,7 +85,7 @@ describe('paying when GitTix is busy', () => {
 
   it('when paying with the Stripe card form meets 503 with Retry-After, then the same notice shows until the retry succeeds', async () => {
     stripe.createToken.mockResolvedValue({ token: { id: 'tok_from_stripe' } });
-    const fetchMock = vi.fn().mockResolvedValueOnce(busy()).mockResolvedValueOnce(paid());
+    const fetchMock = vi.fn().mockResolvedValueOnce(busyAnswer()).mockResolvedValueOnce(paid());
     vi.stubGlobal('fetch', fetchMock);
     // The card form is loaded on demand (next/dynamic): have the module ready beforehand.
     await import('../src/components/StripePaymentForm');
@@ -126,7 +108,10 @@ describe('paying when GitTix is busy', () => {
 
 describe('cancelling when GitTix is busy', () => {
   it('when cancelling meets 503, then the notice shows and the cancel button stays disabled until the retry ends, one request at a time', async () => {
-    const fetchMock = vi.fn().mockResolvedValueOnce(busy()).mockResolvedValueOnce(cancelled());
+    const fetchMock = vi
+      .fn()
+      .mockResolvedValueOnce(busyAnswer())
+      .mockResolvedValueOnce(cancelled());
     vi.stubGlobal('fetch', fetchMock);
     render(<OrderPanel order={order} renderedAt={START} stripePublishableKey={null} />);
     const cancel = 'Cancel order and release the ticket';

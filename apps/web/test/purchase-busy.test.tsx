@@ -1,43 +1,25 @@
 // @vitest-environment jsdom
 
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import { PurchaseButton } from '../src/components/PurchaseButton';
 import { BUSY_GAVE_UP_MESSAGE, BUSY_MAX_ATTEMPTS } from '../src/lib/busy-retry';
+import { busyAnswer, settle, withBusyRetryClock } from './busy-gateway';
 
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
 
-const busy = () =>
-  new Response(JSON.stringify({ errors: [{ message: 'The service is busy; retry in 2 s' }] }), {
-    status: 503,
-    headers: { 'content-type': 'application/json', 'retry-after': '2' },
-  });
 const created = () =>
   new Response(JSON.stringify({ id: 'order-9' }), {
     status: 201,
     headers: { 'content-type': 'application/json' },
   });
 
-/** Lets the fetch promise and React's updates settle under fake timers. */
-const settle = () => act(async () => {});
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: Date.parse('2030-01-01T12:00:00.000Z') });
-  // No jitter: the waits are exactly Retry-After, doubled per attempt.
-  vi.spyOn(Math, 'random').mockReturnValue(0);
-});
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-  vi.clearAllMocks();
-});
+withBusyRetryClock(Date.parse('2030-01-01T12:00:00.000Z'));
 
 describe('PurchaseButton when GitTix is busy', () => {
   it('when the order is refused with 503 + Retry-After, then it shows "High demand — retrying in N s", counts down and retries by itself', async () => {
-    const fetchMock = vi.fn().mockResolvedValueOnce(busy()).mockResolvedValueOnce(created());
+    const fetchMock = vi.fn().mockResolvedValueOnce(busyAnswer()).mockResolvedValueOnce(created());
     vi.stubGlobal('fetch', fetchMock);
     render(<PurchaseButton ticketId="t-1" signedIn={true} />);
 
@@ -62,7 +44,7 @@ describe('PurchaseButton when GitTix is busy', () => {
   });
 
   it('when it stays busy, then it gives up after the bound with a clear message and the button works again', async () => {
-    const fetchMock = vi.fn().mockImplementation(async () => busy());
+    const fetchMock = vi.fn().mockImplementation(async () => busyAnswer());
     vi.stubGlobal('fetch', fetchMock);
     render(<PurchaseButton ticketId="t-1" signedIn={true} />);
 
