@@ -72,7 +72,7 @@ describe('emails through the running system and its mail catcher', () => {
     expect((await user.client.post('/api/users/verify', { token })).status).toBe(200);
   });
 
-  it('when a buyer orders and the payment is captured, then the buyer gets hold and receipt and the seller the sold email', async () => {
+  it('when a buyer orders and the payment is captured, then the buyer gets hold and receipt and the seller the sold email; the ticket file attached later is announced to the buyer', async () => {
     const seller = await person('seller');
     const buyer = await person('buyer');
     const listed = await seller.client.post<Ticket>('/api/tickets', {
@@ -94,9 +94,23 @@ describe('emails through the running system and its mail catcher', () => {
     expect(paid.status).toBe(201);
     // orders completes the order, payments captures it and publishes payment.captured.
     const receipt = await system.mail.waitFor(buyer.email, /^Your ticket( receipt|: )/);
-    expect(linksIn(receipt.html)).toContain(`${system.baseUrl}/tickets/purchased`);
+    expect(linksIn(receipt.html)).toEqual([`${system.baseUrl}/orders/${placed.id}`]);
+    expect(receipt.text).toContain('The seller has not attached the ticket itself yet');
     const sold = await system.mail.waitFor(seller.email, /^Sold/);
     expect(sold.text).toContain('Your proceeds: $27.00');
+
+    // The seller attaches the ticket itself after the sale: tickets says so (ticket.file_attached).
+    const attached = await fetch(`${system.baseUrl}/api/tickets/${listed.body.id}/file`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf', cookie: seller.client.cookieHeader },
+      body: new TextEncoder().encode('%PDF-1.7\n%%EOF\n'),
+    });
+    expect(attached.status).toBe(204);
+    const ready = await system.mail.waitFor(
+      buyer.email,
+      /^Your ticket is ready to download: Mail & <Music>$/,
+    );
+    expect(linksIn(ready.html)[0]).toBe(`${system.baseUrl}/tickets/purchased`);
   });
 
   it('when the mail catcher is down, then the email waits and arrives once, after it is back', async () => {

@@ -83,6 +83,7 @@ export function validEvents(
       orderId: order,
       reason: fc.constantFrom('withdrawn', 'sold', 'changed', 'event_started'),
     }),
+    'ticket.file_attached': fc.record({ ticketId: ticket, userId: user, replaced: fc.boolean() }),
     'order.completed': fc.record({
       id: order,
       version,
@@ -97,6 +98,7 @@ export function validEvents(
       sellerId: user,
       amount: price,
       fee: price,
+      ticketId: fc.option(ticket, { nil: null }),
     }),
     'payment.voided': fc.record({ id: fc.uuid({ version: 4 }), orderId: order, userId: user }),
     'payout.paid': fc.record({ id: fc.uuid({ version: 4 }), userId: user, amount: price }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { orderCreatedData, waitFor } from '@gittix/common/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createNotificationsFixture,
@@ -92,11 +93,100 @@ describe('notifications: an email for every step', () => {
     );
     expect(receipt!.subject).toBe('Your ticket: Opera <gala>');
     expect(receipt!.text).toContain(`${PUBLIC_URL}/orders/${order.id}`);
-    expect(receipt!.text).toContain(`${PUBLIC_URL}/tickets/purchased`);
     expect(receipt!.html).toContain('Opera &lt;gala&gt;');
     const [sold] = await arrived(seller.email);
     expect(sold!.subject).toBe('Sold: Opera <gala>');
     expect(sold!.text).toContain('Your proceeds: $35.60');
+  });
+
+  /** A held order for a ticket of a new seller, and its buyer; both users known. */
+  async function heldOrder(title: string) {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, title);
+    await n.deliver('order.created', order);
+    await arrived(buyer.email);
+    return { buyer, seller, order };
+  }
+
+  const fileAttached = (order: { ticket: { id: string } }, sellerId: string, replaced = false) => ({
+    ticketId: order.ticket.id,
+    userId: sellerId,
+    replaced,
+  });
+
+  it('when the ticket file is attached (and replaced) before the payment is captured, then the receipt links to the download and nothing else follows', async () => {
+    const { buyer, seller, order } = await heldOrder('Ballet');
+    await n.deliver('ticket.file_attached', fileAttached(order, seller.id));
+    // A replacement before anyone bought the ticket tells no one.
+    await n.deliver('ticket.file_attached', fileAttached(order, seller.id, true));
+    await n.deliver('payment.captured', paymentCapturedData(order, seller.id));
+    const receipt = (await arrived(buyer.email, 2))[1]!;
+    expect(receipt.subject).toBe('Your ticket: Ballet');
+    expect(receipt.text).toContain(`Download your ticket: ${PUBLIC_URL}/tickets/purchased`);
+    expect(receipt.text).toContain('Your ticket is ready');
+    const rows = await n.emailRows();
+    expect(rows.filter((r) => r.user_id === buyer.id).map((r) => r.kind)).toEqual([
+      'hold_placed',
+      'receipt',
+    ]);
+  });
+
+  it('when the ticket file comes after the receipt, then the receipt says it will follow and the buyer is emailed when it does, and again when it is replaced', async () => {
+    const { buyer, seller, order } = await heldOrder('Circus');
+    await n.deliver('payment.captured', paymentCapturedData(order, seller.id));
+    const receipt = (await arrived(buyer.email, 2))[1]!;
+    expect(receipt.subject).toBe('Your ticket: Circus');
+    expect(receipt.text).not.toContain('/tickets/purchased');
+    expect(receipt.text).toContain('We will email you as soon as they do');
+
+    await n.deliver('ticket.file_attached', fileAttached(order, seller.id));
+    const ready = (await arrived(buyer.email, 3))[2]!;
+    expect(ready.subject).toBe('Your ticket is ready to download: Circus');
+    expect(ready.text).toContain(`Download your ticket: ${PUBLIC_URL}/tickets/purchased`);
+    expect(n.smtp.to(seller.email).map((e) => e.subject)).toEqual(['Sold: Circus']);
+
+    await n.deliver('ticket.file_attached', fileAttached(order, seller.id, true));
+    const replaced = (await arrived(buyer.email, 4))[3]!;
+    expect(replaced.subject).toBe('Your ticket was replaced: Circus');
+  });
+
+  it('when the file and the capture arrive at the same moment, then each buyer hears of the download exactly once', async () => {
+    const orders = await Promise.all(Array.from({ length: 12 }, (_, i) => heldOrder(`Race ${i}`)));
+    await Promise.all(
+      orders.flatMap(({ seller, order }) => [
+        n.publish('ticket.file_attached', fileAttached(order, seller.id)),
+        n.publish('payment.captured', paymentCapturedData(order, seller.id)),
+      ]),
+    );
+    const told = (buyerId: string, rows: Awaited<ReturnType<typeof n.emailRows>>) =>
+      rows.filter(
+        (r) =>
+          r.user_id === buyerId &&
+          ((r.kind === 'receipt' && r.text?.includes('Download your ticket')) ||
+            r.kind === 'ticket_ready'),
+      ).length;
+    await waitFor(
+      async () => {
+        const rows = await n.emailRows();
+        return orders.every(({ buyer }) =>
+          rows.some((r) => r.user_id === buyer.id && r.kind === 'receipt'),
+        );
+      },
+      { message: 'every receipt queued' },
+    );
+    // Both events of each ticket are handled once the receipts are in and the file events are.
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM tickets WHERE has_file AND order_id IS NOT NULL`.execute(
+          n.db,
+        );
+        return rows[0]!.n >= orders.length;
+      },
+      { message: 'every file and sale recorded' },
+    );
+    const rows = await n.emailRows();
+    expect(orders.map(({ buyer }) => told(buyer.id, rows))).toEqual(orders.map(() => 1));
   });
 
   it('when a hold expires, then the buyer is told; a buyer cancelling or a refusal sends nothing', async () => {

@@ -101,10 +101,18 @@ export function heldOrderData(
   return { ...order, ticket: { ...order.ticket, userId: sellerId, title, price: 40 } };
 }
 
+/** The capture of `order`'s payment; it names the order's ticket when the order says which. */
 export function paymentCapturedData(
-  order: { id: string; userId: string },
+  order: { id: string; userId: string; ticket?: { id: string } },
   sellerId: string,
   amounts = { amount: 40, fee: 4 },
 ): EventInput<'payment.captured'> {
-  return { id: randomUUID(), orderId: order.id, userId: order.userId, sellerId, ...amounts };
+  return {
+    id: randomUUID(),
+    orderId: order.id,
+    userId: order.userId,
+    sellerId,
+    ...amounts,
+    ticketId: order.ticket?.id ?? null,
+  };
 }

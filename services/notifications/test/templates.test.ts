@@ -29,9 +29,14 @@ describe('the email templates', () => {
       links: [`https://gittix.test/orders/${orderId}`],
     },
     receipt: {
-      params: { orderId, title: 'Opera', amount: 40 },
+      params: { orderId, title: 'Opera', amount: 40, file: 'attached' },
       subject: /^Your ticket: Opera$/,
       links: [`https://gittix.test/orders/${orderId}`, 'https://gittix.test/tickets/purchased'],
+    },
+    ticket_ready: {
+      params: { orderId, title: 'Opera', replaced: false },
+      subject: /^Your ticket is ready to download: Opera$/,
+      links: ['https://gittix.test/tickets/purchased', `https://gittix.test/orders/${orderId}`],
     },
     sold: {
       params: { title: 'Opera', amount: 40, fee: 4 },
@@ -81,10 +86,39 @@ describe('the email templates', () => {
     expect(email.html).toContain('$0.20');
   });
 
-  it('when the title is not known yet, then the emails read well without it', () => {
-    expect(render(site, 'receipt', { orderId, title: null, amount: 5 }).subject).toBe(
-      'Your ticket receipt',
+  it('when the ticket file is still to come, then the receipt has no download link and says it will follow', () => {
+    const awaited = render(site, 'receipt', {
+      orderId,
+      title: 'Opera',
+      amount: 40,
+      file: 'awaited',
+    });
+    expect(hrefs(awaited.html)).toEqual([`https://gittix.test/orders/${orderId}`]);
+    expect(awaited.text).not.toContain('/tickets/purchased');
+    expect(awaited.text).toContain('We will email you as soon as they do');
+    const attached = render(site, 'receipt', {
+      orderId,
+      title: 'Opera',
+      amount: 40,
+      file: 'attached',
+    });
+    expect(attached.text).toContain('Download your ticket: https://gittix.test/tickets/purchased');
+  });
+
+  it('when a bought ticket file is replaced, then the buyer is told to download the new one', () => {
+    const email = render(site, 'ticket_ready', { orderId, title: 'Opera', replaced: true });
+    expect(email.subject).toBe('Your ticket was replaced: Opera');
+    expect(email.text).toContain('may no longer be valid');
+    expect(hrefs(email.html)[0]).toBe('https://gittix.test/tickets/purchased');
+    expect(render(site, 'ticket_ready', { orderId, title: null, replaced: false }).subject).toBe(
+      'Your ticket is ready to download',
     );
+  });
+
+  it('when the title is not known yet, then the emails read well without it', () => {
+    expect(
+      render(site, 'receipt', { orderId, title: null, amount: 5, file: 'unknown' }).subject,
+    ).toBe('Your ticket receipt');
     expect(render(site, 'sold', { title: null, amount: 5, fee: 1 }).subject).toMatch(/^Sold/);
     const expired = render(site, 'hold_expired', { title: null, ticketId: null });
     expect(expired.subject).toBe('Your hold has expired');
@@ -92,7 +126,7 @@ describe('the email templates', () => {
   });
 
   it('when a ticket title holds markup, then the HTML shows it as text and the text body as written', () => {
-    const email = render(site, 'receipt', { orderId, title: HOSTILE, amount: 5 });
+    const email = render(site, 'receipt', { orderId, title: HOSTILE, amount: 5, file: 'attached' });
     expect(email.html).not.toContain('<script>');
     expect(email.html).toContain(
       '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;',

@@ -24,12 +24,14 @@ export async function applyOrderCreated(
       version: order.version,
       seller_id: order.ticket.userId ?? null,
       event_starts_at: order.ticket.eventStartsAt ? new Date(order.ticket.eventStartsAt) : null,
+      ticket_id: order.ticket.id,
     })
     .onConflict((conflict) =>
       conflict
         .column('id')
         .doUpdateSet({
           seller_id: sql`COALESCE(orders.seller_id, excluded.seller_id)`,
+          ticket_id: sql`COALESCE(orders.ticket_id, excluded.ticket_id)`,
           event_starts_at: sql`COALESCE(orders.event_starts_at, excluded.event_starts_at)`,
           status: sql`CASE WHEN ${newer} THEN excluded.status ELSE orders.status END`,
           version: sql`GREATEST(orders.version, excluded.version)`,
@@ -87,9 +89,11 @@ export async function applyOrderCompleted(
       version: order.version,
       seller_id: sellerId,
       event_starts_at: eventStartsAt,
+      ticket_id: order.ticket.id,
     })
     .onConflict((conflict) =>
       conflict.column('id').doUpdateSet({
+        ticket_id: sql`excluded.ticket_id`,
         status: sql`CASE WHEN orders.version < excluded.version THEN excluded.status ELSE orders.status END`,
         version: sql`GREATEST(orders.version, excluded.version)`,
         seller_id: sql`excluded.seller_id`,

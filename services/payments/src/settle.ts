@@ -104,7 +104,7 @@ export async function recordCapture(
   if (payment.status === 'captured') return false;
   const order = await trx
     .selectFrom('orders')
-    .select(['seller_id', 'event_starts_at'])
+    .select(['seller_id', 'event_starts_at', 'ticket_id'])
     .where('id', '=', payment.order_id)
     .executeTakeFirst();
   const fee = feeCents(payment.amount_cents, terms.feePercent);
@@ -145,6 +145,7 @@ export async function recordCapture(
       sellerId: order.seller_id,
       amount: fromCents(payment.amount_cents),
       fee: fromCents(fee),
+      ticketId: order.ticket_id,
     });
   }
   return true;

@@ -18,13 +18,14 @@ describe('the order replica (order.created, order.cancelled)', () => {
   });
   afterAll(() => fx?.close());
 
-  it("when order.created arrives, then the replica holds the order with its price in cents, its seller and its event's start", async () => {
+  it("when order.created arrives, then the replica holds the order with its price in cents, its seller, its ticket and its event's start", async () => {
     const userId = randomUUID();
     const sellerId = randomUUID();
     const startsAt = '2031-01-02T20:00:00.000Z';
+    const ticketId = randomUUID();
     const data = orderCreated({
       userId,
-      ticket: { id: randomUUID(), price: 19.99, userId: sellerId, eventStartsAt: startsAt },
+      ticket: { id: ticketId, price: 19.99, userId: sellerId, eventStartsAt: startsAt },
     });
     await fx.deliver('order.created', data);
     const { order } = await storedFor(fx.db, data.id);
@@ -37,6 +38,7 @@ describe('the order replica (order.created, order.cancelled)', () => {
       version: 0,
       seller_id: sellerId,
       event_starts_at: new Date(startsAt),
+      ticket_id: ticketId,
     });
   });
 
@@ -71,6 +73,7 @@ describe('the order replica (order.created, order.cancelled)', () => {
       version: 1,
       seller_id: data.ticket.userId,
       event_starts_at: null,
+      ticket_id: data.ticket.id,
     });
     const response = await fx.pay(buyer.headers, { orderId: data.id, token: 'tok_visa' });
     expect(response.statusCode).toBe(400);

@@ -79,6 +79,7 @@ describe('authorize, then capture or void', () => {
       sellerId: order.ticket.userId,
       amount: 25.5,
       fee: 2.55,
+      ticketId: order.ticket.id,
     });
     expect(await ledgerSum(fx.db)).toBe(0);
     expect(await sellerBalance(fx.db, order.ticket.userId!)).toEqual({

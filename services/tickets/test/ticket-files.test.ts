@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TICKET_FILE_MAX_BYTES } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   completePurchase,
@@ -46,7 +47,7 @@ describe('ticket files (stored in Postgres)', () => {
       expect((await fx.ticketState(ticket.id)).version).toBe(0);
     });
 
-    it('when the seller replaces the file, then only the new content is kept and served', async () => {
+    it('when the seller replaces the file, then only the new content is kept and served, and each upload is announced', async () => {
       const seller = await fx.user();
       const ticket = await fx.listTicket(seller);
       await putFile(fx, ticket.id, seller, pdfBytes());
@@ -61,6 +62,16 @@ describe('ticket files (stored in Postgres)', () => {
       expect(after.chunkKeys).not.toContain(before.row?.object_key);
       const download = await getFile(fx, ticket.id, seller);
       expect(download.rawPayload.equals(png)).toBe(true);
+      // Each upload is announced once (notifications tells a buyer who already paid).
+      const announced = await waitFor(async () => {
+        const events = await fx.publishedEvents('ticket.file_attached');
+        const ours = events.filter((e) => e.data.ticketId === ticket.id).map((e) => e.data);
+        return ours.length >= 2 && ours;
+      });
+      expect(announced).toEqual([
+        { ticketId: ticket.id, userId: seller.id, replaced: false },
+        { ticketId: ticket.id, userId: seller.id, replaced: true },
+      ]);
     });
 
     it('when the body comes without a length (chunked), then it streams in all the same', async () => {

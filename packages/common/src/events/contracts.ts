@@ -73,6 +73,13 @@ export const eventSchemas = {
     orderId: id,
     reason: z.enum(refusalReasons),
   }),
+  /** The seller attached the ticket itself (a file), or replaced the one attached before. */
+  'ticket.file_attached': z.object({
+    ticketId: id,
+    /** The seller. */
+    userId: id,
+    replaced: z.boolean(),
+  }),
   'order.created': z.object({
     id,
     version,
@@ -107,7 +114,16 @@ export const eventSchemas = {
   }),
   'expiration.complete': z.object({ orderId: id }),
   'payment.created': z.object({ id, orderId: id, providerId: z.string().min(1) }),
-  'payment.captured': z.object({ id, orderId: id, userId: id, sellerId: id, amount, fee: amount }),
+  'payment.captured': z.object({
+    id,
+    orderId: id,
+    userId: id,
+    sellerId: id,
+    amount,
+    fee: amount,
+    /** The ticket sold (null on older events): its file, once attached, is the buyer's. */
+    ticketId: id.nullable().default(null),
+  }),
   'payment.voided': z.object({ id, orderId: id, userId: id }),
   'payout.paid': z.object({ id, userId: id, amount }),
   'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),

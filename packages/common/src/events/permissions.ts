@@ -21,7 +21,7 @@ export const natsRoles = {
     consumes: [],
   },
   tickets: {
-    publishes: ['ticket.created', 'ticket.updated', 'ticket.refused'],
+    publishes: ['ticket.created', 'ticket.updated', 'ticket.refused', 'ticket.file_attached'],
     consumes: ['order.created', 'order.cancelled', 'order.completed', 'session.revoked'],
   },
   orders: {
@@ -62,6 +62,7 @@ export const natsRoles = {
       'order.completed',
       'payment.captured',
       'payout.paid',
+      'ticket.file_attached',
     ],
   },
 } as const satisfies Record<string, { publishes: Subject[]; consumes: Subject[] }>;

@@ -68,4 +68,17 @@ export const migrations: Migrations = {
         WHERE sent_at IS NULL AND failed_at IS NULL AND stale_after IS NOT NULL`.execute(db);
     },
   },
+  // Whether a ticket's file is attached and who bought it: the buyer hears of the
+  // download once, in the receipt or in "Your ticket is ready", whichever comes last.
+  '0005_tickets': {
+    async up(db) {
+      await db.schema
+        .createTable('tickets')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('has_file', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('order_id', 'uuid')
+        .addColumn('buyer_id', 'uuid')
+        .execute();
+    },
+  },
 };

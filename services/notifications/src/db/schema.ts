@@ -53,8 +53,20 @@ export interface EmailsTable {
   stale_after: Date | null;
 }
 
+/**
+ * What the ticket events and payment.captured tell about a ticket's download:
+ * whether its file is attached, and the paid order (and buyer) it belongs to.
+ */
+export interface TicketsTable {
+  id: string;
+  has_file: Generated<boolean>;
+  order_id: string | null;
+  buyer_id: string | null;
+}
+
 export interface NotificationsDatabase {
   users: UsersTable;
   orders: OrdersTable;
+  tickets: TicketsTable;
   emails: EmailsTable;
 }

@@ -64,11 +64,27 @@ export function holdPlaced(site: Site, hold: HoldParams): EmailContent {
   };
 }
 
+/**
+ * Whether the ticket's file can be downloaded yet: `attached`, `awaited` (the
+ * buyer is emailed when it comes), or `unknown` (an older event that does not
+ * name the ticket).
+ */
+export type TicketFileState = 'attached' | 'awaited' | 'unknown';
+
 export interface ReceiptParams {
   orderId: string;
   title: string | null;
   amount: number;
+  file: TicketFileState;
 }
+
+const receiptDownload: Record<TicketFileState, string> = {
+  attached: 'Your ticket is ready: download it from your purchased tickets.',
+  awaited:
+    'The seller has not attached the ticket itself yet. We will email you as soon as they do; you can then download it from your purchased tickets.',
+  unknown:
+    'Once the seller has attached the ticket itself, you can download it from your purchased tickets.',
+};
 
 export function receipt(site: Site, paid: ReceiptParams): EmailContent {
   return {
@@ -76,7 +92,7 @@ export function receipt(site: Site, paid: ReceiptParams): EmailContent {
     heading: 'Your ticket is paid for',
     paragraphs: [
       'Thank you for your purchase. This email is your receipt.',
-      'Once the seller has attached the ticket itself, you can download it from your purchased tickets.',
+      receiptDownload[paid.file],
     ],
     facts: [
       ['Ticket', titleOr(paid.title, '—')],
@@ -84,7 +100,40 @@ export function receipt(site: Site, paid: ReceiptParams): EmailContent {
       ['Order', paid.orderId],
     ],
     action: { label: 'View your order', url: link(site, `/orders/${paid.orderId}`) },
-    links: [{ label: 'Download your ticket', url: link(site, '/tickets/purchased') }],
+    ...(paid.file === 'awaited'
+      ? {}
+      : { links: [{ label: 'Download your ticket', url: link(site, '/tickets/purchased') }] }),
+  };
+}
+
+export interface TicketReadyParams {
+  orderId: string;
+  title: string | null;
+  /** The seller replaced a file the buyer could already download. */
+  replaced: boolean;
+}
+
+/** A bought ticket's file arrived (or changed) after the receipt went out. */
+export function ticketReady(site: Site, ready: TicketReadyParams): EmailContent {
+  const name = titleOr(ready.title, 'your ticket');
+  const titled = (subject: string) =>
+    ready.title ? `${subject}: ${oneLine(ready.title)}` : subject;
+  return {
+    subject: ready.replaced
+      ? titled('Your ticket was replaced')
+      : titled('Your ticket is ready to download'),
+    heading: ready.replaced ? 'Your ticket was replaced' : 'Your ticket is ready',
+    paragraphs: ready.replaced
+      ? [
+          `The seller has replaced the file of ${name}. Download the new one: a copy you downloaded before may no longer be valid.`,
+        ]
+      : [`The seller has attached ${name}. You can download it now.`],
+    facts: [
+      ['Ticket', titleOr(ready.title, '—')],
+      ['Order', ready.orderId],
+    ],
+    action: { label: 'Download your ticket', url: link(site, '/tickets/purchased') },
+    links: [{ label: 'View your order', url: link(site, `/orders/${ready.orderId}`) }],
   };
 }
 
@@ -153,6 +202,7 @@ export const templates = {
   reset_password: resetPassword,
   hold_placed: holdPlaced,
   receipt,
+  ticket_ready: ticketReady,
   sold,
   hold_expired: holdExpired,
   payout,

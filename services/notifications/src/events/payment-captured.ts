@@ -1,9 +1,14 @@
 import type { EventHandler } from '@gittix/common';
 import type { NotificationsDatabase } from '../db/schema.js';
+import type { TicketFileState } from '../emails/templates.js';
 import { recordOrder } from '../orders.js';
 import { type MailSettings, queueEmail } from '../queue-email.js';
+import { recordSale } from '../tickets.js';
 
-/** payment.captured → the buyer's receipt ("Your ticket") and the seller's "Sold" with the proceeds. */
+/**
+ * payment.captured → the buyer's receipt ("Your ticket", with the download link when
+ * the ticket's file is attached) and the seller's "Sold" with the proceeds.
+ */
 export const onPaymentCaptured =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'payment.captured'> =>
   async (trx, { id, data }) => {
@@ -11,12 +16,23 @@ export const onPaymentCaptured =
       id: data.orderId,
       buyer_id: data.userId,
       seller_id: data.sellerId,
+      ticket_id: data.ticketId,
     });
+    // Older events do not name the ticket; the order's events may have told it.
+    const ticketId = data.ticketId ?? order.ticket_id;
+    let file: TicketFileState = 'unknown';
+    if (ticketId) {
+      const { hasFile } = await recordSale(trx, ticketId, {
+        orderId: data.orderId,
+        buyerId: data.userId,
+      });
+      file = hasFile ? 'attached' : 'awaited';
+    }
     await queueEmail(trx, mail, {
       eventId: id,
       kind: 'receipt',
       to: { userId: data.userId },
-      params: { orderId: data.orderId, title: order.ticket_title, amount: data.amount },
+      params: { orderId: data.orderId, title: order.ticket_title, amount: data.amount, file },
     });
     await queueEmail(trx, mail, {
       eventId: id,

@@ -5,6 +5,7 @@ import { onOrderCompleted } from './order-completed.js';
 import { onOrderCreated } from './order-created.js';
 import { onPaymentCaptured } from './payment-captured.js';
 import { onPayoutPaid } from './payout-paid.js';
+import { onTicketFileAttached } from './ticket-file-attached.js';
 import { onUserCreated } from './user-created.js';
 import { onUserPasswordResetRequested } from './user-password-reset-requested.js';
 import { onUserUpdated } from './user-updated.js';
@@ -22,5 +23,6 @@ export function notificationsSubscriptions(mail: MailSettings) {
     subscribe('order.cancelled', onOrderCancelled(mail)),
     subscribe('payment.captured', onPaymentCaptured(mail)),
     subscribe('payout.paid', onPayoutPaid(mail)),
+    subscribe('ticket.file_attached', onTicketFileAttached(mail)),
   ];
 }

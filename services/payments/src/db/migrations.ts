@@ -181,4 +181,11 @@ export const migrations: Migrations = {
   },
   // The sandbox provider's tables, which it used to create on first use.
   '0008_sandbox_tables': sandboxTablesMigration,
+  // The ticket an order buys: payment.captured names it, so the buyer's receipt can
+  // say whether the ticket's file is there to download.
+  '0009_orders_ticket_id': {
+    async up(db) {
+      await sql`ALTER TABLE orders ADD COLUMN ticket_id uuid`.execute(db);
+    },
+  },
 };

@@ -17,6 +17,8 @@ export interface OrdersTable {
   seller_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the ticket's event starts: the seller's proceeds are pending until then. */
   event_starts_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The ticket bought (null on rows from before it was kept, or made by an overtaking cancel). */
+  ticket_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export const paymentStatuses = ['pending', 'authorized', 'captured', 'voided', 'refunded'] as const;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { BadRequestError, ForbiddenError, NotFoundError } from '@gittix/common';
+import { BadRequestError, enqueueEvent, ForbiddenError, NotFoundError } from '@gittix/common';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { TicketsDatabase } from '../db/schema.js';
@@ -119,6 +119,12 @@ export async function attachTicketFile(deps: TicketFilesDeps, upload: Upload): P
         .set({ has_file: true })
         .where('id', '=', upload.ticketId)
         .execute();
+      // Notifications tells a buyer who paid before the file came that it is here.
+      await enqueueEvent(trx, 'ticket.file_attached', {
+        ticketId: upload.ticketId,
+        userId: upload.sellerId,
+        replaced: previous !== undefined,
+      });
       return previous?.object_key;
     });
   } catch (error) {
