@@ -152,12 +152,13 @@ export async function resetPassword(
 
 /**
  * Changes the password of the signed-in user, who must know the current one. Every
- * session of the user ends, this one included; the caller gets a new session.
+ * session of the user ends, this one included; the caller gets a new session (and the
+ * new hash, for its device cookie: older ones no longer count).
  */
 export async function changePassword(
   deps: AccountDeps,
   request: { userId: string; currentPassword: string; newPassword: string },
-): Promise<{ user: User; token: string }> {
+): Promise<{ user: User; token: string; passwordHash: string }> {
   const current = await deps.db
     .selectFrom('users')
     .select(['id', 'email', 'password_hash'])
@@ -191,7 +192,11 @@ export async function changePassword(
     return { revocations, session };
   });
   deps.onRevoked(revocations);
-  return { user: { id: current.id, email: current.email }, token: session.token };
+  return {
+    user: { id: current.id, email: current.email },
+    token: session.token,
+    passwordHash: hash,
+  };
 }
 
 /** Ends one session (sign-out): its token is refused everywhere from now on. */

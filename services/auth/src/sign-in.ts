@@ -1,7 +1,7 @@
 import { BadRequestError } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
-import type { Device } from './devices.js';
+import type { DeviceCookies } from './devices.js';
 import type { PasswordHasher } from './passwords.js';
 import {
   addressKey,
@@ -18,13 +18,14 @@ import type { Credentials, User } from './users.js';
 export interface SignInDeps {
   db: Kysely<AuthDatabase>;
   passwords: PasswordHasher;
+  devices: DeviceCookies;
   limits: SignInLimits;
 }
 
 export interface SignInAttempt extends Credentials {
   clientAddress: string;
-  /** The browser's valid device cookie, if it has one. */
-  device: Device | null;
+  /** The browser's device cookie as sent, if any; checked here against the account. */
+  deviceCookie: string | undefined;
 }
 
 /**
@@ -33,18 +34,26 @@ export interface SignInAttempt extends Credentials {
  * the time tells which emails have accounts.
  *
  * Lockout follows OWASP's device cookies: a browser that signed in to this account
- * before (its device cookie names the email) counts failures against its own device
- * only, so strangers exhausting the account's limit never lock it out; every other
- * client counts against the email, its address and all unknown clients together (a
- * global limit against stuffing from many addresses). A known device that itself fails
- * too often is treated as unknown from then on. Returns the user and the password
- * hash it was checked against (sessions open only while it is still the hash).
+ * with its current password (its device cookie names the email and was issued since
+ * the last reset or change) counts failures against its own device only, so strangers
+ * exhausting the account's limit never lock it out; every other client counts against
+ * the email, its address and all unknown clients together (a global limit against
+ * stuffing from many addresses). A known device that itself fails too often is treated
+ * as unknown from then on. Returns the user and the password hash it was checked
+ * against (sessions and device cookies are issued only for that hash).
  */
 export async function signIn(
-  { db, passwords, limits }: SignInDeps,
+  { db, passwords, devices, limits }: SignInDeps,
   attempt: SignInAttempt,
 ): Promise<User & { passwordHash: string }> {
-  const knownDevice = attempt.device?.email === attempt.email ? attempt.device : null;
+  const user = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'password_hash'])
+    .where(sql`lower(email)`, '=', attempt.email)
+    .executeTakeFirst();
+  const knownDevice = user
+    ? devices.read(attempt.deviceCookie, { email: user.email, passwordHash: user.password_hash })
+    : null;
   let counters: Counter[] = knownDevice
     ? [{ key: deviceKey(knownDevice.nonce), max: limits.maxFailuresPerDevice }]
     : [];
@@ -65,11 +74,6 @@ export async function signIn(
     await countAttempt(db, counters, limits.windowSeconds);
   }
 
-  const user = await db
-    .selectFrom('users')
-    .select(['id', 'email', 'password_hash'])
-    .where(sql`lower(email)`, '=', attempt.email)
-    .executeTakeFirst();
   const hash = user?.password_hash ?? (await passwords.dummyHash());
   const matches = await passwords.verify(hash, attempt.password);
   if (!user || !matches) throw new BadRequestError('Invalid credentials');

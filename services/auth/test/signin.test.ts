@@ -1,5 +1,7 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../src/email-tokens.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/passwords.js';
 import {
   cheapPasswordCost,
@@ -295,6 +297,80 @@ describe('device cookies (lockout that cannot be turned against the owner)', () 
       ).toBe(400);
     }
     expect((await signInWith({ email: user.email, password }, device)).statusCode).toBe(429);
+  });
+
+  const newPassword = 'a fresh long secret';
+  /** Strangers' wrong guesses until the email is locked for every unknown browser. */
+  const lockOutStrangers = async (email: string) => {
+    for (let i = 0; i < 6; i++) await signIn({ email, password: 'a wrong guess' });
+    expect((await signIn({ email, password: newPassword })).statusCode).toBe(429);
+  };
+
+  it('when the password is reset, then a device cookie from before counts as a stranger and one from a sign-in after it works', async () => {
+    const user = await signUpUser(app);
+    const before = deviceCookieOf(await signIn({ email: user.email, password }))!.value;
+    // The emailed link, made as requestPasswordReset makes it (only its hash is stored).
+    const token = `reset-${uniqueEmail()}`;
+    await auth.db
+      .insertInto('email_tokens')
+      .values({
+        token_hash: hashToken(token),
+        user_id: user.id,
+        purpose: 'reset',
+        expires_at: new Date(Date.now() + 60_000),
+      })
+      .execute();
+    const reset = await app.inject({
+      method: 'POST',
+      url: '/api/users/password/reset',
+      payload: { token, password: newPassword },
+    });
+    expect(reset.statusCode).toBe(200);
+    const after = deviceCookieOf(await signIn({ email: user.email, password: newPassword }))!.value;
+
+    await lockOutStrangers(user.email);
+
+    expect(
+      (await signInWith({ email: user.email, password: newPassword }, before)).statusCode,
+    ).toBe(429);
+    expect((await signInWith({ email: user.email, password: newPassword }, after)).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('when the password is changed, then device cookies from before count as strangers and the changing browser gets a fresh one', async () => {
+    const user = await signUpUser(app);
+    const before = deviceCookieOf(await signIn({ email: user.email, password }))!.value;
+    const changed = await app.inject({
+      method: 'PUT',
+      url: '/api/users/password',
+      payload: { currentPassword: password, newPassword },
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(changed.statusCode).toBe(200);
+
+    await lockOutStrangers(user.email);
+
+    expect(
+      (await signInWith({ email: user.email, password: newPassword }, before)).statusCode,
+    ).toBe(429);
+    const fresh = deviceCookieOf(changed)?.value;
+    expect(fresh).toBeTruthy();
+    expect((await signInWith({ email: user.email, password: newPassword }, fresh)).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('when a browser still has a device cookie of the format before password binding, then it counts as a stranger, not an error', async () => {
+    const user = await signUpUser(app);
+    // Signed as the previous release signed them: valid then, for this very email.
+    const key = createHmac('sha256', auth.privateKeyPem).update('gittix device cookie').digest();
+    const body = `${Buffer.from(user.email).toString('base64url')}.${randomBytes(16).toString('base64url')}`;
+    const legacy = `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+
+    await lockOutStrangers(user.email);
+
+    expect((await signInWith({ email: user.email, password }, legacy)).statusCode).toBe(429);
   });
 
   it('when unknown clients fail more than the global limit, then every stranger gets 429 and a known device still gets in', async () => {

@@ -15,7 +15,12 @@ import {
   verifyEmail,
 } from '../accounts.js';
 import type { AuthDatabase } from '../db/schema.js';
-import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS, type DeviceCookies } from '../devices.js';
+import {
+  DEVICE_COOKIE,
+  DEVICE_COOKIE_MAX_AGE_SECONDS,
+  type DeviceAccount,
+  type DeviceCookies,
+} from '../devices.js';
 import type { PasswordHasher } from '../passwords.js';
 import { openSession } from '../session-store.js';
 import type { SessionSigner } from '../sessions.js';
@@ -83,6 +88,14 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
   const setSession = (reply: FastifyReply, token: string) => {
     reply.setCookie(SESSION_COOKIE, token, { ...cookie, maxAge: sessions.ttlSeconds });
   };
+  // This browser proved the account's current password: from now on it is a known device.
+  const setDevice = (reply: FastifyReply, account: DeviceAccount) => {
+    reply.setCookie(DEVICE_COOKIE, devices.issue(account), {
+      ...cookie,
+      path: '/api/users',
+      maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
+    });
+  };
   // Returns nothing on purpose: a reply is thenable, and awaiting it waits for the response.
   const startSession = async (
     reply: FastifyReply,
@@ -91,12 +104,7 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     const session = await openSession(db, sessions, signedIn, signedIn.passwordHash);
     if (!session) return false;
     setSession(reply, session.token);
-    // This browser signed in to this account: from now on it is a known device.
-    reply.setCookie(DEVICE_COOKIE, devices.issue(signedIn.email), {
-      ...cookie,
-      path: '/api/users',
-      maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
-    });
+    setDevice(reply, signedIn);
     return true;
   };
   const rateLimit = { max: options.requestsPerMinute, timeWindow: 60_000 };
@@ -149,11 +157,11 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     async (request, reply) =>
       withRetryAfter(reply, async () => {
         const signedIn = await signIn(
-          { db, passwords, limits: options.signInLimits },
+          { db, passwords, devices, limits: options.signInLimits },
           {
             ...request.body,
             clientAddress: request.ip,
-            device: devices.read(request.cookies[DEVICE_COOKIE]),
+            deviceCookie: request.cookies[DEVICE_COOKIE],
           },
         );
         // The password changed between the check and now: the old one opens nothing.
@@ -268,7 +276,7 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     {
       config: { rateLimit },
       schema: {
-        summary: 'Change the password; every other session ends, this one gets a new cookie',
+        summary: 'Change the password; every other session ends, this one gets new cookies',
         body: z.object({ currentPassword: z.string().max(1024), newPassword }),
         response: { 200: user, 400: errorBody, 401: errorBody, 429: errorBody },
       },
@@ -283,6 +291,8 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
         }),
       );
       setSession(reply, changed.token);
+      // Cookies from before the change no longer count; this browser's does.
+      setDevice(reply, { email: changed.user.email, passwordHash: changed.passwordHash });
       return changed.user;
     },
   );
