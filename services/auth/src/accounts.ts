@@ -132,11 +132,12 @@ export async function requestPasswordReset(
 /**
  * Sets a new password from a reset link: once, within its time, and every session of
  * the user ends. Following the emailed link also proves the address: it is verified.
+ * Returns the user and the new hash, which the resetting browser's device cookie covers.
  */
 export async function resetPassword(
   deps: AccountDeps,
   request: { token: string; password: string },
-): Promise<User> {
+): Promise<User & { passwordHash: string }> {
   const hash = await deps.passwords.hash(request.password);
   const { user, revocations } = await deps.db.transaction().execute(async (trx) => {
     const userId = await consumeToken(trx, request.token, 'reset');
@@ -147,7 +148,7 @@ export async function resetPassword(
     return { user, revocations: await revokeSessions(trx, { userId }) };
   });
   deps.onRevoked(revocations);
-  return { id: user.id, email: user.email };
+  return { id: user.id, email: user.email, passwordHash: hash };
 }
 
 /**

@@ -268,7 +268,12 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
         response: { 200: user, 400: errorBody, 429: errorBody },
       },
     },
-    async (request) => resetPassword(accountDeps, request.body),
+    async (request, reply) => {
+      const reset = await resetPassword(accountDeps, request.body);
+      // It proved the mailbox and chose the password: the one browser known from the start.
+      setDevice(reply, reset);
+      return { id: reset.id, email: reset.email };
+    },
   );
 
   app.put(
