@@ -8,6 +8,7 @@ import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 type Mode = 'signin' | 'signup';
 const FIELDS = ['email', 'password'] as const;
@@ -16,7 +17,7 @@ type AuthField = (typeof FIELDS)[number];
 const NO_ERRORS: FormErrors<AuthField> = { byField: {}, general: [] };
 
 export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
-  const [errors, setErrors] = useState(NO_ERRORS);
+  const [errors, setErrors, formRef] = useErrorFocus(NO_ERRORS);
   const [pending, setPending] = useState(false);
   const [busy, setBusy] = useState<BusyWait | null>(null);
 
@@ -44,7 +45,7 @@ export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
 
   return (
     // POST, so a submit that beats hydration never puts what was typed into the URL.
-    <form method="post" className="form" onSubmit={submit} noValidate>
+    <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
       <BusyNotice wait={busy} />
       <Field

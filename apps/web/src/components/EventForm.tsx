@@ -8,6 +8,7 @@ import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { signInPath } from '../lib/next-path';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 const FIELDS = ['name', 'venue', 'city', 'startsAt'] as const;
 type EventField = (typeof FIELDS)[number];
@@ -16,7 +17,7 @@ const NO_ERRORS: FormErrors<EventField> = { byField: {}, general: [] };
 /** Adds an event to the catalogue, then opens it (where its first ticket can be listed). */
 export function EventForm() {
   const router = useRouter();
-  const [errors, setErrors] = useState(NO_ERRORS);
+  const [errors, setErrors, formRef] = useErrorFocus(NO_ERRORS);
   const [pending, setPending] = useState(false);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -56,7 +57,7 @@ export function EventForm() {
   }
 
   return (
-    <form method="post" className="form" onSubmit={submit} noValidate>
+    <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
       <Field
         id="event-name"

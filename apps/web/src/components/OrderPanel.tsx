@@ -14,10 +14,12 @@ import type { PaymentOutcome } from '../lib/pay-order';
 import { formatPrice } from '../lib/price';
 import { BusyNotice } from './BusyNotice';
 import { Countdown } from './Countdown';
+import { FormAlert } from './FormAlert';
 import { OrderBadge } from './OrderBadge';
 import styles from './OrderPanel.module.css';
 import { SandboxPaymentForm } from './SandboxPaymentForm';
 import { useClock } from './use-clock';
+import { useErrorFocus } from './use-error-focus';
 
 // Stripe.js is only downloaded when a publishable key is configured.
 const StripePaymentForm = dynamic(() => import('./StripePaymentForm'), {
@@ -44,7 +46,11 @@ export function OrderPanel({
   const now = useClock(renderedAt, expiresAt);
   // What this page learned since the server rendered it (a payment, a cancellation).
   const [localStatus, setLocalStatus] = useState<OrderStatus | null>(null);
-  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  // A refused payment or cancellation is an alert that takes focus; a success is only announced.
+  const [message, setMessage, panelRef] = useErrorFocus<{
+    kind: 'error' | 'success';
+    text: string;
+  } | null>(null);
   const status = localStatus ?? order.status;
   const state = orderState({ status, expiresAt: order.expiresAt }, now);
 
@@ -98,7 +104,7 @@ export function OrderPanel({
   }
 
   return (
-    <article className={`card ${styles.order}`} aria-labelledby="order-title">
+    <article ref={panelRef} className={`card ${styles.order}`} aria-labelledby="order-title">
       <header className={styles.head}>
         <div>
           <p className="muted">Order for</p>
@@ -115,12 +121,9 @@ export function OrderPanel({
         </div>
       </header>
 
+      <FormAlert messages={message?.kind === 'error' ? [message.text] : []} />
       <div role="status" aria-live="polite" className={styles.message}>
-        {message && (
-          <p className={`notice ${message.kind === 'error' ? 'notice-error' : 'notice-success'}`}>
-            {message.text}
-          </p>
-        )}
+        {message?.kind === 'success' && <p className="notice notice-success">{message.text}</p>}
       </div>
 
       {state === 'open' && (

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { navigateTo } from '../lib/navigate';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 export type PayoutAccountStatus = 'none' | 'pending' | 'enabled';
 
@@ -25,7 +26,7 @@ const TEXT: Record<PayoutAccountStatus, { say: string; button?: string }> = {
  */
 export function PayoutAccountPanel({ status }: { status: PayoutAccountStatus }) {
   const [pending, setPending] = useState(false);
-  const [messages, setMessages] = useState<string[]>([]);
+  const [messages, setMessages, ref] = useErrorFocus<string[]>([]);
   const text = TEXT[status];
 
   async function connect() {
@@ -45,7 +46,7 @@ export function PayoutAccountPanel({ status }: { status: PayoutAccountStatus }) 
   }
 
   return (
-    <div className="form">
+    <div ref={ref} className="form">
       <FormAlert messages={messages} />
       <p className={status === 'enabled' ? 'notice notice-success' : 'muted'}>{text.say}</p>
       {text.button && (

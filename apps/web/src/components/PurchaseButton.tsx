@@ -8,11 +8,12 @@ import type { BusyWait } from '../lib/busy-retry';
 import { signInPath } from '../lib/next-path';
 import { BusyNotice } from './BusyNotice';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 /** Reserves the ticket with a new order and opens it; a signed-out visitor signs in first. */
 export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signedIn: boolean }) {
   const router = useRouter();
-  const [errors, setErrors] = useState<string[]>([]);
+  const [errors, setErrors, ref] = useErrorFocus<string[]>([]);
   const [pending, setPending] = useState(false);
   // On an on-sale rush GitTix may refuse as busy: the button retries by itself, counting down.
   const [busy, setBusy] = useState<BusyWait | null>(null);
@@ -41,7 +42,7 @@ export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signe
   }
 
   return (
-    <div className="stack">
+    <div ref={ref} className="stack">
       <FormAlert messages={errors} />
       <BusyNotice wait={busy} />
       <button

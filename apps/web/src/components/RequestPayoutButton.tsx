@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { formatPrice } from '../lib/price';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 /** POST /api/payouts, then the page reloads its balance; refusals are shown as they come. */
 export function RequestPayoutButton({
@@ -17,7 +18,7 @@ export function RequestPayoutButton({
 }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
-  const [messages, setMessages] = useState<string[]>([]);
+  const [messages, setMessages, ref] = useErrorFocus<string[]>([]);
   const [done, setDone] = useState<string | null>(null);
 
   async function request() {
@@ -38,7 +39,7 @@ export function RequestPayoutButton({
   }
 
   return (
-    <div className="form">
+    <div ref={ref} className="form">
       <FormAlert messages={messages} />
       {done && (
         <p className="notice notice-success" role="status">

@@ -6,6 +6,7 @@ import { sandboxTokenFor, TEST_CARDS } from '../lib/card-token';
 import { type PaymentOutcome, payOrder } from '../lib/pay-order';
 import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
+import { useErrorFocus } from './use-error-focus';
 
 interface Props {
   orderId: string;
@@ -15,7 +16,7 @@ interface Props {
 
 /** Test mode: a plain card-number field that maps Stripe's test cards to their tokens. */
 export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
-  const [cardError, setCardError] = useState<string>();
+  const [cardError, setCardError, formRef] = useErrorFocus<string | undefined>(undefined);
   const [pending, setPending] = useState(false);
   // On a rush GitTix may refuse as busy: the payment retries by itself, counting down.
   const [busy, setBusy] = useState<BusyWait | null>(null);
@@ -37,7 +38,7 @@ export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
 
   return (
     // POST, so a submit that beats hydration never puts what was typed into the URL.
-    <form method="post" className="form" onSubmit={submit} noValidate>
+    <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <Field
         id="card"
         name="card"

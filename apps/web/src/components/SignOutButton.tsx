@@ -3,6 +3,7 @@
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 /**
  * The only way to sign out: a POST behind a button, so a link, a prefetch or an
@@ -10,7 +11,7 @@ import { FormAlert } from './FormAlert';
  * service (auth revokes it), then a full navigation home so the header forgets the user.
  */
 export function SignOutButton() {
-  const [errors, setErrors] = useState<string[]>([]);
+  const [errors, setErrors, formRef] = useErrorFocus<string[]>([]);
   const [pending, setPending] = useState(false);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -26,7 +27,13 @@ export function SignOutButton() {
   }
 
   return (
-    <form method="post" action="/api/users/signout" className="form" onSubmit={submit}>
+    <form
+      ref={formRef}
+      method="post"
+      action="/api/users/signout"
+      className="form"
+      onSubmit={submit}
+    >
       <FormAlert messages={errors} />
       <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
         Sign out

@@ -7,6 +7,7 @@ import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 export interface SimpleField {
   /** The API's field name, which its errors name too. */
@@ -37,7 +38,10 @@ interface SimpleFormProps {
  */
 export function SimpleForm(props: SimpleFormProps) {
   const names = props.fields.map((f) => f.name);
-  const [errors, setErrors] = useState<FormErrors<string>>({ byField: {}, general: [] });
+  const [errors, setErrors, formRef] = useErrorFocus<FormErrors<string>>({
+    byField: {},
+    general: [],
+  });
   const [pending, setPending] = useState(false);
   const [succeeded, setSucceeded] = useState(false);
   const [busy, setBusy] = useState<BusyWait | null>(null);
@@ -68,7 +72,7 @@ export function SimpleForm(props: SimpleFormProps) {
     return <div role="status">{props.done}</div>;
   }
   return (
-    <form method="post" className="form" onSubmit={submit} noValidate>
+    <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
       <BusyNotice wait={busy} />
       {succeeded && <div role="status">{props.done}</div>}

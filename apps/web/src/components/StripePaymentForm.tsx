@@ -7,6 +7,7 @@ import type { BusyWait } from '../lib/busy-retry';
 import { type PaymentOutcome, payOrder } from '../lib/pay-order';
 import { BusyNotice } from './BusyNotice';
 import styles from './StripePaymentForm.module.css';
+import { useErrorFocus } from './use-error-focus';
 
 interface Props {
   publishableKey: string;
@@ -38,7 +39,7 @@ export default function StripePaymentForm({ publishableKey, ...props }: Props) {
 function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'>) {
   const stripe = useStripe();
   const elements = useElements();
-  const [cardError, setCardError] = useState<string>();
+  const [cardError, setCardError, formRef] = useErrorFocus<string | undefined>(undefined);
   const [pending, setPending] = useState(false);
   // On a rush GitTix may refuse as busy: the payment retries by itself, counting down.
   const [busy, setBusy] = useState<BusyWait | null>(null);
@@ -63,13 +64,16 @@ function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'
 
   return (
     // POST, so a submit that beats hydration never puts what was typed into the URL.
-    <form method="post" className="form" onSubmit={submit} noValidate>
+    <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <fieldset className={`field ${styles.fieldset}`}>
         <legend className={styles.label}>Card details</legend>
         <div className={styles.card}>
           <CardElement options={{ hidePostalCode: true, style: { base: { fontSize: '16px' } } }} />
         </div>
-        <div aria-live="polite">{cardError && <p className="field-error">{cardError}</p>}</div>
+        {/* Stripe's card field is in its iframe, out of reach: focus goes to its message instead. */}
+        <div role="alert" tabIndex={-1}>
+          {cardError && <p className="field-error">{cardError}</p>}
+        </div>
       </fieldset>
       <BusyNotice wait={busy} />
       <button

@@ -9,6 +9,7 @@ import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { formatPrice, parsePrice, priceInputValue, proceedsAfterFee } from '../lib/price';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 const FIELDS = ['title', 'price', 'eventId', 'file'] as const;
 type TicketField = (typeof FIELDS)[number];
@@ -42,7 +43,7 @@ function fileProblem(file: File): string | undefined {
  */
 export function TicketForm({ ticket, events = [], eventId = '', feePercent }: TicketFormProps) {
   const router = useRouter();
-  const [errors, setErrors] = useState(NO_ERRORS);
+  const [errors, setErrors, formRef] = useErrorFocus(NO_ERRORS);
   const [pending, setPending] = useState(false);
   const [priceText, setPriceText] = useState(ticket ? priceInputValue(ticket.price) : '');
   const typed = parsePrice(priceText);
@@ -103,7 +104,7 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
 
   return (
     // POST, so a submit that beats hydration never puts what was typed into the URL.
-    <form method="post" className="form" onSubmit={submit} noValidate>
+    <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
       {!ticket && (
         <div className="field">

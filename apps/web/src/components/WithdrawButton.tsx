@@ -5,11 +5,12 @@ import { useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import { signInPath } from '../lib/next-path';
 import { FormAlert } from './FormAlert';
+import { useErrorFocus } from './use-error-focus';
 
 /** Takes the seller's listing off sale (DELETE /api/tickets/:id), then shows it as it is now. */
 export function WithdrawButton({ ticketId, title }: { ticketId: string; title: string }) {
   const router = useRouter();
-  const [errors, setErrors] = useState<string[]>([]);
+  const [errors, setErrors, ref] = useErrorFocus<string[]>([]);
   const [pending, setPending] = useState(false);
 
   async function withdraw() {
@@ -27,7 +28,7 @@ export function WithdrawButton({ ticketId, title }: { ticketId: string; title: s
   }
 
   return (
-    <div className="stack">
+    <div ref={ref} className="stack">
       <FormAlert messages={errors} />
       <button
         type="button"
