@@ -2,15 +2,12 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuthForm } from '../src/components/AuthForm';
+import { answer } from './stand-ins';
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-
-function answer(status: number, body: unknown) {
-  return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
-}
 
 function submit(email: string, password: string, button: 'Sign in' | 'Sign up') {
   fireEvent.change(screen.getByLabelText('Email'), { target: { value: email } });

@@ -2,7 +2,6 @@
 
 import type { Order } from '@gittix/api-types';
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuthForm } from '../src/components/AuthForm';
 import { EventForm } from '../src/components/EventForm';
@@ -10,6 +9,7 @@ import { OrderPanel } from '../src/components/OrderPanel';
 import { PurchaseButton } from '../src/components/PurchaseButton';
 import { SimpleForm } from '../src/components/SimpleForm';
 import { TicketForm } from '../src/components/TicketForm';
+import { answer, stripe } from './stand-ins';
 
 // After a failed submit, focus goes to the first error the form shows (WCAG 3.3.1): its
 // alert, or the first field the error names; never left on a button disabled meanwhile.
@@ -17,25 +17,15 @@ import { TicketForm } from '../src/components/TicketForm';
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
 
-// Stripe.js itself comes from js.stripe.com; here a stand-in whose tokenizing the test decides.
-const stripe = vi.hoisted(() => ({ loadStripe: vi.fn(), createToken: vi.fn() }));
-vi.mock('@stripe/stripe-js', () => ({ loadStripe: stripe.loadStripe }));
-vi.mock('@stripe/react-stripe-js', () => ({
-  Elements: ({ children }: { children: ReactNode }) => children,
-  CardElement: () => <div data-testid="stripe-card" />,
-  useStripe: () => ({ createToken: stripe.createToken }),
-  useElements: () => ({ getElement: () => ({}) }),
-}));
+// Stripe.js and its React parts: stand-ins whose tokenizing each test decides.
+vi.mock('@stripe/stripe-js', () => import('./stand-ins').then((s) => s.stripeJs));
+vi.mock('@stripe/react-stripe-js', () => import('./stand-ins').then((s) => s.reactStripeJs));
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
   vi.clearAllMocks();
 });
-
-function answer(status: number, body: unknown) {
-  return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
-}
 
 const button = (name: string) => screen.getByRole('button', { name }) as HTMLButtonElement;
 

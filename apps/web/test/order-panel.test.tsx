@@ -4,6 +4,7 @@ import type { Order } from '@gittix/api-types';
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OrderPanel } from '../src/components/OrderPanel';
+import { answer } from './stand-ins';
 
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
@@ -19,10 +20,6 @@ function orderExpiringIn(seconds: number): Order {
     version: 0,
     ticket: { id: 'ticket-1', title: 'Arctic Monkeys', price: 35.5 },
   };
-}
-
-function answer(status: number, body: unknown) {
-  return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
 }
 
 afterEach(() => {

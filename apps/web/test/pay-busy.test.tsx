@@ -2,23 +2,17 @@
 
 import type { Order } from '@gittix/api-types';
 import { act, fireEvent, render, screen } from '@testing-library/react';
-import type { ReactNode } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import { OrderPanel } from '../src/components/OrderPanel';
 import { busyAnswer, settle, withBusyRetryClock } from './busy-gateway';
+import { stripe } from './stand-ins';
 
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
 
-// Stripe.js itself comes from js.stripe.com; here a stand-in that tokenizes any card.
-const stripe = vi.hoisted(() => ({ loadStripe: vi.fn(), createToken: vi.fn() }));
-vi.mock('@stripe/stripe-js', () => ({ loadStripe: stripe.loadStripe }));
-vi.mock('@stripe/react-stripe-js', () => ({
-  Elements: ({ children }: { children: ReactNode }) => children,
-  CardElement: () => <div data-testid="stripe-card" />,
-  useStripe: () => ({ createToken: stripe.createToken }),
-  useElements: () => ({ getElement: () => ({}) }),
-}));
+// Stripe.js and its React parts: stand-ins whose tokenizing each test decides.
+vi.mock('@stripe/stripe-js', () => import('./stand-ins').then((s) => s.stripeJs));
+vi.mock('@stripe/react-stripe-js', () => import('./stand-ins').then((s) => s.reactStripeJs));
 
 const START = Date.parse('2030-01-01T12:00:00.000Z');
 

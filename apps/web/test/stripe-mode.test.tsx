@@ -1,23 +1,14 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OrderPanel } from '../src/components/OrderPanel';
+import { stripe } from './stand-ins';
 
 vi.mock('next/navigation', () => ({ useRouter: () => ({ refresh: vi.fn(), push: vi.fn() }) }));
 
-// Stripe.js itself comes from js.stripe.com; here a stand-in that tokenizes any card.
-const stripe = vi.hoisted(() => ({
-  loadStripe: vi.fn(),
-  createToken: vi.fn(),
-}));
-vi.mock('@stripe/stripe-js', () => ({ loadStripe: stripe.loadStripe }));
-vi.mock('@stripe/react-stripe-js', () => ({
-  Elements: ({ children }: { children: ReactNode }) => children,
-  CardElement: () => <div data-testid="stripe-card" />,
-  useStripe: () => ({ createToken: stripe.createToken }),
-  useElements: () => ({ getElement: () => ({}) }),
-}));
+// Stripe.js and its React parts: stand-ins whose tokenizing each test decides.
+vi.mock('@stripe/stripe-js', () => import('./stand-ins').then((s) => s.stripeJs));
+vi.mock('@stripe/react-stripe-js', () => import('./stand-ins').then((s) => s.reactStripeJs));
 
 afterEach(() => {
   cleanup();
