@@ -66,6 +66,8 @@ export interface RequestPayoutDeps {
   provider: PaymentProvider;
   providerTimeoutMs: number;
   logger: Logger;
+  /** This host's clock (tests set one that disagrees with the database's). */
+  clock?: () => Date;
 }
 
 type PayoutRow = Selectable<PayoutsTable>;
@@ -135,7 +137,11 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
         .executeTakeFirstOrThrow();
       return { payout: claimed, mine: true, earlier: true };
     }
-    const { availableCents } = await sellerBalance(trx, sellerId);
+    // The debit is stamped with the instant the balance was read at, on the same clock:
+    // left to the database's now(), a database clock ahead of this host's would keep
+    // it "pending" for a while, and a second request would find the money available.
+    const now = deps.clock?.() ?? new Date();
+    const { availableCents } = await sellerBalance(trx, sellerId, now);
     if (availableCents <= 0) throw new BadRequestError('Nothing to pay out');
     const destination = await destinationOf(trx, deps.provider, sellerId);
     const row = await trx
@@ -154,8 +160,18 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
     await post(
       trx,
       [
-        { account: sellerAccount(sellerId), amountCents: -availableCents, kind: 'payout' },
-        { account: PROVIDER_ACCOUNT, amountCents: availableCents, kind: 'payout' },
+        {
+          account: sellerAccount(sellerId),
+          amountCents: -availableCents,
+          kind: 'payout',
+          availableAt: now,
+        },
+        {
+          account: PROVIDER_ACCOUNT,
+          amountCents: availableCents,
+          kind: 'payout',
+          availableAt: now,
+        },
       ],
       { payoutId: row.id },
     );

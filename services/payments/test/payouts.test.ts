@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
-import { streamMessages, waitFor } from '@gittix/common/testing';
+import { streamMessages, testLogger, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerSum } from '../src/ledger.js';
+import { ledgerSum, PROVIDER_ACCOUNT, post, sellerAccount } from '../src/ledger.js';
+import { requestPayout } from '../src/payouts.js';
 import {
   type PayoutRequest,
   ProviderUnavailableError,
@@ -112,6 +113,38 @@ describe('fees, the ledger and payouts', () => {
     });
     expect(events.filter((m) => m.body.data.id === paid.id).map((m) => m.body.data)).toEqual([
       { id: paid.id, userId: me.id, amount: 45 },
+    ]);
+  });
+
+  it("when this host's clock is a minute behind the database's, then a payout just made is not read as pending and paid again", async () => {
+    const me = await seller(true);
+    // Proceeds available since an hour ago (a sale whose event has started).
+    await fx.db.transaction().execute((trx) =>
+      post(
+        trx,
+        [
+          { account: PROVIDER_ACCOUNT, amountCents: -4000, kind: 'charge' },
+          {
+            account: sellerAccount(me.id),
+            amountCents: 4000,
+            kind: 'proceeds',
+            availableAt: new Date(Date.now() - 3_600_000),
+          },
+        ],
+        {},
+      ),
+    );
+    const behind = {
+      db: fx.db,
+      provider,
+      providerTimeoutMs: 5_000,
+      logger: testLogger,
+      clock: () => new Date(Date.now() - 60_000),
+    };
+    expect((await requestPayout(behind, me.id)).amount).toBe(40);
+    await expect(requestPayout(behind, me.id)).rejects.toThrow('Nothing to pay out');
+    expect(provider.payouts.filter((p) => p.userId === me.id).map((p) => p.amountCents)).toEqual([
+      4000,
     ]);
   });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startStripeStandIn } from '@gittix/common/testing';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sellerBalance } from '../src/ledger.js';
+import { ledgerSum, sellerBalance } from '../src/ledger.js';
 import { createPaymentsFixture, type PaymentsFixture, standInStripeProvider } from './fixtures.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_refunds_secret';
@@ -86,6 +86,29 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     }
     expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
     expect(await sellerBalance(fx.db, sellerId)).toMatchObject({ availableCents: 0 });
+  });
+
+  it('when a full refund arrives before the capture is recorded (its answer was lost), then the payment is refunded, the seller never credited and the capture not retried', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    await fx.completeOrder(order, paid.id);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'authorized',
+      next_action: 'capture',
+    });
+
+    const refunded = await deliver('charge.refunded', chargeOf(paid, 2550, true));
+    expect(refunded.statusCode).toBe(200);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'refunded', next_action: null });
+    await fx.settle();
+    expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
+    expect(await sellerBalance(fx.db, order.ticket.userId!)).toEqual({
+      pendingCents: 0,
+      availableCents: 0,
+      paidOutCents: 0,
+    });
+    expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it("when a PaymentIntent's metadata.paymentId is not one of our ids (another integration's), then 200 and nothing changes", async () => {
