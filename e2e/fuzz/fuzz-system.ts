@@ -28,6 +28,9 @@ const fuzzEnv = {
   // An email whose first try failed while the machine was starting several systems at
   // once must be retried within a settle, not up to 5 minutes later.
   EMAIL_RETRY_MAX_MS: '2000',
+  // Its made-up ids would each wait out the replica wait (2 s) before their 404; every
+  // entity it names for real is settled before a run starts.
+  REPLICA_WAIT_MS: '100',
 };
 
 /**

@@ -23,6 +23,7 @@ export * from './logger.js';
 export * from './metrics/index.js';
 export * from './money.js';
 export * from './redis.js';
+export * from './replica-wait.js';
 export * from './service/index.js';
 export * from './tracing/tracing.js';
 export * from './transient.js';

@@ -27,7 +27,7 @@ import Fastify, {
 } from 'fastify';
 import type { TrustProxy } from './config.js';
 import { docsRoutes } from './docs/routes.js';
-import { endUpstreamSpans, type ProxyTimeouts, proxyTo } from './proxy.js';
+import { endUpstreamSpans, METHODS, type ProxyTimeouts, proxyTo } from './proxy.js';
 import type { Upstream } from './upstreams.js';
 
 export interface GatewayAppDeps {
@@ -205,6 +205,12 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     timeoutMs: Math.min(deps.timeouts.responseTimeoutMs, 5_000),
     cacheTtlMs: deps.docsCacheMs ?? 60_000,
   });
+  // An /api path no service owns is the API's 404, in its error shape: not the web
+  // app's HTML page. The services' own prefixes are longer, so they match first.
+  const noSuchApi = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(404).send({ errors: [{ message: 'Not found' }] });
+  app.route({ method: METHODS, url: '/api', handler: noSuchApi });
+  app.route({ method: METHODS, url: '/api/*', handler: noSuchApi });
   const traced = !without.has('tracing');
   if (traced) endUpstreamSpans(app);
   for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts, traced);

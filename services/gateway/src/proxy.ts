@@ -82,7 +82,7 @@ export function endUpstreamSpans(app: FastifyInstance): void {
 }
 
 /** The methods forwarded: every one a browser or a service client sends. */
-const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+export const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 
 /** Bodies are handed on as the client's stream, never parsed here. */
 function passThrough(

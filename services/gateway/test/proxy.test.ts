@@ -38,13 +38,32 @@ describe('routing', () => {
     ['/', 'web'],
     ['/tickets/123/edit', 'web'],
     ['/_next/static/chunk.js', 'web'],
-    ['/api/usersx', 'web'],
+    ['/apix', 'web'],
   ])('when %s is requested, then %s answers it with the path unchanged', async (url, name) => {
     const response = await gateway.inject({ method: 'GET', url });
 
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ service: name, method: 'GET', url });
   });
+
+  it.each([
+    ['GET', '/api'],
+    ['GET', '/api/'],
+    ['POST', '/api/nope'],
+    ['GET', '/api/usersx'],
+    ['DELETE', '/api/nope/deeper?x=1'],
+  ])(
+    'when %s %s names no service, then the API answers 404 in its error shape (not the web app)',
+    async (method, url) => {
+      const before = services.web.seen.length;
+      const response = await gateway.inject({ method: method as 'GET', url });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.json()).toEqual({ errors: [{ message: 'Not found' }] });
+      expect(services.web.seen.length).toBe(before);
+    },
+  );
 
   it('when the upstream answers with an error status and body, then both pass through', async () => {
     const failing = await startFakeService('tickets', (_request, response) => {

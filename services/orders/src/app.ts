@@ -19,6 +19,8 @@ export interface OrdersAppDeps {
   admission?: AdmissionSettings;
   orderExpirationSeconds: number;
   maxOpenOrdersPerUser: number;
+  /** How long an order for a ticket the replica has not heard of yet waits for it (REPLICA_WAIT_MS). */
+  replicaWaitMs?: number;
 }
 
 /** The orders service's HTTP app, built from its dependencies. */
@@ -36,6 +38,7 @@ export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
     db: deps.db,
     orderExpirationSeconds: deps.orderExpirationSeconds,
     maxOpenOrdersPerUser: deps.maxOpenOrdersPerUser,
+    replicaWaitMs: deps.replicaWaitMs ?? 2_000,
   });
   return app;
 }

@@ -5,6 +5,7 @@ import {
   migrateStepConfigSchema,
   natsConfigSchema,
   outboxListenConfigSchema,
+  replicaWaitConfigSchema,
 } from '@gittix/common';
 import type { z } from 'zod';
 
@@ -14,6 +15,7 @@ export const ordersConfigSchema = baseConfigSchema
   .extend(outboxListenConfigSchema.shape)
   .extend(migrateStepConfigSchema.shape)
   .extend(authVerifyConfigSchema.shape)
+  .extend(replicaWaitConfigSchema.shape)
   .extend({
     PORT: env.port(3003),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/orders'),

@@ -4,7 +4,7 @@ import {
   createEnvelope,
   fromCents,
   NOTIFY_WHEN_QUEUED_SQL,
-  NotFoundError,
+  NotReplicatedYetError,
   outboxRowValues,
   preparedStatement,
   queuedOutboxRowSql,
@@ -99,7 +99,7 @@ export async function createOrder(
   return runTransaction(db, async (client) => {
     const { rows } = await client.query<TicketRow>(READ_TICKET, [ticketId, userId]);
     const ticket = rows[0];
-    if (!ticket) throw new NotFoundError('Ticket not found');
+    if (!ticket) throw new NotReplicatedYetError('Ticket not found');
     if (ticket.user_id === userId) throw new BadRequestError('You cannot buy your own ticket');
     // From the replica: a withdraw or sale it has not heard of yet is caught by
     // the tickets service, which refuses the reservation (ticket.refused).

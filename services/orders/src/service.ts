@@ -25,6 +25,7 @@ export const ordersService = defineService({
       admission,
       orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
       maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
+      replicaWaitMs: config.REPLICA_WAIT_MS,
     });
     return {
       app,

@@ -28,6 +28,8 @@ export interface PaymentsAppDeps {
   providerTimeoutMs: number;
   limits: PaymentLimits;
   maxDeclines: number;
+  /** How long a payment for an order the replica has not heard of yet waits for it (REPLICA_WAIT_MS). */
+  replicaWaitMs?: number;
   feePercent: number;
   stripeWebhookSecret: string | undefined;
   stripeConnectWebhookSecret: string | undefined;
@@ -63,6 +65,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     providerTimeoutMs: deps.providerTimeoutMs,
     limits: deps.limits,
     maxDeclines: deps.maxDeclines,
+    replicaWaitMs: deps.replicaWaitMs ?? 2_000,
   });
   await app.register(payoutsRoutes, {
     prefix: '/api/payouts',

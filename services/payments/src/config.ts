@@ -5,6 +5,7 @@ import {
   migrateStepConfigSchema,
   natsConfigSchema,
   outboxListenConfigSchema,
+  replicaWaitConfigSchema,
 } from '@gittix/common';
 import { z } from 'zod';
 
@@ -18,6 +19,7 @@ export const paymentsConfigSchema = baseConfigSchema
     ...outboxListenConfigSchema.shape,
     ...migrateStepConfigSchema.shape,
     ...authVerifyConfigSchema.shape,
+    ...replicaWaitConfigSchema.shape,
     PORT: env.port(3005),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/payments'),
     /** `sandbox` charges nothing and needs no network; `stripe` charges through Stripe. */

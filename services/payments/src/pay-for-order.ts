@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, NotFoundError, TooManyRequestsError } from '@gittix/common';
+import {
+  BadRequestError,
+  NotFoundError,
+  NotReplicatedYetError,
+  TooManyRequestsError,
+} from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcomes } from './metrics.js';
@@ -101,7 +106,9 @@ async function claimAttempt(
       .where('id', '=', input.orderId)
       .forUpdate()
       .executeTakeFirst();
-    if (!order || order.user_id !== input.userId) throw new NotFoundError('Order not found');
+    // An order placed a moment ago may not have reached the replica yet (the route waits).
+    if (!order) throw new NotReplicatedYetError('Order not found');
+    if (order.user_id !== input.userId) throw new NotFoundError('Order not found');
 
     // Locked: the reconciler may be about to drop this attempt; it waits, then finds
     // the claim taken over and leaves the row alone.

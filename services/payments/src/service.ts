@@ -74,6 +74,7 @@ export const paymentsService = defineService({
       providerTimeoutMs,
       limits,
       maxDeclines: MAX_DECLINES,
+      replicaWaitMs: config.REPLICA_WAIT_MS,
       feePercent: config.PLATFORM_FEE_PERCENT,
       stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
       stripeConnectWebhookSecret: config.STRIPE_CONNECT_WEBHOOK_SECRET,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxProvider } from '../src/providers/index.js';
 import {
   createPaymentsFixture,
+  orderCreated,
   type PaymentsFixture,
   RecordingProvider,
   storedFor,
@@ -59,12 +60,25 @@ describe('POST /api/payments', () => {
     expect(response.json()).toEqual({ errors: [{ message: 'Order not found' }] });
   });
 
-  it("when the order is someone else's, then 404 and nothing is charged", async () => {
+  it('when the order was placed a moment ago and its order.created is still on the way, then the payment waits for it and is 201', async () => {
+    const buyer = await fx.buyer();
+    const order = orderCreated({ userId: buyer.id });
+    const paying = fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
+    await fx.deliver('order.created', order);
+    const response = await paying;
+    expect(response.statusCode).toBe(201);
+    expect(chargesFor(order.id)).toHaveLength(1);
+  });
+
+  it("when the order is someone else's, then 404 at once and nothing is charged", async () => {
     const owner = await fx.buyer();
     const stranger = await fx.buyer();
     const order = await fx.createOrder(owner.id);
+    const started = Date.now();
     const response = await fx.pay(stranger.headers, { orderId: order.id, token: 'tok_visa' });
     expect(response.statusCode).toBe(404);
+    // The replica knows the order: nothing to wait for.
+    expect(Date.now() - started).toBeLessThan(1_000);
     expect(chargesFor(order.id)).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import { NotFoundError, requireAuth, requireUser } from '@gittix/common';
+import { NotFoundError, replicaWaiter, requireAuth, requireUser } from '@gittix/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -23,12 +23,15 @@ export interface OrdersRoutesOptions {
   db: Kysely<OrdersDatabase>;
   orderExpirationSeconds: number;
   maxOpenOrdersPerUser: number;
+  replicaWaitMs: number;
 }
 
 /** The Orders section of the API: reserve a ticket, list, show and cancel orders. */
 export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (app, options) => {
   const { db } = options;
   const outcomes = orderOutcomes(app.metrics);
+  // A ticket listed a moment ago may not have reached the replica yet: wait for it.
+  const untilReplicated = replicaWaiter({ timeoutMs: options.replicaWaitMs });
 
   app.post(
     '/',
@@ -50,13 +53,15 @@ export const ordersRoutes: FastifyPluginAsyncZod<OrdersRoutesOptions> = async (a
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const created = await createOrder(
-        {
-          db,
-          expirationSeconds: options.orderExpirationSeconds,
-          maxOpenOrders: options.maxOpenOrdersPerUser,
-        },
-        { userId: user.id, ticketId: request.body.ticketId },
+      const created = await untilReplicated(() =>
+        createOrder(
+          {
+            db,
+            expirationSeconds: options.orderExpirationSeconds,
+            maxOpenOrders: options.maxOpenOrdersPerUser,
+          },
+          { userId: user.id, ticketId: request.body.ticketId },
+        ),
       );
       outcomes.inc({ outcome: 'created' });
       return reply.code(201).send(created);

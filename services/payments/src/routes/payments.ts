@@ -1,4 +1,4 @@
-import { requireAuth, requireUser } from '@gittix/common';
+import { replicaWaiter, requireAuth, requireUser } from '@gittix/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -27,6 +27,7 @@ export interface PaymentsRoutesOptions {
   providerTimeoutMs: number;
   limits: PaymentLimits;
   maxDeclines: number;
+  replicaWaitMs: number;
 }
 
 /** The Payments section of the API: pay for an order, list one's payments. */
@@ -35,6 +36,8 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
   options,
 ) => {
   const { db } = options;
+  // An order placed a moment ago may not have reached the replica yet: wait for it.
+  const untilReplicated = replicaWaiter({ timeoutMs: options.replicaWaitMs });
   // Signed-in first: a stranger learns nothing from validation messages.
   app.addHook('onRequest', requireAuth);
 
@@ -58,15 +61,17 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
     async (request, reply) => {
       const user = requireUser(request);
       const paid = await options.limits.run(user.id, () =>
-        payForOrder(
-          {
-            db: options.paymentsDb,
-            provider: options.provider,
-            providerTimeoutMs: options.providerTimeoutMs,
-            maxDeclines: options.maxDeclines,
-            outcomes: paymentOutcomes(app.metrics),
-          },
-          { ...request.body, userId: user.id },
+        untilReplicated(() =>
+          payForOrder(
+            {
+              db: options.paymentsDb,
+              provider: options.provider,
+              providerTimeoutMs: options.providerTimeoutMs,
+              maxDeclines: options.maxDeclines,
+              outcomes: paymentOutcomes(app.metrics),
+            },
+            { ...request.body, userId: user.id },
+          ),
         ),
       );
       return reply.code(201).send(paid);
