@@ -86,7 +86,7 @@ describe('buying a ticket across the running services', () => {
       orderId: ordered.body.id,
       amount: 42.5,
       status: 'authorized',
-      fee: 0,
+      fee: 4.25,
     });
 
     const complete = await buyer.eventually<Order>(

@@ -65,6 +65,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     providerTimeoutMs: deps.providerTimeoutMs,
     limits: deps.limits,
     maxDeclines: deps.maxDeclines,
+    feePercent: deps.feePercent,
     replicaWaitMs: deps.replicaWaitMs ?? 2_000,
   });
   await app.register(payoutsRoutes, {

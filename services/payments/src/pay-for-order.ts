@@ -8,7 +8,7 @@ import {
 import { type Kysely, sql } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcomes } from './metrics.js';
-import { type Payment, type PaymentRow, toPayment } from './payments.js';
+import { feeCents, type Payment, type PaymentRow, toPayment } from './payments.js';
 import {
   CardDeclinedError,
   InvalidTokenError,
@@ -23,6 +23,8 @@ export interface PayForOrderDeps {
   providerTimeoutMs: number;
   /** Declined attempts on one order before the next one is refused with 429. */
   maxDeclines: number;
+  /** PLATFORM_FEE_PERCENT: the payment shows its fee from the start (capture sets it again). */
+  feePercent: number;
   /** Where authorizations and declines are counted (gittix_payments_total). */
   outcomes?: PaymentOutcomes;
 }
@@ -95,7 +97,7 @@ export async function payForOrder(
 
 /** Checks the order and commits the attempt (a new pending row, or a reclaimed one). */
 async function claimAttempt(
-  { db, providerTimeoutMs, provider, maxDeclines }: PayForOrderDeps,
+  { db, providerTimeoutMs, provider, maxDeclines, feePercent }: PayForOrderDeps,
   input: PayForOrderInput,
 ): Promise<PaymentRow> {
   const claimedUntil = new Date(Date.now() + providerTimeoutMs + CLAIM_MARGIN_MS);
@@ -161,6 +163,7 @@ async function claimAttempt(
         order_id: order.id,
         user_id: input.userId,
         amount_cents: order.price_cents,
+        fee_cents: feeCents(order.price_cents, feePercent),
         status: 'pending',
         provider: provider.name,
         provider_id: null,

@@ -82,7 +82,7 @@ describe('POST /api/payments', () => {
     expect(chargesFor(order.id)).toHaveLength(0);
   });
 
-  it('when paid with tok_visa, then 201 with the amount in dollars and payment.created is published', async () => {
+  it('when paid with tok_visa, then 201 with the amount in dollars, the fee already shown, and payment.created is published', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id, { ticket: { id: randomUUID(), price: 1234.56 } });
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
@@ -93,7 +93,8 @@ describe('POST /api/payments', () => {
       id: expect.any(String),
       orderId: order.id,
       amount: 1234.56,
-      fee: 0,
+      // The platform's part is shown from the start: 10 % of 1234.56, to the cent.
+      fee: 123.46,
       status: 'authorized',
       providerId: expect.stringMatching(/^sandbox_pi_[0-9a-f-]{36}$/),
       createdAt: expect.any(String),
@@ -248,7 +249,7 @@ describe('GET /api/payments', () => {
       id: expect.any(String),
       orderId: expect.any(String),
       amount: 30,
-      fee: 0,
+      fee: 3,
       status: 'authorized',
       providerId: expect.stringMatching(/^sandbox_pi_/),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),

@@ -52,7 +52,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       id: expect.any(String),
       orderId: order.id,
       amount: 25.5,
-      fee: 0,
+      fee: 2.55,
       status: 'authorized',
       providerId: expect.stringMatching(/^pi_/),
       createdAt: expect.any(String),

@@ -27,6 +27,7 @@ export interface PaymentsRoutesOptions {
   providerTimeoutMs: number;
   limits: PaymentLimits;
   maxDeclines: number;
+  feePercent: number;
   replicaWaitMs: number;
 }
 
@@ -68,6 +69,7 @@ export const paymentsRoutes: FastifyPluginAsyncZod<PaymentsRoutesOptions> = asyn
               provider: options.provider,
               providerTimeoutMs: options.providerTimeoutMs,
               maxDeclines: options.maxDeclines,
+              feePercent: options.feePercent,
               outcomes: paymentOutcomes(app.metrics),
             },
             { ...request.body, userId: user.id },
