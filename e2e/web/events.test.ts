@@ -130,8 +130,14 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
       .getByRole('link', { name: /Balcony, row A/ })
       .getByText('Sold')
       .waitFor();
-    expect(await seller.getByRole('button', { name: 'Withdraw Balcony, row A' }).count()).toBe(0);
-    await seller.getByRole('button', { name: 'Withdraw Floor, front' }).click();
+    // One `Withdraw` per available listing, described by its title.
+    const withdraw = (title: string) =>
+      seller
+        .getByRole('listitem')
+        .filter({ hasText: title })
+        .getByRole('button', { name: 'Withdraw', exact: true });
+    expect(await withdraw('Balcony, row A').count()).toBe(0);
+    await withdraw('Floor, front').click();
     await seller
       .getByRole('link', { name: /Floor, front/ })
       .getByText('Withdrawn')

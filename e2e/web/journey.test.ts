@@ -135,10 +135,18 @@ async function expectSellerCannotEdit(seller: Page, ticketUrl: string): Promise<
     .toBe(1);
   expect(await seller.getByRole('link', { name: 'Edit' }).count()).toBe(0);
   await seller.goto(`${ticketUrl}/edit`);
-  await seller.getByLabel('Price').fill('99');
-  await seller.getByRole('button', { name: 'Save' }).click();
-  await seller.getByRole('alert').getByText('Cannot edit a sold ticket').waitFor();
-  await screenshot(seller, 'desktop-edit-reserved');
+  await seller.getByText('This ticket is sold: only its file can still be attached.').waitFor();
+  expect(await seller.getByRole('button', { name: 'Save' }).count()).toBe(0);
+  expect(await seller.getByLabel('Price').count()).toBe(0);
+  // What is left to do after the sale: deliver the ticket itself.
+  await seller.getByLabel('Ticket file').setInputFiles({
+    name: 'ticket.pdf',
+    mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.7\n%%EOF\n'),
+  });
+  await seller.getByRole('button', { name: 'Attach file' }).click();
+  await seller.getByText('Ticket file attached').waitFor();
+  await screenshot(seller, 'desktop-edit-sold');
 }
 
 describe('when more tickets match than fit on a page', () => {

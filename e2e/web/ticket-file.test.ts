@@ -82,7 +82,11 @@ describe('when a seller attaches the ticket file and a buyer pays', () => {
     await buyer.getByRole('heading', { name: 'My tickets' }).waitFor();
     await screenshot(buyer, 'desktop-tickets-purchased');
     const fromList = buyer.waitForEvent('download');
-    await buyer.getByRole('link', { name: `Download ticket: ${title}` }).click();
+    await buyer
+      .getByRole('listitem')
+      .filter({ hasText: title })
+      .getByRole('link', { name: 'Download ticket', exact: true })
+      .click();
     expect(sha256(await readFile((await (await fromList).path()) ?? ''))).toBe(sha256(pdf));
 
     const stranger = await apiSession(baseUrl, uniqueEmail('stranger'));
@@ -95,7 +99,11 @@ describe('when a seller attaches the ticket file and a buyer pays', () => {
     const mobile = await openPage(browser, phone);
     await mobile.context().addCookies(await buyer.context().cookies());
     await mobile.goto(`${baseUrl}/tickets/purchased`);
-    await mobile.getByRole('link', { name: `Download ticket: ${title}` }).waitFor();
+    await mobile
+      .getByRole('listitem')
+      .filter({ hasText: title })
+      .getByRole('link', { name: 'Download ticket', exact: true })
+      .waitFor();
     expect(await horizontalOverflow(mobile)).toBe(0);
     await screenshot(mobile, 'phone-tickets-purchased');
   });

@@ -103,6 +103,31 @@ describe('paying in sandbox mode', () => {
     });
   });
 
+  it('when a declined card is followed by a number that is not a test card, then only the latest error shows', async () => {
+    const fetch = answer(402, { errors: [{ message: 'Card declined' }] });
+    vi.stubGlobal('fetch', fetch);
+    render(
+      <OrderPanel
+        order={orderExpiringIn(600)}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+      />,
+    );
+    const card = screen.getByLabelText('Card number');
+    fireEvent.change(card, { target: { value: '4000 0000 0000 0002' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+    await screen.findByText(/Your card was declined/);
+
+    fireEvent.change(card, { target: { value: '1234' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+
+    expect(screen.getByText(/This is a test store/)).toBeTruthy();
+    expect(screen.queryByText(/Your card was declined/)).toBeNull();
+    expect(screen.getByRole('alert').textContent).toBe('');
+    await vi.waitFor(() => expect(document.activeElement).toBe(card));
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
   it('when the payment succeeds, then a confirmation shows and the order is complete', async () => {
     vi.stubGlobal(
       'fetch',

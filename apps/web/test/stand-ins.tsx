@@ -6,6 +6,11 @@ export function answer(status: number, body: unknown) {
   return vi.fn().mockResolvedValue(new Response(JSON.stringify(body), { status }));
 }
 
+/** A fetch stand-in that answers every call 204, without a body (an upload taken). */
+export function noContent() {
+  return vi.fn().mockResolvedValue(new Response(null, { status: 204 }));
+}
+
 /**
  * Stripe.js itself comes from js.stripe.com: the tests decide what loading it and
  * tokenizing a card give. A test file wires it in with

@@ -66,6 +66,11 @@ export function OrderPanel({
     return () => clearInterval(timer);
   }, [state, order.status, router]);
 
+  // Only the latest try's refusal shows: a new one clears what the last one said.
+  function onPaymentAttempt() {
+    if (message) setMessage(null);
+  }
+
   function onPayment(outcome: PaymentOutcome) {
     if (outcome.ok) {
       setLocalStatus('complete');
@@ -134,10 +139,16 @@ export function OrderPanel({
               publishableKey={stripePublishableKey}
               orderId={order.id}
               disabled={cancelling}
+              onAttempt={onPaymentAttempt}
               onOutcome={onPayment}
             />
           ) : (
-            <SandboxPaymentForm orderId={order.id} disabled={cancelling} onOutcome={onPayment} />
+            <SandboxPaymentForm
+              orderId={order.id}
+              disabled={cancelling}
+              onAttempt={onPaymentAttempt}
+              onOutcome={onPayment}
+            />
           )}
           <BusyNotice wait={cancelBusy} />
           <button

@@ -11,11 +11,13 @@ import { useErrorFocus } from './use-error-focus';
 interface Props {
   orderId: string;
   disabled: boolean;
+  /** Told as each try starts, so what an earlier one said stops showing. */
+  onAttempt: () => void;
   onOutcome: (outcome: PaymentOutcome) => void;
 }
 
 /** Test mode: a plain card-number field that maps Stripe's test cards to their tokens. */
-export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
+export function SandboxPaymentForm({ orderId, disabled, onAttempt, onOutcome }: Props) {
   const [cardError, setCardError, formRef] = useErrorFocus<string | undefined>(undefined);
   const [pending, setPending] = useState(false);
   // On a rush GitTix may refuse as busy: the payment retries by itself, counting down.
@@ -23,6 +25,7 @@ export function SandboxPaymentForm({ orderId, disabled, onOutcome }: Props) {
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    onAttempt();
     const card = sandboxTokenFor(String(new FormData(event.currentTarget).get('card') ?? ''));
     if (!card.ok) {
       setCardError(card.message);

@@ -13,6 +13,8 @@ interface Props {
   publishableKey: string;
   orderId: string;
   disabled: boolean;
+  /** Told as each try starts, so what an earlier one said stops showing. */
+  onAttempt: () => void;
   onOutcome: (outcome: PaymentOutcome) => void;
 }
 
@@ -36,7 +38,7 @@ export default function StripePaymentForm({ publishableKey, ...props }: Props) {
   );
 }
 
-function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'>) {
+function CardForm({ orderId, disabled, onAttempt, onOutcome }: Omit<Props, 'publishableKey'>) {
   const stripe = useStripe();
   const elements = useElements();
   const [cardError, setCardError, formRef] = useErrorFocus<string | undefined>(undefined);
@@ -48,6 +50,8 @@ function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'
     event.preventDefault();
     const card = elements?.getElement(CardElement);
     if (!stripe || !card) return;
+    onAttempt();
+    setCardError(undefined);
     setPending(true);
     const { token, error } = await stripe.createToken(card);
     if (error || !token) {
@@ -55,7 +59,6 @@ function CardForm({ orderId, disabled, onOutcome }: Omit<Props, 'publishableKey'
       setPending(false);
       return;
     }
-    setCardError(undefined);
     const outcome = await payOrder(orderId, token.id, { onBusy: setBusy });
     setBusy(null);
     setPending(false);

@@ -3,12 +3,14 @@
 import type { CatalogueEvent, Ticket } from '@gittix/api-types';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
-import { sendFile, sendJson, TICKET_FILE_MAX_BYTES, TICKET_FILE_TYPES } from '../lib/api-client';
+import { sendJson } from '../lib/api-client';
 import { formatEventTime } from '../lib/event-time';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { formatPrice, parsePrice, priceInputValue, proceedsAfterFee } from '../lib/price';
+import { chosenTicketFile, ticketFileProblem, uploadTicketFile } from '../lib/ticket-file';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
+import { TicketFileField } from './TicketFileField';
 import { useErrorFocus } from './use-error-focus';
 
 const FIELDS = ['title', 'price', 'eventId', 'file'] as const;
@@ -25,16 +27,6 @@ interface TicketFormProps {
   eventId?: string;
   /** The platform's fee in percent: the seller sees what they receive after it. */
   feePercent?: number;
-}
-
-/** The chosen ticket file's problem, if the API would refuse it anyway. */
-function fileProblem(file: File): string | undefined {
-  if (!(TICKET_FILE_TYPES as readonly string[]).includes(file.type)) {
-    return 'Choose a PDF, PNG or JPEG file';
-  }
-  if (file.size > TICKET_FILE_MAX_BYTES) return 'The ticket file must be at most 2 MB';
-  if (file.size === 0) return 'The ticket file is empty';
-  return undefined;
 }
 
 /**
@@ -56,13 +48,11 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
     const form = new FormData(event.currentTarget);
     const title = String(form.get('title') ?? '').trim();
     const price = parsePrice(String(form.get('price') ?? ''));
-    const fileInput = event.currentTarget.elements.namedItem('file');
-    const file =
-      fileInput instanceof HTMLInputElement ? (fileInput.files?.[0] ?? undefined) : undefined;
+    const file = chosenTicketFile(event.currentTarget);
     const problems: FormErrors<TicketField> = { byField: {}, general: [] };
     if (title === '') problems.byField.title = 'Enter a title';
     if (!price.ok) problems.byField.price = price.message;
-    const badFile = file && fileProblem(file);
+    const badFile = file && ticketFileProblem(file);
     if (badFile) problems.byField.file = badFile;
     if (!price.ok || title === '' || badFile) {
       setErrors(problems);
@@ -78,8 +68,7 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
     const result = saved
       ? await sendJson<Ticket>('PUT', `/api/tickets/${saved.id}`, body)
       : await sendJson<Ticket>('POST', '/api/tickets', body);
-    const uploaded =
-      result.ok && file ? await sendFile(`/api/tickets/${result.data.id}/file`, file) : undefined;
+    const uploaded = result.ok && file ? await uploadTicketFile(result.data.id, file) : undefined;
     if (result.ok && (!uploaded || uploaded.ok)) {
       router.push(`/tickets/${result.data.id}`);
       router.refresh();
@@ -165,19 +154,7 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
             : `GitTix keeps ${feePercent}% of the price as its fee.`}
         </p>
       )}
-      <Field
-        id="file"
-        name="file"
-        label="Ticket file"
-        type="file"
-        accept="application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"
-        hint={
-          saved?.hasFile
-            ? 'A file is attached. Choose another to replace it (PDF, PNG or JPEG, up to 2 MB).'
-            : 'The e-ticket your buyer downloads once paid: PDF, PNG or JPEG, up to 2 MB. You can add it later.'
-        }
-        error={errors.byField.file}
-      />
+      <TicketFileField hasFile={saved?.hasFile} error={errors.byField.file} />
       <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
         {ticket ? 'Save' : 'Create ticket'}
       </button>

@@ -7,8 +7,18 @@ import { signInPath } from '../lib/next-path';
 import { FormAlert } from './FormAlert';
 import { useErrorFocus } from './use-error-focus';
 
-/** Takes the seller's listing off sale (DELETE /api/tickets/:id), then shows it as it is now. */
-export function WithdrawButton({ ticketId, title }: { ticketId: string; title: string }) {
+/**
+ * Takes the seller's listing off sale (DELETE /api/tickets/:id), then shows it as it is now.
+ * Named `Withdraw` exactly; `describedBy` names the element holding the listing's title,
+ * so a screen reader still hears which one.
+ */
+export function WithdrawButton({
+  ticketId,
+  describedBy,
+}: {
+  ticketId: string;
+  describedBy: string;
+}) {
   const router = useRouter();
   const [errors, setErrors, ref] = useErrorFocus<string[]>([]);
   const [pending, setPending] = useState(false);
@@ -36,7 +46,7 @@ export function WithdrawButton({ ticketId, title }: { ticketId: string; title: s
         onClick={withdraw}
         disabled={pending}
         aria-busy={pending}
-        aria-label={`Withdraw ${title}`}
+        aria-describedby={describedBy}
       >
         Withdraw
       </button>

@@ -19,7 +19,7 @@ export default async function SignUpPage({ searchParams }: SignUpProps) {
       <p className="muted">Buy from fans, or sell the tickets you can't use.</p>
       <AuthForm mode="signup" next={next} />
       <p className="form-footer">
-        Already have an account? <Link href={signInHref}>Log in instead</Link>
+        Already have an account? <Link href={signInHref}>Sign in instead</Link>
       </p>
     </section>
   );

@@ -33,6 +33,7 @@ export default async function EventPage({ params, searchParams }: EventProps) {
   const here = `/events/${event.id}`;
   const filters = listFiltersFrom(query, 'price');
   const own = filterParams(filters, 'price');
+  const narrowed = filters.minPrice !== '' || filters.maxPrice !== '';
   const cursor = cursorFrom(query);
   const path = ticketsApiPath(
     { eventId: event.id, available: 'true', ...own, sort: filters.sort },
@@ -69,7 +70,12 @@ export default async function EventPage({ params, searchParams }: EventProps) {
         <TicketGrid tickets={tickets} showEvent={false} />
       ) : (
         <div className="card empty-state">
-          <h2>{started ? 'Tickets are no longer on sale' : 'No tickets match'}</h2>
+          {started && <h2>Tickets are no longer on sale</h2>}
+          {/* Unfiltered, the header already says there are none: nothing "matches" here. */}
+          {!started && narrowed && <h2>No tickets match</h2>}
+          {!started && !narrowed && (
+            <p className="muted">Have a ticket you can't use? List it and it shows up here.</p>
+          )}
           <Link href="/events">← All events</Link>
         </div>
       )}

@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { cache } from 'react';
 import { PurchaseButton } from '../../../components/PurchaseButton';
 import { TicketBadge } from '../../../components/TicketBadge';
+import { TicketFileForm } from '../../../components/TicketFileForm';
 import { WithdrawButton } from '../../../components/WithdrawButton';
 import { formatEventTime } from '../../../lib/event-time';
 import { gatewayGet, getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
@@ -49,6 +50,8 @@ export default async function TicketPage({ params }: TicketProps) {
   const { status } = ticket;
   const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
   const forSale = status === 'available' && !started;
+  // Bought or held: the listing is fixed, but its file can still come until the event starts.
+  const fileOnly = isSeller && (status === 'sold' || status === 'reserved') && !started;
 
   return (
     <article className={`card ${styles.ticket}`} aria-labelledby="ticket-title">
@@ -80,12 +83,13 @@ export default async function TicketPage({ params }: TicketProps) {
             >
               Edit
             </Link>
-            <WithdrawButton ticketId={ticket.id} title={ticket.title} />
+            <WithdrawButton ticketId={ticket.id} describedBy="ticket-title" />
           </>
         )}
         {isSeller && status === 'reserved' && (
           <p className="notice notice-warning">
-            A buyer's order holds this ticket, so it can't be changed. Once they pay, it's sold.
+            A buyer's order holds this ticket, so only its file can be attached. Once they pay, it's
+            sold.
           </p>
         )}
         {status === 'sold' && (
@@ -95,6 +99,7 @@ export default async function TicketPage({ params }: TicketProps) {
               : 'Sold: this ticket has found its buyer.'}
           </p>
         )}
+        {fileOnly && <TicketFileForm ticket={ticket} />}
         {status === 'withdrawn' && (
           <p className="notice notice-warning">The seller has taken this ticket off sale.</p>
         )}

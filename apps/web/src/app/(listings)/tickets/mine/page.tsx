@@ -12,6 +12,9 @@ import styles from '../../listing.module.css';
 
 export const metadata: Metadata = { title: 'My listings' };
 
+/** The element holding a listing's title: its Withdraw button is described by it. */
+const titleId = (ticket: Ticket) => `listing-${ticket.id}-title`;
+
 interface MineProps {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }
@@ -50,7 +53,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
             <li key={ticket.id} className={styles.withAction}>
               <IntentLink href={`/tickets/${ticket.id}`} className={styles.row}>
                 <span className={styles.title}>
-                  {ticket.title}
+                  <span id={titleId(ticket)}>{ticket.title}</span>
                   {ticket.event && (
                     <span className={styles.detail}>
                       {ticket.event.name} · {formatEventTime(ticket.event.startsAt)}
@@ -61,7 +64,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
                 <TicketBadge status={ticket.status} />
               </IntentLink>
               {ticket.status === 'available' && (
-                <WithdrawButton ticketId={ticket.id} title={ticket.title} />
+                <WithdrawButton ticketId={ticket.id} describedBy={titleId(ticket)} />
               )}
             </li>
           ))}

@@ -34,17 +34,22 @@ export default async function PurchasedTicketsPage() {
         <ul className={styles.list}>
           {tickets.map((ticket) => (
             <li key={ticket.id} className={styles.row}>
-              <Link href={`/tickets/${ticket.id}`} className={styles.title}>
+              <Link
+                href={`/tickets/${ticket.id}`}
+                id={`purchased-${ticket.id}-title`}
+                className={styles.title}
+              >
                 {ticket.title}
               </Link>
               <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
               {ticket.hasFile ? (
                 // A plain link: the file comes as an attachment, never shown inside the site.
+                // Named `Download ticket` exactly; which ticket is its description.
                 <a
                   href={`/api/tickets/${ticket.id}/file`}
                   className="button button-secondary"
                   download
-                  aria-label={`Download ticket: ${ticket.title}`}
+                  aria-describedby={`purchased-${ticket.id}-title`}
                 >
                   Download ticket
                 </a>

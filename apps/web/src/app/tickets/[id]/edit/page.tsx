@@ -1,6 +1,7 @@
 import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { TicketFileForm } from '../../../../components/TicketFileForm';
 import { TicketForm } from '../../../../components/TicketForm';
 import { webConfig } from '../../../../lib/config';
 import { loadOrRedirect, requireUser } from '../../../../lib/gateway';
@@ -9,6 +10,28 @@ export const metadata: Metadata = { title: 'Edit ticket' };
 
 interface EditTicketProps {
   params: Promise<{ id: string }>;
+}
+
+/** Why a held or sold ticket offers only its file: saving anything else can only be refused. */
+function FileOnlyNotice({ ticket }: { ticket: Ticket }) {
+  const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
+  if (started) {
+    return (
+      <p className="notice notice-warning">
+        The event has started: this ticket and its file can no longer be changed.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p className="notice notice-warning">
+        {ticket.status === 'sold'
+          ? 'This ticket is sold: only its file can still be attached.'
+          : "A buyer's order holds this ticket: only its file can be attached until the hold ends."}
+      </p>
+      <TicketFileForm ticket={ticket} />
+    </>
+  );
 }
 
 export default async function EditTicketPage({ params }: EditTicketProps) {
@@ -27,19 +50,20 @@ export default async function EditTicketPage({ params }: EditTicketProps) {
     );
   }
 
+  const fileOnly = ticket.status === 'sold' || ticket.status === 'reserved';
   return (
     <section className="narrow card" aria-labelledby="edit-ticket-title">
       <h1 id="edit-ticket-title">Edit ticket</h1>
-      {ticket.orderId ? (
-        <p className="notice notice-warning">
-          A buyer's order holds this ticket, so it can't be changed right now.
-        </p>
+      {fileOnly ? (
+        <FileOnlyNotice ticket={ticket} />
       ) : (
-        <p className="muted">Changes show up for buyers straight away.</p>
+        <>
+          <p className="muted">Changes show up for buyers straight away.</p>
+          <TicketForm ticket={ticket} feePercent={webConfig().PLATFORM_FEE_PERCENT} />
+        </>
       )}
-      <TicketForm ticket={ticket} feePercent={webConfig().PLATFORM_FEE_PERCENT} />
       <p className="form-footer">
-        <Link href={`/tickets/${ticket.id}`}>Cancel</Link>
+        <Link href={`/tickets/${ticket.id}`}>{fileOnly ? 'Back to the ticket' : 'Cancel'}</Link>
       </p>
     </section>
   );
