@@ -398,6 +398,11 @@ describe('change password', () => {
     });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().errors[0].message).toBe('Invalid credentials');
+    const missing = await change(user.token, { newPassword: 'whatever long' });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toEqual({
+      errors: [{ message: 'Current password is required', field: 'currentPassword' }],
+    });
     const weak = await change(user.token, { currentPassword: password, newPassword: 'short' });
     expect(weak.statusCode).toBe(400);
     expect(weak.json().errors[0].field).toBe('newPassword');

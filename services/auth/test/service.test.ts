@@ -53,6 +53,18 @@ describe('the shared HTTP behaviour, through the auth service', () => {
     expect(response.json()).toEqual({ errors: [{ message: 'Request body is not valid JSON' }] });
   });
 
+  it('when one field fails two checks with the same message, then the message is given once', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users/signup',
+      payload: { email: 123, password: ['a'] },
+    });
+    expect(response.statusCode).toBe(400);
+    const messages = (response.json() as { errors: { message: string; field?: string }[] }).errors;
+    expect(messages.filter((e) => e.field === 'password')).toHaveLength(1);
+    expect(new Set(messages.map((e) => `${e.field}:${e.message}`)).size).toBe(messages.length);
+  });
+
   it('when the body is text/plain, then 415', async () => {
     const response = await app.inject({
       method: 'POST',

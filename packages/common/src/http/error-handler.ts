@@ -14,13 +14,18 @@ function fieldOf(issue: ValidationIssue): string | undefined {
   return path === '' ? undefined : path;
 }
 
+/** One item per problem: a value failing two checks with the same message is told once. */
 function validationItems(issues: ValidationIssue[], context: string | undefined): ErrorItem[] {
-  return issues.map((issue) => {
+  const items = new Map<string, ErrorItem>();
+  for (const issue of issues) {
     const field = fieldOf(issue);
     const message = issue.message ?? 'Invalid value';
-    if (field) return { message, field };
-    return { message: context === 'body' ? `Request body: ${message}` : message };
-  });
+    const item = field
+      ? { message, field }
+      : { message: context === 'body' ? `Request body: ${message}` : message };
+    items.set(`${item.message}\u0000${field ?? ''}`, item);
+  }
+  return [...items.values()];
 }
 
 /** SQLSTATE class 22, "data exception": a value the database cannot store or compare. */

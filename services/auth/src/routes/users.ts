@@ -282,7 +282,12 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
       config: { rateLimit },
       schema: {
         summary: 'Change the password; every other session ends, this one gets new cookies',
-        body: z.object({ currentPassword: z.string().max(1024), newPassword }),
+        body: z.object({
+          currentPassword: z
+            .string({ error: 'Current password is required' })
+            .max(1024, { error: 'Current password is too long' }),
+          newPassword,
+        }),
         response: { 200: user, 400: errorBody, 401: errorBody, 429: errorBody },
       },
     },
