@@ -523,7 +523,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change the password; every other session ends, this one gets a new cookie */
+        /** Change the password; every other session ends, this one gets new cookies */
         put: {
             parameters: {
                 query?: never;
@@ -2254,7 +2254,7 @@ export interface paths {
                             id: string;
                             amount: number;
                             /** @enum {string} */
-                            status: "pending" | "paid";
+                            status: "pending" | "paid" | "cancelled";
                             /** Format: date-time */
                             createdAt: string;
                         }[];
@@ -2298,7 +2298,7 @@ export interface paths {
                             id: string;
                             amount: number;
                             /** @enum {string} */
-                            status: "pending" | "paid";
+                            status: "pending" | "paid" | "cancelled";
                             /** Format: date-time */
                             createdAt: string;
                         };

@@ -22,7 +22,8 @@ export const balanceSchema = z.object({
 export const payoutSchema = z.object({
   id: z.uuid(),
   amount: z.number(),
-  status: z.enum(['pending', 'paid']),
+  /** `cancelled`: refunds after it was set aside left nothing to send (see sendPayout). */
+  status: z.enum(['pending', 'paid', 'cancelled']),
   createdAt: z.iso.datetime(),
 });
 export type Payout = z.output<typeof payoutSchema>;
@@ -201,16 +202,23 @@ export async function sendPayout(
     const found = lookUpFirst
       ? await withProviderTimeout(provider.findPayout(payout.id), providerTimeoutMs)
       : null;
+    if (!found && lookUpFirst) {
+      // Nothing was sent yet: refunds since the money was set aside come off it first.
+      const owed = await cutToWhatIsOwed(db, payout, log);
+      if (owed.status === 'cancelled') return owed;
+      payout = owed;
+    }
+    const sent = payout;
     ({ providerId } =
       found ??
       (await withProviderTimeout(
         provider.payout({
-          payoutId: payout.id,
-          userId: payout.user_id,
-          amountCents: payout.amount_cents,
+          payoutId: sent.id,
+          userId: sent.user_id,
+          amountCents: sent.amount_cents,
           destination,
-          idempotencyKey: `payout_${payout.id}`,
-          metadata: { payoutId: payout.id, userId: payout.user_id },
+          idempotencyKey: sent.idempotency_key ?? `payout_${sent.id}`,
+          metadata: { payoutId: sent.id, userId: sent.user_id },
         }),
         providerTimeoutMs,
       )));
@@ -233,6 +241,66 @@ export async function sendPayout(
   const paid = await recordPayoutPaid(db, payout.id, providerId);
   log.info({ amountCents: paid.amount_cents, providerId }, 'payout paid');
   return paid;
+}
+
+/**
+ * A pending payout that has not reached the provider, cut to what its seller is still
+ * owed. While it waited (the provider down, a transfer refused), a buyer may have been
+ * refunded: the refund took the sale's proceeds back, so the seller's available
+ * balance, the payout already counted, is below zero. Sending the whole payout would
+ * pay out money the platform gave back. The shortfall comes off the payout (a posting
+ * returning it to the seller's account), and a payout cut to nothing is `cancelled`.
+ * A cut payout gets a new idempotency key: the provider refuses a key reused with
+ * another amount. Under the seller's payout lock, as requestPayout.
+ */
+async function cutToWhatIsOwed(
+  db: Kysely<PaymentsDatabase>,
+  payout: PayoutRow,
+  log: Logger,
+): Promise<PayoutRow> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${sellerAccount(payout.user_id)}))`.execute(
+      trx,
+    );
+    const now = new Date();
+    const { availableCents } = await sellerBalance(trx, payout.user_id, now);
+    if (availableCents >= 0) return payout;
+    const cut = Math.min(payout.amount_cents, -availableCents);
+    await post(
+      trx,
+      [
+        {
+          account: sellerAccount(payout.user_id),
+          amountCents: cut,
+          kind: 'payout',
+          availableAt: now,
+        },
+        { account: PROVIDER_ACCOUNT, amountCents: -cut, kind: 'payout', availableAt: now },
+      ],
+      { payoutId: payout.id },
+    );
+    const left = payout.amount_cents - cut;
+    const row = await trx
+      .updateTable('payouts')
+      .set({
+        amount_cents: left,
+        status: left === 0 ? 'cancelled' : 'pending',
+        claimed_until: left === 0 ? null : payout.claimed_until,
+        idempotency_key: `payout_${payout.id}_${left}`,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', payout.id)
+      .where('status', '=', 'pending')
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    log.warn(
+      { cutCents: cut, leftCents: left },
+      left === 0
+        ? 'payout cancelled: refunds since it was set aside took back everything it carried'
+        : 'payout cut by refunds made since it was set aside',
+    );
+    return row;
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   ProviderUnavailableError,
   SandboxProvider,
 } from '../src/providers/index.js';
+import { recordRefund } from '../src/settle.js';
 import { createPaymentsFixture, type PaymentsFixture, RecordingProvider } from './fixtures.js';
 
 /** The sandbox, except that the next `failPayouts` payouts find the provider down. */
@@ -148,6 +149,33 @@ describe('fees, the ledger and payouts', () => {
     ]);
   });
 
+  it('when a seller is owed more than a 32-bit count of cents ($21,474,836.47), then the whole of it is paid out', async () => {
+    const me = await seller(true);
+    const past = new Date(Date.now() - 3_600_000);
+    // Two sales of up to $11,000,000 each would take many tickets; two postings stand in.
+    for (let i = 0; i < 2; i++) {
+      await fx.db.transaction().execute((trx) =>
+        post(
+          trx,
+          [
+            { account: PROVIDER_ACCOUNT, amountCents: -1_100_000_000, kind: 'charge' },
+            {
+              account: sellerAccount(me.id),
+              amountCents: 1_100_000_000,
+              kind: 'proceeds',
+              availableAt: past,
+            },
+          ],
+          {},
+        ),
+      );
+    }
+    const response = await payout(me.headers);
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ amount: 22_000_000, status: 'paid' });
+    expect(await balance(me.headers)).toEqual({ pending: 0, available: 0, paidOut: 22_000_000 });
+  });
+
   it('when a seller asks for two payouts at once, then the money moves once (the second finds nothing left, or the same payout)', async () => {
     const me = await seller(true);
     await sell(me.id, 10);
@@ -232,6 +260,50 @@ describe('fees, the ledger and payouts', () => {
     expect(sandbox.payoutsMade - before).toBe(1);
     await fx.settle();
     expect(sandbox.payoutsMade - before).toBe(1);
+  });
+
+  /** The buyer of a captured sale gets their money back (a refund in Stripe's dashboard, say). */
+  async function refund(paymentId: string) {
+    const row = await fx.paymentRow(paymentId);
+    await fx.db.transaction().execute((trx) => recordRefund(trx, row, `re_${paymentId}`));
+  }
+
+  const payoutsOf = async (headers: Record<string, string>) =>
+    (await fx.app.inject({ method: 'GET', url: '/api/payouts', headers })).json();
+
+  it('when a sale is refunded while its payout waits to be sent, then the payout goes out cut by the refund, or is cancelled when nothing is left', async () => {
+    const me = await seller(true);
+    const refunded = await sell(me.id, 40);
+    await sell(me.id, 20);
+    provider.failPayouts = 1;
+    expect((await payout(me.headers)).statusCode).toBe(503);
+    await refund(refunded.id);
+    const before = provider.payouts.length;
+
+    const retried = await payout(me.headers);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toMatchObject({ amount: 18, status: 'paid' });
+    expect(provider.payouts.slice(before).map((p) => p.amountCents)).toEqual([1800]);
+    expect(await balance(me.headers)).toEqual({ pending: 0, available: 0, paidOut: 18 });
+    expect(await ledgerSum(fx.db)).toBe(0);
+
+    // Every sale behind a waiting payout refunded: nothing is sent, the payout is cancelled.
+    const other = await seller(true);
+    const only = await sell(other.id, 30);
+    provider.failPayouts = 1;
+    expect((await payout(other.headers)).statusCode).toBe(503);
+    await refund(only.id);
+    const sent = provider.payouts.length;
+    await waitFor(
+      async () => {
+        await fx.settle();
+        return (await payoutsOf(other.headers))[0]?.status === 'cancelled';
+      },
+      { message: 'the settler to cancel the payout', timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(provider.payouts.length).toBe(sent);
+    expect(await balance(other.headers)).toEqual({ pending: 0, available: 0, paidOut: 0 });
+    expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it('when the users replica has never heard of the seller, then 403', async () => {

@@ -34,6 +34,12 @@ const isoTime = z.iso.datetime({ offset: true });
 const email = z.email();
 /** A non-negative amount in dollars (a fee may round to 0). */
 const amount = z.number().min(0).max(1_000_000).multipleOf(0.01);
+/** A payout carries every sale since the last: no per-sale cap, cents exact (< 2^53). */
+const payoutAmount = z
+  .number()
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER / 100)
+  .multipleOf(0.01);
 /**
  * Fields added after the first release are optional or defaulted: events already
  * in the stream lack them. `eventId`/`eventStartsAt` null: listed without an event.
@@ -125,7 +131,7 @@ export const eventSchemas = {
     ticketId: id.nullable().default(null),
   }),
   'payment.voided': z.object({ id, orderId: id, userId: id }),
-  'payout.paid': z.object({ id, userId: id, amount }),
+  'payout.paid': z.object({ id, userId: id, amount: payoutAmount }),
   'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),
   'user.updated': z.object({ id, version, email, emailVerified: z.boolean() }),
   'user.verification_requested': z.object({ userId: id, email, token: z.string().min(16) }),

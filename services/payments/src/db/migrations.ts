@@ -188,4 +188,19 @@ export const migrations: Migrations = {
       await sql`ALTER TABLE orders ADD COLUMN ticket_id uuid`.execute(db);
     },
   },
+  // A payout cut by refunds while it waited is sent under a key of its own.
+  '0010_payouts_idempotency_key': {
+    async up(db) {
+      await sql`ALTER TABLE payouts ADD COLUMN idempotency_key text`.execute(db);
+    },
+  },
+  // One sale is at most $1,000,000, but a payout (and its ledger line) carries every
+  // sale since the last one: past $21,474,836.47 an integer column refused it (a 500
+  // on every payout). bigint cents (pg's INT8 is read as a number: exact to 2^53).
+  '0011_payout_amounts_bigint': {
+    async up(db) {
+      await sql`ALTER TABLE payouts ALTER COLUMN amount_cents TYPE bigint`.execute(db);
+      await sql`ALTER TABLE ledger_entries ALTER COLUMN amount_cents TYPE bigint`.execute(db);
+    },
+  },
 };

@@ -69,7 +69,8 @@ export interface PayoutsTable {
   id: Generated<string>;
   user_id: string;
   amount_cents: number;
-  status: 'pending' | 'paid';
+  /** `cancelled`: refunds made while it waited to be sent took back all it carried. */
+  status: 'pending' | 'paid' | 'cancelled';
   provider: string;
   /** The provider's id of the money movement (a Stripe transfer `tr_…`); null while pending. */
   provider_id: string | null;
@@ -80,6 +81,8 @@ export interface PayoutsTable {
   /** Provider calls that failed for it (the settler backs off by this). */
   attempts: Generated<number>;
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The key of its provider call; null: `payout_<id>`. A new one when refunds cut it. */
+  idempotency_key: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: Generated<Date>;
 }

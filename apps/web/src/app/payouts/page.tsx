@@ -5,6 +5,13 @@ import { loadOrRedirect, requireUser } from '../../lib/gateway';
 import { formatPrice } from '../../lib/price';
 import styles from './payouts.module.css';
 
+/** What each payout's state means to its seller. */
+const PAYOUT_STATUS = {
+  pending: 'On its way',
+  paid: 'Paid',
+  cancelled: 'Cancelled: refunds took it back',
+} as const;
+
 export const metadata: Metadata = { title: 'Payouts' };
 
 interface Balance {
@@ -22,7 +29,7 @@ interface PayoutAccount {
 interface Payout {
   id: string;
   amount: number;
-  status: 'pending' | 'paid';
+  status: 'pending' | 'paid' | 'cancelled';
   createdAt: string;
 }
 
@@ -85,7 +92,7 @@ export default async function PayoutsPage() {
             <li key={payout.id} className="card">
               <span className="price">{formatPrice(payout.amount)}</span>
               <span className="muted">{when.format(new Date(payout.createdAt))} UTC</span>
-              <span>{payout.status === 'paid' ? 'Paid' : 'On its way'}</span>
+              <span>{PAYOUT_STATUS[payout.status]}</span>
             </li>
           ))}
         </ul>
