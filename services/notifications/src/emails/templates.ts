@@ -127,7 +127,9 @@ export function ticketReady(site: Site, ready: TicketReadyParams): EmailContent 
       ? [
           `The seller has replaced the file of ${name}. Download the new one: a copy you downloaded before may no longer be valid.`,
         ]
-      : [`The seller has attached ${name}. You can download it now.`],
+      : [
+          `The seller has attached your ticket${ready.title ? ` for ${oneLine(ready.title)}` : ''}. You can download it now.`,
+        ],
     facts: [
       ['Ticket', titleOr(ready.title, '—')],
       ['Order', ready.orderId],
