@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import type { CurrentUser, Ticket } from '@gittix/api-types';
+import type { CurrentUser, Order, Ticket } from '@gittix/api-types';
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import EditTicketPage from '../src/app/tickets/[id]/edit/page';
@@ -14,25 +14,34 @@ const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
 
 // The pages read through the gateway on the server: each test decides what it answers.
+// Orders answers only its owner with the order (anyone else gets 404), as the API does.
 const gateway = vi.hoisted(() => ({
   user: null as CurrentUser | null,
   ticket: null as unknown,
+  order: null as Order | null,
 }));
 vi.mock('../src/lib/gateway', () => ({
   getCurrentUser: async () => gateway.user,
   requireUser: async () => gateway.user,
   loadOrRedirect: async () => gateway.ticket,
-  gatewayGet: async () => ({ status: 404, data: null, headers: new Headers(), errors: [] }),
+  gatewayGet: async (path: string) =>
+    gateway.order &&
+    path === `/api/orders/${gateway.order.id}` &&
+    gateway.order.userId === gateway.user?.id
+      ? { status: 200, data: gateway.order, headers: new Headers(), errors: [] }
+      : { status: 404, data: null, headers: new Headers(), errors: [] },
 }));
 vi.mock('../src/lib/config', () => ({ webConfig: () => ({ PLATFORM_FEE_PERCENT: 10 }) }));
 
 afterEach(() => {
+  gateway.order = null;
   cleanup();
   vi.unstubAllGlobals();
   vi.clearAllMocks();
 });
 
 const seller: CurrentUser = { id: 'seller-1', email: 'seller@example.test', emailVerified: true };
+const buyer: CurrentUser = { id: 'buyer-1', email: 'buyer@example.test', emailVerified: true };
 
 const sold: Ticket = {
   id: 't1',
@@ -54,6 +63,10 @@ function chooseFile(file: File) {
 }
 
 const button = (name: string) => screen.getByRole('button', { name }) as HTMLButtonElement;
+
+/** The hint a field is described by (its error, if any, comes first). */
+const hintOf = (field: HTMLElement) =>
+  document.getElementById(`${field.id}-hint`)?.textContent ?? '';
 
 describe('TicketFileForm', () => {
   it('when the seller attaches a file to a sold ticket, then only the file is uploaded, the page says so and refreshes', async () => {
@@ -111,6 +124,32 @@ describe('TicketFileForm', () => {
     expect(screen.getByText(/A file is attached/)).toBeTruthy();
   });
 
+  it('when the file is attached, then the button offers to replace it at once, before any reload', async () => {
+    vi.stubGlobal('fetch', noContent());
+    render(<TicketFileForm ticket={sold} />);
+    chooseFile(pdf());
+    fireEvent.click(button('Attach file'));
+
+    await screen.findByText('Ticket file attached. The buyer can download it now.');
+    expect(button('Replace file')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Attach file' })).toBeNull();
+    expect(screen.getByText(/A file is attached/)).toBeTruthy();
+  });
+
+  it('when the ticket is sold, then the hint speaks of the buyer waiting, not of adding it later', () => {
+    render(<TicketFileForm ticket={sold} />);
+    const hint = hintOf(screen.getByLabelText('Ticket file'));
+    expect(hint).not.toMatch(/later/);
+    expect(hint).toMatch(/Your buyer is waiting for it/);
+  });
+
+  it('when a buyer holds the ticket, then the hint says they download it once they pay', () => {
+    render(<TicketFileForm ticket={{ ...sold, status: 'reserved' }} />);
+    const hint = hintOf(screen.getByLabelText('Ticket file'));
+    expect(hint).not.toMatch(/later/);
+    expect(hint).toMatch(/once they have paid/);
+  });
+
   it('when a held ticket gets its file, then the seller reads that the buyer gets it once paid', async () => {
     vi.stubGlobal('fetch', noContent());
     render(<TicketFileForm ticket={{ ...sold, status: 'reserved' }} />);
@@ -119,6 +158,18 @@ describe('TicketFileForm', () => {
     await screen.findByText('Ticket file attached. The buyer can download it once they have paid.');
   });
 });
+
+/** The caller's paid order for the sold ticket (orders shows it to its owner only). */
+function boughtBy(user: CurrentUser): Order {
+  return {
+    id: 'o1',
+    userId: user.id,
+    status: 'complete',
+    expiresAt: '2030-01-01T00:00:00.000Z',
+    version: 1,
+    ticket: { id: 't1', title: sold.title, price: sold.price },
+  };
+}
 
 async function renderEditPage(ticket: Ticket) {
   gateway.user = seller;
@@ -187,5 +238,32 @@ describe('the ticket page', () => {
     await renderTicketPage(sold, { id: 'buyer-1', email: 'b@example.test', emailVerified: true });
     expect(screen.queryByLabelText('Ticket file')).toBeNull();
     expect(screen.queryByRole('button', { name: 'Attach file' })).toBeNull();
+  });
+
+  it('when a stranger looks at a sold ticket, then it has found its buyer and offers no download', async () => {
+    gateway.order = boughtBy(buyer);
+    await renderTicketPage({ ...sold, hasFile: true }, { ...buyer, id: 'stranger-1' });
+    expect(screen.getByText('Sold: this ticket has found its buyer.')).toBeTruthy();
+    expect(screen.queryByText(/You bought this ticket/)).toBeNull();
+    expect(screen.queryByRole('link', { name: 'Download ticket' })).toBeNull();
+  });
+
+  it('when its buyer looks at a sold ticket with its file, then it says it is theirs with a "Download ticket" link', async () => {
+    gateway.order = boughtBy(buyer);
+    await renderTicketPage({ ...sold, hasFile: true }, buyer);
+    expect(screen.getByText(/You bought this ticket\./)).toBeTruthy();
+    expect(screen.queryByText(/found its buyer/)).toBeNull();
+    const link = screen.getByRole('link', { name: 'Download ticket' });
+    expect(link.getAttribute('href')).toBe('/api/tickets/t1/file');
+    expect(screen.queryByLabelText('Ticket file')).toBeNull();
+  });
+
+  it('when its buyer looks at a sold ticket without its file yet, then it says the seller has not attached it and we email them', async () => {
+    gateway.order = boughtBy(buyer);
+    await renderTicketPage(sold, buyer);
+    expect(screen.getByText(/You bought this ticket\./)).toBeTruthy();
+    expect(screen.getByText(/The seller hasn't attached its file yet/)).toBeTruthy();
+    expect(screen.getByText(/we'll email you/)).toBeTruthy();
+    expect(screen.queryByRole('link', { name: 'Download ticket' })).toBeNull();
   });
 });

@@ -120,6 +120,11 @@ describe('TicketForm', () => {
     expect(router.push).not.toHaveBeenCalled();
   });
 
+  it('when a new listing is written, then the file hint says it can come later', () => {
+    render(<TicketForm />);
+    expect(document.getElementById('file-hint')?.textContent).toMatch(/You can add it later\.$/);
+  });
+
   it('when a ticket is edited, then there is no event picker', () => {
     render(<TicketForm ticket={ticket} events={events} />);
     expect(screen.queryByLabelText('Event')).toBeNull();

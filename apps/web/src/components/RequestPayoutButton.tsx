@@ -7,19 +7,30 @@ import { formatPrice } from '../lib/price';
 import { FormAlert } from './FormAlert';
 import { useErrorFocus } from './use-error-focus';
 
-/** POST /api/payouts, then the page reloads its balance; refusals are shown as they come. */
-export function RequestPayoutButton({
-  available,
-  blocked = false,
-}: {
+interface PayoutState {
   available: number;
   /** No enabled payout account yet (Stripe): nothing can be paid out. */
   blocked?: boolean;
-}) {
+}
+
+/**
+ * Why the button is disabled, said next to it; null when it can be pressed. An
+ * unverified email is not among them: the button stays pressable and the API's own
+ * refusal (`Verify your email first`) is shown, as API.md's payouts route words it.
+ */
+function notYet({ available, blocked }: PayoutState): string | null {
+  if (blocked) return 'Connect your payout account first.';
+  if (available <= 0) return 'Nothing is available to pay out yet.';
+  return null;
+}
+
+/** POST /api/payouts, then the page reloads its balance; refusals are shown as they come. */
+export function RequestPayoutButton(state: PayoutState) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [messages, setMessages, ref] = useErrorFocus<string[]>([]);
   const [done, setDone] = useState<string | null>(null);
+  const reason = notYet(state);
 
   async function request() {
     setPending(true);
@@ -46,13 +57,18 @@ export function RequestPayoutButton({
           {done}
         </p>
       )}
-      {blocked && <p className="muted">Connect your payout account first.</p>}
+      {reason && (
+        <p id="payout-not-yet" className="muted">
+          {reason}
+        </p>
+      )}
       <button
         type="button"
         className="button button-block"
         onClick={request}
-        disabled={pending || blocked || available <= 0}
+        disabled={pending || reason !== null}
         aria-busy={pending}
+        aria-describedby={reason ? 'payout-not-yet' : undefined}
       >
         Request payout
       </button>

@@ -37,7 +37,7 @@ export async function SiteHeader() {
             {user.email}
           </span>
         )}
-        <nav aria-label="Account" className={styles.nav}>
+        <nav aria-label="Main" className={styles.nav}>
           <ul className={styles.links}>
             <li>
               <Link href="/events">Events</Link>

@@ -28,6 +28,9 @@ export function TicketFileForm({ ticket }: { ticket: Ticket }) {
   const [errors, setErrors, formRef] = useErrorFocus(NO_ERRORS);
   const [pending, setPending] = useState(false);
   const [attached, setAttached] = useState<string | null>(null);
+  // The prop is what the page loaded, stale until its refresh lands: this upload counts at once.
+  const [uploaded, setUploaded] = useState(false);
+  const hasFile = ticket.hasFile || uploaded;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -53,6 +56,7 @@ export function TicketFileForm({ ticket }: { ticket: Ticket }) {
     }
     setErrors(NO_ERRORS);
     setAttached(attachedMessage(ticket.status));
+    setUploaded(true);
     form.reset();
     router.refresh();
   }
@@ -64,9 +68,13 @@ export function TicketFileForm({ ticket }: { ticket: Ticket }) {
       <div role="status" aria-live="polite">
         {attached && <p className="notice notice-success">{attached}</p>}
       </div>
-      <TicketFileField hasFile={ticket.hasFile} error={errors.byField.file} />
+      <TicketFileField
+        hasFile={hasFile}
+        buyer={ticket.status === 'sold' ? 'paid' : 'holding'}
+        error={errors.byField.file}
+      />
       <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
-        {ticket.hasFile ? 'Replace file' : 'Attach file'}
+        {hasFile ? 'Replace file' : 'Attach file'}
       </button>
     </form>
   );

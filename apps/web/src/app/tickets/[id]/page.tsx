@@ -27,27 +27,54 @@ export async function generateMetadata({ params }: TicketProps): Promise<Metadat
 }
 
 /**
- * The visitor's own open order holding this ticket, if it is theirs: orders answers
- * 404 for anyone else's, so asking tells a stranger nothing. Without it the buyer
- * who holds the ticket would read that it is on hold for another buyer.
+ * The visitor's own order for this ticket, if there is one: orders answers 404 for
+ * anyone else's, so asking tells a stranger nothing. Without it the buyer who holds
+ * (or bought) the ticket would read that it is on hold for (or sold to) someone else.
  */
-async function ownHold(ticket: Ticket, user: CurrentUser | null): Promise<Order | null> {
-  if (!user || ticket.status !== 'reserved' || !ticket.orderId || user.id === ticket.userId) {
-    return null;
-  }
+async function ownOrder(ticket: Ticket, user: CurrentUser | null): Promise<Order | null> {
+  const taken = ticket.status === 'reserved' || ticket.status === 'sold';
+  if (!user || !taken || !ticket.orderId || user.id === ticket.userId) return null;
   const order = await gatewayGet<Order>(`/api/orders/${encodeURIComponent(ticket.orderId)}`).catch(
     () => null,
   );
-  const open = order?.data && order.data.status !== 'cancelled' && order.data.status !== 'complete';
-  return open ? order.data : null;
+  return order?.data?.userId === user.id ? order.data : null;
+}
+
+/** What the buyer of a sold ticket needs next: the file, or word of when it comes. */
+function BoughtNotice({ ticket }: { ticket: Ticket }) {
+  return (
+    <>
+      <p className="notice notice-success">
+        You bought this ticket.{' '}
+        {ticket.hasFile
+          ? 'Download it to get in.'
+          : "The seller hasn't attached its file yet: we'll email you when it comes."}
+      </p>
+      {ticket.hasFile && (
+        // A plain link: the file comes as an attachment, never shown inside the site.
+        <a
+          href={`/api/tickets/${ticket.id}/file`}
+          className="button button-block"
+          download
+          aria-describedby="ticket-title"
+        >
+          Download ticket
+        </a>
+      )}
+    </>
+  );
 }
 
 export default async function TicketPage({ params }: TicketProps) {
   const { id } = await params;
   const [ticket, user] = await Promise.all([loadTicket(id), getCurrentUser()]);
-  const held = await ownHold(ticket, user);
+  const order = await ownOrder(ticket, user);
   const isSeller = user?.id === ticket.userId;
   const { status } = ticket;
+  const open = order !== null && order.status !== 'cancelled' && order.status !== 'complete';
+  const held = status === 'reserved' && open ? order : null;
+  // Sold on the caller's own order: theirs, even while orders still catches up on the payment.
+  const bought = status === 'sold' && order !== null && order.status !== 'cancelled';
   const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
   const forSale = status === 'available' && !started;
   // Bought or held: the listing is fixed, but its file can still come until the event starts.
@@ -92,7 +119,8 @@ export default async function TicketPage({ params }: TicketProps) {
             sold.
           </p>
         )}
-        {status === 'sold' && (
+        {bought && <BoughtNotice ticket={ticket} />}
+        {status === 'sold' && !bought && (
           <p className="notice notice-success">
             {isSeller
               ? 'Sold: a buyer has paid for this ticket.'
