@@ -62,9 +62,8 @@ describe('the countdown', () => {
 });
 
 describe('paying in sandbox mode', () => {
-  it('when the card number is not a test card, then nothing is sent and the field explains', () => {
-    const fetch = answer(201, {});
-    vi.stubGlobal('fetch', fetch);
+  /** An order with ten minutes left, paid with the sandbox form. */
+  const renderOpenOrder = () =>
     render(
       <OrderPanel
         order={orderExpiringIn(600)}
@@ -72,8 +71,18 @@ describe('paying in sandbox mode', () => {
         stripePublishableKey={null}
       />,
     );
-    fireEvent.change(screen.getByLabelText('Card number'), { target: { value: '1234' } });
+
+  /** Types a card number into the sandbox form and presses Pay. */
+  function payWith(cardNumber: string) {
+    fireEvent.change(screen.getByLabelText('Card number'), { target: { value: cardNumber } });
     fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+  }
+
+  it('when the card number is not a test card, then nothing is sent and the field explains', () => {
+    const fetch = answer(201, {});
+    vi.stubGlobal('fetch', fetch);
+    renderOpenOrder();
+    payWith('1234');
     expect(screen.getByText(/This is a test store/)).toBeTruthy();
     expect(fetch).not.toHaveBeenCalled();
   });
@@ -81,17 +90,8 @@ describe('paying in sandbox mode', () => {
   it('when the card is declined (402), then the buyer reads "declined" and can try again', async () => {
     const fetch = answer(402, { errors: [{ message: 'Card declined' }] });
     vi.stubGlobal('fetch', fetch);
-    render(
-      <OrderPanel
-        order={orderExpiringIn(600)}
-        renderedAt={Date.now()}
-        stripePublishableKey={null}
-      />,
-    );
-    fireEvent.change(screen.getByLabelText('Card number'), {
-      target: { value: '4000 0000 0000 0002' },
-    });
-    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+    renderOpenOrder();
+    payWith('4000 0000 0000 0002');
 
     expect(await screen.findByText(/declined/)).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Pay' })).toBeTruthy();
@@ -106,20 +106,12 @@ describe('paying in sandbox mode', () => {
   it('when a declined card is followed by a number that is not a test card, then only the latest error shows', async () => {
     const fetch = answer(402, { errors: [{ message: 'Card declined' }] });
     vi.stubGlobal('fetch', fetch);
-    render(
-      <OrderPanel
-        order={orderExpiringIn(600)}
-        renderedAt={Date.now()}
-        stripePublishableKey={null}
-      />,
-    );
+    renderOpenOrder();
     const card = screen.getByLabelText('Card number');
-    fireEvent.change(card, { target: { value: '4000 0000 0000 0002' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+    payWith('4000 0000 0000 0002');
     await screen.findByText(/Your card was declined/);
 
-    fireEvent.change(card, { target: { value: '1234' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+    payWith('1234');
 
     expect(screen.getByText(/This is a test store/)).toBeTruthy();
     expect(screen.queryByText(/Your card was declined/)).toBeNull();
@@ -133,17 +125,8 @@ describe('paying in sandbox mode', () => {
       'fetch',
       answer(201, { id: 'pay-1', orderId: 'order-1', amount: 35.5, providerId: 'ch_1' }),
     );
-    render(
-      <OrderPanel
-        order={orderExpiringIn(600)}
-        renderedAt={Date.now()}
-        stripePublishableKey={null}
-      />,
-    );
-    fireEvent.change(screen.getByLabelText('Card number'), {
-      target: { value: '4242424242424242' },
-    });
-    fireEvent.click(screen.getByRole('button', { name: 'Pay' }));
+    renderOpenOrder();
+    payWith('4242424242424242');
 
     expect(await screen.findByText(/Payment confirmed/)).toBeTruthy();
     expect(screen.getByText('Complete')).toBeTruthy();
