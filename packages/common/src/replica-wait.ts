@@ -1,13 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { NotFoundError } from './errors.js';
+import { HttpError } from './errors.js';
 
 /**
- * A lookup in this service's replica found nothing, but the thing may exist: another
- * service made it a moment ago and its event is still on the way (the outbox relay,
- * then this service's consumer). Answered 404 once `untilReplicated` stops waiting.
+ * A lookup in this service's replica found nothing (or not yet the fact that allows
+ * the request), but it may be on its way: another service made it a moment ago and
+ * its event is still travelling (the outbox relay, then this service's consumer).
+ * Answered with `statusCode` (404 unless said) once `untilReplicated` stops waiting.
  */
-export class NotReplicatedYetError extends NotFoundError {}
+export class NotReplicatedYetError extends HttpError {
+  constructor(message: string, statusCode = 404) {
+    super(statusCode, [{ message }]);
+  }
+}
 
 /** `REPLICA_WAIT_MS`: how long a request waits for a replica to hear of what it names. */
 export const replicaWaitConfigSchema = z.object({

@@ -23,6 +23,8 @@ export interface TicketsAppDeps {
   admission?: AdmissionSettings;
   /** Where ticket files' content lives (the database, or an S3 bucket). */
   fileStore: FileStore;
+  /** How long a buyer's download waits for the sale to reach tickets (REPLICA_WAIT_MS). */
+  replicaWaitMs?: number;
 }
 
 export const API_PREFIX = '/api/tickets';
@@ -45,6 +47,7 @@ export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
     db: deps.db,
     store: deps.fileStore,
     maxBytes: TICKET_FILE_MAX_BYTES,
+    replicaWaitMs: deps.replicaWaitMs ?? 2_000,
   });
   return app;
 }

@@ -5,6 +5,7 @@ import {
   migrateStepConfigSchema,
   natsConfigSchema,
   outboxListenConfigSchema,
+  replicaWaitConfigSchema,
 } from '@gittix/common';
 import { z } from 'zod';
 
@@ -18,6 +19,7 @@ export const ticketsConfigSchema = baseConfigSchema
   .extend(outboxListenConfigSchema.shape)
   .extend(migrateStepConfigSchema.shape)
   .extend(authVerifyConfigSchema.shape)
+  .extend(replicaWaitConfigSchema.shape)
   .extend({
     PORT: env.port(3002),
     DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/tickets'),

@@ -34,7 +34,15 @@ export const ticketsService = defineService({
   build: async ({ config, db, logger, verifySession, readiness, admission }) => {
     const fileStore = await fileStoreFor(config, db);
     return {
-      app: await buildApp({ db, logger, verifySession, readiness, admission, fileStore }),
+      app: await buildApp({
+        db,
+        logger,
+        verifySession,
+        readiness,
+        admission,
+        fileStore,
+        replicaWaitMs: config.REPLICA_WAIT_MS,
+      }),
       subscriptions: ticketsSubscriptions,
       tasks: [ordersSeenPruner({ db, logger, retentionMs: eventTablesRetentionMs(config) })],
       alsoStop: fileStore.close

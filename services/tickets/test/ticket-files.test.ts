@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TICKET_FILE_MAX_BYTES } from '@gittix/common';
-import { waitFor } from '@gittix/common/testing';
+import { orderCreatedData, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   completePurchase,
@@ -288,6 +288,32 @@ describe('ticket files (stored in Postgres)', () => {
         .where('ticket_id', '=', ticket.id)
         .execute();
       expect(downloads).toEqual([]);
+    });
+
+    it('when the buyer downloads the moment their order completes, before order.completed reaches tickets, then the download waits for it and is 200', async () => {
+      const seller = await fx.user();
+      const ticket = await fx.listTicket(seller);
+      const pdf = pdfBytes();
+      await putFile(fx, ticket.id, seller, pdf);
+      const buyer = await fx.user();
+      const order = orderCreatedData({
+        userId: buyer.id,
+        ticket: { id: ticket.id, price: ticket.price, version: ticket.version, userId: seller.id },
+      });
+      await fx.deliver('order.created', order);
+      expect((await fx.ticketState(ticket.id)).status).toBe('reserved');
+
+      const downloading = getFile(fx, ticket.id, buyer);
+      await fx.deliver('order.completed', {
+        id: order.id,
+        version: 1,
+        userId: buyer.id,
+        paymentId: randomUUID(),
+        ticket: { id: ticket.id, price: ticket.price, userId: seller.id, title: ticket.title },
+      });
+      const download = await downloading;
+      expect(download.statusCode).toBe(200);
+      expect(download.rawPayload.equals(pdf)).toBe(true);
     });
 
     it('when nobody is signed in, then it is 401', async () => {

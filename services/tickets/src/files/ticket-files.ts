@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { BadRequestError, enqueueEvent, ForbiddenError, NotFoundError } from '@gittix/common';
+import {
+  BadRequestError,
+  enqueueEvent,
+  ForbiddenError,
+  NotFoundError,
+  NotReplicatedYetError,
+} from '@gittix/common';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { TicketsDatabase } from '../db/schema.js';
@@ -179,7 +185,10 @@ export async function downloadTicketFile(
       : ticket.status === 'sold' && ticket.buyer_id === userId
         ? 'buyer'
         : undefined;
-  if (!role) throw new ForbiddenError('Only the seller and the buyer can download this ticket');
+  const refused = 'Only the seller and the buyer can download this ticket';
+  // Reserved: its buyer may have paid a moment ago, the order.completed still on its way.
+  if (!role && ticket.status === 'reserved') throw new NotReplicatedYetError(refused, 403);
+  if (!role) throw new ForbiddenError(refused);
 
   const file = await db
     .selectFrom('ticket_files')

@@ -1,4 +1,4 @@
-import { lingeringDrain, requireAuth, requireUser } from '@gittix/common';
+import { lingeringDrain, replicaWaiter, requireAuth, requireUser } from '@gittix/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
@@ -19,6 +19,7 @@ export interface TicketFilesRoutesOptions {
   store: FileStore;
   /** The largest file accepted (TICKET_FILE_MAX_BYTES). */
   maxBytes: number;
+  replicaWaitMs: number;
 }
 
 /** How long a refused upload's remaining body is read before the connection is cut. */
@@ -44,6 +45,8 @@ export const ticketFilesRoutes: FastifyPluginAsyncZod<TicketFilesRoutesOptions> 
 ) => {
   const { db, store, maxBytes } = options;
   const deps = { db, store, maxBytes, logger: app.log };
+  // A buyer who downloads right after paying may be ahead of order.completed: wait for it.
+  const untilSold = replicaWaiter({ timeoutMs: options.replicaWaitMs });
 
   // The body is the file itself, read as a stream by the handler: no parser
   // buffers it, and the handler (not Fastify) answers a wrong type with 415.
@@ -132,7 +135,7 @@ export const ticketFilesRoutes: FastifyPluginAsyncZod<TicketFilesRoutesOptions> 
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const download = await downloadTicketFile(deps, request.params.id, user.id);
+      const download = await untilSold(() => downloadTicketFile(deps, request.params.id, user.id));
       const { file } = download;
       return reply
         .header('content-type', file.content_type)
