@@ -62,6 +62,23 @@ export function saleLines(sale: {
   ];
 }
 
+/**
+ * Money leaving the seller's account for their bank (a negative `amountCents` puts
+ * it back: a payout cut by refunds). Available at `availableAt`, the instant the
+ * balance it came from was read at, on the same clock (see requestPayout).
+ */
+export function payoutLines(payout: {
+  sellerId: string;
+  amountCents: number;
+  availableAt: Date;
+}): LedgerLine[] {
+  const { sellerId, amountCents, availableAt } = payout;
+  return [
+    { account: sellerAccount(sellerId), amountCents: -amountCents, kind: 'payout', availableAt },
+    { account: PROVIDER_ACCOUNT, amountCents, kind: 'payout', availableAt },
+  ];
+}
+
 export interface SellerBalance {
   pendingCents: number;
   availableCents: number;

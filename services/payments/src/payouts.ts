@@ -9,7 +9,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase, PayoutsTable } from './db/schema.js';
-import { PROVIDER_ACCOUNT, post, sellerAccount, sellerBalance } from './ledger.js';
+import { payoutLines, post, sellerAccount, sellerBalance } from './ledger.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import { type PaymentProvider, withProviderTimeout } from './providers/index.js';
 
@@ -97,6 +97,11 @@ async function destinationOf(
   return account.account_id;
 }
 
+/** One payout computation per seller at a time, until the transaction ends. */
+async function lockSellerPayouts(trx: Transaction<PaymentsDatabase>, sellerId: string) {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${sellerAccount(sellerId)}))`.execute(trx);
+}
+
 /**
  * Pays out everything available. The payout and its ledger posting commit first
  * (the seller's available balance drops at once, so a parallel request finds
@@ -116,8 +121,7 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
       .forUpdate()
       .executeTakeFirst();
     if (!user?.email_verified) throw new ForbiddenError('Verify your email first');
-    // One payout computation per seller at a time.
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${sellerAccount(sellerId)}))`.execute(trx);
+    await lockSellerPayouts(trx, sellerId);
     // Locked: the settler (SKIP LOCKED) leaves it to us, or we see the claim it made.
     const stuck = await trx
       .selectFrom('payouts')
@@ -158,24 +162,9 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await post(
-      trx,
-      [
-        {
-          account: sellerAccount(sellerId),
-          amountCents: -availableCents,
-          kind: 'payout',
-          availableAt: now,
-        },
-        {
-          account: PROVIDER_ACCOUNT,
-          amountCents: availableCents,
-          kind: 'payout',
-          availableAt: now,
-        },
-      ],
-      { payoutId: row.id },
-    );
+    await post(trx, payoutLines({ sellerId, amountCents: availableCents, availableAt: now }), {
+      payoutId: row.id,
+    });
     return { payout: row, mine: true, earlier: false };
   });
   if (!mine) return toPayout(payout);
@@ -202,13 +191,9 @@ export async function sendPayout(
     const found = lookUpFirst
       ? await withProviderTimeout(provider.findPayout(payout.id), providerTimeoutMs)
       : null;
-    if (!found && lookUpFirst) {
-      // Nothing was sent yet: refunds since the money was set aside come off it first.
-      const owed = await cutToWhatIsOwed(db, payout, log);
-      if (owed.status === 'cancelled') return owed;
-      payout = owed;
-    }
-    const sent = payout;
+    // Nothing sent yet after an earlier try: refunds since the money was set aside come off it first.
+    const sent = !found && lookUpFirst ? await cutToWhatIsOwed(db, payout, log) : payout;
+    if (sent.status === 'cancelled') return sent;
     ({ providerId } =
       found ??
       (await withProviderTimeout(
@@ -259,24 +244,14 @@ async function cutToWhatIsOwed(
   log: Logger,
 ): Promise<PayoutRow> {
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${sellerAccount(payout.user_id)}))`.execute(
-      trx,
-    );
+    await lockSellerPayouts(trx, payout.user_id);
     const now = new Date();
     const { availableCents } = await sellerBalance(trx, payout.user_id, now);
     if (availableCents >= 0) return payout;
     const cut = Math.min(payout.amount_cents, -availableCents);
     await post(
       trx,
-      [
-        {
-          account: sellerAccount(payout.user_id),
-          amountCents: cut,
-          kind: 'payout',
-          availableAt: now,
-        },
-        { account: PROVIDER_ACCOUNT, amountCents: -cut, kind: 'payout', availableAt: now },
-      ],
+      payoutLines({ sellerId: payout.user_id, amountCents: -cut, availableAt: now }),
       { payoutId: payout.id },
     );
     const left = payout.amount_cents - cut;

@@ -64,17 +64,16 @@ export async function applyProviderNews(
     if (news.status === 'voided' && row.status === 'authorized') {
       return (await recordVoid(trx, row)) ? 'voided' : null;
     }
-    if (news.status === 'refunded' && row.status === 'captured') {
-      return (await recordRefund(trx, row, news.refundId ?? 'unknown')) ? 'refunded' : null;
-    }
-    if (news.status === 'refunded' && row.status === 'authorized') {
-      // Captured and refunded at the provider before the capture's answer got here (a
-      // timeout, a crash): nothing is owed either way, and the capture retry must not
-      // credit the seller for money the buyer has back. Refunded, with no postings.
-      logger.warn(
-        { paymentId: row.id, providerId: news.providerId },
-        'refunded at the provider before its capture was recorded',
-      );
+    if (news.status === 'refunded' && (row.status === 'captured' || row.status === 'authorized')) {
+      if (row.status === 'authorized') {
+        // Captured and refunded at the provider before the capture's answer got here (a
+        // timeout, a crash): nothing is owed either way, and the capture retry must not
+        // credit the seller for money the buyer has back. Refunded, with no postings.
+        logger.warn(
+          { paymentId: row.id, providerId: news.providerId },
+          'refunded at the provider before its capture was recorded',
+        );
+      }
       return (await recordRefund(trx, row, news.refundId ?? 'unknown')) ? 'refunded' : null;
     }
     return null;
