@@ -14,9 +14,12 @@ export class NotReplicatedYetError extends HttpError {
   }
 }
 
-/** `REPLICA_WAIT_MS`: how long a request waits for a replica to hear of what it names. */
+/** How long a request waits for a replica to hear of what it names, unless configured. */
+export const DEFAULT_REPLICA_WAIT_MS = 2_000;
+
+/** `REPLICA_WAIT_MS`: the wait, per service. */
 export const replicaWaitConfigSchema = z.object({
-  REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+  REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(DEFAULT_REPLICA_WAIT_MS),
 });
 
 export interface ReplicaWaitOptions {

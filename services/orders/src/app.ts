@@ -1,6 +1,7 @@
 import {
   type AdmissionSettings,
   createServiceApp,
+  DEFAULT_REPLICA_WAIT_MS,
   type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
@@ -38,7 +39,7 @@ export async function buildApp(deps: OrdersAppDeps): Promise<ServiceApp> {
     db: deps.db,
     orderExpirationSeconds: deps.orderExpirationSeconds,
     maxOpenOrdersPerUser: deps.maxOpenOrdersPerUser,
-    replicaWaitMs: deps.replicaWaitMs ?? 2_000,
+    replicaWaitMs: deps.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS,
   });
   return app;
 }

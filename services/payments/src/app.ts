@@ -1,6 +1,7 @@
 import {
   type AdmissionSettings,
   createServiceApp,
+  DEFAULT_REPLICA_WAIT_MS,
   type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
@@ -66,7 +67,7 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     limits: deps.limits,
     maxDeclines: deps.maxDeclines,
     feePercent: deps.feePercent,
-    replicaWaitMs: deps.replicaWaitMs ?? 2_000,
+    replicaWaitMs: deps.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS,
   });
   await app.register(payoutsRoutes, {
     prefix: '/api/payouts',

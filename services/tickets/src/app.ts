@@ -1,6 +1,7 @@
 import {
   type AdmissionSettings,
   createServiceApp,
+  DEFAULT_REPLICA_WAIT_MS,
   type ReadinessChecks,
   type ServiceApp,
   type SessionVerifier,
@@ -47,7 +48,7 @@ export async function buildApp(deps: TicketsAppDeps): Promise<ServiceApp> {
     db: deps.db,
     store: deps.fileStore,
     maxBytes: TICKET_FILE_MAX_BYTES,
-    replicaWaitMs: deps.replicaWaitMs ?? 2_000,
+    replicaWaitMs: deps.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS,
   });
   return app;
 }
