@@ -114,6 +114,8 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
     await buyer.goto(ticketUrl);
     await buyer.getByRole('button', { name: 'Purchase' }).click();
     await buyer.waitForURL(/\/orders\/[^/]+$/);
+    // The order says which show the seat is for.
+    await buyer.getByRole('main').getByRole('link', { name: show }).waitFor();
     await buyer.getByLabel('Card number').fill('4242424242424242');
     await buyer.getByRole('button', { name: 'Pay' }).click();
     await buyer.getByText('Payment confirmed').waitFor();
@@ -122,6 +124,14 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
     expect(await buyer.getByRole('button', { name: 'Purchase' }).count()).toBe(0);
     expect(await horizontalOverflow(buyer)).toBe(0);
     await screenshot(buyer, 'phone-ticket-sold');
+    await buyer.goto(`${baseUrl}/tickets/purchased`);
+    await buyer
+      .getByRole('listitem')
+      .filter({ hasText: 'Balcony, row A' })
+      .getByRole('link', { name: show })
+      .waitFor();
+    expect(await horizontalOverflow(buyer)).toBe(0);
+    await screenshot(buyer, 'phone-purchased');
     await buyer.goto(eventUrl);
     await buyer.getByText('1 ticket at $95.00').waitFor();
 

@@ -61,6 +61,42 @@ describe('the countdown', () => {
   });
 });
 
+describe('the order heading', () => {
+  it('when the ticket is for an event, then the order names the show, its place and time', () => {
+    render(
+      <OrderPanel
+        order={orderExpiringIn(600)}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+        event={{
+          id: 'event-1',
+          name: 'Arctic Monkeys live',
+          venue: 'Wembley Stadium',
+          city: 'London',
+          startsAt: '2030-06-14T19:30:00.000Z',
+        }}
+      />,
+    );
+    const show = screen.getByRole('link', { name: 'Arctic Monkeys live' });
+    expect(show.getAttribute('href')).toBe('/events/event-1');
+    expect(show.parentElement?.textContent).toBe(
+      'Arctic Monkeys live · Wembley Stadium, London · Fri, Jun 14, 2030, 07:30 PM UTC',
+    );
+  });
+
+  it('when the ticket has no event, then only its title heads the order', () => {
+    render(
+      <OrderPanel
+        order={orderExpiringIn(600)}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+      />,
+    );
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Arctic Monkeys');
+    expect(screen.queryByRole('link', { name: /live/ })).toBeNull();
+  });
+});
+
 describe('paying in sandbox mode', () => {
   /** An order with ten minutes left, paid with the sandbox form. */
   const renderOpenOrder = () =>

@@ -14,6 +14,7 @@ import type { PaymentOutcome } from '../lib/pay-order';
 import { formatPrice } from '../lib/price';
 import { BusyNotice } from './BusyNotice';
 import { Countdown } from './Countdown';
+import { EventLine, type TicketEvent } from './EventLine';
 import { FormAlert } from './FormAlert';
 import { OrderBadge } from './OrderBadge';
 import styles from './OrderPanel.module.css';
@@ -33,6 +34,8 @@ interface Props {
   stripePublishableKey: string | null;
   /** Where the buyer downloads the ticket once paid; null while the seller has attached none. */
   ticketFileUrl?: string | null;
+  /** The show the ticket is for; null for a ticket listed without an event. */
+  event?: TicketEvent | null;
 }
 
 export function OrderPanel({
@@ -40,6 +43,7 @@ export function OrderPanel({
   renderedAt,
   stripePublishableKey,
   ticketFileUrl = null,
+  event = null,
 }: Props) {
   const router = useRouter();
   const expiresAt = Date.parse(order.expiresAt);
@@ -116,6 +120,11 @@ export function OrderPanel({
           <h1 id="order-title" className={styles.title}>
             {order.ticket.title}
           </h1>
+          {event && (
+            <p className="muted">
+              <EventLine event={event} />
+            </p>
+          )}
         </div>
         <div className={styles.meta}>
           <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>

@@ -18,19 +18,19 @@ export default async function OrderPage({ params }: OrderProps) {
   );
   // Read on the server: the key reaches the browser only as this prop.
   const stripePublishableKey = webConfig().STRIPE_PUBLISHABLE_KEY ?? null;
-  // Once paid, the page links straight to the ticket's file: when the seller attached
-  // one and the tickets service knows the caller bought it (else the download is 403).
+  // The ticket names its event, and once paid the page links straight to its file: when
+  // the seller attached one and the tickets service knows this order bought it.
+  const ticket =
+    (await gatewayGet<Ticket>(`/api/tickets/${encodeURIComponent(order.ticket.id)}`)).data ?? null;
   const bought =
-    order.status === 'complete'
-      ? ((await gatewayGet<Ticket[]>('/api/tickets/purchased')).data ?? [])
-      : [];
-  const ticket = bought.find((each) => each.id === order.ticket.id);
+    order.status === 'complete' && ticket?.status === 'sold' && ticket.orderId === order.id;
   return (
     <OrderPanel
       order={order}
       renderedAt={Date.now()}
       stripePublishableKey={stripePublishableKey}
-      ticketFileUrl={ticket?.hasFile ? `/api/tickets/${ticket.id}/file` : null}
+      ticketFileUrl={bought && ticket.hasFile ? `/api/tickets/${ticket.id}/file` : null}
+      event={ticket?.event ?? null}
     />
   );
 }

@@ -2,11 +2,11 @@ import type { CurrentUser, Order, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { cache } from 'react';
+import { EventLine } from '../../../components/EventLine';
 import { PurchaseButton } from '../../../components/PurchaseButton';
 import { TicketBadge } from '../../../components/TicketBadge';
 import { TicketFileForm } from '../../../components/TicketFileForm';
 import { WithdrawButton } from '../../../components/WithdrawButton';
-import { formatEventTime } from '../../../lib/event-time';
 import { gatewayGet, getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
 import { formatPrice } from '../../../lib/price';
 import styles from './ticket.module.css';
@@ -92,10 +92,7 @@ export default async function TicketPage({ params }: TicketProps) {
         </h1>
         {ticket.event && (
           <p className="muted">
-            <Link href={`/events/${ticket.event.id}`}>{ticket.event.name}</Link>
-            {' · '}
-            {ticket.event.venue}, {ticket.event.city} ·{' '}
-            <time dateTime={ticket.event.startsAt}>{formatEventTime(ticket.event.startsAt)}</time>
+            <EventLine event={ticket.event} />
           </p>
         )}
         <p className={`price ${styles.price}`}>{formatPrice(ticket.price)}</p>

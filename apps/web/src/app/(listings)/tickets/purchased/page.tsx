@@ -1,6 +1,7 @@
 import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { EventLine } from '../../../../components/EventLine';
 import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import styles from '../../listing.module.css';
@@ -34,13 +35,16 @@ export default async function PurchasedTicketsPage() {
         <ul className={styles.list}>
           {tickets.map((ticket) => (
             <li key={ticket.id} className={styles.row}>
-              <Link
-                href={`/tickets/${ticket.id}`}
-                id={`purchased-${ticket.id}-title`}
-                className={styles.title}
-              >
-                {ticket.title}
-              </Link>
+              <span className={styles.title}>
+                <Link href={`/tickets/${ticket.id}`} id={`purchased-${ticket.id}-title`}>
+                  {ticket.title}
+                </Link>
+                {ticket.event && (
+                  <span className={styles.detail}>
+                    <EventLine event={ticket.event} />
+                  </span>
+                )}
+              </span>
               <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
               {ticket.hasFile ? (
                 // A plain link: the file comes as an attachment, never shown inside the site.
