@@ -53,6 +53,46 @@ describe('the shared HTTP behaviour, through the auth service', () => {
     expect(response.json()).toEqual({ errors: [{ message: 'Request body is not valid JSON' }] });
   });
 
+  it('when valid JSON carries a prototype key, then 400 names the key and nothing is stored', async () => {
+    const email = uniqueEmail('proto');
+    for (const payload of [
+      `{"email":"${email}","password":"${password}","__proto__":{"admin":true}}`,
+      `{"email":"${email}","password":"${password}","constructor":{"prototype":{"admin":true}}}`,
+    ]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/users/signup',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({
+        errors: [
+          { message: 'Request body must not contain a "__proto__" or "constructor.prototype" key' },
+        ],
+      });
+    }
+    const signin = await app.inject({
+      method: 'POST',
+      url: '/api/users/signin',
+      payload: { email, password },
+    });
+    expect(signin.statusCode).toBe(400);
+  });
+
+  it('when the JSON body is empty, then 400 saying so', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users/signup',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      errors: [{ message: 'Request body is empty but content-type is application/json' }],
+    });
+  });
+
   it('when one field fails two checks with the same message, then the message is given once', async () => {
     const response = await app.inject({
       method: 'POST',

@@ -15,6 +15,7 @@ import { closeGracefullyPlugin } from './close-gracefully.js';
 import { errorHandlerPlugin } from './error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthPlugin, type ReadinessChecks } from './health.js';
+import { parseJsonBodies } from './json-body.js';
 import { metricsPlugin } from './metrics.js';
 import { requestIdOf } from './request-id.js';
 import { tracingPlugin } from './tracing.js';
@@ -70,6 +71,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: anything else is 415 rather than a string body failing validation.
   app.removeContentTypeParser(['text/plain']);
+  parseJsonBodies(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
