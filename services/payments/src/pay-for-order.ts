@@ -135,6 +135,10 @@ async function claimAttempt(
     if (order.status === 'cancelled' || expired || order.price_cents === null) {
       throw new BadRequestError('Cannot pay for a cancelled order');
     }
+    // A hold taken before the show may outlive its start: the seat is no use by then.
+    if (order.event_starts_at && order.event_starts_at.getTime() <= Date.now()) {
+      throw new BadRequestError('The event has started');
+    }
     const { count } = await trx
       .selectFrom('payment_declines')
       .select((eb) => eb.fn.countAll<string>().as('count'))

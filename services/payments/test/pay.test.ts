@@ -142,6 +142,38 @@ describe('POST /api/payments', () => {
     expect((await storedFor(fx.db, order.id)).order?.status).toBe('created');
   });
 
+  it('when the event started while the ticket was on hold, then 400 and nothing is charged', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id, {
+      ticket: {
+        id: randomUUID(),
+        price: 25.5,
+        userId: randomUUID(),
+        eventStartsAt: new Date(Date.now() - 1_000).toISOString(),
+      },
+    });
+    const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ errors: [{ message: 'The event has started' }] });
+    expect(chargesFor(order.id)).toHaveLength(0);
+    expect((await storedFor(fx.db, order.id)).payments).toEqual([]);
+  });
+
+  it('when the event starts later, then the hold is paid as any other', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id, {
+      ticket: {
+        id: randomUUID(),
+        price: 25.5,
+        userId: randomUUID(),
+        eventStartsAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+    });
+    const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
+    expect(response.statusCode).toBe(201);
+    expect(chargesFor(order.id)).toHaveLength(1);
+  });
+
   it('when the order is already paid, then 400 and no second charge', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
