@@ -213,6 +213,9 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
   app.route({ method: METHODS, url: '/api/*', handler: noSuchApi });
   const traced = !without.has('tracing');
   if (traced) endUpstreamSpans(app);
-  for (const upstream of deps.upstreams) await proxyTo(app, upstream, deps.timeouts, traced);
+  const bodyLimit = (request: FastifyRequest) => bodyLimitFor(request, maxBodyBytes);
+  for (const upstream of deps.upstreams) {
+    await proxyTo(app, upstream, deps.timeouts, bodyLimit, traced);
+  }
   return app;
 }

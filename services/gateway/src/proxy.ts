@@ -1,3 +1,4 @@
+import { pipeline, Transform } from 'node:stream';
 import httpProxy from '@fastify/http-proxy';
 import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import { failSpan, tracer, urlPath } from '@gittix/common';
@@ -84,13 +85,53 @@ export function endUpstreamSpans(app: FastifyInstance): void {
 /** The methods forwarded: every one a browser or a service client sends. */
 export const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 
-/** Bodies are handed on as the client's stream, never parsed here. */
-function passThrough(
-  _request: FastifyRequest,
-  payload: NodeJS.ReadableStream,
-  done: (error: Error | null, body?: unknown) => void,
-): void {
-  done(null, payload);
+/** The largest body a request may carry upstream (the gateway's 413 limits). */
+export type BodyLimit = (request: FastifyRequest) => number;
+
+/** Requests whose body (sent without a length) grew past its limit on the way through. */
+const cutOff = new WeakSet<object>();
+
+class BodyTooLargeError extends Error {
+  constructor() {
+    super('Request body is too large');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/**
+ * Bodies are handed on as the client's stream, never parsed here. One with a
+ * Content-Length was already held to its limit before routing (app.ts); one sent in
+ * chunks is counted on its way through and cut off past the limit, so that the
+ * client gets 413 from here rather than the service's 413 racing the upload and the
+ * proxy seeing a dropped connection (which it answers 503).
+ */
+function passThrough(limitFor: BodyLimit) {
+  return (
+    request: FastifyRequest,
+    payload: NodeJS.ReadableStream,
+    done: (error: Error | null, body?: unknown) => void,
+  ): void => {
+    if (request.headers['content-length'] !== undefined) {
+      done(null, payload);
+      return;
+    }
+    const limit = limitFor(request);
+    let seen = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        seen += chunk.length;
+        if (seen <= limit) {
+          next(null, chunk);
+          return;
+        }
+        cutOff.add(request);
+        next(new BodyTooLargeError());
+      },
+    });
+    // The client's stream ends or fails with the counted one; nothing to do after.
+    pipeline(payload, counted, () => {});
+    done(null, counted);
+  };
 }
 
 /**
@@ -107,6 +148,7 @@ export async function proxyTo(
   app: FastifyInstance,
   upstream: Upstream,
   timeouts: ProxyTimeouts,
+  bodyLimit: BodyLimit,
   traced = true,
 ): Promise<void> {
   const call = upstreamCall(upstream, timeouts, traced);
@@ -124,7 +166,7 @@ export async function proxyTo(
   const prefix = upstream.prefix ?? '';
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', passThrough);
+    scope.addContentTypeParser('*', passThrough(bodyLimit));
     await scope.register(replyFrom, {
       ...(call.base ? { base: call.base } : {}),
       undici: call.undici,
@@ -189,6 +231,11 @@ function upstreamCall(
       );
       // The unread rest of a request body would poison a kept-alive connection.
       if (!reply.request.raw.complete) reply.header('connection', 'close');
+      if (cutOff.has(reply.request)) {
+        // Not the upstream's failure: the client's body outgrew the limit on the way.
+        void reply.code(413).send({ errors: [{ message: 'Request body is too large' }] });
+        return;
+      }
       void reply
         .code(statusFor(error))
         .send({ errors: [{ message: `${upstream.label} service unavailable` }] });

@@ -87,4 +87,49 @@ describe('hostile requests at the gateway', () => {
     expect(await response.json()).toEqual({ errors: [{ message: 'Request body is too large' }] });
     expect(services.map((s) => s.seen.length)).toEqual(seenBefore);
   });
+
+  it('when a body larger than the services accept comes in chunks, without a length, then the gateway answers 413 and the service never gets all of it', async () => {
+    const seenBefore = services.map((s) => s.seen.length);
+    const chunk = new TextEncoder().encode('x'.repeat(8 * 1024));
+    let sent = 0;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          // 300 KiB in 8 KiB chunks: past the 100 KiB limit, whatever the service does.
+          if (sent % 38 === 37) controller.close();
+          else controller.enqueue(chunk);
+          sent += 1;
+        },
+      });
+      const response = await fetch(`${baseUrl}/api/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({ errors: [{ message: 'Request body is too large' }] });
+    }
+    expect(services.map((s) => s.seen.length)).toEqual(seenBefore);
+  });
+
+  it('when a small body comes in chunks, then it reaches the service whole', async () => {
+    const parts = ['{"title":', '"Row A",', '"price":10}'];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const part = parts.shift();
+        if (part === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(part));
+      },
+    });
+    const response = await fetch(`${baseUrl}/api/tickets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(200);
+    const tickets = services.find((s) => s.name === 'tickets');
+    expect(tickets?.seen.at(-1)?.body).toBe('{"title":"Row A","price":10}');
+  });
 });

@@ -30,7 +30,12 @@ export async function startFakeService(name: string, handler?: Handler): Promise
   const seen: SeenRequest[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      // The upload was cut off on the way (the gateway's 413): the request never arrived.
+      return;
+    }
     const request = {
       method: req.method ?? '',
       url: req.url ?? '',
