@@ -113,6 +113,33 @@ describe('emails through the running system and its mail catcher', () => {
     expect(linksIn(ready.html)[0]).toBe(`${system.baseUrl}/tickets/purchased`);
   });
 
+  it('when a hold runs out unpaid, then the buyer is told it expired, and a buyer who cancels is not', async () => {
+    const seller = await person('seller-expiry');
+    const buyer = await person('buyer-expiry');
+    const listed = await seller.client.post<Ticket>('/api/tickets', {
+      title: 'Late again',
+      price: 12,
+    });
+    const cancelledByBuyer = await seller.client.post<Ticket>('/api/tickets', {
+      title: 'Changed my mind',
+      price: 13,
+    });
+    const held = await order(buyer.client, listed.body.id);
+    const dropped = await order(buyer.client, cancelledByBuyer.body.id);
+    expect((await buyer.client.delete(`/api/orders/${dropped.id}`)).status).toBe(204);
+    // The expiration service's event, sent now rather than in 15 minutes (as `npm run events` would).
+    await publish('expiration.complete', { orderId: held.id });
+
+    const expired = await system.mail.waitFor(buyer.email, /^Your hold has expired: Late again$/);
+    expect(linksIn(expired.html)).toEqual([`${system.baseUrl}/tickets/${listed.body.id}`]);
+    const subjects = (await system.mail.emails())
+      .filter((email) => email.to.some((r) => r.address === buyer.email))
+      .map((email) => email.subject);
+    expect(subjects.filter((subject) => subject.startsWith('Your hold has expired'))).toEqual([
+      'Your hold has expired: Late again',
+    ]);
+  });
+
   it('when the mail catcher is down, then the email waits and arrives once, after it is back', async () => {
     const seller = await person('payout');
     await system.mail.stop();

@@ -57,7 +57,14 @@ describe('order expiry, end to end (orders + expiration on one stream)', () => {
       },
       { message: 'order.cancelled published' },
     );
-    expect(cancelled.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
+    // The reason and the buyer are what notifications needs to send "Your hold has expired".
+    expect(cancelled.data).toEqual({
+      id: order.id,
+      version: 1,
+      ticket: { id: ticket.id },
+      userId: order.userId,
+      reason: 'expired',
+    });
 
     const other = await orders.signIn();
     const again = await orders.app.inject({

@@ -10,6 +10,9 @@ import {
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { OrdersDatabase } from './db/schema.js';
 
+/** Why an order was cancelled, said in its order.cancelled (notifications emails the buyer of an expired hold). */
+export type CancelReason = (typeof cancelReasons)[number];
+
 /**
  * Cancels the order if it is still open (created or awaiting:payment) and
  * records order.cancelled in the same transaction. The status condition sits in
@@ -19,7 +22,7 @@ import type { OrdersDatabase } from './db/schema.js';
 export async function cancelOpenOrder(
   trx: Transaction<OrdersDatabase>,
   orderId: string,
-  reason?: (typeof cancelReasons)[number],
+  reason: CancelReason,
 ): Promise<boolean> {
   const cancelled = await trx
     .updateTable('orders')
@@ -33,7 +36,8 @@ export async function cancelOpenOrder(
     id: cancelled.id,
     version: cancelled.version,
     ticket: { id: cancelled.ticket_id },
-    ...(reason ? { userId: cancelled.user_id, reason } : {}),
+    userId: cancelled.user_id,
+    reason,
   });
   return true;
 }
@@ -47,6 +51,7 @@ export async function cancelOpenOrder(
 export async function cancelOpenOrders(
   trx: Transaction<OrdersDatabase>,
   orderIds: string[],
+  reason: CancelReason,
   envelopeOf: (cancelled: EventInput<'order.cancelled'>) => EventEnvelope,
 ): Promise<string[]> {
   if (orderIds.length === 0) return [];
@@ -63,12 +68,18 @@ export async function cancelOpenOrders(
         .forUpdate(),
     )
     .where('status', 'in', ['created', 'awaiting:payment'])
-    .returning(['id', 'version', 'ticket_id'])
+    .returning(['id', 'version', 'ticket_id', 'user_id'])
     .execute();
   await enqueueEnvelopes(
     trx,
     cancelled.map((order) =>
-      envelopeOf({ id: order.id, version: order.version, ticket: { id: order.ticket_id } }),
+      envelopeOf({
+        id: order.id,
+        version: order.version,
+        ticket: { id: order.ticket_id },
+        userId: order.user_id,
+        reason,
+      }),
     ),
   );
   return cancelled.map((order) => order.id);
@@ -89,6 +100,6 @@ export async function cancelOrder(
       .executeTakeFirst();
     if (!order) throw new NotFoundError('Order not found');
     if (order.status === 'complete') throw new BadRequestError('Cannot cancel a completed order');
-    return cancelOpenOrder(trx, orderId);
+    return cancelOpenOrder(trx, orderId, 'cancelled');
   });
 }

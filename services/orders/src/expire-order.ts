@@ -14,7 +14,7 @@ export async function expireOrder(
   orderId: string,
   logger: Logger,
 ): Promise<boolean> {
-  const cancelled = await cancelOpenOrder(trx, orderId);
+  const cancelled = await cancelOpenOrder(trx, orderId, 'expired');
   if (!cancelled) logger.debug({ orderId }, 'expired order was no longer open; nothing to do');
   return cancelled;
 }
@@ -29,8 +29,9 @@ export async function expireOrders(
   expirations: EventEnvelope<'expiration.complete'>[],
   logger: Logger,
 ): Promise<number> {
-  const causeOf = new Map(expirations.map((event) => [event.data.orderId, event]));
-  const cancelled = await cancelOpenOrders(trx, [...causeOf.keys()], (data) =>
+  // Keyed as Postgres returns ids (lower case): a forced expiry may name one in upper case.
+  const causeOf = new Map(expirations.map((event) => [event.data.orderId.toLowerCase(), event]));
+  const cancelled = await cancelOpenOrders(trx, [...causeOf.keys()], 'expired', (data) =>
     causedBy(causeOf.get(data.id)!, () => createEnvelope('order.cancelled', data, randomUUID())),
   );
   if (cancelled.length < causeOf.size) {

@@ -40,7 +40,30 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
       });
       expect((await orderRow(order.id)).version).toBe(1);
       expect(await cancelledEventsOf(order.id)).toEqual([
-        { id: order.id, version: 1, ticket: { id: ticket.id } },
+        {
+          id: order.id,
+          version: 1,
+          ticket: { id: ticket.id },
+          userId: order.userId,
+          reason: 'expired',
+        },
+      ]);
+    });
+
+    it('when a forced expiry names the order in upper case, then the order is cancelled all the same', async () => {
+      const { ticket, order } = await f.placeOrder();
+      await f.publish('expiration.complete', { orderId: order.id.toUpperCase() });
+      await waitFor(async () => (await orderRow(order.id)).status === 'cancelled', {
+        message: 'order cancelled',
+      });
+      expect(await cancelledEventsOf(order.id)).toEqual([
+        {
+          id: order.id,
+          version: 1,
+          ticket: { id: ticket.id },
+          userId: order.userId,
+          reason: 'expired',
+        },
       ]);
     });
 
@@ -68,7 +91,13 @@ describe('order lifecycle (expiration.complete, payment.created consumers)', () 
       for (const [i, { order, ticket }] of placed.entries()) {
         const mine = cancelled.filter((e) => e.data.id === order.id);
         expect(mine.map((e) => e.data)).toEqual([
-          { id: order.id, version: 1, ticket: { id: ticket.id } },
+          {
+            id: order.id,
+            version: 1,
+            ticket: { id: ticket.id },
+            userId: order.userId,
+            reason: 'expired',
+          },
         ]);
         expect(mine[0]!.causationId).toBe(expirations[i]!.id);
       }

@@ -95,7 +95,13 @@ describe('reading and cancelling orders', () => {
       expect(shown.json()).toMatchObject({ status: 'cancelled', version: 1 });
       const events = await f.publishedEvents('order.cancelled');
       expect(events.filter((e) => e.data.id === created.id).map((e) => e.data)).toEqual([
-        { id: created.id, version: 1, ticket: { id: ticket.id } },
+        {
+          id: created.id,
+          version: 1,
+          ticket: { id: ticket.id },
+          userId: created.userId,
+          reason: 'cancelled',
+        },
       ]);
     });
 

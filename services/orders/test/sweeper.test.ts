@@ -93,7 +93,13 @@ describe('order sweeper: Redis is an accelerator, not the only source of truth',
       { message: 'order.cancelled published' },
     );
     expect(cancelled.map((e) => e.data)).toEqual([
-      expect.objectContaining({ id: order.id, version: 1, ticket: { id: ticket.id } }),
+      {
+        id: order.id,
+        version: 1,
+        ticket: { id: ticket.id },
+        userId: order.userId,
+        reason: 'expired',
+      },
     ]);
     const again = await orders.orderTicket(ticket.id, (await orders.signIn()).headers);
     expect(again.statusCode).toBe(201);
