@@ -25,5 +25,6 @@ export * from './money.js';
 export * from './redis.js';
 export * from './replica-wait.js';
 export * from './service/index.js';
+export * from './text.js';
 export * from './tracing/tracing.js';
 export * from './transient.js';

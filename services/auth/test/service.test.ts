@@ -80,6 +80,29 @@ describe('the shared HTTP behaviour, through the auth service', () => {
     expect(signin.statusCode).toBe(400);
   });
 
+  it('when a new password holds half a character, then 400 on password and no account is made', async () => {
+    const email = uniqueEmail('surrogate');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/users/signup',
+      payload: { email, password: 'correct horse \ud800' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([
+      {
+        field: 'password',
+        message: 'Password must not contain a broken character (half of a surrogate pair)',
+      },
+    ]);
+    const signin = await app.inject({
+      method: 'POST',
+      url: '/api/users/signin',
+      payload: { email, password: 'correct horse \ufffd' },
+    });
+    expect(signin.statusCode).toBe(400);
+    expect(signin.json()).toEqual({ errors: [{ message: 'Invalid credentials' }] });
+  });
+
   it('when the JSON body is empty, then 400 saying so', async () => {
     const response = await app.inject({
       method: 'POST',

@@ -115,6 +115,40 @@ describe('events catalogue: /api/events', () => {
       ]);
     });
 
+    it.each([
+      ['name', '\u200b'],
+      ['venue', 'Hall \ud800'],
+      ['city', '\u2060\u200c'],
+    ])(
+      'when the %s is only invisible characters or holds half a character, then it is 400 on that field and nothing is added',
+      async (field, value) => {
+        const user = await fx.user();
+        const name = `Show ${randomUUID()}`;
+        const response = await fx.app.inject({
+          method: 'POST',
+          url: '/api/events',
+          headers: user.headers,
+          payload: {
+            name,
+            venue: 'Hall',
+            city: 'Lyon',
+            startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+            [field]: value,
+          },
+        });
+        expect(response.statusCode).toBe(400);
+        expect(response.json().errors).toEqual([
+          { field, message: expect.stringMatching(/blank|broken character/) },
+        ]);
+        const stored = await fx.db
+          .selectFrom('events')
+          .select('id')
+          .where('name', '=', name)
+          .execute();
+        expect(stored).toEqual([]);
+      },
+    );
+
     it('when the same name, venue and start exist in another case, then it is 400 "Event already exists" on name', async () => {
       const user = await fx.user();
       const event = await fx.addEvent(user, { name: 'Daft Punk Live', venue: 'Zénith' });

@@ -82,6 +82,8 @@ describe('tickets API', () => {
 
     it.each([
       ['blank', '   ', /blank/],
+      ['only zero-width characters', '\u200b\u200d\ufeff\u00ad', /blank/],
+      ['holding half a character (a lone surrogate)', 'Row A \ud83c', /broken character/],
       ['over 120 characters', 'x'.repeat(121), /120/],
       ['not a string', 42, /string/],
     ])('when the title is %s, then it is 400 on title', async (_case, title, message) => {
@@ -225,6 +227,23 @@ describe('tickets API', () => {
       expect(response.statusCode).toBe(400);
       const fields = response.json().errors.map((e: { field: string }) => e.field);
       expect(fields.sort()).toEqual(['price', 'title']);
+    });
+
+    it('when the new title holds half a character, then it is 400 on title and the ticket is unchanged', async () => {
+      const seller = await fx.user();
+      const ticket = await fx.listTicket(seller);
+      const response = await fx.app.inject({
+        method: 'PUT',
+        url: `/api/tickets/${ticket.id}`,
+        headers: seller.headers,
+        payload: { title: 'Row A \udfff', price: 10 },
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().errors).toEqual([
+        { field: 'title', message: expect.stringMatching(/broken character/) },
+      ]);
+      const read = await fx.app.inject({ method: 'GET', url: `/api/tickets/${ticket.id}` });
+      expect(read.json()).toEqual(ticket);
     });
 
     it('when the ticket is reserved, then it is 400 "Cannot edit a reserved ticket"', async () => {

@@ -1,4 +1,9 @@
-import { type RevokedSessions, requireUser, SESSION_COOKIE } from '@gittix/common';
+import {
+  isWellFormedText,
+  type RevokedSessions,
+  requireUser,
+  SESSION_COOKIE,
+} from '@gittix/common';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
@@ -43,7 +48,11 @@ const email = z
 const newPassword = z
   .string({ error: passwordMessage })
   .min(8, { message: passwordMessage })
-  .max(128, { message: passwordMessage });
+  .max(128, { message: passwordMessage })
+  // Half a character would be hashed as U+FFFD, so another half (or U+FFFD) would match.
+  .refine(isWellFormedText, {
+    message: 'Password must not contain a broken character (half of a surrogate pair)',
+  });
 const credentials = z.object({ email, password: newPassword });
 /** A link's token: anything too long to be one is refused before it is hashed. */
 const token = z.string({ error: tokenMessage }).min(1, { message: tokenMessage }).max(512);

@@ -1,3 +1,4 @@
+import { isBlankText, isWellFormedText } from '@gittix/common';
 import { z } from 'zod';
 
 /** The one error shape, for the OpenAPI document. */
@@ -10,7 +11,14 @@ export const byId = z.object({ id: z.uuid() });
 /** Postgres text cannot hold U+0000. */
 export const hasNoNul = (value: string) => !value.includes('\u0000');
 
-/** A required, trimmed, non-blank text field of at most `max` characters. */
+/** Said of a text field holding half a character (a lone `\ud83c` escape). */
+const brokenCharacter = (label: string) =>
+  `${label} must not contain a broken character (half of a surrogate pair)`;
+
+/**
+ * A required, trimmed text field of at most `max` characters, with something to see
+ * in it (not only spaces or zero-width characters) and every character whole.
+ */
 export function text(label: string, max: number) {
   return z
     .string({
@@ -18,9 +26,10 @@ export function text(label: string, max: number) {
         issue.input === undefined ? `${label} is required` : `${label} must be a string`,
     })
     .trim()
-    .min(1, { message: `${label} must not be blank` })
+    .refine((value) => !isBlankText(value), { message: `${label} must not be blank` })
     .max(max, { message: `${label} must be at most ${max} characters` })
-    .refine(hasNoNul, { message: `${label} must not contain NUL characters` });
+    .refine(hasNoNul, { message: `${label} must not contain NUL characters` })
+    .refine(isWellFormedText, { message: brokenCharacter(label) });
 }
 
 /** An optional search string of a query. */
@@ -30,6 +39,7 @@ export function searchText(name: string, max: number) {
     .trim()
     .max(max, { message: `${name} must be at most ${max} characters` })
     .refine(hasNoNul, { message: `${name} must not contain NUL characters` })
+    .refine(isWellFormedText, { message: brokenCharacter(name) })
     .optional();
 }
 
