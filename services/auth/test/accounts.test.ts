@@ -470,6 +470,40 @@ describe('sign-out', () => {
     expect(Date.parse(revoked[0]!.data.expiresAt)).toBeGreaterThan(Date.now());
   });
 
+  it('when a sign-out carries a Bearer token and a cookie of another session, then both sessions end', async () => {
+    const user = await signUpUser(app);
+    const inCookie = sessionCookieOf(
+      await post('/api/users/signin', { email: user.email, password }),
+    )!.value;
+    const kept = sessionCookieOf(
+      await post('/api/users/signin', { email: user.email, password }),
+    )!.value;
+
+    const out = await post('/api/users/signout', undefined, {
+      ...bearer(user.token),
+      cookie: `session=${inCookie}`,
+    });
+    expect(out.statusCode).toBe(200);
+    expect(sessionCookieOf(out)?.value).toBe('');
+    expect(await currentUser(user.token)).toBeNull();
+    expect(await currentUser(inCookie)).toBeNull();
+    // A third session, in neither, is not this sign-out's.
+    expect(await currentUser(kept)).toMatchObject({ id: user.id });
+  });
+
+  it.each(['bearer', 'BEARER', 'BeArEr'])(
+    'when the Authorization scheme is written %s, then the token is honoured all the same',
+    async (scheme) => {
+      const user = await signUpUser(app);
+      const response = await app.inject({
+        method: 'GET',
+        url: '/api/users/currentuser',
+        headers: { authorization: `${scheme} ${user.token}` },
+      });
+      expect(response.json().currentUser).toMatchObject({ id: user.id });
+    },
+  );
+
   it('when another replica only hears of the sign-out through the stream, then it refuses the token within 2 s', async () => {
     const replica = await startTestAuth({
       environment: auth.environment,

@@ -143,10 +143,15 @@ export function createSessionVerifier(options: SessionVerifierOptions): SessionV
   };
 }
 
-function tokenOf(request: FastifyRequest): string | undefined {
+/** The token of an `Authorization: Bearer …` header; the scheme's case does not matter (RFC 9110). */
+export function bearerTokenOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
-  return request.cookies[SESSION_COOKIE];
+  if (header === undefined || header.length <= 7) return undefined;
+  return header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : undefined;
+}
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  return bearerTokenOf(request) ?? request.cookies[SESSION_COOKIE];
 }
 
 /** Sets `request.currentUser` from the session cookie or a Bearer token. */

@@ -1,4 +1,5 @@
 import {
+  bearerTokenOf,
   isWellFormedText,
   type RevokedSessions,
   requireUser,
@@ -193,6 +194,18 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
       const current = request.currentUser;
       if (current?.sessionId) {
         await endSession(accountDeps, { userId: current.id, sessionId: current.sessionId });
+      }
+      // A Bearer token wins over the cookie for who is calling, but the cookie cleared
+      // below names a session of its own: it ends too, as the answer says it does.
+      const cookieToken = request.cookies[SESSION_COOKIE];
+      if (cookieToken && bearerTokenOf(request) !== undefined) {
+        const cookieUser = await sessions.verify(cookieToken);
+        if (cookieUser?.sessionId && cookieUser.sessionId !== current?.sessionId) {
+          await endSession(accountDeps, {
+            userId: cookieUser.id,
+            sessionId: cookieUser.sessionId,
+          });
+        }
       }
       reply.clearCookie(SESSION_COOKIE, cookie);
       return {};
