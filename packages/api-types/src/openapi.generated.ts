@@ -653,10 +653,10 @@ export interface paths {
                     available?: "true" | "false";
                     userId?: string;
                     eventId?: string;
-                    minPrice?: number;
-                    maxPrice?: number;
+                    minPrice?: string;
+                    maxPrice?: string;
                     sort?: "newest" | "price" | "-price";
-                    limit?: number;
+                    limit?: string;
                     cursor?: string;
                 };
                 header?: never;
@@ -1089,7 +1089,7 @@ export interface paths {
                     city?: string;
                     from?: string;
                     to?: string;
-                    limit?: number;
+                    limit?: string;
                     cursor?: string;
                 };
                 header?: never;

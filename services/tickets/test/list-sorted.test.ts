@@ -130,6 +130,10 @@ describe('GET /api/tickets: events, price filters and sorts', () => {
       ['maxPrice=1000001', 'maxPrice'],
       ['eventId=42', 'eventId'],
       ['minPrice=50&maxPrice=10', 'minPrice'],
+      ['minPrice=0x10', 'minPrice'],
+      ['maxPrice=1e2', 'maxPrice'],
+      ['minPrice=%205', 'minPrice'],
+      ['maxPrice=Infinity', 'maxPrice'],
     ];
     for (const [query, field] of cases) {
       const { response } = await list(`/api/tickets?${query}`);

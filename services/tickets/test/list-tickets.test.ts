@@ -131,6 +131,10 @@ describe('GET /api/tickets', () => {
     ['101', 'limit'],
     ['abc', 'limit'],
     ['2.5', 'limit'],
+    ['1e1', 'limit'],
+    ['0x10', 'limit'],
+    ['%205', 'limit'],
+    ['-5', 'limit'],
   ])('when limit is %s, then it is 400 on limit', async (limit, field) => {
     const { response } = await list(`/api/tickets?limit=${limit}`);
     expect(response.statusCode).toBe(400);
@@ -142,6 +146,13 @@ describe('GET /api/tickets', () => {
     expect(response.statusCode).toBe(400);
     const fields = response.json().errors.map((e: { field: string }) => e.field);
     expect(fields.sort()).toEqual(['available', 'cursor', 'limit', 'userId']);
+  });
+
+  it('when limit or a price bound is empty, as an empty form field sends it, then it is as if absent', async () => {
+    for (const query of ['limit=', 'minPrice=', 'maxPrice=', 'limit=&minPrice=&maxPrice=']) {
+      const { response } = await list(`/api/tickets?${query}`);
+      expect(response.statusCode, query).toBe(200);
+    }
   });
 
   it('when limit is 1 or 100, then it is accepted', async () => {

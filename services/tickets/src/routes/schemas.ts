@@ -43,12 +43,29 @@ export function searchText(name: string, max: number) {
     .optional();
 }
 
-export const limit = z.coerce
-  .number({ message: 'limit must be a number' })
-  .int({ message: 'limit must be a whole number' })
-  .min(1, { message: 'limit must be between 1 and 100' })
-  .max(100, { message: 'limit must be between 1 and 100' })
-  .default(100);
+/**
+ * A number of a query string, written as people write one: digits, and with
+ * `decimals` one decimal point (`1e1`, `0x10`, ` 5` and `Infinity` are not numbers
+ * here, as they would be to `Number`). An empty value, as an empty form field
+ * sends it, is no value.
+ */
+export function queryNumber(name: string, { decimals }: { decimals: boolean }) {
+  // Empty matches too: the OpenAPI document shows the pattern.
+  const written = decimals ? /^(\d+(\.\d+)?)?$/ : /^\d*$/;
+  return z
+    .string()
+    .regex(written, { message: `${name} must be ${decimals ? 'a number' : 'a whole number'}` })
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? undefined : Number(value)));
+}
+
+export const limit = queryNumber('limit', { decimals: false }).pipe(
+  z
+    .number()
+    .min(1, { message: 'limit must be between 1 and 100' })
+    .max(100, { message: 'limit must be between 1 and 100' })
+    .default(100),
+);
 
 /** An opaque cursor of a Link header, decoded. */
 export function cursorOf<T>(decode: (value: string) => T | undefined) {

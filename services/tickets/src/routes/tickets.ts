@@ -8,7 +8,16 @@ import { decodeCursor, encodeCursor, listTickets, ticketSorts } from '../list-ti
 import { findTicket, ticketSchema as ticket } from '../tickets.js';
 import { updateTicket } from '../update-ticket.js';
 import { withdrawTicket } from '../withdraw-ticket.js';
-import { byId, cursorOf, errorBody, limit, nextLink, searchText, text } from './schemas.js';
+import {
+  byId,
+  cursorOf,
+  errorBody,
+  limit,
+  nextLink,
+  queryNumber,
+  searchText,
+  text,
+} from './schemas.js';
 
 const ticketInput = z.object({ title: text('Title', 120), price: priceSchema });
 const newTicketInput = ticketInput.extend({
@@ -17,12 +26,13 @@ const newTicketInput = ticketInput.extend({
 
 /** A price bound of a query: dollars, at most 2 decimals. */
 const priceBound = (name: string) =>
-  z.coerce
-    .number({ message: `${name} must be a number` })
-    .min(0, { message: `${name} must be between 0 and 1000000` })
-    .max(1_000_000, { message: `${name} must be between 0 and 1000000` })
-    .multipleOf(0.01, { message: `${name} must have at most 2 decimals` })
-    .optional();
+  queryNumber(name, { decimals: true }).pipe(
+    z
+      .number()
+      .max(1_000_000, { message: `${name} must be between 0 and 1000000` })
+      .multipleOf(0.01, { message: `${name} must have at most 2 decimals` })
+      .optional(),
+  );
 
 const listQuery = z
   .object({
