@@ -20,10 +20,11 @@ const eventInput = z.object({
   name: text('Name', 120),
   venue: text('Venue', 120),
   city: text('City', 80),
-  startsAt: isoTime('startsAt')
+  // Worded by the field's label, as the text fields are: a form shows it beside `Starts at`.
+  startsAt: isoTime('Starts at')
     .transform((value) => new Date(value))
     .refine((startsAt) => startsAt.getTime() > Date.now(), {
-      message: 'startsAt must be in the future',
+      message: 'Starts at must be in the future',
     }),
 });
 
