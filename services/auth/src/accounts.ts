@@ -35,6 +35,9 @@ export interface AccountView extends User {
 
 const tooManyEmails = 'Too many emails requested, try again later';
 
+/** One count per address for every emailed link (verification and reset alike). */
+const emailsKey = (email: string) => `emails:${emailKey(email)}`;
+
 /** Marks the email verified once, with user.updated; the token dies with it. */
 export async function verifyEmail(deps: AccountDeps, token: string): Promise<AccountView> {
   return deps.db.transaction().execute(async (trx) => {
@@ -66,9 +69,15 @@ async function markVerified(trx: Transaction<AuthDatabase>, userId: string): Pro
 /** A new verification link, unless the email is verified already (then nothing is sent). */
 export async function resendVerification(deps: AccountDeps, userId: string): Promise<void> {
   const { settings } = deps;
+  const account = await deps.db
+    .selectFrom('users')
+    .select('email')
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!account) throw new NotAuthorizedError();
   await countAttempt(
     deps.db,
-    [{ key: `verify:${userId}`, max: settings.maxEmailsPerWindow }],
+    [{ key: emailsKey(account.email), max: settings.maxEmailsPerWindow }],
     settings.windowSeconds,
     tooManyEmails,
   );
@@ -103,7 +112,7 @@ export async function requestPasswordReset(
   await countAttempt(
     deps.db,
     [
-      { key: `reset:${emailKey(request.email)}`, max: settings.maxEmailsPerWindow },
+      { key: emailsKey(request.email), max: settings.maxEmailsPerWindow },
       { key: `reset:${addressKey(request.clientAddress)}`, max: settings.maxForgotPerAddress },
     ],
     settings.windowSeconds,

@@ -163,6 +163,18 @@ describe('email verification', () => {
     expect(statuses).toEqual([202, 202, 202, 429, 429]);
     expect(await countEvents('user.verification_requested', user.id)).toBe(4);
   });
+
+  it('when one account asks for verification and reset emails in turn, then both count against one limit', async () => {
+    const user = await signUpUser(app);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push(
+        (await post('/api/users/verify/resend', undefined, bearer(user.token))).statusCode,
+        (await post('/api/users/password/forgot', { email: user.email })).statusCode,
+      );
+    }
+    expect(statuses).toEqual([202, 202, 202, 429, 429, 429]);
+  });
 });
 
 describe('password reset', () => {
