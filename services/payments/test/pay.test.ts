@@ -142,16 +142,20 @@ describe('POST /api/payments', () => {
     expect((await storedFor(fx.db, order.id)).order?.status).toBe('created');
   });
 
-  it('when the event started while the ticket was on hold, then 400 and nothing is charged', async () => {
-    const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id, {
+  /** An open order for a ticket whose event starts `inMs` from now (negative: it has started). */
+  const orderForEventStartingIn = async (buyerId: string, inMs: number) =>
+    fx.createOrder(buyerId, {
       ticket: {
         id: randomUUID(),
         price: 25.5,
         userId: randomUUID(),
-        eventStartsAt: new Date(Date.now() - 1_000).toISOString(),
+        eventStartsAt: new Date(Date.now() + inMs).toISOString(),
       },
     });
+
+  it('when the event started while the ticket was on hold, then 400 and nothing is charged', async () => {
+    const buyer = await fx.buyer();
+    const order = await orderForEventStartingIn(buyer.id, -1_000);
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ errors: [{ message: 'The event has started' }] });
@@ -161,14 +165,7 @@ describe('POST /api/payments', () => {
 
   it('when the event starts later, then the hold is paid as any other', async () => {
     const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id, {
-      ticket: {
-        id: randomUUID(),
-        price: 25.5,
-        userId: randomUUID(),
-        eventStartsAt: new Date(Date.now() + 60_000).toISOString(),
-      },
-    });
+    const order = await orderForEventStartingIn(buyer.id, 60_000);
     const response = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(response.statusCode).toBe(201);
     expect(chargesFor(order.id)).toHaveLength(1);
