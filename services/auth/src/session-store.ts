@@ -31,7 +31,7 @@ export async function openSession(
     SELECT ${sessionId}, id, ${expiresAt} FROM users WHERE id = ${user.id} ${samePassword}
     FOR SHARE`.execute(db);
   if (Number(inserted.numAffectedRows ?? 0) !== 1) return null;
-  return { token: await signer.sign(user, sessionId), sessionId };
+  return { token: await signer.sign(user, sessionId, expiresAt), sessionId };
 }
 
 export type Revocation = EventData<'session.revoked'>;

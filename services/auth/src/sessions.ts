@@ -18,8 +18,12 @@ import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
 
 /** Issues session tokens, verifies them, and publishes the public half as a JWKS. */
 export interface SessionSigner {
-  /** A token for `user`'s session `sessionId` (its `sid` claim, what revocation names). */
-  sign: (user: SessionUser, sessionId: string) => Promise<string>;
+  /**
+   * A token for `user`'s session `sessionId` (its `sid` claim, what revocation names).
+   * `expiresAt`, the session row's end, is its `exp` (rounded down), so a revocation,
+   * which verifiers forget at the row's end, never ends before the token does.
+   */
+  sign: (user: SessionUser, sessionId: string, expiresAt?: Date) => Promise<string>;
   verify: SessionVerifier;
   jwks: { keys: JWK[] };
   ttlSeconds: number;
@@ -67,14 +71,16 @@ export async function createSessionSigner(options: SessionSignerOptions): Promis
     ttlSeconds: options.ttlSeconds,
     jwks: { keys: [{ ...publicJwk, kid, alg: SESSION_ALGORITHM, use: 'sig' }] },
     verify: createSessionVerifier({ publicKeyPem, revoked: options.revoked }),
-    sign: (user, sessionId) =>
+    sign: (user, sessionId, expiresAt) =>
       new SignJWT({ email: user.email, sid: sessionId })
         .setProtectedHeader({ alg: SESSION_ALGORITHM, kid })
         .setSubject(user.id)
         .setIssuer(SESSION_ISSUER)
         .setAudience(SESSION_AUDIENCE)
         .setIssuedAt()
-        .setExpirationTime(`${options.ttlSeconds}s`)
+        .setExpirationTime(
+          expiresAt ? Math.floor(expiresAt.getTime() / 1000) : `${options.ttlSeconds}s`,
+        )
         .sign(privateKey),
   };
 }

@@ -79,7 +79,17 @@ describe('session cookie', () => {
       iss: SESSION_ISSUER,
       aud: SESSION_AUDIENCE,
     });
-    expect(claims.exp! - claims.iat!).toBe(3600);
+    expect(claims.exp! - claims.iat!).toBeGreaterThanOrEqual(3599);
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(3600);
+    // The token ends no later than its session row: a revocation, which verifiers keep
+    // until the row's end, always outlives the token it revokes.
+    const row = await auth.db
+      .selectFrom('sessions')
+      .select('expires_at')
+      .where('id', '=', claims.sid as string)
+      .executeTakeFirstOrThrow();
+    expect(claims.exp! * 1000).toBeLessThanOrEqual(row.expires_at.getTime());
+    expect(row.expires_at.getTime() - claims.exp! * 1000).toBeLessThan(1000);
   });
 });
 

@@ -207,20 +207,6 @@ describe('notifications: an email for every step', () => {
     expect(n.smtp.to(buyer.email)).toHaveLength(4);
   });
 
-  it('when an expiry event predates the buyer field, then the buyer comes from the order seen before', async () => {
-    const buyer = await n.knownUser();
-    const order = heldOrderData(buyer.id, randomUUID(), 'Old event');
-    await n.deliver('order.created', order);
-    await n.publish('order.cancelled', {
-      id: order.id,
-      version: 1,
-      ticket: { id: order.ticket.id },
-      reason: 'expired',
-    });
-    const emails = await arrived(buyer.email, 2);
-    expect(emails.map((e) => e.subject)).toContain('Your hold has expired: Old event');
-  });
-
   it('when a payout is paid, then the seller is told the amount', async () => {
     const seller = await n.knownUser();
     await n.publish('payout.paid', { id: randomUUID(), userId: seller.id, amount: 1234.5 });

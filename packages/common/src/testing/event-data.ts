@@ -35,17 +35,33 @@ export function orderCreatedData(
     status: 'created',
     userId: randomUUID(),
     expiresAt: new Date(Date.now() + 15 * MINUTE_MS).toISOString(),
-    ticket: { id: randomUUID(), price: 25.5 },
+    // Every field orders sends: a consumer that reads one is tested against it.
+    ticket: {
+      id: randomUUID(),
+      price: 25.5,
+      version: 0,
+      userId: randomUUID(),
+      title: `Concert ${randomUUID().slice(0, 8)}`,
+      eventId: null,
+      eventStartsAt: null,
+    },
     ...overrides,
   };
 }
 
-/** The cancellation of `order` (version 1 unless said). */
+/** The cancellation of `order` (version 1 unless said), as orders sends it: with the buyer and why. */
 export function orderCancelledData(
-  order: { id: string; ticket: { id: string } },
+  order: { id: string; userId?: string; ticket: { id: string } },
   version = 1,
+  reason: NonNullable<EventInput<'order.cancelled'>['reason']> = 'cancelled',
 ): EventInput<'order.cancelled'> {
-  return { id: order.id, version, ticket: { id: order.ticket.id } };
+  return {
+    id: order.id,
+    version,
+    ticket: { id: order.ticket.id },
+    userId: order.userId ?? randomUUID(),
+    reason,
+  };
 }
 
 export function paymentCreatedData(

@@ -5,8 +5,9 @@ import { type MailSettings, queueEmail } from '../queue-email.js';
 
 /**
  * order.cancelled with reason `expired` → "Your hold has expired" to the buyer. A
- * buyer's own cancellation or a refusal sends nothing. Events from before `userId`
- * was added name the buyer only through the order.created seen earlier.
+ * buyer's own cancellation or a refusal sends nothing. Orders names the reason and
+ * the buyer on every order.cancelled; events from before it did carry neither, so
+ * replaying one sends nothing.
  */
 export const onOrderCancelled =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.cancelled'> =>
