@@ -138,7 +138,7 @@ describe('buying a ticket across the running services', () => {
     const first = new ApiClient(system.baseUrl);
     const second = new ApiClient(system.baseUrl);
     await seller.signUp('seller');
-    await first.signUp('first');
+    const firstBuyer = await first.signUp('first');
     await second.signUp('second');
     const ticket = await listTicket(seller, 'Expiring show', 10);
 
@@ -165,5 +165,7 @@ describe('buying a ticket across the running services', () => {
 
     const reordered = await second.post<Order>('/api/orders', { ticketId: ticket.id });
     expect(reordered.status).toBe(201);
+    // The expiration worker's expiry, through orders' order.cancelled, reaches the buyer.
+    await system.mail.waitFor(firstBuyer.email, /^Your hold has expired: Expiring show$/);
   });
 });
