@@ -41,7 +41,7 @@ describe('buying a ticket across the running services', () => {
   it('when a buyer orders and pays, then the order completes and the ticket is sold to it', async () => {
     const seller = new ApiClient(system.baseUrl);
     const buyer = new ApiClient(system.baseUrl);
-    await seller.signUp('seller');
+    const sellerAccount = await seller.signUp('seller');
     const me = await buyer.signUp('buyer');
     expect((await buyer.get('/api/users/currentuser')).body).toEqual({
       currentUser: { ...me, emailVerified: false },
@@ -108,6 +108,22 @@ describe('buying a ticket across the running services', () => {
       "the seller's proceeds",
     );
     expect(balance.body).toEqual({ pending: 0, available: 38.25, paidOut: 0 });
+
+    // A verified seller is paid out, and told so by email (the real payout.paid).
+    const verification = await system.mail.waitFor(sellerAccount.email, /^Verify your email$/);
+    const verifyToken = /token=([A-Za-z0-9_-]+)/.exec(verification.text)?.[1];
+    expect((await seller.post('/api/users/verify', { token: verifyToken })).status).toBe(200);
+    // Payments hears of the verification through user.updated: a moment later.
+    const payout = await waitFor(
+      async () => {
+        const r = await seller.post<{ amount: number; status: string }>('/api/payouts', {});
+        return r.status !== 403 && r;
+      },
+      { message: 'payments to hear the seller is verified' },
+    );
+    expect(payout.status).toBe(201);
+    expect(payout.body).toMatchObject({ amount: 38.25, status: 'paid' });
+    await system.mail.waitFor(sellerAccount.email, /^Payout of \$38\.25 sent$/);
 
     const again = await buyer.post('/api/payments', {
       orderId: ordered.body.id,
