@@ -111,6 +111,40 @@ describe('emails through the running system and its mail catcher', () => {
       /^Your ticket is ready to download: Mail & <Music>$/,
     );
     expect(linksIn(ready.html)[0]).toBe(`${system.baseUrl}/tickets/purchased`);
+
+    // A replacement is announced as one.
+    const replaced = await fetch(`${system.baseUrl}/api/tickets/${listed.body.id}/file`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf', cookie: seller.client.cookieHeader },
+      body: new TextEncoder().encode('%PDF-1.7\n% seat moved\n%%EOF\n'),
+    });
+    expect(replaced.status).toBe(204);
+    await system.mail.waitFor(buyer.email, /^Your ticket was replaced: Mail & <Music>$/);
+  });
+
+  it('when the file is attached before the sale, then the receipt links to the download', async () => {
+    const seller = await person('seller-file');
+    const buyer = await person('buyer-file');
+    const listed = await seller.client.post<Ticket>('/api/tickets', {
+      title: 'With file',
+      price: 20,
+    });
+    const attached = await fetch(`${system.baseUrl}/api/tickets/${listed.body.id}/file`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf', cookie: seller.client.cookieHeader },
+      body: new TextEncoder().encode('%PDF-1.7\n%%EOF\n'),
+    });
+    expect(attached.status).toBe(204);
+    const placed = await order(buyer.client, listed.body.id);
+    const paid = await buyer.client.post('/api/payments', {
+      orderId: placed.id,
+      token: 'tok_visa',
+    });
+    expect(paid.status).toBe(201);
+
+    const receipt = await system.mail.waitFor(buyer.email, /^Your ticket: With file$/);
+    expect(receipt.text).toContain('Download your ticket');
+    expect(linksIn(receipt.html)).toContain(`${system.baseUrl}/tickets/purchased`);
   });
 
   it('when a hold runs out unpaid, then the buyer is told it expired, and a buyer who cancels is not', async () => {
