@@ -48,7 +48,8 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
     const { baseUrl } = system;
     const show = uniqueTitle('Nils Frahm live');
 
-    const seller = await openPage(browser, desktop);
+    // A New York seller: what they type as "Your local time" comes back in their zone.
+    const seller = await openPage(browser, { ...desktop, timezoneId: 'America/New_York' });
     await signUp(seller, baseUrl, uniqueEmail('events-seller'));
     await seller.getByRole('banner').getByRole('link', { name: 'Events' }).click();
     await seller.waitForURL(`${baseUrl}/events`);
@@ -62,12 +63,20 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
     const eventUrl = seller.url();
     await seller.getByRole('heading', { name: show }).waitFor();
     await seller.getByText('No tickets for sale yet').waitFor();
+    await seller
+      .getByRole('main')
+      .locator('time')
+      .getByText(/, 08:00 PM E[DS]T$/)
+      .waitFor();
     await screenshot(seller, 'desktop-event-empty');
 
     await seller.getByRole('link', { name: 'Sell a ticket for this event' }).click();
     await seller.waitForURL(/\/tickets\/new\?eventId=/);
     const picker = seller.getByLabel('Event');
     expect(await picker.locator('option:checked').textContent()).toContain(show);
+    await expect
+      .poll(() => picker.locator('option:checked').textContent())
+      .toMatch(/, 08:00 PM E[DS]T$/);
     await screenshot(seller, 'desktop-ticket-new-for-event');
     await seller.getByLabel('Title').fill('Balcony, row A');
     await seller.getByLabel('Price').fill('48');

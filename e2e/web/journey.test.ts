@@ -36,7 +36,13 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     const title = uniqueTitle('Arctic Monkeys, Block B');
 
     const seller = await openPage(browser, desktop);
-    await signUp(seller, baseUrl, uniqueEmail('seller'));
+    const sellerEmail = uniqueEmail('seller');
+    await signUp(seller, baseUrl, sellerEmail);
+    // Once, right after signing up: where the verification link went.
+    await seller
+      .getByRole('status')
+      .getByText(`Check your inbox: we sent a link to verify ${sellerEmail}`)
+      .waitFor();
     await screenshot(seller, 'desktop-home-signed-in');
     const ticketUrl = await listTicket(seller, baseUrl, title, '35.5');
     await expect.poll(() => seller.getByText('$35.50').count()).toBeGreaterThan(0);
@@ -53,11 +59,17 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     await buyer.waitForURL(ticketUrl);
     expect(await buyer.getByRole('link', { name: 'Edit' }).count()).toBe(0);
     await screenshot(buyer, 'desktop-ticket-buyer');
+    // A rival has the same page open: by the time they press Purchase, it is taken.
+    const rival = await openPage(browser, desktop);
+    await signUp(rival, baseUrl, uniqueEmail('rival'));
+    await rival.goto(ticketUrl);
+    await rival.getByRole('button', { name: 'Purchase' }).waitFor();
 
     await buyer.getByRole('button', { name: 'Purchase' }).click();
     await buyer.waitForURL(/\/orders\/[^/]+$/);
     const orderUrl = buyer.url();
     await buyer.getByRole('heading', { name: title }).waitFor();
+    expect(await buyer.title()).toBe(`Order for ${title} · GitTix`);
     await expectCountdownToMove(buyer);
     await screenshot(buyer, 'desktop-order-open');
 
@@ -73,6 +85,20 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
       .toBe(1);
     expect(await buyer.getByText('On hold for another buyer').count()).toBe(0);
     await screenshot(buyer, 'desktop-ticket-held-by-you');
+
+    // The rival's purchase is refused: the reason stays, focused, once the page shows the hold.
+    await rival.getByRole('button', { name: 'Purchase' }).click();
+    await rival.getByText('On hold for another buyer').waitFor();
+    const refusal = rival.getByRole('alert').filter({ hasText: 'Ticket is already reserved' });
+    await refusal.waitFor();
+    expect(await refusal.evaluate((alert) => alert === document.activeElement)).toBe(true);
+    expect(await rival.getByRole('button', { name: 'Purchase' }).count()).toBe(0);
+    await screenshot(rival, 'desktop-ticket-purchase-refused');
+
+    // Someone else's order is the not-found page, its tab title too.
+    expect((await seller.goto(orderUrl))?.status()).toBe(404);
+    await seller.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect(await seller.title()).toBe('Not found · GitTix');
     await buyer.getByRole('link', { name: 'Pay for it' }).click();
     await buyer.waitForURL(orderUrl);
 

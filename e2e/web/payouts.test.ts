@@ -63,6 +63,10 @@ describe('when a seller lists a ticket and it sells', () => {
     // auth has not verified this address: the payout is refused, the money stays.
     await seller.getByRole('button', { name: 'Request payout' }).click();
     await seller.getByText('Verify your email first').waitFor();
+    const account = seller
+      .getByRole('alert')
+      .getByRole('link', { name: 'Resend the verification email from your account' });
+    expect(await account.getAttribute('href')).toBe('/account');
     expect(await available.textContent()).toContain('$36.00');
     await screenshot(seller, 'desktop-payouts-unverified');
 

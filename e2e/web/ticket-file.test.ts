@@ -121,7 +121,15 @@ describe('when a seller attaches the ticket file and a buyer pays', () => {
       buffer: Buffer.from('<html>not a pdf</html>'),
     });
     await seller.getByRole('button', { name: 'Create ticket' }).click();
-    await seller.getByText('The file is not a real PDF').waitFor();
+    // Listed all the same: the form says so, links to it, and now saves it.
+    const alert = seller.getByRole('alert').filter({ hasText: 'Your ticket is listed' });
+    await alert.getByText(/its file was not attached: The file is not a real PDF/).waitFor();
+    expect(await alert.evaluate((element) => element === document.activeElement)).toBe(true);
+    const listing = alert.getByRole('link', { name: 'View your listing' });
+    expect(await listing.getAttribute('href')).toMatch(/^\/tickets\/[0-9a-f-]{36}$/);
+    await seller.getByText('The file is not a real PDF', { exact: true }).waitFor();
+    await seller.getByRole('button', { name: 'Save' }).waitFor();
+    expect(await seller.getByRole('button', { name: 'Create ticket' }).count()).toBe(0);
     expect(await horizontalOverflow(seller)).toBe(0);
     await screenshot(seller, 'phone-ticket-new-bad-file');
   });

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import type { CurrentUser } from '@gittix/api-types';
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import PayoutsPage from '../src/app/payouts/page';
 
@@ -19,7 +19,13 @@ vi.mock('../src/lib/gateway', () => ({
   loadOrRedirect: async (path: string) => gateway.answers[path],
 }));
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const refusal = (status: number, message: string) =>
+  vi.fn().mockResolvedValue(new Response(JSON.stringify({ errors: [{ message }] }), { status }));
 
 async function renderPayouts({
   available,
@@ -59,6 +65,29 @@ describe('the payouts page', () => {
     const button = await renderPayouts({ available: 36, emailVerified: false });
     expect(button.disabled).toBe(false);
     expect(screen.queryByText(/Verify your email first/)).toBeNull();
+  });
+
+  it('when the API refuses an unverified seller, then the alert takes focus and links to the account page, where the email is resent', async () => {
+    vi.stubGlobal('fetch', refusal(403, 'Verify your email first'));
+    const button = await renderPayouts({ available: 36, emailVerified: false });
+    fireEvent.click(button);
+
+    const alert = screen.getByRole('alert');
+    await vi.waitFor(() => expect(document.activeElement).toBe(alert));
+    expect(alert.textContent).toContain('Verify your email first');
+    const link = screen.getByRole('link', { name: /verification email/ });
+    expect(alert.contains(link)).toBe(true);
+    expect(link.getAttribute('href')).toBe('/account');
+  });
+
+  it('when the API refuses for another reason, then the alert offers no account link', async () => {
+    vi.stubGlobal('fetch', refusal(400, 'Nothing to pay out'));
+    fireEvent.click(await renderPayouts({ available: 36 }));
+
+    await vi.waitFor(() =>
+      expect(screen.getByRole('alert').textContent).toBe('Nothing to pay out'),
+    );
+    expect(screen.queryByRole('link')).toBeNull();
   });
 
   it('when the payout account is not connected, then the button is described by that', async () => {

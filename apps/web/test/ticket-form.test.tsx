@@ -120,6 +120,48 @@ describe('TicketForm', () => {
     expect(router.push).not.toHaveBeenCalled();
   });
 
+  it('when the ticket is listed but its file is refused, then an alert says it is live, links to it, and Save attaches the file', async () => {
+    const listed = { ...ticket, id: 't9', orderId: null, status: 'available' as const };
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(new Response(JSON.stringify(listed), { status: 201 }))
+      .mockResolvedValueOnce(
+        new Response(JSON.stringify({ errors: [{ message: 'The file is not a real PDF' }] }), {
+          status: 400,
+        }),
+      )
+      .mockResolvedValueOnce(new Response(JSON.stringify(listed), { status: 200 }))
+      .mockResolvedValueOnce(new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetch);
+    render(<TicketForm events={events} />);
+    fireEvent.change(screen.getByLabelText('Title'), { target: { value: 'Row 3' } });
+    fireEvent.change(screen.getByLabelText('Price'), { target: { value: '40' } });
+    const fake = new File(['not a pdf'], 'ticket.pdf', { type: 'application/pdf' });
+    fireEvent.change(screen.getByLabelText('Ticket file'), { target: { files: [fake] } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create ticket' }));
+
+    const alert = screen.getByRole('alert');
+    await vi.waitFor(() => expect(document.activeElement).toBe(alert));
+    expect(alert.textContent).toContain(
+      'Your ticket is listed, but its file was not attached: The file is not a real PDF',
+    );
+    const link = screen.getByRole('link', { name: 'View your listing' });
+    expect(link.getAttribute('href')).toBe('/tickets/t9');
+    expect(document.getElementById('file-error')?.textContent).toBe('The file is not a real PDF');
+    expect(screen.queryByRole('button', { name: 'Create ticket' })).toBeNull();
+    expect(router.push).not.toHaveBeenCalled();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await vi.waitFor(() => expect(router.push).toHaveBeenCalledWith('/tickets/t9'));
+    const calls = fetch.mock.calls as [string, RequestInit][];
+    expect(calls.map(([path, init]) => `${init.method} ${path}`)).toEqual([
+      'POST /api/tickets',
+      'PUT /api/tickets/t9/file',
+      'PUT /api/tickets/t9',
+      'PUT /api/tickets/t9/file',
+    ]);
+  });
+
   it('when a new listing is written, then the file hint says it can come later', () => {
     render(<TicketForm />);
     expect(document.getElementById('file-hint')?.textContent).toMatch(/You can add it later\.$/);

@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import { headers } from 'next/headers';
 import type { ReactNode } from 'react';
 import { SiteHeader } from '../components/SiteHeader';
+import { WelcomeNotice } from '../components/WelcomeNotice';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -29,7 +30,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           Skip to content
         </a>
         <SiteHeader />
-        <main id="main">{children}</main>
+        <main id="main">
+          <WelcomeNotice />
+          {children}
+        </main>
         <footer className="site-footer">
           <p>GitTix: fan-to-fan ticket resale. Prices in US dollars.</p>
         </footer>

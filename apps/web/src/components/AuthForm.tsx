@@ -5,6 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
 import type { BusyWait } from '../lib/busy-retry';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
+import { rememberWelcome } from '../lib/welcome-flash';
 import { BusyNotice } from './BusyNotice';
 import { Field } from './Field';
 import { FormAlert } from './FormAlert';
@@ -35,6 +36,8 @@ export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
       { onBusy: setBusy },
     );
     if (result.ok) {
+      // The page they land on tells a new user where their verification link went.
+      if (mode === 'signup') rememberWelcome(result.data.email);
       // A full navigation, so every server-rendered part (the header too) sees the new session.
       window.location.assign(next);
       return;

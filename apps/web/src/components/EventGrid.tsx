@@ -1,7 +1,7 @@
 import type { CatalogueEvent } from '@gittix/api-types';
 import { eventOffer } from '../lib/event-offer';
-import { formatEventTime } from '../lib/event-time';
 import styles from './EventCard.module.css';
+import { EventTime } from './EventTime';
 import { IntentLink } from './IntentLink';
 
 /** Event cards: name, venue and city, when, and what is for sale. */
@@ -15,9 +15,7 @@ export function EventGrid({ events }: { events: CatalogueEvent[] }) {
             <span className={styles.where}>
               {event.venue}, {event.city}
             </span>
-            <time className={styles.when} dateTime={event.startsAt}>
-              {formatEventTime(event.startsAt)}
-            </time>
+            <EventTime className={styles.when} iso={event.startsAt} />
             <span className={styles.offer}>{eventOffer(event)}</span>
           </IntentLink>
         </li>

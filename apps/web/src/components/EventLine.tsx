@@ -1,12 +1,12 @@
 import type { Ticket } from '@gittix/api-types';
 import Link from 'next/link';
-import { formatEventTime } from '../lib/event-time';
+import { EventTime } from './EventTime';
 
 /** The event a ticket is for, as a ticket's own page writes it. */
 export type TicketEvent = NonNullable<Ticket['event']>;
 
 /**
- * "Name · Venue, City · Fri, Jun 12, 2026, 08:00 PM UTC": which show a ticket gets you
+ * "Name · Venue, City · Fri, Jun 12, 2026, 08:00 PM EDT" (the viewer's zone): which show a ticket gets you
  * in to, with the name linking to the event's page.
  */
 export function EventLine({ event }: { event: TicketEvent }) {
@@ -14,8 +14,7 @@ export function EventLine({ event }: { event: TicketEvent }) {
     <>
       <Link href={`/events/${event.id}`}>{event.name}</Link>
       {' · '}
-      {event.venue}, {event.city} ·{' '}
-      <time dateTime={event.startsAt}>{formatEventTime(event.startsAt)}</time>
+      {event.venue}, {event.city} · <EventTime iso={event.startsAt} />
     </>
   );
 }

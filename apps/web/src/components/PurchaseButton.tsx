@@ -10,8 +10,19 @@ import { BusyNotice } from './BusyNotice';
 import { FormAlert } from './FormAlert';
 import { useErrorFocus } from './use-error-focus';
 
+interface PurchaseButtonProps {
+  ticketId: string;
+  signedIn: boolean;
+  /**
+   * Whether the ticket can be bought now. The page keeps this component mounted when
+   * it cannot: a refusal ("Ticket is already reserved") stays shown, and focused, after
+   * the refresh that shows the ticket's new status; only the button goes.
+   */
+  onSale?: boolean;
+}
+
 /** Reserves the ticket with a new order and opens it; a signed-out visitor signs in first. */
-export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signedIn: boolean }) {
+export function PurchaseButton({ ticketId, signedIn, onSale = true }: PurchaseButtonProps) {
   const router = useRouter();
   const [errors, setErrors, ref] = useErrorFocus<string[]>([]);
   const [pending, setPending] = useState(false);
@@ -41,19 +52,24 @@ export function PurchaseButton({ ticketId, signedIn }: { ticketId: string; signe
     router.refresh();
   }
 
+  if (!onSale && errors.length === 0) return null;
   return (
     <div ref={ref} className="stack">
       <FormAlert messages={errors} />
-      <BusyNotice wait={busy} />
-      <button
-        type="button"
-        className="button button-block"
-        onClick={purchase}
-        disabled={pending}
-        aria-busy={pending}
-      >
-        Purchase
-      </button>
+      {onSale && (
+        <>
+          <BusyNotice wait={busy} />
+          <button
+            type="button"
+            className="button button-block"
+            onClick={purchase}
+            disabled={pending}
+            aria-busy={pending}
+          >
+            Purchase
+          </button>
+        </>
+      )}
     </div>
   );
 }

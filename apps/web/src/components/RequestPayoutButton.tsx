@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { sendJson } from '../lib/api-client';
@@ -24,12 +25,17 @@ function notYet({ available, blocked }: PayoutState): string | null {
   return null;
 }
 
-/** POST /api/payouts, then the page reloads its balance; refusals are shown as they come. */
+/**
+ * POST /api/payouts, then the page reloads its balance; refusals are shown as they
+ * come, an unverified email's with a link to where the verification email is resent.
+ */
 export function RequestPayoutButton(state: PayoutState) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [messages, setMessages, ref] = useErrorFocus<string[]>([]);
   const [done, setDone] = useState<string | null>(null);
+  // The one 403 (`Verify your email first`): the way forward is on the account page.
+  const [unverified, setUnverified] = useState(false);
   const reason = notYet(state);
 
   async function request() {
@@ -46,12 +52,18 @@ export function RequestPayoutButton(state: PayoutState) {
       window.location.assign('/auth/signin?next=%2Fpayouts');
       return;
     }
+    setUnverified(result.status === 403);
     setMessages(result.errors.map((e) => e.message));
   }
 
   return (
     <div ref={ref} className="form">
-      <FormAlert messages={messages} />
+      <FormAlert
+        messages={messages}
+        action={
+          unverified && <Link href="/account">Resend the verification email from your account</Link>
+        }
+      />
       {done && (
         <p className="notice notice-success" role="status">
           {done}

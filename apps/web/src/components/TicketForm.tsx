@@ -1,6 +1,7 @@
 'use client';
 
 import type { CatalogueEvent, Ticket } from '@gittix/api-types';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
@@ -12,6 +13,7 @@ import { Field } from './Field';
 import { FormAlert } from './FormAlert';
 import { TicketFileField } from './TicketFileField';
 import { useErrorFocus } from './use-error-focus';
+import { useViewerTimeZone } from './use-viewer-time-zone';
 
 const FIELDS = ['title', 'price', 'eventId', 'file'] as const;
 type TicketField = (typeof FIELDS)[number];
@@ -31,10 +33,14 @@ interface TicketFormProps {
 
 /**
  * Creates a ticket, or with `ticket` edits it; both end on the ticket's page.
- * A chosen `Ticket file` is uploaded once the ticket is saved.
+ * A chosen `Ticket file` is uploaded once the ticket is saved; if that upload fails
+ * after a new ticket was listed, the form says the listing is live and turns into
+ * its edit form (`Save`), so a second submit attaches the file instead of listing twice.
  */
 export function TicketForm({ ticket, events = [], eventId = '', feePercent }: TicketFormProps) {
   const router = useRouter();
+  // An <option> holds text only: the picker formats in the viewer's zone itself.
+  const timeZone = useViewerTimeZone();
   const [errors, setErrors, formRef] = useErrorFocus(NO_ERRORS);
   const [pending, setPending] = useState(false);
   const [priceText, setPriceText] = useState(ticket ? priceInputValue(ticket.price) : '');
@@ -76,10 +82,12 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
     }
     if (result.ok && uploaded && !uploaded.ok) {
       setCreated(result.data);
-      setErrors({
-        byField: { file: uploaded.errors.map((e) => e.message).join(' ') },
-        general: [],
-      });
+      const reason = uploaded.errors.map((e) => e.message).join(' ');
+      // Buyers can already buy a new listing: say it is live, not just that the file failed.
+      const general = ticket
+        ? []
+        : [`Your ticket is listed, but its file was not attached: ${reason}`];
+      setErrors({ byField: { file: reason }, general });
       setPending(false);
       return;
     }
@@ -94,7 +102,10 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
   return (
     // POST, so a submit that beats hydration never puts what was typed into the URL.
     <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
-      <FormAlert messages={errors.general} />
+      <FormAlert
+        messages={errors.general}
+        action={created && <Link href={`/tickets/${created.id}`}>View your listing</Link>}
+      />
       {!ticket && (
         <div className="field">
           <label htmlFor="eventId">Event</label>
@@ -103,13 +114,15 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
             name="eventId"
             className="input"
             defaultValue={eventId}
+            // Listed already: its event is fixed, as when a listing is edited.
+            disabled={created !== undefined}
             aria-invalid={errors.byField.eventId ? true : undefined}
             aria-describedby={errors.byField.eventId ? 'eventId-error' : 'eventId-hint'}
           >
             <option value="">No event</option>
             {events.map((event) => (
               <option key={event.id} value={event.id}>
-                {event.name}, {event.city} — {formatEventTime(event.startsAt)}
+                {event.name}, {event.city} — {formatEventTime(event.startsAt, timeZone)}
               </option>
             ))}
           </select>
@@ -156,7 +169,7 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
       )}
       <TicketFileField hasFile={saved?.hasFile} error={errors.byField.file} />
       <button type="submit" className="button button-block" disabled={pending} aria-busy={pending}>
-        {ticket ? 'Save' : 'Create ticket'}
+        {saved ? 'Save' : 'Create ticket'}
       </button>
     </form>
   );

@@ -1,6 +1,6 @@
 import type { Ticket } from '@gittix/api-types';
-import { formatEventTime } from '../lib/event-time';
 import { formatPrice } from '../lib/price';
+import { EventTime } from './EventTime';
 import { IntentLink } from './IntentLink';
 import { TicketBadge } from './TicketBadge';
 import styles from './TicketGrid.module.css';
@@ -21,7 +21,8 @@ export function TicketGrid({
             <span className={styles.title}>{ticket.title}</span>
             {showEvent && ticket.event && (
               <span className={styles.event}>
-                {ticket.event.name} · {ticket.event.city} · {formatEventTime(ticket.event.startsAt)}
+                {ticket.event.name} · {ticket.event.city} ·{' '}
+                <EventTime iso={ticket.event.startsAt} />
               </span>
             )}
             <span className={styles.footer}>

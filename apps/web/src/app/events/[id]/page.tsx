@@ -2,10 +2,10 @@ import type { CatalogueEvent, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { cache } from 'react';
+import { EventTime } from '../../../components/EventTime';
 import { ListFilters } from '../../../components/ListFilters';
 import { TicketGrid } from '../../../components/TicketGrid';
 import { eventOffer } from '../../../lib/event-offer';
-import { formatEventTime } from '../../../lib/event-time';
 import { gatewayError, gatewayGet, loadOrRedirect } from '../../../lib/gateway';
 import { filterParams, listFiltersFrom } from '../../../lib/list-filters';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../lib/tickets-query';
@@ -50,8 +50,7 @@ export default async function EventPage({ params, searchParams }: EventProps) {
         <div>
           <h1>{event.name}</h1>
           <p className="muted">
-            {event.venue}, {event.city} ·{' '}
-            <time dateTime={event.startsAt}>{formatEventTime(event.startsAt)}</time>
+            {event.venue}, {event.city} · <EventTime iso={event.startsAt} />
           </p>
           <p>
             <strong>{started ? 'This event has started' : eventOffer(event)}</strong>

@@ -1,21 +1,28 @@
 import type { Order, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
+import { cache } from 'react';
 import { OrderPanel } from '../../../components/OrderPanel';
 import { webConfig } from '../../../lib/config';
 import { gatewayGet, loadOrRedirect } from '../../../lib/gateway';
-
-export const metadata: Metadata = { title: 'Your order' };
 
 interface OrderProps {
   params: Promise<{ id: string }>;
 }
 
+// Metadata and page both need it; one request serves both. An order that is not the
+// visitor's (or no order at all) is the not-found page, title included.
+const loadOrder = cache(
+  (id: string): Promise<Order> =>
+    loadOrRedirect<Order>(`/api/orders/${encodeURIComponent(id)}`, `/orders/${id}`),
+);
+
+export async function generateMetadata({ params }: OrderProps): Promise<Metadata> {
+  const order = await loadOrder((await params).id);
+  return { title: `Order for ${order.ticket.title}` };
+}
+
 export default async function OrderPage({ params }: OrderProps) {
-  const { id } = await params;
-  const order = await loadOrRedirect<Order>(
-    `/api/orders/${encodeURIComponent(id)}`,
-    `/orders/${id}`,
-  );
+  const order = await loadOrder((await params).id);
   // Read on the server: the key reaches the browser only as this prop.
   const stripePublishableKey = webConfig().STRIPE_PUBLISHABLE_KEY ?? null;
   // The ticket names its event, and once paid the page links straight to its file: when

@@ -144,15 +144,17 @@ export default async function TicketPage({ params }: TicketProps) {
             The event has started: this ticket is no longer on sale.
           </p>
         )}
+        {!isSeller && (
+          // Here whether or not it is on sale: a refused purchase's message must outlive
+          // the refresh that shows the ticket taken (the same element keeps its state).
+          <PurchaseButton ticketId={ticket.id} signedIn={user !== null} onSale={forSale} />
+        )}
         {!isSeller && forSale && (
-          <>
-            <PurchaseButton ticketId={ticket.id} signedIn={user !== null} />
-            <p className="field-hint">
-              {user
-                ? 'You get a few minutes to pay once you reserve it.'
-                : "You'll be asked to sign in first."}
-            </p>
-          </>
+          <p className="field-hint">
+            {user
+              ? 'You get a few minutes to pay once you reserve it.'
+              : "You'll be asked to sign in first."}
+          </p>
         )}
         <Link href="/" className={styles.back}>
           ← All tickets

@@ -1,10 +1,10 @@
 import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { EventTime } from '../../../../components/EventTime';
 import { IntentLink } from '../../../../components/IntentLink';
 import { TicketBadge } from '../../../../components/TicketBadge';
 import { WithdrawButton } from '../../../../components/WithdrawButton';
-import { formatEventTime } from '../../../../lib/event-time';
 import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
@@ -56,7 +56,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
                   <span id={titleId(ticket)}>{ticket.title}</span>
                   {ticket.event && (
                     <span className={styles.detail}>
-                      {ticket.event.name} · {formatEventTime(ticket.event.startsAt)}
+                      {ticket.event.name} · <EventTime iso={ticket.event.startsAt} />
                     </span>
                   )}
                 </span>
