@@ -156,6 +156,11 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
         .filter({ hasText: title })
         .getByRole('button', { name: 'Withdraw', exact: true });
     expect(await withdraw('Balcony, row A').count()).toBe(0);
+    // Listed without their files: the seller can see what is left to deliver.
+    await seller
+      .getByRole('link', { name: /Floor, front/ })
+      .getByText('No ticket file yet')
+      .waitFor();
     await withdraw('Floor, front').click();
     await seller
       .getByRole('link', { name: /Floor, front/ })

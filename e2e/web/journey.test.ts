@@ -137,6 +137,8 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     await expectSellerCannotEdit(seller, ticketUrl);
     await seller.goto(`${baseUrl}/tickets/mine`);
     await seller.getByRole('link', { name: title }).getByText('Sold').waitFor();
+    // The seller sees which listings have the ticket itself (attached after the sale, above).
+    await seller.getByRole('link', { name: title }).getByText('Ticket file attached').waitFor();
     await screenshot(seller, 'desktop-tickets-mine');
 
     await buyer.getByRole('link', { name: 'Sign out' }).click();

@@ -69,3 +69,19 @@ describe('a refused purchase', () => {
     expect(screen.queryByRole('alert')).toBeNull();
   });
 });
+
+describe("the seller's own listing", () => {
+  it.each([
+    [false, 'No ticket file yet: attach it with Edit, now or after the sale.'],
+    [true, 'Your ticket file is attached: the buyer can download it once they pay.'],
+  ])(
+    'when the file attached is %s, then the page says so while it is for sale',
+    async (hasFile, says) => {
+      gateway.user = { id: 'seller-1', email: 'seller@example.test', emailVerified: true };
+      gateway.ticket = { ...onSale, hasFile };
+      render(await page());
+      expect(screen.getByRole('link', { name: 'Edit' })).toBeTruthy();
+      expect(screen.getByText(says)).toBeTruthy();
+    },
+  );
+});

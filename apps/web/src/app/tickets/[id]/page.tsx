@@ -108,6 +108,11 @@ export default async function TicketPage({ params }: TicketProps) {
               Edit
             </Link>
             <WithdrawButton ticketId={ticket.id} describedBy="ticket-title" />
+            <p className="field-hint">
+              {ticket.hasFile
+                ? 'Your ticket file is attached: the buyer can download it once they pay.'
+                : 'No ticket file yet: attach it with Edit, now or after the sale.'}
+            </p>
           </>
         )}
         {isSeller && status === 'reserved' && (

@@ -59,6 +59,11 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
                       {ticket.event.name} · <EventTime iso={ticket.event.startsAt} />
                     </span>
                   )}
+                  {ticket.status !== 'withdrawn' && (
+                    <span className={styles.detail}>
+                      {ticket.hasFile ? 'Ticket file attached' : 'No ticket file yet'}
+                    </span>
+                  )}
                 </span>
                 <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
                 <TicketBadge status={ticket.status} />
