@@ -267,6 +267,11 @@ describe('when the main pages are viewed on a phone', () => {
     await page.getByRole('link', { name: 'Sign up' }).waitFor();
     await screenshot(page, 'phone-home-signed-out');
     expect(await horizontalOverflow(page)).toBe(0);
+    // The guest's links are spaced apart, not run together as one phrase.
+    const header = page.getByRole('banner');
+    const events = await header.getByRole('link', { name: 'Events' }).boundingBox();
+    const signUpLink = await header.getByRole('link', { name: 'Sign up' }).boundingBox();
+    expect(signUpLink!.x - (events!.x + events!.width)).toBeGreaterThanOrEqual(12);
 
     await page.goto(`${baseUrl}/auth/signin`);
     await screenshot(page, 'phone-signin');
