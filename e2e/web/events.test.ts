@@ -161,6 +161,22 @@ describe('when a seller adds an event and lists a ticket for it, and a buyer fin
       .getByRole('link', { name: /Floor, front/ })
       .getByText('No ticket file yet')
       .waitFor();
+    // On a phone the button is its card's footer, inside the card's edges, not a loose
+    // full-width button under it that reads as the next card's.
+    await seller.setViewportSize(phone.viewport!);
+    const item = await seller
+      .getByRole('listitem')
+      .filter({ hasText: 'Floor, front' })
+      .boundingBox();
+    const button = await withdraw('Floor, front').boundingBox();
+    expect(item && button).toBeTruthy();
+    if (item && button) {
+      expect(button.x).toBeGreaterThan(item.x + 8);
+      expect(button.x + button.width).toBeLessThan(item.x + item.width - 8);
+      expect(item.y + item.height - (button.y + button.height)).toBeGreaterThan(8);
+    }
+    await screenshot(seller, 'phone-tickets-mine');
+    await seller.setViewportSize(desktop.viewport!);
     await withdraw('Floor, front').click();
     await seller
       .getByRole('link', { name: /Floor, front/ })
