@@ -55,7 +55,7 @@ export async function payForOrder(
   deps: PayForOrderDeps,
   input: PayForOrderInput,
 ): Promise<Payment> {
-  const attempt = await claimAttempt(deps, input);
+  const { attempt, reclaimed } = await claimAttempt(deps, input);
   let providerId: string;
   try {
     ({ providerId } = await withProviderTimeout(
@@ -70,7 +70,13 @@ export async function payForOrder(
       deps.providerTimeoutMs,
     ));
   } catch (error) {
-    if (error instanceof CardDeclinedError || error instanceof InvalidTokenError) {
+    // A decline for a reclaimed attempt is its key's first answer replayed (or the first
+    // call never got there), so nothing is held. A token refused before its key was
+    // looked at says nothing about that first call, which may hold the buyer's money:
+    // the attempt is kept, for a retry or the reconciler to settle.
+    const dropsAttempt =
+      error instanceof CardDeclinedError || (error instanceof InvalidTokenError && !reclaimed);
+    if (dropsAttempt) {
       if (await abandonAttempt(deps.db, attempt, error)) {
         deps.outcomes?.inc({ outcome: 'declined' });
       }
@@ -99,7 +105,7 @@ export async function payForOrder(
 async function claimAttempt(
   { db, providerTimeoutMs, provider, maxDeclines, feePercent }: PayForOrderDeps,
   input: PayForOrderInput,
-): Promise<PaymentRow> {
+): Promise<{ attempt: PaymentRow; reclaimed: boolean }> {
   const claimedUntil = new Date(Date.now() + providerTimeoutMs + CLAIM_MARGIN_MS);
   return db.transaction().execute(async (trx) => {
     const order = await trx
@@ -151,16 +157,17 @@ async function claimAttempt(
       );
     }
     if (existing) {
-      return trx
+      const attempt = await trx
         .updateTable('payments')
-        .set({ claimed_until: claimedUntil, updated_at: new Date() })
+        .set({ claimed_until: claimedUntil, attempted_at: new Date(), updated_at: new Date() })
         .where('id', '=', existing.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+      return { attempt, reclaimed: true };
     }
     // The key is the row's own, so the id is chosen here rather than by the database.
     const id = randomUUID();
-    return trx
+    const attempt = await trx
       .insertInto('payments')
       .values({
         id,
@@ -173,6 +180,7 @@ async function claimAttempt(
         provider_id: null,
         idempotency_key: `payment_${id}`,
         claimed_until: claimedUntil,
+        attempted_at: new Date(),
         next_action: null,
         next_attempt_at: null,
         last_error: null,
@@ -183,6 +191,7 @@ async function claimAttempt(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    return { attempt, reclaimed: false };
   });
 }
 

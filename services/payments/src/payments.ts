@@ -32,9 +32,27 @@ export function toPayment(row: PaymentRow): Payment {
   };
 }
 
-/** The platform's fee on `amountCents`, to the cent. */
+/**
+ * The platform's fee on `amountCents`: round(amount × percent / 100) to the cent,
+ * half a cent up, in exact arithmetic. In floating point, 1500 × 8.7 / 100 is
+ * 130.49999999999997, not 130.5: a non-integer PLATFORM_FEE_PERCENT lost the cent.
+ */
 export function feeCents(amountCents: number, feePercent: number): number {
-  return Math.round((amountCents * feePercent) / 100);
+  const { digits, scale } = exactDecimal(feePercent);
+  const scaled = BigInt(amountCents) * digits; // the fee in cents × 100 × 10^scale
+  const divisor = 100n * 10n ** BigInt(scale);
+  const whole = scaled / divisor;
+  return Number((scaled % divisor) * 2n >= divisor ? whole + 1n : whole);
+}
+
+/** A non-negative number as the decimal it reads as (`8.7` → 87 × 10^-1). */
+function exactDecimal(value: number): { digits: bigint; scale: number } {
+  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+  if (!match) throw new Error(`Not a fee percent: ${value}`);
+  const [, whole, fraction = '', exponent = '0'] = match;
+  const scale = fraction.length - Number(exponent);
+  const digits = BigInt(whole + fraction);
+  return scale >= 0 ? { digits, scale } : { digits: digits * 10n ** BigInt(-scale), scale: 0 };
 }
 
 /** The user's payments, newest first. */

@@ -177,6 +177,12 @@ export async function requestPayout(deps: RequestPayoutDeps, sellerId: string): 
  * `lookUpFirst` (the settler, after a crash or a timeout) asks the provider for
  * the payout before sending it. On failure the claim is released and the error
  * rethrown: the payout stays pending, the money set aside, to be retried.
+ *
+ * With `lookUpFirst`, `payout` may be a stale copy (the settler claims a batch, and
+ * works through it for longer than a claim lasts): it is sent only while the claim it
+ * carries still stands, renewed before each provider call, and as the row is now
+ * (an earlier cut changed its amount and key). A payout another request or pass took
+ * over meanwhile is left to that one: sending it again from the copy paid it twice.
  */
 export async function sendPayout(
   deps: RequestPayoutDeps,
@@ -185,15 +191,28 @@ export async function sendPayout(
 ): Promise<PayoutRow> {
   const { db, provider, providerTimeoutMs } = deps;
   const log = deps.logger.child({ payoutId: payout.id, sellerId: payout.user_id });
+  let claim = payout.claimed_until;
   let providerId: string;
   try {
-    const destination = payout.destination ?? (await adoptDestination(db, provider, payout));
+    let held: PayoutRow | null = payout;
+    if (lookUpFirst) {
+      held = await renewClaim(db, payout.id, claim, providerTimeoutMs);
+      if (!held) return await leftAlone(db, payout.id, log);
+      claim = held.claimed_until;
+    }
+    const destination = held.destination ?? (await adoptDestination(db, provider, held));
     const found = lookUpFirst
-      ? await withProviderTimeout(provider.findPayout(payout.id), providerTimeoutMs)
+      ? await withProviderTimeout(provider.findPayout(held.id), providerTimeoutMs)
       : null;
-    // Nothing sent yet after an earlier try: refunds since the money was set aside come off it first.
-    const sent = !found && lookUpFirst ? await cutToWhatIsOwed(db, payout, log) : payout;
-    if (sent.status === 'cancelled') return sent;
+    if (!found && lookUpFirst) {
+      // Nothing sent yet after an earlier try: refunds since the money was set aside
+      // come off it first, and the claim is renewed for the send.
+      held = await cutToWhatIsOwed(db, held.id, claim, providerTimeoutMs, log);
+      if (!held) return await leftAlone(db, payout.id, log);
+      claim = held.claimed_until;
+      if (held.status !== 'pending') return held;
+    }
+    const sent = held;
     ({ providerId } =
       found ??
       (await withProviderTimeout(
@@ -209,7 +228,7 @@ export async function sendPayout(
       )));
     if (found) log.warn({ providerId }, 'reconciled: the provider had paid out a pending payout');
   } catch (error) {
-    await db
+    let release = db
       .updateTable('payouts')
       .set((eb) => ({
         claimed_until: null,
@@ -218,14 +237,45 @@ export async function sendPayout(
         updated_at: sql`now()`,
       }))
       .where('id', '=', payout.id)
-      .where('status', '=', 'pending')
-      .execute();
+      .where('status', '=', 'pending');
+    // Only this caller's claim: one another request took over stays theirs.
+    if (claim) release = release.where('claimed_until', '=', claim);
+    await release.execute();
     log.warn({ err: error }, 'payout failed at the provider, it stays pending and is retried');
     throw error;
   }
   const paid = await recordPayoutPaid(db, payout.id, providerId);
   log.info({ amountCents: paid.amount_cents, providerId }, 'payout paid');
   return paid;
+}
+
+/** The payout as it stands, left to whoever settled it or holds it now. */
+async function leftAlone(db: Kysely<PaymentsDatabase>, payoutId: string, log: Logger) {
+  log.info('payout left alone: settled, or taken over by another request, meanwhile');
+  return db.selectFrom('payouts').selectAll().where('id', '=', payoutId).executeTakeFirstOrThrow();
+}
+
+/**
+ * Renews the claim `claim` on a pending payout so that it covers the provider call to
+ * come, and returns the row as it is now; null when the payout is no longer pending
+ * or no longer held under `claim` (it ran out and another request took it over).
+ */
+async function renewClaim(
+  db: Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>,
+  payoutId: string,
+  claim: Date | null,
+  providerTimeoutMs: number,
+): Promise<PayoutRow | null> {
+  if (!claim) return null;
+  const renewed = await db
+    .updateTable('payouts')
+    .set({ claimed_until: payoutClaimUntil(providerTimeoutMs) })
+    .where('id', '=', payoutId)
+    .where('status', '=', 'pending')
+    .where('claimed_until', '=', claim)
+    .returningAll()
+    .executeTakeFirst();
+  return renewed ?? null;
 }
 
 /**
@@ -236,24 +286,32 @@ export async function sendPayout(
  * pay out money the platform gave back. The shortfall comes off the payout (a posting
  * returning it to the seller's account), and a payout cut to nothing is `cancelled`.
  * A cut payout gets a new idempotency key: the provider refuses a key reused with
- * another amount. Under the seller's payout lock, as requestPayout.
+ * another amount. Under the seller's payout lock, as requestPayout; only while the
+ * caller's `claim` stands (renewed for the send), else null.
  */
 async function cutToWhatIsOwed(
   db: Kysely<PaymentsDatabase>,
-  payout: PayoutRow,
+  payoutId: string,
+  claim: Date | null,
+  providerTimeoutMs: number,
   log: Logger,
-): Promise<PayoutRow> {
+): Promise<PayoutRow | null> {
   return db.transaction().execute(async (trx) => {
-    await lockSellerPayouts(trx, payout.user_id);
+    const { user_id: sellerId } = await trx
+      .selectFrom('payouts')
+      .select('user_id')
+      .where('id', '=', payoutId)
+      .executeTakeFirstOrThrow();
+    await lockSellerPayouts(trx, sellerId);
+    const payout = await renewClaim(trx, payoutId, claim, providerTimeoutMs);
+    if (!payout) return null;
     const now = new Date();
-    const { availableCents } = await sellerBalance(trx, payout.user_id, now);
+    const { availableCents } = await sellerBalance(trx, sellerId, now);
     if (availableCents >= 0) return payout;
     const cut = Math.min(payout.amount_cents, -availableCents);
-    await post(
-      trx,
-      payoutLines({ sellerId: payout.user_id, amountCents: -cut, availableAt: now }),
-      { payoutId: payout.id },
-    );
+    await post(trx, payoutLines({ sellerId, amountCents: -cut, availableAt: now }), {
+      payoutId: payout.id,
+    });
     const left = payout.amount_cents - cut;
     const row = await trx
       .updateTable('payouts')

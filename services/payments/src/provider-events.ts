@@ -48,7 +48,7 @@ export async function applyProviderNews(
     .executeTakeFirst();
   if (!found) return false;
   if (found.status === 'pending') {
-    await recordAuthorization(db, found.id, news.providerId, outcomes);
+    await recordAuthorization(db, found.id, news.providerId, outcomes, news.status);
   }
   if (news.status === 'authorized') return true;
   const outcome = await db.transaction().execute(async (trx): Promise<PaymentOutcome | null> => {

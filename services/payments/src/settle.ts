@@ -5,6 +5,7 @@ import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
 import type { PaymentOutcomes } from './metrics.js';
 import { feeCents, type PaymentRow } from './payments.js';
+import type { ProviderPaymentStatus } from './providers/index.js';
 
 type Db = Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>;
 
@@ -22,8 +23,17 @@ export async function recordAuthorization(
   paymentId: string,
   providerId: string,
   outcomes?: PaymentOutcomes,
+  /**
+   * Where the provider says the payment stands, when it was looked up (reconciliation,
+   * a webhook) rather than just authorized. `voided`: the hold was released at the
+   * provider before this service recorded it (an uncaptured PaymentIntent Stripe
+   * cancelled, an operator's cancel): it is recorded voided, and orders is never told
+   * it was paid, which would complete the order for money nobody holds.
+   */
+  providerStatus: ProviderPaymentStatus = 'authorized',
 ): Promise<PaymentRow> {
   let authorizedNow = false;
+  let voidedNow = false;
   const row = await db.transaction().execute(async (trx) => {
     const { order_id } = await trx
       .selectFrom('payments')
@@ -43,6 +53,19 @@ export async function recordAuthorization(
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (payment.status !== 'pending') return payment;
+    if (providerStatus === 'voided') {
+      await trx
+        .updateTable('payments')
+        .set({ provider_id: providerId })
+        .where('id', '=', paymentId)
+        .execute();
+      voidedNow = await recordVoid(trx, { ...payment, provider_id: providerId });
+      return trx
+        .selectFrom('payments')
+        .selectAll()
+        .where('id', '=', paymentId)
+        .executeTakeFirstOrThrow();
+    }
     const cancelled = order?.status === 'cancelled';
     const authorized = await trx
       .updateTable('payments')
@@ -67,6 +90,7 @@ export async function recordAuthorization(
     return authorized;
   });
   if (authorizedNow) outcomes?.inc({ outcome: 'authorized' });
+  if (voidedNow) outcomes?.inc({ outcome: 'voided' });
   return row;
 }
 

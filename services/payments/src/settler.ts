@@ -231,7 +231,10 @@ export class Settler {
         providerTimeoutMs,
       );
       if (!found) {
-        if (payment.created_at.getTime() > Date.now() - provider.lookupLagMs) {
+        // From the last time its key went to the provider: a retry of an old attempt
+        // may have authorized it a moment ago, which the lookup cannot show yet.
+        const sentAt = Math.max(payment.created_at.getTime(), payment.attempted_at?.getTime() ?? 0);
+        if (sentAt > Date.now() - provider.lookupLagMs) {
           // The provider's lookup may not show it yet: ask again later.
           await this.release(payment.id, claim, log);
           return false;
@@ -253,7 +256,13 @@ export class Settler {
         return true;
       }
       const { outcomes } = this.options;
-      const settled = await recordAuthorization(db, payment.id, found.providerId, outcomes);
+      const settled = await recordAuthorization(
+        db,
+        payment.id,
+        found.providerId,
+        outcomes,
+        found.status,
+      );
       if (found.status === 'voided' && settled.status === 'authorized') {
         const voided = await db.transaction().execute(async (trx) => {
           const row = await trx
@@ -309,8 +318,9 @@ export class Settler {
     for (const payout of stale) {
       if (this.stopped) break;
       try {
-        await sendPayout(this.options, payout, true);
-        paid++;
+        const settled = await sendPayout(this.options, payout, true);
+        // Still pending: another request took it over meanwhile, and settles it.
+        if (settled.status !== 'pending') paid++;
       } catch (error) {
         const level = payout.attempts + 1 >= ALARM_AFTER_ATTEMPTS ? 'error' : 'warn';
         this.options.logger[level](

@@ -123,8 +123,8 @@ describe('Stripe idempotency keys across payment attempts', () => {
     const dropped = await payTimingOut(buyer, order.id, 'tok_chargeDeclined');
     expect(heldFor(order.id)).toEqual([]);
     // Older than Stripe's search lag: reconciliation finds no PaymentIntent and drops it.
-    await sql`UPDATE payments SET created_at = now() - interval '10 minutes'
-      WHERE id = ${dropped.id}`.execute(fx.db);
+    await sql`UPDATE payments SET created_at = now() - interval '10 minutes',
+      attempted_at = now() - interval '10 minutes' WHERE id = ${dropped.id}`.execute(fx.db);
     await waitFor(
       async () => {
         await fx.settle();

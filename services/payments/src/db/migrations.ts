@@ -203,4 +203,11 @@ export const migrations: Migrations = {
       await sql`ALTER TABLE ledger_entries ALTER COLUMN amount_cents TYPE bigint`.execute(db);
     },
   },
+  // When an attempt's key last went to the provider (a retry reclaims an old attempt):
+  // reconciliation waits out the provider's lookup lag from then, not from created_at.
+  '0012_payments_attempted_at': {
+    async up(db) {
+      await sql`ALTER TABLE payments ADD COLUMN attempted_at timestamptz`.execute(db);
+    },
+  },
 };

@@ -45,6 +45,11 @@ export interface PaymentsTable {
   idempotency_key: string | null;
   /** While in the future, a request or the reconciler is talking to the provider about it. */
   claimed_until: Date | null;
+  /**
+   * When a request last sent its authorization to the provider (set as it claims it;
+   * null on rows from before it was kept: `created_at` stands in).
+   */
+  attempted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   next_action: PaymentAction | null;
   action_attempts: Generated<number>;
   next_attempt_at: Date | null;

@@ -18,6 +18,8 @@ export interface SandboxHold {
 export interface SandboxStore {
   /** Stores `result` for `key` unless one is there; returns the one that stands. */
   remember(key: string, result: string, hold?: SandboxHold): Promise<string>;
+  /** The result stored for `key`, if any. */
+  recall(key: string): Promise<string | undefined>;
   hold(providerId: string): Promise<SandboxHold | undefined>;
   holdOfPayment(paymentId: string): Promise<SandboxHold | undefined>;
   /** Moves a hold from one of `from` to `to`; false when it was in none of them. */
@@ -39,6 +41,9 @@ export class MemorySandboxStore implements SandboxStore {
     this.results.set(key, result);
     if (hold) this.byId.set(hold.providerId, { ...hold });
     return result;
+  }
+  async recall(key: string) {
+    return this.results.get(key);
   }
   async hold(providerId: string) {
     const hold = this.byId.get(providerId);
@@ -117,6 +122,15 @@ export class PostgresSandboxStore implements SandboxStore {
       }
       return result;
     });
+  }
+
+  async recall(key: string) {
+    const row = await this.db
+      .selectFrom('sandbox_results')
+      .select('result')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.result;
   }
 
   async hold(providerId: string) {

@@ -9,6 +9,9 @@ import {
 } from './provider.js';
 import { MemorySandboxStore, type SandboxHold, type SandboxStore } from './sandbox-store.js';
 
+/** Where the sandbox files the payout it made for one of our payouts. */
+const payoutOfKey = (payoutId: string) => `payout_of_${payoutId}`;
+
 /** Stripe's test tokens that the sandbox understands. */
 const SANDBOX_TOKENS = { success: 'tok_visa', declined: 'tok_chargeDeclined' } as const;
 const DECLINED = 'declined';
@@ -97,16 +100,19 @@ export class SandboxProvider implements PaymentProvider {
   async payout(request: PayoutRequest): Promise<{ providerId: string }> {
     const fresh = `sandbox_po_${randomUUID()}`;
     const providerId = await this.store.remember(request.idempotencyKey, fresh);
-    if (providerId === fresh) this.payoutsMade++;
+    if (providerId === fresh) {
+      this.payoutsMade++;
+      // As Stripe files a transfer under its transfer_group: findPayout finds it by the
+      // payout's id whatever its key (a payout cut by refunds is sent under a new one).
+      await this.store.remember(payoutOfKey(request.payoutId), providerId);
+    }
     return { providerId };
   }
 
-  /**
-   * The sandbox keeps a payout's result under its key for good, so repeating
-   * `payout` with the same key is its lookup: it never has one to report apart.
-   */
-  async findPayout(_payoutId: string) {
-    return null;
+  /** The money the sandbox sent for our payout `payoutId`, under whichever key. */
+  async findPayout(payoutId: string) {
+    const providerId = await this.store.recall(payoutOfKey(payoutId));
+    return providerId === undefined ? null : { providerId };
   }
 
   /** Every authorization the sandbox holds, with its state. */
