@@ -18,6 +18,7 @@ export interface StripeProviderOptions {
   secretKey: string;
   /** Sends requests to this origin instead of api.stripe.com (a local stand-in). */
   apiBase?: string | undefined;
+  /** The whole call, its SDK retries included (retryPlan). */
   timeoutMs: number;
   /** SDK retries of connection failures and 5xx, with the same idempotency key. */
   maxNetworkRetries?: number;
@@ -46,11 +47,47 @@ function paymentMethodOf(token: string): Partial<Stripe.PaymentIntentCreateParam
   return { payment_method_data: data };
 }
 
+/** A try shorter than this would time out calls Stripe answers normally. */
+const MIN_TRY_MS = 1_000;
+
+/**
+ * The SDK's retries and each try's timeout, so that every try and the SDK's waits
+ * between them fit in `timeoutMs`. The caller gives up at `timeoutMs`
+ * (withProviderTimeout) and its claim on the row runs out soon after; a retry the SDK
+ * still sent later could reach Stripe after another request had taken the row over (a
+ * payout cut for a refund, under a new idempotency key), and the money would move
+ * twice. The SDK waits before its retry number n (from 0) at most
+ * max(initial, min(initial × 2^(n−1), max)) (its backoff). Fewer retries when the
+ * tries would be shorter than MIN_TRY_MS; none leaves the whole timeout to one try.
+ */
+export function retryPlan(
+  timeoutMs: number,
+  retries: number,
+  waits: { initialMs: number; maxMs: number },
+): { retries: number; perTryMs: number } {
+  for (let planned = retries; planned > 0; planned--) {
+    let waiting = 0;
+    for (let n = 0; n < planned; n++) {
+      waiting += Math.max(waits.initialMs, Math.min(waits.initialMs * 2 ** (n - 1), waits.maxMs));
+    }
+    const perTryMs = Math.floor((timeoutMs - waiting) / (planned + 1));
+    if (perTryMs >= MIN_TRY_MS) return { retries: planned, perTryMs };
+  }
+  return { retries: 0, perTryMs: timeoutMs };
+}
+
+/**
+ * stripe-node's backoff between retries (its getInitialNetworkRetryDelay and
+ * getMaxNetworkRetryDelay, in seconds there; a test holds these to the SDK's): retryPlan's.
+ */
+export const STRIPE_SDK_RETRY_WAITS = { initialMs: 500, maxMs: 5_000 };
+
 /** Authorizes through Stripe PaymentIntents (manual capture), created and confirmed in one call. */
 export function createStripeProvider(options: StripeProviderOptions): PaymentProvider {
+  const plan = retryPlan(options.timeoutMs, options.maxNetworkRetries ?? 2, STRIPE_SDK_RETRY_WAITS);
   const stripe = new Stripe(options.secretKey, {
-    timeout: options.timeoutMs,
-    maxNetworkRetries: options.maxNetworkRetries ?? 2,
+    timeout: plan.perTryMs,
+    maxNetworkRetries: plan.retries,
     appInfo: { name: 'GitTix payments' },
     ...hostSettings(options.apiBase),
   });
