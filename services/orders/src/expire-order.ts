@@ -29,8 +29,9 @@ export async function expireOrders(
   expirations: EventEnvelope<'expiration.complete'>[],
   logger: Logger,
 ): Promise<number> {
-  // Keyed as Postgres returns ids (lower case): a forced expiry may name one in upper case.
-  const causeOf = new Map(expirations.map((event) => [event.data.orderId.toLowerCase(), event]));
+  // The contract makes ids lower case, as Postgres returns them (a forced expiry may
+  // name one in upper case): the keys match the cancelled rows' ids.
+  const causeOf = new Map(expirations.map((event) => [event.data.orderId, event]));
   const cancelled = await cancelOpenOrders(trx, [...causeOf.keys()], 'expired', (data) =>
     causedBy(causeOf.get(data.id)!, () => createEnvelope('order.cancelled', data, randomUUID())),
   );

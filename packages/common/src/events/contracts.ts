@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { priceSchema } from '../money.js';
 import { currentCausation } from '../tracing/tracing.js';
 
-const id = z.uuid();
+// Lower case, as Postgres returns a uuid: an id written in upper case (an operator's
+// `npm run events -- publish`) is the same row to Postgres, and every handler that
+// compares ids as strings (is this order the ticket's holder? a Map keyed by id) or
+// keys a job or an inbox row by them sees the one spelling.
+const id = z.uuid().toLowerCase();
 // Replica columns are Postgres integers, and Postgres text cannot hold U+0000:
 // an event outside either is malformed, refused on first delivery.
 const version = z

@@ -1,13 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createEnvelope, parseEnvelope } from '../../src/index.js';
-import { ticketCreatedData } from '../../src/testing/index.js';
+import { orderCancelledData, ticketCreatedData } from '../../src/testing/index.js';
 
 describe('event contracts', () => {
   it('when an envelope matches its subject schema, then it parses to typed data', () => {
     const envelope = createEnvelope('ticket.created', ticketCreatedData(), randomUUID());
     const parsed = parseEnvelope('ticket.created', JSON.parse(JSON.stringify(envelope)));
     expect(parsed).toEqual(envelope);
+  });
+
+  it('when ids arrive in upper case (an operator publishing by hand), then every id is parsed lower case, as Postgres returns it', () => {
+    const order = { id: randomUUID(), ticket: { id: randomUUID() } };
+    const envelope = createEnvelope('order.cancelled', orderCancelledData(order), randomUUID());
+    const parsed = parseEnvelope('order.cancelled', {
+      ...envelope,
+      id: envelope.id.toUpperCase(),
+      data: {
+        ...envelope.data,
+        id: envelope.data.id.toUpperCase(),
+        userId: envelope.data.userId?.toUpperCase(),
+        ticket: { id: envelope.data.ticket.id.toUpperCase() },
+      },
+    });
+    expect(parsed.id).toBe(envelope.id);
+    expect(parsed.data).toEqual(envelope.data);
   });
 
   it('when data breaks the schema, then parsing throws and names the problem', () => {
