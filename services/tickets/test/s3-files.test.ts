@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3FileStore } from '../src/files/s3-store.js';
+import type { FileStore } from '../src/files/store.js';
+import { downloadTicketFile } from '../src/files/ticket-files.js';
 import {
   completePurchase,
   getFile,
@@ -23,6 +26,7 @@ describe('ticket files (stored in an S3-compatible bucket)', () => {
   let server: S3rver;
   let directory: string;
   let s3: S3Client;
+  let endpoint: string;
 
   async function objectKeys(ticketId: string): Promise<string[]> {
     const listed = await s3.send(
@@ -41,7 +45,7 @@ describe('ticket files (stored in an S3-compatible bucket)', () => {
       configureBuckets: [{ name: BUCKET, configs: [] }],
     });
     const { port } = await server.run();
-    const endpoint = `http://127.0.0.1:${port}`;
+    endpoint = `http://127.0.0.1:${port}`;
     s3 = new S3Client({
       region: 'us-east-1',
       endpoint,
@@ -99,6 +103,56 @@ describe('ticket files (stored in an S3-compatible bucket)', () => {
     const { row } = await storedFile(fx, ticket.id);
     expect(await objectKeys(ticket.id)).toEqual([row?.object_key]);
     expect((await getFile(fx, ticket.id, seller)).rawPayload.equals(png)).toBe(true);
+  });
+
+  it('when the seller replaces the file between a download reading its row and fetching its object, then the buyer gets the new file, not a 500', async () => {
+    const seller = await fx.user();
+    const ticket = await fx.listTicket(seller);
+    await putFile(fx, ticket.id, seller, pdfBytes());
+    const buyer = await fx.user();
+    await completePurchase(fx, ticket, buyer.id);
+    const replacement = pngBytes(30_000);
+    // The bucket the service uses, through a store that lets the replacement land
+    // (committed, the old object deleted) just before the first object is fetched.
+    const bucket = s3FileStore({
+      bucket: BUCKET,
+      region: 'us-east-1',
+      endpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
+    let replaced = false;
+    const racing: FileStore = {
+      ...bucket,
+      async get(key, size) {
+        if (!replaced) {
+          replaced = true;
+          expect((await putFile(fx, ticket.id, seller, replacement, 'image/png')).statusCode).toBe(
+            204,
+          );
+        }
+        return bucket.get(key, size);
+      },
+    };
+    try {
+      const download = await downloadTicketFile({ db: fx.db, store: racing }, ticket.id, buyer.id);
+      const chunks: Buffer[] = [];
+      for await (const chunk of download.content) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(replacement)).toBe(true);
+      expect(download.file).toMatchObject({
+        content_type: 'image/png',
+        sha256: sha256(replacement),
+      });
+      // The record names the content the buyer got.
+      const records = await fx.db
+        .selectFrom('ticket_file_downloads')
+        .select(['sha256', 'role'])
+        .where('ticket_id', '=', ticket.id)
+        .execute();
+      expect(records).toEqual([{ sha256: sha256(replacement), role: 'buyer' }]);
+    } finally {
+      await bucket.close?.();
+    }
   });
 
   it.each([

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import { TICKET_FILE_MAX_BYTES } from '@gittix/common';
 import { orderCreatedData, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FileStore, postgresFileStore } from '../src/files/store.js';
+import { downloadTicketFile } from '../src/files/ticket-files.js';
 import {
   completePurchase,
   getFile,
@@ -314,6 +316,46 @@ describe('ticket files (stored in Postgres)', () => {
       const download = await downloading;
       expect(download.statusCode).toBe(200);
       expect(download.rawPayload.equals(pdf)).toBe(true);
+    });
+
+    it('when the seller replaces the file between a download reading its row and reading its content, then the buyer gets the new file whole', async () => {
+      const seller = await fx.user();
+      const ticket = await fx.listTicket(seller);
+      await putFile(fx, ticket.id, seller, pdfBytes(600 * 1024));
+      const buyer = await fx.user();
+      await completePurchase(fx, ticket, buyer.id);
+      const replacement = pngBytes(300 * 1024);
+      // The service's store, letting the replacement land (committed, the old chunks
+      // deleted) just before the first content is read.
+      const store = postgresFileStore(fx.db);
+      let replaced = false;
+      const racing: FileStore = {
+        ...store,
+        async get(key, size) {
+          if (!replaced) {
+            replaced = true;
+            const put = await putFile(fx, ticket.id, seller, replacement, 'image/png');
+            expect(put.statusCode).toBe(204);
+          }
+          return store.get(key, size);
+        },
+      };
+
+      const download = await downloadTicketFile({ db: fx.db, store: racing }, ticket.id, buyer.id);
+
+      const chunks: Buffer[] = [];
+      for await (const chunk of download.content) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(replacement)).toBe(true);
+      expect(download.file).toMatchObject({
+        content_type: 'image/png',
+        size_bytes: replacement.length,
+      });
+      const records = await fx.db
+        .selectFrom('ticket_file_downloads')
+        .select(['sha256', 'role'])
+        .where('ticket_id', '=', ticket.id)
+        .execute();
+      expect(records).toEqual([{ sha256: sha256(replacement), role: 'buyer' }]);
     });
 
     it('when nobody is signed in, then it is 401', async () => {

@@ -80,18 +80,28 @@ export function postgresFileStore(
       }
     },
     async get(key, size) {
-      async function* chunks(): AsyncGenerator<Buffer> {
-        let sent = 0;
-        for (let seq = 0; sent < size; seq += 1) {
-          const row = await db
+      const chunk = async (seq: number) =>
+        (
+          await db
             .selectFrom('ticket_file_chunks')
             .select('bytes')
             .where('object_key', '=', key)
             .where('seq', '=', seq)
-            .executeTakeFirst();
-          if (!row) throw new Error(`ticket file ${key} ended at ${sent} of ${size} bytes`);
-          sent += row.bytes.length;
-          yield row.bytes;
+            .executeTakeFirst()
+        )?.bytes;
+      // The first chunk before answering, so content already gone (a replacement
+      // deleted it) fails here, as S3's get does, not after the headers went out.
+      const found = await chunk(0);
+      if (!found) throw new Error(`ticket file ${key} is not in the store`);
+      const first: Buffer = found;
+      async function* chunks(): AsyncGenerator<Buffer> {
+        let sent = first.length;
+        yield first;
+        for (let seq = 1; sent < size; seq += 1) {
+          const bytes = await chunk(seq);
+          if (!bytes) throw new Error(`ticket file ${key} ended at ${sent} of ${size} bytes`);
+          sent += bytes.length;
+          yield bytes;
         }
       }
       return Readable.from(chunks(), { objectMode: false });

@@ -156,17 +156,23 @@ export interface Download {
   content: Readable;
 }
 
+/** What may be downloaded, and as whom; nothing recorded, nothing read from the store yet. */
+export interface DownloadGrant {
+  file: TicketFile;
+  filename: string;
+  role: 'seller' | 'buyer';
+}
+
 /**
- * A ticket's file for `userId`, if they may have it: the seller, or the buyer of
- * its completed order (anyone else 403; no such ticket or no file 404). The
- * download is recorded (who, when, which content) before a byte is sent.
+ * Whether `userId` may have the ticket's file: the seller, or the buyer of its
+ * completed order (anyone else 403; no such ticket or no file 404). A HEAD
+ * stops here: it learns the headers, but receives no byte and is not a download.
  */
-export async function downloadTicketFile(
-  deps: Pick<TicketFilesDeps, 'db' | 'store'>,
+export async function authorizeDownload(
+  db: Kysely<TicketsDatabase>,
   ticketId: string,
   userId: string,
-): Promise<Download> {
-  const { db, store } = deps;
+): Promise<DownloadGrant> {
   // The buyer is the one recorded for the order the ticket is sold to.
   const ticket = await db
     .selectFrom('tickets')
@@ -196,21 +202,50 @@ export async function downloadTicketFile(
     .where('ticket_id', '=', ticketId)
     .executeTakeFirst();
   if (!file) throw new NotFoundError('This ticket has no file yet');
-
-  await db
-    .insertInto('ticket_file_downloads')
-    .values({
-      ticket_id: ticketId,
-      object_key: file.object_key,
-      sha256: file.sha256,
-      user_id: userId,
-      role,
-    })
-    .execute();
   const extension = ticketFileTypes[file.content_type as TicketFileType]?.extension ?? 'bin';
-  return {
-    file,
-    filename: `ticket-${ticketId}.${extension}`,
-    content: await store.get(file.object_key, file.size_bytes),
-  };
+  return { file, role, filename: `ticket-${ticketId}.${extension}` };
+}
+
+/**
+ * A ticket's file for `userId`, if they may have it (authorizeDownload). The
+ * download is recorded (who, when, which content) before a byte is sent.
+ *
+ * A replacement committed between reading the file's row and fetching its content
+ * has deleted that content (an S3 store says so at once; a Postgres store's chunks
+ * are read lazily, so it fails mid-way, see docs/tickets.md): the row is read again
+ * and the new file served, recorded as what was sent.
+ */
+export async function downloadTicketFile(
+  deps: Pick<TicketFilesDeps, 'db' | 'store'>,
+  ticketId: string,
+  userId: string,
+): Promise<Download> {
+  const { db, store } = deps;
+  let grant = await authorizeDownload(db, ticketId, userId);
+  let content: Readable;
+  try {
+    content = await store.get(grant.file.object_key, grant.file.size_bytes);
+  } catch (error) {
+    const again = await authorizeDownload(db, ticketId, userId);
+    if (again.file.object_key === grant.file.object_key) throw error;
+    grant = again;
+    content = await store.get(grant.file.object_key, grant.file.size_bytes);
+  }
+  const { file, role, filename } = grant;
+  try {
+    await db
+      .insertInto('ticket_file_downloads')
+      .values({
+        ticket_id: ticketId,
+        object_key: file.object_key,
+        sha256: file.sha256,
+        user_id: userId,
+        role,
+      })
+      .execute();
+  } catch (error) {
+    content.destroy();
+    throw error;
+  }
+  return { file, filename, content };
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { lingeringDrain, replicaWaiter, requireAuth, requireUser } from '@gittix/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -6,7 +7,13 @@ import { z } from 'zod';
 import type { TicketsDatabase } from '../db/schema.js';
 import { declaredFileType, ticketFileTypes } from '../files/content.js';
 import type { FileStore } from '../files/store.js';
-import { attachTicketFile, downloadTicketFile } from '../files/ticket-files.js';
+import {
+  attachTicketFile,
+  authorizeDownload,
+  type Download,
+  type DownloadGrant,
+  downloadTicketFile,
+} from '../files/ticket-files.js';
 import { selectTickets, ticketSchema as ticket, toTicket } from '../tickets.js';
 
 const errorBody = z.object({
@@ -135,17 +142,27 @@ export const ticketFilesRoutes: FastifyPluginAsyncZod<TicketFilesRoutesOptions> 
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const download = await untilSold(() => downloadTicketFile(deps, request.params.id, user.id));
+      const ticketId = request.params.id;
+      // HEAD (Fastify answers it with this handler): the headers only. Nothing is read
+      // from the store, and it is no download: the record is what answers a dispute.
+      const head = request.method === 'HEAD';
+      const download = await untilSold(
+        (): Promise<DownloadGrant | Download> =>
+          head
+            ? authorizeDownload(db, ticketId, user.id)
+            : downloadTicketFile(deps, ticketId, user.id),
+      );
       const { file } = download;
-      return reply
+      reply
         .header('content-type', file.content_type)
         .header('content-length', file.size_bytes)
         .header('content-disposition', `attachment; filename="${download.filename}"`)
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; sandbox")
         .header('cache-control', 'private, no-store')
-        .header('x-content-sha256', file.sha256)
-        .send(download.content);
+        .header('x-content-sha256', file.sha256);
+      // An empty stream, so the length stays the file's (an empty body would set it to 0).
+      return reply.send('content' in download ? download.content : Readable.from([]));
     },
   );
 };
