@@ -7,6 +7,7 @@ import {
 } from '@gittix/common';
 import { CliError, clip, type Output } from '../output.js';
 import { readStream } from '../read-stream.js';
+import { requireStream } from '../require-stream.js';
 
 export interface DeadLettersOptions {
   /** Only this durable consumer's (e.g. `tickets_order_created`). */
@@ -28,6 +29,9 @@ function summarizePayload(payload: string): string {
   return clip(payload, 160);
 }
 
+/** A durable consumer's name as the services make them (`<service>_<subject>`). */
+const CONSUMER_NAME = /^[A-Za-z0-9_-]+$/;
+
 /** Lists dead-letter records: when, which consumer, what failed and why, and what it was. */
 export async function deadLettersCommand(
   bus: EventBus,
@@ -37,6 +41,12 @@ export async function deadLettersCommand(
   const filter = options.consumer
     ? bus.deadLetterSubjectOf(options.consumer)
     : `${bus.options.subjectPrefix}.deadletter.>`;
+  if (options.consumer !== undefined && !CONSUMER_NAME.test(options.consumer)) {
+    throw new CliError(
+      `"${options.consumer}" is not a consumer name (letters, digits, _ and -, e.g. tickets_order_created)`,
+    );
+  }
+  await requireStream(bus, bus.deadLetterStream);
   let records = (await readStream(bus.js, bus.deadLetterStream, filter)).map(
     (message): ListedDeadLetter => ({ ...message.json<DeadLetterRecord>(), id: message.seq }),
   );
@@ -94,7 +104,7 @@ export async function replayDeadLetterCommand(
 ): Promise<ListedDeadLetter> {
   const all = await deadLettersCommand(bus, { line: () => {} });
   const record = all.find((r) => String(r.id) === id.replace(/^#/, '') || eventIdOf(r) === id);
-  if (!record) throw new Error(`No dead letter ${id}: see npm run events -- dead-letters`);
+  if (!record) throw new CliError(`No dead letter ${id}: see npm run events -- dead-letters`);
   const event = validEvent(record);
   const retentionHours = options.inboxRetentionHours ?? 168;
   const ageHours = ((options.now ?? Date.now()) - Date.parse(event.occurredAt)) / HOUR_MS;

@@ -1,6 +1,14 @@
 import type { EventBus } from '@gittix/common';
-import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import {
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JsMsg,
+  type OrderedConsumerOptions,
+} from '@nats-io/jetstream';
 import { CliError, clip, type Output } from '../output.js';
+import { requireStream } from '../require-stream.js';
 
 export interface TailOptions {
   /** A subject under the prefix (`ticket.created`, `order.*`, `ticket.>`); all events if omitted. */
@@ -33,6 +41,9 @@ function linksOf(message: JsMsg, event: { correlationId?: unknown; causationId?:
     typeof event.causationId === 'string' ? ` causation=${event.causationId}` : '',
   ].join('');
 }
+
+/** JetStream's answer to a filter outside the stream's subjects (`foo.bar`, `*.created`). */
+const FILTER_NOT_IN_STREAM = 10093;
 
 const SUBJECT_PATTERN = /^([A-Za-z0-9_-]+|\*)(\.([A-Za-z0-9_-]+|\*))*(\.>)?$|^>$/;
 
@@ -78,6 +89,10 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
     throw new CliError(`"${options.trace}" is not a trace id (32 lowercase hex digits)`);
   }
   if (options.signal?.aborted) return;
+  const {
+    state,
+    config: { subjects: streamSubjects },
+  } = await requireStream(bus, bus.stream);
   const prefix = bus.options.subjectPrefix;
   const filter = `${prefix}.${subject}`;
   const consumerOptions: Partial<OrderedConsumerOptions> = { filter_subjects: filter };
@@ -85,8 +100,10 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
   let skipWhilePendingAtLeast: number | undefined;
   if (options.fromStart) {
     consumerOptions.deliver_policy = DeliverPolicy.All;
+  } else if (options.last === 0) {
+    // Nothing earlier: pending would be ≥ 0 for every message, new ones included.
+    consumerOptions.deliver_policy = DeliverPolicy.New;
   } else if (options.last !== undefined && subject === '>') {
-    const { state } = await bus.jsm.streams.info(bus.stream);
     consumerOptions.deliver_policy = DeliverPolicy.StartSequence;
     consumerOptions.opt_start_seq = Math.max(state.first_seq, state.last_seq - options.last + 1, 1);
   } else if (options.last !== undefined) {
@@ -96,8 +113,22 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
     consumerOptions.deliver_policy = DeliverPolicy.New;
   }
 
-  const consumer = await bus.js.consumers.get(bus.stream, consumerOptions);
-  const messages = await consumer.consume();
+  let consumer: Consumer | undefined;
+  let messages: ConsumerMessages;
+  try {
+    consumer = await bus.js.consumers.get(bus.stream, consumerOptions);
+    messages = await consumer.consume();
+  } catch (error) {
+    await consumer?.delete().catch(() => {});
+    if (error instanceof JetStreamApiError && error.code === FILTER_NOT_IN_STREAM) {
+      const relative = streamSubjects.map((s) => s.replace(`${prefix}.`, ''));
+      throw new CliError(
+        `"${subject}" matches no subject of stream ${bus.stream} (${relative.join(', ')}): ` +
+          'a subject starts with its family, e.g. ticket.created, order.*, ticket.>',
+      );
+    }
+    throw error;
+  }
   const stop = () => void messages.close();
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
