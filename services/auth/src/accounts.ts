@@ -1,7 +1,7 @@
 import { BadRequestError, enqueueEvent, NotAuthorizedError } from '@gittix/common';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
-import { consumeToken, issueToken } from './email-tokens.js';
+import { consumeToken, issueToken, lockTokenOwner, spendTokens } from './email-tokens.js';
 import type { PasswordHasher } from './passwords.js';
 import { openSession, type Revocation, revokeSessions } from './session-store.js';
 import type { SessionSigner } from './sessions.js';
@@ -149,6 +149,7 @@ export async function resetPassword(
 ): Promise<User & { passwordHash: string }> {
   const hash = await deps.passwords.hash(request.password);
   const { user, revocations } = await deps.db.transaction().execute(async (trx) => {
+    await lockTokenOwner(trx, request.token, 'reset');
     const userId = await consumeToken(trx, request.token, 'reset');
     await trx.updateTable('users').set({ password_hash: hash }).where('id', '=', userId).execute();
     const user = await markVerified(trx, userId);
@@ -196,6 +197,8 @@ export async function changePassword(
       .where('password_hash', '=', current.password_hash)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw new BadRequestError('Invalid credentials');
+    // A reset link from before the change would undo it: the links die with the old password.
+    await spendTokens(trx, current.id, 'reset');
     const revocations = await revokeSessions(trx, { userId: current.id });
     const session = await openSession(trx, deps.sessions, current);
     if (!session) throw new NotAuthorizedError();

@@ -60,12 +60,47 @@ export async function consumeToken(
     .executeTakeFirst();
   if (!used) throw new BadRequestError(INVALID_TOKEN[purpose], 'token');
   // The other links of this purpose die with it: one reset ends every reset link.
+  await spendTokens(trx, used.user_id, purpose);
+  return used.user_id;
+}
+
+/**
+ * Locks the user a token was issued to (if any), before the token itself. A password
+ * change locks the user and then spends their reset links; a reset that locked its
+ * link first and then waited for the user would deadlock with it. Taking the user
+ * first, both queue in one order, and the reset, once the change committed, finds its
+ * link spent.
+ */
+export async function lockTokenOwner(
+  trx: Transaction<AuthDatabase>,
+  token: string,
+  purpose: TokenPurpose,
+): Promise<void> {
+  const owner = await trx
+    .selectFrom('email_tokens')
+    .select('user_id')
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .executeTakeFirst();
+  if (!owner) return;
+  await trx.selectFrom('users').select('id').where('id', '=', owner.user_id).forUpdate().execute();
+}
+
+/**
+ * Ends every unused link of `purpose` the user was sent. A password change does it
+ * for reset links: a link asked for before the change (perhaps by whoever made the
+ * owner change it) must not undo it.
+ */
+export async function spendTokens(
+  trx: Transaction<AuthDatabase>,
+  userId: string,
+  purpose: TokenPurpose,
+): Promise<void> {
   await trx
     .updateTable('email_tokens')
     .set({ used_at: sql`now()` })
-    .where('user_id', '=', used.user_id)
+    .where('user_id', '=', userId)
     .where('purpose', '=', purpose)
     .where('used_at', 'is', null)
     .execute();
-  return used.user_id;
 }

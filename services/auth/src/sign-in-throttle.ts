@@ -1,4 +1,5 @@
 import { TooManyRequestsError } from '@gittix/common';
+import ipaddr from 'ipaddr.js';
 import { type Kysely, sql } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
 
@@ -31,7 +32,22 @@ export class ThrottledError extends TooManyRequestsError {
 export { ThrottledError as SignInThrottledError };
 
 export const emailKey = (email: string) => `email:${email}`;
-export const addressKey = (address: string) => `address:${address}`;
+/**
+ * Who a client address stands for, for the per-address limits. An IPv6 client is
+ * given a whole /64 (one home line, one cloud instance): counting each of its 2^64
+ * addresses apart would let it spray from as many. An IPv4 address written IPv4-mapped
+ * (`::ffff:192.0.2.1`, as a dual-stack socket reports it) is that IPv4 address.
+ */
+export function clientNetwork(address: string): string {
+  const bare = address.split('%')[0]!.trim();
+  if (!ipaddr.isValid(bare)) return bare.toLowerCase();
+  const parsed = ipaddr.process(bare);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefix = ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/64`);
+  return `${prefix.toString()}/64`;
+}
+
+export const addressKey = (address: string) => `address:${clientNetwork(address)}`;
 export const deviceKey = (nonce: string) => `device:${nonce}`;
 export const GLOBAL_KEY = 'global';
 

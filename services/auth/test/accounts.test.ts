@@ -2,7 +2,7 @@ import { waitFor } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../src/email-tokens.js';
+import { hashToken, spendTokens } from '../src/email-tokens.js';
 import { openSession, revokeSessions } from '../src/session-store.js';
 import { createSessionSigner } from '../src/sessions.js';
 import {
@@ -460,6 +460,100 @@ describe('change password', () => {
     expect(await currentUser(fresh)).toMatchObject({ id: user.id });
     expect(await currentUser(elsewhere)).toBeNull();
     expect(await currentUser(user.token)).toBeNull();
+  });
+});
+
+describe('emailed links after the password changed', () => {
+  it('when a reset link was asked for and the password is then changed, then the link no longer works', async () => {
+    // Someone who could read the mailbox once (or the link itself) asked for a reset;
+    // the owner, warned by the email, changes the password while still signed in.
+    const user = await signUpUser(app);
+    await post('/api/users/password/forgot', { email: user.email });
+    const token = await emailedToken('user.password_reset_requested', user.id);
+
+    const changed = await app.inject({
+      method: 'PUT',
+      url: '/api/users/password',
+      payload: { currentPassword: password, newPassword: 'changed after the warning' },
+      headers: bearer(user.token),
+    });
+    expect(changed.statusCode).toBe(200);
+
+    const takeover = await post('/api/users/password/reset', {
+      token,
+      password: 'the attacker chose this',
+    });
+    expect(takeover.statusCode).toBe(400);
+    expect(takeover.json()).toEqual({
+      errors: [{ message: 'Reset link is invalid or has expired', field: 'token' }],
+    });
+    const owner = await post('/api/users/signin', {
+      email: user.email,
+      password: 'changed after the warning',
+    });
+    expect(owner.statusCode).toBe(200);
+    expect(await currentUser(sessionCookieOf(changed)!.value)).toMatchObject({ id: user.id });
+  });
+});
+
+describe('a reset racing a password change', () => {
+  it('when a reset link is used while a password change is committing, then the link loses and nothing deadlocks', async () => {
+    const user = await signUpUser(app);
+    await post('/api/users/password/forgot', { email: user.email });
+    const token = await emailedToken('user.password_reset_requested', user.id);
+
+    // The change's transaction as changePassword runs it: the user's row first, held
+    // open while the reset comes in, then the user's reset links.
+    let proceed!: () => void;
+    const proceeding = new Promise<void>((resolve) => {
+      proceed = resolve;
+    });
+    let locked!: () => void;
+    const userLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const change = auth.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ password_hash: 'the changed hash' })
+        .where('id', '=', user.id)
+        .execute();
+      locked();
+      await proceeding;
+      await spendTokens(trx, user.id, 'reset');
+    });
+    await userLocked;
+
+    let settled = false;
+    const reset = post('/api/users/password/reset', {
+      token,
+      password: 'the reset password',
+    }).finally(() => {
+      settled = true;
+    });
+    await waitFor(
+      async () => {
+        if (settled) return true;
+        const { rows } = await sql<{ waiting: number }>`
+          SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'
+            AND query ILIKE '%users%'`.execute(auth.db);
+        return rows[0]!.waiting > 0;
+      },
+      { message: 'the reset to wait for the change' },
+    );
+    proceed();
+    await change;
+
+    const answer = await reset;
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().errors[0].field).toBe('token');
+    const { password_hash } = await auth.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(password_hash).toBe('the changed hash');
   });
 });
 

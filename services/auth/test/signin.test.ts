@@ -149,6 +149,39 @@ describe('sign-in rate limiting', () => {
     expect(elsewhere.statusCode).toBe(400);
   });
 
+  it('when one IPv6 client rotates addresses inside its /64, then they count as one address', async () => {
+    // One subscriber line gets a whole /64: 2^64 addresses to spray from.
+    const [a, b] = randomBytes(4).toString('hex').match(/.{4}/g)!;
+    const prefix = `2001:db8:${a}:${b}`;
+    for (let i = 1; i <= 20; i++) {
+      const from = `${prefix}:${i.toString(16)}::${(i * 7).toString(16)}`;
+      const response = await signIn({ email: uniqueEmail('spray'), password }, from);
+      expect(response.statusCode, from).toBe(400);
+    }
+
+    const rotated = await signIn({ email: uniqueEmail('spray'), password }, `${prefix}::dead:beef`);
+    const otherLine = await signIn(
+      { email: uniqueEmail('spray'), password },
+      `2001:db8:${a}:${(Number.parseInt(b!, 16) ^ 1).toString(16)}::1`,
+    );
+
+    expect(rotated.statusCode).toBe(429);
+    expect(otherLine.statusCode).toBe(400);
+  });
+
+  it('when one IPv4 client is seen both plainly and IPv4-mapped, then it counts as one address', async () => {
+    const address = uniqueAddress();
+    for (let i = 0; i < 20; i++) {
+      const from = i % 2 === 0 ? address : `::ffff:${address}`;
+      expect((await signIn({ email: uniqueEmail('spray'), password }, from)).statusCode).toBe(400);
+    }
+
+    expect((await signIn({ email: uniqueEmail('spray'), password }, address)).statusCode).toBe(429);
+    expect(
+      (await signIn({ email: uniqueEmail('spray'), password }, `::FFFF:${address}`)).statusCode,
+    ).toBe(429);
+  });
+
   it('when a sign-in succeeds, then that email starts again from zero failures', async () => {
     const user = await signUpUser(app);
     for (let i = 0; i < 4; i++) await signIn({ email: user.email, password: 'wrong password' });
@@ -223,6 +256,26 @@ describe('sign-in rate limiting', () => {
             errors: [{ message: 'Too many requests, try again later' }],
           });
         }
+      }
+      expect(statuses).toEqual([400, 400, 400, 429]);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('when one IPv6 client floods sign-in from many addresses of its /64, then this replica answers 429', async () => {
+    const guarded = await startTestAuth({
+      environment: auth.environment,
+      env: { AUTH_REQUESTS_PER_MINUTE: '3' },
+    });
+    try {
+      const [a, b] = randomBytes(4).toString('hex').match(/.{4}/g)!;
+      const statuses: number[] = [];
+      for (let i = 1; i <= 4; i++) {
+        const from = `2001:db8:${a}:${b}::${i}`;
+        statuses.push(
+          (await signIn({ email: uniqueEmail(), password }, from, guarded.app)).statusCode,
+        );
       }
       expect(statuses).toEqual([400, 400, 400, 429]);
     } finally {
