@@ -106,7 +106,9 @@ export class EmailSender {
   private async giveUpStale(): Promise<void> {
     const { rows } = await sql<{ id: string; kind: string }>`
       UPDATE emails SET failed_at = now(),
-        last_error = 'not sent: out of date (stale_after passed before it could be sent)'
+        last_error = 'not sent: out of date (stale_after passed before it could be sent)',
+        text = CASE WHEN carries_secret THEN NULL ELSE text END,
+        html = CASE WHEN carries_secret THEN NULL ELSE html END
       WHERE sent_at IS NULL AND failed_at IS NULL AND stale_after <= now()
       RETURNING id, kind`.execute(this.options.db);
     for (const row of rows) {
@@ -162,17 +164,21 @@ export class EmailSender {
     if (isPermanentRejection(error)) {
       metrics.failed.inc({ kind: email.kind, outcome: 'rejected' });
       log.error({ err: error }, 'email refused by the SMTP server for good');
-      await sql`UPDATE emails SET failed_at = now(), last_error = ${message} WHERE id = ${email.id}`.execute(
-        db,
-      );
+      // Given up like a sent one: a token in its body (still valid for a while) goes too.
+      await sql`
+        UPDATE emails SET failed_at = now(), last_error = ${message},
+          text = CASE WHEN carries_secret THEN NULL ELSE text END,
+          html = CASE WHEN carries_secret THEN NULL ELSE html END
+        WHERE id = ${email.id}`.execute(db);
       return;
     }
     metrics.failed.inc({ kind: email.kind, outcome: 'retry' });
     const waitMs = Math.min(this.retryBaseMs * 2 ** (email.attempts - 1), this.options.retryMaxMs);
     log.warn({ err: error, retryInMs: waitMs }, 'email not sent, will retry');
+    // Unless it was given up meanwhile (out of date, its order cancelled): that reason stays.
     await sql`
       UPDATE emails SET last_error = ${message},
         next_attempt_at = now() + make_interval(secs => ${waitMs / 1000})
-      WHERE id = ${email.id}`.execute(db);
+      WHERE id = ${email.id} AND failed_at IS NULL`.execute(db);
   }
 }

@@ -1,3 +1,4 @@
+import { counterOf, type HandlerContext } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NotificationsDatabase } from './db/schema.js';
@@ -5,6 +6,19 @@ import type { NotificationsDatabase } from './db/schema.js';
 export interface EmailMetrics {
   sent: Counter<'kind'>;
   failed: Counter<'kind' | 'outcome'>;
+}
+
+/**
+ * Emails not sent, by kind and outcome: `retry` (a failed try, tried again later),
+ * `rejected` (refused for good), `stale` (out of date before it could go: its hold
+ * ran out or its order was cancelled). Shared by the sender and the handlers.
+ */
+export function failedEmails(registry: Registry): Counter<'kind' | 'outcome'> {
+  return counterOf(registry, {
+    name: 'gittix_emails_failed_total',
+    help: 'Failed tries to send an email, by kind and outcome (retry: tried again later; rejected: refused for good; stale: out of date before it could be sent, given up)',
+    labelNames: ['kind', 'outcome'],
+  });
 }
 
 /** The sender's counters, and how many emails wait, on the app's `/metrics`. */
@@ -15,12 +29,7 @@ export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabas
     labelNames: ['kind'],
     registers: [registry],
   });
-  const failed = new Counter({
-    name: 'gittix_emails_failed_total',
-    help: 'Failed tries to send an email, by kind and outcome (retry: tried again later; rejected: refused for good; stale: out of date before it could be sent, given up)',
-    labelNames: ['kind', 'outcome'],
-    registers: [registry],
-  });
+  const failed = failedEmails(registry);
   new Gauge({
     name: 'gittix_emails_waiting',
     help: 'Emails not sent yet: pending (due or backing off) and parked (recipient not in the users replica yet)',
@@ -40,4 +49,13 @@ export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabas
     },
   });
   return { sent, failed };
+}
+
+/** Counts emails a handler gave up as out of date (`stale`), once its transaction commits. */
+export function countStaleAfterCommit(context: HandlerContext, kinds: string[]): void {
+  const { metrics, afterCommit } = context;
+  if (!metrics || !afterCommit || kinds.length === 0) return;
+  afterCommit(() => {
+    for (const kind of kinds) failedEmails(metrics).inc({ kind, outcome: 'stale' });
+  });
 }

@@ -17,9 +17,10 @@ export async function recordOrder(
     seller_id: facts.seller_id ?? null,
     ticket_id: facts.ticket_id ?? null,
     ticket_title: facts.ticket_title ?? null,
+    ended_at: facts.ended_at ?? null,
   };
-  const known = (column: keyof typeof values) =>
-    sql<string | null>`COALESCE(orders.${sql.ref(column)}, excluded.${sql.ref(column)})`;
+  const known = <C extends keyof typeof values>(column: C) =>
+    sql<(typeof values)[C]>`COALESCE(orders.${sql.ref(column)}, excluded.${sql.ref(column)})`;
   return trx
     .insertInto('orders')
     .values(values)
@@ -29,8 +30,29 @@ export async function recordOrder(
         seller_id: known('seller_id'),
         ticket_id: known('ticket_id'),
         ticket_title: known('ticket_title'),
+        ended_at: known('ended_at'),
       }),
     )
-    .returning(['buyer_id', 'seller_id', 'ticket_id', 'ticket_title'])
+    .returning(['buyer_id', 'seller_id', 'ticket_id', 'ticket_title', 'ended_at'])
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * The order was cancelled (by its buyer, refused, or expired; the caller recorded it
+ * as ended): its hold email, if it has not gone yet (an SMTP outage, a buyer not known
+ * yet), is given up, since "your ticket is on hold, pay by …" would now be untrue.
+ * order.created and order.cancelled both take the order's row first (recordOrder), so
+ * a hold email queued at the same moment is either seen here or not queued at all.
+ * Returns the kinds given up, for the `stale` count.
+ */
+export async function giveUpOrderEmails(
+  trx: Kysely<NotificationsDatabase>,
+  orderId: string,
+): Promise<string[]> {
+  const { rows } = await sql<{ kind: string }>`
+    UPDATE emails SET failed_at = now(),
+      last_error = 'not sent: out of date (the order was cancelled before it could be sent)'
+    WHERE order_id = ${orderId} AND sent_at IS NULL AND failed_at IS NULL
+    RETURNING kind`.execute(trx);
+  return rows.map((row) => row.kind);
 }

@@ -25,6 +25,8 @@ export interface EmailRequest<K extends EmailKind> {
   params: ParamsOf<K>;
   /** When the email stops being true (a hold's end): not sent after it, however late. */
   staleAfter?: Date;
+  /** The order whose cancellation makes the email untrue: given up then, if still unsent. */
+  untilOrderEnds?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function queueEmail<K extends EmailKind>(
       message_id: messageIdOf(eventId, kind, mail.messageIdDomain),
       last_error: null,
       stale_after: request.staleAfter ?? null,
+      order_id: request.untilOrderEnds ?? null,
     })
     .onConflict((conflict) => conflict.columns(['event_id', 'kind']).doNothing())
     .execute();

@@ -4,7 +4,12 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notificationsService } from '../src/service.js';
 import { type MailTransport, smtpTransport } from '../src/smtp.js';
-import { createNotificationsFixture, type NotificationsFixture, PUBLIC_URL } from './fixtures.js';
+import {
+  createNotificationsFixture,
+  heldOrderData,
+  type NotificationsFixture,
+  PUBLIC_URL,
+} from './fixtures.js';
 import { startTestSmtpServer } from './smtp-server.js';
 
 const FROM = 'GitTix <no-reply@gittix.local>';
@@ -78,6 +83,59 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     );
   });
 
+  it('when an order is cancelled before its hold email could go, then the hold email is given up, never sent', async () => {
+    const n = await fixture();
+    const buyer = await n.knownUser();
+    await n.smtp.stop();
+    // The hold email waits for the SMTP server (or for a buyer not known yet)...
+    const order = heldOrderData(buyer.id, randomUUID(), 'Cancelled gig');
+    const held = await n.deliver('order.created', order);
+    // ...and meanwhile the buyer cancels the order.
+    await n.deliver('order.cancelled', {
+      id: order.id,
+      version: 1,
+      ticket: { id: order.ticket.id },
+      userId: buyer.id,
+      reason: 'cancelled',
+    });
+
+    await n.smtp.start();
+    await payout(n, buyer.id);
+    await waitFor(() => n.smtp.to(buyer.email).some((e) => e.subject.startsWith('Payout')), {
+      message: 'the payout email, after the outage',
+    });
+    const row = await waitFor(
+      async () =>
+        (await n.emailRows()).find((r) => r.event_id === held.id && (r.sent_at || r.failed_at)),
+      { message: 'the hold email settled' },
+    );
+    expect(n.smtp.to(buyer.email).map((e) => e.subject)).not.toContainEqual(
+      expect.stringMatching(/on hold/),
+    );
+    expect(row).toMatchObject({ kind: 'hold_placed', sent_at: null });
+    expect(row.last_error).toMatch(/cancelled/);
+    expect(
+      await n.metric('gittix_emails_failed_total', { kind: 'hold_placed', outcome: 'stale' }),
+    ).toBe(1);
+  });
+
+  it('when an order was cancelled before its order.created is handled, then no hold email is queued', async () => {
+    const n = await fixture();
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Quick change of mind');
+    await n.deliver('order.cancelled', {
+      id: order.id,
+      version: 1,
+      ticket: { id: order.ticket.id },
+      userId: buyer.id,
+      reason: 'cancelled',
+    });
+    await n.deliver('order.created', order);
+    await n.deliver('payout.paid', { id: randomUUID(), userId: buyer.id, amount: 10 });
+    const rows = (await n.emailRows()).filter((r) => r.user_id === buyer.id);
+    expect(rows.map((r) => r.kind)).toEqual(['payout']);
+  });
+
   it('when the server refuses a recipient for good, then that email is given up and the others still go', async () => {
     const n = await fixture();
     n.smtp.rejectRecipients(/^bounce-/);
@@ -95,6 +153,23 @@ describe('notifications: delivery when SMTP misbehaves', () => {
       await n.metric('gittix_emails_failed_total', { kind: 'payout', outcome: 'rejected' }),
     ).toBe(1);
     expect(n.smtp.to(bouncing.email)).toEqual([]);
+  });
+
+  it('when a reset email is refused for good, then its token is not kept either', async () => {
+    const n = await fixture();
+    n.smtp.rejectRecipients(/^bounce-/);
+    const user = await n.knownUser({ email: `bounce-${randomUUID().slice(0, 6)}@example.com` });
+    const request = await n.publish('user.password_reset_requested', {
+      userId: user.id,
+      email: user.email,
+      token: randomUUID().replaceAll('-', ''),
+    });
+    const row = await waitFor(async () =>
+      (await n.emailRows()).find((r) => r.event_id === request.id && r.failed_at),
+    );
+    expect(row.last_error).toMatch(/550/);
+    // Like a sent one: the link still works for its 30 minutes, so no copy stays here.
+    expect([row.text, row.html]).toEqual([null, null]);
   });
 
   it('when a sender dies after the server accepted an email, then another resends it once, under the same Message-ID', async () => {

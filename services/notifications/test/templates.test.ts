@@ -143,6 +143,22 @@ describe('the email templates', () => {
     expect(email.text).not.toMatch(/^Click/m);
   });
 
+  it('when a ticket title holds direction overrides, then they cannot reorder the text after it', () => {
+    // U+202E (right-to-left override) would show "pay by …" and the amounts after it backwards.
+    const title = 'Gig \u202Eevif\u2066 \u2067x\u2068y\u2069\u202A\u202B\u202C\u202D';
+    const hold = render(site, 'hold_placed', {
+      orderId,
+      title,
+      price: 5,
+      expiresAt: '2026-12-02T08:19:00.000Z',
+    });
+    const sold = render(site, 'sold', { title, amount: 5, fee: 1 });
+    for (const part of [hold.subject, hold.text, hold.html, sold.subject, sold.text, sold.html]) {
+      expect(part).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    }
+    expect(sold.subject).toBe('Sold: Gig evif xy');
+  });
+
   it('when a token holds characters a URL reserves, then the link carries it encoded', () => {
     const email = render(site, 'reset_password', { token: 'a&b=c d"<e>/?#0123456789' });
     const [link] = hrefs(email.html);

@@ -81,4 +81,15 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  // A hold email is only true while its order is open: once the order is cancelled, an
+  // unsent one is given up, and an order.created handled after it queues none.
+  '0006_order_ended': {
+    async up(db) {
+      await sql`ALTER TABLE orders ADD COLUMN ended_at timestamptz`.execute(db);
+      await sql`ALTER TABLE emails ADD COLUMN order_id uuid`.execute(db);
+      await sql`
+        CREATE INDEX emails_unsent_by_order ON emails (order_id)
+        WHERE order_id IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL`.execute(db);
+    },
+  },
 };

@@ -19,6 +19,8 @@ export interface OrdersTable {
   seller_id: string | null;
   ticket_id: string | null;
   ticket_title: string | null;
+  /** When the order was first known to be cancelled: no hold email after it. */
+  ended_at: Date | null;
 }
 
 /**
@@ -51,6 +53,8 @@ export interface EmailsTable {
   failed_at: ColumnType<Date | null, never, Date>;
   /** Not sent after this (a hold's pay-by time): it would tell the reader something untrue. */
   stale_after: Date | null;
+  /** The order a hold email is about: given up, unsent, once that order is cancelled. */
+  order_id: string | null;
 }
 
 /**

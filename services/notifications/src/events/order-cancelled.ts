@@ -1,6 +1,7 @@
 import type { EventHandler } from '@gittix/common';
 import type { NotificationsDatabase } from '../db/schema.js';
-import { recordOrder } from '../orders.js';
+import { countStaleAfterCommit } from '../metrics.js';
+import { giveUpOrderEmails, recordOrder } from '../orders.js';
 import { type MailSettings, queueEmail } from '../queue-email.js';
 
 /**
@@ -11,12 +12,16 @@ import { type MailSettings, queueEmail } from '../queue-email.js';
  */
 export const onOrderCancelled =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.cancelled'> =>
-  async (trx, { id, data }, { logger }) => {
+  async (trx, { id, data }, context) => {
+    const { logger } = context;
     const order = await recordOrder(trx, {
       id: data.id,
       buyer_id: data.userId ?? null,
       ticket_id: data.ticket.id,
+      ended_at: new Date(),
     });
+    // Whatever the reason, the hold is over: its email, if still unsent, would be untrue.
+    countStaleAfterCommit(context, await giveUpOrderEmails(trx, data.id));
     if (data.reason !== 'expired') return;
     if (!order.buyer_id) {
       logger.warn({ orderId: data.id }, 'expired hold of an unknown buyer: no email');

@@ -7,7 +7,8 @@ import { type MailSettings, queueEmail } from '../queue-email.js';
  * order.created → "Your ticket is on hold" to the buyer, with the time to pay by.
  * A hold that ran out before the event got here is not announced: the expired
  * email tells the buyer what happened instead. Nor is one that runs out before the
- * email can go (an SMTP outage, a recipient not known yet): it is stale after then.
+ * email can go (an SMTP outage, a recipient not known yet): it is stale after then,
+ * or once the order is cancelled (giveUpOrderEmails), whichever comes first.
  */
 export const onOrderCreated =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.created'> =>
@@ -20,6 +21,8 @@ export const onOrderCreated =
       ticket_title: data.ticket.title ?? null,
     });
     if (data.status !== 'created' || Date.parse(data.expiresAt) <= Date.now()) return;
+    // Its cancellation was handled first (subjects are consumed apart): no hold to tell of.
+    if (order.ended_at) return;
     await queueEmail(trx, mail, {
       eventId: id,
       kind: 'hold_placed',
@@ -31,5 +34,6 @@ export const onOrderCreated =
         expiresAt: data.expiresAt,
       },
       staleAfter: new Date(data.expiresAt),
+      untilOrderEnds: data.id,
     });
   };
