@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { activeTraceIds } from './tracing/tracing.js';
 
 export interface LoggerOptions {
@@ -13,7 +13,43 @@ export interface LoggerOptions {
    * (bench/profiles). 0 writes each line as it comes.
    */
   bufferBytes?: number;
+  /** Where JSON lines go instead of stdout (a test reading them). */
+  destination?: DestinationStream;
 }
+
+/**
+ * Query parameters whose values are secrets: the single-use token of a verification or
+ * reset link (`/auth/verify?token=…`, `/auth/reset?token=…`, pages the gateway proxies
+ * and logs like any other). A log line outlives the link's 30 minutes in every log
+ * store it is shipped to, and anyone who reads it could take the account over.
+ */
+const SECRET_QUERY_PARAMETERS = ['token'];
+
+/** `url` with the values of SECRET_QUERY_PARAMETERS replaced; as it is when it has none. */
+export function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const parameters = new URLSearchParams(url.slice(query + 1));
+  let redacted = false;
+  for (const name of SECRET_QUERY_PARAMETERS) {
+    if (!parameters.has(name)) continue;
+    parameters.set(name, '[Redacted]');
+    redacted = true;
+  }
+  return redacted ? `${url.slice(0, query)}?${parameters}` : url;
+}
+
+/** Secrets never written: credentials in headers, tokens in request URLs. */
+const redact = {
+  paths: [
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'res.headers["set-cookie"]',
+    'req.url',
+  ],
+  censor: (value: unknown, path: string[]) =>
+    path.at(-1) === 'url' ? (typeof value === 'string' ? redactUrl(value) : value) : '[Redacted]',
+};
 
 /** The longest a buffered log line waits to be written. */
 export const LOG_FLUSH_INTERVAL_MS = 1_000;
@@ -36,13 +72,14 @@ export function createLogger({
   level = 'info',
   pretty = false,
   bufferBytes = 0,
+  destination,
 }: LoggerOptions): Logger {
   const options = {
     name,
     level,
     // Every line written inside a span (a request, an event, a job) names its trace.
     mixin: () => activeTraceIds() ?? {},
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    redact,
     ...(pretty
       ? {
           transport: {
@@ -52,6 +89,7 @@ export function createLogger({
         }
       : {}),
   };
+  if (destination) return pino(options, destination);
   if (pretty || bufferBytes <= 0) return pino(options);
   return pino(options, bufferedStdout(bufferBytes));
 }
