@@ -1,7 +1,13 @@
 import { BadRequestError, enqueueEvent, NotAuthorizedError } from '@gittix/common';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
-import { consumeToken, issueToken, lockTokenOwner, spendTokens } from './email-tokens.js';
+import {
+  consumeToken,
+  issueToken,
+  lockTokenOwner,
+  requireUsableToken,
+  spendTokens,
+} from './email-tokens.js';
 import type { PasswordHasher } from './passwords.js';
 import { openSession, type Revocation, revokeSessions } from './session-store.js';
 import type { SessionSigner } from './sessions.js';
@@ -147,6 +153,8 @@ export async function resetPassword(
   deps: AccountDeps,
   request: { token: string; password: string },
 ): Promise<User & { passwordHash: string }> {
+  // A forged, used or expired link is answered before the hash, which costs the most.
+  await requireUsableToken(deps.db, request.token, 'reset');
   const hash = await deps.passwords.hash(request.password);
   const { user, revocations } = await deps.db.transaction().execute(async (trx) => {
     await lockTokenOwner(trx, request.token, 'reset');

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BadRequestError } from '@gittix/common';
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
 
 export type TokenPurpose = 'verify' | 'reset';
@@ -37,6 +37,27 @@ export async function issueToken(
     })
     .execute();
   return token;
+}
+
+/**
+ * Throws the token's 400 unless it is of this purpose, unused and unexpired: a cheap
+ * read before a request spends anything on it (a reset's argon2 hash). Not the check
+ * that counts: consumeToken's update is, in the transaction.
+ */
+export async function requireUsableToken(
+  db: Kysely<AuthDatabase>,
+  token: string,
+  purpose: TokenPurpose,
+): Promise<void> {
+  const found = await db
+    .selectFrom('email_tokens')
+    .select('user_id')
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  if (!found) throw new BadRequestError(INVALID_TOKEN[purpose], 'token');
 }
 
 /**
