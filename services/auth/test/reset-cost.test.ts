@@ -26,7 +26,7 @@ describe('password reset with a link that cannot work', () => {
   });
   afterAll(() => auth?.close());
 
-  const post = (url: string, body: unknown) =>
+  const post = (url: string, body: object) =>
     auth.app.inject({ method: 'POST', url, payload: body });
 
   it('when the token is unknown, then 400 and no password is hashed', async () => {

@@ -15,27 +15,47 @@ export interface MailTransport {
   close(): void;
 }
 
+/** A host on this machine: nothing between us and it to read or strip the session. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /**
- * nodemailer over `SMTP_URL` with a small pool of connections. Timeouts are far
- * below nodemailer's defaults (minutes), so an unresponsive server fails a try
- * quickly and the email is retried rather than holding the sender.
+ * nodemailer's options for `SMTP_URL`, with a small pool of connections. Timeouts
+ * are far below nodemailer's defaults (minutes), so an unresponsive server fails a
+ * try quickly and the email is retried rather than holding the sender.
+ *
+ * Credentials over `smtp://` to another host require STARTTLS (`requireTLS`):
+ * nodemailer otherwise upgrades only when the server offers it, so anyone on the path
+ * could strip the offer and read the password and every email's links (reset tokens)
+ * in clear text. A server without STARTTLS then fails every try, logged, until the URL
+ * says `smtps://` or names a server that has it.
  */
-export function smtpTransport(smtpUrl: string, from: string): MailTransport {
+export function smtpTransportOptions(smtpUrl: string) {
   const url = new URL(smtpUrl);
-  const transporter = nodemailer.createTransport({
+  const secure = url.protocol === 'smtps:';
+  const credentials = url.username !== '';
+  return {
     host: url.hostname,
     // Without a port nodemailer picks the protocol's own (587, or 465 for smtps).
     ...(url.port ? { port: Number(url.port) } : {}),
-    secure: url.protocol === 'smtps:',
-    ...(url.username
+    secure,
+    requireTLS: !secure && credentials && !isLoopback(url.hostname),
+    ...(credentials
       ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
       : {}),
-    pool: true,
+    pool: true as const,
     maxConnections: 3,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  });
+  };
+}
+
+/** nodemailer over `SMTP_URL` (smtpTransportOptions). */
+export function smtpTransport(smtpUrl: string, from: string): MailTransport {
+  const transporter = nodemailer.createTransport(smtpTransportOptions(smtpUrl));
   return {
     async send(email) {
       await transporter.sendMail({ from, ...email });
