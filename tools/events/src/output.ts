@@ -22,6 +22,17 @@ export function table(rows: Array<Array<string | number>>): string[] {
   );
 }
 
+/**
+ * An event's payload as JSON, with the single-use tokens of verification and reset
+ * links (`token`) shown as `[Redacted]`: they take an account over for 30 minutes,
+ * and a terminal's scrollback or a pasted snippet is no place for them.
+ */
+export function payloadText(data: unknown): string {
+  return JSON.stringify(data, (key, value: unknown) =>
+    key === 'token' && typeof value === 'string' ? '[Redacted]' : value,
+  );
+}
+
 /** One line of at most `max` characters. */
 export function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ');

@@ -43,6 +43,30 @@ describe('events tail', () => {
     });
   });
 
+  it("when a reset link's event is printed, then its token is not, and the rest of the event is", async () => {
+    const userId = randomUUID();
+    const token = randomBytes(32).toString('base64url');
+    const sent = await fx.publish('user.password_reset_requested', {
+      userId,
+      email: 'owner@example.test',
+      token,
+    });
+    const { lines, out, text } = capture();
+    const stop = new AbortController();
+    const tailing = tailCommand(fx.bus, out, {
+      subject: 'user.password_reset_requested',
+      last: 1,
+      signal: stop.signal,
+    });
+    await waitFor(() => text().includes(sent.id), { message: 'the event printed' });
+    stop.abort();
+    await tailing;
+    expect(lines.join('\n')).not.toContain(token);
+    expect(lines.at(-1)).toContain(
+      `{"userId":"${userId}","email":"owner@example.test","token":"[Redacted]"}`,
+    );
+  });
+
   it('when --last is given with a subject, then the last n events of that subject come first', async () => {
     const subject = `order.cancelled`;
     const sent = [];

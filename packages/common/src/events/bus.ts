@@ -217,7 +217,7 @@ export class EventBus {
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       num_replicas: replicas,
     });
-    // session.revoked outlives the day the event stream keeps: JetStream itself copies
+    // session.revoked outlives the event stream (NATS_STREAM_MAX_AGE_HOURS): JetStream copies
     // it here (a source, no subjects of its own), where it stays until every token it
     // ends has expired. Services rebuild their revocation list from it (RevokedSessions).
     await this.upsertStream({

@@ -5,7 +5,7 @@ import {
   isSubject,
   parseEnvelope,
 } from '@gittix/common';
-import { CliError, clip, type Output } from '../output.js';
+import { CliError, clip, type Output, payloadText } from '../output.js';
 import { readStream } from '../read-stream.js';
 import { requireStream } from '../require-stream.js';
 
@@ -21,7 +21,7 @@ function summarizePayload(payload: string): string {
   try {
     const event = JSON.parse(payload) as { id?: unknown; type?: unknown; data?: unknown };
     if (typeof event.type === 'string' && typeof event.id === 'string') {
-      return clip(`${event.type} ${event.id} ${JSON.stringify(event.data)}`, 160);
+      return clip(`${event.type} ${event.id} ${payloadText(event.data)}`, 160);
     }
   } catch {
     // Not JSON: that is often why it was dead-lettered.

@@ -7,7 +7,7 @@ import {
   type JsMsg,
   type OrderedConsumerOptions,
 } from '@nats-io/jetstream';
-import { CliError, clip, type Output } from '../output.js';
+import { CliError, clip, type Output, payloadText } from '../output.js';
 import { requireStream } from '../require-stream.js';
 
 export interface TailOptions {
@@ -66,7 +66,7 @@ export function formatEvent(message: JsMsg, prefix: string): string {
     }>();
     if (typeof event.id === 'string' && event.data !== undefined) {
       const time = typeof event.occurredAt === 'string' ? event.occurredAt : stored;
-      const line = `${time} #${message.seq} ${subject} ${event.id} ${JSON.stringify(event.data)}`;
+      const line = `${time} #${message.seq} ${subject} ${event.id} ${payloadText(event.data)}`;
       return `${line}${linksOf(message, event)}`;
     }
   } catch {
