@@ -23,7 +23,10 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
   ...migrateStepConfigSchema.shape,
   PORT: env.port(3006),
   DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/notifications'),
-  /** Where emails go: `smtp://` (STARTTLS when offered) or `smtps://`, credentials in the URL. */
+  /**
+   * Where emails go: `smtp://` (STARTTLS when offered; required when the URL carries
+   * credentials to another host) or `smtps://`, credentials in the URL.
+   */
   SMTP_URL: z
     .url({ protocol: /^smtps?$/, message: 'Must be an smtp:// or smtps:// URL' })
     .default('smtp://127.0.0.1:1025'),
@@ -41,6 +44,11 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
     .transform((url) => url.replace(/\/+$/, '')),
   /** Longest wait between two tries of an email while the SMTP server refuses or is down. */
   EMAIL_RETRY_MAX_MS: env.positiveInt(300_000),
+  /**
+   * How long a hold email waits before it may go: a refused order (a ticket just sold or
+   * withdrawn) is cancelled within a second or two, and its hold email is given up then.
+   */
+  HOLD_EMAIL_DELAY_MS: env.nonNegativeInt(5_000),
 });
 
 export type NotificationsConfig = z.output<typeof notificationsConfigSchema>;

@@ -14,6 +14,8 @@ export interface MailSettings {
   site: Site;
   /** The domain of the From address: Message-IDs are `<event.kind@domain>`. */
   messageIdDomain: string;
+  /** How long a hold email waits before it may go (HOLD_EMAIL_DELAY_MS). */
+  holdEmailDelayMs: number;
 }
 
 export interface EmailRequest<K extends EmailKind> {
@@ -27,6 +29,8 @@ export interface EmailRequest<K extends EmailKind> {
   staleAfter?: Date;
   /** The order whose cancellation makes the email untrue: given up then, if still unsent. */
   untilOrderEnds?: string;
+  /** Not sent before this (a hold email waits for a quick refusal): at once when absent. */
+  notBefore?: Date;
 }
 
 /**
@@ -71,6 +75,7 @@ export async function queueEmail<K extends EmailKind>(
       last_error: null,
       stale_after: request.staleAfter ?? null,
       order_id: request.untilOrderEnds ?? null,
+      ...(request.notBefore ? { next_attempt_at: request.notBefore } : {}),
     })
     .onConflict((conflict) => conflict.columns(['event_id', 'kind']).doNothing())
     .execute();

@@ -41,6 +41,7 @@ export const notificationsService = defineService({
       subscriptions: notificationsSubscriptions({
         site: { publicUrl: config.PUBLIC_URL },
         messageIdDomain,
+        holdEmailDelayMs: config.HOLD_EMAIL_DELAY_MS,
       }),
       alsoStop: [
         ['email sender', () => sender.stop()],

@@ -119,6 +119,43 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     ).toBe(1);
   });
 
+  it('when tickets refuses an order moments after it is placed, then its hold email is never sent: hold emails wait HOLD_EMAIL_DELAY_MS for that', async () => {
+    const n = await fixture({ env: { HOLD_EMAIL_DELAY_MS: '3000' } });
+    const buyer = await n.knownUser();
+    const order = heldOrderData(buyer.id, randomUUID(), 'Gone in a moment');
+    const held = await n.deliver('order.created', order);
+    // An email queued after it goes out: the sender has been through everything due.
+    await payout(n, buyer.id);
+    await waitFor(() => n.smtp.to(buyer.email).length === 1, { message: 'the payout email' });
+    // The ticket was sold a moment earlier: tickets refuses, orders cancels.
+    await n.deliver('order.cancelled', {
+      id: order.id,
+      version: 1,
+      ticket: { id: order.ticket.id },
+      userId: buyer.id,
+      reason: 'refused',
+    });
+
+    const row = await waitFor(
+      async () => (await n.emailRows()).find((r) => r.event_id === held.id && r.failed_at),
+      { message: 'the hold email given up' },
+    );
+    expect(row).toMatchObject({ kind: 'hold_placed', sent_at: null });
+    expect(n.smtp.to(buyer.email).map((e) => e.subject)).toEqual([
+      expect.stringMatching(/^Payout/),
+    ]);
+  });
+
+  it('when no refusal comes, then the hold email goes once HOLD_EMAIL_DELAY_MS has passed', async () => {
+    const n = await fixture({ env: { HOLD_EMAIL_DELAY_MS: '300' } });
+    const buyer = await n.knownUser();
+    const held = await n.deliver('order.created', heldOrderData(buyer.id, randomUUID(), 'Kept'));
+    await waitFor(() => n.smtp.to(buyer.email).length === 1, { message: 'the hold email' });
+    const row = (await n.emailRows()).find((r) => r.event_id === held.id)!;
+    expect(row.sent_at!.getTime() - row.created_at.getTime()).toBeGreaterThanOrEqual(300);
+    expect(n.smtp.to(buyer.email)[0]!.subject).toMatch(/on hold/);
+  });
+
   it('when an order was cancelled before its order.created is handled, then no hold email is queued', async () => {
     const n = await fixture();
     const [buyer, seller] = [await n.knownUser(), await n.knownUser()];

@@ -16,18 +16,26 @@ type Options = TestServiceOptions<typeof notificationsService>;
 /**
  * The notifications service as main.ts opens it, on a database and stream of the
  * test's own, sending to a test SMTP server, with its consumers running and the
- * sender's waits shortened (retries from 50 ms, at most 400 ms apart).
+ * sender's waits shortened (retries from 50 ms, at most 400 ms apart) and hold emails
+ * due at once (HOLD_EMAIL_DELAY_MS 0) unless `env` says otherwise.
  */
 export async function createNotificationsFixture(
-  options: { smtp?: TestSmtpServer; environment?: Options['environment'] } & Pick<
-    Options,
-    'parts'
-  > = {},
+  options: {
+    smtp?: TestSmtpServer;
+    environment?: Options['environment'];
+    env?: Record<string, string>;
+  } & Pick<Options, 'parts'> = {},
 ) {
   const smtp = options.smtp ?? (await startTestSmtpServer());
   const service = await startTestService(notificationsService, {
     ...(options.environment ? { environment: options.environment } : {}),
-    env: { SMTP_URL: smtp.url, PUBLIC_URL, EMAIL_RETRY_MAX_MS: '400' },
+    env: {
+      SMTP_URL: smtp.url,
+      PUBLIC_URL,
+      EMAIL_RETRY_MAX_MS: '400',
+      HOLD_EMAIL_DELAY_MS: '0',
+      ...options.env,
+    },
     parts: {
       sender: { retryBaseMs: 50, pollIntervalMs: 50, ...options.parts?.sender },
       ...(options.parts?.transport ? { transport: options.parts.transport } : {}),

@@ -43,7 +43,7 @@ export interface EmailsTable {
   message_id: string;
   created_at: ColumnType<Date, never, never>;
   attempts: ColumnType<number, never, number>;
-  next_attempt_at: ColumnType<Date, never, Date>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
   last_error: string | null;
   sent_at: ColumnType<Date | null, never, Date>;
   /**

@@ -35,5 +35,9 @@ export const onOrderCreated =
       },
       staleAfter: new Date(data.expiresAt),
       untilOrderEnds: data.id,
+      // Tickets refuses an order it cannot reserve (sold or withdrawn meanwhile) within
+      // moments, and the cancel gives this email up: it waits that long, so a refused
+      // buyer is not told to pay for an order that is already cancelled.
+      notBefore: new Date(Date.now() + mail.holdEmailDelayMs),
     });
   };
