@@ -208,7 +208,18 @@ export class ApiOracle {
       const problem = errorShapeProblem(response);
       if (problem && !known) fail(`error not in the one error shape: ${problem}`);
     }
-    if (namesMalformedId(request) && response.status !== 404 && !known) {
+    // The gateway refuses a browser's write from another origin before routing it
+    // (docs/gateway.md): only a cookie-borne write with a foreign Origin may get that.
+    const refusedCrossOrigin =
+      response.status === 403 && response.text.includes('Cross-origin request refused');
+    if (refusedCrossOrigin) {
+      const headers = headersOf(request);
+      const foreign =
+        headers.origin !== undefined && headers.cookie !== undefined && !headers.authorization;
+      if (!foreign) fail('refused as cross-origin without a foreign Origin and a cookie');
+      count('refused cross-origin');
+    }
+    if (namesMalformedId(request) && response.status !== 404 && !known && !refusedCrossOrigin) {
       fail('a malformed id in a path must be a 404');
     }
     const signedIn = request.credentials.kind === 'valid';

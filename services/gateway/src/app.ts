@@ -125,6 +125,58 @@ function climbs(url: string): boolean {
   });
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A browser's state-changing API call made by a page of another origin. SameSite=Lax
+ * keeps the session cookie off cross-site requests only: another origin of the same
+ * site (another port of localhost, a subdomain) still sends it, and a body-less
+ * POST (`fetch(url, {method: 'POST', mode: 'no-cors', credentials: 'include'})`,
+ * `navigator.sendBeacon`) needs no preflight and meets no content-type check:
+ * `/api/payouts`, `/api/users/signout`, `/api/users/verify/resend`. The browser says
+ * where a request comes from in `Sec-Fetch-Site` (no page can set it); older ones
+ * only in `Origin`. Clients that are not browsers send neither and are not affected.
+ */
+function crossOrigin(request: FastifyRequest): boolean {
+  if (SAFE_METHODS.has(request.method) || !request.url.startsWith('/api/')) return false;
+  // Only the cookie travels by itself: a request without one, or with a token its
+  // sender set on purpose (no other page can), acts for nobody it was not told to.
+  if (request.headers.cookie === undefined || request.headers.authorization !== undefined) {
+    return false;
+  }
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'cross-site' || site === 'same-site';
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    // `Origin: null` (a sandboxed frame, a redirect) parses to no host: refused too.
+    return new URL(origin).host !== request.host;
+  } catch {
+    return true;
+  }
+}
+
+type RawRequest = FastifyRequest['raw'];
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)/i;
+
+/**
+ * The path of an absolute-form request target (`GET http://host/path HTTP/1.1`,
+ * which RFC 9112 §3.2.2 says a server must accept): routed and forwarded by its
+ * path, its authority taken as the Host (as the RFC says) and never as a place to
+ * fetch from. Before, the proxy refused to forward it and the client got a 500.
+ */
+function originForm(request: RawRequest): string {
+  const url = request.url ?? '/';
+  // Nearly every request: origin form, nothing to do.
+  if (url.charCodeAt(0) === 47) return url;
+  const match = ABSOLUTE_FORM.exec(url);
+  if (!match) return url;
+  if (match[1]) request.headers.host = match[1];
+  const rest = url.slice(match[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 /**
  * The gateway: one address for the browser. API prefixes go to their services,
  * everything else to the web app; it answers only health and the API docs itself.
@@ -140,6 +192,7 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
     frameworkErrors,
     clientErrorHandler,
     trustProxy: deps.trustProxy,
+    rewriteUrl: originForm,
   };
   const app = Fastify(options);
   const without = deps.without ?? new Set<GatewayPiece>();
@@ -167,6 +220,10 @@ export async function buildApp(deps: GatewayAppDeps): Promise<FastifyInstance> {
       }
       if (climbs(request.url)) {
         reply.code(404).send({ errors: [{ message: 'Not found' }] });
+        return;
+      }
+      if (crossOrigin(request)) {
+        reply.code(403).send({ errors: [{ message: 'Cross-origin request refused' }] });
         return;
       }
       // The socket's address, never a forwarded header: a client cannot claim to be local.

@@ -35,6 +35,63 @@ function unreachable(error: Error): boolean {
   return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNRESET';
 }
 
+/**
+ * Headers that describe one connection, not the message (RFC 9110 §7.6.1): the
+ * upstream's `Connection: keep-alive` and `Keep-Alive: timeout=5` are about its
+ * connection to the gateway. Passed on, they overrode the gateway's own: a client's
+ * `Connection: close` was answered `keep-alive` and the connection left open, and
+ * clients were told the gateway drops idle connections after the upstream's 5 s.
+ */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+];
+
+/** Drops the upstream's hop-by-hop headers, and those its `Connection` names, from an answer. */
+function dropHopByHop(headers: Record<string, unknown>): void {
+  const named = headers.connection;
+  if (typeof named === 'string') {
+    for (const name of named.split(',')) {
+      const header = name.trim().toLowerCase();
+      // The request id is the gateway's: an upstream cannot name it away.
+      if (header !== '' && header !== 'x-request-id') delete headers[header];
+    }
+  }
+  for (const header of HOP_BY_HOP) if (header in headers) delete headers[header];
+}
+
+/**
+ * Hop-by-hop headers of the client's request that reply-from leaves in (it drops
+ * `Connection`, `Transfer-Encoding` and what `Connection` names). undici refuses to
+ * send `Expect`, `Upgrade` and `Keep-Alive`: left in, a client's `Expect:
+ * 100-continue` (curl's, for any body over 1 MiB, such as a ticket file) or a stray
+ * `Upgrade: h2c` made the request fail before it left, answered "… service
+ * unavailable". The gateway's own server has answered `Expect` already (its 100).
+ */
+const REQUEST_HOP_BY_HOP = [
+  'expect',
+  'upgrade',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'http2-settings',
+];
+
+/**
+ * An API answer to a signed-in request that says nothing about caching is kept by
+ * no shared cache (a CDN or a caching ingress keys by URL, not by cookie) and by no
+ * browser once the tab is gone: orders, payments and balances are one person's.
+ */
+const SIGNED_IN_CACHE_CONTROL = 'private, no-store';
+
+function signedIn(request: Pick<FastifyRequest, 'headers'>): boolean {
+  return request.headers.cookie !== undefined || request.headers.authorization !== undefined;
+}
+
 /** The CLIENT span of each proxied request's upstream call, ended with the response. */
 const upstreamSpans = new WeakMap<object, Span>();
 
@@ -196,9 +253,11 @@ function upstreamCall(
   const picker = upstream.urls.length > 1 ? new ReplicaPicker(upstream.urls) : undefined;
   const pickedFor = new WeakMap<object, string>();
   const spanNames = new Map<string, string>();
+  const api = upstream.prefix !== undefined;
   const hooks: FastifyReplyFromHooks = {
     // reply-from hands over its own copy of the client's headers: rewritten in place.
     rewriteRequestHeaders: (request, headers) => {
+      for (const header of REQUEST_HOP_BY_HOP) if (header in headers) delete headers[header];
       if (traced) startUpstreamSpan(request, upstream, host, spanNames, headers);
       headers['x-request-id'] = request.id;
       // request.ip honours TRUST_PROXY, so a client cannot choose its own address.
@@ -210,7 +269,15 @@ function upstreamCall(
     // The gateway's request id wins over whatever the upstream echoes (it is set on
     // every answer in app.ts's onRequest; the upstream's headers are copied after it).
     rewriteHeaders: (headers, request) => {
-      if (request) headers['x-request-id'] = request.id;
+      dropHopByHop(headers);
+      if (request) {
+        headers['x-request-id'] = request.id;
+        // The web app decides its own pages' and assets' caching (Next.js: no-store
+        // on every rendered page); only the API's answers are held to this here.
+        if (api && headers['cache-control'] === undefined && signedIn(request)) {
+          headers['cache-control'] = SIGNED_IN_CACHE_CONTROL;
+        }
+      }
       return headers;
     },
     // Never retry: a POST may already have had its effect, and a 503 is the answer.

@@ -249,6 +249,55 @@ describe('responses and bodies', () => {
   });
 });
 
+describe('caching of signed-in answers', () => {
+  it.each([
+    ['the session cookie', { cookie: 'session=eyJ.abc.def' }],
+    ['a Bearer token', { authorization: 'Bearer eyJ.abc.def' }],
+  ])(
+    'when a signed-in request (%s) gets an answer that says nothing about caching, then no shared cache may keep it',
+    async (_how, headers) => {
+      // The stand-in answers with no Cache-Control, as orders, payments and payouts do:
+      // a CDN or caching ingress would be free to keep one buyer's orders for the next.
+      const response = await gateway.inject({ method: 'GET', url: '/api/orders', headers });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['cache-control']).toMatch(/\bprivate\b/);
+      expect(response.headers['cache-control']).toMatch(/\bno-store\b/);
+    },
+  );
+
+  it("when the service says how to cache its answer, then the gateway keeps the service's word", async () => {
+    const cached = await startFakeService('users', (_request, response) => {
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'cache-control': 'public, max-age=300',
+      });
+      response.end('{"keys":[]}');
+    });
+    const viaCached = await buildGateway({ ...urlsOf(services), users: cached.url });
+    try {
+      const response = await viaCached.inject({
+        method: 'GET',
+        url: '/api/users/jwks.json',
+        headers: { cookie: 'session=eyJ.abc.def' },
+      });
+      expect(response.headers['cache-control']).toBe('public, max-age=300');
+    } finally {
+      await viaCached.close();
+      await cached.close();
+    }
+  });
+
+  it('when a web page or asset is proxied, then its caching is left to the web app', async () => {
+    const response = await gateway.inject({
+      method: 'GET',
+      url: '/_next/static/chunk.js',
+      headers: { cookie: 'session=eyJ.abc.def' },
+    });
+    expect(response.headers['cache-control']).toBeUndefined();
+  });
+});
+
 function urlsOf(all: typeof services) {
   return {
     users: all.users.url,
