@@ -6,9 +6,11 @@ import { newNonce, pageSecurityHeaders } from './lib/security-headers';
 const PRIVATE_PAGES = [
   /^\/tickets\/new$/,
   /^\/tickets\/mine$/,
+  /^\/tickets\/purchased$/,
   /^\/tickets\/[^/]+\/edit$/,
   /^\/orders$/,
   /^\/orders\/[^/]+$/,
+  /^\/payouts$/,
   /^\/account$/,
 ];
 

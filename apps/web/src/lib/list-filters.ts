@@ -30,7 +30,8 @@ function priceBound(value: string): string | null {
  */
 export function listFiltersFrom(params: SearchParams, defaultSort: TicketSort): ListFilters {
   const sortValue = firstValue(params.sort);
-  const sort = sortValue in SORT_LABEL ? (sortValue as TicketSort) : defaultSort;
+  // Its own keys only: `toString` or `constructor` is "in" every object, and reached the API.
+  const sort = Object.hasOwn(SORT_LABEL, sortValue) ? (sortValue as TicketSort) : defaultSort;
   const min = priceBound(firstValue(params.minPrice));
   const max = priceBound(firstValue(params.maxPrice));
   if (min === null || max === null) {

@@ -1,10 +1,12 @@
 import type { Ticket } from '@gittix/api-types';
 import Link from 'next/link';
 import { ListFilters } from '../../components/ListFilters';
+import { RefusedListing } from '../../components/RefusedListing';
 import { SearchForm } from '../../components/SearchForm';
 import { TicketGrid } from '../../components/TicketGrid';
 import { gatewayError, gatewayGet } from '../../lib/gateway';
 import { filterParams, listFiltersFrom, SORT_LABEL } from '../../lib/list-filters';
+import { refusedQuery } from '../../lib/refused-query';
 import { cursorFrom, firstValue, nextPageHref, ticketsApiPath } from '../../lib/tickets-query';
 
 interface HomeProps {
@@ -19,8 +21,9 @@ export default async function Home({ searchParams }: HomeProps) {
   const own = { q, ...filterParams(filters, 'newest') };
   const path = ticketsApiPath({ available: 'true', ...own }, cursor);
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw gatewayError(response, path);
-  const tickets = response.data;
+  const refused = refusedQuery(response);
+  if (!response.data && !refused) throw gatewayError(response, path);
+  const tickets = response.data ?? [];
   const next = nextPageHref('/', own, response.headers.get('link'));
   const firstPage = `/?${new URLSearchParams(Object.entries(own).filter(([, v]) => v !== ''))}`;
 
@@ -38,7 +41,9 @@ export default async function Home({ searchParams }: HomeProps) {
       </div>
       <ListFilters action="/" filters={filters} keep={{ q }} />
 
-      {tickets.length > 0 ? (
+      {refused ? (
+        <RefusedListing messages={refused} firstPage="/" />
+      ) : tickets.length > 0 ? (
         <TicketGrid tickets={tickets} />
       ) : (
         <div className="card empty-state">

@@ -3,9 +3,11 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EventForm } from '../../components/EventForm';
 import { EventGrid } from '../../components/EventGrid';
+import { RefusedListing } from '../../components/RefusedListing';
 import { SearchForm } from '../../components/SearchForm';
 import { eventsApiPath, eventsCursorFrom, nextEventsHref } from '../../lib/events-query';
 import { gatewayError, gatewayGet, getCurrentUser } from '../../lib/gateway';
+import { refusedQuery } from '../../lib/refused-query';
 import { firstValue } from '../../lib/tickets-query';
 
 export const metadata: Metadata = { title: 'Events' };
@@ -23,8 +25,9 @@ export default async function EventsPage({ searchParams }: EventsProps) {
     gatewayGet<CatalogueEvent[]>(path),
     getCurrentUser().catch(() => null),
   ]);
-  if (!response.data) throw gatewayError(response, path);
-  const events = response.data;
+  const refused = refusedQuery(response);
+  if (!response.data && !refused) throw gatewayError(response, path);
+  const events = response.data ?? [];
   const next = nextEventsHref(q, response.headers.get('link'));
 
   return (
@@ -42,7 +45,9 @@ export default async function EventsPage({ searchParams }: EventsProps) {
         />
       </div>
 
-      {events.length > 0 ? (
+      {refused ? (
+        <RefusedListing messages={refused} firstPage="/events" />
+      ) : events.length > 0 ? (
         <EventGrid events={events} />
       ) : (
         <div className="card empty-state">

@@ -4,10 +4,12 @@ import Link from 'next/link';
 import { cache } from 'react';
 import { EventTime } from '../../../components/EventTime';
 import { ListFilters } from '../../../components/ListFilters';
+import { RefusedListing } from '../../../components/RefusedListing';
 import { TicketGrid } from '../../../components/TicketGrid';
 import { eventOffer } from '../../../lib/event-offer';
 import { gatewayError, gatewayGet, loadOrRedirect } from '../../../lib/gateway';
 import { filterParams, listFiltersFrom } from '../../../lib/list-filters';
+import { refusedQuery } from '../../../lib/refused-query';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../lib/tickets-query';
 
 interface EventProps {
@@ -40,8 +42,9 @@ export default async function EventPage({ params, searchParams }: EventProps) {
     cursor,
   );
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw gatewayError(response, path);
-  const tickets = response.data;
+  const refused = refusedQuery(response);
+  if (!response.data && !refused) throw gatewayError(response, path);
+  const tickets = response.data ?? [];
   const next = nextPageHref(here, own, response.headers.get('link'));
 
   return (
@@ -65,7 +68,9 @@ export default async function EventPage({ params, searchParams }: EventProps) {
 
       {!started && <ListFilters action={here} filters={filters} />}
 
-      {tickets.length > 0 ? (
+      {refused ? (
+        <RefusedListing messages={refused} firstPage={here} />
+      ) : tickets.length > 0 ? (
         <TicketGrid tickets={tickets} showEvent={false} />
       ) : (
         <div className="card empty-state">

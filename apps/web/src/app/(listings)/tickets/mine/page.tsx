@@ -3,10 +3,12 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EventTime } from '../../../../components/EventTime';
 import { IntentLink } from '../../../../components/IntentLink';
+import { RefusedListing } from '../../../../components/RefusedListing';
 import { TicketBadge } from '../../../../components/TicketBadge';
 import { WithdrawButton } from '../../../../components/WithdrawButton';
 import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
+import { refusedQuery } from '../../../../lib/refused-query';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
 import styles from '../../listing.module.css';
 
@@ -24,8 +26,9 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
   const cursor = cursorFrom(await searchParams);
   const path = ticketsApiPath({ userId: user.id }, cursor);
   const response = await gatewayGet<Ticket[]>(path);
-  if (!response.data) throw gatewayError(response, path);
-  const tickets = response.data;
+  const refused = refusedQuery(response);
+  if (!response.data && !refused) throw gatewayError(response, path);
+  const tickets = response.data ?? [];
   const next = nextPageHref('/tickets/mine', {}, response.headers.get('link'));
 
   return (
@@ -42,7 +45,9 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
           List a ticket
         </Link>
       </div>
-      {tickets.length === 0 ? (
+      {refused ? (
+        <RefusedListing messages={refused} firstPage="/tickets/mine" />
+      ) : tickets.length === 0 ? (
         <div className="card empty-state">
           <h2>You haven't listed anything yet</h2>
           <p className="muted">Can't make it to a show? List your ticket in a minute.</p>
