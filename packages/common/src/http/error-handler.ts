@@ -101,6 +101,15 @@ export const errorHandlerPlugin = fp(
         request.log.warn({ err: error }, 'refused: busy');
         return reply.code(503).header('retry-after', String(seconds)).send(busyBody(seconds));
       }
+      if (request.raw.readableAborted && isTransientError(error)) {
+        // The client's own connection dropped mid-request (an upload cut off): its
+        // ECONNRESET is no dependency down. Nobody reads the answer; the line and the
+        // status (a 5xx would feed the error-rate alert) say what happened.
+        request.log.info({ err: error }, 'client went away before its request ended');
+        return reply
+          .code(400)
+          .send({ errors: [{ message: 'The request ended before its body was complete' }] });
+      }
       if (isTransientError(error)) {
         // A dependency is restarting or out of reach: say so, and let the caller retry.
         request.log.warn({ err: error }, 'dependency unavailable');
