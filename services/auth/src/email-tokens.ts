@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BadRequestError } from '@gittix/common';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
 
 export type TokenPurpose = 'verify' | 'reset';
@@ -39,6 +39,17 @@ export async function issueToken(
   return token;
 }
 
+/** The one definition of a link that works: this token, of `purpose`, unused and unexpired. */
+function usable(token: string, purpose: TokenPurpose) {
+  return (eb: ExpressionBuilder<AuthDatabase, 'email_tokens'>) =>
+    eb.and([
+      eb('token_hash', '=', hashToken(token)),
+      eb('purpose', '=', purpose),
+      eb('used_at', 'is', null),
+      eb('expires_at', '>', sql<Date>`now()`),
+    ]);
+}
+
 /**
  * Throws the token's 400 unless it is of this purpose, unused and unexpired: a cheap
  * read before a request spends anything on it (a reset's argon2 hash). Not the check
@@ -52,10 +63,7 @@ export async function requireUsableToken(
   const found = await db
     .selectFrom('email_tokens')
     .select('user_id')
-    .where('token_hash', '=', hashToken(token))
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
+    .where(usable(token, purpose))
     .executeTakeFirst();
   if (!found) throw new BadRequestError(INVALID_TOKEN[purpose], 'token');
 }
@@ -73,10 +81,7 @@ export async function consumeToken(
   const used = await trx
     .updateTable('email_tokens')
     .set({ used_at: sql`now()` })
-    .where('token_hash', '=', hashToken(token))
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
+    .where(usable(token, purpose))
     .returning('user_id')
     .executeTakeFirst();
   if (!used) throw new BadRequestError(INVALID_TOKEN[purpose], 'token');
