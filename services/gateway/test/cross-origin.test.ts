@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type FakeService, startFakeService } from './upstreams.js';
+import { type FakeUpstreams, gatewayWithFakes } from './upstreams.js';
 
 // SameSite=Lax keeps the session cookie off cross-site requests only. Another
 // origin of the same site still gets it sent: another port of localhost (MailDev's
@@ -8,26 +8,16 @@ import { buildGateway, type FakeService, startFakeService } from './upstreams.js
 // plain form there posting to /api/payouts, /api/users/signout or
 // /api/users/verify/resend needs no body, so no content-type check ever stops it.
 
-let services: Record<'users' | 'tickets' | 'orders' | 'payments' | 'web', FakeService>;
+let services: FakeUpstreams;
 let gateway: FastifyInstance;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const [users, tickets, orders, payments, web] = await Promise.all(
-    ['users', 'tickets', 'orders', 'payments', 'web'].map((name) => startFakeService(name)),
-  );
-  services = { users: users!, tickets: tickets!, orders: orders!, payments: payments!, web: web! };
-  gateway = await buildGateway({
-    users: services.users.url,
-    tickets: services.tickets.url,
-    orders: services.orders.url,
-    payments: services.payments.url,
-    web: services.web.url,
-  });
+  ({ gateway, services, close } = await gatewayWithFakes());
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await Promise.all(Object.values(services ?? {}).map((service) => service.close()));
+  await close?.();
 });
 
 const session = { cookie: 'session=eyJ.abc.def', host: 'localhost:3000' };

@@ -1,30 +1,23 @@
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type FakeService, startFakeService } from './upstreams.js';
+import { type FakeService, gatewayWithFakes } from './upstreams.js';
 
+/** Every fake upstream: what each has been sent. */
 let services: FakeService[];
 let gateway: FastifyInstance;
 let baseUrl: string;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  services = await Promise.all(
-    ['users', 'tickets', 'orders', 'payments', 'web'].map((name) => startFakeService(name)),
-  );
-  const [users, tickets, orders, payments, web] = services.map((s) => s.url) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  gateway = await buildGateway({ users, tickets, orders, payments, web });
+  const started = await gatewayWithFakes();
+  ({ gateway, close } = started);
+  services = Object.values(started.services);
   baseUrl = await gateway.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await Promise.all(services.map((service) => service.close()));
+  await close?.();
 });
 
 const notFound = { errors: [{ message: 'Not found' }] };

@@ -1,27 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type FakeService, startFakeService } from './upstreams.js';
+import {
+  buildGateway,
+  type FakeService,
+  type FakeUpstreams,
+  gatewayWithFakes,
+  startFakeService,
+} from './upstreams.js';
 
-let services: Record<'users' | 'tickets' | 'orders' | 'payments' | 'web', FakeService>;
+let services: FakeUpstreams;
 let gateway: FastifyInstance;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const [users, tickets, orders, payments, web] = await Promise.all(
-    ['users', 'tickets', 'orders', 'payments', 'web'].map((name) => startFakeService(name)),
-  );
-  services = { users: users!, tickets: tickets!, orders: orders!, payments: payments!, web: web! };
-  gateway = await buildGateway({
-    users: services.users.url,
-    tickets: services.tickets.url,
-    orders: services.orders.url,
-    payments: services.payments.url,
-    web: services.web.url,
-  });
+  ({ gateway, services, close } = await gatewayWithFakes());
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await Promise.all(Object.values(services ?? {}).map((service) => service.close()));
+  await close?.();
 });
 
 const lastSeenBy = (service: FakeService) => service.seen.at(-1)!;

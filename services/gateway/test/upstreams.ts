@@ -101,3 +101,43 @@ export async function buildGateway(
   // The gateway opens no connections: closing its app is closing it.
   return gateway.app;
 }
+
+/** The five upstreams the gateway routes to, each a fake service of its own. */
+export type FakeUpstreams = Record<keyof GatewayUrls, FakeService>;
+
+/**
+ * A gateway in front of a fake service per upstream (each echoes what it was sent):
+ * `close` stops the gateway, then the fakes.
+ */
+export async function gatewayWithFakes(): Promise<{
+  gateway: FastifyInstance;
+  services: FakeUpstreams;
+  close: () => Promise<void>;
+}> {
+  const [users, tickets, orders, payments, web] = await Promise.all(
+    ['users', 'tickets', 'orders', 'payments', 'web'].map((name) => startFakeService(name)),
+  );
+  const services = {
+    users: users!,
+    tickets: tickets!,
+    orders: orders!,
+    payments: payments!,
+    web: web!,
+  };
+  const started = Object.values(services);
+  const gateway = await buildGateway({
+    users: services.users.url,
+    tickets: services.tickets.url,
+    orders: services.orders.url,
+    payments: services.payments.url,
+    web: services.web.url,
+  });
+  return {
+    gateway,
+    services,
+    close: async () => {
+      await gateway.close();
+      await Promise.all(started.map((service) => service.close()));
+    },
+  };
+}
