@@ -70,4 +70,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 # next start reads PORT and binds 0.0.0.0; node is PID 1 and handles SIGTERM.
-CMD ["node", "/app/node_modules/next/dist/bin/next", "start"]
+# --keepAliveTimeout: ingress-nginx keeps idle upstream connections 60 s, Node closes
+# them after 5 s, and a request sent on one as it closes gets a 502. Like the
+# services' HTTP_KEEP_ALIVE_TIMEOUT_MS (72 s), above it, so the balancer lets go first.
+CMD ["node", "/app/node_modules/next/dist/bin/next", "start", "--keepAliveTimeout", "72000"]

@@ -45,9 +45,10 @@ resolve() {
   fi
 }
 
-# The image references of a file: `image: <ref>` lines, quotes stripped, variables skipped.
+# The image references of a file: `image: <ref>` lines (and CloudNativePG's
+# `imageName: <ref>`, prod's PostgreSQL), quotes stripped, variables skipped.
 images_of() {
-  sed -n 's/^[[:space:]-]*image:[[:space:]]*["'"'"']\{0,1\}\([^"'"'"'[:space:]#]*\).*/\1/p' "$1" |
+  sed -n 's/^[[:space:]-]*image\(Name\)\{0,1\}:[[:space:]]*["'"'"']\{0,1\}\([^"'"'"'[:space:]#]*\).*/\2/p' "$1" |
     grep -v '\$' | grep -v '^gittix/' || true
 }
 
@@ -83,11 +84,11 @@ for file in "$@"; do
       echo "pin-digests: $image: not a digest: '$digest'" >&2
       exit 1
     fi
-    # Only the exact reference after `image:` changes (the dots of the tag escaped).
+    # Only the exact reference after `image:` (`imageName:`) changes (the dots of the tag escaped).
     pattern="$(printf '%s' "$image" | sed 's/[].[\/*^$]/\\&/g')"
     replacement="$(printf '%s' "$image@$digest" | sed 's/[&/\]/\\&/g')"
     tmp="$(mktemp)"
-    sed "s/\(image:[[:space:]]*[\"']\{0,1\}\)$pattern\([\"'[:space:]]\|\$\)/\1$replacement\2/" \
+    sed "s/\(image\(Name\)\{0,1\}:[[:space:]]*[\"']\{0,1\}\)$pattern\([\"'[:space:]]\|\$\)/\1$replacement\3/" \
       "$file" >"$tmp"
     cat "$tmp" >"$file"
     rm -f "$tmp"

@@ -57,13 +57,21 @@ export function generateOwnerPasswords() {
   );
 }
 
-/** NATS_PASSWORD_<USER> → a fresh random password (URL-safe, no quoting needed). */
+/**
+ * One NATS password. nats-auth.conf reads it as `password: $NATS_PASSWORD_<USER>`, and
+ * nats-server parses an environment value as a config value: one starting with `-` or
+ * a digit may lex as a number (`-…`, `7E…`, `4-…` are refused, "could not be parsed",
+ * and the server does not start; about one base64url string in 50). A letter first
+ * makes it always a string; the rest is 192 random bits, URL-safe, no quoting needed.
+ */
+export function natsPassword() {
+  return `n${randomBytes(24).toString('base64url')}`;
+}
+
+/** NATS_PASSWORD_<USER> → a fresh random password (natsPassword). */
 export function generateNatsPasswords() {
   return Object.fromEntries(
-    NATS_USERS.map((user) => [
-      `NATS_PASSWORD_${user.toUpperCase()}`,
-      randomBytes(24).toString('base64url'),
-    ]),
+    NATS_USERS.map((user) => [`NATS_PASSWORD_${user.toUpperCase()}`, natsPassword()]),
   );
 }
 

@@ -122,6 +122,18 @@ describe.each(paths)('%s', (file) => {
     }
   });
 
+  it('when a load balancer keeps an idle connection open 60 s, then the server keeps it longer', () => {
+    const argv = execForm(finalStage(file).image.getCMDs()[0]!, texts[file])!;
+    // The services do it themselves (HTTP_KEEP_ALIVE_TIMEOUT_MS, 72 s by default);
+    // next start takes it as a flag, else Node's 5 s: ingress-nginx's idle upstream
+    // connections (60 s) then meet closed sockets, and some requests get a 502.
+    if (argv.includes('start')) {
+      const flag = argv.indexOf('--keepAliveTimeout');
+      expect(flag, 'next start --keepAliveTimeout').toBeGreaterThan(0);
+      expect(Number(argv[flag + 1])).toBeGreaterThan(60_000);
+    }
+  });
+
   it('when Docker checks health, then the image asks node, not curl', () => {
     expect(finalStage(file).image.getHEALTHCHECKs()).toHaveLength(1);
     const argv = healthcheckOf(file);

@@ -5,9 +5,16 @@
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRedis, durableName, natsRoles, type Subject } from '@gittix/common';
+import {
+  connectRedis,
+  durableName,
+  natsRoles,
+  type Subject,
+  TICKET_FILE_MAX_BYTES,
+} from '@gittix/common';
 import { testInfra, uniqueName } from '@gittix/common/testing';
 import { EXPIRATION_QUEUE } from '@gittix/expiration/queue';
+import { addressOf } from '@gittix/notifications/config';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
@@ -551,6 +558,19 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     expect(one(overlay, 'Service', fallback).spec.ports[0].port).toBe(portOf('gateway'));
   });
 
+  it('when a seller uploads a ticket file of the largest size tickets takes, then nginx lets it through', () => {
+    const [ingress] = find(overlay, 'Ingress');
+    const limit = String(
+      ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'],
+    );
+    // nginx's size syntax: bytes, or k/m/g (binary multiples); 0 is no limit.
+    const match = /^(\d+)([kKmMgG]?)$/.exec(limit);
+    expect(match, `proxy-body-size ${limit}`).not.toBeNull();
+    const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match![2]!.toLowerCase()]!;
+    const bytes = Number(match![1]) * unit;
+    if (bytes !== 0) expect(bytes).toBeGreaterThan(TICKET_FILE_MAX_BYTES);
+  });
+
   it('when pods reference ConfigMaps and Secrets, then each exists or is a documented external Secret', () => {
     const kustomization = readFileSync(
       join(infraDir, `k8s/overlays/${overlay}/kustomization.yaml`),
@@ -1068,6 +1088,21 @@ describe('overlay differences', () => {
     const prodConfig = configOf('prod', one('prod', 'Deployment', 'notifications'));
     const [ingress] = find('prod', 'Ingress');
     expect(prodConfig.PUBLIC_URL).toBe(`https://${ingress.spec.rules[0].host}`);
+  });
+
+  it('when prod sends email, then it is from a real domain, not the local default', () => {
+    const prodConfig = configOf('prod', one('prod', 'Deployment', 'notifications'));
+    // Unset, notifications sends as `GitTix <no-reply@gittix.local>` (its local default),
+    // which a real mail provider refuses (an unverified, unroutable sender domain).
+    const from = prodConfig.EMAIL_FROM ?? '';
+    expect(from, 'EMAIL_FROM in prod').not.toBe('');
+    const address = addressOf(from);
+    expect(address, `EMAIL_FROM ${from}`).toBeDefined();
+    const domain = address!.split('@')[1]!;
+    expect(domain).not.toMatch(/(^|\.)(local|localhost|localdomain)$/);
+    // The same placeholder domain as the public host, so both are replaced together.
+    const [ingress] = find('prod', 'Ingress');
+    expect(domain).toBe(ingress.spec.rules[0].host);
   });
 
   it('when prod is exposed, then the Ingress has a host and TLS for it', () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { schemaErrors } from './lib/k8s-schema.js';
-import type { Resource } from './lib/kubectl.js';
+import { kustomizeDirs, type Resource } from './lib/kubectl.js';
 import { renderWithMonitoring } from './lib/monitoring.js';
 import { type Yaml as Any, readRepoFile, services } from './lib/repo.js';
 
@@ -148,5 +148,80 @@ describe('the monitoring component on the dev overlay', () => {
     const all = `${expressions.join('\n')}\n${dashboardMap.data['gittix.json']}`;
     expect(all).not.toMatch(/[{(,]\s*service\s*[=~!)]/);
     expect(all).not.toMatch(/by \(service\b/);
+  });
+});
+
+/** The overlays, by name (infra/k8s/overlays/<name>). */
+const overlays = kustomizeDirs
+  .filter((dir) => dir.startsWith('infra/k8s/overlays/'))
+  .map((dir) => dir.slice('infra/k8s/overlays/'.length));
+
+// The component is for any overlay: prod (CloudNativePG, no Postgres StatefulSet) is
+// where it matters most, and a plain patch of a missing StatefulSet fails the build.
+describe.each(overlays)('the monitoring component on the %s overlay', (overlay) => {
+  const rendered: Any[] = renderWithMonitoring(overlay);
+  const workloads = rendered.filter((o: Any) => o.kind === 'StatefulSet');
+  const exporterServices = rendered.filter(
+    (o: Any) => o.kind === 'Service' && o.metadata.name.endsWith('-exporter'),
+  );
+  const allowPrometheus: Any = rendered.find(
+    (o: Any) => o.kind === 'NetworkPolicy' && o.metadata.name === 'allow-prometheus',
+  );
+
+  it('when added, then the overlay still builds, with its exporters and alerts', () => {
+    expect(exporterServices.map((s: Any) => s.metadata.name).sort()).toEqual([
+      'nats-exporter',
+      'postgres-exporter',
+      'redis-exporter',
+    ]);
+    expect(rendered.some((o: Any) => o.kind === 'PrometheusRule')).toBe(true);
+  });
+
+  it('when an exporter Service selects pods, then each carries that exporter, and Prometheus may reach it', () => {
+    const problems: string[] = [];
+    for (const service of exporterServices) {
+      const selected = workloads.filter((w: Any) =>
+        matches(service.spec.selector, w.spec.template.metadata.labels),
+      );
+      for (const workload of selected) {
+        const names = workload.spec.template.spec.containers.map((c: Any) => c.name);
+        if (!names.includes(service.metadata.name)) {
+          problems.push(`${service.metadata.name} selects ${workload.metadata.name}, no sidecar`);
+        }
+      }
+    }
+    for (const workload of workloads) {
+      const sidecars = workload.spec.template.spec.containers.filter((c: Any) =>
+        c.name.endsWith('-exporter'),
+      );
+      if (sidecars.length === 0) continue;
+      if (
+        !matches(
+          allowPrometheus.spec.podSelector.matchLabels,
+          workload.spec.template.metadata.labels,
+        )
+      ) {
+        problems.push(`allow-prometheus does not select ${workload.metadata.name}`);
+      }
+      for (const sidecar of sidecars) {
+        const service = exporterServices.find((s: Any) => s.metadata.name === sidecar.name);
+        if (!service || !matches(service.spec.selector, workload.spec.template.metadata.labels)) {
+          problems.push(`no Service reaches ${sidecar.name} in ${workload.metadata.name}`);
+        }
+      }
+    }
+    // CloudNativePG's PgBouncer pods (prod) are labelled postgres too, with no sidecar.
+    for (const pooler of rendered.filter((o: Any) => o.kind === 'Pooler')) {
+      for (const service of exporterServices) {
+        if (matches(service.spec.selector, pooler.spec.template?.metadata?.labels)) {
+          problems.push(
+            `${service.metadata.name} selects the pods of Pooler ${pooler.metadata.name}`,
+          );
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // NATS runs in every overlay, so its exporter does too.
+    expect(workloads.find((w: Any) => w.metadata.name === 'nats')).toBeDefined();
   });
 });

@@ -70,6 +70,24 @@ describe('infra/scripts/pin-digests.sh', () => {
     expect(check.code, check.stdout).toBe(0);
   });
 
+  it('when prod runs PostgreSQL on CloudNativePG, then its `imageName` is checked and pinned like an `image`', async () => {
+    const check = await run('sh', [script, '--check']);
+    expect(check.stdout).toContain(
+      'infra/k8s/overlays/prod/data/postgres.yaml: ghcr.io/cloudnative-pg/postgresql:16',
+    );
+    const cluster = copy('infra/k8s/overlays/prod/data/postgres.yaml', 'cnpg-postgres.yaml');
+    const before = readFileSync(cluster, 'utf8');
+    const result = await pin([cluster]);
+    expect(result.code, result.stderr).toBe(0);
+    const after = readFileSync(cluster, 'utf8');
+    expect(after.replace(/@sha256:[0-9a-f]{64}/g, '')).toBe(before);
+    expect(after).toMatch(
+      /\n {2}imageName: ghcr\.io\/cloudnative-pg\/postgresql:16@sha256:[0-9a-f]{64}\n/,
+    );
+    const again = await pin(['--check', cluster]);
+    expect(again.code, again.stdout).toBe(0);
+  });
+
   it('when run again on pinned files, then it asks the registry nothing and changes nothing', async () => {
     const compose = join(dir, 'compose.yaml');
     const pinned = readFileSync(compose, 'utf8');

@@ -2,6 +2,8 @@
  * docs/security.md held to the infrastructure: NATS users and permissions in
  * Compose and Kubernetes, rendered by `kubectl kustomize`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsPasswordVariable, natsRoleNames } from '@gittix/common';
 import { testInfra, uniqueName } from '@gittix/common/testing';
@@ -9,7 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { natsAuthFile, renderNatsAuth } from '../scripts/nats-auth.js';
 // @ts-expect-error: a plain ES module script without types
-import { NATS_USERS } from '../scripts/session-keys.mjs';
+import { generateNatsPasswords, NATS_USERS } from '../scripts/session-keys.mjs';
 import { environmentOf } from './lib/compose.js';
 import { kustomize, type Resource } from './lib/kubectl.js';
 import {
@@ -39,6 +41,33 @@ describe('NATS users in Compose and Kubernetes', () => {
 
   it('when infra/.env or the Secret is made, then every NATS user gets a password', () => {
     expect([...NATS_USERS].sort()).toEqual(['admin', ...natsRoleNames].sort());
+  });
+
+  it('when the key script makes NATS passwords, then each reads as a string in nats-auth.conf', async () => {
+    const sets = Array.from(
+      { length: 300 },
+      () => generateNatsPasswords() as Record<string, string>,
+    );
+    // nats-server parses `$NATS_PASSWORD_<USER>` as a config value: `-…` or a digit
+    // first may lex as a number and the server refuses its configuration.
+    const unsafe = sets
+      .flatMap((set) => Object.values(set))
+      .filter((password) => !/^[A-Za-z][A-Za-z0-9_-]{15,}$/.test(password));
+    expect(unsafe).toEqual([]);
+    // And the real parser, where it is installed (.ci/run starts it; `-t` only checks).
+    const server = await run('sh', ['-c', 'command -v nats-server']);
+    if (server.code !== 0) return;
+    const dir = mkdtempSync(join(tmpdir(), 'nats-auth-'));
+    try {
+      const config = join(dir, 'nats-auth.conf');
+      writeFileSync(config, readRepoFile('infra/k8s/base/data/nats-auth.conf'));
+      for (const set of sets.slice(0, 40)) {
+        const result = await run(server.stdout.trim(), ['-c', config, '-t'], { env: set });
+        expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('when Compose runs NATS, then it reads the users and each service connects as its own', () => {
