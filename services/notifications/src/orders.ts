@@ -38,9 +38,10 @@ export async function recordOrder(
 }
 
 /**
- * The order was cancelled (by its buyer, refused, or expired; the caller recorded it
- * as ended): its hold email, if it has not gone yet (an SMTP outage, a buyer not known
- * yet), is given up, since "your ticket is on hold, pay by …" would now be untrue.
+ * The order was cancelled (by its buyer, refused, or expired) or completed (paid); the
+ * caller recorded it as ended: its hold email, if it has not gone yet (its wait, an
+ * SMTP outage, a buyer not known yet), is given up, since "your ticket is on hold, pay
+ * by …" would now be untrue.
  * order.created and order.cancelled both take the order's row first (recordOrder), so
  * a hold email queued at the same moment is either seen here or not queued at all.
  * Returns the kinds given up, for the `stale` count.
@@ -51,7 +52,7 @@ export async function giveUpOrderEmails(
 ): Promise<string[]> {
   const { rows } = await sql<{ kind: string }>`
     UPDATE emails SET failed_at = now(),
-      last_error = 'not sent: out of date (the order was cancelled before it could be sent)'
+      last_error = 'not sent: out of date (the order ended before it could be sent)'
     WHERE order_id = ${orderId} AND sent_at IS NULL AND failed_at IS NULL
     RETURNING kind`.execute(trx);
   return rows.map((row) => row.kind);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventInput } from '@gittix/common';
 import { orderCreatedData, startTestService, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   heldOrderData,
   type NotificationsFixture,
   PUBLIC_URL,
+  paymentCapturedData,
 } from './fixtures.js';
 import { startTestSmtpServer } from './smtp-server.js';
 
@@ -113,7 +115,7 @@ describe('notifications: delivery when SMTP misbehaves', () => {
       expect.stringMatching(/on hold/),
     );
     expect(row).toMatchObject({ kind: 'hold_placed', sent_at: null });
-    expect(row.last_error).toMatch(/cancelled/);
+    expect(row.last_error).toMatch(/the order ended/);
     expect(
       await n.metric('gittix_emails_failed_total', { kind: 'hold_placed', outcome: 'stale' }),
     ).toBe(1);
@@ -144,6 +146,32 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     expect(n.smtp.to(buyer.email).map((e) => e.subject)).toEqual([
       expect.stringMatching(/^Payout/),
     ]);
+  });
+
+  it('when the buyer pays before the hold email could go, then it never goes: no "pay by" after the receipt', async () => {
+    const n = await fixture({ env: { HOLD_EMAIL_DELAY_MS: '3000' } });
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Paid at once');
+    const held = await n.deliver('order.created', order);
+    await n.deliver('order.completed', {
+      id: order.id,
+      version: 1,
+      userId: buyer.id,
+      paymentId: randomUUID(),
+      ticket: { id: order.ticket.id, price: 40, userId: seller.id, title: 'Paid at once' },
+    });
+    await n.deliver(
+      'payment.captured',
+      paymentCapturedData(order, seller.id) as EventInput<'payment.captured'>,
+    );
+
+    await waitFor(() => n.smtp.to(buyer.email).length === 1, { message: 'the receipt' });
+    const row = await waitFor(
+      async () => (await n.emailRows()).find((r) => r.event_id === held.id && r.failed_at),
+      { message: 'the hold email given up' },
+    );
+    expect(row).toMatchObject({ kind: 'hold_placed', sent_at: null });
+    expect(n.smtp.to(buyer.email).map((e) => e.subject)).toEqual(['Your ticket: Paid at once']);
   });
 
   it('when no refusal comes, then the hold email goes once HOLD_EMAIL_DELAY_MS has passed', async () => {

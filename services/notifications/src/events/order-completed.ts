@@ -1,11 +1,18 @@
 import type { EventHandler } from '@gittix/common';
 import type { NotificationsDatabase } from '../db/schema.js';
-import { recordOrder } from '../orders.js';
+import { countStaleAfterCommit } from '../metrics.js';
+import { giveUpOrderEmails, recordOrder } from '../orders.js';
 
-/** order.completed → no email (the receipt waits for the capture); the ticket's title and seller are noted. */
+/**
+ * order.completed → no email (the receipt waits for the capture); the ticket's title
+ * and seller are noted. The hold is over: a hold email not sent yet ("pay by …", still
+ * waiting out HOLD_EMAIL_DELAY_MS for a buyer who paid at once) is given up, so it
+ * never arrives after the receipt.
+ */
 export const onOrderCompleted: EventHandler<NotificationsDatabase, 'order.completed'> = async (
   trx,
   { data },
+  context,
 ) => {
   await recordOrder(trx, {
     id: data.id,
@@ -13,5 +20,7 @@ export const onOrderCompleted: EventHandler<NotificationsDatabase, 'order.comple
     seller_id: data.ticket.userId,
     ticket_id: data.ticket.id,
     ticket_title: data.ticket.title,
+    ended_at: new Date(),
   });
+  countStaleAfterCommit(context, await giveUpOrderEmails(trx, data.id));
 };
