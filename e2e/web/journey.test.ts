@@ -241,6 +241,9 @@ describe('when someone uses the forms wrongly', () => {
     await page.getByRole('button', { name: 'Create ticket' }).click();
     await page.locator('#price-error').getByText('at most 2 decimals').waitFor();
     await screenshot(page, 'desktop-new-ticket-error');
+    // A screen reader reads the field's error and hint, not the error icon ("!") before them.
+    const description = await accessibleDescription(page, 'Price');
+    expect(description).toMatch(/^Use at most 2 decimals, like 35\.50 In US dollars/);
     await page.getByLabel('Price').fill('$1,200.50');
     await page.getByRole('button', { name: 'Create ticket' }).click();
     await page.waitForURL(/\/tickets\/[^/]+$/);
@@ -300,6 +303,18 @@ describe('when the main pages are viewed on a phone', () => {
     await screenshot(page, 'phone-edit');
     expect(await horizontalOverflow(page)).toBe(0);
 
+    // Keyboard back up a long form: each control it reaches shows below the header's
+    // two rows, never hidden under them.
+    await page.goto(`${baseUrl}/tickets/new`);
+    await page.getByRole('button', { name: 'Create ticket' }).focus();
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+    for (const reached of ['file', 'price', 'title', 'Add it on the events page', 'eventId']) {
+      await page.keyboard.press('Shift+Tab');
+      const focus = await focusPosition(page);
+      expect(focus.name).toBe(reached);
+      expect(focus.top, `${reached} under the header`).toBeGreaterThanOrEqual(focus.headerBottom);
+    }
+
     const buyer = await openPage(browser, phone);
     await signUp(buyer, baseUrl, uniqueEmail('phone-buyer'));
     await buyer.goto(ticketUrl);
@@ -318,3 +333,30 @@ describe('when the main pages are viewed on a phone', () => {
     expect(await horizontalOverflow(page)).toBe(0);
   }, 90_000);
 });
+
+/** Where the focused control is, against the bottom of the sticky site header. */
+async function focusPosition(page: Page) {
+  return page.evaluate<{ name: string; top: number; headerBottom: number }>(`(() => {
+    const focused = document.activeElement;
+    return {
+      name: focused.id || focused.textContent.trim(),
+      top: focused.getBoundingClientRect().top,
+      headerBottom: document.querySelector('body > header').getBoundingClientRect().bottom,
+    };
+  })()`);
+}
+
+/** The accessible description Chromium gives the textbox labelled `label`. */
+async function accessibleDescription(page: Page, label: string): Promise<string | undefined> {
+  const cdp = await page.context().newCDPSession(page);
+  const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
+    nodes: {
+      role?: { value: string };
+      name?: { value: string };
+      description?: { value: string };
+    }[];
+  };
+  await cdp.detach();
+  return nodes.find((n) => n.role?.value === 'textbox' && n.name?.value === label)?.description
+    ?.value;
+}

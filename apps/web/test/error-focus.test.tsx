@@ -148,6 +148,53 @@ describe('SimpleForm', () => {
 
     expect(await focused()).toBe(screen.getByLabelText('Current password'));
   });
+
+  it('when the form is replaced by what it did, then focus moves there, not to the page', async () => {
+    vi.stubGlobal('fetch', answer(202, {}));
+    render(
+      <SimpleForm
+        method="POST"
+        path="/api/users/password/forgot"
+        fields={[{ name: 'email', label: 'Email', type: 'email', autoComplete: 'email' }]}
+        submitLabel="Send reset link"
+        done={<p>A reset link is on its way</p>}
+      />,
+    );
+    button('Send reset link').focus();
+    fireEvent.click(button('Send reset link'));
+
+    const done = await focused();
+    expect(done.getAttribute('role')).toBe('status');
+    expect(done.textContent).toBe('A reset link is on its way');
+  });
+
+  it('when the form stays after success, then its message fills a status region that was already there', async () => {
+    vi.stubGlobal('fetch', answer(200, {}));
+    render(
+      <SimpleForm
+        method="PUT"
+        path="/api/users/password"
+        fields={[
+          {
+            name: 'newPassword',
+            label: 'New password',
+            type: 'password',
+            autoComplete: 'new-password',
+          },
+        ]}
+        submitLabel="Change password"
+        keepFormAfterDone
+        done={<p>Password changed.</p>}
+      />,
+    );
+    const region = screen
+      .getAllByRole('status')
+      .find((status) => !status.hasAttribute('aria-live')) as HTMLElement;
+    expect(region.textContent).toBe('');
+    fireEvent.click(button('Change password'));
+    await vi.waitFor(() => expect(region.textContent).toBe('Password changed.'));
+    expect(region.isConnected).toBe(true);
+  });
 });
 
 describe('EventForm', () => {

@@ -99,6 +99,19 @@ describe('the payouts page', () => {
     expect(description(button)).toBe('Connect your payout account first.');
   });
 
+  it('when a payout is made, then its confirmation fills a status region that was already there', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn().mockResolvedValue(new Response(JSON.stringify({ amount: 36 }), { status: 201 })),
+    );
+    const button = await renderPayouts({ available: 36 });
+    const region = screen.getByRole('status');
+    expect(region.textContent).toBe('');
+    fireEvent.click(button);
+    await vi.waitFor(() => expect(region.textContent).toBe('$36.00 is on its way to you.'));
+    expect(region.isConnected).toBe(true);
+  });
+
   it('when money is available to a verified seller, then the button can be pressed and needs no reason', async () => {
     const button = await renderPayouts({ available: 36 });
     expect(button.disabled).toBe(false);

@@ -6,6 +6,8 @@ import { SiteHeader } from '../src/components/SiteHeader';
 
 const gateway = vi.hoisted(() => ({ user: null as CurrentUser | null }));
 vi.mock('../src/lib/gateway', () => ({ getCurrentUser: async () => gateway.user }));
+const navigation = vi.hoisted(() => ({ pathname: '/' }));
+vi.mock('next/navigation', () => ({ usePathname: () => navigation.pathname }));
 
 afterEach(cleanup);
 
@@ -33,5 +35,22 @@ describe('the site header', () => {
     await renderHeader({ id: 'u1', email, emailVerified: true });
     const shown = screen.getByTitle(email);
     expect(shown.textContent).toBe(`Signed in as ${email}`);
+  });
+
+  it('when a page of the header is shown, then its link (and only it) is the current page', async () => {
+    navigation.pathname = '/orders';
+    await renderHeader({ id: 'u1', email, emailVerified: true });
+    expect(screen.getByRole('link', { name: 'My orders' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    const current = screen.getAllByRole('link').filter((l) => l.hasAttribute('aria-current'));
+    expect(current).toHaveLength(1);
+  });
+
+  it('when a page outside the header is shown, then no link claims to be the current page', async () => {
+    navigation.pathname = '/tickets/abc';
+    await renderHeader(null);
+    expect(screen.getAllByRole('link').some((l) => l.hasAttribute('aria-current'))).toBe(false);
+    navigation.pathname = '/';
   });
 });

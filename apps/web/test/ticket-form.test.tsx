@@ -117,6 +117,10 @@ describe('TicketForm', () => {
     await vi.waitFor(() =>
       expect(document.getElementById('eventId-error')?.textContent).toBe('The event has started'),
     );
+    // The picker is invalid and described by the refusal, and still by its hint.
+    const picker = screen.getByLabelText('Event');
+    expect(picker.getAttribute('aria-invalid')).toBe('true');
+    expect(picker.getAttribute('aria-describedby')).toBe('eventId-error eventId-hint');
     expect(router.push).not.toHaveBeenCalled();
   });
 

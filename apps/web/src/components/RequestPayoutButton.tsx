@@ -64,11 +64,8 @@ export function RequestPayoutButton(state: PayoutState) {
           unverified && <Link href="/account">Resend the verification email from your account</Link>
         }
       />
-      {done && (
-        <p className="notice notice-success" role="status">
-          {done}
-        </p>
-      )}
+      {/* There before it is filled, so the payout's confirmation is announced. */}
+      <div role="status">{done && <p className="notice notice-success">{done}</p>}</div>
       {reason && (
         <p id="payout-not-yet" className="muted">
           {reason}

@@ -1,6 +1,6 @@
 'use client';
 
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { type ApiResult, sendJson } from '../lib/api-client';
 import type { BusyWait } from '../lib/busy-retry';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
@@ -45,6 +45,13 @@ export function SimpleForm(props: SimpleFormProps) {
   const [pending, setPending] = useState(false);
   const [succeeded, setSucceeded] = useState(false);
   const [busy, setBusy] = useState<BusyWait | null>(null);
+  // The form (and the button just pressed) goes away on success: focus moves to what
+  // replaces it, so a keyboard user keeps their place and a screen reader reads it out.
+  const doneRef = useRef<HTMLDivElement>(null);
+  const replaced = succeeded && !props.keepFormAfterDone;
+  useEffect(() => {
+    if (replaced) doneRef.current?.focus();
+  }, [replaced]);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -68,14 +75,19 @@ export function SimpleForm(props: SimpleFormProps) {
     setErrors(splitErrors(result.errors, names));
   }
 
-  if (succeeded && !props.keepFormAfterDone) {
-    return <div role="status">{props.done}</div>;
+  if (replaced) {
+    return (
+      <div ref={doneRef} role="status" tabIndex={-1}>
+        {props.done}
+      </div>
+    );
   }
   return (
     <form ref={formRef} method="post" className="form" onSubmit={submit} noValidate>
       <FormAlert messages={errors.general} />
       <BusyNotice wait={busy} />
-      {succeeded && <div role="status">{props.done}</div>}
+      {/* There before it is filled, so what appears in it is announced. */}
+      <div role="status">{succeeded && props.done}</div>
       {props.fields.map((field) => (
         <Field
           key={field.name}

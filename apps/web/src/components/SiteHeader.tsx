@@ -1,6 +1,7 @@
 import type { CurrentUser } from '@gittix/api-types';
 import Link from 'next/link';
 import { getCurrentUser } from '../lib/gateway';
+import { NavLink } from './NavLink';
 import styles from './SiteHeader.module.css';
 
 async function currentUserOrNull(): Promise<CurrentUser | null> {
@@ -40,46 +41,46 @@ export async function SiteHeader() {
         <nav aria-label="Main" className={styles.nav}>
           <ul className={styles.links}>
             <li>
-              <Link href="/events">Events</Link>
+              <NavLink href="/events">Events</NavLink>
             </li>
             {user ? (
               <>
                 <li>
-                  <Link href="/tickets/new" className={`button ${styles.sell}`}>
+                  <NavLink href="/tickets/new" className={`button ${styles.sell}`}>
                     Sell tickets
-                  </Link>
+                  </NavLink>
                 </li>
                 <li>
-                  <Link href="/tickets/purchased">My tickets</Link>
+                  <NavLink href="/tickets/purchased">My tickets</NavLink>
                 </li>
                 <li>
-                  <Link href="/tickets/mine">My listings</Link>
+                  <NavLink href="/tickets/mine">My listings</NavLink>
                 </li>
                 <li>
-                  <Link href="/orders">My orders</Link>
+                  <NavLink href="/orders">My orders</NavLink>
                 </li>
                 <li>
-                  <Link href="/payouts">Payouts</Link>
+                  <NavLink href="/payouts">Payouts</NavLink>
                 </li>
                 <li>
-                  <Link href="/account">Account</Link>
+                  <NavLink href="/account">Account</NavLink>
                 </li>
                 <li>
                   {/* The page asks: its button signs out (a POST), the visit does not. */}
-                  <Link href="/auth/signout" prefetch={false}>
+                  <NavLink href="/auth/signout" prefetch={false}>
                     Sign out
-                  </Link>
+                  </NavLink>
                 </li>
               </>
             ) : (
               <>
                 <li>
-                  <Link href="/auth/signup">Sign up</Link>
+                  <NavLink href="/auth/signup">Sign up</NavLink>
                 </li>
                 <li>
-                  <Link href="/auth/signin" className={`button ${styles.sell}`}>
+                  <NavLink href="/auth/signin" className={`button ${styles.sell}`}>
                     Sign in
-                  </Link>
+                  </NavLink>
                 </li>
               </>
             )}

@@ -117,7 +117,9 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
             // Listed already: its event is fixed, as when a listing is edited.
             disabled={created !== undefined}
             aria-invalid={errors.byField.eventId ? true : undefined}
-            aria-describedby={errors.byField.eventId ? 'eventId-error' : 'eventId-hint'}
+            aria-describedby={
+              errors.byField.eventId ? 'eventId-error eventId-hint' : 'eventId-hint'
+            }
           >
             <option value="">No event</option>
             {events.map((event) => (
