@@ -40,6 +40,33 @@ const currentUser = async (token: string) =>
     await app.inject({ method: 'GET', url: '/api/users/currentuser', headers: bearer(token) })
   ).json().currentUser;
 
+/**
+ * Resolves once `work` has settled, or a statement of this database matching `query`
+ * (ILIKE) waits for a lock another transaction holds: the race is set up.
+ */
+async function settledOrWaitingOnLock(work: PromiseLike<unknown>, query: string, message: string) {
+  let settled = false;
+  work.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await waitFor(
+    async () => {
+      if (settled) return true;
+      const { rows } = await sql<{ waiting: number }>`
+        SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+          AND query ILIKE ${query}`.execute(auth.db);
+      return rows[0]!.waiting > 0;
+    },
+    { message },
+  );
+}
+
 /** The newest token auth asked notifications to email to `userId` for `subject`. */
 async function emailedToken(
   subject: 'user.verification_requested' | 'user.password_reset_requested',
@@ -347,21 +374,12 @@ describe('password reset', () => {
     });
     await revocationsDone;
 
-    let settled = false;
-    const signIn = openSession(auth.db, signer, user, oldHash).finally(() => {
-      settled = true;
-    });
+    const signIn = openSession(auth.db, signer, user, oldHash);
     // Either the sign-in went through already, or it waits on the reset's row lock.
-    await waitFor(
-      async () => {
-        if (settled) return true;
-        const { rows } = await sql<{ waiting: number }>`
-          SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'
-            AND query LIKE '%INSERT INTO sessions%'`.execute(auth.db);
-        return rows[0]!.waiting > 0;
-      },
-      { message: 'the sign-in to finish or wait for the reset' },
+    await settledOrWaitingOnLock(
+      signIn,
+      '%INSERT INTO sessions%',
+      'the sign-in to finish or wait for the reset',
     );
     commit();
     await reset;
@@ -524,24 +542,11 @@ describe('a reset racing a password change', () => {
     });
     await userLocked;
 
-    let settled = false;
     const reset = post('/api/users/password/reset', {
       token,
       password: 'the reset password',
-    }).finally(() => {
-      settled = true;
     });
-    await waitFor(
-      async () => {
-        if (settled) return true;
-        const { rows } = await sql<{ waiting: number }>`
-          SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'
-            AND query ILIKE '%users%'`.execute(auth.db);
-        return rows[0]!.waiting > 0;
-      },
-      { message: 'the reset to wait for the change' },
-    );
+    await settledOrWaitingOnLock(reset, '%users%', 'the reset to wait for the change');
     proceed();
     await change;
 

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EventInput } from '@gittix/common';
-import { orderCreatedData, startTestService, waitFor } from '@gittix/common/testing';
+import {
+  orderCancelledData,
+  orderCreatedData,
+  startTestService,
+  waitFor,
+} from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notificationsService } from '../src/service.js';
@@ -93,13 +98,7 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     const order = heldOrderData(buyer.id, randomUUID(), 'Cancelled gig');
     const held = await n.deliver('order.created', order);
     // ...and meanwhile the buyer cancels the order.
-    await n.deliver('order.cancelled', {
-      id: order.id,
-      version: 1,
-      ticket: { id: order.ticket.id },
-      userId: buyer.id,
-      reason: 'cancelled',
-    });
+    await n.deliver('order.cancelled', orderCancelledData(order, 1, 'cancelled'));
 
     await n.smtp.start();
     await payout(n, buyer.id);
@@ -130,13 +129,7 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     await payout(n, buyer.id);
     await waitFor(() => n.smtp.to(buyer.email).length === 1, { message: 'the payout email' });
     // The ticket was sold a moment earlier: tickets refuses, orders cancels.
-    await n.deliver('order.cancelled', {
-      id: order.id,
-      version: 1,
-      ticket: { id: order.ticket.id },
-      userId: buyer.id,
-      reason: 'refused',
-    });
+    await n.deliver('order.cancelled', orderCancelledData(order, 1, 'refused'));
 
     const row = await waitFor(
       async () => (await n.emailRows()).find((r) => r.event_id === held.id && r.failed_at),
@@ -188,13 +181,7 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     const n = await fixture();
     const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
     const order = heldOrderData(buyer.id, seller.id, 'Quick change of mind');
-    await n.deliver('order.cancelled', {
-      id: order.id,
-      version: 1,
-      ticket: { id: order.ticket.id },
-      userId: buyer.id,
-      reason: 'cancelled',
-    });
+    await n.deliver('order.cancelled', orderCancelledData(order, 1, 'cancelled'));
     await n.deliver('order.created', order);
     await n.deliver('payout.paid', { id: randomUUID(), userId: buyer.id, amount: 10 });
     const rows = (await n.emailRows()).filter((r) => r.user_id === buyer.id);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EventEnvelope, Subject } from '@gittix/common';
-import { streamMessages, waitFor } from '@gittix/common/testing';
+import type { Subject } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
 import {
@@ -42,43 +42,17 @@ describe('answers the provider gave but this service never heard', () => {
   });
   afterAll(() => fx?.close());
 
+  /** The events of `subject` about payment `paymentId`, once the outbox is drained. */
   async function published<S extends Subject>(subject: S, paymentId: string) {
-    await fx.relay.drain();
-    const messages = await streamMessages<EventEnvelope<S>>(fx.bus, {
-      subject: fx.bus.subjectOf(subject),
-    });
-    return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
+    const events = await fx.publishedEvents(subject);
+    return events.filter((e) => (e.data as { id: string }).id === paymentId);
   }
 
   const attemptOf = async (orderId: string) =>
     fx.db.selectFrom('payments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
 
-  it('when the buyer retries a lost authorization with a token the provider does not know, then the attempt is kept and reconciliation records the hold', async () => {
-    const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id);
-    provider.authorizeLost.add(order.id);
-    expect((await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).statusCode).toBe(
-      503,
-    );
-    const attempt = (await attemptOf(order.id))!;
-    expect((await provider.sandbox.findAuthorization(attempt.id))?.status).toBe('authorized');
-
-    const retry = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_typo' });
-    expect(retry.statusCode).toBe(400);
-    // The provider holds the buyer's money under this attempt: its row must stay.
-    expect(await attemptOf(order.id)).toMatchObject({ id: attempt.id, status: 'pending' });
-    await waitFor(
-      async () => {
-        await fx.settle();
-        return (await attemptOf(order.id))?.status !== 'pending';
-      },
-      { message: 'reconciliation to settle the attempt', intervalMs: 20 },
-    );
-    expect(await attemptOf(order.id)).toMatchObject({ id: attempt.id, status: 'authorized' });
-    expect(await published('payment.created', attempt.id)).toHaveLength(1);
-  });
-
-  it('when the provider released a hold before its lost authorization was recorded, then it is recorded voided and orders is never told it was paid', async () => {
+  /** A buyer pays and the provider authorizes, but its answer is lost (503): the attempt and its hold. */
+  async function lostAuthorization() {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     provider.authorizeLost.add(order.id);
@@ -87,17 +61,40 @@ describe('answers the provider gave but this service never heard', () => {
     );
     const attempt = (await attemptOf(order.id))!;
     const hold = (await provider.sandbox.findAuthorization(attempt.id))!;
+    return { buyer, order, attempt, hold };
+  }
+
+  /** Runs reconciliation until the order's attempt is no longer pending. */
+  async function reconciled(orderId: string) {
+    await waitFor(
+      async () => {
+        await fx.settle();
+        return (await attemptOf(orderId))?.status !== 'pending';
+      },
+      { message: 'reconciliation to settle the attempt', intervalMs: 20 },
+    );
+  }
+
+  it('when the buyer retries a lost authorization with a token the provider does not know, then the attempt is kept and reconciliation records the hold', async () => {
+    const { buyer, order, attempt, hold } = await lostAuthorization();
+    expect(hold.status).toBe('authorized');
+
+    const retry = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_typo' });
+    expect(retry.statusCode).toBe(400);
+    // The provider holds the buyer's money under this attempt: its row must stay.
+    expect(await attemptOf(order.id)).toMatchObject({ id: attempt.id, status: 'pending' });
+    await reconciled(order.id);
+    expect(await attemptOf(order.id)).toMatchObject({ id: attempt.id, status: 'authorized' });
+    expect(await published('payment.created', attempt.id)).toHaveLength(1);
+  });
+
+  it('when the provider released a hold before its lost authorization was recorded, then it is recorded voided and orders is never told it was paid', async () => {
+    const { order, attempt, hold } = await lostAuthorization();
     // Released at the provider (Stripe cancels an uncaptured PaymentIntent after 7 days,
     // an operator in the dashboard): no money is held.
     await provider.sandbox.store.move(hold.providerId, ['authorized'], 'voided');
 
-    await waitFor(
-      async () => {
-        await fx.settle();
-        return (await attemptOf(order.id))?.status !== 'pending';
-      },
-      { message: 'reconciliation to settle the attempt', intervalMs: 20 },
-    );
+    await reconciled(order.id);
     expect(await attemptOf(order.id)).toMatchObject({ status: 'voided', next_action: null });
     // payment.created would have orders complete the order: the ticket, for no money.
     expect(await published('payment.created', attempt.id)).toEqual([]);

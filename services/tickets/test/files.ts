@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { FileStore } from '../src/files/store.js';
 import type { Ticket } from '../src/tickets.js';
 import type { TicketsFixture } from './fixture.js';
 
@@ -71,4 +72,23 @@ export async function storedFile(fx: TicketsFixture, ticketId: string) {
     .where('object_key', 'like', `tickets/${ticketId}/%`)
     .execute();
   return { row, chunkKeys: [...new Set(chunks.map((c) => c.object_key))], chunks: chunks.length };
+}
+
+/**
+ * `store`, except that its first `get` lets `replace` land first (the seller's new
+ * file committed, the old content deleted): a download that read the file's row is
+ * left holding a key whose content is gone.
+ */
+export function replacedBeforeFirstGet(store: FileStore, replace: () => Promise<void>): FileStore {
+  let replaced = false;
+  return {
+    ...store,
+    async get(key, size) {
+      if (!replaced) {
+        replaced = true;
+        await replace();
+      }
+      return store.get(key, size);
+    },
+  };
 }

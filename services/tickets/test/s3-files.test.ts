@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3FileStore } from '../src/files/s3-store.js';
-import type { FileStore } from '../src/files/store.js';
 import { downloadTicketFile } from '../src/files/ticket-files.js';
 import {
   completePurchase,
@@ -13,6 +13,7 @@ import {
   pdfBytes,
   pngBytes,
   putFile,
+  replacedBeforeFirstGet,
   sha256,
   storedFile,
 } from './files.js';
@@ -121,24 +122,12 @@ describe('ticket files (stored in an S3-compatible bucket)', () => {
       forcePathStyle: true,
       credentials: CREDENTIALS,
     });
-    let replaced = false;
-    const racing: FileStore = {
-      ...bucket,
-      async get(key, size) {
-        if (!replaced) {
-          replaced = true;
-          expect((await putFile(fx, ticket.id, seller, replacement, 'image/png')).statusCode).toBe(
-            204,
-          );
-        }
-        return bucket.get(key, size);
-      },
-    };
+    const racing = replacedBeforeFirstGet(bucket, async () => {
+      expect((await putFile(fx, ticket.id, seller, replacement, 'image/png')).statusCode).toBe(204);
+    });
     try {
       const download = await downloadTicketFile({ db: fx.db, store: racing }, ticket.id, buyer.id);
-      const chunks: Buffer[] = [];
-      for await (const chunk of download.content) chunks.push(chunk as Buffer);
-      expect(Buffer.concat(chunks).equals(replacement)).toBe(true);
+      expect((await buffer(download.content)).equals(replacement)).toBe(true);
       expect(download.file).toMatchObject({
         content_type: 'image/png',
         sha256: sha256(replacement),

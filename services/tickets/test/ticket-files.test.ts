@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { TICKET_FILE_MAX_BYTES } from '@gittix/common';
 import { orderCreatedData, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FileStore, postgresFileStore } from '../src/files/store.js';
+import { postgresFileStore } from '../src/files/store.js';
 import { downloadTicketFile } from '../src/files/ticket-files.js';
 import {
   completePurchase,
@@ -11,6 +12,7 @@ import {
   pdfBytes,
   pngBytes,
   putFile,
+  replacedBeforeFirstGet,
   sha256,
   storedFile,
 } from './files.js';
@@ -328,24 +330,14 @@ describe('ticket files (stored in Postgres)', () => {
       // The service's store, letting the replacement land (committed, the old chunks
       // deleted) just before the first content is read.
       const store = postgresFileStore(fx.db);
-      let replaced = false;
-      const racing: FileStore = {
-        ...store,
-        async get(key, size) {
-          if (!replaced) {
-            replaced = true;
-            const put = await putFile(fx, ticket.id, seller, replacement, 'image/png');
-            expect(put.statusCode).toBe(204);
-          }
-          return store.get(key, size);
-        },
-      };
+      const racing = replacedBeforeFirstGet(store, async () => {
+        const put = await putFile(fx, ticket.id, seller, replacement, 'image/png');
+        expect(put.statusCode).toBe(204);
+      });
 
       const download = await downloadTicketFile({ db: fx.db, store: racing }, ticket.id, buyer.id);
 
-      const chunks: Buffer[] = [];
-      for await (const chunk of download.content) chunks.push(chunk as Buffer);
-      expect(Buffer.concat(chunks).equals(replacement)).toBe(true);
+      expect((await buffer(download.content)).equals(replacement)).toBe(true);
       expect(download.file).toMatchObject({
         content_type: 'image/png',
         size_bytes: replacement.length,
