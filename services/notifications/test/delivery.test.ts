@@ -167,6 +167,41 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     expect(n.smtp.to(buyer.email).map((e) => e.subject)).toEqual(['Your ticket: Paid at once']);
   });
 
+  it.each([
+    ['after', 'before'],
+    ['before', 'after'],
+  ] as const)(
+    'when the capture is handled %s the order.created, ahead of order.completed, then the hold email never goes either',
+    async (_captureComes, createdComes) => {
+      const n = await fixture({ env: { HOLD_EMAIL_DELAY_MS: '3000' } });
+      const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+      const order = heldOrderData(buyer.id, seller.id, 'Captured first');
+      const created = () => n.deliver('order.created', order);
+      if (createdComes === 'before') await created();
+      // Subjects are consumed apart: the capture can overtake the order's own events.
+      await n.deliver(
+        'payment.captured',
+        paymentCapturedData(order, seller.id) as EventInput<'payment.captured'>,
+      );
+      if (createdComes === 'after') await created();
+      await n.deliver('payout.paid', { id: randomUUID(), userId: buyer.id, amount: 10 });
+
+      await waitFor(() => n.smtp.to(buyer.email).length === 2, { message: 'receipt and payout' });
+      await waitFor(async () => (await n.emailRows()).every((r) => r.sent_at || r.failed_at), {
+        message: 'every email sent or given up',
+      });
+      expect(
+        n.smtp
+          .to(buyer.email)
+          .map((e) => e.subject)
+          .sort(),
+      ).toEqual([
+        expect.stringMatching(/^Payout/),
+        expect.stringMatching(/^Your ticket( receipt|: Captured first)$/),
+      ]);
+    },
+  );
+
   it('when no refusal comes, then the hold email goes once HOLD_EMAIL_DELAY_MS has passed', async () => {
     const n = await fixture({ env: { HOLD_EMAIL_DELAY_MS: '300' } });
     const buyer = await n.knownUser();
