@@ -1,7 +1,7 @@
 /**
- * The monitoring component (infra/k8s/components/monitoring) as an overlay would use
- * it: a throwaway kustomization that adds it to the dev overlay, rendered by
- * `kubectl kustomize` like the overlays themselves.
+ * A component (the monitoring one, infra/k8s/components/monitoring, and the others) as
+ * an overlay would use it: a throwaway kustomization that adds it to an overlay,
+ * rendered by `kubectl kustomize` like the overlays themselves.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +17,13 @@ export const monitoringComponent = 'infra/k8s/components/monitoring';
  * namespace (as when the overlay lists the component itself).
  */
 export function renderWithMonitoring(overlay = 'dev'): Resource[] {
+  return renderWithComponent(overlay, monitoringComponent);
+}
+
+/** Every object of `overlay` with the component at `component` (a repo path) added. */
+export function renderWithComponent(overlay: string, component: string): Resource[] {
   const { namespace } = parse(readRepoFile(`infra/k8s/overlays/${overlay}/kustomization.yaml`));
-  const dir = mkdtempSync(join(tmpdir(), 'gittix-monitoring-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gittix-component-'));
   try {
     // Kustomize takes only relative paths to other kustomizations.
     writeFileSync(
@@ -28,7 +33,7 @@ export function renderWithMonitoring(overlay = 'dev'): Resource[] {
         kind: 'Kustomization',
         namespace,
         resources: [relative(dir, join(infraDir, 'k8s/overlays', overlay))],
-        components: [relative(dir, join(infraDir, 'k8s/components/monitoring'))],
+        components: [relative(dir, join(infraDir, '..', component))],
       }),
     );
     return renderKustomization(dir);
