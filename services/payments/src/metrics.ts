@@ -3,18 +3,32 @@ import { type Kysely, sql } from 'kysely';
 import { type Counter, Gauge, type Registry } from 'prom-client';
 import type { PaymentsDatabase } from './db/schema.js';
 
-/** What happened to a payment, the `outcome` of gittix_payments_total. */
-export type PaymentOutcome = 'authorized' | 'captured' | 'voided' | 'declined' | 'refunded';
+/**
+ * What happened to a payment, the `outcome` of gittix_payments_total. `capture_lost`:
+ * the order completed, but the hold was released at the provider before it was
+ * captured (expired, cancelled there): recorded voided, no money collected, the
+ * seller not credited; an operator has to act (GittixPaymentCaptureLost).
+ */
+export type PaymentOutcome =
+  | 'authorized'
+  | 'captured'
+  | 'voided'
+  | 'declined'
+  | 'refunded'
+  | 'capture_lost';
 
 export type PaymentOutcomes = Counter<'outcome'>;
 
 /** Payments by outcome, counted once the transaction that recorded it committed. */
 export function paymentOutcomes(registry: Registry): PaymentOutcomes {
-  return counterOf(registry, {
+  const outcomes = counterOf(registry, {
     name: 'gittix_payments_total',
-    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused)',
+    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected)',
     labelNames: ['outcome'],
   });
+  // At 0 from the start: an alert's increase() sees the first lost capture, not just the second.
+  outcomes.inc({ outcome: 'capture_lost' }, 0);
+  return outcomes;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
-import type { PaymentOutcomes } from './metrics.js';
+import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { feeCents, type PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 
@@ -201,6 +201,33 @@ export async function recordVoid(
     userId: payment.user_id,
   });
   return true;
+}
+
+/**
+ * The provider released the hold (a webhook or the settler found it canceled, or
+ * holding no money): recorded voided with payment.voided, as every void. When the
+ * order had completed and its capture was due, the money was never collected: no
+ * capture posting (the seller is never credited for it), logged at error level for an
+ * operator, and counted `capture_lost` instead of `voided`.
+ */
+export async function recordReleasedHold(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+  logger: Logger,
+): Promise<PaymentOutcome | null> {
+  const captureLost = payment.status === 'authorized' && payment.next_action === 'capture';
+  if (!(await recordVoid(trx, payment))) return null;
+  if (!captureLost) return 'voided';
+  logger.error(
+    {
+      paymentId: payment.id,
+      orderId: payment.order_id,
+      providerId: payment.provider_id,
+      amountCents: payment.amount_cents,
+    },
+    'capture lost: the hold was released at the provider before its capture; the order is complete but no money was collected',
+  );
+  return 'capture_lost';
 }
 
 /** A captured payment was given back: the sale's postings are reversed. Returns whether it recorded it now. */

@@ -1,17 +1,24 @@
 import type { Logger } from '@gittix/common';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import type { PaymentRow } from './payments.js';
 import { payoutClaimUntil, sendPayout } from './payouts.js';
-import { type PaymentProvider, withProviderTimeout } from './providers/index.js';
+import { applyProviderNews, type ProviderNews } from './provider-events.js';
+import {
+  type PaymentProvider,
+  PaymentStateConflictError,
+  type ProviderPaymentState,
+  withProviderTimeout,
+} from './providers/index.js';
 import {
   type CaptureTerms,
   recordAuthorization,
   recordCapture,
   recordRefund,
   recordVoid,
+  schedule,
 } from './settle.js';
 
 export interface SettlerOptions extends CaptureTerms {
@@ -34,6 +41,36 @@ const BATCH = 20;
 /** Past this many failed attempts an action is logged at error level (it is still retried). */
 const ALARM_AFTER_ATTEMPTS = 20;
 
+/** The provider refused an action, and the payment's state there does not say why. */
+class UnsettledStateError extends Error {
+  constructor(action: PaymentAction, detail: string, cause: PaymentStateConflictError) {
+    super(
+      `The provider refused to ${action} a payment that stands ${detail} there: ${cause.message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/**
+ * What a refused action's payment, as the provider holds it, means for the row: the
+ * news to record (the action done already, or never possible: a capture of a released
+ * or never-funded hold is recorded voided, a lost capture), or null when the state
+ * does not explain the refusal.
+ */
+export function newsOfRefusal(
+  action: PaymentAction,
+  state: ProviderPaymentState,
+): Pick<ProviderNews, 'status' | 'refundId'> | 'captured-for-a-void' | null {
+  const { status, refundId } = state;
+  if (status === 'refunded') return { status, refundId };
+  if (action === 'refund') return null;
+  if (status === 'voided' || status === 'unheld') return { status: 'voided' };
+  if (status === 'captured') return action === 'capture' ? { status } : 'captured-for-a-void';
+  return null;
+}
+
 /** The delay before retry number `attempts` (1-based): exponential, capped. */
 export function backoffDelay(attempts: number, baseMs: number, maxMs: number): number {
   return Math.min(baseMs * 2 ** Math.min(attempts - 1, 30), maxMs);
@@ -42,9 +79,10 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number): n
 /**
  * The background half of payments. It does what event handlers only schedule
  * (capture on order.completed, void on order.cancelled, refund), calling the
- * provider outside any transaction and retrying failures with exponential
- * backoff for as long as it takes (hours of provider outage included: nothing is
- * dead-lettered). It also reconciles: a `pending` attempt nobody is working on
+ * provider outside any transaction and retrying transient failures with
+ * exponential backoff for as long as it takes (hours of provider outage included:
+ * nothing is dead-lettered). A refusal for the payment's state at the provider, which
+ * no retry changes, is looked up and recorded as it stands. It also reconciles: a `pending` attempt nobody is working on
  * (its request crashed or timed out after the provider answered) is looked up at
  * the provider by its payment id and settled.
  */
@@ -124,23 +162,18 @@ export class Settler {
   }
 
   private async settle(payment: PaymentRow): Promise<boolean> {
-    const { provider, providerTimeoutMs, db, logger } = this.options;
+    const { db, logger } = this.options;
     const action = payment.next_action!;
     const log = logger.child({ paymentId: payment.id, orderId: payment.order_id, action });
     try {
       if (!payment.provider_id) throw new Error('Payment has no provider id');
-      const request = {
-        providerId: payment.provider_id,
-        idempotencyKey: `${action}_${payment.id}`,
-        metadata: { paymentId: payment.id, orderId: payment.order_id },
-      };
-      let refundId = '';
-      if (action === 'capture') {
-        await withProviderTimeout(provider.capture(request), providerTimeoutMs);
-      } else if (action === 'void') {
-        await withProviderTimeout(provider.void(request), providerTimeoutMs);
-      } else {
-        ({ refundId } = await withProviderTimeout(provider.refund(request), providerTimeoutMs));
+      let refundId: string;
+      try {
+        refundId = await this.callProvider(payment, action, payment.provider_id);
+      } catch (error) {
+        if (!(error instanceof PaymentStateConflictError)) throw error;
+        await this.settleAsItStands(payment, action, payment.provider_id, error, log);
+        return true;
       }
       const outcome = await db
         .transaction()
@@ -175,12 +208,89 @@ export class Settler {
         .where('id', '=', payment.id)
         .where('next_action', '=', action)
         .execute();
-      const level = attempts >= ALARM_AFTER_ATTEMPTS ? 'error' : 'warn';
-      log[level]({ err: error, attempts, retryInMs: delay }, 'payment action failed, will retry');
+      const alarming = attempts >= ALARM_AFTER_ATTEMPTS || error instanceof UnsettledStateError;
+      log[alarming ? 'error' : 'warn'](
+        { err: error, attempts, retryInMs: delay },
+        'payment action failed, will retry',
+      );
       return false;
     }
   }
 
+  /** The capture, void or refund at the provider, with the action's own key; a refund's id. */
+  private async callProvider(
+    payment: PaymentRow,
+    action: PaymentAction,
+    providerId: string,
+  ): Promise<string> {
+    const { provider, providerTimeoutMs } = this.options;
+    const request = {
+      providerId,
+      idempotencyKey: `${action}_${payment.id}`,
+      metadata: { paymentId: payment.id, orderId: payment.order_id },
+    };
+    if (action === 'capture') {
+      await withProviderTimeout(provider.capture(request), providerTimeoutMs);
+      return '';
+    }
+    if (action === 'void') {
+      await withProviderTimeout(provider.void(request), providerTimeoutMs);
+      return '';
+    }
+    return (await withProviderTimeout(provider.refund(request), providerTimeoutMs)).refundId;
+  }
+
+  /**
+   * The provider refused the action for the payment's state there, which no retry
+   * changes: the payment is looked up and recorded as it stands, through the webhook's
+   * path (applyProviderNews: one posting, one event, whoever records it first). A state
+   * that does not explain the refusal throws UnsettledStateError: retried, at error level.
+   */
+  private async settleAsItStands(
+    payment: PaymentRow,
+    action: PaymentAction,
+    providerId: string,
+    refusal: PaymentStateConflictError,
+    log: Logger,
+  ): Promise<void> {
+    const { provider, providerTimeoutMs, db, outcomes } = this.options;
+    const state = await withProviderTimeout(provider.retrieve(providerId), providerTimeoutMs);
+    const found = { providerStatus: state.status, providerDetail: state.detail };
+    const news = newsOfRefusal(action, state);
+    if (news === 'captured-for-a-void') {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('payments')
+          .selectAll()
+          .where('id', '=', payment.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        if (row.next_action !== 'void' || !(await recordCapture(trx, row, this.options, log))) {
+          return;
+        }
+        // Taken at the provider (by hand, or a capture's answer lost) for a cancelled
+        // order: recorded, then given back, in one transaction so the refund cannot be lost.
+        await schedule(trx, row.id, 'refund');
+      });
+      log.error(
+        found,
+        'a hold to void was captured at the provider: capture recorded, refund scheduled',
+      );
+      return;
+    }
+    if (!news) throw new UnsettledStateError(action, state.detail, refusal);
+    await applyProviderNews(
+      db,
+      { paymentId: payment.id, providerId, ...news },
+      this.options,
+      log,
+      outcomes,
+    );
+    log.warn(
+      { ...found, refusal: refusal.message },
+      'refused by the provider: recorded as it stands there',
+    );
+  }
   /**
    * Claims up to BATCH pending rows of `table` (payment attempts or payouts) whose
    * claim ran out and that are old enough to be orphans, so replicas never share one.

@@ -61,6 +61,11 @@ export class RecordingProvider implements PaymentProvider {
     this.refunds.push(request);
     return this.inner.refund(request);
   }
+  readonly retrieves: string[] = [];
+  retrieve(providerId: string) {
+    this.retrieves.push(providerId);
+    return this.inner.retrieve(providerId);
+  }
   findAuthorization(paymentId: string) {
     return this.inner.findAuthorization(paymentId);
   }

@@ -19,7 +19,7 @@ export type StandInMode = 'up' | 'error' | 'hangup';
 
 export const STAND_IN_SECRET_KEY = 'sk_test_gittix_stand_in';
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
-const now = () => Math.floor(Date.now() / 1000);
+const HOUR_MS = 3_600_000;
 
 /** The `metadata[key]=value` pairs of a form-encoded Stripe request. */
 function metadataOf(params: URLSearchParams): Record<string, string> {
@@ -35,7 +35,10 @@ type Intent = Record<string, unknown> & {
   id: string;
   status: string;
   amount: number;
+  created: number;
   metadata: Record<string, string>;
+  /** The refunds of its charge (Stripe keeps them on the charge, `latest_charge`). */
+  refunds: Record<string, unknown>[];
 };
 
 type Account = Record<string, unknown> & {
@@ -47,7 +50,7 @@ type Account = Record<string, unknown> & {
   metadata: Record<string, string>;
 };
 
-function paymentIntent(params: URLSearchParams, status: string): Intent {
+function paymentIntent(params: URLSearchParams, status: string, created: number): Intent {
   const intentId = id('pi');
   const manual = params.get('capture_method') === 'manual';
   const amount = Number(params.get('amount'));
@@ -62,7 +65,7 @@ function paymentIntent(params: URLSearchParams, status: string): Intent {
     capture_method: manual ? 'manual' : 'automatic',
     client_secret: `${intentId}_secret_${randomBytes(8).toString('hex')}`,
     confirmation_method: 'automatic',
-    created: now(),
+    created,
     currency: params.get('currency'),
     customer: null,
     description: params.get('description'),
@@ -74,15 +77,41 @@ function paymentIntent(params: URLSearchParams, status: string): Intent {
     payment_method: id('pm'),
     payment_method_types: ['card'],
     status,
+    refunds: [],
   };
 }
 
-function createPaymentIntent(params: URLSearchParams): Reply & { intent?: Intent } {
+/** The PaymentIntent as Stripe shows it: its refunds live on its charge, expanded on request. */
+function shown(intent: Intent, expandCharge = false): Record<string, unknown> {
+  const { refunds, ...shownIntent } = intent;
+  if (!expandCharge || typeof intent.latest_charge !== 'string') return shownIntent;
+  const refunded = refunds.reduce((sum, refund) => sum + Number(refund.amount), 0);
+  return {
+    ...shownIntent,
+    latest_charge: {
+      id: intent.latest_charge,
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: intent.amount_received,
+      amount_refunded: refunded,
+      captured: intent.status === 'succeeded',
+      payment_intent: intent.id,
+      refunded: refunded > 0 && refunded >= intent.amount,
+      refunds: { object: 'list', data: refunds, has_more: false },
+      status: 'succeeded',
+    },
+  };
+}
+
+function createPaymentIntent(
+  params: URLSearchParams,
+  created: number,
+): Reply & { intent?: Intent } {
   const token = params.get('payment_method_data[card][token]');
   // Stripe's test tokens for cards that authorize (the stand-in knows these two).
   if (token === 'tok_visa' || token === 'tok_mastercard') {
     const manual = params.get('capture_method') === 'manual';
-    const intent = paymentIntent(params, manual ? 'requires_capture' : 'succeeded');
+    const intent = paymentIntent(params, manual ? 'requires_capture' : 'succeeded', created);
     return { status: 200, body: intent, intent };
   }
   if (token === 'tok_chargeDeclined') {
@@ -95,7 +124,7 @@ function createPaymentIntent(params: URLSearchParams): Reply & { intent?: Intent
           decline_code: 'generic_decline',
           message: 'Your card was declined.',
           doc_url: 'https://stripe.com/docs/error-codes/card-declined',
-          payment_intent: paymentIntent(params, 'requires_payment_method'),
+          payment_intent: paymentIntent(params, 'requires_payment_method', created),
         },
       },
     };
@@ -162,12 +191,16 @@ function send(response: ServerResponse, reply: Reply, replayed = false) {
 export async function startStripeStandIn() {
   const requests: StandInRequest[] = [];
   /** Per idempotency key: the first answer, and the request it answered. */
-  const replies = new Map<string, { reply: Reply; fingerprint: string }>();
+  const replies = new Map<string, { reply: Reply; fingerprint: string; at: number }>();
   const intents = new Map<string, Intent>();
   const accounts = new Map<string, Account>();
   const transfers = new Map<string, Record<string, unknown> & { transfer_group: string | null }>();
   const links: { id: string; account: string; refreshUrl: string; returnUrl: string }[] = [];
   let baseUrl = '';
+  /** The stand-in's clock, which tests move forward (`advanceClock`): keys and holds age by it. */
+  let clockOffsetMs = 0;
+  const nowMs = () => Date.now() + clockOffsetMs;
+  const now = () => Math.floor(nowMs() / 1000);
   const state = {
     mode: 'up' as StandInMode,
     /** Answers this much later (the work is done at once): a timeout after success. */
@@ -179,57 +212,99 @@ export async function startStripeStandIn() {
     transfers: 0,
     accountsCreated: 0,
     accountLinks: 0,
+    /** How long a key's answer is replayed (Stripe: 24 hours); later the key is a new request. */
+    keyRetentionMs: 24 * HOUR_MS,
+    /** How long an uncaptured PaymentIntent holds the money before Stripe cancels it (7 days). */
+    holdLifetimeMs: 7 * 24 * HOUR_MS,
   };
 
-  function capture(intentId: string): Reply {
+  /** The intent, canceled first if its authorization outlived the hold's lifetime, as Stripe does. */
+  function current(intentId: string): Intent | undefined {
     const intent = intents.get(intentId);
-    if (!intent) return invalid(`No such payment_intent: '${intentId}'`, 404);
-    if (intent.status !== 'requires_capture') {
-      return invalid(
-        `This PaymentIntent could not be captured because it has a status of ${intent.status}.`,
-      );
+    if (intent?.status === 'requires_capture') {
+      if (nowMs() - intent.created * 1000 > state.holdLifetimeMs) {
+        intent.status = 'canceled';
+        intent.cancellation_reason = 'automatic';
+        intent.canceled_at = now();
+        intent.amount_capturable = 0;
+      }
     }
+    return intent;
+  }
+
+  /** Stripe's refusal of an action the PaymentIntent's status does not allow. */
+  function unexpectedState(intent: Intent, verb: string): Reply {
+    return {
+      status: 400,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'payment_intent_unexpected_state',
+          message: `This PaymentIntent could not be ${verb} because it has a status of ${intent.status}.`,
+          doc_url: 'https://stripe.com/docs/error-codes/payment-intent-unexpected-state',
+          payment_intent: shown(intent),
+        },
+      },
+    };
+  }
+
+  function capture(intentId: string): Reply {
+    const intent = current(intentId);
+    if (!intent) return invalid(`No such payment_intent: '${intentId}'`, 404);
+    if (intent.status !== 'requires_capture') return unexpectedState(intent, 'captured');
     intent.status = 'succeeded';
     intent.amount_received = intent.amount;
     intent.amount_capturable = 0;
     state.captures++;
-    return { status: 200, body: intent };
+    return { status: 200, body: shown(intent) };
   }
 
   function cancel(intentId: string): Reply {
-    const intent = intents.get(intentId);
+    const intent = current(intentId);
     if (!intent) return invalid(`No such payment_intent: '${intentId}'`, 404);
     if (intent.status === 'succeeded' || intent.status === 'canceled') {
-      return invalid(
-        `This PaymentIntent could not be canceled because it has a status of ${intent.status}.`,
-      );
+      return unexpectedState(intent, 'canceled');
     }
     intent.status = 'canceled';
+    intent.cancellation_reason = 'abandoned';
     intent.canceled_at = now();
     intent.amount_capturable = 0;
     state.cancels++;
-    return { status: 200, body: intent };
+    return { status: 200, body: shown(intent) };
   }
 
   function refund(params: URLSearchParams): Reply {
-    const intent = intents.get(params.get('payment_intent') ?? '');
+    const intent = current(params.get('payment_intent') ?? '');
     if (!intent) return invalid('Nothing to refund');
     if (intent.status !== 'succeeded') return invalid('Nothing to refund');
+    if (intent.refunds.length > 0) {
+      return {
+        status: 400,
+        body: {
+          error: {
+            type: 'invalid_request_error',
+            code: 'charge_already_refunded',
+            message: `Charge ${intent.latest_charge} has already been refunded.`,
+            doc_url: 'https://stripe.com/docs/error-codes/charge-already-refunded',
+          },
+        },
+      };
+    }
     state.refundsCreated++;
-    return {
-      status: 200,
-      body: {
-        id: id('re'),
-        object: 'refund',
-        amount: intent.amount,
-        currency: 'usd',
-        created: now(),
-        metadata: metadataOf(params),
-        payment_intent: intent.id,
-        reason: null,
-        status: 'succeeded',
-      },
+    const created = {
+      id: id('re'),
+      object: 'refund',
+      amount: intent.amount,
+      charge: intent.latest_charge,
+      currency: 'usd',
+      created: now(),
+      metadata: metadataOf(params),
+      payment_intent: intent.id,
+      reason: null,
+      status: 'succeeded',
     };
+    intent.refunds.push(created);
+    return { status: 200, body: created };
   }
 
   /** A Connect Express account, not onboarded yet: nothing can be paid out to it. */
@@ -325,7 +400,9 @@ export async function startStripeStandIn() {
     const match = /^metadata\['(.+)'\]:'(.+)'$/.exec(query);
     if (!match) return invalid(`Unsupported query: ${query}`);
     const [, key, value] = match;
-    const data = [...intents.values()].filter((intent) => intent.metadata[key!] === value);
+    const data = [...intents.values()]
+      .filter((intent) => intent.metadata[key!] === value)
+      .map((intent) => shown(current(intent.id)!));
     return {
       status: 200,
       body: {
@@ -340,10 +417,10 @@ export async function startStripeStandIn() {
 
   function route(method: string, path: string, params: URLSearchParams, query: URLSearchParams) {
     if (method === 'POST' && path === '/v1/payment_intents') {
-      const reply = createPaymentIntent(params);
+      const reply = createPaymentIntent(params, now());
       if (reply.status !== 400) state.paymentIntentsCreated++;
       if (reply.intent) intents.set(reply.intent.id, reply.intent);
-      return { status: reply.status, body: reply.body };
+      return { status: reply.status, body: reply.intent ? shown(reply.intent) : reply.body };
     }
     const action = /^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/.exec(path);
     if (method === 'POST' && action) {
@@ -351,6 +428,13 @@ export async function startStripeStandIn() {
     }
     if (method === 'GET' && path === '/v1/payment_intents/search') {
       return search(query.get('query') ?? '');
+    }
+    const intentPath = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
+    if (method === 'GET' && intentPath) {
+      const intent = current(intentPath[1]!);
+      if (!intent) return invalid(`No such payment_intent: '${intentPath[1]}'`, 404);
+      const expand = [...query].filter(([key]) => key.startsWith('expand')).map(([, v]) => v);
+      return { status: 200, body: shown(intent, expand.includes('latest_charge')) };
     }
     if (method === 'POST' && path === '/v1/refunds') return refund(params);
     if (method === 'POST' && path === '/v1/accounts') return createAccount(params);
@@ -412,12 +496,14 @@ export async function startStripeStandIn() {
       const key = request.headers['idempotency-key'];
       if (typeof key !== 'string') return send(response, invalid('Idempotency-Key expected here'));
       const sent = fingerprint(method, url.pathname, params);
-      const replay = replies.get(key);
+      const kept = replies.get(key);
+      // Stripe forgets a key after 24 hours: a repeat then is a new request.
+      const replay = kept && nowMs() - kept.at <= state.keyRetentionMs ? kept : undefined;
       if (replay && replay.fingerprint !== sent) return answer(idempotencyMismatch(key));
       if (replay) return answer(replay.reply, true);
       const reply = route(method, url.pathname, params, url.searchParams);
       // Stripe keeps no result for a request that failed validation.
-      if (reply.status !== 400) replies.set(key, { reply, fingerprint: sent });
+      if (reply.status !== 400) replies.set(key, { reply, fingerprint: sent, at: nowMs() });
       answer(reply);
     });
   });
@@ -434,6 +520,10 @@ export async function startStripeStandIn() {
     transfers,
     links,
     completeOnboarding,
+    /** Moves the stand-in's clock: keys older than `keyRetentionMs` are forgotten, holds older than `holdLifetimeMs` canceled. */
+    advanceClock(ms: number) {
+      clockOffsetMs += ms;
+    },
     paymentIntentRequests: () => requests.filter((r) => r.path === '/v1/payment_intents'),
     close: () =>
       new Promise<void>((resolve) => {

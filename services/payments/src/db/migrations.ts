@@ -6,7 +6,7 @@ import {
   renameInboxConsumers,
 } from '@gittix/common';
 import { sql } from 'kysely';
-import { sandboxTablesMigration } from '../providers/sandbox-store.js';
+import { sandboxClockMigration, sandboxTablesMigration } from '../providers/sandbox-store.js';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
 export const PAYMENTS_ORDER_ID_INDEX = 'payments_order_id_key';
@@ -210,4 +210,6 @@ export const migrations: Migrations = {
       await sql`ALTER TABLE payments ADD COLUMN attempted_at timestamptz`.execute(db);
     },
   },
+  // The sandbox forgets idempotency keys after a day and releases holds after 7, as Stripe.
+  '0013_sandbox_clock': sandboxClockMigration,
 };

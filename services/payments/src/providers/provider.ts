@@ -57,6 +57,17 @@ export interface ConnectAccounts {
 /** Where the provider says a payment stands. */
 export type ProviderPaymentStatus = 'authorized' | 'captured' | 'voided' | 'refunded';
 
+/** An authorization as the provider holds it now (`retrieve`). */
+export interface ProviderPaymentState {
+  providerId: string;
+  /** `unheld`: it holds no money and never took any (declined, waiting for 3-D Secure). */
+  status: ProviderPaymentStatus | 'unheld';
+  /** The provider's own words, for the logs (Stripe: `canceled (automatic)`). */
+  detail: string;
+  /** The refund that gave the money back, when `refunded`. */
+  refundId?: string | undefined;
+}
+
 /**
  * A card processor: authorize (hold) a card, then capture or void the hold.
  * Implementations throw the errors below and nothing else on purpose.
@@ -72,6 +83,8 @@ export interface PaymentProvider {
   capture(request: SettleRequest): Promise<void>;
   void(request: SettleRequest): Promise<void>;
   refund(request: SettleRequest): Promise<{ refundId: string }>;
+  /** Where authorization `providerId` stands now (after a PaymentStateConflictError). */
+  retrieve(providerId: string): Promise<ProviderPaymentState>;
   /** The authorization made for `paymentId` (its metadata), if the provider has one. */
   findAuthorization(
     paymentId: string,
@@ -112,6 +125,20 @@ export class AttemptStillConfirmingError extends BadRequestError {
     message = 'An earlier payment attempt for this order is still being confirmed; try again in a minute',
   ) {
     super(message);
+  }
+}
+
+/**
+ * The provider refused a capture, void or refund because of the payment's state at
+ * its end: captured, canceled or refunded already (a first answer lost and the key
+ * since forgotten: Stripe keeps keys 24 hours), or a hold that expired (Stripe cancels
+ * an uncaptured PaymentIntent after 7 days). Asking again can never succeed: the
+ * settler looks the payment up (`retrieve`) and records what happened.
+ */
+export class PaymentStateConflictError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PaymentStateConflictError';
   }
 }
 

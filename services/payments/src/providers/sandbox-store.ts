@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type ColumnType, type Kysely, type Migration, type Selectable, sql } from 'kysely';
 import type { ProviderPaymentStatus } from './provider.js';
 
 export interface SandboxHold {
@@ -6,6 +6,17 @@ export interface SandboxHold {
   paymentId: string;
   amountCents: number;
   status: ProviderPaymentStatus;
+  /** On the sandbox's clock: an authorized hold older than its lifetime is released. */
+  authorizedAt: Date;
+}
+
+export interface RememberOptions {
+  /** When, on the sandbox's clock. */
+  at: Date;
+  /** A result stored before this is forgotten (Stripe keeps a key 24 hours); absent: kept. */
+  forgetBefore?: Date | undefined;
+  /** The authorization made, stored with the result when the result is new. */
+  hold?: SandboxHold | undefined;
 }
 
 /**
@@ -16,10 +27,10 @@ export interface SandboxHold {
  * still finds the holds it made, and chaos can compare provider and ledger.
  */
 export interface SandboxStore {
-  /** Stores `result` for `key` unless one is there; returns the one that stands. */
-  remember(key: string, result: string, hold?: SandboxHold): Promise<string>;
-  /** The result stored for `key`, if any. */
-  recall(key: string): Promise<string | undefined>;
+  /** Stores `result` for `key` unless one is there (and not forgotten); returns the one that stands. */
+  remember(key: string, result: string, options: RememberOptions): Promise<string>;
+  /** The result stored for `key` at or after `forgetBefore`, if any. */
+  recall(key: string, forgetBefore?: Date): Promise<string | undefined>;
   hold(providerId: string): Promise<SandboxHold | undefined>;
   holdOfPayment(paymentId: string): Promise<SandboxHold | undefined>;
   /** Moves a hold from one of `from` to `to`; false when it was in none of them. */
@@ -28,22 +39,26 @@ export interface SandboxStore {
     from: ProviderPaymentStatus[],
     to: ProviderPaymentStatus,
   ): Promise<boolean>;
+  /** Releases (voids) the authorized holds made before `authorizedBefore`: one, or all. */
+  expire(authorizedBefore: Date, providerId?: string): Promise<void>;
   holds(): Promise<SandboxHold[]>;
 }
 
 export class MemorySandboxStore implements SandboxStore {
-  private readonly results = new Map<string, string>();
+  private readonly results = new Map<string, { result: string; at: Date }>();
   private readonly byId = new Map<string, SandboxHold>();
 
-  async remember(key: string, result: string, hold?: SandboxHold) {
-    const existing = this.results.get(key);
+  async remember(key: string, result: string, { at, forgetBefore, hold }: RememberOptions) {
+    const existing = await this.recall(key, forgetBefore);
     if (existing !== undefined) return existing;
-    this.results.set(key, result);
+    this.results.set(key, { result, at });
     if (hold) this.byId.set(hold.providerId, { ...hold });
     return result;
   }
-  async recall(key: string) {
-    return this.results.get(key);
+  async recall(key: string, forgetBefore?: Date) {
+    const stored = this.results.get(key);
+    if (!stored || (forgetBefore && stored.at < forgetBefore)) return undefined;
+    return stored.result;
   }
   async hold(providerId: string) {
     const hold = this.byId.get(providerId);
@@ -59,6 +74,14 @@ export class MemorySandboxStore implements SandboxStore {
     hold.status = to;
     return true;
   }
+  async expire(authorizedBefore: Date, providerId?: string) {
+    for (const hold of this.byId.values()) {
+      if (providerId !== undefined && hold.providerId !== providerId) continue;
+      if (hold.status === 'authorized' && hold.authorizedAt < authorizedBefore) {
+        hold.status = 'voided';
+      }
+    }
+  }
   async holds() {
     return [...this.byId.values()].map((hold) => ({ ...hold }));
   }
@@ -66,8 +89,14 @@ export class MemorySandboxStore implements SandboxStore {
 
 /** The sandbox's own tables (not payments' data), made by payments' migrations. */
 export interface SandboxTables {
-  sandbox_results: { key: string; result: string };
-  sandbox_holds: { provider_id: string; payment_id: string; amount_cents: number; status: string };
+  sandbox_results: { key: string; result: string; stored_at: ColumnType<Date, Date | undefined> };
+  sandbox_holds: {
+    provider_id: string;
+    payment_id: string;
+    amount_cents: number;
+    status: string;
+    authorized_at: ColumnType<Date, Date | undefined>;
+  };
 }
 
 /**
@@ -90,15 +119,41 @@ export const sandboxTablesMigration: Migration = {
   },
 };
 
+/**
+ * When each key was stored and each hold authorized, so the sandbox forgets keys and
+ * releases holds as Stripe does. Rows of an older release count from the upgrade.
+ */
+export const sandboxClockMigration: Migration = {
+  async up(db) {
+    await sql`ALTER TABLE sandbox_results ADD COLUMN IF NOT EXISTS stored_at timestamptz NOT NULL DEFAULT now()`.execute(
+      db,
+    );
+    await sql`ALTER TABLE sandbox_holds ADD COLUMN IF NOT EXISTS authorized_at timestamptz NOT NULL DEFAULT now()`.execute(
+      db,
+    );
+  },
+  async down(db) {
+    await sql`ALTER TABLE sandbox_holds DROP COLUMN IF EXISTS authorized_at`.execute(db);
+    await sql`ALTER TABLE sandbox_results DROP COLUMN IF EXISTS stored_at`.execute(db);
+  },
+};
+
 export class PostgresSandboxStore implements SandboxStore {
   constructor(private readonly db: Kysely<SandboxTables>) {}
 
-  async remember(key: string, result: string, hold?: SandboxHold) {
+  async remember(key: string, result: string, { at, forgetBefore, hold }: RememberOptions) {
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('sandbox_results')
-        .values({ key, result })
-        .onConflict((c) => c.column('key').doNothing())
+        .values({ key, result, stored_at: at })
+        .onConflict((c) =>
+          forgetBefore
+            ? c
+                .column('key')
+                .doUpdateSet({ result, stored_at: at })
+                .where('sandbox_results.stored_at', '<', forgetBefore)
+            : c.column('key').doNothing(),
+        )
         .returning('result')
         .executeTakeFirst();
       if (!inserted) {
@@ -117,6 +172,7 @@ export class PostgresSandboxStore implements SandboxStore {
             payment_id: hold.paymentId,
             amount_cents: hold.amountCents,
             status: hold.status,
+            authorized_at: hold.authorizedAt,
           })
           .execute();
       }
@@ -124,11 +180,12 @@ export class PostgresSandboxStore implements SandboxStore {
     });
   }
 
-  async recall(key: string) {
+  async recall(key: string, forgetBefore?: Date) {
     const row = await this.db
       .selectFrom('sandbox_results')
       .select('result')
       .where('key', '=', key)
+      .$if(forgetBefore !== undefined, (q) => q.where('stored_at', '>=', forgetBefore!))
       .executeTakeFirst();
     return row?.result;
   }
@@ -162,16 +219,27 @@ export class PostgresSandboxStore implements SandboxStore {
     return moved !== undefined;
   }
 
+  async expire(authorizedBefore: Date, providerId?: string) {
+    await this.db
+      .updateTable('sandbox_holds')
+      .set({ status: 'voided' })
+      .where('status', '=', 'authorized')
+      .where('authorized_at', '<', authorizedBefore)
+      .$if(providerId !== undefined, (q) => q.where('provider_id', '=', providerId!))
+      .execute();
+  }
+
   async holds() {
     return (await this.db.selectFrom('sandbox_holds').selectAll().execute()).map(toHold);
   }
 }
 
-function toHold(row: SandboxTables['sandbox_holds']): SandboxHold {
+function toHold(row: Selectable<SandboxTables['sandbox_holds']>): SandboxHold {
   return {
     providerId: row.provider_id,
     paymentId: row.payment_id,
     amountCents: row.amount_cents,
     status: row.status as ProviderPaymentStatus,
+    authorizedAt: row.authorized_at,
   };
 }

@@ -7,8 +7,10 @@ import {
   type ConnectAccounts,
   InvalidTokenError,
   type PaymentProvider,
+  PaymentStateConflictError,
   type PayoutAccountState,
   type PayoutRequest,
+  type ProviderPaymentState,
   type ProviderPaymentStatus,
   ProviderUnavailableError,
   type SettleRequest,
@@ -46,6 +48,21 @@ function paymentMethodOf(token: string): Partial<Stripe.PaymentIntentCreateParam
   } as Stripe.PaymentIntentCreateParams.PaymentMethodData;
   return { payment_method_data: data };
 }
+
+/**
+ * Stripe's codes (`invalid_request_error`) for a capture, cancel or refund refused
+ * because of where the PaymentIntent or its charge stands: captured, canceled or
+ * refunded already, or an authorization that expired. No retry changes them.
+ * Transient refusals are other classes: StripeRateLimitError (429, `lock_timeout`
+ * included), StripeAPIError (5xx), StripeConnectionError.
+ */
+const REFUSED_FOR_STATE = new Set([
+  'payment_intent_unexpected_state',
+  'charge_already_captured',
+  'charge_already_refunded',
+  'charge_expired_for_capture',
+  'capture_charge_authorization_expired',
+]);
 
 /** A try shorter than this would time out calls Stripe answers normally. */
 const MIN_TRY_MS = 1_000;
@@ -134,6 +151,28 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     try {
       return await work();
     } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /**
+   * A capture, void or refund: a refusal for the PaymentIntent's state (REFUSED_FOR_STATE)
+   * is a PaymentStateConflictError, which no retry can change; the rest as `call`.
+   */
+  async function settleCall<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (
+        error instanceof Stripe.errors.StripeInvalidRequestError &&
+        REFUSED_FOR_STATE.has(error.code ?? '')
+      ) {
+        options.logger.warn(
+          { stripeRequestId: error.requestId, stripeCode: error.code },
+          'Stripe refused the action for the state of the PaymentIntent',
+        );
+        throw new PaymentStateConflictError(error.message, { cause: error });
+      }
       throw translate(error);
     }
   }
@@ -230,7 +269,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async capture(request: SettleRequest) {
-      await call(() =>
+      await settleCall(() =>
         stripe.paymentIntents.capture(
           request.providerId,
           { metadata: request.metadata },
@@ -240,7 +279,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async void(request: SettleRequest) {
-      await call(() =>
+      await settleCall(() =>
         stripe.paymentIntents.cancel(
           request.providerId,
           { cancellation_reason: 'abandoned' },
@@ -250,13 +289,27 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async refund(request: SettleRequest) {
-      const refund = await call(() =>
+      const refund = await settleCall(() =>
         stripe.refunds.create(
           { payment_intent: request.providerId, metadata: request.metadata },
           { idempotencyKey: request.idempotencyKey },
         ),
       );
       return { refundId: refund.id };
+    },
+
+    async retrieve(providerId: string): Promise<ProviderPaymentState> {
+      const intent = await call(() =>
+        stripe.paymentIntents.retrieve(providerId, { expand: ['latest_charge'] }),
+      );
+      const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+      const reason = intent.cancellation_reason ? ` (${intent.cancellation_reason})` : '';
+      const detail = `${intent.status}${reason}`;
+      // Only a full refund gives the whole sale back (a partial one is the webhook's case).
+      if (intent.status === 'succeeded' && charge?.refunded) {
+        return { providerId, status: 'refunded', detail, refundId: charge.refunds?.data[0]?.id };
+      }
+      return { providerId, status: statusOf(intent) ?? 'unheld', detail };
     },
 
     async findAuthorization(paymentId: string) {

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope, Subject } from '@gittix/common';
+import { scrapeMetric, startStripeStandIn, streamMessages } from '@gittix/common/testing';
+import Stripe from 'stripe';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerSum } from '../src/ledger.js';
+import {
+  createPaymentsFixture,
+  type PaymentsFixture,
+  RecordingProvider,
+  standInStripeProvider,
+} from './fixtures.js';
+
+const WEBHOOK_SECRET = 'whsec_gittix_refusals_secret';
+const HOUR_MS = 3_600_000;
+
+describe('the settler, when Stripe refuses an action for the PaymentIntent state (the real SDK against the stand-in)', () => {
+  let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
+  let provider: RecordingProvider;
+  let fx: PaymentsFixture;
+
+  beforeAll(async () => {
+    standIn = await startStripeStandIn();
+    provider = new RecordingProvider(standInStripeProvider(standIn));
+    fx = await createPaymentsFixture({
+      provider,
+      env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, PAYMENTS_RETRY_BACKOFF_MS: '60000' },
+    });
+  });
+  afterEach(() => {
+    standIn.state.mode = 'up';
+    standIn.state.delayMs = 0;
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await standIn?.close();
+  });
+
+  async function published<S extends Subject>(subject: S, paymentId: string) {
+    await fx.relay.drain();
+    const messages = await streamMessages<EventEnvelope<S>>(fx.bus, {
+      subject: fx.bus.subjectOf(subject),
+    });
+    return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
+  }
+  const ledgerOf = (paymentId: string) =>
+    fx.db
+      .selectFrom('ledger_entries')
+      .select(['kind', 'posting_id'])
+      .where('payment_id', '=', paymentId)
+      .orderBy('kind')
+      .execute();
+  const due = (paymentId: string) =>
+    fx.db
+      .updateTable('payments')
+      .set({ next_attempt_at: new Date() })
+      .where('id', '=', paymentId)
+      .execute();
+  const captureLost = () =>
+    scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'capture_lost' });
+  const calls = (providerId: string, action: 'capture' | 'cancel') =>
+    standIn.requests.filter((r) => r.path === `/v1/payment_intents/${providerId}/${action}`);
+
+  /** A signed Stripe event about `object`, delivered to the webhook. */
+  function deliverWebhook(type: string, object: object) {
+    const payload = JSON.stringify({
+      id: `evt_${randomUUID()}`,
+      object: 'event',
+      type,
+      api_version: '2025-01-01',
+      created: Math.floor(Date.now() / 1000),
+      data: { object },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+    });
+    return fx.app.inject({
+      method: 'POST',
+      url: '/api/payments/webhooks/stripe',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
+          payload,
+          secret: WEBHOOK_SECRET,
+        }),
+      },
+      payload,
+    });
+  }
+
+  async function paidOrder() {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    expect(paid.status).toBe('authorized');
+    return { order, paid };
+  }
+
+  /** The capture goes through at Stripe, its answer after the 1 s timeout; then Stripe forgets the key. */
+  async function captureAnswerLostAndKeyForgotten(order: { id: string }, paidId: string) {
+    standIn.state.delayMs = 1_500;
+    await fx.completeOrder(order as Parameters<PaymentsFixture['completeOrder']>[0], paidId);
+    await fx.settle();
+    standIn.state.delayMs = 0;
+    expect(await fx.paymentRow(paidId)).toMatchObject({
+      status: 'authorized',
+      next_action: 'capture',
+    });
+    standIn.advanceClock(25 * HOUR_MS);
+    await due(paidId);
+  }
+
+  it("when a capture's answer is lost and Stripe has forgotten its key, then the refusal (already succeeded) is looked up and the capture recorded once", async () => {
+    const { order, paid } = await paidOrder();
+    await captureAnswerLostAndKeyForgotten(order, paid.id);
+    await fx.settle();
+
+    expect(calls(paid.providerId, 'capture')).toHaveLength(2);
+    expect(standIn.intents.get(paid.providerId)?.status).toBe('succeeded');
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'captured', next_action: null });
+    const lines = await ledgerOf(paid.id);
+    expect(lines.map((l) => l.kind)).toEqual(['charge', 'fee', 'proceeds']);
+    expect(await ledgerSum(fx.db)).toBe(0);
+    expect(await published('payment.captured', paid.id)).toHaveLength(1);
+  });
+
+  it('when Stripe cancels an uncaptured PaymentIntent after 7 days and the order had completed, then the payment is voided with payment.voided, no capture posting, and capture_lost counted', async () => {
+    const { order, paid } = await paidOrder();
+    const lostBefore = await captureLost();
+    standIn.state.mode = 'error';
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    // A 500 is an outage: retried, nothing looked up.
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      next_action: 'capture',
+      action_attempts: 1,
+    });
+    expect(provider.retrieves).not.toContain(paid.providerId);
+    standIn.state.mode = 'up';
+
+    standIn.advanceClock(8 * 24 * HOUR_MS);
+    await due(paid.id);
+    await fx.settle();
+
+    expect(standIn.intents.get(paid.providerId)).toMatchObject({
+      status: 'canceled',
+      cancellation_reason: 'automatic',
+    });
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'voided', next_action: null });
+    expect(await ledgerOf(paid.id)).toEqual([]);
+    expect(await published('payment.voided', paid.id)).toHaveLength(1);
+    expect(await published('payment.captured', paid.id)).toEqual([]);
+    expect(await captureLost()).toBe(lostBefore + 1);
+  });
+
+  it('when the PaymentIntent to capture holds no money (requires_payment_method), then it is recorded voided and counted capture_lost, not retried', async () => {
+    const { order, paid } = await paidOrder();
+    const lostBefore = await captureLost();
+    standIn.intents.get(paid.providerId)!.status = 'requires_payment_method';
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'voided', next_action: null });
+    expect(await ledgerOf(paid.id)).toEqual([]);
+    expect(await captureLost()).toBe(lostBefore + 1);
+  });
+
+  it('when payment_intent.canceled arrives for a payment whose capture is due, then it is voided with payment.voided, no posting, and counted capture_lost once however often it arrives', async () => {
+    const { order, paid } = await paidOrder();
+    const lostBefore = await captureLost();
+    standIn.state.mode = 'error';
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    standIn.state.mode = 'up';
+    const canceled = {
+      ...standIn.intents.get(paid.providerId)!,
+      status: 'canceled',
+      cancellation_reason: 'automatic',
+    };
+    for (let i = 0; i < 2; i++) {
+      expect((await deliverWebhook('payment_intent.canceled', canceled)).statusCode).toBe(200);
+    }
+
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'voided', next_action: null });
+    expect(await ledgerOf(paid.id)).toEqual([]);
+    expect(await published('payment.voided', paid.id)).toHaveLength(1);
+    expect(await captureLost()).toBe(lostBefore + 1);
+  });
+
+  it("when a void's answer is lost and Stripe has forgotten its key, then the refusal (already canceled) is looked up and the payment voided once", async () => {
+    const { order, paid } = await paidOrder();
+    standIn.state.delayMs = 1_500;
+    await fx.cancelOrder(order);
+    await fx.settle();
+    standIn.state.delayMs = 0;
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'authorized',
+      next_action: 'void',
+    });
+    standIn.advanceClock(25 * HOUR_MS);
+    await due(paid.id);
+    await fx.settle();
+
+    expect(calls(paid.providerId, 'cancel')).toHaveLength(2);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'voided', next_action: null });
+    expect(await published('payment.voided', paid.id)).toHaveLength(1);
+  });
+
+  it("when a refund's answer is lost and Stripe has forgotten its key, then the refusal (charge_already_refunded) is looked up and the refund recorded once with Stripe's refund id", async () => {
+    const { order, paid } = await paidOrder();
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    standIn.state.delayMs = 1_500;
+    await fx.cancelOrder(order, 5);
+    await fx.settle();
+    standIn.state.delayMs = 0;
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'captured',
+      next_action: 'refund',
+    });
+    standIn.advanceClock(25 * HOUR_MS);
+    await due(paid.id);
+    await fx.settle();
+
+    const refunds = standIn.requests.filter(
+      (r) => r.path === '/v1/refunds' && r.params.get('payment_intent') === paid.providerId,
+    );
+    expect(refunds).toHaveLength(2);
+    const row = await fx.paymentRow(paid.id);
+    expect(row).toMatchObject({ status: 'refunded', next_action: null });
+    expect(row.refund_id).toMatch(/^re_/);
+    expect((await ledgerOf(paid.id)).filter((l) => l.kind === 'refund')).toHaveLength(3);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when payment_intent.succeeded arrives while the settler records a refused capture, then the sale is posted once and payment.captured published once', async () => {
+    for (let i = 0; i < 4; i++) {
+      const { order, paid } = await paidOrder();
+      await captureAnswerLostAndKeyForgotten(order, paid.id);
+      const intent = standIn.intents.get(paid.providerId)!;
+      const webhook = () => deliverWebhook('payment_intent.succeeded', intent);
+      // Both orders of arrival, and both at once.
+      const [first, second] = i % 2 === 0 ? [webhook, fx.settle] : [fx.settle, webhook];
+      await Promise.all([first(), second()]);
+
+      expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'captured', next_action: null });
+      const lines = await ledgerOf(paid.id);
+      expect(lines.map((l) => l.kind)).toEqual(['charge', 'fee', 'proceeds']);
+      expect(await published('payment.captured', paid.id)).toHaveLength(1);
+    }
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+});
