@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { buildServices, ensureWebBuild } from './system/build.js';
 import { ensureInfra } from './system/infra.js';
-import { localSessionKeys } from './system/keys.js';
+import { localEmailTokenKey, localSessionKeys } from './system/keys.js';
 import { observabilityHints } from './system/observability-hints.js';
 import { provisionDatabase } from './system/provision.js';
 import {
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     redisUrl,
     queuePrefix: env.QUEUE_PREFIX ?? 'gittix',
     jwt: await localSessionKeys(join(dataDir, 'keys')),
+    emailTokenKey: await localEmailTokenKey(join(dataDir, 'keys')),
     ...(env.ORDER_EXPIRATION_SECONDS
       ? { orderExpirationSeconds: Number(env.ORDER_EXPIRATION_SECONDS) }
       : {}),

@@ -101,6 +101,13 @@ export function validEvents(
       ticketId: fc.option(ticket, { nil: null }),
     }),
     'payment.voided': fc.record({ id: fc.uuid({ version: 4 }), orderId: order, userId: user }),
+    'payment.refunded': fc.record({
+      id: fc.uuid({ version: 4 }),
+      orderId: order,
+      userId: user,
+      amount: price,
+      ticketId: fc.option(ticket, { nil: null }),
+    }),
     'payout.paid': fc.record({ id: fc.uuid({ version: 4 }), userId: user, amount: price }),
     'user.created': fc.record({ id: user, version, email, emailVerified: fc.boolean() }),
     'user.updated': fc.record({ id: user, version, email, emailVerified: fc.boolean() }),

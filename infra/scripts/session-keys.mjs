@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes a fresh Ed25519 key pair for session JWTs (auth signs with the private key,
-// the other services verify with the public one) and a random password per NATS
+// the other services verify with the public one), the key auth and notifications seal
+// emailed links' tokens with (EMAIL_TOKEN_KEY), and a random password per NATS
 // user (infra/k8s/base/data/nats-auth.conf) and per Postgres role (each database's
 // runtime role and its owner, which migrates), and prints them for one target:
 //
@@ -80,7 +81,9 @@ export function generateSessionKeys() {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+  // EMAIL_TOKEN_KEY: auth seals emailed links' tokens with it, notifications opens them.
+  const emailTokenKey = randomBytes(32).toString('base64');
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey, emailTokenKey };
 }
 
 /** One dotenv line; Compose turns `\n` inside double quotes back into newlines. */
@@ -93,6 +96,8 @@ export function toDotenv(keys, natsPasswords = {}, databasePasswords = {}, owner
     '# Session signing keys for infra/compose.yaml (made by infra/scripts/session-keys.mjs).',
     dotenvLine('JWT_PRIVATE_KEY', keys.privateKeyPem),
     dotenvLine('JWT_PUBLIC_KEY', keys.publicKeyPem),
+    '# Seals the tokens of emailed links between auth and notifications (32 bytes, base64).',
+    `EMAIL_TOKEN_KEY=${keys.emailTokenKey}`,
     '# A password per NATS user: each service may publish only its own subjects.',
     ...Object.entries(natsPasswords).map(([key, value]) => `${key}=${value}`),
     '# A password per service role in Postgres: reads and writes only its database.',
@@ -129,6 +134,7 @@ export function toKubernetesSecret(keys, namespace) {
     yamlBlock(keys.privateKeyPem),
     '  JWT_PUBLIC_KEY: |',
     yamlBlock(keys.publicKeyPem),
+    `  EMAIL_TOKEN_KEY: ${keys.emailTokenKey}`,
     '',
   ].join('\n');
 }

@@ -496,7 +496,12 @@ describe('infra/scripts/session-keys.mjs', () => {
     expect(nats.metadata).toMatchObject({ name: 'gittix-nats', namespace: 'gittix-dev' });
     expect(Object.keys(nats.stringData)).toContain('NATS_PASSWORD_PAYMENTS');
     expect(secret.metadata).toMatchObject({ name: 'gittix-jwt', namespace: 'gittix-dev' });
-    expect(Object.keys(secret.stringData).sort()).toEqual(['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEY']);
+    expect(Object.keys(secret.stringData).sort()).toEqual([
+      'EMAIL_TOKEN_KEY',
+      'JWT_PRIVATE_KEY',
+      'JWT_PUBLIC_KEY',
+    ]);
+    expect(Buffer.from(secret.stringData.EMAIL_TOKEN_KEY, 'base64')).toHaveLength(32);
     expect(secret.stringData.JWT_PRIVATE_KEY).toMatch(
       /^-----BEGIN PRIVATE KEY-----\n[\s\S]+-----END PRIVATE KEY-----\n$/,
     );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,4 +32,19 @@ export async function localSessionKeys(dir: string): Promise<SessionKeyPair> {
   await writeFile(privatePath, keys.privateKeyPem, { mode: 0o600 });
   await writeFile(publicPath, keys.publicKeyPem);
   return keys;
+}
+
+/** 32 random bytes, base64: the EMAIL_TOKEN_KEY auth and notifications share. */
+export function generateEmailTokenKey(): string {
+  return randomBytes(32).toString('base64');
+}
+
+/** The EMAIL_TOKEN_KEY of a local install: made once, kept so links in flight survive restarts. */
+export async function localEmailTokenKey(dir: string): Promise<string> {
+  const path = join(dir, 'email-token.key');
+  if (existsSync(path)) return (await readFile(path, 'utf8')).trim();
+  const key = generateEmailTokenKey();
+  await mkdir(dir, { recursive: true });
+  await writeFile(path, key, { mode: 0o600 });
+  return key;
 }

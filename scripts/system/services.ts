@@ -69,6 +69,8 @@ export interface SystemSettings {
   redisUrl: string;
   queuePrefix: string;
   jwt: { privateKeyPem: string; publicKeyPem: string };
+  /** EMAIL_TOKEN_KEY of auth and notifications (32 bytes, base64); unset: their development key. */
+  emailTokenKey?: string;
   orderExpirationSeconds?: number;
   /** Where notifications sends email (a mail catcher); unset: its default, 127.0.0.1:1025. */
   smtpUrl?: string;
@@ -178,6 +180,9 @@ export function envFor(
   if (service.redis) Object.assign(env, { REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.queuePrefix });
   if (service.name === 'auth') env.JWT_PRIVATE_KEY = s.jwt.privateKeyPem;
   else env.JWT_PUBLIC_KEY = s.jwt.publicKeyPem;
+  if (s.emailTokenKey && (service.name === 'auth' || service.name === 'notifications')) {
+    env.EMAIL_TOKEN_KEY = s.emailTokenKey;
+  }
   if (service.name === 'orders' && s.orderExpirationSeconds !== undefined) {
     env.ORDER_EXPIRATION_SECONDS = String(s.orderExpirationSeconds);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { NatsUser } from '@gittix/common';
 import { hasExited, stopChild } from './children.js';
 import type { InfraUrls } from './infra.js';
-import { generateSessionKeys } from './keys.js';
+import { generateEmailTokenKey, generateSessionKeys } from './keys.js';
 import {
   migrateService,
   type Output,
@@ -232,6 +232,7 @@ export async function isolatedSettings(options: {
     redisUrl: infra.redisUrl,
     queuePrefix: name,
     jwt: await generateSessionKeys(),
+    emailTokenKey: generateEmailTokenKey(),
     ...(options.orderExpirationSeconds !== undefined
       ? { orderExpirationSeconds: options.orderExpirationSeconds }
       : {}),

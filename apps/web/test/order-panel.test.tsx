@@ -100,6 +100,41 @@ describe('the order heading', () => {
   });
 });
 
+describe('a completed order', () => {
+  const completed: Order = { ...orderExpiringIn(600), status: 'complete' };
+
+  it('when it is paid and the file attached, then the buyer reads that it is theirs and gets the download', () => {
+    render(
+      <OrderPanel
+        order={completed}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+        ticketFileUrl="/api/tickets/ticket-1/file"
+      />,
+    );
+    expect(screen.getByText('Paid. This ticket is yours.')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Download ticket' })).toBeTruthy();
+  });
+
+  it('when its payment was refunded, then the page says so and offers no download', () => {
+    render(
+      <OrderPanel
+        order={completed}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+        ticketFileUrl="/api/tickets/ticket-1/file"
+        refunded
+      />,
+    );
+    expect(
+      screen.getByText('Your payment was refunded: this ticket is no longer yours.'),
+    ).toBeTruthy();
+    expect(screen.queryByText('Paid. This ticket is yours.')).toBeNull();
+    expect(screen.queryByRole('link', { name: 'Download ticket' })).toBeNull();
+    expect(screen.queryByText(/as soon as the seller has attached it/)).toBeNull();
+  });
+});
+
 describe('paying in sandbox mode', () => {
   /** An order with ten minutes left, paid with the sandbox form. */
   const renderOpenOrder = () =>

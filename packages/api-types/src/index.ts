@@ -26,6 +26,8 @@ export type CurrentUser = NonNullable<
 
 export type Ticket = ResponseBody<'/api/tickets/{id}', 'get', 200>;
 export type TicketStatus = Ticket['status'];
+/** A ticket the caller bought (`/api/tickets/purchased`): a Ticket and `refundedAt`. */
+export type PurchasedTicket = ResponseBody<'/api/tickets/purchased', 'get', 200>[number];
 export type TicketSort = NonNullable<
   NonNullable<paths['/api/tickets']['get']['parameters']['query']>['sort']
 >;

@@ -1290,7 +1290,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tickets the caller bought, newest purchase first */
+        /** Tickets the caller bought, newest purchase first, refunded ones included */
         get: {
             parameters: {
                 query?: never;
@@ -1332,6 +1332,11 @@ export interface paths {
                             } | null;
                             /** @description Whether the seller has attached the ticket itself */
                             hasFile: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When the payment was refunded in full (null if it was not): the ticket stays sold, and its file is no longer the buyer’s to download
+                             */
+                            refundedAt: string | null;
                         }[];
                     };
                 };
@@ -1366,7 +1371,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the ticket file (its seller, or the buyer of its completed order) */
+        /** Download the ticket file (its seller, or the buyer of its completed order unless it was refunded) */
         get: {
             parameters: {
                 query?: never;

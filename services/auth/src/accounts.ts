@@ -1,9 +1,9 @@
-import { BadRequestError, enqueueEvent, NotAuthorizedError } from '@gittix/common';
+import { BadRequestError, NotAuthorizedError } from '@gittix/common';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
 import {
   consumeToken,
-  issueToken,
+  emailLink,
   lockTokenOwner,
   requireUsableToken,
   spendTokens,
@@ -19,6 +19,8 @@ export interface AccountDeps {
   passwords: PasswordHasher;
   sessions: SessionSigner;
   settings: AccountSettings;
+  /** EMAIL_TOKEN_KEY: every emailed link's token is sealed for notifications with it. */
+  emailTokenKey: string;
   /** Told about each revocation as soon as it commits (auth's own revocation list). */
   onRevoked: (revocations: Revocation[]) => void;
 }
@@ -95,11 +97,9 @@ export async function resendVerification(deps: AccountDeps, userId: string): Pro
       .executeTakeFirst();
     if (!user) throw new NotAuthorizedError();
     if (user.email_verified) return;
-    const token = await issueToken(trx, user.id, 'verify', settings.verificationTtlSeconds);
-    await enqueueEvent(trx, 'user.verification_requested', {
-      userId: user.id,
-      email: user.email,
-      token,
+    await emailLink(trx, deps.emailTokenKey, user, {
+      purpose: 'verify',
+      ttlSeconds: settings.verificationTtlSeconds,
     });
   });
 }
@@ -133,11 +133,9 @@ export async function requestPasswordReset(
           .where(sql`lower(email)`, '=', request.email)
           .executeTakeFirst();
         if (!user) return;
-        const token = await issueToken(trx, user.id, 'reset', settings.resetTtlSeconds);
-        await enqueueEvent(trx, 'user.password_reset_requested', {
-          userId: user.id,
-          email: user.email,
-          token,
+        await emailLink(trx, deps.emailTokenKey, user, {
+          purpose: 'reset',
+          ttlSeconds: settings.resetTtlSeconds,
         });
       });
     },

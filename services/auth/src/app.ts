@@ -29,6 +29,8 @@ export interface AuthAppDeps {
   passwords: PasswordHasher;
   signInLimits: SignInLimits;
   accounts: AccountSettings;
+  /** EMAIL_TOKEN_KEY: emailed links' tokens are sealed for notifications with it. */
+  emailTokenKey: string;
   cookieSecure: boolean;
   /** Sign-up, sign-in and email requests per client address per minute (this replica). */
   requestsPerMinute: number;

@@ -1,5 +1,7 @@
 import {
   baseConfigSchema,
+  emailTokenKeyIssue,
+  emailTokenKeySchema,
   env,
   migrateStepConfigSchema,
   natsConfigSchema,
@@ -51,6 +53,8 @@ export const authConfigSchema = baseConfigSchema
     PASSWORD_FORGOT_MAX_PER_ADDRESS: env.positiveInt(20),
     /** Sign-up, sign-in, verification and password requests per client address per minute, per replica: a CPU guard. */
     AUTH_REQUESTS_PER_MINUTE: env.positiveInt(60),
+    /** Seals emailed links' tokens for notifications (AES-256-GCM): 32 bytes, base64, the same in notifications. */
+    EMAIL_TOKEN_KEY: emailTokenKeySchema,
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY) {
@@ -60,6 +64,9 @@ export const authConfigSchema = baseConfigSchema
         message: 'Required in production (an Ed25519 PKCS8 PEM)',
       });
     }
+    const keyIssue = emailTokenKeyIssue(config.EMAIL_TOKEN_KEY, config.NODE_ENV);
+    if (keyIssue)
+      context.addIssue({ code: 'custom', path: ['EMAIL_TOKEN_KEY'], message: keyIssue });
   })
   .transform((config) => ({
     ...config,

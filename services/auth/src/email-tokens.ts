@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { BadRequestError } from '@gittix/common';
+import { BadRequestError, enqueueEvent, sealToken } from '@gittix/common';
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import type { AuthDatabase } from './db/schema.js';
 
@@ -17,10 +17,10 @@ export function hashToken(token: string): string {
 }
 
 /**
- * Makes a token for an emailed link and stores only its hash. The raw token goes
- * into the event that asks notifications to send the link, and nowhere else.
+ * Makes a token for an emailed link and stores only its hash. The raw token goes,
+ * sealed, into the event that asks notifications to send the link, and nowhere else.
  */
-export async function issueToken(
+async function issueToken(
   trx: Transaction<AuthDatabase>,
   userId: string,
   purpose: TokenPurpose,
@@ -39,6 +39,27 @@ export async function issueToken(
   return token;
 }
 
+/**
+ * Makes a link's token and asks notifications to email it: user.verification_requested
+ * or user.password_reset_requested, in the caller's transaction. The token is sealed
+ * with EMAIL_TOKEN_KEY, so the outbox row and the stream hold nothing usable.
+ */
+export async function emailLink(
+  trx: Transaction<AuthDatabase>,
+  sealingKey: string,
+  user: { id: string; email: string },
+  link: { purpose: TokenPurpose; ttlSeconds: number },
+): Promise<void> {
+  const token = await issueToken(trx, user.id, link.purpose, link.ttlSeconds);
+  const type =
+    link.purpose === 'verify' ? 'user.verification_requested' : 'user.password_reset_requested';
+  await enqueueEvent(trx, type, {
+    userId: user.id,
+    email: user.email,
+    sealedToken: sealToken(sealingKey, token, { purpose: type, userId: user.id }),
+  });
+}
+
 /** The one definition of a link that works: this token, of `purpose`, unused and unexpired. */
 function usable(token: string, purpose: TokenPurpose) {
   return (eb: ExpressionBuilder<AuthDatabase, 'email_tokens'>) =>
@@ -52,20 +73,21 @@ function usable(token: string, purpose: TokenPurpose) {
 
 /**
  * Throws the token's 400 unless it is of this purpose, unused and unexpired: a cheap
- * read before a request spends anything on it (a reset's argon2 hash). Not the check
+ * read before a request spends anything on it (an argon2 hash); returns its user. Not the check
  * that counts: consumeToken's update is, in the transaction.
  */
 export async function requireUsableToken(
   db: Kysely<AuthDatabase>,
   token: string,
   purpose: TokenPurpose,
-): Promise<void> {
+): Promise<string> {
   const found = await db
     .selectFrom('email_tokens')
     .select('user_id')
     .where(usable(token, purpose))
     .executeTakeFirst();
   if (!found) throw new BadRequestError(INVALID_TOKEN[purpose], 'token');
+  return found.user_id;
 }
 
 /**

@@ -70,6 +70,7 @@ export const authService = defineService({
           maxPasswordGuesses: config.SIGNIN_MAX_FAILURES_PER_EMAIL,
           windowSeconds: config.SIGNIN_FAILURE_WINDOW_SECONDS,
         },
+        emailTokenKey: config.EMAIL_TOKEN_KEY,
         cookieSecure: config.COOKIE_SECURE,
         requestsPerMinute: config.AUTH_REQUESTS_PER_MINUTE,
       }),

@@ -1,8 +1,8 @@
-import { BadRequestError, enqueueEvent, isUniqueViolation } from '@gittix/common';
+import { BadRequestError, isUniqueViolation } from '@gittix/common';
 import type { Kysely } from 'kysely';
 import { USERS_EMAIL_INDEX } from './db/migrations.js';
 import type { AuthDatabase } from './db/schema.js';
-import { issueToken } from './email-tokens.js';
+import { emailLink } from './email-tokens.js';
 import type { PasswordHasher } from './passwords.js';
 import { announceUser, type Credentials, type User } from './users.js';
 
@@ -11,6 +11,8 @@ export interface SignUpDeps {
   passwords: PasswordHasher;
   /** How long the verification link works. */
   verificationTtlSeconds: number;
+  /** EMAIL_TOKEN_KEY: the link's token is sealed for notifications with it. */
+  emailTokenKey: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface SignUpDeps {
  * "Email in use", so racing sign-ups cannot both win.
  */
 export async function signUp(
-  { db, passwords, verificationTtlSeconds }: SignUpDeps,
+  { db, passwords, verificationTtlSeconds, emailTokenKey }: SignUpDeps,
   credentials: Credentials,
 ): Promise<User & { passwordHash: string }> {
   const passwordHash = await passwords.hash(credentials.password);
@@ -31,11 +33,9 @@ export async function signUp(
         .returning(['id', 'email', 'email_verified', 'version'])
         .executeTakeFirstOrThrow();
       await announceUser(trx, 'user.created', created);
-      const token = await issueToken(trx, created.id, 'verify', verificationTtlSeconds);
-      await enqueueEvent(trx, 'user.verification_requested', {
-        userId: created.id,
-        email: created.email,
-        token,
+      await emailLink(trx, emailTokenKey, created, {
+        purpose: 'verify',
+        ttlSeconds: verificationTtlSeconds,
       });
       return { id: created.id, email: created.email, passwordHash };
     });

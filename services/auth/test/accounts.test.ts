@@ -6,6 +6,7 @@ import { hashToken, spendTokens } from '../src/email-tokens.js';
 import { openSession, revokeSessions } from '../src/session-store.js';
 import { createSessionSigner } from '../src/sessions.js';
 import {
+  emailedToken as emailedTokenOf,
   password,
   sessionCookieOf,
   signUpUser,
@@ -68,19 +69,11 @@ async function settledOrWaitingOnLock(work: PromiseLike<unknown>, query: string,
 }
 
 /** The newest token auth asked notifications to email to `userId` for `subject`. */
-async function emailedToken(
+const emailedToken = (
   subject: 'user.verification_requested' | 'user.password_reset_requested',
   userId: string,
   after = 0,
-): Promise<string> {
-  return waitFor(
-    async () => {
-      const events = (await auth.publishedEvents(subject)).filter((e) => e.data.userId === userId);
-      return events.length > after && events.at(-1)!.data.token;
-    },
-    { message: `${subject} for ${userId}` },
-  );
-}
+) => emailedTokenOf(auth, subject, userId, after);
 
 const countEvents = async (
   subject: 'user.verification_requested' | 'user.password_reset_requested',

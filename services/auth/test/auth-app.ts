@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@gittix/common';
-import { startTestService, type TestEnvironment, type TestService } from '@gittix/common/testing';
+import { type Logger, unsealToken } from '@gittix/common';
+import {
+  startTestService,
+  type TestEnvironment,
+  type TestService,
+  waitFor,
+} from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
 import type { PasswordHasher } from '../src/passwords.js';
 import { authService } from '../src/service.js';
@@ -89,4 +94,28 @@ export async function signUpUser(
   const token = sessionCookieOf(response)?.value;
   if (!token) throw new Error('signup set no session cookie');
   return { ...response.json<{ id: string; email: string }>(), token };
+}
+
+type LinkSubject = 'user.verification_requested' | 'user.password_reset_requested';
+
+/**
+ * The newest link token auth asked notifications to email to `userId` (after `after`
+ * earlier ones), opened with the service's EMAIL_TOKEN_KEY as notifications opens it
+ * (or in clear, as auth wrote it before sealing).
+ */
+export async function emailedToken(
+  auth: TestAuth,
+  subject: LinkSubject,
+  userId: string,
+  after = 0,
+): Promise<string> {
+  const link = await waitFor(
+    async () => {
+      const events = (await auth.publishedEvents(subject)).filter((e) => e.data.userId === userId);
+      return events.length > after && events.at(-1)!.data;
+    },
+    { message: `${subject} for ${userId}` },
+  );
+  if (link.sealedToken === undefined) return link.token!;
+  return unsealToken(auth.config.EMAIL_TOKEN_KEY, link.sealedToken, { purpose: subject, userId });
 }

@@ -1,8 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '@gittix/common';
 import { describe, expect, it } from 'vitest';
 import { authConfigSchema } from '../src/config.js';
 import { createSessionSigner, generateSessionKeyPem } from '../src/sessions.js';
+
+const emailTokenKey = randomBytes(32).toString('base64');
 
 describe('auth configuration', () => {
   it('when nothing is set, then every key takes its documented local default', () => {
@@ -31,10 +33,21 @@ describe('auth configuration', () => {
     );
   });
 
+  it('when NODE_ENV is production without EMAIL_TOKEN_KEY (or with one not of 32 bytes), then the config names it', () => {
+    const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: generateSessionKeyPem() };
+    expect(() => loadConfig(authConfigSchema, production)).toThrow(
+      /EMAIL_TOKEN_KEY: Required in production/,
+    );
+    expect(() =>
+      loadConfig(authConfigSchema, { ...production, EMAIL_TOKEN_KEY: 'c2hvcnQ=' }),
+    ).toThrow(/EMAIL_TOKEN_KEY: Must be 32 bytes/);
+  });
+
   it('when NODE_ENV is production with a key, then cookies default to Secure', () => {
     const config = loadConfig(authConfigSchema, {
       NODE_ENV: 'production',
       JWT_PRIVATE_KEY: generateSessionKeyPem(),
+      EMAIL_TOKEN_KEY: emailTokenKey,
     });
 
     expect(config.COOKIE_SECURE).toBe(true);
@@ -44,6 +57,7 @@ describe('auth configuration', () => {
     const config = loadConfig(authConfigSchema, {
       NODE_ENV: 'production',
       JWT_PRIVATE_KEY: generateSessionKeyPem(),
+      EMAIL_TOKEN_KEY: emailTokenKey,
       COOKIE_SECURE: 'false',
     });
 

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, type PasswordHasher } from '../src/passwords.js';
-import { cheapPasswordCost, startTestAuth, type TestAuth, uniqueEmail } from './auth-app.js';
+import {
+  cheapPasswordCost,
+  emailedToken,
+  startTestAuth,
+  type TestAuth,
+  uniqueEmail,
+} from './auth-app.js';
 
 /**
  * A reset hashes the new password with argon2 (tens of milliseconds and 64 MiB in
@@ -46,13 +51,7 @@ describe('password reset with a link that cannot work', () => {
     expect(signUp.statusCode).toBe(201);
     const userId = signUp.json().id as string;
     await post('/api/users/password/forgot', { email });
-    const token = await waitFor(
-      async () =>
-        (await auth.publishedEvents('user.password_reset_requested')).find(
-          (e) => e.data.userId === userId,
-        )?.data.token,
-      { message: 'the reset link' },
-    );
+    const token = await emailedToken(auth, 'user.password_reset_requested', userId);
 
     const before = hashes;
     const first = await post('/api/users/password/reset', {

@@ -42,6 +42,7 @@ export const notificationsService = defineService({
         site: { publicUrl: config.PUBLIC_URL },
         messageIdDomain,
         holdEmailDelayMs: config.HOLD_EMAIL_DELAY_MS,
+        emailTokenKey: config.EMAIL_TOKEN_KEY,
       }),
       alsoStop: [
         ['email sender', () => sender.stop()],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { orderCreatedData, waitFor } from '@gittix/common/testing';
+import { orderCreatedData, paymentRefundedData, waitFor } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -81,9 +81,8 @@ describe('notifications: an email for every step', () => {
   });
 
   it('when a payment is captured, then the buyer gets the receipt and the seller the proceeds', async () => {
-    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
-    const order = heldOrderData(buyer.id, seller.id, 'Opera <gala>');
-    await n.deliver('order.created', order);
+    // The hold email first: a capture handled before it goes gives it up.
+    const { buyer, seller, order } = await heldOrder('Opera <gala>');
     await n.publish(
       'payment.captured',
       paymentCapturedData(order, seller.id, { amount: 40, fee: 4.4 }),
@@ -213,6 +212,40 @@ describe('notifications: an email for every step', () => {
     const [email] = await arrived(seller.email);
     expect(email!.subject).toBe('Payout of $1,234.50 sent');
     expect(email!.text).toContain(`${PUBLIC_URL}/payouts`);
+  });
+
+  it('when a payment is refunded, then the buyer is told, once, that their payment for the ticket was refunded', async () => {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Opera <gala>');
+    await n.deliver('order.created', order);
+    await arrived(buyer.email);
+    const refund = await n.deliver(
+      'payment.refunded',
+      paymentRefundedData({
+        orderId: order.id,
+        userId: buyer.id,
+        ticketId: order.ticket.id,
+        amount: 40,
+      }),
+    );
+    const refunded = (await arrived(buyer.email, 2))[1]!;
+    expect(refunded.subject).toBe('Your payment for Opera <gala> was refunded');
+    expect(refunded.text).toContain('We have refunded the $40.00 you paid for Opera <gala>.');
+    expect(refunded.text).toContain(`${PUBLIC_URL}/orders/${order.id}`);
+    expect(refunded.html).toContain('Opera &lt;gala&gt;');
+    expect(n.smtp.to(seller.email)).toEqual([]);
+
+    const bus = await n.environment.bus();
+    await bus.js.publish(bus.subjectOf('payment.refunded'), JSON.stringify(refund), {
+      msgID: randomUUID(),
+    });
+    await waitFor(() => n.caughtUp('payment.refunded'), { message: 'the copy handled' });
+    const buyersRows = async () => (await n.emailRows()).filter((r) => r.user_id === buyer.id);
+    await waitFor(async () => (await buyersRows()).every((r) => r.sent_at !== null), {
+      message: "the buyer's emails marked sent",
+    });
+    expect((await buyersRows()).map((r) => r.kind)).toEqual(['hold_placed', 'refunded']);
+    expect(n.smtp.to(buyer.email)).toHaveLength(2);
   });
 
   it('when the same event is delivered again and again, then its email goes out once', async () => {

@@ -70,10 +70,12 @@ export async function createNotificationsFixture(
       await closeService();
       if (!options.smtp) await smtp.stop();
     },
-    /** Emails in the log not yet sent (pending or parked). */
+    /** Emails in the log still to send (pending or parked; not those given up). */
     async unsent() {
       const { rows } = await sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM emails WHERE sent_at IS NULL`.execute(db);
+        SELECT count(*)::int AS n FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`.execute(
+        db,
+      );
       return rows[0]!.n;
     },
   });

@@ -53,6 +53,11 @@ describe('the email templates', () => {
       subject: /^Payout of \$1,234\.50 sent$/,
       links: ['https://gittix.test/payouts'],
     },
+    refunded: {
+      params: { orderId, title: 'Opera', amount: 40 },
+      subject: /^Your payment for Opera was refunded$/,
+      links: [`https://gittix.test/orders/${orderId}`],
+    },
   };
 
   it('when the templates are listed, then each has a case here', () => {
@@ -113,6 +118,26 @@ describe('the email templates', () => {
     expect(render(site, 'ticket_ready', { orderId, title: null, replaced: false }).subject).toBe(
       'Your ticket is ready to download',
     );
+  });
+
+  it('when a payment is refunded, then both bodies give the amount and say the ticket can no longer be downloaded', () => {
+    const email = render(site, 'refunded', { orderId, title: 'Opera', amount: 40 });
+    for (const body of [email.text, email.html]) {
+      expect(body).toContain('$40.00');
+      expect(body).toContain('can no longer be downloaded');
+    }
+    expect(email.text).not.toContain('/tickets/purchased');
+    expect(render(site, 'refunded', { orderId, title: null, amount: 40 }).subject).toBe(
+      'Your payment was refunded',
+    );
+  });
+
+  it('when someone else may have signed up with the address, then the verification email warns the owner not to open the link and says how to take the address back', () => {
+    const email = render(site, 'verify_email', { token: 'tok-verify-0123456789' });
+    for (const body of [email.text, email.html]) {
+      expect(body).toContain('do not open the link');
+      expect(body).toContain('Forgot password?');
+    }
   });
 
   it('when the title is not known yet, then the emails read well without it', () => {

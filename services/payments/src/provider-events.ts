@@ -1,15 +1,17 @@
+import { enqueueEvent, fromCents } from '@gittix/common';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
+import type { PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 import {
   type CaptureTerms,
   recordAuthorization,
   recordCapture,
   recordRefund,
-  recordVoid,
+  recordReleasedHold,
 } from './settle.js';
 
 /** Our payment ids are uuids; metadata written by others may hold anything. */
@@ -62,7 +64,7 @@ export async function applyProviderNews(
       return (await recordCapture(trx, row, terms, logger)) ? 'captured' : null;
     }
     if (news.status === 'voided' && row.status === 'authorized') {
-      return (await recordVoid(trx, row)) ? 'voided' : null;
+      return recordReleasedHold(trx, row, logger);
     }
     if (news.status === 'refunded' && (row.status === 'captured' || row.status === 'authorized')) {
       if (row.status === 'authorized') {
@@ -74,10 +76,32 @@ export async function applyProviderNews(
           'refunded at the provider before its capture was recorded',
         );
       }
-      return (await recordRefund(trx, row, news.refundId ?? 'unknown')) ? 'refunded' : null;
+      if (!(await recordRefund(trx, row, news.refundId ?? 'unknown'))) return null;
+      await announceRefund(trx, row);
+      return 'refunded';
     }
     return null;
   });
   if (outcome) outcomes?.inc({ outcome });
   return true;
+}
+
+/**
+ * payment.refunded, in the transaction that recorded the refund: only when it was
+ * recorded now, so a redelivered webhook announces nothing twice. Tickets takes the
+ * ticket's file from the buyer, notifications tells them.
+ */
+async function announceRefund(trx: Transaction<PaymentsDatabase>, payment: PaymentRow) {
+  const order = await trx
+    .selectFrom('orders')
+    .select('ticket_id')
+    .where('id', '=', payment.order_id)
+    .executeTakeFirst();
+  await enqueueEvent(trx, 'payment.refunded', {
+    id: payment.id,
+    orderId: payment.order_id,
+    userId: payment.user_id,
+    amount: fromCents(payment.amount_cents),
+    ticketId: order?.ticket_id ?? null,
+  });
 }

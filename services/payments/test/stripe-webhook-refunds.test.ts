@@ -111,6 +111,50 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     expect(await ledgerSum(fx.db)).toBe(0);
   });
 
+  /** payment.refunded events of one payment on the stream (the outbox drained first). */
+  const refundsOf = async (paymentId: string) =>
+    (await fx.publishedEvents('payment.refunded')).filter((e) => e.data.id === paymentId);
+
+  it('when a captured sale is refunded in full in Stripe, and Stripe redelivers it at once, then payment.refunded is published once, naming the buyer, order, amount and ticket', async () => {
+    const { paid } = await capturedSale();
+    const { order_id: orderId, user_id: buyerId } = await fx.paymentRow(paid.id);
+    const { ticket_id: ticketId } = await fx.db
+      .selectFrom('orders')
+      .select('ticket_id')
+      .where('id', '=', orderId)
+      .executeTakeFirstOrThrow();
+
+    expect((await deliver('charge.refunded', chargeOf(paid, 500, false))).statusCode).toBe(200);
+    expect(await refundsOf(paid.id)).toEqual([]);
+    // Stripe may send the same event again while the first delivery is still in flight.
+    const deliveries = await Promise.all(
+      [1, 2, 3].map(() => deliver('charge.refunded', chargeOf(paid, 2550, true))),
+    );
+    expect(deliveries.map((d) => d.statusCode)).toEqual([200, 200, 200]);
+
+    const events = await refundsOf(paid.id);
+    expect(events.map((e) => e.data)).toEqual([
+      { id: paid.id, orderId, userId: buyerId, amount: 25.5, ticketId },
+    ]);
+  });
+
+  it("when a full refund overtakes the capture's answer and is redelivered after the capture retry, then payment.refunded is published once", async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    await fx.completeOrder(order, paid.id);
+    expect((await fx.paymentRow(paid.id)).status).toBe('authorized');
+
+    expect((await deliver('charge.refunded', chargeOf(paid, 2550, true))).statusCode).toBe(200);
+    await fx.settle();
+    expect((await deliver('charge.refunded', chargeOf(paid, 2550, true))).statusCode).toBe(200);
+
+    const events = await refundsOf(paid.id);
+    expect(events.map((e) => e.data)).toEqual([
+      { id: paid.id, orderId: order.id, userId: buyer.id, amount: 25.5, ticketId: order.ticket.id },
+    ]);
+  });
+
   it("when a PaymentIntent's metadata.paymentId is not one of our ids (another integration's), then 200 and nothing changes", async () => {
     const { paid } = await capturedSale();
     for (const paymentId of ['pay_123', '', 'not-a-uuid-at-all']) {

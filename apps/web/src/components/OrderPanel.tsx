@@ -36,6 +36,8 @@ interface Props {
   ticketFileUrl?: string | null;
   /** The show the ticket is for; null for a ticket listed without an event. */
   event?: TicketEvent | null;
+  /** The payment was refunded in full: the ticket is no longer the buyer's (no download). */
+  refunded?: boolean;
 }
 
 export function OrderPanel({
@@ -44,6 +46,7 @@ export function OrderPanel({
   stripePublishableKey,
   ticketFileUrl = null,
   event = null,
+  refunded = false,
 }: Props) {
   const router = useRouter();
   const expiresAt = Date.parse(order.expiresAt);
@@ -172,10 +175,14 @@ export function OrderPanel({
         </section>
       )}
 
-      {state === 'complete' && !message && (
+      {state === 'complete' && refunded && (
+        <p className="notice">Your payment was refunded: this ticket is no longer yours.</p>
+      )}
+      {state === 'complete' && !refunded && !message && (
         <p className="notice notice-success">Paid. This ticket is yours.</p>
       )}
       {state === 'complete' &&
+        !refunded &&
         (ticketFileUrl ? (
           <a href={ticketFileUrl} className="button" download>
             Download ticket

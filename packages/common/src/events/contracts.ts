@@ -54,6 +54,20 @@ const eventLink = {
 };
 
 /**
+ * An emailed link: its token sealed for notifications (`sealedToken`, see
+ * sealed-token.ts), or in clear (`token`) from an auth release before sealing.
+ */
+const emailedLink = {
+  userId: id,
+  email,
+  token: z.string().min(16).optional(),
+  sealedToken: z.string().min(16).optional(),
+};
+const oneToken = (data: { token?: string | undefined; sealedToken?: string | undefined }) =>
+  (data.token === undefined) !== (data.sealedToken === undefined);
+const oneTokenMessage = { message: 'Exactly one of token and sealedToken' };
+
+/**
  * Each subject's payload (`data`), as docs/api.md's events table lists them;
  * docs/events.md says who publishes and who consumes each.
  */
@@ -135,11 +149,22 @@ export const eventSchemas = {
     ticketId: id.nullable().default(null),
   }),
   'payment.voided': z.object({ id, orderId: id, userId: id }),
+  /**
+   * The whole payment went back to the buyer (a full refund made at the provider): the
+   * sale is reversed. `amount` is dollars; `ticketId` null when payments never learnt it.
+   */
+  'payment.refunded': z.object({
+    id,
+    orderId: id,
+    userId: id,
+    amount,
+    ticketId: id.nullable(),
+  }),
   'payout.paid': z.object({ id, userId: id, amount: payoutAmount }),
   'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),
   'user.updated': z.object({ id, version, email, emailVerified: z.boolean() }),
-  'user.verification_requested': z.object({ userId: id, email, token: z.string().min(16) }),
-  'user.password_reset_requested': z.object({ userId: id, email, token: z.string().min(16) }),
+  'user.verification_requested': z.object(emailedLink).refine(oneToken, oneTokenMessage),
+  'user.password_reset_requested': z.object(emailedLink).refine(oneToken, oneTokenMessage),
   'session.revoked': z.object({
     userId: id,
     /** One session (sign-out); null with issuedBefore: every session of the user. */

@@ -7,6 +7,7 @@ export * from './newest.js';
 export * from './outbox.js';
 export * from './permissions.js';
 export * from './retention.js';
+export * from './sealed-token.js';
 export * from './subscription.js';
 export * from './tables.js';
 export * from './turn.js';

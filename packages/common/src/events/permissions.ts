@@ -22,7 +22,13 @@ export const natsRoles = {
   },
   tickets: {
     publishes: ['ticket.created', 'ticket.updated', 'ticket.refused', 'ticket.file_attached'],
-    consumes: ['order.created', 'order.cancelled', 'order.completed', 'session.revoked'],
+    consumes: [
+      'order.created',
+      'order.cancelled',
+      'order.completed',
+      'payment.refunded',
+      'session.revoked',
+    ],
   },
   orders: {
     publishes: ['order.created', 'order.cancelled', 'order.completed'],
@@ -40,7 +46,13 @@ export const natsRoles = {
     consumes: ['order.created', 'order.cancelled'],
   },
   payments: {
-    publishes: ['payment.created', 'payment.captured', 'payment.voided', 'payout.paid'],
+    publishes: [
+      'payment.created',
+      'payment.captured',
+      'payment.voided',
+      'payment.refunded',
+      'payout.paid',
+    ],
     consumes: [
       'order.created',
       'order.cancelled',
@@ -61,6 +73,7 @@ export const natsRoles = {
       'order.cancelled',
       'order.completed',
       'payment.captured',
+      'payment.refunded',
       'payout.paid',
       'ticket.file_attached',
     ],

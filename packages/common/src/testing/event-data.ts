@@ -69,3 +69,17 @@ export function paymentCreatedData(
 ): EventInput<'payment.created'> {
   return { id: randomUUID(), orderId: randomUUID(), providerId: 'ch_test', ...overrides };
 }
+
+/** A full refund of a $25.50 payment, as payments sends it; any field overridable. */
+export function paymentRefundedData(
+  overrides: Partial<EventInput<'payment.refunded'>> = {},
+): EventInput<'payment.refunded'> {
+  return {
+    id: randomUUID(),
+    orderId: randomUUID(),
+    userId: randomUUID(),
+    amount: 25.5,
+    ticketId: randomUUID(),
+    ...overrides,
+  };
+}

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createEnvelope, parseEnvelope } from '../../src/index.js';
-import { orderCancelledData, ticketCreatedData } from '../../src/testing/index.js';
+import {
+  orderCancelledData,
+  paymentRefundedData,
+  ticketCreatedData,
+} from '../../src/testing/index.js';
 
 describe('event contracts', () => {
   it('when an envelope matches its subject schema, then it parses to typed data', () => {
@@ -25,6 +29,25 @@ describe('event contracts', () => {
     });
     expect(parsed.id).toBe(envelope.id);
     expect(parsed.data).toEqual(envelope.data);
+  });
+
+  it('when a payment.refunded arrives, then its ids are lower case and a missing ticketId or a negative amount is refused', () => {
+    const data = paymentRefundedData();
+    const envelope = createEnvelope('payment.refunded', data, randomUUID());
+    const upper = {
+      ...envelope.data,
+      id: data.id.toUpperCase(),
+      orderId: data.orderId.toUpperCase(),
+      userId: data.userId.toUpperCase(),
+    };
+    expect(parseEnvelope('payment.refunded', { ...envelope, data: upper }).data).toEqual(data);
+    const { ticketId: _ticketId, ...withoutTicket } = envelope.data;
+    expect(() => parseEnvelope('payment.refunded', { ...envelope, data: withoutTicket })).toThrow(
+      /ticketId/,
+    );
+    expect(() =>
+      parseEnvelope('payment.refunded', { ...envelope, data: { ...envelope.data, amount: -1 } }),
+    ).toThrow(/amount/);
   });
 
   it('when data breaks the schema, then parsing throws and names the problem', () => {

@@ -72,6 +72,8 @@ export interface UsersRoutesOptions {
   revokedSessions: RevokedSessions;
   signInLimits: SignInLimits;
   accounts: AccountSettings;
+  /** EMAIL_TOKEN_KEY: emailed links' tokens are sealed for notifications with it. */
+  emailTokenKey: string;
   cookieSecure: boolean;
   /** Sign-up, sign-in and email requests per client address per minute (this replica). */
   requestsPerMinute: number;
@@ -91,6 +93,7 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     passwords,
     sessions,
     settings: options.accounts,
+    emailTokenKey: options.emailTokenKey,
     onRevoked: (revocations) => {
       for (const revocation of revocations) options.revokedSessions.apply(revocation);
     },
@@ -146,7 +149,12 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOptions> = async (app
     },
     async (request, reply) => {
       const created = await signUp(
-        { db, passwords, verificationTtlSeconds: options.accounts.verificationTtlSeconds },
+        {
+          db,
+          passwords,
+          verificationTtlSeconds: options.accounts.verificationTtlSeconds,
+          emailTokenKey: options.emailTokenKey,
+        },
         request.body,
       );
       await startSession(reply, created);

@@ -21,10 +21,11 @@ export function verifyEmail(site: Site, { token }: TokenParams): EmailContent {
     subject: 'Verify your email',
     heading: 'Verify your email',
     paragraphs: [
-      'Welcome to GitTix. Please confirm that this address is yours: sellers need a verified email to be paid out.',
+      'Someone signed up for GitTix with this address. If it was you, please confirm that the address is yours: sellers need a verified email to be paid out.',
     ],
     action: { label: 'Verify email', url: link(site, '/auth/verify', { token }) },
-    footnote: 'If you did not sign up for GitTix, ignore this email.',
+    footnote:
+      'If it was not you, do not open the link: someone else chose the password, and verifying would vouch for their account. Ignore this email; to take the address back, use "Forgot password?" on the sign-in page, which signs everyone else out.',
   };
 }
 
@@ -198,6 +199,32 @@ export function payout(site: Site, { amount }: PayoutParams): EmailContent {
   };
 }
 
+export interface RefundedParams {
+  orderId: string;
+  title: string | null;
+  amount: number;
+}
+
+/** The whole payment went back to the buyer (a refund made at the provider): the ticket is not theirs any more. */
+export function refunded(site: Site, refund: RefundedParams): EmailContent {
+  return {
+    subject: refund.title
+      ? `Your payment for ${oneLine(refund.title)} was refunded`
+      : 'Your payment was refunded',
+    heading: 'Your payment was refunded',
+    paragraphs: [
+      `We have refunded the ${formatDollars(refund.amount)} you paid for ${titleOr(refund.title, 'your ticket')}. The ticket is no longer yours, so it can no longer be downloaded.`,
+      'The refund goes back to the card you paid with; your bank may take a few days to show it.',
+    ],
+    facts: [
+      ['Ticket', titleOr(refund.title, '—')],
+      ['Refunded', formatDollars(refund.amount)],
+      ['Order', refund.orderId],
+    ],
+    action: { label: 'View your order', url: link(site, `/orders/${refund.orderId}`) },
+  };
+}
+
 /** Every email GitTix sends, by the kind recorded with it. */
 export const templates = {
   verify_email: verifyEmail,
@@ -208,6 +235,7 @@ export const templates = {
   sold,
   hold_expired: holdExpired,
   payout,
+  refunded,
 } as const;
 
 export type EmailKind = keyof typeof templates;

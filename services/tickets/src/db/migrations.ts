@@ -142,4 +142,19 @@ export const migrations: Migrations = {
   // Numbered past the catalogue's migrations so both lines of work keep their order.
   '0010_ticket_files': ticketFilesMigration,
   '0011_outbox_trace_context': outboxTraceContextMigration,
+  // A refund is recorded by order, apart from ticket_purchases: it may come before the
+  // sale, and the two events are handled in transactions of their own, so neither
+  // writes the other's row (files/schema.ts).
+  '0012_purchase_refunds': {
+    async up(db) {
+      await db.schema
+        .createTable('purchase_refunds')
+        .addColumn('order_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('payment_id', 'uuid', (c) => c.notNull())
+        .addColumn('refunded_at', 'timestamptz', (c) =>
+          c.notNull().defaultTo(sql`clock_timestamp()`),
+        )
+        .execute();
+    },
+  },
 };

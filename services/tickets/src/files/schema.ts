@@ -46,9 +46,21 @@ export interface TicketPurchasesTable {
   purchased_at: ColumnType<Date, Date | undefined, never>;
 }
 
+/**
+ * Purchases refunded in full (payment.refunded), by order: the buyer keeps no right to
+ * the ticket's file. Keyed by order, not by purchase, because the refund may arrive
+ * before the order.completed that records the purchase.
+ */
+export interface PurchaseRefundsTable {
+  order_id: string;
+  payment_id: string;
+  refunded_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface TicketFilesTables {
   ticket_files: TicketFilesTable;
   ticket_file_chunks: TicketFileChunksTable;
   ticket_file_downloads: TicketFileDownloadsTable;
   ticket_purchases: TicketPurchasesTable;
+  purchase_refunds: PurchaseRefundsTable;
 }

@@ -165,8 +165,9 @@ export interface DownloadGrant {
 
 /**
  * Whether `userId` may have the ticket's file: the seller, or the buyer of its
- * completed order (anyone else 403; no such ticket or no file 404). A HEAD
- * stops here: it learns the headers, but receives no byte and is not a download.
+ * completed order unless it was refunded (anyone else 403; no such ticket or no file
+ * 404). A HEAD stops here: it learns the headers, but receives no byte and is not a
+ * download.
  */
 export async function authorizeDownload(
   db: Kysely<TicketsDatabase>,
@@ -181,7 +182,13 @@ export async function authorizeDownload(
         .onRef('ticket_purchases.ticket_id', '=', 'tickets.id')
         .onRef('ticket_purchases.order_id', '=', 'tickets.order_id'),
     )
-    .select(['tickets.user_id as seller_id', 'tickets.status', 'ticket_purchases.buyer_id'])
+    .leftJoin('purchase_refunds', 'purchase_refunds.order_id', 'ticket_purchases.order_id')
+    .select([
+      'tickets.user_id as seller_id',
+      'tickets.status',
+      'ticket_purchases.buyer_id',
+      'purchase_refunds.refunded_at',
+    ])
     .where('tickets.id', '=', ticketId)
     .executeTakeFirst();
   if (!ticket) throw new NotFoundError('Ticket not found');
@@ -195,6 +202,9 @@ export async function authorizeDownload(
   // Reserved: its buyer may have paid a moment ago, the order.completed still on its way.
   if (!role && ticket.status === 'reserved') throw new NotReplicatedYetError(refused, 403);
   if (!role) throw new ForbiddenError(refused);
+  // The buyer has their money back: the ticket is no longer theirs (the seller keeps theirs).
+  if (role === 'buyer' && ticket.refunded_at)
+    throw new ForbiddenError('This purchase was refunded');
 
   const file = await db
     .selectFrom('ticket_files')

@@ -14,7 +14,7 @@ import {
   type DownloadGrant,
   downloadTicketFile,
 } from '../files/ticket-files.js';
-import { selectTickets, ticketSchema as ticket, toTicket } from '../tickets.js';
+import { listPurchasedTickets, purchasedTicketSchema } from '../purchases.js';
 
 const errorBody = z.object({
   errors: z.array(z.object({ message: z.string(), field: z.string().optional() })),
@@ -65,25 +65,12 @@ export const ticketFilesRoutes: FastifyPluginAsyncZod<TicketFilesRoutesOptions> 
     {
       onRequest: requireAuth,
       schema: {
-        summary: 'Tickets the caller bought, newest purchase first',
+        summary: 'Tickets the caller bought, newest purchase first, refunded ones included',
         security: [{ session: [] }, { bearer: [] }],
-        response: { 200: z.array(ticket), 401: errorBody },
+        response: { 200: z.array(purchasedTicketSchema), 401: errorBody },
       },
     },
-    async (request) => {
-      const buyer = requireUser(request);
-      // Sold to the caller: the buyer recorded for the very order the ticket is sold to.
-      const rows = await selectTickets(db)
-        .innerJoin('ticket_purchases as p', (join) =>
-          join.onRef('p.ticket_id', '=', 't.id').onRef('p.order_id', '=', 't.order_id'),
-        )
-        .where('p.buyer_id', '=', buyer.id)
-        .where('t.status', '=', 'sold')
-        .orderBy('p.purchased_at', 'desc')
-        .orderBy('t.id', 'desc')
-        .execute();
-      return rows.map(toTicket);
-    },
+    async (request) => listPurchasedTickets(db, requireUser(request).id),
   );
 
   app.put(
@@ -129,7 +116,8 @@ export const ticketFilesRoutes: FastifyPluginAsyncZod<TicketFilesRoutesOptions> 
     {
       onRequest: requireAuth,
       schema: {
-        summary: 'Download the ticket file (its seller, or the buyer of its completed order)',
+        summary:
+          'Download the ticket file (its seller, or the buyer of its completed order unless it was refunded)',
         security: [{ session: [] }, { bearer: [] }],
         params: byId,
         response: {

@@ -1,4 +1,4 @@
-import type { Order, Ticket } from '@gittix/api-types';
+import type { Order, Payment, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import { cache } from 'react';
 import { OrderPanel } from '../../../components/OrderPanel';
@@ -31,6 +31,13 @@ export default async function OrderPage({ params }: OrderProps) {
     (await gatewayGet<Ticket>(`/api/tickets/${encodeURIComponent(order.ticket.id)}`)).data ?? null;
   const bought =
     order.status === 'complete' && ticket?.status === 'sold' && ticket.orderId === order.id;
+  // A completed order's payment may have been refunded since (by an operator, in Stripe):
+  // the ticket is then no longer the buyer's, and tickets refuses them its file.
+  const refunded =
+    order.status === 'complete' &&
+    ((await gatewayGet<Payment[]>('/api/payments')).data ?? []).some(
+      (payment) => payment.orderId === order.id && payment.status === 'refunded',
+    );
   return (
     <OrderPanel
       order={order}
@@ -38,6 +45,7 @@ export default async function OrderPage({ params }: OrderProps) {
       stripePublishableKey={stripePublishableKey}
       ticketFileUrl={bought && ticket.hasFile ? `/api/tickets/${ticket.id}/file` : null}
       event={ticket?.event ?? null}
+      refunded={refunded}
     />
   );
 }

@@ -1,4 +1,4 @@
-import type { Ticket } from '@gittix/api-types';
+import type { PurchasedTicket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EventLine } from '../../../../components/EventLine';
@@ -8,11 +8,14 @@ import styles from '../../listing.module.css';
 
 export const metadata: Metadata = { title: 'My tickets' };
 
-/** The tickets the caller bought, each with its download once the seller attached it. */
+/**
+ * The tickets the caller bought, each with its download once the seller attached it;
+ * a refunded one says so and has none (the API refuses it: the ticket is not theirs).
+ */
 export default async function PurchasedTicketsPage() {
   await requireUser('/tickets/purchased');
   const path = '/api/tickets/purchased';
-  const response = await gatewayGet<Ticket[]>(path);
+  const response = await gatewayGet<PurchasedTicket[]>(path);
   if (!response.data) throw gatewayError(response, path);
   const tickets = response.data;
 
@@ -44,9 +47,18 @@ export default async function PurchasedTicketsPage() {
                     <EventLine event={ticket.event} />
                   </span>
                 )}
+                {ticket.refundedAt && (
+                  <span className={styles.detail} id={`purchased-${ticket.id}-refund`}>
+                    Your payment was refunded: this ticket is no longer yours.
+                  </span>
+                )}
               </span>
               <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
-              {ticket.hasFile ? (
+              {ticket.refundedAt ? (
+                <span className="badge" aria-describedby={`purchased-${ticket.id}-refund`}>
+                  Refunded
+                </span>
+              ) : ticket.hasFile ? (
                 // A plain link: the file comes as an attachment, never shown inside the site.
                 // Named `Download ticket` exactly; which ticket is its description.
                 <a

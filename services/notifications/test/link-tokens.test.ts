@@ -1,0 +1,110 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createEnvelope, loadConfig, sealToken } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notificationsConfigSchema } from '../src/config.js';
+import { onUserPasswordResetRequested } from '../src/events/user-password-reset-requested.js';
+import { createNotificationsFixture, type NotificationsFixture, PUBLIC_URL } from './fixtures.js';
+
+/** Verification and reset links as auth sends them now (sealed) and before (in clear). */
+describe('notifications: the links auth seals', () => {
+  let n: NotificationsFixture;
+
+  beforeAll(async () => {
+    n = await createNotificationsFixture();
+  });
+  afterAll(() => n?.close());
+
+  const arrived = (address: string) =>
+    waitFor(() => n.smtp.to(address).length >= 1 && n.smtp.to(address)[0], {
+      message: `an email to ${address}`,
+    });
+  const rawToken = () => randomBytes(32).toString('base64url');
+  const sealed = (
+    purpose: 'user.verification_requested' | 'user.password_reset_requested',
+    userId: string,
+    token: string,
+    key = n.config.EMAIL_TOKEN_KEY,
+  ) => sealToken(key, token, { purpose, userId });
+
+  it('when auth sends a sealed verification token, then the email links with the token opened', async () => {
+    const user = await n.knownUser();
+    const token = rawToken();
+    await n.publish('user.verification_requested', {
+      userId: user.id,
+      email: user.email,
+      sealedToken: sealed('user.verification_requested', user.id, token),
+    });
+    const email = await arrived(user.email);
+    expect(email.subject).toBe('Verify your email');
+    expect(email.text).toContain(`${PUBLIC_URL}/auth/verify?token=${token}`);
+  });
+
+  it('when auth sends a sealed reset token, then the email links with the token opened', async () => {
+    const user = await n.knownUser();
+    const token = rawToken();
+    await n.publish('user.password_reset_requested', {
+      userId: user.id,
+      email: user.email,
+      sealedToken: sealed('user.password_reset_requested', user.id, token),
+    });
+    const email = await arrived(user.email);
+    expect(email.subject).toBe('Reset your password');
+    expect(email.text).toContain(`${PUBLIC_URL}/auth/reset?token=${token}`);
+  });
+
+  it('when an auth release from before sealing sends the token in clear, then the link still works', async () => {
+    const user = await n.knownUser();
+    const token = rawToken();
+    await n.publish('user.password_reset_requested', { userId: user.id, email: user.email, token });
+    const email = await arrived(user.email);
+    expect(email.text).toContain(`${PUBLIC_URL}/auth/reset?token=${token}`);
+  });
+
+  it('when a token was sealed with another key or for another user, then the event fails and no email is queued', async () => {
+    const user = await n.knownUser();
+    const handler = onUserPasswordResetRequested(
+      { site: { publicUrl: PUBLIC_URL }, messageIdDomain: 'gittix.local', holdEmailDelayMs: 0 },
+      n.config.EMAIL_TOKEN_KEY,
+    );
+    const context = { deliveries: 1, logger: n.logger };
+    for (const sealedToken of [
+      sealed(
+        'user.password_reset_requested',
+        user.id,
+        rawToken(),
+        randomBytes(32).toString('base64'),
+      ),
+      sealed('user.password_reset_requested', randomUUID(), rawToken()),
+      sealed('user.verification_requested', user.id, rawToken()),
+    ]) {
+      const event = createEnvelope(
+        'user.password_reset_requested',
+        { userId: user.id, email: user.email, sealedToken },
+        randomUUID(),
+      );
+      // As the consumer runs it: a throw rolls back, and the event is retried, then dead-lettered.
+      await expect(
+        n.db.transaction().execute((trx) => handler(trx, event, context)),
+      ).rejects.toThrow(/sealed token does not open/);
+    }
+    expect((await n.emailRows()).filter((r) => r.user_id === user.id)).toEqual([]);
+  });
+
+  it('when NODE_ENV is production, then the development key is refused and a key of 32 bytes is required', () => {
+    const production = { NODE_ENV: 'production' };
+    expect(() => loadConfig(notificationsConfigSchema, production)).toThrow(/EMAIL_TOKEN_KEY/);
+    expect(() =>
+      loadConfig(notificationsConfigSchema, {
+        EMAIL_TOKEN_KEY: randomBytes(16).toString('base64'),
+      }),
+    ).toThrow(/EMAIL_TOKEN_KEY/);
+    const key = randomBytes(32).toString('base64');
+    expect(
+      loadConfig(notificationsConfigSchema, {
+        ...production,
+        EMAIL_TOKEN_KEY: key,
+      }).EMAIL_TOKEN_KEY,
+    ).toEqual(key);
+  });
+});
