@@ -1,10 +1,8 @@
-import { enqueueEvent, fromCents } from '@gittix/common';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
-import type { PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 import {
   type CaptureTerms,
@@ -76,32 +74,10 @@ export async function applyProviderNews(
           'refunded at the provider before its capture was recorded',
         );
       }
-      if (!(await recordRefund(trx, row, news.refundId ?? 'unknown'))) return null;
-      await announceRefund(trx, row);
-      return 'refunded';
+      return (await recordRefund(trx, row, news.refundId ?? 'unknown')) ? 'refunded' : null;
     }
     return null;
   });
   if (outcome) outcomes?.inc({ outcome });
   return true;
-}
-
-/**
- * payment.refunded, in the transaction that recorded the refund: only when it was
- * recorded now, so a redelivered webhook announces nothing twice. Tickets takes the
- * ticket's file from the buyer, notifications tells them.
- */
-async function announceRefund(trx: Transaction<PaymentsDatabase>, payment: PaymentRow) {
-  const order = await trx
-    .selectFrom('orders')
-    .select('ticket_id')
-    .where('id', '=', payment.order_id)
-    .executeTakeFirst();
-  await enqueueEvent(trx, 'payment.refunded', {
-    id: payment.id,
-    orderId: payment.order_id,
-    userId: payment.user_id,
-    amount: fromCents(payment.amount_cents),
-    ticketId: order?.ticket_id ?? null,
-  });
 }

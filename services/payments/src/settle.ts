@@ -230,7 +230,13 @@ export async function recordReleasedHold(
   return 'capture_lost';
 }
 
-/** A captured payment was given back: the sale's postings are reversed. Returns whether it recorded it now. */
+/**
+ * A captured payment was given back (the settler's refund of a cancelled order's, or
+ * one made at the provider): the sale's postings are reversed and payment.refunded
+ * published, in this transaction and only when recorded now, so a redelivered webhook
+ * or a retried refund announces nothing twice. Tickets takes the ticket's file from the
+ * buyer, notifications tells them. Returns whether it recorded it now.
+ */
 export async function recordRefund(
   trx: Transaction<PaymentsDatabase>,
   payment: PaymentRow,
@@ -251,6 +257,18 @@ export async function recordRefund(
     })
     .where('id', '=', payment.id)
     .execute();
+  const order = await trx
+    .selectFrom('orders')
+    .select('ticket_id')
+    .where('id', '=', payment.order_id)
+    .executeTakeFirst();
+  await enqueueEvent(trx, 'payment.refunded', {
+    id: payment.id,
+    orderId: payment.order_id,
+    userId: payment.user_id,
+    amount: fromCents(payment.amount_cents),
+    ticketId: order?.ticket_id ?? null,
+  });
   const sale = await trx
     .selectFrom('ledger_entries')
     .select(['account', 'amount_cents', 'available_at'])

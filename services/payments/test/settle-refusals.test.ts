@@ -205,4 +205,24 @@ describe('the settler, when the provider refuses an action for the payment state
       availableCents: 0,
     });
   });
+
+  it('when the settler refunds a captured payment whose order was cancelled, then payment.refunded is published once, as for a refund made in Stripe', async () => {
+    const { order, paid } = await paidOrder();
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    await fx.cancelOrder(order, 5);
+    await fx.settle();
+    await fx.settle();
+    expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
+    const events = await published('payment.refunded', paid.id);
+    expect(events.map((e) => e.body.data)).toEqual([
+      {
+        id: paid.id,
+        orderId: order.id,
+        userId: order.userId,
+        amount: order.ticket.price,
+        ticketId: order.ticket.id,
+      },
+    ]);
+  });
 });
