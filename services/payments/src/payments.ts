@@ -1,5 +1,5 @@
 import { fromCents, NotFoundError } from '@gittix/common';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import { type PaymentsDatabase, type PaymentsTable, paymentStatuses } from './db/schema.js';
 
@@ -19,6 +19,19 @@ export const paymentSchema = z.object({
 export type Payment = z.output<typeof paymentSchema>;
 
 export type PaymentRow = Selectable<PaymentsTable>;
+
+/** The payment `paymentId` as it is now, locked until `trx` ends (its settlements queue on it). */
+export function lockPayment(
+  trx: Transaction<PaymentsDatabase>,
+  paymentId: string,
+): Promise<PaymentRow> {
+  return trx
+    .selectFrom('payments')
+    .selectAll()
+    .where('id', '=', paymentId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
 
 export function toPayment(row: PaymentRow): Payment {
   return {

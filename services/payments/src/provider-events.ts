@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
+import { lockPayment } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 import {
   type CaptureTerms,
@@ -52,12 +53,7 @@ export async function applyProviderNews(
   }
   if (news.status === 'authorized') return true;
   const outcome = await db.transaction().execute(async (trx): Promise<PaymentOutcome | null> => {
-    const row = await trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('id', '=', found.id)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const row = await lockPayment(trx, found.id);
     if (news.status === 'captured' && row.status === 'authorized') {
       return (await recordCapture(trx, row, terms, logger)) ? 'captured' : null;
     }

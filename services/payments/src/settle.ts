@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
-import { feeCents, type PaymentRow } from './payments.js';
+import { feeCents, lockPayment, type PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 
 type Db = Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>;
@@ -46,12 +46,7 @@ export async function recordAuthorization(
       .where('id', '=', order_id)
       .forUpdate()
       .executeTakeFirst();
-    const payment = await trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('id', '=', paymentId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const payment = await lockPayment(trx, paymentId);
     if (payment.status !== 'pending') return payment;
     if (providerStatus === 'voided') {
       await trx

@@ -3,7 +3,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
-import type { PaymentRow } from './payments.js';
+import { lockPayment, type PaymentRow } from './payments.js';
 import { payoutClaimUntil, sendPayout } from './payouts.js';
 import { applyProviderNews, type ProviderNews } from './provider-events.js';
 import {
@@ -178,12 +178,7 @@ export class Settler {
       const outcome = await db
         .transaction()
         .execute(async (trx): Promise<PaymentOutcome | null> => {
-          const row = await trx
-            .selectFrom('payments')
-            .selectAll()
-            .where('id', '=', payment.id)
-            .forUpdate()
-            .executeTakeFirstOrThrow();
+          const row = await lockPayment(trx, payment.id);
           // The action changed meanwhile (a webhook settled it, a new action was scheduled).
           if (row.next_action !== action) return null;
           if (action === 'capture') {
@@ -259,12 +254,7 @@ export class Settler {
     const news = newsOfRefusal(action, state);
     if (news === 'captured-for-a-void') {
       await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('payments')
-          .selectAll()
-          .where('id', '=', payment.id)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
+        const row = await lockPayment(trx, payment.id);
         if (row.next_action !== 'void' || !(await recordCapture(trx, row, this.options, log))) {
           return;
         }
@@ -375,12 +365,7 @@ export class Settler {
       );
       if (found.status === 'voided' && settled.status === 'authorized') {
         const voided = await db.transaction().execute(async (trx) => {
-          const row = await trx
-            .selectFrom('payments')
-            .selectAll()
-            .where('id', '=', payment.id)
-            .forUpdate()
-            .executeTakeFirstOrThrow();
+          const row = await lockPayment(trx, payment.id);
           return recordVoid(trx, row);
         });
         if (voided) outcomes?.inc({ outcome: 'voided' });

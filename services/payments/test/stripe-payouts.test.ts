@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
 import { startStripeStandIn, streamMessages, waitFor } from '@gittix/common/testing';
-import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, post } from '../src/ledger.js';
 import type { PayoutRequest } from '../src/providers/index.js';
@@ -11,6 +10,7 @@ import {
   RecordingProvider,
   standInStripeProvider,
 } from './fixtures.js';
+import { postStripeWebhook, signStripe, stripeEvent } from './stripe-events.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_payouts_secret';
 /** The Connect endpoint (events on sellers' accounts) signs with a secret of its own. */
@@ -99,30 +99,13 @@ describe('Stripe Connect payouts (the real SDK against the stand-in)', () => {
     [...standIn.transfers.values()].filter((t) => t.transfer_group === payoutId);
 
   const deliverEvent = (payload: string, signature: string) =>
-    fx.app.inject({
-      method: 'POST',
-      url: '/api/payments/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      payload,
-    });
+    postStripeWebhook(fx.app, payload, signature);
   const accountUpdated = (
     object: object,
     created = Math.floor(Date.now() / 1000),
     livemode = false,
-  ) =>
-    JSON.stringify({
-      id: `evt_${randomUUID()}`,
-      object: 'event',
-      type: 'account.updated',
-      api_version: '2025-01-01',
-      created,
-      data: { object },
-      livemode,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-    });
-  const sign = (payload: string, secret = WEBHOOK_SECRET) =>
-    Stripe.webhooks.generateTestHeaderString({ payload, secret });
+  ) => stripeEvent('account.updated', object, { created, livemode });
+  const sign = (payload: string, secret = WEBHOOK_SECRET) => signStripe(payload, secret);
 
   /** A verified seller whose Connect account finished onboarding (said by the webhook). */
   async function enabledSeller() {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@gittix/common';
 import {
   STAND_IN_SECRET_KEY,
@@ -6,7 +5,6 @@ import {
   streamMessages,
   waitFor,
 } from '@gittix/common/testing';
-import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sellerBalance } from '../src/ledger.js';
 import {
@@ -15,6 +13,7 @@ import {
   standInStripeProvider,
   storedFor,
 } from './fixtures.js';
+import { postStripeWebhook, signStripe, stripeEvent } from './stripe-events.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_test_secret';
 
@@ -272,29 +271,9 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
 
   describe('POST /api/payments/webhooks/stripe', () => {
     const deliver = (payload: string, signature?: string) =>
-      fx.app.inject({
-        method: 'POST',
-        url: '/api/payments/webhooks/stripe',
-        headers: {
-          'content-type': 'application/json',
-          ...(signature === undefined ? {} : { 'stripe-signature': signature }),
-        },
-        payload,
-      });
-    const eventOf = (type: string, object: object) =>
-      JSON.stringify({
-        id: `evt_${randomUUID()}`,
-        object: 'event',
-        type,
-        api_version: '2025-01-01',
-        created: Math.floor(Date.now() / 1000),
-        data: { object },
-        livemode: false,
-        pending_webhooks: 1,
-        request: { id: null, idempotency_key: null },
-      });
-    const sign = (payload: string, secret = WEBHOOK_SECRET) =>
-      Stripe.webhooks.generateTestHeaderString({ payload, secret });
+      postStripeWebhook(fx.app, payload, signature);
+    const eventOf = (type: string, object: object) => stripeEvent(type, object);
+    const sign = (payload: string, secret = WEBHOOK_SECRET) => signStripe(payload, secret);
 
     it('when the signature is missing or wrong, then 400 and nothing changes', async () => {
       const buyer = await fx.buyer();

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, Subject } from '@gittix/common';
 import { scrapeMetric, startStripeStandIn, streamMessages } from '@gittix/common/testing';
-import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum } from '../src/ledger.js';
 import {
@@ -10,6 +8,7 @@ import {
   RecordingProvider,
   standInStripeProvider,
 } from './fixtures.js';
+import { deliverStripeEvent } from './stripe-events.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_refusals_secret';
 const HOUR_MS = 3_600_000;
@@ -62,31 +61,8 @@ describe('the settler, when Stripe refuses an action for the PaymentIntent state
     standIn.requests.filter((r) => r.path === `/v1/payment_intents/${providerId}/${action}`);
 
   /** A signed Stripe event about `object`, delivered to the webhook. */
-  function deliverWebhook(type: string, object: object) {
-    const payload = JSON.stringify({
-      id: `evt_${randomUUID()}`,
-      object: 'event',
-      type,
-      api_version: '2025-01-01',
-      created: Math.floor(Date.now() / 1000),
-      data: { object },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-    });
-    return fx.app.inject({
-      method: 'POST',
-      url: '/api/payments/webhooks/stripe',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-          payload,
-          secret: WEBHOOK_SECRET,
-        }),
-      },
-      payload,
-    });
-  }
+  const deliverWebhook = (type: string, object: object) =>
+    deliverStripeEvent(fx.app, WEBHOOK_SECRET, type, object);
 
   async function paidOrder() {
     const buyer = await fx.buyer();

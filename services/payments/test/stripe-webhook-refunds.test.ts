@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { startStripeStandIn } from '@gittix/common/testing';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
 import { createPaymentsFixture, type PaymentsFixture, standInStripeProvider } from './fixtures.js';
+import { deliverStripeEvent } from './stripe-events.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_refunds_secret';
 
@@ -24,31 +24,8 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     await standIn?.close();
   });
 
-  const deliver = (type: string, object: object) => {
-    const payload = JSON.stringify({
-      id: `evt_${randomUUID()}`,
-      object: 'event',
-      type,
-      api_version: '2025-01-01',
-      created: Math.floor(Date.now() / 1000),
-      data: { object },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-    });
-    return fx.app.inject({
-      method: 'POST',
-      url: '/api/payments/webhooks/stripe',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-          payload,
-          secret: WEBHOOK_SECRET,
-        }),
-      },
-      payload,
-    });
-  };
+  const deliver = (type: string, object: object) =>
+    deliverStripeEvent(fx.app, WEBHOOK_SECRET, type, object);
 
   /** A sale paid through Stripe and captured: its seller has been credited. */
   async function capturedSale() {
