@@ -144,6 +144,25 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
       });
     },
 
+    /** The payment's ledger lines (kind, cents, posting), by kind. */
+    ledgerLines(paymentId: string) {
+      return service.db
+        .selectFrom('ledger_entries')
+        .select(['kind', 'amount_cents', 'posting_id'])
+        .where('payment_id', '=', paymentId)
+        .orderBy('kind')
+        .execute();
+    },
+
+    /** The payment's next try of its action is due now, instead of after its backoff. */
+    async makeDue(paymentId: string) {
+      await service.db
+        .updateTable('payments')
+        .set({ next_attempt_at: new Date() })
+        .where('id', '=', paymentId)
+        .execute();
+    },
+
     async paymentRow(paymentId: string) {
       return service.db
         .selectFrom('payments')

@@ -59,20 +59,8 @@ describe('the settler, when the provider refuses an action for the payment state
     });
     return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
   }
-  const ledgerOf = (paymentId: string) =>
-    fx.db
-      .selectFrom('ledger_entries')
-      .select(['kind', 'amount_cents', 'posting_id'])
-      .where('payment_id', '=', paymentId)
-      .orderBy('kind')
-      .execute();
-  /** Its retry is due now (instead of after the backoff). */
-  const due = (paymentId: string) =>
-    fx.db
-      .updateTable('payments')
-      .set({ next_attempt_at: new Date() })
-      .where('id', '=', paymentId)
-      .execute();
+  const ledgerOf = (paymentId: string) => fx.ledgerLines(paymentId);
+  const due = (paymentId: string) => fx.makeDue(paymentId);
   const captureLost = () =>
     scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'capture_lost' });
 

@@ -42,19 +42,8 @@ describe('the settler, when Stripe refuses an action for the PaymentIntent state
     });
     return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
   }
-  const ledgerOf = (paymentId: string) =>
-    fx.db
-      .selectFrom('ledger_entries')
-      .select(['kind', 'posting_id'])
-      .where('payment_id', '=', paymentId)
-      .orderBy('kind')
-      .execute();
-  const due = (paymentId: string) =>
-    fx.db
-      .updateTable('payments')
-      .set({ next_attempt_at: new Date() })
-      .where('id', '=', paymentId)
-      .execute();
+  const ledgerOf = (paymentId: string) => fx.ledgerLines(paymentId);
+  const due = (paymentId: string) => fx.makeDue(paymentId);
   const captureLost = () =>
     scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'capture_lost' });
   const calls = (providerId: string, action: 'capture' | 'cancel') =>
