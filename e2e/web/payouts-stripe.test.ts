@@ -1,12 +1,15 @@
-import { STAND_IN_SECRET_KEY, startStripeStandIn } from '@gittix/common/testing';
+import { STAND_IN_SECRET_KEY, startStripeStandIn, waitFor } from '@gittix/common/testing';
 import type { Browser } from 'playwright-core';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from '../harness/system.js';
 import { desktop, launchBrowser, openPage, screenshot } from './browser.js';
 import { apiSession, listTicket, signUp, uniqueEmail, uniqueTitle } from './flows.js';
 
 // The whole system with payments in Stripe mode: the real SDK talks to the stand-in,
-// whose onboarding page finishes at once and sends the seller back to /payouts.
+// whose onboarding page finishes at once and sends the seller back to /payouts; the
+// test plays Stripe's webhook, signed with the system's STRIPE_WEBHOOK_SECRET.
+const WEBHOOK_SECRET = 'whsec_gittix_e2e_secret';
 let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
 let system: RunningSystem;
 let browser: Browser;
@@ -19,6 +22,7 @@ beforeAll(async () => {
         PAYMENTS_PROVIDER: 'stripe',
         STRIPE_SECRET_KEY: STAND_IN_SECRET_KEY,
         STRIPE_API_BASE: standIn.url,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       },
     }),
     launchBrowser(),
@@ -98,5 +102,103 @@ describe('when payments run on Stripe and a verified seller has sold a ticket', 
       .toContain('$36.00');
     await seller.getByText('Paid', { exact: true }).waitFor();
     await screenshot(seller, 'desktop-payouts-stripe-paid');
+  });
+});
+
+describe('when a buyer is refunded in full in Stripe after the sale', () => {
+  it('then the ticket stays sold but is no longer theirs: its download is refused, My tickets and the order say Refunded, and the buyer is emailed', async () => {
+    const { baseUrl } = system;
+    const seller = await apiSession(baseUrl, uniqueEmail('refund-seller'));
+    const title = uniqueTitle('Refunded show');
+    const ticket = await seller.createTicket(title, 25);
+    const attached = await fetch(`${baseUrl}/api/tickets/${ticket.id}/file`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf', cookie: seller.cookie },
+      body: '%PDF-1.4\n% a ticket\n%%EOF\n',
+    });
+    expect(attached.status).toBe(204);
+    const buyerEmail = uniqueEmail('refund-buyer');
+    const buyer = await apiSession(baseUrl, buyerEmail);
+    const orderId = await buyer.buy(ticket.id);
+    const get = (path: string) => fetch(`${baseUrl}${path}`, { headers: { cookie: buyer.cookie } });
+
+    // Captured, and the buyer has the file: the sale as it stands before the refund.
+    const payment = await waitFor(
+      async () => {
+        const payments = (await (await get('/api/payments')).json()) as Array<{
+          id: string;
+          orderId: string;
+          providerId: string;
+          status: string;
+        }>;
+        return payments.find((p) => p.orderId === orderId && p.status === 'captured');
+      },
+      { timeoutMs: 30_000, message: 'the payment captured' },
+    );
+    await waitFor(async () => (await get(`/api/tickets/${ticket.id}/file`)).status === 200, {
+      timeoutMs: 15_000,
+      message: "the buyer's download",
+    });
+
+    // Stripe's charge.refunded for the whole amount, as its dashboard sends it.
+    const payload = JSON.stringify({
+      id: `evt_refund_${orderId}`,
+      object: 'event',
+      type: 'charge.refunded',
+      api_version: '2025-01-01',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: `ch_${orderId.slice(0, 8)}`,
+          object: 'charge',
+          payment_intent: payment.providerId,
+          amount: 2500,
+          amount_refunded: 2500,
+          refunded: true,
+          metadata: { paymentId: payment.id },
+        },
+      },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+    });
+    const delivered = await fetch(`${baseUrl}/api/payments/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
+          payload,
+          secret: WEBHOOK_SECRET,
+        }),
+      },
+      body: payload,
+    });
+    expect(delivered.status).toBe(200);
+
+    const refused = await waitFor(
+      async () => {
+        const response = await get(`/api/tickets/${ticket.id}/file`);
+        return response.status === 403 ? response : undefined;
+      },
+      { timeoutMs: 15_000, message: 'the download refused' },
+    );
+    expect(await refused.json()).toEqual({ errors: [{ message: 'This purchase was refunded' }] });
+    const sold = (await (await get(`/api/tickets/${ticket.id}`)).json()) as { status: string };
+    expect(sold.status).toBe('sold');
+    const refundEmail = await system.mail.waitFor(buyerEmail, /was refunded$/);
+    expect(refundEmail.subject).toBe(`Your payment for ${title} was refunded`);
+
+    const page = await openPage(browser, desktop);
+    const [name, value] = buyer.cookie.split('; ')[0]!.split(/=(.*)/s) as [string, string];
+    await page.context().addCookies([{ name, value, url: baseUrl }]);
+    await page.goto(`${baseUrl}/tickets/purchased`);
+    const row = page.getByRole('listitem').filter({ hasText: title });
+    await row.getByText('Refunded', { exact: true }).waitFor();
+    expect(await row.getByRole('link', { name: 'Download ticket' }).count()).toBe(0);
+    await screenshot(page, 'desktop-tickets-purchased-refunded');
+    await page.goto(`${baseUrl}/orders/${orderId}`);
+    await page.getByText('Your payment was refunded: this ticket is no longer yours.').waitFor();
+    expect(await page.getByRole('link', { name: 'Download ticket' }).count()).toBe(0);
+    await screenshot(page, 'desktop-order-refunded');
   });
 });
