@@ -11,7 +11,7 @@ import {
 
 const burst = (
   round: number,
-  tracing: 'off' | 'on',
+  tracing: Burst['tracing'],
   via: 'tickets' | 'gateway',
   requests: number,
   latencyMs: number,
@@ -48,6 +48,34 @@ describe('the tracing-cost report', () => {
       '| tickets straight | 100 → 100 | +0.0 % | 1000 | 900 | -10.0 % | 2.00 → 2.50 |',
     );
     expect(table).toContain('| through the gateway | 100 → 100 | +0.0 % | 500 | 500 | +0.0 % |');
+  });
+
+  it('when a variant copy runs in the same rounds, then it gets rows against off and a line against on', () => {
+    const bursts = [0, 1, 2].flatMap((round) => [
+      burst(round, 'off', 'tickets', 1000, 2),
+      burst(round, 'on', 'tickets', 800, 2),
+      burst(round, 'variant', 'tickets', 880, 2),
+      burst(round, 'off', 'gateway', 500, 4),
+      burst(round, 'on', 'gateway', 400, 4),
+      burst(round, 'variant', 'gateway', 400, 4),
+    ]);
+    const rows = costRows(bursts, { median, summarize }, ['on', 'variant']);
+    expect(rows.map((row) => [row.copy, row.via])).toEqual([
+      ['on', 'tickets'],
+      ['on', 'gateway'],
+      ['variant', 'tickets'],
+      ['variant', 'gateway'],
+    ]);
+    expect(rows[0]!.throughputRatio).toBeCloseTo(0.8);
+    expect(rows[2]!.throughputRatio).toBeCloseTo(0.88);
+    expect(rows[2]!.againstOn!.throughputRatio).toBeCloseTo(1.1);
+    expect(rows[3]!.againstOn!.throughputRatio).toBeCloseTo(1);
+    expect(rows[0]!.againstOn).toBeUndefined();
+    const table = renderCostTable(rows);
+    expect(table).toContain(
+      '| tickets straight (variant) | 100 → 100 | +0.0 % | 1000 | 880 | -12.0 % |',
+    );
+    expect(table).toContain('| tickets straight | +0.0 % | +10.0 % | +0.0 % |');
   });
 
   it('when one round is noisy, then the median of the per-round ratios ignores it', () => {

@@ -4,7 +4,8 @@ import type { Summary } from '../harness/stats.js';
 /** One measured burst of the tracing-cost bench. */
 export interface Burst extends LoadResult {
   round: number;
-  tracing: 'off' | 'on';
+  /** `variant`: a third copy, traced like `on` with --variant-env's variables added. */
+  tracing: 'off' | 'on' | 'variant';
   via: 'tickets' | 'gateway';
   non2xx: number;
   /** CPU seconds the system's services (tickets, and the gateway) used during the burst. */
@@ -14,6 +15,10 @@ export interface Burst extends LoadResult {
 /** Tracing on against off for one way in (tickets straight, or through the gateway). */
 export interface CostRow {
   via: 'tickets' | 'gateway';
+  /** The traced copy compared with off (`on`, or the `variant` copy). */
+  copy: 'on' | 'variant';
+  /** The variant only: median over rounds of (variant ÷ on) throughput and CPU per request. */
+  againstOn?: { throughputRatio: number; cpuRatio: number; p99Ratio: number };
   off: { perSecond: number; latency: Summary };
   on: { perSecond: number; latency: Summary };
   /** Median over rounds of (on ÷ off) requests per second, in the same round. */
@@ -41,10 +46,38 @@ const cpuPerRequestUs = (bursts: Burst[]) =>
 export function costRows(
   bursts: Burst[],
   { median, summarize }: { median: (v: number[]) => number; summarize: (v: number[]) => Summary },
+  copies: ReadonlyArray<'on' | 'variant'> = ['on'],
 ): CostRow[] {
-  return (['tickets', 'gateway'] as const).map((via) => {
-    const of = (tracing: 'off' | 'on') =>
-      bursts.filter((b) => b.via === via && b.tracing === tracing);
+  const rows = copies.flatMap((copy) =>
+    (['tickets', 'gateway'] as const).map((via) =>
+      costRow(bursts, { median, summarize }, via, copy, 'off'),
+    ),
+  );
+  if (!copies.includes('variant')) return rows;
+  return rows.map((row) => {
+    if (row.copy !== 'variant') return row;
+    const direct = costRow(bursts, { median, summarize }, row.via, 'variant', 'on');
+    return {
+      ...row,
+      againstOn: {
+        throughputRatio: direct.throughputRatio,
+        cpuRatio: direct.cpuRatio,
+        p99Ratio: direct.p99Ratio,
+      },
+    };
+  });
+}
+
+function costRow(
+  bursts: Burst[],
+  { median, summarize }: { median: (v: number[]) => number; summarize: (v: number[]) => Summary },
+  via: 'tickets' | 'gateway',
+  copy: 'on' | 'variant',
+  base: 'off' | 'on',
+): CostRow {
+  {
+    const of = (side: 'off' | 'on') =>
+      bursts.filter((b) => b.via === via && b.tracing === (side === 'on' ? copy : base));
     const rounds = [...new Set(bursts.map((b) => b.round))];
     const ratios = rounds.flatMap((round) => {
       const off = of('off').find((b) => b.round === round);
@@ -66,6 +99,7 @@ export function costRows(
     });
     return {
       via,
+      copy,
       off: side('off'),
       on: side('on'),
       throughputRatio: median(ratios.map((r) => r.throughput)),
@@ -75,7 +109,7 @@ export function costRows(
       cpuRatio: median(ratios.map((r) => r.cpu)),
       non2xx: [...of('off'), ...of('on')].reduce((n, b) => n + b.non2xx, 0),
     };
-  });
+  }
 }
 
 const fixed = (n: number, digits = 0) => n.toFixed(digits);
@@ -88,8 +122,21 @@ export function renderCostTable(rows: CostRow[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
+    const name = `${row.via === 'gateway' ? 'through the gateway' : 'tickets straight'}${row.copy === 'variant' ? ' (variant)' : ''}`;
     lines.push(
-      `| ${row.via === 'gateway' ? 'through the gateway' : 'tickets straight'} | ${fixed(row.cpuPerRequestUs.off)} → ${fixed(row.cpuPerRequestUs.on)} | ${percent(row.cpuRatio)} | ${fixed(row.off.perSecond)} | ${fixed(row.on.perSecond)} | ${percent(row.throughputRatio)} | ${fixed(row.off.latency.p50, 2)} → ${fixed(row.on.latency.p50, 2)} | ${fixed(row.off.latency.p99, 2)} → ${fixed(row.on.latency.p99, 2)} | ${row.non2xx} |`,
+      `| ${name} | ${fixed(row.cpuPerRequestUs.off)} → ${fixed(row.cpuPerRequestUs.on)} | ${percent(row.cpuRatio)} | ${fixed(row.off.perSecond)} | ${fixed(row.on.perSecond)} | ${percent(row.throughputRatio)} | ${fixed(row.off.latency.p50, 2)} → ${fixed(row.on.latency.p50, 2)} | ${fixed(row.off.latency.p99, 2)} → ${fixed(row.on.latency.p99, 2)} | ${row.non2xx} |`,
+    );
+  }
+  const variants = rows.filter((row) => row.againstOn);
+  if (variants.length > 0) {
+    lines.push(
+      '',
+      '| variant against on, same rounds | CPU per request (median of rounds) | throughput (median of rounds) | p99 (median of rounds) |',
+      '| --- | ---: | ---: | ---: |',
+      ...variants.map(
+        (row) =>
+          `| ${row.via === 'gateway' ? 'through the gateway' : 'tickets straight'} | ${percent(row.againstOn!.cpuRatio)} | ${percent(row.againstOn!.throughputRatio)} | ${percent(row.againstOn!.p99Ratio)} |`,
+      ),
     );
   }
   return lines.join('\n');

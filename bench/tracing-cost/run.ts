@@ -21,9 +21,13 @@
  *                            [--sale-connections 50] [--cpu-prof tickets,gateway]
  *                            [--idle-seconds 2] [--sampler parentbased_traceidratio]
  *                            [--sampler-arg 0.1]
+ *                            [--variant-env OTEL_GITTIX_EXPORT_THREAD=worker …]
  *
  * --sale-rounds 0 leaves the sale out; --cpu-prof runs the named services of both
- * copies under `node --cpu-prof` (bench/profiles/raw/tracing-<off|on>/).
+ * copies under `node --cpu-prof` (bench/profiles/raw/tracing-<off|on>/). --variant-env
+ * (repeatable, KEY=VALUE) starts a third copy, traced like "on" with those variables
+ * added, whose read bursts rotate with the other two: a change to how spans are
+ * exported is compared with the current one in the same rounds (the sale leaves it out).
  *
  * Opt-in (not part of `npm run bench`): it starts two more systems. Uses the
  * machine's Postgres, NATS and Redis under names `gx_<run>_…`, dropped at the end.
@@ -73,6 +77,8 @@ const { values: args } = parseArgs({
     sampler: { type: 'string' },
     /** Its OTEL_TRACES_SAMPLER_ARG, e.g. 0.1 with parentbased_traceidratio. */
     'sampler-arg': { type: 'string' },
+    /** KEY=VALUE for a third, traced copy (repeatable), e.g. OTEL_GITTIX_EXPORT_THREAD=worker. */
+    'variant-env': { type: 'string', multiple: true },
   },
 });
 process.env.GITTIX_TEST_RUN ??= `trc${randomBytes(3).toString('hex')}`;
@@ -89,8 +95,18 @@ const READ_SERVICES = ['tickets', 'gateway'] as const;
 /** The flash sale's path: the order, the reservation, the expiration job. */
 const SALE_SERVICES = ['gateway', 'tickets', 'orders', 'expiration'] as const;
 const say = (line: string) => process.stderr.write(`[bench:tracing] ${line}\n`);
+/** The third copy's extra environment (none: no third copy). */
+const variantEnv = Object.fromEntries(
+  (args['variant-env'] ?? []).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--variant-env wants KEY=VALUE, got ${pair}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
+const COPIES: readonly Tracing[] =
+  Object.keys(variantEnv).length > 0 ? ['off', 'on', 'variant'] : ['off', 'on'];
 
-type Tracing = 'off' | 'on';
+type Tracing = 'off' | 'on' | 'variant';
 type Via = 'tickets' | 'gateway';
 
 async function main(): Promise<void> {
@@ -103,6 +119,7 @@ async function main(): Promise<void> {
   const receiver = await startOtlpSink();
   const systems: Partial<Record<Tracing, RunningSystem>> = {};
   const pools: Partial<Record<Tracing, { orders: pg.Pool; tickets: pg.Pool }>> = {};
+  if (COPIES.includes('variant')) say(`variant copy: ${JSON.stringify(variantEnv)}`);
   /** What the sink received since `before`, once the exporter's last batch is in. */
   const exportedSince = async (before: { exports: number; bytes: number }) => {
     // The exporter sends every few hundred ms: give the last batch time to arrive.
@@ -112,7 +129,8 @@ async function main(): Promise<void> {
   };
   try {
     const logDir = join(repoRoot, 'test-output', 'bench-tracing', testRunId());
-    for (const tracing of ['off', 'on'] as const) {
+    for (const tracing of COPIES) {
+      const traced = tracing !== 'off';
       say(`starting ${SALE_SERVICES.join(', ')} with tracing ${tracing}…`);
       const profileDir = join(repoRoot, 'bench', 'profiles', 'raw', `tracing-${tracing}`);
       if (profiled.length > 0) await mkdir(profileDir, { recursive: true });
@@ -134,18 +152,19 @@ async function main(): Promise<void> {
           orderExpirationSeconds: 3600,
           extraEnv: {
             NODE_ENV: 'production',
-            ...(tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
-            ...(tracing === 'on' && args.sampler ? { OTEL_TRACES_SAMPLER: args.sampler } : {}),
-            ...(tracing === 'on' && args['sampler-arg']
+            ...(traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
+            ...(traced && args.sampler ? { OTEL_TRACES_SAMPLER: args.sampler } : {}),
+            ...(traced && args['sampler-arg']
               ? { OTEL_TRACES_SAMPLER_ARG: args['sampler-arg'] }
               : {}),
+            ...(tracing === 'variant' ? variantEnv : {}),
           },
         }),
       });
     }
-    const ticketIds: Record<Tracing, string[]> = { off: [], on: [] };
-    const saleTicketIds: Record<Tracing, string[][]> = { off: [], on: [] };
-    for (const tracing of ['off', 'on'] as const) {
+    const ticketIds: Record<Tracing, string[]> = { off: [], on: [], variant: [] };
+    const saleTicketIds: Record<Tracing, string[][]> = { off: [], on: [], variant: [] };
+    for (const tracing of COPIES) {
       const system = systems[tracing]!;
       const pool = (service: string) => {
         const p = new pg.Pool({ connectionString: system.databaseUrl(service), max: 2 });
@@ -167,13 +186,13 @@ async function main(): Promise<void> {
         forSale.slice(r * saleTickets, (r + 1) * saleTickets),
       );
     }
-    const idle = { read: { off: 0, on: 0 }, sale: { off: 0, on: 0 } };
+    const idle = { read: { off: 0, on: 0, variant: 0 }, sale: { off: 0, on: 0, variant: 0 } };
     const measureIdle = async (leg: 'read' | 'sale') => {
       const services = leg === 'read' ? READ_SERVICES : SALE_SERVICES;
       idle[leg] = await idleCores(systems as Record<Tracing, RunningSystem>, services, idleSeconds);
       idleLog.push({ leg, ...idle[leg] });
     };
-    const idleLog: Array<{ leg: string; off: number; on: number }> = [];
+    const idleLog: Array<{ leg: string; off: number; on: number; variant: number }> = [];
     const cpuOf = (tracing: Tracing) =>
       servicesCpu(systems[tracing]!, READ_SERVICES, idle.read[tracing]);
     const urlOf = (tracing: Tracing, via: Via) =>
@@ -190,12 +209,9 @@ async function main(): Promise<void> {
       });
       return { ...result, cpuSeconds: await stopCpu() };
     };
-    const targets: Array<[Tracing, Via]> = [
-      ['off', 'tickets'],
-      ['on', 'tickets'],
-      ['off', 'gateway'],
-      ['on', 'gateway'],
-    ];
+    const targets: Array<[Tracing, Via]> = (['tickets', 'gateway'] as const).flatMap((via) =>
+      COPIES.map((tracing): [Tracing, Via] => [tracing, via]),
+    );
     say('warming up (left out of every number)…');
     for (const [tracing, via] of targets) await burst(tracing, via, 1);
     const before = receiver.received();
@@ -215,7 +231,7 @@ async function main(): Promise<void> {
     }
     const exported = await exportedSince(before);
 
-    const sale = (round: number, tracing: Tracing) =>
+    const sale = (round: number, tracing: 'off' | 'on') =>
       saleRound({
         round,
         tracing,
@@ -234,13 +250,17 @@ async function main(): Promise<void> {
       for (const tracing of ['off', 'on'] as const) await sale(-1, tracing);
       for (let round = 0; round < saleRounds; round++) {
         await measureIdle('sale');
-        const order: Tracing[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+        const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
         for (const tracing of order) saleBursts.push(await sale(round, tracing));
         say(`sale round ${round + 1}/${saleRounds} done`);
       }
     }
     const saleExported = await exportedSince(saleBefore);
-    const rows: CostRow[] = costRows(bursts, { median, summarize });
+    const rows: CostRow[] = costRows(
+      bursts,
+      { median, summarize },
+      COPIES.filter((copy) => copy !== 'off'),
+    );
     const sold = saleBursts.length > 0 ? saleRow(saleBursts, { median, summarize }) : undefined;
     const table = [
       renderCostTable(rows),
@@ -260,6 +280,7 @@ async function main(): Promise<void> {
         buyers: Number(args.buyers),
         saleTickets,
         saleConnections: Number(args['sale-connections']),
+        variantEnv,
       },
       exported,
       idle: idleLog,
