@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventInput } from '@gittix/common';
 import { waitFor } from '@gittix/common/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createNotificationsFixture,
@@ -36,6 +37,21 @@ describe('notifications: emails whose recipient is not known yet', () => {
     await n.deliver('user.created', seller);
     await waitFor(() => n.smtp.to(seller.email).length === 1, { message: 'the parked email' });
     expect(n.smtp.to(seller.email)[0]!.subject).toBe('Payout of $12.00 sent');
+  });
+
+  it('when a parked email’s user does not arrive, then gittix_emails_oldest_waiting_age_seconds{state="parked"} shows how long it has waited', async () => {
+    const seller = userData();
+    await n.deliver('payout.paid', { id: randomUUID(), userId: seller.id, amount: 7 });
+    // Two hours without the user's event (dead-lettered at auth's end, say).
+    await sql`UPDATE emails SET created_at = now() - interval '2 hours'
+      WHERE user_id = ${seller.id}`.execute(n.db);
+    const parkedAge = () =>
+      n.metric('gittix_emails_oldest_waiting_age_seconds', { state: 'parked' });
+    expect(await parkedAge()).toBeGreaterThanOrEqual(2 * 3600);
+
+    await n.deliver('user.created', seller);
+    await waitFor(() => n.smtp.to(seller.email).length === 1, { message: 'the parked email' });
+    expect(await parkedAge()).toBeLessThan(2 * 3600);
   });
 
   it('when a user and an email for them are handled at the same moment, then the email is not left parked', async () => {

@@ -4,6 +4,7 @@ import { ordersConfigSchema } from './config.js';
 import { migrations } from './db/migrations.js';
 import type { OrdersDatabase } from './db/schema.js';
 import { ordersSubscriptions } from './events/subscriptions.js';
+import { registerOverdueOrdersGauge } from './metrics.js';
 import { orderSweeper } from './sweeper.js';
 
 /** The orders service: orders and their hold, over a replica of the tickets. */
@@ -27,6 +28,8 @@ export const ordersService = defineService({
       maxOpenOrdersPerUser: config.MAX_OPEN_ORDERS_PER_USER,
       replicaWaitMs: config.REPLICA_WAIT_MS,
     });
+    // Whether every order ends: the sweeper's own failure shows here.
+    registerOverdueOrdersGauge(app.metrics, db);
     return {
       app,
       subscriptions: ordersSubscriptions,

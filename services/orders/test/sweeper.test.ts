@@ -1,6 +1,7 @@
 import { connectRedis, createDb } from '@gittix/common';
 import {
   createTestEnvironment,
+  scrapeMetric,
   type TestEnvironment,
   testInfra,
   testLogger,
@@ -114,6 +115,16 @@ describe('sweepOverdueOrders', () => {
     await f.startConsumers();
   });
   afterAll(() => f?.close());
+
+  it('when an open order stays past its expiresAt, then gittix_orders_overdue_seconds shows how late it is until it ends', async () => {
+    const { order } = await f.placeOrder();
+    await expireAgo(f, order.id, 900);
+    // Nothing has ended it: neither an expiry nor the sweeper (not started here).
+    expect(await scrapeMetric(f.app, 'gittix_orders_overdue_seconds')).toBeGreaterThanOrEqual(900);
+    await sweepOverdueOrders(f.db, { graceSeconds: 0, logger: testLogger });
+    expect(await statusOf(f, order.id)).toBe('cancelled');
+    expect(await scrapeMetric(f.app, 'gittix_orders_overdue_seconds')).toBe(0);
+  });
 
   it('when an unpaid order is past expiresAt by less than the grace, then it is left to the expiration service', async () => {
     const { order } = await f.placeOrder();

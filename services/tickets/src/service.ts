@@ -6,6 +6,7 @@ import { migrations } from './db/migrations.js';
 import type { TicketsDatabase } from './db/schema.js';
 import { ticketsSubscriptions } from './events/subscriptions.js';
 import { type FileStore, postgresFileStore } from './files/store.js';
+import { registerHoldMetrics } from './metrics.js';
 import { ordersSeenPruner } from './prune-orders-seen.js';
 
 /** Ticket files in the S3 bucket S3_BUCKET names, else in the tickets database. */
@@ -33,16 +34,19 @@ export const ticketsService = defineService({
   needs: { database: postgres<TicketsDatabase>(migrations), events: {}, sessions: true },
   build: async ({ config, db, logger, verifySession, readiness, admission }) => {
     const fileStore = await fileStoreFor(config, db);
+    const app = await buildApp({
+      db,
+      logger,
+      verifySession,
+      readiness,
+      admission,
+      fileStore,
+      replicaWaitMs: config.REPLICA_WAIT_MS,
+    });
+    // A reservation its order's end never reached shows here.
+    registerHoldMetrics(app.metrics, db);
     return {
-      app: await buildApp({
-        db,
-        logger,
-        verifySession,
-        readiness,
-        admission,
-        fileStore,
-        replicaWaitMs: config.REPLICA_WAIT_MS,
-      }),
+      app,
       subscriptions: ticketsSubscriptions,
       tasks: [ordersSeenPruner({ db, logger, retentionMs: eventTablesRetentionMs(config) })],
       alsoStop: fileStore.close
