@@ -56,7 +56,11 @@ export async function emailLink(
   await enqueueEvent(trx, type, {
     userId: user.id,
     email: user.email,
-    sealedToken: sealToken(sealingKey, token, { purpose: type, userId: user.id }),
+    sealedToken: sealToken(sealingKey, token, {
+      purpose: type,
+      userId: user.id,
+      email: user.email,
+    }),
   });
 }
 

@@ -117,5 +117,9 @@ export async function emailedToken(
     { message: `${subject} for ${userId}` },
   );
   if (link.sealedToken === undefined) return link.token!;
-  return unsealToken(auth.config.EMAIL_TOKEN_KEY, link.sealedToken, { purpose: subject, userId });
+  return unsealToken(auth.config.EMAIL_TOKEN_KEY, link.sealedToken, {
+    purpose: subject,
+    userId,
+    email: link.email,
+  });
 }

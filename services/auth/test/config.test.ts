@@ -43,6 +43,30 @@ describe('auth configuration', () => {
     ).toThrow(/EMAIL_TOKEN_KEY: Must be 32 bytes/);
   });
 
+  it('when EMAIL_TOKEN_KEY is not base64 (stray characters, a passphrase, hex), then the config refuses it instead of decoding what it can', () => {
+    const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: generateSessionKeyPem() };
+    const notBase64 = [
+      // A mistyped or pasted-over key: Buffer.from(…, 'base64') skips what it cannot read.
+      `${emailTokenKey.slice(0, 20)}$!${emailTokenKey.slice(20)}`,
+      // A 43-letter passphrase decodes to 32 bytes of little entropy.
+      'correcthorsebatterystapleandsomemorewords12',
+      // Hex from `openssl rand -hex`, cut to fit.
+      randomBytes(32).toString('hex').slice(0, 43),
+      // base64url's alphabet in the standard one's place.
+      `${emailTokenKey.slice(0, 10)}-_${emailTokenKey.slice(12)}`,
+    ];
+    for (const key of notBase64) {
+      expect(() => loadConfig(authConfigSchema, { ...production, EMAIL_TOKEN_KEY: key })).toThrow(
+        /EMAIL_TOKEN_KEY: Must be 32 bytes, base64/,
+      );
+    }
+    // A key file's trailing newline is not the key's.
+    expect(
+      loadConfig(authConfigSchema, { ...production, EMAIL_TOKEN_KEY: `${emailTokenKey}\n` })
+        .EMAIL_TOKEN_KEY,
+    ).toBe(emailTokenKey);
+  });
+
   it('when NODE_ENV is production with a key, then cookies default to Secure', () => {
     const config = loadConfig(authConfigSchema, {
       NODE_ENV: 'production',

@@ -42,7 +42,11 @@ describe('emailed links at rest', () => {
 
     const sealed = stream.find((e) => e.type === 'user.password_reset_requested')!.data
       .sealedToken!;
-    const context = { purpose: 'user.password_reset_requested', userId: user.id } as const;
+    const context = {
+      purpose: 'user.password_reset_requested',
+      userId: user.id,
+      email: user.email,
+    } as const;
     expect(() => unsealToken(randomBytes(32).toString('base64'), sealed, context)).toThrow();
     expect(() =>
       unsealToken(auth.config.EMAIL_TOKEN_KEY, sealed, { ...context, userId: crypto.randomUUID() }),
@@ -51,6 +55,12 @@ describe('emailed links at rest', () => {
       unsealToken(auth.config.EMAIL_TOKEN_KEY, sealed, {
         ...context,
         purpose: 'user.verification_requested',
+      }),
+    ).toThrow();
+    expect(() =>
+      unsealToken(auth.config.EMAIL_TOKEN_KEY, sealed, {
+        ...context,
+        email: 'someone-else@example.com',
       }),
     ).toThrow();
   });

@@ -9,14 +9,19 @@ import { type SealedTokenPurpose, unsealToken } from '@gittix/common';
 export function linkToken(
   key: string,
   purpose: SealedTokenPurpose,
-  data: { userId: string; token?: string | undefined; sealedToken?: string | undefined },
+  data: {
+    userId: string;
+    email: string;
+    token?: string | undefined;
+    sealedToken?: string | undefined;
+  },
 ): string {
   if (data.sealedToken === undefined) {
     if (data.token === undefined) throw new Error(`${purpose} carries no token`);
     return data.token;
   }
   try {
-    return unsealToken(key, data.sealedToken, { purpose, userId: data.userId });
+    return unsealToken(key, data.sealedToken, { purpose, userId: data.userId, email: data.email });
   } catch (error) {
     throw new Error(`${purpose}: the sealed token does not open; is EMAIL_TOKEN_KEY auth's?`, {
       cause: error,

@@ -25,10 +25,19 @@ describe('notifications: the links auth seals', () => {
     userId: string,
     token: string,
     key = n.config.EMAIL_TOKEN_KEY,
-  ) => sealToken(key, token, { purpose, userId });
+    email?: string,
+  ) => sealToken(key, token, { purpose, userId, email: email ?? addressOf(userId) });
+  /** The address each user's links were sealed for (the one their events carry). */
+  const addresses = new Map<string, string>();
+  const addressOf = (userId: string) => addresses.get(userId) ?? 'someone@example.com';
+  const knownUser = async () => {
+    const user = await n.knownUser();
+    addresses.set(user.id, user.email);
+    return user;
+  };
 
   it('when auth sends a sealed verification token, then the email links with the token opened', async () => {
-    const user = await n.knownUser();
+    const user = await knownUser();
     const token = rawToken();
     await n.publish('user.verification_requested', {
       userId: user.id,
@@ -41,7 +50,7 @@ describe('notifications: the links auth seals', () => {
   });
 
   it('when auth sends a sealed reset token, then the email links with the token opened', async () => {
-    const user = await n.knownUser();
+    const user = await knownUser();
     const token = rawToken();
     await n.publish('user.password_reset_requested', {
       userId: user.id,
@@ -54,7 +63,7 @@ describe('notifications: the links auth seals', () => {
   });
 
   it('when an auth release from before sealing sends the token in clear, then the link still works', async () => {
-    const user = await n.knownUser();
+    const user = await knownUser();
     const token = rawToken();
     await n.publish('user.password_reset_requested', { userId: user.id, email: user.email, token });
     const email = await arrived(user.email);
@@ -62,7 +71,7 @@ describe('notifications: the links auth seals', () => {
   });
 
   it('when a token was sealed with another key or for another user, then the event fails and no email is queued', async () => {
-    const user = await n.knownUser();
+    const user = await knownUser();
     const handler = onUserPasswordResetRequested(
       { site: { publicUrl: PUBLIC_URL }, messageIdDomain: 'gittix.local', holdEmailDelayMs: 0 },
       n.config.EMAIL_TOKEN_KEY,
@@ -88,6 +97,29 @@ describe('notifications: the links auth seals', () => {
         n.db.transaction().execute((trx) => handler(trx, event, context)),
       ).rejects.toThrow(/sealed token does not open/);
     }
+    expect((await n.emailRows()).filter((r) => r.user_id === user.id)).toEqual([]);
+  });
+
+  it('when a sealed reset token is republished with another address, then it does not open and no email goes to that address', async () => {
+    const user = await knownUser();
+    const attacker = `attacker-${randomUUID()}@example.com`;
+    const handler = onUserPasswordResetRequested(
+      { site: { publicUrl: PUBLIC_URL }, messageIdDomain: 'gittix.local', holdEmailDelayMs: 0 },
+      n.config.EMAIL_TOKEN_KEY,
+    );
+    // Whoever can tail the stream and publish (the events CLI) copies the user's sealed token.
+    const event = createEnvelope(
+      'user.password_reset_requested',
+      {
+        userId: user.id,
+        email: attacker,
+        sealedToken: sealed('user.password_reset_requested', user.id, rawToken()),
+      },
+      randomUUID(),
+    );
+    await expect(
+      n.db.transaction().execute((trx) => handler(trx, event, { deliveries: 1, logger: n.logger })),
+    ).rejects.toThrow(/sealed token does not open/);
     expect((await n.emailRows()).filter((r) => r.user_id === user.id)).toEqual([]);
   });
 

@@ -120,11 +120,11 @@ describe('the email templates', () => {
     );
   });
 
-  it('when a payment is refunded, then both bodies give the amount and say the ticket can no longer be downloaded', () => {
+  it("when a payment is refunded, then both bodies give the amount and say the ticket cannot be downloaded, true of a refunded sale and of a cancelled order's refund alike", () => {
     const email = render(site, 'refunded', { orderId, title: 'Opera', amount: 40 });
     for (const body of [email.text, email.html]) {
       expect(body).toContain('$40.00');
-      expect(body).toContain('can no longer be downloaded');
+      expect(body).toContain('The ticket is not yours, so it cannot be downloaded.');
     }
     expect(email.text).not.toContain('/tickets/purchased');
     expect(render(site, 'refunded', { orderId, title: null, amount: 40 }).subject).toBe(

@@ -113,6 +113,10 @@ export interface CaptureTerms {
  * ledger (proceeds available when the ticket's event starts) and
  * payment.captured is published. Idempotent on a captured row. Returns whether it
  * recorded the capture now (the caller counts it after the commit).
+ * A capture of a cancelled order's hold (taken at the provider by hand, or news of it
+ * reaching the webhook while the void was due) is posted and a refund scheduled in the
+ * same transaction, whoever records it; no payment.captured: it is the buyer's receipt
+ * and the seller's "Sold", untrue for a cancelled order.
  */
 export async function recordCapture(
   trx: Transaction<PaymentsDatabase>,
@@ -123,9 +127,10 @@ export async function recordCapture(
   if (payment.status === 'captured') return false;
   const order = await trx
     .selectFrom('orders')
-    .select(['seller_id', 'event_starts_at', 'ticket_id'])
+    .select(['status', 'seller_id', 'event_starts_at', 'ticket_id'])
     .where('id', '=', payment.order_id)
     .executeTakeFirst();
+  const cancelled = order?.status === 'cancelled';
   const fee = feeCents(payment.amount_cents, terms.feePercent);
   const now = new Date();
   await trx
@@ -134,13 +139,20 @@ export async function recordCapture(
       status: 'captured',
       fee_cents: fee,
       captured_at: now,
-      next_action: null,
-      next_attempt_at: null,
+      next_action: cancelled ? 'refund' : null,
+      next_attempt_at: cancelled ? now : null,
+      ...(cancelled ? { action_attempts: 0 } : {}),
       last_error: null,
       updated_at: now,
     })
     .where('id', '=', payment.id)
     .execute();
+  if (cancelled) {
+    logger.error(
+      { paymentId: payment.id, orderId: payment.order_id, providerId: payment.provider_id },
+      'captured at the provider for a cancelled order: capture recorded, refund scheduled',
+    );
+  }
   if (!order?.seller_id) {
     // Only events from before sellers were named lack one: the money stays the platform's.
     logger.error({ paymentId: payment.id }, 'captured a payment whose seller is unknown');
@@ -156,7 +168,7 @@ export async function recordCapture(
     }),
     { paymentId: payment.id },
   );
-  if (order?.seller_id) {
+  if (order?.seller_id && !cancelled) {
     await enqueueEvent(trx, 'payment.captured', {
       id: payment.id,
       orderId: payment.order_id,

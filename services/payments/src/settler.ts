@@ -18,7 +18,6 @@ import {
   recordCapture,
   recordRefund,
   recordVoid,
-  schedule,
 } from './settle.js';
 
 export interface SettlerOptions extends CaptureTerms {
@@ -253,19 +252,15 @@ export class Settler {
     const found = { providerStatus: state.status, providerDetail: state.detail };
     const news = newsOfRefusal(action, state);
     if (news === 'captured-for-a-void') {
-      await db.transaction().execute(async (trx) => {
+      // Taken at the provider (by hand, or a capture's answer lost) for a cancelled order:
+      // recordCapture posts it and schedules its refund in one transaction (the webhook's
+      // path does the same, so whichever records it first, the refund cannot be lost).
+      const captured = await db.transaction().execute(async (trx) => {
         const row = await lockPayment(trx, payment.id);
-        if (row.next_action !== 'void' || !(await recordCapture(trx, row, this.options, log))) {
-          return;
-        }
-        // Taken at the provider (by hand, or a capture's answer lost) for a cancelled
-        // order: recorded, then given back, in one transaction so the refund cannot be lost.
-        await schedule(trx, row.id, 'refund');
+        return row.next_action === 'void' && (await recordCapture(trx, row, this.options, log));
       });
-      log.error(
-        found,
-        'a hold to void was captured at the provider: capture recorded, refund scheduled',
-      );
+      if (captured) outcomes?.inc({ outcome: 'captured' });
+      log.warn(found, 'a hold to void was captured at the provider');
       return;
     }
     if (!news) throw new UnsettledStateError(action, state.detail, refusal);

@@ -194,6 +194,30 @@ describe('the settler, when the provider refuses an action for the payment state
     });
   });
 
+  it('when the hold to void was captured at the provider, then the capture is recorded and refunded, and no payment.captured tells the buyer or the seller of a sale', async () => {
+    const { order, paid } = await paidOrder();
+    await fx.cancelOrder(order);
+    // Captured at the provider all the same (by hand in its dashboard).
+    await provider.sandbox.store.move(paid.providerId, ['authorized'], 'captured');
+    await fx.settle();
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'captured',
+      next_action: 'refund',
+    });
+    await fx.settle();
+
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'refunded', next_action: null });
+    expect((await provider.sandbox.store.hold(paid.providerId))?.status).toBe('refunded');
+    expect(await ledgerSum(fx.db)).toBe(0);
+    expect(await sellerBalance(fx.db, order.ticket.userId!)).toMatchObject({
+      pendingCents: 0,
+      availableCents: 0,
+    });
+    // payment.captured is the buyer's receipt and the seller's "Sold": untrue for a cancelled order.
+    expect(await published('payment.captured', paid.id)).toEqual([]);
+    expect(await published('payment.refunded', paid.id)).toHaveLength(1);
+  });
+
   it('when the settler refunds a captured payment whose order was cancelled, then payment.refunded is published once, as for a refund made in Stripe', async () => {
     const { order, paid } = await paidOrder();
     await fx.completeOrder(order, paid.id);

@@ -130,6 +130,23 @@ describe('the settler, when Stripe refuses an action for the PaymentIntent state
     expect(await captureLost()).toBe(lostBefore + 1);
   });
 
+  it('when the PaymentIntent to capture is processing (its money in flight), then nothing is recorded and the capture stays scheduled', async () => {
+    const { order, paid } = await paidOrder();
+    const lostBefore = await captureLost();
+    standIn.intents.get(paid.providerId)!.status = 'processing';
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+
+    expect(provider.retrieves).toContain(paid.providerId);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'authorized',
+      next_action: 'capture',
+      action_attempts: 1,
+    });
+    expect(await published('payment.voided', paid.id)).toEqual([]);
+    expect(await captureLost()).toBe(lostBefore);
+  });
+
   it('when payment_intent.canceled arrives for a payment whose capture is due, then it is voided with payment.voided, no posting, and counted capture_lost once however often it arrives', async () => {
     const { order, paid } = await paidOrder();
     const lostBefore = await captureLost();
@@ -195,6 +212,35 @@ describe('the settler, when Stripe refuses an action for the PaymentIntent state
     expect(row).toMatchObject({ status: 'refunded', next_action: null });
     expect(row.refund_id).toMatch(/^re_/);
     expect((await ledgerOf(paid.id)).filter((l) => l.kind === 'refund')).toHaveLength(3);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when payment_intent.succeeded arrives for a payment whose order was cancelled (its void due), then the capture is refunded, whether the webhook or the settler records it first', async () => {
+    for (let i = 0; i < 2; i++) {
+      const { order, paid } = await paidOrder();
+      await fx.cancelOrder(order);
+      // Captured at Stripe all the same (by hand in its dashboard): Stripe tells the webhook.
+      const intent = standIn.intents.get(paid.providerId)!;
+      Object.assign(intent, {
+        status: 'succeeded',
+        amount_received: intent.amount,
+        amount_capturable: 0,
+      });
+      const webhook = () => deliverWebhook('payment_intent.succeeded', intent);
+      const [first, second] = i === 0 ? [webhook, fx.settle] : [fx.settle, webhook];
+      await first();
+      await second();
+      await due(paid.id);
+      await fx.settle();
+
+      expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'refunded', next_action: null });
+      expect(intent.refunds).toHaveLength(1);
+      const lines = await ledgerOf(paid.id);
+      expect(lines.reduce((sum, line) => sum + line.amount_cents, 0)).toBe(0);
+      expect(lines.filter((l) => l.kind === 'refund')).toHaveLength(3);
+      expect(await published('payment.captured', paid.id)).toEqual([]);
+      expect(await published('payment.refunded', paid.id)).toHaveLength(1);
+    }
     expect(await ledgerSum(fx.db)).toBe(0);
   });
 

@@ -81,9 +81,15 @@ function paymentIntent(params: URLSearchParams, status: string, created: number)
   };
 }
 
-/** The PaymentIntent as Stripe shows it: its refunds live on its charge, expanded on request. */
-function shown(intent: Intent, expandCharge = false): Record<string, unknown> {
+/**
+ * The PaymentIntent as Stripe shows it: its refunds live on its charge, expanded on
+ * request (`latest_charge`); since API 2022-11-15 the charge's `refunds` list only when
+ * asked for too (`latest_charge.refunds`).
+ */
+function shown(intent: Intent, expand: string[] = []): Record<string, unknown> {
   const { refunds, ...shownIntent } = intent;
+  const expandRefunds = expand.includes('latest_charge.refunds');
+  const expandCharge = expandRefunds || expand.includes('latest_charge');
   if (!expandCharge || typeof intent.latest_charge !== 'string') return shownIntent;
   const refunded = refunds.reduce((sum, refund) => sum + Number(refund.amount), 0);
   return {
@@ -97,7 +103,9 @@ function shown(intent: Intent, expandCharge = false): Record<string, unknown> {
       captured: intent.status === 'succeeded',
       payment_intent: intent.id,
       refunded: refunded > 0 && refunded >= intent.amount,
-      refunds: { object: 'list', data: refunds, has_more: false },
+      ...(expandRefunds
+        ? { refunds: { object: 'list', data: [...refunds].reverse(), has_more: false } }
+        : {}),
       status: 'succeeded',
     },
   };
@@ -434,7 +442,7 @@ export async function startStripeStandIn() {
       const intent = current(intentPath[1]!);
       if (!intent) return invalid(`No such payment_intent: '${intentPath[1]}'`, 404);
       const expand = [...query].filter(([key]) => key.startsWith('expand')).map(([, v]) => v);
-      return { status: 200, body: shown(intent, expand.includes('latest_charge')) };
+      return { status: 200, body: shown(intent, expand) };
     }
     if (method === 'POST' && path === '/v1/refunds') return refund(params);
     if (method === 'POST' && path === '/v1/accounts') return createAccount(params);

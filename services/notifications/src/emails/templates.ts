@@ -213,7 +213,7 @@ export function refunded(site: Site, refund: RefundedParams): EmailContent {
       : 'Your payment was refunded',
     heading: 'Your payment was refunded',
     paragraphs: [
-      `We have refunded the ${formatDollars(refund.amount)} you paid for ${titleOr(refund.title, 'your ticket')}. The ticket is no longer yours, so it can no longer be downloaded.`,
+      `We have refunded the ${formatDollars(refund.amount)} you paid for ${titleOr(refund.title, 'your ticket')}. The ticket is not yours, so it cannot be downloaded.`,
       'The refund goes back to the card you paid with; your bank may take a few days to show it.',
     ],
     facts: [

@@ -60,8 +60,11 @@ export type ProviderPaymentStatus = 'authorized' | 'captured' | 'voided' | 'refu
 /** An authorization as the provider holds it now (`retrieve`). */
 export interface ProviderPaymentState {
   providerId: string;
-  /** `unheld`: it holds no money and never took any (declined, waiting for 3-D Secure). */
-  status: ProviderPaymentStatus | 'unheld';
+  /**
+   * `unheld`: it holds no money and never took any (declined, waiting for 3-D Secure);
+   * `processing`: its money is in flight (Stripe's `processing`), neither held nor gone.
+   */
+  status: ProviderPaymentStatus | 'unheld' | 'processing';
   /** The provider's own words, for the logs (Stripe: `canceled (automatic)`). */
   detail: string;
   /** The refund that gave the money back, when `refunded`. */

@@ -299,8 +299,9 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async retrieve(providerId: string): Promise<ProviderPaymentState> {
+      // A charge's refunds are listed only when asked for (API 2022-11-15 and later).
       const intent = await call(() =>
-        stripe.paymentIntents.retrieve(providerId, { expand: ['latest_charge'] }),
+        stripe.paymentIntents.retrieve(providerId, { expand: ['latest_charge.refunds'] }),
       );
       const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
       const reason = intent.cancellation_reason ? ` (${intent.cancellation_reason})` : '';
@@ -309,6 +310,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       if (intent.status === 'succeeded' && charge?.refunded) {
         return { providerId, status: 'refunded', detail, refundId: charge.refunds?.data[0]?.id };
       }
+      if (intent.status === 'processing') return { providerId, status: 'processing', detail };
       return { providerId, status: statusOf(intent) ?? 'unheld', detail };
     },
 
