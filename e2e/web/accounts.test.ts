@@ -202,5 +202,10 @@ describe('accounts in Chromium through the gateway', () => {
     await expect
       .poll(() => statusesFor(token), { timeout: 2_000, interval: 50 })
       .toEqual([401, 401, 401]);
+
+    // Back on the page once signed out: nothing to sign out of, and it says so.
+    await page.goto(`${baseUrl}/auth/signout`);
+    await page.getByText("You're not signed in on this browser").waitFor();
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
   }, 120_000);
 });

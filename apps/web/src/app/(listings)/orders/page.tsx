@@ -1,6 +1,7 @@
 import type { Order } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { EventTime } from '../../../components/EventTime';
 import { IntentLink } from '../../../components/IntentLink';
 import { OrderBadge } from '../../../components/OrderBadge';
 import { loadOrRedirect, requireUser } from '../../../lib/gateway';
@@ -31,15 +32,25 @@ export default async function OrdersPage() {
         </div>
       ) : (
         <ul className={styles.list}>
-          {orders.map((order) => (
-            <li key={order.id}>
-              <IntentLink href={`/orders/${order.id}`} className={styles.row}>
-                <span className={styles.title}>{order.ticket.title}</span>
-                <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
-                <OrderBadge state={orderState(order, now)} />
-              </IntentLink>
-            </li>
-          ))}
+          {orders.map((order) => {
+            const state = orderState(order, now);
+            return (
+              <li key={order.id}>
+                <IntentLink href={`/orders/${order.id}`} className={styles.row}>
+                  <span className={styles.title}>
+                    {order.ticket.title}
+                    {state === 'open' && (
+                      <span className={styles.detail}>
+                        Pay by <EventTime iso={order.expiresAt} />
+                      </span>
+                    )}
+                  </span>
+                  <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
+                  <OrderBadge state={state} />
+                </IntentLink>
+              </li>
+            );
+          })}
         </ul>
       )}
     </>

@@ -9,6 +9,7 @@ import { TicketFileForm } from '../../../components/TicketFileForm';
 import { WithdrawButton } from '../../../components/WithdrawButton';
 import { gatewayGet, getCurrentUser, loadOrRedirect } from '../../../lib/gateway';
 import { formatPrice } from '../../../lib/price';
+import { eventHasStarted, ticketState } from '../../../lib/ticket-status';
 import styles from './ticket.module.css';
 
 interface TicketProps {
@@ -75,7 +76,8 @@ export default async function TicketPage({ params }: TicketProps) {
   const held = status === 'reserved' && open ? order : null;
   // Sold on the caller's own order: theirs, even while orders still catches up on the payment.
   const bought = status === 'sold' && order !== null && order.status !== 'cancelled';
-  const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
+  const now = Date.now();
+  const started = eventHasStarted(ticket, now);
   const forSale = status === 'available' && !started;
   // Bought or held: the listing is fixed, but its file can still come until the event starts.
   const fileOnly = isSeller && (status === 'sold' || status === 'reserved') && !started;
@@ -84,7 +86,7 @@ export default async function TicketPage({ params }: TicketProps) {
     <article className={`card ${styles.ticket}`} aria-labelledby="ticket-title">
       <div className={styles.summary}>
         <p className={styles.eyebrow}>
-          <TicketBadge status={status} />
+          <TicketBadge status={ticketState(ticket, now)} />
           {isSeller && <span className="badge badge-brand">Your listing</span>}
         </p>
         <h1 id="ticket-title" className={styles.title}>
@@ -99,7 +101,7 @@ export default async function TicketPage({ params }: TicketProps) {
       </div>
 
       <div className={styles.actions}>
-        {isSeller && status === 'available' && (
+        {isSeller && forSale && (
           <>
             <Link
               href={`/tickets/${ticket.id}/edit`}
@@ -131,7 +133,11 @@ export default async function TicketPage({ params }: TicketProps) {
         )}
         {fileOnly && <TicketFileForm ticket={ticket} />}
         {status === 'withdrawn' && (
-          <p className="notice notice-warning">The seller has taken this ticket off sale.</p>
+          <p className="notice notice-warning">
+            {isSeller
+              ? 'You withdrew this listing: buyers can no longer find or buy it.'
+              : 'The seller has taken this ticket off sale.'}
+          </p>
         )}
         {held && (
           <p className="notice notice-success">

@@ -9,6 +9,7 @@ import { WithdrawButton } from '../../../../components/WithdrawButton';
 import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
 import { refusedQuery } from '../../../../lib/refused-query';
+import { ticketState } from '../../../../lib/ticket-status';
 import { cursorFrom, nextPageHref, ticketsApiPath } from '../../../../lib/tickets-query';
 import styles from '../../listing.module.css';
 
@@ -30,6 +31,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
   if (!response.data && !refused) throw gatewayError(response, path);
   const tickets = response.data ?? [];
   const next = nextPageHref('/tickets/mine', {}, response.headers.get('link'));
+  const now = Date.now();
 
   return (
     <>
@@ -71,9 +73,9 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
                   )}
                 </span>
                 <span className={`price ${styles.price}`}>{formatPrice(ticket.price)}</span>
-                <TicketBadge status={ticket.status} />
+                <TicketBadge status={ticketState(ticket, now)} />
               </IntentLink>
-              {ticket.status === 'available' && (
+              {ticketState(ticket, now) === 'available' && (
                 <WithdrawButton ticketId={ticket.id} describedBy={titleId(ticket)} />
               )}
             </li>

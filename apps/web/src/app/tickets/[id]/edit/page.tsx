@@ -5,6 +5,7 @@ import { TicketFileForm } from '../../../../components/TicketFileForm';
 import { TicketForm } from '../../../../components/TicketForm';
 import { webConfig } from '../../../../lib/config';
 import { loadOrRedirect, requireUser } from '../../../../lib/gateway';
+import { eventHasStarted } from '../../../../lib/ticket-status';
 
 export const metadata: Metadata = { title: 'Edit ticket' };
 
@@ -12,10 +13,12 @@ interface EditTicketProps {
   params: Promise<{ id: string }>;
 }
 
-/** Why a held or sold ticket offers only its file: saving anything else can only be refused. */
+/**
+ * Why a held or sold ticket offers only its file (saving anything else can only be
+ * refused), and why one whose event has started offers nothing (its file is refused too).
+ */
 function FileOnlyNotice({ ticket }: { ticket: Ticket }) {
-  const started = ticket.event !== null && Date.parse(ticket.event.startsAt) <= Date.now();
-  if (started) {
+  if (eventHasStarted(ticket, Date.now())) {
     return (
       <p className="notice notice-warning">
         The event has started: this ticket and its file can no longer be changed.
@@ -50,11 +53,17 @@ export default async function EditTicketPage({ params }: EditTicketProps) {
     );
   }
 
-  const fileOnly = ticket.status === 'sold' || ticket.status === 'reserved';
+  // Only an available listing whose event is ahead can change: the API refuses the rest.
+  const editable = ticket.status === 'available' && !eventHasStarted(ticket, Date.now());
   return (
     <section className="narrow card" aria-labelledby="edit-ticket-title">
       <h1 id="edit-ticket-title">Edit ticket</h1>
-      {fileOnly ? (
+      {ticket.status === 'withdrawn' ? (
+        <p className="notice notice-warning">
+          You withdrew this listing: it can no longer be changed. To sell the ticket again,{' '}
+          <Link href="/tickets/new">list it anew</Link>.
+        </p>
+      ) : !editable ? (
         <FileOnlyNotice ticket={ticket} />
       ) : (
         <>
@@ -63,7 +72,7 @@ export default async function EditTicketPage({ params }: EditTicketProps) {
         </>
       )}
       <p className="form-footer">
-        <Link href={`/tickets/${ticket.id}`}>{fileOnly ? 'Back to the ticket' : 'Cancel'}</Link>
+        <Link href={`/tickets/${ticket.id}`}>{editable ? 'Cancel' : 'Back to the ticket'}</Link>
       </p>
     </section>
   );
