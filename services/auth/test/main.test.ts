@@ -6,6 +6,7 @@ import {
   waitFor,
 } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authService } from '../src/service.js';
 
 const serviceDir = new URL('..', import.meta.url);
 
@@ -26,7 +27,11 @@ describe('auth as a process (main.ts)', () => {
     const migrated = await runMigrateProcess(serviceDir, { DATABASE_URL: databaseUrl });
     expect(migrated.output).toMatch(/auth: ran \d+ migration/);
     expect(migrated.code).toBe(0);
+    // The run's own stream and subject prefix: without them the process would publish
+    // into the default `gittix` stream, the one `npm start` runs on.
+    const { JWT_PUBLIC_KEY: _verifierKey, ...runConfig } = environment.configFor(authService);
     const auth = await startServiceProcess(serviceDir, {
+      ...runConfig,
       DATABASE_URL: databaseUrl,
       ARGON2_MEMORY_KIB: '1024',
       ARGON2_TIME_COST: '2',
@@ -40,7 +45,13 @@ describe('auth as a process (main.ts)', () => {
         body: JSON.stringify({ email: 'Main@Example.com', password: 'long enough' }),
       });
       expect(signup.status).toBe(201);
-      expect(await signup.json()).toMatchObject({ email: 'main@example.com' });
+      const created = await signup.json();
+      expect(created).toMatchObject({ email: 'main@example.com' });
+      await waitFor(
+        async () =>
+          (await environment.publishedEvents('user.created')).some((e) => e.data.id === created.id),
+        { timeoutMs: 10_000, message: "user.created on this run's own stream" },
+      );
       // Logs are written in chunks (LOG_BUFFER_BYTES), flushed within a second.
       await waitFor(() => auth.output().includes('JWT_PRIVATE_KEY is not set'), {
         timeoutMs: 10_000,
