@@ -153,7 +153,7 @@ async function claimAttempt(
     const declines = Number(count);
     if (declines >= maxDeclines) {
       throw new TooManyRequestsError(
-        `Too many declined attempts for this order (${maxDeclines}); start a new order`,
+        `Too many declined attempts for this order (${maxDeclines}): cancel it and order the ticket again`,
       );
     }
     if (existing) {

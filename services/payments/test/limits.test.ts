@@ -73,7 +73,12 @@ describe('POST /api/payments limits', () => {
     const sixth = await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' });
     expect(sixth.statusCode).toBe(429);
     expect(sixth.json()).toEqual({
-      errors: [{ message: 'Too many declined attempts for this order (5); start a new order' }],
+      errors: [
+        {
+          message:
+            'Too many declined attempts for this order (5): cancel it and order the ticket again',
+        },
+      ],
     });
     expect(provider.charges.length).toBe(asked);
   });
