@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventEnvelope, EventInput } from '@gittix/common';
+import type { EventEnvelope, EventInput, Subject } from '@gittix/common';
 import {
   orderCancelledData,
   orderCreatedData,
@@ -231,6 +231,15 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
         headers,
         payload: payload as object,
       });
+    },
+
+    /** The `subject` events about payment `paymentId` on the stream, after draining the outbox. */
+    async paymentEvents<S extends Subject>(subject: S, paymentId: string) {
+      await service.relay.drain();
+      const messages = await streamMessages<EventEnvelope<S>>(service.bus, {
+        subject: service.bus.subjectOf(subject),
+      });
+      return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
     },
 
     /** payment.created events the service has published, after draining its outbox. */

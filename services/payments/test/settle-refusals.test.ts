@@ -1,5 +1,5 @@
-import type { EventEnvelope, Subject } from '@gittix/common';
-import { scrapeMetric, streamMessages } from '@gittix/common/testing';
+import type { Subject } from '@gittix/common';
+import { scrapeMetric } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentAction } from '../src/db/schema.js';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
@@ -52,13 +52,8 @@ describe('the settler, when the provider refuses an action for the payment state
   });
   afterAll(() => fx?.close());
 
-  async function published<S extends Subject>(subject: S, paymentId: string) {
-    await fx.relay.drain();
-    const messages = await streamMessages<EventEnvelope<S>>(fx.bus, {
-      subject: fx.bus.subjectOf(subject),
-    });
-    return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
-  }
+  const published = <S extends Subject>(subject: S, paymentId: string) =>
+    fx.paymentEvents(subject, paymentId);
   const ledgerOf = (paymentId: string) => fx.ledgerLines(paymentId);
   const due = (paymentId: string) => fx.makeDue(paymentId);
   const captureLost = () =>

@@ -1,5 +1,5 @@
-import type { EventEnvelope, Subject } from '@gittix/common';
-import { streamMessages, waitFor } from '@gittix/common/testing';
+import type { Subject } from '@gittix/common';
+import { waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
 import {
@@ -47,13 +47,8 @@ describe('authorize, then capture or void', () => {
   });
   afterAll(() => fx?.close());
 
-  async function published<S extends Subject>(subject: S, paymentId: string) {
-    await fx.relay.drain();
-    const messages = await streamMessages<EventEnvelope<S>>(fx.bus, {
-      subject: fx.bus.subjectOf(subject),
-    });
-    return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
-  }
+  const published = <S extends Subject>(subject: S, paymentId: string) =>
+    fx.paymentEvents(subject, paymentId);
 
   it('when the order completes, then the payment is captured with a 10% fee, the ledger balances and payment.captured is published', async () => {
     const buyer = await fx.buyer();

@@ -1,5 +1,5 @@
-import type { EventEnvelope, Subject } from '@gittix/common';
-import { scrapeMetric, startStripeStandIn, streamMessages } from '@gittix/common/testing';
+import type { Subject } from '@gittix/common';
+import { scrapeMetric, startStripeStandIn } from '@gittix/common/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum } from '../src/ledger.js';
 import {
@@ -35,13 +35,8 @@ describe('the settler, when Stripe refuses an action for the PaymentIntent state
     await standIn?.close();
   });
 
-  async function published<S extends Subject>(subject: S, paymentId: string) {
-    await fx.relay.drain();
-    const messages = await streamMessages<EventEnvelope<S>>(fx.bus, {
-      subject: fx.bus.subjectOf(subject),
-    });
-    return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
-  }
+  const published = <S extends Subject>(subject: S, paymentId: string) =>
+    fx.paymentEvents(subject, paymentId);
   const ledgerOf = (paymentId: string) => fx.ledgerLines(paymentId);
   const due = (paymentId: string) => fx.makeDue(paymentId);
   const captureLost = () =>
