@@ -1,5 +1,7 @@
+import type { HandlerContext } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import type { NotificationsDatabase, OrdersTable } from './db/schema.js';
+import { countStaleAfterCommit } from './metrics.js';
 
 type OrderFacts = Pick<OrdersTable, 'id'> & Partial<Omit<OrdersTable, 'id'>>;
 
@@ -38,15 +40,26 @@ export async function recordOrder(
 }
 
 /**
- * The order was cancelled (by its buyer, refused, or expired) or completed (paid); the
- * caller recorded it as ended: its hold email, if it has not gone yet (its wait, an
+ * The order ended: cancelled (by its buyer, refused, or expired), completed, or its
+ * payment captured (which can be handled before the order's own events). Its facts are
+ * recorded with `ended_at`, and its hold email, if it has not gone yet (its wait, an
  * SMTP outage, a buyer not known yet), is given up, since "your ticket is on hold, pay
- * by …" would now be untrue.
- * order.created and order.cancelled both take the order's row first (recordOrder), so
- * a hold email queued at the same moment is either seen here or not queued at all.
- * Returns the kinds given up, for the `stale` count.
+ * by …" would now be untrue; the kinds given up are counted `stale` once committed.
+ * order.created takes the order's row first too (recordOrder), so a hold email queued
+ * at the same moment is either given up here or not queued at all.
  */
-export async function giveUpOrderEmails(
+export async function endOrder(
+  trx: Kysely<NotificationsDatabase>,
+  facts: Omit<OrderFacts, 'ended_at'>,
+  context: HandlerContext,
+): Promise<Omit<OrdersTable, 'id'>> {
+  const order = await recordOrder(trx, { ...facts, ended_at: new Date() });
+  countStaleAfterCommit(context, await giveUpOrderEmails(trx, facts.id));
+  return order;
+}
+
+/** Gives up the order's unsent emails; returns their kinds. */
+async function giveUpOrderEmails(
   trx: Kysely<NotificationsDatabase>,
   orderId: string,
 ): Promise<string[]> {

@@ -1,7 +1,6 @@
 import type { EventHandler } from '@gittix/common';
 import type { NotificationsDatabase } from '../db/schema.js';
-import { countStaleAfterCommit } from '../metrics.js';
-import { giveUpOrderEmails, recordOrder } from '../orders.js';
+import { endOrder } from '../orders.js';
 import { type MailSettings, queueEmail } from '../queue-email.js';
 
 /**
@@ -14,14 +13,15 @@ export const onOrderCancelled =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.cancelled'> =>
   async (trx, { id, data }, context) => {
     const { logger } = context;
-    const order = await recordOrder(trx, {
-      id: data.id,
-      buyer_id: data.userId ?? null,
-      ticket_id: data.ticket.id,
-      ended_at: new Date(),
-    });
-    // Whatever the reason, the hold is over: its email, if still unsent, would be untrue.
-    countStaleAfterCommit(context, await giveUpOrderEmails(trx, data.id));
+    const order = await endOrder(
+      trx,
+      {
+        id: data.id,
+        buyer_id: data.userId ?? null,
+        ticket_id: data.ticket.id,
+      },
+      context,
+    );
     if (data.reason !== 'expired') return;
     if (!order.buyer_id) {
       logger.warn({ orderId: data.id }, 'expired hold of an unknown buyer: no email');

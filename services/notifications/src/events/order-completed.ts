@@ -1,7 +1,6 @@
 import type { EventHandler } from '@gittix/common';
 import type { NotificationsDatabase } from '../db/schema.js';
-import { countStaleAfterCommit } from '../metrics.js';
-import { giveUpOrderEmails, recordOrder } from '../orders.js';
+import { endOrder } from '../orders.js';
 
 /**
  * order.completed → no email (the receipt waits for the capture); the ticket's title
@@ -14,13 +13,15 @@ export const onOrderCompleted: EventHandler<NotificationsDatabase, 'order.comple
   { data },
   context,
 ) => {
-  await recordOrder(trx, {
-    id: data.id,
-    buyer_id: data.userId,
-    seller_id: data.ticket.userId,
-    ticket_id: data.ticket.id,
-    ticket_title: data.ticket.title,
-    ended_at: new Date(),
-  });
-  countStaleAfterCommit(context, await giveUpOrderEmails(trx, data.id));
+  await endOrder(
+    trx,
+    {
+      id: data.id,
+      buyer_id: data.userId,
+      seller_id: data.ticket.userId,
+      ticket_id: data.ticket.id,
+      ticket_title: data.ticket.title,
+    },
+    context,
+  );
 };

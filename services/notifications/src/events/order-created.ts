@@ -8,7 +8,7 @@ import { type MailSettings, queueEmail } from '../queue-email.js';
  * A hold that ran out before the event got here is not announced: the expired
  * email tells the buyer what happened instead. Nor is one that runs out before the
  * email can go (an SMTP outage, a recipient not known yet): it is stale after then,
- * or once the order is cancelled (giveUpOrderEmails), whichever comes first.
+ * or once the order ends (endOrder), whichever comes first.
  */
 export const onOrderCreated =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'order.created'> =>

@@ -1,8 +1,7 @@
 import type { EventHandler } from '@gittix/common';
 import type { NotificationsDatabase } from '../db/schema.js';
 import type { TicketFileState } from '../emails/templates.js';
-import { countStaleAfterCommit } from '../metrics.js';
-import { giveUpOrderEmails, recordOrder } from '../orders.js';
+import { endOrder } from '../orders.js';
 import { type MailSettings, queueEmail } from '../queue-email.js';
 import { recordSale } from '../tickets.js';
 
@@ -15,14 +14,16 @@ import { recordSale } from '../tickets.js';
 export const onPaymentCaptured =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'payment.captured'> =>
   async (trx, { id, data }, context) => {
-    const order = await recordOrder(trx, {
-      id: data.orderId,
-      buyer_id: data.userId,
-      seller_id: data.sellerId,
-      ticket_id: data.ticketId,
-      ended_at: new Date(),
-    });
-    countStaleAfterCommit(context, await giveUpOrderEmails(trx, data.orderId));
+    const order = await endOrder(
+      trx,
+      {
+        id: data.orderId,
+        buyer_id: data.userId,
+        seller_id: data.sellerId,
+        ticket_id: data.ticketId,
+      },
+      context,
+    );
     // Older events do not name the ticket; the order's events may have told it.
     const ticketId = data.ticketId ?? order.ticket_id;
     let file: TicketFileState = 'unknown';
