@@ -55,18 +55,19 @@ class UnsettledStateError extends Error {
 /**
  * What a refused action's payment, as the provider holds it, means for the row: the
  * news to record (the action done already, or never possible: a capture of a released
- * or never-funded hold is recorded voided, a lost capture), or null when the state
- * does not explain the refusal.
+ * or never-funded hold is recorded voided, a lost capture; a hold to void that was
+ * captured is recorded captured, and recordCapture schedules the cancelled order's
+ * refund), or null when the state does not explain the refusal.
  */
 export function newsOfRefusal(
   action: PaymentAction,
   state: ProviderPaymentState,
-): Pick<ProviderNews, 'status' | 'refundId'> | 'captured-for-a-void' | null {
+): Pick<ProviderNews, 'status' | 'refundId'> | null {
   const { status, refundId } = state;
   if (status === 'refunded') return { status, refundId };
   if (action === 'refund') return null;
   if (status === 'voided' || status === 'unheld') return { status: 'voided' };
-  if (status === 'captured') return action === 'capture' ? { status } : 'captured-for-a-void';
+  if (status === 'captured') return { status };
   return null;
 }
 
@@ -251,18 +252,6 @@ export class Settler {
     const state = await withProviderTimeout(provider.retrieve(providerId), providerTimeoutMs);
     const found = { providerStatus: state.status, providerDetail: state.detail };
     const news = newsOfRefusal(action, state);
-    if (news === 'captured-for-a-void') {
-      // Taken at the provider (by hand, or a capture's answer lost) for a cancelled order:
-      // recordCapture posts it and schedules its refund in one transaction (the webhook's
-      // path does the same, so whichever records it first, the refund cannot be lost).
-      const captured = await db.transaction().execute(async (trx) => {
-        const row = await lockPayment(trx, payment.id);
-        return row.next_action === 'void' && (await recordCapture(trx, row, this.options, log));
-      });
-      if (captured) outcomes?.inc({ outcome: 'captured' });
-      log.warn(found, 'a hold to void was captured at the provider');
-      return;
-    }
     if (!news) throw new UnsettledStateError(action, state.detail, refusal);
     await applyProviderNews(
       db,
