@@ -140,7 +140,13 @@ describe('when a buyer is refunded in full in Stripe after the sale', () => {
       message: "the buyer's download",
     });
 
-    // Stripe's charge.refunded for the whole amount, as its dashboard sends it.
+    // Refunded in Stripe's dashboard, then its charge.refunded for the whole amount. As
+    // Stripe sends it, the charge in the event lists no refunds: payments asks for the id.
+    await new Stripe(STAND_IN_SECRET_KEY, {
+      host: new URL(standIn.url).hostname,
+      port: Number(new URL(standIn.url).port),
+      protocol: 'http',
+    }).refunds.create({ payment_intent: payment.providerId });
     const payload = JSON.stringify({
       id: `evt_refund_${orderId}`,
       object: 'event',

@@ -57,6 +57,8 @@ export async function buildApp(deps: PaymentsAppDeps): Promise<ServiceApp> {
     stripeConnectWebhookSecret: deps.stripeConnectWebhookSecret,
     livemode: deps.stripeLivemode,
     feePercent: deps.feePercent,
+    provider: deps.provider,
+    providerTimeoutMs: deps.providerTimeoutMs,
   });
   await app.register(paymentsRoutes, {
     prefix: '/api/payments',

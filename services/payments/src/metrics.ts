@@ -8,6 +8,9 @@ import type { PaymentsDatabase } from './db/schema.js';
  * the order completed, but the hold was released at the provider before it was
  * captured (expired, cancelled there): recorded voided, no money collected, the
  * seller not credited; an operator has to act (GittixPaymentCaptureLost).
+ * `refund_disputed`: the provider refused a refund because the cardholder disputes the
+ * charge; the refund is parked, not retried, and an operator has to act
+ * (GittixPaymentRefundDisputed).
  */
 export type PaymentOutcome =
   | 'authorized'
@@ -15,7 +18,8 @@ export type PaymentOutcome =
   | 'voided'
   | 'declined'
   | 'refunded'
-  | 'capture_lost';
+  | 'capture_lost'
+  | 'refund_disputed';
 
 export type PaymentOutcomes = Counter<'outcome'>;
 
@@ -23,11 +27,12 @@ export type PaymentOutcomes = Counter<'outcome'>;
 export function paymentOutcomes(registry: Registry): PaymentOutcomes {
   const outcomes = counterOf(registry, {
     name: 'gittix_payments_total',
-    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected)',
+    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked for an operator)',
     labelNames: ['outcome'],
   });
-  // At 0 from the start: an alert's increase() sees the first lost capture, not just the second.
+  // At 0 from the start: an alert's increase() sees the first one, not just the second.
   outcomes.inc({ outcome: 'capture_lost' }, 0);
+  outcomes.inc({ outcome: 'refund_disputed' }, 0);
   return outcomes;
 }
 
@@ -35,7 +40,11 @@ export function paymentOutcomes(registry: Registry): PaymentOutcomes {
  * What the settler still has to do, read at each scrape: `gittix_payments_unsettled`
  * (pending attempts, and scheduled capture/void/refund actions) and the age of the
  * oldest (`gittix_payments_oldest_unsettled_age_seconds`). A reconciliation or an
- * action stuck behind a provider outage shows as a growing age.
+ * action stuck behind a provider outage shows as a growing age. Refunds parked because
+ * the charge is disputed (an action with no next attempt) are counted apart, kind
+ * `refund_disputed`, with no age: they wait on the dispute for weeks, an operator's
+ * case (GittixPaymentRefundDisputed), and would otherwise keep
+ * GittixPaymentReconciliationPending firing over every other refund.
  */
 export function registerSettlementMetrics(registry: Registry, db: Kysely<PaymentsDatabase>): void {
   let reading: Promise<Array<{ kind: string; count: number; age: number }> | undefined> | undefined;
@@ -43,7 +52,10 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
     reading ??= (async () => {
       try {
         const { rows } = await sql<{ kind: string; count: number; age: number | null }>`
-          SELECT coalesce(next_action, 'pending') AS kind, count(*)::int AS count,
+          SELECT CASE WHEN next_action IS NULL THEN 'pending'
+                      WHEN next_action = 'refund' AND next_attempt_at IS NULL THEN 'refund_disputed'
+                      ELSE next_action END AS kind,
+                 count(*)::int AS count,
                  extract(epoch FROM now() - min(
                    CASE WHEN next_action IS NULL THEN created_at ELSE updated_at END))::float8 AS age
           FROM payments WHERE status = 'pending' OR next_action IS NOT NULL
@@ -59,10 +71,11 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
     });
     return reading;
   };
-  const kinds = ['pending', 'capture', 'void', 'refund'];
+  const agedKinds = ['pending', 'capture', 'void', 'refund'];
+  const kinds = [...agedKinds, 'refund_disputed'];
   new Gauge({
     name: 'gittix_payments_unsettled',
-    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do',
+    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do; refund_disputed: a refund parked because the charge is disputed, for an operator',
     labelNames: ['kind'],
     registers: [registry],
     async collect() {
@@ -79,7 +92,9 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
     async collect() {
       const rows = await read();
       if (!rows) return;
-      for (const kind of kinds) this.set({ kind }, rows.find((r) => r.kind === kind)?.age ?? 0);
+      for (const kind of agedKinds) {
+        this.set({ kind }, rows.find((r) => r.kind === kind)?.age ?? 0);
+      }
     },
   });
 }

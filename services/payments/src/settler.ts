@@ -5,8 +5,9 @@ import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import { lockPayment, type PaymentRow } from './payments.js';
 import { payoutClaimUntil, sendPayout } from './payouts.js';
-import { applyProviderNews, type ProviderNews } from './provider-events.js';
+import { applyProviderNews, type ProviderNews, refundIdAt } from './provider-events.js';
 import {
+  ChargeDisputedError,
   type PaymentProvider,
   PaymentStateConflictError,
   type ProviderPaymentState,
@@ -82,9 +83,10 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number): n
  * provider outside any transaction and retrying transient failures with
  * exponential backoff for as long as it takes (hours of provider outage included:
  * nothing is dead-lettered). A refusal for the payment's state at the provider, which
- * no retry changes, is looked up and recorded as it stands. It also reconciles: a `pending` attempt nobody is working on
- * (its request crashed or timed out after the provider answered) is looked up at
- * the provider by its payment id and settled.
+ * no retry changes, is looked up and recorded as it stands; a refund refused because
+ * the charge is disputed is parked for an operator. It also reconciles: a `pending`
+ * attempt nobody is working on (its request crashed or timed out after the provider
+ * answered) is looked up at the provider by its payment id and settled.
  */
 export class Settler {
   private timer: NodeJS.Timeout | undefined;
@@ -171,6 +173,10 @@ export class Settler {
       try {
         refundId = await this.callProvider(payment, action, payment.provider_id);
       } catch (error) {
+        if (error instanceof ChargeDisputedError && action === 'refund') {
+          await this.parkDisputedRefund(payment, error, log);
+          return false;
+        }
         if (!(error instanceof PaymentStateConflictError)) throw error;
         await this.settleAsItStands(payment, action, payment.provider_id, error, log);
         return true;
@@ -256,15 +262,57 @@ export class Settler {
     await applyProviderNews(
       db,
       { paymentId: payment.id, providerId, ...news },
-      this.options,
-      log,
-      outcomes,
+      {
+        feePercent: this.options.feePercent,
+        logger: log,
+        outcomes,
+        findRefundId: refundIdAt(provider, providerTimeoutMs),
+      },
     );
     log.warn(
       { ...found, refusal: refusal.message },
       'refused by the provider: recorded as it stands there',
     );
   }
+
+  /**
+   * The provider refused the refund because the cardholder disputes the charge. No retry
+   * succeeds while the dispute is open, and the chargeback may give the buyer their money
+   * back already: a refund on top would pay them twice. So the refund is parked (no next
+   * attempt; `last_error` says why) for an operator, who resumes it if the platform wins
+   * the dispute and drops it if the buyer does. No posting: no money moved.
+   */
+  private async parkDisputedRefund(
+    payment: PaymentRow,
+    refusal: ChargeDisputedError,
+    log: Logger,
+  ): Promise<void> {
+    const parked = await this.options.db
+      .updateTable('payments')
+      .set({
+        action_attempts: payment.action_attempts + 1,
+        next_attempt_at: null,
+        last_error: `Refund parked, the charge is disputed: ${refusal.message}`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', payment.id)
+      .where('next_action', '=', 'refund')
+      .returning('id')
+      .executeTakeFirst();
+    // Refunded meanwhile (a charge.refunded webhook): nothing left to park.
+    if (!parked) return;
+    this.options.outcomes?.inc({ outcome: 'refund_disputed' });
+    log.error(
+      {
+        providerId: payment.provider_id,
+        buyerId: payment.user_id,
+        amountCents: payment.amount_cents,
+        refusal: refusal.message,
+      },
+      'refund refused, the charge is disputed: parked for an operator, not retried',
+    );
+  }
+
   /**
    * Claims up to BATCH pending rows of `table` (payment attempts or payouts) whose
    * claim ran out and that are old enough to be orphans, so replicas never share one.

@@ -58,6 +58,19 @@ describe('the settler, when the provider refuses an action for the payment state
   const due = (paymentId: string) => fx.makeDue(paymentId);
   const captureLost = () =>
     scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'capture_lost' });
+  const refundDisputed = () =>
+    scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'refund_disputed' });
+  const unsettled = (kind: string) => scrapeMetric(fx.app, 'gittix_payments_unsettled', { kind });
+  /** Hours pass: whatever retry the payment has scheduled is due (a parked action has none). */
+  const hoursPass = (paymentId: string) =>
+    fx.db
+      .updateTable('payments')
+      .set({ next_attempt_at: new Date() })
+      .where('id', '=', paymentId)
+      .where('next_attempt_at', 'is not', null)
+      .execute();
+  const refundCalls = (providerId: string) =>
+    provider.refunds.filter((r) => r.providerId === providerId);
 
   async function paidOrder() {
     const buyer = await fx.buyer();
@@ -231,5 +244,68 @@ describe('the settler, when the provider refuses an action for the payment state
         ticketId: order.ticket.id,
       },
     ]);
+  });
+
+  it('when the buyer disputes the charge before the refund of its cancelled order, then the refund is parked, not retried: counted refund_disputed, no posting, no payment.refunded, shown as unsettled refund_disputed', async () => {
+    const { order, paid } = await paidOrder();
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    await provider.sandbox.dispute(paid.providerId);
+    const [disputedBefore, parkedBefore, refundsDue] = [
+      await refundDisputed(),
+      await unsettled('refund_disputed'),
+      await unsettled('refund'),
+    ];
+    await fx.cancelOrder(order, 5);
+    await fx.settle();
+
+    const parked = await fx.paymentRow(paid.id);
+    expect(parked).toMatchObject({
+      status: 'captured',
+      next_action: 'refund',
+      next_attempt_at: null,
+      action_attempts: 1,
+    });
+    expect(parked.last_error).toMatch(/disputed/);
+    expect(await refundDisputed()).toBe(disputedBefore + 1);
+    expect(await unsettled('refund_disputed')).toBe(parkedBefore + 1);
+    expect(await unsettled('refund')).toBe(refundsDue);
+    // No money moved: the sale stands in the ledger, nobody is told of a refund.
+    expect((await ledgerOf(paid.id)).map((l) => l.kind)).toEqual(['charge', 'fee', 'proceeds']);
+    expect(await published('payment.refunded', paid.id)).toEqual([]);
+
+    // However long it waits, the settler does not ask again.
+    for (let i = 0; i < 3; i++) {
+      await hoursPass(paid.id);
+      await fx.settle();
+    }
+    expect(refundCalls(paid.providerId)).toHaveLength(1);
+    expect(await refundDisputed()).toBe(disputedBefore + 1);
+    expect((await fx.paymentRow(paid.id)).next_attempt_at).toBeNull();
+  });
+
+  it('when an operator resumes a parked refund after the platform won the dispute, then it is refunded once and the sale reversed', async () => {
+    const { order, paid } = await paidOrder();
+    await fx.completeOrder(order, paid.id);
+    await fx.settle();
+    await provider.sandbox.dispute(paid.providerId);
+    await fx.cancelOrder(order, 5);
+    await fx.settle();
+    expect((await fx.paymentRow(paid.id)).next_attempt_at).toBeNull();
+
+    await provider.sandbox.winDispute(paid.providerId);
+    // The operator's resume: the parked refund is due again.
+    await due(paid.id);
+    await fx.settle();
+
+    const refunded = await fx.paymentRow(paid.id);
+    expect(refunded).toMatchObject({ status: 'refunded', next_action: null, last_error: null });
+    expect(refunded.refund_id).toMatch(/^sandbox_re_/);
+    expect((await ledgerOf(paid.id)).filter((l) => l.kind === 'refund')).toHaveLength(3);
+    expect(await published('payment.refunded', paid.id)).toHaveLength(1);
+    expect(await sellerBalance(fx.db, order.ticket.userId!)).toMatchObject({
+      pendingCents: 0,
+      availableCents: 0,
+    });
   });
 });

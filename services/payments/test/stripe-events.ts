@@ -47,3 +47,30 @@ export function deliverStripeEvent(
   const payload = stripeEvent(type, object);
   return postStripeWebhook(app, payload, signStripe(payload, secret));
 }
+
+/** A PaymentIntent as the Stripe stand-in holds it (`standIn.intents`). */
+interface StandInIntent {
+  id: string;
+  amount: number;
+  latest_charge?: unknown;
+  metadata: Record<string, string>;
+  refunds: Array<Record<string, unknown>>;
+}
+
+/**
+ * The charge of a stand-in PaymentIntent as Stripe's `charge.*` events carry it. Since
+ * API 2022-11-15 a Charge lists its `refunds` only when expanded, and an event's object
+ * is never expanded: the refunds are not there.
+ */
+export function chargeInEvent(intent: StandInIntent) {
+  const refunded = intent.refunds.reduce((sum, refund) => sum + Number(refund.amount), 0);
+  return {
+    id: intent.latest_charge,
+    object: 'charge',
+    payment_intent: intent.id,
+    amount: intent.amount,
+    amount_refunded: refunded,
+    refunded: refunded > 0 && refunded >= intent.amount,
+    metadata: intent.metadata,
+  };
+}

@@ -1,23 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { startStripeStandIn } from '@gittix/common/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
+import type { PaymentProvider } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, standInStripeProvider } from './fixtures.js';
-import { deliverStripeEvent } from './stripe-events.js';
+import { chargeInEvent, deliverStripeEvent } from './stripe-events.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_refunds_secret';
 
 describe("Stripe's webhook: refunds made in Stripe, and metadata that is not ours", () => {
   let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
+  let provider: PaymentProvider;
   let fx: PaymentsFixture;
 
   beforeAll(async () => {
     standIn = await startStripeStandIn();
-    const provider = standInStripeProvider(standIn);
+    provider = standInStripeProvider(standIn);
     fx = await createPaymentsFixture({
       provider,
       env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
     });
+  });
+  afterEach(() => {
+    standIn.state.mode = 'up';
   });
   afterAll(async () => {
     await fx?.close();
@@ -26,6 +31,27 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
 
   const deliver = (type: string, object: object) =>
     deliverStripeEvent(fx.app, WEBHOOK_SECRET, type, object);
+
+  /**
+   * A full refund made in Stripe's dashboard (capturing the hold first if payments had
+   * not: a capture whose answer was lost); Stripe's refund id.
+   */
+  async function refundInStripe(paid: { id: string; providerId: string }) {
+    const intent = standIn.intents.get(paid.providerId)!;
+    const dashboard = { providerId: paid.providerId, metadata: {} };
+    if (intent.status === 'requires_capture') {
+      await provider.capture({ ...dashboard, idempotencyKey: `dashboard_capture_${paid.id}` });
+    }
+    const { refundId } = await provider.refund({
+      ...dashboard,
+      idempotencyKey: `dashboard_refund_${paid.id}`,
+    });
+    return refundId;
+  }
+
+  /** Stripe's charge.refunded after `refundInStripe`: the charge as events carry it. */
+  const refundedCharge = (paid: { providerId: string }) =>
+    chargeInEvent(standIn.intents.get(paid.providerId)!);
 
   /** A sale paid through Stripe and captured: its seller has been credited. */
   async function capturedSale() {
@@ -38,13 +64,14 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     return { paid, sellerId: order.ticket.userId! };
   }
 
-  const chargeOf = (paid: { id: string; providerId: string }, refunded: number, full: boolean) => ({
+  /** Stripe's charge.refunded for $5 of the sale refunded in its dashboard. */
+  const partlyRefundedCharge = (paid: { id: string; providerId: string }) => ({
     id: `ch_${randomUUID().slice(0, 8)}`,
     object: 'charge',
     payment_intent: paid.providerId,
     amount: 2550,
-    amount_refunded: refunded,
-    refunded: full,
+    amount_refunded: 500,
+    refunded: false,
     metadata: { paymentId: paid.id },
   });
 
@@ -52,13 +79,14 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     const { paid, sellerId } = await capturedSale();
     const before = await sellerBalance(fx.db, sellerId);
 
-    const partial = await deliver('charge.refunded', chargeOf(paid, 500, false));
+    const partial = await deliver('charge.refunded', partlyRefundedCharge(paid));
     expect(partial.statusCode).toBe(200);
     expect((await fx.paymentRow(paid.id)).status).toBe('captured');
     expect(await sellerBalance(fx.db, sellerId)).toEqual(before);
 
+    await refundInStripe(paid);
     for (let i = 0; i < 2; i++) {
-      const full = await deliver('charge.refunded', chargeOf(paid, 2550, true));
+      const full = await deliver('charge.refunded', refundedCharge(paid));
       expect(full.statusCode).toBe(200);
     }
     expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
@@ -75,7 +103,8 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       next_action: 'capture',
     });
 
-    const refunded = await deliver('charge.refunded', chargeOf(paid, 2550, true));
+    await refundInStripe(paid);
+    const refunded = await deliver('charge.refunded', refundedCharge(paid));
     expect(refunded.statusCode).toBe(200);
     expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'refunded', next_action: null });
     await fx.settle();
@@ -101,11 +130,12 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       .where('id', '=', orderId)
       .executeTakeFirstOrThrow();
 
-    expect((await deliver('charge.refunded', chargeOf(paid, 500, false))).statusCode).toBe(200);
+    expect((await deliver('charge.refunded', partlyRefundedCharge(paid))).statusCode).toBe(200);
     expect(await refundsOf(paid.id)).toEqual([]);
+    await refundInStripe(paid);
     // Stripe may send the same event again while the first delivery is still in flight.
     const deliveries = await Promise.all(
-      [1, 2, 3].map(() => deliver('charge.refunded', chargeOf(paid, 2550, true))),
+      [1, 2, 3].map(() => deliver('charge.refunded', refundedCharge(paid))),
     );
     expect(deliveries.map((d) => d.statusCode)).toEqual([200, 200, 200]);
 
@@ -122,14 +152,63 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     await fx.completeOrder(order, paid.id);
     expect((await fx.paymentRow(paid.id)).status).toBe('authorized');
 
-    expect((await deliver('charge.refunded', chargeOf(paid, 2550, true))).statusCode).toBe(200);
+    await refundInStripe(paid);
+    expect((await deliver('charge.refunded', refundedCharge(paid))).statusCode).toBe(200);
     await fx.settle();
-    expect((await deliver('charge.refunded', chargeOf(paid, 2550, true))).statusCode).toBe(200);
+    expect((await deliver('charge.refunded', refundedCharge(paid))).statusCode).toBe(200);
 
     const events = await refundsOf(paid.id);
     expect(events.map((e) => e.data)).toEqual([
       { id: paid.id, orderId: order.id, userId: buyer.id, amount: 25.5, ticketId: order.ticket.id },
     ]);
+  });
+
+  /** GET /v1/payment_intents/<id>: the lookups payments made of one PaymentIntent. */
+  const lookups = (providerId: string) =>
+    standIn.requests.filter(
+      (r) => r.method === 'GET' && r.path === `/v1/payment_intents/${providerId}`,
+    );
+
+  it("when a sale is refunded in Stripe and charge.refunded lists no refunds (API 2022-11-15 and later), then the payment records Stripe's refund id, asked of Stripe once however often the event comes", async () => {
+    const { paid } = await capturedSale();
+    const refundId = await refundInStripe(paid);
+    const charge = refundedCharge(paid);
+    expect(charge).not.toHaveProperty('refunds');
+
+    for (let i = 0; i < 2; i++) {
+      expect((await deliver('charge.refunded', charge)).statusCode).toBe(200);
+    }
+
+    expect(refundId).toMatch(/^re_/);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'refunded',
+      refund_id: refundId,
+    });
+    // The redelivery found the refund recorded: no second call.
+    expect(lookups(paid.providerId)).toHaveLength(1);
+    expect(await refundsOf(paid.id)).toHaveLength(1);
+  });
+
+  it('when Stripe cannot be asked for the refund id, then the webhook answers 503 and records nothing, and the next delivery records the refund with its id', async () => {
+    const { paid, sellerId } = await capturedSale();
+    const before = await sellerBalance(fx.db, sellerId);
+    const refundId = await refundInStripe(paid);
+
+    standIn.state.mode = 'error';
+    const failed = await deliver('charge.refunded', refundedCharge(paid));
+    expect(failed.statusCode).toBe(503);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'captured', refund_id: null });
+    expect(await sellerBalance(fx.db, sellerId)).toEqual(before);
+    expect(await refundsOf(paid.id)).toEqual([]);
+
+    // Stripe delivers a failed event again (live mode: for up to 3 days).
+    standIn.state.mode = 'up';
+    expect((await deliver('charge.refunded', refundedCharge(paid))).statusCode).toBe(200);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'refunded',
+      refund_id: refundId,
+    });
+    expect(await refundsOf(paid.id)).toHaveLength(1);
   });
 
   it("when a PaymentIntent's metadata.paymentId is not one of our ids (another integration's), then 200 and nothing changes", async () => {

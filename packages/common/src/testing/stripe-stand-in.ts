@@ -204,6 +204,10 @@ export async function startStripeStandIn() {
   const accounts = new Map<string, Account>();
   const transfers = new Map<string, Record<string, unknown> & { transfer_group: string | null }>();
   const links: { id: string; account: string; refreshUrl: string; returnUrl: string }[] = [];
+  /** PaymentIntents whose charge the cardholder disputes, the dispute still open. */
+  const disputed = new Set<string>();
+  /** The PaymentIntents whose refund was refused for a dispute, once per refusal. */
+  const disputeRefusals: string[] = [];
   let baseUrl = '';
   /** The stand-in's clock, which tests move forward (`advanceClock`): keys and holds age by it. */
   let clockOffsetMs = 0;
@@ -285,6 +289,20 @@ export async function startStripeStandIn() {
     const intent = current(params.get('payment_intent') ?? '');
     if (!intent) return invalid('Nothing to refund');
     if (intent.status !== 'succeeded') return invalid('Nothing to refund');
+    if (disputed.has(intent.id)) {
+      disputeRefusals.push(intent.id);
+      return {
+        status: 400,
+        body: {
+          error: {
+            type: 'invalid_request_error',
+            code: 'charge_disputed',
+            message: `Charge ${intent.latest_charge} has been charged back; cannot issue a refund.`,
+            doc_url: 'https://stripe.com/docs/error-codes/charge-disputed',
+          },
+        },
+      };
+    }
     if (intent.refunds.length > 0) {
       return {
         status: 400,
@@ -528,6 +546,15 @@ export async function startStripeStandIn() {
     transfers,
     links,
     completeOnboarding,
+    disputeRefusals,
+    /** The cardholder disputes the PaymentIntent's charge: refunds are refused (`charge_disputed`). */
+    openDispute(intentId: string) {
+      disputed.add(intentId);
+    },
+    /** The dispute closes in the platform's favour: the charge can be refunded again. */
+    winDispute(intentId: string) {
+      disputed.delete(intentId);
+    },
     /** Moves the stand-in's clock: keys older than `keyRetentionMs` are forgotten, holds older than `holdLifetimeMs` canceled. */
     advanceClock(ms: number) {
       clockOffsetMs += ms;

@@ -52,6 +52,11 @@ export interface PaymentsTable {
   attempted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   next_action: PaymentAction | null;
   action_attempts: Generated<number>;
+  /**
+   * When the settler next tries `next_action`. Null with an action: parked, never tried
+   * again by itself (a refund the provider refuses because the charge is disputed;
+   * `last_error` says so); an operator resumes it by setting this to now().
+   */
   next_attempt_at: Date | null;
   last_error: string | null;
   created_at: ColumnType<Date, never, never>;

@@ -145,6 +145,19 @@ export class PaymentStateConflictError extends Error {
   }
 }
 
+/**
+ * The provider refuses to refund a charge the cardholder disputes (Stripe:
+ * `charge_disputed`). No refund can succeed while the dispute is open, and the
+ * chargeback may give the buyer their money back already: a refund on top would pay
+ * them twice. Not retried: the settler parks the refund for an operator.
+ */
+export class ChargeDisputedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ChargeDisputedError';
+  }
+}
+
 /** The provider could not be reached or answered with its own failure: 503, nothing recorded. */
 export class ProviderUnavailableError extends ServiceUnavailableError {
   constructor(message = 'Payment provider unavailable, try again later', options?: ErrorOptions) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type AuthorizeRequest,
   CardDeclinedError,
+  ChargeDisputedError,
   InvalidTokenError,
   type PaymentProvider,
   PaymentStateConflictError,
@@ -15,6 +16,9 @@ import { MemorySandboxStore, type SandboxHold, type SandboxStore } from './sandb
 const payoutOfKey = (payoutId: string) => `payout_of_${payoutId}`;
 /** Where it files the refund of an authorization, as Stripe lists a charge's refunds. */
 const refundOfKey = (providerId: string) => `refund_of_${providerId}`;
+/** Where it files a cardholder's dispute of a capture (`dispute`), and its being won. */
+const disputeOfKey = (providerId: string) => `dispute_of_${providerId}`;
+const disputeWonKey = (providerId: string) => `dispute_won_${providerId}`;
 
 /** Stripe's test tokens that the sandbox understands. */
 const SANDBOX_TOKENS = { success: 'tok_visa', declined: 'tok_chargeDeclined' } as const;
@@ -35,8 +39,9 @@ export interface SandboxOptions {
  * Like Stripe, it remembers each idempotency key's outcome (in its store) for
  * `keyRetentionMs`: a repeated key replays it, a forgotten one is a new request, and
  * a capture, void or refund of a payment already past that state is refused
- * (PaymentStateConflictError). Tests move its clock (`advanceClock`). The counters
- * (this instance's) let tests prove "charged once".
+ * (PaymentStateConflictError), as is a refund of a capture the cardholder disputes
+ * (ChargeDisputedError, after `dispute`). Tests move its clock (`advanceClock`). The
+ * counters (this instance's) let tests prove "charged once".
  */
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
@@ -105,6 +110,9 @@ export class SandboxProvider implements PaymentProvider {
     const replayed = await this.store.recall(request.idempotencyKey, this.forgetBefore());
     if (replayed !== undefined) return { refundId: replayed };
     const hold = await this.hold(request.providerId);
+    if (hold.status === 'captured' && (await this.disputed(hold.providerId))) {
+      throw new ChargeDisputedError(`Charge of ${hold.providerId} is disputed; cannot refund it`);
+    }
     if (!(await this.store.move(request.providerId, ['captured'], 'refunded'))) {
       throw new PaymentStateConflictError(`Cannot refund a ${hold.status} payment`);
     }
@@ -114,6 +122,24 @@ export class SandboxProvider implements PaymentProvider {
     // As Stripe finds a charge's refunds: retrieve names it whatever the key.
     await this.store.remember(refundOfKey(request.providerId), refundId, { at: this.now() });
     return { refundId };
+  }
+
+  /**
+   * The cardholder disputes the captured payment `providerId` (a chargeback): the
+   * sandbox refuses to refund it, as Stripe does (`charge_disputed`), until the
+   * platform wins the dispute (`winDispute`). For tests.
+   */
+  async dispute(providerId: string): Promise<void> {
+    const hold = await this.hold(providerId);
+    if (hold.status !== 'captured') throw new Error(`Cannot dispute a ${hold.status} payment`);
+    await this.store.remember(disputeOfKey(providerId), `sandbox_dp_${randomUUID()}`, {
+      at: this.now(),
+    });
+  }
+
+  /** The dispute of `providerId` closes in the platform's favour: it can be refunded again. */
+  async winDispute(providerId: string): Promise<void> {
+    await this.store.remember(disputeWonKey(providerId), 'won', { at: this.now() });
   }
 
   async retrieve(providerId: string): Promise<ProviderPaymentState> {
@@ -177,6 +203,14 @@ export class SandboxProvider implements PaymentProvider {
     const hold = await this.store.hold(providerId);
     if (!hold) throw new Error(`No such sandbox payment: ${providerId}`);
     return hold;
+  }
+
+  /** A dispute of the payment is open: the cardholder's, not yet won by the platform. */
+  private async disputed(providerId: string): Promise<boolean> {
+    return (
+      (await this.store.recall(disputeOfKey(providerId))) !== undefined &&
+      (await this.store.recall(disputeWonKey(providerId))) === undefined
+    );
   }
 
   private now(): Date {

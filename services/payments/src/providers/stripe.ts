@@ -4,6 +4,7 @@ import {
   AttemptStillConfirmingError,
   type AuthorizeRequest,
   CardDeclinedError,
+  ChargeDisputedError,
   type ConnectAccounts,
   InvalidTokenError,
   type PaymentProvider,
@@ -63,6 +64,14 @@ const REFUSED_FOR_STATE = new Set([
   'charge_expired_for_capture',
   'capture_charge_authorization_expired',
 ]);
+
+/**
+ * Stripe's codes for a refund refused because the cardholder disputes the charge:
+ * `charge_disputed` ("Charge ch_… has been charged back; cannot issue a refund") and
+ * `refund_disputed_payment` (listed by the SDK next to it; by its name the same refusal,
+ * and parking a refund for an operator is the safe reading of either).
+ */
+const REFUSED_FOR_DISPUTE = new Set(['charge_disputed', 'refund_disputed_payment']);
 
 /** A try shorter than this would time out calls Stripe answers normally. */
 const MIN_TRY_MS = 1_000;
@@ -157,12 +166,23 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
 
   /**
    * A capture, void or refund: a refusal for the PaymentIntent's state (REFUSED_FOR_STATE)
-   * is a PaymentStateConflictError, which no retry can change; the rest as `call`.
+   * is a PaymentStateConflictError, a refund refused for a dispute (REFUSED_FOR_DISPUTE) a
+   * ChargeDisputedError; no retry changes either. The rest as `call`.
    */
   async function settleCall<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
+      if (
+        error instanceof Stripe.errors.StripeInvalidRequestError &&
+        REFUSED_FOR_DISPUTE.has(error.code ?? '')
+      ) {
+        options.logger.warn(
+          { stripeRequestId: error.requestId, stripeCode: error.code },
+          'Stripe refused the refund: the charge is disputed',
+        );
+        throw new ChargeDisputedError(error.message, { cause: error });
+      }
       if (
         error instanceof Stripe.errors.StripeInvalidRequestError &&
         REFUSED_FOR_STATE.has(error.code ?? '')

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
 import { paymentOutcomes } from '../metrics.js';
 import { recordAccountState } from '../payout-accounts.js';
-import { applyProviderNews, type ProviderNews } from '../provider-events.js';
+import { applyProviderNews, type ProviderNews, refundIdAt } from '../provider-events.js';
+import type { PaymentProvider } from '../providers/index.js';
 import { accountState, statusOf } from '../providers/stripe.js';
 import { errorBody } from './errors.js';
 
@@ -20,6 +21,9 @@ export interface WebhooksRoutesOptions {
   /** Live keys take live events only; test ones test events (a Connect URL gets both). */
   livemode: boolean;
   feePercent: number;
+  /** Asked for the refund id a charge.refunded does not name. */
+  provider: PaymentProvider;
+  providerTimeoutMs: number;
 }
 
 /** What a Stripe event says about one of our payments, or null when it says nothing. */
@@ -50,6 +54,8 @@ function newsOf(event: Stripe.Event, log: FastifyBaseLogger): ProviderNews | nul
       paymentId: charge.metadata?.paymentId,
       providerId,
       status: 'refunded',
+      // Listed only for endpoints on an API version before 2022-11-15; otherwise
+      // applyProviderNews asks Stripe for it.
       refundId: charge.refunds?.data[0]?.id,
     };
   }
@@ -66,6 +72,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
   const secrets = [options.stripeWebhookSecret, options.stripeConnectWebhookSecret].filter(
     (secret): secret is string => Boolean(secret),
   );
+  const findRefundId = refundIdAt(options.provider, options.providerTimeoutMs);
   function verified(payload: string, signature: string): Stripe.Event | null {
     for (const secret of secrets) {
       try {
@@ -114,13 +121,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
       }
       const news = newsOf(event, log);
       if (!news) return { received: true };
-      const known = await applyProviderNews(
-        options.db,
-        news,
-        { feePercent: options.feePercent },
-        log,
-        paymentOutcomes(app.metrics),
-      );
+      // A refund id Stripe cannot give now throws: 5xx, nothing recorded, and Stripe
+      // delivers the event again (for up to 3 days) rather than a wrong id being stored.
+      const known = await applyProviderNews(options.db, news, {
+        feePercent: options.feePercent,
+        logger: log,
+        outcomes: paymentOutcomes(app.metrics),
+        findRefundId,
+      });
       if (!known) log.warn({ providerId: news.providerId }, 'Stripe event for no known payment');
       return { received: true };
     },
