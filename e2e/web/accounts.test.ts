@@ -161,6 +161,13 @@ describe('accounts in Chromium through the gateway', () => {
     }
     await signIn(page, email, PASSWORD, `?next=${encodeURIComponent('/orders')}`);
     await page.waitForURL(`${baseUrl}/orders`);
+    // Still signed in, the sign-in page says as whom above its form, and leads on.
+    await page.goto(`${baseUrl}/auth/signin?next=${encodeURIComponent('/orders')}`);
+    await page.getByText(`This browser is signed in as ${email}.`).waitFor();
+    await page.getByLabel('Password').waitFor();
+    await screenshot(page, 'desktop-signin-signed-in');
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await page.waitForURL(`${baseUrl}/orders`);
   }, 120_000);
 
   it('when a signed-in user opens /auth/signout, then only the button signs them out, and the account page changes the password', async () => {

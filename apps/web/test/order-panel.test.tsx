@@ -9,7 +9,7 @@ import { answer } from './stand-ins';
 const router = vi.hoisted(() => ({ refresh: vi.fn(), push: vi.fn(), replace: vi.fn() }));
 vi.mock('next/navigation', () => ({ useRouter: () => router }));
 
-// Event times show in the browser's zone (EventTime): this browser's is UTC.
+// Event times show in the browser's zone (LocalTime): this browser's is UTC.
 process.env.TZ = 'UTC';
 
 const START = Date.parse('2030-01-01T12:00:00.000Z');

@@ -21,6 +21,8 @@ vi.mock('../src/lib/gateway', () => ({
     email: 'u1@example.test',
     emailVerified: true,
   }),
+  // A visitor: the sign-up page shows its form.
+  getCurrentUser: async () => null,
   loadOrRedirect: async () => gateway.event,
   gatewayGet: async () => ({ status: 200, data: gateway.list, headers: new Headers(), errors: [] }),
   gatewayError: () => new Error('unexpected gateway answer'),

@@ -1,8 +1,8 @@
 import type { CatalogueEvent } from '@gittix/api-types';
 import { eventOffer } from '../lib/event-offer';
 import styles from './EventCard.module.css';
-import { EventTime } from './EventTime';
 import { IntentLink } from './IntentLink';
+import { LocalTime } from './LocalTime';
 
 /** Event cards: name, venue and city, when, and what is for sale. */
 export function EventGrid({ events }: { events: CatalogueEvent[] }) {
@@ -15,7 +15,7 @@ export function EventGrid({ events }: { events: CatalogueEvent[] }) {
             <span className={styles.where}>
               {event.venue}, {event.city}
             </span>
-            <EventTime className={styles.when} iso={event.startsAt} />
+            <LocalTime className={styles.when} iso={event.startsAt} />
             <span className={styles.offer}>{eventOffer(event)}</span>
           </IntentLink>
         </li>

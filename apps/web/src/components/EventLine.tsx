@@ -1,6 +1,6 @@
 import type { Ticket } from '@gittix/api-types';
 import Link from 'next/link';
-import { EventTime } from './EventTime';
+import { LocalTime } from './LocalTime';
 
 /** The event a ticket is for, as a ticket's own page writes it. */
 export type TicketEvent = NonNullable<Ticket['event']>;
@@ -14,7 +14,7 @@ export function EventLine({ event }: { event: TicketEvent }) {
     <>
       <Link href={`/events/${event.id}`}>{event.name}</Link>
       {' · '}
-      {event.venue}, {event.city} · <EventTime iso={event.startsAt} />
+      {event.venue}, {event.city} · <LocalTime iso={event.startsAt} />
     </>
   );
 }

@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../lib/api-client';
-import { formatEventTime } from '../lib/event-time';
+import { formatDateTime } from '../lib/date-time';
 import { type FormErrors, splitErrors } from '../lib/form-errors';
 import { formatPrice, parsePrice, priceInputValue, proceedsAfterFee } from '../lib/price';
 import { chosenTicketFile, ticketFileProblem, uploadTicketFile } from '../lib/ticket-file';
@@ -124,7 +124,7 @@ export function TicketForm({ ticket, events = [], eventId = '', feePercent }: Ti
             <option value="">No event</option>
             {events.map((event) => (
               <option key={event.id} value={event.id}>
-                {event.name}, {event.city} — {formatEventTime(event.startsAt, timeZone)}
+                {event.name}, {event.city} — {formatDateTime(event.startsAt, timeZone)}
               </option>
             ))}
           </select>

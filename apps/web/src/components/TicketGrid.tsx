@@ -1,7 +1,7 @@
 import type { Ticket } from '@gittix/api-types';
 import { formatPrice } from '../lib/price';
-import { EventTime } from './EventTime';
 import { IntentLink } from './IntentLink';
+import { LocalTime } from './LocalTime';
 import { TicketBadge } from './TicketBadge';
 import styles from './TicketGrid.module.css';
 
@@ -22,7 +22,7 @@ export function TicketGrid({
             {showEvent && ticket.event && (
               <span className={styles.event}>
                 {ticket.event.name} · {ticket.event.city} ·{' '}
-                <EventTime iso={ticket.event.startsAt} />
+                <LocalTime iso={ticket.event.startsAt} />
               </span>
             )}
             <span className={styles.footer}>

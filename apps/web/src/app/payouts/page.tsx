@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { LocalTime } from '../../components/LocalTime';
 import { PayoutAccountPanel, type PayoutAccountStatus } from '../../components/PayoutAccountPanel';
 import { RequestPayoutButton } from '../../components/RequestPayoutButton';
 import { loadOrRedirect, requireUser } from '../../lib/gateway';
@@ -32,12 +33,6 @@ interface Payout {
   status: 'pending' | 'paid' | 'cancelled';
   createdAt: string;
 }
-
-const when = new Intl.DateTimeFormat('en-US', {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
 
 export default async function PayoutsPage() {
   await requireUser('/payouts');
@@ -91,7 +86,7 @@ export default async function PayoutsPage() {
           {payouts.map((payout) => (
             <li key={payout.id} className="card">
               <span className="price">{formatPrice(payout.amount)}</span>
-              <span className="muted">{when.format(new Date(payout.createdAt))} UTC</span>
+              <LocalTime className="muted" iso={payout.createdAt} />
               <span>{PAYOUT_STATUS[payout.status]}</span>
             </li>
           ))}

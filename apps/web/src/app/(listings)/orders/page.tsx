@@ -1,8 +1,8 @@
 import type { Order } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { EventTime } from '../../../components/EventTime';
 import { IntentLink } from '../../../components/IntentLink';
+import { LocalTime } from '../../../components/LocalTime';
 import { OrderBadge } from '../../../components/OrderBadge';
 import { loadOrRedirect, requireUser } from '../../../lib/gateway';
 import { orderState } from '../../../lib/order-status';
@@ -41,7 +41,7 @@ export default async function OrdersPage() {
                     {order.ticket.title}
                     {state === 'open' && (
                       <span className={styles.detail}>
-                        Pay by <EventTime iso={order.expiresAt} />
+                        Pay by <LocalTime iso={order.expiresAt} />
                       </span>
                     )}
                   </span>

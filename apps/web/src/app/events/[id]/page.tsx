@@ -2,8 +2,8 @@ import type { CatalogueEvent, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { cache } from 'react';
-import { EventTime } from '../../../components/EventTime';
 import { ListFilters } from '../../../components/ListFilters';
+import { LocalTime } from '../../../components/LocalTime';
 import { RefusedListing } from '../../../components/RefusedListing';
 import { TicketGrid } from '../../../components/TicketGrid';
 import { eventOffer } from '../../../lib/event-offer';
@@ -53,7 +53,7 @@ export default async function EventPage({ params, searchParams }: EventProps) {
         <div>
           <h1>{event.name}</h1>
           <p className="muted">
-            {event.venue}, {event.city} · <EventTime iso={event.startsAt} />
+            {event.venue}, {event.city} · <LocalTime iso={event.startsAt} />
           </p>
           <p>
             <strong>{started ? 'This event has started' : eventOffer(event)}</strong>

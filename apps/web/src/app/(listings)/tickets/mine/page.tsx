@@ -1,8 +1,8 @@
 import type { Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { EventTime } from '../../../../components/EventTime';
 import { IntentLink } from '../../../../components/IntentLink';
+import { LocalTime } from '../../../../components/LocalTime';
 import { RefusedListing } from '../../../../components/RefusedListing';
 import { TicketBadge } from '../../../../components/TicketBadge';
 import { WithdrawButton } from '../../../../components/WithdrawButton';
@@ -63,7 +63,7 @@ export default async function MyTicketsPage({ searchParams }: MineProps) {
                   <span id={titleId(ticket)}>{ticket.title}</span>
                   {ticket.event && (
                     <span className={styles.detail}>
-                      {ticket.event.name} · <EventTime iso={ticket.event.startsAt} />
+                      {ticket.event.name} · <LocalTime iso={ticket.event.startsAt} />
                     </span>
                   )}
                   {ticket.status !== 'withdrawn' && (

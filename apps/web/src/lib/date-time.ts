@@ -21,12 +21,13 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 }
 
 /**
- * "Fri, Jun 12, 2026, 08:00 PM UTC", or in `timeZone` (an IANA name) with that
- * zone's short name: "Sun, Aug 1, 2027, 08:00 PM EDT". The server always writes
- * UTC, so the HTML it sends hydrates unchanged; EventTime then shows the viewer's
- * own zone. A zone this runtime does not know falls back to UTC.
+ * The one way the web client writes a date and time (an event's start, a hold's end,
+ * a payout): "Fri, Jun 12, 2026, 08:00 PM UTC", or in `timeZone` (an IANA name) with
+ * that zone's short name: "Sun, Aug 1, 2027, 08:00 PM EDT". Pages show it through
+ * LocalTime, which renders UTC on the server (so the HTML hydrates unchanged) and the
+ * viewer's own zone in the browser. A zone this runtime does not know falls back to UTC.
  */
-export function formatEventTime(iso: string, timeZone = 'UTC'): string {
+export function formatDateTime(iso: string, timeZone = 'UTC'): string {
   let formatter: Intl.DateTimeFormat;
   try {
     formatter = formatterFor(timeZone);
