@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from 'next';
 import { headers } from 'next/headers';
 import type { ReactNode } from 'react';
+import { RefreshOnReturn } from '../components/RefreshOnReturn';
 import { SiteHeader } from '../components/SiteHeader';
 import { WelcomeNotice } from '../components/WelcomeNotice';
 import './globals.css';
@@ -29,6 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <a href="#main" className="skip-link">
           Skip to content
         </a>
+        <RefreshOnReturn />
         <SiteHeader />
         <main id="main">
           <WelcomeNotice />
