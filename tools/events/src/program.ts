@@ -1,6 +1,10 @@
 import type { EventBus } from '@gittix/common';
 import { Command, InvalidArgumentError } from 'commander';
-import { deadLettersCommand, replayDeadLetterCommand } from './commands/dead-letters.js';
+import {
+  deadLettersCommand,
+  discardDeadLetterCommand,
+  replayDeadLetterCommand,
+} from './commands/dead-letters.js';
 import { publishCommand } from './commands/publish.js';
 import { streamsCommand } from './commands/streams.js';
 import { tailCommand } from './commands/tail.js';
@@ -106,7 +110,7 @@ export function buildProgram(context: CliContext): Command {
   deadLetters
     .command('replay <id>')
     .description(
-      'Publish a dead-lettered event again (by its #id or event id) once its cause is fixed; consumers that handled it skip it',
+      'Publish a dead-lettered event again (by its #id or event id) once its cause is fixed, and remove its dead letters; consumers that handled it skip it',
     )
     .option(
       '--force',
@@ -120,6 +124,15 @@ export function buildProgram(context: CliContext): Command {
           ...(inboxRetentionHours === undefined ? {} : { inboxRetentionHours }),
         }),
       );
+    });
+
+  deadLetters
+    .command('discard <id>')
+    .description(
+      'Remove a dead letter (by its #id or event id) without replaying it: its event is not needed any more',
+    )
+    .action(async (id: string) => {
+      await context.withBus((bus) => discardDeadLetterCommand(bus, out, id));
     });
 
   return program;

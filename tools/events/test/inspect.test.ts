@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { EventConsumers, subscribeWithoutInbox } from '@gittix/common';
+import {
+  createEnvelope,
+  deadLettersWaiting,
+  EventConsumers,
+  subscribeWithoutInbox,
+} from '@gittix/common';
 import { testLogger, waitFor } from '@gittix/common/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLettersCommand, replayDeadLetterCommand } from '../src/commands/dead-letters.js';
+import {
+  deadLettersCommand,
+  discardDeadLetterCommand,
+  replayDeadLetterCommand,
+} from '../src/commands/dead-letters.js';
 import { streamsCommand } from '../src/commands/streams.js';
 import { type CliFixture, capture, createCliFixture } from './fixture.js';
 
@@ -102,7 +111,7 @@ describe('events streams and dead-letters', () => {
     expect(lines).toEqual(['No dead letters.']);
   });
 
-  it('when a dead letter is replayed after its cause is fixed, then the consumer that gave up handles it', async () => {
+  it('when a dead letter is replayed after its cause is fixed, then the consumer that gave up handles it and the dead letter is gone', async () => {
     const [record] = await deadLettersCommand(fx.bus, capture().out);
     healed = true;
     const replay = capture();
@@ -111,11 +120,47 @@ describe('events streams and dead-letters', () => {
       new RegExp(`^Replayed #${record!.id} \\(clitest_payment_created`),
     );
     await waitFor(() => handled.includes(poisonId), { message: 'the replayed event handled' });
+    expect(await deadLettersCommand(fx.bus, capture().out)).toEqual([]);
+    // What the services' gittix_dead_letters_waiting reads: back to 0.
+    expect(await deadLettersWaiting(fx.bus, ['clitest_payment_created'])).toEqual([
+      { consumer: 'clitest_payment_created', waiting: 0 },
+    ]);
   });
 
   const streamMessages = async () => (await fx.bus.jsm.streams.info(fx.bus.stream)).state.messages;
 
+  /** Records a dead letter by hand, as the consumer (clitest's by default) would. */
+  async function recordDeadLetter(
+    payload: string,
+    consumer = 'clitest_payment_created',
+  ): Promise<number> {
+    const ack = await fx.bus.js.publish(
+      fx.bus.deadLetterSubjectOf(consumer),
+      JSON.stringify({
+        consumer,
+        subject: fx.bus.subjectOf('payment.created'),
+        streamSeq: 0,
+        deliveries: 2,
+        error: 'provider id is poison',
+        failedAt: new Date().toISOString(),
+        payload,
+      }),
+    );
+    return ack.seq;
+  }
+
+  /** A valid payment.created event's JSON. */
+  const paymentCreated = () =>
+    JSON.stringify(
+      createEnvelope(
+        'payment.created',
+        { id: randomUUID(), orderId: randomUUID(), providerId: 'ch_2' },
+        randomUUID(),
+      ),
+    );
+
   it("when the dead letter's event is older than the inboxes' retention, then replay refuses and publishes nothing; with force it replays", async () => {
+    await recordDeadLetter(paymentCreated());
     const [record] = await deadLettersCommand(fx.bus, capture().out);
     const occurredAt = Date.parse(JSON.parse(record!.payload).occurredAt);
     const eightDaysLater = occurredAt + 8 * 24 * 3_600_000;
@@ -139,39 +184,50 @@ describe('events streams and dead-letters', () => {
     expect(await streamMessages()).toBe(before + 1);
   });
 
+  it('when two consumers dead-lettered one event, then replaying it removes both records: both receive the replay', async () => {
+    const event = paymentCreated();
+    const first = await recordDeadLetter(event);
+    const second = await recordDeadLetter(event, 'other_payment_created');
+    const unrelated = await recordDeadLetter(paymentCreated());
+    await replayDeadLetterCommand(fx.bus, capture().out, `#${second}`);
+    const left = (await deadLettersCommand(fx.bus, capture().out)).map((r) => r.id);
+    expect(left).toContain(unrelated);
+    expect(left).not.toContain(first);
+    expect(left).not.toContain(second);
+    await discardDeadLetterCommand(fx.bus, capture().out, `#${unrelated}`);
+  });
+
+  it('when a dead letter is discarded, then it is gone and nothing is published', async () => {
+    const seq = await recordDeadLetter(paymentCreated());
+    const before = await streamMessages();
+    const discard = capture();
+    await discardDeadLetterCommand(fx.bus, discard.out, `#${seq}`);
+    expect(discard.lines).toEqual([
+      `Discarded #${seq} (clitest_payment_created, ${fx.bus.subjectOf('payment.created')}).`,
+    ]);
+    expect((await deadLettersCommand(fx.bus, capture().out)).map((r) => r.id)).not.toContain(seq);
+    expect(await streamMessages()).toBe(before);
+    await expect(discardDeadLetterCommand(fx.bus, capture().out, `#${seq}`)).rejects.toThrow(
+      new RegExp(`No dead letter #${seq}`),
+    );
+  });
+
   it('when a dead letter is not a valid event (cut short, or of another subject), then replay refuses and publishes nothing', async () => {
-    const subject = fx.bus.subjectOf('payment.created');
-    const record = (payload: string) =>
-      JSON.stringify({
-        consumer: 'clitest_payment_created',
-        subject,
-        streamSeq: 0,
-        deliveries: 1,
-        error: 'could not parse',
-        failedAt: new Date().toISOString(),
-        payload,
-      });
-    const deadLetter = fx.bus.deadLetterSubjectOf('clitest_payment_created');
-    const cut = await fx.bus.js.publish(deadLetter, record('{"id":"3f1c'));
-    const other = await fx.bus.js.publish(
-      deadLetter,
-      record(
-        JSON.stringify({
-          id: randomUUID(),
-          type: 'order.created',
-          occurredAt: new Date(),
-          data: {},
-        }),
-      ),
+    const cut = await recordDeadLetter('{"id":"3f1c');
+    const other = await recordDeadLetter(
+      JSON.stringify({ id: randomUUID(), type: 'order.created', occurredAt: new Date(), data: {} }),
     );
     const before = await streamMessages();
 
-    for (const seq of [cut.seq, other.seq]) {
+    for (const seq of [cut, other]) {
       await expect(replayDeadLetterCommand(fx.bus, capture().out, `#${seq}`)).rejects.toThrow(
         new RegExp(`^#${seq} is not a valid event .*dead-letter it again`),
       );
     }
     expect(await streamMessages()).toBe(before);
+    // Refused, so still there: discard is the way to drop them.
+    const left = (await deadLettersCommand(fx.bus, capture().out)).map((r) => r.id);
+    expect(left).toEqual(expect.arrayContaining([cut, other]));
   });
 
   it('when the id names no dead letter, then it says so and publishes nothing', async () => {

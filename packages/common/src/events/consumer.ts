@@ -10,6 +10,7 @@ import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
 import { handleBatchOnce, handleOnce } from './inbox.js';
+import { HeldPull } from './pull.js';
 import type { HandlerContext, Subscription } from './subscription.js';
 import { atTurnEnd, turnEnd } from './turn.js';
 
@@ -217,12 +218,16 @@ export class EventConsumers<DB = never> {
     while (this.running) {
       try {
         const consumer = await bus.js.consumers.get(bus.stream, name);
-        const messages = await consumer.consume({ max_messages: this.pullSize(subscription) });
+        // Not consume(): its buffer is out of reach, where messages waiting behind a slow
+        // handler outlived ack_wait and came again (HeldPull keeps each in progress).
+        const messages = new HeldPull(consumer, {
+          limit: this.holdLimit(subscription),
+          ackWaitMs: this.ackWaitMs,
+        });
         const close = () => messages.close();
         this.closers.add(close);
         // stop() closes the subscriptions it finds: one made while it ran (this loop
-        // was still subscribing) is closed here, or it would pull forever. Not awaited:
-        // the close settles once the iteration below has ended, which it now does.
+        // was still subscribing) is closed here, or it would pull forever.
         if (!this.running) void close().catch(() => {});
         if (subscription.batch) {
           await this.consumeBatches(subscription, subscription.batch.maxEvents, messages);
@@ -254,15 +259,17 @@ export class EventConsumers<DB = never> {
   }
 
   /**
-   * How many messages nats.js asks JetStream for at a time (it asks again when three
-   * quarters have arrived). A batch subscription takes as many as its slots' batches
-   * hold: with 16, a burst reached orders 16 messages a round trip, and its 1,000
-   * expiries' cancellations trickled over a second after the last one was published
-   * (bench/bottlenecks.md §19). One by one, a few per slot keep the slots busy.
+   * How many messages this process holds at once: those its slots handle, and a pull's
+   * worth waiting for a free slot (asked for again when a quarter of it is free). A
+   * batch subscription pulls as many as its slots' batches hold: with 16, a burst
+   * reached orders 16 messages a round trip, and its 1,000 expiries' cancellations
+   * trickled over a second after the last one was published (bench/bottlenecks.md
+   * §19). One by one, a few per slot keep the slots busy.
    */
-  private pullSize(subscription: Subscription<DB>): number {
+  private holdLimit(subscription: Subscription<DB>): number {
     const perSlot = subscription.batch?.maxEvents ?? 4;
-    return Math.max(16, this.concurrency * perSlot);
+    const inFlight = this.concurrency * (subscription.batch?.maxEvents ?? 1);
+    return inFlight + Math.max(16, this.concurrency * perSlot);
   }
 
   /**

@@ -1,6 +1,7 @@
 export * from './bus.js';
 export * from './consumer.js';
 export * from './contracts.js';
+export * from './dead-letters.js';
 export * from './inbox.js';
 export * from './lag.js';
 export * from './newest.js';

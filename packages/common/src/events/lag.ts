@@ -1,6 +1,7 @@
 import type { ConsumerInfo, MsgRequest } from '@nats-io/jetstream';
 import { Gauge, type Registry } from 'prom-client';
 import type { EventBus } from './bus.js';
+import { registerDeadLetterMetrics } from './dead-letters.js';
 
 /** How far a durable consumer is behind, and how close its oldest event is to falling out of the stream. */
 export interface ConsumerLag {
@@ -67,9 +68,11 @@ export async function consumersLag(bus: EventBus, durables: string[]): Promise<C
  * Consumer lag in a service's /metrics, read from JetStream at each scrape:
  * `gittix_consumer_lag_messages` and `gittix_consumer_oldest_unacked_age_seconds`
  * per durable consumer, and the stream's `gittix_stream_max_age_seconds`, so an
- * alert can fire (oldest age past half the max age) long before an event is lost.
+ * alert can fire (oldest age past half the max age) long before an event is lost;
+ * and the consumers' dead letters waiting (registerDeadLetterMetrics).
  */
 export function registerLagMetrics(registry: Registry, bus: EventBus, durables: string[]): void {
+  registerDeadLetterMetrics(registry, bus, durables);
   let reading: Promise<{ lags: ConsumerLag[]; maxAgeSeconds: number | null }> | undefined;
   // One JetStream round per scrape, shared by the gauges below.
   const read = () => {

@@ -3,6 +3,8 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEnvelope,
+  deadLettersWaiting,
+  durableName,
   EventBus,
   EventConsumers,
   type EventEnvelope,
@@ -185,6 +187,23 @@ describe('NATS users and permissions', () => {
     } finally {
       await consumers.stop();
     }
+  });
+
+  it('when a service counts its dead letters waiting as its own user, then it gets the count, and may not read the records', async () => {
+    const tickets = await as('tickets');
+    const durable = durableName('tickets', 'order.created');
+    await tickets.js.publish(tickets.deadLetterSubjectOf(durable), '{}');
+    await admin.js.publish(
+      admin.deadLetterSubjectOf(durableName('orders', 'ticket.created')),
+      '{}',
+    );
+    expect(await deadLettersWaiting(tickets, [durable])).toEqual([
+      { consumer: durable, waiting: 1 },
+    ]);
+    // Other consumers' dead letters hold payloads of subjects tickets does not consume.
+    await expect(
+      tickets.jsm.streams.getMessage(tickets.deadLetterStream, { seq: 1 }),
+    ).rejects.toThrow(/permission/i);
   });
 
   it('when auth publishes a session.revoked, then every verifier loads it from the sessions stream as its own user, and expiration may not read that stream', async () => {

@@ -64,7 +64,11 @@ export async function deadLettersCommand(
     out.line(`  payload: ${summarizePayload(record.payload)}`);
   }
   out.line(`${records.length} dead letter${records.length === 1 ? '' : 's'}.`);
-  if (records.length > 0) out.line('Replay one with: npm run events -- dead-letters replay <#id>');
+  if (records.length > 0) {
+    out.line(
+      'Replay one with: npm run events -- dead-letters replay <#id> (or drop it: discard <#id>)',
+    );
+  }
   return records;
 }
 
@@ -94,7 +98,8 @@ const HOUR_MS = 3_600_000;
  * the event's time; the dead-letter stream keeps 30 days): past that the replay is
  * refused without `force`, as is a payload that is not a valid event, which every
  * consumer would dead-letter again. The broker's duplicate window would swallow the
- * original Nats-Msg-Id, so the replay carries its own.
+ * original Nats-Msg-Id, so the replay carries its own. Once published, the event's
+ * records leave the dead-letter stream (a consumer that fails again records it anew).
  */
 export async function replayDeadLetterCommand(
   bus: EventBus,
@@ -103,8 +108,7 @@ export async function replayDeadLetterCommand(
   options: ReplayOptions = {},
 ): Promise<ListedDeadLetter> {
   const all = await deadLettersCommand(bus, { line: () => {} });
-  const record = all.find((r) => String(r.id) === id.replace(/^#/, '') || eventIdOf(r) === id);
-  if (!record) throw new CliError(`No dead letter ${id}: see npm run events -- dead-letters`);
+  const record = findDeadLetter(all, id);
   const event = validEvent(record);
   const retentionHours = options.inboxRetentionHours ?? 168;
   const ageHours = ((options.now ?? Date.now()) - Date.parse(event.occurredAt)) / HOUR_MS;
@@ -122,7 +126,49 @@ export async function replayDeadLetterCommand(
   out.line(
     `Replayed #${record.id} (${record.consumer}, ${record.subject}) as stream seq ${ack.seq}.`,
   );
+  // Every consumer of the subject receives the replay, so every record of this event is
+  // dealt with: gone from the list and from gittix_dead_letters_waiting. A consumer that
+  // fails again dead-letters it anew.
+  const same = all.filter(
+    (r) => r.subject === record.subject && eventIdOf(r)?.toLowerCase() === event.id,
+  );
+  await removeDeadLetters(bus, same);
   return record;
+}
+
+/**
+ * Removes a dead letter without replaying it: the event is not needed any more (its
+ * cause was dealt with by hand, or it is no event at all). `id` as for replay.
+ */
+export async function discardDeadLetterCommand(
+  bus: EventBus,
+  out: Output,
+  id: string,
+): Promise<ListedDeadLetter> {
+  const record = findDeadLetter(await deadLettersCommand(bus, { line: () => {} }), id);
+  await removeDeadLetters(bus, [record]);
+  out.line(`Discarded #${record.id} (${record.consumer}, ${record.subject}).`);
+  return record;
+}
+
+/** The record `id` names: its `#id`, or its event's id (the first record of it). */
+function findDeadLetter(all: ListedDeadLetter[], id: string): ListedDeadLetter {
+  const record = all.find((r) => String(r.id) === id.replace(/^#/, '') || eventIdOf(r) === id);
+  if (!record) throw new CliError(`No dead letter ${id}: see npm run events -- dead-letters`);
+  return record;
+}
+
+async function removeDeadLetters(bus: EventBus, records: ListedDeadLetter[]): Promise<void> {
+  for (const record of records) {
+    try {
+      await bus.jsm.streams.deleteMessage(bus.deadLetterStream, record.id);
+    } catch (error) {
+      throw new CliError(
+        `Could not remove dead letter #${record.id} (${clip((error as Error).message, 200)}): ` +
+          `discard it with npm run events -- dead-letters discard ${record.id}`,
+      );
+    }
+  }
 }
 
 /** The record's event, or why it cannot be replayed. */

@@ -1,0 +1,94 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { EventBus } from './bus.js';
+
+/** The dead letters of one durable consumer still in the dead-letter stream. */
+export interface DeadLettersWaiting {
+  consumer: string;
+  /** Records not replayed or discarded yet. */
+  waiting: number;
+}
+
+/**
+ * What waits in the dead-letter stream for each of `durables`: one stream info with
+ * its per-subject counts (a consumer's records are on `<prefix>.deadletter.<consumer>`).
+ * Nothing more is read: a service's NATS user may ask for the stream's info but not
+ * read its records (other consumers' payloads), so their ages are left to the events
+ * CLI. `events dead-letters replay` and `discard` delete the records they act on, so a
+ * consumer goes back to 0 as soon as someone has dealt with its letters.
+ */
+export async function deadLettersWaiting(
+  bus: EventBus,
+  durables: string[],
+): Promise<DeadLettersWaiting[]> {
+  const info = await bus.jsm.streams.info(bus.deadLetterStream, {
+    subjects_filter: bus.deadLetterSubjectOf('*'),
+  });
+  const counts = info.state.subjects ?? {};
+  return durables.map((consumer) => ({
+    consumer,
+    waiting: counts[bus.deadLetterSubjectOf(consumer)] ?? 0,
+  }));
+}
+
+export interface DeadLetterMetricsOptions {
+  /** A reading younger than this answers the next scrapes (Prometheus run as a pair). */
+  freshMs?: number;
+  /** How long a scrape waits for JetStream before it answers with the last reading. */
+  timeoutMs?: number;
+}
+
+/**
+ * Dead letters waiting, in a service's /metrics, read from the dead-letter stream at
+ * scrape time: `gittix_dead_letters_waiting` per durable consumer. Unlike the
+ * `gittix_dead_letters_total` counter, it stays up until the letter is replayed or
+ * discarded, however long that takes. One reading at a time, reused for `freshMs`; a
+ * scrape never waits more than `timeoutMs` for it: with JetStream away it answers with
+ * the last values read (none before the first).
+ */
+export function registerDeadLetterMetrics(
+  registry: Registry,
+  bus: EventBus,
+  durables: string[],
+  { freshMs = 5_000, timeoutMs = 2_000 }: DeadLetterMetricsOptions = {},
+): void {
+  let last: { at: number; letters: DeadLettersWaiting[] } | undefined;
+  let reading: { done: Promise<void>; timeUp: Promise<void> } | undefined;
+  const read = async (): Promise<DeadLettersWaiting[] | undefined> => {
+    if (last && Date.now() - last.at < freshMs) return last.letters;
+    if (!reading) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs).unref();
+      });
+      const done = deadLettersWaiting(bus, durables).then(
+        (letters) => {
+          last = { at: Date.now(), letters };
+        },
+        () => {
+          // JetStream unreachable or the stream missing: keep the last values.
+        },
+      );
+      const current = {
+        done: done.finally(() => {
+          clearTimeout(timer);
+          if (reading === current) reading = undefined;
+        }),
+        timeUp,
+      };
+      reading = current;
+    }
+    // The deadline is the reading's: scrapes while it hangs do not wait again.
+    await Promise.race([reading.done, reading.timeUp]);
+    return last?.letters;
+  };
+  new Gauge({
+    name: 'gittix_dead_letters_waiting',
+    help: 'Events a durable consumer gave up on that wait in the dead-letter stream to be replayed or discarded',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      const letters = await read();
+      for (const { consumer, waiting } of letters ?? []) this.labels(consumer).set(waiting);
+    },
+  });
+}
