@@ -9,8 +9,11 @@ import type { PaymentsDatabase } from './db/schema.js';
  * captured (expired, cancelled there): recorded voided, no money collected, the
  * seller not credited; an operator has to act (GittixPaymentCaptureLost).
  * `refund_disputed`: the provider refused a refund because the cardholder disputes the
- * charge; the refund is parked, not retried, and an operator has to act
- * (GittixPaymentRefundDisputed).
+ * charge; the refund is parked, not retried, until the dispute closes (Stripe's
+ * charge.dispute.closed resumes or ends it), and an operator answers the dispute
+ * (GittixPaymentRefundDisputed). `chargeback`: the platform lost a dispute of the whole
+ * charge, and the sale was reversed as a refund is (payment.refunded); counted instead
+ * of `refunded`.
  */
 export type PaymentOutcome =
   | 'authorized'
@@ -19,7 +22,8 @@ export type PaymentOutcome =
   | 'declined'
   | 'refunded'
   | 'capture_lost'
-  | 'refund_disputed';
+  | 'refund_disputed'
+  | 'chargeback';
 
 export type PaymentOutcomes = Counter<'outcome'>;
 
@@ -27,12 +31,13 @@ export type PaymentOutcomes = Counter<'outcome'>;
 export function paymentOutcomes(registry: Registry): PaymentOutcomes {
   const outcomes = counterOf(registry, {
     name: 'gittix_payments_total',
-    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked for an operator)',
+    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked until the dispute closes), chargeback (a dispute of the whole charge lost: the sale reversed as by a refund)',
     labelNames: ['outcome'],
   });
   // At 0 from the start: an alert's increase() sees the first one, not just the second.
   outcomes.inc({ outcome: 'capture_lost' }, 0);
   outcomes.inc({ outcome: 'refund_disputed' }, 0);
+  outcomes.inc({ outcome: 'chargeback' }, 0);
   return outcomes;
 }
 
@@ -42,8 +47,8 @@ export function paymentOutcomes(registry: Registry): PaymentOutcomes {
  * oldest (`gittix_payments_oldest_unsettled_age_seconds`). A reconciliation or an
  * action stuck behind a provider outage shows as a growing age. Refunds parked because
  * the charge is disputed (an action with no next attempt) are counted apart, kind
- * `refund_disputed`, with no age: they wait on the dispute for weeks, an operator's
- * case (GittixPaymentRefundDisputed), and would otherwise keep
+ * `refund_disputed`, with no age: they wait on the dispute for weeks (until
+ * charge.dispute.closed), and would otherwise keep
  * GittixPaymentReconciliationPending firing over every other refund.
  */
 export function registerSettlementMetrics(registry: Registry, db: Kysely<PaymentsDatabase>): void {
@@ -75,7 +80,7 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
   const kinds = [...agedKinds, 'refund_disputed'];
   new Gauge({
     name: 'gittix_payments_unsettled',
-    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do; refund_disputed: a refund parked because the charge is disputed, for an operator',
+    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do; refund_disputed: a refund parked because the charge is disputed, until the dispute closes',
     labelNames: ['kind'],
     registers: [registry],
     async collect() {

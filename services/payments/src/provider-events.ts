@@ -109,7 +109,7 @@ export async function applyProviderNews(
           'refunded at the provider before its capture was recorded',
         );
       }
-      return (await recordRefund(trx, row, refundId)) ? 'refunded' : null;
+      return (await recordRefund(trx, row, { refundId })) ? 'refunded' : null;
     }
     return null;
   });

@@ -238,16 +238,23 @@ export async function recordReleasedHold(
 }
 
 /**
- * A captured payment was given back (the settler's refund of a cancelled order's, or
- * one made at the provider): the sale's postings are reversed and payment.refunded
- * published, in this transaction and only when recorded now, so a redelivered webhook
- * or a retried refund announces nothing twice. Tickets takes the ticket's file from the
- * buyer, notifications tells them. Returns whether it recorded it now.
+ * What gave a captured payment's money back: the provider's refund, or a chargeback (a
+ * dispute the platform lost, which took the money from it without any refund).
+ */
+export type MoneyBack = { refundId: string } | { disputeId: string };
+
+/**
+ * A captured payment was given back (the settler's refund of a cancelled order's, one
+ * made at the provider, or a chargeback): the sale's postings are reversed and
+ * payment.refunded published, in this transaction and only when recorded now, so a
+ * redelivered webhook or a retried refund announces nothing twice. Tickets takes the
+ * ticket's file from the buyer, notifications tells them. Any action still due (a
+ * parked refund) ends. Returns whether it recorded it now.
  */
 export async function recordRefund(
   trx: Transaction<PaymentsDatabase>,
   payment: PaymentRow,
-  refundId: string,
+  back: MoneyBack,
 ): Promise<boolean> {
   if (payment.status === 'refunded') return false;
   const now = new Date();
@@ -256,7 +263,8 @@ export async function recordRefund(
     .set({
       status: 'refunded',
       refunded_at: now,
-      refund_id: refundId,
+      refund_id: 'refundId' in back ? back.refundId : null,
+      dispute_id: 'disputeId' in back ? back.disputeId : null,
       next_action: null,
       next_attempt_at: null,
       last_error: null,

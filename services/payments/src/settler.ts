@@ -84,9 +84,9 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number): n
  * exponential backoff for as long as it takes (hours of provider outage included:
  * nothing is dead-lettered). A refusal for the payment's state at the provider, which
  * no retry changes, is looked up and recorded as it stands; a refund refused because
- * the charge is disputed is parked for an operator. It also reconciles: a `pending`
- * attempt nobody is working on (its request crashed or timed out after the provider
- * answered) is looked up at the provider by its payment id and settled.
+ * the charge is disputed is parked until the dispute closes. It also reconciles: a
+ * `pending` attempt nobody is working on (its request crashed or timed out after the
+ * provider answered) is looked up at the provider by its payment id and settled.
  */
 export class Settler {
   private timer: NodeJS.Timeout | undefined;
@@ -191,7 +191,7 @@ export class Settler {
             return (await recordCapture(trx, row, this.options, log)) ? 'captured' : null;
           }
           if (action === 'void') return (await recordVoid(trx, row)) ? 'voided' : null;
-          return (await recordRefund(trx, row, refundId)) ? 'refunded' : null;
+          return (await recordRefund(trx, row, { refundId })) ? 'refunded' : null;
         });
       if (outcome) this.options.outcomes?.inc({ outcome });
       log.info('payment settled at the provider');
@@ -279,8 +279,9 @@ export class Settler {
    * The provider refused the refund because the cardholder disputes the charge. No retry
    * succeeds while the dispute is open, and the chargeback may give the buyer their money
    * back already: a refund on top would pay them twice. So the refund is parked (no next
-   * attempt; `last_error` says why) for an operator, who resumes it if the platform wins
-   * the dispute and drops it if the buyer does. No posting: no money moved.
+   * attempt; `last_error` says why) until the dispute closes: won, the webhook makes it
+   * due again; lost, the chargeback is recorded as the refund (applyDisputeNews). No
+   * posting: no money moved.
    */
   private async parkDisputedRefund(
     payment: PaymentRow,
@@ -297,9 +298,12 @@ export class Settler {
       })
       .where('id', '=', payment.id)
       .where('next_action', '=', 'refund')
+      // Only while this pass's claim stands: a dispute closed in the platform's favour
+      // while Stripe was refusing made the refund due again, and must not be parked over.
+      .where('next_attempt_at', '=', payment.next_attempt_at!)
       .returning('id')
       .executeTakeFirst();
-    // Refunded meanwhile (a charge.refunded webhook): nothing left to park.
+    // Refunded meanwhile (charge.refunded, a chargeback), or due again: nothing to park.
     if (!parked) return;
     this.options.outcomes?.inc({ outcome: 'refund_disputed' });
     log.error(
@@ -309,7 +313,7 @@ export class Settler {
         amountCents: payment.amount_cents,
         refusal: refusal.message,
       },
-      'refund refused, the charge is disputed: parked for an operator, not retried',
+      'refund refused, the charge is disputed: parked until the dispute closes, not retried',
     );
   }
 

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { EventEnvelope, EventInput, Subject } from '@gittix/common';
+import {
+  createLogger,
+  type EventEnvelope,
+  type EventInput,
+  type Logger,
+  type Subject,
+} from '@gittix/common';
 import {
   orderCancelledData,
   orderCreatedData,
@@ -86,6 +92,15 @@ export interface PaymentsFixtureOptions {
   provider?: PaymentProvider;
   providerTimeoutMs?: number;
   env?: Record<string, string>;
+  /** Where the service logs (a test reading its lines: `capturingLogger`). */
+  logger?: Logger;
+}
+
+/** A logger that keeps every line it writes (parsed), for tests that read the log. */
+export function capturingLogger() {
+  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
+  const destination = { write: (line: string) => lines.push(JSON.parse(line)) };
+  return { logger: createLogger({ name: 'payments', destination }), lines };
 }
 
 export type PaymentsFixture = Awaited<ReturnType<typeof createPaymentsFixture>>;
@@ -103,6 +118,7 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
       PAYMENTS_PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5_000),
       ...options.env,
     },
+    ...(options.logger ? { logger: options.logger } : {}),
     parts: {
       provider,
       startSettler: false,

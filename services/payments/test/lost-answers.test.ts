@@ -130,7 +130,9 @@ describe('answers the provider gave but this service never heard', () => {
     expect(first.statusCode).toBe(503);
     // A buyer is refunded meanwhile: the seller owes the platform $36 once paid.
     const refunded = await fx.paymentRow(sales[0]!);
-    await fx.db.transaction().execute((trx) => recordRefund(trx, refunded, `re_${refunded.id}`));
+    await fx.db
+      .transaction()
+      .execute((trx) => recordRefund(trx, refunded, { refundId: `re_${refunded.id}` }));
 
     await waitFor(
       async () => {

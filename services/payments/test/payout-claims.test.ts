@@ -91,7 +91,7 @@ describe('payouts settled by the settler while the seller asks again', () => {
     }
     for (const id of refunded) {
       const row = await fx.paymentRow(id);
-      await fx.db.transaction().execute((trx) => recordRefund(trx, row, `re_${id}`));
+      await fx.db.transaction().execute((trx) => recordRefund(trx, row, { refundId: `re_${id}` }));
     }
     const pending = await fx.db
       .selectFrom('payouts')

@@ -265,7 +265,9 @@ describe('fees, the ledger and payouts', () => {
   /** The buyer of a captured sale gets their money back (a refund in Stripe's dashboard, say). */
   async function refund(paymentId: string) {
     const row = await fx.paymentRow(paymentId);
-    await fx.db.transaction().execute((trx) => recordRefund(trx, row, `re_${paymentId}`));
+    await fx.db
+      .transaction()
+      .execute((trx) => recordRefund(trx, row, { refundId: `re_${paymentId}` }));
   }
 
   const payoutsOf = async (headers: Record<string, string>) =>

@@ -41,6 +41,18 @@ type Intent = Record<string, unknown> & {
   refunds: Record<string, unknown>[];
 };
 
+/** A Dispute as Stripe sends it in `charge.dispute.*` events (one per charge). */
+export type StandInDispute = Record<string, unknown> & {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  charge: string;
+  payment_intent: string;
+  status: string;
+  is_charge_refundable: boolean;
+  balance_transactions: Record<string, unknown>[];
+};
+
 type Account = Record<string, unknown> & {
   id: string;
   payouts_enabled: boolean;
@@ -109,6 +121,89 @@ function shown(intent: Intent, expand: string[] = []): Record<string, unknown> {
       status: 'succeeded',
     },
   };
+}
+
+/**
+ * A balance transaction of a dispute: the disputed amount (and the network's fee)
+ * withdrawn from the platform's balance, or the amount put back when it is won.
+ */
+function disputeFunds(dispute: StandInDispute, withdrawn: boolean, created: number) {
+  const fee = withdrawn ? 1500 : 0;
+  const amount = withdrawn ? -dispute.amount : dispute.amount;
+  return {
+    id: id('txn'),
+    object: 'balance_transaction',
+    amount,
+    currency: dispute.currency,
+    created,
+    available_on: created,
+    description: `Chargeback ${withdrawn ? 'withdrawal' : 'reversal'} for ${dispute.charge}`,
+    fee,
+    fee_details: withdrawn
+      ? [
+          {
+            amount: fee,
+            currency: dispute.currency,
+            description: 'Dispute fee',
+            type: 'stripe_fee',
+          },
+        ]
+      : [],
+    net: amount - fee,
+    reporting_category: withdrawn ? 'dispute' : 'dispute_reversal',
+    source: dispute.id,
+    status: 'pending',
+    type: 'adjustment',
+  };
+}
+
+/**
+ * The cardholder disputes `intent`'s charge: a chargeback (`needs_response`, the money
+ * withdrawn at once, refunds refused) or an inquiry (`warning_needs_response`: nothing
+ * withdrawn yet, the charge still refundable).
+ */
+function newDispute(
+  intent: Intent,
+  options: { amount?: number; reason?: string; inquiry?: boolean },
+  created: number,
+): StandInDispute {
+  const inquiry = options.inquiry ?? false;
+  const dispute: StandInDispute = {
+    id: id('du'),
+    object: 'dispute',
+    amount: options.amount ?? intent.amount,
+    balance_transactions: [],
+    charge: String(intent.latest_charge),
+    created,
+    currency: String(intent.currency ?? 'usd'),
+    enhanced_eligibility_types: [],
+    evidence: { customer_email_address: null, product_description: null, uncategorized_text: null },
+    evidence_details: {
+      due_by: created + 14 * 24 * 3600,
+      enhanced_eligibility: {},
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+    },
+    intended_submission_method: null,
+    is_charge_refundable: inquiry,
+    livemode: false,
+    metadata: {},
+    network_reason_code: '10.4',
+    payment_intent: intent.id,
+    payment_method_details: {
+      card: {
+        brand: 'visa',
+        case_type: inquiry ? 'inquiry' : 'chargeback',
+        network_reason_code: '10.4',
+      },
+      type: 'card',
+    },
+    reason: options.reason ?? 'fraudulent',
+    status: inquiry ? 'warning_needs_response' : 'needs_response',
+  };
+  if (!inquiry) dispute.balance_transactions.push(disputeFunds(dispute, true, created));
+  return dispute;
 }
 
 function createPaymentIntent(
@@ -188,7 +283,8 @@ function send(response: ServerResponse, reply: Reply, replayed = false) {
 /**
  * A local stand-in for the slice of Stripe's API that payments uses, for the real
  * `stripe` SDK pointed at it with STRIPE_API_BASE (payments' tests, and browser
- * tests of the whole system): PaymentIntents, refunds, Connect accounts, account
+ * tests of the whole system): PaymentIntents, refunds, disputes (which tests open, win
+ * or lose, getting the Dispute object Stripe's events carry), Connect accounts, account
  * links (their URL is an onboarding page that completes at once and redirects to
  * `return_url`) and transfers, with Stripe's idempotency: a key's first answer is
  * replayed for every repeat with the same parameters (5xx and validation failures
@@ -204,8 +300,8 @@ export async function startStripeStandIn() {
   const accounts = new Map<string, Account>();
   const transfers = new Map<string, Record<string, unknown> & { transfer_group: string | null }>();
   const links: { id: string; account: string; refreshUrl: string; returnUrl: string }[] = [];
-  /** PaymentIntents whose charge the cardholder disputes, the dispute still open. */
-  const disputed = new Set<string>();
+  /** The dispute of each disputed PaymentIntent's charge (Stripe allows one per charge). */
+  const disputes = new Map<string, StandInDispute>();
   /** The PaymentIntents whose refund was refused for a dispute, once per refusal. */
   const disputeRefusals: string[] = [];
   let baseUrl = '';
@@ -289,7 +385,9 @@ export async function startStripeStandIn() {
     const intent = current(params.get('payment_intent') ?? '');
     if (!intent) return invalid('Nothing to refund');
     if (intent.status !== 'succeeded') return invalid('Nothing to refund');
-    if (disputed.has(intent.id)) {
+    // Stripe refuses while a chargeback is open or after it is lost; an inquiry or a
+    // won dispute leaves the charge refundable.
+    if (disputes.get(intent.id)?.is_charge_refundable === false) {
       disputeRefusals.push(intent.id);
       return {
         status: 400,
@@ -421,6 +519,52 @@ export async function startStripeStandIn() {
     return structuredClone(account);
   }
 
+  /** The open dispute of `intentId`'s charge, or a test's mistake. */
+  function openDisputeOf(intentId: string): StandInDispute {
+    const dispute = disputes.get(intentId);
+    if (!dispute || !/needs_response|under_review/.test(dispute.status)) {
+      throw new Error(`No open stand-in dispute of ${intentId}`);
+    }
+    return dispute;
+  }
+
+  /** The cardholder disputes the charge of a succeeded PaymentIntent (see newDispute). */
+  function openDispute(
+    intentId: string,
+    options: { amount?: number; reason?: string; inquiry?: boolean } = {},
+  ): StandInDispute {
+    const intent = current(intentId);
+    if (intent?.status !== 'succeeded') throw new Error(`Cannot dispute ${intentId}: not charged`);
+    if (disputes.has(intentId)) throw new Error(`${intentId} is disputed already`);
+    const dispute = newDispute(intent, options, now());
+    disputes.set(intentId, dispute);
+    return structuredClone(dispute);
+  }
+
+  /**
+   * The dispute closes in the platform's favour: `won` with the money reinstated (an
+   * inquiry: `warning_closed`, nothing was withdrawn); the charge can be refunded again.
+   */
+  function winDispute(intentId: string): StandInDispute {
+    const dispute = openDisputeOf(intentId);
+    const inquiry = dispute.status.startsWith('warning_');
+    dispute.status = inquiry ? 'warning_closed' : 'won';
+    dispute.is_charge_refundable = true;
+    if (!inquiry) dispute.balance_transactions.push(disputeFunds(dispute, false, now()));
+    return structuredClone(dispute);
+  }
+
+  /** The dispute closes in the cardholder's favour: `lost`, the money stays withdrawn. */
+  function loseDispute(intentId: string): StandInDispute {
+    const dispute = openDisputeOf(intentId);
+    if (dispute.balance_transactions.length === 0) {
+      dispute.balance_transactions.push(disputeFunds(dispute, true, now()));
+    }
+    dispute.status = 'lost';
+    dispute.is_charge_refundable = false;
+    return structuredClone(dispute);
+  }
+
   /** `metadata['key']:'value'`, the one search query payments makes. */
   function search(query: string): Reply {
     const match = /^metadata\['(.+)'\]:'(.+)'$/.exec(query);
@@ -547,14 +691,15 @@ export async function startStripeStandIn() {
     links,
     completeOnboarding,
     disputeRefusals,
-    /** The cardholder disputes the PaymentIntent's charge: refunds are refused (`charge_disputed`). */
-    openDispute(intentId: string) {
-      disputed.add(intentId);
-    },
-    /** The dispute closes in the platform's favour: the charge can be refunded again. */
-    winDispute(intentId: string) {
-      disputed.delete(intentId);
-    },
+    /**
+     * The disputes, by PaymentIntent. `openDispute`, `winDispute` and `loseDispute` return
+     * the Dispute as Stripe's `charge.dispute.created` / `.closed` events carry it; a
+     * chargeback's refunds are refused (`charge_disputed`) until it is won.
+     */
+    disputes,
+    openDispute,
+    winDispute,
+    loseDispute,
     /** Moves the stand-in's clock: keys older than `keyRetentionMs` are forgotten, holds older than `holdLifetimeMs` canceled. */
     advanceClock(ms: number) {
       clockOffsetMs += ms;

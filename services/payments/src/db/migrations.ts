@@ -212,4 +212,11 @@ export const migrations: Migrations = {
   },
   // The sandbox forgets idempotency keys after a day and releases holds after 7, as Stripe.
   '0013_sandbox_clock': sandboxClockMigration,
+  // A sale the buyer charged back (a dispute the platform lost) is reversed as a refund
+  // is, but no refund gave the money back: the row names the dispute, not a refund.
+  '0014_payments_dispute_id': {
+    async up(db) {
+      await sql`ALTER TABLE payments ADD COLUMN dispute_id text`.execute(db);
+    },
+  },
 };

@@ -55,7 +55,8 @@ export interface PaymentsTable {
   /**
    * When the settler next tries `next_action`. Null with an action: parked, never tried
    * again by itself (a refund the provider refuses because the charge is disputed;
-   * `last_error` says so); an operator resumes it by setting this to now().
+   * `last_error` says so) until Stripe's charge.dispute.closed makes it due again (won)
+   * or ends it (lost); an operator resumes it by setting this to now().
    */
   next_attempt_at: Date | null;
   last_error: string | null;
@@ -64,7 +65,13 @@ export interface PaymentsTable {
   captured_at: Date | null;
   voided_at: Date | null;
   refunded_at: Date | null;
+  /** The provider's refund that gave the money back (Stripe `re_…`); null for a chargeback. */
   refund_id: string | null;
+  /**
+   * The dispute the platform lost, whose chargeback gave the buyer the money back (Stripe
+   * `du_…`/`dp_…`): `refunded` with no refund of ours. Null otherwise.
+   */
+  dispute_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The replica of auth's users: payouts need a verified email. */

@@ -149,7 +149,7 @@ export class PaymentStateConflictError extends Error {
  * The provider refuses to refund a charge the cardholder disputes (Stripe:
  * `charge_disputed`). No refund can succeed while the dispute is open, and the
  * chargeback may give the buyer their money back already: a refund on top would pay
- * them twice. Not retried: the settler parks the refund for an operator.
+ * them twice. Not retried: the settler parks the refund until the dispute closes.
  */
 export class ChargeDisputedError extends Error {
   constructor(message: string, options?: ErrorOptions) {

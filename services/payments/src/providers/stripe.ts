@@ -69,7 +69,7 @@ const REFUSED_FOR_STATE = new Set([
  * Stripe's codes for a refund refused because the cardholder disputes the charge:
  * `charge_disputed` ("Charge ch_… has been charged back; cannot issue a refund") and
  * `refund_disputed_payment` (listed by the SDK next to it; by its name the same refusal,
- * and parking a refund for an operator is the safe reading of either).
+ * and parking a refund until the dispute closes is the safe reading of either).
  */
 const REFUSED_FOR_DISPUTE = new Set(['charge_disputed', 'refund_disputed_payment']);
 

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
+import { applyDisputeNews, type DisputeNews, type DisputeStage } from '../disputes.js';
 import { paymentOutcomes } from '../metrics.js';
 import { recordAccountState } from '../payout-accounts.js';
 import { applyProviderNews, type ProviderNews, refundIdAt } from '../provider-events.js';
@@ -62,6 +63,53 @@ function newsOf(event: Stripe.Event, log: FastifyBaseLogger): ProviderNews | nul
   return null;
 }
 
+/**
+ * Where a dispute event leaves the dispute, or null for a close this code does not know.
+ * `charge.dispute.closed` says `won`, `lost` or `warning_closed` (an inquiry that never
+ * became a chargeback: the money never left); funds withdrawn or reinstated and updates
+ * decide nothing (a won dispute's reinstatement comes with its close).
+ */
+function disputeStageOf(type: string, status: Stripe.Dispute.Status): DisputeStage | null {
+  if (type === 'charge.dispute.created') return 'opened';
+  if (type !== 'charge.dispute.closed') return 'moved';
+  if (status === 'won' || status === 'warning_closed') return 'won';
+  if (status === 'lost') return 'lost';
+  return null;
+}
+
+/** What a Stripe `charge.dispute.*` event of `type` says about one of our payments, or null. */
+function disputeNewsOf(
+  type: string,
+  dispute: Stripe.Dispute,
+  log: FastifyBaseLogger,
+): DisputeNews | null {
+  // The dispute's own metadata is not the payment's: it is found by its PaymentIntent.
+  const providerId =
+    typeof dispute.payment_intent === 'string'
+      ? dispute.payment_intent
+      : dispute.payment_intent?.id;
+  if (!providerId) {
+    log.warn({ disputeId: dispute.id }, 'dispute of a charge with no PaymentIntent: not ours');
+    return null;
+  }
+  const stage = disputeStageOf(type, dispute.status);
+  if (!stage) {
+    // `prevented`, or one Stripe adds later: whose money it is, this code cannot tell.
+    log.error(
+      { disputeId: dispute.id, providerId, status: dispute.status },
+      'dispute closed with a status payments does not know: settle it by hand',
+    );
+    return null;
+  }
+  return {
+    disputeId: dispute.id,
+    providerId,
+    stage,
+    amountCents: dispute.amount,
+    detail: { status: dispute.status, currency: dispute.currency, reason: dispute.reason },
+  };
+}
+
 /** `POST /api/payments/webhooks/stripe`: Stripe's news, signature-checked, settled idempotently. */
 export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = async (
   app,
@@ -95,7 +143,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
     {
       schema: {
         summary:
-          "Stripe's webhook: payment intents authorized, captured, canceled, refunded; Connect accounts updated",
+          "Stripe's webhook: payment intents authorized, captured, canceled, refunded; charges disputed, disputes won or lost; Connect accounts updated",
         response: { 200: z.object({ received: z.boolean() }), 400: errorBody },
       },
     },
@@ -117,6 +165,18 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
         const known = await recordAccountState(options.db, state, new Date(event.created * 1000));
         if (!known) log.warn({ accountId: state.accountId }, 'Stripe event for no known account');
         else log.info(state, 'payout account updated');
+        return { received: true };
+      }
+      if (object.object === 'dispute') {
+        const dispute = disputeNewsOf(event.type, object as Stripe.Dispute, log);
+        if (!dispute) return { received: true };
+        const known = await applyDisputeNews(options.db, dispute, {
+          logger: log,
+          outcomes: paymentOutcomes(app.metrics),
+        });
+        if (!known) {
+          log.warn({ providerId: dispute.providerId }, 'Stripe dispute of no known payment');
+        }
         return { received: true };
       }
       const news = newsOf(event, log);

@@ -1,0 +1,159 @@
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { PaymentsDatabase } from './db/schema.js';
+import type { PaymentOutcomes } from './metrics.js';
+import { lockPayment, type PaymentRow } from './payments.js';
+import { recordRefund } from './settle.js';
+
+/**
+ * Where a cardholder's dispute of a payment stands, as the provider tells it. `opened`:
+ * just filed (Stripe charge.dispute.created). `won`: closed with the money the
+ * platform's (won, or an inquiry closed without becoming a chargeback). `lost`: closed
+ * with the money the buyer's (the chargeback stands). `moved`: anything between (funds
+ * withdrawn or reinstated, evidence added), which decides nothing.
+ */
+export type DisputeStage = 'opened' | 'won' | 'lost' | 'moved';
+
+export interface DisputeNews {
+  /** The provider's dispute id (Stripe `du_…`; `dp_…` on older disputes). */
+  disputeId: string;
+  /** The disputed payment at the provider (a PaymentIntent id). */
+  providerId: string;
+  stage: DisputeStage;
+  /** How much is disputed, in cents: usually the whole charge, sometimes part of it. */
+  amountCents: number;
+  /** The provider's own words, for the logs: its status, currency and reason. */
+  detail: { status: string; currency: string; reason: string };
+}
+
+export interface DisputeContext {
+  logger: Logger;
+  outcomes?: PaymentOutcomes | undefined;
+}
+
+/**
+ * What the provider says of a dispute of a payment (a webhook). Only a closed dispute
+ * changes anything: won, a refund the dispute held up is due again; lost in full, the
+ * sale is reversed as a refund would reverse it. Every step locks the payment and is
+ * idempotent, so a repeated or reordered delivery (a close before its open) changes
+ * nothing more. Returns false when no payment matches.
+ */
+export async function applyDisputeNews(
+  db: Kysely<PaymentsDatabase>,
+  news: DisputeNews,
+  context: DisputeContext,
+): Promise<boolean> {
+  const found = await db
+    .selectFrom('payments')
+    .select(['id', 'order_id'])
+    .where('provider_id', '=', news.providerId)
+    .executeTakeFirst();
+  if (!found) return false;
+  const log = context.logger.child({
+    paymentId: found.id,
+    orderId: found.order_id,
+    disputeId: news.disputeId,
+    disputedCents: news.amountCents,
+    dispute: news.detail,
+  });
+  if (news.stage === 'opened') {
+    log.warn('the buyer disputes the charge: answer the dispute in Stripe');
+  } else if (news.stage === 'moved') {
+    log.info('dispute news: nothing to record until it closes');
+  } else if (news.stage === 'won') {
+    await resumeRefund(db, found.id, log);
+  } else if (await recordChargeback(db, found.id, news, log)) {
+    context.outcomes?.inc({ outcome: 'chargeback' });
+  }
+  return true;
+}
+
+/**
+ * The platform kept the money: a refund still owed (a cancelled order's, parked while
+ * the provider refused it for the dispute) is due now, and the settler makes it. Any
+ * refund to do is made due, not only a parked one: one being refused at this very
+ * moment would otherwise be parked after this (the settler parks only while its claim
+ * stands). With no refund owed, the sale simply stands.
+ */
+async function resumeRefund(db: Kysely<PaymentsDatabase>, paymentId: string, log: Logger) {
+  const owed = await db.transaction().execute(async (trx) => {
+    const row = await lockPayment(trx, paymentId);
+    if (row.next_action !== 'refund') return null;
+    await trx
+      .updateTable('payments')
+      .set({ next_attempt_at: new Date(), updated_at: new Date() })
+      .where('id', '=', paymentId)
+      .execute();
+    return row;
+  });
+  if (owed) {
+    log.warn(
+      { wasParked: owed.next_attempt_at === null },
+      "dispute closed in the platform's favour: the refund owed to the buyer is due again",
+    );
+  } else {
+    log.info("dispute closed in the platform's favour: the sale stands");
+  }
+}
+
+/**
+ * The platform lost the dispute: the chargeback gave the buyer the disputed amount back.
+ * All of it: the sale is reversed as a refund reverses it (recordRefund, the dispute
+ * for its id): postings reversed, payment.refunded published, a refund still owed ended
+ * (the buyer has the money). A seller paid out already is left owing it, as after any
+ * refund. Part of it: the ledger holds whole sales, so, as for a partial refund,
+ * nothing changes and an operator settles the seller's share by hand (error level).
+ * Returns whether it recorded the chargeback now.
+ */
+async function recordChargeback(
+  db: Kysely<PaymentsDatabase>,
+  paymentId: string,
+  news: DisputeNews,
+  log: Logger,
+): Promise<boolean> {
+  const recorded = await db.transaction().execute(async (trx): Promise<PaymentRow | null> => {
+    const row = await lockPayment(trx, paymentId);
+    if (!chargebackApplies(row, news, log)) return null;
+    return (await recordRefund(trx, row, { disputeId: news.disputeId })) ? row : null;
+  });
+  if (!recorded) return false;
+  log.warn(
+    {
+      buyerId: recorded.user_id,
+      amountCents: recorded.amount_cents,
+      refundOwedEnded: recorded.next_action === 'refund',
+      captureRecorded: recorded.status === 'captured',
+    },
+    "chargeback lost: the sale is reversed as by a refund, the seller's proceeds taken back",
+  );
+  return true;
+}
+
+/** Whether a lost dispute is one to record on the payment as it is now; says why not. */
+function chargebackApplies(row: PaymentRow, news: DisputeNews, log: Logger): boolean {
+  if (row.status === 'refunded') {
+    // The same dispute again is a redelivery; any other, the money went back twice.
+    if (row.dispute_id !== news.disputeId) {
+      log.error(
+        { refundId: row.refund_id, earlierDisputeId: row.dispute_id },
+        'chargeback lost on a payment already given back: the buyer was paid twice; recover it from them',
+      );
+    }
+    return false;
+  }
+  if (row.status !== 'captured' && row.status !== 'authorized') {
+    log.error(
+      { status: row.status },
+      'chargeback lost on a payment never captured here: check it in Stripe',
+    );
+    return false;
+  }
+  if (news.amountCents < row.amount_cents) {
+    log.error(
+      { amountCents: row.amount_cents, refundParked: row.next_action === 'refund' },
+      "partial chargeback lost, not applied: the sale stays captured in the ledger; settle the seller's share by hand",
+    );
+    return false;
+  }
+  return true;
+}
