@@ -206,6 +206,28 @@ describe('notifications: an email for every step', () => {
     expect(n.smtp.to(buyer.email)).toHaveLength(4);
   });
 
+  it("when a payment is given back by the buyer's chargeback, then they are told their card issuer returned it, not that GitTix refunds it", async () => {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Jazz night');
+    await n.deliver('order.created', order);
+    await arrived(buyer.email);
+    await n.deliver(
+      'payment.refunded',
+      paymentRefundedData({
+        orderId: order.id,
+        userId: buyer.id,
+        ticketId: order.ticket.id,
+        amount: 30,
+        by: 'chargeback',
+      }),
+    );
+    const returned = (await arrived(buyer.email, 2))[1]!;
+    expect(returned.subject).toBe('Your payment for Jazz night was returned by your card issuer');
+    expect(returned.text).toContain('returned the $30.00 to you');
+    expect(returned.text).not.toContain('We have refunded');
+    expect(returned.text).toContain(`${PUBLIC_URL}/orders/${order.id}`);
+  });
+
   it('when a payout is paid, then the seller is told the amount', async () => {
     const seller = await n.knownUser();
     await n.publish('payout.paid', { id: randomUUID(), userId: seller.id, amount: 1234.5 });

@@ -283,6 +283,7 @@ export async function recordRefund(
     userId: payment.user_id,
     amount: fromCents(payment.amount_cents),
     ticketId: order?.ticket_id ?? null,
+    by: 'disputeId' in back ? 'chargeback' : 'refund',
   });
   const sale = await trx
     .selectFrom('ledger_entries')

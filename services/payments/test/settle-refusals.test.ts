@@ -242,6 +242,7 @@ describe('the settler, when the provider refuses an action for the payment state
         userId: order.userId,
         amount: order.ticket.price,
         ticketId: order.ticket.id,
+        by: 'refund',
       },
     ]);
   });

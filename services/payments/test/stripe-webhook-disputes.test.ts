@@ -130,6 +130,7 @@ describe("Stripe's webhook: a buyer disputes a completed sale (the real SDK agai
           userId: sale.buyerId,
           amount: 25.5,
           ticketId: sale.order.ticket.id,
+          by: 'chargeback',
         },
       ],
       balance: { pendingCents: 0, availableCents: 0, paidOutCents: 0 },

@@ -141,7 +141,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
 
     const events = await refundsOf(paid.id);
     expect(events.map((e) => e.data)).toEqual([
-      { id: paid.id, orderId, userId: buyerId, amount: 25.5, ticketId },
+      { id: paid.id, orderId, userId: buyerId, amount: 25.5, ticketId, by: 'refund' },
     ]);
   });
 
@@ -159,7 +159,14 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
 
     const events = await refundsOf(paid.id);
     expect(events.map((e) => e.data)).toEqual([
-      { id: paid.id, orderId: order.id, userId: buyer.id, amount: 25.5, ticketId: order.ticket.id },
+      {
+        id: paid.id,
+        orderId: order.id,
+        userId: buyer.id,
+        amount: 25.5,
+        ticketId: order.ticket.id,
+        by: 'refund',
+      },
     ]);
   });
 

@@ -159,6 +159,11 @@ export const eventSchemas = {
     userId: id,
     amount,
     ticketId: id.nullable(),
+    /**
+     * What gave the money back: a refund, or the buyer's chargeback (a dispute the
+     * platform lost). Absent from publishers older than it: a refund.
+     */
+    by: z.enum(['refund', 'chargeback']).default('refund'),
   }),
   'payout.paid': z.object({ id, userId: id, amount: payoutAmount }),
   'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),

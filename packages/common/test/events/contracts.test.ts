@@ -31,7 +31,7 @@ describe('event contracts', () => {
     expect(parsed.data).toEqual(envelope.data);
   });
 
-  it('when a payment.refunded arrives, then its ids are lower case and a missing ticketId or a negative amount is refused', () => {
+  it('when a payment.refunded arrives, then its ids are lower case, `by` defaults to a refund, and a missing ticketId, a negative amount or an unknown `by` is refused', () => {
     const data = paymentRefundedData();
     const envelope = createEnvelope('payment.refunded', data, randomUUID());
     const upper = {
@@ -40,7 +40,18 @@ describe('event contracts', () => {
       orderId: data.orderId.toUpperCase(),
       userId: data.userId.toUpperCase(),
     };
-    expect(parseEnvelope('payment.refunded', { ...envelope, data: upper }).data).toEqual(data);
+    // An older payments names no `by`: a refund.
+    expect(parseEnvelope('payment.refunded', { ...envelope, data: upper }).data).toEqual({
+      ...data,
+      by: 'refund',
+    });
+    const chargeback = { ...envelope.data, by: 'chargeback' };
+    expect(parseEnvelope('payment.refunded', { ...envelope, data: chargeback }).data.by).toBe(
+      'chargeback',
+    );
+    expect(() =>
+      parseEnvelope('payment.refunded', { ...envelope, data: { ...envelope.data, by: 'gift' } }),
+    ).toThrow(/by/);
     const { ticketId: _ticketId, ...withoutTicket } = envelope.data;
     expect(() => parseEnvelope('payment.refunded', { ...envelope, data: withoutTicket })).toThrow(
       /ticketId/,

@@ -203,10 +203,16 @@ export interface RefundedParams {
   orderId: string;
   title: string | null;
   amount: number;
+  /** A chargeback: the card issuer gave it back, not GitTix (absent in emails queued before it: a refund). */
+  by?: 'refund' | 'chargeback';
 }
 
-/** The whole payment went back to the buyer (a refund made at the provider): the ticket is not theirs any more. */
+/**
+ * The whole payment went back to the buyer (a refund made at the provider, or their
+ * chargeback): the ticket is not theirs any more.
+ */
 export function refunded(site: Site, refund: RefundedParams): EmailContent {
+  if (refund.by === 'chargeback') return chargedBack(site, refund);
   return {
     subject: refund.title
       ? `Your payment for ${oneLine(refund.title)} was refunded`
@@ -219,6 +225,26 @@ export function refunded(site: Site, refund: RefundedParams): EmailContent {
     facts: [
       ['Ticket', titleOr(refund.title, '—')],
       ['Refunded', formatDollars(refund.amount)],
+      ['Order', refund.orderId],
+    ],
+    action: { label: 'View your order', url: link(site, `/orders/${refund.orderId}`) },
+  };
+}
+
+/** The buyer's dispute stood: their card issuer returned the money, so the ticket went back. */
+function chargedBack(site: Site, refund: RefundedParams): EmailContent {
+  return {
+    subject: refund.title
+      ? `Your payment for ${oneLine(refund.title)} was returned by your card issuer`
+      : 'Your payment was returned by your card issuer',
+    heading: 'Your payment was returned to you',
+    paragraphs: [
+      `Your card issuer decided the dispute of your payment for ${titleOr(refund.title, 'your ticket')} in your favour and returned the ${formatDollars(refund.amount)} to you. The ticket is not yours, so it cannot be downloaded.`,
+      'Nothing more will be refunded by GitTix: the money has already reached your card account.',
+    ],
+    facts: [
+      ['Ticket', titleOr(refund.title, '—')],
+      ['Returned', formatDollars(refund.amount)],
       ['Order', refund.orderId],
     ],
     action: { label: 'View your order', url: link(site, `/orders/${refund.orderId}`) },

@@ -3,7 +3,10 @@ import type { NotificationsDatabase } from '../db/schema.js';
 import { recordOrder } from '../orders.js';
 import { type MailSettings, queueEmail } from '../queue-email.js';
 
-/** payment.refunded → "Your payment for <title> was refunded" to the buyer. */
+/**
+ * payment.refunded → "Your payment for <title> was refunded" to the buyer, or "… was
+ * returned by your card issuer" after their chargeback.
+ */
 export const onPaymentRefunded =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'payment.refunded'> =>
   async (trx, { id, data }) => {
@@ -17,6 +20,11 @@ export const onPaymentRefunded =
       eventId: id,
       kind: 'refunded',
       to: { userId: data.userId },
-      params: { orderId: data.orderId, title: order.ticket_title, amount: data.amount },
+      params: {
+        orderId: data.orderId,
+        title: order.ticket_title,
+        amount: data.amount,
+        by: data.by,
+      },
     });
   };
