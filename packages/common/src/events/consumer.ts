@@ -9,6 +9,7 @@ import { contextFromCarrier, inSpan, withCausation } from '../tracing/tracing.js
 import { isTransientError } from '../transient.js';
 import type { EventBus } from './bus.js';
 import { type EventEnvelope, parseEnvelope, type Subject } from './contracts.js';
+import { heldMessagesOf } from './held-messages.js';
 import { handleBatchOnce, handleOnce } from './inbox.js';
 import { HeldPull } from './pull.js';
 import type { HandlerContext, Subscription } from './subscription.js';
@@ -214,6 +215,8 @@ export class EventConsumers<DB = never> {
   private async consumeLoop(subscription: Subscription<DB>): Promise<void> {
     const { bus, logger } = this.options;
     const name = durableName(this.options.service, subscription.subject);
+    const held = this.options.metrics && heldMessagesOf(this.options.metrics);
+    let uncount: (() => void) | undefined;
     let backoff = 200;
     while (this.running) {
       try {
@@ -224,6 +227,9 @@ export class EventConsumers<DB = never> {
           limit: this.holdLimit(subscription),
           ackWaitMs: this.ackWaitMs,
         });
+        // The age of the oldest unacked event in /metrics is that of its oldest held one.
+        uncount?.();
+        uncount = held?.add(name, messages);
         const close = () => messages.close();
         this.closers.add(close);
         // stop() closes the subscriptions it finds: one made while it ran (this loop
@@ -256,6 +262,7 @@ export class EventConsumers<DB = never> {
         await this.ensureConsumer(subscription.subject).catch(() => {});
       }
     }
+    uncount?.();
   }
 
   /**

@@ -1,7 +1,9 @@
 import type { ConsumerInfo, MsgRequest } from '@nats-io/jetstream';
+import { PermissionViolationError } from '@nats-io/nats-core';
 import { Gauge, type Registry } from 'prom-client';
 import type { EventBus } from './bus.js';
 import { registerDeadLetterMetrics } from './dead-letters.js';
+import { heldMessagesOf } from './held-messages.js';
 
 /** How far a durable consumer is behind, and how close its oldest event is to falling out of the stream. */
 export interface ConsumerLag {
@@ -18,13 +20,26 @@ export interface ConsumerLag {
   oldestUnackedAgeSeconds: number | null;
 }
 
+/** Buses whose NATS user may not read the stream's messages (a service's): not asked again. */
+const refusedMessageGet = new WeakSet<EventBus>();
+
+function isPermissionViolation(error: unknown): boolean {
+  return (
+    error instanceof PermissionViolationError ||
+    (error instanceof Error && error.cause instanceof PermissionViolationError)
+  );
+}
+
 /**
  * The oldest message of the consumer's subject after its ack floor: the first
  * event it has not finished with. Asked with `next_by_subj`, which the server's
  * message-get API takes (the client's type names only seq and last_by_subj).
+ * A service's own user may not ask (it would read every subject's payloads:
+ * permissions.ts); once refused, the bus does not ask again, since each refusal
+ * is an error in the server's log.
  */
-async function oldestUnackedTime(bus: EventBus, info: ConsumerInfo): Promise<Date | null> {
-  if (info.num_pending + info.num_ack_pending === 0) return null;
+async function oldestStreamTime(bus: EventBus, info: ConsumerInfo): Promise<Date | null> {
+  if (info.num_pending + info.num_ack_pending === 0 || refusedMessageGet.has(bus)) return null;
   const query = {
     seq: info.ack_floor.stream_seq + 1,
     next_by_subj: info.config.filter_subject ?? '>',
@@ -32,25 +47,49 @@ async function oldestUnackedTime(bus: EventBus, info: ConsumerInfo): Promise<Dat
   try {
     const message = await bus.jsm.streams.getMessage(info.stream_name, query);
     return message?.time ?? null;
-  } catch {
+  } catch (error) {
+    if (isPermissionViolation(error)) refusedMessageGet.add(bus);
     return null;
   }
 }
 
-export async function consumerLag(bus: EventBus, info: ConsumerInfo): Promise<ConsumerLag> {
-  const oldest = await oldestUnackedTime(bus, info);
+/**
+ * Where the age of a consumer's oldest unacked event comes from, besides the stream:
+ * the publish time of the oldest message this process holds for it (HeldMessages).
+ */
+export type OldestHeldTime = (durable: string) => Date | null;
+
+/**
+ * The consumer's lag. Its oldest unacked event is the older of the stream's answer
+ * (when the bus's user may read messages: the admin, a server without users) and
+ * `oldestHeld`'s, the messages this process holds: a service's user gets only the
+ * latter, so each replica reports the oldest it holds and the alert takes the max.
+ */
+export async function consumerLag(
+  bus: EventBus,
+  info: ConsumerInfo,
+  oldestHeld: OldestHeldTime = () => null,
+): Promise<ConsumerLag> {
+  const times = [await oldestStreamTime(bus, info), oldestHeld(info.name)];
+  const oldest = Math.min(...times.map((time) => time?.getTime() ?? Number.POSITIVE_INFINITY));
   return {
     consumer: info.name,
     pending: info.num_pending,
     ackPending: info.num_ack_pending,
     lag: info.num_pending + info.num_ack_pending,
     redelivered: info.num_redelivered,
-    oldestUnackedAgeSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : null,
+    oldestUnackedAgeSeconds: Number.isFinite(oldest)
+      ? Math.max(0, (Date.now() - oldest) / 1000)
+      : null,
   };
 }
 
 /** The lag of the named durable consumers of the bus's stream (a missing one is left out). */
-export async function consumersLag(bus: EventBus, durables: string[]): Promise<ConsumerLag[]> {
+export async function consumersLag(
+  bus: EventBus,
+  durables: string[],
+  oldestHeld?: OldestHeldTime,
+): Promise<ConsumerLag[]> {
   const lags: ConsumerLag[] = [];
   for (const durable of durables) {
     let info: ConsumerInfo;
@@ -59,7 +98,7 @@ export async function consumersLag(bus: EventBus, durables: string[]): Promise<C
     } catch {
       continue;
     }
-    lags.push(await consumerLag(bus, info));
+    lags.push(await consumerLag(bus, info, oldestHeld));
   }
   return lags;
 }
@@ -69,17 +108,20 @@ export async function consumersLag(bus: EventBus, durables: string[]): Promise<C
  * `gittix_consumer_lag_messages` and `gittix_consumer_oldest_unacked_age_seconds`
  * per durable consumer, and the stream's `gittix_stream_max_age_seconds`, so an
  * alert can fire (oldest age past half the max age) long before an event is lost;
- * and the consumers' dead letters waiting (registerDeadLetterMetrics).
+ * and the consumers' dead letters waiting (registerDeadLetterMetrics). The oldest
+ * age also counts the messages the EventConsumers given this registry hold.
  */
 export function registerLagMetrics(registry: Registry, bus: EventBus, durables: string[]): void {
   registerDeadLetterMetrics(registry, bus, durables);
+  const held = heldMessagesOf(registry);
+  const oldestHeld: OldestHeldTime = (durable) => held.oldestTime(durable);
   let reading: Promise<{ lags: ConsumerLag[]; maxAgeSeconds: number | null }> | undefined;
   // One JetStream round per scrape, shared by the gauges below.
   const read = () => {
     reading ??= (async () => {
       try {
         const [lags, stream] = await Promise.all([
-          consumersLag(bus, durables),
+          consumersLag(bus, durables, oldestHeld),
           bus.jsm.streams.info(bus.stream).catch(() => undefined),
         ]);
         return { lags, maxAgeSeconds: stream ? stream.config.max_age / 1e9 : null };
@@ -103,7 +145,7 @@ export function registerLagMetrics(registry: Registry, bus: EventBus, durables: 
   });
   new Gauge({
     name: 'gittix_consumer_oldest_unacked_age_seconds',
-    help: 'Age of the oldest event a durable consumer has not acknowledged (0 when caught up)',
+    help: 'Age of the oldest event a durable consumer has not acknowledged, read from the stream or from the messages this process holds (0 when it sees none): take the max over replicas',
     labelNames: ['consumer'],
     registers: [registry],
     async collect() {

@@ -35,10 +35,16 @@ export interface HeldPullOptions {
  * are held (delivered, not settled; in flight included), and every held message is
  * sent `working()` (JetStream's in-progress ack, which restarts its ack_wait) every
  * quarter of ack_wait once it has been held that long.
+ *
+ * It also knows the publish time of the oldest message it answers for (`oldestHeldTime`):
+ * the consumer's oldest unacknowledged event, which a service's NATS user may not read
+ * from the stream (lag.ts).
  */
 export class HeldPull implements AsyncIterable<JsMsg> {
   private readonly ready: HeldMessage[] = [];
   private readonly held = new Set<HeldMessage>();
+  /** Publish times (ms) of messages given back for a retry, by stream sequence, until it is due. */
+  private readonly retrying = new Map<number, { publishedMs: number; untilMs: number }>();
   private readonly fetches = new Set<ConsumerMessages>();
   /** Messages asked for by pull requests that have not arrived yet. */
   private outstanding = 0;
@@ -77,6 +83,22 @@ export class HeldPull implements AsyncIterable<JsMsg> {
         this.wake = resolve;
       });
     }
+  }
+
+  /**
+   * Publish time of the oldest message this pull answers for: held (in a handler or
+   * waiting for a slot), or given back with a retry delay (a failed handler's nak) until
+   * that delay and an ack_wait have passed, by which time JetStream has delivered it
+   * again, here or to another process. Null when there is none.
+   */
+  oldestHeldTime(): Date | null {
+    const now = Date.now();
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const message of this.held) oldest = Math.min(oldest, message.time.getTime());
+    for (const retry of this.retrying.values()) {
+      if (retry.untilMs >= now) oldest = Math.min(oldest, retry.publishedMs);
+    }
+    return Number.isFinite(oldest) ? new Date(oldest) : null;
   }
 
   /** Stops pulling; messages not handed out yet are given back at once (nak). */
@@ -140,21 +162,31 @@ export class HeldPull implements AsyncIterable<JsMsg> {
       message.nak();
       return;
     }
-    const held: HeldMessage = new HeldMessage(message, () => this.release(held));
+    const held: HeldMessage = new HeldMessage(message, (retryInMs) =>
+      this.release(held, retryInMs),
+    );
+    this.retrying.delete(message.info.streamSequence);
     this.held.add(held);
     this.ready.push(held);
     this.wakeUp();
   }
 
-  private release(message: HeldMessage): void {
+  private release(message: HeldMessage, retryInMs: number | undefined): void {
     if (!this.held.delete(message)) return;
+    if (retryInMs && !this.closed) {
+      this.retrying.set(message.info.streamSequence, {
+        publishedMs: message.time.getTime(),
+        untilMs: Date.now() + retryInMs + this.options.ackWaitMs,
+      });
+    }
     this.refill();
     this.stopWhenIdle();
   }
 
-  /** Every message held a tick or more, so none goes a whole ack_wait without one. */
+  /** Every message held a tick or more, so none goes a whole ack_wait without one; retries past due forgotten. */
   private keepInProgress(): void {
     const now = Date.now();
+    for (const [seq, retry] of this.retrying) if (retry.untilMs < now) this.retrying.delete(seq);
     for (const message of this.held) {
       const heldMs = now - message.heldSince;
       if (heldMs < this.tickMs || heldMs > this.maxHoldMs) continue;
@@ -177,13 +209,16 @@ export class HeldPull implements AsyncIterable<JsMsg> {
   }
 }
 
-/** A delivered message that tells its pull when it is settled (acked, nak'd or terminated). */
+/**
+ * A delivered message that tells its pull when it is settled (acked, nak'd or
+ * terminated), and in how long a nak asked for it again.
+ */
 class HeldMessage implements JsMsg {
   readonly heldSince = Date.now();
 
   constructor(
     private readonly message: JsMsg,
-    private readonly settled: () => void,
+    private readonly settled: (retryInMs?: number) => void,
   ) {}
 
   get redelivered(): boolean {
@@ -220,7 +255,7 @@ class HeldMessage implements JsMsg {
     this.settle(() => this.message.ack());
   }
   nak(millis?: number): void {
-    this.settle(() => this.message.nak(millis));
+    this.settle(() => this.message.nak(millis), millis);
   }
   term(reason?: string): void {
     this.settle(() => this.message.term(reason));
@@ -229,7 +264,7 @@ class HeldMessage implements JsMsg {
     this.settle(() => this.message.next(subject, options));
   }
   ackAck(options?: Partial<{ timeout: number }>): Promise<boolean> {
-    return this.message.ackAck(options).finally(this.settled);
+    return this.message.ackAck(options).finally(() => this.settled());
   }
   working(): void {
     this.message.working();
@@ -242,11 +277,11 @@ class HeldMessage implements JsMsg {
   }
 
   /** Settled even when sending fails (the connection closed): JetStream redelivers it then. */
-  private settle(send: () => void): void {
+  private settle(send: () => void, retryInMs?: number): void {
     try {
       send();
     } finally {
-      this.settled();
+      this.settled(retryInMs);
     }
   }
 }
