@@ -179,6 +179,16 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
         .execute();
     },
 
+    /** Hours pass: whatever retry the payment has scheduled is due (a parked action has none). */
+    async hoursPass(paymentId: string) {
+      await service.db
+        .updateTable('payments')
+        .set({ next_attempt_at: new Date() })
+        .where('id', '=', paymentId)
+        .where('next_attempt_at', 'is not', null)
+        .execute();
+    },
+
     async paymentRow(paymentId: string) {
       return service.db
         .selectFrom('payments')

@@ -61,14 +61,6 @@ describe('the settler, when the provider refuses an action for the payment state
   const refundDisputed = () =>
     scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'refund_disputed' });
   const unsettled = (kind: string) => scrapeMetric(fx.app, 'gittix_payments_unsettled', { kind });
-  /** Hours pass: whatever retry the payment has scheduled is due (a parked action has none). */
-  const hoursPass = (paymentId: string) =>
-    fx.db
-      .updateTable('payments')
-      .set({ next_attempt_at: new Date() })
-      .where('id', '=', paymentId)
-      .where('next_attempt_at', 'is not', null)
-      .execute();
   const refundCalls = (providerId: string) =>
     provider.refunds.filter((r) => r.providerId === providerId);
 
@@ -277,7 +269,7 @@ describe('the settler, when the provider refuses an action for the payment state
 
     // However long it waits, the settler does not ask again.
     for (let i = 0; i < 3; i++) {
-      await hoursPass(paid.id);
+      await fx.hoursPass(paid.id);
       await fx.settle();
     }
     expect(refundCalls(paid.providerId)).toHaveLength(1);

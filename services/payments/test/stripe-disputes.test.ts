@@ -53,14 +53,6 @@ describe('the settler, when Stripe refuses a refund because the charge is disput
     scrapeMetric(fx.app, 'gittix_payments_total', { outcome: name });
   const parkedRefunds = () =>
     scrapeMetric(fx.app, 'gittix_payments_unsettled', { kind: 'refund_disputed' });
-  /** Hours pass: whatever retry the payment has scheduled is due (a parked action has none). */
-  const hoursPass = (paymentId: string) =>
-    fx.db
-      .updateTable('payments')
-      .set({ next_attempt_at: new Date() })
-      .where('id', '=', paymentId)
-      .where('next_attempt_at', 'is not', null)
-      .execute();
   /** Stripe's charge.dispute.closed, its Dispute as the stand-in closed it. */
   const disputeClosed = (dispute: object) =>
     deliverStripeEvent(fx.app, WEBHOOK_SECRET, 'charge.dispute.closed', dispute);
@@ -112,7 +104,7 @@ describe('the settler, when Stripe refuses a refund because the charge is disput
     expect(await published('payment.refunded', paid.id)).toEqual([]);
 
     for (let i = 0; i < 3; i++) {
-      await hoursPass(paid.id);
+      await fx.hoursPass(paid.id);
       await fx.settle();
     }
     expect(standIn.disputeRefusals.filter((id) => id === paid.providerId)).toHaveLength(1);
@@ -173,7 +165,7 @@ describe('the settler, when Stripe refuses a refund because the charge is disput
     const lost = standIn.loseDispute(paid.providerId);
     for (let i = 0; i < 2; i++) expect((await disputeClosed(lost)).statusCode).toBe(200);
     for (let i = 0; i < 2; i++) {
-      await hoursPass(paid.id);
+      await fx.hoursPass(paid.id);
       await fx.settle();
     }
 

@@ -43,9 +43,7 @@ describe('messages waiting behind a handler slower than ack wait', () => {
   afterEach(async () => {
     await consumers?.stop();
     consumers = undefined;
-    // New durable consumers read the whole stream: start every test from empty.
-    await fixture.bus.jsm.streams.purge(fixture.bus.stream);
-    await fixture.bus.jsm.streams.purge(fixture.bus.deadLetterStream);
+    await fixture.emptyStreams();
   });
   afterAll(() => fixture.close());
 

@@ -38,9 +38,7 @@ describe('event consumers', () => {
   afterEach(async () => {
     await consumers?.stop();
     consumers = undefined;
-    // New durable consumers read the whole stream: start every test from empty.
-    await fixture.bus.jsm.streams.purge(fixture.bus.stream);
-    await fixture.bus.jsm.streams.purge(fixture.bus.deadLetterStream);
+    await fixture.emptyStreams();
   });
   afterAll(() => fixture.close());
 

@@ -33,8 +33,7 @@ describe('dead letters waiting, in /metrics', () => {
   afterEach(async () => {
     await consumers?.stop();
     consumers = undefined;
-    await fixture.bus.jsm.streams.purge(fixture.bus.stream);
-    await fixture.bus.jsm.streams.purge(fixture.bus.deadLetterStream);
+    await fixture.emptyStreams();
   });
   afterAll(async () => {
     await fixture?.close();

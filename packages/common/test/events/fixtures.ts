@@ -22,6 +22,11 @@ export async function createEventsFixture(natsUrl?: string) {
     databaseUrl,
     db,
     bus,
+    /** Both streams emptied: new durable consumers read the whole stream, so a test starts from none. */
+    async emptyStreams() {
+      await bus.jsm.streams.purge(bus.stream);
+      await bus.jsm.streams.purge(bus.deadLetterStream);
+    },
     async close() {
       await db.destroy();
       await environment.close();
