@@ -1870,7 +1870,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stripe's webhook: payment intents authorized, captured, canceled, refunded; Connect accounts updated */
+        /** Stripe's webhook: payment intents authorized, captured, canceled, refunded; charges disputed, disputes won or lost; Connect accounts updated */
         post: {
             parameters: {
                 query?: never;
