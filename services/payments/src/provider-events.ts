@@ -7,6 +7,7 @@ import { lockPayment } from './payments.js';
 import {
   type PaymentProvider,
   type ProviderPaymentStatus,
+  ProviderUnavailableError,
   withProviderTimeout,
 } from './providers/index.js';
 import {
@@ -49,8 +50,9 @@ export function refundIdAt(provider: PaymentProvider, timeoutMs: number) {
   return async (providerId: string): Promise<string> => {
     const state = await withProviderTimeout(provider.retrieve(providerId), timeoutMs);
     if (state.status === 'refunded' && state.refundId) return state.refundId;
-    throw new Error(
-      `The provider shows no full refund of ${providerId}: it stands ${state.detail} there`,
+    // Stripe's word and its record disagree for now: 503, and its redelivery asks again.
+    throw new ProviderUnavailableError(
+      `The provider shows no full refund of ${providerId} yet: it stands ${state.detail} there`,
     );
   };
 }

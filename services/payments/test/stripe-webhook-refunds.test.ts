@@ -218,6 +218,20 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     expect(await refundsOf(paid.id)).toHaveLength(1);
   });
 
+  it('when charge.refunded says refunded but Stripe shows no full refund of it (yet), then 503 and nothing recorded, not a 500 and not a refund without its id', async () => {
+    const { paid, sellerId } = await capturedSale();
+    const before = await sellerBalance(fx.db, sellerId);
+    const intent = standIn.intents.get(paid.providerId)!;
+    const claimed = { ...chargeInEvent(intent), amount_refunded: intent.amount, refunded: true };
+
+    const answered = await deliver('charge.refunded', claimed);
+    expect(answered.statusCode).toBe(503);
+    expect(answered.json().errors[0].message).toContain('no full refund');
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'captured', refund_id: null });
+    expect(await sellerBalance(fx.db, sellerId)).toEqual(before);
+    expect(await refundsOf(paid.id)).toEqual([]);
+  });
+
   it("when a PaymentIntent's metadata.paymentId is not one of our ids (another integration's), then 200 and nothing changes", async () => {
     const { paid } = await capturedSale();
     for (const paymentId of ['pay_123', '', 'not-a-uuid-at-all']) {
