@@ -69,7 +69,8 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     await buyer.waitForURL(/\/orders\/[^/]+$/);
     const orderUrl = buyer.url();
     await buyer.getByRole('heading', { name: title }).waitFor();
-    expect(await buyer.title()).toBe(`Order for ${title} · GitTix`);
+    // Next streams metadata resolved on the server: the <title> can land just after the body.
+    await expect.poll(() => buyer.title(), { timeout: 5_000 }).toBe(`Order for ${title} · GitTix`);
     await expectCountdownToMove(buyer);
     await screenshot(buyer, 'desktop-order-open');
 
@@ -98,7 +99,7 @@ describe('when a seller lists a ticket and a buyer pays for it', () => {
     // Someone else's order is the not-found page, its tab title too.
     expect((await seller.goto(orderUrl))?.status()).toBe(404);
     await seller.getByRole('heading', { name: 'Page not found' }).waitFor();
-    expect(await seller.title()).toBe('Not found · GitTix');
+    await expect.poll(() => seller.title(), { timeout: 5_000 }).toBe('Not found · GitTix');
     await buyer.getByRole('link', { name: 'Pay for it' }).click();
     await buyer.waitForURL(orderUrl);
 
