@@ -1,4 +1,4 @@
-import { counterOf, type HandlerContext } from '@gittix/common';
+import { counterOf, type HandlerContext, scrapeReading } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NotificationsDatabase } from './db/schema.js';
@@ -30,16 +30,8 @@ export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabas
     registers: [registry],
   });
   const failed = failedEmails(registry);
-  // One query per scrape for both gauges: the first collect starts it, the other joins it.
-  let reading: Promise<WaitingEmails | undefined> | undefined;
-  const read = () => {
-    reading ??= readWaitingEmails(db).finally(() => {
-      setImmediate(() => {
-        reading = undefined;
-      });
-    });
-    return reading;
-  };
+  // One query per scrape for both gauges; the last counts while the database is away.
+  const read = scrapeReading(() => readWaitingEmails(db));
   new Gauge({
     name: 'gittix_emails_waiting',
     help: 'Emails not sent yet: pending (due or backing off) and parked (recipient not in the users replica yet)',
@@ -47,7 +39,6 @@ export function emailMetrics(registry: Registry, db: Kysely<NotificationsDatabas
     registers: [registry],
     async collect() {
       const waiting = await read();
-      // The database is away: /metrics still answers, with the last counts.
       if (!waiting) return;
       this.set({ state: 'pending' }, waiting.pending);
       this.set({ state: 'parked' }, waiting.parked);
@@ -75,32 +66,26 @@ interface WaitingEmails {
   parkedAgeSeconds: number;
 }
 
-/** Emails not sent nor given up, and the age of the oldest, by state; undefined when the database is away. */
-async function readWaitingEmails(
-  db: Kysely<NotificationsDatabase>,
-): Promise<WaitingEmails | undefined> {
-  try {
-    const { rows } = await sql<{
-      pending: number;
-      parked: number;
-      pending_age: number | null;
-      parked_age: number | null;
-    }>`
-      SELECT count(*) FILTER (WHERE to_address IS NOT NULL)::int AS pending,
-             count(*) FILTER (WHERE to_address IS NULL)::int AS parked,
-             EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE to_address IS NOT NULL))::float8 AS pending_age,
-             EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE to_address IS NULL))::float8 AS parked_age
-      FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`.execute(db);
-    const row = rows[0];
-    return {
-      pending: row?.pending ?? 0,
-      parked: row?.parked ?? 0,
-      pendingAgeSeconds: Math.max(0, row?.pending_age ?? 0),
-      parkedAgeSeconds: Math.max(0, row?.parked_age ?? 0),
-    };
-  } catch {
-    return undefined;
-  }
+/** Emails not sent nor given up, and the age of the oldest, by state. */
+async function readWaitingEmails(db: Kysely<NotificationsDatabase>): Promise<WaitingEmails> {
+  const { rows } = await sql<{
+    pending: number;
+    parked: number;
+    pending_age: number | null;
+    parked_age: number | null;
+  }>`
+    SELECT count(*) FILTER (WHERE to_address IS NOT NULL)::int AS pending,
+           count(*) FILTER (WHERE to_address IS NULL)::int AS parked,
+           EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE to_address IS NOT NULL))::float8 AS pending_age,
+           EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE to_address IS NULL))::float8 AS parked_age
+    FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`.execute(db);
+  const row = rows[0];
+  return {
+    pending: row?.pending ?? 0,
+    parked: row?.parked ?? 0,
+    pendingAgeSeconds: Math.max(0, row?.pending_age ?? 0),
+    parkedAgeSeconds: Math.max(0, row?.parked_age ?? 0),
+  };
 }
 
 /** Counts emails a handler gave up as out of date (`stale`), once its transaction commits. */

@@ -1,4 +1,4 @@
-import { counterOf } from '@gittix/common';
+import { counterOf, scrapeReading } from '@gittix/common';
 import { type Kysely, sql } from 'kysely';
 import { type Counter, Gauge, type Registry } from 'prom-client';
 import type { PaymentsDatabase } from './db/schema.js';
@@ -52,30 +52,19 @@ export function paymentOutcomes(registry: Registry): PaymentOutcomes {
  * GittixPaymentReconciliationPending firing over every other refund.
  */
 export function registerSettlementMetrics(registry: Registry, db: Kysely<PaymentsDatabase>): void {
-  let reading: Promise<Array<{ kind: string; count: number; age: number }> | undefined> | undefined;
-  const read = () => {
-    reading ??= (async () => {
-      try {
-        const { rows } = await sql<{ kind: string; count: number; age: number | null }>`
-          SELECT CASE WHEN next_action IS NULL THEN 'pending'
-                      WHEN next_action = 'refund' AND next_attempt_at IS NULL THEN 'refund_disputed'
-                      ELSE next_action END AS kind,
-                 count(*)::int AS count,
-                 extract(epoch FROM now() - min(
-                   CASE WHEN next_action IS NULL THEN created_at ELSE updated_at END))::float8 AS age
-          FROM payments WHERE status = 'pending' OR next_action IS NOT NULL
-          GROUP BY 1`.execute(db);
-        return rows.map((row) => ({ ...row, age: Math.max(0, row.age ?? 0) }));
-      } catch {
-        // The database is away: /metrics still answers, with the last values.
-        return undefined;
-      }
-    })().finally(() => {
-      // Shared by the gauges of one scrape (collected together), never by the next.
-      reading = undefined;
-    });
-    return reading;
-  };
+  // One query per scrape, shared by both gauges; the last values while the database is away.
+  const read = scrapeReading(async () => {
+    const { rows } = await sql<{ kind: string; count: number; age: number | null }>`
+      SELECT CASE WHEN next_action IS NULL THEN 'pending'
+                  WHEN next_action = 'refund' AND next_attempt_at IS NULL THEN 'refund_disputed'
+                  ELSE next_action END AS kind,
+             count(*)::int AS count,
+             extract(epoch FROM now() - min(
+               CASE WHEN next_action IS NULL THEN created_at ELSE updated_at END))::float8 AS age
+      FROM payments WHERE status = 'pending' OR next_action IS NOT NULL
+      GROUP BY 1`.execute(db);
+    return rows.map((row) => ({ ...row, age: Math.max(0, row.age ?? 0) }));
+  });
   const agedKinds = ['pending', 'capture', 'void', 'refund'];
   const kinds = [...agedKinds, 'refund_disputed'];
   new Gauge({

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeReading } from '../metrics/scrape-reading.js';
 import type { EventBus } from './bus.js';
 
 /** The dead letters of one durable consumer still in the dead-letter stream. */
@@ -51,36 +52,11 @@ export function registerDeadLetterMetrics(
   durables: string[],
   { freshMs = 5_000, timeoutMs = 2_000 }: DeadLetterMetricsOptions = {},
 ): void {
-  let last: { at: number; letters: DeadLettersWaiting[] } | undefined;
-  let reading: { done: Promise<void>; timeUp: Promise<void> } | undefined;
-  const read = async (): Promise<DeadLettersWaiting[] | undefined> => {
-    if (last && Date.now() - last.at < freshMs) return last.letters;
-    if (!reading) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeUp = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs).unref();
-      });
-      const done = deadLettersWaiting(bus, durables).then(
-        (letters) => {
-          last = { at: Date.now(), letters };
-        },
-        () => {
-          // JetStream unreachable or the stream missing: keep the last values.
-        },
-      );
-      const current = {
-        done: done.finally(() => {
-          clearTimeout(timer);
-          if (reading === current) reading = undefined;
-        }),
-        timeUp,
-      };
-      reading = current;
-    }
-    // The deadline is the reading's: scrapes while it hangs do not wait again.
-    await Promise.race([reading.done, reading.timeUp]);
-    return last?.letters;
-  };
+  // JetStream unreachable or the stream missing: the last values.
+  const read = scrapeReading(() => deadLettersWaiting(bus, durables), {
+    reuseMs: freshMs,
+    timeoutMs,
+  });
   new Gauge({
     name: 'gittix_dead_letters_waiting',
     help: 'Events a durable consumer gave up on that wait in the dead-letter stream to be replayed or discarded',

@@ -1,6 +1,7 @@
 import type { ConsumerInfo, MsgRequest } from '@nats-io/jetstream';
 import { PermissionViolationError } from '@nats-io/nats-core';
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeReading } from '../metrics/scrape-reading.js';
 import type { EventBus } from './bus.js';
 import { registerDeadLetterMetrics } from './dead-letters.js';
 import { heldMessagesOf } from './held-messages.js';
@@ -115,24 +116,19 @@ export function registerLagMetrics(registry: Registry, bus: EventBus, durables: 
   registerDeadLetterMetrics(registry, bus, durables);
   const held = heldMessagesOf(registry);
   const oldestHeld: OldestHeldTime = (durable) => held.oldestTime(durable);
-  let reading: Promise<{ lags: ConsumerLag[]; maxAgeSeconds: number | null }> | undefined;
-  // One JetStream round per scrape, shared by the gauges below.
-  const read = () => {
-    reading ??= (async () => {
-      try {
-        const [lags, stream] = await Promise.all([
-          consumersLag(bus, durables, oldestHeld),
-          bus.jsm.streams.info(bus.stream).catch(() => undefined),
-        ]);
-        return { lags, maxAgeSeconds: stream ? stream.config.max_age / 1e9 : null };
-      } finally {
-        setTimeout(() => {
-          reading = undefined;
-        }, 500).unref();
-      }
-    })();
-    return reading;
-  };
+  // One JetStream round per scrape, shared by the gauges below (and by a second
+  // scrape within 500 ms).
+  const reading = scrapeReading(
+    async () => {
+      const [lags, stream] = await Promise.all([
+        consumersLag(bus, durables, oldestHeld),
+        bus.jsm.streams.info(bus.stream).catch(() => undefined),
+      ]);
+      return { lags, maxAgeSeconds: stream ? stream.config.max_age / 1e9 : null };
+    },
+    { reuseMs: 500 },
+  );
+  const read = async () => (await reading()) ?? { lags: [], maxAgeSeconds: null };
   new Gauge({
     name: 'gittix_consumer_lag_messages',
     help: 'Events a durable consumer has not finished with (pending + ack pending)',

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
+import { scrapeReading } from './scrape-reading.js';
 
 /**
  * The outbox in /metrics, read at each scrape: `gittix_outbox_pending_events`
@@ -8,26 +9,14 @@ import { Gauge, type Registry } from 'prom-client';
  * row) while requests keep committing.
  */
 export function registerOutboxMetrics<DB>(registry: Registry, db: Kysely<DB>): void {
-  let reading: Promise<{ pending: number; ageSeconds: number } | undefined> | undefined;
-  // One query per scrape, shared by both gauges.
-  const read = () => {
-    reading ??= (async () => {
-      try {
-        const { rows } = await sql<{ pending: number; age: number | null }>`
-          SELECT count(*)::int AS pending,
-                 extract(epoch FROM now() - min(created_at))::float8 AS age
-          FROM outbox WHERE sent_at IS NULL`.execute(db);
-        return { pending: rows[0]?.pending ?? 0, ageSeconds: Math.max(0, rows[0]?.age ?? 0) };
-      } catch {
-        // The database is away: /metrics still answers, with the last values.
-        return undefined;
-      }
-    })().finally(() => {
-      // Shared by the gauges of one scrape (collected together), never by the next.
-      reading = undefined;
-    });
-    return reading;
-  };
+  // One query per scrape, shared by both gauges; the last values while the database is away.
+  const read = scrapeReading(async () => {
+    const { rows } = await sql<{ pending: number; age: number | null }>`
+      SELECT count(*)::int AS pending,
+             extract(epoch FROM now() - min(created_at))::float8 AS age
+      FROM outbox WHERE sent_at IS NULL`.execute(db);
+    return { pending: rows[0]?.pending ?? 0, ageSeconds: Math.max(0, rows[0]?.age ?? 0) };
+  });
   new Gauge({
     name: 'gittix_outbox_pending_events',
     help: 'Events committed to the outbox and not published yet',
