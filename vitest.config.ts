@@ -96,9 +96,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit-own-process',
-          // Beside the unit files, in processes of their own (see ownProcessUnitFiles).
+          // Beside the unit files, in processes of their own (see ownProcessUnitFiles),
+          // sharing their two workers. The same maxWorkers as `unit` keeps it in that
+          // group: Vitest runs a project of one worker, isolated, in group 0 in a group
+          // of its own after every other (it ran after the e2e files, one at a time,
+          // ~2 s of start-up each: 55 s of a run).
           sequence: { groupOrder: 0 },
-          maxWorkers: 1,
+          maxWorkers: 2,
           include: ownProcessUnitFiles,
           globalSetup: [infraSetup],
         },
