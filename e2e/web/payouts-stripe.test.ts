@@ -205,6 +205,11 @@ describe('when a buyer is refunded in full in Stripe after the sale', () => {
     await page.goto(`${baseUrl}/orders/${orderId}`);
     await page.getByText('Your payment was refunded: this ticket is no longer yours.').waitFor();
     expect(await page.getByRole('link', { name: 'Download ticket' }).count()).toBe(0);
+    expect(await page.getByText('Refunded', { exact: true }).count()).toBe(1);
     await screenshot(page, 'desktop-order-refunded');
+    await page.goto(`${baseUrl}/orders`);
+    const order = page.getByRole('listitem').filter({ hasText: title });
+    await order.getByText('Refunded', { exact: true }).waitFor();
+    await screenshot(page, 'desktop-orders-refunded');
   });
 });

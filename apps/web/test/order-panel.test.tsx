@@ -116,7 +116,7 @@ describe('a completed order', () => {
     expect(screen.getByRole('link', { name: 'Download ticket' })).toBeTruthy();
   });
 
-  it('when its payment was refunded, then the page says so and offers no download', () => {
+  it('when its payment was refunded, then the page says so, its badge says Refunded, and it offers no download', () => {
     render(
       <OrderPanel
         order={completed}
@@ -132,6 +132,10 @@ describe('a completed order', () => {
     expect(screen.queryByText('Paid. This ticket is yours.')).toBeNull();
     expect(screen.queryByRole('link', { name: 'Download ticket' })).toBeNull();
     expect(screen.queryByText(/as soon as the seller has attached it/)).toBeNull();
+    // The order stays `complete` in the API; a green "Complete" beside the refund read
+    // as if the ticket were still the buyer's.
+    expect(screen.getByText('Refunded', { exact: true })).toBeTruthy();
+    expect(screen.queryByText('Complete', { exact: true })).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
-import { type OrderState, STATE_BADGE, STATE_LABEL } from '../lib/order-status';
+import { type OrderBadgeState, STATE_BADGE, STATE_LABEL } from '../lib/order-status';
 
-export function OrderBadge({ state }: { state: OrderState }) {
-  return <span className={`badge ${STATE_BADGE[state]}`}>{STATE_LABEL[state]}</span>;
+export function OrderBadge({ state }: { state: OrderBadgeState }) {
+  const modifier = STATE_BADGE[state];
+  return <span className={modifier ? `badge ${modifier}` : 'badge'}>{STATE_LABEL[state]}</span>;
 }

@@ -9,7 +9,7 @@ import { sendJson } from '../lib/api-client';
 import type { BusyWait } from '../lib/busy-retry';
 import { remainingMs } from '../lib/countdown';
 import { signInPath } from '../lib/next-path';
-import { orderState } from '../lib/order-status';
+import { badgeState, orderState } from '../lib/order-status';
 import type { PaymentOutcome } from '../lib/pay-order';
 import { formatPrice } from '../lib/price';
 import { BusyNotice } from './BusyNotice';
@@ -133,7 +133,7 @@ export function OrderPanel({
           <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
           <span aria-live="polite">
             <span className="visually-hidden">Status: </span>
-            <OrderBadge state={state} />
+            <OrderBadge state={badgeState(state, refunded)} />
           </span>
         </div>
       </header>

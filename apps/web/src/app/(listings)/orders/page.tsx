@@ -5,15 +5,19 @@ import { IntentLink } from '../../../components/IntentLink';
 import { LocalTime } from '../../../components/LocalTime';
 import { OrderBadge } from '../../../components/OrderBadge';
 import { loadOrRedirect, requireUser } from '../../../lib/gateway';
-import { orderState } from '../../../lib/order-status';
+import { badgeState, orderState } from '../../../lib/order-status';
 import { formatPrice } from '../../../lib/price';
+import { refundedOrderIds } from '../../../lib/refunds';
 import styles from '../listing.module.css';
 
 export const metadata: Metadata = { title: 'My orders' };
 
 export default async function OrdersPage() {
   await requireUser('/orders');
-  const orders = await loadOrRedirect<Order[]>('/api/orders', '/orders');
+  const [orders, refunded] = await Promise.all([
+    loadOrRedirect<Order[]>('/api/orders', '/orders'),
+    refundedOrderIds(),
+  ]);
   const now = Date.now();
 
   return (
@@ -46,7 +50,7 @@ export default async function OrdersPage() {
                     )}
                   </span>
                   <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
-                  <OrderBadge state={state} />
+                  <OrderBadge state={badgeState(state, refunded.has(order.id))} />
                 </IntentLink>
               </li>
             );

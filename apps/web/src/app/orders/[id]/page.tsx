@@ -1,9 +1,10 @@
-import type { Order, Payment, Ticket } from '@gittix/api-types';
+import type { Order, Ticket } from '@gittix/api-types';
 import type { Metadata } from 'next';
 import { cache } from 'react';
 import { OrderPanel } from '../../../components/OrderPanel';
 import { webConfig } from '../../../lib/config';
 import { gatewayGet, loadOrRedirect } from '../../../lib/gateway';
+import { refundedOrderIds } from '../../../lib/refunds';
 
 interface OrderProps {
   params: Promise<{ id: string }>;
@@ -33,11 +34,7 @@ export default async function OrderPage({ params }: OrderProps) {
     order.status === 'complete' && ticket?.status === 'sold' && ticket.orderId === order.id;
   // A completed order's payment may have been refunded since (by an operator, in Stripe):
   // the ticket is then no longer the buyer's, and tickets refuses them its file.
-  const refunded =
-    order.status === 'complete' &&
-    ((await gatewayGet<Payment[]>('/api/payments')).data ?? []).some(
-      (payment) => payment.orderId === order.id && payment.status === 'refunded',
-    );
+  const refunded = order.status === 'complete' && (await refundedOrderIds()).has(order.id);
   return (
     <OrderPanel
       order={order}
