@@ -10,6 +10,7 @@ import { ensureInfra } from './system/infra.js';
 import { localEmailTokenKey, localSessionKeys } from './system/keys.js';
 import { observabilityHints } from './system/observability-hints.js';
 import { provisionDatabase } from './system/provision.js';
+import { keepSignalsFromEmbeddedPostgres } from './system/servers.js';
 import {
   databaseRolesFor,
   defaultPorts,
@@ -24,6 +25,8 @@ const log = (line: string) => process.stdout.write(`[gittix] ${line}\n`);
 const env = process.env;
 
 async function main(): Promise<void> {
+  // Ctrl-C is ours: the services stop first, then the servers started below.
+  keepSignalsFromEmbeddedPostgres();
   const postgresUrl = env.POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432';
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';

