@@ -16,6 +16,7 @@ import {
   testUser,
 } from '@gittix/common/testing';
 import type { Kysely } from 'kysely';
+import { expect } from 'vitest';
 import type { PaymentsDatabase } from '../src/db/schema.js';
 import type {
   AuthorizeRequest,
@@ -257,6 +258,17 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
         headers,
         payload: payload as object,
       });
+    },
+
+    /** A sale paid with the test card, its order completed and its capture settled: the seller is credited. */
+    async capturedSale() {
+      const buyer = await this.buyer();
+      const order = await this.createOrder(buyer.id);
+      const paid = (await this.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+      await this.completeOrder(order, paid.id);
+      await this.settle();
+      expect((await this.paymentRow(paid.id)).status).toBe('captured');
+      return { buyer, order, paid };
     },
 
     /** The `subject` events about payment `paymentId` on the stream, after draining the outbox. */

@@ -59,12 +59,7 @@ describe('the settler, when Stripe refuses a refund because the charge is disput
 
   /** A sale captured at Stripe, disputed by its buyer, then its order cancelled: a refund is due. */
   async function disputedSaleToRefund() {
-    const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id);
-    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
-    await fx.completeOrder(order, paid.id);
-    await fx.settle();
-    expect((await fx.paymentRow(paid.id)).status).toBe('captured');
+    const { order, paid } = await fx.capturedSale();
     const dispute = standIn.openDispute(paid.providerId);
     // Only an older release could cancel a completed order; the refund path stays for it.
     await fx.cancelOrder(order, 5);

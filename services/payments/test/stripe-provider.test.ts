@@ -249,11 +249,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
   });
 
   it('when a captured payment is refunded (its order cancelled anyway), then a Stripe refund of the PaymentIntent is created and the ledger is reversed', async () => {
-    const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id);
-    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
-    await fx.completeOrder(order, paid.id);
-    await fx.settle();
+    const { order, paid } = await fx.capturedSale();
     // Only an older release could cancel a completed order; the refund path stays for it.
     await fx.cancelOrder(order, 5);
     await fx.settle();

@@ -55,12 +55,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
 
   /** A sale paid through Stripe and captured: its seller has been credited. */
   async function capturedSale() {
-    const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id);
-    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
-    await fx.completeOrder(order, paid.id);
-    await fx.settle();
-    expect((await fx.paymentRow(paid.id)).status).toBe('captured');
+    const { order, paid } = await fx.capturedSale();
     return { paid, sellerId: order.ticket.userId! };
   }
 
