@@ -68,6 +68,17 @@ describe('alert rules (promtool)', () => {
     expect(result.code).toBe(0);
   });
 
+  it('when promtool checks Compose’s Prometheus config, then it is valid and loads every rule', async () => {
+    const result = await run('promtool', [
+      'check',
+      'config',
+      join(infraDir, 'observability/prometheus.yml'),
+    ]);
+    expect(result.stdout + result.stderr).toContain('SUCCESS: 1 rule files found');
+    expect(result.stdout + result.stderr).toContain(`SUCCESS: ${alerts.length} rules found`);
+    expect(result.code).toBe(0);
+  });
+
   it('when the fixtures run, then each alert fires on its broken series and nothing else fires', async () => {
     const result = await run('promtool', ['test', 'rules', join(dir, 'gittix.test.yaml')], {
       timeoutMs: 60_000,

@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
+import { composeAlertRulesFile, renderComposeAlertRules } from '../scripts/alert-rules.js';
 import { environmentOf, InterpolationError, interpolateAll } from './lib/compose.js';
-
 import {
   defaultShutdownTimeoutMs,
   documentedEnvKeys,
@@ -25,6 +25,15 @@ import {
   type Yaml,
 } from './lib/repo.js';
 import { closedPort, fakeServer, run } from './lib/run.js';
+
+/** The exporter containers the monitoring component adds beside NATS, Postgres and Redis. */
+function monitoringSidecars(): Yaml[] {
+  return ['nats', 'postgres', 'redis'].flatMap(
+    (name) =>
+      readYaml<Yaml>(`infra/k8s/components/monitoring/patches/${name}-exporter.yaml`).spec.template
+        .spec.containers,
+  );
+}
 
 const compose: Yaml = readYaml('infra/compose.yaml');
 const schemaPath = join(
@@ -380,14 +389,15 @@ describe('compose.yaml: the migrate step of each database', () => {
 });
 
 describe('compose.yaml, observability profile', () => {
-  const profile = ['otel-collector', 'jaeger', 'prometheus', 'grafana'];
+  const exporters = ['nats-exporter', 'postgres-exporter', 'redis-exporter'];
+  const profile = ['otel-collector', 'jaeger', 'prometheus', 'grafana', ...exporters];
   const readObservability = (file: string): Yaml => readYaml(`infra/observability/${file}`);
   const hostPort = (target: string) => {
     const [host, port] = target.split(':');
     return { host: host!, port: Number(port) };
   };
 
-  it('when no profile is named, then none of the collector, Jaeger, Prometheus or Grafana starts', () => {
+  it('when no profile is named, then none of the collector, Jaeger, Prometheus, Grafana or the exporters starts', () => {
     const inProfile = Object.entries(compose.services as Record<string, Yaml>)
       .filter(([, service]) => service.profiles?.includes('observability'))
       .map(([name]) => name)
@@ -430,7 +440,7 @@ describe('compose.yaml, observability profile', () => {
     expect(compose.services.jaeger.environment.COLLECTOR_OTLP_ENABLED).toBe('true');
   });
 
-  it('when Prometheus scrapes, then it reaches every service that answers /metrics to it (all but the gateway, which answers only itself, and web)', () => {
+  it('when Prometheus scrapes, then it reaches every service that answers /metrics to it (all but the gateway, which answers only itself, and web) and the three exporters', () => {
     const config = readObservability('prometheus.yml');
     const targets = config.scrape_configs.flatMap((job: Yaml) =>
       job.static_configs.flatMap((c: Yaml) => c.targets.map(hostPort)),
@@ -438,11 +448,66 @@ describe('compose.yaml, observability profile', () => {
     const scraped = services
       .filter((s) => s.name !== 'web' && s.name !== 'gateway')
       .flatMap((s) => processNamesOf(s).map((host) => ({ host, port: s.port })));
-    expect(targets).toEqual(expect.arrayContaining(scraped));
-    expect(targets).toHaveLength(scraped.length);
+    const exporterTargets = exporters.map((name) => {
+      const sidecar = monitoringSidecars().find((c) => c.name === name);
+      return { host: name, port: sidecar.ports[0].containerPort };
+    });
+    expect(targets).toEqual(expect.arrayContaining([...scraped, ...exporterTargets]));
+    expect(targets).toHaveLength(scraped.length + exporterTargets.length);
     expect(environmentOf(compose.services.gateway).OPS_ENDPOINTS).toBe('local');
     expect(compose.services.prometheus.volumes).toContain(
       './observability/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+  });
+
+  it('when Prometheus starts, then it loads the alert rules of the monitoring component, regenerated whenever they change (npm run infra:alert-rules)', () => {
+    expect(readFileSync(composeAlertRulesFile, 'utf8')).toBe(renderComposeAlertRules());
+    const { groups } = readObservability('alert-rules.yml');
+    const rule = readYaml<Yaml>('infra/k8s/components/monitoring/prometheus-rule.yaml');
+    expect(groups).toEqual(rule.spec.groups);
+    expect(groups.flatMap((g: Yaml) => g.rules.map((r: Yaml) => r.alert))).toContain(
+      'GittixConsumerStalled',
+    );
+    const config = readObservability('prometheus.yml');
+    const mount = (compose.services.prometheus.volumes as string[]).find((v) =>
+      v.startsWith('./observability/alert-rules.yml:'),
+    );
+    // rule_files are read relative to the config file's directory.
+    expect(config.rule_files.map((f: string) => join('/etc/prometheus', f))).toEqual([
+      mount?.split(':')[1],
+    ]);
+  });
+
+  it('when the exporters start, then each runs the image and settings of the monitoring component’s sidecar, pointed at its Compose service', async () => {
+    const resolved = await resolvedCompose();
+    const sidecar = (name: string) => monitoringSidecars().find((c) => c.name === name);
+    const nats = sidecar('nats-exporter');
+    expect(resolved.services['nats-exporter'].image).toBe(nats.image);
+    expect(resolved.services['nats-exporter'].command).toEqual(
+      nats.args.map((a: string) => a.replace('http://localhost:8222', 'http://nats:8222')),
+    );
+    expect(resolved.services.nats.command.join(' ')).toContain('-m 8222');
+    for (const name of exporters) {
+      expect(resolved.services[name]).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
+      expect(resolved.services[name].ports).toBeUndefined();
+    }
+    for (const [name, target] of [
+      ['postgres-exporter', 'postgres'],
+      ['redis-exporter', 'redis'],
+    ] as const) {
+      const k8s = sidecar(name);
+      expect(resolved.services[name].image).toBe(k8s.image);
+      const env = environmentOf(resolved.services[name]);
+      expect(Object.keys(env).sort()).toEqual(k8s.env.map((e: Yaml) => e.name).sort());
+      expect(Object.values(env).join(' ')).toMatch(new RegExp(`(^|//)${target}:\\d+`));
+      expect(resolved.services[name].depends_on[target].condition).toBe('service_healthy');
+    }
+    const env = await sessionKeysEnv();
+    expect(environmentOf(resolved.services['redis-exporter']).REDIS_PASSWORD).toBe(
+      env.REDIS_PASSWORD ?? 'redis',
+    );
+    expect(environmentOf(resolved.services['postgres-exporter']).DATA_SOURCE_PASS).toBe(
+      env.POSTGRES_PASSWORD ?? 'postgres',
     );
   });
 
