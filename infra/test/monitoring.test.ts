@@ -149,6 +149,20 @@ describe('the monitoring component on the dev overlay', () => {
     expect(all).not.toMatch(/[{(,]\s*service\s*[=~!)]/);
     expect(all).not.toMatch(/by \(service\b/);
   });
+
+  it('when an alert is defined, then docs/observability.md has a row for it with its severity', () => {
+    const rules = rule.spec.groups.flatMap((g: Any) => g.rules);
+    const rows = new Map(
+      [...observabilityDoc.matchAll(/^\| `(Gittix\w+)` \|.*\| (\w+) \|$/gm)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+    expect(rules.map((r: Any) => [r.alert, rows.get(r.alert)])).toEqual(
+      rules.map((r: Any) => [r.alert, r.labels.severity]),
+    );
+    expect(rows.size).toBe(rules.length);
+  });
 });
 
 /** The overlays, by name (infra/k8s/overlays/<name>). */
