@@ -6,6 +6,8 @@ import type { LedgerKind, PaymentsDatabase } from './db/schema.js';
 export const PROVIDER_ACCOUNT = 'provider';
 /** What the platform earned. */
 export const FEES_ACCOUNT = 'platform:fees';
+/** What the card processor kept of the platform's sales (its fees): the platform's cost. */
+export const PROCESSING_ACCOUNT = 'platform:processing';
 export const sellerAccount = (sellerId: string) => `seller:${sellerId}`;
 
 export interface LedgerLine {
@@ -59,6 +61,17 @@ export function saleLines(sale: {
       kind: 'proceeds',
       availableAt: sale.availableAt,
     },
+  ];
+}
+
+/**
+ * The processor kept `feeCents` of a captured sale: less money is held at the
+ * processor, and the platform bears it (the seller's proceeds are not touched).
+ */
+export function processingFeeLines(feeCents: number): LedgerLine[] {
+  return [
+    { account: PROVIDER_ACCOUNT, amountCents: feeCents, kind: 'processing_fee' },
+    { account: PROCESSING_ACCOUNT, amountCents: -feeCents, kind: 'processing_fee' },
   ];
 }
 

@@ -5,6 +5,7 @@ import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
 import { CLAIM_MARGIN_MS } from './pay-for-order.js';
 import { lockPayment, type PaymentRow } from './payments.js';
 import { payoutClaimUntil, sendPayout } from './payouts.js';
+import { recordProcessingFees } from './processing-fees.js';
 import { applyProviderNews, type ProviderNews, refundIdAt } from './provider-events.js';
 import {
   ChargeDisputedError,
@@ -108,13 +109,22 @@ export class Settler {
 
   /**
    * One pass: every due action, then every stale pending attempt, then every stale
-   * pending payout. Tests call it directly.
+   * pending payout, then the processor's fees of captured sales. Tests call it directly.
    */
-  async runOnce(): Promise<{ settled: number; reconciled: number; payouts: number }> {
+  async runOnce(): Promise<{
+    settled: number;
+    reconciled: number;
+    payouts: number;
+    processingFees: number;
+  }> {
     const settled = await this.settleDueActions();
     const reconciled = await this.reconcile();
     const payouts = await this.reconcilePayouts();
-    return { settled, reconciled, payouts };
+    const processingFees = await recordProcessingFees({
+      ...this.options,
+      stopped: () => this.stopped,
+    });
+    return { settled, reconciled, payouts, processingFees };
   }
 
   private schedule(delayMs: number) {

@@ -73,6 +73,9 @@ export class RecordingProvider implements PaymentProvider {
     this.retrieves.push(providerId);
     return this.inner.retrieve(providerId);
   }
+  get processingFee() {
+    return this.inner.processingFee?.bind(this.inner);
+  }
   findAuthorization(paymentId: string) {
     return this.inner.findAuthorization(paymentId);
   }

@@ -91,10 +91,13 @@ describe('the settler, when Stripe refuses a refund because the charge is disput
     });
     expect(parked.last_error).toContain('has been charged back; cannot issue a refund');
     expect(await outcome('refund_disputed')).toBe(before + 1);
+    // The sale and Stripe's fee on it, nothing refunded.
     expect((await fx.ledgerLines(paid.id)).map((l) => l.kind)).toEqual([
       'charge',
       'fee',
       'proceeds',
+      'processing_fee',
+      'processing_fee',
     ]);
     expect(await published('payment.refunded', paid.id)).toEqual([]);
 

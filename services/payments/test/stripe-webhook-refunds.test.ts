@@ -165,10 +165,13 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     ]);
   });
 
-  /** GET /v1/payment_intents/<id>: the lookups payments made of one PaymentIntent. */
+  /** GET /v1/payment_intents/<id> with its charge's refunds: the refund lookups of one PaymentIntent. */
   const lookups = (providerId: string) =>
     standIn.requests.filter(
-      (r) => r.method === 'GET' && r.path === `/v1/payment_intents/${providerId}`,
+      (r) =>
+        r.method === 'GET' &&
+        r.path === `/v1/payment_intents/${providerId}` &&
+        [...r.query.values()].includes('latest_charge.refunds'),
     );
 
   it("when a sale is refunded in Stripe and charge.refunded lists no refunds (API 2022-11-15 and later), then the payment records Stripe's refund id, asked of Stripe once however often the event comes", async () => {

@@ -7,6 +7,8 @@ export interface StandInRequest {
   path: string;
   headers: IncomingHttpHeaders;
   params: URLSearchParams;
+  /** The URL's query (a GET's parameters: `expand[]`). */
+  query: URLSearchParams;
 }
 
 interface Reply {
@@ -39,7 +41,37 @@ type Intent = Record<string, unknown> & {
   metadata: Record<string, string>;
   /** The refunds of its charge (Stripe keeps them on the charge, `latest_charge`). */
   refunds: Record<string, unknown>[];
+  /** Its charge's balance transaction: made when the charge is captured, null before. */
+  balance_transaction?: Record<string, unknown> | null;
 };
+
+/**
+ * Stripe's processing fee in the stand-in: 2.9 % + 30¢ of a US card charge, rounded
+ * to the cent (what a standard US account pays); tests read it to check the ledger.
+ */
+export function standInProcessingFee(amountCents: number): number {
+  return Math.round(amountCents * 0.029) + 30;
+}
+
+/** The balance transaction of a captured charge: its amount in, Stripe's fee out. */
+function chargeFunds(intent: Intent, created: number): Record<string, unknown> {
+  const fee = standInProcessingFee(intent.amount);
+  return {
+    id: id('txn'),
+    object: 'balance_transaction',
+    amount: intent.amount,
+    currency: intent.currency,
+    fee,
+    fee_details: [{ type: 'stripe_fee', amount: fee, currency: intent.currency }],
+    net: intent.amount - fee,
+    reporting_category: 'charge',
+    source: intent.latest_charge,
+    status: 'pending',
+    type: 'charge',
+    created,
+    available_on: created + 2 * 24 * 3600,
+  };
+}
 
 /** A Dispute as Stripe sends it in `charge.dispute.*` events (one per charge). */
 export type StandInDispute = Record<string, unknown> & {
@@ -101,17 +133,20 @@ function paymentIntent(params: URLSearchParams, status: string, created: number)
 function shown(intent: Intent, expand: string[] = []): Record<string, unknown> {
   const { refunds, ...shownIntent } = intent;
   const expandRefunds = expand.includes('latest_charge.refunds');
-  const expandCharge = expandRefunds || expand.includes('latest_charge');
-  if (!expandCharge || typeof intent.latest_charge !== 'string') return shownIntent;
+  const expandFunds = expand.includes('latest_charge.balance_transaction');
+  const expandCharge = expandRefunds || expandFunds || expand.includes('latest_charge');
+  const { balance_transaction: funds, ...shownWithoutFunds } = shownIntent;
+  if (!expandCharge || typeof intent.latest_charge !== 'string') return shownWithoutFunds;
   const refunded = refunds.reduce((sum, refund) => sum + Number(refund.amount), 0);
   return {
-    ...shownIntent,
+    ...shownWithoutFunds,
     latest_charge: {
       id: intent.latest_charge,
       object: 'charge',
       amount: intent.amount,
       amount_captured: intent.amount_received,
       amount_refunded: refunded,
+      balance_transaction: expandFunds ? (funds ?? null) : (funds?.id ?? null),
       captured: intent.status === 'succeeded',
       payment_intent: intent.id,
       refunded: refunded > 0 && refunded >= intent.amount,
@@ -215,7 +250,8 @@ function createPaymentIntent(
   if (token === 'tok_visa' || token === 'tok_mastercard') {
     const manual = params.get('capture_method') === 'manual';
     const intent = paymentIntent(params, manual ? 'requires_capture' : 'succeeded', created);
-    return { status: 200, body: intent, intent };
+    if (!manual) intent.balance_transaction = chargeFunds(intent, created);
+    return { status: 200, body: shown(intent), intent };
   }
   if (token === 'tok_chargeDeclined') {
     return {
@@ -324,6 +360,8 @@ export async function startStripeStandIn() {
     keyRetentionMs: 24 * HOUR_MS,
     /** How long an uncaptured PaymentIntent holds the money before Stripe cancels it (7 days). */
     holdLifetimeMs: 7 * 24 * HOUR_MS,
+    /** Captures make no balance transaction until `settleFunds` (Stripe makes it at once). */
+    fundsLate: false,
   };
 
   /** The intent, canceled first if its authorization outlived the hold's lifetime, as Stripe does. */
@@ -363,6 +401,9 @@ export async function startStripeStandIn() {
     intent.status = 'succeeded';
     intent.amount_received = intent.amount;
     intent.amount_capturable = 0;
+    // Stripe makes it with the capture; a test may hold it back (`fundsLate`) to see a
+    // reader that finds none yet.
+    intent.balance_transaction = state.fundsLate ? null : chargeFunds(intent, now());
     state.captures++;
     return { status: 200, body: shown(intent) };
   }
@@ -640,7 +681,13 @@ export async function startStripeStandIn() {
       const params = new URLSearchParams(body);
       const url = new URL(request.url ?? '/', 'http://stand-in');
       const method = request.method ?? 'GET';
-      requests.push({ method, path: url.pathname, headers: request.headers, params });
+      requests.push({
+        method,
+        path: url.pathname,
+        headers: request.headers,
+        params,
+        query: url.searchParams,
+      });
       if (state.mode === 'hangup') return request.socket.destroy();
       const onboarding = /^\/connect\/onboarding\/([0-9a-f]+)$/.exec(url.pathname);
       if (method === 'GET' && onboarding) {
@@ -700,6 +747,13 @@ export async function startStripeStandIn() {
     openDispute,
     winDispute,
     loseDispute,
+    /** Makes the balance transaction a capture under `state.fundsLate` did not make. */
+    settleFunds(intentId: string) {
+      const intent = intents.get(intentId);
+      if (intent?.status === 'succeeded' && !intent.balance_transaction) {
+        intent.balance_transaction = chargeFunds(intent, now());
+      }
+    },
     /** Moves the stand-in's clock: keys older than `keyRetentionMs` are forgotten, holds older than `holdLifetimeMs` canceled. */
     advanceClock(ms: number) {
       clockOffsetMs += ms;

@@ -219,4 +219,17 @@ export const migrations: Migrations = {
       await sql`ALTER TABLE payments ADD COLUMN dispute_id text`.execute(db);
     },
   },
+  // What the processor kept of a captured sale (Stripe's fee), posted to the ledger once
+  // the processor says it; captured rows from before are looked up the same way.
+  '0015_payments_processing_fee': {
+    async up(db) {
+      await sql`ALTER TABLE payments ADD COLUMN processing_fee_cents bigint`.execute(db);
+      await sql`ALTER TABLE payments ADD COLUMN processing_fee_checked_at timestamptz`.execute(db);
+      await sql`CREATE INDEX payments_processing_fee_due_idx
+                  ON payments (provider, processing_fee_checked_at NULLS FIRST)
+                  WHERE status IN ('captured', 'refunded') AND processing_fee_cents IS NULL`.execute(
+        db,
+      );
+    },
+  },
 };

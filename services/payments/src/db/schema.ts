@@ -72,6 +72,13 @@ export interface PaymentsTable {
    * `du_…`/`dp_…`): `refunded` with no refund of ours. Null otherwise.
    */
   dispute_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * What the processor kept of the captured sale, in cents, posted to the ledger
+   * (`processing_fee`); null until the processor says (or for a provider that keeps none).
+   */
+  processing_fee_cents: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When the processor was last asked for that fee (null: not yet). */
+  processing_fee_checked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** The replica of auth's users: payouts need a verified email. */
@@ -119,13 +126,16 @@ export interface PayoutAccountsTable {
   updated_at: Generated<Date>;
 }
 
-export type LedgerKind = 'charge' | 'fee' | 'proceeds' | 'payout' | 'refund';
+export type LedgerKind = 'charge' | 'fee' | 'proceeds' | 'payout' | 'refund' | 'processing_fee';
 
 /** One line of a posting; the lines of a posting (and so the whole ledger) sum to zero. */
 export interface LedgerEntriesTable {
   id: Generated<string>;
   posting_id: string;
-  /** `provider` (money in or out through the card processor), `platform:fees`, `seller:<id>`. */
+  /**
+   * `provider` (money in or out through the card processor), `platform:fees`,
+   * `platform:processing` (what the processor kept), `seller:<id>`.
+   */
   account: string;
   /** Signed cents: positive is owed to the account's holder. */
   amount_cents: number;

@@ -88,6 +88,12 @@ export interface PaymentProvider {
   refund(request: SettleRequest): Promise<{ refundId: string }>;
   /** Where authorization `providerId` stands now (after a PaymentStateConflictError). */
   retrieve(providerId: string): Promise<ProviderPaymentState>;
+  /**
+   * What the processor kept of captured payment `providerId`, in cents (Stripe: the fee
+   * of its charge's balance transaction); null while it does not say yet. Absent when
+   * the provider keeps nothing (the sandbox): no processing fee is recorded.
+   */
+  processingFee?(providerId: string): Promise<number | null>;
   /** The authorization made for `paymentId` (its metadata), if the provider has one. */
   findAuthorization(
     paymentId: string,

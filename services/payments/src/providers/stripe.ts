@@ -334,6 +334,26 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       return { providerId, status: statusOf(intent) ?? 'unheld', detail };
     },
 
+    async processingFee(providerId: string) {
+      // Stripe makes the charge's balance transaction as it captures it: its fee is what
+      // Stripe keeps of the sale (processing, plus any currency conversion).
+      const intent = await call(() =>
+        stripe.paymentIntents.retrieve(providerId, {
+          expand: ['latest_charge.balance_transaction'],
+        }),
+      );
+      const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+      const funds = charge?.balance_transaction;
+      if (!funds || typeof funds === 'string') return null;
+      if (funds.currency !== 'usd') {
+        // The ledger is in US cents; an account settling in another currency needs a rate.
+        throw new Error(
+          `The charge of ${providerId} settled in ${funds.currency}: its fee cannot be posted in usd`,
+        );
+      }
+      return funds.fee;
+    },
+
     async findAuthorization(paymentId: string) {
       const found = await call(() =>
         stripe.paymentIntents.search({ query: `metadata['paymentId']:'${paymentId}'`, limit: 1 }),

@@ -1,0 +1,200 @@
+import { standInProcessingFee, startStripeStandIn } from '@gittix/common/testing';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FEES_ACCOUNT,
+  ledgerSum,
+  PROCESSING_ACCOUNT,
+  PROVIDER_ACCOUNT,
+  sellerAccount,
+  sellerBalance,
+} from '../src/ledger.js';
+import { PROCESSING_FEE_RECHECK_MS, recordProcessingFee } from '../src/processing-fees.js';
+import type { PaymentProvider } from '../src/providers/index.js';
+import { createPaymentsFixture, type PaymentsFixture, standInStripeProvider } from './fixtures.js';
+import { chargeInEvent, deliverStripeEvent } from './stripe-events.js';
+
+const WEBHOOK_SECRET = 'whsec_gittix_processing_fees';
+
+describe("Stripe's processing fee: what Stripe keeps of a sale is in the ledger", () => {
+  let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
+  let provider: PaymentProvider;
+  let fx: PaymentsFixture;
+
+  beforeAll(async () => {
+    standIn = await startStripeStandIn();
+    provider = standInStripeProvider(standIn);
+    fx = await createPaymentsFixture({ provider, env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+  });
+  afterEach(() => {
+    standIn.state.fundsLate = false;
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await standIn?.close();
+  });
+
+  /** Each account's sum over the payment's lines. */
+  async function accountsOf(paymentId: string) {
+    const rows = await fx.db
+      .selectFrom('ledger_entries')
+      .select(['account', sql<string>`SUM(amount_cents)`.as('cents')])
+      .where('payment_id', '=', paymentId)
+      .groupBy('account')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.account, Number(r.cents)]));
+  }
+
+  const feeLines = async (paymentId: string) =>
+    (await fx.ledgerLines(paymentId)).filter((line) => line.kind === 'processing_fee');
+
+  /** Retrieves of the PaymentIntent that asked for its charge's balance transaction. */
+  const feeLookups = (providerId: string) =>
+    standIn.requests.filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.path === `/v1/payment_intents/${providerId}` &&
+        [...r.query.values()].includes('latest_charge.balance_transaction'),
+    ).length;
+
+  /** The minute between two lookups of a fee Stripe did not say yet has passed. */
+  async function recheckDue(paymentId: string) {
+    await fx.db
+      .updateTable('payments')
+      .set({ processing_fee_checked_at: new Date(Date.now() - PROCESSING_FEE_RECHECK_MS - 1) })
+      .where('id', '=', paymentId)
+      .execute();
+  }
+
+  it('when a sale is captured, then the fee Stripe kept is posted against the platform, the seller’s proceeds untouched, and the provider account holds what Stripe holds', async () => {
+    const { order, paid } = await fx.capturedSale();
+    const fee = standInProcessingFee(2550);
+
+    expect((await fx.paymentRow(paid.id)).processing_fee_cents).toBe(fee);
+    const lines = await feeLines(paid.id);
+    expect(lines).toHaveLength(2);
+    expect(new Set(lines.map((line) => line.posting_id)).size).toBe(1);
+    const platformFee = (await fx.paymentRow(paid.id)).fee_cents;
+    expect(await accountsOf(paid.id)).toEqual({
+      // Stripe holds the charge less its fee; the seller's part and ours are as before.
+      [PROVIDER_ACCOUNT]: -(2550 - fee),
+      [FEES_ACCOUNT]: platformFee,
+      [PROCESSING_ACCOUNT]: -fee,
+      [sellerAccount(order.ticket.userId!)]: 2550 - platformFee,
+    });
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when the settler passes again, or two replicas pass at once, then the fee is posted once and Stripe is not asked again', async () => {
+    standIn.state.fundsLate = true;
+    const { paid } = await fx.capturedSale();
+    standIn.settleFunds(paid.providerId);
+    await recheckDue(paid.id);
+
+    await Promise.all([fx.settle(), fx.settle(), fx.settle()]);
+    expect(await feeLines(paid.id)).toHaveLength(2);
+    const asked = feeLookups(paid.providerId);
+    expect(asked).toBe(2); // the capture's pass, then one of the three
+
+    await recheckDue(paid.id);
+    await fx.settle();
+    expect(feeLookups(paid.providerId)).toBe(asked);
+    // Recording it directly, twice at once: one posting.
+    const again = await Promise.all([
+      recordProcessingFee(fx.db, paid.id, 99),
+      recordProcessingFee(fx.db, paid.id, 99),
+    ]);
+    expect(again).toEqual([false, false]);
+    expect(await feeLines(paid.id)).toHaveLength(2);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when Stripe has no balance transaction for the charge yet, then nothing is posted, and it is asked again a minute later, not on every pass', async () => {
+    standIn.state.fundsLate = true;
+    const { paid } = await fx.capturedSale();
+    const row = await fx.paymentRow(paid.id);
+    expect(row.processing_fee_cents).toBeNull();
+    expect(row.processing_fee_checked_at).not.toBeNull();
+    expect(await feeLines(paid.id)).toEqual([]);
+    expect(feeLookups(paid.providerId)).toBe(1);
+
+    standIn.settleFunds(paid.providerId);
+    await fx.settle();
+    expect(feeLookups(paid.providerId)).toBe(1);
+    expect(await feeLines(paid.id)).toEqual([]);
+
+    await recheckDue(paid.id);
+    expect((await fx.settle()).processingFees).toBeGreaterThanOrEqual(1);
+    expect((await fx.paymentRow(paid.id)).processing_fee_cents).toBe(standInProcessingFee(2550));
+    expect(await feeLines(paid.id)).toHaveLength(2);
+  });
+
+  it('when Stripe cannot be reached, then the fee waits and is posted once it answers', async () => {
+    standIn.state.fundsLate = true;
+    const { paid } = await fx.capturedSale();
+    standIn.settleFunds(paid.providerId);
+    standIn.state.mode = 'error';
+    try {
+      await recheckDue(paid.id);
+      await fx.settle();
+      expect((await fx.paymentRow(paid.id)).processing_fee_cents).toBeNull();
+    } finally {
+      standIn.state.mode = 'up';
+    }
+    await recheckDue(paid.id);
+    await fx.settle();
+    expect(await feeLines(paid.id)).toHaveLength(2);
+  });
+
+  it('when a sale is refunded, then the refund reverses the sale but not the fee, which Stripe keeps: the platform bears it', async () => {
+    const { order, paid } = await fx.capturedSale();
+    const fee = standInProcessingFee(2550);
+    const dashboard = { providerId: paid.providerId, metadata: {} };
+    await provider.refund({ ...dashboard, idempotencyKey: `dashboard_refund_${paid.id}` });
+    const refunded = await deliverStripeEvent(
+      fx.app,
+      WEBHOOK_SECRET,
+      'charge.refunded',
+      chargeInEvent(standIn.intents.get(paid.providerId)!),
+    );
+    expect(refunded.statusCode).toBe(200);
+    expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
+
+    expect(await accountsOf(paid.id)).toEqual({
+      [PROVIDER_ACCOUNT]: fee,
+      [FEES_ACCOUNT]: 0,
+      [PROCESSING_ACCOUNT]: -fee,
+      [sellerAccount(order.ticket.userId!)]: 0,
+    });
+    expect(await sellerBalance(fx.db, order.ticket.userId!)).toMatchObject({ availableCents: 0 });
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when a refund is recorded before the capture was (its answer lost), then the fee of the charge Stripe captured is still looked up and posted', async () => {
+    standIn.state.fundsLate = true;
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    await fx.completeOrder(order, paid.id);
+    const dashboard = { providerId: paid.providerId, metadata: {} };
+    await provider.capture({ ...dashboard, idempotencyKey: `dashboard_capture_${paid.id}` });
+    await provider.refund({ ...dashboard, idempotencyKey: `dashboard_refund_${paid.id}` });
+    await deliverStripeEvent(
+      fx.app,
+      WEBHOOK_SECRET,
+      'charge.refunded',
+      chargeInEvent(standIn.intents.get(paid.providerId)!),
+    );
+    expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
+
+    standIn.settleFunds(paid.providerId);
+    await fx.settle();
+    const fee = standInProcessingFee(2550);
+    expect((await fx.paymentRow(paid.id)).processing_fee_cents).toBe(fee);
+    expect(await accountsOf(paid.id)).toEqual({
+      [PROVIDER_ACCOUNT]: fee,
+      [PROCESSING_ACCOUNT]: -fee,
+    });
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+});
