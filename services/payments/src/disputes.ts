@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
+import { post, processingFeeLines } from './ledger.js';
 import type { PaymentOutcomes } from './metrics.js';
 import { lockPayment, type PaymentRow } from './payments.js';
 import { recordRefund } from './settle.js';
@@ -155,5 +156,57 @@ function chargebackApplies(row: PaymentRow, news: DisputeNews, log: Logger): boo
     );
     return false;
   }
+  return true;
+}
+
+/** A dispute's fees as the provider lists them with the dispute (Stripe's balance transactions). */
+export interface DisputeFunds {
+  /** The disputed payment at the provider (a PaymentIntent id). */
+  providerId: string;
+  disputeId: string;
+  /** The sum of the fees of its balance transactions so far, in cents (a fee given back is negative). */
+  feeCents: number;
+  /** How many balance transactions that sum covers: the list only grows. */
+  transactions: number;
+}
+
+/**
+ * Posts what the processor charged for a dispute (Stripe: $15 when the money is
+ * withdrawn, whoever wins) as it changes: the difference from what is posted, as
+ * `dispute_fee` lines (provider +, platform:processing −), the platform's cost like the
+ * processing fee. News that lists no more balance transactions than the last applied is
+ * a redelivery or older (events come in any order) and changes nothing. Returns whether
+ * it posted anything.
+ */
+export async function recordDisputeFees(
+  db: Kysely<PaymentsDatabase>,
+  funds: DisputeFunds,
+  log: Logger,
+): Promise<boolean> {
+  const found = await db
+    .selectFrom('payments')
+    .select('id')
+    .where('provider_id', '=', funds.providerId)
+    .executeTakeFirst();
+  if (!found) return false;
+  const posted = await db.transaction().execute(async (trx) => {
+    const row = await lockPayment(trx, found.id);
+    if (funds.transactions <= row.dispute_funds_seen) return null;
+    const change = funds.feeCents - row.dispute_fee_cents;
+    if (change !== 0) {
+      await post(trx, processingFeeLines(change, 'dispute_fee'), { paymentId: row.id });
+    }
+    await trx
+      .updateTable('payments')
+      .set({ dispute_fee_cents: funds.feeCents, dispute_funds_seen: funds.transactions })
+      .where('id', '=', row.id)
+      .execute();
+    return change === 0 ? null : change;
+  });
+  if (posted === null) return false;
+  log.warn(
+    { paymentId: found.id, disputeId: funds.disputeId, feeCents: posted },
+    posted > 0 ? 'dispute fee charged by the provider' : 'dispute fee given back by the provider',
+  );
   return true;
 }

@@ -65,13 +65,17 @@ export function saleLines(sale: {
 }
 
 /**
- * The processor kept `feeCents` of a captured sale: less money is held at the
- * processor, and the platform bears it (the seller's proceeds are not touched).
+ * The processor kept `feeCents` of a captured sale (`processing_fee`) or charged it for
+ * a dispute of one (`dispute_fee`; negative when it gave a fee back): less money is held
+ * at the processor, and the platform bears it (the seller's proceeds are not touched).
  */
-export function processingFeeLines(feeCents: number): LedgerLine[] {
+export function processingFeeLines(
+  feeCents: number,
+  kind: 'processing_fee' | 'dispute_fee' = 'processing_fee',
+): LedgerLine[] {
   return [
-    { account: PROVIDER_ACCOUNT, amountCents: feeCents, kind: 'processing_fee' },
-    { account: PROCESSING_ACCOUNT, amountCents: -feeCents, kind: 'processing_fee' },
+    { account: PROVIDER_ACCOUNT, amountCents: feeCents, kind },
+    { account: PROCESSING_ACCOUNT, amountCents: -feeCents, kind },
   ];
 }
 

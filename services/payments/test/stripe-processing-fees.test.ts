@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { standInProcessingFee, startStripeStandIn } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { chargeInEvent, deliverStripeEvent } from './stripe-events.js';
 
 const WEBHOOK_SECRET = 'whsec_gittix_processing_fees';
 
-describe("Stripe's processing fee: what Stripe keeps of a sale is in the ledger", () => {
+describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute, is in the ledger", () => {
   let standIn: Awaited<ReturnType<typeof startStripeStandIn>>;
   let provider: PaymentProvider;
   let fx: PaymentsFixture;
@@ -196,5 +197,86 @@ describe("Stripe's processing fee: what Stripe keeps of a sale is in the ledger"
       [PROCESSING_ACCOUNT]: -fee,
     });
     expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  const deliverDispute = async (type: string, dispute: object) => {
+    const response = await deliverStripeEvent(fx.app, WEBHOOK_SECRET, type, dispute);
+    expect(response.statusCode).toBe(200);
+  };
+  /** The dispute fees posted for the payment: their sum at the provider, and how many postings. */
+  async function disputeFees(paymentId: string) {
+    const lines = (await fx.ledgerLines(paymentId)).filter((line) => line.kind === 'dispute_fee');
+    const accounts = await accountsOf(paymentId);
+    return {
+      postings: new Set(lines.map((line) => line.posting_id)).size,
+      processing: accounts[PROCESSING_ACCOUNT],
+    };
+  }
+
+  it('when a sale is charged back, then Stripe’s dispute fee is posted once, whatever the order and repetition of the dispute’s events', async () => {
+    const { paid } = await fx.capturedSale();
+    const fee = standInProcessingFee(2550);
+    const opened = standIn.openDispute(paid.providerId);
+    const lost = standIn.loseDispute(paid.providerId);
+
+    // The close first, then the open, each twice.
+    await deliverDispute('charge.dispute.closed', lost);
+    await deliverDispute('charge.dispute.created', opened);
+    await deliverDispute('charge.dispute.closed', lost);
+    await deliverDispute('charge.dispute.created', opened);
+
+    expect(await disputeFees(paid.id)).toEqual({ postings: 1, processing: -fee - 1500 });
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'refunded',
+      dispute_fee_cents: 1500,
+      dispute_funds_seen: 1,
+    });
+    // Stripe holds nothing of the sale (the chargeback took it back) and is owed both fees.
+    expect((await accountsOf(paid.id))[PROVIDER_ACCOUNT]).toBe(fee + 1500);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when Stripe gives a dispute fee back in a later balance transaction, then the ledger follows it, and older news changes nothing', async () => {
+    const { paid } = await fx.capturedSale();
+    const opened = standIn.openDispute(paid.providerId);
+    await deliverDispute('charge.dispute.created', opened);
+    expect(await disputeFees(paid.id)).toMatchObject({ postings: 1 });
+
+    const won = standIn.winDispute(paid.providerId);
+    const [withdrawal] = won.balance_transactions;
+    const feeBack = {
+      ...withdrawal,
+      id: `txn_${randomUUID().slice(0, 8)}`,
+      amount: 0,
+      fee: -1500,
+      net: 1500,
+      reporting_category: 'fee',
+    };
+    const settled = { ...won, balance_transactions: [...won.balance_transactions, feeBack] };
+    await deliverDispute('charge.dispute.closed', won);
+    await deliverDispute('charge.dispute.updated', settled);
+    await deliverDispute('charge.dispute.created', opened);
+    await deliverDispute('charge.dispute.closed', won);
+
+    const fees = await disputeFees(paid.id);
+    expect(fees.postings).toBe(2);
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'captured',
+      dispute_fee_cents: 0,
+      dispute_funds_seen: 3,
+    });
+    expect(fees.processing).toBe(-standInProcessingFee(2550));
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when a dispute is an inquiry (no money withdrawn), then no dispute fee is posted', async () => {
+    const { paid } = await fx.capturedSale();
+    await deliverDispute(
+      'charge.dispute.created',
+      standIn.openDispute(paid.providerId, { inquiry: true }),
+    );
+    await deliverDispute('charge.dispute.closed', standIn.winDispute(paid.providerId));
+    expect(await disputeFees(paid.id)).toMatchObject({ postings: 0 });
+    expect((await fx.paymentRow(paid.id)).dispute_fee_cents).toBe(0);
   });
 });

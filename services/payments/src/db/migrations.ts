@@ -232,4 +232,17 @@ export const migrations: Migrations = {
       );
     },
   },
+  // A dispute's fees, as its balance transactions list them so far; each change is a
+  // posting of its own, so `dispute_fee` lines are exempt from one-line-per-kind.
+  '0016_payments_dispute_fees': {
+    async up(db) {
+      await sql`ALTER TABLE payments
+                  ADD COLUMN dispute_fee_cents bigint NOT NULL DEFAULT 0,
+                  ADD COLUMN dispute_funds_seen integer NOT NULL DEFAULT 0`.execute(db);
+      await sql`DROP INDEX ledger_entries_payment_kind_key`.execute(db);
+      await sql`CREATE UNIQUE INDEX ledger_entries_payment_kind_key
+                  ON ledger_entries (payment_id, kind, account)
+                  WHERE kind <> 'dispute_fee'`.execute(db);
+    },
+  },
 };

@@ -79,6 +79,13 @@ export interface PaymentsTable {
   processing_fee_cents: ColumnType<number | null, number | null | undefined, number | null>;
   /** When the processor was last asked for that fee (null: not yet). */
   processing_fee_checked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The processor's fees for a dispute of the charge, posted so far (`dispute_fee`). */
+  dispute_fee_cents: Generated<number>;
+  /**
+   * How many of the dispute's balance transactions those fees were read from: the list
+   * only grows, so news listing no more than this is older and changes nothing.
+   */
+  dispute_funds_seen: Generated<number>;
 }
 
 /** The replica of auth's users: payouts need a verified email. */
@@ -126,7 +133,14 @@ export interface PayoutAccountsTable {
   updated_at: Generated<Date>;
 }
 
-export type LedgerKind = 'charge' | 'fee' | 'proceeds' | 'payout' | 'refund' | 'processing_fee';
+export type LedgerKind =
+  | 'charge'
+  | 'fee'
+  | 'proceeds'
+  | 'payout'
+  | 'refund'
+  | 'processing_fee'
+  | 'dispute_fee';
 
 /** One line of a posting; the lines of a posting (and so the whole ledger) sum to zero. */
 export interface LedgerEntriesTable {

@@ -5,7 +5,13 @@ import type { Kysely } from 'kysely';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { PaymentsDatabase } from '../db/schema.js';
-import { applyDisputeNews, type DisputeNews, type DisputeStage } from '../disputes.js';
+import {
+  applyDisputeNews,
+  type DisputeFunds,
+  type DisputeNews,
+  type DisputeStage,
+  recordDisputeFees,
+} from '../disputes.js';
 import { paymentOutcomes } from '../metrics.js';
 import { recordAccountState } from '../payout-accounts.js';
 import { applyProviderNews, type ProviderNews, refundIdAt } from '../provider-events.js';
@@ -110,6 +116,34 @@ function disputeNewsOf(
   };
 }
 
+/**
+ * The fees Stripe lists with a dispute (each balance transaction's `fee`: the dispute fee
+ * withdrawn with the funds, or given back), or null when there is no PaymentIntent or a
+ * transaction is not in usd, the ledger's currency (logged: settle it by hand).
+ */
+function disputeFundsOf(dispute: Stripe.Dispute, log: FastifyBaseLogger): DisputeFunds | null {
+  const providerId =
+    typeof dispute.payment_intent === 'string'
+      ? dispute.payment_intent
+      : dispute.payment_intent?.id;
+  const transactions = dispute.balance_transactions ?? [];
+  if (!providerId || transactions.length === 0) return null;
+  const foreign = transactions.find((funds) => funds.currency !== 'usd');
+  if (foreign) {
+    log.error(
+      { disputeId: dispute.id, currency: foreign.currency },
+      'dispute fee in a currency the ledger does not keep: post it by hand',
+    );
+    return null;
+  }
+  return {
+    providerId,
+    disputeId: dispute.id,
+    feeCents: transactions.reduce((sum, funds) => sum + funds.fee, 0),
+    transactions: transactions.length,
+  };
+}
+
 /** `POST /api/payments/webhooks/stripe`: Stripe's news, signature-checked, settled idempotently. */
 export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = async (
   app,
@@ -168,6 +202,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
         return { received: true };
       }
       if (object.object === 'dispute') {
+        const funds = disputeFundsOf(object as Stripe.Dispute, log);
+        if (funds) await recordDisputeFees(options.db, funds, log);
         const dispute = disputeNewsOf(event.type, object as Stripe.Dispute, log);
         if (!dispute) return { received: true };
         const known = await applyDisputeNews(options.db, dispute, {
