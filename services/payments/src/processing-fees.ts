@@ -24,8 +24,9 @@ export interface ProcessingFeeOptions {
  * any path (the settler, the webhook, a dashboard capture recorded on a refusal) is
  * looked up once it is captured, refunded sales too: the processor keeps its fee on a
  * refund. A batch is claimed by setting `processing_fee_checked_at` (replicas skip what
- * another claimed); a lookup that finds no fee yet, or fails, is tried again
- * PROCESSING_FEE_RECHECK_MS later. Returns how many fees it recorded.
+ * another claimed); a lookup that finds no fee yet is tried again
+ * PROCESSING_FEE_RECHECK_MS later, and a failed one ends the batch, whose rest waits as
+ * long. Returns how many fees it recorded.
  */
 export async function recordProcessingFees(options: ProcessingFeeOptions): Promise<number> {
   const { db, provider, logger } = options;
@@ -64,15 +65,21 @@ export async function recordProcessingFees(options: ProcessingFeeOptions): Promi
     .returning(['id', 'provider_id'])
     .execute();
   let recorded = 0;
-  for (const { id, provider_id: providerId } of claimed) {
+  for (const [index, { id, provider_id: providerId }] of claimed.entries()) {
     if (options.stopped?.()) break;
     if (!providerId) continue;
     let fee: number | null;
     try {
       fee = await withProviderTimeout(lookUp(providerId), options.providerTimeoutMs);
     } catch (error) {
-      logger.warn({ err: error, paymentId: id }, 'processing fee lookup failed: asked again later');
-      continue;
+      // The rest of the batch would most likely fail the same way, each after up to the
+      // provider timeout, holding up the next pass's captures and voids: they are all
+      // asked again PROCESSING_FEE_RECHECK_MS later.
+      logger.warn(
+        { err: error, paymentId: id, deferred: claimed.length - index - 1 },
+        'processing fee lookup failed: this batch is asked again later',
+      );
+      break;
     }
     if (fee === null) continue;
     if (await recordProcessingFee(db, id, fee)) recorded++;

@@ -147,6 +147,27 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
     expect(await feeLines(paid.id)).toHaveLength(2);
   });
 
+  it('when a lookup fails, then the rest of the batch is not asked in that pass (each could take the provider timeout): all are asked again a minute later', async () => {
+    standIn.state.fundsLate = true;
+    const sales = [await fx.capturedSale(), await fx.capturedSale()];
+    for (const { paid } of sales) {
+      standIn.settleFunds(paid.providerId);
+      await recheckDue(paid.id);
+    }
+    const asked = () => sales.reduce((sum, { paid }) => sum + feeLookups(paid.providerId), 0);
+    const before = asked();
+    standIn.state.mode = 'error';
+    try {
+      await fx.settle();
+    } finally {
+      standIn.state.mode = 'up';
+    }
+    expect(asked()).toBe(before + 1);
+    for (const { paid } of sales) await recheckDue(paid.id);
+    await fx.settle();
+    for (const { paid } of sales) expect(await feeLines(paid.id)).toHaveLength(2);
+  });
+
   it('when a sale is refunded, then the refund reverses the sale but not the fee, which Stripe keeps: the platform bears it', async () => {
     const { order, paid } = await fx.capturedSale();
     const fee = standInProcessingFee(2550);
