@@ -49,11 +49,25 @@ export function paymentOutcomes(registry: Registry): PaymentOutcomes {
  * the charge is disputed (an action with no next attempt) are counted apart, kind
  * `refund_disputed`, with no age: they wait on the dispute for weeks (until
  * charge.dispute.closed), and would otherwise keep
- * GittixPaymentReconciliationPending firing over every other refund.
+ * GittixPaymentReconciliationPending firing over every other refund. With a provider
+ * that keeps a fee (`feesOf`: its name, Stripe's), kind `processing_fee` counts its
+ * captured sales whose fee is not recorded yet, aged from the capture.
  */
-export function registerSettlementMetrics(registry: Registry, db: Kysely<PaymentsDatabase>): void {
+export function registerSettlementMetrics(
+  registry: Registry,
+  db: Kysely<PaymentsDatabase>,
+  feesOf?: string,
+): void {
   // One query per scrape, shared by both gauges; the last values while the database is away.
   const read = scrapeReading(async () => {
+    const fees = feesOf
+      ? sql`UNION ALL
+            SELECT 'processing_fee', count(*)::int,
+                   extract(epoch FROM now() - min(coalesce(captured_at, updated_at)))::float8
+            FROM payments
+            WHERE provider = ${feesOf} AND status IN ('captured', 'refunded')
+              AND processing_fee_cents IS NULL`
+      : sql``;
     const { rows } = await sql<{ kind: string; count: number; age: number | null }>`
       SELECT CASE WHEN next_action IS NULL THEN 'pending'
                   WHEN next_action = 'refund' AND next_attempt_at IS NULL THEN 'refund_disputed'
@@ -62,14 +76,15 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
              extract(epoch FROM now() - min(
                CASE WHEN next_action IS NULL THEN created_at ELSE updated_at END))::float8 AS age
       FROM payments WHERE status = 'pending' OR next_action IS NOT NULL
-      GROUP BY 1`.execute(db);
+      GROUP BY 1
+      ${fees}`.execute(db);
     return rows.map((row) => ({ ...row, age: Math.max(0, row.age ?? 0) }));
   });
-  const agedKinds = ['pending', 'capture', 'void', 'refund'];
+  const agedKinds = ['pending', 'capture', 'void', 'refund', ...(feesOf ? ['processing_fee'] : [])];
   const kinds = [...agedKinds, 'refund_disputed'];
   new Gauge({
     name: 'gittix_payments_unsettled',
-    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do; refund_disputed: a refund parked because the charge is disputed, until the dispute closes',
+    help: 'Payments waiting on the provider: pending (authorization outcome unknown) or with a capture, void or refund to do; refund_disputed: a refund parked because the charge is disputed, until the dispute closes; processing_fee: captured sales whose processor fee is not recorded yet',
     labelNames: ['kind'],
     registers: [registry],
     async collect() {
@@ -80,7 +95,7 @@ export function registerSettlementMetrics(registry: Registry, db: Kysely<Payment
   });
   new Gauge({
     name: 'gittix_payments_oldest_unsettled_age_seconds',
-    help: 'Age of the oldest unsettled payment, by kind: since its attempt began (pending) or its action was scheduled (0 when none)',
+    help: 'Age of the oldest unsettled payment, by kind: since its attempt began (pending), its action was scheduled, or it was captured (processing_fee); 0 when none',
     labelNames: ['kind'],
     registers: [registry],
     async collect() {

@@ -82,7 +82,8 @@ export const paymentsService = defineService({
       publicUrl: config.PUBLIC_URL,
     });
     registerPoolMetrics(app.metrics, { pay: paymentsDb, settler: settlerDb, sandbox: sandboxDb });
-    registerSettlementMetrics(app.metrics, db);
+    // Only a provider that keeps a fee has sales waiting for theirs.
+    registerSettlementMetrics(app.metrics, db, provider.processingFee ? provider.name : undefined);
     const settler = new Settler({
       db: settlerDb,
       provider,

@@ -13,6 +13,12 @@ describe('payments /metrics after real actions', () => {
   });
   afterAll(() => fx?.close());
 
+  it('when the provider keeps no fee (the sandbox), then no processing_fee kind is exported', async () => {
+    const body = (await fx.app.inject({ url: '/metrics' })).body;
+    expect(body).toContain('gittix_payments_unsettled{kind="capture"');
+    expect(body).not.toContain('kind="processing_fee"');
+  });
+
   it('when a card is declined, then declined counts it and nothing is authorized', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);

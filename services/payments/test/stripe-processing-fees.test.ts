@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { standInProcessingFee, startStripeStandIn } from '@gittix/common/testing';
+import { scrapeMetric, standInProcessingFee, startStripeStandIn } from '@gittix/common/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -128,6 +128,25 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
     expect((await fx.settle()).processingFees).toBeGreaterThanOrEqual(1);
     expect((await fx.paymentRow(paid.id)).processing_fee_cents).toBe(standInProcessingFee(2550));
     expect(await feeLines(paid.id)).toHaveLength(2);
+  });
+
+  it('when a fee is not recorded yet, then /metrics counts it as unsettled (kind processing_fee), aged from the capture, until it is', async () => {
+    const waiting = () =>
+      scrapeMetric(fx.app, 'gittix_payments_unsettled', { kind: 'processing_fee' });
+    const before = await waiting();
+    standIn.state.fundsLate = true;
+    const { paid } = await fx.capturedSale();
+    expect(await waiting()).toBe(before + 1);
+    const age = await scrapeMetric(fx.app, 'gittix_payments_oldest_unsettled_age_seconds', {
+      kind: 'processing_fee',
+    });
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(60);
+
+    standIn.settleFunds(paid.providerId);
+    await recheckDue(paid.id);
+    await fx.settle();
+    expect(await waiting()).toBe(before);
   });
 
   it('when Stripe cannot be reached, then the fee waits and is posted once it answers', async () => {
