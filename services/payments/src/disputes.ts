@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import { post, processingFeeLines } from './ledger.js';
 import type { PaymentOutcomes } from './metrics.js';
+import { recordPartBack } from './partial-reversals.js';
 import { lockPayment, type PaymentRow } from './payments.js';
 import { recordRefund } from './settle.js';
 
@@ -35,7 +36,7 @@ export interface DisputeContext {
 /**
  * What the provider says of a dispute of a payment (a webhook). Only a closed dispute
  * changes anything: won, a refund the dispute held up is due again; lost in full, the
- * sale is reversed as a refund would reverse it. Every step locks the payment and is
+ * sale is reversed as a refund would reverse it; lost in part, that part is. Every step locks the payment and is
  * idempotent, so a repeated or reordered delivery (a close before its open) changes
  * nothing more. Returns false when no payment matches.
  */
@@ -102,9 +103,10 @@ async function resumeRefund(db: Kysely<PaymentsDatabase>, paymentId: string, log
  * All of it: the sale is reversed as a refund reverses it (recordRefund, the dispute
  * for its id): postings reversed, payment.refunded published, a refund still owed ended
  * (the buyer has the money). A seller paid out already is left owing it, as after any
- * refund. Part of it: the ledger holds whole sales, so, as for a partial refund,
- * nothing changes and an operator settles the seller's share by hand (error level).
- * Returns whether it recorded the chargeback now.
+ * refund. Part of it (less than what still stands of the sale): that part is reversed
+ * in proportion and the sale stands (recordPartBack), unless a refund of the whole is
+ * owed, which an operator settles by hand (error level). Returns whether it recorded
+ * the chargeback now.
  */
 async function recordChargeback(
   db: Kysely<PaymentsDatabase>,
@@ -112,12 +114,28 @@ async function recordChargeback(
   news: DisputeNews,
   log: Logger,
 ): Promise<boolean> {
+  let part = 0;
   const recorded = await db.transaction().execute(async (trx): Promise<PaymentRow | null> => {
     const row = await lockPayment(trx, paymentId);
-    if (!chargebackApplies(row, news, log)) return null;
+    const applies = chargebackApplies(row, news, log);
+    if (applies === 'part') {
+      part = await recordPartBack(trx, row, {
+        chargedBackCents: news.amountCents,
+        disputeId: news.disputeId,
+      });
+      return part > 0 ? row : null;
+    }
+    if (!applies) return null;
     return (await recordRefund(trx, row, { disputeId: news.disputeId })) ? row : null;
   });
   if (!recorded) return false;
+  if (part > 0) {
+    log.warn(
+      { buyerId: recorded.user_id, amountCents: recorded.amount_cents, chargedBackCents: part },
+      "partial chargeback lost: that part of the sale reversed, the seller's proceeds cut in proportion; the sale stands",
+    );
+    return true;
+  }
   log.warn(
     {
       buyerId: recorded.user_id,
@@ -130,8 +148,11 @@ async function recordChargeback(
   return true;
 }
 
-/** Whether a lost dispute is one to record on the payment as it is now; says why not. */
-function chargebackApplies(row: PaymentRow, news: DisputeNews, log: Logger): boolean {
+/**
+ * Whether a lost dispute is one to record on the payment as it is now (`part`: of part
+ * of the charge, while no refund is owed); says why not.
+ */
+function chargebackApplies(row: PaymentRow, news: DisputeNews, log: Logger): boolean | 'part' {
   if (row.status === 'refunded') {
     // The same dispute again is a redelivery; any other, the money went back twice.
     if (row.dispute_id !== news.disputeId) {
@@ -149,10 +170,18 @@ function chargebackApplies(row: PaymentRow, news: DisputeNews, log: Logger): boo
     );
     return false;
   }
-  if (news.amountCents < row.amount_cents) {
+  // This dispute's part was reversed already: a redelivery.
+  if (row.dispute_id === news.disputeId) return false;
+  // Less than what still stands of the sale (parts refunded or charged back before
+  // count as given back): the sale stands, reversed in part.
+  const standing = row.amount_cents - row.refunded_cents - row.charged_back_cents;
+  if (news.amountCents < standing) {
+    if (row.next_action !== 'refund') return 'part';
+    // The buyer is owed the whole amount back: the refund owed is now the rest, which
+    // the settler cannot tell Stripe (it refunds what is left of the charge, no more).
     log.error(
-      { amountCents: row.amount_cents, refundParked: row.next_action === 'refund' },
-      "partial chargeback lost, not applied: the sale stays captured in the ledger; settle the seller's share by hand",
+      { amountCents: row.amount_cents, refundParked: row.next_attempt_at === null },
+      'partial chargeback lost on a payment whose refund is owed, not applied: settle the rest by hand',
     );
     return false;
   }

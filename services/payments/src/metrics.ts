@@ -31,7 +31,7 @@ export type PaymentOutcomes = Counter<'outcome'>;
 export function paymentOutcomes(registry: Registry): PaymentOutcomes {
   const outcomes = counterOf(registry, {
     name: 'gittix_payments_total',
-    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked until the dispute closes), chargeback (a dispute of the whole charge lost: the sale reversed as by a refund)',
+    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked until the dispute closes), chargeback (a dispute lost: the whole sale reversed as by a refund, or the disputed part of it in proportion)',
     labelNames: ['outcome'],
   });
   // At 0 from the start: an alert's increase() sees the first one, not just the second.

@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
+import { partReversalLines } from './partial-reversals.js';
 import { feeCents, lockPayment, type PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 
@@ -168,6 +169,14 @@ export async function recordCapture(
     }),
     { paymentId: payment.id },
   );
+  // Part of it given back at the provider before this capture was recorded.
+  const partBack = Math.min(
+    payment.refunded_cents + payment.charged_back_cents,
+    payment.amount_cents,
+  );
+  if (partBack > 0) {
+    await post(trx, await partReversalLines(trx, payment, 0, partBack), { paymentId: payment.id });
+  }
   if (order?.seller_id && !cancelled) {
     await enqueueEvent(trx, 'payment.captured', {
       id: payment.id,
@@ -264,7 +273,8 @@ export async function recordRefund(
       status: 'refunded',
       refunded_at: now,
       refund_id: 'refundId' in back ? back.refundId : null,
-      dispute_id: 'disputeId' in back ? back.disputeId : null,
+      // A refund keeps the id of a partial chargeback lost before it.
+      ...('disputeId' in back ? { dispute_id: back.disputeId } : {}),
       next_action: null,
       next_attempt_at: null,
       last_error: null,
@@ -285,22 +295,29 @@ export async function recordRefund(
     ticketId: order?.ticket_id ?? null,
     by: 'disputeId' in back ? 'chargeback' : 'refund',
   });
+  // What of the sale still stands, per account: the sale less any part given back before.
   const sale = await trx
     .selectFrom('ledger_entries')
-    .select(['account', 'amount_cents', 'available_at'])
+    .select(['account', 'kind', 'amount_cents', 'available_at'])
     .where('payment_id', '=', payment.id)
-    .where('kind', 'in', ['charge', 'fee', 'proceeds'])
+    .where('kind', 'in', ['charge', 'fee', 'proceeds', 'partial_refund'])
+    .orderBy('kind')
     .execute();
-  if (sale.length === 0) return true;
-  await post(
-    trx,
-    sale.map((line) => ({
-      account: line.account,
-      amountCents: -line.amount_cents,
+  const standing = new Map<string, { cents: number; availableAt: Date }>();
+  for (const line of sale) {
+    const account = standing.get(line.account);
+    if (account) account.cents += line.amount_cents;
+    else standing.set(line.account, { cents: line.amount_cents, availableAt: line.available_at });
+  }
+  const lines = [...standing]
+    .filter(([, { cents }]) => cents !== 0)
+    .map(([account, { cents, availableAt }]) => ({
+      account,
+      amountCents: -cents,
       kind: 'refund' as const,
-      availableAt: line.available_at,
-    })),
-    { paymentId: payment.id },
-  );
+      availableAt,
+    }));
+  if (lines.length === 0) return true;
+  await post(trx, lines, { paymentId: payment.id });
   return true;
 }

@@ -173,24 +173,38 @@ describe("Stripe's webhook: a buyer disputes a completed sale (the real SDK agai
     },
   );
 
-  it('when the buyer wins a dispute of part of the sale, then nothing is reversed (the ledger holds whole sales) and an operator is told at error level', async () => {
+  it('when the buyer wins a dispute of part of the sale, then that part is reversed in proportion (the platform’s fee and the seller’s proceeds cut) once, whatever the order and repetition of the events; the sale stands and the buyer keeps the ticket', async () => {
     const sale = await completedSale();
     const before = await saleState(sale);
     const counted = await chargebacks();
-    standIn.openDispute(sale.paid.providerId, { amount: 1000, reason: 'product_unacceptable' });
+    const opened = standIn.openDispute(sale.paid.providerId, {
+      amount: 1000,
+      reason: 'product_unacceptable',
+    });
+    const lost = stripeEventOf('charge.dispute.closed', standIn.loseDispute(sale.paid.providerId));
 
-    await stripeEventOf('charge.dispute.closed', standIn.loseDispute(sale.paid.providerId))();
+    await lost();
+    await stripeEventOf('charge.dispute.created', opened)();
+    await lost();
 
-    expect(await saleState(sale)).toEqual(before);
-    expect(await chargebacks()).toBe(counted);
+    // $10.00 of $25.50 back: the platform gives back its fee's share (10 % of it, $1.00),
+    // the seller the rest ($9.00).
+    const after = await saleState(sale);
+    expect(after).toMatchObject({ status: 'captured', disputeId: opened.id, refunded: [] });
+    const part = after.ledger.filter(([kind]) => kind === 'partial_refund');
+    expect(part.map(([, cents]) => cents).sort((a, b) => Number(a) - Number(b))).toEqual([
+      -900, -100, 1000,
+    ]);
+    expect(after.balance.availableCents).toBe(before.balance.availableCents - 900);
+    expect(await chargebacks()).toBe(counted + 1);
     expect(linesAbout(sale.paid.id)).toContainEqual(
       expect.objectContaining({
-        level: ERROR,
-        disputedCents: 1000,
-        amountCents: 2550,
-        msg: expect.stringContaining('partial chargeback lost, not applied'),
+        level: WARN,
+        chargedBackCents: 1000,
+        msg: expect.stringContaining('partial chargeback lost'),
       }),
     );
+    expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it('when the platform wins the dispute of a completed sale, then the sale stands, nothing changes', async () => {

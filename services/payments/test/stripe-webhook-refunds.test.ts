@@ -70,14 +70,43 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     metadata: { paymentId: paid.id },
   });
 
-  it('when part of a captured sale is refunded in Stripe, then the sale stays captured and the ledger unchanged; a full refund then reverses it once', async () => {
+  /** payment.refunded events of one payment on the stream (the outbox drained first). */
+  const refundsOf = async (paymentId: string) =>
+    (await fx.publishedEvents('payment.refunded')).filter((e) => e.data.id === paymentId);
+
+  /** The sale's lines given back in part so far, per account (Stripe's fee apart). */
+  async function partBack(paymentId: string) {
+    const lines = await fx.db
+      .selectFrom('ledger_entries')
+      .select(['account', 'amount_cents'])
+      .where('payment_id', '=', paymentId)
+      .where('kind', '=', 'partial_refund')
+      .execute();
+    const sums: Record<string, number> = {};
+    for (const line of lines) sums[line.account] = (sums[line.account] ?? 0) + line.amount_cents;
+    return sums;
+  }
+
+  it('when part of a captured sale is refunded in Stripe, then that part is reversed in proportion once, the sale stays captured and the buyer keeps the ticket; a full refund then reverses the rest', async () => {
     const { paid, sellerId } = await capturedSale();
     const before = await sellerBalance(fx.db, sellerId);
 
-    const partial = await deliver('charge.refunded', partlyRefundedCharge(paid));
-    expect(partial.statusCode).toBe(200);
-    expect((await fx.paymentRow(paid.id)).status).toBe('captured');
-    expect(await sellerBalance(fx.db, sellerId)).toEqual(before);
+    // $5.00 of $25.50 back: the platform gives back its fee's share ($0.50), the seller $4.50.
+    for (let i = 0; i < 2; i++) {
+      const partial = await deliver('charge.refunded', partlyRefundedCharge(paid));
+      expect(partial.statusCode).toBe(200);
+    }
+    expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'captured', refunded_cents: 500 });
+    expect(await sellerBalance(fx.db, sellerId)).toEqual({
+      ...before,
+      availableCents: before.availableCents - 450,
+    });
+    expect(await partBack(paid.id)).toEqual({
+      provider: 500,
+      'platform:fees': -50,
+      [`seller:${sellerId}`]: -450,
+    });
+    expect(await refundsOf(paid.id)).toEqual([]);
 
     await refundInStripe(paid);
     for (let i = 0; i < 2; i++) {
@@ -86,6 +115,56 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     }
     expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
     expect(await sellerBalance(fx.db, sellerId)).toMatchObject({ availableCents: 0 });
+    expect(await refundsOf(paid.id)).toHaveLength(1);
+    // The sale, its part and the rest given back: nothing left on the sale's accounts.
+    const left = await fx.db
+      .selectFrom('ledger_entries')
+      .select(['account', fx.db.fn.sum<string>('amount_cents').as('cents')])
+      .where('payment_id', '=', paid.id)
+      .where('kind', 'in', ['charge', 'fee', 'proceeds', 'partial_refund', 'refund'])
+      .groupBy('account')
+      .execute();
+    expect(left.map((row) => Number(row.cents))).toEqual([0, 0, 0]);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when partial refunds are reported out of order, then the running total Stripe gives wins: an older, smaller one changes nothing', async () => {
+    const { paid } = await capturedSale();
+    const refundedSoFar = (cents: number) => ({
+      ...partlyRefundedCharge(paid),
+      amount_refunded: cents,
+    });
+    await deliver('charge.refunded', refundedSoFar(1000));
+    await deliver('charge.refunded', refundedSoFar(500));
+    expect((await fx.paymentRow(paid.id)).refunded_cents).toBe(1000);
+    expect((await partBack(paid.id)).provider).toBe(1000);
+    await deliver('charge.refunded', refundedSoFar(1500));
+    expect((await partBack(paid.id)).provider).toBe(1500);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when part of a sale is refunded before its capture is recorded (the answer lost), then the capture posts the sale and reverses that part', async () => {
+    const buyer = await fx.buyer();
+    const order = await fx.createOrder(buyer.id);
+    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
+    await fx.completeOrder(order, paid.id);
+    const dashboard = { providerId: paid.providerId, metadata: {} };
+    await provider.capture({ ...dashboard, idempotencyKey: `dashboard_capture_${paid.id}` });
+    await deliver('charge.refunded', partlyRefundedCharge(paid));
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'authorized',
+      refunded_cents: 500,
+    });
+    expect(await partBack(paid.id)).toEqual({});
+
+    await fx.settle();
+    expect((await fx.paymentRow(paid.id)).status).toBe('captured');
+    expect(await partBack(paid.id)).toEqual({
+      provider: 500,
+      'platform:fees': -50,
+      [`seller:${order.ticket.userId}`]: -450,
+    });
+    expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it('when a full refund arrives before the capture is recorded (its answer was lost), then the payment is refunded, the seller never credited and the capture not retried', async () => {
@@ -111,10 +190,6 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     });
     expect(await ledgerSum(fx.db)).toBe(0);
   });
-
-  /** payment.refunded events of one payment on the stream (the outbox drained first). */
-  const refundsOf = async (paymentId: string) =>
-    (await fx.publishedEvents('payment.refunded')).filter((e) => e.data.id === paymentId);
 
   it('when a captured sale is refunded in full in Stripe, and Stripe redelivers it at once, then payment.refunded is published once, naming the buyer, order, amount and ticket', async () => {
     const { paid } = await capturedSale();

@@ -245,4 +245,17 @@ export const migrations: Migrations = {
                   WHERE kind <> 'dispute_fee'`.execute(db);
     },
   },
+  // Part of a sale given back while it stands (a partial refund or chargeback): the
+  // amounts, and `partial_refund` postings, one per change, exempt from one-line-per-kind.
+  '0017_payments_partial_reversals': {
+    async up(db) {
+      await sql`ALTER TABLE payments
+                  ADD COLUMN refunded_cents bigint NOT NULL DEFAULT 0,
+                  ADD COLUMN charged_back_cents bigint NOT NULL DEFAULT 0`.execute(db);
+      await sql`DROP INDEX ledger_entries_payment_kind_key`.execute(db);
+      await sql`CREATE UNIQUE INDEX ledger_entries_payment_kind_key
+                  ON ledger_entries (payment_id, kind, account)
+                  WHERE kind NOT IN ('dispute_fee', 'partial_refund')`.execute(db);
+    },
+  },
 };

@@ -86,6 +86,10 @@ export interface PaymentsTable {
    * only grows, so news listing no more than this is older and changes nothing.
    */
   dispute_funds_seen: Generated<number>;
+  /** Refunded in part at the provider, in all (Stripe's `amount_refunded`); the sale stands. */
+  refunded_cents: Generated<number>;
+  /** Taken back by a chargeback of part of the charge (`dispute_id`); the sale stands. */
+  charged_back_cents: Generated<number>;
 }
 
 /** The replica of auth's users: payouts need a verified email. */
@@ -140,7 +144,8 @@ export type LedgerKind =
   | 'payout'
   | 'refund'
   | 'processing_fee'
-  | 'dispute_fee';
+  | 'dispute_fee'
+  | 'partial_refund';
 
 /** One line of a posting; the lines of a posting (and so the whole ledger) sum to zero. */
 export interface LedgerEntriesTable {

@@ -13,6 +13,7 @@ import {
   recordDisputeFees,
 } from '../disputes.js';
 import { paymentOutcomes } from '../metrics.js';
+import { applyPartialRefund } from '../partial-reversals.js';
 import { recordAccountState } from '../payout-accounts.js';
 import { applyProviderNews, type ProviderNews, refundIdAt } from '../provider-events.js';
 import type { PaymentProvider } from '../providers/index.js';
@@ -34,7 +35,7 @@ export interface WebhooksRoutesOptions {
 }
 
 /** What a Stripe event says about one of our payments, or null when it says nothing. */
-function newsOf(event: Stripe.Event, log: FastifyBaseLogger): ProviderNews | null {
+function newsOf(event: Stripe.Event): ProviderNews | null {
   const object = event.data.object as { object?: string };
   if (object.object === 'payment_intent') {
     const intent = object as Stripe.PaymentIntent;
@@ -44,19 +45,11 @@ function newsOf(event: Stripe.Event, log: FastifyBaseLogger): ProviderNews | nul
   }
   if (object.object === 'charge' && event.type === 'charge.refunded') {
     const charge = object as Stripe.Charge;
-    // Stripe sends charge.refunded for a partial refund too (one in its dashboard): the
-    // ledger knows whole sales only, so an operator settles the seller's share by hand
-    // (alerted: error level), and only a full refund reverses the sale.
-    if (!charge.refunded) {
-      log.error(
-        { chargeId: charge.id, amount: charge.amount, amountRefunded: charge.amount_refunded },
-        'partial refund at Stripe not applied: the sale stays captured in the ledger',
-      );
-      return null;
-    }
     const providerId =
       typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
     if (!providerId) return null;
+    // Refunded in part (in Stripe's dashboard): not this news, see partialRefundOf.
+    if (!charge.refunded) return null;
     return {
       paymentId: charge.metadata?.paymentId,
       providerId,
@@ -114,6 +107,19 @@ function disputeNewsOf(
     amountCents: dispute.amount,
     detail: { status: dispute.status, currency: dispute.currency, reason: dispute.reason },
   };
+}
+
+/** A charge.refunded for a charge refunded in part: its PaymentIntent and the running total. */
+function partialRefundOf(
+  event: Stripe.Event,
+): { providerId: string; refundedCents: number } | null {
+  const object = event.data.object as { object?: string };
+  if (object.object !== 'charge' || event.type !== 'charge.refunded') return null;
+  const charge = object as Stripe.Charge;
+  const providerId =
+    typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+  if (!providerId || charge.refunded || charge.amount_refunded <= 0) return null;
+  return { providerId, refundedCents: charge.amount_refunded };
 }
 
 /**
@@ -215,7 +221,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
         }
         return { received: true };
       }
-      const news = newsOf(event, log);
+      const part = partialRefundOf(event);
+      if (part) {
+        if (!(await applyPartialRefund(options.db, part, log))) {
+          log.warn({ providerId: part.providerId }, 'Stripe event for no known payment');
+        }
+        return { received: true };
+      }
+      const news = newsOf(event);
       if (!news) return { received: true };
       // A refund id Stripe cannot give now throws: 5xx, nothing recorded, and Stripe
       // delivers the event again (for up to 3 days) rather than a wrong id being stored.

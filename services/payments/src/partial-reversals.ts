@@ -1,0 +1,132 @@
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
+import type { PaymentsDatabase } from './db/schema.js';
+import { FEES_ACCOUNT, type LedgerLine, PROVIDER_ACCOUNT, post } from './ledger.js';
+import { lockPayment, type PaymentRow } from './payments.js';
+
+/**
+ * Part of a captured sale given back while the sale stands (the buyer keeps the ticket):
+ * `refundedCents`, the provider's running total of partial refunds (Stripe's
+ * `amount_refunded`, which only grows, so an older event carries less and changes
+ * nothing), or `chargedBackCents` of the lost dispute `disputeId` (applied once).
+ */
+export type PartBack = { refundedCents: number } | { chargedBackCents: number; disputeId: string };
+
+/** `numerator / denominator` rounded half up, exact for any cents (BigInt: fee × part may pass 2^53). */
+function share(amount: number, numerator: number, denominator: number): number {
+  const scaled = 2n * BigInt(amount) * BigInt(numerator) + BigInt(denominator);
+  return Number(scaled / (2n * BigInt(denominator)));
+}
+
+/**
+ * The lines that move a sale's reversal from `fromCents` given back to `toCents`: the
+ * buyer's money out of the provider account, and the platform's fee and the seller's
+ * proceeds each cut in proportion (the fee's part rounded half up, the seller's the
+ * rest, so the lines sum to zero), the seller's line available when the sale was.
+ */
+export async function partReversalLines(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+  fromCents: number,
+  toCents: number,
+): Promise<LedgerLine[]> {
+  const sale = await trx
+    .selectFrom('ledger_entries')
+    .select(['account', 'kind', 'amount_cents', 'available_at'])
+    .where('payment_id', '=', payment.id)
+    .where('kind', 'in', ['charge', 'fee', 'proceeds'])
+    .execute();
+  const fee = sale.find((line) => line.kind === 'fee');
+  const proceeds = sale.find((line) => line.kind === 'proceeds');
+  if (!fee || !proceeds) return [];
+  const feePart = (cents: number) => share(fee.amount_cents, cents, payment.amount_cents);
+  const back = toCents - fromCents;
+  const feeBack = feePart(toCents) - feePart(fromCents);
+  return [
+    { account: PROVIDER_ACCOUNT, amountCents: back, kind: 'partial_refund' },
+    { account: FEES_ACCOUNT, amountCents: -feeBack, kind: 'partial_refund' },
+    {
+      account: proceeds.account,
+      amountCents: -(back - feeBack),
+      kind: 'partial_refund',
+      availableAt: proceeds.available_at,
+    },
+  ];
+}
+
+/**
+ * Records part of a captured sale given back (see PartBack) and posts the change in
+ * what is reversed. A payment whose capture is not recorded yet keeps the amounts, and
+ * recordCapture reverses them once it posts the sale. Nothing is published: the sale
+ * stands, the buyer keeps the ticket. Returns the cents reversed now (0: nothing new).
+ */
+export async function recordPartBack(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+  part: PartBack,
+): Promise<number> {
+  const refunded =
+    'refundedCents' in part
+      ? Math.max(payment.refunded_cents, part.refundedCents)
+      : payment.refunded_cents;
+  const chargedBack =
+    'chargedBackCents' in part
+      ? payment.dispute_id === part.disputeId
+        ? payment.charged_back_cents
+        : payment.charged_back_cents + part.chargedBackCents
+      : payment.charged_back_cents;
+  const before = payment.refunded_cents + payment.charged_back_cents;
+  const after = Math.min(refunded + chargedBack, payment.amount_cents);
+  if (after === before) return 0;
+  await trx
+    .updateTable('payments')
+    .set({
+      refunded_cents: refunded,
+      charged_back_cents: chargedBack,
+      ...('disputeId' in part ? { dispute_id: part.disputeId } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', payment.id)
+    .execute();
+  if (payment.status === 'captured') {
+    await post(trx, await partReversalLines(trx, payment, before, after), {
+      paymentId: payment.id,
+    });
+  }
+  return after - before;
+}
+
+/**
+ * Stripe's charge.refunded for a charge refunded in part (in its dashboard): the running
+ * total refunded is reversed in proportion, once, whatever the order and repetition of
+ * Stripe's events. Returns false when no payment matches.
+ */
+export async function applyPartialRefund(
+  db: Kysely<PaymentsDatabase>,
+  news: { providerId: string; refundedCents: number },
+  log: Logger,
+): Promise<boolean> {
+  const found = await db
+    .selectFrom('payments')
+    .select('id')
+    .where('provider_id', '=', news.providerId)
+    .executeTakeFirst();
+  if (!found) return false;
+  const done = await db.transaction().execute(async (trx) => {
+    const row = await lockPayment(trx, found.id);
+    if (row.status !== 'captured' && row.status !== 'authorized') return { row, back: 0 };
+    return { row, back: await recordPartBack(trx, row, { refundedCents: news.refundedCents }) };
+  });
+  if (done.back > 0) {
+    log.warn(
+      {
+        paymentId: found.id,
+        orderId: done.row.order_id,
+        refundedNowCents: done.back,
+        refundedCents: news.refundedCents,
+      },
+      "partial refund made at the provider: that part of the sale reversed, the seller's proceeds cut in proportion",
+    );
+  }
+  return true;
+}
