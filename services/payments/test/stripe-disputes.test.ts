@@ -182,4 +182,27 @@ describe('the settler, when Stripe refuses a refund because the charge is disput
     expect(await outcome('refunded')).toBe(refunds);
     expect(await parkedRefunds()).toBe(parkedBefore - 1);
   });
+
+  it('when the buyer wins a dispute of part of a cancelled order whose refund is parked, then nothing is reversed: the whole is still owed, so the refund stays parked for an operator to settle', async () => {
+    const { order, paid } = await fx.capturedSale();
+    standIn.openDispute(paid.providerId, { amount: 1000 });
+    await fx.cancelOrder(order, 5);
+    await fx.settle();
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      next_action: 'refund',
+      next_attempt_at: null,
+    });
+
+    expect((await disputeClosed(standIn.loseDispute(paid.providerId))).statusCode).toBe(200);
+
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      status: 'captured',
+      next_action: 'refund',
+      next_attempt_at: null,
+      charged_back_cents: 0,
+      dispute_id: null,
+    });
+    expect((await fx.ledgerLines(paid.id)).filter((l) => l.kind === 'partial_refund')).toEqual([]);
+    expect(await published('payment.refunded', paid.id)).toEqual([]);
+  });
 });
