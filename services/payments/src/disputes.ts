@@ -36,9 +36,9 @@ export interface DisputeContext {
 /**
  * What the provider says of a dispute of a payment (a webhook). Only a closed dispute
  * changes anything: won, a refund the dispute held up is due again; lost in full, the
- * sale is reversed as a refund would reverse it; lost in part, that part is. Every step locks the payment and is
- * idempotent, so a repeated or reordered delivery (a close before its open) changes
- * nothing more. Returns false when no payment matches.
+ * sale is reversed as a refund would reverse it; lost in part, that part is. Every step
+ * locks the payment and is idempotent, so a repeated or reordered delivery (a close
+ * before its open) changes nothing more. Returns false when no payment matches.
  */
 export async function applyDisputeNews(
   db: Kysely<PaymentsDatabase>,
