@@ -4,7 +4,7 @@ import type { PaymentsDatabase } from './db/schema.js';
 import { post, processingFeeLines } from './ledger.js';
 import type { PaymentOutcomes } from './metrics.js';
 import { recordPartBack } from './partial-reversals.js';
-import { lockPayment, type PaymentRow } from './payments.js';
+import { findByProviderId, lockPayment, type PaymentRow } from './payments.js';
 import { recordRefund } from './settle.js';
 
 /**
@@ -45,11 +45,7 @@ export async function applyDisputeNews(
   news: DisputeNews,
   context: DisputeContext,
 ): Promise<boolean> {
-  const found = await db
-    .selectFrom('payments')
-    .select(['id', 'order_id'])
-    .where('provider_id', '=', news.providerId)
-    .executeTakeFirst();
+  const found = await findByProviderId(db, news.providerId);
   if (!found) return false;
   const log = context.logger.child({
     paymentId: found.id,
@@ -212,11 +208,7 @@ export async function recordDisputeFees(
   funds: DisputeFunds,
   log: Logger,
 ): Promise<boolean> {
-  const found = await db
-    .selectFrom('payments')
-    .select('id')
-    .where('provider_id', '=', funds.providerId)
-    .executeTakeFirst();
+  const found = await findByProviderId(db, funds.providerId);
   if (!found) return false;
   const posted = await db.transaction().execute(async (trx) => {
     const row = await lockPayment(trx, found.id);

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import { FEES_ACCOUNT, type LedgerLine, PROVIDER_ACCOUNT, post } from './ledger.js';
-import { lockPayment, type PaymentRow } from './payments.js';
+import { findByProviderId, lockPayment, type PaymentRow } from './payments.js';
 
 /**
  * Part of a captured sale given back while the sale stands (the buyer keeps the ticket):
@@ -106,11 +106,7 @@ export async function applyPartialRefund(
   news: { providerId: string; refundedCents: number },
   log: Logger,
 ): Promise<boolean> {
-  const found = await db
-    .selectFrom('payments')
-    .select('id')
-    .where('provider_id', '=', news.providerId)
-    .executeTakeFirst();
+  const found = await findByProviderId(db, news.providerId);
   if (!found) return false;
   const done = await db.transaction().execute(async (trx) => {
     const row = await lockPayment(trx, found.id);

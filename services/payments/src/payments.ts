@@ -20,6 +20,18 @@ export type Payment = z.output<typeof paymentSchema>;
 
 export type PaymentRow = Selectable<PaymentsTable>;
 
+/** The payment the provider knows as `providerId` (a Stripe PaymentIntent), if it is ours. */
+export function findByProviderId(
+  db: Kysely<PaymentsDatabase>,
+  providerId: string,
+): Promise<{ id: string; order_id: string } | undefined> {
+  return db
+    .selectFrom('payments')
+    .select(['id', 'order_id'])
+    .where('provider_id', '=', providerId)
+    .executeTakeFirst();
+}
+
 /** The payment `paymentId` as it is now, locked until `trx` ends (its settlements queue on it). */
 export function lockPayment(
   trx: Transaction<PaymentsDatabase>,
