@@ -75,9 +75,14 @@ export async function recordPartBack(
         ? payment.charged_back_cents
         : payment.charged_back_cents + part.chargedBackCents
       : payment.charged_back_cents;
-  const before = payment.refunded_cents + payment.charged_back_cents;
+  // What is reversed is capped at the sale's amount (a refund and a chargeback of the
+  // same money together may claim more: the buyer was paid twice, Stripe's to recover).
+  const before = Math.min(
+    payment.refunded_cents + payment.charged_back_cents,
+    payment.amount_cents,
+  );
   const after = Math.min(refunded + chargedBack, payment.amount_cents);
-  if (after === before) return 0;
+  if (refunded === payment.refunded_cents && chargedBack === payment.charged_back_cents) return 0;
   await trx
     .updateTable('payments')
     .set({
@@ -88,7 +93,7 @@ export async function recordPartBack(
     })
     .where('id', '=', payment.id)
     .execute();
-  if (payment.status === 'captured') {
+  if (payment.status === 'captured' && after !== before) {
     await post(trx, await partReversalLines(trx, payment, before, after), {
       paymentId: payment.id,
     });

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { startStripeStandIn } from '@gittix/common/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
+import { recordPartBack } from '../src/partial-reversals.js';
+import { lockPayment } from '../src/payments.js';
 import type { PaymentProvider } from '../src/providers/index.js';
 import { createPaymentsFixture, type PaymentsFixture, standInStripeProvider } from './fixtures.js';
 import { chargeInEvent, deliverStripeEvent } from './stripe-events.js';
@@ -140,6 +142,29 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     expect((await partBack(paid.id)).provider).toBe(1000);
     await deliver('charge.refunded', refundedSoFar(1500));
     expect((await partBack(paid.id)).provider).toBe(1500);
+    expect(await ledgerSum(fx.db)).toBe(0);
+  });
+
+  it('when refunds and a chargeback of part claim more than the sale together, then no more than the sale is reversed, and a larger refund total after that reverses nothing more', async () => {
+    const { paid } = await capturedSale();
+    const refundedSoFar = (cents: number) => ({
+      ...partlyRefundedCharge(paid),
+      amount_refunded: cents,
+    });
+    await deliver('charge.refunded', refundedSoFar(2000));
+    await fx.db.transaction().execute(async (trx) =>
+      recordPartBack(trx, await lockPayment(trx, paid.id), {
+        chargedBackCents: 1000,
+        disputeId: 'du_part',
+      }),
+    );
+    expect((await partBack(paid.id)).provider).toBe(2550);
+    await deliver('charge.refunded', refundedSoFar(2100));
+    expect(await fx.paymentRow(paid.id)).toMatchObject({
+      refunded_cents: 2100,
+      charged_back_cents: 1000,
+    });
+    expect((await partBack(paid.id)).provider).toBe(2550);
     expect(await ledgerSum(fx.db)).toBe(0);
   });
 
