@@ -12,6 +12,15 @@ import { findByProviderId, lockPayment, type PaymentRow } from './payments.js';
  */
 export type PartBack = { refundedCents: number } | { chargedBackCents: number; disputeId: string };
 
+/**
+ * The cents of the sale reversed so far by parts given back: capped at its amount (a
+ * refund and a chargeback of the same money together may claim more: the buyer was paid
+ * twice, Stripe's to recover).
+ */
+export function reversedCents(payment: PaymentRow): number {
+  return Math.min(payment.refunded_cents + payment.charged_back_cents, payment.amount_cents);
+}
+
 /** `numerator / denominator` rounded half up, exact for any cents (BigInt: fee × part may pass 2^53). */
 function share(amount: number, numerator: number, denominator: number): number {
   const scaled = 2n * BigInt(amount) * BigInt(numerator) + BigInt(denominator);
@@ -75,13 +84,12 @@ export async function recordPartBack(
         ? payment.charged_back_cents
         : payment.charged_back_cents + part.chargedBackCents
       : payment.charged_back_cents;
-  // What is reversed is capped at the sale's amount (a refund and a chargeback of the
-  // same money together may claim more: the buyer was paid twice, Stripe's to recover).
-  const before = Math.min(
-    payment.refunded_cents + payment.charged_back_cents,
-    payment.amount_cents,
-  );
-  const after = Math.min(refunded + chargedBack, payment.amount_cents);
+  const before = reversedCents(payment);
+  const after = reversedCents({
+    ...payment,
+    refunded_cents: refunded,
+    charged_back_cents: chargedBack,
+  });
   if (refunded === payment.refunded_cents && chargedBack === payment.charged_back_cents) return 0;
   await trx
     .updateTable('payments')

@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
-import { partReversalLines } from './partial-reversals.js';
+import { partReversalLines, reversedCents } from './partial-reversals.js';
 import { feeCents, lockPayment, type PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 
@@ -170,10 +170,7 @@ export async function recordCapture(
     { paymentId: payment.id },
   );
   // Part of it given back at the provider before this capture was recorded.
-  const partBack = Math.min(
-    payment.refunded_cents + payment.charged_back_cents,
-    payment.amount_cents,
-  );
+  const partBack = reversedCents(payment);
   if (partBack > 0) {
     await post(trx, await partReversalLines(trx, payment, 0, partBack), { paymentId: payment.id });
   }

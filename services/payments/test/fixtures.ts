@@ -17,7 +17,7 @@ import {
 } from '@gittix/common/testing';
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
-import type { PaymentsDatabase } from '../src/db/schema.js';
+import type { LedgerKind, PaymentsDatabase } from '../src/db/schema.js';
 import type {
   AuthorizeRequest,
   PaymentProvider,
@@ -172,6 +172,17 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
         .where('payment_id', '=', paymentId)
         .orderBy('kind')
         .execute();
+    },
+
+    /** Each account's sum over the payment's ledger lines (of `kinds` only, when given). */
+    async accountTotals(paymentId: string, kinds?: LedgerKind[]) {
+      let query = service.db
+        .selectFrom('ledger_entries')
+        .select(['account', service.db.fn.sum<string>('amount_cents').as('cents')])
+        .where('payment_id', '=', paymentId);
+      if (kinds) query = query.where('kind', 'in', kinds);
+      const rows = await query.groupBy('account').execute();
+      return Object.fromEntries(rows.map((row) => [row.account, Number(row.cents)]));
     },
 
     /** The payment's next try of its action is due now, instead of after its backoff. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,14 +23,8 @@ describe("the ledger report of docs/payments.md (its own database: one sale, Str
   afterAll(() => fx?.close());
 
   it('when an operator runs the documented query, then it gives each platform account, the sellers together, and what Stripe holds', async () => {
-    const sellerId = randomUUID();
-    const buyer = await fx.buyer();
-    const order = await fx.createOrder(buyer.id, {
-      ticket: { id: randomUUID(), price: 25.5, userId: sellerId, eventStartsAt: null },
-    });
-    const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
-    await fx.completeOrder(order, paid.id, { userId: sellerId, eventStartsAt: null });
-    await fx.settle();
+    const { order, paid } = await fx.capturedSale();
+    const sellerId = order.ticket.userId!;
     // What Stripe would have kept of it (the sandbox keeps nothing), and $20.00 paid out.
     expect(await recordProcessingFee(fx.db, paid.id, 104)).toBe(true);
     await fx.db

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { scrapeMetric, standInProcessingFee, startStripeStandIn } from '@gittix/common/testing';
-import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FEES_ACCOUNT,
@@ -35,17 +34,6 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
     await standIn?.close();
   });
 
-  /** Each account's sum over the payment's lines. */
-  async function accountsOf(paymentId: string) {
-    const rows = await fx.db
-      .selectFrom('ledger_entries')
-      .select(['account', sql<string>`SUM(amount_cents)`.as('cents')])
-      .where('payment_id', '=', paymentId)
-      .groupBy('account')
-      .execute();
-    return Object.fromEntries(rows.map((r) => [r.account, Number(r.cents)]));
-  }
-
   const feeLines = async (paymentId: string) =>
     (await fx.ledgerLines(paymentId)).filter((line) => line.kind === 'processing_fee');
 
@@ -76,7 +64,7 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
     expect(lines).toHaveLength(2);
     expect(new Set(lines.map((line) => line.posting_id)).size).toBe(1);
     const platformFee = (await fx.paymentRow(paid.id)).fee_cents;
-    expect(await accountsOf(paid.id)).toEqual({
+    expect(await fx.accountTotals(paid.id)).toEqual({
       // Stripe holds the charge less its fee; the seller's part and ours are as before.
       [PROVIDER_ACCOUNT]: -(2550 - fee),
       [FEES_ACCOUNT]: platformFee,
@@ -201,7 +189,7 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
     expect(refunded.statusCode).toBe(200);
     expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
 
-    expect(await accountsOf(paid.id)).toEqual({
+    expect(await fx.accountTotals(paid.id)).toEqual({
       [PROVIDER_ACCOUNT]: fee,
       [FEES_ACCOUNT]: 0,
       [PROCESSING_ACCOUNT]: -fee,
@@ -232,7 +220,7 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
     await fx.settle();
     const fee = standInProcessingFee(2550);
     expect((await fx.paymentRow(paid.id)).processing_fee_cents).toBe(fee);
-    expect(await accountsOf(paid.id)).toEqual({
+    expect(await fx.accountTotals(paid.id)).toEqual({
       [PROVIDER_ACCOUNT]: fee,
       [PROCESSING_ACCOUNT]: -fee,
     });
@@ -246,7 +234,7 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
   /** The dispute fees posted for the payment: their sum at the provider, and how many postings. */
   async function disputeFees(paymentId: string) {
     const lines = (await fx.ledgerLines(paymentId)).filter((line) => line.kind === 'dispute_fee');
-    const accounts = await accountsOf(paymentId);
+    const accounts = await fx.accountTotals(paymentId);
     return {
       postings: new Set(lines.map((line) => line.posting_id)).size,
       processing: accounts[PROCESSING_ACCOUNT],
@@ -272,7 +260,7 @@ describe("Stripe's fees: what Stripe keeps of a sale, and charges for a dispute,
       dispute_funds_seen: 1,
     });
     // Stripe holds nothing of the sale (the chargeback took it back) and is owed both fees.
-    expect((await accountsOf(paid.id))[PROVIDER_ACCOUNT]).toBe(fee + 1500);
+    expect((await fx.accountTotals(paid.id))[PROVIDER_ACCOUNT]).toBe(fee + 1500);
     expect(await ledgerSum(fx.db)).toBe(0);
   });
 

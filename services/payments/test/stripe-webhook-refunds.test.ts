@@ -61,13 +61,13 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     return { paid, sellerId: order.ticket.userId! };
   }
 
-  /** Stripe's charge.refunded for $5 of the sale refunded in its dashboard. */
-  const partlyRefundedCharge = (paid: { id: string; providerId: string }) => ({
+  /** Stripe's charge.refunded for $5 (or `refundedCents` in all) of the sale refunded in its dashboard. */
+  const partlyRefundedCharge = (paid: { id: string; providerId: string }, refundedCents = 500) => ({
     id: `ch_${randomUUID().slice(0, 8)}`,
     object: 'charge',
     payment_intent: paid.providerId,
     amount: 2550,
-    amount_refunded: 500,
+    amount_refunded: refundedCents,
     refunded: false,
     metadata: { paymentId: paid.id },
   });
@@ -77,17 +77,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     (await fx.publishedEvents('payment.refunded')).filter((e) => e.data.id === paymentId);
 
   /** The sale's lines given back in part so far, per account (Stripe's fee apart). */
-  async function partBack(paymentId: string) {
-    const lines = await fx.db
-      .selectFrom('ledger_entries')
-      .select(['account', 'amount_cents'])
-      .where('payment_id', '=', paymentId)
-      .where('kind', '=', 'partial_refund')
-      .execute();
-    const sums: Record<string, number> = {};
-    for (const line of lines) sums[line.account] = (sums[line.account] ?? 0) + line.amount_cents;
-    return sums;
-  }
+  const partBack = (paymentId: string) => fx.accountTotals(paymentId, ['partial_refund']);
 
   it('when part of a captured sale is refunded in Stripe, then that part is reversed in proportion once, the sale stays captured and the buyer keeps the ticket; a full refund then reverses the rest', async () => {
     const { paid, sellerId } = await capturedSale();
@@ -119,39 +109,31 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     expect(await sellerBalance(fx.db, sellerId)).toMatchObject({ availableCents: 0 });
     expect(await refundsOf(paid.id)).toHaveLength(1);
     // The sale, its part and the rest given back: nothing left on the sale's accounts.
-    const left = await fx.db
-      .selectFrom('ledger_entries')
-      .select(['account', fx.db.fn.sum<string>('amount_cents').as('cents')])
-      .where('payment_id', '=', paid.id)
-      .where('kind', 'in', ['charge', 'fee', 'proceeds', 'partial_refund', 'refund'])
-      .groupBy('account')
-      .execute();
-    expect(left.map((row) => Number(row.cents))).toEqual([0, 0, 0]);
+    const left = await fx.accountTotals(paid.id, [
+      'charge',
+      'fee',
+      'proceeds',
+      'partial_refund',
+      'refund',
+    ]);
+    expect(Object.values(left)).toEqual([0, 0, 0]);
     expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it('when partial refunds are reported out of order, then the running total Stripe gives wins: an older, smaller one changes nothing', async () => {
     const { paid } = await capturedSale();
-    const refundedSoFar = (cents: number) => ({
-      ...partlyRefundedCharge(paid),
-      amount_refunded: cents,
-    });
-    await deliver('charge.refunded', refundedSoFar(1000));
-    await deliver('charge.refunded', refundedSoFar(500));
+    await deliver('charge.refunded', partlyRefundedCharge(paid, 1000));
+    await deliver('charge.refunded', partlyRefundedCharge(paid, 500));
     expect((await fx.paymentRow(paid.id)).refunded_cents).toBe(1000);
     expect((await partBack(paid.id)).provider).toBe(1000);
-    await deliver('charge.refunded', refundedSoFar(1500));
+    await deliver('charge.refunded', partlyRefundedCharge(paid, 1500));
     expect((await partBack(paid.id)).provider).toBe(1500);
     expect(await ledgerSum(fx.db)).toBe(0);
   });
 
   it('when refunds and a chargeback of part claim more than the sale together, then no more than the sale is reversed, and a larger refund total after that reverses nothing more', async () => {
     const { paid } = await capturedSale();
-    const refundedSoFar = (cents: number) => ({
-      ...partlyRefundedCharge(paid),
-      amount_refunded: cents,
-    });
-    await deliver('charge.refunded', refundedSoFar(2000));
+    await deliver('charge.refunded', partlyRefundedCharge(paid, 2000));
     await fx.db.transaction().execute(async (trx) =>
       recordPartBack(trx, await lockPayment(trx, paid.id), {
         chargedBackCents: 1000,
@@ -159,7 +141,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       }),
     );
     expect((await partBack(paid.id)).provider).toBe(2550);
-    await deliver('charge.refunded', refundedSoFar(2100));
+    await deliver('charge.refunded', partlyRefundedCharge(paid, 2100));
     expect(await fx.paymentRow(paid.id)).toMatchObject({
       refunded_cents: 2100,
       charged_back_cents: 1000,
