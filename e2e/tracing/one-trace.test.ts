@@ -111,6 +111,8 @@ describe('one purchase, one trace', () => {
           publish: spanOf('orders', PRODUCER, /^order\.created publish$/),
           tickets: spanOf('tickets', CONSUMER, /^order\.created process$/),
           expiration: spanOf('expiration', CONSUMER, /^order\.created process$/),
+          queued: spanOf('expiration', PRODUCER, /^add order-expiration\.expire$/),
+          dequeued: spanOf('expiration', CONSUMER, /^process order-expiration$/),
           expire: spanOf('expiration', CONSUMER, /^order expire$/),
           expired: spanOf('expiration', PRODUCER, /^expiration\.complete publish$/),
         };
@@ -145,8 +147,20 @@ describe('one purchase, one trace', () => {
     // JetStream: each consumer's span is a child of the publish.
     expect(spans.tickets.parentSpanId).toBe(spans.publish.spanId);
     expect(spans.expiration.parentSpanId).toBe(spans.publish.spanId);
-    // The BullMQ job carried it: expire ← order.created handling.
-    expect(ancestors(spans.expire.spanId)).toContain(spans.expiration.spanId);
+    // The BullMQ job carried it: order.created handling → BullMQ's add (a Redis write) →
+    // its process, when the job fell due → expire → expiration.complete publish.
+    expect(spans.queued.parentSpanId).toBe(spans.expiration.spanId);
+    expect(spans.dequeued.parentSpanId).toBe(spans.queued.spanId);
+    expect(spans.expire.parentSpanId).toBe(spans.dequeued.spanId);
+    // BullMQ's background loops (fetching jobs, extending locks) start no trace of their own.
+    const backgroundRoots = receiver
+      .spans()
+      .filter((s) => s.service === 'expiration' && !s.parentSpanId);
+    expect(backgroundRoots.map((s) => s.name)).not.toContainEqual(
+      expect.stringMatching(
+        /^(getNextJob|extendLocks|startStalledCheckTimer|moveStalledJobsToWait)/,
+      ),
+    );
     expect(ancestors(spans.expired.spanId)).toContain(spans.expire.spanId);
 
     for (const service of ['gateway', 'orders', 'tickets', 'expiration', 'payments']) {

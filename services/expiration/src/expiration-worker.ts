@@ -1,9 +1,9 @@
 import { contextFromCarrier, type EventBus, inSpan, type Logger, turnEnd } from '@gittix/common';
-import { SpanKind } from '@opentelemetry/api';
+import { context, SpanKind } from '@opentelemetry/api';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
-import { EXPIRATION_QUEUE, type ExpirationJob } from './order-expirations.js';
+import { EXPIRATION_QUEUE, type ExpirationJob, expirationTelemetry } from './order-expirations.js';
 
 export interface ExpirationWorkerOptions {
   redis: Redis;
@@ -35,7 +35,11 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
         'order expire',
         {
           kind: SpanKind.CONSUMER,
-          parent: contextFromCarrier(job.data.trace),
+          // Under BullMQ's `process` span when the job was added with telemetry (it is
+          // active here, child of the `add`); else straight under the scheduling handler.
+          parent: job.opts.telemetry?.metadata
+            ? context.active()
+            : contextFromCarrier(job.data.trace),
           attributes: {
             'gittix.order_id': job.data.orderId,
             'bullmq.job.attempts': job.attemptsMade,
@@ -62,6 +66,7 @@ export function startExpirationWorker(options: ExpirationWorkerOptions): Worker<
       prefix: options.prefix,
       concurrency: options.concurrency,
       settings: { backoffStrategy: retryDelayMs },
+      ...expirationTelemetry(),
     },
   );
   worker.on('failed', (job, error) => {

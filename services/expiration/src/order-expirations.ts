@@ -1,5 +1,6 @@
-import { traceCarrier } from '@gittix/common';
-import { Queue } from 'bullmq';
+import { isTracingExported, traceCarrier } from '@gittix/common';
+import { Queue, type Telemetry } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import type { Redis } from 'ioredis';
 
 export const EXPIRATION_QUEUE = 'order-expiration';
@@ -13,6 +14,19 @@ export interface ExpirationJob {
 }
 
 const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * BullMQ's own spans (`add order-expiration.expire`, `process order-expiration`, and
+ * the job's `complete` or `remove`), through bullmq-otel, only when spans are
+ * exported: without an endpoint BullMQ makes no span at all and the job's `trace`
+ * alone carries the ids for the log lines. Its background loops' spans start no
+ * trace (`NoBackgroundRoots` in the sampler).
+ */
+export function expirationTelemetry(): { telemetry?: Telemetry } {
+  return isTracingExported()
+    ? { telemetry: new BullMQOtel({ tracerName: '@gittix/expiration' }) }
+    : {};
+}
 
 /**
  * Finished jobs and cancellation marks are kept a day: a duplicate order.created
@@ -35,13 +49,18 @@ export class OrderExpirations {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    this.queue = new Queue<ExpirationJob>(EXPIRATION_QUEUE, { connection: redis, prefix });
+    this.queue = new Queue<ExpirationJob>(EXPIRATION_QUEUE, {
+      connection: redis,
+      prefix,
+      ...expirationTelemetry(),
+    });
   }
 
   /** Schedules the order's expiry at `expiresAt` (at once if that has passed). */
   async schedule(job: ExpirationJob, now = Date.now()): Promise<void> {
     if (await this.isCancelled(job.orderId)) return;
-    // The job carries the trace on, so expiration.complete joins the order's trace.
+    // The job carries the trace on, so expiration.complete joins the order's trace
+    // (with telemetry, BullMQ's `add` span is in between: job.opts.telemetry).
     await this.queue.add(
       'expire',
       { ...job, trace: traceCarrier() },

@@ -1,11 +1,13 @@
 import {
+  type Attributes,
   type Context,
   context,
   isSpanContextValid,
+  type Link,
   propagation,
   ROOT_CONTEXT,
   type Span,
-  type SpanKind,
+  SpanKind,
   SpanStatusCode,
   type Tracer,
   trace,
@@ -21,6 +23,8 @@ import {
   NodeTracerProvider,
   ParentBasedSampler,
   type Sampler,
+  SamplingDecision,
+  type SamplingResult,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -85,14 +89,52 @@ export function initTracing({
   gittixTracer = trace.getTracer('@gittix/common');
 }
 
-/** The sampler OTEL_TRACES_SAMPLER names, with OTEL_TRACES_SAMPLER_ARG as the ratio. */
+/**
+ * The sampler OTEL_TRACES_SAMPLER names, with OTEL_TRACES_SAMPLER_ARG as the ratio,
+ * behind {@link NoBackgroundRoots}.
+ */
 export function samplerOf(name: TracesSampler, ratio: number): Sampler {
   const root = name.endsWith('always_off')
     ? new AlwaysOffSampler()
     : name.endsWith('traceidratio')
       ? new TraceIdRatioBasedSampler(ratio)
       : new AlwaysOnSampler();
-  return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
+  return new NoBackgroundRoots(
+    name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root,
+  );
+}
+
+/**
+ * Records no INTERNAL span that starts a trace. GitTix's own spans are SERVER,
+ * CLIENT, PRODUCER or CONSUMER; INTERNAL ones come from BullMQ's telemetry, whose
+ * background loops (fetching the next job, extending locks, the stalled-job check)
+ * would each be a one-span trace every few seconds, work no request or event asked
+ * for. The same operations inside a job (`complete`, `remove`) have a parent and are
+ * sampled as the wrapped sampler says.
+ */
+export class NoBackgroundRoots implements Sampler {
+  constructor(private readonly inner: Sampler) {}
+
+  shouldSample(
+    ctx: Context,
+    traceId: string,
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult {
+    if (kind === SpanKind.INTERNAL) {
+      const parent = trace.getSpanContext(ctx);
+      if (!parent || !isSpanContextValid(parent)) {
+        return { decision: SamplingDecision.NOT_RECORD };
+      }
+    }
+    return this.inner.shouldSample(ctx, traceId, name, kind, attributes, links);
+  }
+
+  toString(): string {
+    return `NoBackgroundRoots{${this.inner.toString()}}`;
+  }
 }
 
 /** Whether spans are recorded and exported (an OTLP endpoint is configured). */

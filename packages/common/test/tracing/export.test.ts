@@ -137,4 +137,23 @@ describe('the sampler OTEL_TRACES_SAMPLER names', () => {
     expect(decide('parentbased_always_on', 0)).toBe(2);
     expect(decide('always_off', 1, true)).toBe(0);
   });
+
+  it('when an INTERNAL span would start a trace (a BullMQ background loop), then it is not recorded; under a parent it is', () => {
+    const internal = (name: Parameters<typeof samplerOf>[0], parent: boolean) =>
+      samplerOf(name, 1).shouldSample(
+        parent ? trace.setSpanContext(context.active(), sampled) : context.active(),
+        'f'.repeat(32),
+        'getNextJob order-expiration',
+        SpanKind.INTERNAL,
+        {},
+        [],
+      ).decision;
+    for (const name of ['parentbased_always_on', 'always_on', 'traceidratio'] as const) {
+      expect(internal(name, false)).toBe(0);
+      expect(internal(name, true)).toBe(2);
+    }
+    // Every other kind still starts traces.
+    expect(decide('parentbased_always_on', 1)).toBe(2);
+    expect(decide('always_on', 1)).toBe(2);
+  });
 });
