@@ -40,10 +40,14 @@ describe('one purchase, one trace', () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     system = await startSystem({
-      web: false,
       orderExpirationSeconds: 2,
       // Debug: consumers log each event they handle, expiration each order it expires.
-      extraEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, LOG_LEVEL: 'debug' },
+      // The web app's batch processor takes the SDK's default delay (5 s) without it.
+      extraEnv: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        LOG_LEVEL: 'debug',
+        OTEL_BSP_SCHEDULE_DELAY: '500',
+      },
     });
   });
   afterAll(async () => {
@@ -174,4 +178,57 @@ describe('one purchase, one trace', () => {
       expect(lines[0]?.span_id).toMatch(/^[0-9a-f]{16}$/);
     }
   }, 120_000);
+
+  it('when a page is asked for with a traceparent, then the web app’s render and its call to the gateway are in the caller’s trace', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const caller = traceparent(traceId);
+    const page = await fetch(`${system.baseUrl}/`, { headers: { traceparent: caller.header } });
+    expect(page.status).toBe(200);
+
+    const spanOf = (service: string, kind: number, name: RegExp): ReceivedSpan | undefined =>
+      receiver
+        .trace(traceId)
+        .find((s) => s.service === service && s.kind === kind && name.test(s.name));
+    const spans = await waitFor(
+      () => {
+        const found = {
+          edge: spanOf('gateway', SERVER, /^GET \/$/),
+          toWeb: spanOf('gateway', CLIENT, /^GET Web$/),
+          web: spanOf('web', SERVER, /^GET \/$/),
+          api: spanOf('gateway', SERVER, /^GET \/api\/tickets/),
+          tickets: spanOf('tickets', SERVER, /^GET \/api\/tickets$/),
+        };
+        const all = Object.values(found).every((span) => span !== undefined);
+        return all && (found as Record<keyof typeof found, ReceivedSpan>);
+      },
+      { timeoutMs: 30_000, message: 'the page’s spans to be exported' },
+    ).catch((error: unknown) => {
+      const seen = receiver.trace(traceId).map((s) => `${s.service}:${s.kind}:${s.name}`);
+      throw new Error(`${String(error)}; the trace holds ${seen.join(', ') || 'nothing'}`);
+    });
+    const byId = new Map(receiver.trace(traceId).map((s) => [s.spanId, s]));
+    const ancestors = (spanId: string): string[] => {
+      const chain: string[] = [];
+      for (let s = byId.get(spanId); s; s = byId.get(s.parentSpanId)) chain.push(s.spanId);
+      return chain;
+    };
+    // caller → gateway → its call to the web app → Next's request span (`GET`, then the
+    // route's `GET /`) → the render → the page's call to the gateway → the gateway's API
+    // request → tickets.
+    expect(spans.edge.parentSpanId).toBe(caller.spanId);
+    expect(spans.toWeb.parentSpanId).toBe(spans.edge.spanId);
+    expect(ancestors(spans.web.spanId)).toContain(spans.toWeb.spanId);
+    // The page makes two calls (who is signed in, the tickets): the API request's parent is one.
+    const call = byId.get(spans.api.parentSpanId);
+    expect(call).toMatchObject({ service: 'web', kind: CLIENT, name: 'GET gateway' });
+    expect(ancestors(call?.spanId ?? '')).toContain(spans.web.spanId);
+    expect(ancestors(spans.tickets.spanId)).toContain(spans.api.spanId);
+    // Next's own fetch span is left out: the page's call is one CLIENT span, not two.
+    expect(
+      receiver.trace(traceId).filter((s) => s.service === 'web' && s.kind === CLIENT),
+    ).toHaveLength(
+      receiver.trace(traceId).filter((s) => s.service === 'web' && /^GET gateway$/.test(s.name))
+        .length,
+    );
+  }, 60_000);
 });

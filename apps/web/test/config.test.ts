@@ -6,7 +6,37 @@ describe('the web app configuration', () => {
     expect(parseWebConfig({})).toEqual({
       GATEWAY_URL: 'http://127.0.0.1:3000',
       PLATFORM_FEE_PERCENT: 10,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      OTEL_TRACES_SAMPLER_ARG: 1,
     });
+  });
+
+  it('when tracing keys are set, then they are checked as the services check them; blank ones count as unset', () => {
+    expect(
+      parseWebConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+      }),
+    ).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: 0.1,
+    });
+    // Compose passes `${OTEL_EXPORTER_OTLP_ENDPOINT:-}`: empty means no tracing.
+    expect(parseWebConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+      undefined,
+    );
+    expect(() =>
+      parseWebConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318',
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '2',
+      }),
+    ).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: Must be an http\(s\) URL; OTEL_TRACES_SAMPLER: .*; OTEL_TRACES_SAMPLER_ARG: Must be between 0 and 1/,
+    );
   });
 
   it('when the Stripe key is blank, then it counts as unset', () => {

@@ -18,6 +18,42 @@ export const webConfigSchema = z.object({
     .min(0, { message: 'Must be between 0 and 100' })
     .max(100, { message: 'Must be between 0 and 100' })
     .default(10),
+  /**
+   * OTLP/HTTP base URL: with it, the server records each page request's spans and
+   * its calls to the gateway and sends them there (src/lib/tracing.ts); without it,
+   * nothing is traced. The OpenTelemetry SDK reads these keys itself; they are
+   * checked here so that a wrong one stops the server at start, as in the services.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    blankAsUnset,
+    z.url({ protocol: /^https?$/, message: 'Must be an http(s) URL' }).optional(),
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
+    blankAsUnset,
+    z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  ),
+  /** The spec's sampler names and ratio (docs/tracing.md); the defaults are the SDK's own. */
+  OTEL_TRACES_SAMPLER: z.preprocess(
+    blankAsUnset,
+    z
+      .enum([
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ])
+      .default('parentbased_always_on'),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: z.preprocess(
+    blankAsUnset,
+    z.coerce
+      .number({ message: 'Must be a number' })
+      .min(0, { message: 'Must be between 0 and 1' })
+      .max(1, { message: 'Must be between 0 and 1' })
+      .default(1),
+  ),
 });
 
 export type WebConfig = z.output<typeof webConfigSchema>;

@@ -7,6 +7,7 @@ import { readErrors } from './api-response';
 import { busyDigest, retryAfterSeconds } from './busy-retry';
 import { webConfig } from './config';
 import { signInPath } from './next-path';
+import { inGatewaySpan } from './tracing';
 
 const TIMEOUT_MS = 10_000;
 
@@ -53,11 +54,14 @@ export interface GatewayResponse<T> {
  */
 export async function gatewayGet<T>(path: `/api/${string}`): Promise<GatewayResponse<T>> {
   const cookie = (await headers()).get('cookie');
-  const response = await fetch(new URL(path, webConfig().GATEWAY_URL), {
-    headers: { accept: 'application/json', ...(cookie ? { cookie } : {}) },
-    cache: 'no-store',
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
+  const url = new URL(path, webConfig().GATEWAY_URL);
+  const sent: Record<string, string> = {
+    accept: 'application/json',
+    ...(cookie ? { cookie } : {}),
+  };
+  const response = await inGatewaySpan('GET', url, sent, () =>
+    fetch(url, { headers: sent, cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) }),
+  );
   if (response.ok) {
     return {
       status: response.status,
