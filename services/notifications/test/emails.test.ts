@@ -270,6 +270,43 @@ describe('notifications: an email for every step', () => {
     expect(n.smtp.to(buyer.email)).toHaveLength(2);
   });
 
+  it('when part of a payment is refunded, then the buyer is told the part and the total, and the seller what came off their proceeds; a capture not recorded yet tells the buyer alone', async () => {
+    const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
+    const order = heldOrderData(buyer.id, seller.id, 'Opera');
+    await n.deliver('order.created', order);
+    await arrived(buyer.email);
+    const part = {
+      id: randomUUID(),
+      orderId: order.id,
+      userId: buyer.id,
+      sellerId: seller.id,
+      ticketId: order.ticket.id,
+      amount: 10,
+      refunded: 10,
+      sellerAmount: 9,
+      by: 'refund' as const,
+    };
+    await n.deliver('payment.partly_refunded', part);
+    const toBuyer = (await arrived(buyer.email, 2))[1]!;
+    expect(toBuyer.subject).toBe('Part of your payment for Opera was refunded');
+    expect(toBuyer.text).toContain('We have refunded $10.00 of what you paid for Opera.');
+    expect(toBuyer.text).toContain(`${PUBLIC_URL}/orders/${order.id}`);
+    const [toSeller] = await arrived(seller.email);
+    expect(toSeller!.subject).toBe('Part of your sale of Opera was given back');
+    expect(toSeller!.text).toContain('your proceeds are cut by $9.00');
+
+    // A second part, given back before the capture was recorded: no cut to tell yet.
+    await n.deliver('payment.partly_refunded', {
+      ...part,
+      amount: 5,
+      refunded: 15,
+      sellerAmount: null,
+    });
+    const second = (await arrived(buyer.email, 3))[2]!;
+    expect(second.text).toContain('$15.00');
+    expect(n.smtp.to(seller.email)).toHaveLength(1);
+  });
+
   it('when the same event is delivered again and again, then its email goes out once', async () => {
     const seller = await n.knownUser();
     const event = await n.publish('payout.paid', {

@@ -58,6 +58,16 @@ describe('the email templates', () => {
       subject: /^Your payment for Opera was refunded$/,
       links: [`https://gittix.test/orders/${orderId}`],
     },
+    partly_refunded: {
+      params: { orderId, title: 'Opera', amount: 10, refunded: 15, by: 'refund' },
+      subject: /^Part of your payment for Opera was refunded$/,
+      links: [`https://gittix.test/orders/${orderId}`],
+    },
+    proceeds_cut: {
+      params: { title: 'Opera', amount: 10, sellerAmount: 9, by: 'refund' },
+      subject: /^Part of your sale of Opera was given back$/,
+      links: ['https://gittix.test/payouts'],
+    },
   };
 
   it('when the templates are listed, then each has a case here', () => {
@@ -130,6 +140,41 @@ describe('the email templates', () => {
     expect(render(site, 'refunded', { orderId, title: null, amount: 40 }).subject).toBe(
       'Your payment was refunded',
     );
+  });
+
+  it('when part of a payment is given back, then the buyer is told how much, in all, and that the ticket is still theirs; the seller what came off their proceeds', () => {
+    const refund = render(site, 'partly_refunded', {
+      orderId,
+      title: 'Opera',
+      amount: 10,
+      refunded: 15,
+      by: 'refund',
+    });
+    for (const body of [refund.text, refund.html]) {
+      expect(body).toContain('$10.00');
+      expect(body).toContain('$15.00');
+      expect(body).toContain('The ticket is still yours.');
+    }
+    const chargeback = render(site, 'partly_refunded', {
+      orderId,
+      title: null,
+      amount: 10,
+      refunded: 10,
+      by: 'chargeback',
+    });
+    expect(chargeback.subject).toBe('Part of your payment was returned by your card issuer');
+    expect(chargeback.text).toContain('card issuer decided the dispute of part of your payment');
+    const cut = render(site, 'proceeds_cut', {
+      title: 'Opera',
+      amount: 10,
+      sellerAmount: 9,
+      by: 'chargeback',
+    });
+    for (const body of [cut.text, cut.html]) {
+      expect(body).toContain('$10.00');
+      expect(body).toContain('$9.00');
+      expect(body).toContain('after a dispute');
+    }
   });
 
   it('when someone else may have signed up with the address, then the verification email warns the owner not to open the link and says how to take the address back', () => {

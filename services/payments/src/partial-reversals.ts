@@ -1,3 +1,4 @@
+import { enqueueEvent, fromCents } from '@gittix/common';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
@@ -66,8 +67,9 @@ export async function partReversalLines(
 /**
  * Records part of a captured sale given back (see PartBack) and posts the change in
  * what is reversed. A payment whose capture is not recorded yet keeps the amounts, and
- * recordCapture reverses them once it posts the sale. Nothing is published: the sale
- * stands, the buyer keeps the ticket. Returns the cents reversed now (0: nothing new).
+ * recordCapture reverses them once it posts the sale. The sale stands and the buyer
+ * keeps the ticket; payment.partly_refunded tells buyer and seller (notifications) when
+ * more is reversed now. Returns the cents reversed now (0: nothing new).
  */
 export async function recordPartBack(
   trx: Transaction<PaymentsDatabase>,
@@ -101,11 +103,31 @@ export async function recordPartBack(
     })
     .where('id', '=', payment.id)
     .execute();
-  if (payment.status === 'captured' && after !== before) {
-    await post(trx, await partReversalLines(trx, payment, before, after), {
-      paymentId: payment.id,
-    });
+  if (after === before) return 0;
+  let sellerCents: number | null = null;
+  if (payment.status === 'captured') {
+    const lines = await partReversalLines(trx, payment, before, after);
+    await post(trx, lines, { paymentId: payment.id });
+    // The seller's line, negative: their proceeds cut.
+    const seller = lines.find((l) => l.account !== PROVIDER_ACCOUNT && l.account !== FEES_ACCOUNT);
+    if (seller) sellerCents = -seller.amountCents;
   }
+  const order = await trx
+    .selectFrom('orders')
+    .select(['ticket_id', 'seller_id'])
+    .where('id', '=', payment.order_id)
+    .executeTakeFirst();
+  await enqueueEvent(trx, 'payment.partly_refunded', {
+    id: payment.id,
+    orderId: payment.order_id,
+    userId: payment.user_id,
+    sellerId: order?.seller_id ?? null,
+    ticketId: order?.ticket_id ?? null,
+    amount: fromCents(after - before),
+    refunded: fromCents(after),
+    sellerAmount: sellerCents === null ? null : fromCents(sellerCents),
+    by: 'refundedCents' in part ? 'refund' : 'chargeback',
+  });
   return after - before;
 }
 

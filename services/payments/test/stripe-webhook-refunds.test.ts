@@ -58,7 +58,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
   /** A sale paid through Stripe and captured: its seller has been credited. */
   async function capturedSale() {
     const { order, paid } = await fx.capturedSale();
-    return { paid, sellerId: order.ticket.userId! };
+    return { paid, order, sellerId: order.ticket.userId! };
   }
 
   /** Stripe's charge.refunded for $5 (or `refundedCents` in all) of the sale refunded in its dashboard. */
@@ -76,11 +76,17 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
   const refundsOf = async (paymentId: string) =>
     (await fx.publishedEvents('payment.refunded')).filter((e) => e.data.id === paymentId);
 
+  /** payment.partly_refunded events of one payment on the stream, in order. */
+  const partsOf = async (paymentId: string) =>
+    (await fx.publishedEvents('payment.partly_refunded'))
+      .filter((e) => e.data.id === paymentId)
+      .map((e) => e.data);
+
   /** The sale's lines given back in part so far, per account (Stripe's fee apart). */
   const partBack = (paymentId: string) => fx.accountTotals(paymentId, ['partial_refund']);
 
   it('when part of a captured sale is refunded in Stripe, then that part is reversed in proportion once, the sale stays captured and the buyer keeps the ticket; a full refund then reverses the rest', async () => {
-    const { paid, sellerId } = await capturedSale();
+    const { paid, order, sellerId } = await capturedSale();
     const before = await sellerBalance(fx.db, sellerId);
 
     // $5.00 of $25.50 back: the platform gives back its fee's share ($0.50), the seller $4.50.
@@ -99,6 +105,20 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       [`seller:${sellerId}`]: -450,
     });
     expect(await refundsOf(paid.id)).toEqual([]);
+    // Told once (the redelivery changed nothing): the part, the seller's cut, who and what.
+    expect(await partsOf(paid.id)).toEqual([
+      {
+        id: paid.id,
+        orderId: order.id,
+        userId: order.userId,
+        sellerId,
+        ticketId: order.ticket.id,
+        amount: 5,
+        refunded: 5,
+        sellerAmount: 4.5,
+        by: 'refund',
+      },
+    ]);
 
     await refundInStripe(paid);
     for (let i = 0; i < 2; i++) {
@@ -129,6 +149,13 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     await deliver('charge.refunded', partlyRefundedCharge(paid, 1500));
     expect((await partBack(paid.id)).provider).toBe(1500);
     expect(await ledgerSum(fx.db)).toBe(0);
+    // One event per change: $10 then $5 more; the older, smaller total told nothing.
+    expect(
+      (await partsOf(paid.id)).map(({ amount, refunded, by }) => ({ amount, refunded, by })),
+    ).toEqual([
+      { amount: 10, refunded: 10, by: 'refund' },
+      { amount: 5, refunded: 15, by: 'refund' },
+    ]);
   });
 
   it('when refunds and a chargeback of part claim more than the sale together, then no more than the sale is reversed, and a larger refund total after that reverses nothing more', async () => {
@@ -148,6 +175,13 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     });
     expect((await partBack(paid.id)).provider).toBe(2550);
     expect(await ledgerSum(fx.db)).toBe(0);
+    // The chargeback told the $5.50 it reversed; the last total reversed nothing, told nothing.
+    expect(
+      (await partsOf(paid.id)).map(({ amount, refunded, by }) => ({ amount, refunded, by })),
+    ).toEqual([
+      { amount: 20, refunded: 20, by: 'refund' },
+      { amount: 5.5, refunded: 25.5, by: 'chargeback' },
+    ]);
   });
 
   it('when part of a sale is refunded before its capture is recorded (the answer lost), then the capture posts the sale and reverses that part', async () => {
@@ -163,6 +197,8 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       refunded_cents: 500,
     });
     expect(await partBack(paid.id)).toEqual({});
+    // The buyer is told now; the seller's cut is not posted yet, so none is named.
+    expect((await partsOf(paid.id)).map((e) => [e.amount, e.sellerAmount])).toEqual([[5, null]]);
 
     await fx.settle();
     expect((await fx.paymentRow(paid.id)).status).toBe('captured');

@@ -165,6 +165,25 @@ export const eventSchemas = {
      */
     by: z.enum(['refund', 'chargeback']).default('refund'),
   }),
+  /**
+   * Part of a captured payment went back to the buyer while the sale stands (a partial
+   * refund made at the provider, or a dispute lost for part of the charge): the buyer
+   * keeps the ticket. `amount` is this part and `refunded` everything given back so
+   * far, in dollars; `sellerAmount` is what it cut from the seller's proceeds (null
+   * while the capture is not recorded: the cut is posted with it). Published once per
+   * change, whatever the order and repetition of the provider's news.
+   */
+  'payment.partly_refunded': z.object({
+    id,
+    orderId: id,
+    userId: id,
+    sellerId: id.nullable(),
+    ticketId: id.nullable(),
+    amount,
+    refunded: amount,
+    sellerAmount: amount.nullable(),
+    by: z.enum(['refund', 'chargeback']),
+  }),
   'payout.paid': z.object({ id, userId: id, amount: payoutAmount }),
   'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),
   'user.updated': z.object({ id, version, email, emailVerified: z.boolean() }),

@@ -51,6 +51,7 @@ export const natsRoles = {
       'payment.captured',
       'payment.voided',
       'payment.refunded',
+      'payment.partly_refunded',
       'payout.paid',
     ],
     consumes: [
@@ -74,6 +75,7 @@ export const natsRoles = {
       'order.completed',
       'payment.captured',
       'payment.refunded',
+      'payment.partly_refunded',
       'payout.paid',
       'ticket.file_attached',
     ],

@@ -251,6 +251,73 @@ function chargedBack(site: Site, refund: RefundedParams): EmailContent {
   };
 }
 
+export interface PartlyRefundedParams {
+  orderId: string;
+  title: string | null;
+  /** Given back now, dollars. */
+  amount: number;
+  /** Given back in all so far, dollars. */
+  refunded: number;
+  by: 'refund' | 'chargeback';
+}
+
+/** Part of the payment went back to the buyer; the sale stands and the ticket is still theirs. */
+export function partlyRefunded(site: Site, part: PartlyRefundedParams): EmailContent {
+  const what = titleOr(part.title, 'your ticket');
+  const chargeback = part.by === 'chargeback';
+  return {
+    subject: `Part of your payment${part.title ? ` for ${oneLine(part.title)}` : ''} was ${chargeback ? 'returned by your card issuer' : 'refunded'}`,
+    heading: chargeback
+      ? 'Part of your payment was returned to you'
+      : 'Part of your payment was refunded',
+    paragraphs: [
+      chargeback
+        ? `Your card issuer decided the dispute of part of your payment for ${what} in your favour and returned ${formatDollars(part.amount)} to you. The ticket is still yours.`
+        : `We have refunded ${formatDollars(part.amount)} of what you paid for ${what}. The ticket is still yours.`,
+      chargeback
+        ? 'The money has already reached your card account.'
+        : 'The refund goes back to the card you paid with; your bank may take a few days to show it.',
+    ],
+    facts: [
+      ['Ticket', titleOr(part.title, '—')],
+      [chargeback ? 'Returned' : 'Refunded', formatDollars(part.amount)],
+      ['Given back in all', formatDollars(part.refunded)],
+      ['Order', part.orderId],
+    ],
+    action: { label: 'View your order', url: link(site, `/orders/${part.orderId}`) },
+  };
+}
+
+export interface ProceedsCutParams {
+  title: string | null;
+  /** Given back to the buyer now, dollars. */
+  amount: number;
+  /** Taken from the seller's proceeds for it, dollars. */
+  sellerAmount: number;
+  by: 'refund' | 'chargeback';
+}
+
+/** The seller's side of a partial refund or chargeback: their proceeds cut in proportion. */
+export function proceedsCut(site: Site, cut: ProceedsCutParams): EmailContent {
+  const what = titleOr(cut.title, 'a ticket you sold');
+  return {
+    subject: cut.title
+      ? `Part of your sale of ${oneLine(cut.title)} was given back`
+      : 'Part of a sale was given back',
+    heading: 'Part of a sale was given back',
+    paragraphs: [
+      `The buyer of ${what} was given back ${formatDollars(cut.amount)} of what they paid (${cut.by === 'chargeback' ? 'by their card issuer, after a dispute' : 'a refund'}). The sale stands, and your proceeds are cut by ${formatDollars(cut.sellerAmount)}, the platform's fee by the rest.`,
+      'Your balance on the payouts page shows the change; a payout already made is settled from your next one.',
+    ],
+    facts: [
+      ['Ticket', titleOr(cut.title, '—')],
+      ['Given back to the buyer', formatDollars(cut.amount)],
+      ['Taken from your proceeds', formatDollars(cut.sellerAmount)],
+    ],
+    action: { label: 'See your payouts', url: link(site, '/payouts') },
+  };
+}
+
 /** Every email GitTix sends, by the kind recorded with it. */
 export const templates = {
   verify_email: verifyEmail,
@@ -262,6 +329,8 @@ export const templates = {
   hold_expired: holdExpired,
   payout,
   refunded,
+  partly_refunded: partlyRefunded,
+  proceeds_cut: proceedsCut,
 } as const;
 
 export type EmailKind = keyof typeof templates;

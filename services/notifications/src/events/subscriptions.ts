@@ -4,6 +4,7 @@ import { onOrderCancelled } from './order-cancelled.js';
 import { onOrderCompleted } from './order-completed.js';
 import { onOrderCreated } from './order-created.js';
 import { onPaymentCaptured } from './payment-captured.js';
+import { onPaymentPartlyRefunded } from './payment-partly-refunded.js';
 import { onPaymentRefunded } from './payment-refunded.js';
 import { onPayoutPaid } from './payout-paid.js';
 import { onTicketFileAttached } from './ticket-file-attached.js';
@@ -30,6 +31,7 @@ export function notificationsSubscriptions({
     subscribe('order.cancelled', onOrderCancelled(mail)),
     subscribe('payment.captured', onPaymentCaptured(mail)),
     subscribe('payment.refunded', onPaymentRefunded(mail)),
+    subscribe('payment.partly_refunded', onPaymentPartlyRefunded(mail)),
     subscribe('payout.paid', onPayoutPaid(mail)),
     subscribe('ticket.file_attached', onTicketFileAttached(mail)),
   ];
