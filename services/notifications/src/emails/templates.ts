@@ -306,7 +306,7 @@ export function proceedsCut(site: Site, cut: ProceedsCutParams): EmailContent {
       : 'Part of a sale was given back',
     heading: 'Part of a sale was given back',
     paragraphs: [
-      `The buyer of ${what} was given back ${formatDollars(cut.amount)} of what they paid (${cut.by === 'chargeback' ? 'by their card issuer, after a dispute' : 'a refund'}). The sale stands, and your proceeds are cut by ${formatDollars(cut.sellerAmount)}, the platform's fee by the rest.`,
+      `${cut.by === 'chargeback' ? `The buyer of ${what} was given back ${formatDollars(cut.amount)} of what they paid by their card issuer, after a dispute.` : `We refunded the buyer of ${what} ${formatDollars(cut.amount)} of what they paid.`} The sale stands, and your proceeds are cut by ${formatDollars(cut.sellerAmount)}, the platform's fee by the rest.`,
       'Your balance on the payouts page shows the change; a payout already made is settled from your next one.',
     ],
     facts: [
