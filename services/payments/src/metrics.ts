@@ -13,7 +13,8 @@ import type { PaymentsDatabase } from './db/schema.js';
  * charge.dispute.closed resumes or ends it), and an operator answers the dispute
  * (GittixPaymentRefundDisputed). `chargeback`: the platform lost a dispute of the whole
  * charge, and the sale was reversed as a refund is (payment.refunded); counted instead
- * of `refunded`.
+ * of `refunded`. `partly_refunded`: part of a captured sale was refunded at the provider
+ * (payment.partly_refunded); a partial chargeback counts `chargeback`.
  */
 export type PaymentOutcome =
   | 'authorized'
@@ -23,7 +24,8 @@ export type PaymentOutcome =
   | 'refunded'
   | 'capture_lost'
   | 'refund_disputed'
-  | 'chargeback';
+  | 'chargeback'
+  | 'partly_refunded';
 
 export type PaymentOutcomes = Counter<'outcome'>;
 
@@ -31,7 +33,7 @@ export type PaymentOutcomes = Counter<'outcome'>;
 export function paymentOutcomes(registry: Registry): PaymentOutcomes {
   const outcomes = counterOf(registry, {
     name: 'gittix_payments_total',
-    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked until the dispute closes), chargeback (a dispute lost: the whole sale reversed as by a refund, or the disputed part of it in proportion)',
+    help: 'Payments by outcome, counted after the commit: authorized, captured, voided, refunded, declined (the card was refused), capture_lost (the hold released before the capture of a completed order: voided, no money collected), refund_disputed (a refund refused because the charge is disputed: parked until the dispute closes), chargeback (a dispute lost: the whole sale reversed as by a refund, or the disputed part of it in proportion), partly_refunded (part of a captured sale refunded at the provider: that part reversed in proportion, the sale stands)',
     labelNames: ['outcome'],
   });
   // At 0 from the start: an alert's increase() sees the first one, not just the second.

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import { FEES_ACCOUNT, type LedgerLine, PROVIDER_ACCOUNT, post } from './ledger.js';
+import type { PaymentOutcomes } from './metrics.js';
 import { findByProviderId, lockPayment, type PaymentRow } from './payments.js';
 
 /**
@@ -134,12 +135,14 @@ export async function recordPartBack(
 /**
  * Stripe's charge.refunded for a charge refunded in part (in its dashboard): the running
  * total refunded is reversed in proportion, once, whatever the order and repetition of
- * Stripe's events. Returns false when no payment matches.
+ * Stripe's events; counted `partly_refunded` in `outcomes` once committed. Returns false
+ * when no payment matches.
  */
 export async function applyPartialRefund(
   db: Kysely<PaymentsDatabase>,
   news: { providerId: string; refundedCents: number },
   log: Logger,
+  outcomes?: PaymentOutcomes,
 ): Promise<boolean> {
   const found = await findByProviderId(db, news.providerId);
   if (!found) return false;
@@ -149,6 +152,7 @@ export async function applyPartialRefund(
     return { row, back: await recordPartBack(trx, row, { refundedCents: news.refundedCents }) };
   });
   if (done.back > 0) {
+    outcomes?.inc({ outcome: 'partly_refunded' });
     log.warn(
       {
         paymentId: found.id,

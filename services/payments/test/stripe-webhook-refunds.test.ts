@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startStripeStandIn } from '@gittix/common/testing';
+import { scrapeMetric, startStripeStandIn } from '@gittix/common/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSum, sellerBalance } from '../src/ledger.js';
 import { recordPartBack } from '../src/partial-reversals.js';
@@ -88,6 +88,9 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
   it('when part of a captured sale is refunded in Stripe, then that part is reversed in proportion once, the sale stays captured and the buyer keeps the ticket; a full refund then reverses the rest', async () => {
     const { paid, order, sellerId } = await capturedSale();
     const before = await sellerBalance(fx.db, sellerId);
+    const counted = () =>
+      scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'partly_refunded' });
+    const countedBefore = await counted();
 
     // $5.00 of $25.50 back: the platform gives back its fee's share ($0.50), the seller $4.50.
     for (let i = 0; i < 2; i++) {
@@ -105,6 +108,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       [`seller:${sellerId}`]: -450,
     });
     expect(await refundsOf(paid.id)).toEqual([]);
+    expect(await counted()).toBe(countedBefore + 1);
     // Told once (the redelivery changed nothing): the part, the seller's cut, who and what.
     expect(await partsOf(paid.id)).toEqual([
       {

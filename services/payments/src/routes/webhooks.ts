@@ -223,7 +223,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<WebhooksRoutesOptions> = asyn
       }
       const part = partialRefundOf(event);
       if (part) {
-        if (!(await applyPartialRefund(options.db, part, log))) {
+        if (!(await applyPartialRefund(options.db, part, log, paymentOutcomes(app.metrics)))) {
           log.warn({ providerId: part.providerId }, 'Stripe event for no known payment');
         }
         return { received: true };
