@@ -33,6 +33,49 @@ async function logLinesOf(system: RunningSystem, service: string, traceId: strin
     .filter((line) => line.trace_id === traceId);
 }
 
+/** Which span to wait for: its service, kind and name. */
+type Wanted = [service: string, kind: number, name: RegExp];
+
+/**
+ * Waits until the receiver holds, in trace `traceId`, a span for each entry of `wanted`,
+ * and returns them by key; on time-out the error lists what the trace does hold.
+ */
+async function spansOf<K extends string>(
+  receiver: OtlpReceiver,
+  traceId: string,
+  wanted: Record<K, Wanted>,
+  message: string,
+): Promise<Record<K, ReceivedSpan>> {
+  const find = ([service, kind, name]: Wanted) =>
+    receiver
+      .trace(traceId)
+      .find((s) => s.service === service && s.kind === kind && name.test(s.name));
+  return waitFor(
+    () => {
+      const found = Object.fromEntries(
+        Object.entries<Wanted>(wanted).map(([key, spec]) => [key, find(spec)]),
+      ) as Record<K, ReceivedSpan | undefined>;
+      const all = Object.values(found).every((span) => span !== undefined);
+      return all && (found as Record<K, ReceivedSpan>);
+    },
+    { timeoutMs: 30_000, message },
+  ).catch((error: unknown) => {
+    const seen = receiver.trace(traceId).map((s) => `${s.service}:${s.kind}:${s.name}`);
+    throw new Error(`${String(error)}; the trace holds ${seen.join(', ') || 'nothing'}`);
+  });
+}
+
+/** The trace's spans by id, and the chain of span ids from one up to its root. */
+function ancestry(receiver: OtlpReceiver, traceId: string) {
+  const byId = new Map(receiver.trace(traceId).map((s) => [s.spanId, s]));
+  const ancestors = (spanId: string): string[] => {
+    const chain: string[] = [];
+    for (let s = byId.get(spanId); s; s = byId.get(s.parentSpanId)) chain.push(s.spanId);
+    return chain;
+  };
+  return { byId, ancestors };
+}
+
 describe('one purchase, one trace', () => {
   let system: RunningSystem;
   let receiver: OtlpReceiver;
@@ -102,40 +145,26 @@ describe('one purchase, one trace', () => {
     );
     expect(paid.status).toBe(201);
 
-    const spanOf = (service: string, kind: number, name: RegExp): ReceivedSpan | undefined =>
-      receiver
-        .trace(traceId)
-        .find((s) => s.service === service && s.kind === kind && name.test(s.name));
-    const spans = await waitFor(
-      () => {
-        const found = {
-          gateway: spanOf('gateway', SERVER, /^POST \/api\/orders/),
-          upstream: spanOf('gateway', CLIENT, /^POST /),
-          orders: spanOf('orders', SERVER, /^POST \/api\/orders$/),
-          publish: spanOf('orders', PRODUCER, /^order\.created publish$/),
-          tickets: spanOf('tickets', CONSUMER, /^order\.created process$/),
-          expiration: spanOf('expiration', CONSUMER, /^order\.created process$/),
-          queued: spanOf('expiration', PRODUCER, /^add order-expiration\.expire$/),
-          dequeued: spanOf('expiration', CONSUMER, /^process order-expiration$/),
-          expire: spanOf('expiration', CONSUMER, /^order expire$/),
-          expired: spanOf('expiration', PRODUCER, /^expiration\.complete publish$/),
-        };
-        const all = Object.entries(found).every(([, span]) => span !== undefined);
-        return all && (found as Record<keyof typeof found, ReceivedSpan>);
+    const spans = await spansOf(
+      receiver,
+      traceId,
+      {
+        gateway: ['gateway', SERVER, /^POST \/api\/orders/],
+        upstream: ['gateway', CLIENT, /^POST /],
+        orders: ['orders', SERVER, /^POST \/api\/orders$/],
+        publish: ['orders', PRODUCER, /^order\.created publish$/],
+        tickets: ['tickets', CONSUMER, /^order\.created process$/],
+        expiration: ['expiration', CONSUMER, /^order\.created process$/],
+        queued: ['expiration', PRODUCER, /^add order-expiration\.expire$/],
+        dequeued: ['expiration', CONSUMER, /^process order-expiration$/],
+        expire: ['expiration', CONSUMER, /^order expire$/],
+        expired: ['expiration', PRODUCER, /^expiration\.complete publish$/],
       },
-      { timeoutMs: 30_000, message: 'the order spans of every service to be exported' },
-    ).catch((error: unknown) => {
-      const seen = receiver.trace(traceId).map((s) => `${s.service}:${s.kind}:${s.name}`);
-      throw new Error(`${String(error)}; the trace holds ${seen.join(', ') || 'nothing'}`);
-    });
-    const byId = new Map(receiver.trace(traceId).map((s) => [s.spanId, s]));
+      'the order spans of every service to be exported',
+    );
+    const { byId, ancestors } = ancestry(receiver, traceId);
     // gateway ← caller; orders ← gateway's upstream call; publish (relay) ← the orders request.
     expect(spans.gateway.parentSpanId).toBe(caller.spanId);
-    const ancestors = (spanId: string): string[] => {
-      const chain: string[] = [];
-      for (let s = byId.get(spanId); s; s = byId.get(s.parentSpanId)) chain.push(s.spanId);
-      return chain;
-    };
     // The request that placed the order (earlier attempts answered 404 and wrote nothing).
     const placing = ancestors(spans.publish.spanId)
       .map((id) => byId.get(id))
@@ -185,33 +214,19 @@ describe('one purchase, one trace', () => {
     const page = await fetch(`${system.baseUrl}/`, { headers: { traceparent: caller.header } });
     expect(page.status).toBe(200);
 
-    const spanOf = (service: string, kind: number, name: RegExp): ReceivedSpan | undefined =>
-      receiver
-        .trace(traceId)
-        .find((s) => s.service === service && s.kind === kind && name.test(s.name));
-    const spans = await waitFor(
-      () => {
-        const found = {
-          edge: spanOf('gateway', SERVER, /^GET \/$/),
-          toWeb: spanOf('gateway', CLIENT, /^GET Web$/),
-          web: spanOf('web', SERVER, /^GET \/$/),
-          api: spanOf('gateway', SERVER, /^GET \/api\/tickets/),
-          tickets: spanOf('tickets', SERVER, /^GET \/api\/tickets$/),
-        };
-        const all = Object.values(found).every((span) => span !== undefined);
-        return all && (found as Record<keyof typeof found, ReceivedSpan>);
+    const spans = await spansOf(
+      receiver,
+      traceId,
+      {
+        edge: ['gateway', SERVER, /^GET \/$/],
+        toWeb: ['gateway', CLIENT, /^GET Web$/],
+        web: ['web', SERVER, /^GET \/$/],
+        api: ['gateway', SERVER, /^GET \/api\/tickets/],
+        tickets: ['tickets', SERVER, /^GET \/api\/tickets$/],
       },
-      { timeoutMs: 30_000, message: 'the page’s spans to be exported' },
-    ).catch((error: unknown) => {
-      const seen = receiver.trace(traceId).map((s) => `${s.service}:${s.kind}:${s.name}`);
-      throw new Error(`${String(error)}; the trace holds ${seen.join(', ') || 'nothing'}`);
-    });
-    const byId = new Map(receiver.trace(traceId).map((s) => [s.spanId, s]));
-    const ancestors = (spanId: string): string[] => {
-      const chain: string[] = [];
-      for (let s = byId.get(spanId); s; s = byId.get(s.parentSpanId)) chain.push(s.spanId);
-      return chain;
-    };
+      'the page’s spans to be exported',
+    );
+    const { byId, ancestors } = ancestry(receiver, traceId);
     // caller → gateway → its call to the web app → Next's request span (`GET`, then the
     // route's `GET /`) → the render → the page's call to the gateway → the gateway's API
     // request → tickets.

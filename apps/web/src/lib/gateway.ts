@@ -6,8 +6,8 @@ import { cache } from 'react';
 import { readErrors } from './api-response';
 import { busyDigest, retryAfterSeconds } from './busy-retry';
 import { webConfig } from './config';
+import { inGatewaySpan } from './gateway-span';
 import { signInPath } from './next-path';
-import { inGatewaySpan } from './tracing';
 
 const TIMEOUT_MS = 10_000;
 
