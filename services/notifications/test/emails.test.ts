@@ -270,7 +270,7 @@ describe('notifications: an email for every step', () => {
     expect(n.smtp.to(buyer.email)).toHaveLength(2);
   });
 
-  it('when part of a payment is refunded, then the buyer is told the part and the total, and the seller what came off their proceeds; a capture not recorded yet tells the buyer alone', async () => {
+  it('when part of a payment is refunded, then the buyer is told the part and the total, and the seller what came off their proceeds; no cut named tells the buyer alone', async () => {
     const [buyer, seller] = [await n.knownUser(), await n.knownUser()];
     const order = heldOrderData(buyer.id, seller.id, 'Opera');
     await n.deliver('order.created', order);
@@ -295,7 +295,7 @@ describe('notifications: an email for every step', () => {
     expect(toSeller!.subject).toBe('Part of your sale of Opera was given back');
     expect(toSeller!.text).toContain('your proceeds are cut by $9.00');
 
-    // A second part, given back before the capture was recorded: no cut to tell yet.
+    // A second part of a sale with no proceeds posted (no cut named): the buyer alone.
     await n.deliver('payment.partly_refunded', {
       ...part,
       amount: 5,

@@ -66,11 +66,48 @@ export async function partReversalLines(
 }
 
 /**
- * Records part of a captured sale given back (see PartBack) and posts the change in
- * what is reversed. A payment whose capture is not recorded yet keeps the amounts, and
- * recordCapture reverses them once it posts the sale. The sale stands and the buyer
- * keeps the ticket; payment.partly_refunded tells buyer and seller (notifications) when
- * more is reversed now. Returns the cents reversed now (0: nothing new).
+ * Posts the reversal of a captured sale from `before` cents given back to `after` and,
+ * unless `by` is null (a sale being refunded in full anyway), tells buyer and seller in
+ * the same transaction (payment.partly_refunded: the part, the running total and the
+ * seller's cut), `by` naming what gave it back.
+ */
+export async function reversePart(
+  trx: Transaction<PaymentsDatabase>,
+  payment: PaymentRow,
+  before: number,
+  after: number,
+  by: 'refund' | 'chargeback' | null,
+): Promise<void> {
+  const lines = await partReversalLines(trx, payment, before, after);
+  await post(trx, lines, { paymentId: payment.id });
+  if (by === null) return;
+  // The seller's line, negative: their proceeds cut (none when the sale has no proceeds).
+  const seller = lines.find((l) => l.account !== PROVIDER_ACCOUNT && l.account !== FEES_ACCOUNT);
+  const order = await trx
+    .selectFrom('orders')
+    .select(['ticket_id', 'seller_id'])
+    .where('id', '=', payment.order_id)
+    .executeTakeFirst();
+  await enqueueEvent(trx, 'payment.partly_refunded', {
+    id: payment.id,
+    orderId: payment.order_id,
+    userId: payment.user_id,
+    sellerId: order?.seller_id ?? null,
+    ticketId: order?.ticket_id ?? null,
+    amount: fromCents(after - before),
+    refunded: fromCents(after),
+    sellerAmount: seller ? fromCents(-seller.amountCents) : null,
+    by,
+  });
+}
+
+/**
+ * Records part of a captured sale given back (see PartBack) and, for a captured sale,
+ * posts and announces the change in what is reversed (reversePart). A payment
+ * whose capture is not recorded yet keeps the amounts, and recordCapture reverses and
+ * announces them once it posts the sale, so the seller hears of the cut after the sale.
+ * The sale stands and the buyer keeps the ticket. Returns the cents newly given back
+ * (0: nothing new).
  */
 export async function recordPartBack(
   trx: Transaction<PaymentsDatabase>,
@@ -105,30 +142,15 @@ export async function recordPartBack(
     .where('id', '=', payment.id)
     .execute();
   if (after === before) return 0;
-  let sellerCents: number | null = null;
   if (payment.status === 'captured') {
-    const lines = await partReversalLines(trx, payment, before, after);
-    await post(trx, lines, { paymentId: payment.id });
-    // The seller's line, negative: their proceeds cut.
-    const seller = lines.find((l) => l.account !== PROVIDER_ACCOUNT && l.account !== FEES_ACCOUNT);
-    if (seller) sellerCents = -seller.amountCents;
+    await reversePart(
+      trx,
+      payment,
+      before,
+      after,
+      'refundedCents' in part ? 'refund' : 'chargeback',
+    );
   }
-  const order = await trx
-    .selectFrom('orders')
-    .select(['ticket_id', 'seller_id'])
-    .where('id', '=', payment.order_id)
-    .executeTakeFirst();
-  await enqueueEvent(trx, 'payment.partly_refunded', {
-    id: payment.id,
-    orderId: payment.order_id,
-    userId: payment.user_id,
-    sellerId: order?.seller_id ?? null,
-    ticketId: order?.ticket_id ?? null,
-    amount: fromCents(after - before),
-    refunded: fromCents(after),
-    sellerAmount: sellerCents === null ? null : fromCents(sellerCents),
-    by: 'refundedCents' in part ? 'refund' : 'chargeback',
-  });
   return after - before;
 }
 

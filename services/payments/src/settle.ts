@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
-import { partReversalLines, reversedCents } from './partial-reversals.js';
+import { reversedCents, reversePart } from './partial-reversals.js';
 import { feeCents, lockPayment, type PaymentRow } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 
@@ -169,21 +169,25 @@ export async function recordCapture(
     }),
     { paymentId: payment.id },
   );
-  // Part of it given back at the provider before this capture was recorded.
-  const partBack = reversedCents(payment);
-  if (partBack > 0) {
-    await post(trx, await partReversalLines(trx, payment, 0, partBack), { paymentId: payment.id });
-  }
-  if (order?.seller_id && !cancelled) {
+  const sold = order?.seller_id && !cancelled ? { ...order, seller_id: order.seller_id } : null;
+  if (sold) {
     await enqueueEvent(trx, 'payment.captured', {
       id: payment.id,
       orderId: payment.order_id,
       userId: payment.user_id,
-      sellerId: order.seller_id,
+      sellerId: sold.seller_id,
       amount: fromCents(payment.amount_cents),
       fee: fromCents(fee),
-      ticketId: order.ticket_id,
+      ticketId: sold.ticket_id,
     });
+  }
+  // Part of it given back at the provider before this capture was recorded: reversed
+  // now, and told after the sale (the seller's "Sold", then the cut); not told for a
+  // cancelled order's capture, refunded in full next.
+  const partBack = reversedCents(payment);
+  if (partBack > 0) {
+    const by = payment.refunded_cents > 0 ? 'refund' : 'chargeback';
+    await reversePart(trx, payment, 0, partBack, sold ? by : null);
   }
   return true;
 }

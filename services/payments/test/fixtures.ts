@@ -294,6 +294,16 @@ export async function createPaymentsFixture(options: PaymentsFixtureOptions = {}
       return messages.filter((m) => (m.body.data as { id: string }).id === paymentId);
     },
 
+    /** The subjects of every payment event about `paymentId`, in stream order (outbox drained). */
+    async paymentHistory(paymentId: string) {
+      await service.relay.drain();
+      const messages = await streamMessages<EventEnvelope>(service.bus);
+      return messages
+        .filter((m) => m.body.type.startsWith('payment.'))
+        .filter((m) => (m.body.data as { id?: string }).id === paymentId)
+        .map((m) => m.body.type);
+    },
+
     /** payment.created events the service has published, after draining its outbox. */
     async publishedPayments() {
       await service.relay.drain();

@@ -188,7 +188,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
     ]);
   });
 
-  it('when part of a sale is refunded before its capture is recorded (the answer lost), then the capture posts the sale and reverses that part', async () => {
+  it('when part of a sale is refunded before its capture is recorded (the answer lost), then the capture posts the sale and reverses that part, and only then are buyer and seller told', async () => {
     const buyer = await fx.buyer();
     const order = await fx.createOrder(buyer.id);
     const paid = (await fx.pay(buyer.headers, { orderId: order.id, token: 'tok_visa' })).json();
@@ -201,8 +201,8 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       refunded_cents: 500,
     });
     expect(await partBack(paid.id)).toEqual({});
-    // The buyer is told now; the seller's cut is not posted yet, so none is named.
-    expect((await partsOf(paid.id)).map((e) => [e.amount, e.sellerAmount])).toEqual([[5, null]]);
+    // Nothing told yet: the seller would hear of a cut before hearing of the sale.
+    expect(await partsOf(paid.id)).toEqual([]);
 
     await fx.settle();
     expect((await fx.paymentRow(paid.id)).status).toBe('captured');
@@ -212,6 +212,15 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       [`seller:${order.ticket.userId}`]: -450,
     });
     expect(await ledgerSum(fx.db)).toBe(0);
+    // Told with the capture, after payment.captured: the part and the seller's cut.
+    expect(
+      (await partsOf(paid.id)).map((e) => [e.amount, e.refunded, e.sellerAmount, e.by]),
+    ).toEqual([[5, 5, 4.5, 'refund']]);
+    expect(await fx.paymentHistory(paid.id)).toEqual([
+      'payment.created',
+      'payment.captured',
+      'payment.partly_refunded',
+    ]);
   });
 
   it('when a full refund arrives before the capture is recorded (its answer was lost), then the payment is refunded, the seller never credited and the capture not retried', async () => {

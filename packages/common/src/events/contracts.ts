@@ -169,9 +169,10 @@ export const eventSchemas = {
    * Part of a captured payment went back to the buyer while the sale stands (a partial
    * refund made at the provider, or a dispute lost for part of the charge): the buyer
    * keeps the ticket. `amount` is this part and `refunded` everything given back so
-   * far, in dollars; `sellerAmount` is what it cut from the seller's proceeds (null
-   * while the capture is not recorded: the cut is posted with it). Published once per
-   * change, whatever the order and repetition of the provider's news.
+   * far, in dollars; `sellerAmount` is what it cut from the seller's proceeds (null only
+   * for a sale without proceeds posted). Published once per change, when its reversal is
+   * posted (for a part given back before the capture was recorded, after payment.captured),
+   * whatever the order and repetition of the provider's news.
    */
   'payment.partly_refunded': z.object({
     id,

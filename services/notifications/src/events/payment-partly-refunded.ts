@@ -6,8 +6,8 @@ import { type MailSettings, queueEmail } from '../queue-email.js';
 /**
  * payment.partly_refunded → "Part of your payment for <title> was refunded" (or returned
  * by the card issuer) to the buyer, and "Part of your sale … was given back" with the cut
- * from their proceeds to the seller, once that cut is posted (null while the capture is
- * not recorded: the seller's "Sold" email and payouts page then count the sale net).
+ * from their proceeds to the seller (when the event names one: a sale without proceeds
+ * posted has no cut to tell).
  */
 export const onPaymentPartlyRefunded =
   (mail: MailSettings): EventHandler<NotificationsDatabase, 'payment.partly_refunded'> =>
