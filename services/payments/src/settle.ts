@@ -169,16 +169,17 @@ export async function recordCapture(
     }),
     { paymentId: payment.id },
   );
-  const sold = order?.seller_id && !cancelled ? { ...order, seller_id: order.seller_id } : null;
-  if (sold) {
+  // The seller told of the sale: none for a cancelled order's capture (refunded next).
+  const sellerId = cancelled ? null : (order?.seller_id ?? null);
+  if (sellerId) {
     await enqueueEvent(trx, 'payment.captured', {
       id: payment.id,
       orderId: payment.order_id,
       userId: payment.user_id,
-      sellerId: sold.seller_id,
+      sellerId,
       amount: fromCents(payment.amount_cents),
       fee: fromCents(fee),
-      ticketId: sold.ticket_id,
+      ticketId: order?.ticket_id ?? null,
     });
   }
   // Part of it given back at the provider before this capture was recorded: reversed
@@ -187,7 +188,7 @@ export async function recordCapture(
   const partBack = reversedCents(payment);
   if (partBack > 0) {
     const by = payment.refunded_cents > 0 ? 'refund' : 'chargeback';
-    await reversePart(trx, payment, 0, partBack, sold ? by : null);
+    await reversePart(trx, payment, 0, partBack, sellerId ? by : null);
   }
   return true;
 }

@@ -34,6 +34,11 @@ export interface WebhooksRoutesOptions {
   providerTimeoutMs: number;
 }
 
+/** The id of the PaymentIntent a charge or dispute belongs to (Stripe sends an id or, expanded, the object). */
+function intentIdOf(intent: string | Stripe.PaymentIntent | null | undefined): string | undefined {
+  return typeof intent === 'string' ? intent : intent?.id;
+}
+
 /** What a Stripe event says about one of our payments, or null when it says nothing. */
 function newsOf(event: Stripe.Event): ProviderNews | null {
   const object = event.data.object as { object?: string };
@@ -45,8 +50,7 @@ function newsOf(event: Stripe.Event): ProviderNews | null {
   }
   if (object.object === 'charge' && event.type === 'charge.refunded') {
     const charge = object as Stripe.Charge;
-    const providerId =
-      typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+    const providerId = intentIdOf(charge.payment_intent);
     if (!providerId) return null;
     // Refunded in part (in Stripe's dashboard): not this news, see partialRefundOf.
     if (!charge.refunded) return null;
@@ -83,10 +87,7 @@ function disputeNewsOf(
   log: FastifyBaseLogger,
 ): DisputeNews | null {
   // The dispute's own metadata is not the payment's: it is found by its PaymentIntent.
-  const providerId =
-    typeof dispute.payment_intent === 'string'
-      ? dispute.payment_intent
-      : dispute.payment_intent?.id;
+  const providerId = intentIdOf(dispute.payment_intent);
   if (!providerId) {
     log.warn({ disputeId: dispute.id }, 'dispute of a charge with no PaymentIntent: not ours');
     return null;
@@ -116,8 +117,7 @@ function partialRefundOf(
   const object = event.data.object as { object?: string };
   if (object.object !== 'charge' || event.type !== 'charge.refunded') return null;
   const charge = object as Stripe.Charge;
-  const providerId =
-    typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+  const providerId = intentIdOf(charge.payment_intent);
   if (!providerId || charge.refunded || charge.amount_refunded <= 0) return null;
   return { providerId, refundedCents: charge.amount_refunded };
 }
@@ -128,10 +128,7 @@ function partialRefundOf(
  * transaction is not in usd, the ledger's currency (logged: settle it by hand).
  */
 function disputeFundsOf(dispute: Stripe.Dispute, log: FastifyBaseLogger): DisputeFunds | null {
-  const providerId =
-    typeof dispute.payment_intent === 'string'
-      ? dispute.payment_intent
-      : dispute.payment_intent?.id;
+  const providerId = intentIdOf(dispute.payment_intent);
   const transactions = dispute.balance_transactions ?? [];
   if (!providerId || transactions.length === 0) return null;
   const foreign = transactions.find((funds) => funds.currency !== 'usd');
