@@ -105,8 +105,8 @@ describe('when payments run on Stripe and a verified seller has sold a ticket', 
   });
 });
 
-describe('when a buyer is refunded in full in Stripe after the sale', () => {
-  it('then the ticket stays sold but is no longer theirs: its download is refused, My tickets and the order say Refunded, and the buyer is emailed', async () => {
+describe('when a buyer is refunded in part, then in full, in Stripe after the sale', () => {
+  it('then the part is shown on the order and the ticket stays theirs; after the whole, the ticket stays sold but is no longer theirs: its download is refused, My tickets and the order say Refunded, and the buyer is emailed each time', async () => {
     const { baseUrl } = system;
     const seller = await apiSession(baseUrl, uniqueEmail('refund-seller'));
     const title = uniqueTitle('Refunded show');
@@ -140,46 +140,70 @@ describe('when a buyer is refunded in full in Stripe after the sale', () => {
       message: "the buyer's download",
     });
 
-    // Refunded in Stripe's dashboard, then its charge.refunded for the whole amount. As
-    // Stripe sends it, the charge in the event lists no refunds: payments asks for the id.
+    /** Stripe's charge.refunded, signed, with `refundedCents` of the $25 refunded so far. */
+    const chargeRefunded = async (refundedCents: number) => {
+      const payload = JSON.stringify({
+        id: `evt_refund_${refundedCents}_${orderId}`,
+        object: 'event',
+        type: 'charge.refunded',
+        api_version: '2025-01-01',
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: `ch_${orderId.slice(0, 8)}`,
+            object: 'charge',
+            payment_intent: payment.providerId,
+            amount: 2500,
+            amount_refunded: refundedCents,
+            refunded: refundedCents === 2500,
+            metadata: { paymentId: payment.id },
+          },
+        },
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: null, idempotency_key: null },
+      });
+      const delivered = await fetch(`${baseUrl}/api/payments/webhooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': Stripe.webhooks.generateTestHeaderString({
+            payload,
+            secret: WEBHOOK_SECRET,
+          }),
+        },
+        body: payload,
+      });
+      expect(delivered.status).toBe(200);
+    };
+    const page = await openPage(browser, desktop);
+    const [name, value] = buyer.cookie.split('; ')[0]!.split(/=(.*)/s) as [string, string];
+    await page.context().addCookies([{ name, value, url: baseUrl }]);
+
+    // $5 of it refunded in Stripe's dashboard: the sale stands, the buyer keeps the ticket
+    // and its download, and the order page says what came back.
+    await chargeRefunded(500);
+    const partEmail = await system.mail.waitFor(
+      buyerEmail,
+      /^Part of your payment .* was refunded$/,
+    );
+    expect(partEmail.subject).toBe(`Part of your payment for ${title} was refunded`);
+    await page.goto(`${baseUrl}/orders/${orderId}`);
+    await page.getByText('$5.00 of your $25.00 payment was given back to you.').waitFor();
+    await page.getByText('Paid. This ticket is yours.').waitFor();
+    expect(await page.getByRole('link', { name: 'Download ticket' }).count()).toBe(1);
+    expect(await page.getByText('Complete', { exact: true }).count()).toBe(1);
+    await screenshot(page, 'desktop-order-partly-refunded');
+    expect((await get(`/api/tickets/${ticket.id}/file`)).status).toBe(200);
+
+    // Then the rest, in Stripe's dashboard, and its charge.refunded for the whole amount.
+    // As Stripe sends it, the charge in the event lists no refunds: payments asks for the id.
     await new Stripe(STAND_IN_SECRET_KEY, {
       host: new URL(standIn.url).hostname,
       port: Number(new URL(standIn.url).port),
       protocol: 'http',
     }).refunds.create({ payment_intent: payment.providerId });
-    const payload = JSON.stringify({
-      id: `evt_refund_${orderId}`,
-      object: 'event',
-      type: 'charge.refunded',
-      api_version: '2025-01-01',
-      created: Math.floor(Date.now() / 1000),
-      data: {
-        object: {
-          id: `ch_${orderId.slice(0, 8)}`,
-          object: 'charge',
-          payment_intent: payment.providerId,
-          amount: 2500,
-          amount_refunded: 2500,
-          refunded: true,
-          metadata: { paymentId: payment.id },
-        },
-      },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-    });
-    const delivered = await fetch(`${baseUrl}/api/payments/webhooks/stripe`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-          payload,
-          secret: WEBHOOK_SECRET,
-        }),
-      },
-      body: payload,
-    });
-    expect(delivered.status).toBe(200);
+    await chargeRefunded(2500);
 
     const refused = await waitFor(
       async () => {
@@ -191,12 +215,9 @@ describe('when a buyer is refunded in full in Stripe after the sale', () => {
     expect(await refused.json()).toEqual({ errors: [{ message: 'This purchase was refunded' }] });
     const sold = (await (await get(`/api/tickets/${ticket.id}`)).json()) as { status: string };
     expect(sold.status).toBe('sold');
-    const refundEmail = await system.mail.waitFor(buyerEmail, /was refunded$/);
+    const refundEmail = await system.mail.waitFor(buyerEmail, /^Your payment .* was refunded$/);
     expect(refundEmail.subject).toBe(`Your payment for ${title} was refunded`);
 
-    const page = await openPage(browser, desktop);
-    const [name, value] = buyer.cookie.split('; ')[0]!.split(/=(.*)/s) as [string, string];
-    await page.context().addCookies([{ name, value, url: baseUrl }]);
     await page.goto(`${baseUrl}/tickets/purchased`);
     const row = page.getByRole('listitem').filter({ hasText: title });
     await row.getByText('Refunded', { exact: true }).waitFor();

@@ -116,6 +116,22 @@ describe('a completed order', () => {
     expect(screen.getByRole('link', { name: 'Download ticket' })).toBeTruthy();
   });
 
+  it('when part of its payment was given back, then the page says how much, the ticket stays theirs and the download stays', () => {
+    render(
+      <OrderPanel
+        order={completed}
+        renderedAt={Date.now()}
+        stripePublishableKey={null}
+        ticketFileUrl="/api/tickets/ticket-1/file"
+        partlyRefunded={5}
+      />,
+    );
+    expect(screen.getByText('Paid. This ticket is yours.')).toBeTruthy();
+    expect(screen.getByText('$5.00 of your $35.50 payment was given back to you.')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Download ticket' })).toBeTruthy();
+    expect(screen.getByText('Complete', { exact: true })).toBeTruthy();
+  });
+
   it('when its payment was refunded, then the page says so, its badge says Refunded, and it offers no download', () => {
     render(
       <OrderPanel

@@ -1943,6 +1943,8 @@ export interface paths {
                             orderId: string;
                             amount: number;
                             fee: number;
+                            /** @description The part of amount given back to the buyer so far, in dollars: 0 while the sale stands whole, a part while it stands with part given back (partial refunds, a lost partial chargeback; the ticket stays the buyer’s), all of amount once refunded */
+                            refunded: number;
                             /** @enum {string} */
                             status: "pending" | "authorized" | "captured" | "voided" | "refunded";
                             providerId: string | null;
@@ -1999,6 +2001,8 @@ export interface paths {
                             orderId: string;
                             amount: number;
                             fee: number;
+                            /** @description The part of amount given back to the buyer so far, in dollars: 0 while the sale stands whole, a part while it stands with part given back (partial refunds, a lost partial chargeback; the ticket stays the buyer’s), all of amount once refunded */
+                            refunded: number;
                             /** @enum {string} */
                             status: "pending" | "authorized" | "captured" | "voided" | "refunded";
                             providerId: string | null;
@@ -2131,6 +2135,8 @@ export interface paths {
                             orderId: string;
                             amount: number;
                             fee: number;
+                            /** @description The part of amount given back to the buyer so far, in dollars: 0 while the sale stands whole, a part while it stands with part given back (partial refunds, a lost partial chargeback; the ticket stays the buyer’s), all of amount once refunded */
+                            refunded: number;
                             /** @enum {string} */
                             status: "pending" | "authorized" | "captured" | "voided" | "refunded";
                             providerId: string | null;

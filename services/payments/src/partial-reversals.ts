@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { PaymentsDatabase } from './db/schema.js';
 import { FEES_ACCOUNT, type LedgerLine, PROVIDER_ACCOUNT, post } from './ledger.js';
 import type { PaymentOutcomes } from './metrics.js';
-import { findByProviderId, lockPayment, type PaymentRow } from './payments.js';
+import { findByProviderId, lockPayment, type PaymentRow, reversedCents } from './payments.js';
 
 /**
  * Part of a captured sale given back while the sale stands (the buyer keeps the ticket):
@@ -13,15 +13,6 @@ import { findByProviderId, lockPayment, type PaymentRow } from './payments.js';
  * nothing), or `chargedBackCents` of the lost dispute `disputeId` (applied once).
  */
 export type PartBack = { refundedCents: number } | { chargedBackCents: number; disputeId: string };
-
-/**
- * The cents of the sale reversed so far by parts given back: capped at its amount (a
- * refund and a chargeback of the same money together may claim more: the buyer was paid
- * twice, Stripe's to recover).
- */
-export function reversedCents(payment: PaymentRow): number {
-  return Math.min(payment.refunded_cents + payment.charged_back_cents, payment.amount_cents);
-}
 
 /** `numerator / denominator` rounded half up, exact for any cents (BigInt: fee × part may pass 2^53). */
 function share(amount: number, numerator: number, denominator: number): number {

@@ -11,6 +11,10 @@ export const paymentSchema = z.object({
   amount: z.number(),
   /** The platform's part of `amount`, in dollars (0 until captured). */
   fee: z.number(),
+  refunded: z.number().meta({
+    description:
+      'The part of amount given back to the buyer so far, in dollars: 0 while the sale stands whole, a part while it stands with part given back (partial refunds, a lost partial chargeback; the ticket stays the buyer’s), all of amount once refunded',
+  }),
   status: z.enum(paymentStatuses),
   /** The provider's id; null only while the first attempt is still pending. */
   providerId: z.string().nullable(),
@@ -45,12 +49,22 @@ export function lockPayment(
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * The cents of the sale reversed so far by parts given back: capped at its amount (a
+ * refund and a chargeback of the same money together may claim more: the buyer was paid
+ * twice, Stripe's to recover).
+ */
+export function reversedCents(payment: PaymentRow): number {
+  return Math.min(payment.refunded_cents + payment.charged_back_cents, payment.amount_cents);
+}
+
 export function toPayment(row: PaymentRow): Payment {
   return {
     id: row.id,
     orderId: row.order_id,
     amount: fromCents(row.amount_cents),
     fee: fromCents(row.fee_cents),
+    refunded: fromCents(row.status === 'refunded' ? row.amount_cents : reversedCents(row)),
     status: row.status,
     providerId: row.provider_id,
     createdAt: row.created_at.toISOString(),

@@ -4,8 +4,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { PaymentAction, PaymentsDatabase } from './db/schema.js';
 import { post, saleLines } from './ledger.js';
 import type { PaymentOutcome, PaymentOutcomes } from './metrics.js';
-import { reversedCents, reversePart } from './partial-reversals.js';
-import { feeCents, lockPayment, type PaymentRow } from './payments.js';
+import { reversePart } from './partial-reversals.js';
+import { feeCents, lockPayment, type PaymentRow, reversedCents } from './payments.js';
 import type { ProviderPaymentStatus } from './providers/index.js';
 
 type Db = Kysely<PaymentsDatabase> | Transaction<PaymentsDatabase>;

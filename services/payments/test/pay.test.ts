@@ -95,6 +95,8 @@ describe('POST /api/payments', () => {
       amount: 1234.56,
       // The platform's part is shown from the start: 10 % of 1234.56, to the cent.
       fee: 123.46,
+      // Nothing given back.
+      refunded: 0,
       status: 'authorized',
       providerId: expect.stringMatching(/^sandbox_pi_[0-9a-f-]{36}$/),
       createdAt: expect.any(String),
@@ -279,6 +281,7 @@ describe('GET /api/payments', () => {
       orderId: expect.any(String),
       amount: 30,
       fee: 3,
+      refunded: 0,
       status: 'authorized',
       providerId: expect.stringMatching(/^sandbox_pi_/),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),

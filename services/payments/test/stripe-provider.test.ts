@@ -52,6 +52,7 @@ describe('paying through Stripe (the real SDK against a local stand-in)', () => 
       orderId: order.id,
       amount: 25.5,
       fee: 2.55,
+      refunded: 0,
       status: 'authorized',
       providerId: expect.stringMatching(/^pi_/),
       createdAt: expect.any(String),

@@ -57,8 +57,17 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
 
   /** A sale paid through Stripe and captured: its seller has been credited. */
   async function capturedSale() {
-    const { order, paid } = await fx.capturedSale();
-    return { paid, order, sellerId: order.ticket.userId! };
+    const { order, paid, buyer } = await fx.capturedSale();
+    return { paid, order, buyer, sellerId: order.ticket.userId! };
+  }
+
+  /** The payment as its buyer reads it: GET /api/payments/:id and the same in their list. */
+  async function asBuyerReadsIt(buyer: { headers: Record<string, string> }, paymentId: string) {
+    const one = await fx.app.inject({ url: `/api/payments/${paymentId}`, headers: buyer.headers });
+    const list = await fx.app.inject({ url: '/api/payments', headers: buyer.headers });
+    expect(one.statusCode).toBe(200);
+    expect(list.json()).toContainEqual(one.json());
+    return one.json();
   }
 
   /** Stripe's charge.refunded for $5 (or `refundedCents` in all) of the sale refunded in its dashboard. */
@@ -86,7 +95,8 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
   const partBack = (paymentId: string) => fx.accountTotals(paymentId, ['partial_refund']);
 
   it('when part of a captured sale is refunded in Stripe, then that part is reversed in proportion once, the sale stays captured and the buyer keeps the ticket; a full refund then reverses the rest', async () => {
-    const { paid, order, sellerId } = await capturedSale();
+    const { paid, order, buyer, sellerId } = await capturedSale();
+    expect(await asBuyerReadsIt(buyer, paid.id)).toMatchObject({ status: 'captured', refunded: 0 });
     const before = await sellerBalance(fx.db, sellerId);
     const counted = () =>
       scrapeMetric(fx.app, 'gittix_payments_total', { outcome: 'partly_refunded' });
@@ -98,6 +108,12 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       expect(partial.statusCode).toBe(200);
     }
     expect(await fx.paymentRow(paid.id)).toMatchObject({ status: 'captured', refunded_cents: 500 });
+    // The buyer reads what came back: the sale stands, $5.00 of it refunded.
+    expect(await asBuyerReadsIt(buyer, paid.id)).toMatchObject({
+      amount: 25.5,
+      status: 'captured',
+      refunded: 5,
+    });
     expect(await sellerBalance(fx.db, sellerId)).toEqual({
       ...before,
       availableCents: before.availableCents - 450,
@@ -130,6 +146,10 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       expect(full.statusCode).toBe(200);
     }
     expect((await fx.paymentRow(paid.id)).status).toBe('refunded');
+    expect(await asBuyerReadsIt(buyer, paid.id)).toMatchObject({
+      status: 'refunded',
+      refunded: 25.5,
+    });
     expect(await sellerBalance(fx.db, sellerId)).toMatchObject({ availableCents: 0 });
     expect(await refundsOf(paid.id)).toHaveLength(1);
     // The sale, its part and the rest given back: nothing left on the sale's accounts.
@@ -163,7 +183,7 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
   });
 
   it('when refunds and a chargeback of part claim more than the sale together, then no more than the sale is reversed, and a larger refund total after that reverses nothing more', async () => {
-    const { paid } = await capturedSale();
+    const { paid, buyer } = await capturedSale();
     await deliver('charge.refunded', partlyRefundedCharge(paid, 2000));
     await fx.db.transaction().execute(async (trx) =>
       recordPartBack(trx, await lockPayment(trx, paid.id), {
@@ -178,6 +198,8 @@ describe("Stripe's webhook: refunds made in Stripe, and metadata that is not our
       charged_back_cents: 1000,
     });
     expect((await partBack(paid.id)).provider).toBe(2550);
+    // The buyer is shown no more back than they paid.
+    expect(await asBuyerReadsIt(buyer, paid.id)).toMatchObject({ amount: 25.5, refunded: 25.5 });
     expect(await ledgerSum(fx.db)).toBe(0);
     // The chargeback told the $5.50 it reversed; the last total reversed nothing, told nothing.
     expect(

@@ -38,6 +38,8 @@ interface Props {
   event?: TicketEvent | null;
   /** The payment was refunded in full: the ticket is no longer the buyer's (no download). */
   refunded?: boolean;
+  /** Dollars of the payment given back while the sale stands (partial refunds): the ticket stays theirs. */
+  partlyRefunded?: number;
 }
 
 export function OrderPanel({
@@ -47,6 +49,7 @@ export function OrderPanel({
   ticketFileUrl = null,
   event = null,
   refunded = false,
+  partlyRefunded = 0,
 }: Props) {
   const router = useRouter();
   const expiresAt = Date.parse(order.expiresAt);
@@ -180,6 +183,12 @@ export function OrderPanel({
       )}
       {state === 'complete' && !refunded && !message && (
         <p className="notice notice-success">Paid. This ticket is yours.</p>
+      )}
+      {state === 'complete' && !refunded && partlyRefunded > 0 && (
+        <p className="notice">
+          {formatPrice(partlyRefunded)} of your {formatPrice(order.ticket.price)} payment was given
+          back to you.
+        </p>
       )}
       {state === 'complete' &&
         !refunded &&

@@ -4,7 +4,7 @@ import { cache } from 'react';
 import { OrderPanel } from '../../../components/OrderPanel';
 import { webConfig } from '../../../lib/config';
 import { gatewayGet, loadOrRedirect } from '../../../lib/gateway';
-import { refundedOrderIds } from '../../../lib/refunds';
+import { refundsByOrder } from '../../../lib/refunds';
 
 interface OrderProps {
   params: Promise<{ id: string }>;
@@ -33,8 +33,9 @@ export default async function OrderPage({ params }: OrderProps) {
   const bought =
     order.status === 'complete' && ticket?.status === 'sold' && ticket.orderId === order.id;
   // A completed order's payment may have been refunded since (by an operator, in Stripe):
-  // the ticket is then no longer the buyer's, and tickets refuses them its file.
-  const refunded = order.status === 'complete' && (await refundedOrderIds()).has(order.id);
+  // in full, the ticket is then no longer the buyer's, and tickets refuses them its file;
+  // in part, the ticket stays theirs and the page says what came back.
+  const refund = order.status === 'complete' ? (await refundsByOrder()).get(order.id) : undefined;
   return (
     <OrderPanel
       order={order}
@@ -42,7 +43,8 @@ export default async function OrderPage({ params }: OrderProps) {
       stripePublishableKey={stripePublishableKey}
       ticketFileUrl={bought && ticket.hasFile ? `/api/tickets/${ticket.id}/file` : null}
       event={ticket?.event ?? null}
-      refunded={refunded}
+      refunded={refund?.whole ?? false}
+      partlyRefunded={refund && !refund.whole ? refund.amount : 0}
     />
   );
 }
