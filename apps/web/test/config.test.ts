@@ -9,7 +9,26 @@ describe('the web app configuration', () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
       OTEL_TRACES_SAMPLER_ARG: 1,
+      // The services' batch defaults, not the SDK's (5 s, a queue of 2,048).
+      OTEL_BSP_SCHEDULE_DELAY: 500,
+      OTEL_BSP_EXPORT_TIMEOUT: 30_000,
+      OTEL_BSP_MAX_QUEUE_SIZE: 8_192,
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 512,
     });
+  });
+
+  it('when batch keys are set, then they are whole numbers and a batch may not exceed the queue, as in the services', () => {
+    expect(
+      parseWebConfig({ OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '' }),
+    ).toMatchObject({ OTEL_BSP_SCHEDULE_DELAY: 100, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 512 });
+    expect(() => parseWebConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '0.5' })).toThrow(
+      'Invalid configuration: OTEL_BSP_MAX_QUEUE_SIZE: Must be a whole number',
+    );
+    expect(() =>
+      parseWebConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512' }),
+    ).toThrow(
+      'Invalid configuration: OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Must not exceed OTEL_BSP_MAX_QUEUE_SIZE',
+    );
   });
 
   it('when tracing keys are set, then they are checked as the services check them; blank ones count as unset', () => {

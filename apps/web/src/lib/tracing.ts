@@ -11,8 +11,9 @@ let provider: NodeTracerProvider | undefined;
  * Registers a tracer provider when an OTLP endpoint is configured (once; called from
  * instrumentation-node.ts). Next.js then makes its own spans: one SERVER span per
  * request, child of the caller's `traceparent` (the gateway's upstream call), and the
- * render's. The sampler and the batch settings are the SDK's reading of the spec's
- * OTEL_TRACES_SAMPLER and OTEL_BSP_* keys. Without an endpoint nothing is registered:
+ * render's. The sampler is the SDK's reading of the spec's OTEL_TRACES_SAMPLER keys;
+ * the batch settings are the OTEL_BSP_* keys as config.ts read them, with the services'
+ * defaults. Without an endpoint nothing is registered:
  * Next.js and inGatewaySpan make no span at all.
  */
 export function startTracing(config: WebConfig): void {
@@ -24,7 +25,14 @@ export function startTracing(config: WebConfig): void {
       : new ProtobufTraceExporter({ url });
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'web' }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, {
+        scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY,
+        exportTimeoutMillis: config.OTEL_BSP_EXPORT_TIMEOUT,
+        maxQueueSize: config.OTEL_BSP_MAX_QUEUE_SIZE,
+        maxExportBatchSize: config.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+      }),
+    ],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   // The gateway call has its own CLIENT span (inGatewaySpan, gateway-span.ts), which
