@@ -3,7 +3,10 @@ import { median, summarize } from '../harness/stats.js';
 import {
   type Burst,
   costRows,
+  type ExpiryBurst,
+  expiryRow,
   renderCostTable,
+  renderExpiryTable,
   renderSaleTable,
   type SaleBurst,
   saleRow,
@@ -135,6 +138,43 @@ describe('the tracing-cost report', () => {
     expect(row.wrongRounds).toBe(1);
     expect(renderSaleTable(row, 400, 40)).toContain(
       '| through the gateway | 1000 → 1100 | +10.0 % | 100.0 | 92.5 | -7.5 % |',
+    );
+  });
+
+  it('when traced expiries cost 20 % more CPU and one round missed an order, then the expiry row says so, lags as the median of rounds', () => {
+    const expiry = (
+      round: number,
+      tracing: 'off' | 'on',
+      cpuSeconds: number,
+      cancelledP99: number,
+      cancelledInDb = 300,
+    ): ExpiryBurst => ({
+      round,
+      tracing,
+      orders: 300,
+      cancelledInDb,
+      fired: summarize([100, 200]),
+      cancelled: { ...summarize([cancelledP99 / 2]), p99: cancelledP99 },
+      cpuSeconds,
+    });
+    const row = expiryRow(
+      [
+        // 1 ms of CPU per expiry off, 1.2 ms on; the cancellations' p99 1.1× later.
+        expiry(0, 'off', 0.3, 1000),
+        expiry(0, 'on', 0.36, 1100),
+        expiry(1, 'on', 0.36, 1320),
+        expiry(1, 'off', 0.3, 1200, 299),
+      ],
+      { median },
+    );
+    expect(row.off.cpuPerExpiryUs).toBeCloseTo(1000);
+    expect(row.on.cpuPerExpiryUs).toBeCloseTo(1200);
+    expect(row.cpuRatio).toBeCloseTo(1.2);
+    expect(row.p99Ratio).toBeCloseTo(1.1);
+    expect(row.off.cancelledP99).toBeCloseTo(1100);
+    expect(row.wrongRounds).toBe(1);
+    expect(renderExpiryTable(row, 300)).toContain(
+      '| expiration → orders → tickets | 1000 → 1200 | +20.0 % | 200 → 200 | 550 → 605 | 1100 → 1210 | +10.0 % | 1 |',
     );
   });
 });

@@ -215,3 +215,79 @@ export function renderSaleTable(row: SaleRow, attempts: number, tickets: number)
     `| through the gateway | ${fixed(row.off.cpuPerAttemptUs)} → ${fixed(row.on.cpuPerAttemptUs)} | ${percent(row.cpuRatio)} | ${fixed(row.off.ordersPerSecond, 1)} | ${fixed(row.on.ordersPerSecond, 1)} | ${percent(row.throughputRatio)} | ${fixed(row.off.latency.p50, 2)} → ${fixed(row.on.latency.p50, 2)} | ${fixed(row.off.latency.p99, 2)} → ${fixed(row.on.latency.p99, 2)} | ${row.wrongRounds} |`,
   ].join('\n');
 }
+
+/** One expiry round on one copy: orders due at one instant, cancelled by the real path. */
+export interface ExpiryBurst {
+  round: number;
+  tracing: 'off' | 'on';
+  orders: number;
+  /** Orders the orders service had cancelled when the round ended (all of them, or it timed out). */
+  cancelledInDb: number;
+  /** expiration.complete written by the worker − the due instant, ms. */
+  fired: Summary;
+  /** order.cancelled written by orders − the due instant, ms. */
+  cancelled: Summary;
+  /** CPU seconds of expiration, orders and tickets from the due instant until the spans of the last cancellation were exported. */
+  cpuSeconds: number;
+}
+
+export interface ExpiryRow {
+  off: { cpuPerExpiryUs: number; cancelledP50: number; cancelledP99: number; firedP99: number };
+  on: { cpuPerExpiryUs: number; cancelledP50: number; cancelledP99: number; firedP99: number };
+  /** Median over rounds of (on ÷ off) CPU per expiry. */
+  cpuRatio: number;
+  /** Median over rounds of (on ÷ off) cancelled p99: how much later the last orders went. */
+  p99Ratio: number;
+  /** Rounds where not every order was cancelled. */
+  wrongRounds: number;
+}
+
+/** The expiry row: CPU per expiry over all rounds, lags as the median of the rounds'. */
+export function expiryRow(
+  bursts: ExpiryBurst[],
+  { median }: { median: (v: number[]) => number },
+): ExpiryRow {
+  const cpuPerExpiryUs = (list: ExpiryBurst[]) =>
+    (list.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
+    Math.max(
+      1,
+      list.reduce((n, b) => n + b.orders, 0),
+    );
+  const side = (tracing: 'off' | 'on') => {
+    const list = bursts.filter((b) => b.tracing === tracing);
+    return {
+      cpuPerExpiryUs: cpuPerExpiryUs(list),
+      cancelledP50: median(list.map((b) => b.cancelled.p50)),
+      cancelledP99: median(list.map((b) => b.cancelled.p99)),
+      firedP99: median(list.map((b) => b.fired.p99)),
+    };
+  };
+  const rounds = [...new Set(bursts.map((b) => b.round))];
+  const ratios = rounds.flatMap((round) => {
+    const off = bursts.find((b) => b.round === round && b.tracing === 'off');
+    const on = bursts.find((b) => b.round === round && b.tracing === 'on');
+    if (!off || !on) return [];
+    return [
+      {
+        cpu: cpuPerExpiryUs([on]) / cpuPerExpiryUs([off]),
+        p99: on.cancelled.p99 / off.cancelled.p99,
+      },
+    ];
+  });
+  return {
+    off: side('off'),
+    on: side('on'),
+    cpuRatio: median(ratios.map((r) => r.cpu)),
+    p99Ratio: median(ratios.map((r) => r.p99)),
+    wrongRounds: bursts.filter((b) => b.cancelledInDb !== b.orders).length,
+  };
+}
+
+/** The expiry table docs/tracing.md quotes. */
+export function renderExpiryTable(row: ExpiryRow, orders: number): string {
+  return [
+    `| ${orders} orders due at once, per round | CPU µs/expiry off → on | CPU per expiry on vs off (median of rounds) | fired p99 off → on (ms) | cancelled p50 off → on (ms) | cancelled p99 off → on (ms) | cancelled p99 on vs off (median of rounds) | rounds not all cancelled |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| expiration → orders → tickets | ${fixed(row.off.cpuPerExpiryUs)} → ${fixed(row.on.cpuPerExpiryUs)} | ${percent(row.cpuRatio)} | ${fixed(row.off.firedP99)} → ${fixed(row.on.firedP99)} | ${fixed(row.off.cancelledP50)} → ${fixed(row.on.cancelledP50)} | ${fixed(row.off.cancelledP99)} → ${fixed(row.on.cancelledP99)} | ${percent(row.p99Ratio)} | ${row.wrongRounds} |`,
+  ].join('\n');
+}

@@ -9,7 +9,10 @@
  * reported, both of requests per second and of the services' CPU per request (read
  * from /proc: what the rest of the shared machine does is left out of it). Then the
  * flash sale: each round, fresh buyers race for fresh tickets on each copy in turn
- * (the order rotating), orders/s and CPU per attempt compared the same way. Prints
+ * (the order rotating), orders/s and CPU per attempt compared the same way. Then the
+ * expiry path: each round, --expiring orders on each copy fall due at one instant (the
+ * order rotating), their cancellation lag and the CPU per expiry of expiration, orders
+ * and tickets compared the same way (the traced copy adds BullMQ's spans). Prints
  * markdown tables and writes bench/results/tracing-<time>.json. Before each round both
  * copies sit idle for --idle-seconds together: what their services use then (timers,
  * pollers) is left out of the round's CPU, which would otherwise count it per request
@@ -18,12 +21,13 @@
  *   npm run bench:tracing -- [--mode dist|source] [--skip-build] [--connections 10]
  *                            [--seconds 3] [--rounds 4] [--tickets 50]
  *                            [--sale-rounds 4] [--buyers 400] [--sale-tickets 40]
- *                            [--sale-connections 50] [--cpu-prof tickets,gateway]
+ *                            [--sale-connections 50] [--expiry-rounds 2]
+ *                            [--expiring 300] [--cpu-prof tickets,gateway]
  *                            [--idle-seconds 2] [--sampler parentbased_traceidratio]
  *                            [--sampler-arg 0.1]
  *                            [--variant-env OTEL_GITTIX_EXPORT_THREAD=worker …]
  *
- * --sale-rounds 0 leaves the sale out; --cpu-prof runs the named services of both
+ * --sale-rounds 0 leaves the sale out, --expiry-rounds 0 the expiry path; --cpu-prof runs the named services of both
  * copies under `node --cpu-prof` (bench/profiles/raw/tracing-<off|on>/). --variant-env
  * (repeatable, KEY=VALUE) starts a third copy, traced like "on" with those variables
  * added, whose read bursts rotate with the other two: a change to how spans are
@@ -36,22 +40,28 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { testInfra, testRunId, uniqueName } from '@gittix/common/testing';
+import { EventBus } from '@gittix/common';
+import { testInfra, testLogger, testRunId, uniqueName } from '@gittix/common/testing';
 import pg from 'pg';
 import { buildServices } from '../../scripts/system/build.js';
 import { dropRunData } from '../../scripts/system/run-data.js';
 import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, type RunningSystem, startSystem } from '../../scripts/system/system.js';
 import { listTicketsForSale, waitForRows } from '../harness/api.js';
+import { type ExpirationQueue, openExpirationQueue } from '../harness/expiration-queue.js';
 import { runLoad } from '../harness/load.js';
 import { machineNow } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { median, summarize } from '../harness/stats.js';
+import { EXPIRY_SERVICES, expiryRound } from './expiry.js';
 import {
   type Burst,
   type CostRow,
   costRows,
+  type ExpiryBurst,
+  expiryRow,
   renderCostTable,
+  renderExpiryTable,
   renderSaleTable,
   type SaleBurst,
   saleRow,
@@ -71,6 +81,8 @@ const { values: args } = parseArgs({
     buyers: { type: 'string', default: '400' },
     'sale-tickets': { type: 'string', default: '40' },
     'sale-connections': { type: 'string', default: '50' },
+    'expiry-rounds': { type: 'string', default: '2' },
+    expiring: { type: 'string', default: '300' },
     'cpu-prof': { type: 'string' },
     'idle-seconds': { type: 'string', default: '2' },
     /** The traced copy's OTEL_TRACES_SAMPLER (default: the services' parentbased_always_on). */
@@ -88,6 +100,10 @@ const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
 const saleRounds = Number(args['sale-rounds'] ?? args.rounds);
 const saleTickets = Number(args['sale-tickets']);
+const expiryRounds = Number(args['expiry-rounds']);
+const expiring = Number(args.expiring);
+/** Orders due at once in the expiry warm-up (left out of every number). */
+const EXPIRY_WARM_UP = 50;
 const idleSeconds = Number(args['idle-seconds']);
 const profiled = args['cpu-prof']?.split(',').map((s) => s.trim()) ?? [];
 /** The read path's processes, whose CPU the read bursts count. */
@@ -119,6 +135,7 @@ async function main(): Promise<void> {
   const receiver = await startOtlpSink();
   const systems: Partial<Record<Tracing, RunningSystem>> = {};
   const pools: Partial<Record<Tracing, { orders: pg.Pool; tickets: pg.Pool }>> = {};
+  const expiryLinks: Partial<Record<Tracing, { bus: EventBus; expirations: ExpirationQueue }>> = {};
   if (COPIES.includes('variant')) say(`variant copy: ${JSON.stringify(variantEnv)}`);
   /** What the sink received since `before`, once the exporter's last batch is in. */
   const exportedSince = async (before: { exports: number; bytes: number }) => {
@@ -164,6 +181,7 @@ async function main(): Promise<void> {
     }
     const ticketIds: Record<Tracing, string[]> = { off: [], on: [], variant: [] };
     const saleTicketIds: Record<Tracing, string[][]> = { off: [], on: [], variant: [] };
+    const expiryTicketIds: Record<Tracing, string[][]> = { off: [], on: [], variant: [] };
     for (const tracing of COPIES) {
       const system = systems[tracing]!;
       const pool = (service: string) => {
@@ -185,10 +203,42 @@ async function main(): Promise<void> {
       saleTicketIds[tracing] = Array.from({ length: saleRounds + 1 }, (_, r) =>
         forSale.slice(r * saleTickets, (r + 1) * saleTickets),
       );
+      if (expiryRounds > 0 && tracing !== 'variant') {
+        // The expiry path's tickets: a warm-up's, then one batch per round.
+        const toExpire = await listTicketsForSale(
+          system.baseUrl,
+          seller!,
+          Array.from(
+            { length: EXPIRY_WARM_UP + expiryRounds * expiring },
+            (_, i) => `Held seat ${i}`,
+          ),
+        );
+        await waitForRows(pools[tracing].orders, 'tickets', toExpire, 'held tickets in orders');
+        expiryTicketIds[tracing] = [
+          toExpire.slice(0, EXPIRY_WARM_UP),
+          ...Array.from({ length: expiryRounds }, (_, r) =>
+            toExpire.slice(EXPIRY_WARM_UP + r * expiring, EXPIRY_WARM_UP + (r + 1) * expiring),
+          ),
+        ];
+        expiryLinks[tracing] = {
+          bus: await EventBus.connect({
+            url: system.settings.natsUrl,
+            stream: system.settings.stream,
+            subjectPrefix: system.settings.subjectPrefix,
+            name: `bench-tracing-${tracing}`,
+            logger: testLogger,
+          }),
+          expirations: openExpirationQueue(system.settings.redisUrl, system.settings.queuePrefix),
+        };
+      }
     }
-    const idle = { read: { off: 0, on: 0, variant: 0 }, sale: { off: 0, on: 0, variant: 0 } };
-    const measureIdle = async (leg: 'read' | 'sale') => {
-      const services = leg === 'read' ? READ_SERVICES : SALE_SERVICES;
+    const idle = {
+      read: { off: 0, on: 0, variant: 0 },
+      sale: { off: 0, on: 0, variant: 0 },
+      expiry: { off: 0, on: 0, variant: 0 },
+    };
+    const measureIdle = async (leg: 'read' | 'sale' | 'expiry') => {
+      const services = { read: READ_SERVICES, sale: SALE_SERVICES, expiry: EXPIRY_SERVICES }[leg];
       idle[leg] = await idleCores(systems as Record<Tracing, RunningSystem>, services, idleSeconds);
       idleLog.push({ leg, ...idle[leg] });
     };
@@ -256,15 +306,42 @@ async function main(): Promise<void> {
       }
     }
     const saleExported = await exportedSince(saleBefore);
+
+    const expire = (round: number, tracing: 'off' | 'on') =>
+      expiryRound({
+        round,
+        tracing,
+        system: systems[tracing]!,
+        ordersPool: pools[tracing]!.orders,
+        ...expiryLinks[tracing]!,
+        ticketIds: expiryTicketIds[tracing][round + 1]!,
+        leadMs: 3_000,
+        idleCores: idle.expiry[tracing],
+      });
+    const expiryBursts: ExpiryBurst[] = [];
+    const expiryBefore = receiver.received();
+    if (expiryRounds > 0) {
+      say('expiry warm-up (left out)…');
+      for (const tracing of ['off', 'on'] as const) await expire(-1, tracing);
+      for (let round = 0; round < expiryRounds; round++) {
+        await measureIdle('expiry');
+        const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+        for (const tracing of order) expiryBursts.push(await expire(round, tracing));
+        say(`expiry round ${round + 1}/${expiryRounds} done`);
+      }
+    }
+    const expiryExported = await exportedSince(expiryBefore);
     const rows: CostRow[] = costRows(
       bursts,
       { median, summarize },
       COPIES.filter((copy) => copy !== 'off'),
     );
     const sold = saleBursts.length > 0 ? saleRow(saleBursts, { median, summarize }) : undefined;
+    const expired = expiryBursts.length > 0 ? expiryRow(expiryBursts, { median }) : undefined;
     const table = [
       renderCostTable(rows),
       ...(sold ? [renderSaleTable(sold, Number(args.buyers), saleTickets)] : []),
+      ...(expired ? [renderExpiryTable(expired, expiring)] : []),
     ].join('\n\n');
     const results = {
       startedAt: new Date().toISOString(),
@@ -280,12 +357,15 @@ async function main(): Promise<void> {
         buyers: Number(args.buyers),
         saleTickets,
         saleConnections: Number(args['sale-connections']),
+        expiryRounds,
+        expiring,
         variantEnv,
       },
       exported,
       idle: idleLog,
       rows,
       ...(sold ? { sale: sold, saleExported } : {}),
+      ...(expired ? { expiry: expired, expiryBursts, expiryExported } : {}),
     };
     const resultsDir = join(repoRoot, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
@@ -295,11 +375,15 @@ async function main(): Promise<void> {
     );
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(
-      `${table}\n\nTraced copy's sampler: ${args.sampler ?? 'parentbased_always_on'}${args['sampler-arg'] ? ` (${args['sampler-arg']})` : ''}. Exported by the traced copy: read path ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB; sale ${saleExported.exports} requests, ${(saleExported.bytes / 1e6).toFixed(1)} MB\n`,
+      `${table}\n\nTraced copy's sampler: ${args.sampler ?? 'parentbased_always_on'}${args['sampler-arg'] ? ` (${args['sampler-arg']})` : ''}. Exported by the traced copy: read path ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB; sale ${saleExported.exports} requests, ${(saleExported.bytes / 1e6).toFixed(1)} MB; expiry ${expiryExported.exports} requests, ${(expiryExported.bytes / 1e6).toFixed(1)} MB\n`,
     );
     say(`wrote ${file}`);
   } finally {
     for (const p of Object.values(pools)) await Promise.all([p.orders.end(), p.tickets.end()]);
+    for (const link of Object.values(expiryLinks)) {
+      await link.expirations.close();
+      await link.bus.close();
+    }
     for (const system of Object.values(systems)) await system?.stop();
     await receiver.close();
     await dropRunData(`gx_${testRunId()}_`, testInfra).catch((error) =>
