@@ -35,12 +35,14 @@ export interface CostRow {
 
 const perSecond = (bursts: Burst[]) =>
   bursts.reduce((n, b) => n + b.requests, 0) / bursts.reduce((s, b) => s + b.seconds, 0);
-const cpuPerRequestUs = (bursts: Burst[]) =>
-  (bursts.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
+/** CPU µs per unit (request, attempt, expiry) over `list`: all its CPU over all its units. */
+const cpuPerUnitUs = <B extends { cpuSeconds: number }>(list: B[], units: (b: B) => number) =>
+  (list.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
   Math.max(
     1,
-    bursts.reduce((n, b) => n + b.requests, 0),
+    list.reduce((n, b) => n + units(b), 0),
   );
+const cpuPerRequestUs = (bursts: Burst[]) => cpuPerUnitUs(bursts, (b) => b.requests);
 
 /** The rows of the report: per way in, totals over every round and the medians of the per-round ratios. */
 export function costRows(
@@ -172,12 +174,7 @@ export function saleRow(
   bursts: SaleBurst[],
   { median, summarize }: { median: (v: number[]) => number; summarize: (v: number[]) => Summary },
 ): SaleRow {
-  const cpuPerAttemptUs = (list: SaleBurst[]) =>
-    (list.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
-    Math.max(
-      1,
-      list.reduce((n, b) => n + b.attempts, 0),
-    );
+  const cpuPerAttemptUs = (list: SaleBurst[]) => cpuPerUnitUs(list, (b) => b.attempts);
   const side = (tracing: 'off' | 'on') => {
     const list = bursts.filter((b) => b.tracing === tracing);
     return {
@@ -247,12 +244,7 @@ export function expiryRow(
   bursts: ExpiryBurst[],
   { median }: { median: (v: number[]) => number },
 ): ExpiryRow {
-  const cpuPerExpiryUs = (list: ExpiryBurst[]) =>
-    (list.reduce((s, b) => s + b.cpuSeconds, 0) * 1e6) /
-    Math.max(
-      1,
-      list.reduce((n, b) => n + b.orders, 0),
-    );
+  const cpuPerExpiryUs = (list: ExpiryBurst[]) => cpuPerUnitUs(list, (b) => b.orders);
   const side = (tracing: 'off' | 'on') => {
     const list = bursts.filter((b) => b.tracing === tracing);
     return {

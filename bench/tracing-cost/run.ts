@@ -293,18 +293,29 @@ async function main(): Promise<void> {
         services: SALE_SERVICES,
         idleCores: idle.sale[tracing],
       });
-    const saleBursts: SaleBurst[] = [];
-    const saleBefore = receiver.received();
-    if (saleRounds > 0) {
-      say('flash sale warm-up (left out)…');
-      for (const tracing of ['off', 'on'] as const) await sale(-1, tracing);
-      for (let round = 0; round < saleRounds; round++) {
-        await measureIdle('sale');
+    /**
+     * A warm-up on both copies (left out), then `count` rounds, each after the idle
+     * measure, off and on taking turns to go first.
+     */
+    const alternating = async <T>(
+      leg: 'sale' | 'expiry',
+      count: number,
+      run: (round: number, tracing: 'off' | 'on') => Promise<T>,
+    ): Promise<T[]> => {
+      const results: T[] = [];
+      if (count === 0) return results;
+      say(`${leg} warm-up (left out)…`);
+      for (const tracing of ['off', 'on'] as const) await run(-1, tracing);
+      for (let round = 0; round < count; round++) {
+        await measureIdle(leg);
         const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-        for (const tracing of order) saleBursts.push(await sale(round, tracing));
-        say(`sale round ${round + 1}/${saleRounds} done`);
+        for (const tracing of order) results.push(await run(round, tracing));
+        say(`${leg} round ${round + 1}/${count} done`);
       }
-    }
+      return results;
+    };
+    const saleBefore = receiver.received();
+    const saleBursts: SaleBurst[] = await alternating('sale', saleRounds, sale);
     const saleExported = await exportedSince(saleBefore);
 
     const expire = (round: number, tracing: 'off' | 'on') =>
@@ -318,18 +329,8 @@ async function main(): Promise<void> {
         leadMs: 3_000,
         idleCores: idle.expiry[tracing],
       });
-    const expiryBursts: ExpiryBurst[] = [];
     const expiryBefore = receiver.received();
-    if (expiryRounds > 0) {
-      say('expiry warm-up (left out)…');
-      for (const tracing of ['off', 'on'] as const) await expire(-1, tracing);
-      for (let round = 0; round < expiryRounds; round++) {
-        await measureIdle('expiry');
-        const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-        for (const tracing of order) expiryBursts.push(await expire(round, tracing));
-        say(`expiry round ${round + 1}/${expiryRounds} done`);
-      }
-    }
+    const expiryBursts: ExpiryBurst[] = await alternating('expiry', expiryRounds, expire);
     const expiryExported = await exportedSince(expiryBefore);
     const rows: CostRow[] = costRows(
       bursts,
