@@ -1,6 +1,6 @@
 /**
- * `npm run bench:tracing`: what tracing costs on the read path and in the flash
- * sale. Two copies of GitTix (gateway, tickets, orders, expiration) run side by side, one with
+ * `npm run bench:tracing`: what tracing costs on the read path, in the flash sale and
+ * on the expiry path. Two copies of GitTix (gateway, tickets, orders, expiration) run side by side, one with
  * tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT: the AlwaysOff sampler), one exporting
  * every span over OTLP/HTTP to an in-process sink that does not parse them, on
  * databases of their own seeded alike. GET /api/tickets/:id is sent in short
