@@ -195,6 +195,11 @@ describe('when a buyer is refunded in part, then in full, in Stripe after the sa
     expect(await page.getByText('Complete', { exact: true }).count()).toBe(1);
     await screenshot(page, 'desktop-order-partly-refunded');
     expect((await get(`/api/tickets/${ticket.id}/file`)).status).toBe(200);
+    await page.goto(`${baseUrl}/tickets/purchased`);
+    const bought = page.getByRole('listitem').filter({ hasText: title });
+    await bought.getByText('$5.00 of your payment was given back to you.').waitFor();
+    expect(await bought.getByRole('link', { name: 'Download ticket' }).count()).toBe(1);
+    await screenshot(page, 'desktop-tickets-purchased-partly-refunded');
 
     // Then the rest, in Stripe's dashboard, and its charge.refunded for the whole amount.
     // As Stripe sends it, the charge in the event lists no refunds: payments asks for the id.

@@ -4,20 +4,30 @@ import Link from 'next/link';
 import { EventLine } from '../../../../components/EventLine';
 import { gatewayError, gatewayGet, requireUser } from '../../../../lib/gateway';
 import { formatPrice } from '../../../../lib/price';
+import { refundsByOrder } from '../../../../lib/refunds';
 import styles from '../../listing.module.css';
 
 export const metadata: Metadata = { title: 'My tickets' };
 
 /**
  * The tickets the caller bought, each with its download once the seller attached it;
- * a refunded one says so and has none (the API refuses it: the ticket is not theirs).
+ * a refunded one says so and has none (the API refuses it: the ticket is not theirs);
+ * one whose payment was given back in part says how much (the ticket stays theirs).
  */
 export default async function PurchasedTicketsPage() {
   await requireUser('/tickets/purchased');
   const path = '/api/tickets/purchased';
-  const response = await gatewayGet<PurchasedTicket[]>(path);
+  const [response, refunds] = await Promise.all([
+    gatewayGet<PurchasedTicket[]>(path),
+    refundsByOrder(),
+  ]);
   if (!response.data) throw gatewayError(response, path);
   const tickets = response.data;
+  /** Dollars given back while the sale stands, for a ticket not refunded in full. */
+  const partBack = (ticket: PurchasedTicket) => {
+    const refund = ticket.orderId ? refunds.get(ticket.orderId) : undefined;
+    return !ticket.refundedAt && refund && !refund.whole ? refund.amount : 0;
+  };
 
   return (
     <>
@@ -50,6 +60,11 @@ export default async function PurchasedTicketsPage() {
                 {ticket.refundedAt && (
                   <span className={styles.detail} id={`purchased-${ticket.id}-refund`}>
                     Your payment was refunded: this ticket is no longer yours.
+                  </span>
+                )}
+                {partBack(ticket) > 0 && (
+                  <span className={styles.detail}>
+                    {formatPrice(partBack(ticket))} of your payment was given back to you.
                   </span>
                 )}
               </span>
