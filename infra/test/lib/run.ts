@@ -28,7 +28,10 @@ export function run(
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
+    // A guard against a hung child, not a speed check: under the whole suite a 10 s
+    // default once killed a kubectl that answers in 0.1 s on a quiet machine. Just under
+    // vitest's 30 s test timeout, so the test reports the child's own output first.
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 25_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
