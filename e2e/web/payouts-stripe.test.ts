@@ -200,6 +200,11 @@ describe('when a buyer is refunded in part, then in full, in Stripe after the sa
     await bought.getByText('$5.00 of your payment was given back to you.').waitFor();
     expect(await bought.getByRole('link', { name: 'Download ticket' }).count()).toBe(1);
     await screenshot(page, 'desktop-tickets-purchased-partly-refunded');
+    await page.goto(`${baseUrl}/orders`);
+    const ordered = page.getByRole('listitem').filter({ hasText: title });
+    await ordered.getByText('$5.00 of your payment was given back to you.').waitFor();
+    await ordered.getByText('Complete', { exact: true }).waitFor();
+    await screenshot(page, 'desktop-orders-partly-refunded');
 
     // Then the rest, in Stripe's dashboard, and its charge.refunded for the whole amount.
     // As Stripe sends it, the charge in the event lists no refunds: payments asks for the id.

@@ -32,9 +32,3 @@ export async function refundsByOrder(): Promise<Map<string, RefundOf>> {
     return new Map();
   }
 }
-
-/** The visitor's orders whose payment was refunded in full. */
-export async function refundedOrderIds(): Promise<Set<string>> {
-  const refunds = await refundsByOrder();
-  return new Set([...refunds].filter(([, refund]) => refund.whole).map(([orderId]) => orderId));
-}

@@ -7,16 +7,16 @@ import { OrderBadge } from '../../../components/OrderBadge';
 import { loadOrRedirect, requireUser } from '../../../lib/gateway';
 import { badgeState, orderState } from '../../../lib/order-status';
 import { formatPrice } from '../../../lib/price';
-import { refundedOrderIds } from '../../../lib/refunds';
+import { refundsByOrder } from '../../../lib/refunds';
 import styles from '../listing.module.css';
 
 export const metadata: Metadata = { title: 'My orders' };
 
 export default async function OrdersPage() {
   await requireUser('/orders');
-  const [orders, refunded] = await Promise.all([
+  const [orders, refunds] = await Promise.all([
     loadOrRedirect<Order[]>('/api/orders', '/orders'),
-    refundedOrderIds(),
+    refundsByOrder(),
   ]);
   const now = Date.now();
 
@@ -38,6 +38,9 @@ export default async function OrdersPage() {
         <ul className={styles.list}>
           {orders.map((order) => {
             const state = orderState(order, now);
+            // A complete order's sale may have given money back: all of it (the badge says
+            // Refunded) or a part (the ticket stays the buyer's; the row says how much).
+            const refund = state === 'complete' ? refunds.get(order.id) : undefined;
             return (
               <li key={order.id}>
                 <IntentLink href={`/orders/${order.id}`} className={styles.row}>
@@ -48,9 +51,14 @@ export default async function OrdersPage() {
                         Pay by <LocalTime iso={order.expiresAt} />
                       </span>
                     )}
+                    {refund && !refund.whole && (
+                      <span className={styles.detail}>
+                        {formatPrice(refund.amount)} of your payment was given back to you.
+                      </span>
+                    )}
                   </span>
                   <span className={`price ${styles.price}`}>{formatPrice(order.ticket.price)}</span>
-                  <OrderBadge state={badgeState(state, refunded.has(order.id))} />
+                  <OrderBadge state={badgeState(state, refund?.whole ?? false)} />
                 </IntentLink>
               </li>
             );
