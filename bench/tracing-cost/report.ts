@@ -44,6 +44,19 @@ const cpuPerUnitUs = <B extends { cpuSeconds: number }>(list: B[], units: (b: B)
   );
 const cpuPerRequestUs = (bursts: Burst[]) => cpuPerUnitUs(bursts, (b) => b.requests);
 
+/** `compare(off, on)` for each round that has both an off and an on burst, in round order. */
+function perRound<B extends { round: number; tracing: string }, R>(
+  bursts: B[],
+  compare: (off: B, on: B) => R,
+): R[] {
+  const rounds = [...new Set(bursts.map((b) => b.round))];
+  return rounds.flatMap((round) => {
+    const off = bursts.find((b) => b.round === round && b.tracing === 'off');
+    const on = bursts.find((b) => b.round === round && b.tracing === 'on');
+    return off && on ? [compare(off, on)] : [];
+  });
+}
+
 /** The rows of the report: per way in, totals over every round and the medians of the per-round ratios. */
 export function costRows(
   bursts: Burst[],
@@ -183,18 +196,10 @@ export function saleRow(
       latency: summarize(list.flatMap((b) => b.latencies)),
     };
   };
-  const rounds = [...new Set(bursts.map((b) => b.round))];
-  const ratios = rounds.flatMap((round) => {
-    const off = bursts.find((b) => b.round === round && b.tracing === 'off');
-    const on = bursts.find((b) => b.round === round && b.tracing === 'on');
-    if (!off || !on) return [];
-    return [
-      {
-        throughput: on.ordersPerSecond / off.ordersPerSecond,
-        cpu: cpuPerAttemptUs([on]) / cpuPerAttemptUs([off]),
-      },
-    ];
-  });
+  const ratios = perRound(bursts, (off, on) => ({
+    throughput: on.ordersPerSecond / off.ordersPerSecond,
+    cpu: cpuPerAttemptUs([on]) / cpuPerAttemptUs([off]),
+  }));
   return {
     off: side('off'),
     on: side('on'),
@@ -254,18 +259,10 @@ export function expiryRow(
       firedP99: median(list.map((b) => b.fired.p99)),
     };
   };
-  const rounds = [...new Set(bursts.map((b) => b.round))];
-  const ratios = rounds.flatMap((round) => {
-    const off = bursts.find((b) => b.round === round && b.tracing === 'off');
-    const on = bursts.find((b) => b.round === round && b.tracing === 'on');
-    if (!off || !on) return [];
-    return [
-      {
-        cpu: cpuPerExpiryUs([on]) / cpuPerExpiryUs([off]),
-        p99: on.cancelled.p99 / off.cancelled.p99,
-      },
-    ];
-  });
+  const ratios = perRound(bursts, (off, on) => ({
+    cpu: cpuPerExpiryUs([on]) / cpuPerExpiryUs([off]),
+    p99: on.cancelled.p99 / off.cancelled.p99,
+  }));
   return {
     off: side('off'),
     on: side('on'),
