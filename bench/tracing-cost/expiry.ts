@@ -2,10 +2,11 @@ import type { EventBus } from '@gittix/common';
 import type pg from 'pg';
 import type { RunningSystem } from '../../scripts/system/system.js';
 import { expireTogether } from '../expiry/burst.js';
-import { type CpuUsage, cpuMeter } from '../harness/cpu.js';
+import type { CpuUsage } from '../harness/cpu.js';
 import type { ExpirationQueue } from '../harness/expiration-queue.js';
 import { signSessions } from '../harness/sessions.js';
 import type { ExpiryBurst } from './report.js';
+import { busySeconds, servicesMeter } from './sale.js';
 
 /** How long past the last cancellation CPU is still counted: the last spans' export. */
 const EXPORT_TAIL_MS = 1_500;
@@ -34,9 +35,7 @@ export async function expiryRound(options: {
   idleCores: number;
 }): Promise<ExpiryBurst> {
   const { system, ticketIds } = options;
-  const meter = cpuMeter(async () =>
-    Object.fromEntries(EXPIRY_SERVICES.map((name) => [name, [system.pidOf(name) ?? -1]])),
-  );
+  const meter = servicesMeter(system, EXPIRY_SERVICES);
   let stop: (() => Promise<CpuUsage>) | undefined;
   const burst = await expireTogether({
     baseUrl: system.baseUrl,
@@ -61,7 +60,6 @@ export async function expiryRound(options: {
   // the export is counted (both copies alike; the idle share is taken off).
   await new Promise((resolve) => setTimeout(resolve, EXPORT_TAIL_MS));
   const cpu = await stop!();
-  const cores = Object.values(cpu.cores).reduce((sum, c) => sum + c, 0);
   return {
     round: options.round,
     tracing: options.tracing,
@@ -69,6 +67,6 @@ export async function expiryRound(options: {
     cancelledInDb: burst.cancelledInDb,
     fired: burst.fired,
     cancelled: burst.cancelled,
-    cpuSeconds: Math.max(0, cores - options.idleCores) * cpu.seconds,
+    cpuSeconds: busySeconds(cpu, options.idleCores),
   };
 }

@@ -3,7 +3,7 @@ import type { RunningSystem } from '../../scripts/system/system.js';
 import { attemptsFor } from '../flash-sale/buyers.js';
 import { countOrders, waitForReservations } from '../flash-sale/proof.js';
 import { raceThroughGateway } from '../flash-sale/race.js';
-import { cpuMeter } from '../harness/cpu.js';
+import { type CpuUsage, cpuMeter } from '../harness/cpu.js';
 import { signSessions } from '../harness/sessions.js';
 import type { SaleBurst } from './report.js';
 
@@ -14,17 +14,24 @@ import type { SaleBurst } from './report.js';
  * the rest of the machine does is left out.
  */
 export function servicesCpu(system: RunningSystem, names: readonly string[], idleCores = 0) {
-  const meter = cpuMeter(async () =>
-    Object.fromEntries(names.map((name) => [name, [system.pidOf(name) ?? -1]])),
-  );
+  const meter = servicesMeter(system, names);
   return async () => {
     const stop = await meter.start();
-    return async () => {
-      const usage = await stop();
-      const cores = Object.values(usage.cores).reduce((sum, c) => sum + c, 0);
-      return Math.max(0, cores - idleCores) * usage.seconds;
-    };
+    return async () => busySeconds(await stop(), idleCores);
   };
+}
+
+/** A CPU meter over the named services of `system`, one group each. */
+export function servicesMeter(system: RunningSystem, names: readonly string[]) {
+  return cpuMeter(async () =>
+    Object.fromEntries(names.map((name) => [name, [system.pidOf(name) ?? -1]])),
+  );
+}
+
+/** The CPU seconds `usage` counted over its groups, less `idleCores` for as long. */
+export function busySeconds(usage: CpuUsage, idleCores: number): number {
+  const cores = Object.values(usage.cores).reduce((sum, c) => sum + c, 0);
+  return Math.max(0, cores - idleCores) * usage.seconds;
 }
 
 /** The cores each system's `names` use while nothing is asked of them, measured together. */
