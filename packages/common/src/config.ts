@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIGRATION_LOCK_ATTEMPTS, MIGRATION_LOCK_TIMEOUT_MS } from './db.js';
 import { admissionConfigSchema } from './http/admission.js';
 import {
   DEFAULT_SPAN_BATCH,
@@ -232,6 +233,13 @@ export const migrateStepConfigSchema = z.object({
       })
       .optional(),
   ),
+  /**
+   * How long a migration waits for a table's lock (`lock_timeout`) before it is rolled
+   * back and tried again: the queries it holds up behind it wait no longer than this.
+   */
+  MIGRATION_LOCK_TIMEOUT_MS: env.positiveInt(MIGRATION_LOCK_TIMEOUT_MS),
+  /** How many times the migrations are run while a lock times out, backing off 1 s, 2 s … 30 s. */
+  MIGRATION_LOCK_ATTEMPTS: env.positiveInt(MIGRATION_LOCK_ATTEMPTS),
 });
 
 /** Keys of services that keep state in Redis. */

@@ -149,14 +149,72 @@ function querySpan(statement: string, durationMs: number, error?: unknown): void
 /** Migrations are plain objects keyed by name; names sort into the order they run. */
 export type Migrations = Record<string, Migration>;
 
-export async function migrate<DB>(db: Kysely<DB>, migrations: Migrations): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations };
+/**
+ * How long a migration's statement waits for a table's lock before the migration gives
+ * up (`lock_timeout`; the migrate step's MIGRATION_LOCK_TIMEOUT_MS). A DDL statement
+ * that waits for a lock holds up every later query of that table behind it: without a
+ * limit, one long transaction during a rolling deploy stops the table for as long.
+ */
+export const MIGRATION_LOCK_TIMEOUT_MS = 5_000;
+
+export interface MigrateOptions {
+  /** `lock_timeout` for every statement of the migrations (MIGRATION_LOCK_TIMEOUT_MS). */
+  lockTimeoutMs?: number;
+}
+
+/**
+ * Runs the migrations not yet run, in one transaction (Kysely's migrator) whose
+ * statements wait at most `lockTimeoutMs` for a lock: past it the transaction rolls
+ * back and this throws a MigrationError whose `lockTimedOut` is true.
+ */
+export async function migrate<DB>(
+  db: Kysely<DB>,
+  migrations: Migrations,
+  { lockTimeoutMs = MIGRATION_LOCK_TIMEOUT_MS }: MigrateOptions = {},
+): Promise<void> {
+  const provider: MigrationProvider = {
+    getMigrations: async () => withLockTimeout(migrations, lockTimeoutMs),
+  };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`Migration ${failed ?? '(unknown)'} failed: ${String(error)}`, {
-      cause: error,
-    });
+    throw new MigrationError(failed ?? '(unknown)', error);
+  }
+}
+
+/**
+ * Each migration first sets `lock_timeout` for the rest of the migrator's transaction
+ * (set_config's third argument: local to it). Setting it in every one keeps it set
+ * whichever migration runs first.
+ */
+function withLockTimeout(migrations: Migrations, lockTimeoutMs: number): Migrations {
+  return Object.fromEntries(
+    Object.entries(migrations).map(([name, migration]) => [
+      name,
+      {
+        ...migration,
+        async up(db: Kysely<unknown>) {
+          await sql`SELECT set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(db);
+          await migration.up(db);
+        },
+      },
+    ]),
+  );
+}
+
+/** A migration failed; nothing of its transaction was kept. */
+export class MigrationError extends Error {
+  /** It waited longer than its lock timeout for a lock another transaction held (55P03). */
+  readonly lockTimedOut: boolean;
+
+  constructor(
+    readonly migration: string,
+    cause: unknown,
+  ) {
+    super(`Migration ${migration} failed: ${String(cause)}`, { cause });
+    this.name = 'MigrationError';
+    // 55P03 lock_not_available: what lock_timeout raises.
+    this.lockTimedOut = (cause as { code?: string } | null)?.code === '55P03';
   }
 }
 
@@ -183,19 +241,46 @@ export interface MigrationReport {
   alreadyApplied: string[];
 }
 
+/** How many times the migrate step runs the migrations while a lock times out (MIGRATION_LOCK_ATTEMPTS). */
+export const MIGRATION_LOCK_ATTEMPTS = 10;
+
+/** A migration that timed out on a lock, and when the migrate step tries again. */
+export interface LockTimeoutRetry {
+  migration: string;
+  attempt: number;
+  attempts: number;
+  retryInMs: number;
+}
+
+/** Before attempt `attempt + 1`: 1 s, 2 s, 4 s … up to 30 s, the upper half jittered (replicas drift apart). */
+function lockRetryDelayMs(attempt: number): number {
+  const ceiling = Math.min(1_000 * 2 ** (attempt - 1), 30_000);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
 /**
  * The migrate step (docs/security.md, "Postgres"): as the database's owner, creates
  * the database if it is missing and the server lets this role (local superuser), runs
  * every migration not yet run, and closes. Safe to run again and from several
  * processes at once (the migrator takes a lock); a second run applies nothing.
+ * A migration that waits longer than `lockTimeoutMs` for a lock (a long transaction
+ * holds its table) is rolled back and run again after a back-off, `lockAttempts`
+ * times in all; the queries it held up meanwhile waited at most `lockTimeoutMs`.
  */
 export async function migrateDatabase(
   url: string,
   migrations: Migrations,
-  options: Pick<DbOptions, 'applicationName'> & {
-    /** The service's runtime role, granted its rows after migrating (grantRuntimeRole). */
-    runtimeRole?: string | undefined;
-  } = {},
+  options: Pick<DbOptions, 'applicationName'> &
+    MigrateOptions & {
+      /** The service's runtime role, granted its rows after migrating (grantRuntimeRole). */
+      runtimeRole?: string | undefined;
+      /** Runs of the migrations while a lock times out (MIGRATION_LOCK_ATTEMPTS). */
+      lockAttempts?: number;
+      /** Told before each retry after a lock timed out (the migrate step logs it). */
+      onLockTimeout?: (retry: LockTimeoutRetry) => void;
+      /** Waits between retries (tests pass their own). */
+      delay?: (ms: number) => Promise<void>;
+    } = {},
 ): Promise<MigrationReport> {
   const db = createDb<unknown>(url, { max: 1, applicationName: options.applicationName });
   try {
@@ -208,7 +293,21 @@ export async function migrateDatabase(
       await ensureDatabase(url);
     }
     const before = (await migrationStatus(db, migrations)).executed;
-    await migrate(db, migrations);
+    const attempts = options.lockAttempts ?? MIGRATION_LOCK_ATTEMPTS;
+    const delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrate(db, migrations, { lockTimeoutMs: options.lockTimeoutMs });
+        break;
+      } catch (error) {
+        if (!(error instanceof MigrationError && error.lockTimedOut) || attempt >= attempts) {
+          throw error;
+        }
+        const retryInMs = lockRetryDelayMs(attempt);
+        options.onLockTimeout?.({ migration: error.migration, attempt, attempts, retryInMs });
+        await delay(retryInMs);
+      }
+    }
     const after = (await migrationStatus(db, migrations)).executed;
     if (options.runtimeRole) await grantRuntimeRole(db, options.runtimeRole);
     return {

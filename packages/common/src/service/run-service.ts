@@ -57,7 +57,18 @@ export async function runMigrations(description: AnyServiceDescription): Promise
     const { applied, alreadyApplied } = await migrateDatabase(
       config.DATABASE_URL,
       needs.database.migrations,
-      { applicationName: `${name}-migrate`, runtimeRole: config.DATABASE_RUNTIME_ROLE },
+      {
+        applicationName: `${name}-migrate`,
+        runtimeRole: config.DATABASE_RUNTIME_ROLE,
+        lockTimeoutMs: config.MIGRATION_LOCK_TIMEOUT_MS,
+        lockAttempts: config.MIGRATION_LOCK_ATTEMPTS,
+        onLockTimeout: ({ migration, attempt, attempts, retryInMs }) =>
+          logger.warn(
+            { migration, attempt, attempts, retryInMs },
+            `${name}: migration ${migration} waited ${config.MIGRATION_LOCK_TIMEOUT_MS} ms for a lock ` +
+              `another transaction holds, and was rolled back; trying again in ${retryInMs} ms`,
+          ),
+      },
     );
     logger.info(
       { applied, alreadyApplied: alreadyApplied.length },

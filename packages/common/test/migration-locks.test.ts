@@ -1,0 +1,171 @@
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDb,
+  type LockTimeoutRetry,
+  MigrationError,
+  type Migrations,
+  migrate,
+  migrateDatabase,
+  migrationStatus,
+} from '../src/db.js';
+import { createTestDatabase, type TestDatabase, waitFor } from '../src/testing/index.js';
+
+const seats: Migrations = {
+  '0001_seats': {
+    async up(db) {
+      await sql`CREATE TABLE seats (id integer PRIMARY KEY)`.execute(db);
+      await sql`INSERT INTO seats VALUES (1), (2)`.execute(db);
+    },
+  },
+};
+
+/** A release that adds a column: its ALTER TABLE needs the table to itself. */
+const withNote: Migrations = {
+  ...seats,
+  '0002_seat_note': {
+    async up(db) {
+      await sql`ALTER TABLE seats ADD COLUMN note text`.execute(db);
+    },
+  },
+};
+
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+/** A transaction that has read `seats` and stays open: it holds the table's ACCESS SHARE lock. */
+async function longTransaction(url: string): Promise<pg.Client> {
+  const client = await connect(url);
+  await client.query('BEGIN');
+  await client.query('SELECT count(*) FROM seats');
+  return client;
+}
+
+async function columns(db: Kysely<unknown>): Promise<string[]> {
+  const { rows } = await sql<{ column_name: string }>`
+    SELECT column_name FROM information_schema.columns WHERE table_name = 'seats'
+    ORDER BY ordinal_position`.execute(db);
+  return rows.map((row) => row.column_name);
+}
+
+describe('migrations wait a bounded time for a lock, so a long transaction cannot stop a table during a deploy', () => {
+  let database: TestDatabase;
+  let db: Kysely<unknown>;
+  const clients: pg.Client[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('miglock');
+    db = createDb(database.url, { max: 1 });
+    await migrate(db, seats);
+  });
+  afterEach(async () => {
+    // Ends every transaction a test left open (and the migration waiting on it, if any).
+    await Promise.all(clients.splice(0).map((client) => client.end().catch(() => {})));
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await database.drop();
+  });
+
+  it('when a transaction holds the table, then the ALTER gives up at its lock timeout, nothing of it stays, and the reads queued behind it go on while that transaction is still open', async () => {
+    const holder = await longTransaction(database.url);
+    clients.push(holder);
+    const migration = migrate(db, withNote, { lockTimeoutMs: 1_500 }).then(
+      () => 'migrated',
+      (error: unknown) => error,
+    );
+    // The ALTER is queued for its lock: a plain read of the table now queues behind it.
+    // (Asked outside the holder's transaction, which would see one snapshot of the view.)
+    const monitor = await connect(database.url);
+    clients.push(monitor);
+    await waitFor(
+      async () => {
+        const { rows } = await monitor.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE 'ALTER TABLE seats%'`,
+        );
+        return rows[0]!.waiting === 1;
+      },
+      { timeoutMs: 5_000, message: 'the ALTER waiting for its lock' },
+    );
+    const reader = await connect(database.url);
+    clients.push(reader);
+    const read = reader.query<{ count: number }>('SELECT count(*)::int AS count FROM seats');
+
+    const outcome = await migration;
+    expect(outcome).toBeInstanceOf(MigrationError);
+    expect(outcome).toMatchObject({ migration: '0002_seat_note', lockTimedOut: true });
+    expect(String(outcome)).toContain('lock timeout');
+    // The holder has not ended, yet the read behind the ALTER is answered.
+    expect((await read).rows[0]!.count).toBe(2);
+    expect(await columns(db)).toEqual(['id']);
+    expect((await migrationStatus(db, withNote)).pending).toEqual(['0002_seat_note']);
+  });
+
+  it('when the lock is freed while the migrate step backs off, then the next run applies the migration, after one reported retry', async () => {
+    const holder = await longTransaction(database.url);
+    clients.push(holder);
+    const retries: LockTimeoutRetry[] = [];
+    const report = await migrateDatabase(database.url, withNote, {
+      lockTimeoutMs: 300,
+      lockAttempts: 3,
+      onLockTimeout: (retry) => retries.push(retry),
+      // The long transaction ends during the back-off.
+      delay: async () => {
+        await holder.query('COMMIT');
+      },
+    });
+    expect(report.applied).toEqual(['0002_seat_note']);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ migration: '0002_seat_note', attempt: 1, attempts: 3 });
+    expect(retries[0]!.retryInMs).toBeGreaterThanOrEqual(500);
+    expect(retries[0]!.retryInMs).toBeLessThanOrEqual(1_000);
+    expect(await columns(db)).toEqual(['id', 'note']);
+    // lock_timeout was the migration transaction's own: the connection is back to none.
+    const { rows } = await sql<{ lock_timeout: string }>`SHOW lock_timeout`.execute(db);
+    expect(rows[0]!.lock_timeout).toBe('0');
+  });
+
+  it('when the lock stays held, then the migrate step stops after its last attempt with the lock timeout', async () => {
+    const more: Migrations = {
+      ...withNote,
+      '0003_seat_row': {
+        async up(db) {
+          await sql`ALTER TABLE seats ADD COLUMN seat_row text`.execute(db);
+        },
+      },
+    };
+    clients.push(await longTransaction(database.url));
+    const retries: LockTimeoutRetry[] = [];
+    const failed = await migrateDatabase(database.url, more, {
+      lockTimeoutMs: 200,
+      lockAttempts: 2,
+      onLockTimeout: (retry) => retries.push(retry),
+      delay: async () => {},
+    }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ migration: '0003_seat_row', lockTimedOut: true });
+    expect(retries.map((retry) => retry.attempt)).toEqual([1]);
+  });
+
+  it('when a migration fails for another reason, then it is not run again', async () => {
+    const broken: Migrations = {
+      ...withNote,
+      '0003_broken': {
+        async up(db) {
+          await sql`ALTER TABLE no_such_table ADD COLUMN x text`.execute(db);
+        },
+      },
+    };
+    const retries: LockTimeoutRetry[] = [];
+    const failed = await migrateDatabase(database.url, broken, {
+      onLockTimeout: (retry) => retries.push(retry),
+    }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ migration: '0003_broken', lockTimedOut: false });
+    expect(retries).toEqual([]);
+  });
+});
