@@ -7,6 +7,7 @@ import {
   type MigrationProvider,
   Migrator,
   PostgresDialect,
+  type RawBuilder,
   sql,
 } from 'kysely';
 import pg from 'pg';
@@ -146,8 +147,19 @@ function querySpan(statement: string, durationMs: number, error?: unknown): void
   span.end(now);
 }
 
+/**
+ * A migration. Each runs in a transaction of its own, with the row recording it, unless
+ * `transaction` is false: then its statements run one by one, each committed as it ends,
+ * for what a transaction cannot hold (`CREATE INDEX CONCURRENTLY`, `replaceIndex`). Such
+ * a migration must be safe to run again from its start: a crash or a lock timeout part
+ * way leaves what it did so far, unrecorded.
+ */
+export interface SchemaMigration extends Migration {
+  transaction?: false;
+}
+
 /** Migrations are plain objects keyed by name; names sort into the order they run. */
-export type Migrations = Record<string, Migration>;
+export type Migrations = Record<string, SchemaMigration>;
 
 /**
  * How long a migration's statement waits for a table's lock before the migration gives
@@ -162,10 +174,16 @@ export interface MigrateOptions {
   lockTimeoutMs?: number;
 }
 
+/** Held for a whole run of migrate(): one process migrates a database at a time. */
+const MIGRATE_LOCK = 7_316_425_002;
+
 /**
- * Runs the migrations not yet run, in one transaction (Kysely's migrator) whose
- * statements wait at most `lockTimeoutMs` for a lock: past it the transaction rolls
- * back and this throws a MigrationError whose `lockTimedOut` is true.
+ * Runs the migrations not yet run, in order, one at a time (Kysely's migrator), each
+ * in its own transaction unless it says otherwise (SchemaMigration). Every statement
+ * waits at most `lockTimeoutMs` for a lock: past it the migration's transaction rolls
+ * back, and this throws a MigrationError whose `lockTimedOut` is true; those before it
+ * stay. A session lock held for the whole run makes replicas migrating together wait
+ * for each other, so each migration runs in the way it asks for.
  */
 export async function migrate<DB>(
   db: Kysely<DB>,
@@ -175,31 +193,79 @@ export async function migrate<DB>(
   const provider: MigrationProvider = {
     getMigrations: async () => withLockTimeout(migrations, lockTimeoutMs),
   };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new MigrationError(failed ?? '(unknown)', error);
-  }
+  await db.connection().execute(async (session) => {
+    await sql`SELECT pg_advisory_lock(${MIGRATE_LOCK})`.execute(session);
+    try {
+      const inTransaction = new Migrator({ db: session, provider });
+      const statementByStatement = new Migrator({
+        db: session,
+        provider,
+        disableTransactions: true,
+      });
+      for (;;) {
+        const next = (await inTransaction.getMigrations()).find((m) => !m.executedAt);
+        if (!next) return;
+        const migrator =
+          migrations[next.name]?.transaction === false ? statementByStatement : inTransaction;
+        const { error, results } = await migrator.migrateUp();
+        if (error) {
+          const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+          throw new MigrationError(failed ?? next.name, error);
+        }
+      }
+    } finally {
+      // A session that broke has let the lock go already: the error that matters is the run's.
+      await sql`SELECT pg_advisory_unlock(${MIGRATE_LOCK})`.execute(session).catch(() => {});
+    }
+  });
 }
 
 /**
- * Each migration first sets `lock_timeout` for the rest of the migrator's transaction
- * (set_config's third argument: local to it). Setting it in every one keeps it set
- * whichever migration runs first.
+ * Each migration first sets `lock_timeout`: local to its transaction, or, for one run
+ * statement by statement, for the session until it ends.
  */
 function withLockTimeout(migrations: Migrations, lockTimeoutMs: number): Migrations {
+  const timeout = `${lockTimeoutMs}ms`;
   return Object.fromEntries(
     Object.entries(migrations).map(([name, migration]) => [
       name,
       {
         ...migration,
         async up(db: Kysely<unknown>) {
-          await sql`SELECT set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(db);
-          await migration.up(db);
+          const local = migration.transaction !== false;
+          await sql`SELECT set_config('lock_timeout', ${timeout}, ${local})`.execute(db);
+          try {
+            await migration.up(db);
+          } finally {
+            if (!local) await sql`RESET lock_timeout`.execute(db);
+          }
         },
       },
     ]),
   );
+}
+
+/**
+ * Replaces index `name` by the one `create` makes, without blocking the table's
+ * writes: `create(next)` must be a `CREATE [UNIQUE] INDEX CONCURRENTLY next …`. Built
+ * under a name of its own, the new index takes over the name once valid; the table
+ * has one index or the other at every moment. For a migration run statement by
+ * statement (`transaction: false`), safe to run again from any point: an invalid
+ * build left by a failure is dropped and built again, a valid one is kept.
+ */
+export async function replaceIndex(
+  db: Kysely<unknown>,
+  name: string,
+  create: (next: RawBuilder<unknown>) => RawBuilder<unknown>,
+): Promise<void> {
+  const next = `${name}_next`;
+  const { rows } = await sql<{ valid: boolean }>`
+    SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE c.relname = ${next} AND c.relnamespace = 'public'::regnamespace`.execute(db);
+  if (rows[0] && !rows[0].valid) await sql`DROP INDEX CONCURRENTLY ${sql.id(next)}`.execute(db);
+  if (!rows[0]?.valid) await create(sql.id(next)).execute(db);
+  await sql`DROP INDEX CONCURRENTLY IF EXISTS ${sql.id(name)}`.execute(db);
+  await sql`ALTER INDEX ${sql.id(next)} RENAME TO ${sql.id(name)}`.execute(db);
 }
 
 /** A migration failed; nothing of its transaction was kept. */

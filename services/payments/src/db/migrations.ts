@@ -4,9 +4,13 @@ import {
   type Migrations,
   outboxTraceContextMigration,
   renameInboxConsumers,
+  replaceIndex,
 } from '@gittix/common';
 import { sql } from 'kysely';
 import { sandboxClockMigration, sandboxTablesMigration } from '../providers/sandbox-store.js';
+
+/** One ledger line per payment, kind and account, but for the kinds posted once per change. */
+export const LEDGER_ONE_LINE_PER_KIND_INDEX = 'ledger_entries_payment_kind_key';
 
 /** The constraint that makes "one payment per order" a database guarantee. */
 export const PAYMENTS_ORDER_ID_INDEX = 'payments_order_id_key';
@@ -138,7 +142,7 @@ export const migrations: Migrations = {
         .columns(['account', 'available_at'])
         .execute();
       await db.schema
-        .createIndex('ledger_entries_payment_kind_key')
+        .createIndex(LEDGER_ONE_LINE_PER_KIND_INDEX)
         .unique()
         .on('ledger_entries')
         .columns(['payment_id', 'kind', 'account'])
@@ -234,28 +238,42 @@ export const migrations: Migrations = {
   },
   // A dispute's fees, as its balance transactions list them so far; each change is a
   // posting of its own, so `dispute_fee` lines are exempt from one-line-per-kind.
+  // Statement by statement, so that the ledger keeps taking postings while the unique
+  // index is rebuilt (replaceIndex); every step is safe to run again.
   '0016_payments_dispute_fees': {
+    transaction: false,
     async up(db) {
       await sql`ALTER TABLE payments
-                  ADD COLUMN dispute_fee_cents bigint NOT NULL DEFAULT 0,
-                  ADD COLUMN dispute_funds_seen integer NOT NULL DEFAULT 0`.execute(db);
-      await sql`DROP INDEX ledger_entries_payment_kind_key`.execute(db);
-      await sql`CREATE UNIQUE INDEX ledger_entries_payment_kind_key
-                  ON ledger_entries (payment_id, kind, account)
-                  WHERE kind <> 'dispute_fee'`.execute(db);
+                  ADD COLUMN IF NOT EXISTS dispute_fee_cents bigint NOT NULL DEFAULT 0,
+                  ADD COLUMN IF NOT EXISTS dispute_funds_seen integer NOT NULL DEFAULT 0`.execute(
+        db,
+      );
+      await replaceIndex(
+        db,
+        LEDGER_ONE_LINE_PER_KIND_INDEX,
+        (next) => sql`CREATE UNIQUE INDEX CONCURRENTLY ${next}
+                        ON ledger_entries (payment_id, kind, account)
+                        WHERE kind <> 'dispute_fee'`,
+      );
     },
   },
   // Part of a sale given back while it stands (a partial refund or chargeback): the
   // amounts, and `partial_refund` postings, one per change, exempt from one-line-per-kind.
   '0017_payments_partial_reversals': {
+    transaction: false,
     async up(db) {
       await sql`ALTER TABLE payments
-                  ADD COLUMN refunded_cents bigint NOT NULL DEFAULT 0,
-                  ADD COLUMN charged_back_cents bigint NOT NULL DEFAULT 0`.execute(db);
-      await sql`DROP INDEX ledger_entries_payment_kind_key`.execute(db);
-      await sql`CREATE UNIQUE INDEX ledger_entries_payment_kind_key
-                  ON ledger_entries (payment_id, kind, account)
-                  WHERE kind NOT IN ('dispute_fee', 'partial_refund')`.execute(db);
+                  ADD COLUMN IF NOT EXISTS refunded_cents bigint NOT NULL DEFAULT 0,
+                  ADD COLUMN IF NOT EXISTS charged_back_cents bigint NOT NULL DEFAULT 0`.execute(
+        db,
+      );
+      await replaceIndex(
+        db,
+        LEDGER_ONE_LINE_PER_KIND_INDEX,
+        (next) => sql`CREATE UNIQUE INDEX CONCURRENTLY ${next}
+                        ON ledger_entries (payment_id, kind, account)
+                        WHERE kind NOT IN ('dispute_fee', 'partial_refund')`,
+      );
     },
   },
 };

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +9,7 @@ import {
   migrate,
   migrateDatabase,
   migrationStatus,
+  replaceIndex,
 } from '../src/db.js';
 import { createTestDatabase, type TestDatabase, waitFor } from '../src/testing/index.js';
 
@@ -167,5 +168,70 @@ describe('migrations wait a bounded time for a lock, so a long transaction canno
     }).catch((error: unknown) => error);
     expect(failed).toMatchObject({ migration: '0003_broken', lockTimedOut: false });
     expect(retries).toEqual([]);
+  });
+});
+
+describe('replaceIndex: an index rebuilt beside the old one, then swapped in, safe to run again', () => {
+  let database: TestDatabase;
+  let db: Kysely<unknown>;
+  const uniqueNames = (next: RawBuilder<unknown>) =>
+    sql`CREATE UNIQUE INDEX CONCURRENTLY ${next} ON names (name)`;
+
+  async function indexes(): Promise<Array<{ name: string; valid: boolean; unique: boolean }>> {
+    const { rows } = await sql<{ name: string; valid: boolean; unique: boolean }>`
+      SELECT c.relname AS name, i.indisvalid AS valid, i.indisunique AS unique
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = 'names'::regclass AND NOT i.indisprimary ORDER BY 1`.execute(db);
+    return rows;
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('replidx');
+    db = createDb(database.url, { max: 1 });
+    await sql`CREATE TABLE names (id serial PRIMARY KEY, name text NOT NULL)`.execute(db);
+    await sql`CREATE INDEX names_key ON names (name)`.execute(db);
+    await sql`INSERT INTO names (name) VALUES ('ada'), ('ada'), ('grace')`.execute(db);
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await database.drop();
+  });
+
+  it('when a build failed part way, then its invalid index is dropped and built again, and the new one takes the name', async () => {
+    // The duplicate fails the unique build and leaves an invalid index, as a crash would.
+    await expect(replaceIndex(db, 'names_key', uniqueNames)).rejects.toThrow(/could not create/);
+    expect(await indexes()).toEqual([
+      { name: 'names_key', valid: true, unique: false },
+      { name: 'names_key_next', valid: false, unique: true },
+    ]);
+
+    await sql`DELETE FROM names WHERE id = (SELECT max(id) FROM names WHERE name = 'ada')`.execute(
+      db,
+    );
+    await replaceIndex(db, 'names_key', uniqueNames);
+    expect(await indexes()).toEqual([{ name: 'names_key', valid: true, unique: true }]);
+  });
+
+  it('when it runs again after it finished, then the same index stands under the name', async () => {
+    await replaceIndex(db, 'names_key', uniqueNames);
+    expect(await indexes()).toEqual([{ name: 'names_key', valid: true, unique: true }]);
+    await expect(sql`INSERT INTO names (name) VALUES ('grace')`.execute(db)).rejects.toThrow(
+      /duplicate key/,
+    );
+  });
+
+  it('when migrate runs a migration statement by statement, then a concurrent build works in it, and one in a transaction cannot', async () => {
+    const inTransaction: Migrations = {
+      '0001_index': {
+        async up(db) {
+          await sql`CREATE INDEX CONCURRENTLY names_id_name ON names (id, name)`.execute(db);
+        },
+      },
+    };
+    await expect(migrate(db, inTransaction)).rejects.toThrow(/cannot run inside a transaction/);
+    await migrate(db, { '0001_index': { ...inTransaction['0001_index']!, transaction: false } });
+    expect((await indexes()).map((index) => index.name)).toContain('names_id_name');
+    const { rows } = await sql<{ lock_timeout: string }>`SHOW lock_timeout`.execute(db);
+    expect(rows[0]!.lock_timeout).toBe('0');
   });
 });
