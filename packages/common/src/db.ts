@@ -148,8 +148,9 @@ function querySpan(statement: string, durationMs: number, error?: unknown): void
 }
 
 /**
- * A migration. Each runs in a transaction of its own, with the row recording it, unless
- * `transaction` is false: then its statements run one by one, each committed as it ends,
+ * A migration. It runs in a transaction, with the row recording it (consecutive ones
+ * share one), unless `transaction` is false: then its statements run one by one, each
+ * committed as it ends,
  * for what a transaction cannot hold (`CREATE INDEX CONCURRENTLY`, `replaceIndex`). Such
  * a migration must be safe to run again from its start: a crash or a lock timeout part
  * way leaves what it did so far, unrecorded.
@@ -178,12 +179,12 @@ export interface MigrateOptions {
 const MIGRATE_LOCK = 7_316_425_002;
 
 /**
- * Runs the migrations not yet run, in order, one at a time (Kysely's migrator), each
- * in its own transaction unless it says otherwise (SchemaMigration). Every statement
- * waits at most `lockTimeoutMs` for a lock: past it the migration's transaction rolls
- * back, and this throws a MigrationError whose `lockTimedOut` is true; those before it
- * stay. A session lock held for the whole run makes replicas migrating together wait
- * for each other, so each migration runs in the way it asks for.
+ * Runs the migrations not yet run, in order (Kysely's migrator): those between two run
+ * statement by statement (SchemaMigration) in one transaction, each of those alone.
+ * Every statement waits at most `lockTimeoutMs` for a lock: past it the transaction
+ * rolls back, and this throws a MigrationError whose `lockTimedOut` is true; what
+ * committed before it stays. A session lock held for the whole run makes replicas
+ * migrating together wait for each other, so each migration runs in the mode it asks for.
  */
 export async function migrate<DB>(
   db: Kysely<DB>,
@@ -203,14 +204,21 @@ export async function migrate<DB>(
         disableTransactions: true,
       });
       for (;;) {
-        const next = (await inTransaction.getMigrations()).find((m) => !m.executedAt);
-        if (!next) return;
-        const migrator =
-          migrations[next.name]?.transaction === false ? statementByStatement : inTransaction;
-        const { error, results } = await migrator.migrateUp();
+        const pending = (await inTransaction.getMigrations())
+          .filter((m) => !m.executedAt)
+          .map((m) => m.name);
+        if (pending.length === 0) return;
+        const inOwnMode = (name: string) => migrations[name]?.transaction === false;
+        // A migration run statement by statement goes alone; the ones before the next
+        // such go together, in one transaction (one commit, not one per migration: a
+        // fresh database migrates 3-4 times faster).
+        const own = pending.findIndex(inOwnMode);
+        const upTo = own === -1 ? pending.at(-1)! : pending[Math.max(own - 1, 0)]!;
+        const migrator = own === 0 ? statementByStatement : inTransaction;
+        const { error, results } = await migrator.migrateTo(upTo);
         if (error) {
           const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-          throw new MigrationError(failed ?? next.name, error);
+          throw new MigrationError(failed ?? upTo, error);
         }
       }
     } finally {

@@ -234,4 +234,41 @@ describe('replaceIndex: an index rebuilt beside the old one, then swapped in, sa
     const { rows } = await sql<{ lock_timeout: string }>`SHOW lock_timeout`.execute(db);
     expect(rows[0]!.lock_timeout).toBe('0');
   });
+
+  it('when the two kinds alternate, then every migration runs, in order, each in its mode', async () => {
+    const alternating: Migrations = {
+      '0001_index': { transaction: false, async up() {} },
+      '0002_seats': {
+        async up(db) {
+          await sql`CREATE TABLE seats_b (id integer PRIMARY KEY)`.execute(db);
+        },
+      },
+      '0003_seats_row': {
+        async up(db) {
+          await sql`ALTER TABLE seats_b ADD COLUMN seat_row text`.execute(db);
+        },
+      },
+      '0004_seats_row_index': {
+        transaction: false,
+        async up(db) {
+          await sql`CREATE INDEX CONCURRENTLY IF NOT EXISTS seats_b_row ON seats_b (seat_row)`.execute(
+            db,
+          );
+        },
+      },
+      '0005_a_seat': {
+        async up(db) {
+          await sql`INSERT INTO seats_b VALUES (1, 'A')`.execute(db);
+        },
+      },
+    };
+    await migrate(db, alternating);
+    const { rows } = await sql<{ name: string }>`
+      SELECT name FROM kysely_migration ORDER BY timestamp, name`.execute(db);
+    expect(rows.map((row) => row.name)).toEqual(Object.keys(alternating));
+    const { rows: seats } = await sql<{ seat_row: string }>`SELECT seat_row FROM seats_b`.execute(
+      db,
+    );
+    expect(seats).toEqual([{ seat_row: 'A' }]);
+  });
 });
