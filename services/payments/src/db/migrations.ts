@@ -6,11 +6,26 @@ import {
   renameInboxConsumers,
   replaceIndex,
 } from '@gittix/common';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { sandboxClockMigration, sandboxTablesMigration } from '../providers/sandbox-store.js';
 
 /** One ledger line per payment, kind and account, but for the kinds posted once per change. */
 export const LEDGER_ONE_LINE_PER_KIND_INDEX = 'ledger_entries_payment_kind_key';
+
+/**
+ * Rebuilds the ledger's one-line-per-kind index with the `exempt` kinds left out (each
+ * of their changes is a posting of its own). Run statement by statement (replaceIndex),
+ * so the ledger keeps taking postings during the build; safe to run again.
+ */
+function exemptFromOneLinePerKind(db: Kysely<unknown>, exempt: readonly string[]) {
+  const kinds = sql.join(exempt.map((kind) => sql.lit(kind)));
+  return replaceIndex(
+    db,
+    LEDGER_ONE_LINE_PER_KIND_INDEX,
+    (next) => sql`CREATE UNIQUE INDEX CONCURRENTLY ${next}
+                    ON ledger_entries (payment_id, kind, account) WHERE kind NOT IN (${kinds})`,
+  );
+}
 
 /** The constraint that makes "one payment per order" a database guarantee. */
 export const PAYMENTS_ORDER_ID_INDEX = 'payments_order_id_key';
@@ -238,8 +253,6 @@ export const migrations: Migrations = {
   },
   // A dispute's fees, as its balance transactions list them so far; each change is a
   // posting of its own, so `dispute_fee` lines are exempt from one-line-per-kind.
-  // Statement by statement, so that the ledger keeps taking postings while the unique
-  // index is rebuilt (replaceIndex); every step is safe to run again.
   '0016_payments_dispute_fees': {
     transaction: false,
     async up(db) {
@@ -248,13 +261,7 @@ export const migrations: Migrations = {
                   ADD COLUMN IF NOT EXISTS dispute_funds_seen integer NOT NULL DEFAULT 0`.execute(
         db,
       );
-      await replaceIndex(
-        db,
-        LEDGER_ONE_LINE_PER_KIND_INDEX,
-        (next) => sql`CREATE UNIQUE INDEX CONCURRENTLY ${next}
-                        ON ledger_entries (payment_id, kind, account)
-                        WHERE kind <> 'dispute_fee'`,
-      );
+      await exemptFromOneLinePerKind(db, ['dispute_fee']);
     },
   },
   // Part of a sale given back while it stands (a partial refund or chargeback): the
@@ -267,13 +274,7 @@ export const migrations: Migrations = {
                   ADD COLUMN IF NOT EXISTS charged_back_cents bigint NOT NULL DEFAULT 0`.execute(
         db,
       );
-      await replaceIndex(
-        db,
-        LEDGER_ONE_LINE_PER_KIND_INDEX,
-        (next) => sql`CREATE UNIQUE INDEX CONCURRENTLY ${next}
-                        ON ledger_entries (payment_id, kind, account)
-                        WHERE kind NOT IN ('dispute_fee', 'partial_refund')`,
-      );
+      await exemptFromOneLinePerKind(db, ['dispute_fee', 'partial_refund']);
     },
   },
 };
