@@ -150,10 +150,9 @@ function querySpan(statement: string, durationMs: number, error?: unknown): void
 /**
  * A migration. It runs in a transaction, with the row recording it (consecutive ones
  * share one), unless `transaction` is false: then its statements run one by one, each
- * committed as it ends,
- * for what a transaction cannot hold (`CREATE INDEX CONCURRENTLY`, `replaceIndex`). Such
- * a migration must be safe to run again from its start: a crash or a lock timeout part
- * way leaves what it did so far, unrecorded.
+ * committed as it ends, for what a transaction cannot hold (`CREATE INDEX
+ * CONCURRENTLY`, `replaceIndex`). Such a migration must be safe to run again from its
+ * start: a crash or a lock timeout part way leaves what it did so far, unrecorded.
  */
 export interface SchemaMigration extends Migration {
   transaction?: false;
@@ -257,7 +256,7 @@ function withLockTimeout(migrations: Migrations, lockTimeoutMs: number): Migrati
  * Replaces index `name` by the one `create` makes, without blocking the table's
  * writes: `create(next)` must be a `CREATE [UNIQUE] INDEX CONCURRENTLY next …`. Built
  * under a name of its own, the new index takes over the name once valid; the table
- * has one index or the other at every moment. For a migration run statement by
+ * has at least one of the two at every moment. For a migration run statement by
  * statement (`transaction: false`), safe to run again from any point: an invalid
  * build left by a failure is dropped and built again, a valid one is kept.
  */
