@@ -275,7 +275,10 @@ export async function replaceIndex(
   await sql`ALTER INDEX ${sql.id(next)} RENAME TO ${sql.id(name)}`.execute(db);
 }
 
-/** A migration failed; nothing of its transaction was kept. */
+/**
+ * A migration failed. Its transaction was rolled back; one run statement by statement
+ * keeps the statements that had ended (it is written to be run again).
+ */
 export class MigrationError extends Error {
   /** It waited longer than its lock timeout for a lock another transaction held (55P03). */
   readonly lockTimedOut: boolean;
