@@ -122,8 +122,8 @@ export function validEvents(
     'payout.paid': fc.record({ id: fc.uuid({ version: 4 }), userId: user, amount: price }),
     'user.created': fc.record({ id: user, version, email, emailVerified: fc.boolean() }),
     'user.updated': fc.record({ id: user, version, email, emailVerified: fc.boolean() }),
-    'user.verification_requested': fc.record({ userId: user, email, token }),
-    'user.password_reset_requested': fc.record({ userId: user, email, token }),
+    'user.verification_requested': fc.record({ userId: user, email, sealedToken: token }),
+    'user.password_reset_requested': fc.record({ userId: user, email, sealedToken: token }),
     'session.revoked': fc.record({
       userId: user,
       sessionId: fc.option(fc.uuid({ version: 4 }), { nil: null }),

@@ -116,7 +116,6 @@ export async function emailedToken(
     },
     { message: `${subject} for ${userId}` },
   );
-  if (link.sealedToken === undefined) return link.token!;
   return unsealToken(auth.config.EMAIL_TOKEN_KEY, link.sealedToken, {
     purpose: subject,
     userId,

@@ -16,6 +16,7 @@ import {
   type NotificationsFixture,
   PUBLIC_URL,
   paymentCapturedData,
+  tokenRequestData,
 } from './fixtures.js';
 import { startTestSmtpServer } from './smtp-server.js';
 
@@ -246,11 +247,10 @@ describe('notifications: delivery when SMTP misbehaves', () => {
     const n = await fixture();
     n.smtp.rejectRecipients(/^bounce-/);
     const user = await n.knownUser({ email: `bounce-${randomUUID().slice(0, 6)}@example.com` });
-    const request = await n.publish('user.password_reset_requested', {
-      userId: user.id,
-      email: user.email,
-      token: randomUUID().replaceAll('-', ''),
-    });
+    const request = await n.publish(
+      'user.password_reset_requested',
+      tokenRequestData(n.config.EMAIL_TOKEN_KEY, 'user.password_reset_requested', user).data,
+    );
     const row = await waitFor(async () =>
       (await n.emailRows()).find((r) => r.event_id === request.id && r.failed_at),
     );

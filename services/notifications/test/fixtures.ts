@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { EventInput } from '@gittix/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type EventInput, type SealedTokenPurpose, sealToken } from '@gittix/common';
 import {
   orderCreatedData,
   startTestService,
@@ -97,8 +97,18 @@ export function userData(
   };
 }
 
-export function tokenRequestData(user: { id: string; email: string }) {
-  return { userId: user.id, email: user.email, token: randomUUID().replaceAll('-', '') };
+/**
+ * A verification or reset request as auth publishes it, its token sealed with `key`
+ * (the fixture's `config.EMAIL_TOKEN_KEY`), and the token the link should carry.
+ */
+export function tokenRequestData(
+  key: string,
+  purpose: SealedTokenPurpose,
+  user: { id: string; email: string },
+) {
+  const token = randomBytes(32).toString('base64url');
+  const sealed = sealToken(key, token, { purpose, userId: user.id, email: user.email });
+  return { data: { userId: user.id, email: user.email, sealedToken: sealed }, token };
 }
 
 /** An order the buyer holds for a ticket of the seller, expiring in 15 minutes. */

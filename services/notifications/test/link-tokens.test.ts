@@ -6,7 +6,7 @@ import { notificationsConfigSchema } from '../src/config.js';
 import { onUserPasswordResetRequested } from '../src/events/user-password-reset-requested.js';
 import { createNotificationsFixture, type NotificationsFixture, PUBLIC_URL } from './fixtures.js';
 
-/** Verification and reset links as auth sends them now (sealed) and before (in clear). */
+/** Verification and reset links: auth seals their tokens, and nothing else is sent. */
 describe('notifications: the links auth seals', () => {
   let n: NotificationsFixture;
 
@@ -62,12 +62,24 @@ describe('notifications: the links auth seals', () => {
     expect(email.text).toContain(`${PUBLIC_URL}/auth/reset?token=${token}`);
   });
 
-  it('when an auth release from before sealing sends the token in clear, then the link still works', async () => {
+  it('when an event carries the token in clear (as auth wrote it before sealing), then it is dead-lettered and no email is queued', async () => {
     const user = await knownUser();
-    const token = rawToken();
-    await n.publish('user.password_reset_requested', { userId: user.id, email: user.email, token });
-    const email = await arrived(user.email);
-    expect(email.text).toContain(`${PUBLIC_URL}/auth/reset?token=${token}`);
+    const consumer = 'notifications_user_password_reset_requested';
+    const before = await n.metric('gittix_dead_letters_total', { consumer });
+    // Whoever can publish to the stream (the events CLI) chooses the token.
+    const event = {
+      id: randomUUID(),
+      type: 'user.password_reset_requested' as const,
+      occurredAt: new Date().toISOString(),
+      data: { userId: user.id, email: user.email, token: rawToken() },
+    };
+    const bus = await n.environment.bus();
+    await bus.js.publish(bus.subjectOf(event.type), JSON.stringify(event));
+    await waitFor(
+      async () => (await n.metric('gittix_dead_letters_total', { consumer })) === before + 1,
+      { message: 'the event to be dead-lettered' },
+    );
+    expect((await n.emailRows()).filter((r) => r.user_id === user.id)).toEqual([]);
   });
 
   it('when a token was sealed with another key or for another user, then the event fails and no email is queued', async () => {

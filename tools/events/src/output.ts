@@ -24,8 +24,10 @@ export function table(rows: Array<Array<string | number>>): string[] {
 
 /**
  * An event's payload as JSON, with the single-use tokens of verification and reset
- * links (`token`) shown as `[Redacted]`: they take an account over for 30 minutes,
- * and a terminal's scrollback or a pasted snippet is no place for them.
+ * links in clear (`token`) shown as `[Redacted]`: they take an account over for 30
+ * minutes, and a terminal's scrollback or a pasted snippet is no place for them.
+ * Auth seals them now (`sealedToken`, useless without the key), but events written
+ * before that can still be in the stream or among the dead letters.
  */
 export function payloadText(data: unknown): string {
   return JSON.stringify(data, (key, value: unknown) =>

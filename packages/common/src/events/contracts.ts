@@ -55,17 +55,14 @@ const eventLink = {
 
 /**
  * An emailed link: its token sealed for notifications (`sealedToken`, see
- * sealed-token.ts), or in clear (`token`) from an auth release before sealing.
+ * sealed-token.ts). The stream never carries it in clear: an event with only a
+ * `token`, as auth released before sealing wrote it, is refused (dead-lettered).
  */
 const emailedLink = {
   userId: id,
   email,
-  token: z.string().min(16).optional(),
-  sealedToken: z.string().min(16).optional(),
+  sealedToken: z.string().min(16),
 };
-const oneToken = (data: { token?: string | undefined; sealedToken?: string | undefined }) =>
-  (data.token === undefined) !== (data.sealedToken === undefined);
-const oneTokenMessage = { message: 'Exactly one of token and sealedToken' };
 
 /**
  * Each subject's payload (`data`), as docs/api.md's events table lists them;
@@ -188,8 +185,8 @@ export const eventSchemas = {
   'payout.paid': z.object({ id, userId: id, amount: payoutAmount }),
   'user.created': z.object({ id, version, email, emailVerified: z.boolean() }),
   'user.updated': z.object({ id, version, email, emailVerified: z.boolean() }),
-  'user.verification_requested': z.object(emailedLink).refine(oneToken, oneTokenMessage),
-  'user.password_reset_requested': z.object(emailedLink).refine(oneToken, oneTokenMessage),
+  'user.verification_requested': z.object(emailedLink),
+  'user.password_reset_requested': z.object(emailedLink),
   'session.revoked': z.object({
     userId: id,
     /** One session (sign-out); null with issuedBefore: every session of the user. */
