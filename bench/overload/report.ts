@@ -127,7 +127,10 @@ export function overloadSection(r: BenchResults, number: number): string {
 The sale's \`POST /api/orders\` through the gateway (a buyer orders one of 100 fresh
 tickets; most lose the race), first in a closed loop to measure the capacity
 (answers below 500 per second), then offered open-loop at fixed arrival rates of
-multiples of it ([overload/](overload/measure.ts)). Goodput: answers below 500
+multiples of it ([overload/](overload/measure.ts)). The open loop shares the two cores
+with the system it loads, so it writes each request on a kept-alive socket itself
+([open-loop.ts](overload/open-loop.ts), ~30 µs of CPU per request alone; bottlenecks
+§26). Goodput: answers below 500
 (201 won, 400 already reserved, 429 too many open orders) per second after the
 first second. Past capacity the gateway and orders refuse with 503 + \`Retry-After\`
 (admission control, docs/gateway.md); anything else 5xx, a connection error or a
