@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
+import { capturingLogger } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '../src/passwords.js';
 import {
@@ -20,18 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => auth?.close());
-
-/** A logger whose JSON lines the test can read. */
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 describe('the shared HTTP behaviour, through the auth service', () => {
   it('when a route is unknown, then 404 in the error shape', async () => {

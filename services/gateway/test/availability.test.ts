@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { waitFor } from '@gittix/common/testing';
+import { capturingLogger, waitFor } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, closedUrl, type FakeService, startFakeService } from './upstreams.js';
@@ -178,6 +178,53 @@ describe('when the gateway stops', () => {
       await closed;
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('when the client goes away before its answer', () => {
+  it('when a client closes its connection while orders is still answering, then the gateway logs it at info, not as an error, and counts no 5xx', async () => {
+    const { logger, lines } = capturingLogger('gateway');
+    let answer: (() => void) | undefined;
+    const slow = await startFakeService('orders', (_request, response) => {
+      answer = () => response.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+    });
+    const proxy = await buildGateway(
+      { users: down, tickets: down, orders: slow.url, payments: down, web: down },
+      { logger },
+    );
+    const url = await proxy.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      // A buyer closes the tab while the order is being placed.
+      const leaving = new AbortController();
+      const placing = fetch(`${url}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"ticketId":"x"}',
+        signal: leaving.signal,
+      });
+      await waitFor(() => answer !== undefined, { message: 'the order to reach orders' });
+      leaving.abort();
+      await expect(placing).rejects.toThrow(/abort/i);
+      const open = () =>
+        new Promise<number>((resolve, reject) =>
+          proxy.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+        );
+      await waitFor(async () => (await open()) === 0, { message: 'the gateway to see it closed' });
+      answer!();
+
+      const told = await waitFor(
+        () => lines.find((line) => line.reqId !== undefined && line.level >= 30),
+        { message: 'the gateway to log the request' },
+      );
+      expect(told.msg).toBe('client went away before its answer was sent');
+      expect(told.level).toBe(30);
+      expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+      const metrics = (await proxy.inject({ url: '/metrics' })).body;
+      expect(metrics).not.toMatch(/http_request_duration_seconds_count\{[^}]*status_code="5\d\d"/);
+    } finally {
+      await proxy.close();
       await slow.close();
     }
   });

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { startTestService } from '@gittix/common/testing';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { gatewayService } from '../src/service.js';
 
 export interface SeenRequest {
@@ -83,9 +84,15 @@ export interface GatewayUrls {
 /** The gateway as main.ts builds it, from the environment it would read. */
 export async function buildGateway(
   urls: GatewayUrls,
-  options: { responseTimeoutMs?: number; trustProxy?: string; env?: Record<string, string> } = {},
+  options: {
+    responseTimeoutMs?: number;
+    trustProxy?: string;
+    env?: Record<string, string>;
+    logger?: Logger;
+  } = {},
 ): Promise<FastifyInstance> {
   const gateway = await startTestService(gatewayService, {
+    ...(options.logger ? { logger: options.logger } : {}),
     env: {
       AUTH_URL: urls.users,
       TICKETS_URL: urls.tickets,

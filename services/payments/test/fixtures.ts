@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEnvelope, EventInput, Logger, Subject } from '@gittix/common';
 import {
-  createLogger,
-  type EventEnvelope,
-  type EventInput,
-  type Logger,
-  type Subject,
-} from '@gittix/common';
-import {
+  capturingLogger as capturingServiceLogger,
   orderCancelledData,
   orderCreatedData,
   STAND_IN_SECRET_KEY,
@@ -101,11 +96,7 @@ export interface PaymentsFixtureOptions {
 }
 
 /** A logger that keeps every line it writes (parsed), for tests that read the log. */
-export function capturingLogger() {
-  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
-  const destination = { write: (line: string) => lines.push(JSON.parse(line)) };
-  return { logger: createLogger({ name: 'payments', destination }), lines };
-}
+export const capturingLogger = () => capturingServiceLogger('payments');
 
 export type PaymentsFixture = Awaited<ReturnType<typeof createPaymentsFixture>>;
 

@@ -45,6 +45,26 @@ function isBusyError(error: unknown): boolean {
   return typeof message === 'string' && message === 'timeout exceeded when trying to connect';
 }
 
+/** Errors a stream raises when it is cut off rather than broken. */
+const ABORT_CODES = new Set([
+  'UND_ERR_ABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/**
+ * The client closed its connection, and the error is that cut reaching the request's
+ * work: the gateway streams an upstream's answer into a response whose connection is
+ * gone, and destroying it aborts the upstream's body (undici's RequestAbortedError).
+ * A buyer who closes the tab while an order is placed is no fault of the service.
+ */
+function isClientGone(error: unknown, raw: { destroyed: boolean }): boolean {
+  if (!raw.destroyed) return false;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  return (typeof code === 'string' && ABORT_CODES.has(code)) || name === 'AbortError';
+}
+
 /** Fastify's own client errors (content-type, size, JSON) mapped to readable messages. */
 const frameworkMessages: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type, send application/json',
@@ -109,6 +129,13 @@ export const errorHandlerPlugin = fp(
         return reply
           .code(400)
           .send({ errors: [{ message: 'The request ended before its body was complete' }] });
+      }
+      if (isClientGone(error, reply.raw)) {
+        // Nobody reads the answer, and nothing is wrong here: an info line, not an
+        // error one (a rush of buyers closing their tabs is no incident). The status is
+        // nginx's "client closed request", for whatever still records it.
+        request.log.info({ err: error }, 'client went away before its answer was sent');
+        return reply.code(499).send({ errors: [{ message: 'Client closed the request' }] });
       }
       if (isTransientError(error)) {
         // A dependency is restarting or out of reach: say so, and let the caller retry.

@@ -1,4 +1,5 @@
 export * from './event-data.js';
+export * from './log-lines.js';
 export * from './metrics.js';
 export * from './names.js';
 export * from './nats-proxy.js';
