@@ -130,11 +130,10 @@ tickets; most lose the race), first in a closed loop to measure the capacity
 multiples of it ([overload/](overload/measure.ts)). The open loop shares the two cores
 with the system it loads, so it writes each request on a kept-alive socket itself
 ([open-loop.ts](overload/open-loop.ts), ~30 µs of CPU per request alone; bottlenecks
-§26). Goodput: answers below 500
-(201 won, 400 already reserved, 429 too many open orders) per second after the
-first second. Past capacity the gateway and orders refuse with 503 + \`Retry-After\`
-(admission control, docs/gateway.md); anything else 5xx, a connection error or a
-timeout is a failure. Tickets sold twice are counted in the orders database.
+§26). Goodput: answers below 500 (201 won, 400 already reserved, 429 too many open
+orders) per second after the first second. Past capacity the gateway and orders
+refuse with 503 + \`Retry-After\` (admission control, docs/gateway.md); anything else
+5xx, a connection error or a timeout is a failure. Tickets sold twice are counted in the orders database.
 
 ${overloadTable(r.overloadCapacity, r.overload)}${cpu}`;
 }
