@@ -113,6 +113,16 @@ describe('request headers', () => {
     expect(lastSeenBy(services.tickets).headers['x-request-id']).toBe('trace-42.a:b');
   });
 
+  it('when the ingress stamps X-Request-Start, then the service behind gets the same stamp (its queue-time limit counts from the ingress)', async () => {
+    await gateway.inject({
+      method: 'GET',
+      url: '/api/tickets',
+      headers: { 'x-request-start': 't=1764921600.123' },
+    });
+
+    expect(lastSeenBy(services.tickets).headers['x-request-start']).toBe('t=1764921600.123');
+  });
+
   it('when a request brings a malformed x-request-id, then a fresh one replaces it', async () => {
     const response = await gateway.inject({
       method: 'GET',

@@ -10,13 +10,18 @@ import { urlPath } from './tracing.js';
 /**
  * Admission control: past capacity a request is refused at once with 503 and
  * `Retry-After`, rather than queued until it times out (and drags every request
- * behind it past its timeout too). Three limits, each 0 to turn it off:
+ * behind it past its timeout too). Four limits, each 0 to turn it off:
  * - `maxInFlight`: requests being served by this instance at once, a hard cap;
  * - `targetLatencyMs`: an adaptive cap, throughput × target latency, applied while
  *   requests take longer than the target (so never under light load);
  * - `maxEventLoopDelayMs`: the event loop's mean delay over the last second
  *   (`@fastify/under-pressure`), for CPU saturation the in-flight count misses
- *   (off by default: see its config key).
+ *   (off by default: see its config key);
+ * - `maxQueueMs`: how long a request may have waited before this instance read it,
+ *   by the `X-Request-Start` the ingress in front stamps (off by default: without an
+ *   ingress nothing stamps it). Time in the accept queue is invisible to the other
+ *   limits: on a saturated instance a request admitted after seconds there is one its
+ *   buyer has likely given up on.
  * Health, readiness and metrics are never refused: a busy instance is alive and
  * ready, and it must still be observable.
  */
@@ -31,6 +36,8 @@ export interface AdmissionSettings {
   targetLatencyMs: number;
   minInFlight: number;
   maxEventLoopDelayMs: number;
+  /** The longest wait before this instance, by `X-Request-Start`, that is still admitted (0: off). */
+  maxQueueMs: number;
   /** The `Retry-After` sent with a refusal, seconds. */
   retryAfterSeconds: number;
 }
@@ -56,6 +63,13 @@ export const admissionConfigSchema = z.object({
    * of delay with almost nothing in flight; set it where the service has its CPU.
    */
   ADMISSION_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /**
+   * A request whose `X-Request-Start` (stamped by the ingress when it received the
+   * request: `t=` and the time since the epoch, in s, ms or µs, as nginx's `${msec}`)
+   * says it waited longer than this (ms) is refused with 503 + `Retry-After`
+   * (0: not checked). Only where an ingress sets the header on every request.
+   */
+  ADMISSION_MAX_QUEUE_MS: z.coerce.number().int().min(0).default(0),
   /** The `Retry-After` (seconds) of a refusal: when the client should try again. */
   ADMISSION_RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(2),
 });
@@ -72,6 +86,7 @@ export function admissionSettingsFrom(config: AdmissionConfig): AdmissionSetting
     targetLatencyMs: config.ADMISSION_TARGET_LATENCY_MS,
     minInFlight: config.ADMISSION_MIN_IN_FLIGHT,
     maxEventLoopDelayMs: config.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
+    maxQueueMs: config.ADMISSION_MAX_QUEUE_MS,
     retryAfterSeconds: config.ADMISSION_RETRY_AFTER_SECONDS,
   };
 }
@@ -119,14 +134,38 @@ class LoadEstimate {
   }
 }
 
-type Reason = 'in_flight' | 'latency';
+type Reason = 'in_flight' | 'latency' | 'queue';
+
+/**
+ * How long ago, in ms, the ingress received the request, by its `X-Request-Start`
+ * (`t=1764921600.123`, or the same in ms or µs, the unit told by the size as New
+ * Relic and Heroku read it); undefined when absent, unreadable, or in the future
+ * (another clock a little ahead).
+ */
+export function queuedMs(
+  header: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const stamp = Number(value.startsWith('t=') ? value.slice(2) : value);
+  if (!Number.isFinite(stamp) || stamp <= 0) return undefined;
+  const ms = stamp < 1e11 ? stamp * 1000 : stamp < 1e14 ? stamp : stamp / 1000;
+  const waited = now - ms;
+  return waited >= 0 ? waited : undefined;
+}
 
 /** Why one more request would be refused now, or undefined to admit it. */
 function refusalReason(
   settings: AdmissionSettings,
   inFlight: number,
   load: LoadEstimate,
+  request: IncomingMessage,
 ): Reason | undefined {
+  if (settings.maxQueueMs > 0) {
+    const waited = queuedMs(request.headers['x-request-start']);
+    if (waited !== undefined && waited > settings.maxQueueMs) return 'queue';
+  }
   if (settings.maxInFlight > 0 && inFlight >= settings.maxInFlight) return 'in_flight';
   if (settings.targetLatencyMs > 0 && load.latencyMs > settings.targetLatencyMs) {
     // What completes within the target, by Little's law: admitting more only queues them.
@@ -186,6 +225,7 @@ export const admissionPlugin = fp(
     const refusedFor: Record<Reason, { inc(): void } | undefined> = {
       in_flight: refused?.labels('in_flight'),
       latency: refused?.labels('latency'),
+      queue: refused?.labels('queue'),
     };
     let inFlight = 0;
 
@@ -198,14 +238,14 @@ export const admissionPlugin = fp(
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
 
-    if (settings.maxInFlight > 0 || settings.targetLatencyMs > 0) {
+    if (settings.maxInFlight > 0 || settings.targetLatencyMs > 0 || settings.maxQueueMs > 0) {
       // One constant refusal, written as is: no serializer, no per-request allocation
       // beyond Node's own.
       const body = Buffer.from(JSON.stringify(busyBody(settings.retryAfterSeconds)));
       const retryAfter = String(settings.retryAfterSeconds);
       const contentLength = String(body.length);
       gateServer(app.server, (request, response) => {
-        const reason = refusalReason(settings, inFlight, load);
+        const reason = refusalReason(settings, inFlight, load, request);
         if (reason && !ALWAYS_ADMITTED.has(urlPath(request.url ?? ''))) {
           // Counted, never logged: at thousands a second one line each would be
           // most of the refusing's cost (http_requests_refused_total says how many).

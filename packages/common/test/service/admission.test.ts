@@ -3,7 +3,13 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfigSchema, createServiceApp, defineService, env } from '../../src/index.js';
+import {
+  baseConfigSchema,
+  createServiceApp,
+  defineService,
+  env,
+  queuedMs,
+} from '../../src/index.js';
 import { startTestService, type TestService, testInfra, waitFor } from '../../src/testing/index.js';
 
 /**
@@ -318,6 +324,60 @@ describe('admission control in every service (ADMISSION_*)', () => {
       await waitFor(() => holding.reached.length === 1, { timeoutMs: 10_000 });
       holding.releaseAll();
       expect((await admitted).status).toBe(200);
+    });
+  });
+
+  describe('when an ingress stamps X-Request-Start and ADMISSION_MAX_QUEUE_MS is 500', () => {
+    const { holding, running } = useHoldingService({
+      ADMISSION_MAX_QUEUE_MS: '500',
+      ADMISSION_RETRY_AFTER_SECONDS: '1',
+    });
+    const stamped = (n: number, start: string | undefined) =>
+      fetch(`${running.base}/work`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(start === undefined ? {} : { 'x-request-start': start }),
+        },
+        body: JSON.stringify({ n }),
+      });
+
+    it('when a request waited 2 s before the instance read it, then it is refused with 503 + Retry-After and never reaches the handler; fresh, unstamped and unreadable ones are admitted', async () => {
+      const late = await stamped(1, `t=${((Date.now() - 2_000) / 1000).toFixed(3)}`);
+      expect(late.status).toBe(503);
+      expect(late.headers.get('retry-after')).toBe('1');
+      expect(await late.json()).toEqual({
+        errors: [{ message: 'The service is busy; retry in 1 s' }],
+      });
+      expect(holding.reached).toEqual([]);
+
+      const admitted = [
+        stamped(2, `t=${Date.now() - 100}`),
+        stamped(3, undefined),
+        stamped(4, 't=soon'),
+        // A clock a little ahead of this one: not a wait.
+        stamped(5, `t=${(Date.now() + 1_000) * 1000}`),
+      ];
+      await waitFor(() => holding.reached.length === 4, {
+        timeoutMs: 10_000,
+        message: 'the four requests admitted',
+      });
+      holding.releaseAll();
+      for (const answer of await Promise.all(admitted)) expect(answer.status).toBe(200);
+      const metrics = await (await fetch(`${running.base}/metrics`)).text();
+      expect(refusedCount(metrics, 'queue')).toBe(1);
+    });
+
+    it('when the stamp is in seconds, milliseconds or microseconds, then each reads as the same wait', () => {
+      const now = 1_764_921_600_000;
+      expect(queuedMs('t=1764921598.500', now)).toBeCloseTo(1_500, 3);
+      expect(queuedMs('t=1764921598500', now)).toBe(1_500);
+      expect(queuedMs('1764921598500000', now)).toBe(1_500);
+      expect(queuedMs(['t=1764921599000'], now)).toBe(1_000);
+      expect(queuedMs(undefined, now)).toBeUndefined();
+      expect(queuedMs('t=', now)).toBeUndefined();
+      expect(queuedMs('t=-5', now)).toBeUndefined();
+      expect(queuedMs(`t=${now + 10}`, now)).toBeUndefined();
     });
   });
 
