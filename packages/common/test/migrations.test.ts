@@ -10,26 +10,28 @@ import {
   migrateDatabase,
   migrationStatus,
   replaceIndex,
+  type SchemaMigration,
 } from '../src/db.js';
 import { createTestDatabase, type TestDatabase, waitFor } from '../src/testing/index.js';
 
-const seats: Migrations = {
-  '0001_seats': {
-    async up(db) {
-      await sql`CREATE TABLE seats (id integer PRIMARY KEY)`.execute(db);
-      await sql`INSERT INTO seats VALUES (1), (2)`.execute(db);
-    },
+/** A migration that runs these statements, in order. */
+const runs = (...statements: RawBuilder<unknown>[]): SchemaMigration => ({
+  async up(db) {
+    for (const statement of statements) await statement.execute(db);
   },
+});
+
+const seats: Migrations = {
+  '0001_seats': runs(
+    sql`CREATE TABLE seats (id integer PRIMARY KEY)`,
+    sql`INSERT INTO seats VALUES (1), (2)`,
+  ),
 };
 
 /** A release that adds a column: its ALTER TABLE needs the table to itself. */
 const withNote: Migrations = {
   ...seats,
-  '0002_seat_note': {
-    async up(db) {
-      await sql`ALTER TABLE seats ADD COLUMN note text`.execute(db);
-    },
-  },
+  '0002_seat_note': runs(sql`ALTER TABLE seats ADD COLUMN note text`),
 };
 
 async function connect(url: string): Promise<pg.Client> {
@@ -135,11 +137,7 @@ describe('migrations wait a bounded time for a lock, so a long transaction canno
   it('when the lock stays held, then the migrate step stops after its last attempt with the lock timeout', async () => {
     const more: Migrations = {
       ...withNote,
-      '0003_seat_row': {
-        async up(db) {
-          await sql`ALTER TABLE seats ADD COLUMN seat_row text`.execute(db);
-        },
-      },
+      '0003_seat_row': runs(sql`ALTER TABLE seats ADD COLUMN seat_row text`),
     };
     clients.push(await longTransaction(database.url));
     const retries: LockTimeoutRetry[] = [];
@@ -156,11 +154,7 @@ describe('migrations wait a bounded time for a lock, so a long transaction canno
   it('when a migration fails for another reason, then it is not run again', async () => {
     const broken: Migrations = {
       ...withNote,
-      '0003_broken': {
-        async up(db) {
-          await sql`ALTER TABLE no_such_table ADD COLUMN x text`.execute(db);
-        },
-      },
+      '0003_broken': runs(sql`ALTER TABLE no_such_table ADD COLUMN x text`),
     };
     const retries: LockTimeoutRetry[] = [];
     const failed = await migrateDatabase(database.url, broken, {
@@ -222,11 +216,7 @@ describe('replaceIndex: an index rebuilt beside the old one, then swapped in, sa
 
   it('when migrate runs a migration statement by statement, then a concurrent build works in it, and one in a transaction cannot', async () => {
     const inTransaction: Migrations = {
-      '0001_index': {
-        async up(db) {
-          await sql`CREATE INDEX CONCURRENTLY names_id_name ON names (id, name)`.execute(db);
-        },
-      },
+      '0001_index': runs(sql`CREATE INDEX CONCURRENTLY names_id_name ON names (id, name)`),
     };
     await expect(migrate(db, inTransaction)).rejects.toThrow(/cannot run inside a transaction/);
     await migrate(db, { '0001_index': { ...inTransaction['0001_index']!, transaction: false } });
@@ -238,29 +228,13 @@ describe('replaceIndex: an index rebuilt beside the old one, then swapped in, sa
   it('when the two kinds alternate, then every migration runs, in order, each in its mode', async () => {
     const alternating: Migrations = {
       '0001_index': { transaction: false, async up() {} },
-      '0002_seats': {
-        async up(db) {
-          await sql`CREATE TABLE seats_b (id integer PRIMARY KEY)`.execute(db);
-        },
-      },
-      '0003_seats_row': {
-        async up(db) {
-          await sql`ALTER TABLE seats_b ADD COLUMN seat_row text`.execute(db);
-        },
-      },
+      '0002_seats': runs(sql`CREATE TABLE seats_b (id integer PRIMARY KEY)`),
+      '0003_seats_row': runs(sql`ALTER TABLE seats_b ADD COLUMN seat_row text`),
       '0004_seats_row_index': {
+        ...runs(sql`CREATE INDEX CONCURRENTLY IF NOT EXISTS seats_b_row ON seats_b (seat_row)`),
         transaction: false,
-        async up(db) {
-          await sql`CREATE INDEX CONCURRENTLY IF NOT EXISTS seats_b_row ON seats_b (seat_row)`.execute(
-            db,
-          );
-        },
       },
-      '0005_a_seat': {
-        async up(db) {
-          await sql`INSERT INTO seats_b VALUES (1, 'A')`.execute(db);
-        },
-      },
+      '0005_a_seat': runs(sql`INSERT INTO seats_b VALUES (1, 'A')`),
     };
     await migrate(db, alternating);
     const { rows } = await sql<{ name: string }>`
