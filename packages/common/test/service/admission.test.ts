@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baseConfigSchema,
@@ -10,7 +9,13 @@ import {
   env,
   queuedMs,
 } from '../../src/index.js';
-import { startTestService, type TestService, testInfra, waitFor } from '../../src/testing/index.js';
+import {
+  capturingLogger,
+  startTestService,
+  type TestService,
+  testInfra,
+  waitFor,
+} from '../../src/testing/index.js';
 
 /**
  * A service whose one route holds each request until the test lets it go, and
@@ -97,25 +102,8 @@ function saturatedDatabaseService(pool: pg.Pool) {
   });
 }
 
-/** A logger that keeps every line it writes, parsed. */
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n')) {
-          if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
-
 /** A holding service on a port of its own for the describe's tests, with `env`. */
-function useHoldingService(env: Record<string, string> = {}, logger?: pino.Logger) {
+function useHoldingService(env: Record<string, string> = {}, logger?: Logger) {
   const holding = holdingService();
   const running = {} as { service: TestService<typeof holding.service>; base: string };
   beforeAll(async () => {
