@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, trace } from '@opentelemetry/api';
 import {
   Kysely,
@@ -370,7 +371,7 @@ export async function migrateDatabase(
     }
     const before = (await migrationStatus(db, migrations)).executed;
     const attempts = options.lockAttempts ?? MIGRATION_LOCK_ATTEMPTS;
-    const delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const delay = options.delay ?? sleep;
     for (let attempt = 1; ; attempt++) {
       try {
         await migrate(db, migrations, { lockTimeoutMs: options.lockTimeoutMs });
