@@ -27,6 +27,7 @@ import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
 import { now, summarize } from './harness/stats.js';
 import { measureOverload, type OverloadSettings } from './overload/measure.js';
+import { refusalCounter } from './overload/refusals.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
@@ -370,6 +371,10 @@ export async function runBench(
           ordersPool,
           say,
           meterCpu: () => meterCpu(),
+          countRefusals: refusalCounter({
+            gateway: system.urlOf('gateway'),
+            orders: system.urlOf('orders'),
+          }),
         },
         settings.overload,
       );

@@ -109,6 +109,11 @@ export interface OverloadStep {
   refusedWithRetryAfter?: number;
   /** p99 latency of the refusals, ms: a refusal must be quick. */
   refusedP99?: number;
+  /**
+   * Who refused, by `<service> <limit>` (admission's counters, read before and after
+   * the step): the gateway's refusals are cheap, a service's cost a proxied request.
+   */
+  refusedBy?: Record<string, number>;
   /** 5xx other than 503 + Retry-After, connection errors and timeouts: must be 0. */
   otherServerErrors?: number;
   /** Orders created (201). */

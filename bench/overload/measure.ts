@@ -6,6 +6,7 @@ import { bearer, type SignedSession } from '../harness/sessions.js';
 import { summarize } from '../harness/stats.js';
 import type { OverloadStep } from '../results.js';
 import { type OfferedRequest, offerLoad } from './open-loop.js';
+import { type RefusalCounts, refusalsBetween } from './refusals.js';
 
 export interface OverloadSettings {
   /** Seconds each load is offered for (and capacity measured over). */
@@ -25,6 +26,8 @@ export interface OverloadContext {
   say: (line: string) => void;
   /** Starts measuring CPU by process group (services, Postgres, this process: the load generator). */
   meterCpu?: () => Promise<() => Promise<CpuUsage>>;
+  /** Reads the services' admission counters (refusals.ts), to say who refused and why. */
+  countRefusals?: () => Promise<RefusalCounts>;
 }
 
 /** The first second of each step is left out of goodput: connections are still being opened. */
@@ -105,6 +108,7 @@ export async function measureOverload(
   for (const [i, multiple] of settings.multiples.entries()) {
     const tickets = stepTickets[i]!;
     const perSecond = capacity * multiple;
+    const refusalsBefore = await context.countRefusals?.();
     const stopCpu = await meterCpu();
     const result = await offerLoad({
       url: context.baseUrl,
@@ -113,6 +117,7 @@ export async function measureOverload(
       request: orderRequest(context.buyers, tickets),
     });
     const cpu = await stopCpu();
+    const refusalsAfter = await context.countRefusals?.();
     const windowMs = result.seconds * 1000;
     const inWindow = result.goodAnswersAt.filter((t) => t >= RAMP_MS && t <= windowMs).length;
     const goodput = inWindow / ((windowMs - RAMP_MS) / 1000);
@@ -137,6 +142,9 @@ export async function measureOverload(
       created: result.statuses['201'] ?? 0,
       oversold: oversold(proof),
       ...(cpu ? { cpu } : {}),
+      ...(refusalsBefore && refusalsAfter
+        ? { refusedBy: refusalsBetween(refusalsBefore, refusalsAfter) }
+        : {}),
     };
     steps.push(step);
     context.say(

@@ -8,6 +8,14 @@ export const GOODPUT_TARGET = 0.9;
 export const goodputRatio = (step: OverloadStep, capacity: OverloadStep): number =>
   step.goodputPerSecond / (capacity.capacityPerSecond ?? capacity.goodputPerSecond);
 
+/** `gateway in_flight 64,008; gateway latency 1,307`, most first; `–` when not read. */
+export function refusedByText(refusedBy: Record<string, number> | undefined): string {
+  if (!refusedBy) return '–';
+  const entries = Object.entries(refusedBy).sort(([, a], [, b]) => b - a);
+  if (entries.length === 0) return 'none';
+  return entries.map(([who, n]) => `${who} ${count(n)}`).join('; ');
+}
+
 /** One row per offered load: the capacity run first, then each multiple of it. */
 export function overloadTable(capacity: OverloadStep, steps: OverloadStep[]): string {
   const row = (name: string, step: OverloadStep, offered: string) => [
@@ -18,6 +26,7 @@ export function overloadTable(capacity: OverloadStep, steps: OverloadStep[]): st
     ratio(goodputRatio(step, capacity)),
     ms(step.admittedP99),
     count(step.refused ?? 0),
+    refusedByText(step.refusedBy),
     step.refusedP99 === undefined ? '–' : ms(step.refusedP99),
     count(step.otherServerErrors ?? 0),
     count(step.created ?? 0),
@@ -32,6 +41,7 @@ export function overloadTable(capacity: OverloadStep, steps: OverloadStep[]): st
       '÷ capacity',
       'p99 admitted',
       '503 + Retry-After',
+      'refused by (instance, limit)',
       'p99 refused',
       'other 5xx, errors, timeouts',
       'orders created',
@@ -132,7 +142,10 @@ with the system it loads, so it writes each request on a kept-alive socket itsel
 ([open-loop.ts](overload/open-loop.ts), ~30 µs of CPU per request alone; bottlenecks
 §26). Goodput: answers below 500 (201 won, 400 already reserved, 429 too many open
 orders) per second after the first second. Past capacity the gateway and orders
-refuse with 503 + \`Retry-After\` (admission control, docs/gateway.md); anything else
+refuse with 503 + \`Retry-After\` (admission control, docs/gateway.md); "refused by"
+reads their \`http_requests_refused_total\` before and after each step, by the limit
+that refused (\`in_flight\`, \`latency\`, \`queue\`): a refusal at the gateway is one
+constant answer, one from orders has cost a whole proxied request. Anything else
 5xx, a connection error or a timeout is a failure. Tickets sold twice are counted in the orders database.
 
 ${overloadTable(r.overloadCapacity, r.overload)}${cpu}`;

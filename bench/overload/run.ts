@@ -19,6 +19,7 @@ import { cpuMeter, systemProcessGroups } from '../harness/cpu.js';
 import { pidsNamed } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { measureOverload } from './measure.js';
+import { refusalCounter } from './refusals.js';
 import { overloadCpuTable, overloadTable } from './report.js';
 
 const { values: args } = parseArgs({
@@ -94,6 +95,10 @@ try {
       ordersPool,
       say,
       meterCpu,
+      countRefusals: refusalCounter({
+        gateway: system.urlOf('gateway'),
+        orders: system.urlOf('orders'),
+      }),
     },
     { seconds: Number(args.seconds), multiples, connections: Number(args.connections) },
   );

@@ -18,6 +18,11 @@ const step = (multiple: number, offered: number, goodput: number, p99: number): 
   refused: multiple > 1 ? Math.round(offered * 6 * 0.5) : 0,
   refusedWithRetryAfter: multiple > 1 ? Math.round(offered * 6 * 0.5) : 0,
   refusedP99: multiple > 1 ? 4.5 : undefined,
+  ...(multiple > 1
+    ? { refusedBy: { 'gateway in_flight': Math.round(offered * 6 * 0.5) } }
+    : multiple === 1
+      ? { refusedBy: {} }
+      : {}),
   otherServerErrors: 0,
   created: 100,
   oversold: 0,
@@ -60,8 +65,16 @@ describe('the overload section of bench/REPORT.md and its chart', () => {
     expect(rows.map((r) => r[5])).toEqual(['420.0 ms', '510.5 ms', '880.0 ms', '990.0 ms']);
     // goodput ÷ capacity, refusals, failures and tickets sold twice: every row says them.
     expect(rows.map((r) => r[4])).toEqual(['1.00×', '0.99×', '0.97×', '0.94×']);
-    expect(rows.map((r) => r[8])).toEqual(['0', '0', '0', '0']);
-    expect(rows.map((r) => r[10])).toEqual(['0', '0', '0', '0']);
+    expect(rows.map((r) => r[6])).toEqual(['0', '0', '1,800', '4,500']);
+    // Who refused: not read for the closed loop; nobody at 1×; the gateway's in-flight limit past it.
+    expect(rows.map((r) => r[7])).toEqual([
+      '–',
+      'none',
+      'gateway in_flight 1,800',
+      'gateway in_flight 4,500',
+    ]);
+    expect(rows.map((r) => r[9])).toEqual(['0', '0', '0', '0']);
+    expect(rows.map((r) => r[11])).toEqual(['0', '0', '0', '0']);
   });
 
   it('when a run has an overload phase, then the summary names the goodput at the top load against the capacity and the target', () => {
