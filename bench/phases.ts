@@ -23,6 +23,7 @@ import { runSaleRounds } from './flash-sale/rounds.js';
 import { listTicketsForEvent, listTicketsForSale, postEvent, waitForRows } from './harness/api.js';
 import { cpuMeter, systemProcessGroups } from './harness/cpu.js';
 import { openExpirationQueue } from './harness/expiration-queue.js';
+import { watchListenQueue } from './harness/listen-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
 import { now, summarize } from './harness/stats.js';
@@ -371,6 +372,7 @@ export async function runBench(
           ordersPool,
           say,
           meterCpu: () => meterCpu(),
+          watchListenQueue: () => watchListenQueue(Number(new URL(system.urlOf('gateway')).port)),
           countRefusals: refusalCounter({
             gateway: system.urlOf('gateway'),
             orders: system.urlOf('orders'),

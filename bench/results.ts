@@ -2,6 +2,7 @@ import type { ExpiryResult } from './expiry/burst.js';
 import type { RaceResult } from './flash-sale/buyers.js';
 import type { SaleProof } from './flash-sale/proof.js';
 import type { CpuUsage } from './harness/cpu.js';
+import type { ListenQueueWatch } from './harness/listen-queue.js';
 import type { Machine } from './harness/machine.js';
 import type { Summary } from './harness/stats.js';
 import type { PropagationHops } from './propagation/probe.js';
@@ -122,6 +123,11 @@ export interface OverloadStep {
   oversold?: number;
   /** CPU while the step's load was offered: who spent the two cores. */
   cpu?: CpuUsage;
+  /**
+   * In front of the gateway meanwhile: the most connections its accept queue held
+   * (sampled every 250 ms) and the handshakes the machine dropped on a full queue.
+   */
+  listen?: ListenQueueWatch;
 }
 
 /** What a run with `--only` measured: the phases it skipped are absent. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { countOrders, type SaleProof } from '../flash-sale/proof.js';
 import type { CpuUsage } from '../harness/cpu.js';
+import type { ListenQueueWatch } from '../harness/listen-queue.js';
 import { runLoad } from '../harness/load.js';
 import { bearer, type SignedSession } from '../harness/sessions.js';
 import { summarize } from '../harness/stats.js';
@@ -28,6 +29,8 @@ export interface OverloadContext {
   meterCpu?: () => Promise<() => Promise<CpuUsage>>;
   /** Reads the services' admission counters (refusals.ts), to say who refused and why. */
   countRefusals?: () => Promise<RefusalCounts>;
+  /** Starts sampling the gateway's accept queue (harness/listen-queue.ts); the stop says what it saw. */
+  watchListenQueue?: () => () => ListenQueueWatch | undefined;
 }
 
 /** The first second of each step is left out of goodput: connections are still being opened. */
@@ -109,6 +112,7 @@ export async function measureOverload(
     const tickets = stepTickets[i]!;
     const perSecond = capacity * multiple;
     const refusalsBefore = await context.countRefusals?.();
+    const stopListenWatch = context.watchListenQueue?.();
     const stopCpu = await meterCpu();
     const result = await offerLoad({
       url: context.baseUrl,
@@ -117,6 +121,7 @@ export async function measureOverload(
       request: orderRequest(context.buyers, tickets),
     });
     const cpu = await stopCpu();
+    const listen = stopListenWatch?.();
     const refusalsAfter = await context.countRefusals?.();
     const windowMs = result.seconds * 1000;
     const inWindow = result.goodAnswersAt.filter((t) => t >= RAMP_MS && t <= windowMs).length;
@@ -145,6 +150,7 @@ export async function measureOverload(
       ...(refusalsBefore && refusalsAfter
         ? { refusedBy: refusalsBetween(refusalsBefore, refusalsAfter) }
         : {}),
+      ...(listen ? { listen } : {}),
     };
     steps.push(step);
     context.say(

@@ -61,6 +61,9 @@ const CPU_GROUPS = ['gateway', 'orders', 'tickets', 'auth', 'postgres', 'nats', 
  * Who spent the CPU during each step: cores (1 = one core busy), and µs of CPU per
  * request sent for the gateway (it refuses) and the load generator (`bench`, this
  * process), the two costs that grow with the offered load rather than the goodput.
+ * Then the kernel's side: the most connections waiting for the gateway to accept
+ * them, time no admission limit sees, and handshakes dropped on a full queue (the
+ * client retries those 1, 3, 7 s later).
  */
 export function overloadCpuTable(capacity: OverloadStep, steps: OverloadStep[]): string {
   const all = [capacity, ...steps].filter((step) => step.cpu);
@@ -78,6 +81,8 @@ export function overloadCpuTable(capacity: OverloadStep, steps: OverloadStep[]):
       ...CPU_GROUPS.map((group) => (group === 'bench' ? 'load generator' : group)),
       'gateway per request sent',
       'load generator per request sent',
+      'waiting to be accepted by the gateway, most',
+      'listen queue overflows',
     ],
     ...all.map((step) => [
       step.multiple ? `${step.multiple}× capacity` : 'capacity (closed loop)',
@@ -85,6 +90,8 @@ export function overloadCpuTable(capacity: OverloadStep, steps: OverloadStep[]):
       ...CPU_GROUPS.map((group) => step.cpu?.cores[group]?.toFixed(2) ?? '–'),
       perRequest(step, 'gateway'),
       perRequest(step, 'bench'),
+      step.listen ? count(step.listen.maxAcceptQueue) : '–',
+      step.listen ? count(step.listen.overflows) : '–',
     ]),
   ]);
 }
@@ -130,7 +137,7 @@ export function overloadSection(r: BenchResults, number: number): string {
   if (!r.overloadCapacity || !r.overload?.length) return '';
   const cpuTable = overloadCpuTable(r.overloadCapacity, r.overload);
   const cpu = cpuTable
-    ? `\n\nCPU during each step, in cores of the machine's two (the load generator is the benchmark's own process):\n\n${cpuTable}`
+    ? `\n\nCPU during each step, in cores of the machine's two (the load generator is the benchmark's own process), and the connections waiting in the gateway's accept queue (sampled every 250 ms: time no admission limit sees, bottlenecks §26) with the handshakes the machine dropped on a full one:\n\n${cpuTable}`
     : '';
   return `## ${number}. Overload: the flash sale past capacity
 

@@ -16,6 +16,7 @@ import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { listTicketsForSale, waitForRows } from '../harness/api.js';
 import { cpuMeter, systemProcessGroups } from '../harness/cpu.js';
+import { watchListenQueue } from '../harness/listen-queue.js';
 import { pidsNamed } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
 import { measureOverload } from './measure.js';
@@ -95,6 +96,7 @@ try {
       ordersPool,
       say,
       meterCpu,
+      watchListenQueue: () => watchListenQueue(Number(new URL(system.urlOf('gateway')).port)),
       countRefusals: refusalCounter({
         gateway: system.urlOf('gateway'),
         orders: system.urlOf('orders'),

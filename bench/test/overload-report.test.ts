@@ -108,6 +108,37 @@ describe('the overload section of bench/REPORT.md and its chart', () => {
     );
   });
 
+  it('when the steps were metered, then the CPU table says who spent the cores and how many connections waited for the gateway to accept them', () => {
+    const cpu = { seconds: 10, machine: 0.95, cores: { gateway: 0.7, orders: 0.4, bench: 0.35 } };
+    const metered = [
+      { ...capacity, cpu },
+      { ...steps[0]!, cpu, listen: { maxAcceptQueue: 12, overflows: 0 } },
+      // A step whose queue was not read (not Linux) says so rather than 0.
+      { ...steps[1]!, cpu },
+      { ...steps[2]!, cpu, listen: { maxAcceptQueue: 3315, overflows: 11283 } },
+    ];
+    const run = fixtureRun({ overload: metered.slice(1), overloadCapacity: metered[0]! });
+    const report = renderReport({ ...run, bottlenecks: '', charts: [], chartsFolder: 'charts' });
+    // The CPU table is the second starting with "offered"; its last two columns are the queue's.
+    const cpuTable = report.slice(report.search(/^\| offered +\| machine busy/m));
+    const header = cpuTable
+      .split('\n')[0]!
+      .slice(1, -1)
+      .split(' | ')
+      .map((h) => h.trim());
+    expect(header.slice(-2)).toEqual([
+      'waiting to be accepted by the gateway, most',
+      'listen queue overflows',
+    ]);
+    const rows = tableRows(cpuTable, 'offered');
+    expect(rows.map((r) => [r[0], r[2], r.at(-2), r.at(-1)])).toEqual([
+      ['capacity (closed loop)', '0.70', '–', '–'],
+      ['1× capacity', '0.70', '12', '0'],
+      ['2× capacity', '0.70', '–', '–'],
+      ['5× capacity', '0.70', '3,315', '11,283'],
+    ]);
+  });
+
   it('when a run has no overload phase, then there is neither its section nor its summary row', () => {
     const run = fixtureRun();
     const report = renderReport({ ...run, bottlenecks: '', charts: [], chartsFolder: 'charts' });
