@@ -25,6 +25,8 @@ export interface Snapshot {
   tables: Record<string, string>;
   /** Messages in the main event stream. */
   streamMessages: number;
+  /** The stream's last sequence: what arrived after a snapshot is `messagesAfter` it. */
+  lastSeq: number;
   /** The expiration service's jobs and cancellation marks in Redis (when probed). */
   expirations?: string;
 }
@@ -101,7 +103,11 @@ export class SystemState {
       }),
     );
     const info = await this.jsm.streams.info(this.system.settings.stream);
-    const snapshot: Snapshot = { tables, streamMessages: info.state.messages };
+    const snapshot: Snapshot = {
+      tables,
+      streamMessages: info.state.messages,
+      lastSeq: info.state.last_seq,
+    };
     if (options.expirations) snapshot.expirations = await this.expirationKeys();
     return snapshot;
   }
@@ -131,6 +137,26 @@ export class SystemState {
       cursor = next;
       found.push(...batch);
     } while (cursor !== '0');
+    return found;
+  }
+
+  /**
+   * The stream's messages after sequence `seq` (at most `limit`), each as
+   * `<seq> <subject> <Nats-Msg-Id> <envelope id>`: what a failing property names when
+   * the stream holds more or fewer messages than it published.
+   */
+  async messagesAfter(seq: number, limit = 20): Promise<string[]> {
+    const { stream } = this.system.settings;
+    const last = (await this.jsm.streams.info(stream)).state.last_seq;
+    const found: string[] = [];
+    for (let at = seq + 1; at <= last && found.length < limit; at += 1) {
+      const message = await this.jsm.streams.getMessage(stream, { seq: at }).catch(() => null);
+      if (!message) continue;
+      const envelopeId = /"id":"([^"]*)"/.exec(message.string())?.[1] ?? '?';
+      found.push(
+        `${at} ${message.subject} ${message.header?.get('Nats-Msg-Id') ?? '-'} ${envelopeId}`,
+      );
+    }
     return found;
   }
 
