@@ -74,93 +74,119 @@ export async function measureOverload(
   if (!capacityTickets || stepTickets.length < settings.multiples.length) {
     throw new Error('overload: one ticket list for the capacity run and one per multiple');
   }
-  const noMeter = async () => async () => undefined;
-  const meterCpu: () => Promise<() => Promise<CpuUsage | undefined>> = context.meterCpu ?? noMeter;
-  const stopCapacityCpu = await meterCpu();
-  const capacityRun = await runLoad({
+  const capacity = await measureCapacity(context, settings, capacityTickets);
+  const steps: OverloadStep[] = [];
+  for (const [i, multiple] of settings.multiples.entries()) {
+    steps.push(await offerStep(context, settings, multiple, capacity, stepTickets[i]!));
+  }
+  return { capacity, steps };
+}
+
+type CpuMeter = () => Promise<() => Promise<CpuUsage | undefined>>;
+const meterOf = (context: OverloadContext): CpuMeter =>
+  context.meterCpu ?? (async () => async () => undefined);
+
+/** The closed loop: how many answers below 500 per second the system gives at most. */
+async function measureCapacity(
+  context: OverloadContext,
+  settings: OverloadSettings,
+  tickets: string[],
+): Promise<OverloadStep> {
+  const stopCpu = await meterOf(context)();
+  const run = await runLoad({
     url: context.baseUrl,
     connections: settings.connections,
     seconds: settings.seconds,
     method: 'POST',
-    request: (n) => orderRequest(context.buyers, capacityTickets)(n),
+    request: (n) => orderRequest(context.buyers, tickets)(n),
   });
-  const capacityCpu = await stopCapacityCpu();
-  const capacity = answeredBelow500(capacityRun.statuses) / capacityRun.seconds;
-  const capacityProof = await countOrders(context.ordersPool, capacityTickets);
+  const cpu = await stopCpu();
+  const capacity = answeredBelow500(run.statuses) / run.seconds;
+  const proof = await countOrders(context.ordersPool, tickets);
   context.say(
     `overload: capacity ${capacity.toFixed(0)} answers/s (closed loop, ${settings.connections} connections)`,
   );
-  const capacityStep: OverloadStep = {
+  return {
     target: OVERLOAD_TARGET,
     multiple: 0,
     offeredPerSecond: Math.round(capacity),
     goodputPerSecond: Math.round(capacity),
-    admittedP99: round1(summarize(capacityRun.latencies).p99),
+    admittedP99: round1(summarize(run.latencies).p99),
     capacityPerSecond: capacity,
-    sent: capacityRun.requests,
-    statuses: capacityRun.statuses,
-    refused: capacityRun.statuses['503'] ?? 0,
+    sent: run.requests,
+    statuses: run.statuses,
+    refused: run.statuses['503'] ?? 0,
     refusedWithRetryAfter: 0,
-    otherServerErrors:
-      serverErrors(capacityRun.statuses) + capacityRun.errors + capacityRun.timeouts,
-    created: capacityRun.statuses['201'] ?? 0,
-    oversold: oversold(capacityProof),
-    ...(capacityCpu ? { cpu: capacityCpu } : {}),
+    otherServerErrors: serverErrors(run.statuses) + run.errors + run.timeouts,
+    created: run.statuses['201'] ?? 0,
+    oversold: oversold(proof),
+    ...(cpu ? { cpu } : {}),
   };
-  const steps: OverloadStep[] = [];
-  for (const [i, multiple] of settings.multiples.entries()) {
-    const tickets = stepTickets[i]!;
-    const perSecond = capacity * multiple;
-    const refusalsBefore = await context.countRefusals?.();
-    const stopListenWatch = context.watchListenQueue?.();
-    const stopCpu = await meterCpu();
-    const result = await offerLoad({
-      url: context.baseUrl,
-      perSecond,
-      seconds: settings.seconds,
-      request: orderRequest(context.buyers, tickets),
-    });
-    const cpu = await stopCpu();
-    const listen = stopListenWatch?.();
-    const refusalsAfter = await context.countRefusals?.();
-    const windowMs = result.seconds * 1000;
-    const inWindow = result.goodAnswersAt.filter((t) => t >= RAMP_MS && t <= windowMs).length;
-    const goodput = inWindow / ((windowMs - RAMP_MS) / 1000);
-    const proof = await countOrders(context.ordersPool, tickets);
-    const step: OverloadStep = {
-      target: OVERLOAD_TARGET,
-      multiple,
-      offeredPerSecond: Math.round(perSecond),
-      goodputPerSecond: Math.round(goodput),
-      admittedP99: round1(summarize(result.admittedLatencies).p99),
-      capacityPerSecond: capacity,
-      sent: result.sent,
-      statuses: result.statuses,
-      refused: result.statuses['503'] ?? 0,
-      refusedWithRetryAfter: result.refusedWithRetryAfter,
-      refusedP99: round1(summarize(result.refusedLatencies).p99),
-      // A 503 without Retry-After is a failure, not a refusal.
-      otherServerErrors:
-        serverErrors(result.statuses) +
-        (result.statuses['503'] ?? 0) -
-        result.refusedWithRetryAfter,
-      created: result.statuses['201'] ?? 0,
-      oversold: oversold(proof),
-      ...(cpu ? { cpu } : {}),
-      ...(refusalsBefore && refusalsAfter
-        ? { refusedBy: refusalsBetween(refusalsBefore, refusalsAfter) }
-        : {}),
-      ...(listen ? { listen } : {}),
-    };
-    steps.push(step);
-    context.say(
-      `overload ${multiple}×: offered ${step.offeredPerSecond}/s, goodput ${step.goodputPerSecond}/s ` +
-        `(${(goodput / capacity).toFixed(2)}× capacity), admitted p99 ${step.admittedP99} ms, ` +
-        `${step.refused} refused, ${step.otherServerErrors} other 5xx/errors, ${step.oversold} oversold ` +
-        `(answers: ${JSON.stringify(result.statuses)})`,
-    );
-  }
-  return { capacity: capacityStep, steps };
+}
+
+/**
+ * One open-loop step at `multiple` × the capacity, with what was spent meanwhile:
+ * the CPU, who refused (the services' counters before and after) and the gateway's
+ * accept queue.
+ */
+async function offerStep(
+  context: OverloadContext,
+  settings: OverloadSettings,
+  multiple: number,
+  capacityStep: OverloadStep,
+  tickets: string[],
+): Promise<OverloadStep> {
+  const capacity = capacityStep.capacityPerSecond ?? capacityStep.goodputPerSecond;
+  const perSecond = capacity * multiple;
+  const refusalsBefore = await context.countRefusals?.();
+  const stopListenWatch = context.watchListenQueue?.();
+  const stopCpu = await meterOf(context)();
+  const result = await offerLoad({
+    url: context.baseUrl,
+    perSecond,
+    seconds: settings.seconds,
+    request: orderRequest(context.buyers, tickets),
+  });
+  const cpu = await stopCpu();
+  const listen = stopListenWatch?.();
+  const refusalsAfter = await context.countRefusals?.();
+  const windowMs = result.seconds * 1000;
+  const inWindow = result.goodAnswersAt.filter((t) => t >= RAMP_MS && t <= windowMs).length;
+  const goodput = inWindow / ((windowMs - RAMP_MS) / 1000);
+  const proof = await countOrders(context.ordersPool, tickets);
+  const step: OverloadStep = {
+    target: OVERLOAD_TARGET,
+    multiple,
+    offeredPerSecond: Math.round(perSecond),
+    goodputPerSecond: Math.round(goodput),
+    admittedP99: round1(summarize(result.admittedLatencies).p99),
+    capacityPerSecond: capacity,
+    sent: result.sent,
+    statuses: result.statuses,
+    refused: result.statuses['503'] ?? 0,
+    refusedWithRetryAfter: result.refusedWithRetryAfter,
+    refusedP99: round1(summarize(result.refusedLatencies).p99),
+    // A 503 without Retry-After is a failure, not a refusal.
+    otherServerErrors:
+      serverErrors(result.statuses) + (result.statuses['503'] ?? 0) - result.refusedWithRetryAfter,
+    created: result.statuses['201'] ?? 0,
+    oversold: oversold(proof),
+    ...(cpu ? { cpu } : {}),
+    ...(refusalsBefore && refusalsAfter
+      ? { refusedBy: refusalsBetween(refusalsBefore, refusalsAfter) }
+      : {}),
+    ...(listen ? { listen } : {}),
+  };
+  context.say(
+    `overload ${multiple}×: offered ${step.offeredPerSecond}/s, goodput ${step.goodputPerSecond}/s ` +
+      `(${(goodput / capacity).toFixed(2)}× capacity), admitted p99 ${step.admittedP99} ms, ` +
+      `${step.refused} refused, ${step.otherServerErrors} other 5xx/errors, ${step.oversold} oversold ` +
+      `(answers: ${JSON.stringify(result.statuses)})` +
+      (listen
+        ? `, accept queue up to ${listen.maxAcceptQueue}, ${listen.overflows} overflows`
+        : ''),
+  );
+  return step;
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
