@@ -22,15 +22,21 @@ async function stalledListener(): Promise<{ port: number; child: ChildProcess }>
       '-e',
       `const server = require('node:net').createServer();
        server.listen(0, '127.0.0.1', 16, () => {
-         process.stdout.write(server.address().port + '\\n');
-         // Busy for at most 10 s (the test kills it first): nothing is accepted meanwhile.
-         setTimeout(() => { const until = Date.now() + 10000; while (Date.now() < until) {} }, 50);
+         // Writes to a pipe are synchronous on Linux: the line is out before the loop,
+         // and the test connects once it has read it. Busy for at most 10 s (killed first).
+         process.stdout.write(server.address().port + ' busy\\n');
+         const until = Date.now() + 10000;
+         while (Date.now() < until) {}
        });`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { port: Number(line.toString().trim()), child };
+  let said = '';
+  for await (const chunk of child.stdout!) {
+    said += String(chunk);
+    if (said.includes('busy')) break;
+  }
+  return { port: Number.parseInt(said, 10), child };
 }
 
 describe('the accept queue and listen overflows, from /proc', () => {
@@ -45,8 +51,7 @@ describe('the accept queue and listen overflows, from /proc', () => {
     const listener = await stalledListener();
     child = listener.child;
     const stop = watchListenQueue(listener.port, 20);
-    // The child is past its 50 ms timer and busy: the kernel completes these handshakes alone.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The child is busy: the kernel completes these handshakes alone.
     for (let i = 0; i < 5; i++) {
       const socket = connect(listener.port, '127.0.0.1');
       sockets.push(socket);
