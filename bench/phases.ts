@@ -23,12 +23,10 @@ import { runSaleRounds } from './flash-sale/rounds.js';
 import { listTicketsForEvent, listTicketsForSale, postEvent, waitForRows } from './harness/api.js';
 import { cpuMeter, systemProcessGroups } from './harness/cpu.js';
 import { openExpirationQueue } from './harness/expiration-queue.js';
-import { watchListenQueue } from './harness/listen-queue.js';
 import { machineNow, pidsNamed } from './harness/machine.js';
 import { signSessions } from './harness/sessions.js';
 import { now, summarize } from './harness/stats.js';
-import { measureOverload, type OverloadSettings } from './overload/measure.js';
-import { refusalCounter } from './overload/refusals.js';
+import { measureOverload, type OverloadSettings, overloadProbes } from './overload/measure.js';
 import { startPropagationProbe } from './propagation/probe.js';
 import { installProbeTriggers } from './propagation/triggers.js';
 import { measureReadPath } from './read-path/measure.js';
@@ -372,11 +370,7 @@ export async function runBench(
           ordersPool,
           say,
           meterCpu: () => meterCpu(),
-          watchListenQueue: () => watchListenQueue(Number(new URL(system.urlOf('gateway')).port)),
-          countRefusals: refusalCounter({
-            gateway: system.urlOf('gateway'),
-            orders: system.urlOf('orders'),
-          }),
+          ...overloadProbes((service) => system.urlOf(service)),
         },
         settings.overload,
       );

@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import { countOrders, type SaleProof } from '../flash-sale/proof.js';
 import type { CpuUsage } from '../harness/cpu.js';
-import type { ListenQueueWatch } from '../harness/listen-queue.js';
+import { type ListenQueueWatch, watchListenQueue } from '../harness/listen-queue.js';
 import { runLoad } from '../harness/load.js';
 import { bearer, type SignedSession } from '../harness/sessions.js';
 import { summarize } from '../harness/stats.js';
 import type { OverloadStep } from '../results.js';
 import { type OfferedRequest, offerLoad } from './open-loop.js';
-import { type RefusalCounts, refusalsBetween } from './refusals.js';
+import { type RefusalCounts, refusalCounter, refusalsBetween } from './refusals.js';
 
 export interface OverloadSettings {
   /** Seconds each load is offered for (and capacity measured over). */
@@ -31,6 +31,21 @@ export interface OverloadContext {
   countRefusals?: () => Promise<RefusalCounts>;
   /** Starts sampling the gateway's accept queue (harness/listen-queue.ts); the stop says what it saw. */
   watchListenQueue?: () => () => ListenQueueWatch | undefined;
+}
+
+/**
+ * What each step reads from a running system besides the answers: the admission
+ * counters of the instances on the sale's path (the gateway, then orders) and the
+ * gateway's accept queue. `urlOf` names a service's base URL.
+ */
+export function overloadProbes(
+  urlOf: (service: 'gateway' | 'orders') => string,
+): Required<Pick<OverloadContext, 'countRefusals' | 'watchListenQueue'>> {
+  const gateway = urlOf('gateway');
+  return {
+    countRefusals: refusalCounter({ gateway, orders: urlOf('orders') }),
+    watchListenQueue: () => watchListenQueue(Number(new URL(gateway).port)),
+  };
 }
 
 /** The first second of each step is left out of goodput: connections are still being opened. */

@@ -16,11 +16,9 @@ import { repoRoot } from '../../scripts/system/services.js';
 import { isolatedSettings, startSystem } from '../../scripts/system/system.js';
 import { listTicketsForSale, waitForRows } from '../harness/api.js';
 import { cpuMeter, systemProcessGroups } from '../harness/cpu.js';
-import { watchListenQueue } from '../harness/listen-queue.js';
 import { pidsNamed } from '../harness/machine.js';
 import { signSessions } from '../harness/sessions.js';
-import { measureOverload } from './measure.js';
-import { refusalCounter } from './refusals.js';
+import { measureOverload, overloadProbes } from './measure.js';
 import { overloadCpuTable, overloadTable } from './report.js';
 
 const { values: args } = parseArgs({
@@ -96,11 +94,7 @@ try {
       ordersPool,
       say,
       meterCpu,
-      watchListenQueue: () => watchListenQueue(Number(new URL(system.urlOf('gateway')).port)),
-      countRefusals: refusalCounter({
-        gateway: system.urlOf('gateway'),
-        orders: system.urlOf('orders'),
-      }),
+      ...overloadProbes((service) => system.urlOf(service)),
     },
     { seconds: Number(args.seconds), multiples, connections: Number(args.connections) },
   );
