@@ -66,6 +66,7 @@ interface ConsumerMetrics {
   duration: Histogram<'subject' | 'outcome'>;
   redeliveries: Counter<'consumer'>;
   deadLetters: Counter<'consumer'>;
+  lostPulls: Counter<'consumer'>;
 }
 
 function consumerMetrics(registry: Registry): ConsumerMetrics {
@@ -99,6 +100,16 @@ function consumerMetrics(registry: Registry): ConsumerMetrics {
         new Counter({
           name,
           help: 'Events given up on and published to the dead-letter stream, by durable consumer',
+          labelNames: ['consumer'],
+          registers: [registry],
+        }),
+    ),
+    lostPulls: metric(
+      'gittix_event_pulls_lost_total',
+      (name) =>
+        new Counter({
+          name,
+          help: 'Pull requests the server stopped answering (two idle heartbeats missed) and that were made again, by durable consumer',
           labelNames: ['consumer'],
           registers: [registry],
         }),
@@ -226,6 +237,10 @@ export class EventConsumers<DB = never> {
         const messages = new HeldPull(consumer, {
           limit: this.holdLimit(subscription),
           ackWaitMs: this.ackWaitMs,
+          onLostPull: () => {
+            this.metrics?.lostPulls.inc({ consumer: name });
+            logger.warn({ consumer: name }, 'pull request lost (no heartbeat), pulling again');
+          },
         });
         // The age of the oldest unacked event in /metrics is that of its oldest held one.
         uncount?.();

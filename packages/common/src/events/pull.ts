@@ -4,6 +4,7 @@ import {
   type DeliveryInfo,
   JetStreamApiCodes,
   JetStreamApiError,
+  JetStreamError,
   type JsMsg,
   type PullOptions,
 } from '@nats-io/jetstream';
@@ -21,6 +22,15 @@ export interface HeldPullOptions {
   maxHoldMs?: number;
   /** How long one pull request waits for messages (nats.js' minimum is 1 s). */
   expiresMs?: number;
+  /**
+   * How often the server says a pull request is still waiting (JetStream's idle
+   * heartbeat; at most half of `expiresMs`). Two missed, and the request is taken as
+   * lost and made again: that bounds how long a request the server dropped without a
+   * word leaves the consumer pulling nothing.
+   */
+  heartbeatMs?: number;
+  /** Told when a pull request went unanswered, heartbeats included, and is made again. */
+  onLostPull?: () => void;
 }
 
 /**
@@ -58,6 +68,7 @@ export class HeldPull implements AsyncIterable<JsMsg> {
   private readonly tickMs: number;
   private readonly maxHoldMs: number;
   private readonly expiresMs: number;
+  private readonly heartbeatMs: number;
 
   constructor(
     private readonly consumer: Consumer,
@@ -66,6 +77,7 @@ export class HeldPull implements AsyncIterable<JsMsg> {
     this.tickMs = Math.max(50, Math.floor(options.ackWaitMs / 4));
     this.maxHoldMs = options.maxHoldMs ?? 10 * 60_000;
     this.expiresMs = options.expiresMs ?? 30_000;
+    this.heartbeatMs = Math.min(options.heartbeatMs ?? 5_000, this.expiresMs / 2);
     this.timer = setInterval(() => this.keepInProgress(), this.tickMs).unref();
     this.refill();
   }
@@ -131,7 +143,13 @@ export class HeldPull implements AsyncIterable<JsMsg> {
     let received = 0;
     let messages: ConsumerMessages | undefined;
     try {
-      messages = await this.consumer.fetch({ max_messages: batch, expires: this.expiresMs });
+      // nats.js' own heartbeat would be half the expiry: 15 s, so a request lost
+      // stalled the consumer up to 30 s (docs/fuzzing.md, finding #13).
+      messages = await this.consumer.fetch({
+        max_messages: batch,
+        expires: this.expiresMs,
+        idle_heartbeat: this.heartbeatMs,
+      });
       this.fetches.add(messages);
       for await (const message of messages) {
         // A request re-sent after a reconnect may bring more than asked.
@@ -144,6 +162,7 @@ export class HeldPull implements AsyncIterable<JsMsg> {
         // The consumer's owner makes it again (EventConsumers' loop) and pulls anew.
         this.end({ error });
       } else {
+        if (isHeartbeatMissed(error)) this.options.onLostPull?.();
         this.retryMs = Math.min(Math.max(200, this.retryMs * 2), 5_000);
         this.retry ??= setTimeout(() => {
           this.retry = undefined;
@@ -284,6 +303,11 @@ class HeldMessage implements JsMsg {
       this.settled(retryInMs);
     }
   }
+}
+
+/** nats.js ends a fetch so when two of its heartbeats did not come. */
+function isHeartbeatMissed(error: unknown): boolean {
+  return error instanceof JetStreamError && error.message === 'heartbeats missed';
 }
 
 /** What a new pull request cannot get past: the consumer or its stream is gone, or the connection. */

@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 /**
  * The proxy itself, run with `node -e` in a process of its own: in the test's process
  * it would read only between the test's turns, merging writes it is there to count.
- * Each line on stdin is a command (`count`, `pulls`, `hold`, `release`); each is
- * answered with one number on stdout.
+ * Each line on stdin is a command (`count`, `pulls`, `hold`, `release`, `drop-pull`,
+ * `dropped`); each is answered with one number on stdout.
  */
 const PROXY = `
 const net = require('node:net');
@@ -14,6 +14,21 @@ const PULL = '$JS.API.CONSUMER.MSG.NEXT.';
 let writes = 0;
 let pulls = 0;
 let held = null;
+let dropArmed = false;
+let dropped = 0;
+// Cuts the first whole pull request (PUB <subject> <reply> <size>, then its payload) out
+// of a chunk, as if the server had never received it; null when the chunk holds none.
+function withoutPull(chunk) {
+  const text = chunk.toString('latin1');
+  const at = text.indexOf('PUB ' + PULL);
+  if (at === -1 || (at > 0 && text.slice(at - 2, at) !== '\\r\\n')) return null;
+  const lineEnd = text.indexOf('\\r\\n', at);
+  if (lineEnd === -1) return null;
+  const size = Number(text.slice(at, lineEnd).split(' ').pop());
+  const end = lineEnd + 2 + size + 2;
+  if (!Number.isInteger(size) || end > text.length) return null;
+  return Buffer.concat([chunk.subarray(0, at), chunk.subarray(end)]);
+}
 const server = net.createServer((client) => {
   const upstream = net.connect(Number(port), host);
   let tail = '';
@@ -25,6 +40,14 @@ const server = net.createServer((client) => {
       if (at + PULL.length > tail.length) pulls++;
     }
     tail = text.slice(-(PULL.length - 1));
+    if (dropArmed) {
+      const rest = withoutPull(chunk);
+      if (rest) {
+        dropArmed = false;
+        dropped++;
+        chunk = rest;
+      }
+    }
     if (held) held.push([upstream, chunk]);
     else upstream.write(chunk);
   });
@@ -40,7 +63,8 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (c
     for (const [upstream, chunk] of held ?? []) upstream.write(chunk);
     held = null;
   }
-  console.log(command === 'pulls' ? pulls : writes);
+  if (command === 'drop-pull') dropArmed = true;
+  console.log(command === 'pulls' ? pulls : command === 'dropped' ? dropped : writes);
 });
 `;
 
@@ -55,6 +79,13 @@ export interface NatsProxy {
   hold(): Promise<void>;
   /** Sends on what hold() kept, in order, and stops holding. */
   release(): Promise<void>;
+  /**
+   * Drops the next pull request a client sends (the first whole one in a write), as a
+   * server that forgot it would: the client is told nothing, and no heartbeat comes.
+   */
+  dropNextPull(): Promise<void>;
+  /** Pull requests dropped so far. */
+  dropped(): Promise<number>;
   close(): void;
 }
 
@@ -80,6 +111,10 @@ export async function startNatsProxy(target: URL): Promise<NatsProxy> {
     release: async () => {
       await command('release');
     },
+    dropNextPull: async () => {
+      await command('drop-pull');
+    },
+    dropped: () => command('dropped'),
     close: () => {
       child.kill();
     },
