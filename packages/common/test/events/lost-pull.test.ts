@@ -8,6 +8,7 @@ import {
   durableName,
   EventConsumers,
   type EventEnvelope,
+  RevokedSessions,
   subscribeWithoutInbox,
 } from '../../src/index.js';
 import {
@@ -127,4 +128,37 @@ describe('a pull request the server never answers', () => {
       await consumers.stop();
     }
   }, 40_000);
+
+  it('when the pull that follows session revocations is lost, then a revocation still ends its session within seconds', async () => {
+    let revoked: RevokedSessions | undefined;
+    await dropTheFirstPull(async () => {
+      revoked = await RevokedSessions.open(fixture.bus, testLogger);
+    });
+    try {
+      const claims = { userId: randomUUID(), sessionId: randomUUID(), issuedAt: nowSeconds() };
+      expect(revoked!.isRevoked(claims)).toBe(false);
+      await fixture.bus.publish(
+        createEnvelope(
+          'session.revoked',
+          {
+            userId: claims.userId,
+            sessionId: claims.sessionId,
+            issuedBefore: null,
+            exceptSessionId: null,
+            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+          randomUUID(),
+        ),
+      );
+      // Heartbeats 2 s apart, two missed: 4-6 s, where nats.js' own (15 s) took 30-45 s.
+      await waitFor(() => revoked!.isRevoked(claims), {
+        timeoutMs: 12_000,
+        message: 'the revocation, pulled again after the lost request',
+      });
+    } finally {
+      await revoked?.stop();
+    }
+  }, 30_000);
 });
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
