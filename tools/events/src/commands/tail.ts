@@ -117,7 +117,9 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
   let messages: ConsumerMessages;
   try {
     consumer = await bus.js.consumers.get(bus.stream, consumerOptions);
-    messages = await consumer.consume();
+    // Heartbeats every 2 s: a pull request the server drops (NATS 2.9.10 can, as one
+    // expires: docs/events.md) is made again within 6 s, not 30 s later.
+    messages = await consumer.consume({ expires: 30_000, idle_heartbeat: 2_000 });
   } catch (error) {
     await consumer?.delete().catch(() => {});
     if (error instanceof JetStreamApiError && error.code === FILTER_NOT_IN_STREAM) {
