@@ -139,7 +139,7 @@ export class RevokedSessions {
     const consumer = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     // Heartbeats every 2 s, not nats.js' 15: a pull request the server drops without a
     // word (NATS 2.9.10 does, as one expires: docs/events.md) is made again after two
-    // are missed, so a revocation waits 4-6 s at worst instead of 30.
+    // are missed, so a revocation waits 4-6 s (two or three heartbeats) instead of 30.
     const messages = await consumer.consume({ expires: 30_000, idle_heartbeat: 2_000 });
     this.stopConsuming = async () => {
       await messages.close();

@@ -118,7 +118,7 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
   try {
     consumer = await bus.js.consumers.get(bus.stream, consumerOptions);
     // Heartbeats every 2 s: a pull request the server drops (NATS 2.9.10 can, as one
-    // expires: docs/events.md) is made again within 6 s, not 30 s later.
+    // expires: docs/events.md) is made again after 4-6 s, not 30.
     messages = await consumer.consume({ expires: 30_000, idle_heartbeat: 2_000 });
   } catch (error) {
     await consumer?.delete().catch(() => {});
