@@ -1,5 +1,5 @@
 import type { DeadLetterRecord, EventBus } from '@gittix/common';
-import { waitFor } from '@gittix/common/testing';
+import { storedMessages, waitFor } from '@gittix/common/testing';
 
 /** Reads the dead-letter stream as it grows: which consumer gave up on which stream message. */
 export class DeadLetters {
@@ -9,15 +9,13 @@ export class DeadLetters {
   constructor(private readonly bus: EventBus) {}
 
   private async readNew(): Promise<void> {
-    const info = await this.bus.jsm.streams.info(this.bus.deadLetterStream);
-    for (; this.nextSeq <= info.state.last_seq; this.nextSeq += 1) {
-      const message = await this.bus.jsm.streams.getMessage(this.bus.deadLetterStream, {
-        seq: this.nextSeq,
-      });
-      if (!message) continue;
+    const { jsm, deadLetterStream } = this.bus;
+    const last = (await jsm.streams.info(deadLetterStream)).state.last_seq;
+    for await (const message of storedMessages(jsm, deadLetterStream, this.nextSeq, last)) {
       const record = message.json<DeadLetterRecord>();
       this.seen.add(`${record.consumer}#${record.streamSeq}`);
     }
+    this.nextSeq = Math.max(this.nextSeq, last + 1);
   }
 
   /** Waits until each consumer has dead-lettered its message (by main-stream sequence). */

@@ -1,3 +1,4 @@
+import { storedMessages } from '@gittix/common/testing';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -146,16 +147,13 @@ export class SystemState {
    * the stream holds more or fewer messages than it published.
    */
   async messagesAfter(seq: number, limit = 20): Promise<string[]> {
-    const { stream } = this.system.settings;
-    const last = (await this.jsm.streams.info(stream)).state.last_seq;
     const found: string[] = [];
-    for (let at = seq + 1; at <= last && found.length < limit; at += 1) {
-      const message = await this.jsm.streams.getMessage(stream, { seq: at }).catch(() => null);
-      if (!message) continue;
+    for await (const message of storedMessages(this.jsm, this.system.settings.stream, seq + 1)) {
       const envelopeId = /"id":"([^"]*)"/.exec(message.string())?.[1] ?? '?';
       found.push(
-        `${at} ${message.subject} ${message.header?.get('Nats-Msg-Id') ?? '-'} ${envelopeId}`,
+        `${message.seq} ${message.subject} ${message.header?.get('Nats-Msg-Id') ?? '-'} ${envelopeId}`,
       );
+      if (found.length === limit) break;
     }
     return found;
   }

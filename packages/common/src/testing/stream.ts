@@ -1,3 +1,4 @@
+import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type { EventBus } from '../events/bus.js';
 import type { EventEnvelope, Subject } from '../events/contracts.js';
 
@@ -5,6 +6,24 @@ export interface StoredMessage<Body = unknown> {
   subject: string;
   msgId: string | undefined;
   body: Body;
+}
+
+/**
+ * The messages stored in `stream` from sequence `fromSeq` to `toSeq` (its last one when
+ * omitted), oldest first, read one by one as they are now.
+ */
+export async function* storedMessages(
+  jsm: JetStreamManager,
+  stream: string,
+  fromSeq: number,
+  toSeq?: number,
+): AsyncGenerator<StoredMsg> {
+  const last = toSeq ?? (await jsm.streams.info(stream)).state.last_seq;
+  for (let seq = fromSeq; seq <= last; seq++) {
+    // A gap (a deleted message) answers "no message found": skip it.
+    const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (stored) yield stored;
+  }
 }
 
 /** Every message in a stream (the bus's own by default), oldest first; optionally one NATS subject's. */
@@ -15,10 +34,9 @@ export async function streamMessages<Body = unknown>(
   const info = await bus.jsm.streams.info(stream);
   const messages: StoredMessage<Body>[] = [];
   if (info.state.messages === 0) return messages;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    // A gap (a deleted message) answers "no message found": skip it.
-    const stored = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (!stored || (subject !== undefined && stored.subject !== subject)) continue;
+  const { first_seq, last_seq } = info.state;
+  for await (const stored of storedMessages(bus.jsm, stream, first_seq, last_seq)) {
+    if (subject !== undefined && stored.subject !== subject) continue;
     messages.push({
       subject: stored.subject,
       msgId: stored.header?.get('Nats-Msg-Id'),
