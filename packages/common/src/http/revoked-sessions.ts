@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import type { EventBus } from '../events/bus.js';
+import { type EventBus, FOLLOWING_CONSUME } from '../events/bus.js';
 import { type EventData, parseEnvelope } from '../events/contracts.js';
 
 /** What a verified token says about its session, as the revocation check needs it. */
@@ -137,10 +137,8 @@ export class RevokedSessions {
     const { state } = await bus.jsm.streams.info(stream);
     const lastSeq = state.last_seq;
     const consumer = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-    // Heartbeats every 2 s, not nats.js' 15: a pull request the server drops without a
-    // word (NATS 2.9.10 does, as one expires: docs/events.md) is made again after two
-    // are missed, so a revocation waits 4-6 s (two or three heartbeats) instead of 30.
-    const messages = await consumer.consume({ expires: 30_000, idle_heartbeat: 2_000 });
+    // A lost pull request delays a revocation by 4-6 s, not 30.
+    const messages = await consumer.consume(FOLLOWING_CONSUME);
     this.stopConsuming = async () => {
       await messages.close();
     };

@@ -1,4 +1,4 @@
-import type { EventBus } from '@gittix/common';
+import { type EventBus, FOLLOWING_CONSUME } from '@gittix/common';
 import {
   type Consumer,
   type ConsumerMessages,
@@ -117,9 +117,8 @@ export async function tailCommand(bus: EventBus, out: Output, options: TailOptio
   let messages: ConsumerMessages;
   try {
     consumer = await bus.js.consumers.get(bus.stream, consumerOptions);
-    // Heartbeats every 2 s: a pull request the server drops (NATS 2.9.10 can, as one
-    // expires: docs/events.md) is made again after 4-6 s, not 30.
-    messages = await consumer.consume({ expires: 30_000, idle_heartbeat: 2_000 });
+    // A lost pull request leaves the tail silent 4-6 s, not 30.
+    messages = await consumer.consume(FOLLOWING_CONSUME);
   } catch (error) {
     await consumer?.delete().catch(() => {});
     if (error instanceof JetStreamApiError && error.code === FILTER_NOT_IN_STREAM) {
