@@ -245,8 +245,8 @@ export class SystemState {
   /**
    * Waits until events stop flowing: every consumer caught up with nothing
    * unacknowledged (retries included), every outbox sent, every deliverable email
-   * sent, no expiration job due, found so by two looks in a row with no event
-   * reaching the stream between them.
+   * sent, no payment action pending, no expiration job due or to be tried again, found
+   * so by two looks in a row with no event reaching the stream between them.
    *
    * One quiet look is not enough: `busy` reads its places one after another, and work
    * that moves during the look into a place already read escapes it (an event a relay
