@@ -15,7 +15,7 @@ import {
   DEFAULT_ADMISSION,
   initTracing,
 } from '@gittix/common';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { Pool } from 'undici';
 import type { buildApp as BuildApp, GatewayPiece } from '../src/app.js';
 import type { Upstream } from '../src/upstreams.js';
@@ -38,7 +38,10 @@ const logger = createLogger({
 async function build() {
   if (variant === 'undici') {
     // The floor for a Fastify route that forwards with undici and streams the answer back.
-    const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+    const app = Fastify({
+      loggerInstance: logger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
     const pool = new Pool(upstreamUrl, { connections: 128 });
     app.get('/api/tickets/*', async (request, reply) => {
       const answer = await pool.request({
