@@ -30,6 +30,12 @@ describe('.github/workflows/ci.yml', () => {
     expect(job.strategy.matrix.node).toContain('20');
     const setup = stepsOf(job).find((s) => String(s.uses).startsWith('actions/setup-node@'));
     expect(setup.with['node-version']).toBe(gha('matrix.node'));
+    // npm ci links Node 26 for the scripts (docs/CONVENTIONS.md, "Runtime"): unlinked
+    // after it and before lint and tests, the scripts run on the matrix's Node.
+    const runs = stepsOf(job).map((s) => String(s.run ?? '').trim());
+    const unlink = runs.findIndex((r) => r.startsWith('rm -f node_modules/.bin/node'));
+    expect(unlink, 'a step removes node_modules/.bin/node').toBeGreaterThan(runs.indexOf('npm ci'));
+    expect(unlink).toBeLessThan(runs.indexOf('npm run lint'));
   });
 
   it('when tests run, then PostgreSQL and Redis are healthy service containers the tests reach', () => {
